@@ -1,0 +1,80 @@
+# Millrace: the two commands are `make run` and `make test`; the rest is detail.
+#   make run            install what is missing, build, start one broker on 127.0.0.1:9092
+#   make test           install, build, run every test (unit, ASan+UBSan, fuzz smoke, integration)
+#   make build          Release build in build/release
+#   make asan | tsan    sanitizer builds + unit tests
+#   make fuzz           each fuzzer for FUZZ_SECONDS (default 600)
+#   make bench          benchmarks against Apache Kafka (not part of make test)
+#   make regen-protocol regenerate protocol/generated from ../shared/kafka-protocol/message
+#   make k8s-up|k8s-down the Kubernetes test cluster
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+BUILD ?= build/release
+CACHE ?= $(HOME)/.cache/millrace
+DATA_DIR ?= $(CURDIR)/data
+SPEC_DIR ?= $(CURDIR)/../shared/kafka-protocol/message
+FUZZ_SECONDS ?= 600
+export CCACHE_DIR ?= $(CACHE)/ccache
+export MILLRACE_CACHE := $(CACHE)
+
+CMAKE_GEN := -G Ninja
+
+.PHONY: deps build run test test-unit asan tsan fuzz fuzz-ci bench regen-protocol k8s-up k8s-down clean
+
+deps:
+	@bash scripts/install-deps
+
+$(BUILD)/build.ninja: CMakeLists.txt
+	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	mkdir -p $(DATA_DIR)
+	$(BUILD)/broker/millrace-broker --config config/local.yaml --set log.dirs=$(DATA_DIR)
+
+test-unit: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L unit
+
+asan: deps
+	cmake -S . -B build/asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DMILLRACE_SANITIZE=address
+	cmake --build build/asan -j $(JOBS)
+	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -L unit
+
+tsan: deps
+	cmake -S . -B build/tsan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMILLRACE_SANITIZE=thread
+	cmake --build build/tsan -j $(JOBS)
+	ctest --test-dir build/tsan --output-on-failure -j $(JOBS) -L tsan
+
+build/fuzz/build.ninja:
+	CC=clang CXX=clang++ cmake -S . -B build/fuzz $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMILLRACE_FUZZ=ON
+
+fuzz: deps build/fuzz/build.ninja
+	cmake --build build/fuzz -j $(JOBS)
+	bash fuzz/run-all build/fuzz $(FUZZ_SECONDS)
+
+fuzz-ci: deps build/fuzz/build.ninja
+	cmake --build build/fuzz -j $(JOBS)
+	bash fuzz/run-all build/fuzz 60
+
+# Everything CI runs. ctest's closing line counts unit and integration tests together.
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	$(MAKE) asan
+	$(MAKE) fuzz-ci
+
+bench: build
+	bash bench/run-all $(BUILD)
+
+regen-protocol:
+	python3 tools/protocol-gen/generate.py --spec $(SPEC_DIR) --out protocol/generated
+
+k8s-up:
+	bash tests/k8s/cluster up
+
+k8s-down:
+	bash tests/k8s/cluster down
+
+clean:
+	rm -rf build
