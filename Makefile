@@ -39,23 +39,23 @@ test-unit: build
 
 asan: deps
 	cmake -S . -B build/asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DMILLRACE_SANITIZE=address
-	cmake --build build/asan -j $(JOBS)
+	cmake --build build/asan -j $(JOBS) --target unit-tests
 	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -L unit
 
 tsan: deps
 	cmake -S . -B build/tsan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMILLRACE_SANITIZE=thread
-	cmake --build build/tsan -j $(JOBS)
+	cmake --build build/tsan -j $(JOBS) --target unit-tests
 	ctest --test-dir build/tsan --output-on-failure -j $(JOBS) -L tsan
 
 build/fuzz/build.ninja:
 	CC=clang CXX=clang++ cmake -S . -B build/fuzz $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMILLRACE_FUZZ=ON
 
 fuzz: deps build/fuzz/build.ninja
-	cmake --build build/fuzz -j $(JOBS)
+	cmake --build build/fuzz -j $(JOBS) --target fuzzers
 	bash fuzz/run-all build/fuzz $(FUZZ_SECONDS)
 
 fuzz-ci: deps build/fuzz/build.ninja
-	cmake --build build/fuzz -j $(JOBS)
+	cmake --build build/fuzz -j $(JOBS) --target fuzzers
 	bash fuzz/run-all build/fuzz 60
 
 # Everything CI runs. ctest's closing line counts unit and integration tests together.
