@@ -1,0 +1,65 @@
+// Broker configuration: values for every key of config_schema(), merged from
+// (lowest to highest precedence) schema defaults, a YAML file, environment
+// variables MILLRACE_<KEY> (key upper-cased, '.' -> '_'), and --set key=value.
+//
+// Loading never throws: a ConfigLoad carries either a Config or the list of
+// problems, each naming the key and what is allowed. A Config is immutable
+// after loading and may be read from any thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "broker/config/config_schema.h"
+#include "broker/config/listener.h"
+
+namespace millrace::broker {
+
+class Config {
+ public:
+  // REQUIRES: name is a key of config_schema() with the matching type.
+  int64_t integer(std::string_view name) const;  // kInt and kLong
+  bool boolean(std::string_view name) const;
+  double real(std::string_view name) const;
+  const std::string& string(std::string_view name) const;
+  std::vector<std::string> list(std::string_view name) const;
+
+  // Raw text of every key (after merging), for logging and DescribeConfigs.
+  const std::map<std::string, std::string, std::less<>>& values() const { return values_; }
+
+  std::vector<Listener> listeners() const;
+  std::vector<Listener> advertised_listeners() const;
+  std::optional<Listener> admin_listener() const;
+
+ private:
+  friend struct ConfigBuilder;
+  std::map<std::string, std::string, std::less<>> values_;
+};
+
+struct ConfigLoad {
+  std::optional<Config> config;
+  std::vector<std::string> errors;  // non-empty iff !config
+};
+
+// Environment lookup, injectable for tests (default: ::getenv).
+using EnvLookup = const char* (*)(const char*);
+
+// yaml_text: contents of the --config file (may be empty); sets: "key=value".
+ConfigLoad load_config(std::string_view yaml_text, std::string_view yaml_origin,
+                       const std::vector<std::string>& sets, EnvLookup env);
+
+// Checks one raw value against its schema row; returns the message on error.
+std::optional<std::string> check_value(const ConfigKey& key, std::string_view value);
+
+// Name of the environment variable that overrides `key`.
+std::string env_var_name(std::string_view key);
+
+// Markdown table of the schema (name, type, default, allowed, doc).
+std::string config_docs_markdown();
+
+}  // namespace millrace::broker

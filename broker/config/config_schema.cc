@@ -1,0 +1,130 @@
+#include "broker/config/config_schema.h"
+
+#include <array>
+#include <string>
+
+#include "broker/config/listener.h"
+
+namespace millrace::broker {
+
+std::string_view type_name(ConfigType t) {
+  switch (t) {
+    case ConfigType::kInt: return "int";
+    case ConfigType::kLong: return "long";
+    case ConfigType::kBool: return "boolean";
+    case ConfigType::kString: return "string";
+    case ConfigType::kList: return "list";
+    case ConfigType::kDouble: return "double";
+  }
+  return "?";
+}
+
+std::optional<std::string> validate_listeners(std::string_view value) {
+  auto parsed = parse_listeners(value, "PLAINTEXT");
+  if (!parsed.error.empty()) return parsed.error;
+  if (parsed.listeners.empty()) return "at least one listener is required, e.g. PLAINTEXT://127.0.0.1:9092";
+  return std::nullopt;
+}
+
+std::optional<std::string> validate_optional_listeners(std::string_view value) {
+  if (value.empty()) return std::nullopt;
+  return validate_listeners(value);
+}
+
+std::optional<std::string> validate_http_listeners(std::string_view value) {
+  if (value.empty()) return std::nullopt;  // admin endpoint disabled
+  auto parsed = parse_listeners(value, "http");
+  if (!parsed.error.empty()) return parsed.error;
+  return std::nullopt;
+}
+
+std::optional<std::string> validate_log_dirs(std::string_view value) {
+  if (value.empty()) return "must name at least one directory";
+  return std::nullopt;
+}
+
+namespace {
+constexpr int64_t kInt32Max = 2147483647;
+constexpr int64_t kDay = 86400000;
+
+constexpr std::array kSchema = {
+    ConfigKey{"node.id", ConfigType::kInt, "1", 0, kInt32Max, {}, nullptr,
+              "Broker id announced in Metadata and DescribeCluster."},
+    ConfigKey{"cluster.id", ConfigType::kString, "millrace-local", {}, {}, {}, nullptr,
+              "Cluster id announced in Metadata v2+ and DescribeCluster."},
+    ConfigKey{"log.dirs", ConfigType::kList, "./data", {}, {}, {}, validate_log_dirs,
+              "Comma-separated directories holding partition logs."},
+    ConfigKey{"listeners", ConfigType::kString, "PLAINTEXT://127.0.0.1:9092", {}, {}, {}, validate_listeners,
+              "Kafka listeners, NAME://host:port (only PLAINTEXT is served)."},
+    ConfigKey{"advertised.listeners", ConfigType::kString, "", {}, {}, {}, validate_optional_listeners,
+              "Listeners announced to clients; empty = same as listeners."},
+    ConfigKey{"admin.listeners", ConfigType::kString, "http://127.0.0.1:9644", {}, {}, {}, validate_http_listeners,
+              "HTTP endpoint for /metrics, /healthz, /readyz; empty disables it."},
+    ConfigKey{"num.partitions", ConfigType::kInt, "1", 1, 100000, {}, nullptr,
+              "Partitions of an auto-created topic."},
+    ConfigKey{"default.replication.factor", ConfigType::kInt, "1", 1, 1, {}, nullptr,
+              "Replication factor of an auto-created topic (single node: 1)."},
+    ConfigKey{"auto.create.topics.enable", ConfigType::kBool, "true", {}, {}, {}, nullptr,
+              "Create a topic when Metadata or Produce names an unknown one."},
+    ConfigKey{"delete.topic.enable", ConfigType::kBool, "true", {}, {}, {}, nullptr,
+              "Allow DeleteTopics."},
+    ConfigKey{"log.retention.ms", ConfigType::kLong, "604800000", -1, INT64_MAX, {}, nullptr,
+              "Default retention.ms of topics (-1 = forever)."},
+    ConfigKey{"log.retention.bytes", ConfigType::kLong, "-1", -1, INT64_MAX, {}, nullptr,
+              "Default retention.bytes per partition (-1 = unbounded)."},
+    ConfigKey{"log.segment.bytes", ConfigType::kInt, "1073741824", 14, kInt32Max, {}, nullptr,
+              "Default segment.bytes of topics."},
+    ConfigKey{"log.segment.ms", ConfigType::kLong, "604800000", 1, INT64_MAX, {}, nullptr,
+              "Default segment.ms of topics."},
+    ConfigKey{"log.cleanup.policy", ConfigType::kString, "delete", {}, {}, "delete|compact|compact,delete", nullptr,
+              "Default cleanup.policy of topics."},
+    ConfigKey{"log.flush.interval.messages", ConfigType::kLong, "9223372036854775807", 1, INT64_MAX, {}, nullptr,
+              "Default flush.messages: fsync after this many messages."},
+    ConfigKey{"log.flush.interval.ms", ConfigType::kLong, "9223372036854775807", 0, INT64_MAX, {}, nullptr,
+              "Default flush.ms: fsync after this many milliseconds."},
+    ConfigKey{"log.retention.check.interval.ms", ConfigType::kLong, "300000", 1, INT64_MAX, {}, nullptr,
+              "How often retention runs."},
+    ConfigKey{"message.max.bytes", ConfigType::kInt, "1048588", 0, kInt32Max, {}, nullptr,
+              "Largest record batch a topic accepts by default (max.message.bytes)."},
+    ConfigKey{"compression.type", ConfigType::kString, "producer", {}, {},
+              "producer|uncompressed|gzip|snappy|lz4|zstd", nullptr, "Default compression.type of topics."},
+    ConfigKey{"socket.request.max.bytes", ConfigType::kInt, "104857600", 1, kInt32Max, {}, nullptr,
+              "Largest request frame; a larger size prefix closes that connection."},
+    ConfigKey{"connections.max.idle.ms", ConfigType::kLong, "600000", 1, INT64_MAX, {}, nullptr,
+              "Close connections idle for this long."},
+    ConfigKey{"request.timeout.ms", ConfigType::kLong, "30000", 1, INT64_MAX, {}, nullptr,
+              "Deadline for reading the rest of a request and writing a response."},
+    ConfigKey{"num.network.threads", ConfigType::kInt, "0", 0, 1024, {}, nullptr,
+              "I/O threads (io_contexts) serving connections; 0 = one per core."},
+    ConfigKey{"num.io.threads", ConfigType::kInt, "0", 0, 1024, {}, nullptr,
+              "Accepted for compatibility; requests run on the network threads."},
+    ConfigKey{"queued.max.requests", ConfigType::kInt, "500", 1, 100000, {}, nullptr,
+              "Accepted for compatibility; each connection serves one request at a time."},
+    ConfigKey{"group.initial.rebalance.delay.ms", ConfigType::kInt, "3000", 0, kInt32Max, {}, nullptr,
+              "Delay of the first rebalance of an empty group, so members can gather."},
+    ConfigKey{"group.min.session.timeout.ms", ConfigType::kInt, "6000", 1, kInt32Max, {}, nullptr,
+              "Smallest session.timeout.ms a member may ask for."},
+    ConfigKey{"group.max.session.timeout.ms", ConfigType::kInt, "1800000", 1, kInt32Max, {}, nullptr,
+              "Largest session.timeout.ms a member may ask for."},
+    ConfigKey{"group.max.size", ConfigType::kInt, "2147483647", 1, kInt32Max, {}, nullptr,
+              "Most members a group may have."},
+    ConfigKey{"offsets.topic.num.partitions", ConfigType::kInt, "1", 1, 1000, {}, nullptr,
+              "Partitions of __consumer_offsets."},
+    ConfigKey{"offsets.retention.minutes", ConfigType::kInt, "10080", 1, kInt32Max, {}, nullptr,
+              "How long committed offsets of an empty group are kept."},
+    ConfigKey{"shutdown.timeout.ms", ConfigType::kLong, "10000", 0, kDay, {}, nullptr,
+              "Upper bound on graceful shutdown after SIGTERM."},
+    ConfigKey{"log.level", ConfigType::kString, "info", {}, {}, "trace|debug|info|warn|error", nullptr,
+              "Log level of the structured log."},
+};
+}  // namespace
+
+std::span<const ConfigKey> config_schema() { return kSchema; }
+
+const ConfigKey* find_config_key(std::string_view name) {
+  for (const auto& k : kSchema)
+    if (k.name == name) return &k;
+  return nullptr;
+}
+
+}  // namespace millrace::broker

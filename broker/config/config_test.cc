@@ -1,0 +1,129 @@
+#include "broker/config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+namespace millrace::broker {
+namespace {
+
+const char* no_env(const char*) { return nullptr; }
+
+const char* fake_env(const char* name) {
+  if (std::strcmp(name, "MILLRACE_LOG_DIRS") == 0) return "/from/env";
+  if (std::strcmp(name, "MILLRACE_NUM_PARTITIONS") == 0) return "4";
+  return nullptr;
+}
+
+bool any_error_contains(const ConfigLoad& l, std::string_view needle) {
+  for (const auto& e : l.errors)
+    if (e.find(needle) != std::string::npos) return true;
+  return false;
+}
+
+TEST(ConfigTest, DefaultsApplyWithNoInput) {
+  auto l = load_config("", "", {}, no_env);
+  ASSERT_TRUE(l.config) << l.errors.front();
+  EXPECT_EQ(l.config->integer("num.partitions"), 1);
+  EXPECT_TRUE(l.config->boolean("auto.create.topics.enable"));
+  ASSERT_EQ(l.config->listeners().size(), 1u);
+  EXPECT_EQ(l.config->listeners()[0].port, 9092);
+}
+
+TEST(ConfigTest, YamlValuesOverrideDefaults) {
+  auto l = load_config("num.partitions: 3\nlog.dirs: [/a, /b]\n", "f.yaml", {}, no_env);
+  ASSERT_TRUE(l.config);
+  EXPECT_EQ(l.config->integer("num.partitions"), 3);
+  EXPECT_EQ(l.config->list("log.dirs"), (std::vector<std::string>{"/a", "/b"}));
+}
+
+TEST(ConfigTest, UnknownKeyIsNamed) {
+  auto l = load_config("num.partition: 3\n", "f.yaml", {}, no_env);
+  EXPECT_FALSE(l.config);
+  ASSERT_EQ(l.errors.size(), 1u);
+  EXPECT_TRUE(any_error_contains(l, "unknown config key 'num.partition'"));
+  EXPECT_TRUE(any_error_contains(l, "f.yaml"));
+}
+
+TEST(ConfigTest, BadIntegerNamesKeyAndRange) {
+  auto l = load_config("", "", {"num.partitions=0"}, no_env);
+  EXPECT_FALSE(l.config);
+  EXPECT_TRUE(any_error_contains(l, "'num.partitions'"));
+  EXPECT_TRUE(any_error_contains(l, "allowed 1..100000"));
+}
+
+TEST(ConfigTest, NonNumberIsRefused) {
+  auto l = load_config("log.retention.ms: soon\n", "f.yaml", {}, no_env);
+  EXPECT_FALSE(l.config);
+  EXPECT_TRUE(any_error_contains(l, "is not an integer"));
+}
+
+TEST(ConfigTest, BadBooleanListsAllowedValues) {
+  auto l = load_config("", "", {"auto.create.topics.enable=yes"}, no_env);
+  EXPECT_FALSE(l.config);
+  EXPECT_TRUE(any_error_contains(l, "allowed true, false"));
+}
+
+TEST(ConfigTest, EnumValueOutsideSetIsRefused) {
+  auto l = load_config("log.cleanup.policy: shred\n", "f.yaml", {}, no_env);
+  EXPECT_FALSE(l.config);
+  EXPECT_TRUE(any_error_contains(l, "allowed delete, compact, compact,delete"));
+  auto ok = load_config("log.cleanup.policy: compact,delete\n", "f.yaml", {}, no_env);
+  EXPECT_TRUE(ok.config);
+}
+
+TEST(ConfigTest, BadListenerIsExplained) {
+  auto l = load_config("", "", {"listeners=127.0.0.1:9092"}, no_env);
+  EXPECT_FALSE(l.config);
+  EXPECT_TRUE(any_error_contains(l, "NAME://host:port"));
+  auto port = load_config("", "", {"listeners=PLAINTEXT://127.0.0.1:99999"}, no_env);
+  EXPECT_FALSE(port.config);
+  EXPECT_TRUE(any_error_contains(port, "not a port number"));
+  auto scheme = load_config("", "", {"listeners=SSL://127.0.0.1:9093"}, no_env);
+  EXPECT_FALSE(scheme.config);
+  EXPECT_TRUE(any_error_contains(scheme, "scheme 'SSL'"));
+}
+
+TEST(ConfigTest, PrecedenceIsFileThenEnvThenSet) {
+  auto l = load_config("log.dirs: /from/file\nnum.partitions: 2\n", "f.yaml", {"num.partitions=7"}, fake_env);
+  ASSERT_TRUE(l.config);
+  EXPECT_EQ(l.config->list("log.dirs"), (std::vector<std::string>{"/from/env"}));
+  EXPECT_EQ(l.config->integer("num.partitions"), 7);
+}
+
+TEST(ConfigTest, SetWithoutEqualsIsRefused) {
+  auto l = load_config("", "", {"num.partitions"}, no_env);
+  EXPECT_FALSE(l.config);
+  EXPECT_TRUE(any_error_contains(l, "expected key=value"));
+}
+
+TEST(ConfigTest, MalformedYamlIsAnErrorNotACrash) {
+  auto l = load_config("a: [1, 2\n", "f.yaml", {}, no_env);
+  EXPECT_FALSE(l.config);
+  EXPECT_TRUE(any_error_contains(l, "not valid YAML"));
+  auto scalar = load_config("just a string\n", "f.yaml", {}, no_env);
+  EXPECT_FALSE(scalar.config);
+}
+
+TEST(ConfigTest, AllErrorsAreReportedAtOnce) {
+  auto l = load_config("bogus: 1\nnum.partitions: -1\n", "f.yaml", {"listeners=nope"}, no_env);
+  EXPECT_EQ(l.errors.size(), 3u);
+}
+
+TEST(ConfigTest, EnvVarNameUppercasesAndReplacesDots) {
+  EXPECT_EQ(env_var_name("log.dirs"), "MILLRACE_LOG_DIRS");
+  EXPECT_EQ(env_var_name("group.initial.rebalance.delay.ms"), "MILLRACE_GROUP_INITIAL_REBALANCE_DELAY_MS");
+}
+
+TEST(ConfigTest, EveryDefaultPassesItsOwnValidator) {
+  for (const auto& k : config_schema())
+    EXPECT_FALSE(check_value(k, k.default_value)) << k.name;
+}
+
+TEST(ConfigTest, DocsListEveryKey) {
+  auto docs = config_docs_markdown();
+  for (const auto& k : config_schema()) EXPECT_NE(docs.find(std::string(k.name)), std::string::npos);
+}
+
+}  // namespace
+}  // namespace millrace::broker
