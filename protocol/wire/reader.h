@@ -18,6 +18,8 @@
 #include <span>
 #include <string_view>
 
+#include "protocol/wire/byteswap.h"
+
 namespace millrace::wire {
 
 class Reader {
@@ -73,7 +75,7 @@ class Reader {
     U v;
     std::memcpy(&v, data_.data() + pos_, sizeof(U));
     pos_ += sizeof(U);
-    if constexpr (sizeof(U) > 1) v = std::byteswap(v);
+    if constexpr (sizeof(U) > 1) v = wire::byteswap(v);
     return v;
   }
   uint64_t leb128(int max_bytes) {

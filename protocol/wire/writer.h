@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol/wire/byteswap.h"
+
 namespace millrace::wire {
 
 class Writer {
@@ -57,7 +59,7 @@ class Writer {
  private:
   template <typename U>
   void fixed(U v) {
-    if constexpr (sizeof(U) > 1) v = std::byteswap(v);
+    if constexpr (sizeof(U) > 1) v = wire::byteswap(v);
     auto& b = buffer();
     size_t at = b.size();
     b.resize(at + sizeof(U));
@@ -65,7 +67,7 @@ class Writer {
   }
   template <typename U>
   void patch_fixed(size_t at, U v) {
-    v = std::byteswap(v);
+    v = wire::byteswap(v);
     std::memcpy(buffer().data() + at, &v, sizeof(U));
   }
 
