@@ -1,0 +1,208 @@
+// Log: one partition's append-only log on disk (Kafka's UnifiedLog, minus
+// replication, which wraps it later).
+//
+// Directory layout (<log.dir>/<topic>-<partition>/):
+//   00000000000000000000.log        record batches v2 as received: offsets assigned,
+//                                   leader epoch stamped, CRC checked (segment.h)
+//   00000000000000000000.index      sparse offset index      (index_file.h)
+//   00000000000000000000.timeindex  sparse time index        (index_file.h)
+//   partition.checkpoint            recovery point, log start offset, high
+//                                   watermark, cleaner point  (checkpoint.h)
+//   leader-epoch.checkpoint         epoch -> start offset     (checkpoint.h)
+//   producer.snapshot               idempotent producer state (producer_state.h)
+//   .clean_shutdown                 marker written last by close()
+//
+// Durability. append() writes the batch to the segment file (the OS page
+// cache): it survives a crash of the process (kill -9) but not of the machine.
+// Data survives a machine crash / power loss once flush() has returned OK, or
+// once the callback of flush_up_to(o) ran with OK (covers every offset < o that
+// was appended before the call). Many concurrent flush_up_to() callers share one
+// fdatasync (group commit). The policy flush.messages / flush.ms is applied by
+// maybe_flush() (called after append and by LogManager housekeeping).
+//
+// High watermark. HwPolicy::kOnAppend (single node default): HW = LEO after every
+// append. kOnFlush: HW advances to what has been fsynced (consumers never see
+// data that a power loss could take back). kManual: replication calls
+// set_high_watermark().
+//
+// Recovery (open after an unclean shutdown, i.e. no .clean_shutdown marker):
+// every segment from the one holding the recovery point to the end is re-read,
+// each batch's framing and CRC checked; the log is truncated at the first bad
+// byte (later segments are deleted), indexes are rebuilt, producer state is
+// rebuilt from its snapshot plus the re-read batches. A segment that cannot be
+// read at all (I/O error, not a torn tail) fails open() with kCorruptSegment.
+//
+// Thread-safety. All public calls may run concurrently from any thread (the
+// broker calls append/read from several Asio threads). Appends, truncation and
+// segment changes serialise on one mutex per Log; read() takes it only briefly
+// to look up the segment; fsync and compaction's copying run outside it.
+// flush_up_to() never blocks on fsync: the callback runs on the flush executor
+// thread (or inline when the offset is already durable) and must not block.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "common/strong_types.h"
+#include "storage/file_region.h"
+#include "storage/log_config.h"
+#include "storage/status.h"
+
+namespace millrace::storage {
+
+class Segment;
+class ProducerStateManager;
+class LeaderEpochCache;
+
+// Milliseconds since the Unix epoch; injectable for tests.
+using Clock = std::function<int64_t()>;
+int64_t system_clock_ms();
+
+// Where flush_up_to() runs its fsync. LogManager provides a small pool; when
+// null, the first waiting caller performs the fsync itself (leader/follower
+// group commit) and the others wait for it.
+class FlushExecutor {
+ public:
+  virtual ~FlushExecutor() = default;
+  virtual void post(std::function<void()> job) = 0;
+};
+
+enum class HwPolicy : uint8_t { kOnAppend, kOnFlush, kManual };
+
+struct LogOptions {
+  LogConfig config;
+  Clock clock = system_clock_ms;
+  FlushExecutor* flusher = nullptr;  // not owned; must outlive the Log
+  HwPolicy hw_policy = HwPolicy::kOnAppend;
+};
+
+struct AppendResult {
+  Offset base_offset;              // of the first batch appended
+  Offset last_offset;              // of the last batch appended
+  int64_t log_append_time_ms = -1; // set when message.timestamp.type=LogAppendTime
+  Offset log_start_offset;
+  bool duplicate = false;          // idempotent retry: offsets are the original ones
+};
+
+struct TimestampOffset {
+  int64_t timestamp;
+  Offset offset;
+};
+
+struct EpochEndOffset {
+  LeaderEpoch epoch{-1};  // largest known epoch <= requested, -1 when none
+  Offset end_offset{-1};  // start offset of the next epoch, or LEO for the latest
+};
+
+struct RecoveryInfo {
+  bool clean_shutdown = false;
+  int segments_scanned = 0;
+  int64_t bytes_scanned = 0;
+  int64_t bytes_truncated = 0;  // torn/corrupt tail removed by recovery
+};
+
+struct CompactionStats {
+  int segments_cleaned = 0;
+  int64_t bytes_before = 0;
+  int64_t bytes_after = 0;
+  int64_t records_removed = 0;
+};
+
+class Log {
+ public:
+  // Opens (or creates) the log in `dir`, recovering it if it was not closed.
+  static Result<std::shared_ptr<Log>> open(const std::filesystem::path& dir, LogOptions options);
+  ~Log();  // close() if not closed; errors are logged by the caller's close()
+
+  Log(const Log&) = delete;
+  Log& operator=(const Log&) = delete;
+
+  // Appends one or more v2 record batches (a produce request's records field).
+  // Every batch is checked (framing, CRC, max.message.bytes, idempotence)
+  // before anything is written: on error nothing is appended. Offsets are
+  // stamped in place into `batches`, so the caller's buffer is modified.
+  Result<AppendResult> append(std::span<uint8_t> batches, LeaderEpoch leader_epoch);
+  // Follower/replica append: batches keep their offsets and epochs; the first
+  // base offset must be >= log_end_offset().
+  Result<AppendResult> append_replicated(std::span<uint8_t> batches);
+
+  // Whole batches from the one containing `offset`, from one segment, at most
+  // max_bytes unless the first batch alone is larger (then exactly that batch),
+  // only batches whose last offset < upper_bound (pass high_watermark() for
+  // consumers, log_end_offset() for replicas). offset == LEO -> empty region.
+  // offset outside [log_start_offset, LEO] -> kOffsetOutOfRange.
+  Result<FileRegion> read(Offset offset, int32_t max_bytes, Offset upper_bound) const;
+
+  // ListOffsets by time: the first batch whose max timestamp >= ts, reported as
+  // (its max timestamp, its base offset, or the first record >= ts when the batch
+  // is uncompressed). nullopt when no such batch. Special ts: -1 latest (LEO),
+  // -2 earliest (log start), -3 max timestamp (KIP-734).
+  Result<std::optional<TimestampOffset>> offset_for_timestamp(int64_t ts) const;
+
+  Offset log_start_offset() const;
+  Offset log_end_offset() const;
+  Offset high_watermark() const;
+  Offset recovery_point() const;  // every offset below it has been fsynced
+  void set_high_watermark(Offset hw);  // clamped to [log start, LEO]
+
+  // Removes every batch with last offset >= offset (a batch holding `offset` is
+  // removed whole, as Kafka does). Producer state and epoch cache follow.
+  Status truncate_to(Offset offset);
+  // Removes everything and restarts the log at `new_start` (replica far behind).
+  Status truncate_fully_and_start_at(Offset new_start);
+  // DeleteRecords: moves log start offset to `offset` (<= HW); whole segments
+  // below it are deleted. Returns the new log start offset.
+  Result<Offset> delete_records_before(Offset offset);
+
+  // Durability, see the comment at the top.
+  Status flush();
+  void flush_up_to(Offset offset, std::function<void(Status)> done);
+  // Applies flush.messages / flush.ms; cheap when nothing is due.
+  Status maybe_flush();
+
+  // OffsetForLeaderEpoch.
+  EpochEndOffset end_offset_for_epoch(LeaderEpoch epoch) const;
+  std::optional<Offset> leader_epoch_start_offset(LeaderEpoch epoch) const;
+  LeaderEpoch latest_epoch() const;  // -1 when no epoch recorded
+
+  int64_t size_bytes() const;
+  int segment_count() const;
+  RecoveryInfo recovery_info() const;
+  const std::filesystem::path& dir() const { return dir_; }
+
+  LogConfig config() const;
+  void update_config(const LogConfig& config);
+
+  // Housekeeping, called by LogManager's background thread (safe concurrently
+  // with append/read).
+  Status roll();                          // start a new active segment now
+  Result<int> enforce_retention();        // retention.ms / retention.bytes; segments deleted
+  double dirty_ratio() const;             // compaction trigger input
+  Result<CompactionStats> compact();      // cleanup.policy=compact, if dirty enough
+  Result<CompactionStats> compact_now();  // compaction regardless of the ratio
+  Status write_checkpoints();             // recovery point, producer snapshot, epochs
+
+  // Flushes, writes checkpoints and the clean-shutdown marker. Later calls
+  // return kClosed.
+  Status close();
+  // close() without flush, then removes the directory (DeleteTopics).
+  Status remove();
+
+ private:
+  struct State;
+  Log(std::filesystem::path dir, LogOptions options);
+
+  std::filesystem::path dir_;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace millrace::storage

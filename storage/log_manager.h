@@ -1,0 +1,98 @@
+// LogManager: every partition log of this broker, across several log dirs.
+//
+// Owns the Logs (shared_ptr: a fetch holding a Log keeps it alive while the
+// partition is deleted), a small thread pool that loads partitions in parallel
+// at open(), a flush executor for group commit (Log::flush_up_to), and one
+// housekeeping thread that, every housekeeping_interval_ms, applies flush.ms,
+// segment.ms, retention and compaction, and writes checkpoints.
+//
+// Topic configs: the broker owns them (its metadata); it passes each topic's
+// Kafka-named overrides here (create() and set_topic_config()), which apply at
+// once to every loaded partition of the topic.
+//
+// Thread-safety: every call may run concurrently from any thread.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "storage/log.h"
+
+namespace millrace::storage {
+
+struct TopicPartition {
+  std::string topic;
+  int32_t partition = 0;
+  auto operator<=>(const TopicPartition&) const = default;
+  std::string dir_name() const { return topic + "-" + std::to_string(partition); }
+  // "<topic>-<partition>" -> TopicPartition; nullopt for other names.
+  static std::optional<TopicPartition> from_dir_name(const std::string& name);
+};
+
+struct LogManagerOptions {
+  std::vector<std::filesystem::path> log_dirs;
+  LogConfig default_config;
+  int load_threads = 4;
+  int flush_threads = 1;
+  int64_t housekeeping_interval_ms = 1000;
+  int64_t checkpoint_interval_ms = 10000;
+  bool start_housekeeping = true;
+  HwPolicy hw_policy = HwPolicy::kOnAppend;
+  Clock clock = system_clock_ms;
+};
+
+struct PartitionInfo {
+  TopicPartition tp;
+  std::filesystem::path log_dir;
+  int64_t size_bytes = 0;
+  int segments = 0;
+  Offset log_start_offset;
+  Offset log_end_offset;
+  Offset high_watermark;
+};
+
+struct LoadError {
+  std::filesystem::path dir;
+  Status status;
+};
+
+class LogManager {
+ public:
+  // Creates missing log dirs, loads every "<topic>-<partition>" directory in
+  // parallel. A partition that fails to load is reported in load_errors() and
+  // left out (never silently repaired).
+  static Result<std::unique_ptr<LogManager>> open(LogManagerOptions options);
+  ~LogManager();  // shutdown()
+
+  std::shared_ptr<Log> get(const TopicPartition& tp) const;  // null when absent
+  // Creates the partition in the log dir with the fewest partitions.
+  // kAlreadyExists when present; overrides are the topic's Kafka configs.
+  Result<std::shared_ptr<Log>> create(const TopicPartition& tp,
+                                      const std::map<std::string, std::string>& overrides = {});
+  Status remove(const TopicPartition& tp);
+
+  Status set_topic_config(const std::string& topic, const std::map<std::string, std::string>& overrides);
+  LogConfig topic_config(const std::string& topic) const;
+
+  std::vector<PartitionInfo> partitions() const;
+  std::vector<LoadError> load_errors() const;
+  const std::vector<std::filesystem::path>& log_dirs() const { return options_.log_dirs; }
+
+  // One housekeeping pass now (tests; the thread calls the same).
+  void run_housekeeping();
+  // Stops threads, closes every log (flush + checkpoints + clean marker).
+  Status shutdown();
+
+ private:
+  struct Impl;
+  explicit LogManager(LogManagerOptions options);
+  LogManagerOptions options_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace millrace::storage
