@@ -1,0 +1,179 @@
+#include "client/accumulator.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+namespace millrace::client {
+namespace {
+
+PendingRecord rec(size_t value_size) {
+  PendingRecord r;
+  r.value = std::string(value_size, 'x');
+  return r;
+}
+
+const TopicPartition kTp{"t", 0};
+
+TEST(Accumulator, BatchNotReadyBeforeLinger) {
+  AccumulatorConfig cfg;
+  cfg.linger_ms = 50;
+  RecordAccumulator acc(cfg);
+  ASSERT_TRUE(acc.append(kTp, rec(10), 1000).ok());
+  auto r = acc.ready(1010);
+  EXPECT_TRUE(r.ready.empty());
+  EXPECT_EQ(r.next_check_ms, 40);
+}
+
+TEST(Accumulator, BatchReadyAfterLinger) {
+  AccumulatorConfig cfg;
+  cfg.linger_ms = 50;
+  RecordAccumulator acc(cfg);
+  ASSERT_TRUE(acc.append(kTp, rec(10), 1000).ok());
+  ASSERT_TRUE(acc.append(kTp, rec(10), 1020).ok());
+  auto r = acc.ready(1050);
+  ASSERT_EQ(r.ready.size(), 1u);
+  auto batches = acc.drain(r.ready, 1050, 1 << 20);
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(batches[0]->record_count(), 2);
+}
+
+TEST(Accumulator, BatchFillsBySize) {
+  AccumulatorConfig cfg;
+  cfg.batch_size = 1000;
+  cfg.linger_ms = 100000;
+  RecordAccumulator acc(cfg);
+  int appended = 0;
+  bool full = false;
+  while (!full) {
+    auto r = acc.append(kTp, rec(90), 0);
+    ASSERT_TRUE(r.ok());
+    ++appended;
+    full = r->batch_full;
+  }
+  // ~126 bytes estimated per 90-byte record, 61-byte header, 1000-byte batch.
+  EXPECT_GE(appended, 6);
+  EXPECT_LE(appended, 8);
+  auto ready = acc.ready(1);   // long before linger: ready because full
+  ASSERT_EQ(ready.ready.size(), 1u);
+  auto b = acc.drain(ready.ready, 1, 1 << 20);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0]->record_count(), appended);
+  EXPECT_LE(b[0]->size_bytes, cfg.batch_size);
+}
+
+TEST(Accumulator, NextRecordAfterFullOpensNewBatch) {
+  AccumulatorConfig cfg;
+  cfg.batch_size = 300;
+  cfg.linger_ms = 100000;
+  RecordAccumulator acc(cfg);
+  int new_batches = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto r = acc.append(kTp, rec(100), 0);
+    ASSERT_TRUE(r.ok());
+    new_batches += r->new_batch;
+  }
+  EXPECT_GE(new_batches, 4);
+  auto b = acc.drain({kTp}, 0, 1 << 20);
+  EXPECT_EQ(b.size(), 1u);   // one batch per partition per drain
+}
+
+TEST(Accumulator, OversizedRecordGetsItsOwnBatch) {
+  AccumulatorConfig cfg;
+  cfg.batch_size = 100;
+  RecordAccumulator acc(cfg);
+  auto r = acc.append(kTp, rec(5000), 0);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->batch_full);
+}
+
+TEST(Accumulator, RecordLargerThanBufferMemoryFailsAtOnce) {
+  AccumulatorConfig cfg;
+  cfg.buffer_memory = 1000;
+  cfg.max_block_ms = 5000;
+  RecordAccumulator acc(cfg);
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = acc.append(kTp, rec(2000), 0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, errc::kRecordListTooLarge);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+}
+
+TEST(Accumulator, FullBufferBlocksThenFails) {
+  AccumulatorConfig cfg;
+  cfg.batch_size = 1000;
+  cfg.buffer_memory = 2000;
+  cfg.max_block_ms = 200;
+  RecordAccumulator acc(cfg);
+  ASSERT_TRUE(acc.append({"t", 0}, rec(10), 0).ok());
+  ASSERT_TRUE(acc.append({"t", 1}, rec(10), 0).ok());
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = acc.append({"t", 2}, rec(10), 0);
+  auto waited = std::chrono::steady_clock::now() - t0;
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, errc::kRequestTimedOut);
+  EXPECT_GE(waited, std::chrono::milliseconds(190));
+  EXPECT_LT(waited, std::chrono::seconds(2));
+}
+
+TEST(Accumulator, FullBufferBlocksUntilBatchCompletes) {
+  AccumulatorConfig cfg;
+  cfg.batch_size = 1000;
+  cfg.buffer_memory = 1000;
+  cfg.max_block_ms = 5000;
+  RecordAccumulator acc(cfg);
+  ASSERT_TRUE(acc.append({"t", 0}, rec(10), 0).ok());
+  auto drained = acc.drain({{"t", 0}}, 0, 1 << 20);
+  ASSERT_EQ(drained.size(), 1u);
+  std::atomic<bool> done{false};
+  std::thread t([&] {
+    auto r = acc.append({"t", 1}, rec(10), 0);
+    EXPECT_TRUE(r.ok());
+    done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(done.load());   // still blocked: memory is held by the in-flight batch
+  acc.complete(drained[0]);
+  t.join();
+  EXPECT_TRUE(done.load());
+}
+
+TEST(Accumulator, FlushMakesBatchesReadyImmediately) {
+  AccumulatorConfig cfg;
+  cfg.linger_ms = 100000;
+  RecordAccumulator acc(cfg);
+  ASSERT_TRUE(acc.append(kTp, rec(10), 0).ok());
+  EXPECT_TRUE(acc.ready(1).ready.empty());
+  acc.begin_flush();
+  EXPECT_EQ(acc.ready(1).ready.size(), 1u);
+}
+
+TEST(Accumulator, InFlightLimitPerPartition) {
+  AccumulatorConfig cfg;
+  cfg.batch_size = 200;
+  cfg.linger_ms = 0;
+  cfg.max_in_flight_per_partition = 2;
+  RecordAccumulator acc(cfg);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(acc.append(kTp, rec(150), 0).ok());
+  EXPECT_EQ(acc.drain({kTp}, 0, 1 << 20).size(), 1u);
+  EXPECT_EQ(acc.drain({kTp}, 0, 1 << 20).size(), 1u);
+  EXPECT_EQ(acc.drain({kTp}, 0, 1 << 20).size(), 0u);   // two in flight
+  EXPECT_EQ(acc.in_flight(kTp), 2);
+}
+
+TEST(Accumulator, ExpireFailsOnlyOldBatches) {
+  AccumulatorConfig cfg;
+  cfg.delivery_timeout_ms = 1000;
+  cfg.batch_size = 200;
+  RecordAccumulator acc(cfg);
+  ASSERT_TRUE(acc.append(kTp, rec(150), 0).ok());
+  ASSERT_TRUE(acc.append(kTp, rec(150), 600).ok());
+  EXPECT_EQ(acc.expire(999).size(), 0u);
+  EXPECT_EQ(acc.expire(1000).size(), 1u);
+  EXPECT_EQ(acc.expire(1599).size(), 0u);
+  EXPECT_EQ(acc.expire(1600).size(), 1u);
+}
+
+}  // namespace
+}  // namespace millrace::client

@@ -1,0 +1,46 @@
+// Idempotent producer state: the producer id/epoch from InitProducerId and the next
+// sequence number of each partition. A batch gets its base sequence when it is first
+// drained and keeps it for every retry; sequences wrap from INT32_MAX to 0 as in Kafka.
+// Used only from the sender (io) thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+
+#include "client/producer_batch.h"
+
+namespace millrace::client {
+
+class SequenceTracker {
+ public:
+  void set_producer(int64_t id, int16_t epoch) { producer_id_ = id; epoch_ = epoch; next_.clear(); }
+  bool has_producer() const { return producer_id_ >= 0; }
+  int64_t producer_id() const { return producer_id_; }
+  int16_t epoch() const { return epoch_; }
+
+  // Stamps a batch that has no sequence yet; a retried batch keeps its own.
+  void assign(ProducerBatch& b) {
+    if (b.has_sequence()) return;
+    b.base_sequence = next_[b.tp];
+    b.producer_id = producer_id_;
+    b.producer_epoch = epoch_;
+    advance(b.tp, b.record_count());
+  }
+  // Moves the next sequence of tp on by count, wrapping past INT32_MAX to 0.
+  void advance(const TopicPartition& tp, int32_t count) {
+    int32_t& next = next_[tp];
+    int64_t n = static_cast<int64_t>(next) + count;
+    next = static_cast<int32_t>(n > INT32_MAX ? n - INT32_MAX - 1 : n);
+  }
+  int32_t next_sequence(const TopicPartition& tp) const {
+    auto it = next_.find(tp);
+    return it == next_.end() ? 0 : it->second;
+  }
+
+ private:
+  int64_t producer_id_ = -1;
+  int16_t epoch_ = -1;
+  std::map<TopicPartition, int32_t> next_;
+};
+
+}  // namespace millrace::client
