@@ -84,6 +84,14 @@ enum class BatchError {
 };
 const char* to_string(BatchError e);
 
+// A BatchError with a fixed human-readable reason ("record 3: bad key varint").
+// `detail` always points to a string literal; never null.
+struct BatchStatus {
+  BatchError error = BatchError::kOk;
+  const char* detail = "";
+  bool ok() const { return error == BatchError::kOk; }
+};
+
 struct HeaderResult {
   BatchError error;
   BatchHeader header;  // meaningful only when error == kOk
