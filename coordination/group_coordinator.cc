@@ -1,0 +1,739 @@
+#include "coordination/group_coordinator.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+
+#include "coordination/offsets_format.h"
+
+namespace millrace::coordination {
+
+const char* state_name(GroupState s) {
+  switch (s) {
+    case GroupState::kEmpty: return "Empty";
+    case GroupState::kPreparingRebalance: return "PreparingRebalance";
+    case GroupState::kCompletingRebalance: return "CompletingRebalance";
+    case GroupState::kStable: return "Stable";
+    case GroupState::kDead: return "Dead";
+  }
+  return "Unknown";
+}
+
+struct GroupCoordinator::Member {
+  std::string id;
+  std::optional<std::string> instance_id;
+  std::string client_id;
+  std::string client_host;
+  int32_t session_timeout_ms = 0;
+  int32_t rebalance_timeout_ms = 0;
+  std::vector<Protocol> protocols;
+  std::vector<uint8_t> assignment;
+  JoinCallback join_cb;
+  SyncCallback sync_cb;
+  int64_t heartbeat_deadline_ms = 0;
+  uint64_t join_seq = 0;  // order of first join, for choosing a leader
+
+  const std::vector<uint8_t>* metadata_for(const std::string& protocol) const {
+    for (const auto& p : protocols)
+      if (p.name == protocol) return &p.metadata;
+    return nullptr;
+  }
+};
+
+struct GroupCoordinator::Group {
+  std::string id;
+  GroupState state = GroupState::kEmpty;
+  int32_t generation = 0;
+  std::string protocol_type;
+  std::string protocol;
+  std::string leader;
+  std::map<std::string, std::unique_ptr<Member>> members;
+  std::map<std::string, std::string> static_members;  // instance id -> member id
+  std::map<std::string, int64_t> pending_members;     // MEMBER_ID_REQUIRED ids -> expiry
+  int64_t rebalance_deadline_ms = 0;
+  bool in_initial_delay = false;
+  std::map<std::string, std::map<int32_t, CommittedOffset>> offsets;
+
+  std::set<std::string> candidate_protocols() const {
+    std::set<std::string> out;
+    bool first = true;
+    for (const auto& [id, m] : members) {
+      std::set<std::string> mine;
+      for (const auto& p : m->protocols) mine.insert(p.name);
+      if (first) {
+        out = std::move(mine);
+        first = false;
+      } else {
+        std::set<std::string> both;
+        std::set_intersection(out.begin(), out.end(), mine.begin(), mine.end(), std::inserter(both, both.end()));
+        out = std::move(both);
+      }
+    }
+    return out;
+  }
+
+  std::string select_protocol() const {
+    auto candidates = candidate_protocols();
+    std::map<std::string, int> votes;
+    for (const auto& [id, m] : members)
+      for (const auto& p : m->protocols)
+        if (candidates.count(p.name)) {
+          ++votes[p.name];
+          break;
+        }
+    std::string best;
+    int best_votes = -1;
+    for (const auto& [name, n] : votes)
+      if (n > best_votes) {
+        best = name;
+        best_votes = n;
+      }
+    return best;
+  }
+};
+
+struct GroupCoordinator::Deferred {
+  std::vector<std::pair<JoinCallback, JoinResult>> joins;
+  std::vector<std::pair<SyncCallback, SyncResult>> syncs;
+  void run() {
+    for (auto& [cb, r] : joins) cb(std::move(r));
+    for (auto& [cb, r] : syncs) cb(std::move(r));
+  }
+};
+
+GroupCoordinator::GroupCoordinator(CoordinatorOptions options, GroupStore* store)
+    : options_(options), store_(store) {
+  std::random_device rd;
+  member_seq_ = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+}
+
+GroupCoordinator::~GroupCoordinator() = default;
+
+GroupCoordinator::Group& GroupCoordinator::group_for(const std::string& id) {
+  auto& slot = groups_[id];
+  if (!slot) {
+    slot = std::make_unique<Group>();
+    slot->id = id;
+  }
+  return *slot;
+}
+
+GroupCoordinator::Group* GroupCoordinator::find(const std::string& id) const {
+  auto it = groups_.find(id);
+  return it == groups_.end() ? nullptr : it->second.get();
+}
+
+std::string GroupCoordinator::new_member_id(const std::string& client_id,
+                                            const std::optional<std::string>& instance_id) {
+  // splitmix64 over a per-coordinator seeded counter: unique, unguessable enough.
+  uint64_t z = (member_seq_ += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(z));
+  return (instance_id ? *instance_id : client_id) + "-" + hex;
+}
+
+void GroupCoordinator::replay(std::span<const uint8_t> key, const std::optional<std::span<const uint8_t>>& value) {
+  std::lock_guard lock(mu_);
+  auto k = decode_key(key);
+  if (auto* ok = std::get_if<OffsetKey>(&k)) {
+    if (!value) {
+      if (auto* g = find(ok->group)) {
+        auto t = g->offsets.find(ok->topic);
+        if (t != g->offsets.end()) {
+          t->second.erase(ok->partition);
+          if (t->second.empty()) g->offsets.erase(t);
+        }
+      }
+      return;
+    }
+    if (auto v = decode_offset_value(*value)) group_for(ok->group).offsets[ok->topic][ok->partition] = *v;
+  } else if (auto* gk = std::get_if<GroupKey>(&k)) {
+    if (!value) {
+      groups_.erase(gk->group);
+      return;
+    }
+    if (auto v = decode_group_value(*value)) {
+      auto& g = group_for(gk->group);
+      g.generation = v->generation;
+      g.protocol_type = v->protocol_type;
+    }
+  }
+}
+
+void GroupCoordinator::persist_group(Group& g, int64_t now_ms) {
+  if (!store_) return;
+  GroupValue v;
+  v.protocol_type = g.protocol_type;
+  v.generation = g.generation;
+  if (!g.protocol.empty()) v.protocol = g.protocol;
+  if (!g.leader.empty()) v.leader = g.leader;
+  v.state_timestamp_ms = now_ms;
+  (void)store_->append({StoredRecord{encode_group_key({g.id}), encode_group_value(v)}});
+}
+
+void GroupCoordinator::join(const JoinRequest& req, int64_t now_ms, JoinCallback done) {
+  Deferred out;
+  auto fail = [&](int16_t code, std::string member_id = {}) {
+    JoinResult r;
+    r.error = code;
+    r.member_id = std::move(member_id);
+    out.joins.emplace_back(std::move(done), std::move(r));
+  };
+  {
+    std::lock_guard lock(mu_);
+    if (req.group_id.empty()) {
+      fail(err::kInvalidGroupId);
+    } else if (req.session_timeout_ms < options_.min_session_timeout_ms ||
+               req.session_timeout_ms > options_.max_session_timeout_ms) {
+      fail(err::kInvalidSessionTimeout, req.member_id);
+    } else if (req.protocol_type.empty() || req.protocols.empty()) {
+      fail(err::kInconsistentGroupProtocol, req.member_id);
+    } else {
+      Group& g = group_for(req.group_id);
+      bool compatible = true;
+      if (!g.members.empty()) {
+        auto candidates = g.candidate_protocols();
+        bool any = false;
+        for (const auto& p : req.protocols) any = any || candidates.count(p.name) > 0;
+        compatible = any && g.protocol_type == req.protocol_type;
+      }
+      auto fill = [&](Member& m) {
+        m.client_id = req.client_id;
+        m.client_host = req.client_host;
+        m.session_timeout_ms = req.session_timeout_ms;
+        m.rebalance_timeout_ms = req.rebalance_timeout_ms;
+        m.protocols = req.protocols;
+        m.heartbeat_deadline_ms = now_ms + req.session_timeout_ms;
+      };
+      auto add_member = [&](const std::string& id) {
+        auto m = std::make_unique<Member>();
+        m->id = id;
+        m->instance_id = req.group_instance_id;
+        m->join_seq = ++member_seq_;
+        fill(*m);
+        m->join_cb = std::move(done);
+        if (req.group_instance_id) g.static_members[*req.group_instance_id] = id;
+        if (g.members.empty()) g.protocol_type = req.protocol_type;
+        g.members[id] = std::move(m);
+        if (g.state == GroupState::kPreparingRebalance)
+          maybe_complete_join(g, now_ms, out, false);
+        else
+          prepare_rebalance(g, now_ms, out);
+      };
+      auto current_result = [&](const Member& m) {
+        JoinResult r;
+        r.generation_id = g.generation;
+        r.protocol_type = g.protocol_type;
+        r.protocol_name = g.protocol;
+        r.leader = g.leader;
+        r.member_id = m.id;
+        if (m.id == g.leader)
+          for (const auto& [id, other] : g.members)
+            if (auto* md = other->metadata_for(g.protocol)) r.members.push_back({id, other->instance_id, *md});
+        return r;
+      };
+      auto same_protocols = [](const Member& m, const JoinRequest& r) {
+        if (m.protocols.size() != r.protocols.size()) return false;
+        for (size_t i = 0; i < r.protocols.size(); ++i)
+          if (m.protocols[i].name != r.protocols[i].name || m.protocols[i].metadata != r.protocols[i].metadata)
+            return false;
+        return true;
+      };
+
+      if (g.state == GroupState::kDead) {
+        fail(err::kCoordinatorNotAvailable, req.member_id);
+      } else if (!compatible) {
+        fail(err::kInconsistentGroupProtocol, req.member_id);
+      } else if (req.member_id.empty()) {
+        if (req.group_instance_id && g.static_members.count(*req.group_instance_id)) {
+          // A static member restarting: it takes over its old identity under a new id.
+          std::string old_id = g.static_members[*req.group_instance_id];
+          auto node = g.members.extract(old_id);
+          auto& m = node.mapped();
+          if (m->join_cb) {
+            JoinResult fenced;
+            fenced.error = err::kFencedInstanceId;
+            fenced.member_id = old_id;
+            out.joins.emplace_back(std::move(m->join_cb), std::move(fenced));
+            m->join_cb = nullptr;
+          }
+          if (m->sync_cb) {
+            SyncResult fenced;
+            fenced.error = err::kFencedInstanceId;
+            out.syncs.emplace_back(std::move(m->sync_cb), std::move(fenced));
+            m->sync_cb = nullptr;
+          }
+          bool unchanged = same_protocols(*m, req);
+          std::string new_id = new_member_id(req.client_id, req.group_instance_id);
+          m->id = new_id;
+          fill(*m);
+          node.key() = new_id;
+          g.members.insert(std::move(node));
+          g.static_members[*req.group_instance_id] = new_id;
+          if (g.leader == old_id) g.leader = new_id;
+          Member& mm = *g.members[new_id];
+          if (g.state == GroupState::kStable && unchanged) {
+            out.joins.emplace_back(std::move(done), current_result(mm));
+          } else {
+            mm.join_cb = std::move(done);
+            if (g.state == GroupState::kPreparingRebalance)
+              maybe_complete_join(g, now_ms, out, false);
+            else
+              prepare_rebalance(g, now_ms, out);
+          }
+        } else if (static_cast<int64_t>(g.members.size()) >= options_.max_group_size) {
+          fail(err::kGroupMaxSizeReached);
+        } else if (req.require_known_member_id && !req.group_instance_id) {
+          std::string id = new_member_id(req.client_id, std::nullopt);
+          g.pending_members[id] = now_ms + req.session_timeout_ms;
+          fail(err::kMemberIdRequired, id);
+        } else {
+          add_member(new_member_id(req.client_id, req.group_instance_id));
+        }
+      } else {
+        auto it = g.members.find(req.member_id);
+        if (it == g.members.end()) {
+          if (g.pending_members.erase(req.member_id)) {
+            if (static_cast<int64_t>(g.members.size()) >= options_.max_group_size)
+              fail(err::kGroupMaxSizeReached, req.member_id);
+            else
+              add_member(req.member_id);
+          } else {
+            fail(err::kUnknownMemberId, req.member_id);
+          }
+        } else if (req.group_instance_id && g.static_members[*req.group_instance_id] != req.member_id) {
+          fail(err::kFencedInstanceId, req.member_id);
+        } else {
+          Member& m = *it->second;
+          bool unchanged = same_protocols(m, req);
+          switch (g.state) {
+            case GroupState::kPreparingRebalance:
+              fill(m);
+              if (m.join_cb) {
+                JoinResult superseded;
+                superseded.error = err::kRebalanceInProgress;
+                superseded.member_id = m.id;
+                out.joins.emplace_back(std::move(m.join_cb), std::move(superseded));
+              }
+              m.join_cb = std::move(done);
+              maybe_complete_join(g, now_ms, out, false);
+              break;
+            case GroupState::kCompletingRebalance:
+              if (unchanged) {
+                fill(m);
+                out.joins.emplace_back(std::move(done), current_result(m));
+              } else {
+                fill(m);
+                m.join_cb = std::move(done);
+                prepare_rebalance(g, now_ms, out);
+              }
+              break;
+            case GroupState::kStable:
+              fill(m);
+              if (unchanged && m.id != g.leader) {
+                out.joins.emplace_back(std::move(done), current_result(m));
+              } else {
+                m.join_cb = std::move(done);
+                prepare_rebalance(g, now_ms, out);
+              }
+              break;
+            case GroupState::kEmpty:
+            case GroupState::kDead:
+              fail(err::kUnknownMemberId, req.member_id);
+              break;
+          }
+        }
+      }
+    }
+  }
+  out.run();
+}
+
+void GroupCoordinator::prepare_rebalance(Group& g, int64_t now_ms, Deferred& out) {
+  if (g.state == GroupState::kCompletingRebalance) {
+    for (auto& [id, m] : g.members) {
+      m->assignment.clear();
+      if (m->sync_cb) {
+        SyncResult r;
+        r.error = err::kRebalanceInProgress;
+        out.syncs.emplace_back(std::move(m->sync_cb), std::move(r));
+        m->sync_cb = nullptr;
+      }
+    }
+  }
+  int32_t max_rebalance = 0;
+  for (const auto& [id, m] : g.members) max_rebalance = std::max(max_rebalance, m->rebalance_timeout_ms);
+  if (g.state == GroupState::kEmpty) {
+    g.in_initial_delay = options_.initial_rebalance_delay_ms > 0;
+    g.rebalance_deadline_ms = now_ms + std::min(options_.initial_rebalance_delay_ms, max_rebalance);
+  } else {
+    g.in_initial_delay = false;
+    g.rebalance_deadline_ms = now_ms + max_rebalance;
+  }
+  g.state = GroupState::kPreparingRebalance;
+  maybe_complete_join(g, now_ms, out, false);
+}
+
+void GroupCoordinator::maybe_complete_join(Group& g, int64_t now_ms, Deferred& out, bool deadline_passed) {
+  if (g.state != GroupState::kPreparingRebalance) return;
+  bool all_joined = g.pending_members.empty();
+  for (const auto& [id, m] : g.members) all_joined = all_joined && static_cast<bool>(m->join_cb);
+  if (g.in_initial_delay && !deadline_passed && !g.members.empty()) return;
+  if (!all_joined && !deadline_passed) return;
+  g.in_initial_delay = false;
+
+  // Members that did not rejoin in time leave the group.
+  for (auto it = g.members.begin(); it != g.members.end();) {
+    if (!it->second->join_cb) {
+      if (it->second->instance_id) g.static_members.erase(*it->second->instance_id);
+      it = g.members.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  ++g.generation;
+  if (g.members.empty()) {
+    g.state = GroupState::kEmpty;
+    g.protocol.clear();
+    g.leader.clear();
+    persist_group(g, now_ms);
+    return;
+  }
+  g.protocol = g.select_protocol();
+  if (!g.members.count(g.leader)) {
+    const Member* first = nullptr;
+    for (const auto& [id, m] : g.members)
+      if (!first || m->join_seq < first->join_seq) first = m.get();
+    g.leader = first->id;
+  }
+  g.state = GroupState::kCompletingRebalance;
+  for (auto& [id, m] : g.members) {
+    JoinResult r;
+    r.generation_id = g.generation;
+    r.protocol_type = g.protocol_type;
+    r.protocol_name = g.protocol;
+    r.leader = g.leader;
+    r.member_id = id;
+    if (id == g.leader)
+      for (const auto& [oid, other] : g.members)
+        if (auto* md = other->metadata_for(g.protocol)) r.members.push_back({oid, other->instance_id, *md});
+    m->heartbeat_deadline_ms = now_ms + m->session_timeout_ms;
+    out.joins.emplace_back(std::move(m->join_cb), std::move(r));
+    m->join_cb = nullptr;
+  }
+  persist_group(g, now_ms);
+}
+
+void GroupCoordinator::sync(const SyncRequest& req, int64_t now_ms, SyncCallback done) {
+  Deferred out;
+  {
+    std::lock_guard lock(mu_);
+    SyncResult r;
+    Group* g = find(req.group_id);
+    auto it = g ? g->members.find(req.member_id) : decltype(g->members.end()){};
+    if (!g || it == g->members.end()) {
+      r.error = err::kUnknownMemberId;
+    } else if (req.group_instance_id && g->static_members[*req.group_instance_id] != req.member_id) {
+      r.error = err::kFencedInstanceId;
+    } else if (req.generation_id != g->generation) {
+      r.error = err::kIllegalGeneration;
+    } else if (g->state == GroupState::kPreparingRebalance) {
+      r.error = err::kRebalanceInProgress;
+    } else if (g->state == GroupState::kStable) {
+      r.protocol_type = g->protocol_type;
+      r.protocol_name = g->protocol;
+      r.assignment = it->second->assignment;
+      it->second->heartbeat_deadline_ms = now_ms + it->second->session_timeout_ms;
+    } else if (g->state == GroupState::kCompletingRebalance) {
+      Member& m = *it->second;
+      m.heartbeat_deadline_ms = now_ms + m.session_timeout_ms;
+      if (m.sync_cb) {
+        SyncResult superseded;
+        superseded.error = err::kRebalanceInProgress;
+        out.syncs.emplace_back(std::move(m.sync_cb), std::move(superseded));
+      }
+      m.sync_cb = std::move(done);
+      if (m.id == g->leader) {
+        for (auto& [id, mem] : g->members) mem->assignment.clear();
+        for (const auto& [id, bytes] : req.assignments) {
+          auto t = g->members.find(id);
+          if (t != g->members.end()) t->second->assignment = bytes;
+        }
+        persist_group(*g, now_ms);
+        g->state = GroupState::kStable;
+        for (auto& [id, mem] : g->members) {
+          if (!mem->sync_cb) continue;
+          SyncResult ok;
+          ok.protocol_type = g->protocol_type;
+          ok.protocol_name = g->protocol;
+          ok.assignment = mem->assignment;
+          out.syncs.emplace_back(std::move(mem->sync_cb), std::move(ok));
+          mem->sync_cb = nullptr;
+        }
+      }
+      done = nullptr;
+    } else {
+      r.error = err::kUnknownMemberId;
+    }
+    if (done) out.syncs.emplace_back(std::move(done), std::move(r));
+  }
+  out.run();
+}
+
+int16_t GroupCoordinator::heartbeat(const std::string& group_id, const std::string& member_id, int32_t generation,
+                                    const std::optional<std::string>& instance_id, int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  Group* g = find(group_id);
+  if (!g) return err::kUnknownMemberId;
+  auto it = g->members.find(member_id);
+  if (it == g->members.end()) return err::kUnknownMemberId;
+  if (instance_id && g->static_members[*instance_id] != member_id) return err::kFencedInstanceId;
+  if (generation != g->generation) return err::kIllegalGeneration;
+  it->second->heartbeat_deadline_ms = now_ms + it->second->session_timeout_ms;
+  if (g->state == GroupState::kPreparingRebalance) return err::kRebalanceInProgress;
+  return err::kNone;
+}
+
+void GroupCoordinator::remove_member(Group& g, const std::string& member_id, int64_t now_ms, Deferred& out) {
+  auto it = g.members.find(member_id);
+  if (it == g.members.end()) return;
+  Member& m = *it->second;
+  if (m.join_cb) {
+    JoinResult r;
+    r.error = err::kUnknownMemberId;
+    r.member_id = m.id;
+    out.joins.emplace_back(std::move(m.join_cb), std::move(r));
+  }
+  if (m.sync_cb) {
+    SyncResult r;
+    r.error = err::kUnknownMemberId;
+    out.syncs.emplace_back(std::move(m.sync_cb), std::move(r));
+  }
+  if (m.instance_id) g.static_members.erase(*m.instance_id);
+  g.members.erase(it);
+  if (g.state == GroupState::kStable || g.state == GroupState::kCompletingRebalance)
+    prepare_rebalance(g, now_ms, out);
+  else if (g.state == GroupState::kPreparingRebalance)
+    maybe_complete_join(g, now_ms, out, false);
+}
+
+std::vector<int16_t> GroupCoordinator::leave(const std::string& group_id, const std::vector<LeaveMember>& members,
+                                             int64_t now_ms) {
+  Deferred out;
+  std::vector<int16_t> result;
+  {
+    std::lock_guard lock(mu_);
+    Group* g = find(group_id);
+    result.push_back(g ? err::kNone : err::kUnknownMemberId);
+    for (const auto& lm : members) {
+      if (!g) {
+        result.push_back(err::kUnknownMemberId);
+        continue;
+      }
+      std::string id = lm.member_id;
+      if (lm.group_instance_id) {
+        auto s = g->static_members.find(*lm.group_instance_id);
+        if (s == g->static_members.end()) {
+          result.push_back(err::kUnknownMemberId);
+          continue;
+        }
+        if (!id.empty() && id != s->second) {
+          result.push_back(err::kFencedInstanceId);
+          continue;
+        }
+        id = s->second;
+      }
+      if (!g->members.count(id)) {
+        result.push_back(err::kUnknownMemberId);
+        continue;
+      }
+      remove_member(*g, id, now_ms, out);
+      result.push_back(err::kNone);
+    }
+    if (g && members.size() == 1) result[0] = result[1];
+  }
+  out.run();
+  return result;
+}
+
+std::vector<int16_t> GroupCoordinator::commit_offsets(const std::string& group_id, const std::string& member_id,
+                                                      int32_t generation,
+                                                      const std::vector<OffsetCommitEntry>& offsets,
+                                                      int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  int16_t code = err::kNone;
+  if (group_id.empty()) {
+    code = err::kInvalidGroupId;
+  } else {
+    Group* g = find(group_id);
+    if (generation < 0 && member_id.empty()) {
+      if (g && !g->members.empty()) code = err::kUnknownMemberId;
+    } else if (!g) {
+      code = err::kUnknownMemberId;
+    } else {
+      auto it = g->members.find(member_id);
+      if (it == g->members.end())
+        code = err::kUnknownMemberId;
+      else if (generation != g->generation)
+        code = err::kIllegalGeneration;
+      else if (g->state == GroupState::kCompletingRebalance)
+        code = err::kRebalanceInProgress;
+      else
+        it->second->heartbeat_deadline_ms = now_ms + it->second->session_timeout_ms;
+    }
+  }
+  if (code == err::kNone) {
+    std::vector<StoredRecord> records;
+    std::vector<CommittedOffset> values;
+    for (const auto& e : offsets) {
+      CommittedOffset v{e.offset, e.leader_epoch, e.metadata.value_or(""), now_ms};
+      records.push_back({encode_offset_key({group_id, e.topic, e.partition}), encode_offset_value(v)});
+      values.push_back(std::move(v));
+    }
+    if (store_ && !records.empty() && !store_->append(records)) {
+      code = err::kCoordinatorNotAvailable;
+    } else {
+      Group& g = group_for(group_id);
+      for (size_t i = 0; i < offsets.size(); ++i) g.offsets[offsets[i].topic][offsets[i].partition] = values[i];
+    }
+  }
+  return std::vector<int16_t>(offsets.size(), code);
+}
+
+std::optional<CommittedOffset> GroupCoordinator::fetch_offset(const std::string& group_id, const std::string& topic,
+                                                              int32_t partition) const {
+  std::lock_guard lock(mu_);
+  Group* g = find(group_id);
+  if (!g) return std::nullopt;
+  auto t = g->offsets.find(topic);
+  if (t == g->offsets.end()) return std::nullopt;
+  auto p = t->second.find(partition);
+  if (p == t->second.end()) return std::nullopt;
+  return p->second;
+}
+
+std::map<std::string, std::map<int32_t, CommittedOffset>> GroupCoordinator::fetch_all_offsets(
+    const std::string& group_id) const {
+  std::lock_guard lock(mu_);
+  Group* g = find(group_id);
+  if (!g) return {};
+  return g->offsets;
+}
+
+int16_t GroupCoordinator::delete_offsets(const std::string& group_id,
+                                         const std::vector<std::pair<std::string, int32_t>>& parts,
+                                         std::vector<int16_t>& per_partition) {
+  std::lock_guard lock(mu_);
+  per_partition.assign(parts.size(), err::kNone);
+  Group* g = find(group_id);
+  if (!g) return err::kGroupIdNotFound;
+  if (!g->members.empty()) {
+    // Members may be consuming these partitions; Kafka refuses for subscribed topics.
+    per_partition.assign(parts.size(), err::kGroupSubscribedToTopic);
+    return err::kNone;
+  }
+  std::vector<StoredRecord> tombstones;
+  for (const auto& [topic, partition] : parts)
+    tombstones.push_back({encode_offset_key({group_id, topic, partition}), std::nullopt});
+  if (store_ && !tombstones.empty() && !store_->append(tombstones)) return err::kCoordinatorNotAvailable;
+  for (const auto& [topic, partition] : parts) {
+    auto t = g->offsets.find(topic);
+    if (t == g->offsets.end()) continue;
+    t->second.erase(partition);
+    if (t->second.empty()) g->offsets.erase(t);
+  }
+  return err::kNone;
+}
+
+GroupDescription GroupCoordinator::describe(const std::string& group_id) const {
+  std::lock_guard lock(mu_);
+  GroupDescription d;
+  d.group_id = group_id;
+  Group* g = find(group_id);
+  if (!g) {
+    d.state = state_name(GroupState::kDead);
+    return d;
+  }
+  d.state = state_name(g->state);
+  d.protocol_type = g->protocol_type;
+  d.protocol = g->state == GroupState::kStable ? g->protocol : "";
+  for (const auto& [id, m] : g->members) {
+    MemberDescription md;
+    md.member_id = id;
+    md.group_instance_id = m->instance_id;
+    md.client_id = m->client_id;
+    md.client_host = m->client_host;
+    if (auto* meta = m->metadata_for(g->protocol)) md.metadata = *meta;
+    md.assignment = m->assignment;
+    d.members.push_back(std::move(md));
+  }
+  return d;
+}
+
+std::vector<GroupListing> GroupCoordinator::list(const std::vector<std::string>& states_filter) const {
+  std::lock_guard lock(mu_);
+  std::vector<GroupListing> out;
+  for (const auto& [id, g] : groups_) {
+    if (g->state == GroupState::kDead) continue;
+    std::string state = state_name(g->state);
+    if (!states_filter.empty() &&
+        std::find(states_filter.begin(), states_filter.end(), state) == states_filter.end())
+      continue;
+    out.push_back({id, g->protocol_type, state});
+  }
+  return out;
+}
+
+int16_t GroupCoordinator::delete_group(const std::string& group_id) {
+  std::lock_guard lock(mu_);
+  Group* g = find(group_id);
+  if (!g) return err::kGroupIdNotFound;
+  if (!g->members.empty() || g->state != GroupState::kEmpty) return err::kNonEmptyGroup;
+  std::vector<StoredRecord> tombstones;
+  for (const auto& [topic, parts] : g->offsets)
+    for (const auto& [p, v] : parts) tombstones.push_back({encode_offset_key({group_id, topic, p}), std::nullopt});
+  tombstones.push_back({encode_group_key({group_id}), std::nullopt});
+  if (store_ && !store_->append(tombstones)) return err::kCoordinatorNotAvailable;
+  groups_.erase(group_id);
+  return err::kNone;
+}
+
+void GroupCoordinator::tick(int64_t now_ms) {
+  Deferred out;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [gid, gp] : groups_) {
+      Group& g = *gp;
+      for (auto it = g.pending_members.begin(); it != g.pending_members.end();)
+        it = it->second <= now_ms ? g.pending_members.erase(it) : std::next(it);
+      std::vector<std::string> expired;
+      for (const auto& [id, m] : g.members)
+        if (!m->join_cb && !m->sync_cb && m->heartbeat_deadline_ms <= now_ms) expired.push_back(id);
+      for (const auto& id : expired) remove_member(g, id, now_ms, out);
+      if (g.state == GroupState::kPreparingRebalance)
+        maybe_complete_join(g, now_ms, out, now_ms >= g.rebalance_deadline_ms);
+    }
+  }
+  out.run();
+}
+
+std::map<std::string, int> GroupCoordinator::member_counts() const {
+  std::lock_guard lock(mu_);
+  std::map<std::string, int> out;
+  for (const auto& [id, g] : groups_) out[id] = static_cast<int>(g->members.size());
+  return out;
+}
+
+std::map<std::string, std::map<std::pair<std::string, int32_t>, int64_t>> GroupCoordinator::all_offsets() const {
+  std::lock_guard lock(mu_);
+  std::map<std::string, std::map<std::pair<std::string, int32_t>, int64_t>> out;
+  for (const auto& [id, g] : groups_)
+    for (const auto& [topic, parts] : g->offsets)
+      for (const auto& [p, v] : parts) out[id][{topic, p}] = v.offset;
+  return out;
+}
+
+}  // namespace millrace::coordination

@@ -1,0 +1,106 @@
+// The classic-protocol group coordinator: consumer group membership
+// (JoinGroup / SyncGroup / Heartbeat / LeaveGroup with generations,
+// rebalance and session timeouts, MEMBER_ID_REQUIRED, static membership)
+// and committed offsets, persisted through a GroupStore.
+//
+// State machine per group (Kafka's):
+//
+//   Empty --join--> PreparingRebalance --all joined / timeout--> CompletingRebalance
+//     ^                    ^   |                                        |
+//     |                    |   +--no members left--> Empty     leader SyncGroup
+//     |                    +---- join/leave/expiry ----+                v
+//     +------------------ last member leaves ---------------------- Stable
+//
+// Time is explicit: every call takes `now_ms`, and tick(now_ms) (the broker
+// calls it every ~100 ms) completes rebalances whose wait is over and expires
+// members whose session timed out. This keeps the machine testable without
+// threads or timers.
+//
+// Thread-safety: every public call may run from any thread; one mutex guards
+// all state. Join and sync callbacks run after the lock is released, on the
+// calling thread (of join/sync/leave/tick); they must not block.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "coordination/group_store.h"
+#include "coordination/group_types.h"
+
+namespace millrace::coordination {
+
+struct CoordinatorOptions {
+  int32_t initial_rebalance_delay_ms = 3000;
+  int32_t min_session_timeout_ms = 6000;
+  int32_t max_session_timeout_ms = 1800000;
+  int32_t max_group_size = INT32_MAX;
+};
+
+class GroupCoordinator {
+ public:
+  // `store` may be null (nothing persisted). Not owned; must outlive this.
+  GroupCoordinator(CoordinatorOptions options, GroupStore* store);
+  ~GroupCoordinator();
+
+  // Replays one record of __consumer_offsets (at start, before serving).
+  void replay(std::span<const uint8_t> key, const std::optional<std::span<const uint8_t>>& value);
+
+  void join(const JoinRequest& req, int64_t now_ms, JoinCallback done);
+  void sync(const SyncRequest& req, int64_t now_ms, SyncCallback done);
+  int16_t heartbeat(const std::string& group_id, const std::string& member_id, int32_t generation,
+                    const std::optional<std::string>& instance_id, int64_t now_ms);
+  // One error per member, in order; the first element is the group-level error.
+  std::vector<int16_t> leave(const std::string& group_id, const std::vector<LeaveMember>& members, int64_t now_ms);
+
+  // generation -1 and empty member id: a commit from outside the group
+  // protocol (allowed only while the group has no members).
+  std::vector<int16_t> commit_offsets(const std::string& group_id, const std::string& member_id,
+                                      int32_t generation, const std::vector<OffsetCommitEntry>& offsets,
+                                      int64_t now_ms);
+  // topic -> partition -> offset; partitions not committed are absent.
+  std::optional<CommittedOffset> fetch_offset(const std::string& group_id, const std::string& topic,
+                                              int32_t partition) const;
+  std::map<std::string, std::map<int32_t, CommittedOffset>> fetch_all_offsets(const std::string& group_id) const;
+  // Group-level error first (kGroupIdNotFound, kNonEmptyGroup...), then per partition.
+  int16_t delete_offsets(const std::string& group_id, const std::vector<std::pair<std::string, int32_t>>& parts,
+                         std::vector<int16_t>& per_partition);
+
+  GroupDescription describe(const std::string& group_id) const;
+  std::vector<GroupListing> list(const std::vector<std::string>& states_filter) const;
+  int16_t delete_group(const std::string& group_id);
+
+  void tick(int64_t now_ms);
+
+  // For metrics: group -> member count, and every committed offset.
+  std::map<std::string, int> member_counts() const;
+  std::map<std::string, std::map<std::pair<std::string, int32_t>, int64_t>> all_offsets() const;
+
+ private:
+  struct Member;
+  struct Group;
+  struct Deferred;  // callbacks collected under the lock, run after it
+
+  Group& group_for(const std::string& id);
+  Group* find(const std::string& id) const;
+  void prepare_rebalance(Group& g, int64_t now_ms, Deferred& out);
+  void maybe_complete_join(Group& g, int64_t now_ms, Deferred& out, bool deadline_passed);
+  void remove_member(Group& g, const std::string& member_id, int64_t now_ms, Deferred& out);
+  void persist_group(Group& g, int64_t now_ms);
+  std::string new_member_id(const std::string& client_id, const std::optional<std::string>& instance_id);
+
+  CoordinatorOptions options_;
+  GroupStore* store_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::unique_ptr<Group>> groups_;  // GUARDED_BY(mu_)
+  uint64_t member_seq_ = 0;                                // GUARDED_BY(mu_)
+};
+
+}  // namespace millrace::coordination

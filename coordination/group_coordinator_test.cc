@@ -1,0 +1,329 @@
+#include "coordination/group_coordinator.h"
+
+#include <gtest/gtest.h>
+
+#include "coordination/offsets_format.h"
+
+namespace millrace::coordination {
+namespace {
+
+class MemoryStore : public GroupStore {
+ public:
+  bool append(const std::vector<StoredRecord>& records) override {
+    if (fail) return false;
+    log.insert(log.end(), records.begin(), records.end());
+    return true;
+  }
+  std::vector<StoredRecord> log;
+  bool fail = false;
+};
+
+class GroupCoordinatorTest : public ::testing::Test {
+ protected:
+  GroupCoordinatorTest() : coord_(options(), &store_) {}
+  static CoordinatorOptions options() {
+    CoordinatorOptions o;
+    o.initial_rebalance_delay_ms = 100;
+    o.min_session_timeout_ms = 1000;
+    o.max_session_timeout_ms = 60000;
+    return o;
+  }
+  static JoinRequest join_req(std::string member_id = {}, std::string proto_meta = "m",
+                              std::optional<std::string> instance = std::nullopt) {
+    JoinRequest r;
+    r.group_id = "g";
+    r.member_id = std::move(member_id);
+    r.group_instance_id = std::move(instance);
+    r.client_id = "c";
+    r.session_timeout_ms = 10000;
+    r.rebalance_timeout_ms = 5000;
+    r.protocol_type = "consumer";
+    r.protocols = {{"range", std::vector<uint8_t>(proto_meta.begin(), proto_meta.end())}};
+    return r;
+  }
+  // Joins and returns a slot the callback fills.
+  std::shared_ptr<std::optional<JoinResult>> join(const JoinRequest& r) {
+    auto slot = std::make_shared<std::optional<JoinResult>>();
+    coord_.join(r, now_, [slot](JoinResult res) { *slot = std::move(res); });
+    return slot;
+  }
+  std::shared_ptr<std::optional<SyncResult>> sync(const std::string& member, int32_t gen,
+                                                  std::vector<std::pair<std::string, std::vector<uint8_t>>> a = {}) {
+    auto slot = std::make_shared<std::optional<SyncResult>>();
+    SyncRequest r;
+    r.group_id = "g";
+    r.member_id = member;
+    r.generation_id = gen;
+    r.assignments = std::move(a);
+    coord_.sync(r, now_, [slot](SyncResult res) { *slot = std::move(res); });
+    return slot;
+  }
+  void advance(int64_t ms) {
+    now_ += ms;
+    coord_.tick(now_);
+  }
+  // A member through join + sync; returns its member id and generation.
+  std::pair<std::string, int32_t> stable_single_member() {
+    auto j = join(join_req());
+    advance(150);
+    EXPECT_TRUE(j->has_value());
+    auto s = sync((*j)->member_id, (*j)->generation_id, {{(*j)->member_id, {1, 2}}});
+    EXPECT_TRUE(s->has_value());
+    return {(*j)->member_id, (*j)->generation_id};
+  }
+
+  int64_t now_ = 1000000;
+  MemoryStore store_;
+  GroupCoordinator coord_;
+};
+
+TEST_F(GroupCoordinatorTest, FirstJoinWaitsForInitialDelayThenMakesLeader) {
+  auto j = join(join_req());
+  EXPECT_FALSE(j->has_value());
+  advance(50);
+  EXPECT_FALSE(j->has_value());
+  advance(60);
+  ASSERT_TRUE(j->has_value());
+  EXPECT_EQ((*j)->error, err::kNone);
+  EXPECT_EQ((*j)->generation_id, 1);
+  EXPECT_EQ((*j)->leader, (*j)->member_id);
+  EXPECT_EQ((*j)->protocol_name, "range");
+  ASSERT_EQ((*j)->members.size(), 1u);
+}
+
+TEST_F(GroupCoordinatorTest, MemberIdRequiredThenJoinWithGivenId) {
+  auto r = join_req();
+  r.require_known_member_id = true;
+  auto first = join(r);
+  ASSERT_TRUE(first->has_value());
+  EXPECT_EQ((*first)->error, err::kMemberIdRequired);
+  ASSERT_FALSE((*first)->member_id.empty());
+  auto second = join(join_req((*first)->member_id));
+  advance(150);
+  ASSERT_TRUE(second->has_value());
+  EXPECT_EQ((*second)->error, err::kNone);
+  EXPECT_EQ((*second)->member_id, (*first)->member_id);
+}
+
+TEST_F(GroupCoordinatorTest, UnknownMemberIdIsRefused) {
+  auto j = join(join_req("nobody"));
+  ASSERT_TRUE(j->has_value());
+  EXPECT_EQ((*j)->error, err::kUnknownMemberId);
+}
+
+TEST_F(GroupCoordinatorTest, SessionTimeoutOutsideBoundsIsRefused) {
+  auto r = join_req();
+  r.session_timeout_ms = 10;
+  auto j = join(r);
+  ASSERT_TRUE(j->has_value());
+  EXPECT_EQ((*j)->error, err::kInvalidSessionTimeout);
+}
+
+TEST_F(GroupCoordinatorTest, LeaderSyncDistributesAssignments) {
+  auto a = join(join_req({}, "a"));
+  auto b = join(join_req({}, "b"));
+  advance(150);
+  ASSERT_TRUE(a->has_value() && b->has_value());
+  ASSERT_EQ((*a)->generation_id, (*b)->generation_id);
+  auto leader = (*a)->leader;
+  auto& lead = (*a)->member_id == leader ? *a : *b;
+  auto& follow = (*a)->member_id == leader ? *b : *a;
+  EXPECT_EQ(lead->members.size(), 2u);
+  EXPECT_TRUE(follow->members.empty());
+  auto fs = sync(follow->member_id, follow->generation_id);
+  EXPECT_FALSE(fs->has_value());  // waits for the leader
+  auto ls = sync(lead->member_id, lead->generation_id,
+                 {{lead->member_id, {1}}, {follow->member_id, {2}}});
+  ASSERT_TRUE(fs->has_value() && ls->has_value());
+  EXPECT_EQ((*fs)->assignment, std::vector<uint8_t>{2});
+  EXPECT_EQ((*ls)->assignment, std::vector<uint8_t>{1});
+  EXPECT_EQ(coord_.describe("g").state, "Stable");
+}
+
+TEST_F(GroupCoordinatorTest, HeartbeatErrors) {
+  auto [id, gen] = stable_single_member();
+  EXPECT_EQ(coord_.heartbeat("g", id, gen, std::nullopt, now_), err::kNone);
+  EXPECT_EQ(coord_.heartbeat("g", "other", gen, std::nullopt, now_), err::kUnknownMemberId);
+  EXPECT_EQ(coord_.heartbeat("g", id, gen + 1, std::nullopt, now_), err::kIllegalGeneration);
+  EXPECT_EQ(coord_.heartbeat("nogroup", id, gen, std::nullopt, now_), err::kUnknownMemberId);
+}
+
+TEST_F(GroupCoordinatorTest, NewMemberTriggersRebalanceSeenByHeartbeat) {
+  auto [id, gen] = stable_single_member();
+  auto b = join(join_req({}, "b"));
+  EXPECT_FALSE(b->has_value());
+  EXPECT_EQ(coord_.heartbeat("g", id, gen, std::nullopt, now_), err::kRebalanceInProgress);
+  auto a = join(join_req(id));
+  ASSERT_TRUE(a->has_value() && b->has_value());
+  EXPECT_EQ((*a)->generation_id, gen + 1);
+  EXPECT_EQ((*a)->leader, id);  // the old leader stays leader
+}
+
+TEST_F(GroupCoordinatorTest, ExpiredSessionRemovesMemberAndRebalances) {
+  auto a = join(join_req({}, "a"));
+  auto b = join(join_req({}, "b"));
+  advance(150);
+  std::string ida = (*a)->member_id, idb = (*b)->member_id;
+  int32_t gen = (*a)->generation_id;
+  auto sa = sync(ida, gen, {{ida, {1}}, {idb, {2}}});
+  auto sb = sync(idb, gen);
+  ASSERT_TRUE(sa->has_value() && sb->has_value());
+  // Only a keeps heartbeating.
+  for (int i = 0; i < 12; ++i) {
+    advance(1000);
+    coord_.heartbeat("g", ida, gen, std::nullopt, now_);
+  }
+  EXPECT_EQ(coord_.heartbeat("g", idb, gen, std::nullopt, now_), err::kUnknownMemberId);
+  EXPECT_EQ(coord_.heartbeat("g", ida, gen, std::nullopt, now_), err::kRebalanceInProgress);
+  auto again = join(join_req(ida, "a"));
+  ASSERT_TRUE(again->has_value());
+  EXPECT_EQ((*again)->generation_id, gen + 1);
+  EXPECT_EQ((*again)->members.size(), 1u);
+}
+
+TEST_F(GroupCoordinatorTest, MemberThatDoesNotRejoinIsDroppedAtRebalanceTimeout) {
+  auto [id, gen] = stable_single_member();
+  auto b = join(join_req({}, "b"));
+  advance(5001);  // rebalance timeout of the members
+  ASSERT_TRUE(b->has_value());
+  EXPECT_EQ((*b)->generation_id, gen + 1);
+  EXPECT_EQ((*b)->members.size(), 1u);  // b alone, and b leads
+  EXPECT_EQ(coord_.heartbeat("g", id, gen, std::nullopt, now_), err::kUnknownMemberId);
+}
+
+TEST_F(GroupCoordinatorTest, LastMemberLeavingEmptiesGroup) {
+  auto [id, gen] = stable_single_member();
+  auto errors = coord_.leave("g", {{id, std::nullopt}}, now_);
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[1], err::kNone);
+  auto d = coord_.describe("g");
+  EXPECT_EQ(d.state, "Empty");
+  EXPECT_TRUE(d.members.empty());
+  EXPECT_EQ(coord_.leave("g", {{id, std::nullopt}}, now_)[1], err::kUnknownMemberId);
+}
+
+TEST_F(GroupCoordinatorTest, SyncWithOldGenerationIsIllegal) {
+  auto [id, gen] = stable_single_member();
+  auto s = sync(id, gen - 1);
+  ASSERT_TRUE(s->has_value());
+  EXPECT_EQ((*s)->error, err::kIllegalGeneration);
+}
+
+TEST_F(GroupCoordinatorTest, StaticMemberRejoinFencesOldId) {
+  auto j = join(join_req({}, "m", "instance-1"));
+  advance(150);
+  ASSERT_TRUE(j->has_value());
+  std::string old_id = (*j)->member_id;
+  int32_t gen = (*j)->generation_id;
+  sync(old_id, gen, {{old_id, {9}}});
+  auto again = join(join_req({}, "m", "instance-1"));
+  ASSERT_TRUE(again->has_value());  // Stable and unchanged: no rebalance
+  EXPECT_NE((*again)->member_id, old_id);
+  EXPECT_EQ((*again)->generation_id, gen);
+  EXPECT_EQ(coord_.heartbeat("g", old_id, gen, std::string("instance-1"), now_), err::kUnknownMemberId);
+  EXPECT_EQ(coord_.heartbeat("g", (*again)->member_id, gen, std::string("instance-1"), now_), err::kNone);
+  auto s = sync((*again)->member_id, gen);
+  ASSERT_TRUE(s->has_value());
+  EXPECT_EQ((*s)->assignment, std::vector<uint8_t>{9});
+}
+
+TEST_F(GroupCoordinatorTest, InconsistentProtocolIsRefused) {
+  auto a = join(join_req());
+  auto r = join_req();
+  r.protocols = {{"roundrobin", {}}};
+  auto b = join(r);
+  ASSERT_TRUE(b->has_value());
+  EXPECT_EQ((*b)->error, err::kInconsistentGroupProtocol);
+}
+
+TEST_F(GroupCoordinatorTest, CommitChecksGenerationAndMember) {
+  auto [id, gen] = stable_single_member();
+  std::vector<OffsetCommitEntry> offs = {{"t", 0, 10, -1, std::nullopt}};
+  EXPECT_EQ(coord_.commit_offsets("g", id, gen + 1, offs, now_)[0], err::kIllegalGeneration);
+  EXPECT_EQ(coord_.commit_offsets("g", "x", gen, offs, now_)[0], err::kUnknownMemberId);
+  EXPECT_EQ(coord_.commit_offsets("g", "", -1, offs, now_)[0], err::kUnknownMemberId);  // group has members
+  EXPECT_EQ(coord_.commit_offsets("g", id, gen, offs, now_)[0], err::kNone);
+  auto f = coord_.fetch_offset("g", "t", 0);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->offset, 10);
+  EXPECT_FALSE(coord_.fetch_offset("g", "t", 1));
+}
+
+TEST_F(GroupCoordinatorTest, StoreFailureLeavesOffsetsUnchanged) {
+  std::vector<OffsetCommitEntry> offs = {{"t", 0, 10, -1, std::nullopt}};
+  store_.fail = true;
+  EXPECT_EQ(coord_.commit_offsets("solo", "", -1, offs, now_)[0], err::kCoordinatorNotAvailable);
+  EXPECT_FALSE(coord_.fetch_offset("solo", "t", 0));
+}
+
+TEST_F(GroupCoordinatorTest, OffsetsAndGenerationSurviveReplay) {
+  auto [id, gen] = stable_single_member();
+  coord_.commit_offsets("g", id, gen, {{"t", 0, 10, -1, std::nullopt}, {"t", 1, 20, -1, std::string("x")}}, now_);
+  coord_.commit_offsets("g", id, gen, {{"t", 0, 11, -1, std::nullopt}}, now_);
+  coord_.commit_offsets("simple", "", -1, {{"u", 3, 7, -1, std::nullopt}}, now_);
+  std::vector<int16_t> per;
+  coord_.delete_offsets("simple", {{"u", 3}}, per);
+
+  GroupCoordinator reloaded(options(), nullptr);
+  for (const auto& r : store_.log) {
+    std::optional<std::span<const uint8_t>> v;
+    if (r.value) v = std::span<const uint8_t>(*r.value);
+    reloaded.replay(r.key, v);
+  }
+  EXPECT_EQ(reloaded.fetch_offset("g", "t", 0)->offset, 11);
+  EXPECT_EQ(reloaded.fetch_offset("g", "t", 1)->metadata, "x");
+  EXPECT_FALSE(reloaded.fetch_offset("simple", "u", 3));
+  // The reloaded group is Empty; a new member gets a newer generation.
+  EXPECT_EQ(reloaded.describe("g").state, "Empty");
+  auto slot = std::make_shared<std::optional<JoinResult>>();
+  reloaded.join(join_req(), now_, [slot](JoinResult r) { *slot = r; });
+  reloaded.tick(now_ + 200);
+  ASSERT_TRUE(slot->has_value());
+  EXPECT_GT((*slot)->generation_id, gen);
+}
+
+TEST_F(GroupCoordinatorTest, DeleteGroupOnlyWhenEmpty) {
+  auto [id, gen] = stable_single_member();
+  EXPECT_EQ(coord_.delete_group("g"), err::kNonEmptyGroup);
+  EXPECT_EQ(coord_.delete_group("missing"), err::kGroupIdNotFound);
+  coord_.leave("g", {{id, std::nullopt}}, now_);
+  EXPECT_EQ(coord_.delete_group("g"), err::kNone);
+  EXPECT_EQ(coord_.describe("g").state, "Dead");
+  EXPECT_TRUE(coord_.list({}).empty());
+}
+
+TEST_F(GroupCoordinatorTest, ListFiltersByState) {
+  stable_single_member();
+  coord_.commit_offsets("other", "", -1, {{"t", 0, 1, -1, std::nullopt}}, now_);
+  EXPECT_EQ(coord_.list({}).size(), 2u);
+  auto stable = coord_.list({"Stable"});
+  ASSERT_EQ(stable.size(), 1u);
+  EXPECT_EQ(stable[0].group_id, "g");
+}
+
+TEST_F(GroupCoordinatorTest, ManyMembersEachGenerationHasOneLeaderAndAllMembers) {
+  std::vector<std::string> ids;
+  for (int round = 0; round < 5; ++round) {
+    std::vector<std::shared_ptr<std::optional<JoinResult>>> slots;
+    slots.push_back(join(join_req()));  // a newcomer starts the rebalance...
+    for (const auto& id : ids) slots.push_back(join(join_req(id)));  // ...and everyone rejoins
+    advance(round == 0 ? 150 : 0);
+    ids.clear();
+    std::set<std::string> leaders;
+    int32_t gen = -1;
+    for (auto& s : slots) {
+      ASSERT_TRUE(s->has_value());
+      ASSERT_EQ((*s)->error, err::kNone);
+      leaders.insert((*s)->leader);
+      if (gen >= 0) { EXPECT_EQ((*s)->generation_id, gen); }
+      gen = (*s)->generation_id;
+      ids.push_back((*s)->member_id);
+    }
+    EXPECT_EQ(leaders.size(), 1u);
+    EXPECT_EQ(ids.size(), static_cast<size_t>(round + 1));
+    for (const auto& id : ids) sync(id, gen);
+  }
+}
+
+}  // namespace
+}  // namespace millrace::coordination

@@ -1,0 +1,27 @@
+// Where the coordinator persists offsets and group metadata: records of the
+// compacted internal topic __consumer_offsets (layout in offsets_format.h).
+// The broker implements it on the storage Log; tests use an in-memory one.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace millrace::coordination {
+
+struct StoredRecord {
+  std::vector<uint8_t> key;
+  std::optional<std::vector<uint8_t>> value;  // nullopt = tombstone
+};
+
+class GroupStore {
+ public:
+  virtual ~GroupStore() = default;
+  // Appends the records as one batch. Returns false when they could not be
+  // written; the coordinator then answers the request with an error and does
+  // not change its state. Called with the coordinator's lock held: must not
+  // call back into the coordinator.
+  virtual bool append(const std::vector<StoredRecord>& records) = 0;
+};
+
+}  // namespace millrace::coordination
