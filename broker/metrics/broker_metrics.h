@@ -1,0 +1,100 @@
+// The broker's Prometheus metrics. Names are a contract with the dashboards
+// and alerts (docs/observability): change none without changing those.
+//
+//   millrace_requests_total{api}                   counter
+//   millrace_request_errors_total{api,error}       counter
+//   millrace_request_duration_seconds{api}         histogram
+//   millrace_topic_{bytes,records}_{in,out}_total{topic}  counters
+//   millrace_connections                           gauge
+//   millrace_connections_accepted_total            counter
+//   millrace_fetch_waiting                         gauge
+//   millrace_broker_ready                          gauge 0/1
+//   millrace_build_info{version}                   gauge 1
+// and, computed at scrape time by providers (see ScrapeCollector):
+//   millrace_partition_{log_end_offset,high_watermark,log_start_offset,size_bytes}{topic,partition}
+//   millrace_partitions{state}, millrace_consumer_group_lag{group,topic,partition},
+//   millrace_consumer_group_members{group}, millrace_process_resident_memory_bytes,
+//   millrace_log_dir_{used,free,capacity}_bytes{dir}
+//
+// Thread-safety: every method may be called from any thread (prometheus-cpp
+// families lock internally; per-API series are created once up front).
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace millrace::broker {
+
+class BrokerMetrics {
+ public:
+  static constexpr int kMaxApiKey = 80;
+
+  // api_name(key) gives the label for each API key (empty = not served).
+  BrokerMetrics(std::string_view version, std::function<std::string_view(int16_t)> api_name);
+
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+
+  void observe_request(int16_t api_key, double seconds);
+  void count_error(int16_t api_key, std::string_view error_name);
+  void bytes_in(const std::string& topic, uint64_t bytes, uint64_t records);
+  void bytes_out(const std::string& topic, uint64_t bytes, uint64_t records);
+
+  prometheus::Gauge& connections() { return *connections_; }
+  prometheus::Counter& connections_accepted() { return *accepted_; }
+  prometheus::Gauge& fetch_waiting() { return *fetch_waiting_; }
+  void set_ready(bool ready) { ready_->Set(ready ? 1 : 0); }
+
+  // Providers run at scrape time and append whole families (gauges).
+  using Provider = std::function<void(std::vector<prometheus::MetricFamily>&)>;
+  void add_provider(Provider p);
+
+  // Everything, rendered in the Prometheus text format.
+  std::string render() const;
+
+ private:
+  struct ApiSeries {
+    prometheus::Counter* requests = nullptr;
+    prometheus::Histogram* duration = nullptr;
+    std::string name;
+  };
+  struct TopicSeries {
+    prometheus::Counter* bytes = nullptr;
+    prometheus::Counter* records = nullptr;
+  };
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::array<ApiSeries, kMaxApiKey> apis_{};
+  prometheus::Family<prometheus::Counter>* errors_;
+  prometheus::Family<prometheus::Counter>* bytes_in_;
+  prometheus::Family<prometheus::Counter>* bytes_out_;
+  prometheus::Family<prometheus::Counter>* records_in_;
+  prometheus::Family<prometheus::Counter>* records_out_;
+  prometheus::Gauge* connections_;
+  prometheus::Counter* accepted_;
+  prometheus::Gauge* fetch_waiting_;
+  prometheus::Gauge* ready_;
+
+  mutable std::mutex providers_mu_;
+  std::vector<Provider> providers_;  // GUARDED_BY(providers_mu_)
+};
+
+// Helpers for providers.
+prometheus::MetricFamily gauge_family(std::string name, std::string help);
+void add_gauge(prometheus::MetricFamily& f, std::vector<std::pair<std::string, std::string>> labels, double v);
+
+// Resident set size of this process from /proc/self/statm (0 if unreadable).
+double process_resident_bytes();
+
+}  // namespace millrace::broker

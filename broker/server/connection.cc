@@ -1,0 +1,159 @@
+#include "broker/server/connection.h"
+
+#include <utility>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+#include <sys/sendfile.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "broker/server/server.h"
+
+namespace millrace::broker {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+Connection::Connection(Server& server, asio::ip::tcp::socket socket, uint64_t id)
+    : server_(server), socket_(std::move(socket)), timer_(socket_.get_executor()) {
+  info_.id = id;
+  boost::system::error_code ec;
+  auto ep = socket_.remote_endpoint(ec);
+  info_.peer = ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+}
+
+asio::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
+  self->server_.open_connections_.fetch_add(1);
+  self->server_.metrics_.connections().Increment();
+  asio::co_spawn(self->socket_.get_executor(), [self]() { return self->watchdog(); }, asio::detached);
+  try {
+    co_await self->serve();
+  } catch (const std::exception& e) {
+    spdlog::error("event=connection_failed conn={} peer={} error=\"{}\"", self->info_.id, self->info_.peer, e.what());
+  }
+  self->close();
+  self->server_.metrics_.connections().Decrement();
+  self->server_.open_connections_.fetch_sub(1);
+}
+
+void Connection::close() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  timer_.cancel();
+}
+
+asio::awaitable<void> Connection::watchdog() {
+  auto self = shared_from_this();
+  while (!closed_) {
+    timer_.expires_after(std::chrono::milliseconds(200));
+    boost::system::error_code ec;
+    co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (closed_) break;
+    if (Clock::now() >= deadline_) {
+      spdlog::info("event=connection_deadline conn={} peer={} in_request={}", info_.id, info_.peer, in_request_);
+      close();
+    } else if (server_.stopping_ && !in_request_) {
+      close();
+    }
+  }
+}
+
+asio::awaitable<void> Connection::serve() {
+  std::vector<uint8_t> frame;
+  const auto& opt = server_.options_;
+  for (;;) {
+    if (server_.stopping_) co_return;
+    in_request_ = false;
+    deadline_ = Clock::now() + opt.idle_timeout;
+    std::array<uint8_t, 4> prefix;
+    boost::system::error_code ec;
+    co_await asio::async_read(socket_, asio::buffer(prefix), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;  // closed by peer, reaped, or shutdown
+    in_request_ = true;
+    int32_t size = static_cast<int32_t>((uint32_t(prefix[0]) << 24) | (uint32_t(prefix[1]) << 16) |
+                                        (uint32_t(prefix[2]) << 8) | uint32_t(prefix[3]));
+    if (size < 0 || size > opt.max_request_bytes) {
+      spdlog::warn("event=request_too_large conn={} peer={} size={} limit={}", info_.id, info_.peer, size,
+                   opt.max_request_bytes);
+      co_return;
+    }
+    deadline_ = Clock::now() + opt.request_timeout;
+    frame.resize(static_cast<size_t>(size));
+    co_await asio::async_read(socket_, asio::buffer(frame), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    // The handler may wait (long poll, JoinGroup): no deadline while it runs.
+    deadline_ = Clock::time_point::max();
+    Response response = co_await server_.dispatcher_.dispatch(frame, info_);
+    if (closed_) co_return;
+    if (response.action == Response::Action::kClose) co_return;
+    if (response.action == Response::Action::kNoResponse) continue;
+    deadline_ = Clock::now() + opt.request_timeout;
+    if (!co_await send(response)) co_return;
+  }
+}
+
+asio::awaitable<bool> Connection::send(Response& r) {
+  uint32_t total = static_cast<uint32_t>(r.wire_size());
+  std::array<uint8_t, 4> prefix = {uint8_t(total >> 24), uint8_t(total >> 16), uint8_t(total >> 8), uint8_t(total)};
+  boost::system::error_code ec;
+  size_t pos = 0;
+  bool prefix_sent = false;
+  for (const auto& splice : r.splices) {
+    std::array<asio::const_buffer, 2> bufs = {asio::buffer(prefix, prefix_sent ? 0 : 4),
+                                              asio::buffer(r.bytes.data() + pos, splice.at - pos)};
+    co_await asio::async_write(socket_, bufs, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return false;
+    prefix_sent = true;
+    pos = splice.at;
+    if (!co_await send_file(splice)) co_return false;
+  }
+  std::array<asio::const_buffer, 2> bufs = {asio::buffer(prefix, prefix_sent ? 0 : 4),
+                                            asio::buffer(r.bytes.data() + pos, r.bytes.size() - pos)};
+  co_await asio::async_write(socket_, bufs, asio::redirect_error(asio::use_awaitable, ec));
+  co_return !ec;
+}
+
+asio::awaitable<bool> Connection::send_file(const FileSplice& s) {
+  boost::system::error_code ec;
+  socket_.native_non_blocking(true, ec);
+  if (ec) co_return false;
+  off_t offset = static_cast<off_t>(s.position);
+  size_t left = static_cast<size_t>(s.length);
+  while (left > 0) {
+    ssize_t n = ::sendfile(socket_.native_handle(), s.fd, &offset, left);
+    if (n > 0) {
+      left -= static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      co_await socket_.async_wait(asio::socket_base::wait_write, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return false;
+      continue;
+    }
+    if (n == 0) {
+      // The file shrank under us (retention, truncation): keep the frame's
+      // promised size with zeros; clients drop a partial trailing batch.
+      std::vector<uint8_t> zeros(left, 0);
+      co_await asio::async_write(socket_, asio::buffer(zeros), asio::redirect_error(asio::use_awaitable, ec));
+      co_return !ec;
+    }
+    spdlog::warn("event=sendfile_failed conn={} error=\"{}\"", info_.id, std::strerror(errno));
+    co_return false;
+  }
+  co_return true;
+}
+
+}  // namespace millrace::broker
