@@ -117,7 +117,7 @@ struct CompactionStats {
   int64_t records_removed = 0;
 };
 
-class Log {
+class Log : public std::enable_shared_from_this<Log> {
  public:
   // Opens (or creates) the log in `dir`, recovering it if it was not closed.
   static Result<std::shared_ptr<Log>> open(const std::filesystem::path& dir, LogOptions options);

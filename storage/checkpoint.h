@@ -1,0 +1,57 @@
+// Per-partition checkpoint files, each written whole and atomically (write
+// <name>.tmp, fdatasync, rename, fsync the directory) and protected by CRC-32C.
+//
+// partition.checkpoint (37 bytes):
+//   +---------+----------------+------------------+----------------+----------------+--------+
+//   | version | recovery_point | log_start_offset | high_watermark | cleaner_offset | crc32c |
+//   |  u8 = 1 |      i64       |       i64        |      i64       |      i64       |  u32   |
+//   +---------+----------------+------------------+----------------+----------------+--------+
+//   big-endian; crc32c covers every byte before it. recovery_point: every offset
+//   below it was fsynced when the file was written. cleaner_offset: compaction
+//   has deduplicated everything below it (first dirty offset).
+//
+// leader-epoch.checkpoint:
+//   | version u8 = 1 | count u32 | count x (epoch i32, start_offset i64) | crc32c u32 |
+//   entries sorted by epoch and start offset, both strictly increasing.
+//
+// Decoding returns kCorruptSegment for a short file, an unknown version, a CRC
+// mismatch or trailing bytes; the caller then recovers from the log itself.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <vector>
+
+#include "storage/status.h"
+
+namespace millrace::storage {
+
+inline constexpr uint8_t kPartitionCheckpointVersion = 1;
+inline constexpr uint8_t kEpochCheckpointVersion = 1;
+inline constexpr size_t kPartitionCheckpointSize = 1 + 4 * 8 + 4;
+
+struct PartitionCheckpoint {
+  int64_t recovery_point = 0;
+  int64_t log_start_offset = 0;
+  int64_t high_watermark = 0;
+  int64_t cleaner_offset = 0;
+  bool operator==(const PartitionCheckpoint&) const = default;
+};
+
+struct EpochEntry {
+  int32_t epoch;
+  int64_t start_offset;
+  bool operator==(const EpochEntry&) const = default;
+};
+
+std::vector<uint8_t> encode_partition_checkpoint(const PartitionCheckpoint& c);
+Result<PartitionCheckpoint> decode_partition_checkpoint(const std::vector<uint8_t>& bytes);
+
+std::vector<uint8_t> encode_epoch_checkpoint(const std::vector<EpochEntry>& entries);
+Result<std::vector<EpochEntry>> decode_epoch_checkpoint(const std::vector<uint8_t>& bytes);
+
+// Atomic replace of `path` with `bytes` (tmp + fdatasync + rename + dir fsync).
+Status write_file_atomic(const std::filesystem::path& path, const std::vector<uint8_t>& bytes);
+Status fsync_dir(const std::filesystem::path& dir);
+
+}  // namespace millrace::storage

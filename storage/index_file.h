@@ -1,0 +1,101 @@
+// The two sparse per-segment indexes. Both are rebuildable caches of the .log:
+// recovery rebuilds them, and open() discards a file that fails its checks.
+//
+// <base>.index (offset index):
+//   +---------+----------+   then N entries of 8 bytes, sorted:
+//   | version | reserved |   +---------------------+-----------------+
+//   |  u8 = 1 | 7 zeros  |   | relative offset i32 | position i32    |  (big-endian)
+//   +---------+----------+   +---------------------+-----------------+
+//   relative offset = batch base offset - segment base offset; position = byte
+//   position of that batch in the .log. One entry per index.interval.bytes.
+//
+// <base>.timeindex (time index):
+//   same 8-byte header, then N entries of 12 bytes:
+//   | timestamp i64 | relative offset i32 |   (big-endian)
+//   timestamp = largest max timestamp seen so far in the segment, offset = the
+//   batch base offset where it was seen. Timestamps strictly increase.
+//
+// Checks on load (kCorruptSegment on failure): header version, size = header +
+// whole entries, strictly increasing keys, positions < the .log size.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <vector>
+
+#include "storage/status.h"
+
+namespace millrace::storage {
+
+inline constexpr uint8_t kIndexVersion = 1;
+inline constexpr size_t kIndexHeaderSize = 8;
+inline constexpr size_t kOffsetEntrySize = 8;
+inline constexpr size_t kTimeEntrySize = 12;
+
+struct OffsetEntry {
+  int32_t relative_offset;
+  int32_t position;
+};
+
+struct TimeEntry {
+  int64_t timestamp;
+  int32_t relative_offset;
+};
+
+// In-memory index with write-behind to its file: sync() writes the entries
+// appended since the last sync (and trims the file after a truncation).
+// Not thread-safe: owned by a Segment, guarded by the Log mutex.
+class OffsetIndex {
+ public:
+  void append(OffsetEntry e) { entries_.push_back(e); }
+  // Largest entry with relative_offset <= rel; {0, 0} when none.
+  OffsetEntry lookup(int32_t rel) const;
+  void truncate_to_position(int64_t position);  // drops entries at >= position
+  void clear() { entries_.clear(); persisted_ = 0; dirty_trim_ = true; }
+  const std::vector<OffsetEntry>& entries() const { return entries_; }
+  int64_t file_bytes() const { return kIndexHeaderSize + entries_.size() * kOffsetEntrySize; }
+
+  Status sync(const std::filesystem::path& path, bool fsync);
+  static Result<OffsetIndex> load(const std::filesystem::path& path, int64_t log_size);
+  static std::vector<uint8_t> encode(const std::vector<OffsetEntry>& entries);
+  static Result<std::vector<OffsetEntry>> decode(const std::vector<uint8_t>& bytes, int64_t log_size);
+
+ private:
+  std::vector<OffsetEntry> entries_;
+  size_t persisted_ = 0;
+  bool dirty_trim_ = true;
+  bool unsynced_ = true;  // written since the last fsync
+};
+
+class TimeIndex {
+ public:
+  // Appends only when ts is larger than the last entry's timestamp.
+  void maybe_append(TimeEntry e);
+  // First entry with timestamp >= ts... returned as the entry before it (a
+  // scan start): largest entry with timestamp < ts; {-1, 0} when none.
+  TimeEntry lookup_before(int64_t ts) const;
+  void truncate_to_offset(int32_t rel);  // drops entries at relative offset >= rel
+  void clear() { entries_.clear(); persisted_ = 0; dirty_trim_ = true; }
+  const std::vector<TimeEntry>& entries() const { return entries_; }
+  int64_t file_bytes() const { return kIndexHeaderSize + entries_.size() * kTimeEntrySize; }
+
+  Status sync(const std::filesystem::path& path, bool fsync);
+  static Result<TimeIndex> load(const std::filesystem::path& path);
+  static std::vector<uint8_t> encode(const std::vector<TimeEntry>& entries);
+  static Result<std::vector<TimeEntry>> decode(const std::vector<uint8_t>& bytes);
+
+ private:
+  std::vector<TimeEntry> entries_;
+  size_t persisted_ = 0;
+  bool dirty_trim_ = true;
+  bool unsynced_ = true;  // written since the last fsync
+};
+
+// Small file helpers shared by the storage formats.
+Result<std::vector<uint8_t>> read_whole_file(const std::filesystem::path& path);
+// Writes at `offset` (creating the file), optionally truncating to offset+size
+// first, then fdatasync when asked.
+Status write_file_at(const std::filesystem::path& path, int64_t offset, const std::vector<uint8_t>& bytes,
+                     bool truncate_after, bool fsync);
+
+}  // namespace millrace::storage

@@ -1,0 +1,332 @@
+// Log: open (with recovery), close, remove, accessors. The file layout and the
+// durability contract are drawn in log.h.
+#include "storage/log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "storage/index_file.h"
+#include "storage/log_state.h"
+
+namespace millrace::storage {
+
+namespace fs = std::filesystem;
+
+int64_t system_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Log::Log(fs::path dir, LogOptions options) : dir_(std::move(dir)), s_(std::make_unique<State>()) {
+  s_->opts = std::move(options);
+  if (!s_->opts.clock) s_->opts.clock = system_clock_ms;
+  s_->dir = dir_;
+}
+
+Log::~Log() {
+  if (s_) (void)close();
+}
+
+// ---- State helpers ----
+
+bool Log::State::should_roll_locked(int64_t incoming_bytes, int64_t last_offset, int64_t now_ms) const {
+  const Segment& a = *segments.rbegin()->second;
+  if (a.empty()) return false;
+  const LogConfig& c = opts.config;
+  return a.size() + incoming_bytes > c.segment_bytes || now_ms - a.created_ms() >= c.segment_ms ||
+         a.index_bytes() + static_cast<int64_t>(kTimeEntrySize + kOffsetEntrySize) > c.segment_index_bytes ||
+         last_offset - a.base_offset() > INT32_MAX;
+}
+
+Status Log::State::roll_locked(int64_t now_ms) {
+  Segment& old = active();
+  if (old.empty()) return Status::Ok();
+  old.seal();
+  if (Status s = old.sync_indexes(false); !s.ok()) return s;
+  auto seg = Segment::create(dir, leo, now_ms);
+  if (!seg.ok()) return seg.status();
+  segments[leo] = std::move(*seg);
+  dir_dirty = true;
+  return Status::Ok();
+}
+
+void Log::State::remove_segment_locked(std::map<int64_t, std::shared_ptr<Segment>>::iterator it) {
+  // Readers holding the FileHandle keep reading the unlinked file.
+  (void)it->second->remove_files();
+  segments.erase(it);
+}
+
+void Log::State::note_epoch_locked(int32_t epoch, int64_t start_offset) {
+  if (epoch < 0) return;
+  if (!epochs.empty() && epoch <= epochs.back().epoch) return;
+  epochs.push_back({epoch, start_offset});
+  epochs_dirty = true;
+}
+
+void Log::State::advance_hw_locked() {
+  switch (opts.hw_policy) {
+    case HwPolicy::kOnAppend: hw = leo; break;
+    case HwPolicy::kOnFlush: hw = std::max(hw, std::min(flushed.load(), leo)); break;
+    case HwPolicy::kManual: break;
+  }
+}
+
+// ---- open / recovery ----
+
+namespace {
+
+bool parse_segment_name(const std::string& name, int64_t& base) {
+  if (name.size() != 24 || name.substr(20) != ".log") return false;
+  base = 0;
+  for (int i = 0; i < 20; ++i) {
+    if (name[i] < '0' || name[i] > '9') return false;
+    base = base * 10 + (name[i] - '0');
+  }
+  return true;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Log>> Log::open(const fs::path& dir, LogOptions options) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status(Errc::kStorageError, "create " + dir.string() + ": " + ec.message());
+  std::shared_ptr<Log> log(new Log(dir, std::move(options)));
+  State& s = *log->s_;
+  const int64_t now = s.opts.clock();
+  const int32_t interval = s.opts.config.index_interval_bytes;
+
+  std::vector<int64_t> bases;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    int64_t base = 0;
+    if (parse_segment_name(name, base)) {
+      bases.push_back(base);
+    } else if (ends_with(name, ".cleaned") || ends_with(name, ".tmp")) {
+      fs::remove(entry.path(), ec);  // an interrupted compaction or checkpoint write
+    }
+  }
+  if (ec) return Status(Errc::kStorageError, "list " + dir.string() + ": " + ec.message());
+  std::sort(bases.begin(), bases.end());
+
+  const bool clean = fs::exists(dir / kCleanShutdownFile);
+  auto cp_bytes = read_whole_file(dir / kPartitionCheckpointFile);
+  Result<PartitionCheckpoint> cp = cp_bytes.ok() ? decode_partition_checkpoint(*cp_bytes) : Result<PartitionCheckpoint>(cp_bytes.status());
+  auto ep_bytes = read_whole_file(dir / kEpochCheckpointFile);
+  bool epochs_ok = true;
+  if (ep_bytes.ok()) {
+    auto ep = decode_epoch_checkpoint(*ep_bytes);
+    if (ep.ok()) s.epochs = std::move(*ep); else epochs_ok = false;
+  } else if (ep_bytes.code() != Errc::kNotFound) {
+    epochs_ok = false;
+  }
+  int64_t snapshot_offset = 0;  // replay producer state from here
+  bool have_snapshot = false;
+  if (auto ps_bytes = read_whole_file(dir / kProducerSnapshotFile); ps_bytes.ok()) {
+    if (auto ps = ProducerStateManager::decode_snapshot(*ps_bytes); ps.ok()) {
+      s.producers = std::move(ps->first);
+      snapshot_offset = ps->second;
+      have_snapshot = true;
+    }
+  }
+
+  // Where the CRC-checked recovery starts: nowhere after a clean shutdown with
+  // good metadata, else at the recovery point, else at the very beginning.
+  int64_t recover_from = INT64_MAX;
+  if (!bases.empty()) {
+    if (!cp.ok() || !epochs_ok) {
+      recover_from = 0;
+      s.epochs.clear();
+    } else if (!clean) {
+      recover_from = cp->recovery_point;
+    }
+  }
+  if (bases.empty() && cp.ok()) bases.push_back(cp->log_start_offset);  // everything was deleted
+  s.recovery.clean_shutdown = clean && recover_from == INT64_MAX;
+
+  if (bases.empty()) {
+    auto seg = Segment::create(dir, 0, now);
+    if (!seg.ok()) return seg.status();
+    s.segments[0] = std::move(*seg);
+    s.dir_dirty = true;
+  }
+  for (size_t i = 0; i < bases.size(); ++i) {
+    auto seg = fs::exists(dir / segment_file_name(bases[i], ".log")) ? Segment::open(dir, bases[i], now)
+                                                                     : Segment::create(dir, bases[i], now);
+    if (!seg.ok()) return seg.status();
+    s.segments[bases[i]] = std::move(*seg);
+  }
+
+  // Snapshot newer than the log (power loss after it was written): rebuild.
+  auto last_possible = [&](size_t i) { return i + 1 < bases.size() ? bases[i + 1] : INT64_MAX; };
+  auto replay = [&](const record::BatchHeader& h) {
+    if (h.base_offset >= snapshot_offset && h.producer_id >= 0 && !h.is_control()) {
+      s.producers.update({h.producer_id, h.producer_epoch, h.base_sequence,
+                          h.base_sequence < 0 ? -1 : static_cast<int32_t>(h.base_sequence + h.last_offset_delta)},
+                         h.base_offset, h.last_offset(), h.max_timestamp);
+    }
+  };
+  for (size_t i = 0; i < bases.size(); ++i) {
+    Segment& seg = *s.segments[bases[i]];
+    if (recover_from < last_possible(i)) {
+      int64_t before = seg.size();
+      auto r = seg.recover(interval, [&](int64_t, const record::BatchHeader& h, std::span<const uint8_t> whole) {
+        s.note_epoch_locked(h.partition_leader_epoch, h.base_offset);
+        replay(h);
+        s.recovery.bytes_scanned += static_cast<int64_t>(whole.size());
+        return true;
+      });
+      if (!r.ok()) return r.status();
+      ++s.recovery.segments_scanned;
+      if (Status f = seg.flush(); !f.ok()) return f;
+      if (!r->clean) {
+        s.recovery.bytes_truncated += before - r->valid_bytes;
+        // Everything after the first bad byte goes, later segments included.
+        for (size_t j = i + 1; j < bases.size(); ++j) {
+          auto it = s.segments.find(bases[j]);
+          s.recovery.bytes_truncated += it->second->size();
+          s.remove_segment_locked(it);
+        }
+        bases.resize(i + 1);
+        break;
+      }
+    } else {
+      if (Status st = seg.load_indexes(interval); !st.ok()) return st;
+      if (last_possible(i) > snapshot_offset) {
+        auto r = seg.scan(0, false, [&](int64_t, const record::BatchHeader& h, std::span<const uint8_t>) {
+          replay(h);
+          return true;
+        });
+        if (!r.ok()) return r.status();
+      }
+    }
+  }
+
+  s.leo = s.active().next_offset();
+  // An empty trailing segment keeps its base as the log end.
+  s.leo = std::max(s.leo, s.segments.rbegin()->first);
+  if (have_snapshot && snapshot_offset > s.leo) {
+    // The snapshot saw offsets the log no longer has: rebuild from the log.
+    s.producers.clear();
+    snapshot_offset = 0;
+    for (auto& [base, seg] : s.segments) {
+      auto r = seg->scan(0, false, [&](int64_t, const record::BatchHeader& h, std::span<const uint8_t>) {
+        replay(h);
+        return true;
+      });
+      if (!r.ok()) return r.status();
+    }
+  }
+  s.producers.truncate_to(s.leo);
+  while (!s.epochs.empty() && s.epochs.back().start_offset >= s.leo) s.epochs.pop_back();
+  s.log_start = s.segments.begin()->first;
+  if (cp.ok()) s.log_start = std::clamp(cp->log_start_offset, s.log_start, s.leo);
+  s.flushed = s.leo;  // recovered segments were fsynced above; clean ones were at close
+  s.hw = cp.ok() ? std::clamp(cp->high_watermark, s.log_start, s.leo) : s.leo;
+  s.cleaner_offset = cp.ok() ? std::clamp(cp->cleaner_offset, s.log_start, s.leo) : s.log_start;
+  s.advance_hw_locked();
+  s.last_flush_ms = now;
+
+  // From here on the log may change: the marker must be gone for good first.
+  if (clean) {
+    fs::remove(dir / kCleanShutdownFile, ec);
+    if (ec) return Status(Errc::kStorageError, "remove clean-shutdown marker: " + ec.message());
+  }
+  if (Status st = fsync_dir(dir); !st.ok()) return st;
+  s.dir_dirty = false;
+  if (Status st = log->write_checkpoints(); !st.ok()) return st;
+  return log;
+}
+
+// ---- close / remove ----
+
+Status Log::close() {
+  if (Status st = flush(); !st.ok() && st.code() != Errc::kClosed) return st;
+  if (Status st = write_checkpoints(); !st.ok() && st.code() != Errc::kClosed) return st;
+  std::lock_guard lock(s_->mu);
+  if (s_->closed) return Status(Errc::kClosed, dir_.string());
+  for (auto& [base, seg] : s_->segments) {
+    if (Status st = seg->sync_indexes(true); !st.ok()) return st;
+  }
+  // Appends that raced with the flush above: flush them too.
+  if (s_->flushed.load() < s_->leo) {
+    if (Status st = s_->active().flush(); !st.ok()) return st;
+    s_->flushed = s_->leo;
+    if (Status st = write_file_atomic(dir_ / kPartitionCheckpointFile, encode_partition_checkpoint(s_->checkpoint_locked()));
+        !st.ok())
+      return st;
+    if (Status st = write_file_atomic(dir_ / kProducerSnapshotFile, s_->producers.encode_snapshot(s_->leo)); !st.ok())
+      return st;
+  }
+  s_->closed = true;
+  if (Status st = write_file_at(dir_ / kCleanShutdownFile, 0, {}, true, true); !st.ok()) return st;
+  return fsync_dir(dir_);
+}
+
+Status Log::remove() {
+  {
+    std::lock_guard lock(s_->mu);
+    s_->closed = true;
+  }
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+  if (ec) return Status(Errc::kStorageError, "remove " + dir_.string() + ": " + ec.message());
+  return Status::Ok();
+}
+
+// ---- accessors ----
+
+Offset Log::log_start_offset() const { std::lock_guard l(s_->mu); return Offset(s_->log_start); }
+Offset Log::log_end_offset() const { std::lock_guard l(s_->mu); return Offset(s_->leo); }
+Offset Log::high_watermark() const { std::lock_guard l(s_->mu); return Offset(s_->hw); }
+Offset Log::recovery_point() const { return Offset(s_->flushed.load()); }
+
+void Log::set_high_watermark(Offset hw) {
+  std::lock_guard l(s_->mu);
+  s_->hw = std::clamp(hw.value(), s_->log_start, s_->leo);
+}
+
+int64_t Log::size_bytes() const {
+  std::lock_guard l(s_->mu);
+  int64_t n = 0;
+  for (const auto& [base, seg] : s_->segments) n += seg->size();
+  return n;
+}
+
+int Log::segment_count() const { std::lock_guard l(s_->mu); return static_cast<int>(s_->segments.size()); }
+RecoveryInfo Log::recovery_info() const { std::lock_guard l(s_->mu); return s_->recovery; }
+LogConfig Log::config() const { std::lock_guard l(s_->mu); return s_->opts.config; }
+void Log::update_config(const LogConfig& config) { std::lock_guard l(s_->mu); s_->opts.config = config; }
+
+EpochEndOffset Log::end_offset_for_epoch(LeaderEpoch epoch) const {
+  std::lock_guard l(s_->mu);
+  const auto& e = s_->epochs;
+  // Largest epoch <= requested; its end is the next entry's start, or LEO.
+  auto it = std::upper_bound(e.begin(), e.end(), epoch.value(),
+                             [](int32_t v, const EpochEntry& x) { return v < x.epoch; });
+  if (it == e.begin()) return {};
+  auto found = std::prev(it);
+  int64_t end = it == e.end() ? s_->leo : it->start_offset;
+  return {LeaderEpoch(found->epoch), Offset(end)};
+}
+
+std::optional<Offset> Log::leader_epoch_start_offset(LeaderEpoch epoch) const {
+  std::lock_guard l(s_->mu);
+  for (const auto& x : s_->epochs)
+    if (x.epoch == epoch.value()) return Offset(x.start_offset);
+  return std::nullopt;
+}
+
+LeaderEpoch Log::latest_epoch() const {
+  std::lock_guard l(s_->mu);
+  return LeaderEpoch(s_->epochs.empty() ? -1 : s_->epochs.back().epoch);
+}
+
+}  // namespace millrace::storage

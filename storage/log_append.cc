@@ -1,0 +1,261 @@
+// Log: append, read, lookups by time.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "protocol/record/record_reader.h"
+#include "storage/log.h"
+#include "storage/log_state.h"
+
+namespace millrace::storage {
+
+namespace {
+
+struct Parsed {
+  size_t position;
+  record::BatchHeader header;
+};
+
+Status batch_error(record::BatchError e, size_t position) {
+  std::string where = "batch at byte " + std::to_string(position) + ": " + record::to_string(e);
+  if (e == record::BatchError::kUnsupportedMagic) return Status(Errc::kUnsupportedMagic, where);
+  return Status(Errc::kCorruptMessage, where);
+}
+
+// Framing + CRC + size of every batch, before taking the log lock.
+Result<std::vector<Parsed>> parse_all(std::span<const uint8_t> bytes, int32_t max_message_bytes) {
+  if (bytes.empty()) return Status(Errc::kCorruptMessage, "no record batch");
+  std::vector<Parsed> out;
+  size_t pos = 0;
+  while (pos < bytes.size()) {
+    auto rest = bytes.subspan(pos);
+    auto hr = record::parse_batch_header(rest);
+    if (hr.error != record::BatchError::kOk) return batch_error(hr.error, pos);
+    if (hr.header.total_size() > static_cast<size_t>(max_message_bytes))
+      return Status(Errc::kMessageTooLarge, "batch of " + std::to_string(hr.header.total_size()) +
+                                                " bytes > max.message.bytes " + std::to_string(max_message_bytes));
+    if (auto e = record::validate_batch(rest); e != record::BatchError::kOk) return batch_error(e, pos);
+    out.push_back({pos, hr.header});
+    pos += hr.header.total_size();
+  }
+  return out;
+}
+
+ProducerBatchInfo producer_info(const record::BatchHeader& h) {
+  int32_t last_seq = h.base_sequence < 0 ? -1
+                                         : static_cast<int32_t>((static_cast<int64_t>(h.base_sequence) + h.last_offset_delta) %
+                                                                (static_cast<int64_t>(INT32_MAX) + 1));
+  return {h.is_control() ? -1 : h.producer_id, h.producer_epoch, h.base_sequence, last_seq};
+}
+
+}  // namespace
+
+Result<AppendResult> Log::append(std::span<uint8_t> batches, LeaderEpoch leader_epoch) {
+  State& s = *s_;
+  const int32_t max_bytes = config().max_message_bytes;
+  auto parsed = parse_all(batches, max_bytes);
+  if (!parsed.ok()) return parsed.status();
+
+  std::unique_lock lock(s.mu);
+  if (s.closed) return Status(Errc::kClosed, dir_.string());
+  const int64_t now = s.opts.clock();
+  const LogConfig& cfg = s.opts.config;
+
+  // Idempotence, checked for every batch before anything is written.
+  for (size_t i = 0; i < parsed->size(); ++i) {
+    ProducerBatchInfo info = producer_info((*parsed)[i].header);
+    if (info.producer_id < 0) continue;
+    bool earlier_same_pid = false;
+    for (size_t j = 0; j < i; ++j)
+      if (producer_info((*parsed)[j].header).producer_id == info.producer_id) earlier_same_pid = true;
+    if (earlier_same_pid) continue;  // a run from one producer: its first batch is checked
+    SequenceCheck c = s.producers.check(info);
+    if (!c.status.ok()) return c.status;
+    if (c.duplicate) {
+      if (parsed->size() != 1)
+        return Status(Errc::kOutOfOrderSequence, "duplicate batch inside a multi-batch append");
+      AppendResult r;
+      r.base_offset = Offset(c.base_offset);
+      r.last_offset = Offset(c.last_offset);
+      r.log_start_offset = Offset(s.log_start);
+      r.duplicate = true;
+      return r;
+    }
+  }
+
+  // Stamp offsets, epoch and (LogAppendTime) the append time.
+  std::vector<BatchMeta> metas;
+  metas.reserve(parsed->size());
+  int64_t next = s.leo;
+  int64_t records = 0;
+  for (const auto& p : *parsed) {
+    auto span = batches.subspan(p.position, p.header.total_size());
+    record::set_base_offset(span, next);
+    record::set_partition_leader_epoch(span, leader_epoch.value());
+    int64_t max_ts = p.header.max_timestamp;
+    if (cfg.log_append_time) {
+      record::set_max_timestamp_log_append(span, now);
+      max_ts = now;
+    }
+    metas.push_back({static_cast<int64_t>(p.position), next, next + p.header.last_offset_delta, max_ts,
+                     static_cast<int32_t>(p.header.total_size())});
+    next += p.header.last_offset_delta + 1;
+    records += p.header.record_count;
+  }
+  if (s.should_roll_locked(static_cast<int64_t>(batches.size()), next - 1, now)) {
+    if (Status st = s.roll_locked(now); !st.ok()) return st;
+  }
+  if (Status st = s.active().append(batches, metas, cfg.index_interval_bytes); !st.ok()) return st;
+
+  AppendResult result;
+  result.base_offset = Offset(s.leo);
+  result.last_offset = Offset(next - 1);
+  result.log_append_time_ms = cfg.log_append_time ? now : -1;
+  s.note_epoch_locked(leader_epoch.value(), s.leo);
+  for (size_t i = 0; i < parsed->size(); ++i)
+    s.producers.update(producer_info((*parsed)[i].header), metas[i].base_offset, metas[i].last_offset,
+                       metas[i].max_timestamp);
+  s.leo = next;
+  s.unflushed_messages += records;
+  s.advance_hw_locked();
+  result.log_start_offset = Offset(s.log_start);
+  bool flush_due = s.unflushed_messages >= cfg.flush_messages;
+  lock.unlock();
+  if (flush_due) {
+    if (Status st = flush(); !st.ok()) return st;
+  }
+  return result;
+}
+
+Result<AppendResult> Log::append_replicated(std::span<uint8_t> batches) {
+  State& s = *s_;
+  auto parsed = parse_all(batches, INT32_MAX);
+  if (!parsed.ok()) return parsed.status();
+  std::unique_lock lock(s.mu);
+  if (s.closed) return Status(Errc::kClosed, dir_.string());
+  const int64_t now = s.opts.clock();
+  std::vector<BatchMeta> metas;
+  int64_t expect = s.leo;
+  for (const auto& p : *parsed) {
+    if (p.header.base_offset < expect)
+      return Status(Errc::kInvalidArgument, "replicated batch at " + std::to_string(p.header.base_offset) +
+                                                " below the next offset " + std::to_string(expect));
+    metas.push_back({static_cast<int64_t>(p.position), p.header.base_offset, p.header.last_offset(),
+                     p.header.max_timestamp, static_cast<int32_t>(p.header.total_size())});
+    expect = p.header.last_offset() + 1;
+  }
+  if (s.should_roll_locked(static_cast<int64_t>(batches.size()), expect - 1, now)) {
+    if (Status st = s.roll_locked(now); !st.ok()) return st;
+  }
+  if (Status st = s.active().append(batches, metas, s.opts.config.index_interval_bytes); !st.ok()) return st;
+  for (size_t i = 0; i < parsed->size(); ++i) {
+    s.note_epoch_locked((*parsed)[i].header.partition_leader_epoch, metas[i].base_offset);
+    s.producers.update(producer_info((*parsed)[i].header), metas[i].base_offset, metas[i].last_offset,
+                       metas[i].max_timestamp);
+    s.unflushed_messages += (*parsed)[i].header.record_count;
+  }
+  AppendResult result;
+  result.base_offset = Offset(metas.front().base_offset);
+  result.last_offset = Offset(expect - 1);
+  s.leo = expect;
+  s.advance_hw_locked();
+  result.log_start_offset = Offset(s.log_start);
+  return result;
+}
+
+Result<FileRegion> Log::read(Offset offset, int32_t max_bytes, Offset upper_bound) const {
+  const State& s = *s_;
+  struct Candidate {
+    std::shared_ptr<const FileHandle> file;
+    int64_t start;
+    int64_t limit;
+  };
+  std::vector<Candidate> candidates;
+  {
+    std::lock_guard lock(s.mu);
+    if (s.closed) return Status(Errc::kClosed, dir_.string());
+    if (offset.value() < s.log_start || offset.value() > s.leo)
+      return Status(Errc::kOffsetOutOfRange, "offset " + std::to_string(offset.value()) + " outside [" +
+                                                 std::to_string(s.log_start) + ", " + std::to_string(s.leo) + "]");
+    if (offset.value() == s.leo || offset >= upper_bound) return FileRegion{};
+    auto it = s.segments.upper_bound(offset.value());
+    if (it != s.segments.begin()) --it;
+    bool first = true;
+    for (; it != s.segments.end() && candidates.size() < 8; ++it) {
+      candidates.push_back({it->second->file(), first ? it->second->index_lookup(offset.value()) : 0,
+                            it->second->size()});
+      first = false;
+    }
+  }
+  for (const auto& c : candidates) {
+    auto found = Segment::find_in(*c.file, offset.value(), c.start, c.limit);
+    if (!found.ok()) return found.status();
+    if (!*found) continue;
+    const auto& h = (*found)->header;
+    if (h.last_offset() >= upper_bound.value()) return FileRegion{};
+    FileRegion region{c.file, (*found)->position, static_cast<int64_t>(h.total_size()), h.base_offset, h.last_offset()};
+    // Extend over following whole batches while they fit and are below the bound.
+    int64_t pos = region.position + region.length;
+    uint8_t hdr[record::kBatchHeaderSize];
+    while (pos + static_cast<int64_t>(sizeof hdr) <= c.limit) {
+      ssize_t n = ::pread(c.file->fd(), hdr, sizeof hdr, pos);
+      if (n != static_cast<ssize_t>(sizeof hdr)) break;
+      auto hr = record::parse_batch_header(std::span<const uint8_t>(hdr, sizeof hdr));
+      if (hr.error != record::BatchError::kOk) break;
+      int64_t size = static_cast<int64_t>(hr.header.total_size());
+      if (hr.header.last_offset() >= upper_bound.value() || region.length + size > max_bytes ||
+          pos + size > c.limit)
+        break;
+      region.length += size;
+      region.last_offset = hr.header.last_offset();
+      pos += size;
+    }
+    return region;
+  }
+  return FileRegion{};
+}
+
+Result<std::optional<TimestampOffset>> Log::offset_for_timestamp(int64_t ts) const {
+  const State& s = *s_;
+  std::lock_guard lock(s.mu);
+  if (s.closed) return Status(Errc::kClosed, dir_.string());
+  if (ts == -2) return std::optional<TimestampOffset>(TimestampOffset{-1, Offset(s.log_start)});
+  if (ts == -1) return std::optional<TimestampOffset>(TimestampOffset{-1, Offset(s.leo)});
+  if (ts == -3) {
+    std::optional<TimestampOffset> best;
+    for (const auto& [base, seg] : s.segments)
+      if (seg->max_timestamp() >= 0 && (!best || seg->max_timestamp() > best->timestamp))
+        best = TimestampOffset{seg->max_timestamp(), Offset(std::max(seg->max_timestamp_offset(), s.log_start))};
+    return best;
+  }
+  if (ts < 0) return Status(Errc::kInvalidArgument, "timestamp " + std::to_string(ts));
+  for (const auto& [base, seg] : s.segments) {
+    if (seg->max_timestamp() < ts) continue;
+    TimeEntry te = seg->time_index().lookup_before(ts);
+    int64_t from_offset = std::max(base + te.relative_offset, s.log_start);
+    int64_t start = seg->index_lookup(from_offset);
+    std::optional<TimestampOffset> answer;
+    std::vector<uint8_t> scratch;
+    auto r = seg->scan(start, false, [&](int64_t, const record::BatchHeader& h, std::span<const uint8_t> whole) {
+      if (h.last_offset() < s.log_start || h.max_timestamp < ts) return true;
+      answer = TimestampOffset{h.max_timestamp, Offset(std::max(h.base_offset, s.log_start))};
+      // The first record at or after ts inside the batch.
+      record::for_each_record(whole, [&](const record::Record& rec) {
+        int64_t off = record::record_offset(h, rec);
+        int64_t rts = record::record_timestamp(h, rec);
+        if (off >= s.log_start && rts >= ts) {
+          answer = TimestampOffset{rts, Offset(off)};
+          return false;
+        }
+        return true;
+      }, scratch);
+      return false;
+    });
+    if (!r.ok()) return r.status();
+    if (answer) return answer;
+  }
+  return std::optional<TimestampOffset>();
+}
+
+}  // namespace millrace::storage

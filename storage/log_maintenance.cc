@@ -1,0 +1,253 @@
+// Log: flush and group commit, truncation, retention, DeleteRecords, roll,
+// checkpoints.
+#include <algorithm>
+
+#include "storage/index_file.h"
+#include "storage/log.h"
+#include "storage/log_state.h"
+
+namespace millrace::storage {
+
+// ---- durability ----
+
+Status Log::flush() {
+  State& s = *s_;
+  std::lock_guard io(s.flush_io_mu);
+  int64_t target;
+  bool dir_dirty;
+  std::vector<std::shared_ptr<Segment>> segs;
+  {
+    std::lock_guard lock(s.mu);
+    if (s.closed) return Status(Errc::kClosed, dir_.string());
+    target = s.leo;
+    if (target <= s.flushed.load() && !s.dir_dirty) return Status::Ok();
+    auto it = s.segments.upper_bound(s.flushed.load());
+    if (it != s.segments.begin()) --it;
+    for (; it != s.segments.end(); ++it) {
+      if (Status st = it->second->sync_indexes(false); !st.ok()) return st;
+      segs.push_back(it->second);
+    }
+    dir_dirty = s.dir_dirty;
+    s.dir_dirty = false;
+    s.unflushed_messages = 0;
+    s.last_flush_ms = s.opts.clock();
+  }
+  for (const auto& seg : segs) {
+    if (Status st = seg->flush(); !st.ok()) return st;
+  }
+  if (dir_dirty) {
+    if (Status st = fsync_dir(dir_); !st.ok()) {
+      std::lock_guard lock(s.mu);
+      s.dir_dirty = true;
+      return st;
+    }
+  }
+  int64_t prev = s.flushed.load();
+  while (prev < target && !s.flushed.compare_exchange_weak(prev, target)) {}
+  if (s.opts.hw_policy == HwPolicy::kOnFlush) {
+    std::lock_guard lock(s.mu);
+    s.advance_hw_locked();
+  }
+  return Status::Ok();
+}
+
+void Log::flush_up_to(Offset offset, std::function<void(Status)> done) {
+  State& s = *s_;
+  if (offset.value() <= s.flushed.load()) {
+    done(Status::Ok());
+    return;
+  }
+  {
+    std::lock_guard lock(s.flush_mu);
+    s.waiters.push_back({offset.value(), std::move(done)});
+    if (s.flush_running) return;
+    s.flush_running = true;
+  }
+  // One pass fsyncs everything appended so far and completes every waiter it
+  // covers; waiters that arrived meanwhile are served by the next pass.
+  auto run = [self = shared_from_this()] {
+    State& st = *self->s_;
+    for (;;) {
+      Status status = self->flush();
+      int64_t leo = self->log_end_offset().value();
+      std::vector<State::Waiter> ready;
+      bool more;
+      {
+        std::lock_guard lock(st.flush_mu);
+        auto keep = std::stable_partition(st.waiters.begin(), st.waiters.end(), [&](const State::Waiter& w) {
+          return status.ok() && w.offset > st.flushed.load() && w.offset <= leo;
+        });
+        std::move(keep, st.waiters.end(), std::back_inserter(ready));
+        st.waiters.erase(keep, st.waiters.end());
+        more = !st.waiters.empty();
+        if (!more) st.flush_running = false;
+      }
+      for (auto& w : ready) {
+        if (!status.ok()) w.done(status);
+        else if (w.offset <= st.flushed.load()) w.done(Status::Ok());
+        else w.done(Status(Errc::kOffsetOutOfRange, "flush target beyond the log end"));
+      }
+      if (!more) return;
+    }
+  };
+  if (s.opts.flusher) s.opts.flusher->post(std::move(run));
+  else run();
+}
+
+Status Log::maybe_flush() {
+  bool due;
+  {
+    std::lock_guard lock(s_->mu);
+    if (s_->closed) return Status::Ok();
+    const LogConfig& c = s_->opts.config;
+    due = s_->unflushed_messages > 0 &&
+          (s_->unflushed_messages >= c.flush_messages ||
+           (c.flush_ms != INT64_MAX && s_->opts.clock() - s_->last_flush_ms >= c.flush_ms));
+  }
+  return due ? flush() : Status::Ok();
+}
+
+// ---- truncation ----
+
+Status Log::truncate_to(Offset offset) {
+  State& s = *s_;
+  std::lock_guard clock(s.compact_mu);
+  std::lock_guard lock(s.mu);
+  if (s.closed) return Status(Errc::kClosed, dir_.string());
+  const int64_t o = offset.value();
+  if (o >= s.leo) return Status::Ok();
+  if (o < s.log_start) return Status(Errc::kOffsetOutOfRange, "truncate below log start");
+  auto it = s.segments.upper_bound(o);
+  --it;  // the segment holding o (segments cover [log start, LEO))
+  Segment& seg = *it->second;
+  auto found = seg.find(o, seg.index_lookup(o), seg.size());
+  if (!found.ok()) return found.status();
+  // Later segments go whole.
+  while (std::next(it) != s.segments.end()) s.remove_segment_locked(std::next(it));
+  int64_t new_leo = seg.next_offset();
+  if (*found) {
+    new_leo = std::max((*found)->header.base_offset, seg.base_offset());
+    if (Status st = seg.truncate_to_position((*found)->position, new_leo); !st.ok()) return st;
+  }
+  if (Status st = seg.sync_indexes(false); !st.ok()) return st;
+  s.leo = new_leo;
+  s.hw = std::min(s.hw, s.leo);
+  s.cleaner_offset = std::min(s.cleaner_offset, s.leo);
+  if (s.flushed.load() > s.leo) s.flushed = s.leo;
+  while (!s.epochs.empty() && s.epochs.back().start_offset >= s.leo) s.epochs.pop_back();
+  s.epochs_dirty = true;
+  s.producers.truncate_to(s.leo);
+  return write_file_atomic(dir_ / kEpochCheckpointFile, encode_epoch_checkpoint(s.epochs));
+}
+
+Status Log::truncate_fully_and_start_at(Offset new_start) {
+  State& s = *s_;
+  std::lock_guard clock(s.compact_mu);
+  std::lock_guard lock(s.mu);
+  if (s.closed) return Status(Errc::kClosed, dir_.string());
+  auto seg = Segment::create(dir_, new_start.value(), s.opts.clock());
+  if (!seg.ok()) return seg.status();
+  while (!s.segments.empty()) s.remove_segment_locked(s.segments.begin());
+  s.segments[new_start.value()] = std::move(*seg);
+  s.dir_dirty = true;
+  s.log_start = s.leo = s.hw = s.cleaner_offset = new_start.value();
+  s.flushed = new_start.value();
+  s.epochs.clear();
+  s.producers.clear();
+  if (Status st = write_file_atomic(dir_ / kEpochCheckpointFile, encode_epoch_checkpoint(s.epochs)); !st.ok()) return st;
+  return write_file_atomic(dir_ / kPartitionCheckpointFile, encode_partition_checkpoint(s.checkpoint_locked()));
+}
+
+// ---- DeleteRecords, roll, retention ----
+
+Result<Offset> Log::delete_records_before(Offset offset) {
+  State& s = *s_;
+  PartitionCheckpoint cp;
+  {
+    std::lock_guard lock(s.mu);
+    if (s.closed) return Status(Errc::kClosed, dir_.string());
+    const int64_t o = offset.value();
+    if (o > s.hw || o < 0)
+      return Status(Errc::kOffsetOutOfRange, "delete before " + std::to_string(o) + " above high watermark " +
+                                                 std::to_string(s.hw));
+    if (o <= s.log_start) return Offset(s.log_start);
+    s.log_start = o;
+    s.cleaner_offset = std::max(s.cleaner_offset, o);
+    if (o == s.leo && !s.active().empty()) {
+      if (Status st = s.roll_locked(s.opts.clock()); !st.ok()) return st;
+    }
+    // Whole segments below the new start go.
+    while (s.segments.size() > 1 && std::next(s.segments.begin())->first <= o) s.remove_segment_locked(s.segments.begin());
+    cp = s.checkpoint_locked();
+  }
+  std::lock_guard cl(s.checkpoint_mu);
+  if (Status st = write_file_atomic(dir_ / kPartitionCheckpointFile, encode_partition_checkpoint(cp)); !st.ok())
+    return st;
+  return offset;
+}
+
+Status Log::roll() {
+  std::lock_guard lock(s_->mu);
+  if (s_->closed) return Status(Errc::kClosed, dir_.string());
+  return s_->roll_locked(s_->opts.clock());
+}
+
+Result<int> Log::enforce_retention() {
+  State& s = *s_;
+  std::lock_guard lock(s.mu);
+  if (s.closed) return Status(Errc::kClosed, dir_.string());
+  const LogConfig& c = s.opts.config;
+  const int64_t now = s.opts.clock();
+  if (s.should_roll_locked(0, s.leo, now) && now - s.active().created_ms() >= c.segment_ms) {
+    if (Status st = s.roll_locked(now); !st.ok()) return st;
+  }
+  if (!c.cleanup_delete) return 0;
+  int64_t total = 0;
+  for (const auto& [base, seg] : s.segments) total += seg->size();
+  int deleted = 0;
+  while (s.segments.size() > 1) {
+    auto first = s.segments.begin();
+    int64_t end = std::next(first)->first;  // whole segment below the next base
+    if (end > s.hw) break;
+    const Segment& seg = *first->second;
+    bool by_time = c.retention_ms >= 0 && seg.max_timestamp() >= 0 && now - seg.max_timestamp() > c.retention_ms;
+    bool by_size = c.retention_bytes >= 0 && total - seg.size() >= c.retention_bytes;
+    if (!by_time && !by_size) break;
+    total -= seg.size();
+    s.remove_segment_locked(first);
+    ++deleted;
+  }
+  if (deleted > 0) {
+    s.log_start = std::max(s.log_start, s.segments.begin()->first);
+    s.cleaner_offset = std::max(s.cleaner_offset, s.log_start);
+  }
+  return deleted;
+}
+
+// ---- checkpoints ----
+
+Status Log::write_checkpoints() {
+  State& s = *s_;
+  std::lock_guard cl(s.checkpoint_mu);
+  std::vector<uint8_t> snapshot, epochs, partition;
+  {
+    std::lock_guard lock(s.mu);
+    if (s.closed) return Status(Errc::kClosed, dir_.string());
+    // Indexes of fsynced data first, so that the recovery point written below
+    // never covers a segment whose index file is not durable.
+    for (auto& [base, seg] : s.segments) {
+      if (Status st = seg->sync_indexes(seg->next_offset() <= s.flushed.load()); !st.ok()) return st;
+    }
+    snapshot = s.producers.encode_snapshot(s.leo);
+    if (s.epochs_dirty) epochs = encode_epoch_checkpoint(s.epochs);
+    s.epochs_dirty = false;
+    partition = encode_partition_checkpoint(s.checkpoint_locked());
+  }
+  if (!epochs.empty()) {
+    if (Status st = write_file_atomic(dir_ / kEpochCheckpointFile, epochs); !st.ok()) return st;
+  }
+  if (Status st = write_file_atomic(dir_ / kProducerSnapshotFile, snapshot); !st.ok()) return st;
+  return write_file_atomic(dir_ / kPartitionCheckpointFile, partition);
+}
+
+}  // namespace millrace::storage

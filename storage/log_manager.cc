@@ -1,0 +1,286 @@
+#include "storage/log_manager.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <thread>
+
+namespace millrace::storage {
+
+namespace fs = std::filesystem;
+
+std::optional<TopicPartition> TopicPartition::from_dir_name(const std::string& name) {
+  size_t dash = name.rfind('-');
+  if (dash == std::string::npos || dash == 0 || dash + 1 == name.size()) return std::nullopt;
+  int32_t p = 0;
+  for (size_t i = dash + 1; i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9' || p > 100000000) return std::nullopt;
+    p = p * 10 + (name[i] - '0');
+  }
+  return TopicPartition{name.substr(0, dash), p};
+}
+
+namespace {
+
+// A fixed pool of threads draining a job queue (group-commit fsyncs).
+class ThreadPool : public FlushExecutor {
+ public:
+  explicit ThreadPool(int n) {
+    for (int i = 0; i < std::max(1, n); ++i) threads_.emplace_back([this] { loop(); });
+  }
+  ~ThreadPool() override {
+    {
+      std::lock_guard l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  void post(std::function<void()> job) override {
+    {
+      std::lock_guard l(mu_);
+      jobs_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock l(mu_);
+        cv_.wait(l, [&] { return stop_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      job();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace
+
+struct LogManager::Impl {
+  mutable std::mutex mu;
+  std::map<TopicPartition, std::shared_ptr<Log>> logs;             // GUARDED_BY(mu)
+  std::map<TopicPartition, fs::path> log_dir_of;                   // GUARDED_BY(mu)
+  std::map<std::string, std::map<std::string, std::string>> topic_overrides;  // GUARDED_BY(mu)
+  std::vector<LoadError> load_errors;                              // GUARDED_BY(mu)
+  std::unique_ptr<ThreadPool> flusher;
+  std::thread housekeeper;
+  std::mutex hk_mu;
+  std::condition_variable hk_cv;
+  bool stopping = false;  // GUARDED_BY(hk_mu)
+  bool shut_down = false; // GUARDED_BY(mu)
+  int64_t last_checkpoint_ms = 0;
+};
+
+LogManager::LogManager(LogManagerOptions options) : options_(std::move(options)), impl_(std::make_unique<Impl>()) {}
+
+LogManager::~LogManager() { (void)shutdown(); }
+
+Result<std::unique_ptr<LogManager>> LogManager::open(LogManagerOptions options) {
+  if (options.log_dirs.empty()) return Status(Errc::kInvalidArgument, "no log dirs");
+  std::unique_ptr<LogManager> m(new LogManager(std::move(options)));
+  Impl& im = *m->impl_;
+  im.flusher = std::make_unique<ThreadPool>(m->options_.flush_threads);
+
+  struct Job {
+    TopicPartition tp;
+    fs::path log_dir;
+  };
+  std::vector<Job> jobs;
+  for (const auto& d : m->options_.log_dirs) {
+    std::error_code ec;
+    fs::create_directories(d, ec);
+    if (ec) return Status(Errc::kStorageError, "create " + d.string() + ": " + ec.message());
+    for (const auto& e : fs::directory_iterator(d, ec)) {
+      if (!e.is_directory()) continue;
+      auto tp = TopicPartition::from_dir_name(e.path().filename().string());
+      if (tp) jobs.push_back({*tp, d});
+    }
+    if (ec) return Status(Errc::kStorageError, "list " + d.string() + ": " + ec.message());
+  }
+  // Load in parallel: a small pool pulls from a shared index.
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < jobs.size(); i = next++) {
+      const Job& j = jobs[i];
+      LogOptions lo;
+      lo.config = m->options_.default_config;
+      lo.clock = m->options_.clock;
+      lo.flusher = im.flusher.get();
+      lo.hw_policy = m->options_.hw_policy;
+      auto log = Log::open(j.log_dir / j.tp.dir_name(), lo);
+      std::lock_guard l(im.mu);
+      if (!log.ok()) {
+        im.load_errors.push_back({j.log_dir / j.tp.dir_name(), log.status()});
+        continue;
+      }
+      if (im.logs.count(j.tp)) {
+        im.load_errors.push_back({j.log_dir / j.tp.dir_name(),
+                                  Status(Errc::kAlreadyExists, "partition present in two log dirs")});
+        continue;
+      }
+      im.logs[j.tp] = std::move(*log);
+      im.log_dir_of[j.tp] = j.log_dir;
+    }
+  };
+  std::vector<std::thread> loaders;
+  int n = std::max(1, std::min<int>(m->options_.load_threads, static_cast<int>(jobs.size())));
+  for (int i = 0; i < n; ++i) loaders.emplace_back(worker);
+  for (auto& t : loaders) t.join();
+
+  if (m->options_.start_housekeeping) {
+    LogManager* self = m.get();
+    im.housekeeper = std::thread([self] {
+      Impl& x = *self->impl_;
+      for (;;) {
+        {
+          std::unique_lock l(x.hk_mu);
+          x.hk_cv.wait_for(l, std::chrono::milliseconds(self->options_.housekeeping_interval_ms),
+                           [&] { return x.stopping; });
+          if (x.stopping) return;
+        }
+        self->run_housekeeping();
+      }
+    });
+  }
+  return m;
+}
+
+std::shared_ptr<Log> LogManager::get(const TopicPartition& tp) const {
+  std::lock_guard l(impl_->mu);
+  auto it = impl_->logs.find(tp);
+  return it == impl_->logs.end() ? nullptr : it->second;
+}
+
+Result<std::shared_ptr<Log>> LogManager::create(const TopicPartition& tp,
+                                                const std::map<std::string, std::string>& overrides) {
+  if (tp.topic.empty() || tp.partition < 0 || tp.topic.find('/') != std::string::npos || tp.topic == "." ||
+      tp.topic == "..")
+    return Status(Errc::kInvalidArgument, "bad topic partition " + tp.dir_name());
+  auto cfg = options_.default_config.with_overrides(overrides);
+  if (!cfg.ok()) return cfg.status();
+  std::lock_guard l(impl_->mu);
+  if (impl_->shut_down) return Status(Errc::kClosed, "log manager shut down");
+  if (impl_->logs.count(tp)) return Status(Errc::kAlreadyExists, tp.dir_name());
+  std::map<fs::path, int> load;
+  for (const auto& d : options_.log_dirs) load[d] = 0;
+  for (const auto& [t, d] : impl_->log_dir_of) ++load[d];
+  fs::path best = options_.log_dirs.front();
+  for (const auto& d : options_.log_dirs)
+    if (load[d] < load[best]) best = d;
+  LogOptions lo;
+  lo.config = *cfg;
+  lo.clock = options_.clock;
+  lo.flusher = impl_->flusher.get();
+  lo.hw_policy = options_.hw_policy;
+  auto log = Log::open(best / tp.dir_name(), lo);
+  if (!log.ok()) return log.status();
+  impl_->logs[tp] = *log;
+  impl_->log_dir_of[tp] = best;
+  impl_->topic_overrides[tp.topic] = overrides;
+  return *log;
+}
+
+Status LogManager::remove(const TopicPartition& tp) {
+  std::shared_ptr<Log> log;
+  {
+    std::lock_guard l(impl_->mu);
+    auto it = impl_->logs.find(tp);
+    if (it == impl_->logs.end()) return Status(Errc::kNotFound, tp.dir_name());
+    log = it->second;
+    impl_->logs.erase(it);
+    impl_->log_dir_of.erase(tp);
+  }
+  return log->remove();
+}
+
+Status LogManager::set_topic_config(const std::string& topic, const std::map<std::string, std::string>& overrides) {
+  auto cfg = options_.default_config.with_overrides(overrides);
+  if (!cfg.ok()) return cfg.status();
+  std::lock_guard l(impl_->mu);
+  impl_->topic_overrides[topic] = overrides;
+  for (auto& [tp, log] : impl_->logs)
+    if (tp.topic == topic) log->update_config(*cfg);
+  return Status::Ok();
+}
+
+LogConfig LogManager::topic_config(const std::string& topic) const {
+  std::lock_guard l(impl_->mu);
+  auto it = impl_->topic_overrides.find(topic);
+  if (it == impl_->topic_overrides.end()) return options_.default_config;
+  auto cfg = options_.default_config.with_overrides(it->second);
+  return cfg.ok() ? *cfg : options_.default_config;
+}
+
+std::vector<PartitionInfo> LogManager::partitions() const {
+  std::vector<std::pair<TopicPartition, std::shared_ptr<Log>>> logs;
+  std::map<TopicPartition, fs::path> dirs;
+  {
+    std::lock_guard l(impl_->mu);
+    logs.assign(impl_->logs.begin(), impl_->logs.end());
+    dirs = impl_->log_dir_of;
+  }
+  std::vector<PartitionInfo> out;
+  for (const auto& [tp, log] : logs)
+    out.push_back({tp, dirs[tp], log->size_bytes(), log->segment_count(), log->log_start_offset(),
+                   log->log_end_offset(), log->high_watermark()});
+  return out;
+}
+
+std::vector<LoadError> LogManager::load_errors() const {
+  std::lock_guard l(impl_->mu);
+  return impl_->load_errors;
+}
+
+void LogManager::run_housekeeping() {
+  std::vector<std::shared_ptr<Log>> logs;
+  {
+    std::lock_guard l(impl_->mu);
+    if (impl_->shut_down) return;
+    for (const auto& [tp, log] : impl_->logs) logs.push_back(log);
+  }
+  int64_t now = options_.clock();
+  bool checkpoint = now - impl_->last_checkpoint_ms >= options_.checkpoint_interval_ms;
+  for (const auto& log : logs) {
+    (void)log->maybe_flush();
+    (void)log->enforce_retention();
+    (void)log->compact();
+    if (checkpoint) (void)log->write_checkpoints();
+  }
+  if (checkpoint) impl_->last_checkpoint_ms = now;
+}
+
+Status LogManager::shutdown() {
+  {
+    std::lock_guard l(impl_->hk_mu);
+    impl_->stopping = true;
+  }
+  impl_->hk_cv.notify_all();
+  if (impl_->housekeeper.joinable()) impl_->housekeeper.join();
+  std::map<TopicPartition, std::shared_ptr<Log>> logs;
+  {
+    std::lock_guard l(impl_->mu);
+    if (impl_->shut_down) return Status::Ok();
+    impl_->shut_down = true;
+    logs = impl_->logs;
+  }
+  Status first;
+  for (auto& [tp, log] : logs) {
+    Status st = log->close();
+    if (!st.ok() && st.code() != Errc::kClosed && first.ok()) first = st;
+  }
+  impl_->flusher.reset();
+  return first;
+}
+
+}  // namespace millrace::storage

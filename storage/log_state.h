@@ -1,0 +1,71 @@
+// Internal: the state behind Log, shared by the files that implement it
+// (log.cc: open/recovery/close, log_append.cc: append/read/lookups,
+// log_maintenance.cc: flush/truncate/retention/checkpoints, log_cleaner.cc:
+// compaction). Not part of the public API.
+//
+// Lock order: compact_mu -> mu -> flush_mu. checkpoint_mu and flush_io_mu are
+// taken without holding mu.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "storage/checkpoint.h"
+#include "storage/log.h"
+#include "storage/producer_state.h"
+#include "storage/segment.h"
+
+namespace millrace::storage {
+
+inline constexpr const char* kPartitionCheckpointFile = "partition.checkpoint";
+inline constexpr const char* kEpochCheckpointFile = "leader-epoch.checkpoint";
+inline constexpr const char* kProducerSnapshotFile = "producer.snapshot";
+inline constexpr const char* kCleanShutdownFile = ".clean_shutdown";
+
+struct Log::State {
+  LogOptions opts;
+  std::filesystem::path dir;
+
+  mutable std::mutex mu;
+  std::map<int64_t, std::shared_ptr<Segment>> segments;  // GUARDED_BY(mu), never empty once open
+  int64_t log_start = 0;                                 // GUARDED_BY(mu)
+  int64_t leo = 0;                                       // GUARDED_BY(mu)
+  int64_t hw = 0;                                        // GUARDED_BY(mu)
+  int64_t cleaner_offset = 0;                            // GUARDED_BY(mu)
+  std::vector<EpochEntry> epochs;                        // GUARDED_BY(mu)
+  ProducerStateManager producers;                        // GUARDED_BY(mu)
+  RecoveryInfo recovery;                                 // GUARDED_BY(mu)
+  bool closed = false;                                   // GUARDED_BY(mu)
+  bool dir_dirty = false;                                // GUARDED_BY(mu): new segment not yet fsynced in dir
+  bool epochs_dirty = false;                             // GUARDED_BY(mu)
+  int64_t unflushed_messages = 0;                        // GUARDED_BY(mu)
+  int64_t last_flush_ms = 0;                             // GUARDED_BY(mu)
+
+  std::atomic<int64_t> flushed{0};  // recovery point: every offset below is fsynced
+
+  struct Waiter {
+    int64_t offset;
+    std::function<void(Status)> done;
+  };
+  std::mutex flush_mu;
+  std::vector<Waiter> waiters;  // GUARDED_BY(flush_mu)
+  bool flush_running = false;   // GUARDED_BY(flush_mu)
+  std::mutex flush_io_mu;       // one fsync pass at a time
+  std::mutex compact_mu;        // one compaction at a time; truncation waits for it
+  std::mutex checkpoint_mu;     // one checkpoint writer at a time
+
+  // REQUIRES: mu held.
+  Segment& active() { return *segments.rbegin()->second; }
+  Status roll_locked(int64_t now_ms);
+  bool should_roll_locked(int64_t incoming_bytes, int64_t last_offset, int64_t now_ms) const;
+  void remove_segment_locked(std::map<int64_t, std::shared_ptr<Segment>>::iterator it);
+  void note_epoch_locked(int32_t epoch, int64_t start_offset);
+  void advance_hw_locked();
+  PartitionCheckpoint checkpoint_locked() const {
+    return {flushed.load(), log_start, hw, cleaner_offset};
+  }
+};
+
+}  // namespace millrace::storage

@@ -1,0 +1,83 @@
+// Idempotent producer state: per producer id, its epoch and the last 5 batches
+// (sequence range and the offsets they got), as Kafka keeps it.
+//
+// producer.snapshot (written atomically, see checkpoint.h):
+//   | version u8 = 1 | snapshot_offset i64 | producer_count u32 |
+//   producer_count x:
+//     | producer_id i64 | producer_epoch i16 | batch_count u8 (<= 5) |
+//     batch_count x | first_seq i32 | last_seq i32 | base_offset i64 | last_offset i64 | max_timestamp i64 |
+//   | crc32c u32 over every byte before it |
+//   snapshot_offset: the state reflects every batch with base offset below it;
+//   recovery replays the log from there.
+//
+// Rules (check()): producer_id < 0 -> not idempotent, always appended.
+//   epoch < stored epoch                  -> kInvalidProducerEpoch
+//   epoch > stored epoch                  -> first_seq must be 0, else kOutOfOrderSequence
+//   unknown producer                      -> any first_seq accepted
+//   same (first_seq, last_seq) as one of the last 5 batches -> duplicate (original offsets)
+//   first_seq != last stored seq + 1 (wrapping at INT32_MAX)  -> kOutOfOrderSequence
+// Not thread-safe: guarded by the Log mutex.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <unordered_map>
+#include <vector>
+
+#include "storage/status.h"
+
+namespace millrace::storage {
+
+inline constexpr uint8_t kProducerSnapshotVersion = 1;
+inline constexpr size_t kProducerBatchesKept = 5;
+
+struct ProducerBatch {
+  int32_t first_seq;
+  int32_t last_seq;
+  int64_t base_offset;
+  int64_t last_offset;
+  int64_t max_timestamp;
+  bool operator==(const ProducerBatch&) const = default;
+};
+
+struct ProducerEntry {
+  int16_t epoch = -1;
+  std::deque<ProducerBatch> batches;  // oldest first, at most 5
+  bool operator==(const ProducerEntry&) const = default;
+};
+
+struct ProducerBatchInfo {
+  int64_t producer_id;
+  int16_t epoch;
+  int32_t first_seq;
+  int32_t last_seq;
+};
+
+struct SequenceCheck {
+  Status status;
+  bool duplicate = false;
+  int64_t base_offset = -1;  // original offsets when duplicate
+  int64_t last_offset = -1;
+};
+
+class ProducerStateManager {
+ public:
+  SequenceCheck check(const ProducerBatchInfo& b) const;
+  void update(const ProducerBatchInfo& b, int64_t base_offset, int64_t last_offset, int64_t max_timestamp);
+  void clear() { producers_.clear(); }
+  // Drops batches at offsets >= offset (truncation); producers left with no
+  // batch keep their epoch.
+  void truncate_to(int64_t offset);
+  const std::unordered_map<int64_t, ProducerEntry>& producers() const { return producers_; }
+  bool operator==(const ProducerStateManager&) const = default;
+
+  std::vector<uint8_t> encode_snapshot(int64_t snapshot_offset) const;
+  // Returns the state and its snapshot_offset.
+  static Result<std::pair<ProducerStateManager, int64_t>> decode_snapshot(const std::vector<uint8_t>& bytes);
+
+ private:
+  std::unordered_map<int64_t, ProducerEntry> producers_;
+};
+
+}  // namespace millrace::storage
