@@ -27,7 +27,9 @@ void BatchBuilder::append(int64_t timestamp, std::optional<Bytes> key, std::opti
                           std::span<const Header> headers) {
   if (count_ == 0) { base_timestamp_ = timestamp; max_timestamp_ = timestamp; }
   max_timestamp_ = std::max(max_timestamp_, timestamp);
-  const int64_t ts_delta = timestamp - base_timestamp_;
+  // Wrapping subtraction (see wrapping_add): any int64 timestamps round-trip.
+  const int64_t ts_delta =
+      static_cast<int64_t>(static_cast<uint64_t>(timestamp) - static_cast<uint64_t>(base_timestamp_));
   const int32_t offset_delta = count_;
 
   size_t body = 1 + wire::Writer::varint_size(ts_delta) + wire::Writer::varint_size(offset_delta) +

@@ -46,6 +46,12 @@ inline constexpr int16_t kTimestampTypeBit = 0x08;
 inline constexpr int16_t kTransactionalBit = 0x10;
 inline constexpr int16_t kControlBit = 0x20;
 
+// Two's-complement addition without signed-overflow UB: hostile headers may
+// carry any base offset or timestamp, and Kafka (Java) wraps the same way.
+constexpr int64_t wrapping_add(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+
 enum class Compression : uint8_t { kNone = 0, kGzip = 1, kSnappy = 2, kLz4 = 3, kZstd = 4 };
 enum class TimestampType : uint8_t { kCreateTime = 0, kLogAppendTime = 1 };
 
@@ -71,7 +77,7 @@ struct BatchHeader {
   }
   bool is_transactional() const { return (attributes & kTransactionalBit) != 0; }
   bool is_control() const { return (attributes & kControlBit) != 0; }
-  int64_t last_offset() const { return base_offset + last_offset_delta; }
+  int64_t last_offset() const { return wrapping_add(base_offset, last_offset_delta); }
   size_t total_size() const { return 12 + static_cast<size_t>(batch_length); }  // bytes on the wire/disk
 };
 

@@ -47,12 +47,12 @@ struct Record {
   std::vector<Header> headers;
 };
 
-inline int64_t record_offset(const BatchHeader& h, const Record& r) { return h.base_offset + r.offset_delta; }
+inline int64_t record_offset(const BatchHeader& h, const Record& r) { return wrapping_add(h.base_offset, r.offset_delta); }
 
 // What a consumer sees: LogAppendTime batches give every record max_timestamp.
 inline int64_t record_timestamp(const BatchHeader& h, const Record& r) {
   return h.timestamp_type() == TimestampType::kLogAppendTime ? h.max_timestamp
-                                                             : h.base_timestamp + r.timestamp_delta;
+                                                             : wrapping_add(h.base_timestamp, r.timestamp_delta);
 }
 
 }  // namespace millrace::record
