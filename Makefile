@@ -7,6 +7,8 @@
 #   make bench          benchmarks against Apache Kafka (not part of make test)
 #   make regen-protocol regenerate protocol/generated from ../shared/kafka-protocol/message
 #   make k8s-up|k8s-down the Kubernetes test cluster
+#   make image          container image (needs a Docker engine; none on the dev machine)
+#   make manifests      regenerate manifests/, dashboard, chart files and values schema
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 BUILD ?= build/release
@@ -19,7 +21,7 @@ export MILLRACE_CACHE := $(CACHE)
 
 CMAKE_GEN := -G Ninja
 
-.PHONY: deps build run test test-unit asan tsan fuzz fuzz-ci bench regen-protocol k8s-up k8s-down clean
+.PHONY: deps build run test test-unit asan tsan fuzz fuzz-ci bench regen-protocol k8s-up k8s-down image manifests clean
 
 deps:
 	@bash scripts/install-deps
@@ -69,6 +71,20 @@ bench: build
 
 regen-protocol:
 	python3 tools/protocol-gen/generate.py --spec $(SPEC_DIR) --out protocol/generated
+
+# The image builds wherever Docker runs; here there is no engine, so say so and lint
+# the Dockerfile instead (tests/chart/run does the same).
+IMAGE ?= millrace:$(shell git describe --tags --always 2>/dev/null || echo dev)
+image:
+	@if command -v docker >/dev/null && docker info >/dev/null 2>&1; then \
+	  docker build -t $(IMAGE) --build-arg REVISION=$$(git rev-parse HEAD) . ; \
+	else \
+	  echo "make image: no Docker engine on this machine; linting the Dockerfile instead"; \
+	  bash scripts/lint-dockerfile; \
+	fi
+
+manifests:
+	bash scripts/gen-manifests
 
 k8s-up:
 	bash tests/k8s/cluster up

@@ -1,0 +1,274 @@
+#!/usr/bin/python3
+"""make bench: issue 6's workloads against Apache Kafka and Millrace, one broker at a time
+on the same disk, the machine's limits in the same run, results in BENCH_OUT/results.json
+(rewritten after every step, so a failed run keeps what it measured) and
+docs/benchmarks.md regenerated from them (bench/report.py).
+
+Usage: bench/run-all BUILD_DIR
+Env (defaults for the real run; shrink them to smoke-test):
+  BENCH_SECONDS=60        W1 and W2 duration per case
+  BENCH_BACKLOG_GB=10     W3 backlog size
+  BENCH_RESTART_GB=5      W4 data before kill -9
+  BENCH_LIMIT_SECONDS=10  fio and iperf3 duration each
+  BENCH_TARGETS=kafka,millrace,millrace-fsync
+  BENCH_WORKLOADS=limits,W1,W2,W3,W4
+  BENCH_OUT=build/bench   results.json, broker data (same disk as the checkout), logs
+Flush settings: Kafka runs with its defaults (flush.messages and flush.ms unbounded:
+the OS writes the page cache back, no fsync per request). "millrace" runs with
+Millrace's defaults, which are the same as Kafka's (log.flush.interval.messages/ms at
+Long.MAX). "millrace-fsync" sets log.flush.interval.messages=1: an fdatasync (group
+commit) before the acknowledgement, i.e. durable acks; it runs acks=all cases only.
+"""
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import limits  # noqa: E402
+import report  # noqa: E402
+import workloads as wl  # noqa: E402
+from brokers import Kafka, Millrace  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+FLUSH = {
+    "kafka": "Kafka defaults: log.flush.interval.messages and log.flush.interval.ms unset (Long.MAX); "
+             "no fsync per request, the OS flushes the page cache",
+    "millrace": "Millrace defaults, same as Kafka's: log.flush.interval.messages/ms = Long.MAX; no fsync per request",
+    "millrace-fsync": "log.flush.interval.messages=1: fdatasync (group commit) before every acknowledgement",
+}
+W1_CASES = [(1, "1"), (1, "all"), (16, "1"), (16, "all")]
+
+
+class Run:
+    def __init__(self, build):
+        env = os.environ
+        self.build = Path(build).resolve()
+        self.seconds = int(env.get("BENCH_SECONDS", 60))
+        self.backlog_gb = float(env.get("BENCH_BACKLOG_GB", 10))
+        self.restart_gb = float(env.get("BENCH_RESTART_GB", 5))
+        self.limit_seconds = int(env.get("BENCH_LIMIT_SECONDS", 10))
+        self.targets = env.get("BENCH_TARGETS", "kafka,millrace,millrace-fsync").split(",")
+        self.workloads = env.get("BENCH_WORKLOADS", "limits,W1,W2,W3,W4").split(",")
+        self.out = Path(env.get("BENCH_OUT", ROOT / "build/bench")).resolve()
+        self.data = self.out / "data"
+        self.t0 = time.monotonic()
+        self.step, self.steps = 0, self.count_steps()
+        self.results = {
+            "meta": {
+                "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                "host": platform.node(), "cpus": os.cpu_count(), "kernel": platform.release(),
+                "memory_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
+                "kafka_version": Kafka.version(), "millrace_revision": git_rev(),
+                "bench_seconds": self.seconds, "backlog_gb": self.backlog_gb, "restart_gb": self.restart_gb,
+                "record_bytes": wl.RECORD, "flush_settings": {t: FLUSH[t] for t in self.targets},
+                "generators": {
+                    "W1": "Kafka ProducerPerformance, 1 KiB records, linger.ms=5 batch.size=65536, "
+                          "idempotence on for acks=all",
+                    "W2": "bench/LatencyBench.java (kafka-clients): fixed rate, latency from each record's due time",
+                    "W3": "ProducerPerformance to fill, ConsumerPerformance to read (MB/s over fetch time)",
+                    "W4": "RSS from /proc/PID/status VmRSS; cold start = exec until ready and answering Metadata; "
+                          "restart = exec after kill -9 until every partition's end offset is served",
+                },
+            },
+            "limits": {}, "W1": [], "W2": [], "W3": [], "W4": {}, "errors": [],
+        }
+
+    def count_steps(self):
+        n = 0
+        if "limits" in self.workloads:
+            n += 3
+        for t in self.targets:
+            if "W1" in self.workloads:
+                n += sum(1 for _, a in W1_CASES if self.case_applies(t, a))
+            n += ("W2" in self.workloads) + ("W3" in self.workloads and t != "millrace-fsync")
+            n += ("W4" in self.workloads) * (1 + (t != "millrace-fsync"))
+        return n
+
+    @staticmethod
+    def case_applies(target, acks):
+        return target != "millrace-fsync" or acks == "all"
+
+    def progress(self, what, count=True):
+        if count:
+            self.step += 1
+        el = int(time.monotonic() - self.t0)
+        print(f"[{el // 60:02d}:{el % 60:02d}] step {self.step}/{self.steps}: {what}", file=sys.stderr, flush=True)
+
+    def save(self):
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.results["meta"]["elapsed_seconds"] = round(time.monotonic() - self.t0)
+        (self.out / "results.json").write_text(json.dumps(self.results, indent=2) + "\n")
+
+    def broker(self, target, name):
+        d = self.data / f"{target}-{name}"
+        shutil.rmtree(d, ignore_errors=True)
+        if target == "kafka":
+            return Kafka(d)
+        sets = ["log.flush.interval.messages=1"] if target == "millrace-fsync" else []
+        return Millrace(self.build, d, sets)
+
+    def guarded(self, label, fn):
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001 - one failed case must not lose the others
+            msg = f"{label}: {e}"
+            print(f"  error: {msg}", file=sys.stderr)
+            self.results["errors"].append(msg)
+            traceback.print_exc(limit=2)
+        self.save()
+
+    # -- workloads ---------------------------------------------------------------------
+    def run_limits(self):
+        self.results["limits"] = limits.measure(self.data / "fio", self.limit_seconds, self.progress)
+
+    def run_w1(self, java):
+        for target in self.targets:
+            for parts, acks in W1_CASES:
+                if not self.case_applies(target, acks):
+                    continue
+                self.progress(f"W1 {target}: {parts} partition(s), acks={acks}, {self.seconds}s")
+
+                def case():
+                    b = self.broker(target, f"w1-{parts}-{acks}").start()
+                    try:
+                        b.create_topic("w1", parts)
+                        r = wl.produce_for(java, b, "w1", acks, self.seconds)
+                    finally:
+                        b.stop()
+                        b.wipe()
+                    self.results["W1"].append({"target": target, "partitions": parts, "acks": acks, **r})
+                    print(f"  {r['MBps']} MB/s, {r['records_per_s']} records/s", file=sys.stderr)
+                self.guarded(f"W1 {target} {parts}p acks={acks}", case)
+
+    def w2_rate(self):
+        kafka = [r for r in self.results["W1"] if r["target"] == "kafka"]
+        same = [r for r in kafka if r["partitions"] == 16 and r["acks"] == "all"]
+        best = max((r["records_per_s"] for r in (same or kafka)), default=0)
+        return max(best // 2, 1000), (same or kafka or [{}])[0]
+
+    def run_w2(self, java):
+        rate, base = self.w2_rate()
+        self.results["W2_rate"] = {"records_per_s": rate, "basis": "half of Kafka's W1 16 partitions acks=all"
+                                   if base.get("partitions") == 16 else "fallback 1000/s (no Kafka W1 result)"}
+        for target in self.targets:
+            self.progress(f"W2 {target}: {rate} records/s, acks=all, 16 partitions, {self.seconds}s")
+
+            def case():
+                b = self.broker(target, "w2").start()
+                try:
+                    b.create_topic("w2", 16)
+                    r = wl.latency(java, b, "w2", rate, self.seconds, "all")
+                finally:
+                    b.stop()
+                    b.wipe()
+                self.results["W2"].append({"target": target, "acks": "all", "partitions": 16, **r})
+                print(f"  produce p99 {r['produce_ms']['p99']} ms, e2e p99 {r['e2e_ms']['p99']} ms", file=sys.stderr)
+            self.guarded(f"W2 {target}", case)
+
+    def run_w3(self, java):
+        records = int(self.backlog_gb * 1e9 / wl.RECORD)
+        for target in [t for t in self.targets if t != "millrace-fsync"]:
+            self.progress(f"W3 {target}: write {self.backlog_gb} GB, then read it")
+
+            def case():
+                b = self.broker(target, "w3").start()
+                try:
+                    b.create_topic("w3", 16)
+                    w = wl.produce_count(java, b, "w3", records)
+                    r = wl.consume_all(java, b, "w3", records)
+                finally:
+                    b.stop()
+                    b.wipe()
+                self.results["W3"].append({"target": target, "backlog_bytes": records * wl.RECORD,
+                                           "write": w, **r})
+                print(f"  read {r['MBps']} MB/s", file=sys.stderr)
+            self.guarded(f"W3 {target}", case)
+
+    def run_w4(self, java):
+        records = int(self.restart_gb * 1e9 / wl.RECORD)
+        for target in self.targets:
+            entry = self.results["W4"].setdefault(target, {})
+            w1 = [r["rss_max_bytes"] for r in self.results["W1"] if r["target"] == target and r.get("rss_max_bytes")]
+            entry["rss_under_w1_bytes"] = max(w1) if w1 else None
+            self.progress(f"W4 {target}: cold start and idle RSS")
+
+            def cold():
+                b = self.broker(target, "w4-cold").start()   # first start (Kafka formats here)
+                b.stop()
+                b.start()                                      # the measured start: empty, initialised dir
+                entry["cold_start_seconds"] = round(b.start_seconds, 3)
+                time.sleep(5)
+                entry["idle_rss_bytes"] = b.rss()
+                b.stop()
+                b.wipe()
+            self.guarded(f"W4 {target} cold start", cold)
+            if target == "millrace-fsync":
+                continue
+            self.progress(f"W4 {target}: restart after kill -9 with {self.restart_gb} GB")
+
+            def restart():
+                b = self.broker(target, "w4-restart").start()
+                try:
+                    b.create_topic("w4", 16)
+                    wl.produce_count(java, b, "w4", records)
+                    before = wl.end_offsets(b, "w4")
+                    b.stop(kill=True)
+                    t0 = time.monotonic()
+                    b.start(timeout=600)
+                    after = wl.end_offsets(b, "w4", timeout=600)   # every partition served again
+                    entry["restart_after_kill_seconds"] = round(time.monotonic() - t0, 3)
+                    entry["restart_records_before"] = before
+                    entry["restart_records_after"] = after
+                finally:
+                    b.stop()
+                    b.wipe()
+            self.guarded(f"W4 {target} restart", restart)
+
+
+def git_rev():
+    try:
+        return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "?"
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: bench/run-all BUILD_DIR")
+    run = Run(sys.argv[1])
+    if not (run.build / "broker/millrace-broker").exists() and any(t.startswith("millrace") for t in run.targets):
+        sys.exit(f"bench: {run.build}/broker/millrace-broker is not built")
+    subprocess.run(["bash", str(ROOT / "tests/peers/fetch"), "kafka"], check=True, stdout=subprocess.DEVNULL)
+    cp = Kafka.classpath()
+    java = wl.Java(cp, wl.compile_latency_bench(cp, run.out / "classes"))
+    print(f"bench: {run.steps} steps, results in {run.out}/results.json", file=sys.stderr)
+    if "limits" in run.workloads:
+        run.guarded("limits", run.run_limits)
+    if "W1" in run.workloads:
+        run.run_w1(java)
+    if "W2" in run.workloads:
+        run.run_w2(java)
+    if "W3" in run.workloads:
+        run.run_w3(java)
+    if "W4" in run.workloads:
+        run.run_w4(java)
+    run.save()
+    shutil.rmtree(run.data, ignore_errors=True)
+    md = report.write(run.out / "results.json", ROOT / "docs/benchmarks.md")
+    el = int(time.monotonic() - run.t0)
+    print(f"bench: done in {el // 60}m{el % 60:02d}s; wrote {md}", file=sys.stderr)
+    if run.results["errors"]:
+        print(f"bench: {len(run.results['errors'])} case(s) failed: see errors in results.json", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

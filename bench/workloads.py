@@ -1,0 +1,147 @@
+"""Issue 6's workloads, written once and run against whichever broker is up.
+
+Generators (the same for both brokers):
+  W1, W3 writes, W4 data: Kafka's ProducerPerformance (kafka-tools), 1 KiB records,
+                           linger.ms=5 batch.size=65536, time-bounded: the tool prints a
+                           line every 5 s; the mean of those lines (the first dropped as
+                           warm-up when there are more) is the result.
+  W2: bench/LatencyBench.java (kafka-clients): fixed rate, latencies from each record's
+      due time (produce ack and end-to-end), p50/p99/p99.9.
+  W3 reads: Kafka's ConsumerPerformance; MB/s over the fetch time (join excluded).
+MB are 10^6 bytes everywhere.
+"""
+import json
+import re
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+RECORD = 1024
+INTERVAL_RE = re.compile(r"^(\d+) records sent, ([\d.]+) records/sec \(([\d.]+) MB/sec\), ([\d.]+) ms avg latency")
+FINAL_RE = re.compile(r"(\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th, (\d+) ms 99.9th")
+
+
+class Java:
+    def __init__(self, classpath, bench_classes):
+        self.cp = f"{classpath}:{bench_classes}"
+
+    def cmd(self, main, *args):
+        return ["java", "-Xms512m", "-Xmx1g", "-cp", self.cp, main, *map(str, args)]
+
+
+def producer_props(bootstrap, acks):
+    return [f"bootstrap.servers={bootstrap}", f"acks={acks}", "linger.ms=5", "batch.size=65536",
+            f"enable.idempotence={'true' if acks == 'all' else 'false'}"]
+
+
+def produce_for(java, broker, topic, acks, seconds, sample_rss=True):
+    """ProducerPerformance at full speed for `seconds`; returns records/s, MB/s, max RSS."""
+    args = java.cmd("org.apache.kafka.tools.ProducerPerformance", "--topic", topic,
+                    "--num-records", 10**10, "--record-size", RECORD, "--throughput", -1,
+                    "--producer-props", *producer_props(broker.bootstrap, acks))
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines, errors = [], []
+
+    def read():
+        for line in proc.stdout:
+            m = INTERVAL_RE.match(line.strip())
+            if m:
+                lines.append(float(m.group(2)))
+            elif "Exception" in line or "ERROR" in line:
+                errors.append(line.strip())
+    t = threading.Thread(target=read, daemon=True)
+    t.start()
+    # The clock starts at the tool's first 5-second report (JVM start and metadata are
+    # not the broker's throughput); then `seconds` more, plus one report's worth.
+    rss_max, t0 = 0, time.monotonic()
+    while not lines and proc.poll() is None and time.monotonic() - t0 < 120:
+        time.sleep(0.2)
+    t1 = time.monotonic()
+    while time.monotonic() - t1 < seconds + 0.5 and proc.poll() is None:
+        time.sleep(1)
+        if sample_rss:
+            rss_max = max(rss_max, broker.rss() or 0)
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    t.join(timeout=5)
+    if not lines:
+        raise RuntimeError(f"ProducerPerformance reported nothing: {errors[:3]}")
+    window = lines[1:] if len(lines) > 1 else lines
+    rps = sum(window) / len(window)
+    return {"records_per_s": round(rps), "MBps": round(rps * RECORD / 1e6, 1),
+            "rss_max_bytes": rss_max or None, "intervals": len(lines), "errors": errors[:3]}
+
+
+def produce_count(java, broker, topic, records, acks="1"):
+    """ProducerPerformance for exactly `records` records; returns its final line's numbers."""
+    args = java.cmd("org.apache.kafka.tools.ProducerPerformance", "--topic", topic,
+                    "--num-records", records, "--record-size", RECORD, "--throughput", -1,
+                    "--producer-props", *producer_props(broker.bootstrap, acks))
+    t0 = time.monotonic()
+    out = subprocess.run(args, capture_output=True, text=True, timeout=1800)
+    secs = time.monotonic() - t0
+    if out.returncode != 0 or not FINAL_RE.search(out.stdout):
+        raise RuntimeError(f"ProducerPerformance failed: {(out.stdout + out.stderr)[-800:]}")
+    return {"records": records, "seconds": round(secs, 1), "MBps": round(records * RECORD / secs / 1e6, 1)}
+
+
+def consume_all(java, broker, topic, records):
+    args = java.cmd("org.apache.kafka.tools.ConsumerPerformance", "--bootstrap-server", broker.bootstrap,
+                    "--topic", topic, "--messages", records, "--timeout", 60000,
+                    "--group", f"bench-{int(time.time())}")
+    out = subprocess.run(args, capture_output=True, text=True, timeout=1800)
+    rows = [l for l in out.stdout.splitlines() if l.count(",") >= 8]
+    if out.returncode != 0 or len(rows) < 2:
+        raise RuntimeError(f"ConsumerPerformance failed: {(out.stdout + out.stderr)[-800:]}")
+    head = [h.strip() for h in rows[0].split(",")]
+    vals = dict(zip(head, [v.strip() for v in rows[-1].split(",")]))
+    mib = float(vals["data.consumed.in.MB"])      # the tool's MB are MiB
+    fetch_ms = float(vals["fetch.time.ms"])
+    got = int(vals["data.consumed.in.nMsg"])
+    return {"records": got, "complete": got >= records,
+            "MBps": round(mib * 1048576 / 1e6 / (fetch_ms / 1000), 1) if fetch_ms > 0 else None,
+            "MBps_with_join": round(float(vals["MB.sec"]) * 1048576 / 1e6, 1),
+            "fetch_seconds": round(fetch_ms / 1000, 2)}
+
+
+def latency(java, broker, topic, rate, seconds, acks):
+    args = java.cmd("LatencyBench", broker.bootstrap, topic, rate, seconds, RECORD, acks)
+    out = subprocess.run(args, capture_output=True, text=True, timeout=seconds * 3 + 120)
+    line = next((l for l in out.stdout.splitlines() if l.startswith("{")), None)
+    if out.returncode != 0 or not line:
+        raise RuntimeError(f"LatencyBench failed: {(out.stdout + out.stderr)[-800:]}")
+    return json.loads(line)
+
+
+def end_offsets(broker, topic, timeout=120):
+    """Sum of the topic's log end offsets; retried while partitions have no leader yet
+    (right after a restart both brokers answer Metadata before every log is loaded)."""
+    from confluent_kafka import Consumer, KafkaException, TopicPartition
+    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "bench-offsets", "log_level": 0})
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                md = c.list_topics(topic, timeout=10).topics[topic]
+                return sum(c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in md.partitions)
+            except KafkaException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+    finally:
+        c.close()
+
+
+def compile_latency_bench(classpath, out_dir):
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    src = Path(__file__).resolve().parent / "LatencyBench.java"
+    if not (out_dir / "LatencyBench.class").exists() or \
+            (out_dir / "LatencyBench.class").stat().st_mtime < src.stat().st_mtime:
+        subprocess.run(["javac", "-d", str(out_dir), "-cp", classpath, str(src)], check=True)
+    return out_dir
