@@ -1,0 +1,133 @@
+"""Brokers the interop suite runs against: Millrace (default) or Apache Kafka.
+
+Both start on free ports with data in a temp dir, restart on the same port and
+data (SIGTERM, wait for exit, start again) and stop. Millrace is ready when its
+admin listener answers /readyz with 200 or it prints `millrace-broker ready`.
+"""
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.environ.get("MILLRACE_SOURCE") or os.path.dirname(os.path.dirname(HERE))
+PEERS = os.path.join(SRC, "tests", "peers")
+
+
+def free_ports(n):
+    out = subprocess.run([os.path.join(PEERS, "free-port"), str(n)], check=True,
+                         capture_output=True, text=True).stdout.split()
+    return [int(p) for p in out]
+
+
+class KafkaBroker:
+    name = "kafka"
+
+    def __init__(self, workdir):
+        self.dir = os.path.join(workdir, "kafka")
+        self.port = None
+
+    def start(self):
+        out = subprocess.run([os.path.join(PEERS, "kafka"), "start", "--dir", self.dir],
+                             check=True, capture_output=True, text=True).stdout.split()
+        self.port = int(out[1])
+
+    def stop(self, sig="TERM"):
+        args = [os.path.join(PEERS, "kafka"), "stop", "--dir", self.dir]
+        subprocess.run(args + (["--kill"] if sig == "KILL" else []), check=True)
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    @property
+    def bootstrap(self):
+        return f"127.0.0.1:{self.port}"
+
+    def log_tail(self, n=30):
+        try:
+            with open(os.path.join(self.dir, "kafka.log"), errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return ""
+
+
+class MillraceBroker:
+    name = "millrace"
+
+    def __init__(self, workdir):
+        build = os.environ.get("MILLRACE_BUILD") or os.path.join(SRC, "build", "release")
+        self.binary = os.path.join(build, "broker", "millrace-broker")
+        self.dir = os.path.join(workdir, "millrace")
+        self.log_path = os.path.join(workdir, "millrace.log")
+        self.port, self.admin_port = free_ports(2)
+        self.proc = None
+
+    def start(self, timeout=60):
+        if not os.access(self.binary, os.X_OK):
+            raise RuntimeError(f"{self.binary} is not built")
+        os.makedirs(self.dir, exist_ok=True)
+        log = open(self.log_path, "a")
+        self.proc = subprocess.Popen(
+            [self.binary, "--config", os.path.join(SRC, "config", "local.yaml"),
+             "--set", f"listeners=PLAINTEXT://127.0.0.1:{self.port}",
+             "--set", f"log.dirs={self.dir}",
+             "--set", f"admin.listeners=http://127.0.0.1:{self.admin_port}"],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        log.close()
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"millrace-broker exited with {self.proc.returncode}:\n"
+                                   + self.log_tail())
+            if self._ready():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"millrace-broker not ready within {timeout}s:\n" + self.log_tail())
+
+    def _ready(self):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.admin_port}/readyz",
+                                        timeout=1) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            pass
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read().count("millrace-broker ready") > self._starts_seen()
+        except OSError:
+            return False
+
+    def _starts_seen(self):
+        return getattr(self, "_starts", 0)
+
+    def stop(self, sig="TERM", timeout=30):
+        if not self.proc or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM if sig == "TERM" else signal.SIGKILL)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise RuntimeError(f"millrace-broker ignored SIGTERM for {timeout}s")
+        finally:
+            with open(self.log_path, errors="replace") as f:
+                self._starts = f.read().count("millrace-broker ready")
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    @property
+    def bootstrap(self):
+        return f"127.0.0.1:{self.port}"
+
+    def log_tail(self, n=30):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return ""

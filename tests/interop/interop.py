@@ -1,0 +1,329 @@
+#!/usr/bin/env python3
+"""Cross-client interop suite (issue 4). Run with Debian's /usr/bin/python3.
+
+For each client: create a 3-partition topic, produce N keyed records (key "k<i>",
+value "<client>-<i>", split evenly over the codecs the client has, idempotent
+where it can), consume about half in a group of 3 members that commit what they
+processed. Then the broker is restarted with SIGTERM, and each group resumes
+from its committed offsets and consumes the rest. Checked per client:
+  - every record arrives (no loss), values match keys;
+  - the partition of every key is Java's murmur2(key) % 3 (the default
+    partitioner of Java, kafkajs 2.x, franz-go, kafka-python; librdkafka with
+    partitioner=murmur2_random);
+  - offsets rise within each member's stream of a partition (order);
+  - committed offsets are the same before and after the restart, phase 1 covered
+    every offset below them and phase 2 started exactly at them.
+
+The client programs live in tests/interop/<client>/ and share one command line:
+    create BOOTSTRAP TOPIC PARTITIONS
+    produce BOOTSTRAP TOPIC N CODEC[,CODEC...]
+    consume BOOTSTRAP TOPIC GROUP TARGET OUTFILE
+consume runs 3 members of GROUP until TARGET distinct records arrived, commits
+synchronously after each batch and before leaving, and writes one line per record:
+    member partition offset key value
+"""
+import argparse
+import collections
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from brokers import SRC, KafkaBroker, MillraceBroker  # noqa: E402
+
+CACHE = os.environ.get("MILLRACE_CACHE", os.path.expanduser("~/.cache/millrace"))
+PEERS = os.path.join(SRC, "tests", "peers")
+PARTITIONS = 3
+ALL_CLIENTS = ["kcat", "confluent-kafka", "kafka-python", "kafkajs", "java", "franz-go"]
+
+
+def log(msg):
+    print(f"[interop {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def murmur2(data: bytes) -> int:
+    """Java's org.apache.kafka.common.utils.Utils.murmur2, as an unsigned 32-bit int."""
+    m, r = 0x5BD1E995, 24
+    length = len(data)
+    h = (0x9747B28C ^ length) & 0xFFFFFFFF
+    for i in range(length // 4):
+        k = int.from_bytes(data[4 * i:4 * i + 4], "little")
+        k = (k * m) & 0xFFFFFFFF
+        k ^= k >> r
+        k = (k * m) & 0xFFFFFFFF
+        h = (h * m) & 0xFFFFFFFF
+        h ^= k
+    tail = length & ~3
+    extra = length % 4
+    if extra == 3:
+        h ^= data[tail + 2] << 16
+    if extra >= 2:
+        h ^= data[tail + 1] << 8
+    if extra >= 1:
+        h ^= data[tail]
+        h = (h * m) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * m) & 0xFFFFFFFF
+    h ^= h >> 15
+    return h
+
+
+def java_partition(key: str, partitions: int) -> int:
+    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+
+
+def client_command(client):
+    """argv prefix that runs a client's program; fetches the peer when needed."""
+    d = os.path.join(HERE, client)
+    if client in ("kcat", "confluent-kafka", "kafka-python"):
+        return ["/usr/bin/python3", os.path.join(d, "client.py")], {}
+    if client == "kafkajs":
+        subprocess.run([os.path.join(PEERS, "fetch"), "kafkajs"], check=True)
+        return ["node", os.path.join(d, "client.js")], {
+            "NODE_PATH": os.path.join(CACHE, "npm", "node_modules")}
+    if client == "java":
+        cp = subprocess.run([os.path.join(PEERS, "kafka"), "classpath"], check=True,
+                            capture_output=True, text=True).stdout.strip()
+        return ["java", "-Xmx512m", "-cp", cp, os.path.join(d, "Interop.java")], {}
+    if client == "franz-go":
+        subprocess.run([os.path.join(PEERS, "fetch"), "franz-go"], check=True)
+        return [os.path.join(CACHE, "go", "bin", "interop-franz-go")], {}
+    raise ValueError(client)
+
+
+CODECS = {
+    "kcat": ["none", "gzip", "snappy", "lz4", "zstd"],
+    "confluent-kafka": ["none", "gzip", "snappy", "lz4", "zstd"],
+    "kafka-python": None,  # asked from the program: depends on installed codec modules
+    "kafkajs": ["none", "gzip"],
+    "java": ["none", "gzip", "snappy", "lz4", "zstd"],
+    "franz-go": ["none", "gzip", "snappy", "lz4", "zstd"],
+}
+
+
+class Failure(Exception):
+    pass
+
+
+class ClientRun:
+    def __init__(self, client, broker, workdir, records, run_id):
+        self.client, self.broker, self.records = client, broker, records
+        self.topic = f"interop-{client}-{run_id}"
+        self.group = f"interop-{client}-{run_id}-group"
+        self.dir = os.path.join(workdir, client)
+        os.makedirs(self.dir, exist_ok=True)
+        self.cmd, self.env = client_command(client)
+        self.committed_before = None
+        self.phase1 = []
+        self.steps = collections.OrderedDict()
+
+    def run(self, *args, timeout=180, capture=False):
+        argv = self.cmd + [args[0], self.broker.bootstrap] + [str(a) for a in args[1:]]
+        logf = os.path.join(self.dir, f"{args[0]}.log")
+        with open(logf, "a") as lf:
+            lf.write(f"$ {' '.join(argv)}\n")
+            lf.flush()
+            try:
+                p = subprocess.run(argv, env={**os.environ, **self.env}, timeout=timeout,
+                                   stdout=subprocess.PIPE if capture else lf, stderr=lf, text=True)
+            except subprocess.TimeoutExpired:
+                raise Failure(f"{args[0]} timed out after {timeout}s; see {logf}")
+        if p.returncode != 0:
+            with open(logf, errors="replace") as f:
+                tail = "".join(f.readlines()[-15:])
+            raise Failure(f"{args[0]} exited {p.returncode}:\n{tail}")
+        return p.stdout
+
+    def codecs(self):
+        if CODECS[self.client] is not None:
+            return CODECS[self.client]
+        return self.run("codecs", capture=True).split()
+
+    def read(self, path):
+        rows = []
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) != 5:
+                    raise Failure(f"bad consumer output line {line!r}")
+                rows.append((parts[0], int(parts[1]), int(parts[2]), parts[3], parts[4]))
+        return rows
+
+    def phase_one(self):
+        self.step("create", lambda: self.run("create", self.topic, PARTITIONS))
+        codecs = self.codecs()
+        self.step(f"produce {self.records} ({','.join(codecs)})",
+                  lambda: self.run("produce", self.topic, self.records, ",".join(codecs)))
+        self.expected_end = self.end_offsets()
+        if sum(self.expected_end) != self.records:
+            raise Failure(f"log end offsets {self.expected_end} do not add up to {self.records}")
+        out = os.path.join(self.dir, "phase1.txt")
+        target = self.records // 2
+        self.step(f"consume {target} in a group of 3",
+                  lambda: self.run("consume", self.topic, self.group, target, out))
+        self.phase1 = self.read(out)
+        self.committed_before = self.committed()
+        self.step("commit", lambda: self.check_phase1())
+
+    def check_phase1(self):
+        got = {(p, o) for _, p, o, _, _ in self.phase1}
+        for p in range(PARTITIONS):
+            c = self.committed_before[p]
+            if c < 0:
+                c = 0
+            missing = [o for o in range(c) if (p, o) not in got]
+            if missing:
+                raise Failure(f"partition {p}: committed {c} but phase 1 never saw offsets "
+                              f"{missing[:5]}{'...' if len(missing) > 5 else ''}")
+        if sum(max(c, 0) for c in self.committed_before) == 0:
+            raise Failure("phase 1 committed nothing")
+
+    def phase_two(self):
+        after = self.committed()
+        if after != self.committed_before:
+            raise Failure(f"committed offsets changed across the restart: "
+                          f"{self.committed_before} -> {after}")
+        remaining = sum(e - max(c, 0) for e, c in zip(self.expected_end, after))
+        out = os.path.join(self.dir, "phase2.txt")
+        self.step(f"resume {remaining} after restart",
+                  lambda: self.run("consume", self.topic, self.group, remaining, out))
+        phase2 = self.read(out)
+        self.step("checks", lambda: self.check_all(phase2, after))
+
+    def check_all(self, phase2, committed):
+        for p in range(PARTITIONS):
+            offs = sorted({o for _, pp, o, _, _ in phase2 if pp == p})
+            start = max(committed[p], 0)
+            if start < self.expected_end[p]:
+                if not offs or offs[0] != start:
+                    raise Failure(f"partition {p}: phase 2 started at "
+                                  f"{offs[0] if offs else None}, committed was {start}")
+            want = set(range(start, self.expected_end[p]))
+            if not want <= set(offs):
+                lost = sorted(want - set(offs))
+                raise Failure(f"partition {p}: phase 2 lost offsets {lost[:5]} ({len(lost)})")
+        rows = self.phase1 + phase2
+        values = {}
+        for member, p, o, key, value in rows:
+            if not key.startswith("k") or value != f"{self.client}-{key[1:]}":
+                raise Failure(f"record {p}/{o}: key {key!r} does not match value {value!r}")
+            want_p = java_partition(key, PARTITIONS)
+            if p != want_p:
+                raise Failure(f"key {key} is in partition {p}; Java's murmur2 puts it in {want_p}")
+            values[key] = (p, o)
+        if len(values) != self.records:
+            raise Failure(f"{len(values)} distinct records of {self.records} consumed")
+        for phase, prows in (("1", self.phase1), ("2", phase2)):
+            last = {}
+            for member, p, o, _, _ in prows:
+                if (member, p) in last and o <= last[(member, p)]:
+                    raise Failure(f"phase {phase} member {member} partition {p}: offset {o} "
+                                  f"after {last[(member, p)]}")
+                last[(member, p)] = o
+        members = {m for m, *_ in self.phase1} | {m for m, *_ in phase2}
+        self.note = (f"{len(values)} records, {len(rows) - len(values)} redelivered, "
+                     f"{len(members)} member ids, committed {committed}")
+
+    def step(self, name, fn):
+        t0 = time.time()
+        try:
+            fn()
+        except Failure as e:
+            self.steps[name] = f"FAIL ({time.time() - t0:.1f}s)"
+            raise Failure(f"{name}: {e}")
+        self.steps[name] = f"ok ({time.time() - t0:.1f}s)"
+
+    # Independent views through librdkafka (python3-confluent-kafka), not the client under test.
+    def end_offsets(self):
+        from confluent_kafka import Consumer, TopicPartition
+        c = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": self.group + "-probe"})
+        try:
+            return [c.get_watermark_offsets(TopicPartition(self.topic, p), timeout=20)[1]
+                    for p in range(PARTITIONS)]
+        finally:
+            c.close()
+
+    def committed(self):
+        from confluent_kafka import Consumer, TopicPartition
+        c = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": self.group,
+                      "enable.auto.commit": False})
+        try:
+            tps = c.committed([TopicPartition(self.topic, p) for p in range(PARTITIONS)], timeout=30)
+            return [tp.offset for tp in tps]
+        finally:
+            c.close()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--against", choices=["millrace", "kafka"], default="millrace")
+    ap.add_argument("--clients", default=",".join(ALL_CLIENTS))
+    ap.add_argument("--records", type=int, default=10000)
+    ap.add_argument("--keep", action="store_true", help="keep the work dir")
+    args = ap.parse_args()
+
+    workdir = tempfile.mkdtemp(prefix="millrace-interop-")
+    broker = (KafkaBroker if args.against == "kafka" else MillraceBroker)(workdir)
+    run_id = f"{int(time.time()) % 100000}"
+    clients = [c for c in args.clients.split(",") if c]
+    runs, failed = {}, {}
+    t_start = time.time()
+    try:
+        log(f"starting {broker.name}; work dir {workdir}")
+        broker.start()
+        log(f"{broker.name} on {broker.bootstrap}")
+        for client in clients:
+            try:
+                runs[client] = ClientRun(client, broker, workdir, args.records, run_id)
+                log(f"{client}: phase 1")
+                runs[client].phase_one()
+            except (Failure, subprocess.CalledProcessError, OSError, RuntimeError) as e:
+                failed[client] = str(e)
+                log(f"{client}: FAIL {e}")
+        log(f"restarting {broker.name} with SIGTERM")
+        t0 = time.time()
+        broker.restart()
+        log(f"{broker.name} back after {time.time() - t0:.1f}s")
+        for client in clients:
+            if client in failed:
+                continue
+            try:
+                log(f"{client}: phase 2")
+                runs[client].phase_two()
+            except (Failure, subprocess.CalledProcessError, OSError, RuntimeError) as e:
+                failed[client] = str(e)
+                log(f"{client}: FAIL {e}")
+    except Exception as e:  # broker start/restart problems end the suite
+        log(f"broker problem: {e}")
+        for client in clients:
+            failed.setdefault(client, f"broker: {e}")
+    finally:
+        try:
+            broker.stop()
+        except Exception as e:  # noqa: BLE001 - report, then clean up
+            log(f"stopping {broker.name}: {e}")
+    print(f"\n=== interop against {broker.name} ({time.time() - t_start:.0f}s) ===")
+    for client in clients:
+        r = runs.get(client)
+        steps = ", ".join(f"{k}: {v}" for k, v in (r.steps.items() if r else []))
+        status = "FAIL" if client in failed else "PASS"
+        print(f"{status} {client}: {steps}")
+        if client in failed:
+            print("     " + failed[client].replace("\n", "\n     "))
+        elif r is not None:
+            print(f"     {r.note}")
+    if failed or args.keep:
+        print(f"work dir kept: {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    passed = len(clients) - len(failed)
+    print(f"{passed} passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
