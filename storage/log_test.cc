@@ -1,0 +1,480 @@
+// Behaviour of one partition Log: append/read, bad input, idempotence, leader
+// epochs, roll, recovery from torn and corrupt tails, truncation, retention,
+// DeleteRecords, time lookups, group commit, full disk.
+//
+// A crash is simulated by copying the directory of a log that is still open
+// (what kill -9 leaves: everything written is in the page cache, nothing was
+// closed) and opening the copy.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <atomic>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include "storage/log.h"
+#include "storage/segment.h"
+#include "storage/test_util.h"
+
+namespace millrace::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::make_batch;
+using testing::read_region;
+using testing::Rec;
+using testing::simple_batch;
+using testing::TempDir;
+
+class LogTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<Log> open_log(LogConfig cfg = {}, const fs::path& where = {}) {
+    LogOptions o;
+    o.config = cfg;
+    o.clock = [this] { return now_.load(); };
+    auto r = Log::open(where.empty() ? dir_.path() / "t-0" : where, o);
+    EXPECT_TRUE(r.ok()) << r.status().to_string();
+    return r.ok() ? *r : nullptr;
+  }
+  // What kill -9 leaves behind, opened as a new log.
+  std::shared_ptr<Log> crash_copy(LogConfig cfg = {}) {
+    fs::path copy = dir_.path() / ("crash" + std::to_string(++copies_));
+    fs::copy(dir_.path() / "t-0", copy, fs::copy_options::recursive);
+    crash_dir_ = copy;
+    return open_log(cfg, copy);
+  }
+  Result<AppendResult> append(Log& log, std::vector<uint8_t> b, int32_t epoch = 0) {
+    return log.append(b, LeaderEpoch(epoch));
+  }
+  std::vector<testing::ReadRecord> read_all(Log& log) {
+    std::vector<testing::ReadRecord> out;
+    int64_t o = log.log_start_offset().value();
+    while (o < log.log_end_offset().value()) {
+      auto r = log.read(Offset(o), 1 << 20, log.log_end_offset());
+      EXPECT_TRUE(r.ok()) << r.status().to_string();
+      if (!r.ok() || r->empty()) break;
+      auto recs = testing::decode_records(read_region(*r));
+      out.insert(out.end(), recs.begin(), recs.end());
+      o = r->last_offset + 1;
+    }
+    return out;
+  }
+
+  TempDir dir_;
+  std::atomic<int64_t> now_{1'000'000};
+  fs::path crash_dir_;
+  int copies_ = 0;
+};
+
+TEST_F(LogTest, AppendAssignsOffsetsAndReadReturnsWholeBatches) {
+  auto log = open_log();
+  for (int i = 0; i < 3; ++i) {
+    auto r = append(*log, simple_batch(5));
+    ASSERT_TRUE(r.ok()) << r.status().to_string();
+    EXPECT_EQ(r->base_offset.value(), i * 5);
+    EXPECT_EQ(r->last_offset.value(), i * 5 + 4);
+  }
+  EXPECT_EQ(log->log_end_offset().value(), 15);
+  EXPECT_EQ(log->high_watermark().value(), 15);
+
+  auto all = log->read(Offset(0), 1 << 20, Offset(15));
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->first_offset, 0);
+  EXPECT_EQ(all->last_offset, 14);
+  auto recs = testing::decode_records(read_region(*all));
+  ASSERT_EQ(recs.size(), 15u);
+  for (int i = 0; i < 15; ++i) EXPECT_EQ(recs[i].offset, i);
+
+  auto mid = log->read(Offset(7), 1 << 20, Offset(15));
+  ASSERT_TRUE(mid.ok());
+  EXPECT_EQ(mid->first_offset, 5);  // the whole batch holding offset 7
+
+  auto one = log->read(Offset(0), 1, Offset(15));  // smaller than one batch: still one batch
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->first_offset, 0);
+  EXPECT_EQ(one->last_offset, 4);
+
+  auto bounded = log->read(Offset(0), 1 << 20, Offset(10));  // batches below the bound only
+  ASSERT_TRUE(bounded.ok());
+  EXPECT_EQ(bounded->last_offset, 9);
+
+  EXPECT_TRUE(log->read(Offset(15), 1 << 20, Offset(15))->empty());
+  EXPECT_EQ(log->read(Offset(16), 1 << 20, Offset(16)).code(), Errc::kOffsetOutOfRange);
+}
+
+TEST_F(LogTest, CorruptBatchIsRefusedAndNothingIsWritten) {
+  auto log = open_log();
+  ASSERT_TRUE(append(*log, simple_batch(2)).ok());
+  int64_t size = log->size_bytes();
+  auto good = simple_batch(3);
+
+  auto flipped = good;
+  flipped.back() ^= 0x01;  // under the CRC
+  EXPECT_EQ(append(*log, flipped).code(), Errc::kCorruptMessage);
+
+  auto torn = good;
+  torn.resize(torn.size() - 3);
+  EXPECT_EQ(append(*log, torn).code(), Errc::kCorruptMessage);
+
+  // A good batch followed by a bad one: neither is written.
+  auto pair = good;
+  pair.insert(pair.end(), flipped.begin(), flipped.end());
+  EXPECT_EQ(append(*log, pair).code(), Errc::kCorruptMessage);
+
+  auto old_magic = good;
+  old_magic[record::kMagicOffset] = 1;
+  EXPECT_EQ(append(*log, old_magic).code(), Errc::kUnsupportedMagic);
+
+  EXPECT_EQ(append(*log, {}).code(), Errc::kCorruptMessage);
+
+  LogConfig small;
+  small.max_message_bytes = 100;
+  log->update_config(small);
+  EXPECT_EQ(append(*log, simple_batch(10)).code(), Errc::kMessageTooLarge);
+
+  EXPECT_EQ(log->log_end_offset().value(), 2);
+  EXPECT_EQ(log->size_bytes(), size);
+}
+
+TEST_F(LogTest, MultiBatchAppendIsAllOrNothingAndContiguous) {
+  auto log = open_log();
+  auto b = simple_batch(2);
+  auto c = simple_batch(3);
+  b.insert(b.end(), c.begin(), c.end());
+  auto r = append(*log, b);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->base_offset.value(), 0);
+  EXPECT_EQ(r->last_offset.value(), 4);
+  auto recs = read_all(*log);
+  ASSERT_EQ(recs.size(), 5u);
+  EXPECT_EQ(recs[4].offset, 4);
+}
+
+TEST_F(LogTest, LeaderEpochIsStampedAndCached) {
+  auto log = open_log();
+  ASSERT_TRUE(append(*log, simple_batch(2), 3).ok());  // 0..1
+  ASSERT_TRUE(append(*log, simple_batch(2), 3).ok());  // 2..3
+  ASSERT_TRUE(append(*log, simple_batch(2), 5).ok());  // 4..5
+  auto r = log->read(Offset(0), 1, Offset(6));
+  auto bytes = read_region(*r);
+  EXPECT_EQ(record::parse_batch_header(bytes).header.partition_leader_epoch, 3);
+
+  EXPECT_EQ(log->end_offset_for_epoch(LeaderEpoch(3)).end_offset.value(), 4);
+  EXPECT_EQ(log->end_offset_for_epoch(LeaderEpoch(4)).epoch.value(), 3);
+  EXPECT_EQ(log->end_offset_for_epoch(LeaderEpoch(4)).end_offset.value(), 4);
+  EXPECT_EQ(log->end_offset_for_epoch(LeaderEpoch(5)).end_offset.value(), 6);
+  EXPECT_EQ(log->end_offset_for_epoch(LeaderEpoch(1)).epoch.value(), -1);
+  EXPECT_EQ(log->leader_epoch_start_offset(LeaderEpoch(5))->value(), 4);
+  EXPECT_EQ(log->latest_epoch().value(), 5);
+
+  ASSERT_TRUE(log->close().ok());
+  auto again = open_log();
+  EXPECT_EQ(again->end_offset_for_epoch(LeaderEpoch(3)).end_offset.value(), 4);
+  // After a crash the epochs come back from the batches themselves.
+  ASSERT_TRUE(append(*again, simple_batch(1), 9).ok());
+  auto crashed = crash_copy();
+  EXPECT_EQ(crashed->leader_epoch_start_offset(LeaderEpoch(9))->value(), 6);
+}
+
+TEST_F(LogTest, IdempotentProducerDuplicatesGapsAndFencing) {
+  auto log = open_log();
+  auto b0 = make_batch({{"a", "1"}, {"b", "2"}}, 42, 0, 0);
+  auto r0 = append(*log, b0);
+  ASSERT_TRUE(r0.ok());
+  EXPECT_FALSE(r0->duplicate);
+  ASSERT_TRUE(append(*log, simple_batch(3)).ok());  // someone else's records in between
+
+  auto dup = append(*log, make_batch({{"a", "1"}, {"b", "2"}}, 42, 0, 0));
+  ASSERT_TRUE(dup.ok());
+  EXPECT_TRUE(dup->duplicate);
+  EXPECT_EQ(dup->base_offset.value(), 0);
+  EXPECT_EQ(dup->last_offset.value(), 1);
+  EXPECT_EQ(log->log_end_offset().value(), 5);
+
+  EXPECT_EQ(append(*log, make_batch({{"c", "3"}}, 42, 0, 5)).code(), Errc::kOutOfOrderSequence);
+  ASSERT_TRUE(append(*log, make_batch({{"c", "3"}}, 42, 0, 2)).ok());
+  EXPECT_EQ(append(*log, make_batch({{"c", "3"}}, 42, -1 + 0, 3)).code(), Errc::kInvalidProducerEpoch);
+  EXPECT_EQ(append(*log, make_batch({{"d", "4"}}, 42, 1, 7)).code(), Errc::kOutOfOrderSequence);
+  ASSERT_TRUE(append(*log, make_batch({{"d", "4"}}, 42, 1, 0)).ok());  // new epoch starts at 0
+  EXPECT_EQ(append(*log, make_batch({{"d", "4"}}, 42, 0, 3)).code(), Errc::kInvalidProducerEpoch);
+
+  // State survives a clean restart and a crash.
+  auto crashed = crash_copy();
+  auto d1 = append(*crashed, make_batch({{"d", "4"}}, 42, 1, 0));
+  ASSERT_TRUE(d1.ok());
+  EXPECT_TRUE(d1->duplicate);
+  ASSERT_TRUE(log->close().ok());
+  auto again = open_log();
+  auto d2 = append(*again, make_batch({{"d", "4"}}, 42, 1, 0));
+  ASSERT_TRUE(d2.ok());
+  EXPECT_TRUE(d2->duplicate);
+  EXPECT_EQ(d2->base_offset.value(), 6);
+}
+
+TEST_F(LogTest, RollsBySizeAndTimeAndReadsAcrossSegments) {
+  LogConfig cfg;
+  cfg.segment_bytes = 1000;
+  auto log = open_log(cfg);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(append(*log, simple_batch(2, 1000, 50)).ok());
+  EXPECT_GT(log->segment_count(), 3);
+  auto recs = read_all(*log);
+  ASSERT_EQ(recs.size(), 40u);
+  for (int i = 0; i < 40; ++i) EXPECT_EQ(recs[i].offset, i);
+
+  cfg.segment_bytes = 1 << 30;
+  cfg.segment_ms = 1000;
+  log->update_config(cfg);
+  int before = log->segment_count();
+  ASSERT_TRUE(append(*log, simple_batch(1)).ok());
+  now_ += 2000;
+  ASSERT_TRUE(log->enforce_retention().ok());
+  EXPECT_EQ(log->segment_count(), before + 1);
+}
+
+TEST_F(LogTest, CleanReopenKeepsEverythingWithoutScanning) {
+  LogConfig cfg;
+  cfg.segment_bytes = 2000;
+  {
+    auto log = open_log(cfg);
+    for (int i = 0; i < 30; ++i) ASSERT_TRUE(append(*log, simple_batch(3, 1000 + i)).ok());
+    ASSERT_TRUE(log->close().ok());
+  }
+  auto log = open_log(cfg);
+  EXPECT_TRUE(log->recovery_info().clean_shutdown);
+  EXPECT_EQ(log->recovery_info().segments_scanned, 0);
+  EXPECT_EQ(log->log_end_offset().value(), 90);
+  EXPECT_EQ(read_all(*log).size(), 90u);
+  auto r = append(*log, simple_batch(1));
+  EXPECT_EQ(r->base_offset.value(), 90);
+}
+
+TEST_F(LogTest, TornTailIsTruncatedToLastWholeBatch) {
+  auto log = open_log();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(append(*log, simple_batch(2)).ok());
+  int64_t whole = log->size_bytes();
+  auto copy_log = [&] { return crash_dir_ / segment_file_name(0, ".log"); };
+  // Copy, then tear: half of a sixth batch at the end.
+  fs::path copy = dir_.path() / "torn";
+  fs::copy(dir_.path() / "t-0", copy, fs::copy_options::recursive);
+  crash_dir_ = copy;
+  auto extra = simple_batch(2);
+  {
+    std::ofstream f(copy_log(), std::ios::app | std::ios::binary);
+    f.write(reinterpret_cast<const char*>(extra.data()), static_cast<long>(extra.size() / 2));
+  }
+  auto rec = open_log({}, copy);
+  ASSERT_TRUE(rec);
+  EXPECT_FALSE(rec->recovery_info().clean_shutdown);
+  EXPECT_EQ(rec->recovery_info().bytes_truncated, static_cast<int64_t>(extra.size() / 2));
+  EXPECT_EQ(rec->log_end_offset().value(), 10);
+  EXPECT_EQ(rec->size_bytes(), whole);
+  EXPECT_EQ(fs::file_size(copy_log()), static_cast<uintmax_t>(whole));
+  EXPECT_EQ(append(*rec, simple_batch(1))->base_offset.value(), 10);
+}
+
+TEST_F(LogTest, CorruptByteTruncatesFromThatBatchAndDropsLaterSegments) {
+  LogConfig cfg;
+  cfg.segment_bytes = 600;
+  auto log = open_log(cfg);
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(append(*log, simple_batch(2, 1000, 40)).ok());
+  ASSERT_GE(log->segment_count(), 3);
+  fs::path copy = dir_.path() / "corrupt";
+  fs::copy(dir_.path() / "t-0", copy, fs::copy_options::recursive);
+  // Flip a byte inside the second batch of the first segment.
+  fs::path first = copy / segment_file_name(0, ".log");
+  auto bytes = testing::read_region(*log->read(Offset(0), 1, Offset(2)));
+  int64_t second_batch = static_cast<int64_t>(bytes.size());
+  {
+    std::fstream f(first, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(second_batch + 70);
+    char c = 0;
+    f.seekg(second_batch + 70);
+    f.read(&c, 1);
+    c ^= 0x20;
+    f.seekp(second_batch + 70);
+    f.write(&c, 1);
+  }
+  // Recovery starts at 0 because the partition checkpoint is gone as well.
+  fs::remove(copy / "partition.checkpoint");
+  auto rec = open_log(cfg, copy);
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->log_end_offset().value(), 2);
+  EXPECT_EQ(rec->segment_count(), 1);
+  EXPECT_EQ(read_all(*rec).size(), 2u);
+}
+
+TEST_F(LogTest, UnreadableSegmentIsReportedNotSkipped) {
+  {
+    auto log = open_log();
+    ASSERT_TRUE(append(*log, simple_batch(2)).ok());
+    ASSERT_TRUE(log->roll().ok());
+    ASSERT_TRUE(append(*log, simple_batch(2)).ok());
+  }
+  fs::path seg = dir_.path() / "t-0" / segment_file_name(0, ".log");
+  fs::remove(seg);
+  fs::create_directory(seg);  // a .log that cannot be read as a file
+  LogOptions o;
+  auto r = Log::open(dir_.path() / "t-0", o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.code(), Errc::kCorruptSegment);
+}
+
+TEST_F(LogTest, TruncateToRemovesWholeBatchesAndFollowsEpochs) {
+  LogConfig cfg;
+  cfg.segment_bytes = 500;
+  auto log = open_log(cfg);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(append(*log, simple_batch(3), i < 5 ? 1 : 2).ok());
+  ASSERT_TRUE(log->truncate_to(Offset(16)).ok());  // batch 15..17 goes whole
+  EXPECT_EQ(log->log_end_offset().value(), 15);
+  EXPECT_EQ(log->latest_epoch().value(), 1);
+  EXPECT_EQ(read_all(*log).size(), 15u);
+  EXPECT_EQ(append(*log, simple_batch(1), 3)->base_offset.value(), 15);
+  EXPECT_EQ(log->leader_epoch_start_offset(LeaderEpoch(3))->value(), 15);
+  auto crashed = crash_copy(cfg);
+  EXPECT_EQ(crashed->log_end_offset().value(), 16);
+}
+
+TEST_F(LogTest, RetentionByBytesAndTimeDeletesWholeOldSegments) {
+  LogConfig cfg;
+  cfg.segment_bytes = 500;
+  auto log = open_log(cfg);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(append(*log, simple_batch(2, 1000 + i * 100, 30)).ok());
+  int segs = log->segment_count();
+  cfg.retention_bytes = 1000;
+  log->update_config(cfg);
+  auto d = log->enforce_retention();
+  ASSERT_TRUE(d.ok());
+  EXPECT_GT(*d, 0);
+  EXPECT_EQ(log->segment_count(), segs - *d);
+  EXPECT_GE(log->size_bytes(), 1000 - 500);
+  EXPECT_GT(log->log_start_offset().value(), 0);
+  EXPECT_EQ(log->read(Offset(0), 100, Offset(40)).code(), Errc::kOffsetOutOfRange);
+
+  cfg.retention_bytes = -1;
+  cfg.retention_ms = 10;
+  log->update_config(cfg);
+  now_ = 1000 + 20 * 100 + 100;  // every batch older than 10 ms
+  ASSERT_TRUE(log->enforce_retention().ok());
+  EXPECT_EQ(log->segment_count(), 1);  // the active segment stays
+  EXPECT_EQ(log->log_start_offset().value(), log->log_end_offset().value() -
+                                                 static_cast<int64_t>(read_all(*log).size()));
+}
+
+TEST_F(LogTest, DeleteRecordsMovesLogStart) {
+  LogConfig cfg;
+  cfg.segment_bytes = 400;
+  auto log = open_log(cfg);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(append(*log, simple_batch(2)).ok());
+  EXPECT_EQ(log->delete_records_before(Offset(21)).code(), Errc::kOffsetOutOfRange);
+  auto r = log->delete_records_before(Offset(7));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(log->log_start_offset().value(), 7);
+  EXPECT_EQ(log->read(Offset(6), 100, Offset(20)).code(), Errc::kOffsetOutOfRange);
+  EXPECT_TRUE(log->read(Offset(7), 100, Offset(20)).ok());
+  ASSERT_TRUE(log->close().ok());
+  EXPECT_EQ(open_log(cfg)->log_start_offset().value(), 7);
+}
+
+TEST_F(LogTest, OffsetForTimestamp) {
+  auto log = open_log();
+  ASSERT_TRUE(append(*log, make_batch({{"a", "1", 1000}, {"b", "2", 1100}})).ok());  // 0,1
+  ASSERT_TRUE(log->roll().ok());
+  ASSERT_TRUE(append(*log, make_batch({{"c", "3", 2000}, {"d", "4", 2500}})).ok());  // 2,3
+  auto at = [&](int64_t ts) { return *log->offset_for_timestamp(ts); };
+  EXPECT_EQ(at(0)->offset.value(), 0);
+  EXPECT_EQ(at(1050)->offset.value(), 1);
+  EXPECT_EQ(at(1050)->timestamp, 1100);
+  EXPECT_EQ(at(1101)->offset.value(), 2);
+  EXPECT_EQ(at(2100)->offset.value(), 3);
+  EXPECT_FALSE(at(2501).has_value());
+  EXPECT_EQ(at(-1)->offset.value(), 4);
+  EXPECT_EQ(at(-2)->offset.value(), 0);
+  EXPECT_EQ(at(-3)->timestamp, 2500);
+}
+
+TEST_F(LogTest, LogAppendTimeStampsTheBatch) {
+  LogConfig cfg;
+  cfg.log_append_time = true;
+  auto log = open_log(cfg);
+  auto r = append(*log, make_batch({{"a", "1", 5}}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->log_append_time_ms, now_.load());
+  auto recs = read_all(*log);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].timestamp, now_.load());
+  auto region = log->read(Offset(0), 100, Offset(1));
+  EXPECT_EQ(record::validate_batch(read_region(*region)), record::BatchError::kOk);
+}
+
+TEST_F(LogTest, GroupCommitCompletesEveryWaiterAfterFsync) {
+  auto log = open_log();
+  std::atomic<int> done{0}, failed{0};
+  std::vector<std::thread> producers;
+  for (int t = 0; t < 4; ++t) {
+    producers.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        auto r = append(*log, simple_batch(4));
+        if (!r.ok()) { ++failed; continue; }
+        std::promise<Status> p;
+        log->flush_up_to(r->last_offset + 1, [&](Status s) { p.set_value(s); });
+        Status s = p.get_future().get();
+        if (!s.ok() || log->recovery_point() <= r->last_offset) ++failed;
+        ++done;
+      }
+    });
+  }
+  for (auto& t : producers) t.join();
+  EXPECT_EQ(done.load(), 200);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(log->recovery_point().value(), 800);
+}
+
+TEST_F(LogTest, FullDiskIsAnErrorAndTheLogStaysUsable) {
+  auto log = open_log();
+  ASSERT_TRUE(append(*log, simple_batch(2)).ok());
+  int64_t size = log->size_bytes();
+  ::signal(SIGXFSZ, SIG_IGN);
+  rlimit old{};
+  ::getrlimit(RLIMIT_FSIZE, &old);
+  rlimit lim = old;
+  lim.rlim_cur = static_cast<rlim_t>(size + 100);  // the next batch does not fit
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &lim), 0);
+  auto r = append(*log, simple_batch(20, 1000, 50));
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.code(), Errc::kStorageFull);
+  EXPECT_EQ(log->log_end_offset().value(), 2);
+  EXPECT_EQ(fs::file_size(dir_.path() / "t-0" / segment_file_name(0, ".log")), static_cast<uintmax_t>(size));
+  auto ok = append(*log, simple_batch(1));
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->base_offset.value(), 2);
+  EXPECT_EQ(read_all(*log).size(), 3u);
+  auto crashed = crash_copy();
+  EXPECT_EQ(crashed->log_end_offset().value(), 3);
+}
+
+TEST_F(LogTest, ReplicatedAppendKeepsOffsetsAndEpochs) {
+  auto leader = open_log({}, dir_.path() / "leader");
+  ASSERT_TRUE(append(*leader, simple_batch(3), 4).ok());
+  ASSERT_TRUE(append(*leader, simple_batch(2), 6).ok());
+  auto region = leader->read(Offset(0), 1 << 20, Offset(5));
+  auto bytes = read_region(*region);
+  auto follower = open_log();
+  auto r = follower->append_replicated(bytes);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(r->last_offset.value(), 4);
+  EXPECT_EQ(follower->leader_epoch_start_offset(LeaderEpoch(6))->value(), 3);
+  EXPECT_EQ(follower->append_replicated(bytes).code(), Errc::kInvalidArgument);
+}
+
+TEST_F(LogTest, ClosedLogRefusesCalls) {
+  auto log = open_log();
+  ASSERT_TRUE(log->close().ok());
+  EXPECT_EQ(append(*log, simple_batch(1)).code(), Errc::kClosed);
+  EXPECT_EQ(log->read(Offset(0), 1, Offset(0)).code(), Errc::kClosed);
+}
+
+}  // namespace
+}  // namespace millrace::storage
