@@ -1,5 +1,11 @@
 // Writer of Kafka's primitive encodings into a growable byte buffer.
 // The encodings are the ones drawn at the top of reader.h.
+//
+// Splices: a proto::Records that points at a file region is not copied into
+// the buffer. The writer records {at_offset, region} instead: the full wire
+// image is buffer[0, at_offset) + region bytes + the rest of the buffer (with
+// further splices in order). splices() lists them in increasing at_offset, so
+// a server sends buffer pieces interleaved with sendfile() of each region.
 #pragma once
 
 #include <bit>
@@ -10,8 +16,14 @@
 #include <vector>
 
 #include "protocol/wire/byteswap.h"
+#include "protocol/wire/records.h"
 
 namespace millrace::wire {
+
+struct Splice {
+  size_t at_offset;            // position in buffer() where the region's bytes belong
+  proto::FileRegion region;
+};
 
 class Writer {
  public:
@@ -41,7 +53,15 @@ class Writer {
   void varint(int32_t v) { uvarint((static_cast<uint32_t>(v) << 1) ^ static_cast<uint32_t>(v >> 31)); }
   void varlong(int64_t v) { uvarlong((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63)); }
 
-  void bytes(std::span<const uint8_t> s) { buffer().insert(buffer().end(), s.begin(), s.end()); }
+  // resize+memcpy rather than insert: g++ 12 -O3 reports a false
+  // -Wstringop-overflow for insert of a fixed-size span into an empty vector.
+  void bytes(std::span<const uint8_t> s) {
+    if (s.empty()) return;
+    auto& b = buffer();
+    size_t at = b.size();
+    b.resize(at + s.size());
+    std::memcpy(b.data() + at, s.data(), s.size());
+  }
   void string(std::string_view s) {
     bytes({reinterpret_cast<const uint8_t*>(s.data()), s.size()});
   }
@@ -50,6 +70,16 @@ class Writer {
   size_t reserve_int32() { size_t at = size(); int32(0); return at; }
   void patch_int32(size_t at, int32_t v) { patch_fixed(at, static_cast<uint32_t>(v)); }
   void patch_uint32(size_t at, uint32_t v) { patch_fixed(at, v); }
+
+  // Marks that `region` goes here (its bytes are not in the buffer).
+  void splice(const proto::FileRegion& region) { splices_.push_back({size(), region}); }
+  const std::vector<Splice>& splices() const { return splices_; }
+  // Size of the full wire image: buffer plus every spliced region.
+  size_t total_size() const {
+    size_t n = size();
+    for (const auto& s : splices_) n += static_cast<size_t>(s.region.length);
+    return n;
+  }
 
   static size_t uvarint_size(uint64_t v) { size_t n = 1; while (v >= 0x80) { v >>= 7; ++n; } return n; }
   static size_t varint_size(int64_t v) {
@@ -73,6 +103,7 @@ class Writer {
 
   std::vector<uint8_t> own_;
   std::vector<uint8_t>* ext_ = nullptr;
+  std::vector<Splice> splices_;
 };
 
 }  // namespace millrace::wire
