@@ -45,8 +45,8 @@ cluster_steps() {
       --set cluster.storage.size=1Gi \
       --set 'topics[0].name=orders' --set 'topics[0].partitions=3' --set 'topics[0].replicationFactor=1'
   # The operator, out of the cluster, with the admin kubeconfig.
-  read -r om oh < <(free_ports 2)
-  "$OPERATOR" --kubeconfig "$KUBECONFIG" --metrics-port "$om" --health-port "$oh" \
+  read -r om < <(free_ports 1)
+  "$OPERATOR" --kubeconfig "$KUBECONFIG" --metrics-bind-address "127.0.0.1:$om" --leader-elect=false \
     >"$TMP/operator.log" 2>&1 &
   PIDS+=($!)
   if kubectl -n "$ns" wait "millrace/$cluster" --for=condition=Ready --timeout=180s >"$TMP/wait.log" 2>&1; then

@@ -34,9 +34,9 @@ truncated to 63 characters (the DNS label limit). */}}
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
-{{- define "millrace.labels" -}}
+{{/* Labels every object carries, apart from app.kubernetes.io/name. */}}
+{{- define "millrace.baseLabels" -}}
 helm.sh/chart: {{ include "millrace.chart" . }}
-app.kubernetes.io/name: {{ include "millrace.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
@@ -46,8 +46,16 @@ app.kubernetes.io/part-of: millrace
 {{- end }}
 {{- end -}}
 
-{{- define "millrace.operatorSelectorLabels" -}}
+{{- define "millrace.labels" -}}
 app.kubernetes.io/name: {{ include "millrace.name" . }}
+{{ include "millrace.baseLabels" . }}
+{{- end -}}
+
+{{/* The operator's pods are named "<name>-operator", not "<name>": broker pods carry
+app.kubernetes.io/name=millrace (the operator's render.cc) and the test cluster's harness
+runs a broker for every pod so labelled. */}}
+{{- define "millrace.operatorSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "millrace.name" . }}-operator
 app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: operator
 {{- end -}}
@@ -68,6 +76,12 @@ app.kubernetes.io/component: operator
 {{- if .Values.tests.bootstrap -}}
 {{- .Values.tests.bootstrap -}}
 {{- else -}}
-{{- printf "%s-bootstrap.%s.svc:9092" .Values.cluster.name .Release.Namespace -}}
+{{- printf "%s-bootstrap.%s.svc:%d" .Values.cluster.name .Release.Namespace (int .Values.cluster.listeners.kafkaPort) -}}
 {{- end -}}
+{{- end -}}
+
+{{- define "millrace.operatorLabels" -}}
+app.kubernetes.io/name: {{ include "millrace.name" . }}-operator
+{{ include "millrace.baseLabels" . }}
+app.kubernetes.io/component: operator
 {{- end -}}

@@ -8,8 +8,8 @@ refused wrong types, unknown keys and out-of-range numbers by the time this runs
 {{- if and (gt (int $v.operator.replicas) 1) (not $v.operator.leaderElection) -}}
 {{- $problems = append $problems (printf "operator.replicas is %d but operator.leaderElection is false: several operators would reconcile at once" (int $v.operator.replicas)) -}}
 {{- end -}}
-{{- if eq (int $v.operator.metricsPort) (int $v.operator.healthPort) -}}
-{{- $problems = append $problems (printf "operator.metricsPort and operator.healthPort are both %d" (int $v.operator.metricsPort)) -}}
+{{- if and $v.cluster.enabled $v.operator.enabled $v.operator.watchNamespace (ne $v.operator.watchNamespace .Release.Namespace) -}}
+{{- $problems = append $problems (printf "cluster.enabled creates the Millrace in namespace %s, but operator.watchNamespace is %s: the operator would never see it" .Release.Namespace $v.operator.watchNamespace) -}}
 {{- end -}}
 {{- if and (not $v.serviceAccount.create) (not $v.serviceAccount.name) $v.operator.enabled -}}
 {{- $problems = append $problems "serviceAccount.create is false, so serviceAccount.name must name an existing ServiceAccount" -}}
@@ -46,6 +46,12 @@ refused wrong types, unknown keys and out-of-range numbers by the time this runs
 {{- end -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+{{- if hasKey $v.cluster.config "node.id" -}}
+{{- $problems = append $problems "cluster.config must not set node.id: the operator derives broker ids from pod identity" -}}
+{{- end -}}
+{{- if eq (int $v.cluster.listeners.kafkaPort) (int $v.cluster.listeners.adminPort) -}}
+{{- $problems = append $problems (printf "cluster.listeners.kafkaPort and adminPort are both %d" (int $v.cluster.listeners.kafkaPort)) -}}
 {{- end -}}
 {{- with (get $v.cluster.config "default.replication.factor") -}}
 {{- if gt (atoi .) (int $v.cluster.brokers) -}}
