@@ -65,6 +65,7 @@ class Run:
                 "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                 "host": platform.node(), "cpus": os.cpu_count(), "kernel": platform.release(),
                 "memory_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
+                "loadavg_at_start": [round(x, 1) for x in os.getloadavg()],
                 "kafka_version": Kafka.version(), "millrace_revision": git_rev(),
                 "bench_seconds": self.seconds, "backlog_gb": self.backlog_gb, "restart_gb": self.restart_gb,
                 "record_bytes": wl.RECORD, "flush_settings": {t: FLUSH[t] for t in self.targets},
@@ -104,6 +105,7 @@ class Run:
     def save(self):
         self.out.mkdir(parents=True, exist_ok=True)
         self.results["meta"]["elapsed_seconds"] = round(time.monotonic() - self.t0)
+        self.results["meta"]["loadavg_at_end"] = [round(x, 1) for x in os.getloadavg()]
         (self.out / "results.json").write_text(json.dumps(self.results, indent=2) + "\n")
 
     def broker(self, target, name):

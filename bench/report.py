@@ -57,7 +57,9 @@ def render(res):
            f"Apache Kafka {m['kafka_version']} (KRaft, single node, 1 GiB heap), Millrace {m['millrace_revision']}. "
            f"Brokers ran one after the other, never together. Durations: {m['bench_seconds']} s per W1/W2 case, "
            f"W3 backlog {m['backlog_gb']} GB, W4 restart data {m['restart_gb']} GB; records of {m['record_bytes']} bytes; "
-           f"MB = 10^6 bytes. Whole run: {m.get('elapsed_seconds', 0) // 60} min.", "",
+           f"MB = 10^6 bytes. Whole run: {m.get('elapsed_seconds', 0) // 60} min. Load average (1/5/15 min) "
+           f"at start {m.get('loadavg_at_start')} and end {m.get('loadavg_at_end')}: other work on the machine "
+           f"shares its CPUs and disk, so compare the two brokers within this run, not across runs.", "",
            "Flush settings:", ""]
     out += [f"- **{t}**: {s}" for t, s in m["flush_settings"].items()]
     out += ["", "Generators:", ""] + [f"- {w}: {g}" for w, g in m["generators"].items()]
