@@ -1,0 +1,153 @@
+// millrace-operator: watches Millrace and Topic objects and makes the cluster
+// match them. See README.md.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <memory>
+
+#include "operator/controller.h"
+#include "operator/events.h"
+#include "operator/health_server.h"
+#include "operator/informer.h"
+#include "operator/kube_client.h"
+#include "operator/kube_config.h"
+#include "operator/leader_election.h"
+#include "operator/millrace_reconciler.h"
+#include "operator/operator_metrics.h"
+
+using namespace millrace::op;
+
+int main(int argc, char** argv) {
+  CLI::App app{"millrace-operator: runs Millrace clusters and topics on Kubernetes"};
+  std::string kubeconfig = std::getenv("KUBECONFIG") ? std::getenv("KUBECONFIG") : "";
+  std::string watch_ns, metrics_bind = "0.0.0.0:8080", lease_ns, identity;
+  bool leader_elect = true;
+  int workers = 2;
+  app.add_option("--kubeconfig", kubeconfig, "kubeconfig file (default: $KUBECONFIG, else in-cluster)");
+  app.add_option("--namespace", watch_ns, "namespace to watch (default: all)");
+  app.add_option("--metrics-bind-address", metrics_bind, "host:port of /metrics /healthz /readyz");
+  app.add_option("--leader-elect", leader_elect, "elect a leader through a Lease before reconciling");
+  app.add_option("--leader-election-namespace", lease_ns, "namespace of the Lease (default: the config's)");
+  app.add_option("--identity", identity, "leader election identity (default: hostname_pid)");
+  app.add_option("--workers", workers, "reconcile workers per kind")->check(CLI::Range(1, 16));
+  CLI11_PARSE(app, argc, argv);
+
+  ConfigResult cfg;
+  if (!kubeconfig.empty()) {
+    auto scratch = std::filesystem::temp_directory_path() / ("millrace-operator-" + std::to_string(getpid()));
+    cfg = load_kubeconfig(kubeconfig, scratch.string());
+  } else {
+    cfg = load_in_cluster();
+  }
+  if (!cfg.config) {
+    spdlog::error("{}", cfg.error);
+    return 2;
+  }
+  if (identity.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    identity = std::string(host) + "_" + std::to_string(getpid());
+  }
+  if (lease_ns.empty()) lease_ns = cfg.config->namespace_;
+
+  // Block the signals we handle before any thread starts; a sigwait below takes them.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+  OperatorMetrics metrics;
+  KubeClient client(*cfg.config, [&](const std::string& verb, const std::string& resource) {
+    metrics.api_write(verb, resource);
+  });
+  EventRecorder events(client);
+
+  std::unique_ptr<Controller> millrace_ctl;
+  auto enqueue_owner = [&](const json& obj) {
+    const auto& md = obj["metadata"];
+    auto inst = md.value("labels", json::object()).value(kInstanceLabel, "");
+    if (!inst.empty() && millrace_ctl) millrace_ctl->enqueue(md.value("namespace", ""), inst);
+  };
+  std::string managed = std::string(kManagedByLabel) + "=millrace-operator";
+  Informer millraces(client, res::kMillrace, watch_ns, "", [&](const json& obj) {
+    if (millrace_ctl) millrace_ctl->enqueue(obj["metadata"].value("namespace", ""), obj["metadata"].value("name", ""));
+  });
+  Informer config_maps(client, res::kConfigMap, watch_ns, managed, enqueue_owner);
+  Informer services(client, res::kService, watch_ns, managed, enqueue_owner);
+  Informer stateful_sets(client, res::kStatefulSet, watch_ns, managed, enqueue_owner);
+  Informer pdbs(client, res::kPdb, watch_ns, managed, enqueue_owner);
+  Informer pods(client, res::kPod, watch_ns, std::string(kAppLabel) + "=millrace", enqueue_owner);
+  std::vector<Informer*> informers = {&millraces, &config_maps, &services, &stateful_sets, &pdbs, &pods};
+
+  MillraceReconciler millrace_rec(client, {millraces, config_maps, services, stateful_sets, pdbs, pods}, events);
+  millrace_ctl = std::make_unique<Controller>(
+      "Millrace", [&](const std::string& ns, const std::string& name) { return millrace_rec.reconcile(ns, name); },
+      metrics);
+
+  auto synced = [&] {
+    for (auto* i : informers)
+      if (!i->synced()) return false;
+    return true;
+  };
+  HealthServer health(metrics_bind, metrics, synced);
+  if (auto err = health.start(); !err.empty()) {
+    spdlog::error("{}", err);
+    return 2;
+  }
+
+  std::atomic<bool> started{false};
+  auto begin_reconciling = [&] {
+    if (started.exchange(true)) return;
+    for (auto* i : informers) i->start();
+    while (!synced()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    spdlog::info("caches synced; reconciling with {} workers", workers);
+    millrace_ctl->start(workers);
+    for (const auto& m : millraces.list())
+      millrace_ctl->enqueue(m["metadata"].value("namespace", ""), m["metadata"].value("name", ""));
+  };
+
+  std::unique_ptr<LeaderElector> elector;
+  if (leader_elect) {
+    elector = std::make_unique<LeaderElector>(
+        client, LeaderElector::Options{lease_ns, "millrace-operator", identity}, [&](bool leader) {
+          metrics.set_leader(leader);
+          if (leader) {
+            std::thread(begin_reconciling).detach();
+          } else if (started.load()) {
+            spdlog::error("lost the leader lease; exiting so a fresh replica takes over cleanly");
+            std::_Exit(1);
+          }
+        });
+    spdlog::info("millrace-operator {} waiting for the lease {}/millrace-operator", identity, lease_ns);
+    elector->start();
+  } else {
+    metrics.set_leader(true);
+    std::thread(begin_reconciling).detach();
+  }
+
+  uint64_t seen_relists = 0;
+  for (;;) {
+    int sig = 0;
+    timespec ts{1, 0};
+    siginfo_t info;
+    sig = sigtimedwait(&sigs, &info, &ts);
+    if (sig == SIGTERM || sig == SIGINT) break;
+    if (sig == SIGUSR1) {  // test hook: make every watch resume from a stale resourceVersion
+      spdlog::info("SIGUSR1: re-watching from the first list's resourceVersion");
+      for (auto* i : informers) i->rewatch_from_stale();
+    }
+    uint64_t total = 0;
+    for (auto* i : informers) {
+      total += i->relists();
+    }
+    for (; seen_relists < total; ++seen_relists) metrics.relisted("any");
+  }
+  spdlog::info("millrace-operator stopping");
+  millrace_ctl->stop();
+  std::_Exit(0);  // informer threads may sit in a watch read; nothing left to flush
+}

@@ -1,0 +1,119 @@
+#include "operator/millrace_reconciler.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "operator/conditions.h"
+
+namespace millrace::op {
+
+ReconcileResult MillraceReconciler::reconcile(const std::string& ns, const std::string& name) {
+  auto obj = caches_.millraces.get(ns, name);
+  if (!obj) return ReconcileResult::done();  // deleted: owner references let the GC remove the rest
+  if (!(*obj)["metadata"].value("deletionTimestamp", "").empty()) return ReconcileResult::done();
+
+  auto spec = parse_millrace(*obj);
+  auto error = ensure_objects(spec, *obj);
+  bool ready = false;
+  auto status = compute_status(*obj, spec, error, &ready);
+  auto status_error = write_status(*obj, status);
+  if (!error.empty()) return ReconcileResult::failed(error);
+  if (!status_error.empty()) return ReconcileResult::failed(status_error);
+  // Pods and StatefulSets wake us through their informers; this is a safety net.
+  return ReconcileResult::after(std::chrono::seconds(ready ? 300 : 15));
+}
+
+// ConfigMap → headless Service → bootstrap Service → StatefulSet → PDB → ServiceMonitor.
+std::string MillraceReconciler::ensure_objects(const MillraceSpec& spec, const json& owner) {
+  RenderOptions opts{.service_monitor_crd = spec.service_monitor && service_monitor_crd()};
+  for (const auto& desired : render_all(spec, opts)) {
+    auto kind = desired.value("kind", "");
+    Informer* cache = kind == "ConfigMap"             ? &caches_.config_maps
+                      : kind == "Service"             ? &caches_.services
+                      : kind == "StatefulSet"         ? &caches_.stateful_sets
+                      : kind == "PodDisruptionBudget" ? &caches_.pdbs
+                                                      : nullptr;
+    auto err = ensure(desired, cache, owner);
+    if (!err.empty()) return kind + " " + desired["metadata"].value("name", "") + ": " + err;
+  }
+  return "";
+}
+
+std::string MillraceReconciler::ensure(const json& desired, Informer* cache, const json& owner) {
+  const auto& md = desired["metadata"];
+  auto ns = md.value("namespace", ""), name = md.value("name", "");
+  const Resource* r = nullptr;
+  for (const Resource* c : {&res::kConfigMap, &res::kService, &res::kStatefulSet, &res::kPdb, &res::kServiceMonitor})
+    if (c->kind == desired.value("kind", "")) r = c;
+  if (!r) return "no resource for kind " + desired.value("kind", "");
+  std::optional<json> live;
+  if (cache) {
+    live = cache->get(ns, name);
+  } else {
+    auto got = client_.get(r->object(ns, name));
+    if (got.ok()) live = got.body;
+    else if (!got.not_found()) return got.describe();
+  }
+  if (live && json_subset(desired, *live)) return "";  // converged: no write
+  auto applied = client_.apply(r->object(ns, name), desired, r->plural);
+  if (!applied.ok()) return applied.describe();
+  spdlog::info("millrace {}/{}: applied {} {}", ns, owner["metadata"].value("name", ""), r->kind, name);
+  events_.record(owner, "Normal", live ? "Updated" : "Created", (live ? "Updated " : "Created ") + r->kind + " " + name);
+  return "";
+}
+
+json MillraceReconciler::compute_status(const json& owner, const MillraceSpec& spec, const std::string& error,
+                                        bool* ready) {
+  std::vector<int> ids;
+  int ready_pods = 0;
+  for (const auto& pod : caches_.pods.list()) {
+    const auto& md = pod["metadata"];
+    if (md.value("namespace", "") != spec.namespace_) continue;
+    auto labels = md.value("labels", json::object());
+    if (labels.value(kInstanceLabel, "") != spec.name) continue;
+    // Broker id = the pod's StatefulSet index, as the broker itself reads it.
+    auto index = labels.value(kPodIndexLabel, "");
+    if (!index.empty()) ids.push_back(std::stoi(index));
+    auto cond = find_condition(pod["status"].value("conditions", json::array()), "Ready");
+    if (!cond.is_null() && cond.value("status", "") == "True" && md.value("deletionTimestamp", "").empty())
+      ++ready_pods;
+  }
+  std::sort(ids.begin(), ids.end());
+  int64_t generation = owner["metadata"].value("generation", int64_t{0});
+  Condition c{"Ready", "False", "", "", generation};
+  if (!error.empty()) {
+    c.reason = "ReconcileFailed";
+    c.message = error;
+  } else if (ready_pods >= spec.brokers) {
+    c.status = "True";
+    c.reason = "BrokersReady";
+    c.message = std::to_string(ready_pods) + "/" + std::to_string(spec.brokers) + " brokers ready";
+  } else {
+    c.reason = "BrokersNotReady";
+    c.message = std::to_string(ready_pods) + "/" + std::to_string(spec.brokers) + " brokers ready";
+  }
+  *ready = c.status == "True";
+  const auto& old = owner.value("status", json::object());
+  json status = {{"observedGeneration", generation},
+                 {"readyBrokers", ready_pods},
+                 {"bootstrapAddress", bootstrap_address(spec)},
+                 {"brokerIds", ids},
+                 {"conditions", set_condition(old.value("conditions", json::array()), c, now_rfc3339())}};
+  return status;
+}
+
+std::string MillraceReconciler::write_status(const json& owner, const json& status) {
+  if (status_equal(owner.value("status", json::object()), status)) return "";  // unchanged: no write
+  const auto& md = owner["metadata"];
+  auto r = client_.merge_patch(res::kMillrace.object(md.value("namespace", ""), md.value("name", "")) + "/status",
+                               {{"status", status}}, res::kMillrace.plural);
+  if (!r.ok() && !r.not_found()) return "status: " + r.describe();
+  return "";
+}
+
+bool MillraceReconciler::service_monitor_crd() {
+  return client_.get(res::kCrd.object("", "servicemonitors.monitoring.coreos.com")).ok();
+}
+
+}  // namespace millrace::op

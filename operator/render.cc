@@ -1,0 +1,221 @@
+#include "operator/render.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <functional>
+#include <iomanip>
+#include <sstream>
+
+namespace millrace::op {
+namespace {
+
+std::string hex_hash(const std::string& s) {
+  // FNV-1a 64: a change detector for the config, not a security boundary.
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  std::ostringstream os;
+  os << std::hex << std::setw(16) << std::setfill('0') << h;
+  return os.str();
+}
+
+json metadata(const MillraceSpec& s, const std::string& name) {
+  return {{"name", name},
+          {"namespace", s.namespace_},
+          {"labels", {{kAppLabel, "millrace"}, {kInstanceLabel, s.name}, {kManagedByLabel, "millrace-operator"}}},
+          {"ownerReferences", json::array({owner_reference(s)})}};
+}
+
+std::string headless_name(const MillraceSpec& s) { return s.name + "-brokers"; }
+
+}  // namespace
+
+MillraceSpec parse_millrace(const json& obj) {
+  MillraceSpec s;
+  const auto& md = obj.value("metadata", json::object());
+  s.name = md.value("name", "");
+  s.namespace_ = md.value("namespace", "default");
+  s.uid = md.value("uid", "");
+  const auto spec = obj.value("spec", json::object());
+  s.brokers = spec.value("brokers", 1);
+  s.image = spec.value("image", s.image);
+  auto storage = spec.value("storage", json::object());
+  s.storage_size = storage.value("size", s.storage_size);
+  s.storage_class = storage.value("storageClassName", "");
+  s.resources = spec.value("resources", json::object());
+  const auto config = spec.value("config", json::object());
+  for (const auto& [k, v] : config.items())
+    s.config[k] = v.is_string() ? v.get<std::string>() : v.dump();
+  auto listeners = spec.value("listeners", json::object());
+  s.kafka_port = listeners.value("kafkaPort", s.kafka_port);
+  s.admin_port = listeners.value("adminPort", s.admin_port);
+  s.rack_label = spec.value("rackLabel", "");
+  auto metrics = spec.value("metrics", json::object());
+  s.metrics = metrics.value("enabled", true);
+  s.service_monitor = metrics.value("serviceMonitor", false);
+  return s;
+}
+
+std::string bootstrap_address(const MillraceSpec& s) {
+  return s.name + "-bootstrap." + s.namespace_ + ".svc:" + std::to_string(s.kafka_port);
+}
+
+json owner_reference(const MillraceSpec& s) {
+  return {{"apiVersion", "millrace.io/v1alpha1"}, {"kind", "Millrace"}, {"name", s.name},
+          {"uid", s.uid},  {"controller", true},  {"blockOwnerDeletion", true}};
+}
+
+json selector_labels(const MillraceSpec& s) {
+  return {{kAppLabel, "millrace"}, {kInstanceLabel, s.name}, {"app.kubernetes.io/component", "broker"}};
+}
+
+std::string broker_yaml(const MillraceSpec& s) {
+  // Operator-owned keys last so a user's config cannot move the listeners or volume.
+  std::map<std::string, std::string> keys = s.config;
+  keys["listeners"] = "PLAINTEXT://0.0.0.0:" + std::to_string(s.kafka_port);
+  keys["admin.listeners"] = "http://0.0.0.0:" + std::to_string(s.admin_port);
+  keys["log.dirs"] = "/var/lib/millrace/data";
+  YAML::Emitter out;
+  out << YAML::Comment("Rendered by millrace-operator from Millrace " + s.namespace_ + "/" + s.name +
+                       "; node.id and advertised.listeners come from the pod (--set).");
+  out << YAML::BeginMap;
+  for (const auto& [k, v] : keys) out << YAML::Key << k << YAML::Value << YAML::DoubleQuoted << v;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+json render_config_map(const MillraceSpec& s) {
+  return {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", metadata(s, s.name + "-config")},
+          {"data", {{"broker.yaml", broker_yaml(s)}}}};
+}
+
+json render_headless_service(const MillraceSpec& s) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Service"},
+          {"metadata", metadata(s, headless_name(s))},
+          {"spec",
+           {{"clusterIP", "None"},
+            {"publishNotReadyAddresses", true},
+            {"selector", selector_labels(s)},
+            {"ports",
+             {{{"name", "kafka"}, {"port", s.kafka_port}, {"targetPort", "kafka"}, {"protocol", "TCP"}},
+              {{"name", "admin"}, {"port", s.admin_port}, {"targetPort", "admin"}, {"protocol", "TCP"}}}}}}};
+}
+
+json render_bootstrap_service(const MillraceSpec& s) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Service"},
+          {"metadata", metadata(s, s.name + "-bootstrap")},
+          {"spec",
+           {{"type", "ClusterIP"},
+            {"selector", selector_labels(s)},
+            {"ports", {{{"name", "kafka"}, {"port", s.kafka_port}, {"targetPort", "kafka"}, {"protocol", "TCP"}}}}}}};
+}
+
+json render_stateful_set(const MillraceSpec& s) {
+  auto labels = selector_labels(s);
+  std::string topology = s.rack_label.empty() ? "kubernetes.io/hostname" : s.rack_label;
+  json container = {
+      {"name", "broker"},
+      {"image", s.image},
+      {"args",
+       {"--config", "/etc/millrace/broker.yaml", "--set", "node.id=$(MILLRACE_NODE_ID)", "--set",
+        "advertised.listeners=PLAINTEXT://$(POD_NAME)." + headless_name(s) + "." + s.namespace_ +
+            ".svc:" + std::to_string(s.kafka_port)}},
+      {"env",
+       {{{"name", "POD_NAME"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}},
+        {{"name", "MILLRACE_NODE_ID"},
+         {"valueFrom", {{"fieldRef", {{"fieldPath", std::string("metadata.labels['") + kPodIndexLabel + "']"}}}}}}}},
+      {"ports",
+       {{{"name", "kafka"}, {"containerPort", s.kafka_port}, {"protocol", "TCP"}},
+        {{"name", "admin"}, {"containerPort", s.admin_port}, {"protocol", "TCP"}}}},
+      {"readinessProbe",
+       {{"httpGet", {{"path", "/readyz"}, {"port", "admin"}}}, {"periodSeconds", 5}, {"failureThreshold", 3}}},
+      {"livenessProbe",
+       {{"httpGet", {{"path", "/healthz"}, {"port", "admin"}}}, {"periodSeconds", 10}, {"failureThreshold", 6}}},
+      {"lifecycle", {{"preStop", {{"sleep", {{"seconds", 5}}}}}}},
+      {"volumeMounts",
+       {{{"name", "config"}, {"mountPath", "/etc/millrace"}}, {{"name", "data"}, {"mountPath", "/var/lib/millrace"}}}}};
+  if (!s.resources.empty()) container["resources"] = s.resources;
+  json claim_spec = {{"accessModes", {"ReadWriteOnce"}}, {"resources", {{"requests", {{"storage", s.storage_size}}}}}};
+  if (!s.storage_class.empty()) claim_spec["storageClassName"] = s.storage_class;
+  json pod_spec = {
+      {"terminationGracePeriodSeconds", 60},
+      {"containers", {container}},
+      {"volumes", {{{"name", "config"}, {"configMap", {{"name", s.name + "-config"}}}}}},
+      {"affinity",
+       {{"podAntiAffinity",
+         {{"preferredDuringSchedulingIgnoredDuringExecution",
+           {{{"weight", 100},
+             {"podAffinityTerm", {{"topologyKey", topology}, {"labelSelector", {{"matchLabels", labels}}}}}}}}}}}},
+      {"topologySpreadConstraints",
+       {{{"maxSkew", 1},
+         {"topologyKey", topology},
+         {"whenUnsatisfiable", "ScheduleAnyway"},
+         {"labelSelector", {{"matchLabels", labels}}}}}}};
+  auto md = metadata(s, s.name);
+  return {{"apiVersion", "apps/v1"},
+          {"kind", "StatefulSet"},
+          {"metadata", md},
+          {"spec",
+           {{"replicas", s.brokers},
+            {"serviceName", headless_name(s)},
+            {"podManagementPolicy", "Parallel"},
+            {"selector", {{"matchLabels", labels}}},
+            {"persistentVolumeClaimRetentionPolicy", {{"whenDeleted", "Retain"}, {"whenScaled", "Retain"}}},
+            {"template",
+             {{"metadata",
+               {{"labels", labels}, {"annotations", {{kConfigHashAnnotation, hex_hash(broker_yaml(s))}}}}},
+              {"spec", pod_spec}}},
+            {"volumeClaimTemplates",
+             {{{"apiVersion", "v1"},
+               {"kind", "PersistentVolumeClaim"},
+               {"metadata", {{"name", "data"}}},
+               {"spec", claim_spec}}}}}}};
+}
+
+json render_pdb(const MillraceSpec& s) {
+  return {{"apiVersion", "policy/v1"},
+          {"kind", "PodDisruptionBudget"},
+          {"metadata", metadata(s, s.name)},
+          {"spec", {{"maxUnavailable", 1}, {"selector", {{"matchLabels", selector_labels(s)}}}}}};
+}
+
+json render_service_monitor(const MillraceSpec& s) {
+  return {{"apiVersion", "monitoring.coreos.com/v1"},
+          {"kind", "ServiceMonitor"},
+          {"metadata", metadata(s, s.name)},
+          {"spec",
+           {{"selector", {{"matchLabels", {{kInstanceLabel, s.name}, {kManagedByLabel, "millrace-operator"}}}}},
+            {"endpoints", {{{"port", "admin"}, {"path", "/metrics"}, {"interval", "30s"}}}}}}};
+}
+
+std::vector<json> render_all(const MillraceSpec& s, const RenderOptions& opts) {
+  std::vector<json> out = {render_config_map(s), render_headless_service(s), render_bootstrap_service(s),
+                           render_stateful_set(s), render_pdb(s)};
+  if (s.metrics && s.service_monitor && opts.service_monitor_crd) out.push_back(render_service_monitor(s));
+  return out;
+}
+
+bool json_subset(const json& desired, const json& live) {
+  if (desired.is_object()) {
+    if (!live.is_object()) return false;
+    for (const auto& [k, v] : desired.items()) {
+      auto it = live.find(k);
+      if (it == live.end() || !json_subset(v, *it)) return false;
+    }
+    return true;
+  }
+  if (desired.is_array()) {
+    if (!live.is_array() || live.size() != desired.size()) return false;
+    for (size_t i = 0; i < desired.size(); ++i)
+      if (!json_subset(desired[i], live[i])) return false;
+    return true;
+  }
+  if (desired.is_number() && live.is_number()) return desired.get<double>() == live.get<double>();
+  return desired == live;
+}
+
+}  // namespace millrace::op

@@ -1,0 +1,73 @@
+// Rendering: a Millrace object (JSON as the API server stores it) to the
+// objects that run it. Pure functions, no I/O: the reconciler applies what
+// these return, the unit tests read it.
+//
+//   <name>-config     ConfigMap   broker.yaml (Kafka server.properties keys)
+//   <name>-brokers    Service     headless, publishNotReadyAddresses (pod DNS)
+//   <name>-bootstrap  Service     ClusterIP on the Kafka port (clients' first hop)
+//   <name>            StatefulSet one pod per broker, volume claim "data"
+//   <name>            PodDisruptionBudget  maxUnavailable 1
+//   <name>            ServiceMonitor       when asked for and its CRD exists
+//
+// Broker identity: node.id is the pod's StatefulSet index, read by the broker
+// from the label apps.kubernetes.io/pod-index through the downward API; it is
+// stable across pod re-creation and recorded in status.brokerIds from the pods.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace millrace::op {
+
+using json = nlohmann::json;
+
+inline constexpr const char* kAppLabel = "app.kubernetes.io/name";
+inline constexpr const char* kInstanceLabel = "app.kubernetes.io/instance";
+inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
+inline constexpr const char* kPodIndexLabel = "apps.kubernetes.io/pod-index";
+inline constexpr const char* kConfigHashAnnotation = "millrace.io/config-hash";
+
+struct RenderOptions {
+  bool service_monitor_crd = false;  // monitoring.coreos.com/v1 ServiceMonitor is served
+};
+
+// The Millrace spec with defaults filled in (the CRD defaults them too; this
+// keeps rendering total for objects stored before a default existed).
+struct MillraceSpec {
+  std::string name, namespace_, uid;
+  int brokers = 1;
+  std::string image = "millrace/millrace:latest";
+  std::string storage_size = "10Gi", storage_class;
+  json resources = json::object();
+  std::map<std::string, std::string> config;
+  int kafka_port = 9092, admin_port = 9644;
+  std::string rack_label;
+  bool metrics = true, service_monitor = false;
+};
+
+MillraceSpec parse_millrace(const json& obj);
+
+std::string broker_yaml(const MillraceSpec& s);
+std::string bootstrap_address(const MillraceSpec& s);
+json owner_reference(const MillraceSpec& s);
+json selector_labels(const MillraceSpec& s);
+
+json render_config_map(const MillraceSpec& s);
+json render_headless_service(const MillraceSpec& s);
+json render_bootstrap_service(const MillraceSpec& s);
+json render_stateful_set(const MillraceSpec& s);
+json render_pdb(const MillraceSpec& s);
+json render_service_monitor(const MillraceSpec& s);
+
+// Everything the Millrace needs, in apply order.
+std::vector<json> render_all(const MillraceSpec& s, const RenderOptions& opts);
+
+// True when every field of `desired` is present in `live` with the same value
+// (objects by key, arrays element-wise with equal length, numbers by value).
+// Used to skip applies that would change nothing.
+bool json_subset(const json& desired, const json& live);
+
+}  // namespace millrace::op
