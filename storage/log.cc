@@ -226,6 +226,9 @@ Result<std::shared_ptr<Log>> Log::open(const fs::path& dir, LogOptions options) 
   }
   s.producers.truncate_to(s.leo);
   while (!s.epochs.empty() && s.epochs.back().start_offset >= s.leo) s.epochs.pop_back();
+  // A truncation into a compacted gap leaves the log end above the last batch.
+  // (truncate_to writes the checkpoint, so the recovery point never exceeds the log end)
+  if (cp.ok()) s.leo = std::max(s.leo, cp->recovery_point);
   s.log_start = s.segments.begin()->first;
   if (cp.ok()) s.log_start = std::clamp(cp->log_start_offset, s.log_start, s.leo);
   s.flushed = s.leo;  // recovered segments were fsynced above; clean ones were at close

@@ -171,24 +171,30 @@ Result<FileRegion> Log::read(Offset offset, int32_t max_bytes, Offset upper_boun
     int64_t start;
     int64_t limit;
   };
-  std::vector<Candidate> candidates;
-  {
-    std::lock_guard lock(s.mu);
-    if (s.closed) return Status(Errc::kClosed, dir_.string());
-    if (offset.value() < s.log_start || offset.value() > s.leo)
-      return Status(Errc::kOffsetOutOfRange, "offset " + std::to_string(offset.value()) + " outside [" +
-                                                 std::to_string(s.log_start) + ", " + std::to_string(s.leo) + "]");
-    if (offset.value() == s.leo || offset >= upper_bound) return FileRegion{};
-    auto it = s.segments.upper_bound(offset.value());
-    if (it != s.segments.begin()) --it;
-    bool first = true;
-    for (; it != s.segments.end() && candidates.size() < 8; ++it) {
-      candidates.push_back({it->second->file(), first ? it->second->index_lookup(offset.value()) : 0,
-                            it->second->size()});
-      first = false;
+  // The segment holding `offset`, then the following ones when it has nothing
+  // at or after it (compaction leaves gaps). The lock is held only to look up.
+  int64_t next_base = -1;
+  for (bool first = true;; first = false) {
+    Candidate c;
+    {
+      std::lock_guard lock(s.mu);
+      if (s.closed) return Status(Errc::kClosed, dir_.string());
+      if (first) {
+        if (offset.value() < s.log_start || offset.value() > s.leo)
+          return Status(Errc::kOffsetOutOfRange, "offset " + std::to_string(offset.value()) + " outside [" +
+                                                     std::to_string(s.log_start) + ", " + std::to_string(s.leo) + "]");
+        if (offset.value() == s.leo || offset >= upper_bound) return FileRegion{};
+        auto it = s.segments.upper_bound(offset.value());
+        if (it != s.segments.begin()) --it;
+        c = {it->second->file(), it->second->index_lookup(offset.value()), it->second->size()};
+        next_base = it->first;
+      } else {
+        auto it = s.segments.upper_bound(next_base);
+        if (it == s.segments.end()) return FileRegion{};
+        c = {it->second->file(), 0, it->second->size()};
+        next_base = it->first;
+      }
     }
-  }
-  for (const auto& c : candidates) {
     auto found = Segment::find_in(*c.file, offset.value(), c.start, c.limit);
     if (!found.ok()) return found.status();
     if (!*found) continue;
@@ -213,7 +219,6 @@ Result<FileRegion> Log::read(Offset offset, int32_t max_bytes, Offset upper_boun
     }
     return region;
   }
-  return FileRegion{};
 }
 
 Result<std::optional<TimestampOffset>> Log::offset_for_timestamp(int64_t ts) const {

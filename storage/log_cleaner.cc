@@ -9,7 +9,8 @@
 // A batch that loses records is rebuilt as one batch per run of consecutive
 // kept offsets, so offsets never change. Appends continue during both passes:
 // they only touch the active segment, which is never cleaned.
-// A crash mid-way leaves a .cleaned file that open() deletes; rename is atomic.
+// A segment left empty is deleted. A crash mid-way leaves a .cleaned file that
+// open() deletes; rename is atomic.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -161,6 +162,8 @@ Result<CompactionStats> Log::compact_now() {
     stats.bytes_after += seg->size();
     stats.records_removed += removed;
     ++stats.segments_cleaned;
+    // A segment left empty goes (never the active one, which is not cleaned).
+    if (seg->empty() && it->first != s.segments.rbegin()->first) s.remove_segment_locked(it);
   }
   std::lock_guard lock(s.mu);
   s.cleaner_offset = std::max(s.cleaner_offset, end_offset);

@@ -124,11 +124,18 @@ Status Log::truncate_to(Offset offset) {
   if (!found.ok()) return found.status();
   // Later segments go whole.
   while (std::next(it) != s.segments.end()) s.remove_segment_locked(std::next(it));
-  int64_t new_leo = seg.next_offset();
+  // The batch holding o goes whole; o itself when it fell in a compacted gap.
+  // Offsets below o are never reused, even when compaction emptied them.
+  int64_t new_leo = o;
+  int64_t cut = seg.size();
   if (*found) {
-    new_leo = std::max((*found)->header.base_offset, seg.base_offset());
-    if (Status st = seg.truncate_to_position((*found)->position, new_leo); !st.ok()) return st;
+    new_leo = std::max(std::min((*found)->header.base_offset, o), seg.base_offset());
+    cut = (*found)->position;
   }
+  // A batch straddling the log start goes whole too; the log then restarts at
+  // its start offset (never below it).
+  new_leo = std::max(new_leo, s.log_start);
+  if (Status st = seg.truncate_to_position(cut, new_leo); !st.ok()) return st;
   if (Status st = seg.sync_indexes(false); !st.ok()) return st;
   s.leo = new_leo;
   s.hw = std::min(s.hw, s.leo);
@@ -137,7 +144,9 @@ Status Log::truncate_to(Offset offset) {
   while (!s.epochs.empty() && s.epochs.back().start_offset >= s.leo) s.epochs.pop_back();
   s.epochs_dirty = true;
   s.producers.truncate_to(s.leo);
-  return write_file_atomic(dir_ / kEpochCheckpointFile, encode_epoch_checkpoint(s.epochs));
+  if (Status st = write_file_atomic(dir_ / kEpochCheckpointFile, encode_epoch_checkpoint(s.epochs)); !st.ok())
+    return st;
+  return write_file_atomic(dir_ / kPartitionCheckpointFile, encode_partition_checkpoint(s.checkpoint_locked()));
 }
 
 Status Log::truncate_fully_and_start_at(Offset new_start) {
