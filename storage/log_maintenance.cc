@@ -23,10 +23,9 @@ Status Log::flush() {
     if (target <= s.flushed.load() && !s.dir_dirty) return Status::Ok();
     auto it = s.segments.upper_bound(s.flushed.load());
     if (it != s.segments.begin()) --it;
-    for (; it != s.segments.end(); ++it) {
-      if (Status st = it->second->sync_indexes(false); !st.ok()) return st;
-      segs.push_back(it->second);
-    }
+    // Index files are caches rebuilt by recovery; write_checkpoints() makes
+    // them durable before the recovery point it writes moves past them.
+    for (; it != s.segments.end(); ++it) segs.push_back(it->second);
     dir_dirty = s.dir_dirty;
     s.dir_dirty = false;
     s.unflushed_messages = 0;
