@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "bench/micro/page_buffer.h"
 #include "protocol/record/crc32c.h"
 
 namespace {
@@ -40,8 +41,7 @@ void BM_Crc32cDispatch(benchmark::State& state) {
 }
 
 void BM_Memcpy(benchmark::State& state) {
-  auto src = random_bytes(static_cast<size_t>(state.range(0)));
-  std::vector<uint8_t> dst(src.size());
+  millrace::bench::PageBuffer src(static_cast<size_t>(state.range(0))), dst(src.size());
   for (auto _ : state) {
     std::memcpy(dst.data(), src.data(), src.size());
     benchmark::ClobberMemory();

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/micro/page_buffer.h"
 #include "protocol/record/batch_builder.h"
 #include "protocol/record/record_reader.h"
 
@@ -86,7 +87,7 @@ void BM_Decode(benchmark::State& state) {
 }
 
 void BM_Memcpy16KiB(benchmark::State& state) {
-  std::vector<uint8_t> src(kRecords * kRecordSize, 0x5a), dst(src.size());
+  millrace::bench::PageBuffer src(kRecords * kRecordSize), dst(src.size());
   for (auto _ : state) {
     std::memcpy(dst.data(), src.data(), src.size());
     benchmark::ClobberMemory();
