@@ -46,7 +46,9 @@ cluster_steps() {
       --set 'topics[0].name=orders' --set 'topics[0].partitions=3' --set 'topics[0].replicationFactor=1'
   # The operator, out of the cluster, with the admin kubeconfig.
   read -r om < <(free_ports 1)
+  # --kafka-addressing pod-ip: the harness runs every broker on 127.0.0.1 with its own ports.
   "$OPERATOR" --kubeconfig "$KUBECONFIG" --metrics-bind-address "127.0.0.1:$om" --leader-elect=false \
+    --kafka-addressing pod-ip \
     >"$TMP/operator.log" 2>&1 &
   PIDS+=($!)
   if kubectl -n "$ns" wait "millrace/$cluster" --for=condition=Ready --timeout=180s >"$TMP/wait.log" 2>&1; then
