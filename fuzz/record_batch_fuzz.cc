@@ -1,6 +1,7 @@
 // Fuzzes the record batch decoder with untrusted bytes. The first input byte
 // picks how the rest is used:
-//   mode 0  the bytes are a whole batch: parse, validate, read every record
+//   mode 0  the bytes are a whole batch: parse, validate (also as a produced
+//           batch), read every record
 //   mode 1  the bytes are the records section of a batch whose header we write,
 //           with a correct length and CRC; the second byte gives the codec (bits
 //           0-2) and the record count (bits 3-7), so the fuzzer reaches the
@@ -21,6 +22,7 @@
 #include "protocol/record/batch_header.h"
 #include "protocol/record/codec.h"
 #include "protocol/record/record_reader.h"
+#include "protocol/record/produce_validation.h"
 #include "protocol/record/recompress.h"
 #include "protocol/wire/writer.h"
 
@@ -132,6 +134,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       HeaderResult h = parse_batch_header(in);
       BatchError v = validate_batch(in);
       if (h.error != BatchError::kOk) check(v == h.error);
+      std::vector<uint8_t> scratch;
+      ProducedBatchFacts facts;
+      BatchStatus p = validate_produced_batch(in, scratch, facts, kLimit);
+      if (p.ok()) check(v == BatchError::kOk && facts.header.record_count == facts.header.last_offset_delta + 1);
       read_and_rebuild(in, static_cast<Compression>(data[1] % 5));
       break;
     }
