@@ -108,4 +108,17 @@ Status write_file_atomic(const std::filesystem::path& path, const std::vector<ui
   return fsync_dir(path.parent_path());
 }
 
+Status write_files_atomic(const std::filesystem::path& dir,
+                          const std::vector<std::pair<std::string, std::vector<uint8_t>>>& files) {
+  if (files.empty()) return Status::Ok();
+  for (const auto& [name, bytes] : files) {
+    if (Status s = write_file_at(dir / (name + ".tmp"), 0, bytes, true, true); !s.ok()) return s;
+  }
+  for (const auto& [name, bytes] : files) {
+    std::filesystem::path tmp = dir / (name + ".tmp");
+    if (::rename(tmp.c_str(), (dir / name).c_str()) != 0) return io_error("rename " + tmp.string(), errno);
+  }
+  return fsync_dir(dir);
+}
+
 }  // namespace millrace::storage

@@ -52,6 +52,9 @@ Result<std::vector<EpochEntry>> decode_epoch_checkpoint(const std::vector<uint8_
 
 // Atomic replace of `path` with `bytes` (tmp + fdatasync + rename + dir fsync).
 Status write_file_atomic(const std::filesystem::path& path, const std::vector<uint8_t>& bytes);
+// Same for several files of one directory, sharing the directory fsync.
+Status write_files_atomic(const std::filesystem::path& dir,
+                          const std::vector<std::pair<std::string, std::vector<uint8_t>>>& files);
 Status fsync_dir(const std::filesystem::path& dir);
 
 }  // namespace millrace::storage

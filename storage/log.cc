@@ -134,8 +134,10 @@ Result<std::shared_ptr<Log>> Log::open(const fs::path& dir, LogOptions options) 
       s.producers = std::move(ps->first);
       snapshot_offset = ps->second;
       have_snapshot = true;
+      s.written_snapshot = std::move(*ps_bytes);  // unchanged state is not rewritten
     }
   }
+  if (cp.ok()) s.written_partition = *cp_bytes;
 
   // Where the CRC-checked recovery starts: nowhere after a clean shutdown with
   // good metadata, else at the recovery point, else at the very beginning.
@@ -242,9 +244,18 @@ Result<std::shared_ptr<Log>> Log::open(const fs::path& dir, LogOptions options) 
     fs::remove(dir / kCleanShutdownFile, ec);
     if (ec) return Status(Errc::kStorageError, "remove clean-shutdown marker: " + ec.message());
   }
-  if (Status st = fsync_dir(dir); !st.ok()) return st;
-  s.dir_dirty = false;
-  if (Status st = log->write_checkpoints(); !st.ok()) return st;
+  if (bases.empty()) {
+    // A new log: its directory entries become durable with the first flush.
+    s.dir_dirty = s.parent_dirty = true;
+  } else {
+    if (Status st = fsync_dir(dir); !st.ok()) return st;
+    s.dir_dirty = false;
+  }
+  // After recovery the checkpoints describe the repaired log; a clean or fresh
+  // log has nothing new to say (keeps opening thousands of partitions cheap).
+  if (!s.recovery.clean_shutdown && !bases.empty()) {
+    if (Status st = log->write_checkpoints(); !st.ok()) return st;
+  }
   return log;
 }
 
@@ -269,7 +280,8 @@ Status Log::close() {
       return st;
   }
   s_->closed = true;
-  if (Status st = write_file_at(dir_ / kCleanShutdownFile, 0, {}, true, true); !st.ok()) return st;
+  // An empty marker: only its directory entry has to be durable.
+  if (Status st = write_file_at(dir_ / kCleanShutdownFile, 0, {}, true, false); !st.ok()) return st;
   return fsync_dir(dir_);
 }
 

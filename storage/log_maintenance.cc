@@ -14,30 +14,34 @@ Status Log::flush() {
   State& s = *s_;
   std::lock_guard io(s.flush_io_mu);
   int64_t target;
-  bool dir_dirty;
+  bool dir_dirty, parent_dirty;
   std::vector<std::shared_ptr<Segment>> segs;
   {
     std::lock_guard lock(s.mu);
     if (s.closed) return Status(Errc::kClosed, dir_.string());
     target = s.leo;
-    if (target <= s.flushed.load() && !s.dir_dirty) return Status::Ok();
+    if (target <= s.flushed.load() && !s.dir_dirty && !s.parent_dirty) return Status::Ok();
     auto it = s.segments.upper_bound(s.flushed.load());
     if (it != s.segments.begin()) --it;
     // Index files are caches rebuilt by recovery; write_checkpoints() makes
     // them durable before the recovery point it writes moves past them.
     for (; it != s.segments.end(); ++it) segs.push_back(it->second);
     dir_dirty = s.dir_dirty;
-    s.dir_dirty = false;
+    parent_dirty = s.parent_dirty;
+    s.dir_dirty = s.parent_dirty = false;
     s.unflushed_messages = 0;
     s.last_flush_ms = s.opts.clock();
   }
   for (const auto& seg : segs) {
     if (Status st = seg->flush(); !st.ok()) return st;
   }
-  if (dir_dirty) {
-    if (Status st = fsync_dir(dir_); !st.ok()) {
+  if (dir_dirty || parent_dirty) {
+    Status st = dir_dirty ? fsync_dir(dir_) : Status::Ok();
+    if (st.ok() && parent_dirty) st = fsync_dir(dir_.parent_path());
+    if (!st.ok()) {
       std::lock_guard lock(s.mu);
-      s.dir_dirty = true;
+      s.dir_dirty = s.dir_dirty || dir_dirty;
+      s.parent_dirty = s.parent_dirty || parent_dirty;
       return st;
     }
   }
@@ -251,11 +255,20 @@ Status Log::write_checkpoints() {
     s.epochs_dirty = false;
     partition = encode_partition_checkpoint(s.checkpoint_locked());
   }
-  if (!epochs.empty()) {
-    if (Status st = write_file_atomic(dir_ / kEpochCheckpointFile, epochs); !st.ok()) return st;
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> files;
+  if (!epochs.empty()) files.emplace_back(kEpochCheckpointFile, std::move(epochs));
+  bool snapshot_changed = snapshot != s.written_snapshot;
+  bool partition_changed = partition != s.written_partition;
+  if (snapshot_changed) files.emplace_back(kProducerSnapshotFile, snapshot);
+  if (partition_changed) files.emplace_back(kPartitionCheckpointFile, partition);
+  if (Status st = write_files_atomic(dir_, files); !st.ok()) {
+    std::lock_guard lock(s.mu);
+    s.epochs_dirty = true;
+    return st;
   }
-  if (Status st = write_file_atomic(dir_ / kProducerSnapshotFile, snapshot); !st.ok()) return st;
-  return write_file_atomic(dir_ / kPartitionCheckpointFile, partition);
+  if (snapshot_changed) s.written_snapshot = std::move(snapshot);
+  if (partition_changed) s.written_partition = std::move(partition);
+  return Status::Ok();
 }
 
 }  // namespace millrace::storage

@@ -274,11 +274,23 @@ Status LogManager::shutdown() {
     impl_->shut_down = true;
     logs = impl_->logs;
   }
+  // Close in parallel: each close may fsync, and there can be thousands.
+  std::vector<std::shared_ptr<Log>> list;
+  for (auto& [tp, log] : logs) list.push_back(log);
+  std::atomic<size_t> next{0};
+  std::mutex err_mu;
   Status first;
-  for (auto& [tp, log] : logs) {
-    Status st = log->close();
-    if (!st.ok() && st.code() != Errc::kClosed && first.ok()) first = st;
-  }
+  auto worker = [&] {
+    for (size_t i = next++; i < list.size(); i = next++) {
+      Status st = list[i]->close();
+      std::lock_guard l(err_mu);
+      if (!st.ok() && st.code() != Errc::kClosed && first.ok()) first = st;
+    }
+  };
+  std::vector<std::thread> closers;
+  int n = std::max(1, std::min<int>(options_.load_threads, static_cast<int>(list.size())));
+  for (int i = 0; i < n; ++i) closers.emplace_back(worker);
+  for (auto& t : closers) t.join();
   impl_->flusher.reset();
   return first;
 }

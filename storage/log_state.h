@@ -39,6 +39,7 @@ struct Log::State {
   RecoveryInfo recovery;                                 // GUARDED_BY(mu)
   bool closed = false;                                   // GUARDED_BY(mu)
   bool dir_dirty = false;                                // GUARDED_BY(mu): new segment not yet fsynced in dir
+  bool parent_dirty = false;                             // GUARDED_BY(mu): new partition dir not fsynced in log dir
   bool epochs_dirty = false;                             // GUARDED_BY(mu)
   int64_t unflushed_messages = 0;                        // GUARDED_BY(mu)
   int64_t last_flush_ms = 0;                             // GUARDED_BY(mu)
@@ -55,6 +56,7 @@ struct Log::State {
   std::mutex flush_io_mu;       // one fsync pass at a time
   std::mutex compact_mu;        // one compaction at a time; truncation waits for it
   std::mutex checkpoint_mu;     // one checkpoint writer at a time
+  std::vector<uint8_t> written_partition, written_snapshot;  // GUARDED_BY(checkpoint_mu): skip unchanged
 
   // REQUIRES: mu held.
   Segment& active() { return *segments.rbegin()->second; }
