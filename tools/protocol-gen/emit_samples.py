@@ -65,7 +65,10 @@ def fill_field(ctx, f, counter, out):
             vals = [scalar_value(f.elem, k + j, None) for j in range(2)]
             elem = "const %s vals[2] = {%s}; for (size_t i = 0; i < n; ++i) v[i] = vals[i];" % (et, ", ".join(vals))
         lines.append("size_t n = seed == 0 ? 2 : 1;")
-        lines.append("std::vector<%s> v(n);" % et)
+        if f.ever_nullable():
+            lines.append("std::remove_cvref_t<decltype(%s)>::value_type v(n);" % V)
+        else:
+            lines.append("std::remove_cvref_t<decltype(%s)> v(n);" % V)
         lines.append(elem)
         if f.ever_nullable():
             lines.append("if (seed == 1 && %s) %s.reset(); else %s = std::move(v);" % (nullable, V, V))
@@ -135,7 +138,9 @@ def emit_samples_header(msgs):
            "// Test-only: fill_sample(T&, version, seed) builds a populated message of every",
            "// generated type (see tools/protocol-gen/emit_samples.py for what seeds mean).",
            "#pragma once", "",
-           "#include <cstdint>", "",
+           "#include <cstdint>",
+           "#include <type_traits>",
+           "#include <utility>", "",
            '#include "protocol/generated/messages.h"', "",
            "namespace millrace::proto::testing {", "",
            "inline Uuid sample_uuid(int k) {",

@@ -24,7 +24,7 @@ void fill_sample(AlterConfigsRequest::AlterConfigsResource& m, int16_t version, 
   (void)seed;
   { m.resource_type = 40; }
   { m.resource_name = std::string("s5"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<AlterableConfig> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.configs = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.configs)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.configs = std::move(v); }
   if (seed == 0 && (version >= 2)) m.unknown_tags.push_back({1007, {0xde, 0xad}});
 }
 }  // namespace
@@ -32,7 +32,7 @@ void fill_sample(AlterConfigsRequest::AlterConfigsResource& m, int16_t version, 
 void fill_sample(AlterConfigsRequest& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
-  { size_t n = seed == 0 ? 2 : 1; std::vector<AlterConfigsResource> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.resources = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.resources)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.resources = std::move(v); }
   { m.validate_only = true; }
   if (seed == 0 && (version >= 2)) m.unknown_tags.push_back({1010, {0xde, 0xad}});
 }

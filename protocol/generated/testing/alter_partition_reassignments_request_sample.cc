@@ -13,7 +13,7 @@ void fill_sample(AlterPartitionReassignmentsRequest::ReassignableTopic::Reassign
   (void)version;
   (void)seed;
   { m.partition_index = 49; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<int32_t> v(n); const int32_t vals[2] = {86, 3}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; if (seed == 1 && true) m.replicas.reset(); else m.replicas = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.replicas)>::value_type v(n); const int32_t vals[2] = {86, 3}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; if (seed == 1 && true) m.replicas.reset(); else m.replicas = std::move(v); }
   if (seed == 0 && (true)) m.unknown_tags.push_back({1003, {0xde, 0xad}});
 }
 }  // namespace
@@ -23,7 +23,7 @@ void fill_sample(AlterPartitionReassignmentsRequest::ReassignableTopic& m, int16
   (void)version;
   (void)seed;
   { m.name = std::string("s4"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<ReassignablePartition> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
   if (seed == 0 && (true)) m.unknown_tags.push_back({1006, {0xde, 0xad}});
 }
 }  // namespace
@@ -32,7 +32,7 @@ void fill_sample(AlterPartitionReassignmentsRequest& m, int16_t version, int see
   (void)version;
   (void)seed;
   { m.timeout_ms = 31; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<ReassignableTopic> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
   if (seed == 0 && (true)) m.unknown_tags.push_back({1009, {0xde, 0xad}});
 }
 

@@ -24,7 +24,7 @@ void fill_sample(AlterPartitionReassignmentsResponse::ReassignableTopicResponse&
   (void)version;
   (void)seed;
   { m.name = std::string("s5"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<ReassignablePartitionResponse> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
   if (seed == 0 && (true)) m.unknown_tags.push_back({1007, {0xde, 0xad}});
 }
 }  // namespace
@@ -35,7 +35,7 @@ void fill_sample(AlterPartitionReassignmentsResponse& m, int16_t version, int se
   { m.throttle_time_ms = 68; }
   { m.error_code = 105; }
   { if (seed == 1 && true) m.error_message.reset(); else m.error_message = std::string("s10"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<ReassignableTopicResponse> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.responses = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.responses)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.responses = std::move(v); }
   if (seed == 0 && (true)) m.unknown_tags.push_back({1012, {0xde, 0xad}});
 }
 

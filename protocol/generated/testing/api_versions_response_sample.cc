@@ -46,11 +46,11 @@ void fill_sample(ApiVersionsResponse& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
   { m.error_code = 13; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<ApiVersion> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.api_keys = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.api_keys)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.api_keys = std::move(v); }
   if (version >= 1) { m.throttle_time_ms = 87; }
-  if (version >= 3) { size_t n = seed == 0 ? 2 : 1; std::vector<SupportedFeatureKey> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.supported_features = std::move(v); }
+  if (version >= 3) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.supported_features)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.supported_features = std::move(v); }
   if (version >= 3) { m.finalized_features_epoch = 41; }
-  if (version >= 3) { size_t n = seed == 0 ? 2 : 1; std::vector<FinalizedFeatureKey> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.finalized_features = std::move(v); }
+  if (version >= 3) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.finalized_features)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.finalized_features = std::move(v); }
   if (version >= 3) { m.zk_migration_ready = true; }
   if (seed == 0 && (version >= 3)) m.unknown_tags.push_back({1020, {0xde, 0xad}});
 }

@@ -12,14 +12,14 @@ void fill_sample(ConsumerProtocolAssignment::TopicPartition& m, int16_t version,
   (void)version;
   (void)seed;
   { m.topic = std::string("s1"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<int32_t> v(n); const int32_t vals[2] = {86, 3}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.partitions = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); const int32_t vals[2] = {86, 3}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.partitions = std::move(v); }
 }
 }  // namespace
 
 void fill_sample(ConsumerProtocolAssignment& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
-  { size_t n = seed == 0 ? 2 : 1; std::vector<TopicPartition> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.assigned_partitions = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.assigned_partitions)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.assigned_partitions = std::move(v); }
   { if (seed == 1 && true) m.user_data.reset(); else m.user_data = std::vector<uint8_t>{4, 0, 255}; }
 }
 

@@ -12,16 +12,16 @@ void fill_sample(ConsumerProtocolSubscription::TopicPartition& m, int16_t versio
   (void)version;
   (void)seed;
   if (version >= 1) { m.topic = std::string("s1"); }
-  if (version >= 1) { size_t n = seed == 0 ? 2 : 1; std::vector<int32_t> v(n); const int32_t vals[2] = {86, 3}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.partitions = std::move(v); }
+  if (version >= 1) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); const int32_t vals[2] = {86, 3}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.partitions = std::move(v); }
 }
 }  // namespace
 
 void fill_sample(ConsumerProtocolSubscription& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
-  { size_t n = seed == 0 ? 2 : 1; std::vector<std::string> v(n); const std::string vals[2] = {std::string("s3"), std::string("s4")}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.topics = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); const std::string vals[2] = {std::string("s3"), std::string("s4")}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.topics = std::move(v); }
   { if (seed == 1 && true) m.user_data.reset(); else m.user_data = std::vector<uint8_t>{4, 0, 255}; }
-  if (version >= 1) { size_t n = seed == 0 ? 2 : 1; std::vector<TopicPartition> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.owned_partitions = std::move(v); }
+  if (version >= 1) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.owned_partitions)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.owned_partitions = std::move(v); }
   if (version >= 2) { m.generation_id = 114; }
   if (version >= 3) { if (seed == 1 && version >= 3) m.rack_id.reset(); else m.rack_id = std::string("s7"); }
 }

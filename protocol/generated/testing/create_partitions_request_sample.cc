@@ -12,7 +12,7 @@ namespace {
 void fill_sample(CreatePartitionsRequest::CreatePartitionsTopic::CreatePartitionsAssignment& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
-  { size_t n = seed == 0 ? 2 : 1; std::vector<int32_t> v(n); const int32_t vals[2] = {49, 86}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.broker_ids = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.broker_ids)> v(n); const int32_t vals[2] = {49, 86}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.broker_ids = std::move(v); }
   if (seed == 0 && (version >= 2)) m.unknown_tags.push_back({1002, {0xde, 0xad}});
 }
 }  // namespace
@@ -23,7 +23,7 @@ void fill_sample(CreatePartitionsRequest::CreatePartitionsTopic& m, int16_t vers
   (void)seed;
   { m.name = std::string("s3"); }
   { m.count = 40; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<CreatePartitionsAssignment> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); if (seed == 1 && true) m.assignments.reset(); else m.assignments = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.assignments)>::value_type v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); if (seed == 1 && true) m.assignments.reset(); else m.assignments = std::move(v); }
   if (seed == 0 && (version >= 2)) m.unknown_tags.push_back({1006, {0xde, 0xad}});
 }
 }  // namespace
@@ -31,7 +31,7 @@ void fill_sample(CreatePartitionsRequest::CreatePartitionsTopic& m, int16_t vers
 void fill_sample(CreatePartitionsRequest& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
-  { size_t n = seed == 0 ? 2 : 1; std::vector<CreatePartitionsTopic> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
   { m.timeout_ms = 68; }
   { m.validate_only = true; }
   if (seed == 0 && (version >= 2)) m.unknown_tags.push_back({1010, {0xde, 0xad}});

@@ -22,7 +22,7 @@ void fill_sample(CreatePartitionsResponse& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
   { m.throttle_time_ms = 77; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<CreatePartitionsTopicResult> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.results = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.results)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.results = std::move(v); }
   if (seed == 0 && (version >= 2)) m.unknown_tags.push_back({1007, {0xde, 0xad}});
 }
 

@@ -14,7 +14,7 @@ void fill_sample(CreateTopicsRequest::CreatableTopic::CreatableReplicaAssignment
   (void)version;
   (void)seed;
   { m.partition_index = 49; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<int32_t> v(n); const int32_t vals[2] = {86, 3}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.broker_ids = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.broker_ids)> v(n); const int32_t vals[2] = {86, 3}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.broker_ids = std::move(v); }
   if (seed == 0 && (version >= 5)) m.unknown_tags.push_back({1003, {0xde, 0xad}});
 }
 }  // namespace
@@ -36,8 +36,8 @@ void fill_sample(CreateTopicsRequest::CreatableTopic& m, int16_t version, int se
   { m.name = std::string("s7"); }
   { m.num_partitions = 68; }
   { m.replication_factor = 105; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<CreatableReplicaAssignment> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.assignments = std::move(v); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<CreatableTopicConfig> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.configs = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.assignments)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.assignments = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.configs)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.configs = std::move(v); }
   if (seed == 0 && (version >= 5)) m.unknown_tags.push_back({1012, {0xde, 0xad}});
 }
 }  // namespace
@@ -45,7 +45,7 @@ void fill_sample(CreateTopicsRequest::CreatableTopic& m, int16_t version, int se
 void fill_sample(CreateTopicsRequest& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
-  { size_t n = seed == 0 ? 2 : 1; std::vector<CreatableTopic> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
   { m.timeout_ms = 50; }
   if (version >= 1) { m.validate_only = true; }
   if (seed == 0 && (version >= 5)) m.unknown_tags.push_back({1016, {0xde, 0xad}});

@@ -32,7 +32,7 @@ void fill_sample(CreateTopicsResponse::CreatableTopicResult& m, int16_t version,
   if (version >= 5) { m.topic_config_error_code = 59; }
   if (version >= 5) { m.num_partitions = 96; }
   if (version >= 5) { m.replication_factor = 13; }
-  if (version >= 5) { size_t n = seed == 0 ? 2 : 1; std::vector<CreatableTopicConfigs> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); if (seed == 1 && version >= 5) m.configs.reset(); else m.configs = std::move(v); }
+  if (version >= 5) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.configs)>::value_type v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); if (seed == 1 && version >= 5) m.configs.reset(); else m.configs = std::move(v); }
   if (seed == 0 && (version >= 5)) m.unknown_tags.push_back({1015, {0xde, 0xad}});
 }
 }  // namespace
@@ -41,7 +41,7 @@ void fill_sample(CreateTopicsResponse& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
   if (version >= 2) { m.throttle_time_ms = 4; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<CreatableTopicResult> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
   if (seed == 0 && (version >= 5)) m.unknown_tags.push_back({1018, {0xde, 0xad}});
 }
 

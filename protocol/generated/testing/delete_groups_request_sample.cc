@@ -9,7 +9,7 @@ namespace {
 void fill_sample(DeleteGroupsRequest& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
-  { size_t n = seed == 0 ? 2 : 1; std::vector<std::string> v(n); const std::string vals[2] = {std::string("s1"), std::string("s2")}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.groups_names = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.groups_names)> v(n); const std::string vals[2] = {std::string("s1"), std::string("s2")}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.groups_names = std::move(v); }
   if (seed == 0 && (version >= 2)) m.unknown_tags.push_back({1002, {0xde, 0xad}});
 }
 

@@ -23,7 +23,7 @@ void fill_sample(DeleteRecordsRequest::DeleteRecordsTopic& m, int16_t version, i
   (void)version;
   (void)seed;
   { m.name = std::string("s4"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<DeleteRecordsPartition> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
   if (seed == 0 && (version >= 2)) m.unknown_tags.push_back({1006, {0xde, 0xad}});
 }
 }  // namespace
@@ -31,7 +31,7 @@ void fill_sample(DeleteRecordsRequest::DeleteRecordsTopic& m, int16_t version, i
 void fill_sample(DeleteRecordsRequest& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
-  { size_t n = seed == 0 ? 2 : 1; std::vector<DeleteRecordsTopic> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
   { m.timeout_ms = 68; }
   if (seed == 0 && (version >= 2)) m.unknown_tags.push_back({1009, {0xde, 0xad}});
 }

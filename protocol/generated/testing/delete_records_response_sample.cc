@@ -24,7 +24,7 @@ void fill_sample(DeleteRecordsResponse::DeleteRecordsTopicResult& m, int16_t ver
   (void)version;
   (void)seed;
   { m.name = std::string("s5"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<DeleteRecordsPartitionResult> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
   if (seed == 0 && (version >= 2)) m.unknown_tags.push_back({1007, {0xde, 0xad}});
 }
 }  // namespace
@@ -33,7 +33,7 @@ void fill_sample(DeleteRecordsResponse& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
   { m.throttle_time_ms = 68; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<DeleteRecordsTopicResult> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
   if (seed == 0 && (version >= 2)) m.unknown_tags.push_back({1010, {0xde, 0xad}});
 }
 

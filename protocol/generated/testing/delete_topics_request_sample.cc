@@ -20,8 +20,8 @@ void fill_sample(DeleteTopicsRequest::DeleteTopicState& m, int16_t version, int 
 void fill_sample(DeleteTopicsRequest& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
-  if (version >= 6) { size_t n = seed == 0 ? 2 : 1; std::vector<DeleteTopicState> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
-  if (version <= 5) { size_t n = seed == 0 ? 2 : 1; std::vector<std::string> v(n); const std::string vals[2] = {std::string("s5"), std::string("s6")}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.topic_names = std::move(v); }
+  if (version >= 6) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
+  if (version <= 5) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topic_names)> v(n); const std::string vals[2] = {std::string("s5"), std::string("s6")}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.topic_names = std::move(v); }
   { m.timeout_ms = 114; }
   if (seed == 0 && (version >= 4)) m.unknown_tags.push_back({1007, {0xde, 0xad}});
 }

@@ -23,7 +23,7 @@ void fill_sample(DeleteTopicsResponse& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
   if (version >= 1) { m.throttle_time_ms = 114; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<DeletableTopicResult> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.responses = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.responses)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.responses = std::move(v); }
   if (seed == 0 && (version >= 4)) m.unknown_tags.push_back({1008, {0xde, 0xad}});
 }
 

@@ -28,7 +28,7 @@ void fill_sample(DescribeClusterResponse& m, int16_t version, int seed) {
   if (version >= 1) { m.endpoint_type = 105; }
   { m.cluster_id = std::string("s10"); }
   { m.controller_id = 59; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<DescribeClusterBroker> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.brokers = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.brokers)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.brokers = std::move(v); }
   { m.cluster_authorized_operations = 13; }
   if (seed == 0 && (true)) m.unknown_tags.push_back({1014, {0xde, 0xad}});
 }

@@ -13,7 +13,7 @@ void fill_sample(DescribeConfigsRequest::DescribeConfigsResource& m, int16_t ver
   (void)seed;
   { m.resource_type = 49; }
   { m.resource_name = std::string("s2"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<std::string> v(n); const std::string vals[2] = {std::string("s3"), std::string("s4")}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; if (seed == 1 && true) m.configuration_keys.reset(); else m.configuration_keys = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.configuration_keys)>::value_type v(n); const std::string vals[2] = {std::string("s3"), std::string("s4")}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; if (seed == 1 && true) m.configuration_keys.reset(); else m.configuration_keys = std::move(v); }
   if (seed == 0 && (version >= 4)) m.unknown_tags.push_back({1004, {0xde, 0xad}});
 }
 }  // namespace
@@ -21,7 +21,7 @@ void fill_sample(DescribeConfigsRequest::DescribeConfigsResource& m, int16_t ver
 void fill_sample(DescribeConfigsRequest& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
-  { size_t n = seed == 0 ? 2 : 1; std::vector<DescribeConfigsResource> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.resources = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.resources)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.resources = std::move(v); }
   if (version >= 1) { m.include_synonyms = true; }
   if (version >= 3) { m.include_documentation = true; }
   if (seed == 0 && (version >= 4)) m.unknown_tags.push_back({1008, {0xde, 0xad}});

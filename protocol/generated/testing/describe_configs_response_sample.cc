@@ -30,7 +30,7 @@ void fill_sample(DescribeConfigsResponse::DescribeConfigsResult::DescribeConfigs
   if (version <= 0) { m.is_default = true; }
   if (version >= 1) { m.config_source = 105; }
   { m.is_sensitive = true; }
-  if (version >= 1) { size_t n = seed == 0 ? 2 : 1; std::vector<DescribeConfigsSynonym> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.synonyms = std::move(v); }
+  if (version >= 1) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.synonyms)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.synonyms = std::move(v); }
   if (version >= 3) { m.config_type = 96; }
   if (version >= 3) { if (seed == 1 && true) m.documentation.reset(); else m.documentation = std::string("s13"); }
   if (seed == 0 && (version >= 4)) m.unknown_tags.push_back({1014, {0xde, 0xad}});
@@ -45,7 +45,7 @@ void fill_sample(DescribeConfigsResponse::DescribeConfigsResult& m, int16_t vers
   { if (seed == 1 && true) m.error_message.reset(); else m.error_message = std::string("s16"); }
   { m.resource_type = 41; }
   { m.resource_name = std::string("s18"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<DescribeConfigsResourceResult> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.configs = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.configs)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.configs = std::move(v); }
   if (seed == 0 && (version >= 4)) m.unknown_tags.push_back({1020, {0xde, 0xad}});
 }
 }  // namespace
@@ -54,7 +54,7 @@ void fill_sample(DescribeConfigsResponse& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
   { m.throttle_time_ms = 69; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<DescribeConfigsResult> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.results = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.results)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.results = std::move(v); }
   if (seed == 0 && (version >= 4)) m.unknown_tags.push_back({1023, {0xde, 0xad}});
 }
 

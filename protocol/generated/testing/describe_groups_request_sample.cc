@@ -9,7 +9,7 @@ namespace {
 void fill_sample(DescribeGroupsRequest& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
-  { size_t n = seed == 0 ? 2 : 1; std::vector<std::string> v(n); const std::string vals[2] = {std::string("s1"), std::string("s2")}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.groups = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.groups)> v(n); const std::string vals[2] = {std::string("s1"), std::string("s2")}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.groups = std::move(v); }
   if (version >= 3) { m.include_authorized_operations = true; }
   if (seed == 0 && (version >= 5)) m.unknown_tags.push_back({1003, {0xde, 0xad}});
 }

@@ -31,7 +31,7 @@ void fill_sample(DescribeGroupsResponse::DescribedGroup& m, int16_t version, int
   { m.group_state = std::string("s10"); }
   { m.protocol_type = std::string("s11"); }
   { m.protocol_data = std::string("s12"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<DescribedGroupMember> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.members = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.members)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.members = std::move(v); }
   if (version >= 3) { m.authorized_operations = 50; }
   if (seed == 0 && (version >= 5)) m.unknown_tags.push_back({1015, {0xde, 0xad}});
 }
@@ -41,7 +41,7 @@ void fill_sample(DescribeGroupsResponse& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
   if (version >= 1) { m.throttle_time_ms = 4; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<DescribedGroup> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.groups = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.groups)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.groups = std::move(v); }
   if (seed == 0 && (version >= 5)) m.unknown_tags.push_back({1018, {0xde, 0xad}});
 }
 

@@ -26,7 +26,7 @@ void fill_sample(DescribeLogDirsResponse::DescribeLogDirsResult::DescribeLogDirs
   (void)version;
   (void)seed;
   { m.name = std::string("s6"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<DescribeLogDirsPartition> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
   if (seed == 0 && (version >= 2)) m.unknown_tags.push_back({1008, {0xde, 0xad}});
 }
 }  // namespace
@@ -37,7 +37,7 @@ void fill_sample(DescribeLogDirsResponse::DescribeLogDirsResult& m, int16_t vers
   (void)seed;
   { m.error_code = 105; }
   { m.log_dir = std::string("s10"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<DescribeLogDirsTopic> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
   if (version >= 4) { m.total_bytes = 96; }
   if (version >= 4) { m.usable_bytes = 13; }
   if (seed == 0 && (version >= 2)) m.unknown_tags.push_back({1014, {0xde, 0xad}});
@@ -49,7 +49,7 @@ void fill_sample(DescribeLogDirsResponse& m, int16_t version, int seed) {
   (void)seed;
   { m.throttle_time_ms = 87; }
   if (version >= 3) { m.error_code = 4; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<DescribeLogDirsResult> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.results = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.results)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.results = std::move(v); }
   if (seed == 0 && (version >= 2)) m.unknown_tags.push_back({1018, {0xde, 0xad}});
 }
 

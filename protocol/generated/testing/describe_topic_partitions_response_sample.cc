@@ -17,11 +17,11 @@ void fill_sample(DescribeTopicPartitionsResponse::DescribeTopicPartitionsRespons
   { m.partition_index = 86; }
   { m.leader_id = 3; }
   { m.leader_epoch = 40; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<int32_t> v(n); const int32_t vals[2] = {77, 114}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.replica_nodes = std::move(v); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<int32_t> v(n); const int32_t vals[2] = {114, 31}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.isr_nodes = std::move(v); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<int32_t> v(n); const int32_t vals[2] = {31, 68}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; if (seed == 1 && true) m.eligible_leader_replicas.reset(); else m.eligible_leader_replicas = std::move(v); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<int32_t> v(n); const int32_t vals[2] = {68, 105}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; if (seed == 1 && true) m.last_known_elr.reset(); else m.last_known_elr = std::move(v); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<int32_t> v(n); const int32_t vals[2] = {105, 22}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.offline_replicas = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.replica_nodes)> v(n); const int32_t vals[2] = {77, 114}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.replica_nodes = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.isr_nodes)> v(n); const int32_t vals[2] = {114, 31}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.isr_nodes = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.eligible_leader_replicas)>::value_type v(n); const int32_t vals[2] = {31, 68}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; if (seed == 1 && true) m.eligible_leader_replicas.reset(); else m.eligible_leader_replicas = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.last_known_elr)>::value_type v(n); const int32_t vals[2] = {68, 105}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; if (seed == 1 && true) m.last_known_elr.reset(); else m.last_known_elr = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.offline_replicas)> v(n); const int32_t vals[2] = {105, 22}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.offline_replicas = std::move(v); }
   if (seed == 0 && (true)) m.unknown_tags.push_back({1010, {0xde, 0xad}});
 }
 }  // namespace
@@ -34,7 +34,7 @@ void fill_sample(DescribeTopicPartitionsResponse::DescribeTopicPartitionsRespons
   { if (seed == 1 && true) m.name.reset(); else m.name = std::string("s12"); }
   { m.topic_id = sample_uuid(13); }
   { m.is_internal = true; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<DescribeTopicPartitionsResponsePartition> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
   { m.topic_authorized_operations = 4; }
   if (seed == 0 && (true)) m.unknown_tags.push_back({1017, {0xde, 0xad}});
 }
@@ -54,7 +54,7 @@ void fill_sample(DescribeTopicPartitionsResponse& m, int16_t version, int seed) 
   (void)version;
   (void)seed;
   { m.throttle_time_ms = 69; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<DescribeTopicPartitionsResponseTopic> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
   { if (seed == 1 && true) { m.next_cursor.reset(); } else { m.next_cursor.emplace(); fill_sample(*m.next_cursor, version, seed); } }
   if (seed == 0 && (true)) m.unknown_tags.push_back({1024, {0xde, 0xad}});
 }

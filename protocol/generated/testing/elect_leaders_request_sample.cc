@@ -12,7 +12,7 @@ void fill_sample(ElectLeadersRequest::TopicPartitions& m, int16_t version, int s
   (void)version;
   (void)seed;
   { m.topic = std::string("s1"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<int32_t> v(n); const int32_t vals[2] = {86, 3}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.partitions = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); const int32_t vals[2] = {86, 3}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.partitions = std::move(v); }
   if (seed == 0 && (version >= 2)) m.unknown_tags.push_back({1003, {0xde, 0xad}});
 }
 }  // namespace
@@ -21,7 +21,7 @@ void fill_sample(ElectLeadersRequest& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
   if (version >= 1) { m.election_type = 40; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<TopicPartitions> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); if (seed == 1 && true) m.topic_partitions.reset(); else m.topic_partitions = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topic_partitions)>::value_type v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); if (seed == 1 && true) m.topic_partitions.reset(); else m.topic_partitions = std::move(v); }
   { m.timeout_ms = 114; }
   if (seed == 0 && (version >= 2)) m.unknown_tags.push_back({1007, {0xde, 0xad}});
 }

@@ -24,7 +24,7 @@ void fill_sample(ElectLeadersResponse::ReplicaElectionResult& m, int16_t version
   (void)version;
   (void)seed;
   { m.topic = std::string("s5"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<PartitionResult> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partition_result = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partition_result)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partition_result = std::move(v); }
   if (seed == 0 && (version >= 2)) m.unknown_tags.push_back({1007, {0xde, 0xad}});
 }
 }  // namespace
@@ -34,7 +34,7 @@ void fill_sample(ElectLeadersResponse& m, int16_t version, int seed) {
   (void)seed;
   { m.throttle_time_ms = 68; }
   if (version >= 1) { m.error_code = 105; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<ReplicaElectionResult> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.replica_election_results = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.replica_election_results)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.replica_election_results = std::move(v); }
   if (seed == 0 && (version >= 2)) m.unknown_tags.push_back({1011, {0xde, 0xad}});
 }
 

@@ -41,7 +41,7 @@ void fill_sample(FetchRequest::FetchTopic& m, int16_t version, int seed) {
   (void)seed;
   if (version <= 12) { m.topic = std::string("s12"); }
   if (version >= 13) { m.topic_id = sample_uuid(13); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<FetchPartition> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
   if (seed == 0 && (version >= 12)) m.unknown_tags.push_back({1015, {0xde, 0xad}});
 }
 }  // namespace
@@ -52,7 +52,7 @@ void fill_sample(FetchRequest::ForgottenTopic& m, int16_t version, int seed) {
   (void)seed;
   if ((version >= 7 && version <= 12)) { m.topic = std::string("s16"); }
   if (version >= 13) { m.topic_id = sample_uuid(17); }
-  if (version >= 7) { size_t n = seed == 0 ? 2 : 1; std::vector<int32_t> v(n); const int32_t vals[2] = {78, 115}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.partitions = std::move(v); }
+  if (version >= 7) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); const int32_t vals[2] = {78, 115}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.partitions = std::move(v); }
   if (seed == 0 && (version >= 12)) m.unknown_tags.push_back({1019, {0xde, 0xad}});
 }
 }  // namespace
@@ -69,8 +69,8 @@ void fill_sample(FetchRequest& m, int16_t version, int seed) {
   if (version >= 4) { m.isolation_level = 14; }
   if (version >= 7) { m.session_id = 51; }
   if (version >= 7) { m.session_epoch = 88; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<FetchTopic> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
-  if (version >= 7) { size_t n = seed == 0 ? 2 : 1; std::vector<ForgottenTopic> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.forgotten_topics_data = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
+  if (version >= 7) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.forgotten_topics_data)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.forgotten_topics_data = std::move(v); }
   if (version >= 11) { m.rack_id = std::string("s31"); }
   if (seed == 0 && (version >= 12)) m.unknown_tags.push_back({1032, {0xde, 0xad}});
 }

@@ -65,7 +65,7 @@ void fill_sample(FetchResponse::FetchableTopicResponse::PartitionData& m, int16_
   if (version >= 12) { fill_sample(m.diverging_epoch, version, seed); }
   if (version >= 12) { fill_sample(m.current_leader, version, seed); }
   if (version >= 12) { fill_sample(m.snapshot_id, version, seed); }
-  if (version >= 4) { size_t n = seed == 0 ? 2 : 1; std::vector<AbortedTransaction> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); if (seed == 1 && version >= 4) m.aborted_transactions.reset(); else m.aborted_transactions = std::move(v); }
+  if (version >= 4) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.aborted_transactions)>::value_type v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); if (seed == 1 && version >= 4) m.aborted_transactions.reset(); else m.aborted_transactions = std::move(v); }
   if (version >= 11) { m.preferred_read_replica = 106; }
   { if (seed == 1 && true) m.records = Records{}; else m.records = sample_records(23); }
   if (seed == 0 && (version >= 12)) m.unknown_tags.push_back({1024, {0xde, 0xad}});
@@ -78,7 +78,7 @@ void fill_sample(FetchResponse::FetchableTopicResponse& m, int16_t version, int 
   (void)seed;
   if (version <= 12) { m.topic = std::string("s25"); }
   if (version >= 13) { m.topic_id = sample_uuid(26); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<PartitionData> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
   if (seed == 0 && (version >= 12)) m.unknown_tags.push_back({1028, {0xde, 0xad}});
 }
 }  // namespace
@@ -101,8 +101,8 @@ void fill_sample(FetchResponse& m, int16_t version, int seed) {
   if (version >= 1) { m.throttle_time_ms = 70; }
   if (version >= 7) { m.error_code = 107; }
   if (version >= 7) { m.session_id = 24; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<FetchableTopicResponse> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.responses = std::move(v); }
-  if (version >= 16) { size_t n = seed == 0 ? 2 : 1; std::vector<NodeEndpoint> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.node_endpoints = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.responses)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.responses = std::move(v); }
+  if (version >= 16) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.node_endpoints)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.node_endpoints = std::move(v); }
   if (seed == 0 && (version >= 12)) m.unknown_tags.push_back({1039, {0xde, 0xad}});
 }
 

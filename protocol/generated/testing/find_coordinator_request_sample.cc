@@ -11,7 +11,7 @@ void fill_sample(FindCoordinatorRequest& m, int16_t version, int seed) {
   (void)seed;
   if (version <= 3) { m.key = std::string("s1"); }
   if (version >= 1) { m.key_type = 86; }
-  if (version >= 4) { size_t n = seed == 0 ? 2 : 1; std::vector<std::string> v(n); const std::string vals[2] = {std::string("s3"), std::string("s4")}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.coordinator_keys = std::move(v); }
+  if (version >= 4) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.coordinator_keys)> v(n); const std::string vals[2] = {std::string("s3"), std::string("s4")}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.coordinator_keys = std::move(v); }
   if (seed == 0 && (version >= 3)) m.unknown_tags.push_back({1004, {0xde, 0xad}});
 }
 

@@ -30,7 +30,7 @@ void fill_sample(FindCoordinatorResponse& m, int16_t version, int seed) {
   if (version <= 3) { m.node_id = 59; }
   if (version <= 3) { m.host = std::string("s12"); }
   if (version <= 3) { m.port = 13; }
-  if (version >= 4) { size_t n = seed == 0 ? 2 : 1; std::vector<Coordinator> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.coordinators = std::move(v); }
+  if (version >= 4) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.coordinators)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.coordinators = std::move(v); }
   if (seed == 0 && (version >= 3)) m.unknown_tags.push_back({1015, {0xde, 0xad}});
 }
 

@@ -25,7 +25,7 @@ void fill_sample(IncrementalAlterConfigsRequest::AlterConfigsResource& m, int16_
   (void)seed;
   { m.resource_type = 77; }
   { m.resource_name = std::string("s6"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<AlterableConfig> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.configs = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.configs)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.configs = std::move(v); }
   if (seed == 0 && (version >= 1)) m.unknown_tags.push_back({1008, {0xde, 0xad}});
 }
 }  // namespace
@@ -33,7 +33,7 @@ void fill_sample(IncrementalAlterConfigsRequest::AlterConfigsResource& m, int16_
 void fill_sample(IncrementalAlterConfigsRequest& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
-  { size_t n = seed == 0 ? 2 : 1; std::vector<AlterConfigsResource> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.resources = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.resources)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.resources = std::move(v); }
   { m.validate_only = true; }
   if (seed == 0 && (version >= 1)) m.unknown_tags.push_back({1011, {0xde, 0xad}});
 }

@@ -26,7 +26,7 @@ void fill_sample(JoinGroupRequest& m, int16_t version, int seed) {
   { m.member_id = std::string("s7"); }
   if (version >= 5) { if (seed == 1 && version >= 5) m.group_instance_id.reset(); else m.group_instance_id = std::string("s8"); }
   { m.protocol_type = std::string("s9"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<JoinGroupRequestProtocol> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.protocols = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.protocols)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.protocols = std::move(v); }
   if (version >= 8) { if (seed == 1 && version >= 8) m.reason.reset(); else m.reason = std::string("s11"); }
   if (seed == 0 && (version >= 6)) m.unknown_tags.push_back({1012, {0xde, 0xad}});
 }

@@ -29,7 +29,7 @@ void fill_sample(JoinGroupResponse& m, int16_t version, int seed) {
   { m.leader = std::string("s10"); }
   if (version >= 9) { m.skip_assignment = true; }
   { m.member_id = std::string("s12"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<JoinGroupResponseMember> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.members = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.members)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.members = std::move(v); }
   if (seed == 0 && (version >= 6)) m.unknown_tags.push_back({1014, {0xde, 0xad}});
 }
 

@@ -23,7 +23,7 @@ void fill_sample(LeaveGroupRequest& m, int16_t version, int seed) {
   (void)seed;
   { m.group_id = std::string("s5"); }
   if (version <= 2) { m.member_id = std::string("s6"); }
-  if (version >= 3) { size_t n = seed == 0 ? 2 : 1; std::vector<MemberIdentity> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.members = std::move(v); }
+  if (version >= 3) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.members)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.members = std::move(v); }
   if (seed == 0 && (version >= 4)) m.unknown_tags.push_back({1008, {0xde, 0xad}});
 }
 

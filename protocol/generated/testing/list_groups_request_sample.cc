@@ -9,8 +9,8 @@ namespace {
 void fill_sample(ListGroupsRequest& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
-  if (version >= 4) { size_t n = seed == 0 ? 2 : 1; std::vector<std::string> v(n); const std::string vals[2] = {std::string("s1"), std::string("s2")}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.states_filter = std::move(v); }
-  if (version >= 5) { size_t n = seed == 0 ? 2 : 1; std::vector<std::string> v(n); const std::string vals[2] = {std::string("s2"), std::string("s3")}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.types_filter = std::move(v); }
+  if (version >= 4) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.states_filter)> v(n); const std::string vals[2] = {std::string("s1"), std::string("s2")}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.states_filter = std::move(v); }
+  if (version >= 5) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.types_filter)> v(n); const std::string vals[2] = {std::string("s2"), std::string("s3")}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.types_filter = std::move(v); }
   if (seed == 0 && (version >= 3)) m.unknown_tags.push_back({1003, {0xde, 0xad}});
 }
 

@@ -24,7 +24,7 @@ void fill_sample(ListGroupsResponse& m, int16_t version, int seed) {
   (void)seed;
   if (version >= 1) { m.throttle_time_ms = 114; }
   { m.error_code = 31; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<ListedGroup> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.groups = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.groups)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.groups = std::move(v); }
   if (seed == 0 && (version >= 3)) m.unknown_tags.push_back({1009, {0xde, 0xad}});
 }
 

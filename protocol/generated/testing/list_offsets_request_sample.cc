@@ -25,7 +25,7 @@ void fill_sample(ListOffsetsRequest::ListOffsetsTopic& m, int16_t version, int s
   (void)version;
   (void)seed;
   { m.name = std::string("s6"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<ListOffsetsPartition> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
   if (seed == 0 && (version >= 6)) m.unknown_tags.push_back({1008, {0xde, 0xad}});
 }
 }  // namespace
@@ -35,7 +35,7 @@ void fill_sample(ListOffsetsRequest& m, int16_t version, int seed) {
   (void)seed;
   { m.replica_id = 105; }
   if (version >= 2) { m.isolation_level = 22; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<ListOffsetsTopic> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
   if (version >= 10) { m.timeout_ms = 96; }
   if (seed == 0 && (version >= 6)) m.unknown_tags.push_back({1013, {0xde, 0xad}});
 }

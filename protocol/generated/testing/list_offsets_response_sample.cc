@@ -14,7 +14,7 @@ void fill_sample(ListOffsetsResponse::ListOffsetsTopicResponse::ListOffsetsParti
   (void)seed;
   { m.partition_index = 49; }
   { m.error_code = 86; }
-  if (version <= 0) { size_t n = seed == 0 ? 2 : 1; std::vector<int64_t> v(n); const int64_t vals[2] = {3, 40}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.old_style_offsets = std::move(v); }
+  if (version <= 0) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.old_style_offsets)> v(n); const int64_t vals[2] = {3, 40}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.old_style_offsets = std::move(v); }
   if (version >= 1) { m.timestamp = 40; }
   if (version >= 1) { m.offset = 77; }
   if (version >= 4) { m.leader_epoch = 114; }
@@ -27,7 +27,7 @@ void fill_sample(ListOffsetsResponse::ListOffsetsTopicResponse& m, int16_t versi
   (void)version;
   (void)seed;
   { m.name = std::string("s8"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<ListOffsetsPartitionResponse> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
   if (seed == 0 && (version >= 6)) m.unknown_tags.push_back({1010, {0xde, 0xad}});
 }
 }  // namespace
@@ -36,7 +36,7 @@ void fill_sample(ListOffsetsResponse& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
   if (version >= 2) { m.throttle_time_ms = 59; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<ListOffsetsTopicResponse> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
   if (seed == 0 && (version >= 6)) m.unknown_tags.push_back({1013, {0xde, 0xad}});
 }
 

@@ -12,7 +12,7 @@ void fill_sample(ListPartitionReassignmentsRequest::ListPartitionReassignmentsTo
   (void)version;
   (void)seed;
   { m.name = std::string("s1"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<int32_t> v(n); const int32_t vals[2] = {86, 3}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.partition_indexes = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partition_indexes)> v(n); const int32_t vals[2] = {86, 3}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.partition_indexes = std::move(v); }
   if (seed == 0 && (true)) m.unknown_tags.push_back({1003, {0xde, 0xad}});
 }
 }  // namespace
@@ -21,7 +21,7 @@ void fill_sample(ListPartitionReassignmentsRequest& m, int16_t version, int seed
   (void)version;
   (void)seed;
   { m.timeout_ms = 40; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<ListPartitionReassignmentsTopics> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); if (seed == 1 && true) m.topics.reset(); else m.topics = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)>::value_type v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); if (seed == 1 && true) m.topics.reset(); else m.topics = std::move(v); }
   if (seed == 0 && (true)) m.unknown_tags.push_back({1006, {0xde, 0xad}});
 }
 

@@ -13,9 +13,9 @@ void fill_sample(ListPartitionReassignmentsResponse::OngoingTopicReassignment::O
   (void)version;
   (void)seed;
   { m.partition_index = 49; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<int32_t> v(n); const int32_t vals[2] = {86, 3}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.replicas = std::move(v); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<int32_t> v(n); const int32_t vals[2] = {3, 40}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.adding_replicas = std::move(v); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<int32_t> v(n); const int32_t vals[2] = {40, 77}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.removing_replicas = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.replicas)> v(n); const int32_t vals[2] = {86, 3}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.replicas = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.adding_replicas)> v(n); const int32_t vals[2] = {3, 40}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.adding_replicas = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.removing_replicas)> v(n); const int32_t vals[2] = {40, 77}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.removing_replicas = std::move(v); }
   if (seed == 0 && (true)) m.unknown_tags.push_back({1005, {0xde, 0xad}});
 }
 }  // namespace
@@ -25,7 +25,7 @@ void fill_sample(ListPartitionReassignmentsResponse::OngoingTopicReassignment& m
   (void)version;
   (void)seed;
   { m.name = std::string("s6"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<OngoingPartitionReassignment> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
   if (seed == 0 && (true)) m.unknown_tags.push_back({1008, {0xde, 0xad}});
 }
 }  // namespace
@@ -36,7 +36,7 @@ void fill_sample(ListPartitionReassignmentsResponse& m, int16_t version, int see
   { m.throttle_time_ms = 105; }
   { m.error_code = 22; }
   { if (seed == 1 && true) m.error_message.reset(); else m.error_message = std::string("s11"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<OngoingTopicReassignment> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
   if (seed == 0 && (true)) m.unknown_tags.push_back({1013, {0xde, 0xad}});
 }
 

@@ -20,7 +20,7 @@ void fill_sample(MetadataRequest::MetadataRequestTopic& m, int16_t version, int 
 void fill_sample(MetadataRequest& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
-  { size_t n = seed == 0 ? 2 : 1; std::vector<MetadataRequestTopic> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); if (seed == 1 && version >= 1) m.topics.reset(); else m.topics = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)>::value_type v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); if (seed == 1 && version >= 1) m.topics.reset(); else m.topics = std::move(v); }
   if (version >= 4) { m.allow_auto_topic_creation = false; }
   if ((version >= 8 && version <= 10)) { m.include_cluster_authorized_operations = true; }
   if (version >= 8) { m.include_topic_authorized_operations = true; }

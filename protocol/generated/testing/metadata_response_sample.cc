@@ -29,9 +29,9 @@ void fill_sample(MetadataResponse::MetadataResponseTopic::MetadataResponsePartit
   { m.partition_index = 31; }
   { m.leader_id = 68; }
   if (version >= 7) { m.leader_epoch = 105; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<int32_t> v(n); const int32_t vals[2] = {22, 59}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.replica_nodes = std::move(v); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<int32_t> v(n); const int32_t vals[2] = {59, 96}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.isr_nodes = std::move(v); }
-  if (version >= 5) { size_t n = seed == 0 ? 2 : 1; std::vector<int32_t> v(n); const int32_t vals[2] = {96, 13}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.offline_replicas = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.replica_nodes)> v(n); const int32_t vals[2] = {22, 59}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.replica_nodes = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.isr_nodes)> v(n); const int32_t vals[2] = {59, 96}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.isr_nodes = std::move(v); }
+  if (version >= 5) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.offline_replicas)> v(n); const int32_t vals[2] = {96, 13}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.offline_replicas = std::move(v); }
   if (seed == 0 && (version >= 9)) m.unknown_tags.push_back({1013, {0xde, 0xad}});
 }
 }  // namespace
@@ -44,7 +44,7 @@ void fill_sample(MetadataResponse::MetadataResponseTopic& m, int16_t version, in
   { if (seed == 1 && version >= 12) m.name.reset(); else m.name = std::string("s15"); }
   if (version >= 10) { m.topic_id = sample_uuid(16); }
   if (version >= 1) { m.is_internal = true; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<MetadataResponsePartition> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
   if (version >= 8) { m.topic_authorized_operations = 115; }
   if (seed == 0 && (version >= 9)) m.unknown_tags.push_back({1020, {0xde, 0xad}});
 }
@@ -54,10 +54,10 @@ void fill_sample(MetadataResponse& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
   if (version >= 3) { m.throttle_time_ms = 69; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<MetadataResponseBroker> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.brokers = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.brokers)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.brokers = std::move(v); }
   if (version >= 2) { if (seed == 1 && version >= 2) m.cluster_id.reset(); else m.cluster_id = std::string("s23"); }
   if (version >= 1) { m.controller_id = 60; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<MetadataResponseTopic> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
   if ((version >= 8 && version <= 10)) { m.cluster_authorized_operations = 14; }
   if (seed == 0 && (version >= 9)) m.unknown_tags.push_back({1027, {0xde, 0xad}});
 }

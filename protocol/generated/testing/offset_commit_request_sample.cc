@@ -26,7 +26,7 @@ void fill_sample(OffsetCommitRequest::OffsetCommitRequestTopic& m, int16_t versi
   (void)version;
   (void)seed;
   { m.name = std::string("s7"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<OffsetCommitRequestPartition> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
   if (seed == 0 && (version >= 8)) m.unknown_tags.push_back({1009, {0xde, 0xad}});
 }
 }  // namespace
@@ -39,7 +39,7 @@ void fill_sample(OffsetCommitRequest& m, int16_t version, int seed) {
   if (version >= 1) { m.member_id = std::string("s12"); }
   if (version >= 7) { if (seed == 1 && version >= 7) m.group_instance_id.reset(); else m.group_instance_id = std::string("s13"); }
   if ((version >= 2 && version <= 4)) { m.retention_time_ms = 50; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<OffsetCommitRequestTopic> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
   if (seed == 0 && (version >= 8)) m.unknown_tags.push_back({1016, {0xde, 0xad}});
 }
 

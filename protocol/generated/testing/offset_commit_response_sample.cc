@@ -23,7 +23,7 @@ void fill_sample(OffsetCommitResponse::OffsetCommitResponseTopic& m, int16_t ver
   (void)version;
   (void)seed;
   { m.name = std::string("s4"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<OffsetCommitResponsePartition> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
   if (seed == 0 && (version >= 8)) m.unknown_tags.push_back({1006, {0xde, 0xad}});
 }
 }  // namespace
@@ -32,7 +32,7 @@ void fill_sample(OffsetCommitResponse& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
   if (version >= 3) { m.throttle_time_ms = 31; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<OffsetCommitResponseTopic> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
   if (seed == 0 && (version >= 8)) m.unknown_tags.push_back({1009, {0xde, 0xad}});
 }
 

@@ -21,7 +21,7 @@ void fill_sample(OffsetDeleteRequest::OffsetDeleteRequestTopic& m, int16_t versi
   (void)version;
   (void)seed;
   { m.name = std::string("s2"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<OffsetDeleteRequestPartition> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
 }
 }  // namespace
 
@@ -29,7 +29,7 @@ void fill_sample(OffsetDeleteRequest& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
   { m.group_id = std::string("s4"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<OffsetDeleteRequestTopic> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
 }
 
 }  // namespace millrace::proto::testing

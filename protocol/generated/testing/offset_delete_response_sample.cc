@@ -22,7 +22,7 @@ void fill_sample(OffsetDeleteResponse::OffsetDeleteResponseTopic& m, int16_t ver
   (void)version;
   (void)seed;
   { m.name = std::string("s3"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<OffsetDeleteResponsePartition> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
 }
 }  // namespace
 
@@ -31,7 +31,7 @@ void fill_sample(OffsetDeleteResponse& m, int16_t version, int seed) {
   (void)seed;
   { m.error_code = 77; }
   { m.throttle_time_ms = 114; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<OffsetDeleteResponseTopic> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
 }
 
 }  // namespace millrace::proto::testing

@@ -14,7 +14,7 @@ void fill_sample(OffsetFetchRequest::OffsetFetchRequestTopic& m, int16_t version
   (void)version;
   (void)seed;
   if (version <= 7) { m.name = std::string("s1"); }
-  if (version <= 7) { size_t n = seed == 0 ? 2 : 1; std::vector<int32_t> v(n); const int32_t vals[2] = {86, 3}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.partition_indexes = std::move(v); }
+  if (version <= 7) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partition_indexes)> v(n); const int32_t vals[2] = {86, 3}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.partition_indexes = std::move(v); }
   if (seed == 0 && (version >= 6)) m.unknown_tags.push_back({1003, {0xde, 0xad}});
 }
 }  // namespace
@@ -24,7 +24,7 @@ void fill_sample(OffsetFetchRequest::OffsetFetchRequestGroup::OffsetFetchRequest
   (void)version;
   (void)seed;
   if (version >= 8) { m.name = std::string("s4"); }
-  if (version >= 8) { size_t n = seed == 0 ? 2 : 1; std::vector<int32_t> v(n); const int32_t vals[2] = {77, 114}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.partition_indexes = std::move(v); }
+  if (version >= 8) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partition_indexes)> v(n); const int32_t vals[2] = {77, 114}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.partition_indexes = std::move(v); }
   if (seed == 0 && (version >= 6)) m.unknown_tags.push_back({1006, {0xde, 0xad}});
 }
 }  // namespace
@@ -36,7 +36,7 @@ void fill_sample(OffsetFetchRequest::OffsetFetchRequestGroup& m, int16_t version
   if (version >= 8) { m.group_id = std::string("s7"); }
   if (version >= 9) { if (seed == 1 && version >= 9) m.member_id.reset(); else m.member_id = std::string("s8"); }
   if (version >= 9) { m.member_epoch = 105; }
-  if (version >= 8) { size_t n = seed == 0 ? 2 : 1; std::vector<OffsetFetchRequestTopics> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); if (seed == 1 && version >= 8) m.topics.reset(); else m.topics = std::move(v); }
+  if (version >= 8) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)>::value_type v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); if (seed == 1 && version >= 8) m.topics.reset(); else m.topics = std::move(v); }
   if (seed == 0 && (version >= 6)) m.unknown_tags.push_back({1011, {0xde, 0xad}});
 }
 }  // namespace
@@ -45,8 +45,8 @@ void fill_sample(OffsetFetchRequest& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
   if (version <= 7) { m.group_id = std::string("s12"); }
-  if (version <= 7) { size_t n = seed == 0 ? 2 : 1; std::vector<OffsetFetchRequestTopic> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); if (seed == 1 && (version >= 2 && version <= 7)) m.topics.reset(); else m.topics = std::move(v); }
-  if (version >= 8) { size_t n = seed == 0 ? 2 : 1; std::vector<OffsetFetchRequestGroup> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.groups = std::move(v); }
+  if (version <= 7) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)>::value_type v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); if (seed == 1 && (version >= 2 && version <= 7)) m.topics.reset(); else m.topics = std::move(v); }
+  if (version >= 8) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.groups)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.groups = std::move(v); }
   if (version >= 7) { m.require_stable = true; }
   if (seed == 0 && (version >= 6)) m.unknown_tags.push_back({1016, {0xde, 0xad}});
 }

@@ -29,7 +29,7 @@ void fill_sample(OffsetFetchResponse::OffsetFetchResponseTopic& m, int16_t versi
   (void)version;
   (void)seed;
   if (version <= 7) { m.name = std::string("s7"); }
-  if (version <= 7) { size_t n = seed == 0 ? 2 : 1; std::vector<OffsetFetchResponsePartition> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
+  if (version <= 7) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
   if (seed == 0 && (version >= 6)) m.unknown_tags.push_back({1009, {0xde, 0xad}});
 }
 }  // namespace
@@ -52,7 +52,7 @@ void fill_sample(OffsetFetchResponse::OffsetFetchResponseGroup::OffsetFetchRespo
   (void)version;
   (void)seed;
   if (version >= 8) { m.name = std::string("s16"); }
-  if (version >= 8) { size_t n = seed == 0 ? 2 : 1; std::vector<OffsetFetchResponsePartitions> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
+  if (version >= 8) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
   if (seed == 0 && (version >= 6)) m.unknown_tags.push_back({1018, {0xde, 0xad}});
 }
 }  // namespace
@@ -62,7 +62,7 @@ void fill_sample(OffsetFetchResponse::OffsetFetchResponseGroup& m, int16_t versi
   (void)version;
   (void)seed;
   if (version >= 8) { m.group_id = std::string("s19"); }
-  if (version >= 8) { size_t n = seed == 0 ? 2 : 1; std::vector<OffsetFetchResponseTopics> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
+  if (version >= 8) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
   if (version >= 8) { m.error_code = 69; }
   if (seed == 0 && (version >= 6)) m.unknown_tags.push_back({1022, {0xde, 0xad}});
 }
@@ -72,9 +72,9 @@ void fill_sample(OffsetFetchResponse& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
   if (version >= 3) { m.throttle_time_ms = 23; }
-  if (version <= 7) { size_t n = seed == 0 ? 2 : 1; std::vector<OffsetFetchResponseTopic> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
+  if (version <= 7) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
   if ((version >= 2 && version <= 7)) { m.error_code = 97; }
-  if (version >= 8) { size_t n = seed == 0 ? 2 : 1; std::vector<OffsetFetchResponseGroup> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.groups = std::move(v); }
+  if (version >= 8) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.groups)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.groups = std::move(v); }
   if (seed == 0 && (version >= 6)) m.unknown_tags.push_back({1027, {0xde, 0xad}});
 }
 

@@ -24,7 +24,7 @@ void fill_sample(OffsetForLeaderEpochRequest::OffsetForLeaderTopic& m, int16_t v
   (void)version;
   (void)seed;
   { m.topic = std::string("s5"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<OffsetForLeaderPartition> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
   if (seed == 0 && (version >= 4)) m.unknown_tags.push_back({1007, {0xde, 0xad}});
 }
 }  // namespace
@@ -33,7 +33,7 @@ void fill_sample(OffsetForLeaderEpochRequest& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
   if (version >= 3) { m.replica_id = 68; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<OffsetForLeaderTopic> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
   if (seed == 0 && (version >= 4)) m.unknown_tags.push_back({1010, {0xde, 0xad}});
 }
 

@@ -25,7 +25,7 @@ void fill_sample(OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult& m, in
   (void)version;
   (void)seed;
   { m.topic = std::string("s6"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<EpochEndOffset> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
   if (seed == 0 && (version >= 4)) m.unknown_tags.push_back({1008, {0xde, 0xad}});
 }
 }  // namespace
@@ -34,7 +34,7 @@ void fill_sample(OffsetForLeaderEpochResponse& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
   if (version >= 2) { m.throttle_time_ms = 105; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<OffsetForLeaderTopicResult> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
   if (seed == 0 && (version >= 4)) m.unknown_tags.push_back({1011, {0xde, 0xad}});
 }
 

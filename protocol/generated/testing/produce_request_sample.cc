@@ -23,7 +23,7 @@ void fill_sample(ProduceRequest::TopicProduceData& m, int16_t version, int seed)
   (void)version;
   (void)seed;
   { m.name = std::string("s4"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<PartitionProduceData> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partition_data = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partition_data)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partition_data = std::move(v); }
   if (seed == 0 && (version >= 9)) m.unknown_tags.push_back({1006, {0xde, 0xad}});
 }
 }  // namespace
@@ -34,7 +34,7 @@ void fill_sample(ProduceRequest& m, int16_t version, int seed) {
   if (version >= 3) { if (seed == 1 && version >= 3) m.transactional_id.reset(); else m.transactional_id = std::string("s7"); }
   { m.acks = 68; }
   { m.timeout_ms = 105; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<TopicProduceData> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topic_data = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topic_data)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topic_data = std::move(v); }
   if (seed == 0 && (version >= 9)) m.unknown_tags.push_back({1011, {0xde, 0xad}});
 }
 

@@ -40,7 +40,7 @@ void fill_sample(ProduceResponse::TopicProduceResponse::PartitionProduceResponse
   { m.base_offset = 105; }
   if (version >= 2) { m.log_append_time_ms = 22; }
   if (version >= 5) { m.log_start_offset = 59; }
-  if (version >= 8) { size_t n = seed == 0 ? 2 : 1; std::vector<BatchIndexAndErrorMessage> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.record_errors = std::move(v); }
+  if (version >= 8) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.record_errors)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.record_errors = std::move(v); }
   if (version >= 8) { if (seed == 1 && version >= 8) m.error_message.reset(); else m.error_message = std::string("s13"); }
   if (version >= 10) { fill_sample(m.current_leader, version, seed); }
   if (seed == 0 && (version >= 9)) m.unknown_tags.push_back({1015, {0xde, 0xad}});
@@ -52,7 +52,7 @@ void fill_sample(ProduceResponse::TopicProduceResponse& m, int16_t version, int 
   (void)version;
   (void)seed;
   { m.name = std::string("s16"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<PartitionProduceResponse> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partition_responses = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partition_responses)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partition_responses = std::move(v); }
   if (seed == 0 && (version >= 9)) m.unknown_tags.push_back({1018, {0xde, 0xad}});
 }
 }  // namespace
@@ -72,9 +72,9 @@ void fill_sample(ProduceResponse::NodeEndpoint& m, int16_t version, int seed) {
 void fill_sample(ProduceResponse& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
-  { size_t n = seed == 0 ? 2 : 1; std::vector<TopicProduceResponse> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.responses = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.responses)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.responses = std::move(v); }
   if (version >= 1) { m.throttle_time_ms = 97; }
-  if (version >= 10) { size_t n = seed == 0 ? 2 : 1; std::vector<NodeEndpoint> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.node_endpoints = std::move(v); }
+  if (version >= 10) { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.node_endpoints)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.node_endpoints = std::move(v); }
   if (seed == 0 && (version >= 9)) m.unknown_tags.push_back({1027, {0xde, 0xad}});
 }
 

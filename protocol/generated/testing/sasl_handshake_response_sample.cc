@@ -10,7 +10,7 @@ void fill_sample(SaslHandshakeResponse& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
   { m.error_code = 49; }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<std::string> v(n); const std::string vals[2] = {std::string("s2"), std::string("s3")}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.mechanisms = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.mechanisms)> v(n); const std::string vals[2] = {std::string("s2"), std::string("s3")}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.mechanisms = std::move(v); }
 }
 
 }  // namespace millrace::proto::testing

@@ -26,7 +26,7 @@ void fill_sample(SyncGroupRequest& m, int16_t version, int seed) {
   if (version >= 3) { if (seed == 1 && version >= 3) m.group_instance_id.reset(); else m.group_instance_id = std::string("s7"); }
   if (version >= 5) { if (seed == 1 && version >= 5) m.protocol_type.reset(); else m.protocol_type = std::string("s8"); }
   if (version >= 5) { if (seed == 1 && version >= 5) m.protocol_name.reset(); else m.protocol_name = std::string("s9"); }
-  { size_t n = seed == 0 ? 2 : 1; std::vector<SyncGroupRequestAssignment> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.assignments = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.assignments)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.assignments = std::move(v); }
   if (seed == 0 && (version >= 4)) m.unknown_tags.push_back({1011, {0xde, 0xad}});
 }
 
