@@ -67,10 +67,13 @@ const char* error_code_name(int16_t code) {
     case 79: return "MEMBER_ID_REQUIRED";
     case 80: return "PREFERRED_LEADER_NOT_AVAILABLE";
     case 81: return "GROUP_MAX_SIZE_REACHED";
-    case 84: return "ELIGIBLE_LEADERS_NOT_AVAILABLE";
-    case 85: return "ELECTION_NOT_NEEDED";
-    case 86: return "NO_REASSIGNMENT_IN_PROGRESS";
-    case 87: return "GROUP_SUBSCRIBED_TO_TOPIC";
+    case 82: return "FENCED_INSTANCE_ID";
+    case 83: return "ELIGIBLE_LEADERS_NOT_AVAILABLE";
+    case 84: return "ELECTION_NOT_NEEDED";
+    case 85: return "NO_REASSIGNMENT_IN_PROGRESS";
+    case 86: return "GROUP_SUBSCRIBED_TO_TOPIC";
+    case 87: return "INVALID_RECORD";
+    case 88: return "UNSTABLE_OFFSET_COMMIT";
     case 89: return "THROTTLING_QUOTA_EXCEEDED";
     case 100: return "UNKNOWN_TOPIC_ID";
     default: return "UNKNOWN";

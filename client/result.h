@@ -80,6 +80,7 @@ struct Error {
 template <typename T>
 class Result {
  public:
+  Result() : v_(Error{errc::kUnknownServerError, "no result"}) {}   // for asio::co_spawn
   Result(T value) : v_(std::move(value)) {}            // NOLINT: implicit on purpose
   Result(Error error) : v_(std::move(error)) {}        // NOLINT
   bool ok() const { return v_.index() == 0; }

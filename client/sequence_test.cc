@@ -81,7 +81,9 @@ TEST(Reenqueue, RetriesGoOutInSequenceOrderOneAtATime) {
     auto d = acc.drain({tp}, 100, 1 << 20);
     ASSERT_EQ(d.size(), 1u);
     // Only one retry in flight at a time (the broker's sequence check orders the rest).
-    if (i < 2) EXPECT_TRUE(acc.drain({tp}, 100, 1 << 20).empty());
+    if (i < 2) {
+      EXPECT_TRUE(acc.drain({tp}, 100, 1 << 20).empty());
+    }
     seq.assign(*d[0]);
     order.push_back(d[0]->base_sequence);
     acc.complete(d[0]);

@@ -1,0 +1,13 @@
+# The protocol-backed part of the client (included by CMakeLists.txt once
+# millrace_protocol and millrace_record exist).
+find_package(Boost REQUIRED COMPONENTS system)
+add_library(millrace_client STATIC
+  connection.cc cluster.cc consumer_protocol.cc admin.cc producer.cc consumer.cc assignor.cc)
+millrace_test(client_assignor_test assignor_test.cc LIBS millrace_client)
+target_link_libraries(millrace_client PUBLIC millrace_client_core millrace_protocol millrace_record
+  Boost::system Threads::Threads)
+
+find_package(CLI11 QUIET)
+add_executable(millrace cli/main.cc cli/topic_cmd.cc cli/produce_cmd.cc cli/consume_cmd.cc cli/group_cmd.cc
+  cli/bench_cmd.cc)
+target_link_libraries(millrace PRIVATE millrace_client)

@@ -1,0 +1,168 @@
+#include "client/cluster.h"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/redirect_error.hpp>
+
+#include <algorithm>
+#include <sstream>
+
+namespace millrace::client {
+
+std::vector<std::pair<std::string, int>> parse_bootstrap(const std::string& s) {
+  std::vector<std::pair<std::string, int>> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (item.empty()) continue;
+    auto pos = item.rfind(':');
+    if (pos == std::string::npos || pos == 0 || pos + 1 >= item.size()) return {};
+    std::string host = item.substr(0, pos);
+    if (host.starts_with("PLAINTEXT://")) host = host.substr(12);
+    int port = 0;
+    for (char c : item.substr(pos + 1)) {
+      if (c < '0' || c > '9') return {};
+      port = port * 10 + (c - '0');
+      if (port > 65535) return {};
+    }
+    out.emplace_back(host, port);
+  }
+  return out;
+}
+
+Cluster::Cluster(ClientConfig cfg)
+    : cfg_(std::move(cfg)), work_(asio::make_work_guard(io_)), bootstrap_(parse_bootstrap(cfg_.bootstrap_servers)) {
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+Cluster::~Cluster() {
+  asio::post(io_, [this] {
+    for (auto& [id, c] : conns_) c->close();
+    conns_.clear();
+  });
+  work_.reset();
+  // Give closing connections a moment to unwind, then stop.
+  asio::post(io_, [this] { io_.stop(); });
+  if (thread_.joinable()) thread_.join();
+}
+
+asio::awaitable<Result<std::shared_ptr<Connection>>> Cluster::connection(int32_t node) {
+  if (bootstrap_.empty()) co_return Error::invalid("no valid bootstrap server in '" + cfg_.bootstrap_servers + "' (expected host:port[,host:port])");
+  std::vector<int32_t> candidates;
+  if (node == kAnyNode) {
+    for (auto& [id, c] : conns_)
+      if (c->alive()) co_return c;
+    for (auto& [id, b] : meta_.brokers) candidates.push_back(id);
+    for (size_t i = 0; i < bootstrap_.size(); ++i) candidates.push_back(-2 - static_cast<int32_t>(i));
+  } else {
+    candidates.push_back(node);
+  }
+  Error last = Error::network("no broker reachable");
+  for (int32_t id : candidates) {
+    // Another coroutine may be connecting to this node: wait for it.
+    for (int i = 0; i < 1000 && connecting_[id]; ++i) {
+      asio::steady_timer t(io_);
+      t.expires_after(std::chrono::milliseconds(5));
+      boost::system::error_code ec;
+      co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    auto it = conns_.find(id);
+    if (it != conns_.end() && it->second->alive()) co_return it->second;
+    std::string host;
+    int port = 0;
+    if (id <= -2) {
+      auto& b = bootstrap_[static_cast<size_t>(-2 - id)];
+      host = b.first;
+      port = b.second;
+    } else {
+      auto b = meta_.brokers.find(id);
+      if (b == meta_.brokers.end()) {
+        last = Error{errc::kLeaderNotAvailable, "broker " + std::to_string(id) + " is not in the metadata"};
+        continue;
+      }
+      host = b->second.host;
+      port = b->second.port;
+    }
+    auto c = std::make_shared<Connection>(io_, cfg_.client_id, host, port);
+    connecting_[id] = true;
+    Error e = co_await c->connect(cfg_.connect_timeout);
+    connecting_[id] = false;
+    if (e.ok()) {
+      conns_[id] = c;
+      co_return c;
+    }
+    last = e;
+  }
+  co_return last;
+}
+
+void Cluster::drop(int32_t node, const std::shared_ptr<Connection>& c) {
+  auto it = conns_.find(node);
+  if (it != conns_.end() && it->second == c) conns_.erase(it);
+  if (node == kAnyNode)
+    for (auto i = conns_.begin(); i != conns_.end();) i = (i->second == c) ? conns_.erase(i) : std::next(i);
+}
+
+asio::awaitable<Result<ClusterMetadata>> Cluster::refresh_metadata(std::vector<std::string> topics, bool all_topics,
+                                                                   bool allow_auto_create) {
+  proto::MetadataRequest req;
+  if (all_topics) {
+    req.topics.reset();
+  } else {
+    req.topics.emplace();
+    for (auto& t : topics) {
+      proto::MetadataRequest::MetadataRequestTopic mt;
+      mt.name = t;
+      req.topics->push_back(std::move(mt));
+    }
+  }
+  req.allow_auto_topic_creation = allow_auto_create;
+  auto resp = co_await call(kAnyNode, req);
+  if (!resp.ok()) co_return resp.error();
+  ClusterMetadata m;
+  m.cluster_id = resp->cluster_id.value_or("");
+  m.controller_id = resp->controller_id;
+  for (auto& b : resp->brokers) m.brokers[b.node_id] = BrokerInfo{b.node_id, b.host, b.port, b.rack};
+  for (auto& t : resp->topics) {
+    TopicInfo ti;
+    ti.name = t.name.value_or("");
+    ti.error_code = t.error_code;
+    ti.internal = t.is_internal;
+    for (auto& p : t.partitions)
+      ti.partitions.push_back(PartitionInfo{p.partition_index, p.leader_id, p.leader_epoch, p.error_code,
+                                            p.replica_nodes, p.isr_nodes, p.offline_replicas});
+    std::sort(ti.partitions.begin(), ti.partitions.end(),
+              [](auto& a, auto& b) { return a.partition < b.partition; });
+    m.topics[ti.name] = ti;
+  }
+  // Merge into the cache: brokers replaced, listed topics replaced.
+  meta_.cluster_id = m.cluster_id;
+  meta_.controller_id = m.controller_id;
+  if (!m.brokers.empty()) meta_.brokers = m.brokers;
+  if (all_topics) meta_.topics.clear();
+  for (auto& [name, t] : m.topics) {
+    if (t.error_code == 0) meta_.topics[name] = t;
+    else meta_.topics.erase(name);
+  }
+  co_return m;
+}
+
+std::optional<int32_t> Cluster::leader_for(const std::string& topic, int32_t partition) const {
+  auto it = meta_.topics.find(topic);
+  if (it == meta_.topics.end()) return std::nullopt;
+  for (auto& p : it->second.partitions)
+    if (p.partition == partition) {
+      if (p.leader < 0) return std::nullopt;
+      return p.leader;
+    }
+  return std::nullopt;
+}
+
+int32_t Cluster::partition_count(const std::string& topic) const {
+  auto it = meta_.topics.find(topic);
+  return it == meta_.topics.end() ? 0 : static_cast<int32_t>(it->second.partitions.size());
+}
+
+int32_t Cluster::any_broker() const { return meta_.brokers.empty() ? kAnyNode : meta_.brokers.begin()->first; }
+
+}  // namespace millrace::client

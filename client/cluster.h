@@ -1,0 +1,159 @@
+// Cluster: the client's view of a Kafka cluster and its single io thread.
+//
+// Owns an io_context running on one thread, the bootstrap addresses, a metadata
+// cache (brokers, topics, partition leaders) and one Connection per broker.
+// Producer, Consumer and Admin are built on it.
+//
+//   call<Req>(node, req)      coroutine on the io thread: picks the version (the
+//                             highest both sides support within the client's cap),
+//                             encodes, sends, decodes Req's response type
+//   run(awaitable)            from any other thread: runs a coroutine on the io
+//                             thread and blocks for its result (sync APIs)
+//
+// node = kAnyNode sends to any live broker (bootstrap first). A failed connection
+// is dropped and reopened on the next call. REQUIRES: call()/refresh_metadata()
+// run on the io thread; run() is never called from the io thread.
+#pragma once
+
+#include <utility>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+
+#include <chrono>
+#include <future>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "client/api_traits.h"
+#include "client/connection.h"
+#include "client/result.h"
+#include "protocol/wire/reader.h"
+#include "protocol/wire/writer.h"
+
+namespace millrace::client {
+
+inline constexpr int32_t kAnyNode = -1;
+
+struct ClientConfig {
+  std::string bootstrap_servers = "127.0.0.1:9092";   // host:port[,host:port...]
+  std::string client_id = "millrace";
+  std::chrono::milliseconds request_timeout{30000};
+  std::chrono::milliseconds connect_timeout{10000};
+  std::chrono::milliseconds metadata_max_age{300000};
+};
+
+struct BrokerInfo {
+  int32_t node_id = -1;
+  std::string host;
+  int32_t port = 0;
+  std::optional<std::string> rack;
+};
+
+struct PartitionInfo {
+  int32_t partition = 0;
+  int32_t leader = -1;
+  int32_t leader_epoch = -1;
+  int16_t error_code = 0;
+  std::vector<int32_t> replicas, isr, offline;
+};
+
+struct TopicInfo {
+  std::string name;
+  int16_t error_code = 0;
+  bool internal = false;
+  std::vector<PartitionInfo> partitions;   // sorted by partition
+};
+
+struct ClusterMetadata {
+  std::string cluster_id;
+  int32_t controller_id = -1;
+  std::map<int32_t, BrokerInfo> brokers;
+  std::map<std::string, TopicInfo> topics;
+};
+
+class Cluster {
+ public:
+  explicit Cluster(ClientConfig cfg);
+  ~Cluster();
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+
+  asio::io_context& io() { return io_; }
+  const ClientConfig& config() const { return cfg_; }
+
+  // Runs a coroutine on the io thread and waits for it (from a non-io thread).
+  template <typename T>
+  T run(asio::awaitable<T> aw) {
+    std::promise<T> done;
+    auto fut = done.get_future();
+    asio::co_spawn(io_, std::move(aw), [&done](std::exception_ptr e, T v) {
+      if (e) done.set_exception(e);
+      else done.set_value(std::move(v));
+    });
+    return fut.get();
+  }
+
+  template <typename Req>
+  asio::awaitable<Result<typename ApiTraits<Req>::Response>> call(int32_t node, const Req& req,
+                                                                  std::optional<std::chrono::milliseconds> timeout = {}) {
+    using Resp = typename ApiTraits<Req>::Response;
+    auto conn = co_await connection(node);
+    if (!conn.ok()) co_return conn.error();
+    auto c = *conn;
+    int16_t v = c->version_for(Req::kApiKey, ApiTraits<Req>::kMin, ApiTraits<Req>::kMax);
+    if (v < 0)
+      co_return Error{errc::kUnsupportedVersion, std::string(ApiTraits<Req>::kName) + " versions " +
+                      std::to_string(ApiTraits<Req>::kMin) + "-" + std::to_string(ApiTraits<Req>::kMax) +
+                      " are not supported by " + c->address()};
+    wire::Writer w;
+    req.encode(w, v);
+    auto body = co_await c->roundtrip(Req::kApiKey, v, std::move(w.buffer()), true,
+                                      timeout.value_or(cfg_.request_timeout));
+    if (!body.ok()) {
+      if (!c->alive()) drop(node, c);
+      co_return body.error();
+    }
+    Resp resp;
+    wire::Reader r(*body);
+    if (!resp.decode(r, v))
+      co_return Error{errc::kCorruptMessage, std::string("malformed ") + ApiTraits<Req>::kName + " v" +
+                      std::to_string(v) + " response from " + c->address()};
+    co_return resp;
+  }
+
+  // The live connection to a node (opened on demand), for callers that pipeline
+  // raw requests themselves (the producer's sender).
+  asio::awaitable<Result<std::shared_ptr<Connection>>> connection(int32_t node);
+  void drop(int32_t node, const std::shared_ptr<Connection>& c);
+
+  // Fetches metadata for these topics (all topics when empty and all_topics).
+  asio::awaitable<Result<ClusterMetadata>> refresh_metadata(std::vector<std::string> topics, bool all_topics,
+                                                            bool allow_auto_create = false);
+  // Cached view (io thread only).
+  const ClusterMetadata& metadata() const { return meta_; }
+  std::optional<int32_t> leader_for(const std::string& topic, int32_t partition) const;
+  int32_t partition_count(const std::string& topic) const;   // 0 when unknown
+  int32_t any_broker() const;
+
+ private:
+  ClientConfig cfg_;
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::thread thread_;
+  std::vector<std::pair<std::string, int>> bootstrap_;
+  std::map<int32_t, std::shared_ptr<Connection>> conns_;   // node id; bootstrap = -2 - index
+  std::map<int32_t, bool> connecting_;
+  ClusterMetadata meta_;
+};
+
+// "h1:9092,h2:9093" -> [(h1, 9092), (h2, 9093)]; empty on a malformed entry.
+std::vector<std::pair<std::string, int>> parse_bootstrap(const std::string& s);
+
+}  // namespace millrace::client

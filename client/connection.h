@@ -1,0 +1,90 @@
+// One TCP connection to one Kafka broker, driven by the client's io thread.
+//
+// Frames on the wire: int32 size, then RequestHeader + body (request) or
+// ResponseHeader + body (response); see protocol/request_frame.h.
+//
+// Requests are pipelined: roundtrip() queues the encoded frame, a single writer
+// coroutine coalesces queued frames into one write, and a single reader coroutine
+// matches responses to waiters by correlation id (Kafka answers in order, but we
+// match by id anyway). After connect() the connection has negotiated versions with
+// ApiVersions (v3, falling back to v0 on UNSUPPORTED_VERSION as in KIP-511):
+// version_for() picks the highest version both sides support.
+//
+// Thread: every method runs on the io thread only (REQUIRES: called from a
+// coroutine on the owning io_context). A broken connection fails all waiters with
+// NETWORK_EXCEPTION and stays dead; the owner opens a new one.
+#pragma once
+
+#include <utility>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "client/result.h"
+
+namespace millrace::client {
+
+namespace asio = boost::asio;
+
+struct VersionRange {
+  int16_t min = -1, max = -1;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(asio::io_context& io, std::string client_id, std::string host, int port);
+  ~Connection();
+
+  asio::awaitable<Error> connect(std::chrono::milliseconds timeout);
+  bool alive() const { return alive_; }
+  const std::string& host() const { return host_; }
+  int port() const { return port_; }
+  std::string address() const { return host_ + ":" + std::to_string(port_); }
+  size_t in_flight() const { return pending_.size(); }
+
+  // Highest version in [lo, hi] the broker supports; -1 when none.
+  int16_t version_for(int16_t api_key, int16_t lo, int16_t hi) const;
+
+  // Sends header+body and returns the response body (after the response header).
+  // expect_response=false (Produce acks=0) returns an empty body once written.
+  asio::awaitable<Result<std::vector<uint8_t>>> roundtrip(int16_t api_key, int16_t version,
+                                                          std::vector<uint8_t> body, bool expect_response,
+                                                          std::chrono::milliseconds timeout);
+  // Closes the socket; waiters fail with NETWORK_EXCEPTION. Used by tests to inject drops.
+  void close();
+
+ private:
+  struct Pending {
+    explicit Pending(asio::io_context& io) : timer(io) {}
+    asio::steady_timer timer;
+    int16_t api_key = 0, version = 0;
+    bool done = false;
+    Result<std::vector<uint8_t>> result{Error::network("no response")};
+  };
+
+  asio::awaitable<void> read_loop();
+  asio::awaitable<void> write_loop();
+  void fail_all(const Error& e);
+
+  asio::io_context& io_;
+  std::string client_id_, host_;
+  int port_;
+  asio::ip::tcp::socket socket_;
+  bool alive_ = false;
+  bool writing_ = false;
+  int32_t next_correlation_ = 1;
+  std::deque<std::vector<uint8_t>> write_queue_;
+  std::map<int32_t, std::shared_ptr<Pending>> pending_;
+  std::map<int16_t, VersionRange> versions_;
+};
+
+}  // namespace millrace::client

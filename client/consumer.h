@@ -1,0 +1,125 @@
+// Consumer: classic consumer-group member and fetcher.
+//
+//   application: subscribe()/assign() -> poll() -> records, commit_sync(), seek()
+//   io thread:   group coroutine (FindCoordinator, JoinGroup, SyncGroup, Heartbeat,
+//                auto-commit) and fetch coroutine (one Fetch in flight per leader,
+//                issued ahead of the application so poll() usually finds records
+//                already buffered)
+//
+// Positions: the fetch position (next offset to fetch, io thread) runs ahead of the
+// consumed position (next offset poll() will return). Commits use the consumed
+// position, so a crash re-delivers at most what poll() returned after the last
+// commit. seek()/pause()/resume() drop buffered records of the partition.
+// Partitions without a committed offset start per auto.offset.reset (earliest,
+// latest). Threads: every public method from application threads; one poller.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "client/cluster.h"
+#include "client/producer_record.h"
+
+namespace millrace::client {
+
+struct ConsumerConfig {
+  ClientConfig client;
+  std::string group_id;                 // empty: no group (assign() only, no commits)
+  std::string assignor = "range";       // "range" or "cooperative-sticky"
+  bool enable_auto_commit = true;
+  int64_t auto_commit_interval_ms = 5000;
+  std::string auto_offset_reset = "latest";   // "earliest" | "latest" | "none"
+  int32_t session_timeout_ms = 45000;
+  int32_t rebalance_timeout_ms = 300000;
+  int64_t heartbeat_interval_ms = 3000;
+  int32_t fetch_max_wait_ms = 500;
+  int32_t fetch_min_bytes = 1;
+  int32_t fetch_max_bytes = 52428800;
+  int32_t max_partition_fetch_bytes = 1048576;
+};
+
+struct ConsumerRecord {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  int64_t timestamp_ms = 0;
+  std::optional<std::string> key, value;
+  std::vector<Header> headers;
+};
+
+class Consumer {
+ public:
+  explicit Consumer(ConsumerConfig cfg);
+  ~Consumer();
+
+  Status subscribe(std::vector<std::string> topics);   // REQUIRES: group_id set
+  Status assign(std::vector<TopicPartition> partitions);
+  std::vector<TopicPartition> assignment() const;
+
+  // Waits up to timeout for records. An error when the group or fetches fail
+  // fatally (e.g. OFFSET_OUT_OF_RANGE with auto.offset.reset=none).
+  Result<std::vector<ConsumerRecord>> poll(std::chrono::milliseconds timeout);
+
+  Status commit_sync();                                              // consumed positions
+  Status commit_sync(const std::map<TopicPartition, int64_t>& offsets);
+
+  Status seek(const TopicPartition& tp, int64_t offset);
+  Status seek_to_beginning(const std::vector<TopicPartition>& tps);
+  Status seek_to_end(const std::vector<TopicPartition>& tps);
+  Status seek_to_time(const std::vector<TopicPartition>& tps, int64_t timestamp_ms);
+  std::optional<int64_t> position(const TopicPartition& tp) const;
+  void pause(const std::vector<TopicPartition>& tps);
+  void resume(const std::vector<TopicPartition>& tps);
+
+  // Commits (auto-commit on), leaves the group, stops.
+  void close();
+
+ private:
+  struct PartState {
+    int64_t fetch_pos = -1;      // -1: needs reset/committed lookup
+    int64_t consumed_pos = -1;
+    bool paused = false;
+    uint64_t epoch = 0;          // bumped by seek: stale fetch results are dropped
+    std::deque<ConsumerRecord> buffered;
+  };
+
+  asio::awaitable<void> group_loop();
+  asio::awaitable<void> fetch_loop();
+  asio::awaitable<Status> join_and_sync();
+  asio::awaitable<Status> init_positions();
+  asio::awaitable<Status> commit(std::map<TopicPartition, int64_t> offsets);
+  asio::awaitable<Result<int32_t>> coordinator();
+  asio::awaitable<void> fetch_from(int32_t leader, std::vector<TopicPartition> tps);
+  asio::awaitable<Result<std::map<TopicPartition, int64_t>>> list_offsets(std::vector<TopicPartition> tps,
+                                                                           int64_t spec);
+  void set_assignment(const std::vector<TopicPartition>& tps);
+  std::map<TopicPartition, int64_t> consumed_positions() const;
+
+  ConsumerConfig cfg_;
+  std::unique_ptr<Cluster> cluster_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<TopicPartition, PartState> parts_;   // GUARDED_BY(mu_)
+  std::vector<std::string> topics_;             // GUARDED_BY(mu_)
+  std::optional<Error> fatal_;                  // GUARDED_BY(mu_)
+  bool subscribed_ = false;                     // GUARDED_BY(mu_)
+  // io thread only:
+  std::string member_id_;
+  int32_t generation_ = -1;
+  int32_t coordinator_ = -1;
+  bool rejoin_ = true;
+  std::set<int32_t> fetching_;                  // leaders with a Fetch in flight
+  std::atomic<bool> closing_{false};
+  std::atomic<int> loops_{0};
+  std::unique_ptr<asio::steady_timer> fetch_wake_;
+};
+
+}  // namespace millrace::client

@@ -1,0 +1,353 @@
+#include "client/producer.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "protocol/record/batch_builder.h"
+
+namespace millrace::client {
+
+namespace {
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+AccumulatorConfig acc_config(const ProducerConfig& c) {
+  AccumulatorConfig a;
+  a.batch_size = c.batch_size;
+  a.linger_ms = c.linger_ms;
+  a.buffer_memory = c.buffer_memory;
+  a.max_block_ms = c.max_block_ms;
+  a.delivery_timeout_ms = c.delivery_timeout_ms;
+  a.retry_backoff_ms = c.retry_backoff_ms;
+  a.max_in_flight_per_partition = c.max_in_flight;
+  return a;
+}
+ProducerConfig normalise(ProducerConfig c) {
+  if (c.acks != -1) c.enable_idempotence = false;
+  if (c.enable_idempotence && c.max_in_flight > 5) c.max_in_flight = 5;
+  if (c.max_in_flight < 1) c.max_in_flight = 1;
+  return c;
+}
+}  // namespace
+
+std::optional<CompressionType> parse_compression(std::string_view n) {
+  if (n == "none") return CompressionType::kNone;
+  if (n == "gzip") return CompressionType::kGzip;
+  if (n == "snappy") return CompressionType::kSnappy;
+  if (n == "lz4") return CompressionType::kLz4;
+  if (n == "zstd") return CompressionType::kZstd;
+  return std::nullopt;
+}
+
+Producer::Producer(ProducerConfig cfg)
+    : cfg_(normalise(std::move(cfg))),
+      partitioner_(cfg_.partitioner ? cfg_.partitioner : std::make_shared<DefaultPartitioner>()),
+      acc_(acc_config(cfg_)),
+      cluster_(std::make_unique<Cluster>(cfg_.client)) {
+  wake_timer_ = std::make_unique<asio::steady_timer>(cluster_->io());
+  asio::co_spawn(cluster_->io(), sender_loop(), [this](std::exception_ptr) { sender_done_.set_value(); });
+}
+
+Producer::~Producer() { close(std::chrono::milliseconds(cfg_.delivery_timeout_ms)); }
+
+void Producer::wake() {
+  asio::post(cluster_->io(), [this] { wake_timer_->cancel(); });
+}
+
+Result<int32_t> Producer::partitions_for(const std::string& topic) {
+  std::unique_lock lock(meta_mu_);
+  auto it = partitions_.find(topic);
+  if (it != partitions_.end()) return it->second;
+  wanted_topics_.insert(topic);
+  need_metadata_ = true;
+  lock.unlock();
+  wake();
+  lock.lock();
+  bool got = meta_cv_.wait_for(lock, std::chrono::milliseconds(cfg_.max_block_ms),
+                               [&] { return partitions_.count(topic) > 0 || stopped_.load(); });
+  if (!got || !partitions_.count(topic))
+    return Error{errc::kUnknownTopicOrPartition,
+                 "topic '" + topic + "' not present in metadata after " + std::to_string(cfg_.max_block_ms) +
+                     " ms (create it first, or check the bootstrap servers)"};
+  return partitions_[topic];
+}
+
+Status Producer::send(ProducerRecord r, DeliveryCallback cb) {
+  if (closing_) return Error{errc::kNetworkException, "producer is closed"};
+  auto n = partitions_for(r.topic);
+  if (!n.ok()) return n.error();
+  if (r.partition && (*r.partition < 0 || *r.partition >= *n))
+    return Error{errc::kUnknownTopicOrPartition, "partition " + std::to_string(*r.partition) + " of '" + r.topic +
+                 "' does not exist (the topic has " + std::to_string(*n) + ")"};
+  PendingRecord rec{std::move(r.key), std::move(r.value), std::move(r.headers),
+                    r.timestamp_ms >= 0 ? r.timestamp_ms : wall_ms(), std::move(cb)};
+  if (estimate_record_size(rec) + kBatchOverhead > cfg_.max_request_size)
+    return Error{errc::kMessageTooLarge, "record is larger than max.request.size (" +
+                 std::to_string(cfg_.max_request_size) + " bytes)"};
+  int64_t now = now_ms();
+  int32_t part = r.partition ? *r.partition : partitioner_->partition(r.topic, rec.key, *n);
+  TopicPartition tp{r.topic, part};
+  RecordAccumulator::AppendResult res;
+  if (acc_.try_append(tp, rec, now, &res) == RecordAccumulator::AppendOutcome::kAppended) {
+    if (res.batch_full) wake();
+    return Error::none();
+  }
+  // A new batch would start here: a sticky partitioner moves on first (KIP-480).
+  if (!r.partition && !rec.key) {
+    partitioner_->on_new_batch(r.topic, part, *n);
+    tp.partition = partitioner_->partition(r.topic, rec.key, *n);
+  }
+  auto appended = acc_.append(tp, std::move(rec), now);
+  if (!appended.ok()) return appended.error();
+  wake();
+  return Error::none();
+}
+
+std::future<Result<RecordMetadata>> Producer::send(ProducerRecord record, std::nullptr_t) {
+  auto p = std::make_shared<std::promise<Result<RecordMetadata>>>();
+  auto fut = p->get_future();
+  Status s = send(std::move(record), [p](const RecordMetadata& md, const Error& e) {
+    if (e.ok()) p->set_value(md);
+    else p->set_value(e);
+  });
+  if (!s.ok()) p->set_value(s);
+  return fut;
+}
+
+bool Producer::flush(std::chrono::milliseconds timeout) {
+  acc_.begin_flush();
+  wake();
+  return acc_.await_flush(timeout);
+}
+
+void Producer::close(std::chrono::milliseconds timeout) {
+  if (closing_.exchange(true)) return;
+  flush(timeout);
+  acc_.close();
+  stopped_ = true;
+  meta_cv_.notify_all();
+  wake();
+  sender_done_.get_future().wait_for(std::chrono::seconds(5));
+  cluster_.reset();
+}
+
+void Producer::drop_connections() {
+  cluster_->run([this]() -> asio::awaitable<int> {
+    for (auto& [id, b] : cluster_->metadata().brokers) {
+      auto c = co_await cluster_->connection(id);
+      if (c.ok()) (*c)->close();
+    }
+    co_return 0;
+  }());
+}
+
+asio::awaitable<void> Producer::refresh_metadata() {
+  std::vector<std::string> topics;
+  {
+    std::lock_guard lock(meta_mu_);
+    topics.assign(wanted_topics_.begin(), wanted_topics_.end());
+  }
+  need_metadata_ = false;
+  if (topics.empty()) co_return;
+  auto md = co_await cluster_->refresh_metadata(topics, false);
+  if (!md.ok()) {
+    need_metadata_ = true;
+    co_return;
+  }
+  {
+    std::lock_guard lock(meta_mu_);
+    for (auto& [name, t] : md->topics)
+      if (t.error_code == 0 && !t.partitions.empty()) partitions_[name] = static_cast<int32_t>(t.partitions.size());
+      else if (t.error_code != errc::kUnknownTopicOrPartition) need_metadata_ = true;   // leader elections etc.
+  }
+  meta_cv_.notify_all();
+}
+
+asio::awaitable<void> Producer::ensure_producer_id() {
+  if (!cfg_.enable_idempotence || seq_.has_producer()) co_return;
+  proto::InitProducerIdRequest req;
+  req.transactional_id.reset();
+  req.transaction_timeout_ms = -1;
+  req.producer_id = -1;
+  req.producer_epoch = -1;
+  auto resp = co_await cluster_->call(kAnyNode, req);
+  if (resp.ok() && resp->error_code == 0) seq_.set_producer(resp->producer_id, resp->producer_epoch);
+}
+
+asio::awaitable<void> Producer::sender_loop() {
+  using namespace std::chrono;
+  int64_t last_meta = 0;
+  while (true) {
+    int64_t now = now_ms();
+    if (stopped_ && inflight_requests_ == 0) break;
+    if (need_metadata_ || now - last_meta > cfg_.client.metadata_max_age.count()) {
+      last_meta = now;
+      co_await refresh_metadata();
+    }
+    if (stopped_) {
+      for (auto& b : acc_.abort_all()) fail_batch(b, Error{errc::kNetworkException, "producer closed before the record was sent"});
+      if (inflight_requests_ == 0) break;
+    }
+    co_await ensure_producer_id();
+    for (auto& b : acc_.expire(now))
+      fail_batch(b, Error::timeout("record expired: not delivered within delivery.timeout.ms (" +
+                                   std::to_string(cfg_.delivery_timeout_ms) + " ms)"));
+    int64_t sleep_ms = 100;
+    if (!cfg_.enable_idempotence || seq_.has_producer()) {
+      auto ready = acc_.ready(now);
+      sleep_ms = std::min<int64_t>(ready.next_check_ms, 100);
+      std::map<int32_t, std::vector<TopicPartition>> by_leader;
+      for (auto& tp : ready.ready) {
+        auto l = cluster_->leader_for(tp.topic, tp.partition);
+        if (!l) { need_metadata_ = true; continue; }
+        by_leader[*l].push_back(tp);
+      }
+      for (auto& [leader, tps] : by_leader) {
+        auto batches = acc_.drain(tps, now, cfg_.max_request_size);
+        if (batches.empty()) continue;
+        ++inflight_requests_;
+        asio::co_spawn(cluster_->io(), send_batches(leader, std::move(batches)), asio::detached);
+      }
+    } else {
+      sleep_ms = cfg_.retry_backoff_ms;
+    }
+    if (need_metadata_) sleep_ms = std::min<int64_t>(sleep_ms, cfg_.retry_backoff_ms);
+    wake_timer_->expires_after(milliseconds(std::max<int64_t>(sleep_ms, 0)));
+    boost::system::error_code ec;
+    if (sleep_ms > 0) co_await wake_timer_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    else co_await asio::post(cluster_->io(), asio::use_awaitable);
+  }
+}
+
+void Producer::fail_batch(const BatchPtr& b, const Error& e) {
+  b->complete(-1, -1, e);
+  acc_.complete(b);
+}
+
+void Producer::handle_batch_error(const BatchPtr& b, const Error& e, int64_t now) {
+  bool retriable = is_retriable(e.code) ||
+                   (cfg_.enable_idempotence && e.code == errc::kOutOfOrderSequence && b->has_sequence());
+  if (retriable && b->attempts <= cfg_.retries && now - b->created_ms < cfg_.delivery_timeout_ms) {
+    ++retried_;
+    if (e.code == errc::kNotLeaderOrFollower || e.code == errc::kLeaderNotAvailable ||
+        e.code == errc::kUnknownTopicOrPartition || e.code == errc::kNetworkException || e.code == errc::kFencedLeaderEpoch)
+      need_metadata_ = true;
+    acc_.reenqueue(b, now);
+    return;
+  }
+  fail_batch(b, e);
+}
+
+asio::awaitable<void> Producer::send_batches(int32_t leader, std::vector<BatchPtr> batches) {
+  auto done = [this] { --inflight_requests_; wake_timer_->cancel(); };
+  // Encode once; retries resend the same bytes with the same sequence.
+  for (auto& b : batches) {
+    ++b->attempts;
+    if (!b->encoded.empty()) continue;
+    record::BatchOptions opt;
+    if (cfg_.enable_idempotence) {
+      seq_.assign(*b);
+      opt.producer_id = b->producer_id;
+      opt.producer_epoch = b->producer_epoch;
+      opt.base_sequence = b->base_sequence;
+    }
+    opt.compression = static_cast<record::Compression>(cfg_.compression);
+    record::BatchBuilder builder(opt);
+    std::vector<record::Header> hs;
+    for (auto& r : b->records) {
+      hs.clear();
+      for (auto& h : r.headers)
+        hs.push_back({h.key, h.value ? std::optional<record::Bytes>(record::as_bytes(*h.value)) : std::nullopt});
+      builder.append(r.timestamp_ms, r.key ? std::optional<record::Bytes>(record::as_bytes(*r.key)) : std::nullopt,
+                     r.value ? std::optional<record::Bytes>(record::as_bytes(*r.value)) : std::nullopt, hs);
+    }
+    auto st = builder.finish(b->encoded);
+    if (!st.ok()) b->encoded.clear();
+  }
+  auto conn = co_await cluster_->connection(leader);
+  int64_t now = now_ms();
+  if (!conn.ok()) {
+    for (auto& b : batches) handle_batch_error(b, conn.error(), now);
+    done();
+    co_return;
+  }
+  auto c = *conn;
+  int16_t v = c->version_for(proto::ProduceRequest::kApiKey, 3, 9);
+  if (v < 0) {
+    for (auto& b : batches) fail_batch(b, Error{errc::kUnsupportedVersion, c->address() + " supports no Produce v3-9"});
+    done();
+    co_return;
+  }
+  proto::ProduceRequest req;
+  req.transactional_id.reset();
+  req.acks = cfg_.acks;
+  req.timeout_ms = static_cast<int32_t>(cfg_.client.request_timeout.count());
+  std::map<std::string, size_t> topic_index;
+  std::map<TopicPartition, BatchPtr> by_tp;
+  for (auto& b : batches) {
+    if (b->encoded.empty()) { fail_batch(b, Error{errc::kCorruptMessage, "record batch could not be encoded"}); continue; }
+    auto it = topic_index.find(b->tp.topic);
+    if (it == topic_index.end()) {
+      it = topic_index.emplace(b->tp.topic, req.topic_data.size()).first;
+      req.topic_data.emplace_back();
+      req.topic_data.back().name = b->tp.topic;
+    }
+    proto::ProduceRequest::TopicProduceData::PartitionProduceData pd;
+    pd.index = b->tp.partition;
+    pd.records.is_null = false;
+    pd.records.bytes = b->encoded;
+    req.topic_data[it->second].partition_data.push_back(std::move(pd));
+    by_tp[b->tp] = b;
+  }
+  wire::Writer w;
+  req.encode(w, v);
+  ++requests_;
+  bool acks0 = cfg_.acks == 0;
+  auto body = co_await c->roundtrip(proto::ProduceRequest::kApiKey, v, std::move(w.buffer()), !acks0,
+                                    cfg_.client.request_timeout);
+  now = now_ms();
+  if (!body.ok()) {
+    if (!c->alive()) cluster_->drop(leader, c);
+    for (auto& [tp, b] : by_tp) handle_batch_error(b, body.error(), now);
+    done();
+    co_return;
+  }
+  if (acks0) {
+    for (auto& [tp, b] : by_tp) { b->complete(-1, -1, Error::none()); acc_.complete(b); }
+    done();
+    co_return;
+  }
+  proto::ProduceResponse resp;
+  wire::Reader r(*body);
+  if (!resp.decode(r, v)) {
+    for (auto& [tp, b] : by_tp) handle_batch_error(b, Error{errc::kCorruptMessage, "malformed Produce response"}, now);
+    done();
+    co_return;
+  }
+  for (auto& t : resp.responses)
+    for (auto& p : t.partition_responses) {
+      auto it = by_tp.find({t.name, p.index});
+      if (it == by_tp.end()) continue;
+      auto b = it->second;
+      by_tp.erase(it);
+      if (p.error_code == 0 || p.error_code == errc::kDuplicateSequence) {
+        b->complete(p.base_offset, p.log_append_time_ms, Error::none());
+        acc_.complete(b);
+      } else {
+        std::string msg = p.error_message.value_or("");
+        if (msg.empty()) msg = std::string("Produce to ") + t.name + "-" + std::to_string(p.index) + " failed on " + c->address();
+        handle_batch_error(b, Error{p.error_code, msg}, now);
+      }
+    }
+  for (auto& [tp, b] : by_tp) handle_batch_error(b, Error{errc::kNetworkException, "partition missing from Produce response"}, now);
+  done();
+}
+
+}  // namespace millrace::client
