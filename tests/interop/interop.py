@@ -285,6 +285,9 @@ def main():
     ap.add_argument("--clients", default=",".join(ALL_CLIENTS))
     ap.add_argument("--records", type=int, default=10000)
     ap.add_argument("--keep", action="store_true", help="keep the work dir")
+    ap.add_argument("--strict", action="store_true",
+                    help="against Millrace, fail on any client failure, not only on the "
+                         "clients listed in tests/interop/expected-millrace")
     args = ap.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="millrace-interop-")
@@ -342,8 +345,30 @@ def main():
     else:
         shutil.rmtree(workdir, ignore_errors=True)
     passed = len(clients) - len(failed)
+    # Against Millrace, clients not yet in expected-millrace may fail without failing
+    # the suite (a ratchet while the broker is written); Kafka must pass them all.
+    must_pass = set(clients)
+    if broker.name == "millrace" and not args.strict:
+        must_pass &= expected_millrace()
+        for client in clients:
+            if client not in must_pass:
+                word = "known failure" if client in failed else "passes now: add it to expected-millrace"
+                print(f"note: {client} is not in tests/interop/expected-millrace ({word})")
+    regressions = [c for c in failed if c in must_pass]
     print(f"{passed} passed, {len(failed)} failed")
-    return 1 if failed else 0
+    if regressions:
+        print(f"required clients failed: {', '.join(regressions)}")
+    return 1 if regressions else 0
+
+
+def expected_millrace():
+    """Clients that must pass against Millrace (one name a line, # comments)."""
+    path = os.path.join(HERE, "expected-millrace")
+    try:
+        with open(path) as f:
+            return {line.split("#")[0].strip() for line in f} - {""}
+    except OSError:
+        return set()
 
 
 if __name__ == "__main__":
