@@ -11,3 +11,8 @@ find_package(CLI11 QUIET)
 add_executable(millrace cli/main.cc cli/topic_cmd.cc cli/produce_cmd.cc cli/consume_cmd.cc cli/group_cmd.cc
   cli/bench_cmd.cc)
 target_link_libraries(millrace PRIVATE millrace_client)
+
+# Live-cluster tests: run by tests/client/run against Millrace and Apache Kafka
+# (not registered as unit tests: they need a broker).
+add_executable(millrace_client_integration testing/integration_test.cc)
+target_link_libraries(millrace_client_integration PRIVATE millrace_client GTest::gtest GTest::gtest_main)
