@@ -13,7 +13,7 @@ std::string micro_time() {
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char buf[40], out[48];
+  char buf[32], out[64];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
   std::snprintf(out, sizeof out, "%s.%06lldZ", buf, static_cast<long long>(micros));
   return out;

@@ -17,6 +17,9 @@
 #include "operator/leader_election.h"
 #include "operator/millrace_reconciler.h"
 #include "operator/operator_metrics.h"
+#ifdef MILLRACE_OPERATOR_TOPICS
+#include "operator/topic_reconciler.h"
+#endif
 
 using namespace millrace::op;
 
@@ -26,6 +29,7 @@ int main(int argc, char** argv) {
   std::string watch_ns, metrics_bind = "0.0.0.0:8080", lease_ns, identity;
   bool leader_elect = true;
   int workers = 2;
+  std::string kafka_addressing = "service";
   app.add_option("--kubeconfig", kubeconfig, "kubeconfig file (default: $KUBECONFIG, else in-cluster)");
   app.add_option("--namespace", watch_ns, "namespace to watch (default: all)");
   app.add_option("--metrics-bind-address", metrics_bind, "host:port of /metrics /healthz /readyz");
@@ -33,6 +37,9 @@ int main(int argc, char** argv) {
   app.add_option("--leader-election-namespace", lease_ns, "namespace of the Lease (default: the config's)");
   app.add_option("--identity", identity, "leader election identity (default: hostname_pid)");
   app.add_option("--workers", workers, "reconcile workers per kind")->check(CLI::Range(1, 16));
+  app.add_option("--kafka-addressing", kafka_addressing,
+                 "how to reach brokers: service (the bootstrap Service) or pod-ip (ready pods' IPs)")
+      ->check(CLI::IsMember({"service", "pod-ip"}));
   CLI11_PARSE(app, argc, argv);
 
   ConfigResult cfg;
@@ -68,10 +75,12 @@ int main(int argc, char** argv) {
   EventRecorder events(client);
 
   std::unique_ptr<Controller> millrace_ctl;
+  std::function<void(const std::string&, const std::string&)> on_cluster_change;
   auto enqueue_owner = [&](const json& obj) {
     const auto& md = obj["metadata"];
     auto inst = md.value("labels", json::object()).value(kInstanceLabel, "");
     if (!inst.empty() && millrace_ctl) millrace_ctl->enqueue(md.value("namespace", ""), inst);
+    if (!inst.empty() && on_cluster_change) on_cluster_change(md.value("namespace", ""), inst);
   };
   std::string managed = std::string(kManagedByLabel) + "=millrace-operator";
   Informer millraces(client, res::kMillrace, watch_ns, "", [&](const json& obj) {
@@ -83,6 +92,24 @@ int main(int argc, char** argv) {
   Informer pdbs(client, res::kPdb, watch_ns, managed, enqueue_owner);
   Informer pods(client, res::kPod, watch_ns, std::string(kAppLabel) + "=millrace", enqueue_owner);
   std::vector<Informer*> informers = {&millraces, &config_maps, &services, &stateful_sets, &pdbs, &pods};
+#ifdef MILLRACE_OPERATOR_TOPICS
+  std::unique_ptr<Controller> topic_ctl;
+  Informer topics(client, res::kTopic, watch_ns, "", [&](const json& obj) {
+    if (topic_ctl) topic_ctl->enqueue(obj["metadata"].value("namespace", ""), obj["metadata"].value("name", ""));
+  });
+  informers.push_back(&topics);
+  TopicReconciler topic_rec(client, topics, millraces, pods, events,
+                            kafka_addressing == "pod-ip" ? KafkaAddressing::kPodIp : KafkaAddressing::kService);
+  topic_ctl = std::make_unique<Controller>(
+      "Topic", [&](const std::string& ns, const std::string& name) { return topic_rec.reconcile(ns, name); }, metrics);
+  // A cluster's brokers becoming ready (or not) changes what its Topics can do.
+  auto enqueue_topics_of = [&](const std::string& ns, const std::string& cluster) {
+    for (const auto& t : topics.list())
+      if (t["metadata"].value("namespace", "") == ns &&
+          t["spec"].value("clusterRef", json::object()).value("name", "") == cluster)
+        topic_ctl->enqueue(ns, t["metadata"].value("name", ""));
+  };
+#endif
 
   MillraceReconciler millrace_rec(client, {millraces, config_maps, services, stateful_sets, pdbs, pods}, events);
   millrace_ctl = std::make_unique<Controller>(
@@ -103,10 +130,18 @@ int main(int argc, char** argv) {
   std::atomic<bool> started{false};
   auto begin_reconciling = [&] {
     if (started.exchange(true)) return;
+#ifdef MILLRACE_OPERATOR_TOPICS
+    on_cluster_change = enqueue_topics_of;  // before any informer thread can call it
+#endif
     for (auto* i : informers) i->start();
     while (!synced()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     spdlog::info("caches synced; reconciling with {} workers", workers);
     millrace_ctl->start(workers);
+#ifdef MILLRACE_OPERATOR_TOPICS
+    topic_ctl->start(workers);
+    for (const auto& t : topics.list())
+      topic_ctl->enqueue(t["metadata"].value("namespace", ""), t["metadata"].value("name", ""));
+#endif
     for (const auto& m : millraces.list())
       millrace_ctl->enqueue(m["metadata"].value("namespace", ""), m["metadata"].value("name", ""));
   };
@@ -149,5 +184,8 @@ int main(int argc, char** argv) {
   }
   spdlog::info("millrace-operator stopping");
   millrace_ctl->stop();
+#ifdef MILLRACE_OPERATOR_TOPICS
+  topic_ctl->stop();
+#endif
   std::_Exit(0);  // informer threads may sit in a watch read; nothing left to flush
 }
