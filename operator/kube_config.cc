@@ -78,16 +78,16 @@ ConfigResult load_kubeconfig(const std::string& path, const std::string& scratch
   try {
     auto ctx_name = root["current-context"] ? root["current-context"].as<std::string>() : "";
     auto ctx = find_named(root["contexts"], ctx_name);
-    if (!ctx) return {std::nullopt, "kubeconfig " + path + ": no context named '" + ctx_name + "'"};
+    if (!ctx || ctx.IsNull()) return {std::nullopt, "kubeconfig " + path + ": no context named '" + ctx_name + "'"};
     auto cluster = find_named(root["clusters"], ctx["context"]["cluster"].as<std::string>(""));
     auto user = find_named(root["users"], ctx["context"]["user"].as<std::string>(""));
-    if (!cluster) return {std::nullopt, "kubeconfig " + path + ": context's cluster not found"};
+    if (!cluster || cluster.IsNull()) return {std::nullopt, "kubeconfig " + path + ": context's cluster not found"};
     KubeConfig c;
     auto base = std::filesystem::absolute(path).parent_path();
     std::string err;
     c.server = cluster["cluster"]["server"].as<std::string>("");
     c.ca_file = file_field(cluster["cluster"], "certificate-authority", base, scratch_dir, "ca.crt", &err);
-    if (user) {
+    if (user && !user.IsNull()) {
       auto u = user["user"];
       c.client_cert_file = file_field(u, "client-certificate", base, scratch_dir, "client.crt", &err);
       c.client_key_file = file_field(u, "client-key", base, scratch_dir, "client.key", &err);
