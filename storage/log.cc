@@ -98,8 +98,10 @@ Result<std::shared_ptr<Log>> Log::open(const fs::path& dir, LogOptions options) 
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Status(Errc::kStorageError, "create " + dir.string() + ": " + ec.message());
+  LogOptions options_copy = options;  // for a retry with recovery
   std::shared_ptr<Log> log(new Log(dir, std::move(options)));
   State& s = *log->s_;
+  s.closed = true;  // until loaded: an early error return must not close() a half-loaded log
   const int64_t now = s.opts.clock();
   const int32_t interval = s.opts.config.index_interval_bytes;
 
@@ -200,7 +202,16 @@ Result<std::shared_ptr<Log>> Log::open(const fs::path& dir, LogOptions options) 
         break;
       }
     } else {
-      if (Status st = seg.load_indexes(interval); !st.ok()) return st;
+      if (Status st = seg.load_indexes(interval); !st.ok()) {
+        if (clean && st.code() == Errc::kCorruptSegment) {
+          // Damaged after a clean shutdown: drop the marker and recover instead.
+          log.reset();  // closed: the destructor writes nothing
+          fs::remove(dir / kCleanShutdownFile, ec);
+          if (ec) return Status(Errc::kStorageError, "remove clean-shutdown marker: " + ec.message());
+          return Log::open(dir, std::move(options_copy));
+        }
+        return st;
+      }
       if (last_possible(i) > snapshot_offset) {
         auto r = seg.scan(0, false, [&](int64_t, const record::BatchHeader& h, std::span<const uint8_t>) {
           replay(h);
@@ -230,7 +241,9 @@ Result<std::shared_ptr<Log>> Log::open(const fs::path& dir, LogOptions options) 
   while (!s.epochs.empty() && s.epochs.back().start_offset >= s.leo) s.epochs.pop_back();
   // A truncation into a compacted gap leaves the log end above the last batch.
   // (truncate_to writes the checkpoint, so the recovery point never exceeds the log end)
-  if (cp.ok()) s.leo = std::max(s.leo, cp->recovery_point);
+  // Only when recovery cut nothing: a cut below the recovery point means the
+  // data was damaged, and then the data decides.
+  if (cp.ok() && s.recovery.bytes_truncated == 0) s.leo = std::max(s.leo, cp->recovery_point);
   s.log_start = s.segments.begin()->first;
   if (cp.ok()) s.log_start = std::clamp(cp->log_start_offset, s.log_start, s.leo);
   s.flushed = s.leo;  // recovered segments were fsynced above; clean ones were at close
@@ -239,6 +252,7 @@ Result<std::shared_ptr<Log>> Log::open(const fs::path& dir, LogOptions options) 
   s.advance_hw_locked();
   s.last_flush_ms = now;
 
+  s.closed = false;
   // From here on the log may change: the marker must be gone for good first.
   if (clean) {
     fs::remove(dir / kCleanShutdownFile, ec);

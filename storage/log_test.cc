@@ -305,6 +305,37 @@ TEST_F(LogTest, CorruptByteTruncatesFromThatBatchAndDropsLaterSegments) {
   EXPECT_EQ(read_all(*rec).size(), 2u);
 }
 
+TEST_F(LogTest, DamageAfterCleanShutdownIsRecoveredNotTrusted) {
+  {
+    auto log = open_log();
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE(append(*log, simple_batch(2)).ok());
+    ASSERT_TRUE(log->close().ok());
+  }
+  fs::path seg = dir_.path() / "t-0" / segment_file_name(0, ".log");
+  auto size = fs::file_size(seg);
+  fs::resize_file(seg, size - 10);  // the last batch is torn although the marker says clean
+  auto log = open_log();
+  ASSERT_TRUE(log);
+  EXPECT_FALSE(log->recovery_info().clean_shutdown);
+  EXPECT_EQ(log->log_end_offset().value(), 6);
+  EXPECT_EQ(read_all(*log).size(), 6u);
+}
+
+TEST_F(LogTest, FailedOpenLeavesNoCleanMarker) {
+  {
+    auto log = open_log();
+    ASSERT_TRUE(append(*log, simple_batch(2)).ok());
+    ASSERT_TRUE(log->roll().ok());
+    ASSERT_TRUE(append(*log, simple_batch(2)).ok());
+  }
+  fs::path seg = dir_.path() / "t-0" / segment_file_name(0, ".log");
+  fs::remove(seg);
+  fs::create_directory(seg);
+  fs::remove(dir_.path() / "t-0" / ".clean_shutdown");
+  ASSERT_FALSE(Log::open(dir_.path() / "t-0", LogOptions{}).ok());
+  EXPECT_FALSE(fs::exists(dir_.path() / "t-0" / ".clean_shutdown"));
+}
+
 TEST_F(LogTest, UnreadableSegmentIsReportedNotSkipped) {
   {
     auto log = open_log();
@@ -467,6 +498,36 @@ TEST_F(LogTest, ReplicatedAppendKeepsOffsetsAndEpochs) {
   EXPECT_EQ(r->last_offset.value(), 4);
   EXPECT_EQ(follower->leader_epoch_start_offset(LeaderEpoch(6))->value(), 3);
   EXPECT_EQ(follower->append_replicated(bytes).code(), Errc::kInvalidArgument);
+}
+
+TEST_F(LogTest, CompactionDropsTombstonesOnlyAfterDeleteRetention) {
+  LogConfig cfg;
+  cfg.cleanup_compact = true;
+  cfg.cleanup_delete = false;
+  cfg.delete_retention_ms = 1000;
+  cfg.min_cleanable_dirty_ratio = 0.5;
+  auto log = open_log(cfg);
+  ASSERT_TRUE(append(*log, make_batch({{"a", "1", 1000}, {"b", "1", 1000}, {"c", "1", 1000}})).ok());  // 0..2
+  ASSERT_TRUE(append(*log, make_batch({{"a", std::nullopt, 1000}})).ok());                            // 3: old tombstone
+  ASSERT_TRUE(append(*log, make_batch({{"b", std::nullopt, now_.load()}})).ok());                     // 4: young tombstone
+  ASSERT_TRUE(append(*log, make_batch({{"c", "2", now_.load()}})).ok());                              // 5
+  ASSERT_TRUE(log->roll().ok());
+  ASSERT_GT(log->dirty_ratio(), 0.99);
+  auto st = log->compact();  // dirty enough: runs
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->records_removed, 4);  // a=1, b=1, c=1 superseded; a's tombstone expired
+  EXPECT_EQ(log->dirty_ratio(), 0.0);
+  auto recs = read_all(*log);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].offset, 4);
+  EXPECT_FALSE(recs[0].value.has_value());
+  EXPECT_EQ(recs[1].offset, 5);
+  EXPECT_EQ(*recs[1].value, "2");
+  EXPECT_EQ(log->log_end_offset().value(), 6);
+  EXPECT_EQ(append(*log, simple_batch(1))->base_offset.value(), 6);  // offsets never move
+  auto again = log->compact();  // nothing dirty below the active segment: no work
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->segments_cleaned, 0);
 }
 
 TEST_F(LogTest, ClosedLogRefusesCalls) {
