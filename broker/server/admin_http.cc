@@ -62,13 +62,16 @@ asio::awaitable<void> AdminHttp::accept_loop() {
   }
 }
 
-asio::awaitable<void> AdminHttp::serve(tcp::socket socket) {
+asio::awaitable<void> AdminHttp::serve(tcp::socket accepted) {
+  // Shared with the deadline handler, which may run after this coroutine ends.
+  auto sock = std::make_shared<tcp::socket>(std::move(accepted));
+  auto& socket = *sock;
   asio::steady_timer deadline(socket.get_executor());
   deadline.expires_after(std::chrono::seconds(5));
-  deadline.async_wait([&socket](boost::system::error_code ec) {
+  deadline.async_wait([sock](boost::system::error_code ec) {
     if (!ec) {
       boost::system::error_code ignored;
-      socket.close(ignored);
+      sock->close(ignored);
     }
   });
   asio::streambuf buf(8192);

@@ -1,0 +1,33 @@
+// Everything a request handler may reach: the domains (storage, topics,
+// groups) and the broker's identity. Built once in main(); handlers get it by
+// reference through their RequestContext. Every member is thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "broker/config/config.h"
+#include "broker/core/append_notifier.h"
+#include "broker/core/producer_ids.h"
+#include "broker/core/topic_registry.h"
+#include "broker/metrics/broker_metrics.h"
+#include "coordination/group_coordinator.h"
+#include "storage/log_manager.h"
+
+namespace millrace::broker {
+
+struct BrokerState {
+  const Config& config;
+  storage::LogManager& logs;
+  TopicRegistry& topics;
+  coordination::GroupCoordinator& groups;
+  ProducerIds& producer_ids;
+  AppendNotifier& appends;
+  BrokerMetrics& metrics;
+  int32_t node_id = 1;
+  std::string cluster_id;
+  std::string advertised_host;
+  int32_t advertised_port = 9092;
+};
+
+}  // namespace millrace::broker

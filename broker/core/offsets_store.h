@@ -1,0 +1,36 @@
+// The coordinator's GroupStore on the internal compacted topic
+// __consumer_offsets (record layouts: coordination/offsets_format.h). Every
+// group is kept in partition 0; the topic is created with
+// cleanup.policy=compact so the log keeps the latest value per key.
+//
+// Durability: append() writes one uncompressed batch to the log (the page
+// cache) before the coordinator answers, so commits survive a process crash;
+// they are fsynced by the log's flush policy and at shutdown, like Kafka,
+// which does not fsync offset commits either.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "coordination/group_coordinator.h"
+#include "coordination/group_store.h"
+#include "storage/log.h"
+
+namespace millrace::broker {
+
+inline constexpr const char* kOffsetsTopic = "__consumer_offsets";
+
+class OffsetsLogStore : public coordination::GroupStore {
+ public:
+  explicit OffsetsLogStore(std::shared_ptr<storage::Log> log) : log_(std::move(log)) {}
+  bool append(const std::vector<coordination::StoredRecord>& records) override;
+
+  // Feeds every record of the log to the coordinator. Returns an error
+  // message (unreadable log), empty when ok. Bad records are skipped.
+  std::string replay_into(coordination::GroupCoordinator& coordinator, int64_t& records_read) const;
+
+ private:
+  std::shared_ptr<storage::Log> log_;
+};
+
+}  // namespace millrace::broker

@@ -1,0 +1,268 @@
+#include "broker/core/topic_registry.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cctype>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+
+namespace millrace::broker {
+
+namespace {
+constexpr int16_t kNone = 0, kInvalidTopic = 17, kUnknownTopic = 3, kTopicExists = 36, kInvalidPartitions = 37,
+                  kInvalidConfig = 40, kStorageError = 56;
+
+std::string hex(const std::array<uint8_t, 16>& id) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (uint8_t b : id) {
+    out += digits[b >> 4];
+    out += digits[b & 15];
+  }
+  return out;
+}
+
+std::array<uint8_t, 16> unhex(const std::string& s) {
+  std::array<uint8_t, 16> out{};
+  for (size_t i = 0; i < 16 && 2 * i + 1 < s.size(); ++i)
+    out[i] = static_cast<uint8_t>(std::stoi(s.substr(2 * i, 2), nullptr, 16));
+  return out;
+}
+
+std::array<uint8_t, 16> random_id() {
+  std::random_device rd;
+  std::array<uint8_t, 16> id{};
+  for (auto& b : id) b = static_cast<uint8_t>(rd());
+  id[6] = (id[6] & 0x0f) | 0x40;  // UUID v4
+  id[8] = (id[8] & 0x3f) | 0x80;
+  return id;
+}
+}  // namespace
+
+
+bool known_topic_config(const std::string& name) { return storage::LogConfig::is_known_name(name); }
+
+std::string check_topic_config(const std::string& name, const std::string& value) {
+  if (!known_topic_config(name)) return "unknown topic config '" + name + "'";
+  auto r = storage::LogConfig{}.with_overrides({{name, value}});
+  if (!r.ok()) return r.status().message();
+  return {};
+}
+
+TopicRegistry::TopicRegistry(storage::LogManager& logs, std::filesystem::path file)
+    : logs_(logs), file_(std::move(file)) {}
+
+bool TopicRegistry::valid_topic_name(const std::string& name, std::string& why) {
+  if (name.empty()) { why = "topic name is empty"; return false; }
+  if (name == "." || name == "..") { why = "topic name cannot be '.' or '..'"; return false; }
+  if (name.size() > 249) { why = "topic name is longer than 249 characters"; return false; }
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
+      why = "topic name '" + name + "' has characters other than ASCII alphanumerics, '.', '_' and '-'";
+      return false;
+    }
+  return true;
+}
+
+std::string TopicRegistry::load() {
+  std::lock_guard lock(mu_);
+  std::ifstream in(file_);
+  if (in) {
+    try {
+      auto j = nlohmann::json::parse(in);
+      for (auto& [name, t] : j.at("topics").items()) {
+        TopicInfo info;
+        info.name = name;
+        info.id = unhex(t.at("id").get<std::string>());
+        info.partitions = t.at("partitions").get<int32_t>();
+        info.internal = t.value("internal", false);
+        const nlohmann::json configs = t.value("configs", nlohmann::json::object());
+        for (auto& [k, v] : configs.items()) info.configs[k] = v.get<std::string>();
+        topics_[name] = std::move(info);
+      }
+    } catch (const std::exception& e) {
+      return "cannot read " + file_.string() + ": " + e.what();
+    }
+  }
+  // Adopt partitions on disk that the file does not know.
+  std::map<std::string, int32_t> on_disk;
+  for (const auto& p : logs_.partitions())
+    on_disk[p.tp.topic] = std::max(on_disk[p.tp.topic], p.tp.partition + 1);
+  bool changed = false;
+  for (const auto& [name, n] : on_disk) {
+    auto& t = topics_[name];
+    if (t.name.empty()) {
+      t.name = name;
+      t.id = random_id();
+      t.internal = name.rfind("__", 0) == 0;
+      changed = true;
+    }
+    if (t.partitions < n) {
+      t.partitions = n;
+      changed = true;
+    }
+  }
+  // Create logs missing on disk (file lists them, disk lost them).
+  for (auto& [name, t] : topics_) {
+    if (!t.configs.empty()) (void)logs_.set_topic_config(name, t.configs);
+    for (int32_t p = 0; p < t.partitions; ++p)
+      if (!logs_.get({name, p})) {
+        auto r = logs_.create({name, p}, t.configs);
+        if (!r.ok()) return "cannot create " + name + "-" + std::to_string(p) + ": " + r.status().to_string();
+      }
+  }
+  if (changed) return save_locked();
+  return {};
+}
+
+std::string TopicRegistry::save_locked() const {
+  nlohmann::json j;
+  j["version"] = 1;
+  j["topics"] = nlohmann::json::object();
+  for (const auto& [name, t] : topics_) {
+    nlohmann::json tj;
+    tj["id"] = hex(t.id);
+    tj["partitions"] = t.partitions;
+    tj["internal"] = t.internal;
+    tj["configs"] = t.configs;
+    j["topics"][name] = tj;
+  }
+  auto tmp = file_;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << j.dump(1);
+    out.flush();
+    if (!out) return "cannot write " + tmp.string();
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, file_, ec);
+  if (ec) return "cannot rename " + tmp.string() + ": " + ec.message();
+  return {};
+}
+
+std::optional<TopicInfo> TopicRegistry::get(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  auto it = topics_.find(name);
+  if (it == topics_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<TopicInfo> TopicRegistry::all() const {
+  std::lock_guard lock(mu_);
+  std::vector<TopicInfo> out;
+  for (const auto& [n, t] : topics_) out.push_back(t);
+  return out;
+}
+
+int16_t TopicRegistry::create(const std::string& name, int32_t partitions,
+                              const std::map<std::string, std::string>& configs, bool internal, bool validate_only,
+                              std::string& message) {
+  if (!valid_topic_name(name, message)) return kInvalidTopic;
+  if (partitions <= 0 || partitions > 100000) {
+    message = "number of partitions must be between 1 and 100000";
+    return kInvalidPartitions;
+  }
+  for (const auto& [k, v] : configs) {
+    message = check_topic_config(k, v);
+    if (!message.empty()) return kInvalidConfig;
+  }
+  std::lock_guard lock(mu_);
+  if (topics_.count(name)) {
+    message = "topic '" + name + "' already exists";
+    return kTopicExists;
+  }
+  if (validate_only) return kNone;
+  TopicInfo t{name, random_id(), partitions, internal, configs};
+  for (int32_t p = 0; p < partitions; ++p) {
+    auto r = logs_.create({name, p}, configs);
+    if (!r.ok() && r.code() != storage::Errc::kAlreadyExists) {
+      for (int32_t q = 0; q < p; ++q) (void)logs_.remove({name, q});
+      message = r.status().to_string();
+      return kStorageError;
+    }
+  }
+  topics_[name] = std::move(t);
+  message = save_locked();
+  return message.empty() ? kNone : kStorageError;
+}
+
+int16_t TopicRegistry::remove(const std::string& name, std::string& message) {
+  std::lock_guard lock(mu_);
+  auto it = topics_.find(name);
+  if (it == topics_.end()) {
+    message = "topic '" + name + "' does not exist";
+    return kUnknownTopic;
+  }
+  for (int32_t p = 0; p < it->second.partitions; ++p) (void)logs_.remove({name, p});
+  topics_.erase(it);
+  message = save_locked();
+  return message.empty() ? kNone : kStorageError;
+}
+
+int16_t TopicRegistry::add_partitions(const std::string& name, int32_t total, bool validate_only,
+                                      std::string& message) {
+  std::lock_guard lock(mu_);
+  auto it = topics_.find(name);
+  if (it == topics_.end()) {
+    message = "topic '" + name + "' does not exist";
+    return kUnknownTopic;
+  }
+  if (total <= it->second.partitions) {
+    message = "topic has " + std::to_string(it->second.partitions) + " partitions; the count can only grow";
+    return kInvalidPartitions;
+  }
+  if (validate_only) return kNone;
+  for (int32_t p = it->second.partitions; p < total; ++p) {
+    auto r = logs_.create({name, p}, it->second.configs);
+    if (!r.ok() && r.code() != storage::Errc::kAlreadyExists) {
+      message = r.status().to_string();
+      return kStorageError;
+    }
+    it->second.partitions = p + 1;
+  }
+  message = save_locked();
+  return message.empty() ? kNone : kStorageError;
+}
+
+int16_t TopicRegistry::alter_configs(const std::string& name,
+                                     const std::map<std::string, std::optional<std::string>>& changes, bool replace,
+                                     bool validate_only, std::string& message) {
+  for (const auto& [k, v] : changes) {
+    if (!known_topic_config(k)) {
+      message = "unknown topic config '" + k + "'";
+      return kInvalidConfig;
+    }
+    if (v) {
+      message = check_topic_config(k, *v);
+      if (!message.empty()) return kInvalidConfig;
+    }
+  }
+  std::lock_guard lock(mu_);
+  auto it = topics_.find(name);
+  if (it == topics_.end()) {
+    message = "topic '" + name + "' does not exist";
+    return kUnknownTopic;
+  }
+  auto next = replace ? std::map<std::string, std::string>{} : it->second.configs;
+  for (const auto& [k, v] : changes) {
+    if (v)
+      next[k] = *v;
+    else
+      next.erase(k);
+  }
+  if (validate_only) return kNone;
+  auto st = logs_.set_topic_config(name, next);
+  if (!st.ok()) {
+    message = st.to_string();
+    return kInvalidConfig;
+  }
+  it->second.configs = std::move(next);
+  message = save_locked();
+  return message.empty() ? kNone : kStorageError;
+}
+
+}  // namespace millrace::broker

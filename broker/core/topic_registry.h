@@ -1,0 +1,75 @@
+// The broker's topic metadata: which topics exist, their partition counts,
+// topic ids and Kafka-named config overrides. Logs themselves live in the
+// storage LogManager; this registry decides what they are.
+//
+// File format (<first log dir>/topics.json, rewritten atomically via a temp
+// file + rename on every change):
+//   {"version": 1,
+//    "topics": {"<name>": {"id": "<32 hex>", "partitions": N,
+//                          "internal": bool, "configs": {"retention.ms": "..."}}}}
+// At start, partitions found on disk but missing from the file are adopted
+// (a topic with k partitions on disk gets k), so a lost file loses only
+// config overrides.
+//
+// Thread-safety: every call may run from any thread (one mutex).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/log_manager.h"
+
+namespace millrace::broker {
+
+struct TopicInfo {
+  std::string name;
+  std::array<uint8_t, 16> id{};
+  int32_t partitions = 0;
+  bool internal = false;
+  std::map<std::string, std::string> configs;
+};
+
+// Kafka error codes returned by registry calls (0 = ok).
+class TopicRegistry {
+ public:
+  TopicRegistry(storage::LogManager& logs, std::filesystem::path file);
+  // Reads the file and adopts partitions on disk. Returns an error message.
+  std::string load();
+
+  std::optional<TopicInfo> get(const std::string& name) const;
+  std::vector<TopicInfo> all() const;
+
+  // Creates the topic and all its partition logs. Returns a Kafka error code
+  // (0, TOPIC_ALREADY_EXISTS 36, INVALID_TOPIC_EXCEPTION 17, INVALID_PARTITIONS
+  // 37, INVALID_CONFIG 40, KAFKA_STORAGE_ERROR 56) and fills `message`.
+  int16_t create(const std::string& name, int32_t partitions, const std::map<std::string, std::string>& configs,
+                 bool internal, bool validate_only, std::string& message);
+  int16_t remove(const std::string& name, std::string& message);
+  int16_t add_partitions(const std::string& name, int32_t total, bool validate_only, std::string& message);
+  // Replaces (replace=true) or merges the topic's overrides; value nullopt deletes a key.
+  int16_t alter_configs(const std::string& name, const std::map<std::string, std::optional<std::string>>& changes,
+                        bool replace, bool validate_only, std::string& message);
+
+  static bool valid_topic_name(const std::string& name, std::string& why);
+
+ private:
+  std::string save_locked() const;
+
+  storage::LogManager& logs_;
+  std::filesystem::path file_;
+  mutable std::mutex mu_;
+  std::map<std::string, TopicInfo> topics_;  // GUARDED_BY(mu_)
+};
+
+// Topic-level config names the broker accepts (Kafka's names).
+bool known_topic_config(const std::string& name);
+// Validates a topic config value; returns an error message or empty.
+std::string check_topic_config(const std::string& name, const std::string& value);
+
+}  // namespace millrace::broker

@@ -1,0 +1,27 @@
+// AlterConfigs (key 33), v0-2: replaces a topic's overrides with the given
+// set (Kafka's non-incremental semantics). Broker configs are static here.
+#include "broker/handlers/handlers.h"
+
+namespace millrace::broker {
+
+Task<proto::AlterConfigsResponse> handle(RequestContext& ctx, proto::AlterConfigsRequest& req) {
+  proto::AlterConfigsResponse resp;
+  for (const auto& res : req.resources) {
+    auto& r = resp.responses.emplace_back();
+    r.resource_type = res.resource_type;
+    r.resource_name = res.resource_name;
+    if (res.resource_type != 2) {
+      r.error_code = ctx.note(proto::ErrorCode::kInvalidRequest);
+      r.error_message = "only topic configs can be altered; broker configs come from the config file";
+      continue;
+    }
+    std::map<std::string, std::optional<std::string>> changes;
+    for (const auto& c : res.configs) changes[c.name] = c.value;
+    std::string message;
+    r.error_code = ctx.note(ctx.broker.topics.alter_configs(res.resource_name, changes, true, req.validate_only, message));
+    if (r.error_code) r.error_message = message;
+  }
+  co_return resp;
+}
+
+}  // namespace millrace::broker

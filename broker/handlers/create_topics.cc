@@ -1,0 +1,47 @@
+// CreateTopics (key 19), v2-7: validateOnly, configs by Kafka's names,
+// num_partitions -1 = num.partitions, replication factor -1 or 1 (one node).
+#include "broker/handlers/handlers.h"
+
+namespace millrace::broker {
+
+Task<proto::CreateTopicsResponse> handle(RequestContext& ctx, proto::CreateTopicsRequest& req) {
+  auto& b = ctx.broker;
+  proto::CreateTopicsResponse resp;
+  for (const auto& t : req.topics) {
+    auto& r = resp.topics.emplace_back();
+    r.name = t.name;
+    int32_t partitions = t.num_partitions == -1 ? static_cast<int32_t>(b.config.integer("num.partitions"))
+                                                : t.num_partitions;
+    if (!t.assignments.empty()) partitions = static_cast<int32_t>(t.assignments.size());
+    std::string message;
+    int16_t code = 0;
+    if (t.replication_factor != -1 && t.replication_factor != 1) {
+      code = proto::code(proto::ErrorCode::kInvalidReplicationFactor);
+      message = "replication factor " + std::to_string(t.replication_factor) + " is larger than the 1 available broker";
+    } else {
+      std::map<std::string, std::string> configs;
+      for (const auto& c : t.configs)
+        if (c.value) configs[c.name] = *c.value;
+      code = b.topics.create(t.name, partitions, configs, false, req.validate_only, message);
+    }
+    r.error_code = ctx.note(code);
+    if (code) {
+      r.error_message = message;
+      continue;
+    }
+    r.num_partitions = partitions;
+    r.replication_factor = 1;
+    if (auto info = b.topics.get(t.name)) std::copy(info->id.begin(), info->id.end(), r.topic_id.bytes.begin());
+    r.configs.emplace();
+    for (const auto& c : t.configs) {
+      if (!c.value) continue;
+      auto& rc = r.configs->emplace_back();
+      rc.name = c.name;
+      rc.value = c.value;
+      rc.config_source = 1;  // DYNAMIC_TOPIC_CONFIG
+    }
+  }
+  co_return resp;
+}
+
+}  // namespace millrace::broker

@@ -1,0 +1,38 @@
+// DeleteRecords (key 21), v0-2: moves each partition's log start offset
+// (offset -1 = the high watermark).
+#include "broker/handlers/errors.h"
+#include "broker/handlers/handlers.h"
+
+namespace millrace::broker {
+
+Task<proto::DeleteRecordsResponse> handle(RequestContext& ctx, proto::DeleteRecordsRequest& req) {
+  proto::DeleteRecordsResponse resp;
+  for (const auto& t : req.topics) {
+    auto& rt = resp.topics.emplace_back();
+    rt.name = t.name;
+    for (const auto& p : t.partitions) {
+      auto& rp = rt.partitions.emplace_back();
+      rp.partition_index = p.partition_index;
+      rp.low_watermark = -1;
+      auto log = ctx.broker.logs.get({t.name, p.partition_index});
+      if (!log) {
+        rp.error_code = ctx.note(proto::ErrorCode::kUnknownTopicOrPartition);
+        continue;
+      }
+      Offset target = p.offset == -1 ? log->high_watermark() : Offset(p.offset);
+      if (target > log->high_watermark() || p.offset < -1) {
+        rp.error_code = ctx.note(proto::ErrorCode::kOffsetOutOfRange);
+        continue;
+      }
+      auto r = log->delete_records_before(target);
+      if (!r.ok()) {
+        rp.error_code = ctx.note(kafka_error(r.code()));
+        continue;
+      }
+      rp.low_watermark = r.value().value();
+    }
+  }
+  co_return resp;
+}
+
+}  // namespace millrace::broker

@@ -1,0 +1,44 @@
+// DeleteTopics (key 20), v1-6: by name, or by topic id (v6+).
+#include "broker/handlers/handlers.h"
+#include "broker/handlers/topic_metadata.h"
+
+namespace millrace::broker {
+
+Task<proto::DeleteTopicsResponse> handle(RequestContext& ctx, proto::DeleteTopicsRequest& req) {
+  auto& b = ctx.broker;
+  proto::DeleteTopicsResponse resp;
+  std::vector<std::pair<std::optional<std::string>, proto::Uuid>> wanted;
+  if (ctx.api_version < 6) {
+    for (const auto& n : req.topic_names) wanted.emplace_back(n, proto::Uuid{});
+  } else {
+    for (const auto& t : req.topics) wanted.emplace_back(t.name, t.topic_id);
+  }
+  for (auto& [name, id] : wanted) {
+    auto& r = resp.responses.emplace_back();
+    r.topic_id = id;
+    std::optional<TopicInfo> info;
+    if (name)
+      info = b.topics.get(*name);
+    else
+      info = find_topic_by_id(b, id);
+    r.name = info ? std::optional<std::string>(info->name) : name;
+    if (!info) {
+      r.error_code = ctx.note(name ? proto::ErrorCode::kUnknownTopicOrPartition : proto::ErrorCode::kUnknownTopicId);
+      continue;
+    }
+    std::copy(info->id.begin(), info->id.end(), r.topic_id.bytes.begin());
+    std::string message;
+    if (info->internal) {
+      r.error_code = ctx.note(proto::ErrorCode::kTopicAuthorizationFailed);
+      r.error_message = "internal topics cannot be deleted";
+    } else if (!b.config.boolean("delete.topic.enable")) {
+      r.error_code = ctx.note(proto::ErrorCode::kTopicDeletionDisabled);
+    } else {
+      r.error_code = ctx.note(b.topics.remove(info->name, message));
+      if (r.error_code) r.error_message = message;
+    }
+  }
+  co_return resp;
+}
+
+}  // namespace millrace::broker

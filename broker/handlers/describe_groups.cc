@@ -1,0 +1,30 @@
+// DescribeGroups (key 15), v0-5. An unknown group is described as "Dead"
+// with no error, as Kafka does.
+#include "broker/handlers/handlers.h"
+
+namespace millrace::broker {
+
+Task<proto::DescribeGroupsResponse> handle(RequestContext& ctx, proto::DescribeGroupsRequest& req) {
+  proto::DescribeGroupsResponse resp;
+  for (const auto& id : req.groups) {
+    auto d = ctx.broker.groups.describe(id);
+    auto& g = resp.groups.emplace_back();
+    g.error_code = ctx.note(d.error);
+    g.group_id = d.group_id;
+    g.group_state = d.state;
+    g.protocol_type = d.protocol_type;
+    g.protocol_data = d.protocol;
+    for (auto& m : d.members) {
+      auto& rm = g.members.emplace_back();
+      rm.member_id = m.member_id;
+      rm.group_instance_id = m.group_instance_id;
+      rm.client_id = m.client_id;
+      rm.client_host = m.client_host;
+      rm.member_metadata = std::move(m.metadata);
+      rm.member_assignment = std::move(m.assignment);
+    }
+  }
+  co_return resp;
+}
+
+}  // namespace millrace::broker

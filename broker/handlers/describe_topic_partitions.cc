@@ -1,0 +1,59 @@
+// DescribeTopicPartitions (key 75), v0: Metadata's topic part, paginated by
+// response_partition_limit with a cursor (used by the Java admin client).
+#include "broker/handlers/handlers.h"
+
+namespace millrace::broker {
+
+Task<proto::DescribeTopicPartitionsResponse> handle(RequestContext& ctx, proto::DescribeTopicPartitionsRequest& req) {
+  auto& b = ctx.broker;
+  proto::DescribeTopicPartitionsResponse resp;
+  std::vector<TopicInfo> topics;
+  if (req.topics.empty()) {
+    topics = b.topics.all();
+  } else {
+    for (const auto& t : req.topics) {
+      auto info = b.topics.get(t.name);
+      if (info) {
+        topics.push_back(*info);
+      } else {
+        auto& rt = resp.topics.emplace_back();
+        rt.name = t.name;
+        rt.error_code = ctx.note(proto::ErrorCode::kUnknownTopicOrPartition);
+      }
+    }
+  }
+  int32_t budget = req.response_partition_limit > 0 ? req.response_partition_limit : 2000;
+  bool started = !req.cursor;
+  for (const auto& t : topics) {
+    int32_t first = 0;
+    if (!started) {
+      if (t.name < req.cursor->topic_name) continue;
+      if (t.name == req.cursor->topic_name) first = req.cursor->partition_index;
+      started = true;
+    }
+    auto& rt = resp.topics.emplace_back();
+    rt.name = t.name;
+    std::copy(t.id.begin(), t.id.end(), rt.topic_id.bytes.begin());
+    rt.is_internal = t.internal;
+    for (int32_t p = first; p < t.partitions; ++p) {
+      if (budget == 0) {
+        resp.next_cursor.emplace();
+        resp.next_cursor->topic_name = t.name;
+        resp.next_cursor->partition_index = p;
+        co_return resp;
+      }
+      --budget;
+      auto& rp = rt.partitions.emplace_back();
+      rp.partition_index = p;
+      rp.leader_id = b.node_id;
+      rp.leader_epoch = 0;
+      rp.replica_nodes = {b.node_id};
+      rp.isr_nodes = {b.node_id};
+      rp.eligible_leader_replicas = std::vector<int32_t>{};
+      rp.last_known_elr = std::vector<int32_t>{};
+    }
+  }
+  co_return resp;
+}
+
+}  // namespace millrace::broker

@@ -1,0 +1,14 @@
+// Heartbeat (key 12), v0-4.
+#include "broker/handlers/handlers.h"
+#include "storage/log.h"
+
+namespace millrace::broker {
+
+Task<proto::HeartbeatResponse> handle(RequestContext& ctx, proto::HeartbeatRequest& req) {
+  proto::HeartbeatResponse resp;
+  resp.error_code = ctx.note(ctx.broker.groups.heartbeat(req.group_id, req.member_id, req.generation_id,
+                                                          req.group_instance_id, storage::system_clock_ms()));
+  co_return resp;
+}
+
+}  // namespace millrace::broker

@@ -1,0 +1,81 @@
+// IncrementalAlterConfigs (key 44), v0-1: SET (0) and DELETE (1) per topic
+// config; APPEND (2) / SUBTRACT (3) apply to the list-valued cleanup.policy.
+#include <algorithm>
+
+#include "broker/handlers/handlers.h"
+
+namespace millrace::broker {
+
+namespace {
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    auto comma = s.find(',', start);
+    auto item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+}  // namespace
+
+Task<proto::IncrementalAlterConfigsResponse> handle(RequestContext& ctx,
+                                                    proto::IncrementalAlterConfigsRequest& req) {
+  auto& b = ctx.broker;
+  proto::IncrementalAlterConfigsResponse resp;
+  for (const auto& res : req.resources) {
+    auto& r = resp.responses.emplace_back();
+    r.resource_type = res.resource_type;
+    r.resource_name = res.resource_name;
+    if (res.resource_type != 2) {
+      r.error_code = ctx.note(proto::ErrorCode::kInvalidRequest);
+      r.error_message = "only topic configs can be altered; broker configs come from the config file";
+      continue;
+    }
+    auto info = b.topics.get(res.resource_name);
+    if (!info) {
+      r.error_code = ctx.note(proto::ErrorCode::kUnknownTopicOrPartition);
+      continue;
+    }
+    auto effective = b.logs.topic_config(res.resource_name).to_map();
+    std::map<std::string, std::optional<std::string>> changes;
+    bool bad = false;
+    for (const auto& c : res.configs) {
+      switch (c.config_operation) {
+        case 0: changes[c.name] = c.value.value_or(""); break;
+        case 1: changes[c.name] = std::nullopt; break;
+        case 2:
+        case 3: {
+          auto list = split(effective.count(c.name) ? effective[c.name] : "");
+          for (const auto& item : split(c.value.value_or(""))) {
+            auto it = std::find(list.begin(), list.end(), item);
+            if (c.config_operation == 2 && it == list.end()) list.push_back(item);
+            if (c.config_operation == 3 && it != list.end()) list.erase(it);
+          }
+          changes[c.name] = join(list);
+          break;
+        }
+        default:
+          bad = true;
+      }
+    }
+    if (bad) {
+      r.error_code = ctx.note(proto::ErrorCode::kInvalidRequest);
+      r.error_message = "config_operation must be 0 (SET), 1 (DELETE), 2 (APPEND) or 3 (SUBTRACT)";
+      continue;
+    }
+    std::string message;
+    r.error_code = ctx.note(b.topics.alter_configs(res.resource_name, changes, false, req.validate_only, message));
+    if (r.error_code) r.error_message = message;
+  }
+  co_return resp;
+}
+
+}  // namespace millrace::broker

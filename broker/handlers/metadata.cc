@@ -1,0 +1,87 @@
+// Metadata (key 3), v0-12: this node as the only broker and controller, every
+// partition led by it. Unknown topics are created when auto.create.topics.enable
+// and the request allows it (v4+ flag; always for older versions).
+#include <spdlog/spdlog.h>
+
+#include "broker/handlers/handlers.h"
+#include "broker/handlers/topic_metadata.h"
+
+namespace millrace::broker {
+
+Task<proto::MetadataResponse> handle(RequestContext& ctx, proto::MetadataRequest& req) {
+  auto& b = ctx.broker;
+  proto::MetadataResponse resp;
+  proto::MetadataResponse::MetadataResponseBroker self;
+  self.node_id = b.node_id;
+  self.host = b.advertised_host;
+  self.port = b.advertised_port;
+  resp.brokers.push_back(self);
+  resp.cluster_id = b.cluster_id;
+  resp.controller_id = b.node_id;
+
+  auto add_topic = [&](const TopicInfo& t) {
+    proto::MetadataResponse::MetadataResponseTopic mt;
+    mt.name = t.name;
+    std::copy(t.id.begin(), t.id.end(), mt.topic_id.bytes.begin());
+    mt.is_internal = t.internal;
+    for (int32_t p = 0; p < t.partitions; ++p) {
+      proto::MetadataResponse::MetadataResponseTopic::MetadataResponsePartition mp;
+      mp.partition_index = p;
+      mp.leader_id = b.node_id;
+      mp.leader_epoch = 0;
+      mp.replica_nodes = {b.node_id};
+      mp.isr_nodes = {b.node_id};
+      mt.partitions.push_back(std::move(mp));
+    }
+    resp.topics.push_back(std::move(mt));
+  };
+
+  bool all = !req.topics.has_value() || (ctx.api_version == 0 && req.topics->empty());
+  if (all) {
+    for (const auto& t : b.topics.all()) add_topic(t);
+    co_return resp;
+  }
+  bool may_create = b.config.boolean("auto.create.topics.enable") &&
+                    (ctx.api_version < 4 || req.allow_auto_topic_creation);
+  for (const auto& rt : *req.topics) {
+    std::optional<TopicInfo> t;
+    if (!rt.name && !rt.topic_id.is_zero()) {
+      t = find_topic_by_id(b, rt.topic_id);
+      if (!t) {
+        proto::MetadataResponse::MetadataResponseTopic mt;
+        mt.name = std::nullopt;
+        mt.topic_id = rt.topic_id;
+        mt.error_code = ctx.note(proto::ErrorCode::kUnknownTopicId);
+        resp.topics.push_back(std::move(mt));
+        continue;
+      }
+    } else {
+      std::string name = rt.name.value_or("");
+      t = b.topics.get(name);
+      if (!t) {
+        std::string why;
+        int16_t code = proto::code(proto::ErrorCode::kUnknownTopicOrPartition);
+        if (!TopicRegistry::valid_topic_name(name, why)) {
+          code = proto::code(proto::ErrorCode::kInvalidTopicException);
+        } else if (may_create) {
+          code = b.topics.create(name, static_cast<int32_t>(b.config.integer("num.partitions")), {}, false, false, why);
+          if (code == 0 || code == proto::code(proto::ErrorCode::kTopicAlreadyExists)) {
+            spdlog::info("event=topic_auto_created topic={} client_id=\"{}\"", name, ctx.client_id);
+            t = b.topics.get(name);
+          }
+        }
+        if (!t) {
+          proto::MetadataResponse::MetadataResponseTopic mt;
+          mt.name = name;
+          mt.error_code = ctx.note(code);
+          resp.topics.push_back(std::move(mt));
+          continue;
+        }
+      }
+    }
+    add_topic(*t);
+  }
+  co_return resp;
+}
+
+}  // namespace millrace::broker

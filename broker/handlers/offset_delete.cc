@@ -1,0 +1,28 @@
+// OffsetDelete (key 47), v0: removes committed offsets of an empty group
+// (partitions of a group with members: GROUP_SUBSCRIBED_TO_TOPIC).
+#include "broker/handlers/handlers.h"
+
+namespace millrace::broker {
+
+Task<proto::OffsetDeleteResponse> handle(RequestContext& ctx, proto::OffsetDeleteRequest& req) {
+  std::vector<std::pair<std::string, int32_t>> parts;
+  for (const auto& t : req.topics)
+    for (const auto& p : t.partitions) parts.emplace_back(t.name, p.partition_index);
+  std::vector<int16_t> per;
+  proto::OffsetDeleteResponse resp;
+  resp.error_code = ctx.note(ctx.broker.groups.delete_offsets(req.group_id, parts, per));
+  if (resp.error_code) co_return resp;
+  size_t i = 0;
+  for (const auto& t : req.topics) {
+    auto& rt = resp.topics.emplace_back();
+    rt.name = t.name;
+    for (const auto& p : t.partitions) {
+      auto& rp = rt.partitions.emplace_back();
+      rp.partition_index = p.partition_index;
+      rp.error_code = ctx.note(per[i++]);
+    }
+  }
+  co_return resp;
+}
+
+}  // namespace millrace::broker

@@ -1,0 +1,57 @@
+// OffsetFetch (key 9), v1-8: committed offsets of one group (v1-7) or of
+// several groups (v8+); a null topic list (v2+) means every committed
+// partition. Uncommitted partitions answer offset -1.
+#include "broker/handlers/handlers.h"
+
+namespace millrace::broker {
+
+namespace {
+
+template <typename TopicOut, typename TopicsIn>
+std::vector<TopicOut> fetch_group(RequestContext& ctx, const std::string& group, const TopicsIn* topics) {
+  std::vector<TopicOut> out;
+  auto& groups = ctx.broker.groups;
+  auto fill = [](auto& rp, int32_t partition, const std::optional<coordination::CommittedOffset>& c) {
+    rp.partition_index = partition;
+    rp.committed_offset = c ? c->offset : -1;
+    rp.committed_leader_epoch = c ? c->leader_epoch : -1;
+    rp.metadata = c ? c->metadata : std::string();
+    rp.error_code = 0;
+  };
+  if (!topics) {
+    for (const auto& [topic, parts] : groups.fetch_all_offsets(group)) {
+      auto& rt = out.emplace_back();
+      rt.name = topic;
+      for (const auto& [p, c] : parts) fill(rt.partitions.emplace_back(), p, c);
+    }
+    return out;
+  }
+  for (const auto& t : *topics) {
+    auto& rt = out.emplace_back();
+    rt.name = t.name;
+    for (int32_t p : t.partition_indexes) fill(rt.partitions.emplace_back(), p, groups.fetch_offset(group, t.name, p));
+  }
+  return out;
+}
+
+}  // namespace
+
+Task<proto::OffsetFetchResponse> handle(RequestContext& ctx, proto::OffsetFetchRequest& req) {
+  proto::OffsetFetchResponse resp;
+  if (ctx.api_version < 8) {
+    const auto* topics = req.topics ? &*req.topics : nullptr;
+    if (ctx.api_version < 2 && !topics) topics = nullptr;
+    resp.topics = fetch_group<proto::OffsetFetchResponse::OffsetFetchResponseTopic>(ctx, req.group_id, topics);
+    co_return resp;
+  }
+  for (const auto& g : req.groups) {
+    auto& rg = resp.groups.emplace_back();
+    rg.group_id = g.group_id;
+    const auto* topics = g.topics ? &*g.topics : nullptr;
+    rg.topics = fetch_group<proto::OffsetFetchResponse::OffsetFetchResponseGroup::OffsetFetchResponseTopics>(
+        ctx, g.group_id, topics);
+  }
+  co_return resp;
+}
+
+}  // namespace millrace::broker

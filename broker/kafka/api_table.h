@@ -1,0 +1,25 @@
+// Which Kafka APIs and versions the broker advertises (ApiVersions) and
+// serves. One row per API; the handler for each lives in broker/handlers/
+// (one file per API) and is found by overload on its request type.
+//
+// `serve_min` > `advertise_min` marks versions that are advertised for
+// clients' feature gates but answered with UNSUPPORTED_VERSION (Produce v0-2:
+// librdkafka enables compression codecs only if the range includes v0).
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+namespace millrace::broker {
+
+struct ApiRow {
+  int16_t key;
+  int16_t advertise_min;
+  int16_t advertise_max;
+  int16_t serve_min;
+};
+
+std::span<const ApiRow> api_table();
+const ApiRow* find_api(int16_t key);
+
+}  // namespace millrace::broker

@@ -1,0 +1,97 @@
+#include "broker/kafka/dispatcher.h"
+
+#include <utility>
+#include <boost/asio/this_coro.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "broker/handlers/handlers.h"
+#include "broker/kafka/api_table.h"
+#include "broker/kafka/request_context.h"
+#include "protocol/generated/api_keys.h"
+#include "protocol/request_frame.h"
+
+namespace millrace::broker {
+
+namespace asio = boost::asio;
+
+namespace {
+
+template <typename Req>
+asio::awaitable<std::optional<proto::ResponseBody>> call_handler(RequestContext& ctx, Req& req) {
+  if constexpr (requires { handle(ctx, req); }) {
+    co_return proto::ResponseBody(co_await handle(ctx, req));
+  } else {
+    co_return std::nullopt;
+  }
+}
+
+Response encode(int32_t correlation_id, const proto::ResponseBody& body, int16_t version,
+                std::vector<std::shared_ptr<const void>>& keep_alive) {
+  Response r;
+  wire::Writer w(r.bytes);
+  proto::encode_response_frame(correlation_id, body, version, w);
+  std::shared_ptr<const void> hold;
+  if (!keep_alive.empty())
+    hold = std::make_shared<std::vector<std::shared_ptr<const void>>>(std::move(keep_alive));
+  for (const auto& s : w.splices())
+    r.splices.push_back({s.at_offset, s.region.fd, s.region.position, s.region.length, hold});
+  return r;
+}
+
+}  // namespace
+
+asio::awaitable<Response> KafkaDispatcher::dispatch(std::span<const uint8_t> frame, const ConnectionInfo& conn) {
+  auto started = std::chrono::steady_clock::now();
+  auto parsed = proto::parse_request_frame(frame);
+  if (!parsed) {
+    spdlog::warn("event=bad_request_header conn={} peer={} bytes={}", conn.id, conn.peer, frame.size());
+    co_return Response::close();
+  }
+  const auto& h = parsed->header;
+  int16_t key = h.request_api_key, version = h.request_api_version;
+  const ApiRow* row = find_api(key);
+
+  if (key == static_cast<int16_t>(proto::ApiKey::kApiVersions) && row && version > row->advertise_max) {
+    // KIP-511: answer an unknown ApiVersions version with a v0 response
+    // carrying UNSUPPORTED_VERSION and our ranges, so the client can retry.
+    proto::ApiVersionsResponse resp;
+    resp.error_code = proto::code(proto::ErrorCode::kUnsupportedVersion);
+    for (const auto& a : api_table()) resp.api_keys.push_back({a.key, a.advertise_min, a.advertise_max});
+    std::vector<std::shared_ptr<const void>> none;
+    broker_.metrics.observe_request(key, 0);
+    broker_.metrics.count_error(key, proto::error_name(resp.error_code));
+    co_return encode(h.correlation_id, proto::ResponseBody(std::move(resp)), 0, none);
+  }
+  if (!row || version < row->advertise_min || version > row->advertise_max) {
+    spdlog::warn("event=unsupported_api conn={} peer={} api_key={} api_version={} client_id=\"{}\"", conn.id,
+                 conn.peer, key, version, h.client_id.value_or(""));
+    if (row) broker_.metrics.count_error(key, proto::error_name(proto::ErrorCode::kUnsupportedVersion));
+    co_return Response::close();
+  }
+  proto::RequestBody body;
+  auto status = proto::decode_request_body(key, version, parsed->body, body);
+  if (status != proto::DecodeStatus::kOk) {
+    spdlog::warn("event=bad_request_body conn={} peer={} api={} version={} status={}", conn.id, conn.peer,
+                 proto::api_name(key), version, proto::decode_status_name(status));
+    broker_.metrics.count_error(key, proto::error_name(proto::ErrorCode::kInvalidRequest));
+    co_return Response::close();
+  }
+
+  // (g++ 12 mishandles co_await inside a braced initializer: keep it out.)
+  auto executor = co_await asio::this_coro::executor;
+  std::string client_id = h.client_id.value_or("");
+  RequestContext ctx{broker_, key, version, std::move(client_id), conn, executor};
+  auto result = co_await std::visit([&ctx](auto& req) { return call_handler(ctx, req); }, body);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  broker_.metrics.observe_request(key, seconds);
+  if (!result) {
+    spdlog::warn("event=no_handler api={} version={}", proto::api_name(key), version);
+    co_return Response::close();
+  }
+  if (ctx.no_response) co_return Response::none();
+  co_return encode(h.correlation_id, *result, version, ctx.keep_alive);
+}
+
+}  // namespace millrace::broker

@@ -1,0 +1,264 @@
+// millrace-broker: one Kafka-compatible broker.
+//
+//   millrace-broker --config FILE [--set key=value]... [--print-config-docs]
+//
+// Start-up order: config -> admin HTTP (/healthz answers during recovery)
+// -> logs recovered -> topics -> __consumer_offsets replayed into the group
+// coordinator -> Kafka listener -> ready (/readyz 200, "millrace-broker ready"
+// on stdout). SIGTERM/SIGINT: not ready, stop accepting, let in-flight
+// requests finish (shutdown.timeout.ms), then close every log (flush,
+// checkpoints, clean-shutdown marker).
+#include <utility>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "broker/config/config.h"
+#include "broker/core/append_notifier.h"
+#include "broker/core/broker_state.h"
+#include "broker/core/offsets_store.h"
+#include "broker/core/producer_ids.h"
+#include "broker/core/topic_registry.h"
+#include "broker/kafka/dispatcher.h"
+#include "broker/metrics/broker_metrics.h"
+#include "broker/metrics/scrape_providers.h"
+#include "broker/server/admin_http.h"
+#include "broker/server/server.h"
+#include "coordination/group_coordinator.h"
+#include "protocol/generated/api_keys.h"
+#include "storage/log_manager.h"
+
+namespace asio = boost::asio;
+using namespace millrace;
+using namespace millrace::broker;
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+storage::LogConfig default_log_config(const Config& c, std::string& error) {
+  std::map<std::string, std::string> o = {
+      {"retention.ms", c.string("log.retention.ms")},
+      {"retention.bytes", c.string("log.retention.bytes")},
+      {"segment.bytes", c.string("log.segment.bytes")},
+      {"segment.ms", c.string("log.segment.ms")},
+      {"cleanup.policy", c.string("log.cleanup.policy")},
+      {"max.message.bytes", c.string("message.max.bytes")},
+      {"flush.messages", c.string("log.flush.interval.messages")},
+      {"flush.ms", c.string("log.flush.interval.ms")},
+      {"compression.type", c.string("compression.type")},
+  };
+  auto r = storage::LogConfig{}.with_overrides(o);
+  if (!r.ok()) {
+    error = r.status().to_string();
+    return {};
+  }
+  return r.value();
+}
+
+int run(const Config& cfg) {
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e level=%l %v");
+  spdlog::set_level(spdlog::level::from_str(cfg.string("log.level")));
+
+  BrokerMetrics metrics(kVersion, [](int16_t key) -> std::string_view {
+    auto name = proto::api_name(key);
+    return name == "Unknown" ? std::string_view{} : name;
+  });
+  std::atomic<bool> ready{false};
+
+  // The control context: admin HTTP, signals, coordinator ticks.
+  asio::io_context control(1);
+  auto work = asio::make_work_guard(control);
+  std::thread control_thread([&] { control.run(); });
+  auto stop_control = [&] {
+    work.reset();
+    control.stop();
+    if (control_thread.joinable()) control_thread.join();
+  };
+
+  AdminHttp admin(control, metrics, ready);
+  if (auto l = cfg.admin_listener()) {
+    if (auto err = admin.listen(*l); !err.empty()) {
+      spdlog::error("event=startup_failed error=\"{}\"", err);
+      stop_control();
+      return 1;
+    }
+    admin.start();
+  }
+
+  std::string error;
+  storage::LogManagerOptions lo;
+  for (const auto& d : cfg.list("log.dirs")) lo.log_dirs.emplace_back(d);
+  lo.default_config = default_log_config(cfg, error);
+  if (!error.empty()) {
+    spdlog::error("event=startup_failed error=\"log defaults: {}\"", error);
+    stop_control();
+    return 1;
+  }
+  auto opened = storage::LogManager::open(lo);
+  if (!opened.ok()) {
+    spdlog::error("event=startup_failed error=\"{}\"", opened.status().to_string());
+    stop_control();
+    return 1;
+  }
+  std::unique_ptr<storage::LogManager> logs = std::move(opened).value();
+  for (const auto& e : logs->load_errors())
+    spdlog::error("event=partition_load_failed dir={} error=\"{}\"", e.dir.string(), e.status.to_string());
+
+  auto first_dir = lo.log_dirs.front();
+  TopicRegistry topics(*logs, first_dir / "topics.json");
+  if (auto err = topics.load(); !err.empty()) {
+    spdlog::error("event=startup_failed error=\"{}\"", err);
+    stop_control();
+    return 1;
+  }
+  if (!topics.get(kOffsetsTopic)) {
+    std::string msg;
+    if (topics.create(kOffsetsTopic, 1, {{"cleanup.policy", "compact"}}, true, false, msg) != 0) {
+      spdlog::error("event=startup_failed error=\"cannot create {}: {}\"", kOffsetsTopic, msg);
+      stop_control();
+      return 1;
+    }
+  }
+  OffsetsLogStore offsets_store(logs->get({kOffsetsTopic, 0}));
+  coordination::CoordinatorOptions co;
+  co.initial_rebalance_delay_ms = static_cast<int32_t>(cfg.integer("group.initial.rebalance.delay.ms"));
+  co.min_session_timeout_ms = static_cast<int32_t>(cfg.integer("group.min.session.timeout.ms"));
+  co.max_session_timeout_ms = static_cast<int32_t>(cfg.integer("group.max.session.timeout.ms"));
+  co.max_group_size = static_cast<int32_t>(cfg.integer("group.max.size"));
+  coordination::GroupCoordinator groups(co, &offsets_store);
+  int64_t replayed = 0;
+  if (auto err = offsets_store.replay_into(groups, replayed); !err.empty()) {
+    spdlog::error("event=startup_failed error=\"replaying {}: {}\"", kOffsetsTopic, err);
+    stop_control();
+    return 1;
+  }
+  spdlog::info("event=offsets_loaded records={}", replayed);
+
+  ProducerIds producer_ids(first_dir / "producer_id.block");
+  if (auto err = producer_ids.load(); !err.empty()) {
+    spdlog::error("event=startup_failed error=\"{}\"", err);
+    stop_control();
+    return 1;
+  }
+
+  AppendNotifier appends;
+  BrokerState state{cfg, *logs, topics, groups, producer_ids, appends, metrics};
+  state.node_id = static_cast<int32_t>(cfg.integer("node.id"));
+  state.cluster_id = cfg.string("cluster.id");
+  register_scrape_providers(state);
+
+  KafkaDispatcher dispatcher(state);
+  ServerOptions so;
+  int threads = static_cast<int>(cfg.integer("num.network.threads"));
+  so.threads = threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
+  so.max_request_bytes = static_cast<int32_t>(cfg.integer("socket.request.max.bytes"));
+  so.idle_timeout = std::chrono::milliseconds(cfg.integer("connections.max.idle.ms"));
+  so.request_timeout = std::chrono::milliseconds(cfg.integer("request.timeout.ms"));
+  Server server(so, dispatcher, metrics);
+  auto listeners = cfg.listeners();
+  if (auto err = server.listen(listeners); !err.empty()) {
+    spdlog::error("event=startup_failed error=\"{}\"", err);
+    stop_control();
+    return 1;
+  }
+  auto ports = server.bound_ports();
+  auto advertised = cfg.advertised_listeners();
+  if (cfg.string("advertised.listeners").empty()) {
+    state.advertised_host = listeners[0].host.empty() || listeners[0].host == "0.0.0.0" ? "127.0.0.1" : listeners[0].host;
+    state.advertised_port = ports[0];
+  } else {
+    state.advertised_host = advertised[0].host;
+    state.advertised_port = advertised[0].port;
+  }
+
+  // Coordinator clock: completes rebalances and expires sessions.
+  asio::co_spawn(control, [&groups]() -> asio::awaitable<void> {
+    asio::steady_timer t(co_await asio::this_coro::executor);
+    for (;;) {
+      t.expires_after(std::chrono::milliseconds(100));
+      boost::system::error_code ec;
+      co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      groups.tick(storage::system_clock_ms());
+    }
+  }, asio::detached);
+
+  std::promise<int> stop_signal;
+  asio::signal_set signals(control, SIGTERM, SIGINT);
+  signals.async_wait([&](boost::system::error_code ec, int sig) {
+    if (!ec) stop_signal.set_value(sig);
+  });
+
+  server.start();
+  ready = true;
+  metrics.set_ready(true);
+  spdlog::info("event=ready kafka={}:{} admin_port={} threads={} partitions={}", state.advertised_host,
+               state.advertised_port, admin.port(), so.threads, logs->partitions().size());
+  std::printf("millrace-broker ready kafka=%s:%d admin=%u\n", state.advertised_host.c_str(), state.advertised_port,
+              admin.port());
+  std::fflush(stdout);
+
+  int sig = stop_signal.get_future().get();
+  spdlog::info("event=shutdown_started signal={}", sig);
+  ready = false;
+  metrics.set_ready(false);
+  server.stop(std::chrono::milliseconds(cfg.integer("shutdown.timeout.ms")));
+  server.join();
+  admin.stop();
+  auto st = logs->shutdown();
+  if (!st.ok()) spdlog::error("event=shutdown_flush_failed error=\"{}\"", st.to_string());
+  stop_control();
+  spdlog::info("event=shutdown_complete clean={}", st.ok());
+  return st.ok() ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"millrace-broker: a Kafka-compatible broker"};
+  std::string config_file;
+  std::vector<std::string> sets;
+  bool docs = false;
+  app.add_option("--config", config_file, "YAML file of Kafka server.properties keys");
+  app.add_option("--set", sets, "key=value override (repeatable)")->take_all();
+  app.add_flag("--print-config-docs", docs, "print the config keys as a Markdown table and exit");
+  CLI11_PARSE(app, argc, argv);
+  if (docs) {
+    std::cout << config_docs_markdown();
+    return 0;
+  }
+  std::string yaml;
+  if (!config_file.empty()) {
+    std::ifstream in(config_file);
+    if (!in) {
+      std::cerr << "millrace-broker: cannot read config file " << config_file << "\n";
+      return 2;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    yaml = ss.str();
+  }
+  auto loaded = load_config(yaml, config_file, sets, [](const char* n) -> const char* { return ::getenv(n); });
+  if (!loaded.config) {
+    for (const auto& e : loaded.errors) std::cerr << "millrace-broker: config error: " << e << "\n";
+    return 2;
+  }
+  return run(*loaded.config);
+}

@@ -1,0 +1,59 @@
+#include "broker/metrics/scrape_providers.h"
+
+#include <sys/statvfs.h>
+
+#include <map>
+
+namespace millrace::broker {
+
+void register_scrape_providers(BrokerState& b) {
+  b.metrics.add_provider([&b](std::vector<prometheus::MetricFamily>& out) {
+    auto leo = gauge_family("millrace_partition_log_end_offset", "Next offset to be written, per partition");
+    auto hw = gauge_family("millrace_partition_high_watermark", "Offset up to which consumers may read");
+    auto lso = gauge_family("millrace_partition_log_start_offset", "First offset still in the log");
+    auto size = gauge_family("millrace_partition_size_bytes", "Bytes of the partition's segments");
+    auto used = gauge_family("millrace_log_dir_used_bytes", "Bytes of partition data in each log dir");
+    auto free_b = gauge_family("millrace_log_dir_free_bytes", "Free bytes of the filesystem of each log dir");
+    auto cap = gauge_family("millrace_log_dir_capacity_bytes", "Size of the filesystem of each log dir");
+    auto states = gauge_family("millrace_partitions", "Partitions of this broker by state");
+    auto lag = gauge_family("millrace_consumer_group_lag", "High watermark minus committed offset");
+    auto members = gauge_family("millrace_consumer_group_members", "Members of each consumer group");
+
+    std::map<std::string, double> dir_used;
+    for (const auto& d : b.logs.log_dirs()) dir_used[d.string()] = 0;
+    std::map<std::pair<std::string, int32_t>, int64_t> hws;
+    auto parts = b.logs.partitions();
+    for (const auto& p : parts) {
+      std::vector<std::pair<std::string, std::string>> l = {{"topic", p.tp.topic},
+                                                            {"partition", std::to_string(p.tp.partition)}};
+      add_gauge(leo, l, static_cast<double>(p.log_end_offset.value()));
+      add_gauge(hw, l, static_cast<double>(p.high_watermark.value()));
+      add_gauge(lso, l, static_cast<double>(p.log_start_offset.value()));
+      add_gauge(size, l, static_cast<double>(p.size_bytes));
+      dir_used[p.log_dir.string()] += static_cast<double>(p.size_bytes);
+      hws[{p.tp.topic, p.tp.partition}] = p.high_watermark.value();
+    }
+    for (const auto& [dir, bytes] : dir_used) {
+      add_gauge(used, {{"dir", dir}}, bytes);
+      struct statvfs st {};
+      if (::statvfs(dir.c_str(), &st) == 0) {
+        add_gauge(free_b, {{"dir", dir}}, static_cast<double>(st.f_bavail) * static_cast<double>(st.f_frsize));
+        add_gauge(cap, {{"dir", dir}}, static_cast<double>(st.f_blocks) * static_cast<double>(st.f_frsize));
+      }
+    }
+    add_gauge(states, {{"state", "online"}}, static_cast<double>(parts.size()));
+    add_gauge(states, {{"state", "offline"}}, static_cast<double>(b.logs.load_errors().size()));
+    add_gauge(states, {{"state", "under_replicated"}}, 0);
+    for (const auto& [group, offsets] : b.groups.all_offsets())
+      for (const auto& [tp, committed] : offsets) {
+        auto it = hws.find(tp);
+        if (it == hws.end()) continue;
+        add_gauge(lag, {{"group", group}, {"topic", tp.first}, {"partition", std::to_string(tp.second)}},
+                  static_cast<double>(std::max<int64_t>(0, it->second - committed)));
+      }
+    for (const auto& [group, n] : b.groups.member_counts()) add_gauge(members, {{"group", group}}, n);
+    for (auto* f : {&leo, &hw, &lso, &size, &used, &free_b, &cap, &states, &lag, &members}) out.push_back(std::move(*f));
+  });
+}
+
+}  // namespace millrace::broker

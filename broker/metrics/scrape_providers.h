@@ -1,0 +1,11 @@
+// Metrics computed at scrape time from the domains: partition offsets and
+// sizes, partition states, consumer group lag and members, log dir usage.
+#pragma once
+
+#include "broker/core/broker_state.h"
+
+namespace millrace::broker {
+
+void register_scrape_providers(BrokerState& broker);
+
+}  // namespace millrace::broker
