@@ -33,6 +33,14 @@ class KafkaBroker:
                              check=True, capture_output=True, text=True).stdout.split()
         self.port = int(out[1])
 
+    def dead(self):
+        try:
+            with open(os.path.join(self.dir, "kafka.pid")) as f:
+                os.kill(int(f.read()), 0)
+            return None
+        except (OSError, ValueError):
+            return "kafka exited; log tail:\n" + self.log_tail(8)
+
     def stop(self, sig="TERM"):
         args = [os.path.join(PEERS, "kafka"), "stop", "--dir", self.dir]
         subprocess.run(args + (["--kill"] if sig == "KILL" else []), check=True)
@@ -68,6 +76,7 @@ class MillraceBroker:
         if not os.access(self.binary, os.X_OK):
             raise RuntimeError(f"{self.binary} is not built")
         os.makedirs(self.dir, exist_ok=True)
+        self._ready_lines = self._count_ready_lines()  # this start waits for one more
         log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
             [self.binary, "--config", os.path.join(SRC, "config", "local.yaml"),
@@ -94,14 +103,22 @@ class MillraceBroker:
                     return True
         except OSError:
             pass
+        return self._count_ready_lines() > self._ready_lines
+
+    def _count_ready_lines(self):
         try:
             with open(self.log_path, errors="replace") as f:
-                return f.read().count("millrace-broker ready") > self._starts_seen()
+                return f.read().count("millrace-broker ready")
         except OSError:
-            return False
+            return 0
 
-    def _starts_seen(self):
-        return getattr(self, "_starts", 0)
+    def dead(self):
+        """None while running, else a sentence saying how the broker ended."""
+        if self.proc is None or self.proc.poll() is None:
+            return None
+        rc = self.proc.returncode
+        how = f"killed by signal {-rc}" if rc < 0 else f"exited with {rc}"
+        return f"millrace-broker {how}; log tail:\n{self.log_tail(8)}"
 
     def stop(self, sig="TERM", timeout=30):
         if not self.proc or self.proc.poll() is not None:
@@ -113,9 +130,6 @@ class MillraceBroker:
             self.proc.kill()
             self.proc.wait()
             raise RuntimeError(f"millrace-broker ignored SIGTERM for {timeout}s")
-        finally:
-            with open(self.log_path, errors="replace") as f:
-                self._starts = f.read().count("millrace-broker ready")
 
     def restart(self):
         self.stop()

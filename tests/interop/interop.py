@@ -308,6 +308,7 @@ def main():
             except Exception as e:  # noqa: BLE001 - one client's failure must not end the suite
                 failed[client] = str(e)
                 log(f"{client}: FAIL {e}")
+                revive(broker, client, failed)
         log(f"restarting {broker.name} with SIGTERM")
         t0 = time.time()
         broker.restart()
@@ -321,6 +322,7 @@ def main():
             except Exception as e:  # noqa: BLE001 - one client's failure must not end the suite
                 failed[client] = str(e)
                 log(f"{client}: FAIL {e}")
+                revive(broker, client, failed)
     except Exception as e:  # broker start/restart problems end the suite
         log(f"broker problem: {e}")
         for client in clients:
@@ -359,6 +361,18 @@ def main():
     if regressions:
         print(f"required clients failed: {', '.join(regressions)}")
     return 1 if regressions else 0
+
+
+def revive(broker, client, failed):
+    """If the broker died under a client, say so in that client's failure and start
+    it again (same port and data) so the remaining clients still get their run."""
+    why = broker.dead()
+    if why is None:
+        return
+    failed[client] += f"\n{why}"
+    log(f"{why.splitlines()[0]}; starting it again for the next client")
+    broker.stop()
+    broker.start()
 
 
 def expected_millrace():
