@@ -197,6 +197,8 @@ class ClientRun:
             raise Failure(f"committed offsets changed across the restart: "
                           f"{self.committed_before} -> {after}")
         remaining = sum(e - max(c, 0) for e, c in zip(self.expected_end, after))
+        if remaining <= 0:
+            raise Failure("phase 1 consumed and committed everything: the resume is untested")
         out = os.path.join(self.dir, "phase2.txt")
         self.step(f"resume {remaining} after restart",
                   lambda: self.run("consume", self.topic, self.group, remaining, out))
