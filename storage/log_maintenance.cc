@@ -1,6 +1,9 @@
 // Log: flush and group commit, truncation, retention, DeleteRecords, roll,
 // checkpoints.
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 
 #include "storage/index_file.h"
 #include "storage/log.h"
@@ -15,7 +18,7 @@ Status Log::flush() {
   std::lock_guard io(s.flush_io_mu);
   int64_t target;
   bool dir_dirty, parent_dirty;
-  std::vector<std::shared_ptr<Segment>> segs;
+  std::vector<std::shared_ptr<const FileHandle>> files;  // captured under mu: compaction may swap them
   {
     std::lock_guard lock(s.mu);
     if (s.closed) return Status(Errc::kClosed, dir_.string());
@@ -25,15 +28,15 @@ Status Log::flush() {
     if (it != s.segments.begin()) --it;
     // Index files are caches rebuilt by recovery; write_checkpoints() makes
     // them durable before the recovery point it writes moves past them.
-    for (; it != s.segments.end(); ++it) segs.push_back(it->second);
+    for (; it != s.segments.end(); ++it) files.push_back(it->second->file());
     dir_dirty = s.dir_dirty;
     parent_dirty = s.parent_dirty;
     s.dir_dirty = s.parent_dirty = false;
     s.unflushed_messages = 0;
     s.last_flush_ms = s.opts.clock();
   }
-  for (const auto& seg : segs) {
-    if (Status st = seg->flush(); !st.ok()) return st;
+  for (const auto& f : files) {
+    if (::fdatasync(f->fd()) != 0) return io_error("fdatasync " + f->path(), errno);
   }
   if (dir_dirty || parent_dirty) {
     Status st = dir_dirty ? fsync_dir(dir_) : Status::Ok();

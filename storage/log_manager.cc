@@ -79,7 +79,7 @@ struct LogManager::Impl {
   std::condition_variable hk_cv;
   bool stopping = false;  // GUARDED_BY(hk_mu)
   bool shut_down = false; // GUARDED_BY(mu)
-  int64_t last_checkpoint_ms = 0;
+  std::atomic<int64_t> last_checkpoint_ms{0};
 };
 
 LogManager::LogManager(LogManagerOptions options) : options_(std::move(options)), impl_(std::make_unique<Impl>()) {}
