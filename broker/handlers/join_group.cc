@@ -19,9 +19,12 @@ Task<proto::JoinGroupResponse> handle(RequestContext& ctx, proto::JoinGroupReque
   for (auto& p : req.protocols) j.protocols.push_back({p.name, std::move(p.metadata)});
   j.require_known_member_id = ctx.api_version >= 4;
   auto& groups = ctx.broker.groups;
-  auto r = co_await await_callback<coordination::JoinResult>(ctx.executor, [&groups, j](auto cb) {
+  // The awaitable is built as a named local: g++ 12 destroys non-trivial
+  // temporaries of a co_await operand twice.
+  auto join = await_callback<coordination::JoinResult>(ctx.executor, [&groups, j = std::move(j)](auto cb) {
     groups.join(j, storage::system_clock_ms(), std::move(cb));
   });
+  auto r = co_await std::move(join);
   proto::JoinGroupResponse resp;
   resp.error_code = ctx.note(r.error);
   resp.generation_id = r.generation_id;

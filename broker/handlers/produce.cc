@@ -112,7 +112,8 @@ Task<proto::ProduceResponse> handle(RequestContext& ctx, proto::ProduceRequest& 
   }
   if (appended) b.appends.notify();
   for (auto& f : flushes) {
-    auto st = co_await await_flush(*f.log, f.up_to, ctx.executor);
+    auto flush = await_flush(*f.log, f.up_to, ctx.executor);  // named: see join_group.cc
+    auto st = co_await std::move(flush);
     if (!st.ok()) {
       f.out->error_code = ctx.note(E::kKafkaStorageError);
       f.out->error_message = st.message();

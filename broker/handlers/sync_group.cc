@@ -13,9 +13,11 @@ Task<proto::SyncGroupResponse> handle(RequestContext& ctx, proto::SyncGroupReque
   s.group_instance_id = req.group_instance_id;
   for (auto& a : req.assignments) s.assignments.emplace_back(a.member_id, std::move(a.assignment));
   auto& groups = ctx.broker.groups;
-  auto r = co_await await_callback<coordination::SyncResult>(ctx.executor, [&groups, s](auto cb) {
+  // Named local awaitable: g++ 12 destroys non-trivial co_await temporaries twice.
+  auto sync = await_callback<coordination::SyncResult>(ctx.executor, [&groups, s = std::move(s)](auto cb) {
     groups.sync(s, storage::system_clock_ms(), std::move(cb));
   });
+  auto r = co_await std::move(sync);
   proto::SyncGroupResponse resp;
   resp.error_code = ctx.note(r.error);
   if (!r.error) {

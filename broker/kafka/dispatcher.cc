@@ -11,6 +11,7 @@
 #include "broker/kafka/request_context.h"
 #include "protocol/generated/api_keys.h"
 #include "protocol/request_frame.h"
+#include "protocol/wire/reader.h"
 
 namespace millrace::broker {
 
@@ -44,6 +45,24 @@ Response encode(int32_t correlation_id, const proto::ResponseBody& body, int16_t
 
 asio::awaitable<Response> KafkaDispatcher::dispatch(std::span<const uint8_t> frame, const ConnectionInfo& conn) {
   auto started = std::chrono::steady_clock::now();
+  // KIP-511 before anything else: an ApiVersions version we do not know may
+  // come with a header we cannot parse, so read only key, version and
+  // correlation id (the first 8 bytes of every request header).
+  if (frame.size() >= 8) {
+    wire::Reader r(frame);
+    int16_t key = r.int16(), version = r.int16();
+    int32_t correlation_id = r.int32();
+    const ApiRow* row = find_api(key);
+    if (key == static_cast<int16_t>(proto::ApiKey::kApiVersions) && row && version > row->advertise_max) {
+      proto::ApiVersionsResponse resp;
+      resp.error_code = proto::code(proto::ErrorCode::kUnsupportedVersion);
+      for (const auto& a : api_table()) resp.api_keys.push_back({a.key, a.advertise_min, a.advertise_max});
+      std::vector<std::shared_ptr<const void>> none;
+      broker_.metrics.observe_request(key, 0);
+      broker_.metrics.count_error(key, proto::error_name(resp.error_code));
+      co_return encode(correlation_id, proto::ResponseBody(std::move(resp)), 0, none);
+    }
+  }
   auto parsed = proto::parse_request_frame(frame);
   if (!parsed) {
     spdlog::warn("event=bad_request_header conn={} peer={} bytes={}", conn.id, conn.peer, frame.size());
@@ -53,17 +72,6 @@ asio::awaitable<Response> KafkaDispatcher::dispatch(std::span<const uint8_t> fra
   int16_t key = h.request_api_key, version = h.request_api_version;
   const ApiRow* row = find_api(key);
 
-  if (key == static_cast<int16_t>(proto::ApiKey::kApiVersions) && row && version > row->advertise_max) {
-    // KIP-511: answer an unknown ApiVersions version with a v0 response
-    // carrying UNSUPPORTED_VERSION and our ranges, so the client can retry.
-    proto::ApiVersionsResponse resp;
-    resp.error_code = proto::code(proto::ErrorCode::kUnsupportedVersion);
-    for (const auto& a : api_table()) resp.api_keys.push_back({a.key, a.advertise_min, a.advertise_max});
-    std::vector<std::shared_ptr<const void>> none;
-    broker_.metrics.observe_request(key, 0);
-    broker_.metrics.count_error(key, proto::error_name(resp.error_code));
-    co_return encode(h.correlation_id, proto::ResponseBody(std::move(resp)), 0, none);
-  }
   if (!row || version < row->advertise_min || version > row->advertise_max) {
     spdlog::warn("event=unsupported_api conn={} peer={} api_key={} api_version={} client_id=\"{}\"", conn.id,
                  conn.peer, key, version, h.client_id.value_or(""));

@@ -52,6 +52,9 @@ class Broker:
                 "--set", "num.network.threads=2"]
         for k, v in self.extra.items():
             args += ["--set", f"{k}={v}"]
+        wrapper = os.environ.get("MILLRACE_BROKER_WRAPPER")  # e.g. "gdb -batch -ex run -ex bt --args"
+        if wrapper:
+            args = wrapper.split() + args
         log = open(self.log_path, "a")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, text=True)
         ready = threading.Event()
@@ -100,6 +103,8 @@ class Broker:
         return self.proc is not None and self.proc.poll() is None
 
     def dump_log(self, tail=60):
+        sys.stderr.write(f"--- last {tail} lines of {self.name}'s stdout\n")
+        sys.stderr.writelines(self.lines[-tail:])
         try:
             with open(self.log_path) as f:
                 lines = f.readlines()

@@ -137,7 +137,7 @@ def main():
 
         # KIP-511: ApiVersions with a version we do not know -> v0 reply, error 35.
         s = connect(broker)
-        s.sendall(frame(header(18, 99)))
+        s.sendall(frame(header(18, 99) + b"\x00"))  # flexible header: empty tagged fields
         resp = recv_frame(s)
         s.close()
         if resp is None:

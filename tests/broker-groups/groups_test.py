@@ -1,4 +1,5 @@
 import os
+import struct
 import sys
 import time
 
@@ -40,16 +41,34 @@ def converge(members, timeout=45):
     raise SystemExit(f"assignments did not converge to one owner per partition: {last}")
 
 
+def parse_assignment(data):
+    """ConsumerProtocolAssignment: int16 version, [topic string, [int32]], user data."""
+    pos = 2
+    (ntopics,) = struct.unpack(">i", data[pos:pos + 4])
+    pos += 4
+    out = []
+    for _ in range(ntopics):
+        (n,) = struct.unpack(">h", data[pos:pos + 2])
+        topic = data[pos + 2:pos + 2 + n].decode()
+        pos += 2 + n
+        (nparts,) = struct.unpack(">i", data[pos:pos + 4])
+        pos += 4
+        for _ in range(nparts):
+            out.append((topic, struct.unpack(">i", data[pos:pos + 4])[0]))
+            pos += 4
+    return out
+
+
 def check_broker_view(admin, members):
     """The coordinator's own view (DescribeGroups) agrees: one owner per partition."""
-    desc = admin.describe_consumer_groups([GROUP])[GROUP].result(10)
-    if desc.state.name != "STABLE":
+    groups = admin.list_groups(group=GROUP, timeout=10)
+    if not groups or groups[0].state != "Stable":
         return False
     owned = {}
-    for m in desc.members:
-        for tp in m.assignment.topic_partitions:
-            owned.setdefault(tp.partition, []).append(m.member_id)
-    return len(desc.members) == len(members) and sorted(owned) == list(range(PARTITIONS)) \
+    for m in groups[0].members:
+        for topic, p in parse_assignment(m.assignment):
+            owned.setdefault(p, []).append(m.id)
+    return len(groups[0].members) == len(members) and sorted(owned) == list(range(PARTITIONS)) \
         and all(len(v) == 1 for v in owned.values())
 
 

@@ -60,7 +60,7 @@ def main():
             raise SystemExit(f"missing metric names: {missing}")
         checks = {
             r'millrace_topic_records_in_total\{topic="metered"\}': 100,
-            r'millrace_partition_log_end_offset\{.*partition="0".*topic="metered"': 100,
+            r'millrace_partition_log_end_offset\{topic="metered",partition="0"\}': 100,
             r'millrace_consumer_group_lag\{group="meter-group",.*topic="metered"': 60,
             r"millrace_broker_ready ": 1,
         }
