@@ -16,6 +16,17 @@ Informer::Informer(KubeClient& client, Resource resource, std::string ns, std::s
 
 Informer::~Informer() { stop(); }
 
+void Informer::rewatch_from_stale() {
+  stale_rewatch_.store(true);
+  std::lock_guard lk(mu_);
+  if (cancel_watch_) cancel_watch_();
+}
+
+void Informer::upsert(const json& obj) {
+  std::lock_guard lk(mu_);
+  cache_[key_of(obj)] = obj;
+}
+
 void Informer::start() { thread_ = std::thread([this] { run(); }); }
 
 void Informer::stop() {
@@ -121,7 +132,11 @@ void Informer::run() {
           on_change_(obj);
           return true;
         },
-        stop_);
+        stop_,
+        [this](std::function<void()> cancel) {
+          std::lock_guard lk(mu_);
+          cancel_watch_ = std::move(cancel);
+        });
     if (r.gone() || gone) {
       relists_.fetch_add(1);
       spdlog::info("informer {}: watch expired (410 Gone), relisting", resource_.plural);

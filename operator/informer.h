@@ -38,7 +38,9 @@ class Informer {
 
   // Test hook: the next watch resumes from the first list's resourceVersion,
   // which an API server that has compacted since answers with 410 Gone.
-  void rewatch_from_stale() { stale_rewatch_.store(true); }
+  void rewatch_from_stale();
+  // Puts an object the operator just wrote into the cache ahead of its watch event.
+  void upsert(const json& obj);
 
  private:
   void run();
@@ -54,6 +56,7 @@ class Informer {
   std::string resource_version_, first_resource_version_;
   std::atomic<bool> synced_{false}, stop_{false}, stale_rewatch_{false};
   std::atomic<uint64_t> relists_{0};
+  std::function<void()> cancel_watch_;  // GUARDED_BY(mu_)
   std::thread thread_;
 };
 

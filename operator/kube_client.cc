@@ -164,12 +164,21 @@ KubeResult KubeClient::remove(const std::string& path, const std::string& plural
 }
 
 KubeResult KubeClient::watch(const std::string& path, const std::function<bool(const json&)>& on_event,
-                             const std::atomic<bool>& stop) {
+                             const std::atomic<bool>& stop,
+                             const std::function<void(std::function<void()>)>& set_canceller) {
   KubeResult r;
+  pplx::cancellation_token_source cts;
+  if (set_canceller) set_canceller([cts]() mutable { cts.cancel(); });
+  struct Clear {
+    const std::function<void(std::function<void()>)>& f;
+    ~Clear() {
+      if (f) f({});
+    }
+  } clear{set_canceller};
   try {
     // A client of its own: a watch holds its connection for minutes.
     hc::http_client client(web::uri(config_.server), impl_->make_config(std::chrono::seconds(120)));
-    auto resp = client.request(impl_->make("GET", path)).get();
+    auto resp = client.request(impl_->make("GET", path), cts.get_token()).get();
     r.status = resp.status_code();
     if (r.status != 200) {
       auto text = resp.extract_utf8string(true).get();

@@ -69,8 +69,11 @@ class KubeClient {
   // Streams a watch on path (which carries its query): calls on_event for each
   // event object until the server closes the stream, on_event returns false,
   // stop becomes true (checked between events) or an error occurs.
+  // set_canceller receives a function that aborts this watch from another thread
+  // (and an empty function when the watch ends).
   KubeResult watch(const std::string& path, const std::function<bool(const json&)>& on_event,
-                   const std::atomic<bool>& stop);
+                   const std::atomic<bool>& stop,
+                   const std::function<void(std::function<void()>)>& set_canceller = {});
 
   static constexpr const char* kFieldManager = "millrace-operator";
 

@@ -165,7 +165,7 @@ int main(int argc, char** argv) {
     std::thread(begin_reconciling).detach();
   }
 
-  uint64_t seen_relists = 0;
+  std::vector<uint64_t> seen_relists(informers.size(), 0);
   for (;;) {
     int sig = 0;
     timespec ts{1, 0};
@@ -176,11 +176,8 @@ int main(int argc, char** argv) {
       spdlog::info("SIGUSR1: re-watching from the first list's resourceVersion");
       for (auto* i : informers) i->rewatch_from_stale();
     }
-    uint64_t total = 0;
-    for (auto* i : informers) {
-      total += i->relists();
-    }
-    for (; seen_relists < total; ++seen_relists) metrics.relisted("any");
+    for (size_t i = 0; i < informers.size(); ++i)
+      for (; seen_relists[i] < informers[i]->relists(); ++seen_relists[i]) metrics.relisted(informers[i]->resource().plural);
   }
   spdlog::info("millrace-operator stopping");
   millrace_ctl->stop();

@@ -58,6 +58,7 @@ std::string MillraceReconciler::ensure(const json& desired, Informer* cache, con
   if (live && json_subset(desired, *live)) return "";  // converged: no write
   auto applied = client_.apply(r->object(ns, name), desired, r->plural);
   if (!applied.ok()) return applied.describe();
+  if (cache) cache->upsert(applied.body);  // the next pass sees our write even before its watch event
   spdlog::info("millrace {}/{}: applied {} {}", ns, owner["metadata"].value("name", ""), r->kind, name);
   events_.record(owner, "Normal", live ? "Updated" : "Created", (live ? "Updated " : "Created ") + r->kind + " " + name);
   return "";
