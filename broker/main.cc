@@ -22,6 +22,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <future>
@@ -232,6 +233,9 @@ int run(const Config& cfg) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A client that disconnects while we write (sendfile has no MSG_NOSIGNAL) must cost
+  // that connection an EPIPE, not the whole broker a SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"millrace-broker: a Kafka-compatible broker"};
   std::string config_file;
   std::vector<std::string> sets;
