@@ -94,8 +94,13 @@ def client_command(client):
             digest = hashlib.sha256(f.read()).hexdigest()[:16]
         classes = os.path.join(CACHE, "java-interop", digest)
         if not os.path.exists(os.path.join(classes, "Interop.class")):
-            subprocess.run(["javac", "-d", classes + ".tmp", "-cp", cp, src], check=True)
-            os.replace(classes + ".tmp", classes)
+            os.makedirs(os.path.dirname(classes), exist_ok=True)
+            tmp = tempfile.mkdtemp(dir=os.path.dirname(classes))
+            subprocess.run(["javac", "-d", tmp, "-cp", cp, src], check=True)
+            try:
+                os.rename(tmp, classes)
+            except OSError:  # a concurrent run got there first
+                shutil.rmtree(tmp, ignore_errors=True)
         return ["java", "-Xmx512m", "-XX:TieredStopAtLevel=1", "-cp", f"{classes}:{cp}",
                 "Interop"], {}
     if client == "franz-go":
