@@ -216,4 +216,19 @@ int RecordAccumulator::in_flight(const TopicPartition& tp) const {
   return it == in_flight_.end() ? 0 : it->second;
 }
 
+std::string RecordAccumulator::debug_state() const {
+  std::lock_guard lock(mu_);
+  std::string out = "incomplete=" + std::to_string(incomplete_) + "\n";
+  for (const auto& [tp, q] : queues_) {
+    auto fl = in_flight_.find(tp);
+    out += tp.topic + "-" + std::to_string(tp.partition) + " queued=" + std::to_string(q.size()) +
+           " in_flight=" + std::to_string(fl == in_flight_.end() ? 0 : fl->second);
+    if (!q.empty())
+      out += " first.seq=" + std::to_string(q.front()->base_sequence) + " attempts=" + std::to_string(q.front()->attempts) +
+             " retry_after=" + std::to_string(q.front()->retry_after_ms);
+    out += "\n";
+  }
+  return out;
+}
+
 }  // namespace millrace::client

@@ -24,6 +24,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "client/buffer_pool.h"
@@ -83,6 +84,8 @@ class RecordAccumulator {
   size_t incomplete() const;
   int in_flight(const TopicPartition& tp) const;
   BufferPool& pool() { return pool_; }
+  // One line per non-empty partition queue: sizes, in-flight count, first batch state.
+  std::string debug_state() const;
 
  private:
   bool sendable_now(const TopicPartition& tp, const std::deque<BatchPtr>& q, int64_t now_ms) const;

@@ -5,6 +5,9 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <cstdlib>
+#include <iostream>
+
 #include "protocol/record/batch_builder.h"
 
 namespace millrace::client {
@@ -124,7 +127,10 @@ std::future<Result<RecordMetadata>> Producer::send(ProducerRecord record, std::n
 bool Producer::flush(std::chrono::milliseconds timeout) {
   acc_.begin_flush();
   wake();
-  return acc_.await_flush(timeout);
+  bool done = acc_.await_flush(timeout);
+  if (!done && std::getenv("MILLRACE_CLIENT_DEBUG"))
+    std::cerr << "flush timed out; in-flight requests " << inflight_requests_ << "\n" << acc_.debug_state();
+  return done;
 }
 
 void Producer::close(std::chrono::milliseconds timeout) {

@@ -100,14 +100,23 @@ void add_consume_command(CLI::App& app, GlobalOptions& g, int& rc) {
       if (!r.ok()) { rc = report("consume from '" + o->topic + "'", r.error()); return; }
       if (!r->empty()) idle_since = std::chrono::steady_clock::now();
       for (auto& rec : *r) {
+        client::TopicPartition tp{rec.topic, rec.partition};
+        if (o->max_messages >= 0 && count >= o->max_messages) {
+          printed.emplace(tp, rec.offset);   // returned but not printed: the next consumer starts here
+          continue;
+        }
         std::cout << format_record(o->format, rec);
-        printed[{rec.topic, rec.partition}] = rec.offset + 1;
-        if (++count == o->max_messages) break;
+        printed[tp] = rec.offset + 1;
+        ++count;
       }
       std::cout.flush();
       if (o->idle_exit_ms >= 0 && std::chrono::steady_clock::now() - idle_since > std::chrono::milliseconds(o->idle_exit_ms)) break;
     }
     // Commit exactly what was printed (records past --max-messages were not).
+    // Like Kafka's consumer, commit a position for every assigned partition.
+    for (auto& tp : consumer.assignment())
+      if (!printed.count(tp))
+        if (auto pos = consumer.position(tp)) printed[tp] = *pos;
     if (!o->group.empty() && !printed.empty()) {
       auto st = consumer.commit_sync(printed);
       if (!st.ok()) { rc = report("commit offsets of group '" + o->group + "'", st); }
