@@ -37,22 +37,21 @@ def iperf3_loopback(seconds):
         for _ in range(50):
             r = subprocess.run(["iperf3", "-c", "127.0.0.1", "-p", str(port), "-t", str(seconds), "-J"],
                                capture_output=True, text=True)
-            if r.returncode == 0:
+            try:   # before the server listens, iperf3 may print an error object and exit 0
                 return json.loads(r.stdout)["end"]["sum_received"]["bits_per_second"] / 8 / 1e6
-            time.sleep(0.1)
+            except (ValueError, KeyError):
+                time.sleep(0.1)
         raise RuntimeError(f"iperf3 failed: {r.stderr or r.stdout}")
     finally:
         server.kill()
         server.wait()
 
 
-def measure(directory, seconds, progress):
+def measure(directory, seconds, progress, out):
+    """Fills `out` as it goes, so one failing tool keeps the others' numbers."""
     progress("limits: fio sequential write, buffered")
-    buffered = fio_write(directory, seconds, fdatasync=False)
+    out["fio_seq_write_buffered_MBps"] = round(fio_write(directory, seconds, fdatasync=False), 1)
     progress("limits: fio sequential write, fdatasync per 1 MiB write")
-    synced = fio_write(directory, seconds, fdatasync=True)
+    out["fio_seq_write_fdatasync_MBps"] = round(fio_write(directory, seconds, fdatasync=True), 1)
     progress("limits: iperf3 over loopback")
-    loop = iperf3_loopback(seconds)
-    return {"fio_seq_write_buffered_MBps": round(buffered, 1),
-            "fio_seq_write_fdatasync_MBps": round(synced, 1),
-            "iperf3_loopback_MBps": round(loop, 1)}
+    out["iperf3_loopback_MBps"] = round(iperf3_loopback(seconds), 1)

@@ -13,6 +13,7 @@ Env (defaults for the real run; shrink them to smoke-test):
   BENCH_TARGETS=kafka,millrace,millrace-fsync
   BENCH_WORKLOADS=limits,W1,W2,W3,W4
   BENCH_OUT=build/bench   results.json, broker data (same disk as the checkout), logs
+  BENCH_MERGE=1           keep the previous results.json's sections of workloads not rerun
 Flush settings: Kafka runs with its defaults (flush.messages and flush.ms unbounded:
 the OS writes the page cache back, no fsync per request). "millrace" runs with
 Millrace's defaults, which are the same as Kafka's (log.flush.interval.messages/ms at
@@ -81,6 +82,22 @@ class Run:
             "limits": {}, "W1": [], "W2": [], "W3": [], "W4": {}, "errors": [],
         }
 
+    def merge_previous(self):
+        """BENCH_MERGE=1: keep the previous results.json's sections for workloads not rerun."""
+        prev = self.out / "results.json"
+        if os.environ.get("BENCH_MERGE") != "1" or not prev.exists():
+            return
+        old = json.loads(prev.read_text())
+        for w in ("limits", "W1", "W2", "W3", "W4"):
+            if w not in self.workloads and w in old:
+                self.results[w] = old[w]
+        if "W2" not in self.workloads and "W2_rate" in old:
+            self.results["W2_rate"] = old["W2_rate"]
+        self.results["errors"] = [e for e in old.get("errors", [])
+                                  if e.split(" ")[0].rstrip(":") not in self.workloads]
+        self.results["meta"]["merged_from"] = old["meta"].get("date")
+        self.results["meta"]["elapsed_seconds_previous"] = old["meta"].get("elapsed_seconds")
+
     def count_steps(self):
         n = 0
         if "limits" in self.workloads:
@@ -128,7 +145,7 @@ class Run:
 
     # -- workloads ---------------------------------------------------------------------
     def run_limits(self):
-        self.results["limits"] = limits.measure(self.data / "fio", self.limit_seconds, self.progress)
+        limits.measure(self.data / "fio", self.limit_seconds, self.progress, self.results["limits"])
 
     def run_w1(self, java):
         for target in self.targets:
@@ -251,6 +268,7 @@ def main():
     subprocess.run(["bash", str(ROOT / "tests/peers/fetch"), "kafka"], check=True, stdout=subprocess.DEVNULL)
     cp = Kafka.classpath()
     java = wl.Java(cp, wl.compile_latency_bench(cp, run.out / "classes"))
+    run.merge_previous()
     print(f"bench: {run.steps} steps, results in {run.out}/results.json", file=sys.stderr)
     if "limits" in run.workloads:
         run.guarded("limits", run.run_limits)
