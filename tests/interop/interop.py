@@ -132,6 +132,7 @@ class ClientRun:
         os.makedirs(self.dir, exist_ok=True)
         self.cmd, self.env = client_command(client)
         self.committed_before = None
+        self.live = False
         self.phase1 = []
         self.steps = collections.OrderedDict()
 
@@ -210,6 +211,56 @@ class ClientRun:
         phase2 = self.read(out)
         self.step("checks", lambda: self.check_all(phase2, after))
 
+    def start_phase_two_live(self):
+        """Like phase_two, but the consumer runs in the background so the broker can be
+        restarted under it (--live-restart); finish_phase_two_live collects it."""
+        self.after = self.committed()
+        if self.after != self.committed_before:
+            raise Failure(f"committed offsets changed across the restart: "
+                          f"{self.committed_before} -> {self.after}")
+        self.remaining = sum(e - max(c, 0) for e, c in zip(self.expected_end, self.after))
+        if self.remaining <= 0:
+            raise Failure("phase 1 consumed and committed everything: the resume is untested")
+        self.live = True
+        self.live_out = os.path.join(self.dir, "phase2.txt")
+        argv = self.cmd + ["consume", self.broker.bootstrap, self.topic, self.group,
+                           str(self.remaining), self.live_out]
+        self.live_log = os.path.join(self.dir, "consume.log")
+        with open(self.live_log, "a") as lf:
+            lf.write(f"$ {' '.join(argv)}\n")
+            lf.flush()
+            self.live_proc = subprocess.Popen(argv, env={**os.environ, **self.env},
+                                              stdout=lf, stderr=lf)
+        self.live_t0 = time.time()
+
+    def live_progress(self):
+        """Records written so far by the background consumer, or None once it exited."""
+        if self.live_proc.poll() is not None:
+            return None
+        try:
+            with open(self.live_out) as f:
+                return sum(1 for _ in f)
+        except OSError:
+            return 0
+
+    def finish_phase_two_live(self, timeout=180):
+        name = f"resume {self.remaining} with a restart during it"
+        try:
+            rc = self.live_proc.wait(max(1, timeout - (time.time() - self.live_t0)))
+        except subprocess.TimeoutExpired:
+            self.live_proc.kill()
+            self.steps[name] = "FAIL (timeout)"
+            raise Failure(f"{name}: consume timed out; see {self.live_log}")
+        took = time.time() - self.live_t0
+        if rc != 0:
+            with open(self.live_log, errors="replace") as f:
+                tail = "".join(f.readlines()[-15:])
+            self.steps[name] = f"FAIL ({took:.1f}s)"
+            raise Failure(f"{name}: consume exited {rc}:\n{tail}")
+        self.steps[name] = f"ok ({took:.1f}s)"
+        phase2 = self.read(self.live_out)
+        self.step("checks", lambda: self.check_all(phase2, self.after))
+
     def check_all(self, phase2, committed):
         for p in range(PARTITIONS):
             offs = sorted({o for _, pp, o, _, _ in phase2 if pp == p})
@@ -233,16 +284,23 @@ class ClientRun:
             values[key] = (p, o)
         if len(values) != self.records:
             raise Failure(f"{len(values)} distinct records of {self.records} consumed")
+        rewinds = 0
         for phase, prows in (("1", self.phase1), ("2", phase2)):
             last = {}
             for member, p, o, _, _ in prows:
                 if (member, p) in last and o <= last[(member, p)]:
-                    raise Failure(f"phase {phase} member {member} partition {p}: offset {o} "
-                                  f"after {last[(member, p)]}")
+                    # With a restart under a live consumer a member may legitimately
+                    # go back to its committed offset and read on in order from there.
+                    if not (self.live and phase == "2" and o >= max(committed[p], 0)):
+                        raise Failure(f"phase {phase} member {member} partition {p}: "
+                                      f"offset {o} after {last[(member, p)]}")
+                    rewinds += 1
                 last[(member, p)] = o
         members = {m for m, *_ in self.phase1} | {m for m, *_ in phase2}
         self.note = (f"{len(values)} records, {len(rows) - len(values)} redelivered, "
-                     f"{len(members)} member ids, committed {committed}")
+                     f"{len(members)} member ids, committed {committed}"
+                     + (f", {rewinds} rewinds to committed offsets" if rewinds else "")
+                     + (f"; {self.restart_note}" if getattr(self, "restart_note", "") else ""))
 
     def step(self, name, fn):
         t0 = time.time()
@@ -292,6 +350,9 @@ def main():
     ap.add_argument("--clients", default=",".join(ALL_CLIENTS))
     ap.add_argument("--records", type=int, default=10000)
     ap.add_argument("--keep", action="store_true", help="keep the work dir")
+    ap.add_argument("--live-restart", action="store_true",
+                    help="also restart the broker (SIGTERM) under each client's phase-2 "
+                         "consumer, right after its first record arrived")
     ap.add_argument("--strict", action="store_true",
                     help="against Millrace, fail on any client failure, not only on the "
                          "clients listed in tests/interop/expected-millrace")
@@ -320,8 +381,10 @@ def main():
         t0 = time.time()
         broker.restart()
         log(f"{broker.name} back after {time.time() - t0:.1f}s")
+        if args.live_restart:
+            live_phase_two(broker, clients, runs, failed)
         for client in clients:
-            if client in failed:
+            if client in failed or args.live_restart:
                 continue
             try:
                 log(f"{client}: phase 2")
@@ -368,6 +431,44 @@ def main():
     if regressions:
         print(f"required clients failed: {', '.join(regressions)}")
     return 1 if regressions else 0
+
+
+def live_phase_two(broker, clients, runs, failed):
+    """Per client: start its phase-2 consumer in the background, SIGTERM-restart the
+    broker as soon as the first record arrived, then let it finish and check it."""
+    for client in clients:
+        if client in failed:
+            continue
+        r = runs[client]
+        if client == "kcat":
+            # kcat exits ("All broker connections are down: terminating") when its only
+            # broker goes away, so it gets the between-phases restart only.
+            try:
+                log(f"{client}: phase 2 (kcat exits when all brokers are down)")
+                r.phase_two()
+            except Exception as e:  # noqa: BLE001
+                failed[client] = str(e)
+                log(f"{client}: FAIL {e}")
+            continue
+        try:
+            log(f"{client}: phase 2 with a restart during it")
+            r.start_phase_two_live()
+            deadline = time.time() + 90
+            n = r.live_progress()
+            while n is not None and n < 1 and time.time() < deadline:
+                time.sleep(0.05)
+                n = r.live_progress()
+            t0 = time.time()
+            broker.restart()
+            r.restart_note = (f"restarted after {n} records" if n is not None
+                              else "consumer had finished before the restart")
+            log(f"{broker.name} restarted under {client} ({r.restart_note}) in "
+                f"{time.time() - t0:.1f}s")
+            r.finish_phase_two_live()
+        except Exception as e:  # noqa: BLE001
+            failed[client] = str(e)
+            log(f"{client}: FAIL {e}")
+            revive(broker, client, failed)
 
 
 def revive(broker, client, failed):
