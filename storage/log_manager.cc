@@ -91,6 +91,11 @@ Result<std::unique_ptr<LogManager>> LogManager::open(LogManagerOptions options) 
   std::unique_ptr<LogManager> m(new LogManager(std::move(options)));
   Impl& im = *m->impl_;
   im.flusher = std::make_unique<ThreadPool>(m->options_.flush_threads);
+  for (const auto& [topic, overrides] : m->options_.topic_configs) {
+    auto cfg = m->options_.default_config.with_overrides(overrides);
+    if (!cfg.ok()) return Status(cfg.code(), "topic " + topic + ": " + cfg.status().message());
+    im.topic_overrides[topic] = overrides;
+  }
 
   struct Job {
     TopicPartition tp;
@@ -114,7 +119,7 @@ Result<std::unique_ptr<LogManager>> LogManager::open(LogManagerOptions options) 
     for (size_t i = next++; i < jobs.size(); i = next++) {
       const Job& j = jobs[i];
       LogOptions lo;
-      lo.config = m->options_.default_config;
+      lo.config = m->topic_config(j.tp.topic);
       lo.clock = m->options_.clock;
       lo.flusher = im.flusher.get();
       lo.hw_policy = m->options_.hw_policy;

@@ -44,6 +44,9 @@ struct LogManagerOptions {
   bool start_housekeeping = true;
   HwPolicy hw_policy = HwPolicy::kOnAppend;
   Clock clock = system_clock_ms;
+  // Kafka-named overrides per topic, known at start (from the broker's metadata):
+  // applied while loading, before housekeeping's first retention pass.
+  std::map<std::string, std::map<std::string, std::string>> topic_configs;
 };
 
 struct PartitionInfo {

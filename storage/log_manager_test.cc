@@ -123,6 +123,22 @@ TEST_F(LogManagerTest, LoadsManyPartitionsInParallel) {
   std::cout << "loaded 300 partitions in " << secs << " s\n";
 }
 
+TEST_F(LogManagerTest, TopicConfigsAtStartApplyWhileLoading) {
+  {
+    auto m = open();
+    ASSERT_TRUE(m->create({"keep", 0}, {{"retention.ms", "-1"}}).ok());
+  }
+  LogManagerOptions o;
+  o.log_dirs = {dir_.path() / "a", dir_.path() / "b"};
+  o.start_housekeeping = false;
+  o.topic_configs["keep"] = {{"retention.ms", "-1"}};
+  auto m = LogManager::open(o);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ((*m)->get({"keep", 0})->config().retention_ms, -1);
+  o.topic_configs["keep"] = {{"retention.ms", "never"}};
+  EXPECT_EQ(LogManager::open(o).code(), Errc::kInvalidArgument);
+}
+
 TEST(TopicPartitionTest, DirNames) {
   EXPECT_EQ((TopicPartition{"a-b", 12}.dir_name()), "a-b-12");
   auto tp = TopicPartition::from_dir_name("a-b-12");
