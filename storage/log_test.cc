@@ -530,6 +530,45 @@ TEST_F(LogTest, CompactionDropsTombstonesOnlyAfterDeleteRetention) {
   EXPECT_EQ(again->segments_cleaned, 0);
 }
 
+TEST_F(LogTest, FlushPolicyByMessagesAndTime) {
+  LogConfig cfg;
+  cfg.flush_messages = 5;
+  auto log = open_log(cfg);
+  ASSERT_TRUE(append(*log, simple_batch(3)).ok());
+  EXPECT_EQ(log->recovery_point().value(), 0);
+  ASSERT_TRUE(append(*log, simple_batch(3)).ok());  // 6 unflushed >= 5: fsynced in append
+  EXPECT_EQ(log->recovery_point().value(), 6);
+  cfg.flush_messages = INT64_MAX;
+  cfg.flush_ms = 100;
+  log->update_config(cfg);
+  ASSERT_TRUE(append(*log, simple_batch(1)).ok());
+  ASSERT_TRUE(log->maybe_flush().ok());
+  EXPECT_EQ(log->recovery_point().value(), 6);  // not due yet
+  now_ += 150;
+  ASSERT_TRUE(log->maybe_flush().ok());
+  EXPECT_EQ(log->recovery_point().value(), 7);
+}
+
+TEST_F(LogTest, HighWatermarkOnFlushPolicy) {
+  LogOptions o;
+  o.hw_policy = HwPolicy::kOnFlush;
+  auto log = *Log::open(dir_.path() / "hw", o);
+  auto b = simple_batch(4);
+  ASSERT_TRUE(log->append(b, LeaderEpoch(0)).ok());
+  EXPECT_EQ(log->high_watermark().value(), 0);
+  EXPECT_TRUE(log->read(Offset(0), 1 << 20, log->high_watermark())->empty());  // consumers see nothing yet
+  ASSERT_TRUE(log->flush().ok());
+  EXPECT_EQ(log->high_watermark().value(), 4);
+  o.hw_policy = HwPolicy::kManual;
+  auto manual = *Log::open(dir_.path() / "manual", o);
+  auto c = simple_batch(4);
+  ASSERT_TRUE(manual->append(c, LeaderEpoch(0)).ok());
+  ASSERT_TRUE(manual->flush().ok());
+  EXPECT_EQ(manual->high_watermark().value(), 0);
+  manual->set_high_watermark(Offset(10));  // clamped to the log end
+  EXPECT_EQ(manual->high_watermark().value(), 4);
+}
+
 TEST_F(LogTest, ClosedLogRefusesCalls) {
   auto log = open_log();
   ASSERT_TRUE(log->close().ok());
