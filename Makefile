@@ -17,6 +17,9 @@ DATA_DIR ?= $(CURDIR)/data
 SPEC_DIR ?= $(CURDIR)/../shared/kafka-protocol/message
 FUZZ_SECONDS ?= 600
 export CCACHE_DIR ?= $(CACHE)/ccache
+# Relative paths in ccache keys: a fresh clone in another folder (CI) hits the same cache.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 export MILLRACE_CACHE := $(CACHE)
 
 CMAKE_GEN := -G Ninja
