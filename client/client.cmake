@@ -16,3 +16,10 @@ target_link_libraries(millrace PRIVATE millrace_client)
 # (not registered as unit tests: they need a broker).
 add_executable(millrace_client_integration testing/integration_test.cc)
 target_link_libraries(millrace_client_integration PRIVATE millrace_client GTest::gtest GTest::gtest_main)
+
+# librdkafka reference producer for the bench comparison (tests/client/bench-vs-librdkafka).
+pkg_check_modules(RDKAFKA QUIET IMPORTED_TARGET rdkafka)
+if(RDKAFKA_FOUND)
+  add_executable(millrace_rdkafka_bench testing/rdkafka_bench.cc)
+  target_link_libraries(millrace_rdkafka_bench PRIVATE PkgConfig::RDKAFKA)
+endif()
