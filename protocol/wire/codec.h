@@ -272,7 +272,8 @@ void read_nullable_struct(Reader& r, std::optional<T>& v, bool nullable, int16_t
       return;
     }
   }
-  v.emplace();
+  v = T{};  // not emplace(): clang caches is_constructible<T> as false for
+            // nested structs with member initializers inside their parent
   v->decode(r, version);
 }
 

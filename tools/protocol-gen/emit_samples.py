@@ -76,8 +76,8 @@ def fill_field(ctx, f, counter, out):
             lines.append("%s = std::move(v);" % V)
     elif f.is_struct:
         if f.ever_nullable():
-            lines.append("if (seed == 1 && %s) { %s.reset(); } else { %s.emplace(); fill_sample(*%s, version, seed); }"
-                         % (nullable, V, V, V))
+            lines.append("if (seed == 1 && %s) { %s.reset(); } else { %s = std::remove_cvref_t<decltype(*%s)>{}; fill_sample(*%s, version, seed); }"
+                         % (nullable, V, V, V, V))
         else:
             lines.append("fill_sample(%s, version, seed);" % V)
     else:

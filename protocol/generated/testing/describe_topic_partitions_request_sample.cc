@@ -32,7 +32,7 @@ void fill_sample(DescribeTopicPartitionsRequest& m, int16_t version, int seed) {
   (void)seed;
   { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
   { m.response_partition_limit = 31; }
-  { if (seed == 1 && true) { m.cursor.reset(); } else { m.cursor.emplace(); fill_sample(*m.cursor, version, seed); } }
+  { if (seed == 1 && true) { m.cursor.reset(); } else { m.cursor = std::remove_cvref_t<decltype(*m.cursor)>{}; fill_sample(*m.cursor, version, seed); } }
   if (seed == 0 && (true)) m.unknown_tags.push_back({1009, {0xde, 0xad}});
 }
 

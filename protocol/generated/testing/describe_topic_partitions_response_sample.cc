@@ -55,7 +55,7 @@ void fill_sample(DescribeTopicPartitionsResponse& m, int16_t version, int seed) 
   (void)seed;
   { m.throttle_time_ms = 69; }
   { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.topics)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.topics = std::move(v); }
-  { if (seed == 1 && true) { m.next_cursor.reset(); } else { m.next_cursor.emplace(); fill_sample(*m.next_cursor, version, seed); } }
+  { if (seed == 1 && true) { m.next_cursor.reset(); } else { m.next_cursor = std::remove_cvref_t<decltype(*m.next_cursor)>{}; fill_sample(*m.next_cursor, version, seed); } }
   if (seed == 0 && (true)) m.unknown_tags.push_back({1024, {0xde, 0xad}});
 }
 
