@@ -109,7 +109,7 @@ constexpr std::array kSchema = {
     ConfigKey{"group.max.size", ConfigType::kInt, "2147483647", 1, kInt32Max, {}, nullptr,
               "Most members a group may have."},
     ConfigKey{"offsets.topic.num.partitions", ConfigType::kInt, "1", 1, 1000, {}, nullptr,
-              "Partitions of __consumer_offsets."},
+              "Accepted for compatibility; __consumer_offsets uses one partition on a single node."},
     ConfigKey{"offsets.retention.minutes", ConfigType::kInt, "10080", 1, kInt32Max, {}, nullptr,
               "How long committed offsets of an empty group are kept."},
     ConfigKey{"shutdown.timeout.ms", ConfigType::kLong, "10000", 0, kDay, {}, nullptr,
