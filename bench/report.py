@@ -61,6 +61,18 @@ def render(res):
            f"at start {m.get('loadavg_at_start')} and end {m.get('loadavg_at_end')}: other work on the machine "
            f"shares its CPUs and disk, so compare the two brokers within this run, not across runs.", "",
            "Flush settings:", ""]
+    if m["bench_seconds"] < 60 or m["backlog_gb"] < 10 or m["restart_gb"] < 5:
+        out[-2:-2] = [f"**Reduced run**: the issue's sizes (60 s, 10 GB backlog, 5 GB before kill -9) are the "
+                      f"defaults of `make bench`; this run used {m['bench_seconds']} s, {m['backlog_gb']} GB and "
+                      f"{m['restart_gb']} GB to fit the time left"
+                      + (f", and W3/W4 were rerun (BENCH_MERGE) after the W1/W2 run of {m['merged_from']}"
+                         if m.get("merged_from") else "") + ".", ""]
+    w2r = res.get("W2_rate", {}).get("records_per_s")
+    w2k = next((r for r in res.get("W2", []) if r["target"] == "kafka"), None)
+    if w2r and w2k and w2k["rate_achieved"] < 0.95 * w2r:
+        out[-2:-2] = [f"Note: in W2 Kafka achieved {w2k['rate_achieved']:.0f} of the {w2r} records/s asked for: the "
+                "rate was above what this machine sustained at acks=all during W2, so its latencies are "
+                "queueing delays, not service times.", ""]
     out += [f"- **{t}**: {s}" for t, s in m["flush_settings"].items()]
     out += ["", "Generators:", ""] + [f"- {w}: {g}" for w, g in m["generators"].items()]
     out += ["", "## Machine limits (same run)", "",
