@@ -35,15 +35,16 @@ Cluster::Cluster(ClientConfig cfg)
   thread_ = std::thread([this] { io_.run(); });
 }
 
-Cluster::~Cluster() {
-  asio::post(io_, [this] {
-    for (auto& [id, c] : conns_) c->close();
-    conns_.clear();
-  });
+Cluster::~Cluster() { shutdown(); }
+
+void Cluster::shutdown() {
+  if (!thread_.joinable()) return;
+  // Stop first, then join: no handler runs after this, so coroutines of the owner
+  // (producer, consumer) never resume against a half-destroyed object. Their frames
+  // are destroyed with the io_context, without resuming.
   work_.reset();
-  // Give closing connections a moment to unwind, then stop.
-  asio::post(io_, [this] { io_.stop(); });
-  if (thread_.joinable()) thread_.join();
+  io_.stop();
+  thread_.join();
 }
 
 asio::awaitable<Result<std::shared_ptr<Connection>>> Cluster::connection(int32_t node) {

@@ -86,6 +86,9 @@ class Cluster {
   Cluster& operator=(const Cluster&) = delete;
 
   asio::io_context& io() { return io_; }
+  // Stops the io thread and waits for it; idempotent. REQUIRES: not on the io thread.
+  // After it, no coroutine of this cluster runs again.
+  void shutdown();
   const ClientConfig& config() const { return cfg_; }
 
   // Runs a coroutine on the io thread and waits for it (from a non-io thread).

@@ -202,7 +202,7 @@ void Consumer::close() {
     asio::post(cluster_->io(), [this] { fetch_wake_->cancel(); });
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  cluster_.reset();
+  cluster_->shutdown();
 }
 
 asio::awaitable<Result<int32_t>> Consumer::coordinator() {

@@ -141,7 +141,7 @@ void Producer::close(std::chrono::milliseconds timeout) {
   meta_cv_.notify_all();
   wake();
   sender_done_.get_future().wait_for(std::chrono::seconds(5));
-  cluster_.reset();
+  cluster_->shutdown();
 }
 
 void Producer::drop_connections() {
