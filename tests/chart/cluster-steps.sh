@@ -20,12 +20,13 @@ cluster_steps() {
   local ns=streaming
   run "apply the chart's CRDs (server-side)" kubectl apply --server-side -f "$CHART/crds/"
   run "CRDs established" kubectl wait --for=condition=Established --timeout=60s -f "$CHART/crds/"
-  kubectl create namespace "$ns" >/dev/null 2>&1
+  # Namespaces the rendered objects name (dry-run does not create a Namespace it applies).
+  for n in "$ns" monitoring millrace-system; do kubectl create namespace "$n" >/dev/null 2>&1; done
   for name in defaults minimal production monitoring; do
     [[ -f $TMP/$name.yaml ]] || continue
     drop_monitoring_kinds "$TMP/$name.yaml" >"$TMP/$name.apply.yaml"
     run "server-side dry-run apply: chart rendered with $name values" \
-      kubectl apply --server-side --dry-run=server -n "$ns" -f "$TMP/$name.apply.yaml"
+      kubectl apply --server-side --dry-run=server -f "$TMP/$name.apply.yaml"
   done
   run "server-side dry-run apply: manifests/install.yaml" \
     kubectl apply --server-side --dry-run=server -f "$ROOT/manifests/install.yaml"
