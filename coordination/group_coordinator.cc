@@ -54,45 +54,6 @@ std::string GroupCoordinator::new_member_id(const std::string& client_id,
   return (instance_id ? *instance_id : client_id) + "-" + hex;
 }
 
-void GroupCoordinator::replay(std::span<const uint8_t> key, const std::optional<std::span<const uint8_t>>& value) {
-  std::lock_guard lock(mu_);
-  auto k = decode_key(key);
-  if (auto* ok = std::get_if<OffsetKey>(&k)) {
-    if (!value) {
-      if (auto* g = find(ok->group)) {
-        auto t = g->offsets.find(ok->topic);
-        if (t != g->offsets.end()) {
-          t->second.erase(ok->partition);
-          if (t->second.empty()) g->offsets.erase(t);
-        }
-      }
-      return;
-    }
-    if (auto v = decode_offset_value(*value)) group_for(ok->group).offsets[ok->topic][ok->partition] = *v;
-  } else if (auto* gk = std::get_if<GroupKey>(&k)) {
-    if (!value) {
-      groups_.erase(gk->group);
-      return;
-    }
-    if (auto v = decode_group_value(*value)) {
-      auto& g = group_for(gk->group);
-      g.generation = v->generation;
-      g.protocol_type = v->protocol_type;
-    }
-  }
-}
-
-void GroupCoordinator::persist_group(Group& g, int64_t now_ms) {
-  if (!store_) return;
-  GroupValue v;
-  v.protocol_type = g.protocol_type;
-  v.generation = g.generation;
-  if (!g.protocol.empty()) v.protocol = g.protocol;
-  if (!g.leader.empty()) v.leader = g.leader;
-  v.state_timestamp_ms = now_ms;
-  (void)store_->append({StoredRecord{encode_group_key({g.id}), encode_group_value(v)}});
-}
-
 void GroupCoordinator::join(const JoinRequest& req, int64_t now_ms, JoinCallback done) {
   Deferred out;
   auto fail = [&](int16_t code, std::string member_id = {}) {
@@ -195,6 +156,7 @@ void GroupCoordinator::join(const JoinRequest& req, int64_t now_ms, JoinCallback
           if (g.leader == old_id) g.leader = new_id;
           Member& mm = *g.members[new_id];
           if (g.state == GroupState::kStable && unchanged) {
+            persist_group(g, now_ms);  // the stored group must name the new member id
             out.joins.emplace_back(std::move(done), current_result(mm));
           } else {
             mm.join_cb = std::move(done);
@@ -343,7 +305,8 @@ void GroupCoordinator::maybe_complete_join(Group& g, int64_t now_ms, Deferred& o
     out.joins.emplace_back(std::move(m->join_cb), std::move(r));
     m->join_cb = nullptr;
   }
-  persist_group(g, now_ms);
+  // Not persisted yet: the generation is stored when the leader's SyncGroup
+  // completes it (with the assignments), as Kafka does.
 }
 
 void GroupCoordinator::sync(const SyncRequest& req, int64_t now_ms, SyncCallback done) {
@@ -381,8 +344,8 @@ void GroupCoordinator::sync(const SyncRequest& req, int64_t now_ms, SyncCallback
           auto t = g->members.find(id);
           if (t != g->members.end()) t->second->assignment = bytes;
         }
-        persist_group(*g, now_ms);
         g->state = GroupState::kStable;
+        persist_group(*g, now_ms);
         for (auto& [id, mem] : g->members) {
           if (!mem->sync_cb) continue;
           SyncResult ok;

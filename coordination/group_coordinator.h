@@ -52,6 +52,9 @@ class GroupCoordinator {
 
   // Replays one record of __consumer_offsets (at start, before serving).
   void replay(std::span<const uint8_t> key, const std::optional<std::span<const uint8_t>>& value);
+  // After the last replay(): restarts every restored member's session timer
+  // at now_ms (they had no chance to heartbeat while the broker was down).
+  void finish_replay(int64_t now_ms);
 
   void join(const JoinRequest& req, int64_t now_ms, JoinCallback done);
   void sync(const SyncRequest& req, int64_t now_ms, SyncCallback done);

@@ -72,6 +72,14 @@ class GroupCoordinatorTest : public ::testing::Test {
     return {(*j)->member_id, (*j)->generation_id};
   }
 
+  void replay_all(GroupCoordinator& into) const {
+    for (const auto& r : store_.log) {
+      std::optional<std::span<const uint8_t>> v;
+      if (r.value) v = std::span<const uint8_t>(*r.value);
+      into.replay(r.key, v);
+    }
+  }
+
   int64_t now_ = 1000000;
   MemoryStore store_;
   GroupCoordinator coord_;
@@ -265,21 +273,109 @@ TEST_F(GroupCoordinatorTest, OffsetsAndGenerationSurviveReplay) {
   coord_.delete_offsets("simple", {{"u", 3}}, per);
 
   GroupCoordinator reloaded(options(), nullptr);
-  for (const auto& r : store_.log) {
-    std::optional<std::span<const uint8_t>> v;
-    if (r.value) v = std::span<const uint8_t>(*r.value);
-    reloaded.replay(r.key, v);
-  }
+  replay_all(reloaded);
   EXPECT_EQ(reloaded.fetch_offset("g", "t", 0)->offset, 11);
   EXPECT_EQ(reloaded.fetch_offset("g", "t", 1)->metadata, "x");
   EXPECT_FALSE(reloaded.fetch_offset("simple", "u", 3));
-  // The reloaded group is Empty; a new member gets a newer generation.
-  EXPECT_EQ(reloaded.describe("g").state, "Empty");
-  auto slot = std::make_shared<std::optional<JoinResult>>();
-  reloaded.join(join_req(), now_, [slot](JoinResult r) { *slot = r; });
-  reloaded.tick(now_ + 200);
+  // The reloaded group is Stable with the same generation and member, which
+  // can go on heartbeating and committing without rejoining.
+  EXPECT_EQ(reloaded.describe("g").state, "Stable");
+  EXPECT_EQ(reloaded.heartbeat("g", id, gen, std::nullopt, now_), err::kNone);
+  EXPECT_EQ(reloaded.commit_offsets("g", id, gen, {{"t", 0, 12, -1, std::nullopt}}, now_)[0], err::kNone);
+  EXPECT_EQ(reloaded.commit_offsets("g", id, gen + 1, {{"t", 0, 13, -1, std::nullopt}}, now_)[0],
+            err::kIllegalGeneration);
+}
+
+TEST_F(GroupCoordinatorTest, ReplayRestoresGenerationMembersAndAssignments) {
+  auto a = join(join_req({}, "ma", std::string("inst-a")));
+  auto b = join(join_req({}, "mb"));
+  advance(150);
+  ASSERT_TRUE(a->has_value() && b->has_value());
+  ASSERT_EQ((*a)->error, err::kNone);
+  int32_t gen = (*a)->generation_id;
+  std::string leader = (*a)->leader;
+  std::string ida = (*a)->member_id, idb = (*b)->member_id;
+  std::string follower = leader == ida ? idb : ida;
+  auto sf = sync(follower, gen);
+  auto sl = sync(leader, gen, {{ida, {1}}, {idb, {2, 3}}});
+  ASSERT_TRUE(sl->has_value() && sf->has_value());
+
+  GroupCoordinator reloaded(options(), nullptr);
+  replay_all(reloaded);
+  auto d = reloaded.describe("g");
+  EXPECT_EQ(d.state, "Stable");
+  EXPECT_EQ(d.protocol_type, "consumer");
+  EXPECT_EQ(d.protocol, "range");
+  ASSERT_EQ(d.members.size(), 2u);
+  for (const auto& m : d.members) {
+    if (m.member_id == ida) {
+      EXPECT_EQ(m.group_instance_id, std::optional<std::string>("inst-a"));
+      EXPECT_EQ(m.metadata, (std::vector<uint8_t>{'m', 'a'}));
+      EXPECT_EQ(m.assignment, (std::vector<uint8_t>{1}));
+    } else {
+      EXPECT_EQ(m.member_id, idb);
+      EXPECT_FALSE(m.group_instance_id);
+      EXPECT_EQ(m.assignment, (std::vector<uint8_t>{2, 3}));
+    }
+    EXPECT_EQ(m.client_id, "c");
+  }
+  // A sync retried after the restart gets the stored assignment back.
+  auto slot = std::make_shared<std::optional<SyncResult>>();
+  reloaded.sync({"g", idb, gen, std::nullopt, {}}, now_, [slot](SyncResult r) { *slot = r; });
   ASSERT_TRUE(slot->has_value());
-  EXPECT_GT((*slot)->generation_id, gen);
+  EXPECT_EQ((*slot)->error, err::kNone);
+  EXPECT_EQ((*slot)->assignment, (std::vector<uint8_t>{2, 3}));
+  // The static member's instance id still fences an impostor id.
+  EXPECT_EQ(reloaded.heartbeat("g", idb, gen, std::string("inst-a"), now_), err::kFencedInstanceId);
+}
+
+TEST_F(GroupCoordinatorTest, RestoredSessionTimersStartAtFinishReplay) {
+  auto [id, gen] = stable_single_member();
+  GroupCoordinator reloaded(options(), nullptr);
+  replay_all(reloaded);
+  int64_t load = now_ + 3600 * 1000;  // the broker was down for an hour
+  reloaded.finish_replay(load);
+  reloaded.tick(load + 9000);  // inside the 10 s session timeout counted from load
+  EXPECT_EQ(reloaded.heartbeat("g", id, gen, std::nullopt, load + 9000), err::kNone);
+  reloaded.tick(load + 9000 + 10001);  // no heartbeat for a whole session: expired
+  EXPECT_EQ(reloaded.heartbeat("g", id, gen, std::nullopt, load + 19002), err::kUnknownMemberId);
+}
+
+TEST_F(GroupCoordinatorTest, GenerationIsStoredOnlyWhenSyncCompletesIt) {
+  auto j = join(join_req());
+  advance(150);
+  ASSERT_TRUE(j->has_value());
+  size_t group_values = 0;
+  for (const auto& r : store_.log)
+    if (std::holds_alternative<GroupKey>(decode_key(r.key))) ++group_values;
+  EXPECT_EQ(group_values, 0u);  // CompletingRebalance: nothing stored yet
+  sync((*j)->member_id, (*j)->generation_id, {{(*j)->member_id, {9}}});
+  ASSERT_FALSE(store_.log.empty());
+  auto v = decode_group_value(*store_.log.back().value);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->generation, (*j)->generation_id);
+  ASSERT_EQ(v->members.size(), 1u);
+  EXPECT_EQ(v->members[0].assignment, (std::vector<uint8_t>{9}));
+}
+
+TEST_F(GroupCoordinatorTest, EmptyGroupAndTombstoneReplay) {
+  auto [id, gen] = stable_single_member();
+  coord_.commit_offsets("g", id, gen, {{"t", 0, 5, -1, std::nullopt}}, now_);
+  coord_.leave("g", {{id, std::nullopt}}, now_);
+  {
+    GroupCoordinator reloaded(options(), nullptr);
+    replay_all(reloaded);
+    EXPECT_EQ(reloaded.describe("g").state, "Empty");
+    EXPECT_EQ(reloaded.heartbeat("g", id, gen, std::nullopt, now_), err::kUnknownMemberId);
+    EXPECT_EQ(reloaded.fetch_offset("g", "t", 0)->offset, 5);
+  }
+  ASSERT_EQ(coord_.delete_group("g"), err::kNone);
+  ASSERT_FALSE(store_.log.back().value);  // the group tombstone
+  GroupCoordinator reloaded(options(), nullptr);
+  replay_all(reloaded);
+  EXPECT_EQ(reloaded.describe("g").state, "Dead");
+  EXPECT_FALSE(reloaded.fetch_offset("g", "t", 0));
+  EXPECT_TRUE(reloaded.list({}).empty());
 }
 
 TEST_F(GroupCoordinatorTest, DeleteGroupOnlyWhenEmpty) {

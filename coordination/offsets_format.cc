@@ -24,6 +24,16 @@ std::string get_string(wire::Reader& r) {
   if (n < 0) { r.fail(); return {}; }
   return std::string(r.string(static_cast<size_t>(n)));
 }
+void put_bytes(wire::Writer& w, const std::vector<uint8_t>& b) {
+  w.int32(static_cast<int32_t>(b.size()));
+  w.bytes(b);
+}
+std::vector<uint8_t> get_bytes(wire::Reader& r) {
+  int32_t n = r.int32();
+  if (n < 0) { r.fail(); return {}; }
+  auto s = r.bytes(static_cast<size_t>(n));
+  return {s.begin(), s.end()};
+}
 }  // namespace
 
 std::vector<uint8_t> encode_offset_key(const OffsetKey& k) {
@@ -60,7 +70,17 @@ std::vector<uint8_t> encode_group_value(const GroupValue& v) {
   put_nullable(w, v.protocol);
   put_nullable(w, v.leader);
   w.int64(v.state_timestamp_ms);
-  w.int32(0);
+  w.int32(static_cast<int32_t>(v.members.size()));
+  for (const auto& m : v.members) {
+    put_string(w, m.member_id);
+    put_nullable(w, m.group_instance_id);
+    put_string(w, m.client_id);
+    put_string(w, m.client_host);
+    w.int32(m.rebalance_timeout_ms);
+    w.int32(m.session_timeout_ms);
+    put_bytes(w, m.subscription);
+    put_bytes(w, m.assignment);
+  }
   return std::move(w.buffer());
 }
 
@@ -97,14 +117,30 @@ std::optional<CommittedOffset> decode_offset_value(std::span<const uint8_t> byte
 std::optional<GroupValue> decode_group_value(std::span<const uint8_t> bytes) {
   wire::Reader r(bytes);
   int16_t version = r.int16();
-  if (version != kGroupValueVersion) return std::nullopt;
+  if (version < 0 || version > kGroupValueVersion) return std::nullopt;
   GroupValue v;
   v.protocol_type = get_string(r);
   v.generation = r.int32();
   v.protocol = get_nullable(r);
   v.leader = get_nullable(r);
-  v.state_timestamp_ms = r.int64();
-  (void)r.int32();
+  if (version >= 2) v.state_timestamp_ms = r.int64();
+  int32_t count = r.int32();
+  // Each member takes at least 18 bytes (v0); a count the rest cannot hold is corrupt.
+  if (!r.ok() || count < 0 || static_cast<size_t>(count) > r.remaining() / 18) return std::nullopt;
+  v.members.reserve(static_cast<size_t>(count));
+  for (int32_t i = 0; i < count && r.ok(); ++i) {
+    GroupMemberValue m;
+    m.member_id = get_string(r);
+    if (version >= 3) m.group_instance_id = get_nullable(r);
+    m.client_id = get_string(r);
+    m.client_host = get_string(r);
+    if (version >= 1) m.rebalance_timeout_ms = r.int32();
+    m.session_timeout_ms = r.int32();
+    if (version == 0) m.rebalance_timeout_ms = m.session_timeout_ms;
+    m.subscription = get_bytes(r);
+    m.assignment = get_bytes(r);
+    v.members.push_back(std::move(m));
+  }
   if (!r.ok()) return std::nullopt;
   return v;
 }

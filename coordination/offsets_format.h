@@ -5,14 +5,21 @@
 //   offset commit value (version 3): int16 3 | int64 offset | int32 leader_epoch
 //                                    | metadata | int64 commit_timestamp
 //   group key           (version 2): int16 2 | group
-//   group value         (version 3): int16 3 | protocol_type | int32 generation
-//                                    | protocol (nullable, -1) | leader (nullable)
-//                                    | int64 state_timestamp | int32 member count (0)
+//   group value (Kafka's GroupMetadataValue; written at version 3, read 0-3):
+//     int16 version | protocol_type | int32 generation | protocol (nullable, -1)
+//     | leader (nullable) | [v2+] int64 current_state_timestamp
+//     | int32 member count, then per member:
+//         member_id | [v3+] group_instance_id (nullable) | client_id
+//         | client_host | [v1+] int32 rebalance_timeout | int32 session_timeout
+//         | bytes subscription | bytes assignment      (bytes: int32 length + data)
+//   Version 4 (flexible, compact encodings) is not read: such a record is
+//   skipped like any unknown layout.
 //
 // A null value (tombstone) deletes the key's previous value (offset delete,
-// group deletion). Members are not persisted: after a restart a group comes
-// back Empty with its generation, and members rejoin (offsets are what must
-// survive, and they do).
+// group deletion). A group value is written when a generation completes
+// (leader's SyncGroup: Stable, with every member's subscription and
+// assignment) and when a group becomes Empty; replaying the latest one brings
+// the group back Stable (members) or Empty (none) with the same generation.
 #pragma once
 
 #include <cstdint>
@@ -39,12 +46,25 @@ struct OffsetKey {
 struct GroupKey {
   std::string group;
 };
+struct GroupMemberValue {
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
+  std::string client_id;
+  std::string client_host;
+  int32_t rebalance_timeout_ms = 0;  // v0 records: the session timeout, as Kafka reads them
+  int32_t session_timeout_ms = 0;
+  std::vector<uint8_t> subscription;  // metadata of the group's chosen protocol
+  std::vector<uint8_t> assignment;
+
+  bool operator==(const GroupMemberValue&) const = default;
+};
 struct GroupValue {
   std::string protocol_type;
   int32_t generation = 0;
   std::optional<std::string> protocol;
   std::optional<std::string> leader;
-  int64_t state_timestamp_ms = 0;
+  int64_t state_timestamp_ms = -1;  // v0-1 records: -1 (Kafka's default)
+  std::vector<GroupMemberValue> members;
 };
 
 std::vector<uint8_t> encode_offset_key(const OffsetKey& k);

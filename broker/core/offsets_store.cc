@@ -58,6 +58,7 @@ std::string OffsetsLogStore::replay_into(coordination::GroupCoordinator& coordin
     }
     offset = Offset(region->last_offset + 1);
   }
+  coordinator.finish_replay(storage::system_clock_ms());
   return {};
 }
 

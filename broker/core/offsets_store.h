@@ -25,8 +25,9 @@ class OffsetsLogStore : public coordination::GroupStore {
   explicit OffsetsLogStore(std::shared_ptr<storage::Log> log) : log_(std::move(log)) {}
   bool append(const std::vector<coordination::StoredRecord>& records) override;
 
-  // Feeds every record of the log to the coordinator. Returns an error
-  // message (unreadable log), empty when ok. Bad records are skipped.
+  // Feeds every record of the log to the coordinator, then starts restored
+  // members' session timers afresh (finish_replay). Returns an error message
+  // (unreadable log), empty when ok. Bad records are skipped.
   std::string replay_into(coordination::GroupCoordinator& coordinator, int64_t& records_read) const;
 
  private:

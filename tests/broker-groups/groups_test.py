@@ -1,4 +1,5 @@
 import os
+import socket
 import struct
 import sys
 import time
@@ -14,8 +15,8 @@ GROUP = "g1"
 RECORDS = 600
 
 
-def consumer(broker, name):
-    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": GROUP, "client.id": name,
+def consumer(broker, name, group=GROUP):
+    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": group, "client.id": name,
                   "enable.auto.commit": False, "auto.offset.reset": "earliest",
                   "session.timeout.ms": 6000, "heartbeat.interval.ms": 500,
                   "partition.assignment.strategy": "range"})
@@ -70,6 +71,97 @@ def check_broker_view(admin, members):
             owned.setdefault(p, []).append(m.id)
     return len(groups[0].members) == len(members) and sorted(owned) == list(range(PARTITIONS)) \
         and all(len(v) == 1 for v in owned.values())
+
+
+def kstr(s):
+    b = s.encode()
+    return struct.pack(">h", len(b)) + b
+
+
+def heartbeat(broker, group, member_id, generation):
+    """Raw Heartbeat v0 (api key 12): the coordinator's error code for this
+    (member, generation); 0 only if it knows the member in that generation."""
+    body = kstr(group) + struct.pack(">i", generation) + kstr(member_id)
+    req = struct.pack(">hhi", 12, 0, 7) + kstr("hb-probe") + body
+    host, port = broker.bootstrap.split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(struct.pack(">i", len(req)) + req)
+        data = b""
+        while len(data) < 4 or len(data) < 4 + struct.unpack(">i", data[:4])[0]:
+            chunk = s.recv(4096)
+            if not chunk:
+                raise SystemExit("heartbeat probe: connection closed")
+            data += chunk
+    _, corr, err = struct.unpack(">iih", data[:10])
+    return err
+
+
+def group_members(admin, group):
+    groups = admin.list_groups(group=group, timeout=10)
+    if not groups:
+        return None, {}
+    return groups[0].state, {m.id: m for m in groups[0].members}
+
+
+def restart_keeps_membership(broker, admin):
+    """A Stable group comes back Stable after SIGTERM with the same generation
+    and member ids: the members' heartbeats and commits succeed without a rejoin."""
+    group = "g-restart"
+    members = {n: consumer(broker, n, group) for n in ("r1", "r2")}
+    converge(members)
+    deadline = time.time() + 20
+    while True:
+        for c in members.values():
+            c.poll(0.05)
+        state, before = group_members(admin, group)
+        if state == "Stable" and len(before) == 2 and all(m.assignment for m in before.values()):
+            break
+        if time.time() > deadline:
+            raise SystemExit(f"group {group} did not become Stable with 2 members: {state} {list(before)}")
+    some_id = next(iter(before))
+    generation = next((g for g in range(1, 100) if heartbeat(broker, group, some_id, g) == 0), None)
+    if generation is None:
+        raise SystemExit(f"no generation 1..99 accepted for member {some_id}")
+    consumed = 0
+    deadline = time.time() + 30
+    while consumed < 10 and time.time() < deadline:
+        for c in members.values():
+            m = c.poll(0.1)
+            if m is not None and not m.error():
+                consumed += 1
+
+    rc = broker.stop()
+    if rc != 0:
+        raise SystemExit(f"broker exited {rc} on SIGTERM")
+    broker.start()
+
+    state, after = group_members(admin, group)
+    if state != "Stable" or set(after) != set(before):
+        raise SystemExit(f"after restart group is {state} with {sorted(after)}, expected Stable {sorted(before)}")
+    for mid, m in after.items():
+        if m.assignment != before[mid].assignment:
+            raise SystemExit(f"member {mid}'s assignment changed across restart")
+    for mid in before:
+        err = heartbeat(broker, group, mid, generation)
+        if err != 0:
+            raise SystemExit(f"after restart heartbeat of {mid} in generation {generation} got error {err}")
+    # The real members commit with their (unchanged) member ids and generation.
+    for name, c in members.items():
+        c.poll(0.1)
+        c.commit(offsets=[TopicPartition(TOPIC, tp.partition, 1) for tp in c.assignment()], asynchronous=False)
+    state, final = group_members(admin, group)
+    if set(final) != set(before):
+        raise SystemExit(f"members rejoined after restart: {sorted(before)} -> {sorted(final)}")
+    checker = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": group})
+    got = {tp.partition: tp.offset for tp in
+           checker.committed([TopicPartition(TOPIC, i) for i in range(PARTITIONS)], timeout=10)}
+    checker.close()
+    if got != {i: 1 for i in range(PARTITIONS)}:
+        raise SystemExit(f"commits after restart not stored: {got}")
+    for c in members.values():
+        c.close()
+    print(f"PASS restart keeps membership: group {group} Stable in generation {generation} with "
+          f"{len(before)} members before and after SIGTERM; heartbeats and commits accepted")
 
 
 def main():
@@ -134,6 +226,7 @@ def main():
             raise SystemExit(f"committed offsets changed across restart: {committed_before} -> {after}")
         print(f"PASS broker-groups: {generations} generations with one owner per partition; "
               f"offsets {after} survived SIGTERM restart")
+        restart_keeps_membership(broker, admin)
     except BaseException:
         broker.dump_log()
         raise
