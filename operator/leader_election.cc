@@ -1,5 +1,6 @@
 #include "operator/leader_election.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <ctime>
@@ -13,10 +14,9 @@ std::string micro_time() {
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char buf[32], out[64];
+  char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(out, sizeof out, "%s.%06lldZ", buf, static_cast<long long>(micros));
-  return out;
+  return fmt::format("{}.{:06d}Z", buf, static_cast<long long>(micros));
 }
 
 }  // namespace
