@@ -64,6 +64,9 @@ constexpr std::array kSchema = {
               "Partitions of an auto-created topic."},
     ConfigKey{"default.replication.factor", ConfigType::kInt, "1", 1, 1, {}, nullptr,
               "Replication factor of an auto-created topic (single node: 1)."},
+    ConfigKey{"log.flush.on.acks.all", ConfigType::kBool, "true", {}, {}, {}, nullptr,
+              "Millrace: answer acks=all only after the batch is fsynced (group commit). false = Kafka's "
+              "behaviour (acks=all answered from the page cache; durability left to replication and flush.*)."},
     ConfigKey{"auto.create.topics.enable", ConfigType::kBool, "true", {}, {}, {}, nullptr,
               "Create a topic when Metadata or Produce names an unknown one."},
     ConfigKey{"delete.topic.enable", ConfigType::kBool, "true", {}, {}, {}, nullptr,

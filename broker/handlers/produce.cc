@@ -2,7 +2,8 @@
 // are advertised for librdkafka's codec gate and answered UNSUPPORTED_VERSION).
 // acks 0 (no response), 1 (after the append), -1 (after the append is
 // fsynced: group commit through Log::flush_up_to, as Redpanda does, since a
-// single node has no replicas to make it safe otherwise). Idempotence checks
+// single node has no replicas to make it safe otherwise; log.flush.on.acks.all
+// =false answers from the page cache, as Kafka does). Idempotence checks
 // live in the log; transactional batches are refused until transactions exist.
 #include <spdlog/spdlog.h>
 
@@ -49,6 +50,7 @@ Task<proto::ProduceResponse> handle(RequestContext& ctx, proto::ProduceRequest& 
     proto::ProduceResponse::TopicProduceResponse::PartitionProduceResponse* out;
   };
   std::vector<PendingFlush> flushes;
+  const bool fsync_acks_all = b.config.boolean("log.flush.on.acks.all");
   bool appended = false;
   resp.responses.reserve(req.topic_data.size());
 
@@ -107,7 +109,7 @@ Task<proto::ProduceResponse> handle(RequestContext& ctx, proto::ProduceRequest& 
         appended = true;
         b.metrics.bytes_in(td.name, bytes, static_cast<uint64_t>(s.ok ? s.records : 0));
       }
-      if (req.acks == -1) flushes.push_back({log, res->last_offset + 1, &pr});
+      if (req.acks == -1 && fsync_acks_all) flushes.push_back({log, res->last_offset + 1, &pr});
     }
   }
   if (appended) b.appends.notify();
