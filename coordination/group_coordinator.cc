@@ -156,7 +156,7 @@ void GroupCoordinator::join(const JoinRequest& req, int64_t now_ms, JoinCallback
           if (g.leader == old_id) g.leader = new_id;
           Member& mm = *g.members[new_id];
           if (g.state == GroupState::kStable && unchanged) {
-            persist_group(g, now_ms);  // the stored group must name the new member id
+            (void)persist_group(g, now_ms);  // the stored group must name the new member id
             out.joins.emplace_back(std::move(done), current_result(mm));
           } else {
             mm.join_cb = std::move(done);
@@ -280,7 +280,7 @@ void GroupCoordinator::maybe_complete_join(Group& g, int64_t now_ms, Deferred& o
     g.state = GroupState::kEmpty;
     g.protocol.clear();
     g.leader.clear();
-    persist_group(g, now_ms);
+    (void)persist_group(g, now_ms);
     return;
   }
   g.protocol = g.select_protocol();
@@ -344,17 +344,24 @@ void GroupCoordinator::sync(const SyncRequest& req, int64_t now_ms, SyncCallback
           auto t = g->members.find(id);
           if (t != g->members.end()) t->second->assignment = bytes;
         }
-        g->state = GroupState::kStable;
-        persist_group(*g, now_ms);
+        bool stored = persist_group(*g, now_ms);
+        if (stored) g->state = GroupState::kStable;
         for (auto& [id, mem] : g->members) {
           if (!mem->sync_cb) continue;
-          SyncResult ok;
-          ok.protocol_type = g->protocol_type;
-          ok.protocol_name = g->protocol;
-          ok.assignment = mem->assignment;
-          out.syncs.emplace_back(std::move(mem->sync_cb), std::move(ok));
+          SyncResult res;
+          if (stored) {
+            res.protocol_type = g->protocol_type;
+            res.protocol_name = g->protocol;
+            res.assignment = mem->assignment;
+          } else {
+            res.error = err::kCoordinatorNotAvailable;
+          }
+          out.syncs.emplace_back(std::move(mem->sync_cb), std::move(res));
           mem->sync_cb = nullptr;
         }
+        // As Kafka: a generation that could not be stored is not run; the
+        // members got the error and the group rebalances.
+        if (!stored) prepare_rebalance(*g, now_ms, out);
       }
       done = nullptr;
     } else {

@@ -96,7 +96,9 @@ class GroupCoordinator {
   void prepare_rebalance(Group& g, int64_t now_ms, Deferred& out);
   void maybe_complete_join(Group& g, int64_t now_ms, Deferred& out, bool deadline_passed);
   void remove_member(Group& g, const std::string& member_id, int64_t now_ms, Deferred& out);
-  void persist_group(Group& g, int64_t now_ms);
+  // Writes the group's value (generation, members, assignments); false when
+  // the store refused it. True without a store.
+  bool persist_group(Group& g, int64_t now_ms);
   std::string new_member_id(const std::string& client_id, const std::optional<std::string>& instance_id);
 
   CoordinatorOptions options_;

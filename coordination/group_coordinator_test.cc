@@ -358,6 +358,19 @@ TEST_F(GroupCoordinatorTest, GenerationIsStoredOnlyWhenSyncCompletesIt) {
   EXPECT_EQ(v->members[0].assignment, (std::vector<uint8_t>{9}));
 }
 
+TEST_F(GroupCoordinatorTest, SyncWhoseGenerationCannotBeStoredFailsAndRebalances) {
+  auto j = join(join_req());
+  advance(150);
+  ASSERT_TRUE(j->has_value());
+  store_.fail = true;
+  auto s = sync((*j)->member_id, (*j)->generation_id, {{(*j)->member_id, {9}}});
+  ASSERT_TRUE(s->has_value());
+  EXPECT_EQ((*s)->error, err::kCoordinatorNotAvailable);
+  EXPECT_EQ(coord_.describe("g").state, "PreparingRebalance");
+  EXPECT_EQ(coord_.heartbeat("g", (*j)->member_id, (*j)->generation_id, std::nullopt, now_),
+            err::kRebalanceInProgress);
+}
+
 TEST_F(GroupCoordinatorTest, EmptyGroupAndTombstoneReplay) {
   auto [id, gen] = stable_single_member();
   coord_.commit_offsets("g", id, gen, {{"t", 0, 5, -1, std::nullopt}}, now_);

@@ -6,8 +6,8 @@
 
 namespace millrace::coordination {
 
-void GroupCoordinator::persist_group(Group& g, int64_t now_ms) {
-  if (!store_) return;
+bool GroupCoordinator::persist_group(Group& g, int64_t now_ms) {
+  if (!store_) return true;
   GroupValue v;
   v.protocol_type = g.protocol_type;
   v.generation = g.generation;
@@ -26,7 +26,7 @@ void GroupCoordinator::persist_group(Group& g, int64_t now_ms) {
     mv.assignment = m->assignment;
     v.members.push_back(std::move(mv));
   }
-  (void)store_->append({StoredRecord{encode_group_key({g.id}), encode_group_value(v)}});
+  return store_->append({StoredRecord{encode_group_key({g.id}), encode_group_value(v)}});
 }
 
 void GroupCoordinator::replay(std::span<const uint8_t> key, const std::optional<std::span<const uint8_t>>& value) {
