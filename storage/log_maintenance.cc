@@ -117,6 +117,16 @@ Status Log::maybe_flush() {
 
 Status Log::truncate_to(Offset offset) {
   State& s = *s_;
+  bool below_first_segment = false;
+  {
+    // Compaction may have emptied and removed the first segments, so o can lie in
+    // a gap below the first segment: then no batch survives, and the log restarts
+    // empty at o (offsets below o are gone already).
+    std::lock_guard lock(s.mu);
+    below_first_segment = !s.closed && offset.value() < s.leo && offset.value() >= s.log_start &&
+                          !s.segments.empty() && s.segments.begin()->first > offset.value();
+  }
+  if (below_first_segment) return truncate_fully_and_start_at(offset);
   std::lock_guard clock(s.compact_mu);
   std::lock_guard lock(s.mu);
   if (s.closed) return Status(Errc::kClosed, dir_.string());
@@ -124,7 +134,8 @@ Status Log::truncate_to(Offset offset) {
   if (o >= s.leo) return Status::Ok();
   if (o < s.log_start) return Status(Errc::kOffsetOutOfRange, "truncate below log start");
   auto it = s.segments.upper_bound(o);
-  --it;  // the segment holding o (segments cover [log start, LEO))
+  if (it == s.segments.begin()) return Status(Errc::kOffsetOutOfRange, "truncate below the first segment");
+  --it;  // the segment holding o
   Segment& seg = *it->second;
   auto found = seg.find(o, seg.index_lookup(o), seg.size());
   if (!found.ok()) return found.status();
