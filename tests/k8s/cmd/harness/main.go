@@ -1,45 +1,36 @@
-// Command harness plays the kubelet for Millrace pods in the test cluster.
+// Command harness plays the kubelet for the test cluster. There is no container
+// runtime here, so it runs the pods of the Millrace image as local processes on
+// 127.0.0.1 and reports their IP, phase and readiness through the status subresource.
 //
-// There is no container runtime here: for every Pod labelled
-// app.kubernetes.io/name=millrace it starts a millrace-broker process on
-// 127.0.0.1 with the configuration the operator rendered into the pod spec,
-// and reports the pod's IP, phase and readiness through the status subresource.
+// Two kinds of pod (the rest are left alone, unbound):
 //
-// Contract with the pod spec (what the operator renders, what the harness reads):
+//	broker pods   label app.kubernetes.io/name=millrace (what the operator renders):
+//	              one millrace-broker with the listeners rewritten to free ports
+//	              (contract at the top of pods_broker.go).
+//	image pods    any other pod whose first container's image is the Millrace image
+//	              (repository --image-repository, any tag): the operator Deployment's
+//	              pod and the helm-test pods. The container's command runs with the
+//	              image's binaries mapped to $MILLRACE_BUILD (contract at the top of
+//	              pods_exec.go), in-cluster credentials from the TokenRequest API
+//	              (volumes.go), and Service addresses resolved to the ports the
+//	              harness chose (netmap.go), standing in for cluster DNS and kube-proxy.
 //
-//	container "broker" (else the first): args, env (value, fieldRef on
-//	  metadata.name|namespace|uid|labels['k']|annotations['k'], status.podIP,
-//	  spec.nodeName; configMapKeyRef) with $(VAR) expanded like the kubelet does.
-//	configMap volumes: their keys are written under <data-root>/<ns>/<pod>/mounts
-//	  and any arg that starts with the volume's mountPath is rewritten to it.
-//	the harness appends, last so they win:
-//	  --set listeners=PLAINTEXT://127.0.0.1:<kafka> --set advertised.listeners=(same)
-//	  --set admin.listeners=http://127.0.0.1:<admin> --set log.dirs=<data-root>/<ns>/<pod>/data
-//	Pod status: podIP=hostIP=127.0.0.1; the chosen ports are written to the pod as
-//	  annotations millrace.io/kafka-port and millrace.io/admin-port.
-//	Readiness: GET http://127.0.0.1:<admin>/readyz == 200 (every second).
-//	The data dir is keyed by namespace and pod name, so a re-created pod (same
-//	  StatefulSet identity) finds its volume again.
-//	Annotation millrace.io/harness-stopped="true" stops the process (an outage
-//	  for tests) until the annotation is removed.
-//	Deletion: SIGTERM, SIGKILL after the grace period, then the pod object is
-//	  removed (grace 0), as the kubelet would.
-//
-// It also registers one Node and binds unscheduled Millrace pods to it.
+// Shared by both: one Node (millrace-harness, InternalIP 127.0.0.1) to which the
+// harness binds its pods; deletion sends SIGTERM to the process group, SIGKILL after
+// the grace period, then removes the pod object (grace 0) as the kubelet would; the
+// Node's kubelet endpoint serves port-forward (portforward.go), so `kubectl
+// port-forward pod/x` reaches a pod's container port.
 package main
 
 import (
 	"context"
 	"flag"
-	"fmt"
 	"log"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -49,47 +40,66 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	listersv1 "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
 const (
-	nodeName      = "millrace-harness"
-	podSelector   = "app.kubernetes.io/name=millrace"
-	annKafkaPort  = "millrace.io/kafka-port"
-	annAdminPort  = "millrace.io/admin-port"
-	annStopped    = "millrace.io/harness-stopped"
-	probeInterval = time.Second
+	nodeName       = "millrace-harness"
+	brokerLabelKey = "app.kubernetes.io/name"
+	brokerLabelVal = "millrace"
+	probeInterval  = time.Second
 )
 
-type broker struct {
+// proc is one pod's process and what the harness knows about it.
+type proc struct {
+	kind      string // "broker" or "exec"
+	container string
 	cmd       *exec.Cmd
 	done      chan struct{}
-	kafkaPort int
-	adminPort int
+	ports     map[int32]int // containerPort -> port on 127.0.0.1
 	restarts  int32
 	ready     bool
 	startedAt metav1.Time
+	// broker pods
+	kafkaPort, adminPort int
+	// image pods
+	exitCode   int
+	finishedAt metav1.Time
+	terminated bool      // exited and not to be restarted (restartPolicy)
+	nextStart  time.Time // crash-loop back-off
+	backoff    time.Duration
+	readiness  *prober
+	liveness   *prober
 }
 
 type harness struct {
-	cs       kubernetes.Interface
-	brokerEx string
-	dataRoot string
-	mu       sync.Mutex
-	procs    map[string]*broker // ns/name
+	cs          kubernetes.Interface
+	rest        *rest.Config
+	build       string // $MILLRACE_BUILD: where the image's binaries come from
+	brokerEx    string
+	imageRepo   string
+	dataRoot    string
+	kubeletPort int
+	pods        listersv1.PodLister
+	mu          sync.Mutex
+	procs       map[string]*proc // ns/name
 }
 
 func main() {
 	kubeconfig := flag.String("kubeconfig", os.Getenv("KUBECONFIG"), "admin kubeconfig")
 	dataRoot := flag.String("data-root", "", "where pod volumes and logs live")
 	brokerEx := flag.String("broker", os.Getenv("MILLRACE_BROKER"), "millrace-broker binary")
+	imageRepo := flag.String("image-repository", envOr("MILLRACE_IMAGE_REPOSITORY", "ghcr.io/millrace/millrace"),
+		"pods of this image (any tag) run with the binaries of $MILLRACE_BUILD")
 	flag.Parse()
-	if *brokerEx == "" && os.Getenv("MILLRACE_BUILD") != "" {
-		*brokerEx = filepath.Join(os.Getenv("MILLRACE_BUILD"), "broker", "millrace-broker")
+	build := os.Getenv("MILLRACE_BUILD")
+	if *brokerEx == "" && build != "" {
+		*brokerEx = filepath.Join(build, "broker", "millrace-broker")
 	}
 	if *dataRoot == "" || *kubeconfig == "" {
 		log.Fatal("harness: --kubeconfig and --data-root are required")
@@ -98,17 +108,19 @@ func main() {
 	if err != nil {
 		log.Fatalf("harness: kubeconfig: %v", err)
 	}
-	h := &harness{cs: kubernetes.NewForConfigOrDie(cfg), brokerEx: *brokerEx, dataRoot: *dataRoot,
-		procs: map[string]*broker{}}
+	h := &harness{cs: kubernetes.NewForConfigOrDie(cfg), rest: cfg, build: build, brokerEx: *brokerEx,
+		imageRepo: *imageRepo, dataRoot: *dataRoot, procs: map[string]*proc{}}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if h.kubeletPort, err = h.servePortForward(ctx); err != nil {
+		log.Fatalf("harness: kubelet endpoint: %v", err)
+	}
 	if err := h.registerNode(ctx); err != nil {
 		log.Fatalf("harness: node: %v", err)
 	}
-	factory := informers.NewSharedInformerFactoryWithOptions(h.cs, 0,
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = podSelector }))
+	factory := informers.NewSharedInformerFactory(h.cs, 0)
 	podInf := factory.Core().V1().Pods().Informer()
-	lister := factory.Core().V1().Pods().Lister()
+	h.pods = factory.Core().V1().Pods().Lister()
 	kick := make(chan struct{}, 1)
 	notify := func(interface{}) {
 		select {
@@ -120,11 +132,12 @@ func main() {
 		UpdateFunc: func(_, n interface{}) { notify(n) }, DeleteFunc: notify})
 	factory.Start(ctx.Done())
 	factory.WaitForCacheSync(ctx.Done())
-	log.Printf("harness: watching pods (%s), broker=%s", podSelector, h.brokerEx)
+	log.Printf("harness: watching pods; broker=%s image=%s build=%s kubelet port %d",
+		h.brokerEx, h.imageRepo, h.build, h.kubeletPort)
 	tick := time.NewTicker(probeInterval)
 	defer tick.Stop()
 	for {
-		pods, _ := lister.List(labels.Everything())
+		pods, _ := h.pods.List(labels.Everything())
 		h.sync(ctx, pods)
 		select {
 		case <-ctx.Done():
@@ -150,14 +163,41 @@ func (h *harness) registerNode(ctx context.Context) error {
 	n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue,
 		Reason: "HarnessReady", LastHeartbeatTime: now, LastTransitionTime: now}}
 	n.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "127.0.0.1"}}
+	n.Status.DaemonEndpoints.KubeletEndpoint.Port = int32(h.kubeletPort)
 	_, err = h.cs.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{})
 	return err
+}
+
+// kindOf says how the harness runs a pod: "broker", "exec" or "" (not ours).
+func (h *harness) kindOf(p *corev1.Pod) string {
+	if p.Labels[brokerLabelKey] == brokerLabelVal {
+		return "broker"
+	}
+	if len(p.Spec.Containers) > 0 && imageRepository(p.Spec.Containers[0].Image) == h.imageRepo {
+		return "exec"
+	}
+	return ""
+}
+
+// imageRepository strips the tag and digest: "reg:5000/a/b:1.0@sha256:..." -> "reg:5000/a/b".
+func imageRepository(image string) string {
+	if i := strings.Index(image, "@"); i >= 0 {
+		image = image[:i]
+	}
+	if i := strings.LastIndex(image, ":"); i > strings.LastIndex(image, "/") {
+		image = image[:i]
+	}
+	return image
 }
 
 // sync brings processes in line with the pods: start, probe, stop.
 func (h *harness) sync(ctx context.Context, pods []*corev1.Pod) {
 	seen := map[string]bool{}
 	for _, p := range pods {
+		kind := h.kindOf(p)
+		if kind == "" {
+			continue
+		}
 		key := p.Namespace + "/" + p.Name
 		seen[key] = true
 		if p.DeletionTimestamp != nil {
@@ -173,12 +213,11 @@ func (h *harness) sync(ctx context.Context, pods []*corev1.Pod) {
 			h.bind(ctx, p)
 			continue
 		}
-		if p.Annotations[annStopped] == "true" {
-			h.stop(key, 5*time.Second)
+		if kind == "broker" {
+			h.syncBroker(ctx, key, p)
 		} else {
-			h.ensureRunning(ctx, key, p)
+			h.syncExec(ctx, key, p)
 		}
-		h.report(ctx, key, p)
 	}
 	h.mu.Lock()
 	var gone []string
@@ -201,296 +240,37 @@ func (h *harness) bind(ctx context.Context, p *corev1.Pod) {
 	}
 }
 
-func (h *harness) ensureRunning(ctx context.Context, key string, p *corev1.Pod) {
+func (h *harness) proc(key string) *proc {
 	h.mu.Lock()
-	b := h.procs[key]
-	h.mu.Unlock()
-	if b != nil {
-		select {
-		case <-b.done: // exited: restart below with the same ports
-			b.restarts++
-			log.Printf("harness: %s exited (%v), restarting", key, b.cmd.ProcessState)
-		default:
-			return
-		}
-	} else {
-		b = &broker{kafkaPort: portFromAnn(p, annKafkaPort), adminPort: portFromAnn(p, annAdminPort)}
-		if b.kafkaPort == 0 {
-			b.kafkaPort = freePort()
-		}
-		if b.adminPort == 0 {
-			b.adminPort = freePort()
-		}
-	}
-	args, env, err := h.render(ctx, p, b)
-	if err != nil {
-		log.Printf("harness: %s: render: %v", key, err)
-		return
-	}
-	podDir := filepath.Join(h.dataRoot, p.Namespace, p.Name)
-	logf, err := os.OpenFile(filepath.Join(podDir, "broker.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		log.Printf("harness: %s: log: %v", key, err)
-		return
-	}
-	cmd := exec.Command(h.brokerEx, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	fmt.Fprintf(logf, "harness: starting %s %s\n", h.brokerEx, strings.Join(args, " "))
-	b.cmd, b.done, b.ready, b.startedAt = cmd, make(chan struct{}), false, metav1.Now()
-	if err := cmd.Start(); err != nil {
-		fmt.Fprintf(logf, "harness: start failed: %v\n", err)
-		logf.Close()
-		close(b.done)
-		h.mu.Lock()
-		h.procs[key] = b
-		h.mu.Unlock()
-		time.Sleep(time.Second) // crash-loop pacing
-		return
-	}
-	go func() { cmd.Wait(); logf.Close(); close(b.done) }()
+	defer h.mu.Unlock()
+	return h.procs[key]
+}
+
+func (h *harness) setProc(key string, b *proc) {
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	h.procs[key] = b
-	h.mu.Unlock()
-	log.Printf("harness: started %s pid %d kafka=%d admin=%d", key, cmd.Process.Pid, b.kafkaPort, b.adminPort)
-	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:"%d",%q:"%d"}}}`, annKafkaPort, b.kafkaPort, annAdminPort, b.adminPort)
-	if _, err := h.cs.CoreV1().Pods(p.Namespace).Patch(ctx, p.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
-		log.Printf("harness: %s: annotate: %v", key, err)
-	}
 }
 
-var varRef = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
-
-// render turns the pod's container spec into argv and environment.
-func (h *harness) render(ctx context.Context, p *corev1.Pod, b *broker) ([]string, []string, error) {
-	if len(p.Spec.Containers) == 0 {
-		return nil, nil, fmt.Errorf("no containers")
-	}
-	c := p.Spec.Containers[0]
-	for _, cc := range p.Spec.Containers {
-		if cc.Name == "broker" {
-			c = cc
-		}
-	}
-	podDir := filepath.Join(h.dataRoot, p.Namespace, p.Name)
-	dataDir := filepath.Join(podDir, "data")
-	if err := os.MkdirAll(dataDir, 0o755); err != nil {
-		return nil, nil, err
-	}
-	vars := map[string]string{}
-	var env []string
-	for _, e := range c.Env {
-		v := e.Value
-		if e.ValueFrom != nil {
-			var err error
-			if v, err = h.valueFrom(ctx, p, e.ValueFrom); err != nil {
-				return nil, nil, fmt.Errorf("env %s: %w", e.Name, err)
-			}
-		} else {
-			v = expand(v, vars)
-		}
-		vars[e.Name] = v
-		env = append(env, e.Name+"="+v)
-	}
-	// configMap volumes -> files under mounts/, mountPath prefix rewritten.
-	rewrite := map[string]string{}
-	for _, vm := range c.VolumeMounts {
-		for _, vol := range p.Spec.Volumes {
-			if vol.Name != vm.Name || vol.ConfigMap == nil {
-				continue
-			}
-			cm, err := h.cs.CoreV1().ConfigMaps(p.Namespace).Get(ctx, vol.ConfigMap.Name, metav1.GetOptions{})
-			if err != nil {
-				return nil, nil, fmt.Errorf("configmap %s: %w", vol.ConfigMap.Name, err)
-			}
-			dir := filepath.Join(podDir, "mounts", vm.Name)
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return nil, nil, err
-			}
-			for k, v := range cm.Data {
-				if err := os.WriteFile(filepath.Join(dir, k), []byte(v), 0o644); err != nil {
-					return nil, nil, err
-				}
-			}
-			rewrite[vm.MountPath] = dir
-		}
-	}
-	var args []string
-	for _, a := range append(append([]string{}, c.Command[min(1, len(c.Command)):]...), c.Args...) {
-		a = expand(a, vars)
-		for from, to := range rewrite {
-			if strings.HasPrefix(a, from) {
-				a = to + strings.TrimPrefix(a, from)
-			}
-		}
-		args = append(args, a)
-	}
-	listener := fmt.Sprintf("PLAINTEXT://127.0.0.1:%d", b.kafkaPort)
-	args = append(args, "--set", "listeners="+listener, "--set", "advertised.listeners="+listener,
-		"--set", fmt.Sprintf("admin.listeners=http://127.0.0.1:%d", b.adminPort), "--set", "log.dirs="+dataDir)
-	return args, env, nil
-}
-
-func (h *harness) valueFrom(ctx context.Context, p *corev1.Pod, src *corev1.EnvVarSource) (string, error) {
-	switch {
-	case src.FieldRef != nil:
-		f := src.FieldRef.FieldPath
-		switch {
-		case f == "metadata.name":
-			return p.Name, nil
-		case f == "metadata.namespace":
-			return p.Namespace, nil
-		case f == "metadata.uid":
-			return string(p.UID), nil
-		case f == "status.podIP" || f == "status.hostIP":
-			return "127.0.0.1", nil
-		case f == "spec.nodeName":
-			return p.Spec.NodeName, nil
-		case strings.HasPrefix(f, "metadata.labels['"):
-			return p.Labels[strings.TrimSuffix(strings.TrimPrefix(f, "metadata.labels['"), "']")], nil
-		case strings.HasPrefix(f, "metadata.annotations['"):
-			return p.Annotations[strings.TrimSuffix(strings.TrimPrefix(f, "metadata.annotations['"), "']")], nil
-		}
-		return "", fmt.Errorf("unsupported fieldRef %q", f)
-	case src.ConfigMapKeyRef != nil:
-		cm, err := h.cs.CoreV1().ConfigMaps(p.Namespace).Get(ctx, src.ConfigMapKeyRef.Name, metav1.GetOptions{})
-		if err != nil {
-			return "", err
-		}
-		return cm.Data[src.ConfigMapKeyRef.Key], nil
-	}
-	return "", fmt.Errorf("unsupported valueFrom")
-}
-
-func expand(s string, vars map[string]string) string {
-	return varRef.ReplaceAllStringFunc(s, func(m string) string {
-		if v, ok := vars[m[2:len(m)-1]]; ok {
-			return v
-		}
-		return m
-	})
-}
-
-// report probes readiness and writes the pod status when it changed.
-func (h *harness) report(ctx context.Context, key string, p *corev1.Pod) {
-	h.mu.Lock()
-	b := h.procs[key]
-	h.mu.Unlock()
-	running, ready := false, false
-	var restarts int32
-	started := metav1.Now()
-	if b != nil {
-		restarts, started = b.restarts, b.startedAt
-		select {
-		case <-b.done:
-		default:
-			running = true
-			ready = probe(b.adminPort)
-		}
-	}
-	st := p.Status.DeepCopy()
-	st.Phase = corev1.PodRunning
-	st.PodIP, st.HostIP = "127.0.0.1", "127.0.0.1"
-	st.PodIPs = []corev1.PodIP{{IP: "127.0.0.1"}}
-	st.HostIPs = []corev1.HostIP{{IP: "127.0.0.1"}}
-	if st.StartTime == nil {
-		st.StartTime = &started
-	}
-	setCond(st, corev1.PodScheduled, true)
-	setCond(st, corev1.PodInitialized, true)
-	setCond(st, corev1.ContainersReady, ready)
-	setCond(st, corev1.PodReady, ready)
-	cs := corev1.ContainerStatus{Name: "broker", Ready: ready, RestartCount: restarts, Started: &running,
-		Image: containerImage(p), ImageID: containerImage(p), ContainerID: "harness://" + key}
-	if running {
-		cs.State.Running = &corev1.ContainerStateRunning{StartedAt: started}
-	} else {
-		cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: "BrokerNotRunning"}
-	}
-	st.ContainerStatuses = []corev1.ContainerStatus{cs}
-	if statusEqual(&p.Status, st) {
-		return
-	}
-	np := p.DeepCopy()
-	np.Status = *st
-	if _, err := h.cs.CoreV1().Pods(p.Namespace).UpdateStatus(ctx, np, metav1.UpdateOptions{}); err != nil && !apierrors.IsConflict(err) {
-		log.Printf("harness: %s: status: %v", key, err)
-	}
-}
-
-func statusEqual(a, b *corev1.PodStatus) bool {
-	if a.Phase != b.Phase || a.PodIP != b.PodIP || len(a.ContainerStatuses) != len(b.ContainerStatuses) {
-		return false
-	}
-	for _, t := range []corev1.PodConditionType{corev1.PodReady, corev1.ContainersReady, corev1.PodScheduled, corev1.PodInitialized} {
-		if condStatus(a, t) != condStatus(b, t) {
-			return false
-		}
-	}
-	for i := range a.ContainerStatuses {
-		x, y := a.ContainerStatuses[i], b.ContainerStatuses[i]
-		if x.Ready != y.Ready || x.RestartCount != y.RestartCount || (x.State.Running == nil) != (y.State.Running == nil) {
-			return false
-		}
-	}
-	return true
-}
-
-func condStatus(s *corev1.PodStatus, t corev1.PodConditionType) corev1.ConditionStatus {
-	for _, c := range s.Conditions {
-		if c.Type == t {
-			return c.Status
-		}
-	}
-	return ""
-}
-
-func setCond(s *corev1.PodStatus, t corev1.PodConditionType, ok bool) {
-	v := corev1.ConditionFalse
-	if ok {
-		v = corev1.ConditionTrue
-	}
-	for i := range s.Conditions {
-		if s.Conditions[i].Type == t {
-			if s.Conditions[i].Status != v {
-				s.Conditions[i].Status, s.Conditions[i].LastTransitionTime = v, metav1.Now()
-			}
-			return
-		}
-	}
-	s.Conditions = append(s.Conditions, corev1.PodCondition{Type: t, Status: v, LastTransitionTime: metav1.Now()})
-}
-
-func containerImage(p *corev1.Pod) string {
-	if len(p.Spec.Containers) > 0 {
-		return p.Spec.Containers[0].Image
-	}
-	return ""
-}
-
-func probe(port int) bool {
-	c := http.Client{Timeout: 800 * time.Millisecond}
-	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", port))
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
-}
-
-// stop ends a pod's process: SIGTERM to its process group, SIGKILL after grace.
+// stop ends a pod's process and forgets it.
 func (h *harness) stop(key string, grace time.Duration) {
 	h.mu.Lock()
 	b := h.procs[key]
 	delete(h.procs, key)
 	h.mu.Unlock()
-	if b == nil || b.cmd == nil || b.cmd.Process == nil {
-		return
+	if b != nil && kill(b, grace) {
+		log.Printf("harness: stopped %s", key)
+	}
+}
+
+// kill sends SIGTERM to a process group, SIGKILL after grace; false if it had already ended.
+func kill(b *proc, grace time.Duration) bool {
+	if b.cmd == nil || b.cmd.Process == nil {
+		return false
 	}
 	select {
 	case <-b.done:
-		return
+		return false
 	default:
 	}
 	syscall.Kill(-b.cmd.Process.Pid, syscall.SIGTERM)
@@ -500,7 +280,7 @@ func (h *harness) stop(key string, grace time.Duration) {
 		syscall.Kill(-b.cmd.Process.Pid, syscall.SIGKILL)
 		<-b.done
 	}
-	log.Printf("harness: stopped %s", key)
+	return true
 }
 
 func (h *harness) stopAll() {
@@ -515,17 +295,23 @@ func (h *harness) stopAll() {
 	}
 }
 
+func exited(b *proc) bool {
+	if b == nil || b.done == nil {
+		return true
+	}
+	select {
+	case <-b.done:
+		return true
+	default:
+		return false
+	}
+}
+
 func graceOf(p *corev1.Pod) time.Duration {
 	if p.DeletionGracePeriodSeconds != nil {
 		return time.Duration(*p.DeletionGracePeriodSeconds) * time.Second
 	}
 	return 30 * time.Second
-}
-
-func portFromAnn(p *corev1.Pod, k string) int {
-	var n int
-	fmt.Sscanf(p.Annotations[k], "%d", &n)
-	return n
 }
 
 func freePort() int {
@@ -535,6 +321,13 @@ func freePort() int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
 }
 
 func ptr[T any](v T) *T { return &v }
