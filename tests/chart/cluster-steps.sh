@@ -1,85 +1,140 @@
 # Sourced by tests/chart/run once the test cluster is up (KUBECONFIG, kubectl and helm on
-# PATH). Uses run/ok/bad/skip, $HELM, $CHART, $VALS, $TMP, $BUILD, $OPERATOR, PIDS from it.
+# PATH). Uses run/ok/bad/skip, $HELM, $CHART, $VALS, $TMP, $BUILD, $OPERATOR, $CHECK,
+# $K8S_RUN_DIR from it.
 #
-# What runs where: the API server, controller-manager and the harness (the kubelet for
-# broker pods, labelled app.kubernetes.io/name=millrace) are real. Nothing runs the
-# operator's Deployment pod or the helm-test pod (there is no container runtime), so the
-# operator binary runs beside the cluster with the same kubeconfig, and the helm-test
-# pod's own script (taken from the release's hook) runs here against the broker.
+# What runs where: the API server, controller-manager and the harness are real; the
+# harness is the kubelet (tests/k8s/cmd/harness): it runs the broker pods, the operator
+# Deployment's pod (under its ServiceAccount, with a TokenRequest token, so the chart's
+# RBAC is all it has) and the helm-test pods, from the binaries of $BUILD. Nothing here
+# runs the operator or the test script by hand.
 
-# Objects whose API the test cluster does not serve (the Prometheus Operator's CRDs are not
-# installed there); they are validated by promtool and check.py instead.
-drop_monitoring_kinds() {
+# port_forward TARGET PORT: starts kubectl port-forward on a free local port, prints it.
+port_forward() {
+  local log="$TMP/pf.$RANDOM.log"
+  kubectl -n "$1" port-forward "$2" ":$3" >"$log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 50); do
+    local p
+    p="$(sed -n 's/^Forwarding from 127.0.0.1:\([0-9]*\) .*/\1/p' "$log" | head -1)"
+    [[ -n $p ]] && { echo "$p"; return 0; }
+    sleep 0.2
+  done
+  sed 's/^/     /' "$log" >&2
+  return 1
+}
+
+# audit_by USER: the audit log's entries (writes) made by USER, one JSON line each.
+audit_by() {
   /usr/bin/python3 -c '
-import sys, yaml
-docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and not d["apiVersion"].startswith("monitoring.coreos.com/")]
-print(yaml.safe_dump_all(docs))' "$1"
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e.get("user", {}).get("username") == sys.argv[2]:
+        print(json.dumps({"verb": e["verb"], "uri": e["requestURI"], "code": e.get("responseStatus", {}).get("code")}))
+' "$K8S_RUN_DIR/audit.log" "$1"
 }
 
 cluster_steps() {
   local ns=streaming
   run "apply the chart's CRDs (server-side)" kubectl apply --server-side -f "$CHART/crds/"
   run "CRDs established" kubectl wait --for=condition=Established --timeout=60s -f "$CHART/crds/"
+  local promcrds
+  if promcrds="$("$ROOT/tests/k8s/prometheus-crds" 2>"$TMP/promcrds.err")"; then
+    local f=()
+    for kind in servicemonitors podmonitors prometheusrules; do f+=(-f "$promcrds/monitoring.coreos.com_$kind.yaml"); done
+    run "apply the Prometheus Operator CRDs (ServiceMonitor, PodMonitor, PrometheusRule; Go module proxy)" \
+      kubectl apply --server-side "${f[@]}"
+    run "Prometheus Operator CRDs established" kubectl wait --for=condition=Established --timeout=60s "${f[@]}"
+  else
+    bad "fetch the Prometheus Operator CRDs"; sed 's/^/     /' "$TMP/promcrds.err"
+  fi
   # Namespaces the rendered objects name (dry-run does not create a Namespace it applies).
   for n in "$ns" monitoring millrace-system; do kubectl create namespace "$n" >/dev/null 2>&1; done
   for name in defaults minimal production monitoring; do
     [[ -f $TMP/$name.yaml ]] || continue
-    drop_monitoring_kinds "$TMP/$name.yaml" >"$TMP/$name.apply.yaml"
-    run "server-side dry-run apply: chart rendered with $name values" \
-      kubectl apply --server-side --dry-run=server -f "$TMP/$name.apply.yaml"
+    run "server-side dry-run apply: chart rendered with $name values (every kind, monitoring ones too)" \
+      kubectl apply --server-side --dry-run=server -f "$TMP/$name.yaml"
   done
+  if [[ -f $TMP/monitoring.yaml ]]; then
+    run "the monitoring values render a ServiceMonitor, a PodMonitor and a PrometheusRule" \
+      bash -c "grep -q '^kind: ServiceMonitor' '$TMP/monitoring.yaml' && grep -q '^kind: PodMonitor' '$TMP/monitoring.yaml' \
+        && grep -q '^kind: PrometheusRule' '$TMP/monitoring.yaml'"
+  fi
   run "server-side dry-run apply: manifests/install.yaml" \
     kubectl apply --server-side --dry-run=server -f "$ROOT/manifests/install.yaml"
   run "server-side dry-run apply: manifests/samples/" \
     kubectl apply --server-side --dry-run=server -n "$ns" -f "$ROOT/manifests/samples/"
+  run "server-side dry-run apply: alerts/prometheusrule.yaml" \
+    kubectl apply --server-side --dry-run=server -f "$ROOT/alerts/prometheusrule.yaml"
+  # The README run below starts from a cluster without them, as a user's would.
+  kubectl delete namespace "$ns" monitoring millrace-system --wait --timeout=60s >/dev/null 2>&1
 
-  if [[ ! -x $OPERATOR ]]; then
-    skip "helm install to Ready and the helm-test script: $OPERATOR not built"
-    return
-  fi
-  local rel=itest cluster=itest
-  run "helm install (operator, one-broker Millrace, a topic)" \
-    "$HELM" install "$rel" "$CHART" -n "$ns" --skip-crds \
+  local bin
+  for bin in "$OPERATOR" "$BUILD/broker/millrace-broker" "$BUILD/client/millrace"; do
+    if [[ ! -x $bin ]]; then
+      skip "helm install to Ready and helm test: $bin not built"
+      return
+    fi
+  done
+  install_steps
+  readme_steps
+}
+
+install_steps() {
+  local rel=itest ns=itest cluster=itest sa=itest-millrace-operator
+  kubectl create namespace "$ns" >/dev/null 2>&1
+  # --wait: the operator Deployment must become Available, i.e. its pod (run by the harness
+  # under the chart's ServiceAccount) passes its readiness probe.
+  run "helm install --wait: the operator Deployment runs in-cluster and becomes Available" \
+    "$HELM" install "$rel" "$CHART" -n "$ns" --skip-crds --wait --timeout 180s \
       --set cluster.enabled=true --set cluster.name=$cluster --set cluster.brokers=1 \
-      --set cluster.storage.size=1Gi \
+      --set cluster.storage.size=1Gi --set tests.timeoutSeconds=30 \
       --set 'topics[0].name=orders' --set 'topics[0].partitions=3' --set 'topics[0].replicationFactor=1'
-  # The operator, out of the cluster, with the admin kubeconfig.
-  read -r om < <(free_ports 1)
-  # --kafka-addressing pod-ip: the harness runs every broker on 127.0.0.1 with its own ports.
-  "$OPERATOR" --kubeconfig "$KUBECONFIG" --metrics-bind-address "127.0.0.1:$om" --leader-elect=false \
-    --kafka-addressing pod-ip \
-    >"$TMP/operator.log" 2>&1 &
-  PIDS+=($!)
   if kubectl -n "$ns" wait "millrace/$cluster" --for=condition=Ready --timeout=180s >"$TMP/wait.log" 2>&1; then
     ok "Millrace $cluster Ready with one broker"
   else
     bad "Millrace $cluster not Ready within 180s"
     kubectl -n "$ns" get millrace,statefulset,pods -o wide 2>&1 | sed 's/^/     /'
-    tail -20 "$TMP/operator.log" | sed 's/^/     /'
+    tail -20 "$K8S_RUN_DIR"/pods/"$ns"/"$sa"-*/container.log 2>/dev/null | sed 's/^/     /'
   fi
-  run "Topic orders Ready" kubectl -n "$ns" wait topic/orders --for=condition=Ready --timeout=60s
-  if curl -fsS "http://127.0.0.1:$om/metrics" >"$TMP/operator.metrics" 2>/dev/null; then
-    run "the running operator exports every operator metric the dashboard/alerts use" \
+  run "Topic orders Ready" kubectl -n "$ns" wait topic/orders --for=condition=Ready --timeout=90s
+
+  # The operator acted as its ServiceAccount, and no request of it was refused: the
+  # chart's least-privilege RBAC is all it had (a missing verb fails here or above).
+  audit_by "system:serviceaccount:$ns:$sa" >"$TMP/operator-audit.jsonl"
+  run "the operator's writes were made as system:serviceaccount:$ns:$sa (its StatefulSet among them)" \
+    grep -q '"uri": "/apis/apps/v1/namespaces/'"$ns"'/statefulsets' "$TMP/operator-audit.jsonl"
+  if grep -q '"code": 403' "$TMP/operator-audit.jsonl"; then
+    bad "the chart's RBAC refused operator requests"; grep '"code": 403' "$TMP/operator-audit.jsonl" | head | sed 's/^/     /'
+  else
+    ok "no operator request refused by RBAC ($(wc -l <"$TMP/operator-audit.jsonl") writes audited)"
+  fi
+  run "the ServiceAccount may not read Secrets (least privilege)" \
+    bash -c "! kubectl auth can-i get secrets -n $ns --as=system:serviceaccount:$ns:$sa"
+
+  local om
+  if om="$(port_forward "$ns" "deploy/$sa" 8080)" && curl -fsS "http://127.0.0.1:$om/metrics" >"$TMP/operator.metrics"; then
+    run "the in-cluster operator exports every operator metric the dashboard/alerts use (port-forward)" \
       $CHECK exported operator "$TMP/operator.metrics"
   else
-    bad "operator /metrics not reachable on :$om"
+    bad "operator /metrics not reachable through kubectl port-forward"
   fi
-  # The helm-test pod's script, run here against broker 0 (its kafka port annotation).
-  local pod port script
-  pod="$(kubectl -n "$ns" get pods -l app.kubernetes.io/name=millrace -o name | head -1)"
-  port="$(kubectl -n "$ns" get "$pod" -o jsonpath='{.metadata.annotations.millrace\.io/kafka-port}' 2>/dev/null)"
-  "$HELM" get hooks "$rel" -n "$ns" >"$TMP/hooks.yaml"
-  script="$(/usr/bin/python3 -c '
-import sys, yaml
-for d in yaml.safe_load_all(open(sys.argv[1])):
-    if d and d["kind"] == "Pod" and d["metadata"]["annotations"].get("helm.sh/hook") == "test":
-        print(d["spec"]["containers"][0]["args"][0])' "$TMP/hooks.yaml")"
-  if [[ -z $port || -z $script ]]; then
-    bad "helm-test script: no broker pod port ($port) or no test hook in the release"
+
+  run "helm test: the test pod produces and consumes one message (pod Succeeded)" \
+    "$HELM" test "$rel" -n "$ns" --timeout 120s
+  # The same test pod must fail when the broker is down: its phase follows its exit code.
+  kubectl -n "$ns" annotate pod "$cluster-0" millrace.io/harness-stopped=true --overwrite >/dev/null
+  if "$HELM" test "$rel" -n "$ns" --timeout 120s >"$TMP/helm-test-down.log" 2>&1; then
+    bad "helm test passed with the broker stopped"
+  elif grep -q "Phase:.*Failed\|phase Failed\|failed" "$TMP/helm-test-down.log"; then
+    ok "helm test fails (pod Failed) while the broker is stopped"
   else
-    run "helm-test script produces and consumes one message through broker 0" \
-      env PATH="$BUILD/client:$PATH" BOOTSTRAP="127.0.0.1:$port" TOPIC=helm-test DEADLINE=60 \
-        POD_UID="$(cat /proc/sys/kernel/random/uuid)" sh -ec "$script"
+    bad "helm test with the broker stopped did not end in a Failed pod"; sed 's/^/     /' "$TMP/helm-test-down.log"
   fi
+  kubectl -n "$ns" annotate pod "$cluster-0" millrace.io/harness-stopped- >/dev/null
+
+  # Custom resources first, while the operator still runs their finalizers; then the release.
+  run "delete the Topic and Millrace (finalizers run by the in-cluster operator)" \
+    kubectl -n "$ns" delete topic/orders "millrace/$cluster" --timeout=120s
   run "helm uninstall" "$HELM" uninstall "$rel" -n "$ns" --wait --timeout 120s
 }
