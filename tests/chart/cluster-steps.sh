@@ -23,7 +23,8 @@ port_forward() {
   return 1
 }
 
-# audit_by USER: the audit log's entries (writes) made by USER, one JSON line each.
+# audit_by USER: the audit log's entries made by USER (a ServiceAccount: every request,
+# reads too; see tests/k8s/cluster's audit policy), one JSON line each.
 audit_by() {
   /usr/bin/python3 -c '
 import json, sys
@@ -107,7 +108,7 @@ install_steps() {
   if grep -q '"code": 403' "$TMP/operator-audit.jsonl"; then
     bad "the chart's RBAC refused operator requests"; grep '"code": 403' "$TMP/operator-audit.jsonl" | head | sed 's/^/     /'
   else
-    ok "no operator request refused by RBAC ($(wc -l <"$TMP/operator-audit.jsonl") writes audited)"
+    ok "no operator request refused by RBAC ($(wc -l <"$TMP/operator-audit.jsonl") requests audited, watches included)"
   fi
   run "the ServiceAccount may not read Secrets (least privilege)" \
     bash -c "! kubectl auth can-i get secrets -n $ns --as=system:serviceaccount:$ns:$sa"
