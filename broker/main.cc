@@ -160,7 +160,8 @@ int run(const Config& cfg) {
   }
 
   AppendNotifier appends;
-  BrokerState state{cfg, *logs, topics, groups, producer_ids, appends, metrics};
+  FetchSessionCache fetch_sessions({.max_slots = static_cast<size_t>(cfg.integer("max.incremental.fetch.session.cache.slots"))});
+  BrokerState state{cfg, *logs, topics, groups, producer_ids, appends, metrics, fetch_sessions};
   state.node_id = static_cast<int32_t>(cfg.integer("node.id"));
   state.cluster_id = cfg.string("cluster.id");
   register_scrape_providers(state);

@@ -111,6 +111,8 @@ constexpr std::array kSchema = {
               "Largest session.timeout.ms a member may ask for."},
     ConfigKey{"group.max.size", ConfigType::kInt, "2147483647", 1, kInt32Max, {}, nullptr,
               "Most members a group may have."},
+    ConfigKey{"max.incremental.fetch.session.cache.slots", ConfigType::kInt, "1000", 0, kInt32Max, {}, nullptr,
+              "Most incremental fetch sessions (KIP-227) kept at once; 0 disables sessions."},
     ConfigKey{"offsets.topic.num.partitions", ConfigType::kInt, "1", 1, 1000, {}, nullptr,
               "Accepted for compatibility; __consumer_offsets uses one partition on a single node."},
     ConfigKey{"offsets.retention.minutes", ConfigType::kInt, "10080", 1, kInt32Max, {}, nullptr,

@@ -8,6 +8,7 @@
 
 #include "broker/config/config.h"
 #include "broker/core/append_notifier.h"
+#include "broker/core/fetch_session_cache.h"
 #include "broker/core/producer_ids.h"
 #include "broker/core/topic_registry.h"
 #include "broker/metrics/broker_metrics.h"
@@ -24,6 +25,7 @@ struct BrokerState {
   ProducerIds& producer_ids;
   AppendNotifier& appends;
   BrokerMetrics& metrics;
+  FetchSessionCache& fetch_sessions;
   int32_t node_id = 1;
   std::string cluster_id;
   std::string advertised_host;

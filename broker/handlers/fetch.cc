@@ -1,90 +1,202 @@
-// Fetch (key 1), v4-12. Long poll: when fewer than min_bytes are ready the
+// Fetch (key 1), v4-17. Long poll: when fewer than min_bytes are ready the
 // request parks on the AppendNotifier until data arrives or max_wait_ms
 // passes. Record bytes are not copied: each partition's FileRegion becomes a
-// splice the connection sends with sendfile(). Fetch sessions (v7+): the
-// broker creates none (session_id 0 in every reply, which KIP-227 clients
-// treat as "sessionless": they keep sending full fetches); a request that
-// names a session id gets FETCH_SESSION_ID_NOT_FOUND so the client resets.
+// splice the connection sends with sendfile().
+//
+// Fetch sessions (v7+, KIP-227) are kept by the FetchSessionCache
+// (broker/core/fetch_session_cache.h, which tables the session id / epoch
+// cases): the cache turns the request into a plan (which partitions to read,
+// in which order), this handler reads them, and the cache then says which of
+// them an incremental response must carry. v13+ names topics by id: an id
+// the broker does not know is answered UNKNOWN_TOPIC_ID for its partitions.
 #include <chrono>
+#include <map>
 
 #include "broker/handlers/errors.h"
 #include "broker/handlers/handlers.h"
+#include "broker/handlers/topic_metadata.h"
 
 namespace millrace::broker {
 
 namespace {
 
+using PartitionData = proto::FetchResponse::FetchableTopicResponse::PartitionData;
+
+struct Read {
+  PartitionData data;
+  PartitionResult result;
+  std::string topic;  // resolved name ("" for an unknown topic id)
+  int64_t records = 0;
+};
+
 struct Built {
-  proto::FetchResponse resp;
+  std::vector<Read> reads;  // one per plan partition, same order
   int64_t bytes = 0;
   bool error = false;
   std::vector<std::shared_ptr<const void>> keep_alive;
-  std::vector<std::tuple<std::string, int64_t, int64_t>> out;  // topic, bytes, records
 };
 
-Built build(RequestContext& ctx, const proto::FetchRequest& req) {
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Topic names of the ids a v13+ request uses (and its session's), looked up once per request.
+class TopicNames {
+ public:
+  explicit TopicNames(BrokerState& b) : b_(b) {}
+  // The partition's topic name, or "" when its id is unknown.
+  const std::string& name(const FetchKey& k) {
+    if (!k.topic.empty()) return k.topic;
+    auto it = by_id_.find(k.topic_id);
+    if (it == by_id_.end()) {
+      proto::Uuid id;
+      id.bytes = k.topic_id;
+      auto t = find_topic_by_id(b_, id);
+      it = by_id_.emplace(k.topic_id, t ? t->name : std::string()).first;
+    }
+    return it->second;
+  }
+
+ private:
+  BrokerState& b_;
+  std::map<TopicId, std::string> by_id_;
+};
+
+Built build(RequestContext& ctx, const proto::FetchRequest& req, const std::vector<FetchTarget>& targets,
+            TopicNames& names) {
   Built r;
   auto& b = ctx.broker;
   int64_t budget = req.max_bytes > 0 ? req.max_bytes : INT32_MAX;
-  for (const auto& ft : req.topics) {
-    auto& rt = r.resp.responses.emplace_back();
-    rt.topic = ft.topic;
-    for (const auto& fp : ft.partitions) {
-      auto& pd = rt.partitions.emplace_back();
-      pd.partition_index = fp.partition;
-      pd.records.is_null = false;
-      pd.aborted_transactions = std::nullopt;
-      auto log = b.logs.get({ft.topic, fp.partition});
-      if (!log) {
-        pd.error_code = proto::code(proto::ErrorCode::kUnknownTopicOrPartition);
-        pd.high_watermark = -1;
-        r.error = true;
-        continue;
-      }
-      Offset hw = log->high_watermark();
-      pd.high_watermark = hw.value();
-      pd.last_stable_offset = hw.value();
-      pd.log_start_offset = log->log_start_offset().value();
-      if (budget <= 0 && r.bytes > 0) continue;
-      int32_t max = static_cast<int32_t>(std::min<int64_t>(fp.partition_max_bytes, std::max<int64_t>(budget, 1)));
-      auto region = log->read(Offset(fp.fetch_offset), std::max(max, 1), hw);
-      if (!region.ok()) {
-        pd.error_code = kafka_error(region.code());
-        r.error = true;
-        continue;
-      }
-      if (region->empty()) continue;
-      pd.records.file = proto::FileRegion{region->fd(), region->position, static_cast<int32_t>(region->length)};
-      r.keep_alive.push_back(region->file);
-      r.bytes += region->length;
-      budget -= region->length;
-      r.out.emplace_back(ft.topic, region->length, region->last_offset - std::max(region->first_offset, fp.fetch_offset) + 1);
+  r.reads.reserve(targets.size());
+  for (const auto& t : targets) {
+    auto& rd = r.reads.emplace_back();
+    auto& pd = rd.data;
+    pd.partition_index = t.key.partition;
+    pd.records.is_null = false;
+    pd.aborted_transactions = std::nullopt;
+    rd.topic = names.name(t.key);
+    auto log = rd.topic.empty() ? nullptr : b.logs.get({rd.topic, t.key.partition});
+    if (!log) {
+      pd.error_code = proto::code(rd.topic.empty() ? proto::ErrorCode::kUnknownTopicId
+                                                   : proto::ErrorCode::kUnknownTopicOrPartition);
+      pd.high_watermark = -1;
+      rd.result = {pd.error_code, -1, -1, false};
+      r.error = true;
+      continue;
     }
+    Offset hw = log->high_watermark();
+    pd.high_watermark = hw.value();
+    pd.last_stable_offset = hw.value();
+    pd.log_start_offset = log->log_start_offset().value();
+    rd.result = {0, pd.high_watermark, pd.log_start_offset, false};
+    if (budget <= 0 && r.bytes > 0) continue;
+    int32_t max = static_cast<int32_t>(std::min<int64_t>(t.params.max_bytes, std::max<int64_t>(budget, 1)));
+    auto region = log->read(Offset(t.params.fetch_offset), std::max(max, 1), hw);
+    if (!region.ok()) {
+      pd.error_code = kafka_error(region.code());
+      rd.result.error = pd.error_code;
+      r.error = true;
+      continue;
+    }
+    if (region->empty()) continue;
+    pd.records.file = proto::FileRegion{region->fd(), region->position, static_cast<int32_t>(region->length)};
+    rd.result.has_records = true;
+    r.keep_alive.push_back(region->file);
+    r.bytes += region->length;
+    budget -= region->length;
+    rd.records = region->last_offset - std::max(region->first_offset, t.params.fetch_offset) + 1;
   }
   return r;
+}
+
+SessionRequest session_request(const proto::FetchRequest& req, bool ids) {
+  SessionRequest s;
+  s.session_id = req.session_id;
+  s.epoch = req.session_epoch;
+  s.uses_topic_ids = ids;
+  auto key = [ids](const std::string& topic, const proto::Uuid& id, int32_t partition) {
+    return ids ? FetchKey{id.bytes, "", partition} : FetchKey{{}, topic, partition};
+  };
+  for (const auto& ft : req.topics)
+    for (const auto& fp : ft.partitions)
+      s.partitions.push_back({key(ft.topic, ft.topic_id, fp.partition),
+                              FetchParams{fp.fetch_offset, fp.partition_max_bytes, fp.current_leader_epoch,
+                                          fp.log_start_offset}});
+  for (const auto& f : req.forgotten_topics_data)
+    for (int32_t p : f.partitions) s.forgotten.push_back(key(f.topic, f.topic_id, p));
+  return s;
+}
+
+int16_t session_error_code(SessionError e) {
+  switch (e) {
+    case SessionError::kNone: return 0;
+    case SessionError::kIdNotFound: return proto::code(proto::ErrorCode::kFetchSessionIdNotFound);
+    case SessionError::kInvalidEpoch: return proto::code(proto::ErrorCode::kInvalidFetchSessionEpoch);
+    case SessionError::kTopicIdError: return proto::code(proto::ErrorCode::kFetchSessionTopicIdError);
+  }
+  return proto::code(proto::ErrorCode::kUnknownServerError);
+}
+
+// Groups consecutive partitions of one topic under one topic entry, as Kafka does.
+void append(proto::FetchResponse& resp, const FetchKey& key, const std::string& topic, PartitionData&& pd) {
+  if (resp.responses.empty() || resp.responses.back().topic_id.bytes != key.topic_id ||
+      resp.responses.back().topic != topic) {
+    auto& rt = resp.responses.emplace_back();
+    rt.topic = topic;
+    rt.topic_id.bytes = key.topic_id;
+  }
+  resp.responses.back().partitions.push_back(std::move(pd));
 }
 
 }  // namespace
 
 Task<proto::FetchResponse> handle(RequestContext& ctx, proto::FetchRequest& req) {
   auto& b = ctx.broker;
-  if (ctx.api_version >= 7 && req.session_id != 0) {
+  const bool ids = ctx.api_version >= 13;
+  // Before v7 there are no sessions: the defaults (0, -1) mean sessionless.
+  if (ctx.api_version < 7) {
+    req.session_id = 0;
+    req.session_epoch = kFinalEpoch;
+  }
+  FetchPlan plan = b.fetch_sessions.plan(session_request(req, ids), steady_ms());
+  if (plan.mode == FetchMode::kError) {
     proto::FetchResponse resp;
-    resp.error_code = ctx.note(proto::ErrorCode::kFetchSessionIdNotFound);
+    resp.error_code = ctx.note(session_error_code(plan.error));
     co_return resp;
   }
+  TopicNames names(b);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(req.max_wait_ms, 0));
   for (;;) {
     uint64_t seen = b.appends.version();
-    Built r = build(ctx, req);
+    Built r = build(ctx, req, plan.partitions, names);
     if (r.bytes >= req.min_bytes || r.error || std::chrono::steady_clock::now() >= deadline) {
-      for (const auto& [topic, bytes, records] : r.out)
-        b.metrics.bytes_out(topic, static_cast<uint64_t>(bytes), static_cast<uint64_t>(std::max<int64_t>(records, 0)));
-      for (const auto& t : r.resp.responses)
-        for (const auto& p : t.partitions) ctx.note(p.error_code);
+      std::vector<PartitionResult> results;
+      results.reserve(r.reads.size());
+      for (const auto& rd : r.reads) results.push_back(rd.result);
+      std::vector<bool> include(r.reads.size(), true);
+      proto::FetchResponse resp;
+      if (plan.mode == FetchMode::kFull) {
+        resp.session_id = b.fetch_sessions.create(ids, plan.partitions, results, steady_ms());
+      } else if (plan.mode == FetchMode::kIncremental) {
+        auto err = b.fetch_sessions.finish_incremental(plan, results, include);
+        if (err != SessionError::kNone) {
+          resp.error_code = ctx.note(session_error_code(err));
+          co_return resp;
+        }
+        resp.session_id = plan.session_id;
+      }
+      for (size_t i = 0; i < r.reads.size(); ++i) {
+        if (!include[i]) continue;
+        auto& rd = r.reads[i];
+        ctx.note(rd.data.error_code);
+        if (rd.data.records.file)
+          b.metrics.bytes_out(rd.topic, static_cast<uint64_t>(rd.data.records.file->length),
+                              static_cast<uint64_t>(std::max<int64_t>(rd.records, 0)));
+        append(resp, plan.partitions[i].key, ids ? std::string() : plan.partitions[i].key.topic, std::move(rd.data));
+      }
       ctx.keep_alive = std::move(r.keep_alive);
-      r.resp.session_id = 0;
-      co_return std::move(r.resp);
+      co_return resp;
     }
     b.metrics.fetch_waiting().Increment();
     co_await b.appends.wait(seen, deadline);

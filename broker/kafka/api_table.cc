@@ -8,7 +8,7 @@ namespace {
 // The BRIEF's ranges: what every client in the support table needs.
 constexpr std::array kApis = {
     ApiRow{0, 0, 11, 3},   // Produce (v0-2 advertised for librdkafka's codec gate)
-    ApiRow{1, 4, 12, 4},   // Fetch
+    ApiRow{1, 4, 17, 4},   // Fetch (v13+: topics by id)
     ApiRow{2, 1, 7, 1},    // ListOffsets
     ApiRow{3, 0, 12, 0},   // Metadata
     ApiRow{8, 2, 8, 2},    // OffsetCommit

@@ -9,6 +9,7 @@
 #include "broker/handlers/handlers.h"
 #include "broker/kafka/api_table.h"
 #include "broker/kafka/request_context.h"
+#include "broker/kafka/unsupported_version.h"
 #include "protocol/generated/api_keys.h"
 #include "protocol/request_frame.h"
 #include "protocol/wire/reader.h"
@@ -75,7 +76,14 @@ asio::awaitable<Response> KafkaDispatcher::dispatch(std::span<const uint8_t> fra
   if (!row || version < row->advertise_min || version > row->advertise_max) {
     spdlog::warn("event=unsupported_api conn={} peer={} api_key={} api_version={} client_id=\"{}\"", conn.id,
                  conn.peer, key, version, h.client_id.value_or(""));
-    if (row) broker_.metrics.count_error(key, proto::error_name(proto::ErrorCode::kUnsupportedVersion));
+    if (row) {
+      broker_.metrics.count_error(key, proto::error_name(proto::ErrorCode::kUnsupportedVersion));
+      if (auto body = unsupported_version_response(key, version)) {
+        broker_.metrics.observe_request(key, 0);
+        std::vector<std::shared_ptr<const void>> none;
+        co_return encode(h.correlation_id, *body, version, none);
+      }
+    }
     co_return Response::close();
   }
   proto::RequestBody body;

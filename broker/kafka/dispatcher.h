@@ -3,10 +3,12 @@
 //   parse header -> check the API and version against api_table()
 //   -> decode body -> handler (broker/handlers/) -> encode response
 //
-// An undecodable header, an unknown API key, a version outside the
-// advertised range (except ApiVersions, which gets KIP-511's v0 reply with
-// UNSUPPORTED_VERSION) or a malformed body closes that connection only, as
-// Kafka does. Runs on the connection's thread.
+// A version outside the advertised range gets UNSUPPORTED_VERSION: ApiVersions
+// KIP-511's v0 reply, other APIs their response with the top-level error
+// code set where that version has one (kafka/unsupported_version.h). An
+// undecodable header, an unknown API key, any other unsupported version or
+// a malformed body closes that connection only, as Kafka does. Runs on the
+// connection's thread.
 #pragma once
 
 #include "broker/core/broker_state.h"

@@ -54,6 +54,33 @@ void register_scrape_providers(BrokerState& b) {
     for (const auto& [group, n] : b.groups.member_counts()) add_gauge(members, {{"group", group}}, n);
     for (auto* f : {&leo, &hw, &lso, &size, &used, &free_b, &cap, &states, &lag, &members}) out.push_back(std::move(*f));
   });
+  // Fetch sessions (KIP-227), from the FetchSessionCache's own counts.
+  b.metrics.add_provider([&b](std::vector<prometheus::MetricFamily>& out) {
+    auto s = b.fetch_sessions.stats();
+    auto counter = [&out](std::string name, std::string help, double v) {
+      prometheus::MetricFamily f;
+      f.name = std::move(name);
+      f.help = std::move(help);
+      f.type = prometheus::MetricType::Counter;
+      prometheus::ClientMetric m;
+      m.counter.value = v;
+      f.metric.push_back(std::move(m));
+      out.push_back(std::move(f));
+    };
+    auto sessions = gauge_family("millrace_fetch_sessions", "Incremental fetch sessions in the cache");
+    add_gauge(sessions, {}, static_cast<double>(s.sessions));
+    out.push_back(std::move(sessions));
+    auto parts = gauge_family("millrace_fetch_session_partitions", "Partitions held by all fetch sessions");
+    add_gauge(parts, {}, static_cast<double>(s.partitions));
+    out.push_back(std::move(parts));
+    counter("millrace_fetch_sessions_created_total", "Fetch sessions opened", static_cast<double>(s.created));
+    counter("millrace_fetch_session_evictions_total", "Fetch sessions evicted to make room for new ones",
+            static_cast<double>(s.evictions));
+    counter("millrace_fetch_incremental_requests_total", "Fetch requests served incrementally in a session",
+            static_cast<double>(s.incremental_fetches));
+    counter("millrace_fetch_sessions_declined_total", "Full fetches that found no room for a new session",
+            static_cast<double>(s.full_fetches_declined));
+  });
 }
 
 }  // namespace millrace::broker

@@ -60,6 +60,49 @@ def expect_closed(broker, payload, what):
     print(f"ok: {what} -> connection closed")
 
 
+def expect_unsupported_version(broker):
+    """A known API at an unadvertised version whose response has a top-level error
+    code gets that response with UNSUPPORTED_VERSION (35), in the asked version."""
+    # InitProducerId v5 (the broker advertises 0-4): flexible header v2 = v1 + empty
+    # tagged fields; body: null compact transactional id, timeout, producer id/epoch, tags.
+    req = header(22, 5) + b"\x00" + b"\x00" + struct.pack(">iqh", 60000, -1, -1) + b"\x00"
+    s = connect(broker)
+    s.sendall(frame(req))
+    resp = recv_frame(s)
+    if resp is None:
+        raise SystemExit("InitProducerId v5: connection closed, expected UNSUPPORTED_VERSION")
+    # response header v1: correlation id, tagged fields; body: throttle_time_ms, error_code
+    corr, tags, _throttle, err = struct.unpack(">ibih", resp[:11])
+    if corr != 7 or tags != 0 or err != 35:
+        raise SystemExit(f"InitProducerId v5: correlation {corr} tags {tags} error {err}, expected 7, 0, 35")
+    # The connection stays usable: ApiVersions v0 on it still answers.
+    s.sendall(frame(struct.pack(">hhih", 18, 0, 8, 1) + b"x"))
+    resp = recv_frame(s)
+    s.close()
+    if resp is None or struct.unpack(">ih", resp[:6]) != (8, 0):
+        raise SystemExit("after UNSUPPORTED_VERSION the connection did not answer ApiVersions v0")
+    print("ok: InitProducerId v5 (unadvertised) -> UNSUPPORTED_VERSION (35), connection kept")
+
+    # Produce v2 is advertised (librdkafka's codec gate) but not served: every
+    # partition gets UNSUPPORTED_VERSION and nothing is stored.
+    body = struct.pack(">h", 1) + struct.pack(">i", 5000)  # acks=1, timeout (v0-2: no transactional id)
+    body += struct.pack(">i", 1) + struct.pack(">h", len(TOPIC)) + TOPIC.encode()
+    body += struct.pack(">i", 1) + struct.pack(">i", 0) + struct.pack(">i", 0)  # partition 0, empty record set
+    s = connect(broker)
+    s.sendall(frame(header(0, 2) + body))
+    resp = recv_frame(s)
+    s.close()
+    if resp is None:
+        raise SystemExit("Produce v2: connection closed, expected UNSUPPORTED_VERSION per partition")
+    pos = 4 + 4
+    (name_len,) = struct.unpack(">h", resp[pos:pos + 2])
+    pos += 2 + name_len + 4 + 4
+    (err,) = struct.unpack(">h", resp[pos:pos + 2])
+    if err != 35:
+        raise SystemExit(f"Produce v2: partition error {err}, expected UNSUPPORTED_VERSION (35)")
+    print("ok: Produce v2 (advertised, not served) -> UNSUPPORTED_VERSION (35)")
+
+
 def zigzag(n):
     return (n << 1) ^ (n >> 63)
 
@@ -120,7 +163,12 @@ def main():
         expect_closed(broker, struct.pack(">i", 0x7FFFFFFF) + b"\x00" * 64, "2 GB size prefix")
         expect_closed(broker, struct.pack(">i", -5), "negative size prefix")
         expect_closed(broker, frame(header(999, 0)), "unknown API key 999")
-        expect_closed(broker, frame(header(3, 99) + b"\x00" * 8), "Metadata v99 (unsupported version)")
+        expect_closed(broker, frame(header(3, 99) + b"\x00" * 8), "Metadata v99 (a version no codec knows)")
+        # Fetch v3 is below the served range and its response has no error code to carry
+        # UNSUPPORTED_VERSION: closed, as Kafka closes a request it cannot parse.
+        expect_closed(broker, frame(header(1, 3) + struct.pack(">iiiii", -1, 100, 1, 1 << 20, 0)),
+                      "Fetch v3 (below the served range, no top-level error code)")
+        expect_unsupported_version(broker)
         expect_closed(broker, frame(b"\x00\x03"), "frame shorter than a request header")
         expect_closed(broker, frame(header(3, 1) + b"\xff\xff\xff\x10"), "Metadata body with a bad array length")
         rnd = random.Random(42)

@@ -131,6 +131,17 @@ class MillraceBroker:
             self.proc.wait()
             raise RuntimeError(f"millrace-broker ignored SIGTERM for {timeout}s")
 
+    def fetch_session_counts(self):
+        """Millrace's fetch-session counters from /metrics: {name: value}."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.admin_port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+        out = {}
+        for line in text.splitlines():
+            for name in ("millrace_fetch_incremental_requests_total", "millrace_fetch_sessions_created_total"):
+                if line.startswith(name + " "):
+                    out[name] = float(line.split()[1])
+        return out
+
     def restart(self):
         self.stop()
         self.start()

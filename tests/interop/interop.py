@@ -12,7 +12,9 @@ from its committed offsets and consumes the rest. Checked per client:
     partitioner=murmur2_random);
   - offsets rise within each member's stream of a partition (order);
   - committed offsets are the same before and after the restart, phase 1 covered
-    every offset below them and phase 2 started exactly at them.
+    every offset below them and phase 2 started exactly at them;
+  - against Millrace, the clients that use KIP-227 fetch sessions (Java, franz-go)
+    opened sessions and fetched incrementally (the broker's session counters).
 
 The client programs live in tests/interop/<client>/ and share one command line:
     create BOOTSTRAP TOPIC PARTITIONS
@@ -40,6 +42,10 @@ CACHE = os.environ.get("MILLRACE_CACHE", os.path.expanduser("~/.cache/millrace")
 PEERS = os.path.join(SRC, "tests", "peers")
 PARTITIONS = 3
 ALL_CLIENTS = ["kcat", "confluent-kafka", "kafka-python", "kafkajs", "java", "franz-go"]
+# Clients that open KIP-227 fetch sessions: against Millrace their consumers must
+# have fetched incrementally (the broker's millrace_fetch_* counters); the others
+# (librdkafka 2.0.2, kafkajs, kafka-python) fetch sessionless and are only reported.
+SESSION_CLIENTS = {"java", "franz-go"}
 
 
 def log(msg):
@@ -135,6 +141,8 @@ class ClientRun:
         self.live = False
         self.phase1 = []
         self.steps = collections.OrderedDict()
+        self.sessions = {}  # fetch-session counter deltas while this client consumed
+        self.session_note = ""
 
     def run(self, *args, timeout=180, capture=False):
         argv = self.cmd + [args[0], self.broker.bootstrap] + [str(a) for a in args[1:]]
@@ -179,7 +187,7 @@ class ClientRun:
         out = os.path.join(self.dir, "phase1.txt")
         target = self.records // 2
         self.step(f"consume {target} in a group of 3",
-                  lambda: self.run("consume", self.topic, self.group, target, out))
+                  lambda: self.counting_sessions(lambda: self.run("consume", self.topic, self.group, target, out)))
         self.phase1 = self.read(out)
         self.committed_before = self.committed()
         self.step("commit", lambda: self.check_phase1())
@@ -207,9 +215,31 @@ class ClientRun:
             raise Failure("phase 1 consumed and committed everything: the resume is untested")
         out = os.path.join(self.dir, "phase2.txt")
         self.step(f"resume {remaining} after restart",
-                  lambda: self.run("consume", self.topic, self.group, remaining, out))
+                  lambda: self.counting_sessions(lambda: self.run("consume", self.topic, self.group, remaining, out)))
         phase2 = self.read(out)
         self.step("checks", lambda: self.check_all(phase2, after))
+        self.step("fetch sessions", lambda: self.check_sessions())
+
+    def counting_sessions(self, fn):
+        """Runs fn, adding the broker's fetch-session counter deltas to self.sessions."""
+        counts = getattr(self.broker, "fetch_session_counts", None)
+        before = counts() if counts else None
+        fn()
+        if before is not None:
+            after = counts()
+            for k in after:
+                self.sessions[k] = self.sessions.get(k, 0) + after[k] - before.get(k, 0)
+
+    def check_sessions(self):
+        """KIP-227: the clients that use fetch sessions must have fetched incrementally."""
+        if not hasattr(self.broker, "fetch_session_counts"):
+            return
+        created = int(self.sessions.get("millrace_fetch_sessions_created_total", 0))
+        incremental = int(self.sessions.get("millrace_fetch_incremental_requests_total", 0))
+        self.session_note = f"fetch sessions: {created} opened, {incremental} incremental fetches"
+        if self.client in SESSION_CLIENTS and (created == 0 or incremental == 0):
+            raise Failure(f"{self.client} uses fetch sessions, but the broker saw {created} sessions "
+                          f"opened and {incremental} incremental fetches while it consumed")
 
     def start_phase_two_live(self):
         """Like phase_two, but the consumer runs in the background so the broker can be
@@ -301,6 +331,10 @@ class ClientRun:
                      f"{len(members)} member ids, committed {committed}"
                      + (f", {rewinds} rewinds to committed offsets" if rewinds else "")
                      + (f"; {self.restart_note}" if getattr(self, "restart_note", "") else ""))
+
+    @property
+    def full_note(self):
+        return self.note + (f"; {self.session_note}" if self.session_note else "")
 
     def step(self, name, fn):
         t0 = time.time()
@@ -411,7 +445,7 @@ def main():
         if client in failed:
             print("     " + failed[client].replace("\n", "\n     "))
         elif r is not None:
-            print(f"     {r.note}")
+            print(f"     {r.full_note}")
     if failed or args.keep:
         print(f"work dir kept: {workdir}")
     else:
