@@ -17,7 +17,55 @@ Error topic_error(int16_t code, const std::optional<std::string>& msg, const std
 constexpr int8_t kResourceTopic = 2;
 constexpr int8_t kResourceBroker = 4;
 
+TopicDescription to_description(const proto::MetadataResponse::MetadataResponseTopic& t) {
+  TopicDescription d;
+  d.name = t.name.value_or("");
+  d.internal = t.is_internal;
+  d.topic_id = topic_id_string(t.topic_id);
+  for (auto& p : t.partitions)
+    d.partitions.push_back(PartitionInfo{p.partition_index, p.leader_id, p.leader_epoch, p.error_code, p.replica_nodes,
+                                         p.isr_nodes, p.offline_replicas});
+  std::sort(d.partitions.begin(), d.partitions.end(), [](auto& a, auto& b) { return a.partition < b.partition; });
+  return d;
+}
+
+// One Metadata request for these topics (all when nullopt), never auto-creating.
+asio::awaitable<Result<proto::MetadataResponse>> topic_metadata(Cluster& c,
+                                                                std::optional<std::vector<std::string>> names) {
+  proto::MetadataRequest req;
+  if (names) {
+    req.topics.emplace();
+    for (auto& n : *names) {
+      proto::MetadataRequest::MetadataRequestTopic mt;
+      mt.name = n;
+      req.topics->push_back(std::move(mt));
+    }
+  } else {
+    req.topics.reset();
+  }
+  req.allow_auto_topic_creation = false;
+  co_return co_await c.call(kAnyNode, req);
+}
+
 }  // namespace
+
+std::string topic_id_string(const proto::Uuid& id) {
+  if (id.is_zero()) return "";
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  const auto& b = id.bytes;
+  for (size_t i = 0; i < b.size(); i += 3) {
+    uint32_t n = uint32_t{b[i]} << 16;
+    size_t left = b.size() - i;
+    if (left > 1) n |= uint32_t{b[i + 1]} << 8;
+    if (left > 2) n |= b[i + 2];
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    if (left > 1) out += kAlphabet[(n >> 6) & 63];
+    if (left > 2) out += kAlphabet[n & 63];
+  }
+  return out;  // 16 bytes -> 22 characters, no padding
+}
 
 Admin::Admin(ClientConfig cfg) : cluster_(std::make_unique<Cluster>(std::move(cfg))) {}
 Admin::~Admin() = default;
@@ -33,7 +81,7 @@ Result<std::vector<std::string>> Admin::list_topics(bool include_internal) {
   }());
 }
 
-Status Admin::create_topic(const NewTopic& topic, bool validate_only) {
+Status Admin::create_topic(const NewTopic& topic, bool validate_only, std::string* topic_id) {
   return cluster_->run([&]() -> asio::awaitable<Status> {
     proto::CreateTopicsRequest req;
     proto::CreateTopicsRequest::CreatableTopic t;
@@ -51,8 +99,11 @@ Status Admin::create_topic(const NewTopic& topic, bool validate_only) {
     req.validate_only = validate_only;
     auto resp = co_await cluster_->call(kAnyNode, req);
     if (!resp.ok()) co_return resp.error();
-    for (auto& r : resp->topics)
-      if (r.name == topic.name) co_return topic_error(r.error_code, r.error_message, topic.name);
+    for (auto& r : resp->topics) {
+      if (r.name != topic.name) continue;
+      if (topic_id && r.error_code == 0) *topic_id = topic_id_string(r.topic_id);
+      co_return topic_error(r.error_code, r.error_message, topic.name);
+    }
     co_return Error{errc::kUnknownServerError, "CreateTopics response did not mention '" + topic.name + "'"};
   }());
 }
@@ -72,14 +123,26 @@ Status Admin::delete_topic(const std::string& name) {
 
 Result<TopicDescription> Admin::describe_topic(const std::string& name) {
   return cluster_->run([&]() -> asio::awaitable<Result<TopicDescription>> {
-    auto md = co_await cluster_->refresh_metadata(std::vector<std::string>(1, name), false);
+    auto md = co_await topic_metadata(*cluster_, std::vector<std::string>(1, name));
     if (!md.ok()) co_return md.error();
-    auto it = md->topics.find(name);
-    if (it == md->topics.end())
-      co_return Error{errc::kUnknownTopicOrPartition, "topic '" + name + "' does not exist"};
-    if (it->second.error_code != 0)
-      co_return Error{it->second.error_code, "topic '" + name + "': " + error_code_name(it->second.error_code)};
-    co_return TopicDescription{name, it->second.internal, it->second.partitions};
+    for (auto& t : md->topics) {
+      if (t.name.value_or("") != name) continue;
+      if (t.error_code != 0) co_return Error{t.error_code, "topic '" + name + "': " + error_code_name(t.error_code)};
+      co_return to_description(t);
+    }
+    co_return Error{errc::kUnknownTopicOrPartition, "topic '" + name + "' does not exist"};
+  }());
+}
+
+Result<std::vector<TopicDescription>> Admin::describe_all_topics(bool include_internal) {
+  return cluster_->run([&]() -> asio::awaitable<Result<std::vector<TopicDescription>>> {
+    auto md = co_await topic_metadata(*cluster_, std::nullopt);
+    if (!md.ok()) co_return md.error();
+    std::vector<TopicDescription> out;
+    for (auto& t : md->topics)
+      if (t.error_code == 0 && (include_internal || !t.is_internal)) out.push_back(to_description(t));
+    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.name < b.name; });
+    co_return out;
   }());
 }
 

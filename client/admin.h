@@ -33,7 +33,15 @@ struct TopicDescription {
   std::string name;
   bool internal = false;
   std::vector<PartitionInfo> partitions;
+  // The topic's UUID in Kafka's text form (base64url, no padding: 22 characters,
+  // what `kafka-topics --describe` prints as TopicId). Empty when the broker
+  // sent none (Metadata below v10, or an all-zero id).
+  std::string topic_id;
 };
+
+// Kafka's text form of a topic id (Uuid.toString): base64url without padding;
+// "" for the all-zero id, which Kafka uses for "no id".
+std::string topic_id_string(const proto::Uuid& id);
 
 struct ConfigEntry {
   std::string name;
@@ -107,9 +115,13 @@ class Admin {
 
   // Topics
   Result<std::vector<std::string>> list_topics(bool include_internal = false);
-  Status create_topic(const NewTopic& topic, bool validate_only = false);
+  // On success, *topic_id (when given) receives the new topic's id from the
+  // CreateTopics response (v7+; "" from older brokers or with validate_only).
+  Status create_topic(const NewTopic& topic, bool validate_only = false, std::string* topic_id = nullptr);
   Status delete_topic(const std::string& name);
   Result<TopicDescription> describe_topic(const std::string& name);
+  // Every topic the broker answering knows (one Metadata request), sorted by name.
+  Result<std::vector<TopicDescription>> describe_all_topics(bool include_internal = false);
   // Grows the topic to `total_partitions` (Kafka cannot shrink: INVALID_PARTITIONS).
   Status create_partitions(const std::string& topic, int32_t total_partitions);
 

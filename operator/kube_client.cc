@@ -138,29 +138,34 @@ void KubeClient::note_write(const std::string& verb, const std::string& plural) 
 KubeResult KubeClient::get(const std::string& path) { return request("GET", path, "", ""); }
 
 KubeResult KubeClient::create(const std::string& collection_path, const json& body, const std::string& plural) {
+  auto r = request("POST", collection_path, body.dump(), "application/json");
   note_write("create", plural);
-  return request("POST", collection_path, body.dump(), "application/json");
+  return r;
 }
 
 KubeResult KubeClient::apply(const std::string& path, const json& body, const std::string& plural, bool force) {
-  note_write("apply", plural);
   auto q = path + "?fieldManager=" + kFieldManager + (force ? "&force=true" : "");
-  return request("PATCH", q, body.dump(), "application/apply-patch+yaml");
+  auto r = request("PATCH", q, body.dump(), "application/apply-patch+yaml");
+  note_write("apply", plural);
+  return r;
 }
 
 KubeResult KubeClient::merge_patch(const std::string& path, const json& patch, const std::string& plural) {
+  auto r = request("PATCH", path + "?fieldManager=" + kFieldManager, patch.dump(), "application/merge-patch+json");
   note_write("patch", plural);
-  return request("PATCH", path + "?fieldManager=" + kFieldManager, patch.dump(), "application/merge-patch+json");
+  return r;
 }
 
 KubeResult KubeClient::update(const std::string& path, const json& body, const std::string& plural) {
+  auto r = request("PUT", path + "?fieldManager=" + kFieldManager, body.dump(), "application/json");
   note_write("update", plural);
-  return request("PUT", path + "?fieldManager=" + kFieldManager, body.dump(), "application/json");
+  return r;
 }
 
 KubeResult KubeClient::remove(const std::string& path, const std::string& plural) {
+  auto r = request("DELETE", path, "", "");
   note_write("delete", plural);
-  return request("DELETE", path, "", "");
+  return r;
 }
 
 KubeResult KubeClient::watch(const std::string& path, const std::function<bool(const json&)>& on_event,

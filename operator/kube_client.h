@@ -46,7 +46,8 @@ struct KubeResult {
   std::string describe() const;
 };
 
-// Called after every write (verb: create|apply|patch|update|delete, resource: plural).
+// Called after every write request returns, answered or not (verb: create|apply|patch|update|delete,
+// resource: plural).
 using WriteObserver = std::function<void(const std::string& verb, const std::string& resource)>;
 
 class KubeClient {

@@ -10,6 +10,7 @@
 
 #include "operator/controller.h"
 #include "operator/events.h"
+#include "operator/fault_injection.h"
 #include "operator/health_server.h"
 #include "operator/informer.h"
 #include "operator/kube_client.h"
@@ -69,9 +70,21 @@ int main(int argc, char** argv) {
   sigaddset(&sigs, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
+  // Crash tests only (see fault_injection.h); inert when the variable is unset.
+  auto fault = parse_fault_plan(std::getenv(kFaultEnv) ? std::getenv(kFaultEnv) : "");
+  if (!fault.error.empty()) {
+    spdlog::error("{}", fault.error);
+    return 2;
+  }
+  FaultInjector faults(fault.plan);
+  if (faults.armed())
+    spdlog::warn("{} is set: the process will exit after write {} of a {} reconcile", kFaultEnv,
+                 fault.plan.exit_after_writes, fault.plan.kind.empty() ? "any" : fault.plan.kind);
+
   OperatorMetrics metrics;
   KubeClient client(*cfg.config, [&](const std::string& verb, const std::string& resource) {
     metrics.api_write(verb, resource);
+    faults.after_write(verb, resource);
   });
   EventRecorder events(client);
 
@@ -99,10 +112,16 @@ int main(int argc, char** argv) {
     if (topic_ctl) topic_ctl->enqueue(obj["metadata"].value("namespace", ""), obj["metadata"].value("name", ""));
   });
   informers.push_back(&topics);
-  TopicReconciler topic_rec(client, topics, millraces, pods, events,
-                            kafka_addressing == "pod-ip" ? KafkaAddressing::kPodIp : KafkaAddressing::kService);
+  KafkaAccess kafka(pods, kafka_addressing == "pod-ip" ? KafkaAddressing::kPodIp : KafkaAddressing::kService);
+  TopicReconciler topic_rec(client, topics, millraces, kafka, events);
+  BrokerLoadFn broker_load = [&](const json& millrace, int ordinal) { return kafka.broker_load(millrace, ordinal); };
   topic_ctl = std::make_unique<Controller>(
-      "Topic", [&](const std::string& ns, const std::string& name) { return topic_rec.reconcile(ns, name); }, metrics);
+      "Topic",
+      [&](const std::string& ns, const std::string& name) {
+        auto scope = faults.reconciling("Topic");
+        return topic_rec.reconcile(ns, name);
+      },
+      metrics);
   // A cluster's brokers becoming ready (or not) changes what its Topics can do.
   auto enqueue_topics_of = [&](const std::string& ns, const std::string& cluster) {
     for (const auto& t : topics.list())
@@ -110,11 +129,18 @@ int main(int argc, char** argv) {
           t["spec"].value("clusterRef", json::object()).value("name", "") == cluster)
         topic_ctl->enqueue(ns, t["metadata"].value("name", ""));
   };
+#else
+  BrokerLoadFn broker_load;  // no Kafka client: scale-downs stay blocked
 #endif
 
-  MillraceReconciler millrace_rec(client, {millraces, config_maps, services, stateful_sets, pdbs, pods}, events);
+  MillraceReconciler millrace_rec(client, {millraces, config_maps, services, stateful_sets, pdbs, pods}, events,
+                                  broker_load);
   millrace_ctl = std::make_unique<Controller>(
-      "Millrace", [&](const std::string& ns, const std::string& name) { return millrace_rec.reconcile(ns, name); },
+      "Millrace",
+      [&](const std::string& ns, const std::string& name) {
+        auto scope = faults.reconciling("Millrace");
+        return millrace_rec.reconcile(ns, name);
+      },
       metrics);
 
   auto synced = [&] {

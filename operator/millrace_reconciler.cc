@@ -8,20 +8,39 @@
 
 namespace millrace::op {
 
+namespace {
+constexpr const char* kScaleDownBlocked = "ScaleDownBlocked";
+}  // namespace
+
 ReconcileResult MillraceReconciler::reconcile(const std::string& ns, const std::string& name) {
   auto obj = caches_.millraces.get(ns, name);
   if (!obj) return ReconcileResult::done();  // deleted: owner references let the GC remove the rest
   if (!(*obj)["metadata"].value("deletionTimestamp", "").empty()) return ReconcileResult::done();
 
   auto spec = parse_millrace(*obj);
-  auto error = ensure_objects(spec, *obj);
+  auto plan = plan_replicas(*obj, spec);
+  auto applied = spec;
+  applied.brokers = plan.replicas;  // held above spec.brokers while a broker to remove is not empty
+  auto error = ensure_objects(applied, *obj);
   bool ready = false;
-  auto status = compute_status(*obj, spec, error, &ready);
+  auto status = compute_status(*obj, spec, plan, error, &ready);
   auto status_error = write_status(*obj, status);
   if (!error.empty()) return ReconcileResult::failed(error);
   if (!status_error.empty()) return ReconcileResult::failed(status_error);
+  // Emptying a broker happens in Kafka, which wakes no informer: poll while blocked.
+  if (plan.blocker) return ReconcileResult::after(std::chrono::seconds(10));
   // Pods and StatefulSets wake us through their informers; this is a safety net.
   return ReconcileResult::after(std::chrono::seconds(ready ? 300 : 15));
+}
+
+ScaleDownPlan MillraceReconciler::plan_replicas(const json& owner, const MillraceSpec& spec) {
+  auto sts = caches_.stateful_sets.get(spec.namespace_, spec.name);
+  if (!sts) return {spec.brokers, std::nullopt};
+  int live = (*sts)["spec"].value("replicas", 1);
+  return plan_scale_down(live, spec.brokers, [&](int ordinal) {
+    if (broker_load_) return broker_load_(owner, ordinal);
+    return BrokerLoad{-1, spec.name + "-" + std::to_string(ordinal), 0, "the operator was built without a Kafka client"};
+  });
 }
 
 // ConfigMap → headless Service → bootstrap Service → StatefulSet → PDB → ServiceMonitor.
@@ -64,8 +83,8 @@ std::string MillraceReconciler::ensure(const json& desired, Informer* cache, con
   return "";
 }
 
-json MillraceReconciler::compute_status(const json& owner, const MillraceSpec& spec, const std::string& error,
-                                        bool* ready) {
+json MillraceReconciler::compute_status(const json& owner, const MillraceSpec& spec, const ScaleDownPlan& plan,
+                                        const std::string& error, bool* ready) {
   std::vector<int> ids;
   int ready_pods = 0;
   for (const auto& pod : caches_.pods.list()) {
@@ -96,11 +115,25 @@ json MillraceReconciler::compute_status(const json& owner, const MillraceSpec& s
   }
   *ready = c.status == "True";
   const auto& old = owner.value("status", json::object());
+  auto now = now_rfc3339();
+  auto conditions = set_condition(old.value("conditions", json::array()), c, now);
+  auto was_blocked = find_condition(conditions, kScaleDownBlocked);
+  if (plan.blocker) {
+    Condition b{kScaleDownBlocked, "True", plan.blocker->error.empty() ? "BrokerNotEmpty" : "BrokerStateUnknown",
+                scale_down_message(*plan.blocker, plan.replicas, spec.brokers), generation};
+    if (was_blocked.is_null() || was_blocked.value("status", "") != "True")
+      events_.record(owner, "Warning", "ScaleDownBlocked", b.message);
+    conditions = set_condition(conditions, b, now);
+  } else if (!was_blocked.is_null()) {
+    conditions = set_condition(
+        conditions, {kScaleDownBlocked, "False", "ScaleDownAllowed", "no broker to be removed hosts partitions", generation},
+        now);
+  }
   json status = {{"observedGeneration", generation},
                  {"readyBrokers", ready_pods},
                  {"bootstrapAddress", bootstrap_address(spec)},
                  {"brokerIds", ids},
-                 {"conditions", set_condition(old.value("conditions", json::array()), c, now_rfc3339())}};
+                 {"conditions", conditions}};
   return status;
 }
 

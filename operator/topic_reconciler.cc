@@ -81,10 +81,10 @@ ReconcileResult TopicReconciler::reconcile(const std::string& ns, const std::str
   Outcome out;
   if (!millrace) {
     out = {"False", "ClusterNotFound", "Millrace '" + cluster_name + "' does not exist in namespace " + ns, true};
-  } else if (auto bs = bootstrap(*millrace); bs.empty()) {
+  } else if (auto bs = kafka_.bootstrap(*millrace); bs.empty()) {
     out = {"False", "BrokerUnavailable", "no ready broker of Millrace '" + cluster_name + "'", true};
   } else {
-    out = sync_topic(topic, kafka_name, *admin_for(bs), &status);
+    out = sync_topic(topic, kafka_name, *kafka_.admin_for(bs), &status);
   }
   set_ready(out.status, out.reason, out.message);
   if (auto err = write_status(topic, status); !err.empty()) return ReconcileResult::failed(err);
@@ -122,6 +122,9 @@ TopicReconciler::Outcome TopicReconciler::sync_topic(const json& topic, const st
   int32_t live_rf = live_partitions > 0 ? static_cast<int32_t>(described->partitions[0].replicas.size()) : rf;
   (*status)["partitions"] = live_partitions;
   (*status)["replicationFactor"] = live_rf;
+  // Kafka's text form, as kafka-topics prints it; a topic deleted and re-created
+  // outside Kubernetes shows up here as a new id.
+  if (!described->topic_id.empty()) (*status)["topicId"] = described->topic_id;
   if (partitions < live_partitions)
     return {"False", "PartitionShrinkRefused",
             "spec.partitions " + std::to_string(partitions) + " is below the topic's " +
@@ -176,9 +179,9 @@ std::string TopicReconciler::finalize(const json& topic, const std::string& kafk
     spdlog::info("topic {}: cluster {} is gone; releasing the finalizer", kafka_name, cluster_name);
     return "";
   }
-  auto bs = bootstrap(*millrace);
+  auto bs = kafka_.bootstrap(*millrace);
   if (bs.empty()) return "cannot delete topic " + kafka_name + ": no ready broker";
-  auto st = admin_for(bs)->delete_topic(kafka_name);
+  auto st = kafka_.admin_for(bs)->delete_topic(kafka_name);
   if (!st.ok() && st.code != errc::kUnknownTopicOrPartition) return "delete topic " + kafka_name + ": " + st.to_string();
   events_.record(topic, "Normal", "TopicDeleted", "Deleted Kafka topic " + kafka_name);
   return "";
@@ -213,38 +216,6 @@ std::optional<std::string> TopicReconciler::conflicting_owner(const json& topic,
     if (theirs < mine) return omd.value("name", "");
   }
   return std::nullopt;
-}
-
-std::string TopicReconciler::bootstrap(const json& millrace) {
-  auto spec = parse_millrace(millrace);
-  if (addressing_ == KafkaAddressing::kService) return bootstrap_address(spec);
-  std::string out;
-  for (const auto& pod : pods_.list()) {
-    const auto& md = pod["metadata"];
-    if (md.value("namespace", "") != spec.namespace_) continue;
-    if (md.value("labels", json::object()).value(kInstanceLabel, "") != spec.name) continue;
-    auto ready = find_condition(pod["status"].value("conditions", json::array()), "Ready");
-    if (ready.is_null() || ready.value("status", "") != "True") continue;
-    auto ip = pod["status"].value("podIP", "");
-    if (ip.empty()) continue;
-    auto port = md.value("annotations", json::object()).value("millrace.io/kafka-port", std::to_string(spec.kafka_port));
-    out += (out.empty() ? "" : ",") + ip + ":" + port;
-  }
-  return out;
-}
-
-client::Admin* TopicReconciler::admin_for(const std::string& bootstrap) {
-  std::lock_guard lk(admins_mu_);
-  auto& a = admins_[bootstrap];
-  if (!a) {
-    client::ClientConfig cfg;
-    cfg.bootstrap_servers = bootstrap;
-    cfg.client_id = "millrace-operator";
-    cfg.request_timeout = std::chrono::seconds(10);
-    cfg.connect_timeout = std::chrono::seconds(3);
-    a = std::make_unique<client::Admin>(cfg);
-  }
-  return a.get();
 }
 
 std::string TopicReconciler::write_status(const json& topic, const json& status) {

@@ -9,16 +9,14 @@
 //   Ready=False/NameConflict. Status is written once per pass, only on change.
 #pragma once
 
-#include <functional>
-#include <map>
-#include <memory>
-#include <mutex>
+#include <optional>
 #include <string>
 
 #include "client/admin.h"
 #include "operator/controller.h"
 #include "operator/events.h"
 #include "operator/informer.h"
+#include "operator/kafka_access.h"
 #include "operator/kube_client.h"
 
 namespace millrace::op {
@@ -26,16 +24,10 @@ namespace millrace::op {
 inline constexpr const char* kTopicFinalizer = "millrace.io/topic";
 inline constexpr const char* kManagedAnnotation = "millrace.io/managed";
 
-// How the operator reaches a cluster's brokers: the bootstrap Service (in a
-// cluster) or the ready pods' IPs and Kafka ports (test cluster, pod networks).
-enum class KafkaAddressing { kService, kPodIp };
-
 class TopicReconciler {
  public:
-  TopicReconciler(KubeClient& client, Informer& topics, Informer& millraces, Informer& pods, EventRecorder& events,
-                  KafkaAddressing addressing)
-      : client_(client), topics_(topics), millraces_(millraces), pods_(pods), events_(events),
-        addressing_(addressing) {}
+  TopicReconciler(KubeClient& client, Informer& topics, Informer& millraces, KafkaAccess& kafka, EventRecorder& events)
+      : client_(client), topics_(topics), millraces_(millraces), kafka_(kafka), events_(events) {}
 
   ReconcileResult reconcile(const std::string& ns, const std::string& name);
 
@@ -45,8 +37,6 @@ class TopicReconciler {
     bool retry = false;  // transient (broker unreachable): back off and try again
   };
   Outcome sync_topic(const json& topic, const std::string& kafka_name, client::Admin& admin, json* status);
-  std::string bootstrap(const json& millrace);
-  client::Admin* admin_for(const std::string& bootstrap);
   std::string finalize(const json& topic, const std::string& kafka_name);
   std::string set_finalizer(const json& topic, bool present);
   std::optional<std::string> conflicting_owner(const json& topic, const std::string& kafka_name);
@@ -55,11 +45,8 @@ class TopicReconciler {
   KubeClient& client_;
   Informer& topics_;
   Informer& millraces_;
-  Informer& pods_;
+  KafkaAccess& kafka_;
   EventRecorder& events_;
-  KafkaAddressing addressing_;
-  std::mutex admins_mu_;
-  std::map<std::string, std::unique_ptr<client::Admin>> admins_;  // by bootstrap list
 };
 
 std::string kafka_topic_name(const json& topic);

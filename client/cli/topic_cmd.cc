@@ -53,7 +53,10 @@ void add_topic_commands(CLI::App& app, GlobalOptions& g, int& rc) {
     client::Admin admin(g.client());
     auto d = admin.describe_topic(*dname);
     if (!d.ok()) { rc = report("describe topic '" + *dname + "'", d.error()); return; }
-    std::cout << "Topic: " << d->name << "\tPartitionCount: " << d->partitions.size() << "\n";
+    // As kafka-topics --describe: the id in Kafka's base64url form.
+    std::cout << "Topic: " << d->name;
+    if (!d->topic_id.empty()) std::cout << "\tTopicId: " << d->topic_id;
+    std::cout << "\tPartitionCount: " << d->partitions.size() << "\n";
     auto cfg = admin.describe_topic_configs(*dname);
     if (cfg.ok()) {
       std::cout << "Configs:";

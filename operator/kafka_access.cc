@@ -1,0 +1,94 @@
+#include "operator/kafka_access.h"
+
+#include <algorithm>
+
+#include "operator/conditions.h"
+#include "operator/render.h"
+
+namespace millrace::op {
+namespace {
+
+bool pod_ready(const json& pod) {
+  auto ready = find_condition(pod["status"].value("conditions", json::array()), "Ready");
+  return !ready.is_null() && ready.value("status", "") == "True" &&
+         pod["metadata"].value("deletionTimestamp", "").empty();
+}
+
+}  // namespace
+
+std::string KafkaAccess::bootstrap(const json& millrace) {
+  auto spec = parse_millrace(millrace);
+  if (addressing_ == KafkaAddressing::kService) return bootstrap_address(spec);
+  std::string out;
+  for (const auto& pod : pods_.list()) {
+    const auto& md = pod["metadata"];
+    if (md.value("namespace", "") != spec.namespace_) continue;
+    if (md.value("labels", json::object()).value(kInstanceLabel, "") != spec.name) continue;
+    if (!pod_ready(pod)) continue;
+    auto ip = pod["status"].value("podIP", "");
+    if (ip.empty()) continue;
+    auto port = md.value("annotations", json::object()).value("millrace.io/kafka-port", std::to_string(spec.kafka_port));
+    out += (out.empty() ? "" : ",") + ip + ":" + port;
+  }
+  return out;
+}
+
+client::Admin* KafkaAccess::admin_for(const std::string& bootstrap) {
+  std::lock_guard lk(mu_);
+  auto& a = admins_[bootstrap];
+  if (!a) {
+    client::ClientConfig cfg;
+    cfg.bootstrap_servers = bootstrap;
+    cfg.client_id = "millrace-operator";
+    cfg.request_timeout = std::chrono::seconds(10);
+    cfg.connect_timeout = std::chrono::seconds(3);
+    a = std::make_unique<client::Admin>(cfg);
+  }
+  return a.get();
+}
+
+BrokerLoad KafkaAccess::broker_load(const json& millrace, int ordinal) {
+  auto spec = parse_millrace(millrace);
+  BrokerLoad load;
+  load.pod = spec.name + "-" + std::to_string(ordinal);
+  auto pod = pods_.get(spec.namespace_, load.pod);
+  if (!pod) {
+    load.error = "pod " + load.pod + " does not exist";
+    return load;
+  }
+  const auto& md = (*pod)["metadata"];
+  // The broker id the broker itself runs with (node.id from this label), recorded in status.brokerIds.
+  auto id = md.value("labels", json::object()).value(kPodIndexLabel, "");
+  if (id.empty() || !std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    load.error = "pod " + load.pod + " has no " + std::string(kPodIndexLabel) + " label";
+    return load;
+  }
+  load.broker_id = std::stoi(id);
+  if (!pod_ready(*pod)) {
+    load.error = "its pod is not ready";
+    return load;
+  }
+  std::string address;
+  if (addressing_ == KafkaAddressing::kService) {
+    address = load.pod + "." + spec.name + "-brokers." + spec.namespace_ + ".svc:" + std::to_string(spec.kafka_port);
+  } else {
+    auto ip = (*pod)["status"].value("podIP", "");
+    auto port = md.value("annotations", json::object()).value("millrace.io/kafka-port", std::to_string(spec.kafka_port));
+    if (ip.empty()) {
+      load.error = "its pod has no IP";
+      return load;
+    }
+    address = ip + ":" + port;
+  }
+  auto topics = admin_for(address)->describe_all_topics(false);
+  if (!topics.ok()) {
+    load.error = "asking it for its topics: " + topics.error().to_string();
+    return load;
+  }
+  for (const auto& t : *topics)
+    for (const auto& p : t.partitions)
+      if (std::find(p.replicas.begin(), p.replicas.end(), load.broker_id) != p.replicas.end()) ++load.partitions;
+  return load;
+}
+
+}  // namespace millrace::op

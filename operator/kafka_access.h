@@ -1,0 +1,44 @@
+// How the operator reaches a Millrace cluster's brokers over Kafka, and the
+// admin clients it keeps for them (client/admin.h), shared by the Topic
+// reconciler (create/grow/configure topics) and the Millrace reconciler (is a
+// broker about to be removed still hosting partitions?).
+//
+// Addressing: kService uses the bootstrap Service and the pods' DNS names under
+// the headless Service (in a cluster); kPodIp uses the ready pods' IPs and the
+// Kafka port each pod announces in millrace.io/kafka-port (the test cluster,
+// where the harness runs brokers on 127.0.0.1). Thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "client/admin.h"
+#include "operator/informer.h"
+#include "operator/scale_down.h"
+
+namespace millrace::op {
+
+enum class KafkaAddressing { kService, kPodIp };
+
+class KafkaAccess {
+ public:
+  KafkaAccess(Informer& pods, KafkaAddressing addressing) : pods_(pods), addressing_(addressing) {}
+
+  // host:port[,host:port] of the cluster's brokers; "" when none is ready (kPodIp).
+  std::string bootstrap(const json& millrace);
+  // The admin client for a bootstrap list (created on first use, then kept).
+  client::Admin* admin_for(const std::string& bootstrap);
+  // Partition replicas hosted by the broker of pod <millrace>-<ordinal>, asked
+  // of that broker alone (its own Metadata, user topics).
+  BrokerLoad broker_load(const json& millrace, int ordinal);
+
+ private:
+  Informer& pods_;
+  KafkaAddressing addressing_;
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<client::Admin>> admins_;  // GUARDED_BY(mu_), by bootstrap list
+};
+
+}  // namespace millrace::op
