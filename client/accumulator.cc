@@ -41,12 +41,12 @@ Result<RecordAccumulator::AppendResult> RecordAccumulator::append(const TopicPar
                             " bytes) stayed full for max.block.ms (" + std::to_string(cfg_.max_block_ms) +
                             " ms): the brokers are not keeping up or unreachable");
     case BufferPool::Outcome::kClosed:
-      return Error{errc::kNetworkException, "producer closed while waiting for buffer memory"};
+      return Error::closed("producer closed while waiting for buffer memory");
   }
   std::lock_guard lock(mu_);
   if (closed_) {
     pool_.deallocate(want);
-    return Error{errc::kNetworkException, "producer is closed"};
+    return Error::closed("producer is closed");
   }
   auto& q = queues_[tp];
   // Another thread may have opened a batch while we waited for memory: use it.
@@ -123,6 +123,7 @@ std::vector<BatchPtr> RecordAccumulator::drain(const std::vector<TopicPartition>
     total += b->size_bytes;
     b->full = true;
     out.push_back(b);
+    in_flight_batches_.insert(b);
     it->second.pop_front();
     ++in_flight_[tp];
   }
@@ -132,8 +133,12 @@ std::vector<BatchPtr> RecordAccumulator::drain(const std::vector<TopicPartition>
 void RecordAccumulator::complete(const BatchPtr& batch) {
   {
     std::lock_guard lock(mu_);
-    auto it = in_flight_.find(batch->tp);
-    if (it != in_flight_.end() && it->second > 0) --it->second;
+    // Only a drained batch counts against its partition's in-flight limit (an
+    // expired or aborted one never left the queue).
+    if (in_flight_batches_.erase(batch) > 0) {
+      auto it = in_flight_.find(batch->tp);
+      if (it != in_flight_.end() && it->second > 0) --it->second;
+    }
     if (incomplete_ > 0) --incomplete_;
   }
   pool_.deallocate(batch->reserved_bytes);
@@ -142,8 +147,10 @@ void RecordAccumulator::complete(const BatchPtr& batch) {
 
 void RecordAccumulator::reenqueue(const BatchPtr& batch, int64_t now_ms) {
   std::lock_guard lock(mu_);
-  auto fl = in_flight_.find(batch->tp);
-  if (fl != in_flight_.end() && fl->second > 0) --fl->second;
+  if (in_flight_batches_.erase(batch) > 0) {
+    auto fl = in_flight_.find(batch->tp);
+    if (fl != in_flight_.end() && fl->second > 0) --fl->second;
+  }
   batch->retry_after_ms = now_ms + cfg_.retry_backoff_ms;
   auto& q = queues_[batch->tp];
   // Keep batches that already have sequences in front, ordered by sequence.
@@ -175,6 +182,13 @@ std::vector<BatchPtr> RecordAccumulator::abort_all() {
     for (auto& b : q) out.push_back(b);
     q.clear();
   }
+  return out;
+}
+
+std::vector<BatchPtr> RecordAccumulator::take_in_flight() {
+  std::lock_guard lock(mu_);
+  std::vector<BatchPtr> out(in_flight_batches_.begin(), in_flight_batches_.end());
+  in_flight_batches_.clear();
   return out;
 }
 

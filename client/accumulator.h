@@ -25,6 +25,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "client/buffer_pool.h"
@@ -75,6 +76,9 @@ class RecordAccumulator {
   std::vector<BatchPtr> expire(int64_t now_ms);
   // Every queued batch (close without flush / fatal errors); removed and returned.
   std::vector<BatchPtr> abort_all();
+  // Every drained batch not yet completed or re-enqueued (close, after the sender
+  // stopped for good); returned and forgotten. The caller completes them.
+  std::vector<BatchPtr> take_in_flight();
 
   void begin_flush();
   // Waits until every batch appended before begin_flush() completed. false on timeout.
@@ -96,6 +100,7 @@ class RecordAccumulator {
   std::condition_variable flushed_cv_;
   std::map<TopicPartition, std::deque<BatchPtr>> queues_;   // GUARDED_BY(mu_)
   std::map<TopicPartition, int> in_flight_;                  // GUARDED_BY(mu_)
+  std::unordered_set<BatchPtr> in_flight_batches_;           // GUARDED_BY(mu_)
   size_t incomplete_ = 0;                                    // GUARDED_BY(mu_)
   int flushes_ = 0;                                          // GUARDED_BY(mu_)
   bool closed_ = false;                                      // GUARDED_BY(mu_)

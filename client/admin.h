@@ -155,6 +155,9 @@ class Admin {
   Status elect_leaders(const std::vector<TopicPartition>& partitions, ElectionType type = ElectionType::kPreferred);
 
   Cluster& cluster() { return *cluster_; }
+  // Closes the client: calls in flight (other threads) get up to `timeout` to finish,
+  // then fail with CLIENT_CLOSED, as does every later call, at once.
+  void close(std::chrono::milliseconds timeout = std::chrono::milliseconds(30000)) { cluster_->close(timeout); }
 
  private:
   asio::awaitable<Result<int32_t>> coordinator(const std::string& group);

@@ -33,11 +33,14 @@ std::vector<std::pair<std::string, int>> parse_bootstrap(const std::string& s) {
 Cluster::Cluster(ClientConfig cfg)
     : cfg_(std::move(cfg)), work_(asio::make_work_guard(io_)), bootstrap_(parse_bootstrap(cfg_.bootstrap_servers)) {
   thread_ = std::thread([this] { io_.run(); });
+  thread_id_ = thread_.get_id();
 }
 
 Cluster::~Cluster() { shutdown(); }
 
 void Cluster::shutdown() {
+  std::lock_guard serial(shutdown_mu_);
+  closed_ = true;
   if (!thread_.joinable()) return;
   // Stop first, then join: no handler runs after this, so coroutines of the owner
   // (producer, consumer) never resume against a half-destroyed object. Their frames
@@ -45,6 +48,29 @@ void Cluster::shutdown() {
   work_.reset();
   io_.stop();
   thread_.join();
+  // Callers blocked in run() whose coroutine will now never finish get CLIENT_CLOSED.
+  std::lock_guard lock(run_mu_);
+  joined_ = true;
+  run_cv_.notify_all();
+}
+
+void Cluster::close(std::chrono::milliseconds timeout) {
+  closed_ = true;
+  {
+    std::unique_lock lock(run_mu_);
+    run_cv_.wait_for(lock, timeout, [&] { return runs_in_flight_ == 0 || joined_; });
+  }
+  shutdown();
+}
+
+std::string Cluster::describe(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown exception";
+  }
 }
 
 asio::awaitable<Result<std::shared_ptr<Connection>>> Cluster::connection(int32_t node) {

@@ -8,7 +8,10 @@
 //                             highest both sides support within the client's cap),
 //                             encodes, sends, decodes Req's response type
 //   run(awaitable)            from any other thread: runs a coroutine on the io
-//                             thread and blocks for its result (sync APIs)
+//                             thread and blocks for its result (sync APIs); after
+//                             shutdown() it answers CLIENT_CLOSED at once
+//   run_within(aw, deadline)  the same, bounded: past the deadline the cluster is
+//                             shut down (close paths only) and TIMED_OUT returned
 //
 // node = kAnyNode sends to any live broker (bootstrap first). A failed connection
 // is dropped and reopened on the next call. REQUIRES: call()/refresh_metadata()
@@ -21,10 +24,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 
+#include <atomic>
 #include <chrono>
-#include <future>
+#include <condition_variable>
+#include <exception>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -87,20 +93,31 @@ class Cluster {
 
   asio::io_context& io() { return io_; }
   // Stops the io thread and waits for it; idempotent. REQUIRES: not on the io thread.
-  // After it, no coroutine of this cluster runs again.
+  // After it, no coroutine of this cluster runs again, and every run() (including
+  // ones blocked in other threads) returns CLIENT_CLOSED.
   void shutdown();
+  // Graceful close: new run() calls get CLIENT_CLOSED at once; the ones in flight get
+  // up to `timeout` to finish, then shutdown(). REQUIRES: not on the io thread.
+  void close(std::chrono::milliseconds timeout);
+  bool closed() const { return closed_.load(); }
+  bool on_io_thread() const { return std::this_thread::get_id() == thread_id_; }
   const ClientConfig& config() const { return cfg_; }
 
   // Runs a coroutine on the io thread and waits for it (from a non-io thread).
+  // T is a Result<...> or Status: a closed cluster, a call from the io thread itself
+  // (it would wait for itself) or an exception escaping the coroutine come back as
+  // errors. REQUIRES: what the coroutine references outlives the call (it does: the
+  // coroutine has finished, or the io thread is joined, when run() returns).
   template <typename T>
   T run(asio::awaitable<T> aw) {
-    std::promise<T> done;
-    auto fut = done.get_future();
-    asio::co_spawn(io_, std::move(aw), [&done](std::exception_ptr e, T v) {
-      if (e) done.set_exception(e);
-      else done.set_value(std::move(v));
-    });
-    return fut.get();
+    return run_impl(std::move(aw), std::nullopt);
+  }
+  // As run(), but gives up at the deadline: it then shuts the cluster down (the only
+  // way to abandon a running coroutine safely) and returns REQUEST_TIMED_OUT. For
+  // close paths, which shut down anyway.
+  template <typename T>
+  T run_within(asio::awaitable<T> aw, std::chrono::steady_clock::time_point deadline) {
+    return run_impl(std::move(aw), deadline);
   }
 
   template <typename Req>
@@ -146,10 +163,54 @@ class Cluster {
   int32_t any_broker() const;
 
  private:
+  template <typename T>
+  T run_impl(asio::awaitable<T> aw, std::optional<std::chrono::steady_clock::time_point> deadline) {
+    if (closed_) return T(Error::closed("the client is closed"));
+    if (on_io_thread()) return T(Error::invalid("a blocking client call was made on the client's io thread (from a callback)"));
+    auto slot = std::make_shared<std::optional<T>>();   // GUARDED_BY(run_mu_)
+    {
+      std::lock_guard lock(run_mu_);
+      ++runs_in_flight_;
+    }
+    asio::co_spawn(io_, std::move(aw), [this, slot](std::exception_ptr e, T v) {
+      std::lock_guard lock(run_mu_);
+      if (e) slot->emplace(Error{errc::kUnknownServerError, "client coroutine failed: " + describe(e)});
+      else slot->emplace(std::move(v));
+      run_cv_.notify_all();
+    });
+    std::unique_lock lock(run_mu_);
+    struct Leave {   // counts this call out on every return path, with run_mu_ held
+      size_t& n;
+      std::condition_variable& cv;
+      ~Leave() { --n; cv.notify_all(); }
+    } leave{runs_in_flight_, run_cv_};
+    auto done = [&] { return slot->has_value() || joined_; };
+    if (deadline) {
+      if (!run_cv_.wait_until(lock, *deadline, done)) {
+        lock.unlock();
+        shutdown();
+        lock.lock();   // Leave's destructor runs with the lock held again
+        if (!slot->has_value()) return T(Error::timeout("gave up at the close deadline"));
+      }
+    } else {
+      run_cv_.wait(lock, done);
+    }
+    if (slot->has_value()) return std::move(**slot);
+    return T(Error::closed("the client was closed during the call"));
+  }
+  static std::string describe(std::exception_ptr e);
+
   ClientConfig cfg_;
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::thread thread_;
+  std::thread::id thread_id_;
+  std::atomic<bool> closed_{false};
+  std::mutex shutdown_mu_;                  // serialises shutdown() callers
+  std::mutex run_mu_;
+  std::condition_variable run_cv_;
+  bool joined_ = false;                     // GUARDED_BY(run_mu_): the io thread has exited
+  size_t runs_in_flight_ = 0;               // GUARDED_BY(run_mu_)
   std::vector<std::pair<std::string, int>> bootstrap_;
   std::map<int32_t, std::shared_ptr<Connection>> conns_;   // node id; bootstrap = -2 - index
   std::map<int32_t, bool> connecting_;

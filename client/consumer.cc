@@ -37,6 +37,7 @@ Consumer::Consumer(ConsumerConfig cfg) : cfg_(std::move(cfg)), cluster_(std::mak
 Consumer::~Consumer() { close(); }
 
 Status Consumer::subscribe(std::vector<std::string> topics) {
+  if (closing_) return Error::closed("consumer is closed");
   if (cfg_.group_id.empty()) return Error::invalid("subscribe() needs a group id (--group); use assign() without one");
   std::lock_guard lock(mu_);
   topics_ = std::move(topics);
@@ -46,6 +47,7 @@ Status Consumer::subscribe(std::vector<std::string> topics) {
 }
 
 Status Consumer::assign(std::vector<TopicPartition> partitions) {
+  if (closing_) return Error::closed("consumer is closed");
   {
     std::lock_guard lock(mu_);
     subscribed_ = false;
@@ -75,14 +77,16 @@ std::vector<TopicPartition> Consumer::assignment() const {
 }
 
 Result<std::vector<ConsumerRecord>> Consumer::poll(std::chrono::milliseconds timeout) {
+  if (closing_) return Error::closed("consumer is closed");
   std::unique_lock lock(mu_);
   auto has_data = [&] {
-    if (fatal_) return true;
+    if (fatal_ || closing_) return true;
     for (auto& [tp, s] : parts_)
       if (!s.paused && !s.buffered.empty()) return true;
     return false;
   };
   cv_.wait_for(lock, timeout, has_data);
+  if (closing_) return Error::closed("consumer was closed during poll()");
   if (fatal_) {
     Error e = *fatal_;
     fatal_.reset();
@@ -113,12 +117,14 @@ std::map<TopicPartition, int64_t> Consumer::consumed_positions() const {
 Status Consumer::commit_sync() { return commit_sync(consumed_positions()); }
 
 Status Consumer::commit_sync(const std::map<TopicPartition, int64_t>& offsets) {
+  if (closing_) return Error::closed("consumer is closed");
   if (cfg_.group_id.empty()) return Error::invalid("commit needs a group id");
   if (offsets.empty()) return Error::none();
   return cluster_->run(commit(offsets));
 }
 
 Status Consumer::seek(const TopicPartition& tp, int64_t offset) {
+  if (closing_) return Error::closed("consumer is closed");
   std::lock_guard lock(mu_);
   auto it = parts_.find(tp);
   if (it == parts_.end()) return Error::invalid(tp.topic + "-" + std::to_string(tp.partition) + " is not assigned");
@@ -130,6 +136,7 @@ Status Consumer::seek(const TopicPartition& tp, int64_t offset) {
 }
 
 Status Consumer::seek_to_beginning(const std::vector<TopicPartition>& tps) {
+  if (closing_) return Error::closed("consumer is closed");
   auto r = cluster_->run(list_offsets(tps, -2));
   if (!r.ok()) return r.error();
   for (auto& [tp, off] : *r) seek(tp, off);
@@ -137,6 +144,7 @@ Status Consumer::seek_to_beginning(const std::vector<TopicPartition>& tps) {
 }
 
 Status Consumer::seek_to_end(const std::vector<TopicPartition>& tps) {
+  if (closing_) return Error::closed("consumer is closed");
   auto r = cluster_->run(list_offsets(tps, -1));
   if (!r.ok()) return r.error();
   for (auto& [tp, off] : *r) seek(tp, off);
@@ -144,6 +152,7 @@ Status Consumer::seek_to_end(const std::vector<TopicPartition>& tps) {
 }
 
 Status Consumer::seek_to_time(const std::vector<TopicPartition>& tps, int64_t ts) {
+  if (closing_) return Error::closed("consumer is closed");
   auto r = cluster_->run(list_offsets(tps, ts));
   if (!r.ok()) return r.error();
   std::vector<TopicPartition> past_end;
@@ -182,27 +191,46 @@ void Consumer::resume(const std::vector<TopicPartition>& tps) {
   asio::post(cluster_->io(), [this] { fetch_wake_->cancel(); });
 }
 
-void Consumer::close() {
-  if (closing_.exchange(true)) return;
-  if (!cfg_.group_id.empty() && cfg_.enable_auto_commit) (void)commit_sync();
+Status Consumer::close(std::chrono::milliseconds timeout) {
+  using Clock = std::chrono::steady_clock;
+  auto deadline = Clock::now() + timeout;
+  if (closing_.exchange(true)) return Error::closed("consumer is already closed");
+  if (cluster_->on_io_thread()) return Error::invalid("close() called on the consumer's io thread");
+  {
+    std::lock_guard lock(mu_);   // wakes a poll() blocked in another thread
+  }
+  cv_.notify_all();
+  Status result;
+  if (!cfg_.group_id.empty() && cfg_.enable_auto_commit) {
+    auto offsets = consumed_positions();
+    if (!offsets.empty()) result = cluster_->run_within(commit(std::move(offsets)), deadline);
+  }
   if (!cfg_.group_id.empty()) {
-    cluster_->run([this]() -> asio::awaitable<int> {
+    Status left = cluster_->run_within([this, deadline]() -> asio::awaitable<Status> {
+      Status st;
       if (!member_id_.empty() && coordinator_ >= 0) {
+        auto budget = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
         proto::LeaveGroupRequest req;
         req.group_id = cfg_.group_id;
         req.member_id = member_id_;
         req.members.push_back({member_id_, std::nullopt, std::nullopt, {}});
-        (void)co_await cluster_->call(coordinator_, req, std::chrono::milliseconds(5000));
+        auto r = co_await cluster_->call(coordinator_, req, std::clamp(budget, std::chrono::milliseconds(1),
+                                                                        std::chrono::milliseconds(5000)));
+        if (!r.ok()) st = r.error();
       }
       fetch_wake_->cancel();
-      co_return 0;
-    }());
+      co_return st;
+    }(), deadline);
+    if (result.ok() && left.code != errc::kClientClosed) result = left;
   }
-  for (int i = 0; i < 200 && loops_ > 0; ++i) {
+  // The group and fetch loops see closing_ and finish; past the deadline the io
+  // thread is stopped regardless.
+  while (loops_ > 0 && Clock::now() < deadline && !cluster_->closed()) {
     asio::post(cluster_->io(), [this] { fetch_wake_->cancel(); });
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   cluster_->shutdown();
+  return result;
 }
 
 asio::awaitable<Result<int32_t>> Consumer::coordinator() {

@@ -12,6 +12,12 @@
 // commit. seek()/pause()/resume() drop buffered records of the partition.
 // Partitions without a committed offset start per auto.offset.reset (earliest,
 // latest). Threads: every public method from application threads; one poller.
+//
+// Close: close(timeout) commits (auto-commit on) and leaves the group within
+// `timeout`, then stops the io thread; it returns within about `timeout` whatever the
+// brokers do. A poll() blocked in another thread returns CLIENT_CLOSED at once. After
+// close(), every call that returns a Status or Result returns CLIENT_CLOSED at once;
+// state-only calls (assignment, position, pause, resume) change nothing.
 #pragma once
 
 #include <atomic>
@@ -79,8 +85,10 @@ class Consumer {
   void pause(const std::vector<TopicPartition>& tps);
   void resume(const std::vector<TopicPartition>& tps);
 
-  // Commits (auto-commit on), leaves the group, stops.
-  void close();
+  // Commits (auto-commit on), leaves the group, stops; bounded by timeout. The
+  // commit's or leave's error, if any; CLIENT_CLOSED when already closed.
+  Status close(std::chrono::milliseconds timeout = std::chrono::milliseconds(30000));
+  bool closed() const { return closing_.load(); }
 
  private:
   struct PartState {

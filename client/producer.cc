@@ -55,6 +55,7 @@ Producer::Producer(ProducerConfig cfg)
       acc_(acc_config(cfg_)),
       cluster_(std::make_unique<Cluster>(cfg_.client)) {
   wake_timer_ = std::make_unique<asio::steady_timer>(cluster_->io());
+  sender_done_future_ = sender_done_.get_future().share();
   asio::co_spawn(cluster_->io(), sender_loop(), [this](std::exception_ptr) { sender_done_.set_value(); });
 }
 
@@ -75,6 +76,7 @@ Result<int32_t> Producer::partitions_for(const std::string& topic) {
   lock.lock();
   bool got = meta_cv_.wait_for(lock, std::chrono::milliseconds(cfg_.max_block_ms),
                                [&] { return partitions_.count(topic) > 0 || stopped_.load(); });
+  if (stopped_) return Error::closed("producer closed while waiting for metadata of '" + topic + "'");
   if (!got || !partitions_.count(topic))
     return Error{errc::kUnknownTopicOrPartition,
                  "topic '" + topic + "' not present in metadata after " + std::to_string(cfg_.max_block_ms) +
@@ -83,7 +85,7 @@ Result<int32_t> Producer::partitions_for(const std::string& topic) {
 }
 
 Status Producer::send(ProducerRecord r, DeliveryCallback cb) {
-  if (closing_) return Error{errc::kNetworkException, "producer is closed"};
+  if (closing_) return Error::closed("producer is closed");
   auto n = partitions_for(r.topic);
   if (!n.ok()) return n.error();
   if (r.partition && (*r.partition < 0 || *r.partition >= *n))
@@ -124,33 +126,67 @@ std::future<Result<RecordMetadata>> Producer::send(ProducerRecord record, std::n
   return fut;
 }
 
-bool Producer::flush(std::chrono::milliseconds timeout) {
+Status Producer::flush(std::chrono::milliseconds timeout) {
+  if (closing_) return Error::closed("producer is closed");
+  if (cluster_->on_io_thread())
+    return Error::invalid("flush() called from a delivery callback (it would wait for itself)");
   acc_.begin_flush();
   wake();
-  bool done = acc_.await_flush(timeout);
-  if (!done && std::getenv("MILLRACE_CLIENT_DEBUG"))
-    std::cerr << "flush timed out; in-flight requests " << inflight_requests_ << "\n" << acc_.debug_state();
-  return done;
+  if (acc_.await_flush(timeout)) return Error::none();
+  if (std::getenv("MILLRACE_CLIENT_DEBUG")) std::cerr << "flush timed out\n" << acc_.debug_state();
+  return Error::timeout(std::to_string(acc_.incomplete()) + " batches still pending after " +
+                        std::to_string(timeout.count()) + " ms");
 }
 
-void Producer::close(std::chrono::milliseconds timeout) {
-  if (closing_.exchange(true)) return;
-  flush(timeout);
-  acc_.close();
+void Producer::stop_sender() {
+  acc_.close();          // wakes send() calls blocked on buffer memory
   stopped_ = true;
-  meta_cv_.notify_all();
+  meta_cv_.notify_all();  // wakes send() calls waiting for metadata
   wake();
-  sender_done_.get_future().wait_for(std::chrono::seconds(5));
-  cluster_->shutdown();
 }
 
-void Producer::drop_connections() {
-  cluster_->run([this]() -> asio::awaitable<int> {
+Status Producer::close(std::chrono::milliseconds timeout) {
+  using Clock = std::chrono::steady_clock;
+  auto deadline = Clock::now() + timeout;
+  bool first = !closing_.exchange(true);
+  if (cluster_->on_io_thread()) {
+    // From a delivery callback: the io thread cannot wait for itself (Kafka's close(0)).
+    // The sender fails what is queued; the owner's close() or destructor joins.
+    stop_sender();
+    return Error::none();
+  }
+  Status flushed;
+  if (first) {
+    acc_.begin_flush();
+    wake();
+    if (!acc_.await_flush(timeout))
+      flushed = Error::timeout("close: records still pending after " + std::to_string(timeout.count()) + " ms");
+  }
+  stop_sender();
+  // The sender fails queued batches and exits once its in-flight requests answer;
+  // past the deadline the io thread is stopped regardless.
+  while (!cluster_->closed() && Clock::now() < deadline &&
+         sender_done_future_.wait_for(std::chrono::milliseconds(10)) != std::future_status::ready) {
+  }
+  cluster_->shutdown();
+  // The io thread is joined: batches it left behind (queued, or in flight when it
+  // stopped) are failed here, so every callback still runs exactly once.
+  Error gone = Error::closed("producer closed before the record was delivered");
+  for (auto& b : acc_.abort_all()) fail_batch(b, gone);
+  for (auto& b : acc_.take_in_flight()) {
+    b->complete(-1, -1, gone);
+    acc_.complete(b);
+  }
+  return flushed;
+}
+
+Status Producer::drop_connections() {
+  return cluster_->run([this]() -> asio::awaitable<Status> {
     for (auto& [id, b] : cluster_->metadata().brokers) {
       auto c = co_await cluster_->connection(id);
       if (c.ok()) (*c)->close();
     }
-    co_return 0;
+    co_return Error::none();
   }());
 }
 
@@ -198,7 +234,7 @@ asio::awaitable<void> Producer::sender_loop() {
       co_await refresh_metadata();
     }
     if (stopped_) {
-      for (auto& b : acc_.abort_all()) fail_batch(b, Error{errc::kNetworkException, "producer closed before the record was sent"});
+      for (auto& b : acc_.abort_all()) fail_batch(b, Error::closed("producer closed before the record was sent"));
       if (inflight_requests_ == 0) break;
     }
     co_await ensure_producer_id();

@@ -12,7 +12,13 @@
 // stamps per-partition sequences, so retries neither duplicate nor reorder records.
 //
 // Threads: send()/flush()/close() from any application thread; callbacks run on the
-// io thread and must not call flush()/close() (they would wait for themselves).
+// io thread. A callback that calls flush() gets an error at once; one that calls
+// close() gets Kafka's close(0): queued records fail at once and nothing is waited for.
+//
+// Close: close(timeout) flushes for at most `timeout`, then fails whatever is still
+// queued or in flight with CLIENT_CLOSED and stops the io thread; it returns within
+// about `timeout`, whatever the brokers do. Every call after close() returns
+// CLIENT_CLOSED at once (send, flush, drop_connections); close() again is a no-op.
 #pragma once
 
 #include <atomic>
@@ -64,14 +70,17 @@ class Producer {
   Status send(ProducerRecord record, DeliveryCallback callback = {});
   std::future<Result<RecordMetadata>> send(ProducerRecord record, std::nullptr_t);
 
-  // Sends everything queued now and waits for it (callbacks done). false on timeout.
-  bool flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(120000));
-  // Flushes up to timeout, then fails what is left and stops the sender.
-  void close(std::chrono::milliseconds timeout = std::chrono::milliseconds(120000));
+  // Sends everything queued now and waits for it (callbacks done): ok, or
+  // REQUEST_TIMED_OUT when records are still pending at the timeout, or CLIENT_CLOSED.
+  Status flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(120000));
+  // Flushes up to timeout, then fails what is left (CLIENT_CLOSED) and stops the
+  // sender. Ok when everything queued before it was delivered, else the flush's error.
+  Status close(std::chrono::milliseconds timeout = std::chrono::milliseconds(120000));
+  bool closed() const { return closing_.load(); }
 
   // Test hook: closes every broker connection now (in-flight requests fail with
   // NETWORK_EXCEPTION and are retried).
-  void drop_connections();
+  Status drop_connections();
   // Counters for tests and bench.
   uint64_t retried_batches() const { return retried_.load(); }
   uint64_t requests_sent() const { return requests_.load(); }
@@ -83,6 +92,7 @@ class Producer {
   asio::awaitable<void> refresh_metadata();
   void handle_batch_error(const BatchPtr& b, const Error& e, int64_t now);
   void fail_batch(const BatchPtr& b, const Error& e);
+  void stop_sender();
   Result<int32_t> partitions_for(const std::string& topic);
   void wake();
 
@@ -102,6 +112,7 @@ class Producer {
   std::atomic<uint64_t> retried_{0}, requests_{0};
   int inflight_requests_ = 0;                             // io thread only
   std::promise<void> sender_done_;
+  std::shared_future<void> sender_done_future_;
 };
 
 }  // namespace millrace::client

@@ -56,9 +56,15 @@ inline constexpr int16_t kNotController = 41;
 inline constexpr int16_t kThrottlingQuotaExceeded = 89;
 // Client-side codes share Kafka's numbering where Kafka has one (7 timeout, 13
 // network); buffer exhaustion is reported as REQUEST_TIMED_OUT with its own message.
+// A call on a closed producer, consumer or admin client has no Kafka code (the Java
+// client throws IllegalStateException): it gets this client-only code, below Kafka's
+// range, which is not retriable.
+inline constexpr int16_t kClientClosed = -100;
 }  // namespace errc
 
-// Kafka's name for an error code ("TOPIC_ALREADY_EXISTS"), "UNKNOWN(<n>)" otherwise.
+// Kafka's name for an error code ("TOPIC_ALREADY_EXISTS", from the generated table in
+// protocol/generated/error_codes.h), "CLIENT_CLOSED" for errc::kClientClosed,
+// "UNKNOWN" otherwise. The pointer is to a static, NUL-terminated string.
 const char* error_code_name(int16_t code);
 // True for the codes Kafka marks retriable (leader moves, timeouts, network).
 bool is_retriable(int16_t code);
@@ -75,6 +81,7 @@ struct Error {
   static Error timeout(std::string what) { return {errc::kRequestTimedOut, std::move(what)}; }
   static Error network(std::string what) { return {errc::kNetworkException, std::move(what)}; }
   static Error invalid(std::string what) { return {errc::kInvalidRequest, std::move(what)}; }
+  static Error closed(std::string what) { return {errc::kClientClosed, std::move(what)}; }
 };
 
 template <typename T>
