@@ -1,6 +1,7 @@
 // storage_crash_helper: the child process of tests/storage-crash/run.
 //
-//   storage_crash_helper write  <dir> <seed>          append + flush until killed;
+//   storage_crash_helper write  <dir> <seed>          append + flush until killed (odd
+//                                                     seeds through an append buffer);
 //                                                     prints "F <log end>" after each
 //                                                     flush() returned OK
 //   storage_crash_helper verify <dir> <min_flushed>   reopen (recovery) and check
@@ -32,9 +33,15 @@ using namespace millrace::storage;
 
 namespace {
 
-LogOptions options() {
+// Odd seeds write through an append buffer (with preallocation), as the
+// LogManager does: a kill then also loses the buffered tail, never a flushed batch.
+LogOptions options(bool buffered = false) {
   LogOptions o;
   o.config.segment_bytes = 256 * 1024;
+  if (buffered) {
+    o.append_buffer_bytes = 16 * 1024;
+    o.preallocate_bytes = 64 * 1024;
+  }
   return o;
 }
 
@@ -52,7 +59,7 @@ std::vector<uint8_t> batch_for(int64_t first_offset, int n) {
 }
 
 int do_write(const fs::path& dir, uint64_t seed) {
-  auto log = Log::open(dir, options());
+  auto log = Log::open(dir, options(seed % 2 == 1));
   if (!log.ok()) { std::fprintf(stderr, "open: %s\n", log.status().to_string().c_str()); return 2; }
   std::mt19937_64 rng(seed);
   std::printf("F %lld\n", static_cast<long long>((*log)->recovery_point().value()));
@@ -70,6 +77,7 @@ int do_write(const fs::path& dir, uint64_t seed) {
       std::fflush(stdout);
     }
     if (rng() % 64 == 0) (void)(*log)->write_checkpoints();
+    if (rng() % 8 == 0) (void)(*log)->write_out_buffer();  // what LogManager's linger timer does
   }
 }
 

@@ -46,11 +46,20 @@ Status Log::State::roll_locked(int64_t now_ms) {
   if (old.empty()) return Status::Ok();
   old.seal();
   if (Status s = old.sync_indexes(false); !s.ok()) return s;
-  auto seg = Segment::create(dir, leo, now_ms);
+  // The old tail goes to the file now: only the active segment buffers.
+  if (Status s = old.finish_tail(); !s.ok()) return s;
+  auto seg = Segment::create(dir, leo, now_ms, tail_options());
   if (!seg.ok()) return seg.status();
   segments[leo] = std::move(*seg);
   dir_dirty = true;
   return Status::Ok();
+}
+
+void Log::State::note_pending_locked(std::weak_ptr<Log> self) {
+  last_append_ms = opts.clock();
+  if (!opts.buffers || tail_noted || !active().pending()) return;
+  tail_noted = true;
+  opts.buffers->note_pending(std::move(self));
 }
 
 void Log::State::remove_segment_locked(std::map<int64_t, std::shared_ptr<Segment>>::iterator it) {
@@ -156,14 +165,15 @@ Result<std::shared_ptr<Log>> Log::open(const fs::path& dir, LogOptions options) 
   s.recovery.clean_shutdown = clean && recover_from == INT64_MAX;
 
   if (bases.empty()) {
-    auto seg = Segment::create(dir, 0, now);
+    auto seg = Segment::create(dir, 0, now, s.tail_options());
     if (!seg.ok()) return seg.status();
     s.segments[0] = std::move(*seg);
     s.dir_dirty = true;
   }
   for (size_t i = 0; i < bases.size(); ++i) {
-    auto seg = fs::exists(dir / segment_file_name(bases[i], ".log")) ? Segment::open(dir, bases[i], now)
-                                                                     : Segment::create(dir, bases[i], now);
+    auto seg = fs::exists(dir / segment_file_name(bases[i], ".log"))
+                   ? Segment::open(dir, bases[i], now, s.tail_options())
+                   : Segment::create(dir, bases[i], now, s.tail_options());
     if (!seg.ok()) return seg.status();
     s.segments[bases[i]] = std::move(*seg);
   }
@@ -284,7 +294,7 @@ Status Log::close() {
     if (Status st = seg->sync_indexes(true); !st.ok()) return st;
   }
   // Appends that raced with the flush above: flush them too.
-  if (s_->flushed.load() < s_->leo) {
+  if (s_->flushed.load() < s_->leo || s_->active().pending()) {
     if (Status st = s_->active().flush(); !st.ok()) return st;
     s_->flushed = s_->leo;
     if (Status st = write_file_atomic(dir_ / kPartitionCheckpointFile, encode_partition_checkpoint(s_->checkpoint_locked()));
@@ -293,6 +303,7 @@ Status Log::close() {
     if (Status st = write_file_atomic(dir_ / kProducerSnapshotFile, s_->producers.encode_snapshot(s_->leo)); !st.ok())
       return st;
   }
+  if (Status st = s_->active().finish_tail(); !st.ok()) return st;
   s_->closed = true;
   // An empty marker: only its directory entry has to be durable.
   if (Status st = write_file_at(dir_ / kCleanShutdownFile, 0, {}, true, false); !st.ok()) return st;
@@ -316,6 +327,10 @@ Offset Log::log_start_offset() const { std::lock_guard l(s_->mu); return Offset(
 Offset Log::log_end_offset() const { std::lock_guard l(s_->mu); return Offset(s_->leo); }
 Offset Log::high_watermark() const { std::lock_guard l(s_->mu); return Offset(s_->hw); }
 Offset Log::recovery_point() const { return Offset(s_->flushed.load()); }
+Offset Log::written_end_offset() const {
+  std::lock_guard l(s_->mu);
+  return Offset(std::min(s_->leo, s_->active().written_next_offset()));
+}
 
 void Log::set_high_watermark(Offset hw) {
   std::lock_guard l(s_->mu);

@@ -14,6 +14,13 @@
 //
 // Durability. append() writes the batch to the segment file (the OS page
 // cache): it survives a crash of the process (kill -9) but not of the machine.
+// With an append buffer (LogOptions::append_buffer_bytes > 0, the LogManager's
+// default) append() copies the batch into the active segment's buffer instead
+// (tail_writer.h), which reaches the page cache when it fills, when a read,
+// flush, roll or close needs it, or when the LogManager's linger timer writes
+// it (append_linger_ms later): a kill -9 can lose what was appended in that
+// window and not yet flushed, never more, and the log stays a clean prefix.
+// written_end_offset() tells what is in the page cache.
 // Data survives a machine crash / power loss once flush() has returned OK, or
 // once the callback of flush_up_to(o) ran with OK (covers every offset < o that
 // was appended before the call). Many concurrent flush_up_to() callers share one
@@ -56,6 +63,7 @@
 #include "storage/file_region.h"
 #include "storage/log_config.h"
 #include "storage/status.h"
+#include "storage/tail_writer.h"
 
 namespace millrace::storage {
 
@@ -83,6 +91,14 @@ struct LogOptions {
   Clock clock = system_clock_ms;
   FlushExecutor* flusher = nullptr;  // not owned; must outlive the Log
   HwPolicy hw_policy = HwPolicy::kOnAppend;
+  // Append buffer per active segment, in bytes (a multiple of 4 KiB); 0 =
+  // write-through (each append is one write at once). See tail_writer.h.
+  int64_t append_buffer_bytes = 0;
+  // fallocate reservation step ahead of the appends (capped at segment.bytes); 0 = none.
+  int64_t preallocate_bytes = 0;
+  // Total budget for the buffers of many logs, and the queue of logs with
+  // pending bytes that a timer writes out; null = no limit and no timer.
+  std::shared_ptr<AppendBufferPool> buffers;
 };
 
 struct AppendResult {
@@ -152,6 +168,7 @@ class Log : public std::enable_shared_from_this<Log> {
   Offset log_end_offset() const;
   Offset high_watermark() const;
   Offset recovery_point() const;  // every offset below it has been fsynced
+  Offset written_end_offset() const;  // every offset below it is in the file (survives kill -9)
   void set_high_watermark(Offset hw);  // clamped to [log start, LEO]
 
   // Removes every batch with last offset >= offset (a batch holding `offset` is
@@ -168,6 +185,10 @@ class Log : public std::enable_shared_from_this<Log> {
   void flush_up_to(Offset offset, std::function<void(Status)> done);
   // Applies flush.messages / flush.ms; cheap when nothing is due.
   Status maybe_flush();
+  // Writes the append buffer's pending bytes to the file (the linger timer).
+  Status write_out_buffer();
+  // Returns the append buffer's memory when nothing was appended for idle_ms.
+  Status release_idle_buffer(int64_t idle_ms);
 
   // OffsetForLeaderEpoch.
   EpochEndOffset end_offset_for_epoch(LeaderEpoch epoch) const;

@@ -49,6 +49,14 @@ ProducerBatchInfo producer_info(const record::BatchHeader& h) {
   return {h.is_control() ? -1 : h.producer_id, h.producer_epoch, h.base_sequence, last_seq};
 }
 
+// A reader looks at the file only: when `offset` (or the segment's first
+// batch) is not whole in it yet, the segment's pending tail is written first.
+// REQUIRES: the Log mutex held.
+Status write_out_for_read(Segment& seg, int64_t offset) {
+  if (!seg.pending() || std::max(offset, seg.base_offset()) < seg.written_next_offset()) return Status::Ok();
+  return seg.write_out();
+}
+
 }  // namespace
 
 Result<AppendResult> Log::append(std::span<uint8_t> batches, LeaderEpoch leader_epoch) {
@@ -107,6 +115,7 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, LeaderEpoch leader_
     if (Status st = s.roll_locked(now); !st.ok()) return st;
   }
   if (Status st = s.active().append(batches, metas, cfg.index_interval_bytes); !st.ok()) return st;
+  s.note_pending_locked(weak_from_this());
 
   AppendResult result;
   result.base_offset = Offset(s.leo);
@@ -149,6 +158,7 @@ Result<AppendResult> Log::append_replicated(std::span<uint8_t> batches) {
     if (Status st = s.roll_locked(now); !st.ok()) return st;
   }
   if (Status st = s.active().append(batches, metas, s.opts.config.index_interval_bytes); !st.ok()) return st;
+  s.note_pending_locked(weak_from_this());
   for (size_t i = 0; i < parsed->size(); ++i) {
     s.note_epoch_locked((*parsed)[i].header.partition_leader_epoch, metas[i].base_offset);
     s.producers.update(producer_info((*parsed)[i].header), metas[i].base_offset, metas[i].last_offset,
@@ -165,7 +175,7 @@ Result<AppendResult> Log::append_replicated(std::span<uint8_t> batches) {
 }
 
 Result<FileRegion> Log::read(Offset offset, int32_t max_bytes, Offset upper_bound) const {
-  const State& s = *s_;
+  State& s = *s_;  // read may write the append buffer out (the file contents do not change)
   struct Candidate {
     std::shared_ptr<const FileHandle> file;
     int64_t start;
@@ -186,12 +196,14 @@ Result<FileRegion> Log::read(Offset offset, int32_t max_bytes, Offset upper_boun
         if (offset.value() == s.leo || offset >= upper_bound) return FileRegion{};
         auto it = s.segments.upper_bound(offset.value());
         if (it != s.segments.begin()) --it;
-        c = {it->second->file(), it->second->index_lookup(offset.value()), it->second->size()};
+        if (Status st = write_out_for_read(*it->second, offset.value()); !st.ok()) return st;
+        c = {it->second->file(), it->second->index_lookup(offset.value()), it->second->file_size()};
         next_base = it->first;
       } else {
         auto it = s.segments.upper_bound(next_base);
         if (it == s.segments.end()) return FileRegion{};
-        c = {it->second->file(), 0, it->second->size()};
+        if (Status st = write_out_for_read(*it->second, offset.value()); !st.ok()) return st;
+        c = {it->second->file(), 0, it->second->file_size()};
         next_base = it->first;
       }
     }
@@ -200,6 +212,10 @@ Result<FileRegion> Log::read(Offset offset, int32_t max_bytes, Offset upper_boun
     if (!*found) continue;
     const auto& h = (*found)->header;
     if (h.last_offset() >= upper_bound.value()) return FileRegion{};
+    // Invariant (write_out_for_read): the batch holding `offset` is whole in the file.
+    if ((*found)->position + static_cast<int64_t>(h.total_size()) > c.limit)
+      return Status(Errc::kStorageError, c.file->path() + ": batch at " + std::to_string((*found)->position) +
+                                             " not yet written");
     FileRegion region{c.file, (*found)->position, static_cast<int64_t>(h.total_size()), h.base_offset, h.last_offset()};
     // Extend over following whole batches while they fit and are below the bound.
     int64_t pos = region.position + region.length;
@@ -222,9 +238,12 @@ Result<FileRegion> Log::read(Offset offset, int32_t max_bytes, Offset upper_boun
 }
 
 Result<std::optional<TimestampOffset>> Log::offset_for_timestamp(int64_t ts) const {
-  const State& s = *s_;
+  State& s = *s_;
   std::lock_guard lock(s.mu);
   if (s.closed) return Status(Errc::kClosed, dir_.string());
+  if (ts >= 0) {  // the scan below reads the file
+    if (Status st = s.active().write_out(); !st.ok()) return st;
+  }
   if (ts == -2) return std::optional<TimestampOffset>(TimestampOffset{-1, Offset(s.log_start)});
   if (ts == -1) return std::optional<TimestampOffset>(TimestampOffset{-1, Offset(s.leo)});
   if (ts == -3) {

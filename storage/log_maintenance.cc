@@ -24,6 +24,8 @@ Status Log::flush() {
     if (s.closed) return Status(Errc::kClosed, dir_.string());
     target = s.leo;
     if (target <= s.flushed.load() && !s.dir_dirty && !s.parent_dirty) return Status::Ok();
+    // The append buffer first: fsync covers what is in the file.
+    if (Status st = s.active().write_out(); !st.ok()) return st;
     auto it = s.segments.upper_bound(s.flushed.load());
     if (it != s.segments.begin()) --it;
     // Index files are caches rebuilt by recovery; write_checkpoints() makes
@@ -113,6 +115,19 @@ Status Log::maybe_flush() {
   return due ? flush() : Status::Ok();
 }
 
+Status Log::write_out_buffer() {
+  std::lock_guard lock(s_->mu);
+  s_->tail_noted = false;
+  if (s_->closed) return Status::Ok();
+  return s_->active().write_out();
+}
+
+Status Log::release_idle_buffer(int64_t idle_ms) {
+  std::lock_guard lock(s_->mu);
+  if (s_->closed || s_->opts.clock() - s_->last_append_ms < idle_ms) return Status::Ok();
+  return s_->active().finish_tail();
+}
+
 // ---- truncation ----
 
 Status Log::truncate_to(Offset offset) {
@@ -137,6 +152,7 @@ Status Log::truncate_to(Offset offset) {
   if (it == s.segments.begin()) return Status(Errc::kOffsetOutOfRange, "truncate below the first segment");
   --it;  // the segment holding o
   Segment& seg = *it->second;
+  if (Status st = seg.write_out(); !st.ok()) return st;  // find() reads the file
   auto found = seg.find(o, seg.index_lookup(o), seg.size());
   if (!found.ok()) return found.status();
   // Later segments go whole.
@@ -171,7 +187,7 @@ Status Log::truncate_fully_and_start_at(Offset new_start) {
   std::lock_guard clock(s.compact_mu);
   std::lock_guard lock(s.mu);
   if (s.closed) return Status(Errc::kClosed, dir_.string());
-  auto seg = Segment::create(dir_, new_start.value(), s.opts.clock());
+  auto seg = Segment::create(dir_, new_start.value(), s.opts.clock(), s.tail_options());
   if (!seg.ok()) return seg.status();
   while (!s.segments.empty()) s.remove_segment_locked(s.segments.begin());
   s.segments[new_start.value()] = std::move(*seg);

@@ -74,6 +74,8 @@ struct LogManager::Impl {
   std::map<std::string, std::map<std::string, std::string>> topic_overrides;  // GUARDED_BY(mu)
   std::vector<LoadError> load_errors;                              // GUARDED_BY(mu)
   std::unique_ptr<ThreadPool> flusher;
+  std::shared_ptr<AppendBufferPool> buffers;
+  std::thread tail_writer;
   std::thread housekeeper;
   std::mutex hk_mu;
   std::condition_variable hk_cv;
@@ -91,6 +93,17 @@ Result<std::unique_ptr<LogManager>> LogManager::open(LogManagerOptions options) 
   std::unique_ptr<LogManager> m(new LogManager(std::move(options)));
   Impl& im = *m->impl_;
   im.flusher = std::make_unique<ThreadPool>(m->options_.flush_threads);
+  if (m->options_.append_buffer_bytes > 0) {
+    im.buffers = std::make_shared<AppendBufferPool>(m->options_.append_buffers_total_bytes);
+    im.tail_writer = std::thread([pool = im.buffers, linger = m->options_.append_linger_ms] {
+      for (;;) {
+        auto logs = pool->take_pending(linger);
+        if (logs.empty()) return;  // stopped
+        for (const auto& w : logs)
+          if (auto log = w.lock()) (void)log->write_out_buffer();  // an error shows at the next flush/read
+      }
+    });
+  }
   for (const auto& [topic, overrides] : m->options_.topic_configs) {
     auto cfg = m->options_.default_config.with_overrides(overrides);
     if (!cfg.ok()) return Status(cfg.code(), "topic " + topic + ": " + cfg.status().message());
@@ -118,11 +131,7 @@ Result<std::unique_ptr<LogManager>> LogManager::open(LogManagerOptions options) 
   auto worker = [&] {
     for (size_t i = next++; i < jobs.size(); i = next++) {
       const Job& j = jobs[i];
-      LogOptions lo;
-      lo.config = m->topic_config(j.tp.topic);
-      lo.clock = m->options_.clock;
-      lo.flusher = im.flusher.get();
-      lo.hw_policy = m->options_.hw_policy;
+      LogOptions lo = m->log_options(m->topic_config(j.tp.topic));
       auto log = Log::open(j.log_dir / j.tp.dir_name(), lo);
       std::lock_guard l(im.mu);
       if (!log.ok()) {
@@ -161,6 +170,18 @@ Result<std::unique_ptr<LogManager>> LogManager::open(LogManagerOptions options) 
   return m;
 }
 
+LogOptions LogManager::log_options(const LogConfig& config) const {
+  LogOptions lo;
+  lo.config = config;
+  lo.clock = options_.clock;
+  lo.flusher = impl_->flusher.get();
+  lo.hw_policy = options_.hw_policy;
+  lo.append_buffer_bytes = options_.append_buffer_bytes;
+  lo.preallocate_bytes = options_.preallocate_bytes;
+  lo.buffers = impl_->buffers;
+  return lo;
+}
+
 std::shared_ptr<Log> LogManager::get(const TopicPartition& tp) const {
   std::lock_guard l(impl_->mu);
   auto it = impl_->logs.find(tp);
@@ -183,11 +204,7 @@ Result<std::shared_ptr<Log>> LogManager::create(const TopicPartition& tp,
   fs::path best = options_.log_dirs.front();
   for (const auto& d : options_.log_dirs)
     if (load[d] < load[best]) best = d;
-  LogOptions lo;
-  lo.config = *cfg;
-  lo.clock = options_.clock;
-  lo.flusher = impl_->flusher.get();
-  lo.hw_policy = options_.hw_policy;
+  LogOptions lo = log_options(*cfg);
   auto log = Log::open(best / tp.dir_name(), lo);
   if (!log.ok()) return log.status();
   impl_->logs[tp] = *log;
@@ -261,6 +278,7 @@ void LogManager::run_housekeeping() {
     (void)log->enforce_retention();
     (void)log->compact();
     if (checkpoint) (void)log->write_checkpoints();
+    (void)log->release_idle_buffer(options_.housekeeping_interval_ms);
   }
   if (checkpoint) impl_->last_checkpoint_ms = now;
 }
@@ -272,6 +290,8 @@ Status LogManager::shutdown() {
   }
   impl_->hk_cv.notify_all();
   if (impl_->housekeeper.joinable()) impl_->housekeeper.join();
+  if (impl_->buffers) impl_->buffers->stop();
+  if (impl_->tail_writer.joinable()) impl_->tail_writer.join();
   std::map<TopicPartition, std::shared_ptr<Log>> logs;
   {
     std::lock_guard l(impl_->mu);

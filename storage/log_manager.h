@@ -4,7 +4,10 @@
 // partition is deleted), a small thread pool that loads partitions in parallel
 // at open(), a flush executor for group commit (Log::flush_up_to), and one
 // housekeeping thread that, every housekeeping_interval_ms, applies flush.ms,
-// segment.ms, retention and compaction, and writes checkpoints.
+// segment.ms, retention and compaction, writes checkpoints and returns the
+// append buffers of idle partitions, and a tail writer thread that writes the
+// append buffers (tail_writer.h) of partitions with pending bytes to the page
+// cache append_linger_ms after their first pending append.
 //
 // Topic configs: the broker owns them (its metadata); it passes each topic's
 // Kafka-named overrides here (create() and set_topic_config()), which apply at
@@ -43,6 +46,14 @@ struct LogManagerOptions {
   int64_t checkpoint_interval_ms = 10000;
   bool start_housekeeping = true;
   HwPolicy hw_policy = HwPolicy::kOnAppend;
+  // Append buffers: bytes per active partition (0 = write-through), in total
+  // (partitions beyond it write through), and how long appended bytes may wait
+  // in a buffer before they are written to the page cache (what a kill -9 of
+  // the broker can lose of appends that were not flushed).
+  int64_t append_buffer_bytes = 128 << 10;
+  int64_t append_buffers_total_bytes = 64 << 20;
+  int64_t append_linger_ms = 5;
+  int64_t preallocate_bytes = 8 << 20;  // fallocate step ahead of appends
   Clock clock = system_clock_ms;
   // Kafka-named overrides per topic, known at start (from the broker's metadata):
   // applied while loading, before housekeeping's first retention pass.
@@ -94,6 +105,7 @@ class LogManager {
  private:
   struct Impl;
   explicit LogManager(LogManagerOptions options);
+  LogOptions log_options(const LogConfig& config) const;
   LogManagerOptions options_;
   std::unique_ptr<Impl> impl_;
 };

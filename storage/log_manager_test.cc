@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "storage/segment.h"
 #include "storage/test_util.h"
 
@@ -137,6 +140,27 @@ TEST_F(LogManagerTest, TopicConfigsAtStartApplyWhileLoading) {
   EXPECT_EQ((*m)->get({"keep", 0})->config().retention_ms, -1);
   o.topic_configs["keep"] = {{"retention.ms", "never"}};
   EXPECT_EQ(LogManager::open(o).code(), Errc::kInvalidArgument);
+}
+
+// Appends wait in the partition's append buffer for at most append_linger_ms
+// before the tail writer thread puts them in the file (no read, no flush here).
+TEST_F(LogManagerTest, LingerTimerWritesAppendBuffersToTheFile) {
+  LogManagerOptions o;
+  o.log_dirs = {dir_.path() / "a"};
+  o.start_housekeeping = false;
+  o.append_buffer_bytes = 64 << 10;
+  o.append_linger_ms = 5;
+  auto m = LogManager::open(o);
+  ASSERT_TRUE(m.ok());
+  auto log = (*m)->create({"t", 0});
+  ASSERT_TRUE(log.ok());
+  auto b = testing::simple_batch(3);
+  ASSERT_TRUE((*log)->append(b, LeaderEpoch(0)).ok());
+  fs::path file = dir_.path() / "a" / "t-0" / segment_file_name(0, ".log");
+  const auto want = static_cast<uintmax_t>((*log)->size_bytes());
+  for (int i = 0; i < 400 && fs::file_size(file) != want; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(fs::file_size(file), want);
+  EXPECT_EQ((*log)->written_end_offset().value(), 3);
 }
 
 TEST(TopicPartitionTest, DirNames) {

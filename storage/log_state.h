@@ -43,6 +43,8 @@ struct Log::State {
   bool epochs_dirty = false;                             // GUARDED_BY(mu)
   int64_t unflushed_messages = 0;                        // GUARDED_BY(mu)
   int64_t last_flush_ms = 0;                             // GUARDED_BY(mu)
+  int64_t last_append_ms = 0;                            // GUARDED_BY(mu)
+  bool tail_noted = false;  // GUARDED_BY(mu): queued in opts.buffers for the linger timer
 
   std::atomic<int64_t> flushed{0};  // recovery point: every offset below is fsynced
 
@@ -58,8 +60,15 @@ struct Log::State {
   std::mutex checkpoint_mu;     // one checkpoint writer at a time
   std::vector<uint8_t> written_partition, written_snapshot;  // GUARDED_BY(checkpoint_mu): skip unchanged
 
+  TailWriterOptions tail_options() const {
+    return {opts.append_buffer_bytes, std::min<int64_t>(opts.preallocate_bytes, opts.config.segment_bytes), opts.buffers};
+  }
+
   // REQUIRES: mu held.
   Segment& active() { return *segments.rbegin()->second; }
+  // After an append: queue this log for the linger timer when its buffer holds
+  // pending bytes.
+  void note_pending_locked(std::weak_ptr<Log> self);
   Status roll_locked(int64_t now_ms);
   bool should_roll_locked(int64_t incoming_bytes, int64_t last_offset, int64_t now_ms) const;
   void remove_segment_locked(std::map<int64_t, std::shared_ptr<Segment>>::iterator it);

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <fstream>
@@ -34,6 +35,8 @@ class LogTest : public ::testing::Test {
     LogOptions o;
     o.config = cfg;
     o.clock = [this] { return now_.load(); };
+    o.append_buffer_bytes = buffer_bytes_;
+    o.preallocate_bytes = preallocate_bytes_;
     auto r = Log::open(where.empty() ? dir_.path() / "t-0" : where, o);
     EXPECT_TRUE(r.ok()) << r.status().to_string();
     return r.ok() ? *r : nullptr;
@@ -62,7 +65,13 @@ class LogTest : public ::testing::Test {
     return out;
   }
 
+  int64_t log_file_size(int64_t base = 0) {
+    return static_cast<int64_t>(fs::file_size(dir_.path() / "t-0" / segment_file_name(base, ".log")));
+  }
+
   TempDir dir_;
+  int64_t buffer_bytes_ = 0;  // LogOptions::append_buffer_bytes of open_log()
+  int64_t preallocate_bytes_ = 0;
   std::atomic<int64_t> now_{1'000'000};
   fs::path crash_dir_;
   int copies_ = 0;
@@ -574,6 +583,153 @@ TEST_F(LogTest, ClosedLogRefusesCalls) {
   ASSERT_TRUE(log->close().ok());
   EXPECT_EQ(append(*log, simple_batch(1)).code(), Errc::kClosed);
   EXPECT_EQ(log->read(Offset(0), 1, Offset(0)).code(), Errc::kClosed);
+}
+
+}  // namespace
+}  // namespace millrace::storage
+
+namespace millrace::storage {
+namespace {
+
+// ---- append buffer (LogOptions::append_buffer_bytes) ----
+
+class BufferedLogTest : public LogTest {
+ protected:
+  BufferedLogTest() { buffer_bytes_ = 64 << 10; }
+};
+
+TEST_F(BufferedLogTest, AppendStaysInTheBufferUntilAReadNeedsIt) {
+  auto log = open_log();
+  ASSERT_TRUE(append(*log, simple_batch(3)).ok());
+  ASSERT_TRUE(append(*log, simple_batch(2)).ok());
+  EXPECT_EQ(log_file_size(), 0);  // nothing written yet
+  EXPECT_EQ(log->written_end_offset().value(), 0);
+  auto r = log->read(Offset(3), 1 << 20, log->log_end_offset());  // the second batch
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(r->first_offset, 3);
+  EXPECT_EQ(r->last_offset, 4);
+  EXPECT_EQ(testing::decode_records(read_region(*r)).size(), 2u);
+  EXPECT_EQ(log_file_size(), log->size_bytes());
+  EXPECT_EQ(log->written_end_offset().value(), 5);
+}
+
+TEST_F(BufferedLogTest, ReadBelowTheBufferedTailDoesNotWriteItOut) {
+  auto log = open_log();
+  ASSERT_TRUE(append(*log, simple_batch(3)).ok());
+  ASSERT_TRUE(log->flush().ok());
+  const int64_t flushed_size = log_file_size();
+  ASSERT_TRUE(append(*log, simple_batch(2)).ok());
+  auto r = log->read(Offset(0), 1 << 20, log->log_end_offset());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->last_offset, 2);  // only what is in the file
+  EXPECT_EQ(log_file_size(), flushed_size);
+  auto tail = log->read(Offset(r->last_offset + 1), 1 << 20, log->log_end_offset());
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(tail->first_offset, 3);
+  EXPECT_EQ(read_all(*log).size(), 5u);
+}
+
+TEST_F(BufferedLogTest, KillLosesOnlyTheUnwrittenTailAndFlushMakesItDurable) {
+  auto log = open_log();
+  ASSERT_TRUE(append(*log, simple_batch(4)).ok());
+  ASSERT_TRUE(log->write_out_buffer().ok());
+  ASSERT_TRUE(append(*log, simple_batch(3)).ok());
+  EXPECT_EQ(log->written_end_offset().value(), 4);
+  auto crashed = crash_copy();
+  EXPECT_EQ(crashed->log_end_offset().value(), 4);  // a clean prefix: the written part
+  EXPECT_EQ(read_all(*crashed).size(), 4u);
+  ASSERT_TRUE(log->flush().ok());
+  EXPECT_EQ(log->recovery_point().value(), 7);
+  auto after_flush = crash_copy();
+  EXPECT_EQ(after_flush->log_end_offset().value(), 7);
+  EXPECT_EQ(read_all(*after_flush).size(), 7u);
+}
+
+TEST_F(BufferedLogTest, GroupCommitWritesTheBufferBeforeItsFsync) {
+  auto log = open_log();
+  auto r = append(*log, simple_batch(5));
+  ASSERT_TRUE(r.ok());
+  std::promise<Status> p;
+  log->flush_up_to(r->last_offset + 1, [&](Status s) { p.set_value(s); });
+  ASSERT_TRUE(p.get_future().get().ok());
+  EXPECT_EQ(log_file_size(), log->size_bytes());
+  EXPECT_EQ(crash_copy()->log_end_offset().value(), 5);
+}
+
+TEST_F(BufferedLogTest, RollAndCloseWriteTheTailAndReopenKeepsEverything) {
+  LogConfig cfg;
+  cfg.segment_bytes = 1000;
+  auto log = open_log(cfg);
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(append(*log, simple_batch(4, 1000, 40)).ok());
+  ASSERT_GT(log->segment_count(), 2);
+  // Every sealed segment is whole in its file: a crash keeps all of them.
+  const int64_t written = log->written_end_offset().value();
+  EXPECT_LT(written, 48);  // the active segment's tail is still buffered
+  EXPECT_GT(written, 0);   // sealed segments are whole in their files
+  auto crashed = crash_copy(cfg);
+  EXPECT_EQ(crashed->log_end_offset().value(), written);
+  ASSERT_TRUE(log->close().ok());
+  auto again = open_log(cfg);
+  EXPECT_TRUE(again->recovery_info().clean_shutdown);
+  EXPECT_EQ(again->log_end_offset().value(), 48);
+  EXPECT_EQ(read_all(*again).size(), 48u);
+}
+
+TEST_F(BufferedLogTest, TimeLookupAndTruncationSeeBufferedBatches) {
+  auto log = open_log();
+  ASSERT_TRUE(append(*log, simple_batch(2, 1000)).ok());
+  ASSERT_TRUE(append(*log, simple_batch(2, 5000)).ok());
+  ASSERT_TRUE(append(*log, simple_batch(2, 9000)).ok());
+  auto t = log->offset_for_timestamp(4000);
+  ASSERT_TRUE(t.ok());
+  ASSERT_TRUE(t->has_value());
+  EXPECT_EQ((*t)->offset.value(), 2);
+  ASSERT_TRUE(append(*log, simple_batch(2, 9500)).ok());
+  ASSERT_TRUE(log->truncate_to(Offset(5)).ok());
+  EXPECT_EQ(log->log_end_offset().value(), 4);
+  ASSERT_TRUE(append(*log, simple_batch(1)).ok());
+  EXPECT_EQ(read_all(*log).size(), 5u);
+  ASSERT_TRUE(log->flush().ok());
+  EXPECT_EQ(crash_copy()->log_end_offset().value(), 5);
+}
+
+TEST_F(BufferedLogTest, FullDiskWhileWritingAChunkRefusesTheAppendWhole) {
+  buffer_bytes_ = 8192;
+  auto log = open_log();
+  ASSERT_TRUE(append(*log, simple_batch(2)).ok());
+  ASSERT_TRUE(log->flush().ok());
+  int64_t size = log->size_bytes();
+  ::signal(SIGXFSZ, SIG_IGN);
+  rlimit old{};
+  ::getrlimit(RLIMIT_FSIZE, &old);
+  rlimit lim = old;
+  lim.rlim_cur = static_cast<rlim_t>(size + 100);
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &lim), 0);
+  auto r = append(*log, simple_batch(20, 1000, 500));  // > 8 KiB: needs a chunk write
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.code(), Errc::kStorageFull);
+  EXPECT_EQ(log->log_end_offset().value(), 2);
+  EXPECT_EQ(log_file_size(), size);
+  auto ok = append(*log, simple_batch(1));
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->base_offset.value(), 2);
+  EXPECT_EQ(read_all(*log).size(), 3u);
+}
+
+TEST_F(BufferedLogTest, PreallocatedBlocksAreGivenBackAtClose) {
+  preallocate_bytes_ = 4 << 20;
+  auto log = open_log();
+  ASSERT_TRUE(append(*log, simple_batch(10)).ok());
+  ASSERT_TRUE(log->flush().ok());
+  struct stat st{};
+  fs::path file = dir_.path() / "t-0" / segment_file_name(0, ".log");
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_GE(static_cast<int64_t>(st.st_blocks) * 512, 4 << 20);
+  EXPECT_EQ(log_file_size(), log->size_bytes());
+  ASSERT_TRUE(log->close().ok());
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_LT(static_cast<int64_t>(st.st_blocks) * 512, 64 << 10);
 }
 
 }  // namespace

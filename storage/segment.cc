@@ -22,22 +22,30 @@ std::string segment_file_name(int64_t base_offset, const char* suffix) {
 }
 
 Segment::Segment(fs::path dir, int64_t base_offset, int64_t now_ms)
-    : dir_(std::move(dir)), base_offset_(base_offset), next_offset_(base_offset), created_ms_(now_ms) {}
+    : dir_(std::move(dir)),
+      base_offset_(base_offset),
+      next_offset_(base_offset),
+      batches_end_(base_offset),
+      written_next_offset_(base_offset),
+      created_ms_(now_ms) {}
 
 fs::path Segment::log_path() const { return dir_ / segment_file_name(base_offset_, ".log"); }
 fs::path Segment::index_path() const { return dir_ / segment_file_name(base_offset_, ".index"); }
 fs::path Segment::time_index_path() const { return dir_ / segment_file_name(base_offset_, ".timeindex"); }
 
-Result<std::shared_ptr<Segment>> Segment::create(const fs::path& dir, int64_t base_offset, int64_t now_ms) {
+Result<std::shared_ptr<Segment>> Segment::create(const fs::path& dir, int64_t base_offset, int64_t now_ms,
+                                                 TailWriterOptions tail) {
   std::shared_ptr<Segment> s(new Segment(dir, base_offset, now_ms));
   fs::path p = s->log_path();
   int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return io_error("create " + p.string(), errno);
   s->file_ = std::make_shared<FileHandle>(fd, p.string());
+  s->tail_ = std::make_unique<TailWriter>(s->file_, std::move(tail), 0);
   return s;
 }
 
-Result<std::shared_ptr<Segment>> Segment::open(const fs::path& dir, int64_t base_offset, int64_t now_ms) {
+Result<std::shared_ptr<Segment>> Segment::open(const fs::path& dir, int64_t base_offset, int64_t now_ms,
+                                               TailWriterOptions tail) {
   std::shared_ptr<Segment> s(new Segment(dir, base_offset, now_ms));
   fs::path p = s->log_path();
   int fd = ::open(p.c_str(), O_RDWR | O_CLOEXEC);
@@ -45,7 +53,9 @@ Result<std::shared_ptr<Segment>> Segment::open(const fs::path& dir, int64_t base
   s->file_ = std::make_shared<FileHandle>(fd, p.string());
   off_t end = ::lseek(fd, 0, SEEK_END);
   if (end < 0) return Status(Errc::kCorruptSegment, "size of " + p.string() + ": " + io_error("", errno).message());
-  s->size_.store(end);
+  s->tail_ = std::make_unique<TailWriter>(s->file_, std::move(tail), end);
+  // Blocks reserved past the end by a run that crashed before its close.
+  if (Status t = s->tail_->trim(); !t.ok()) return t;
   return s;
 }
 
@@ -61,34 +71,32 @@ void Segment::index_batch(int64_t position, int64_t base_offset, int64_t last_of
     max_timestamp_offset_ = base_offset;
     time_index_.maybe_append({max_timestamp, static_cast<int32_t>(base_offset - base_offset_)});
   }
-  next_offset_ = last_offset + 1;
+  next_offset_ = batches_end_ = last_offset + 1;
 }
 
 Status Segment::append(std::span<const uint8_t> bytes, const std::vector<BatchMeta>& metas,
                        int32_t index_interval_bytes) {
-  int64_t start = size();
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::pwrite(file_->fd(), bytes.data() + done, bytes.size() - done, start + static_cast<int64_t>(done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      Status err = io_error("append to " + file_->path(), errno);
-      // Cut back whatever part was written so the tail stays a clean prefix.
-      if (::ftruncate(file_->fd(), start) != 0) {
-        return Status(err.code(), err.message() + "; and truncate back failed: " + io_error("", errno).message());
-      }
-      return err;
-    }
-    done += static_cast<size_t>(n);
-  }
+  const int64_t start = size();
+  const bool had_pending = pending();
+  if (Status st = tail_->append(bytes); !st.ok()) return st;
+  if (!had_pending && pending()) written_next_offset_ = batches_end_;  // batches before this one are written
   for (const auto& m : metas)
     index_batch(start + m.position, m.base_offset, m.last_offset, m.max_timestamp, m.size, index_interval_bytes);
-  size_.store(start + static_cast<int64_t>(bytes.size()), std::memory_order_release);
   return Status::Ok();
 }
 
+Status Segment::write_out() {
+  if (!pending()) return Status::Ok();
+  return tail_->write_out();
+}
+
+Status Segment::finish_tail() {
+  if (Status st = tail_->release(); !st.ok()) return st;
+  return tail_->trim();
+}
+
 Result<ScanEnd> Segment::scan(int64_t from, bool check_crc, const BatchVisitor& visit) const {
-  const int64_t end = size();
+  const int64_t end = file_size();
   std::vector<uint8_t> buf(1 << 20);
   int64_t buf_pos = from;  // file position of buf[0]
   size_t buf_len = 0;
@@ -162,7 +170,7 @@ Result<ScanEnd> Segment::recover(int32_t index_interval_bytes, const BatchVisito
   index_.clear();
   time_index_.clear();
   bytes_since_index_ = 0;
-  next_offset_ = base_offset_;
+  next_offset_ = batches_end_ = base_offset_;
   max_timestamp_ = -1;
   max_timestamp_offset_ = -1;
   auto r = scan(0, true, [&](int64_t pos, const record::BatchHeader& h, std::span<const uint8_t> whole) {
@@ -173,7 +181,7 @@ Result<ScanEnd> Segment::recover(int32_t index_interval_bytes, const BatchVisito
   if (!r.ok()) return r;
   if (!r->clean) {
     if (::ftruncate(file_->fd(), r->valid_bytes) != 0) return io_error("truncate " + file_->path(), errno);
-    size_.store(r->valid_bytes);
+    tail_->reset(file_, r->valid_bytes);
   }
   return r;
 }
@@ -197,8 +205,9 @@ Status Segment::load_indexes(int32_t index_interval_bytes) {
   int64_t from = index_.entries().empty() ? 0 : index_.entries().back().position;
   bytes_since_index_ = 0;
   next_offset_ = base_offset_;
+  batches_end_ = base_offset_;  // unknown when the index covers every batch: the low bound
   auto r = scan(from, false, [&](int64_t, const record::BatchHeader& h, std::span<const uint8_t> whole) {
-    next_offset_ = h.last_offset() + 1;
+    next_offset_ = batches_end_ = h.last_offset() + 1;
     bytes_since_index_ += static_cast<int64_t>(whole.size());
     if (h.max_timestamp > max_timestamp_) {
       max_timestamp_ = h.max_timestamp;
@@ -241,8 +250,10 @@ Result<std::optional<Segment::Found>> Segment::find_in(const FileHandle& file, i
 }
 
 Status Segment::truncate_to_position(int64_t position, int64_t next_offset) {
+  if (Status st = write_out(); !st.ok()) return st;
   if (::ftruncate(file_->fd(), position) != 0) return io_error("truncate " + file_->path(), errno);
-  size_.store(position);
+  tail_->reset(file_, position);
+  batches_end_ = base_offset_;  // the low bound: the last batch left is not known here
   index_.truncate_to_position(position);
   time_index_.truncate_to_offset(static_cast<int32_t>(std::max<int64_t>(0, next_offset - base_offset_)));
   next_offset_ = next_offset;
@@ -258,6 +269,7 @@ Status Segment::truncate_to_position(int64_t position, int64_t next_offset) {
 }
 
 Status Segment::flush() {
+  if (Status st = write_out(); !st.ok()) return st;
   if (::fdatasync(file_->fd()) != 0) return io_error("fdatasync " + file_->path(), errno);
   return Status::Ok();
 }
@@ -288,7 +300,7 @@ Status Segment::replace_with(const fs::path& replacement, int32_t index_interval
   if (::rename(replacement.c_str(), log_path().c_str()) != 0) return io_error("rename " + replacement.string(), errno);
   file_ = std::move(handle);
   off_t end = ::lseek(fd, 0, SEEK_END);
-  size_.store(end < 0 ? 0 : end);
+  tail_->reset(file_, end < 0 ? 0 : end);
   int64_t keep_next = next_offset_;
   auto r = recover(index_interval_bytes, nullptr);
   if (!r.ok()) return r.status();

@@ -7,9 +7,12 @@
 // digits, zero-padded. The first byte that does not start a whole, valid batch
 // ends the segment: recovery truncates there.
 //
-// Invariant: size() only counts whole batches that were written completely;
-// readers never look past it. Indexes and the counters below are guarded by the
-// owning Log's mutex; the FileHandle may be used from any thread.
+// Appends go through a TailWriter (tail_writer.h): size() is the logical end
+// (whole batches appended), file_size() what is in the file. Invariant: readers
+// of the file (scan, find, Log::read) never look past file_size(); the owner
+// calls write_out() first when it needs the tail. Indexes and the counters below
+// are guarded by the owning Log's mutex; the FileHandle may be used from any
+// thread.
 #pragma once
 
 #include <atomic>
@@ -26,6 +29,7 @@
 #include "storage/file_region.h"
 #include "storage/index_file.h"
 #include "storage/status.h"
+#include "storage/tail_writer.h"
 
 namespace millrace::storage {
 
@@ -52,12 +56,18 @@ using BatchVisitor = std::function<bool(int64_t position, const record::BatchHea
 
 class Segment {
  public:
-  static Result<std::shared_ptr<Segment>> create(const std::filesystem::path& dir, int64_t base_offset, int64_t now_ms);
+  static Result<std::shared_ptr<Segment>> create(const std::filesystem::path& dir, int64_t base_offset, int64_t now_ms,
+                                                 TailWriterOptions tail = {});
   // Opens an existing .log; indexes empty until load_indexes() or recover().
-  static Result<std::shared_ptr<Segment>> open(const std::filesystem::path& dir, int64_t base_offset, int64_t now_ms);
+  static Result<std::shared_ptr<Segment>> open(const std::filesystem::path& dir, int64_t base_offset, int64_t now_ms,
+                                               TailWriterOptions tail = {});
 
   int64_t base_offset() const { return base_offset_; }
-  int64_t size() const { return size_.load(std::memory_order_acquire); }
+  int64_t size() const { return tail_->end(); }             // logical end, whole batches
+  int64_t file_size() const { return tail_->file_size(); }  // readable in the file
+  bool pending() const { return tail_->pending(); }
+  // Every batch below this offset is in the file (written out).
+  int64_t written_next_offset() const { return pending() ? written_next_offset_ : next_offset_; }
   int64_t next_offset() const { return next_offset_; }
   int64_t max_timestamp() const { return max_timestamp_; }
   int64_t max_timestamp_offset() const { return max_timestamp_offset_; }
@@ -71,11 +81,17 @@ class Segment {
   const TimeIndex& time_index() const { return time_index_; }
   int64_t index_bytes() const { return index_.file_bytes() + time_index_.file_bytes(); }
 
-  // Writes whole stamped batches at the end. On failure the file is cut back to
-  // its previous size and nothing in memory changes.
+  // Appends whole stamped batches at the end (to the tail buffer, or the file
+  // when write-through). On failure the file is cut back to its previous size
+  // and nothing in memory changes.
   Status append(std::span<const uint8_t> bytes, const std::vector<BatchMeta>& metas, int32_t index_interval_bytes);
 
-  // Reads batches from `from` to size(); stops at the first torn/invalid one.
+  // Pending tail bytes -> file. On error they stay pending.
+  Status write_out();
+  // write_out(), return the buffer memory and the reserved blocks (roll, close, idle).
+  Status finish_tail();
+
+  // Reads batches from `from` to file_size(); stops at the first torn/invalid one.
   // With check_crc, a CRC mismatch also stops it.
   Result<ScanEnd> scan(int64_t from, bool check_crc, const BatchVisitor& visit) const;
   // Recovery: scans the whole file with CRC checks, rebuilds both indexes and
@@ -98,7 +114,7 @@ class Segment {
 
   // Cuts the file at `position` (a batch boundary) and fixes indexes/counters.
   Status truncate_to_position(int64_t position, int64_t next_offset);
-  Status flush();                        // fdatasync of the .log
+  Status flush();                        // write_out() + fdatasync of the .log
   Status sync_indexes(bool fsync);       // writes pending index entries
   void seal();                           // final time index entry (on roll)
   Status remove_files();                 // unlink .log and indexes
@@ -113,8 +129,13 @@ class Segment {
   std::filesystem::path dir_;
   int64_t base_offset_;
   std::shared_ptr<FileHandle> file_;
-  std::atomic<int64_t> size_{0};
+  std::unique_ptr<TailWriter> tail_;
   int64_t next_offset_;
+  // One past the last batch's last offset, or lower (never higher: after a
+  // truncation into a compacted gap next_offset_ is above the last batch).
+  int64_t batches_end_;
+  // While pending(): every batch with an offset below this is whole in the file.
+  int64_t written_next_offset_;
   int64_t max_timestamp_ = -1;
   int64_t max_timestamp_offset_ = -1;
   int64_t created_ms_;

@@ -1,6 +1,8 @@
 // storage_bench: append/read/recovery throughput of millrace_storage's Log.
 //
-//   storage_bench append  <dir> <mode> <threads> <seconds> <max_mb>
+//   storage_bench append  <dir> <mode> <threads> <seconds> <max_mb> [buffer_kib [prealloc_mib]]
+//       buffer_kib: the append buffer (LogOptions::append_buffer_bytes), default
+//       128 as LogManager's; 0 = write-through. prealloc_mib: fallocate step, default 8.
 //       mode nofsync: appends only (page cache), one flush at the very end (not timed)
 //       mode fsync:   flush() (fdatasync) after every batch, one thread
 //       mode group:   every thread appends then waits for flush_up_to() of its
@@ -80,10 +82,13 @@ class OneThread : public FlushExecutor {
   std::thread t_;
 };
 
-int append_bench(const fs::path& dir, const std::string& mode, int threads, double seconds, int64_t max_mb) {
+int append_bench(const fs::path& dir, const std::string& mode, int threads, double seconds, int64_t max_mb,
+                 int64_t buffer_kib, int64_t prealloc_mib) {
   OneThread flusher;
   LogOptions o;
   o.config.segment_bytes = 1LL << 30;
+  o.append_buffer_bytes = buffer_kib << 10;
+  o.preallocate_bytes = prealloc_mib << 20;
   o.flusher = &flusher;
   auto opened = Log::open(dir, o);
   if (!opened.ok()) { std::fprintf(stderr, "%s\n", opened.status().to_string().c_str()); return 2; }
@@ -114,9 +119,9 @@ int append_bench(const fs::path& dir, const std::string& mode, int threads, doub
   for (auto& t : ts) t.join();
   double secs = std::chrono::duration<double>(SteadyClock::now() - start).count();
   (void)log->close();
-  std::printf("{\"mode\":\"%s\",\"threads\":%d,\"bytes\":%lld,\"batches\":%lld,\"seconds\":%.3f,\"mb_per_s\":%.1f,"
+  std::printf("{\"buffer_kib\":%lld,\"prealloc_mib\":%lld,\"mode\":\"%s\",\"threads\":%d,\"bytes\":%lld,\"batches\":%lld,\"seconds\":%.3f,\"mb_per_s\":%.1f,"
               "\"errors\":%lld}\n",
-              mode.c_str(), threads, (long long)bytes.load(), (long long)batches.load(), secs,
+              (long long)buffer_kib, (long long)prealloc_mib, mode.c_str(), threads, (long long)bytes.load(), (long long)batches.load(), secs,
               static_cast<double>(bytes.load()) / (1 << 20) / secs, (long long)errors.load());
   return errors.load() ? 1 : 0;
 }
@@ -161,11 +166,12 @@ int recover_bench(const fs::path& dir) {
 
 int main(int argc, char** argv) {
   std::string cmd = argc > 1 ? argv[1] : "";
-  if (cmd == "append" && argc == 7)
-    return append_bench(argv[2], argv[3], std::atoi(argv[4]), std::atof(argv[5]), std::atoll(argv[6]));
+  if (cmd == "append" && argc >= 7 && argc <= 9)
+    return append_bench(argv[2], argv[3], std::atoi(argv[4]), std::atof(argv[5]), std::atoll(argv[6]),
+                        argc > 7 ? std::atoll(argv[7]) : 128, argc > 8 ? std::atoll(argv[8]) : 8);
   if (cmd == "read" && argc == 3) return read_bench(argv[2]);
   if (cmd == "recover" && argc == 3) return recover_bench(argv[2]);
-  std::fprintf(stderr, "usage: storage_bench append <dir> nofsync|fsync|group <threads> <seconds> <max_mb>\n"
+  std::fprintf(stderr, "usage: storage_bench append <dir> nofsync|fsync|group <threads> <seconds> <max_mb> [buffer_kib [prealloc_mib]]\n"
                        "       storage_bench read|recover <dir>\n");
   return 2;
 }

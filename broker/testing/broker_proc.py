@@ -3,6 +3,12 @@
 Each broker gets free ports (bound by the OS, then released) and a temp data
 dir, so suites can run in parallel. Used by tests/broker-*/run with
 /usr/bin/python3 (Debian's python3-confluent-kafka lives there).
+
+Sanitizer builds (`make asan` runs the suites with MILLRACE_BUILD=build/asan):
+the broker gets ASAN_OPTIONS/UBSAN_OPTIONS that stop it at the first report
+and check leaks at exit (unless the caller set them), and stop()/kill9()
+raise SanitizerReport when the broker's stderr holds a report or a SIGTERM
+stop exits non-zero, so any report fails the suite.
 """
 import os
 import signal
@@ -19,6 +25,21 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# halt_on_error: the first report ends the process (exit 1); detect_leaks: LeakSanitizer
+# runs at exit and a leak makes the exit code non-zero. UBSan is built with
+# -fno-sanitize-recover, so its reports abort too; the options add stack traces.
+SANITIZER_ENV = {
+    "ASAN_OPTIONS": "halt_on_error=1:detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0",
+    "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
+}
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer", "SUMMARY: UndefinedBehaviorSanitizer")
+
+
+class SanitizerReport(RuntimeError):
+    pass
 
 
 def broker_binary():
@@ -56,7 +77,11 @@ class Broker:
         if wrapper:
             args = wrapper.split() + args
         log = open(self.log_path, "a")
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, text=True)
+        self.log_start = log.tell()
+        env = dict(os.environ)
+        for k, v in SANITIZER_ENV.items():
+            env.setdefault(k, v)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
         ready = threading.Event()
 
         def pump():
@@ -86,15 +111,42 @@ class Broker:
             return r.read().decode()
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
-        if not self.proc or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else None
-        self.proc.send_signal(sig)
+        if not self.proc:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise RuntimeError(f"{self.name} did not stop within {timeout}s after signal {sig}")
+            if sig == signal.SIGTERM and self.proc.returncode != 0:
+                self.check_sanitizers()
+                raise SanitizerReport(f"{self.name} exited {self.proc.returncode} after SIGTERM "
+                                      f"(a sanitizer report or a failed shutdown; see {self.log_path})")
+        self.check_sanitizers()
+        return self.proc.returncode
+
+    def sanitizer_report(self):
+        """The sanitizer report this run of the broker wrote to stderr, or ''."""
         try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise RuntimeError(f"{self.name} did not stop within {timeout}s after signal {sig}")
+            with open(self.log_path, errors="replace") as f:
+                f.seek(getattr(self, "log_start", 0))
+                text = f.read()
+        except OSError:
+            return ""
+        hits = [i for i in (text.find(m) for m in SANITIZER_MARKERS) if i >= 0]
+        if not hits:
+            return ""
+        start = text.rfind("\n", 0, min(hits)) + 1
+        return text[start:start + 6000]
+
+    def check_sanitizers(self):
+        report = self.sanitizer_report()
+        if report:
+            sys.stderr.write(f"--- sanitizer report from {self.name}\n{report}\n")
+            raise SanitizerReport(f"{self.name}: sanitizer report in {self.log_path}")
 
     def kill9(self):
         return self.stop(signal.SIGKILL)
