@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <unordered_map>
 
 #include "protocol/record/record_reader.h"
 #include "storage/log.h"
@@ -70,26 +71,44 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, LeaderEpoch leader_
   const int64_t now = s.opts.clock();
   const LogConfig& cfg = s.opts.config;
 
-  // Idempotence, checked for every batch before anything is written.
-  for (size_t i = 0; i < parsed->size(); ++i) {
-    ProducerBatchInfo info = producer_info((*parsed)[i].header);
-    if (info.producer_id < 0) continue;
-    bool earlier_same_pid = false;
-    for (size_t j = 0; j < i; ++j)
-      if (producer_info((*parsed)[j].header).producer_id == info.producer_id) earlier_same_pid = true;
-    if (earlier_same_pid) continue;  // a run from one producer: its first batch is checked
-    SequenceCheck c = s.producers.check(info);
-    if (!c.status.ok()) return c.status;
-    if (c.duplicate) {
-      if (parsed->size() != 1)
-        return Status(Errc::kOutOfOrderSequence, "duplicate batch inside a multi-batch append");
-      AppendResult r;
-      r.base_offset = Offset(c.base_offset);
-      r.last_offset = Offset(c.last_offset);
-      r.log_start_offset = Offset(s.log_start);
-      r.duplicate = true;
-      return r;
+  // Idempotence, checked for every batch before anything is written, each
+  // against its producer's state as the batches before it in this append leave
+  // it (so a gap or a repeat inside one append is caught too). A retried
+  // append is duplicates only: it gets its original offsets. Duplicates mixed
+  // with new batches are refused whole (no client sends that; appending only
+  // the new ones would answer with offsets the client did not ask about).
+  {
+    std::unordered_map<int64_t, ProducerEntry> seen;  // producer id -> entry during this append
+    int64_t next_offset = s.leo;
+    size_t duplicates = 0;
+    AppendResult dup;
+    dup.duplicate = true;
+    for (const auto& p : *parsed) {
+      const int64_t base = next_offset, last = next_offset + p.header.last_offset_delta;
+      next_offset = last + 1;
+      ProducerBatchInfo info = producer_info(p.header);
+      if (info.producer_id < 0) continue;
+      auto [it, inserted] = seen.try_emplace(info.producer_id);
+      if (inserted) {
+        if (const ProducerEntry* stored = s.producers.find(info.producer_id)) it->second = *stored;
+      }
+      SequenceCheck c = ProducerStateManager::check_entry(it->second, info);
+      if (!c.status.ok()) return c.status;
+      if (c.duplicate) {
+        if (duplicates++ == 0) dup.base_offset = Offset(c.base_offset);
+        dup.last_offset = Offset(c.last_offset);
+        continue;
+      }
+      ProducerStateManager::apply(it->second, info, base, last, p.header.max_timestamp);
     }
+    if (duplicates == parsed->size()) {
+      dup.log_start_offset = Offset(s.log_start);
+      return dup;
+    }
+    if (duplicates > 0)
+      return Status(Errc::kOutOfOrderSequence, std::to_string(duplicates) + " duplicate batch(es) mixed with " +
+                                                   std::to_string(parsed->size() - duplicates) +
+                                                   " new one(s) in one append");
   }
 
   // Stamp offsets, epoch and (LogAppendTime) the append time.

@@ -222,6 +222,43 @@ TEST_F(LogTest, IdempotentProducerDuplicatesGapsAndFencing) {
   EXPECT_EQ(d2->base_offset.value(), 6);
 }
 
+TEST_F(LogTest, IdempotenceIsCheckedPerBatchOfOneAppend) {
+  auto log = open_log();
+  auto cat = [](std::vector<std::vector<uint8_t>> parts) {
+    std::vector<uint8_t> out;
+    for (auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+    return out;
+  };
+  auto two = [&] { return cat({make_batch({{"a", "1"}, {"b", "2"}}, 7, 0, 0), make_batch({{"c", "3"}, {"d", "4"}}, 7, 0, 2)}); };
+  auto first = append(*log, two());
+  ASSERT_TRUE(first.ok()) << first.status().to_string();
+  EXPECT_EQ(first->last_offset.value(), 3);
+  // The retried request: both batches are duplicates, original offsets back.
+  auto retry = append(*log, two());
+  ASSERT_TRUE(retry.ok()) << retry.status().to_string();
+  EXPECT_TRUE(retry->duplicate);
+  EXPECT_EQ(retry->base_offset.value(), 0);
+  EXPECT_EQ(retry->last_offset.value(), 3);
+  EXPECT_EQ(log->log_end_offset().value(), 4);
+  // A gap after the first batch of one append.
+  auto gap = append(*log, cat({make_batch({{"e", "5"}}, 7, 0, 4), make_batch({{"f", "6"}}, 7, 0, 6)}));
+  EXPECT_EQ(gap.code(), Errc::kOutOfOrderSequence);
+  // The same batch twice in one append.
+  auto twice = append(*log, cat({make_batch({{"e", "5"}}, 7, 0, 4), make_batch({{"e", "5"}}, 7, 0, 4)}));
+  EXPECT_EQ(twice.code(), Errc::kOutOfOrderSequence);
+  // A duplicate followed by a new batch.
+  auto mixed = append(*log, cat({make_batch({{"c", "3"}, {"d", "4"}}, 7, 0, 2), make_batch({{"e", "5"}}, 7, 0, 4)}));
+  EXPECT_EQ(mixed.code(), Errc::kOutOfOrderSequence);
+  EXPECT_EQ(log->log_end_offset().value(), 4);  // nothing of the refused appends was written
+  // Two producers interleaved in one append, each in sequence.
+  auto both = append(*log, cat({make_batch({{"e", "5"}}, 7, 0, 4), make_batch({{"x", "1"}}, 8, 0, 0),
+                                make_batch({{"f", "6"}}, 7, 0, 5), make_batch({{"y", "2"}}, 8, 0, 1)}));
+  ASSERT_TRUE(both.ok()) << both.status().to_string();
+  EXPECT_EQ(both->base_offset.value(), 4);
+  EXPECT_EQ(both->last_offset.value(), 7);
+  EXPECT_EQ(read_all(*log).size(), 8u);
+}
+
 TEST_F(LogTest, RollsBySizeAndTimeAndReadsAcrossSegments) {
   LogConfig cfg;
   cfg.segment_bytes = 1000;

@@ -14,11 +14,14 @@ int32_t next_seq(int32_t seq) { return seq == std::numeric_limits<int32_t>::max(
 }  // namespace
 
 SequenceCheck ProducerStateManager::check(const ProducerBatchInfo& b) const {
+  if (b.producer_id < 0) return {};
+  const ProducerEntry* e = find(b.producer_id);
+  return e ? check_entry(*e, b) : SequenceCheck{};
+}
+
+SequenceCheck ProducerStateManager::check_entry(const ProducerEntry& e, const ProducerBatchInfo& b) {
   SequenceCheck out;
-  if (b.producer_id < 0) return out;
-  auto it = producers_.find(b.producer_id);
-  if (it == producers_.end() || it->second.epoch < 0) return out;
-  const ProducerEntry& e = it->second;
+  if (b.producer_id < 0 || e.epoch < 0) return out;
   if (b.epoch < e.epoch) {
     out.status = Status(Errc::kInvalidProducerEpoch, "producer " + std::to_string(b.producer_id) + " epoch " +
                                                          std::to_string(b.epoch) + " < " + std::to_string(e.epoch));
@@ -48,7 +51,11 @@ SequenceCheck ProducerStateManager::check(const ProducerBatchInfo& b) const {
 void ProducerStateManager::update(const ProducerBatchInfo& b, int64_t base_offset, int64_t last_offset,
                                   int64_t max_timestamp) {
   if (b.producer_id < 0) return;
-  ProducerEntry& e = producers_[b.producer_id];
+  apply(producers_[b.producer_id], b, base_offset, last_offset, max_timestamp);
+}
+
+void ProducerStateManager::apply(ProducerEntry& e, const ProducerBatchInfo& b, int64_t base_offset,
+                                 int64_t last_offset, int64_t max_timestamp) {
   if (b.epoch != e.epoch) {
     e.epoch = b.epoch;
     e.batches.clear();

@@ -65,6 +65,16 @@ class ProducerStateManager {
  public:
   SequenceCheck check(const ProducerBatchInfo& b) const;
   void update(const ProducerBatchInfo& b, int64_t base_offset, int64_t last_offset, int64_t max_timestamp);
+  // The same rules on one producer's entry (a default entry = unknown
+  // producer): Log::append checks each batch of a multi-batch append against
+  // the entry as the batches before it in that append leave it.
+  static SequenceCheck check_entry(const ProducerEntry& e, const ProducerBatchInfo& b);
+  static void apply(ProducerEntry& e, const ProducerBatchInfo& b, int64_t base_offset, int64_t last_offset,
+                    int64_t max_timestamp);
+  const ProducerEntry* find(int64_t producer_id) const {
+    auto it = producers_.find(producer_id);
+    return it == producers_.end() ? nullptr : &it->second;
+  }
   void clear() { producers_.clear(); }
   // Drops batches at offsets >= offset (truncation); producers left with no
   // batch keep their epoch.
