@@ -127,11 +127,14 @@ install_steps() {
   kubectl -n "$ns" annotate pod "$cluster-0" millrace.io/harness-stopped=true --overwrite >/dev/null
   if "$HELM" test "$rel" -n "$ns" --timeout 120s >"$TMP/helm-test-down.log" 2>&1; then
     bad "helm test passed with the broker stopped"
-  elif grep -q "Phase:.*Failed\|phase Failed\|failed" "$TMP/helm-test-down.log"; then
-    ok "helm test fails (pod Failed) while the broker is stopped"
+  elif [[ $(kubectl -n "$ns" get pod "$rel-millrace-test-produce-consume" -o jsonpath='{.status.phase}/{.status.containerStatuses[0].state.terminated.exitCode}' 2>&1) =~ ^Failed/[1-9] ]]; then
+    ok "helm test fails while the broker is stopped: the test pod ends Failed with its non-zero exit code"
   else
     bad "helm test with the broker stopped did not end in a Failed pod"; sed 's/^/     /' "$TMP/helm-test-down.log"
   fi
+  kubectl -n "$ns" logs "$rel-millrace-test-produce-consume" >"$TMP/failed-test.log" 2>&1
+  run "kubectl logs of the failed test pod names the unreachable broker" \
+    bash -c "grep -v '^harness:' '$TMP/failed-test.log' | grep -qi 'broker\|connect\|refused\|timed out'"
   kubectl -n "$ns" annotate pod "$cluster-0" millrace.io/harness-stopped- >/dev/null
 
   # Custom resources first, while the operator still runs their finalizers; then the release.

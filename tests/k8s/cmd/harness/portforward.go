@@ -1,4 +1,4 @@
-// The kubelet's port-forward endpoint, so `kubectl port-forward pod/<name> <port>`
+// The kubelet's endpoint (port-forward here, container logs in logs.go). Port-forward, so `kubectl port-forward pod/<name> <port>`
 // works in the test cluster: the API server proxies the request to the Node's
 // kubelet endpoint (InternalIP 127.0.0.1, status.daemonEndpoints.kubeletEndpoint.port),
 // https://127.0.0.1:<port>/portForward/<ns>/<pod>[/<uid>], and this server answers it
@@ -42,6 +42,7 @@ func (h *harness) servePortForward(ctx context.Context) (int, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/portForward/{ns}/{pod}", h.handlePortForward)
 	mux.HandleFunc("/portForward/{ns}/{pod}/{uid}", h.handlePortForward)
+	mux.HandleFunc("/containerLogs/{ns}/{pod}/{container}", h.handleContainerLogs)
 	srv := &http.Server{Handler: mux, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}},
 		ReadHeaderTimeout: 10 * time.Second}
 	go func() {
