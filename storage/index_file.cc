@@ -81,56 +81,77 @@ Status write_file_at(const std::filesystem::path& path, int64_t offset, const st
   return Status::Ok();
 }
 
-// ---- offset index ----
+// ---- entry formats ----
 
-OffsetEntry OffsetIndex::lookup(int32_t rel) const {
-  auto it = std::upper_bound(entries_.begin(), entries_.end(), rel,
-                             [](int32_t r, const OffsetEntry& e) { return r < e.relative_offset; });
-  if (it == entries_.begin()) return {0, 0};
-  return *std::prev(it);
-}
-
-void OffsetIndex::truncate_to_position(int64_t position) {
-  size_t keep = entries_.size();
-  while (keep > 0 && entries_[keep - 1].position >= position) --keep;
-  if (keep < entries_.size()) {
-    entries_.resize(keep);
-    if (persisted_ > keep) { persisted_ = keep; dirty_trim_ = true; }
+struct OffsetFormat {
+  static constexpr size_t kEntrySize = kOffsetEntrySize;
+  static constexpr const char* kName = "offset index";
+  static void write(wire::Writer& w, const OffsetEntry& e) { w.int32(e.relative_offset); w.int32(e.position); }
+  static OffsetEntry read(wire::Reader& r) { return {r.int32(), r.int32()}; }
+  // Why `e` (after `prev`, if any) is invalid, or nullptr.
+  static const char* check(const OffsetEntry* prev, const OffsetEntry& e, int64_t log_size) {
+    if (e.relative_offset < 0 || e.position < 0 || (log_size >= 0 && e.position >= log_size))
+      return "entry out of range";
+    if (prev && (e.relative_offset <= prev->relative_offset || e.position <= prev->position))
+      return "entries not increasing";
+    return nullptr;
   }
+};
+
+struct TimeFormat {
+  static constexpr size_t kEntrySize = kTimeEntrySize;
+  static constexpr const char* kName = "time index";
+  static void write(wire::Writer& w, const TimeEntry& e) { w.int64(e.timestamp); w.int32(e.relative_offset); }
+  static TimeEntry read(wire::Reader& r) { return {r.int64(), r.int32()}; }
+  static const char* check(const TimeEntry* prev, const TimeEntry& e, int64_t) {
+    if (e.relative_offset < 0) return "negative offset";
+    if (prev && (e.timestamp <= prev->timestamp || e.relative_offset < prev->relative_offset))
+      return "entries not increasing";
+    return nullptr;
+  }
+};
+
+// ---- shared by both indexes ----
+
+template <typename Entry, typename Format>
+int64_t SparseIndex<Entry, Format>::file_bytes() const {
+  return static_cast<int64_t>(kIndexHeaderSize + entries_.size() * Format::kEntrySize);
 }
 
-std::vector<uint8_t> OffsetIndex::encode(const std::vector<OffsetEntry>& entries) {
+template <typename Entry, typename Format>
+std::vector<uint8_t> SparseIndex<Entry, Format>::encode(const std::vector<Entry>& entries) {
   std::vector<uint8_t> out = header();
   wire::Writer w(out);
-  for (const auto& e : entries) { w.int32(e.relative_offset); w.int32(e.position); }
+  for (const auto& e : entries) Format::write(w, e);
   return out;
 }
 
-Result<std::vector<OffsetEntry>> OffsetIndex::decode(const std::vector<uint8_t>& bytes, int64_t log_size) {
-  if (Status s = check_header(bytes, kOffsetEntrySize, "offset index"); !s.ok()) return s;
+template <typename Entry, typename Format>
+Result<std::vector<Entry>> SparseIndex<Entry, Format>::decode_entries(const std::vector<uint8_t>& bytes,
+                                                                      int64_t log_size) {
+  if (Status s = check_header(bytes, Format::kEntrySize, Format::kName); !s.ok()) return s;
   wire::Reader r(std::span<const uint8_t>(bytes).subspan(kIndexHeaderSize));
-  std::vector<OffsetEntry> out;
+  std::vector<Entry> out;
   while (!r.at_end()) {
-    OffsetEntry e{r.int32(), r.int32()};
-    if (e.relative_offset < 0 || e.position < 0 || e.position >= log_size)
-      return Status(Errc::kCorruptSegment, "offset index: entry out of range");
-    if (!out.empty() && (e.relative_offset <= out.back().relative_offset || e.position <= out.back().position))
-      return Status(Errc::kCorruptSegment, "offset index: entries not increasing");
+    Entry e = Format::read(r);
+    if (const char* why = Format::check(out.empty() ? nullptr : &out.back(), e, log_size))
+      return Status(Errc::kCorruptSegment, std::string(Format::kName) + ": " + why);
     out.push_back(e);
   }
   return out;
 }
 
-Status OffsetIndex::sync(const std::filesystem::path& path, bool fsync) {
+template <typename Entry, typename Format>
+Status SparseIndex<Entry, Format>::sync(const std::filesystem::path& path, bool fsync) {
   if (persisted_ == entries_.size() && !dirty_trim_ && !(fsync && unsynced_)) return Status::Ok();
   std::vector<uint8_t> bytes;
   int64_t at = 0;
   if (persisted_ == 0) {
     bytes = encode(entries_);
   } else {
-    at = static_cast<int64_t>(kIndexHeaderSize + persisted_ * kOffsetEntrySize);
+    at = static_cast<int64_t>(kIndexHeaderSize + persisted_ * Format::kEntrySize);
     wire::Writer w(bytes);
-    for (size_t i = persisted_; i < entries_.size(); ++i) { w.int32(entries_[i].relative_offset); w.int32(entries_[i].position); }
+    for (size_t i = persisted_; i < entries_.size(); ++i) Format::write(w, entries_[i]);
   }
   if (Status s = write_file_at(path, at, bytes, dirty_trim_ || persisted_ == 0, fsync); !s.ok()) return s;
   persisted_ = entries_.size();
@@ -139,16 +160,27 @@ Status OffsetIndex::sync(const std::filesystem::path& path, bool fsync) {
   return Status::Ok();
 }
 
+template class SparseIndex<OffsetEntry, OffsetFormat>;
+template class SparseIndex<TimeEntry, TimeFormat>;
+
+// ---- offset index ----
+
+OffsetEntry OffsetIndex::lookup(int32_t rel) const {
+  const OffsetEntry* e = last_where([rel](const OffsetEntry& x) { return x.relative_offset <= rel; });
+  return e ? *e : OffsetEntry{0, 0};
+}
+
+void OffsetIndex::truncate_to_position(int64_t position) {
+  keep_where([position](const OffsetEntry& x) { return x.position < position; });
+}
+
 Result<OffsetIndex> OffsetIndex::load(const std::filesystem::path& path, int64_t log_size) {
   auto bytes = read_whole_file(path);
   if (!bytes.ok()) return bytes.status();
   auto entries = decode(*bytes, log_size);
   if (!entries.ok()) return Status(Errc::kCorruptSegment, path.string() + ": " + entries.status().message());
   OffsetIndex idx;
-  idx.entries_ = std::move(*entries);
-  idx.persisted_ = idx.entries_.size();
-  idx.dirty_trim_ = false;
-  idx.unsynced_ = false;
+  idx.adopt(std::move(*entries));
   return idx;
 }
 
@@ -161,58 +193,12 @@ void TimeIndex::maybe_append(TimeEntry e) {
 }
 
 TimeEntry TimeIndex::lookup_before(int64_t ts) const {
-  auto it = std::lower_bound(entries_.begin(), entries_.end(), ts,
-                             [](const TimeEntry& e, int64_t t) { return e.timestamp < t; });
-  if (it == entries_.begin()) return {-1, 0};
-  return *std::prev(it);
+  const TimeEntry* e = last_where([ts](const TimeEntry& x) { return x.timestamp < ts; });
+  return e ? *e : TimeEntry{-1, 0};
 }
 
 void TimeIndex::truncate_to_offset(int32_t rel) {
-  size_t keep = entries_.size();
-  while (keep > 0 && entries_[keep - 1].relative_offset >= rel) --keep;
-  if (keep < entries_.size()) {
-    entries_.resize(keep);
-    if (persisted_ > keep) { persisted_ = keep; dirty_trim_ = true; }
-  }
-}
-
-std::vector<uint8_t> TimeIndex::encode(const std::vector<TimeEntry>& entries) {
-  std::vector<uint8_t> out = header();
-  wire::Writer w(out);
-  for (const auto& e : entries) { w.int64(e.timestamp); w.int32(e.relative_offset); }
-  return out;
-}
-
-Result<std::vector<TimeEntry>> TimeIndex::decode(const std::vector<uint8_t>& bytes) {
-  if (Status s = check_header(bytes, kTimeEntrySize, "time index"); !s.ok()) return s;
-  wire::Reader r(std::span<const uint8_t>(bytes).subspan(kIndexHeaderSize));
-  std::vector<TimeEntry> out;
-  while (!r.at_end()) {
-    TimeEntry e{r.int64(), r.int32()};
-    if (e.relative_offset < 0) return Status(Errc::kCorruptSegment, "time index: negative offset");
-    if (!out.empty() && (e.timestamp <= out.back().timestamp || e.relative_offset < out.back().relative_offset))
-      return Status(Errc::kCorruptSegment, "time index: entries not increasing");
-    out.push_back(e);
-  }
-  return out;
-}
-
-Status TimeIndex::sync(const std::filesystem::path& path, bool fsync) {
-  if (persisted_ == entries_.size() && !dirty_trim_ && !(fsync && unsynced_)) return Status::Ok();
-  std::vector<uint8_t> bytes;
-  int64_t at = 0;
-  if (persisted_ == 0) {
-    bytes = encode(entries_);
-  } else {
-    at = static_cast<int64_t>(kIndexHeaderSize + persisted_ * kTimeEntrySize);
-    wire::Writer w(bytes);
-    for (size_t i = persisted_; i < entries_.size(); ++i) { w.int64(entries_[i].timestamp); w.int32(entries_[i].relative_offset); }
-  }
-  if (Status s = write_file_at(path, at, bytes, dirty_trim_ || persisted_ == 0, fsync); !s.ok()) return s;
-  persisted_ = entries_.size();
-  dirty_trim_ = false;
-  unsynced_ = !fsync;
-  return Status::Ok();
+  keep_where([rel](const TimeEntry& x) { return x.relative_offset < rel; });
 }
 
 Result<TimeIndex> TimeIndex::load(const std::filesystem::path& path) {
@@ -221,10 +207,7 @@ Result<TimeIndex> TimeIndex::load(const std::filesystem::path& path) {
   auto entries = decode(*bytes);
   if (!entries.ok()) return Status(Errc::kCorruptSegment, path.string() + ": " + entries.status().message());
   TimeIndex idx;
-  idx.entries_ = std::move(*entries);
-  idx.persisted_ = idx.entries_.size();
-  idx.dirty_trim_ = false;
-  idx.unsynced_ = false;
+  idx.adopt(std::move(*entries));
   return idx;
 }
 

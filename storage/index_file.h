@@ -19,6 +19,7 @@
 // whole entries, strictly increasing keys, positions < the .log size.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <vector>
@@ -43,52 +44,78 @@ struct TimeEntry {
 };
 
 // In-memory index with write-behind to its file: sync() writes the entries
-// appended since the last sync (and trims the file after a truncation).
+// appended since the last sync (and trims the file after a truncation). The
+// two indexes share everything but their entry layout and lookups: Format
+// (OffsetFormat / TimeFormat in index_file.cc) names the entry size, encodes
+// one entry and checks one against the one before it.
 // Not thread-safe: owned by a Segment, guarded by the Log mutex.
-class OffsetIndex {
+template <typename Entry, typename Format>
+class SparseIndex {
  public:
-  void append(OffsetEntry e) { entries_.push_back(e); }
-  // Largest entry with relative_offset <= rel; {0, 0} when none.
-  OffsetEntry lookup(int32_t rel) const;
-  void truncate_to_position(int64_t position);  // drops entries at >= position
+  const std::vector<Entry>& entries() const { return entries_; }
   void clear() { entries_.clear(); persisted_ = 0; dirty_trim_ = true; }
-  const std::vector<OffsetEntry>& entries() const { return entries_; }
-  int64_t file_bytes() const { return kIndexHeaderSize + entries_.size() * kOffsetEntrySize; }
-
+  int64_t file_bytes() const;
   Status sync(const std::filesystem::path& path, bool fsync);
-  static Result<OffsetIndex> load(const std::filesystem::path& path, int64_t log_size);
-  static std::vector<uint8_t> encode(const std::vector<OffsetEntry>& entries);
-  static Result<std::vector<OffsetEntry>> decode(const std::vector<uint8_t>& bytes, int64_t log_size);
+  static std::vector<uint8_t> encode(const std::vector<Entry>& entries);
+
+ protected:
+  // REQUIRES: `below` is true for a prefix of the entries (they are sorted).
+  // The last entry of that prefix, or nullptr when the prefix is empty.
+  template <typename Pred>
+  const Entry* last_where(Pred below) const {
+    auto it = std::partition_point(entries_.begin(), entries_.end(), below);
+    return it == entries_.begin() ? nullptr : &*std::prev(it);
+  }
+  // Drops the entries after the prefix where `keep` is true.
+  template <typename Pred>
+  void keep_where(Pred keep) {
+    size_t n = static_cast<size_t>(std::partition_point(entries_.begin(), entries_.end(), keep) - entries_.begin());
+    if (n == entries_.size()) return;
+    entries_.resize(n);
+    if (persisted_ > n) { persisted_ = n; dirty_trim_ = true; }
+  }
+  // log_size < 0: positions are not checked.
+  static Result<std::vector<Entry>> decode_entries(const std::vector<uint8_t>& bytes, int64_t log_size);
+  // A file read back: its entries are persisted and synced.
+  void adopt(std::vector<Entry> entries) {
+    entries_ = std::move(entries);
+    persisted_ = entries_.size();
+    dirty_trim_ = unsynced_ = false;
+  }
+
+  std::vector<Entry> entries_;
 
  private:
-  std::vector<OffsetEntry> entries_;
   size_t persisted_ = 0;
   bool dirty_trim_ = true;
   bool unsynced_ = true;  // written since the last fsync
 };
 
-class TimeIndex {
+struct OffsetFormat;
+struct TimeFormat;
+
+class OffsetIndex : public SparseIndex<OffsetEntry, OffsetFormat> {
+ public:
+  void append(OffsetEntry e) { entries_.push_back(e); }
+  // Largest entry with relative_offset <= rel; {0, 0} when none.
+  OffsetEntry lookup(int32_t rel) const;
+  void truncate_to_position(int64_t position);  // drops entries at >= position
+  static Result<OffsetIndex> load(const std::filesystem::path& path, int64_t log_size);
+  static Result<std::vector<OffsetEntry>> decode(const std::vector<uint8_t>& bytes, int64_t log_size) {
+    return decode_entries(bytes, log_size);
+  }
+};
+
+class TimeIndex : public SparseIndex<TimeEntry, TimeFormat> {
  public:
   // Appends only when ts is larger than the last entry's timestamp.
   void maybe_append(TimeEntry e);
-  // First entry with timestamp >= ts... returned as the entry before it (a
-  // scan start): largest entry with timestamp < ts; {-1, 0} when none.
+  // A scan start for the first batch with timestamp >= ts: the largest entry
+  // with timestamp < ts; {-1, 0} when none.
   TimeEntry lookup_before(int64_t ts) const;
   void truncate_to_offset(int32_t rel);  // drops entries at relative offset >= rel
-  void clear() { entries_.clear(); persisted_ = 0; dirty_trim_ = true; }
-  const std::vector<TimeEntry>& entries() const { return entries_; }
-  int64_t file_bytes() const { return kIndexHeaderSize + entries_.size() * kTimeEntrySize; }
-
-  Status sync(const std::filesystem::path& path, bool fsync);
   static Result<TimeIndex> load(const std::filesystem::path& path);
-  static std::vector<uint8_t> encode(const std::vector<TimeEntry>& entries);
-  static Result<std::vector<TimeEntry>> decode(const std::vector<uint8_t>& bytes);
-
- private:
-  std::vector<TimeEntry> entries_;
-  size_t persisted_ = 0;
-  bool dirty_trim_ = true;
-  bool unsynced_ = true;  // written since the last fsync
+  static Result<std::vector<TimeEntry>> decode(const std::vector<uint8_t>& bytes) { return decode_entries(bytes, -1); }
 };
 
 // Small file helpers shared by the storage formats.

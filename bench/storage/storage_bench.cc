@@ -7,6 +7,8 @@
 //       mode fsync:   flush() (fdatasync) after every batch, one thread
 //       mode group:   every thread appends then waits for flush_up_to() of its
 //                     batch (group commit through a flush thread)
+//   storage_bench create  <dir> <n>  LogManager::create of n partitions (one
+//                                    batch appended and flushed to each), ms each
 //   storage_bench read    <dir>      reads the whole log through Log::read + pread
 //   storage_bench recover <dir>      unclean open from offset 0 (marker and
 //                                    checkpoint removed): CRC scan + index rebuild
@@ -28,6 +30,7 @@
 
 #include "protocol/record/batch_builder.h"
 #include "storage/log.h"
+#include "storage/log_manager.h"
 
 namespace fs = std::filesystem;
 using namespace millrace;
@@ -126,6 +129,31 @@ int append_bench(const fs::path& dir, const std::string& mode, int threads, doub
   return errors.load() ? 1 : 0;
 }
 
+int create_bench(const fs::path& dir, int n) {
+  LogManagerOptions o;
+  o.log_dirs = {dir};
+  o.start_housekeeping = false;
+  auto m = LogManager::open(o);
+  if (!m.ok()) { std::fprintf(stderr, "%s\n", m.status().to_string().c_str()); return 2; }
+  auto batch = make_batch();
+  double create_s = 0, first_flush_s = 0;
+  for (int i = 0; i < n; ++i) {
+    auto t0 = SteadyClock::now();
+    auto log = (*m)->create({"bench", i});
+    auto t1 = SteadyClock::now();
+    if (!log.ok()) { std::fprintf(stderr, "%s\n", log.status().to_string().c_str()); return 2; }
+    auto copy = batch;
+    if (!(*log)->append(copy, LeaderEpoch(0)).ok() || !(*log)->flush().ok()) return 2;
+    auto t2 = SteadyClock::now();
+    create_s += std::chrono::duration<double>(t1 - t0).count();
+    first_flush_s += std::chrono::duration<double>(t2 - t1).count();
+  }
+  (void)(*m)->shutdown();
+  std::printf("{\"partitions\":%d,\"create_ms_each\":%.3f,\"first_append_flush_ms_each\":%.3f}\n", n,
+              create_s * 1000 / n, first_flush_s * 1000 / n);
+  return 0;
+}
+
 int read_bench(const fs::path& dir) {
   auto opened = Log::open(dir, LogOptions{});
   if (!opened.ok()) { std::fprintf(stderr, "%s\n", opened.status().to_string().c_str()); return 2; }
@@ -170,8 +198,10 @@ int main(int argc, char** argv) {
     return append_bench(argv[2], argv[3], std::atoi(argv[4]), std::atof(argv[5]), std::atoll(argv[6]),
                         argc > 7 ? std::atoll(argv[7]) : 128, argc > 8 ? std::atoll(argv[8]) : 8);
   if (cmd == "read" && argc == 3) return read_bench(argv[2]);
+  if (cmd == "create" && argc == 4) return create_bench(argv[2], std::atoi(argv[3]));
   if (cmd == "recover" && argc == 3) return recover_bench(argv[2]);
   std::fprintf(stderr, "usage: storage_bench append <dir> nofsync|fsync|group <threads> <seconds> <max_mb> [buffer_kib [prealloc_mib]]\n"
-                       "       storage_bench read|recover <dir>\n");
+                       "       storage_bench read|recover <dir>\n"
+                       "       storage_bench create <dir> <partitions>\n");
   return 2;
 }
