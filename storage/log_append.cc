@@ -199,42 +199,53 @@ Result<FileRegion> Log::read(Offset offset, int32_t max_bytes, Offset upper_boun
     std::shared_ptr<const FileHandle> file;
     int64_t start;
     int64_t limit;
+    bool pending;  // the segment had bytes not yet in the file
   };
   // The segment holding `offset`, then the following ones when it has nothing
-  // at or after it (compaction leaves gaps). The lock is held only to look up.
+  // at or after it (compaction leaves gaps). The lock is held only to look up
+  // (and to write a segment's buffered tail when the read needs it).
   int64_t next_base = -1;
-  for (bool first = true;; first = false) {
+  bool first = true;
+  bool retry = false;  // read segment next_base again, its buffered tail written first
+  for (;; first = false) {
     Candidate c;
     {
       std::lock_guard lock(s.mu);
       if (s.closed) return Status(Errc::kClosed, dir_.string());
+      std::map<int64_t, std::shared_ptr<Segment>>::iterator it;
       if (first) {
         if (offset.value() < s.log_start || offset.value() > s.leo)
           return Status(Errc::kOffsetOutOfRange, "offset " + std::to_string(offset.value()) + " outside [" +
                                                      std::to_string(s.log_start) + ", " + std::to_string(s.leo) + "]");
         if (offset.value() == s.leo || offset >= upper_bound) return FileRegion{};
-        auto it = s.segments.upper_bound(offset.value());
+        it = s.segments.upper_bound(offset.value());
         if (it != s.segments.begin()) --it;
-        if (Status st = write_out_for_read(*it->second, offset.value()); !st.ok()) return st;
-        c = {it->second->file(), it->second->index_lookup(offset.value()), it->second->file_size()};
-        next_base = it->first;
       } else {
-        auto it = s.segments.upper_bound(next_base);
-        if (it == s.segments.end()) return FileRegion{};
-        if (Status st = write_out_for_read(*it->second, offset.value()); !st.ok()) return st;
-        c = {it->second->file(), 0, it->second->file_size()};
-        next_base = it->first;
+        it = retry ? s.segments.find(next_base) : s.segments.upper_bound(next_base);
+        if (it == s.segments.end()) return FileRegion{};  // deleted meanwhile, or no more segments
       }
+      Segment& seg = *it->second;
+      Status st = retry ? seg.write_out() : write_out_for_read(seg, offset.value());
+      if (!st.ok()) return st;
+      c = {it->second->file(), seg.index_lookup(offset.value()), seg.file_size(), seg.pending()};
+      next_base = it->first;
     }
     auto found = Segment::find_in(*c.file, offset.value(), c.start, c.limit);
     if (!found.ok()) return found.status();
+    const bool whole = *found && (*found)->position + static_cast<int64_t>((*found)->header.total_size()) <= c.limit;
+    // write_out_for_read() wrote the tail when `offset` needs it; should a batch
+    // still be missing (or cut) at the end of the file, write the tail and look again.
+    if (!whole && c.pending && !retry) {
+      retry = true;
+      continue;
+    }
+    retry = false;
     if (!*found) continue;
     const auto& h = (*found)->header;
     if (h.last_offset() >= upper_bound.value()) return FileRegion{};
-    // Invariant (write_out_for_read): the batch holding `offset` is whole in the file.
-    if ((*found)->position + static_cast<int64_t>(h.total_size()) > c.limit)
+    if (!whole)
       return Status(Errc::kStorageError, c.file->path() + ": batch at " + std::to_string((*found)->position) +
-                                             " not yet written");
+                                             " not whole in the file");
     FileRegion region{c.file, (*found)->position, static_cast<int64_t>(h.total_size()), h.base_offset, h.last_offset()};
     // Extend over following whole batches while they fit and are below the bound.
     int64_t pos = region.position + region.length;
