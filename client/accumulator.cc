@@ -9,13 +9,13 @@ RecordAccumulator::RecordAccumulator(AccumulatorConfig cfg) : cfg_(cfg), pool_(c
 RecordAccumulator::AppendOutcome RecordAccumulator::try_append(const TopicPartition& tp, PendingRecord& rec,
                                                                int64_t now_ms, AppendResult* out) {
   (void)now_ms;
-  size_t sz = estimate_record_size(rec);
   std::lock_guard lock(mu_);
   auto it = queues_.find(tp);
   if (it == queues_.end() || it->second.empty()) return AppendOutcome::kNeedsNewBatch;
   auto& last = it->second.back();
-  if (last->full || last->has_sequence() || last->size_bytes + sz > last->reserved_bytes)
-    return AppendOutcome::kNeedsNewBatch;
+  if (last->full || last->has_sequence()) return AppendOutcome::kNeedsNewBatch;
+  size_t sz = encoded_record_size(rec, last->record_count(), rec.timestamp_ms - last->first_timestamp_ms);
+  if (last->size_bytes + sz > last->reserved_bytes) return AppendOutcome::kNeedsNewBatch;
   last->size_bytes += sz;
   last->records.push_back(std::move(rec));
   // Full when another record of similar size would not fit.
@@ -28,12 +28,11 @@ Result<RecordAccumulator::AppendResult> RecordAccumulator::append(const TopicPar
                                                                   int64_t now_ms) {
   AppendResult res;
   if (try_append(tp, rec, now_ms, &res) == AppendOutcome::kAppended) return res;
-  size_t sz = estimate_record_size(rec);
-  size_t want = std::max(cfg_.batch_size, sz + kBatchOverhead);
+  size_t want = std::max(cfg_.batch_size, estimate_record_size(rec) + kBatchOverhead);
   switch (pool_.allocate(want, std::chrono::milliseconds(cfg_.max_block_ms))) {
     case BufferPool::Outcome::kOk: break;
     case BufferPool::Outcome::kTooLarge:
-      return Error{errc::kRecordListTooLarge, "record of " + std::to_string(sz) +
+      return Error{errc::kRecordListTooLarge, "record of " + std::to_string(estimate_record_size(rec)) +
                    " bytes is larger than buffer.memory (" + std::to_string(pool_.total()) +
                    "); raise buffer.memory or send smaller records"};
     case BufferPool::Outcome::kTimedOut:
@@ -52,6 +51,7 @@ Result<RecordAccumulator::AppendResult> RecordAccumulator::append(const TopicPar
   // Another thread may have opened a batch while we waited for memory: use it.
   if (!q.empty()) {
     auto& last = q.back();
+    size_t sz = encoded_record_size(rec, last->record_count(), rec.timestamp_ms - last->first_timestamp_ms);
     if (!last->full && !last->has_sequence() && last->size_bytes + sz <= last->reserved_bytes) {
       pool_.deallocate(want);
       last->size_bytes += sz;
@@ -62,10 +62,14 @@ Result<RecordAccumulator::AppendResult> RecordAccumulator::append(const TopicPar
     last->full = true;
   }
   auto b = std::make_shared<ProducerBatch>();
+  size_t sz = encoded_record_size(rec, 0, 0);
   b->tp = tp;
   b->reserved_bytes = want;
   b->created_ms = now_ms;
+  b->first_timestamp_ms = rec.timestamp_ms;
   b->size_bytes = kBatchOverhead + sz;
+  // Room for as many records like this one as the batch holds: no regrowth later.
+  b->records.reserve(std::min<size_t>(want / sz + 1, 4096));
   b->records.push_back(std::move(rec));
   if (b->size_bytes + sz > b->reserved_bytes) b->full = true;
   q.push_back(b);

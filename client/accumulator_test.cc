@@ -52,15 +52,17 @@ TEST(Accumulator, BatchFillsBySize) {
     ++appended;
     full = r->batch_full;
   }
-  // ~126 bytes estimated per 90-byte record, 61-byte header, 1000-byte batch.
-  EXPECT_GE(appended, 6);
-  EXPECT_LE(appended, 8);
+  // A 90-byte value encodes to 99 bytes (2-byte length, attributes, 1-byte deltas,
+  // null key, 2-byte value length, no headers): (1000 - 61) / 99 = 9 records fill
+  // the batch; an upper-bound estimate would stop at 7.
+  EXPECT_EQ(encoded_record_size(rec(90), 0, 0), 99u);
+  EXPECT_EQ(appended, 9);
   auto ready = acc.ready(1);   // long before linger: ready because full
   ASSERT_EQ(ready.ready.size(), 1u);
   auto b = acc.drain(ready.ready, 1, 1 << 20);
   ASSERT_EQ(b.size(), 1u);
   EXPECT_EQ(b[0]->record_count(), appended);
-  EXPECT_LE(b[0]->size_bytes, cfg.batch_size);
+  EXPECT_EQ(b[0]->size_bytes, kBatchOverhead + 9 * 99u);
 }
 
 TEST(Accumulator, NextRecordAfterFullOpensNewBatch) {

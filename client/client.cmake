@@ -5,6 +5,7 @@ add_library(millrace_client STATIC
   connection.cc cluster.cc consumer_protocol.cc admin.cc producer.cc consumer.cc assignor.cc)
 millrace_test(client_assignor_test assignor_test.cc LIBS millrace_client)
 millrace_test(client_close_test close_test.cc LIBS millrace_client)
+millrace_test(client_producer_batch_test producer_batch_test.cc LIBS millrace_client)
 millrace_test(client_admin_test admin_test.cc LIBS millrace_client)
 target_link_libraries(millrace_client PUBLIC millrace_client_core millrace_protocol millrace_record
   Boost::system Threads::Threads)

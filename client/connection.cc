@@ -93,13 +93,14 @@ asio::awaitable<Result<std::vector<uint8_t>>> Connection::roundtrip(int16_t api_
   h.request_api_version = version;
   h.correlation_id = corr;
   h.client_id = client_id_;
-  std::vector<uint8_t> frame;
-  frame.reserve(body.size() + 64);
-  wire::Writer w(frame);
+  // The size and header go in their own small buffer; the body is written from its
+  // own vector (a gather write), never copied.
+  OutFrame frame;
+  wire::Writer w(frame.head);
   size_t at = w.reserve_int32();
   h.encode(w, proto::request_header_version(api_key, version));
-  w.bytes(body);
-  w.patch_int32(at, static_cast<int32_t>(frame.size() - 4));
+  w.patch_int32(at, static_cast<int32_t>(frame.head.size() - 4 + body.size()));
+  frame.body = std::move(body);
 
   std::shared_ptr<Pending> p;
   if (expect_response) {
@@ -127,16 +128,24 @@ asio::awaitable<Result<std::vector<uint8_t>>> Connection::roundtrip(int16_t api_
 
 asio::awaitable<void> Connection::write_loop() {
   auto self = shared_from_this();
-  std::vector<uint8_t> buf;
+  std::vector<OutFrame> sending;
+  std::vector<asio::const_buffer> pieces;
   while (alive_ && !write_queue_.empty()) {
-    buf.clear();
-    while (!write_queue_.empty() && buf.size() < (1u << 20)) {
-      auto& f = write_queue_.front();
-      buf.insert(buf.end(), f.begin(), f.end());
+    // Every queued frame (up to 64, ~1 MiB) in one gather write: one syscall, no copy.
+    sending.clear();
+    pieces.clear();
+    size_t bytes = 0;
+    while (!write_queue_.empty() && sending.size() < 64 && bytes < (1u << 20)) {
+      sending.push_back(std::move(write_queue_.front()));
       write_queue_.pop_front();
+      bytes += sending.back().head.size() + sending.back().body.size();
+    }
+    for (auto& f : sending) {
+      pieces.push_back(asio::buffer(f.head));
+      if (!f.body.empty()) pieces.push_back(asio::buffer(f.body));
     }
     boost::system::error_code ec;
-    co_await asio::async_write(socket_, asio::buffer(buf), redirect_error(use_awaitable, ec));
+    co_await asio::async_write(socket_, pieces, redirect_error(use_awaitable, ec));
     if (ec) {
       fail_all(Error::network("write to " + address() + " failed: " + ec.message()));
       break;

@@ -82,7 +82,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool alive_ = false;
   bool writing_ = false;
   int32_t next_correlation_ = 1;
-  std::deque<std::vector<uint8_t>> write_queue_;
+  struct OutFrame {
+    std::vector<uint8_t> head;   // int32 size + request header
+    std::vector<uint8_t> body;
+  };
+  std::deque<OutFrame> write_queue_;
   std::map<int32_t, std::shared_ptr<Pending>> pending_;
   std::map<int16_t, VersionRange> versions_;
 };

@@ -8,14 +8,14 @@ int32_t DefaultPartitioner::partition(std::string_view topic, const std::optiona
                                       int32_t num_partitions) {
   if (key) return partition_for_key(*key, num_partitions);
   std::lock_guard lock(mu_);
-  auto it = sticky_.find(std::string(topic));
+  auto it = sticky_.find(topic);
   if (it != sticky_.end() && it->second < num_partitions) return it->second;
   return next_sticky(topic, num_partitions, -1);
 }
 
 void DefaultPartitioner::on_new_batch(std::string_view topic, int32_t prev_partition, int32_t num_partitions) {
   std::lock_guard lock(mu_);
-  auto it = sticky_.find(std::string(topic));
+  auto it = sticky_.find(topic);
   // Only move if the batch that filled was on the current sticky partition (KIP-480).
   if (it == sticky_.end() || it->second == prev_partition) next_sticky(topic, num_partitions, prev_partition);
 }

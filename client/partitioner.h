@@ -45,7 +45,12 @@ class DefaultPartitioner final : public Partitioner {
 
   std::mutex mu_;
   std::mt19937_64 rng_;                               // GUARDED_BY(mu_)
-  std::unordered_map<std::string, int32_t> sticky_;   // GUARDED_BY(mu_)
+  // Transparent hashing: the per-record lookup by string_view allocates nothing.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, int32_t, NameHash, std::equal_to<>> sticky_;   // GUARDED_BY(mu_)
 };
 
 // Round robin over partitions, ignoring keys (Java's RoundRobinPartitioner).

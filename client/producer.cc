@@ -310,6 +310,7 @@ asio::awaitable<void> Producer::send_batches(int32_t leader, std::vector<BatchPt
       builder.append(r.timestamp_ms, r.key ? std::optional<record::Bytes>(record::as_bytes(*r.key)) : std::nullopt,
                      r.value ? std::optional<record::Bytes>(record::as_bytes(*r.value)) : std::nullopt, hs);
     }
+    b->encoded.reserve(b->size_bytes);
     auto st = builder.finish(b->encoded);
     if (!st.ok()) b->encoded.clear();
   }
@@ -333,6 +334,7 @@ asio::awaitable<void> Producer::send_batches(int32_t leader, std::vector<BatchPt
   req.timeout_ms = static_cast<int32_t>(cfg_.client.request_timeout.count());
   std::map<std::string, size_t> topic_index;
   std::map<TopicPartition, BatchPtr> by_tp;
+  size_t request_bytes = 0;
   for (auto& b : batches) {
     if (b->encoded.empty()) { fail_batch(b, Error{errc::kCorruptMessage, "record batch could not be encoded"}); continue; }
     auto it = topic_index.find(b->tp.topic);
@@ -344,12 +346,17 @@ asio::awaitable<void> Producer::send_batches(int32_t leader, std::vector<BatchPt
     proto::ProduceRequest::TopicProduceData::PartitionProduceData pd;
     pd.index = b->tp.partition;
     pd.records.is_null = false;
-    pd.records.bytes = b->encoded;
+    pd.records.bytes = std::move(b->encoded);   // lent to the request, taken back below
     req.topic_data[it->second].partition_data.push_back(std::move(pd));
     by_tp[b->tp] = b;
+    request_bytes += b->size_bytes;
   }
   wire::Writer w;
+  w.buffer().reserve(request_bytes + 64 * (by_tp.size() + 1));
   req.encode(w, v);
+  // Retries resend the same bytes: the batches keep them.
+  for (auto& td : req.topic_data)
+    for (auto& pd : td.partition_data) by_tp[{td.name, pd.index}]->encoded = std::move(pd.records.bytes);
   ++requests_;
   bool acks0 = cfg_.acks == 0;
   auto body = co_await c->roundtrip(proto::ProduceRequest::kApiKey, v, std::move(w.buffer()), !acks0,

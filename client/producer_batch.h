@@ -24,14 +24,22 @@ struct PendingRecord {
 
 // Upper bound of one record's encoded size inside a v2 batch: length, attributes,
 // timestamp delta, offset delta, key/value lengths and header count are varints of
-// at most 5 (10 for the timestamp) bytes each.
+// at most 5 (10 for the timestamp) bytes each. For limits checked before the record
+// has a place in a batch (max.request.size, buffer reservations).
 size_t estimate_record_size(const PendingRecord& r);
+// The exact encoded size of the record at this offset delta and timestamp delta in
+// its batch (protocol/record/record.h: varint length, attributes, varlong timestamp
+// delta, varint offset delta, key, value, headers). Batches fill to batch.size by
+// these, as Kafka's do; the upper bound above wastes a fifth of a batch of 100-byte
+// records.
+size_t encoded_record_size(const PendingRecord& r, int32_t offset_delta, int64_t timestamp_delta);
 inline constexpr size_t kBatchOverhead = 61;  // record batch v2 header
 
 struct ProducerBatch {
   TopicPartition tp;
   std::vector<PendingRecord> records;
-  size_t size_bytes = kBatchOverhead;   // estimated encoded size
+  size_t size_bytes = kBatchOverhead;   // exact encoded size, before compression
+  int64_t first_timestamp_ms = 0;       // the batch's base timestamp (its first record's)
   size_t reserved_bytes = 0;            // taken from the buffer pool
   int64_t created_ms = 0;
   int64_t retry_after_ms = 0;           // backoff: not drained before this time
