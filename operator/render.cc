@@ -138,6 +138,17 @@ json render_stateful_set(const MillraceSpec& s) {
       {"lifecycle", {{"preStop", {{"sleep", {{"seconds", 5}}}}}}},
       {"volumeMounts",
        {{{"name", "config"}, {"mountPath", "/etc/millrace"}}, {{"name", "data"}, {"mountPath", "/var/lib/millrace"}}}}};
+  if (!s.rack_label.empty()) {
+    // broker.rack from the pod's copy of its node's rack label: Kubernetes >= 1.35
+    // (PodTopologyLabels admission, beta, on by default) copies the node's
+    // topology.kubernetes.io/zone and /region onto the pod at binding, before any
+    // container starts. Other node labels are not copied: the env is then empty
+    // and the broker announces no rack (an init container reading the node would
+    // be needed; not built).
+    container["env"].push_back(
+        {{"name", "MILLRACE_BROKER_RACK"},
+         {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.labels['" + s.rack_label + "']"}}}}}});
+  }
   if (!s.resources.empty()) container["resources"] = s.resources;
   json claim_spec = {{"accessModes", {"ReadWriteOnce"}}, {"resources", {{"requests", {{"storage", s.storage_size}}}}}};
   if (!s.storage_class.empty()) claim_spec["storageClassName"] = s.storage_class;

@@ -12,6 +12,9 @@
 // Broker identity: node.id is the pod's StatefulSet index, read by the broker
 // from the label apps.kubernetes.io/pod-index through the downward API; it is
 // stable across pod re-creation and recorded in status.brokerIds from the pods.
+// Rack: with spec.rackLabel, MILLRACE_BROKER_RACK (the broker's broker.rack) comes
+// from the pod's label of that name, which Kubernetes copies from the node for
+// topology.kubernetes.io/zone and /region (see render_stateful_set).
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -53,6 +53,9 @@ TEST(Render, StatefulSetHasIdentityStorageProbesAndSpread) {
   EXPECT_EQ(pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]
                ["podAffinityTerm"]["topologyKey"],
             "topology.kubernetes.io/zone");
+  ASSERT_EQ(c["env"].size(), 3u);
+  EXPECT_EQ(c["env"][2]["name"], "MILLRACE_BROKER_RACK");
+  EXPECT_EQ(c["env"][2]["valueFrom"]["fieldRef"]["fieldPath"], "metadata.labels['topology.kubernetes.io/zone']");
   auto args = c["args"].dump();
   EXPECT_NE(args.find("node.id=$(MILLRACE_NODE_ID)"), std::string::npos);
   EXPECT_NE(args.find("prod-brokers.kafka.svc:9092"), std::string::npos);
@@ -101,6 +104,15 @@ TEST(JsonSubset, ChangedValueOrArrayLengthDoesNotMatch) {
   EXPECT_FALSE(json_subset(json::parse(R"({"a": 1})"), json::parse(R"({"a": 2})")));
   EXPECT_FALSE(json_subset(json::parse(R"({"a": [1]})"), json::parse(R"({"a": [1, 2]})")));
   EXPECT_FALSE(json_subset(json::parse(R"({"a": "x"})"), json::parse(R"({})")));
+}
+
+TEST(Render, NoRackLabelNoRackEnv) {
+  auto obj = millrace_obj();
+  obj["spec"].erase("rackLabel");
+  auto sts = render_stateful_set(parse_millrace(obj));
+  for (const auto& e : sts["spec"]["template"]["spec"]["containers"][0]["env"])
+    EXPECT_NE(e["name"], "MILLRACE_BROKER_RACK");
+  EXPECT_EQ(sts["spec"]["template"]["spec"]["topologySpreadConstraints"][0]["topologyKey"], "kubernetes.io/hostname");
 }
 
 }  // namespace

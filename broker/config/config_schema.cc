@@ -52,6 +52,9 @@ constexpr std::array kSchema = {
               "Broker id announced in Metadata and DescribeCluster."},
     ConfigKey{"cluster.id", ConfigType::kString, "millrace-local", {}, {}, {}, nullptr,
               "Cluster id announced in Metadata v2+ and DescribeCluster."},
+    ConfigKey{"broker.rack", ConfigType::kString, "", {}, {}, {}, nullptr,
+              "Rack (failure domain) announced for this broker in Metadata and DescribeCluster; empty = none. "
+              "The operator fills it from the pod's copy of the node's rack label."},
     ConfigKey{"log.dirs", ConfigType::kList, "./data", {}, {}, {}, validate_log_dirs,
               "Comma-separated directories holding partition logs."},
     ConfigKey{"listeners", ConfigType::kString, "PLAINTEXT://127.0.0.1:9092", {}, {}, {}, validate_listeners,

@@ -18,6 +18,7 @@ Task<proto::DescribeClusterResponse> handle(RequestContext& ctx, proto::Describe
   br.broker_id = b.node_id;
   br.host = b.advertised_host;
   br.port = b.advertised_port;
+  if (auto rack = b.config.string("broker.rack"); !rack.empty()) br.rack = rack;
   co_return resp;
 }
 

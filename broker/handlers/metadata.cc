@@ -15,6 +15,7 @@ Task<proto::MetadataResponse> handle(RequestContext& ctx, proto::MetadataRequest
   self.node_id = b.node_id;
   self.host = b.advertised_host;
   self.port = b.advertised_port;
+  if (auto rack = b.config.string("broker.rack"); !rack.empty()) self.rack = rack;
   resp.brokers.push_back(self);
   resp.cluster_id = b.cluster_id;
   resp.controller_id = b.node_id;
