@@ -41,6 +41,15 @@ def rss_bytes(pid):
     return None
 
 
+def cpu_seconds(pid):
+    """User + system CPU seconds the process has used so far (/proc/PID/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def metadata_ok(bootstrap, timeout=1.0):
     try:
         AdminClient({"bootstrap.servers": bootstrap, "log_level": 0}).list_topics(timeout=timeout)
@@ -58,6 +67,9 @@ class Broker:
 
     def rss(self):
         return rss_bytes(self.pid) if self.pid else None
+
+    def cpu(self):
+        return cpu_seconds(self.pid) if self.pid else None
 
     def create_topic(self, topic, partitions, config=None):
         admin = AdminClient({"bootstrap.servers": self.bootstrap})

@@ -77,7 +77,8 @@ class Run:
                     "W1": "Kafka ProducerPerformance, 1 KiB records, linger.ms=5 batch.size=65536, "
                           "idempotence on for acks=all",
                     "W2": "bench/LatencyBench.java (kafka-clients): fixed rate, latency from each record's due time",
-                    "W3": "ProducerPerformance to fill, ConsumerPerformance to read (MB/s over fetch time)",
+                    "W3": "ProducerPerformance to fill; read by ConsumerPerformance (MB/s over fetch time) and "
+                          "by `millrace bench consume` (C++ client, MB/s of values over wall time)",
                     "W4": "RSS from /proc/PID/status VmRSS; cold start = exec until ready and answering Metadata; "
                           "restart = exec after kill -9 until every partition's end offset is served",
                 },
@@ -146,6 +147,15 @@ class Run:
             traceback.print_exc(limit=2)
         self.save()
 
+    def guarded_value(self, label, fn):
+        """fn() or None; a failure is recorded like guarded()'s, the case goes on."""
+        try:
+            return fn()
+        except Exception as e:  # noqa: BLE001
+            print(f"  error: {label}: {e}", file=sys.stderr)
+            self.results["errors"].append(f"{label}: {e}")
+            return None
+
     # -- workloads ---------------------------------------------------------------------
     def run_limits(self):
         limits.measure(self.data / "fio", self.limit_seconds, self.progress, self.results["limits"])
@@ -205,12 +215,15 @@ class Run:
                     b.create_topic("w3", 16)
                     w = wl.produce_count(java, b, "w3", records)
                     r = wl.consume_all(java, b, "w3", records)
+                    n = self.guarded_value(f"W3 {target} native reader",
+                                           lambda: wl.consume_native(self.build, b, "w3", records))
                 finally:
                     b.stop()
                     b.wipe()
                 self.results["W3"].append({"target": target, "backlog_bytes": records * wl.RECORD,
-                                           "write": w, **r})
-                print(f"  read {r['MBps']} MB/s", file=sys.stderr)
+                                           "write": w, **r, "native": n})
+                print(f"  read {r['MBps']} MB/s (ConsumerPerformance), "
+                      f"{n and n['MBps']} MB/s (millrace bench consume)", file=sys.stderr)
             self.guarded(f"W3 {target}", case)
 
     def run_w4(self, java):

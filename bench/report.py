@@ -110,13 +110,23 @@ def render(res):
 
     loop = lim.get("iperf3_loopback_MBps")
     out += ["", "## W3 consume a backlog (target: ≥ 90% of loopback bandwidth)", "",
-            "Backlog written with ProducerPerformance (acks=1, 16 partitions), then read once by "
-            "ConsumerPerformance; MB/s over the fetch time. The backlog fits in the page cache.", "",
+            "Backlog written with ProducerPerformance (acks=1, 16 partitions), then read twice: by "
+            "ConsumerPerformance (Java; MB/s over the fetch time) and by `millrace bench consume` (C++ client; "
+            "MB/s of record values over wall time). The backlog fits in the page cache. CPU seconds spent by "
+            "the broker and by the reader during the second read show which side is the limit.", "",
             "| measure | Millrace | Kafka | ratio | limit (loopback) MB/s | Millrace share of limit |",
             "|---|---|---|---|---|---|"]
     mr, kr = pick(res["W3"], "millrace"), pick(res["W3"], "kafka")
     mv, kv = mr and mr["MBps"], kr and kr["MBps"]
-    out.append(f"| read MB/s | {fmt(mv)} | {fmt(kv)} | {ratio(mv, kv)} | {fmt(loop)} | {share(mv, loop)} |")
+    out.append(f"| read MB/s, ConsumerPerformance | {fmt(mv)} | {fmt(kv)} | {ratio(mv, kv)} | {fmt(loop)} | {share(mv, loop)} |")
+    mn, kn = (mr or {}).get("native") or {}, (kr or {}).get("native") or {}
+    mv, kv = mn.get("MBps"), kn.get("MBps")
+    out.append(f"| read MB/s, millrace bench consume | {fmt(mv)} | {fmt(kv)} | {ratio(mv, kv)} | {fmt(loop)} "
+               f"| {share(mv, loop)} |")
+    for key, label in (("broker_cpu_seconds", "broker CPU s during that read"),
+                       ("reader_cpu_seconds", "reader CPU s during that read")):
+        out.append(f"| {label} | {fmt(mn.get(key), digits=2)} | {fmt(kn.get(key), digits=2)} "
+                   f"| {ratio(mn.get(key), kn.get(key))} | | |")
     mw, kw = mr and mr["write"]["MBps"], kr and kr["write"]["MBps"]
     out.append(f"| backlog write MB/s | {fmt(mw)} | {fmt(kw)} | {ratio(mw, kw)} "
                f"| {fmt(lim.get('fio_seq_write_buffered_MBps'))} (fio) | {share(mw, lim.get('fio_seq_write_buffered_MBps'))} |")

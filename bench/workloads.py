@@ -7,11 +7,14 @@ Generators (the same for both brokers):
                            warm-up when there are more) is the result.
   W2: bench/LatencyBench.java (kafka-clients): fixed rate, latencies from each record's
       due time (produce ack and end-to-end), p50/p99/p99.9.
-  W3 reads: Kafka's ConsumerPerformance; MB/s over the fetch time (join excluded).
+  W3 reads: Kafka's ConsumerPerformance (MB/s over the fetch time, join excluded), then
+      `millrace bench consume` (C++ client, assigned partitions, no group) on the same
+      backlog; the CPU seconds the broker and the reader spent show which side limits.
 MB are 10^6 bytes everywhere.
 """
 import json
 import re
+import resource
 import subprocess
 import threading
 import time
@@ -107,6 +110,27 @@ def consume_all(java, broker, topic, records):
             "MBps": round(mib * 1048576 / 1e6 / (fetch_ms / 1000), 1) if fetch_ms > 0 else None,
             "MBps_with_join": round(float(vals["MB.sec"]) * 1048576 / 1e6, 1),
             "fetch_seconds": round(fetch_ms / 1000, 2)}
+
+
+def consume_native(build, broker, topic, records):
+    """`millrace bench consume` over the whole backlog; MB/s of record values over wall time,
+    with the broker's and the reader's CPU seconds during the read."""
+    cli = Path(build) / "client/millrace"
+    args = [str(cli), "-b", broker.bootstrap, "bench", "consume", "-t", topic, "--records", str(records),
+            "--timeout", "900", "--json", "-q"]
+    cpu0, kids0 = broker.cpu(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate(timeout=1000)
+    cpu1, kids1 = broker.cpu(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    reader_cpu = (kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime)
+    line = next((l for l in out.splitlines() if l.startswith("{")), None)
+    if proc.returncode != 0 or not line:
+        raise RuntimeError(f"millrace bench consume failed: {(out + err)[-800:]}")
+    r = json.loads(line)
+    return {"records": r["records"], "complete": r["records"] >= records, "MBps": round(r["mb_per_sec"], 1),
+            "seconds": round(r["seconds"], 2),
+            "broker_cpu_seconds": round(cpu1 - cpu0, 2) if cpu0 is not None and cpu1 is not None else None,
+            "reader_cpu_seconds": round(reader_cpu, 2)}
 
 
 def latency(java, broker, topic, rate, seconds, acks):
