@@ -98,7 +98,7 @@ Status Producer::send(ProducerRecord r, DeliveryCallback cb) {
                  std::to_string(cfg_.max_request_size) + " bytes)"};
   int64_t now = now_ms();
   int32_t part = r.partition ? *r.partition : partitioner_->partition(r.topic, rec.key, *n);
-  TopicPartition tp{r.topic, part};
+  TopicPartition tp{std::move(r.topic), part};   // no copy of the topic per record
   RecordAccumulator::AppendResult res;
   if (acc_.try_append(tp, rec, now, &res) == RecordAccumulator::AppendOutcome::kAppended) {
     if (res.batch_full) wake();
@@ -106,8 +106,8 @@ Status Producer::send(ProducerRecord r, DeliveryCallback cb) {
   }
   // A new batch would start here: a sticky partitioner moves on first (KIP-480).
   if (!r.partition && !rec.key) {
-    partitioner_->on_new_batch(r.topic, part, *n);
-    tp.partition = partitioner_->partition(r.topic, rec.key, *n);
+    partitioner_->on_new_batch(tp.topic, part, *n);
+    tp.partition = partitioner_->partition(tp.topic, rec.key, *n);
   }
   auto appended = acc_.append(tp, std::move(rec), now);
   if (!appended.ok()) return appended.error();
