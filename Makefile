@@ -64,7 +64,18 @@ fuzz-ci: deps build/fuzz/build.ninja
 	bash fuzz/run-all build/fuzz 60
 
 # Everything CI runs. ctest's closing line counts unit and integration tests together.
-test: build
+# On a new machine the test peers (Maven, npm, Go module proxy) are fetched while
+# the C++ tree compiles, and the Kubernetes test cluster's binaries build in the
+# background from the start; the chart and operator suites wait for that build
+# through tests/k8s/build's lock. Logs: $(CACHE)/logs.
+test: deps
+	@mkdir -p $(CACHE)/logs
+	@echo "make test: building the k8s test cluster in the background (log: $(CACHE)/logs/k8s-build.log)"
+	@nohup bash tests/k8s/build > $(CACHE)/logs/k8s-build.log 2>&1 &
+	@bash tests/peers/fetch all > $(CACHE)/logs/peers-fetch.log 2>&1 & peers=$$!; \
+	  $(MAKE) build; rc=$$?; \
+	  if ! wait $$peers; then echo "make test: fetching the test peers failed:"; tail -30 $(CACHE)/logs/peers-fetch.log; exit 1; fi; \
+	  exit $$rc
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	$(MAKE) asan
 	$(MAKE) fuzz-ci
