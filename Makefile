@@ -2,7 +2,7 @@
 #   make run            install what is missing, build, start one broker on 127.0.0.1:9092
 #   make test           install, build, run every test (unit, ASan+UBSan, fuzz smoke, integration)
 #   make build          Release build in build/release
-#   make asan | tsan    sanitizer builds + unit tests
+#   make asan | tsan    sanitizer builds + unit tests (asan: also the broker suites badinput/groups/crash/fetchsession)
 #   make fuzz           each fuzzer for FUZZ_SECONDS (default 600)
 #   make bench          benchmarks against Apache Kafka (not part of make test)
 #   make regen-protocol regenerate protocol/generated from ../shared/kafka-protocol/message
@@ -42,10 +42,16 @@ run: build
 test-unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L unit
 
+# The broker under ASan+UBSan too: the suites that feed it untrusted input and
+# crash/restart it run against build/asan's millrace-broker (CTest hands them
+# MILLRACE_BUILD=build/asan); broker/testing/broker_proc.py fails a suite on any
+# sanitizer report or a non-zero exit after SIGTERM (leaks included).
+ASAN_SUITES ?= broker-badinput|broker-groups|broker-crash|broker-fetchsession
 asan: deps
 	cmake -S . -B build/asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DMILLRACE_SANITIZE=address
-	cmake --build build/asan -j $(JOBS) --target unit-tests
+	cmake --build build/asan -j $(JOBS) --target unit-tests millrace-broker
 	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -L unit
+	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -L integration -R '^integration\.($(ASAN_SUITES))$$'
 
 tsan: deps
 	cmake -S . -B build/tsan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMILLRACE_SANITIZE=thread

@@ -24,9 +24,12 @@ def produce_until_killed(broker, start_value, run_seconds):
 
     p = Producer({"bootstrap.servers": broker.bootstrap, "acks": "all", "enable.idempotence": True,
                   "linger.ms": 2, "message.timeout.ms": 5000, "retries": 2})
+    # Run for run_seconds, and on a slow machine (the ASan build, a loaded CI host)
+    # on until something was acknowledged, so every round proves something.
     stop = time.time() + run_seconds
+    give_up = stop + 120
     i = start_value
-    while time.time() < stop:
+    while time.time() < stop or (not acked and time.time() < give_up):
         try:
             p.produce(TOPIC, key=str(i).encode(), value=f"v{i}".encode(), on_delivery=on_delivery)
             i += 1

@@ -15,10 +15,10 @@ GROUP = "g1"
 RECORDS = 600
 
 
-def consumer(broker, name, group=GROUP):
+def consumer(broker, name, group=GROUP, session_timeout_ms=6000):
     c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": group, "client.id": name,
                   "enable.auto.commit": False, "auto.offset.reset": "earliest",
-                  "session.timeout.ms": 6000, "heartbeat.interval.ms": 500,
+                  "session.timeout.ms": session_timeout_ms, "heartbeat.interval.ms": 500,
                   "partition.assignment.strategy": "range"})
     c.subscribe([TOPIC])
     return c
@@ -107,7 +107,10 @@ def restart_keeps_membership(broker, admin):
     """A Stable group comes back Stable after SIGTERM with the same generation
     and member ids: the members' heartbeats and commits succeed without a rejoin."""
     group = "g-restart"
-    members = {n: consumer(broker, n, group) for n in ("r1", "r2")}
+    # The members must outlive the broker's restart without their session timing
+    # out client-side: a slow start (the ASan build on a loaded host took 25 s)
+    # must not turn into a rejoin, so give them a long session timeout.
+    members = {n: consumer(broker, n, group, session_timeout_ms=60000) for n in ("r1", "r2")}
     converge(members)
     deadline = time.time() + 20
     while True:
