@@ -3,16 +3,21 @@
 Both start on free ports with data in a temp dir, restart on the same port and
 data (SIGTERM, wait for exit, start again) and stop. Millrace is ready when its
 admin listener answers /readyz with 200 or it prints `millrace-broker ready`.
+Against a sanitizer build, Millrace's stop raises when its log holds a sanitizer
+report or a SIGTERM stop exits non-zero (the rules of broker/testing/broker_proc.py).
 """
 import os
 import signal
 import subprocess
+import sys
 import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("MILLRACE_SOURCE") or os.path.dirname(os.path.dirname(HERE))
 PEERS = os.path.join(SRC, "tests", "peers")
+sys.path.insert(0, os.path.join(SRC, "broker", "testing"))
+from broker_proc import SANITIZER_ENV, SANITIZER_MARKERS  # noqa: E402
 
 
 def free_ports(n):
@@ -78,12 +83,14 @@ class MillraceBroker:
         os.makedirs(self.dir, exist_ok=True)
         self._ready_lines = self._count_ready_lines()  # this start waits for one more
         log = open(self.log_path, "a")
+        self.log_start = log.tell()
         self.proc = subprocess.Popen(
             [self.binary, "--config", os.path.join(SRC, "config", "local.yaml"),
              "--set", f"listeners=PLAINTEXT://127.0.0.1:{self.port}",
              "--set", f"log.dirs={self.dir}",
              "--set", f"admin.listeners=http://127.0.0.1:{self.admin_port}"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env={**SANITIZER_ENV, **os.environ})
         log.close()
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -121,15 +128,33 @@ class MillraceBroker:
         return f"millrace-broker {how}; log tail:\n{self.log_tail(8)}"
 
     def stop(self, sig="TERM", timeout=30):
-        if not self.proc or self.proc.poll() is not None:
+        if not self.proc:
             return
-        self.proc.send_signal(signal.SIGTERM if sig == "TERM" else signal.SIGKILL)
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM if sig == "TERM" else signal.SIGKILL)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise RuntimeError(f"millrace-broker ignored SIGTERM for {timeout}s")
+            if sig == "TERM" and self.proc.returncode != 0:
+                raise RuntimeError(f"millrace-broker exited {self.proc.returncode} after SIGTERM:\n"
+                                   + (self.sanitizer_report() or self.log_tail(15)))
+        report = self.sanitizer_report()
+        if report:
+            raise RuntimeError(f"millrace-broker wrote a sanitizer report:\n{report}")
+
+    def sanitizer_report(self):
+        """The sanitizer report this run of the broker logged, or ''."""
         try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise RuntimeError(f"millrace-broker ignored SIGTERM for {timeout}s")
+            with open(self.log_path, errors="replace") as f:
+                f.seek(getattr(self, "log_start", 0))
+                text = f.read()
+        except OSError:
+            return ""
+        hits = [i for i in (text.find(m) for m in SANITIZER_MARKERS) if i >= 0]
+        return text[min(hits):min(hits) + 4000] if hits else ""
 
     def fetch_session_counts(self):
         """Millrace's fetch-session counters from /metrics: {name: value}."""

@@ -397,6 +397,7 @@ def main():
     run_id = f"{int(time.time()) % 100000}"
     clients = [c for c in args.clients.split(",") if c]
     runs, failed = {}, {}
+    stop_failure = None  # a sanitizer report or a failed shutdown at the final stop
     t_start = time.time()
     try:
         log(f"starting {broker.name}; work dir {workdir}")
@@ -436,6 +437,7 @@ def main():
             broker.stop()
         except Exception as e:  # noqa: BLE001 - report, then clean up
             log(f"stopping {broker.name}: {e}")
+            stop_failure = str(e)
     print(f"\n=== interop against {broker.name} ({time.time() - t_start:.0f}s) ===")
     for client in clients:
         r = runs.get(client)
@@ -464,7 +466,9 @@ def main():
     print(f"{passed} passed, {len(failed)} failed")
     if regressions:
         print(f"required clients failed: {', '.join(regressions)}")
-    return 1 if regressions else 0
+    if stop_failure:
+        print(f"the broker's final stop failed: {stop_failure}")
+    return 1 if regressions or stop_failure else 0
 
 
 def live_phase_two(broker, clients, runs, failed):
