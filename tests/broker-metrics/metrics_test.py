@@ -18,6 +18,9 @@ REQUIRED = [
     "millrace_connections_accepted_total", "millrace_fetch_waiting", "millrace_process_resident_memory_bytes",
     "millrace_log_dir_used_bytes", "millrace_log_dir_free_bytes", "millrace_log_dir_capacity_bytes",
     "millrace_broker_ready", "millrace_build_info",
+    "millrace_fetch_sessions", "millrace_fetch_session_partitions", "millrace_fetch_sessions_created_total",
+    "millrace_fetch_session_evictions_total", "millrace_fetch_incremental_requests_total",
+    "millrace_fetch_sessions_declined_total",
 ]
 
 
