@@ -9,6 +9,8 @@ Fetch v11 response: throttle_time_ms i32, error_code i16, session_id i32,
   responses [name str, partitions [index i32, error i16, high_watermark i64,
   last_stable_offset i64, log_start_offset i64, aborted [..] (nullable),
   preferred_read_replica i32, records bytes]]
+Fetch v13 (one empty incremental request, to check FETCH_SESSION_TOPIC_ID_ERROR) is the
+flexible form: compact arrays and strings, tagged-field bytes, topics named by id.
 """
 import os
 import re
@@ -24,6 +26,7 @@ from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 TOPIC = "fs"
 FETCH_SESSION_ID_NOT_FOUND = 70
 INVALID_FETCH_SESSION_EPOCH = 71
+FETCH_SESSION_TOPIC_ID_ERROR = 106
 
 
 def s16(s):
@@ -56,6 +59,19 @@ class Conn:
         req = struct.pack(">hhi", 1, 11, self.corr) + s16("fetchsession") + body
         self.sock.sendall(struct.pack(">i", len(req)) + req)
         return self.parse(self.recv())
+
+    def incremental_v13(self, session_id, epoch):
+        """An empty incremental Fetch v13 (topics by id, flexible encoding); returns its error code."""
+        self.corr += 1
+        body = struct.pack(">iiiibii", -1, 0, 0, 1 << 20, 0, session_id, epoch)
+        body += b"\x01" + b"\x01" + b"\x01" + b"\x00"  # no topics, no forgotten, rack "" , tags
+        req = struct.pack(">hhi", 1, 13, self.corr) + s16("fetchsession") + b"\x00" + body
+        self.sock.sendall(struct.pack(">i", len(req)) + req)
+        r = self.recv()
+        corr, _tags, _throttle, err, _sid = struct.unpack(">ibihi", r[:15])
+        if corr != self.corr:
+            raise SystemExit(f"correlation {corr}, expected {self.corr}")
+        return err
 
     def recv(self):
         def exact(n):
@@ -154,14 +170,20 @@ def main():
         err, _, parts = c.fetch(sid, 5)
         expect(err == 0 and sorted(parts) == [0], "new data in partition 0, still in the session, is sent")
 
+        err = c.incremental_v13(sid, 6)
+        expect(err == FETCH_SESSION_TOPIC_ID_ERROR,
+               "continuing a by-name session with Fetch v13 (topic ids) gets FETCH_SESSION_TOPIC_ID_ERROR (106)")
+        err, _, parts = c.fetch(sid, 6, [(0, 2)])
+        expect(err == 0 and parts == {}, "the refused request did not move the session's epoch")
+
         err, _, _ = c.fetch(12345678, 1)
         expect(err == FETCH_SESSION_ID_NOT_FOUND, "an unknown session id gets FETCH_SESSION_ID_NOT_FOUND (70)")
 
         expect(metric(broker, "millrace_fetch_sessions") == 1 and
                metric(broker, "millrace_fetch_session_partitions") == 2,
                "metrics: 1 session holding 2 partitions")
-        expect(metric(broker, "millrace_fetch_incremental_requests_total") == 5,
-               "metrics: 5 incremental fetches served")
+        expect(metric(broker, "millrace_fetch_incremental_requests_total") == 6,
+               "metrics: 6 incremental fetches served")
 
         # One slot: a second session is declined while the first is young.
         err, other, parts = c.fetch(0, 0, [(0, 0)])
@@ -172,7 +194,7 @@ def main():
         err, closed, parts = c.fetch(sid, -1, [(0, 0)])
         expect(err == 0 and closed == 0 and sorted(parts) == [0],
                "epoch -1 closes the session and answers sessionless")
-        err, _, _ = c.fetch(sid, 6)
+        err, _, _ = c.fetch(sid, 7)
         expect(err == FETCH_SESSION_ID_NOT_FOUND, "the closed session is gone")
         expect(metric(broker, "millrace_fetch_sessions") == 0 and
                metric(broker, "millrace_fetch_session_partitions") == 0, "metrics: no sessions left")
