@@ -223,9 +223,12 @@ Status Consumer::close(std::chrono::milliseconds timeout) {
     }(), deadline);
     if (result.ok() && left.code != errc::kClientClosed) result = left;
   }
-  // The group and fetch loops see closing_ and finish; past the deadline the io
-  // thread is stopped regardless.
-  while (loops_ > 0 && Clock::now() < deadline && !cluster_->closed()) {
+  // The group and fetch loops see closing_ and finish (a heartbeat sleep may hold
+  // the group loop a few seconds: give them at most 2 s); then, or past the
+  // deadline, the io thread is stopped regardless. Nothing is lost by that: the
+  // commit and the leave are done.
+  auto loops_deadline = std::min(deadline, Clock::now() + std::chrono::seconds(2));
+  while (loops_ > 0 && Clock::now() < loops_deadline && !cluster_->closed()) {
     asio::post(cluster_->io(), [this] { fetch_wake_->cancel(); });
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
