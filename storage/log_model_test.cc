@@ -2,8 +2,8 @@
 // retention, DeleteRecords, compaction, truncation, clean restart and crash
 // restart, each checked against an in-memory model of the records.
 // MILLRACE_SEED=<n> reproduces one seed, MILLRACE_SEEDS=<k> runs k seeds,
-// MILLRACE_TRACE=1 prints every step. Each seed runs write-through and with an
-// append buffer.
+// MILLRACE_TRACE=1 prints every step. RandomOperationsMatchTheModel writes
+// through; ...WithAppendBuffer runs its seeds with a 4-16 KiB append buffer.
 #include <gtest/gtest.h>
 
 #include <map>
