@@ -70,12 +70,14 @@ Result<int32_t> Producer::partitions_for(const std::string& topic) {
   auto it = partitions_.find(topic);
   if (it != partitions_.end()) return it->second;
   wanted_topics_.insert(topic);
+  ++waiting_[topic];
   need_metadata_ = true;
   lock.unlock();
   wake();
   lock.lock();
   bool got = meta_cv_.wait_for(lock, std::chrono::milliseconds(cfg_.max_block_ms),
                                [&] { return partitions_.count(topic) > 0 || stopped_.load(); });
+  if (--waiting_[topic] == 0) waiting_.erase(topic);
   if (stopped_) return Error::closed("producer closed while waiting for metadata of '" + topic + "'");
   if (!got || !partitions_.count(topic))
     return Error{errc::kUnknownTopicOrPartition,
@@ -208,6 +210,11 @@ asio::awaitable<void> Producer::refresh_metadata() {
     for (auto& [name, t] : md->topics)
       if (t.error_code == 0 && !t.partitions.empty()) partitions_[name] = static_cast<int32_t>(t.partitions.size());
       else if (t.error_code != errc::kUnknownTopicOrPartition) need_metadata_ = true;   // leader elections etc.
+    // A send() is waiting for a topic the brokers do not know yet (just created:
+    // Kafka's brokers learn of it a moment after CreateTopics answers): ask again
+    // after retry.backoff.ms until it appears or the sender gives up at max.block.ms.
+    for (auto& [name, n] : waiting_)
+      if (!partitions_.count(name)) need_metadata_ = true;
   }
   meta_cv_.notify_all();
 }

@@ -24,6 +24,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -106,6 +107,7 @@ class Producer {
   std::condition_variable meta_cv_;
   std::unordered_map<std::string, int32_t> partitions_;   // GUARDED_BY(meta_mu_)
   std::set<std::string> wanted_topics_;                   // GUARDED_BY(meta_mu_)
+  std::map<std::string, int> waiting_;                    // GUARDED_BY(meta_mu_): send() calls per topic
   std::atomic<bool> closing_{false};
   std::atomic<bool> stopped_{false};
   std::atomic<bool> need_metadata_{true};

@@ -260,6 +260,25 @@ TEST(Producer, UnknownTopicFailsAfterMaxBlock) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
 }
 
+// A send right after CreateTopics: Kafka's broker may not know the topic for a
+// moment, and the producer must keep asking (not wait out metadata.max.age).
+TEST(Producer, SendRightAfterCreateWaitsForTheTopic) {
+  Admin admin(cfg());
+  ProducerConfig pc;
+  pc.client = cfg();
+  pc.max_block_ms = 20000;
+  Producer p(pc);
+  for (int i = 0; i < 3; ++i) {
+    auto t = unique("fresh");
+    ASSERT_TRUE(admin.create_topic({t, 1, 1, {}}).ok());
+    auto t0 = std::chrono::steady_clock::now();
+    auto md = p.send({t, std::nullopt, std::nullopt, std::string("first")}, nullptr).get();
+    ASSERT_TRUE(md.ok()) << md.error().to_string();
+    EXPECT_EQ(md->offset, 0);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 15s);
+  }
+}
+
 // close(0) with records queued and in flight: close returns promptly, every
 // callback runs exactly once (delivered, or CLIENT_CLOSED), later calls fail at once,
 // and what was acknowledged is in the log.
