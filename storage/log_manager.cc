@@ -259,6 +259,10 @@ std::vector<PartitionInfo> LogManager::partitions() const {
   return out;
 }
 
+int64_t LogManager::append_buffer_bytes_in_use() const {
+  return impl_->buffers ? impl_->buffers->in_use() : 0;
+}
+
 std::vector<LoadError> LogManager::load_errors() const {
   std::lock_guard l(impl_->mu);
   return impl_->load_errors;

@@ -94,6 +94,8 @@ class LogManager {
   LogConfig topic_config(const std::string& topic) const;
 
   std::vector<PartitionInfo> partitions() const;
+  // Memory held by append buffers now (for metrics); <= append_buffers_total_bytes.
+  int64_t append_buffer_bytes_in_use() const;
   std::vector<LoadError> load_errors() const;
   const std::vector<std::filesystem::path>& log_dirs() const { return options_.log_dirs; }
 

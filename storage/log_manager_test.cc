@@ -143,13 +143,15 @@ TEST_F(LogManagerTest, TopicConfigsAtStartApplyWhileLoading) {
 }
 
 // Appends wait in the partition's append buffer for at most append_linger_ms
-// before the tail writer thread puts them in the file (no read, no flush here).
+// before the tail writer thread puts them in the file (no read, no flush here);
+// an idle partition's buffer goes back to the pool at housekeeping.
 TEST_F(LogManagerTest, LingerTimerWritesAppendBuffersToTheFile) {
   LogManagerOptions o;
   o.log_dirs = {dir_.path() / "a"};
   o.start_housekeeping = false;
   o.append_buffer_bytes = 64 << 10;
   o.append_linger_ms = 5;
+  o.housekeeping_interval_ms = 100;
   auto m = LogManager::open(o);
   ASSERT_TRUE(m.ok());
   auto log = (*m)->create({"t", 0});
@@ -161,6 +163,13 @@ TEST_F(LogManagerTest, LingerTimerWritesAppendBuffersToTheFile) {
   for (int i = 0; i < 400 && fs::file_size(file) != want; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   EXPECT_EQ(fs::file_size(file), want);
   EXPECT_EQ((*log)->written_end_offset().value(), 3);
+  EXPECT_EQ((*m)->append_buffer_bytes_in_use(), 64 << 10);
+  // Idle for a housekeeping interval: the buffer goes back to the pool.
+  std::this_thread::sleep_for(std::chrono::milliseconds(o.housekeeping_interval_ms + 50));
+  (*m)->run_housekeeping();
+  EXPECT_EQ((*m)->append_buffer_bytes_in_use(), 0);
+  ASSERT_TRUE((*log)->append(b, LeaderEpoch(0)).ok());  // and comes back on the next append
+  EXPECT_EQ((*m)->append_buffer_bytes_in_use(), 64 << 10);
 }
 
 TEST(TopicPartitionTest, DirNames) {
