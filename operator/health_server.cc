@@ -11,11 +11,11 @@ namespace http = web::http;
 struct HealthServer::Impl {
   std::string bind;
   const OperatorMetrics& metrics;
-  std::function<bool()> ready;
+  std::function<ReadinessVerdict()> ready;
   std::unique_ptr<http::experimental::listener::http_listener> listener;
 };
 
-HealthServer::HealthServer(std::string bind, const OperatorMetrics& metrics, std::function<bool()> ready)
+HealthServer::HealthServer(std::string bind, const OperatorMetrics& metrics, std::function<ReadinessVerdict()> ready)
     : impl_(new Impl{std::move(bind), metrics, std::move(ready), nullptr}) {}
 
 HealthServer::~HealthServer() {
@@ -38,9 +38,9 @@ std::string HealthServer::start() {
       } else if (path == "/healthz") {
         req.reply(http::status_codes::OK, "ok\n", "text/plain");
       } else if (path == "/readyz") {
-        bool ok = impl->ready();
-        req.reply(ok ? http::status_codes::OK : http::status_codes::ServiceUnavailable,
-                  ok ? "ok\n" : "caches not synced\n", "text/plain");
+        auto v = impl->ready();
+        req.reply(v.ready ? http::status_codes::OK : http::status_codes::ServiceUnavailable, v.detail + "\n",
+                  "text/plain");
       } else {
         req.reply(http::status_codes::NotFound, "not found\n", "text/plain");
       }

@@ -1,10 +1,13 @@
 // The operator's HTTP endpoints (cpprestsdk listener): /metrics (Prometheus
-// text), /healthz (the process is alive), /readyz (caches synced; 503 until then).
+// text), /healthz (the process is alive), /readyz (the process is healthy, leader
+// or standby: see readiness.h; 503 with the reason otherwise).
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
+
+#include "operator/readiness.h"
 
 namespace millrace::op {
 
@@ -13,7 +16,7 @@ class OperatorMetrics;
 class HealthServer {
  public:
   // bind: "host:port", e.g. "0.0.0.0:8080". Returns an error message or "".
-  HealthServer(std::string bind, const OperatorMetrics& metrics, std::function<bool()> ready);
+  HealthServer(std::string bind, const OperatorMetrics& metrics, std::function<ReadinessVerdict()> ready);
   ~HealthServer();
   std::string start();
 

@@ -6,9 +6,7 @@
 #include <ctime>
 
 namespace millrace::op {
-namespace {
-
-std::string micro_time() {
+std::string lease_micro_time() {
   auto now = std::chrono::system_clock::now();
   auto secs = std::chrono::system_clock::to_time_t(now);
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
@@ -19,7 +17,18 @@ std::string micro_time() {
   return fmt::format("{}.{:06d}Z", buf, static_cast<long long>(micros));
 }
 
-}  // namespace
+std::optional<json> released_lease(const json& lease, const std::string& identity, const std::string& now) {
+  if (!lease.is_object() || !lease.contains("spec") || !lease["spec"].is_object()) return std::nullopt;
+  const auto& spec = lease["spec"];
+  if (identity.empty() || spec.value("holderIdentity", "") != identity) return std::nullopt;
+  json out = lease;
+  out["spec"] = {{"holderIdentity", ""},
+                 {"leaseDurationSeconds", 1},
+                 {"acquireTime", now},
+                 {"renewTime", now},
+                 {"leaseTransitions", spec.value("leaseTransitions", 0)}};
+  return out;
+}
 
 LeaderElector::LeaderElector(KubeClient& client, Options opts, std::function<void(bool)> on_change)
     : client_(client), opts_(std::move(opts)), on_change_(std::move(on_change)) {}
@@ -27,6 +36,21 @@ LeaderElector::LeaderElector(KubeClient& client, Options opts, std::function<voi
 LeaderElector::~LeaderElector() {
   stop_.store(true);
   if (thread_.joinable()) thread_.join();
+}
+
+std::string LeaderElector::stop_and_release() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();  // no renewal can follow the release
+  if (!leader_.load()) return "not the leader";
+  leader_.store(false);
+  auto lease = released_lease(held_lease_, opts_.identity, lease_micro_time());
+  if (!lease) return "no held Lease record";
+  auto r = client_.update(res::kLease.object(opts_.namespace_, opts_.name), *lease, res::kLease.plural);
+  if (r.ok()) {
+    spdlog::info("leader election: released the lease {}/{}", opts_.namespace_, opts_.name);
+    return "";
+  }
+  return r.conflict() ? "the Lease changed since our last renewal (409); left as it is" : r.describe();
 }
 
 void LeaderElector::start() { thread_ = std::thread([this] { run(); }); }
@@ -47,7 +71,7 @@ void LeaderElector::run() {
 
 bool LeaderElector::try_acquire_or_renew() {
   auto path = res::kLease.object(opts_.namespace_, opts_.name);
-  auto now = micro_time();
+  auto now = lease_micro_time();
   auto got = client_.get(path);
   json spec = {{"holderIdentity", opts_.identity},
                {"leaseDurationSeconds", opts_.lease_duration.count()},
@@ -59,7 +83,9 @@ bool LeaderElector::try_acquire_or_renew() {
                   {"kind", "Lease"},
                   {"metadata", {{"name", opts_.name}, {"namespace", opts_.namespace_}}},
                   {"spec", spec}};
-    return client_.create(res::kLease.collection(opts_.namespace_), lease, res::kLease.plural).ok();
+    auto r = client_.create(res::kLease.collection(opts_.namespace_), lease, res::kLease.plural);
+    if (r.ok()) held_lease_ = r.body;
+    return r.ok();
   }
   if (!got.ok()) {
     spdlog::warn("leader election: get lease: {}", got.describe());
@@ -84,6 +110,7 @@ bool LeaderElector::try_acquire_or_renew() {
   lease["spec"] = spec;
   auto r = client_.update(path, lease, res::kLease.plural);  // carries metadata.resourceVersion
   if (r.ok()) {
+    held_lease_ = r.body;
     observed_record_ = r.body["spec"].dump();
     observed_at_ = std::chrono::steady_clock::now();
     return true;

@@ -18,6 +18,7 @@
 #include "operator/leader_election.h"
 #include "operator/millrace_reconciler.h"
 #include "operator/operator_metrics.h"
+#include "operator/readiness.h"
 #ifdef MILLRACE_OPERATOR_TOPICS
 #include "operator/topic_reconciler.h"
 #endif
@@ -148,11 +149,28 @@ int main(int argc, char** argv) {
       if (!i->synced()) return false;
     return true;
   };
-  HealthServer health(metrics_bind, metrics, synced);
+  // Readiness is the process's health, not leadership (readiness.h): a thread asks
+  // the API server for /version every 2 s, whether this replica leads or stands by.
+  ApiReachability reach(std::chrono::seconds(15));
+  std::atomic<bool> leading{!leader_elect};
+  HealthServer health(metrics_bind, metrics, [&] {
+    auto role = !leader_elect ? "leader election off" : leading.load() ? "leader" : "standby";
+    return reach.verdict(ApiReachability::Clock::now(), role, synced());
+  });
   if (auto err = health.start(); !err.empty()) {
     spdlog::error("{}", err);
     return 2;
   }
+  std::thread([&] {
+    for (;;) {
+      auto r = client.get("/version");
+      if (r.status != 0)
+        reach.answered(ApiReachability::Clock::now());
+      else
+        reach.failed(ApiReachability::Clock::now(), r.error);
+      std::this_thread::sleep_for(std::chrono::seconds(2));
+    }
+  }).detach();  // runs until the process ends (std::_Exit below)
 
   std::atomic<bool> started{false};
   auto begin_reconciling = [&] {
@@ -178,6 +196,7 @@ int main(int argc, char** argv) {
     elector = std::make_unique<LeaderElector>(
         client, LeaderElector::Options{lease_ns, "millrace-operator", identity}, [&](bool leader) {
           metrics.set_leader(leader);
+          leading.store(leader);
           if (leader) {
             std::thread(begin_reconciling).detach();
           } else if (started.load()) {
@@ -211,5 +230,12 @@ int main(int argc, char** argv) {
 #ifdef MILLRACE_OPERATOR_TOPICS
   topic_ctl->stop();
 #endif
+  // Reconciling has stopped: hand the Lease over now rather than let it expire.
+  if (elector) {
+    auto why = elector->stop_and_release();
+    leading.store(false);
+    metrics.set_leader(false);
+    if (!why.empty()) spdlog::info("leader election: lease not released: {}", why);
+  }
   std::_Exit(0);  // informer threads may sit in a watch read; nothing left to flush
 }
