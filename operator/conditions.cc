@@ -43,6 +43,14 @@ json set_condition(const json& conditions, const Condition& c, const std::string
   return out;
 }
 
+json remove_condition(const json& conditions, const std::string& type) {
+  json out = json::array();
+  if (conditions.is_array())
+    for (const auto& c : conditions)
+      if (c.value("type", "") != type) out.push_back(c);
+  return out;
+}
+
 json find_condition(const json& conditions, const std::string& type) {
   if (conditions.is_array())
     for (const auto& c : conditions)

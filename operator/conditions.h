@@ -21,6 +21,9 @@ struct Condition {
 // is `now` when the status flipped or the condition is new, else kept.
 json set_condition(const json& conditions, const Condition& c, const std::string& now);
 
+// Returns `conditions` without the condition of that type (an array, possibly empty).
+json remove_condition(const json& conditions, const std::string& type);
+
 // The condition of that type, or null.
 json find_condition(const json& conditions, const std::string& type);
 

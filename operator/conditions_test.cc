@@ -30,6 +30,16 @@ TEST(Conditions, OtherTypesAreKept) {
   EXPECT_TRUE(find_condition(c, "Missing").is_null());
 }
 
+TEST(Conditions, RemoveDropsOnlyThatType) {
+  auto c = set_condition(nullptr, {"Ready", "True", "BrokersReady", "1/1", 1}, "T1");
+  c = set_condition(c, {"ServiceMonitor", "False", "CRDNotInstalled", "m", 1}, "T1");
+  c = remove_condition(c, "ServiceMonitor");
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0]["type"], "Ready");
+  EXPECT_EQ(remove_condition(c, "Missing"), c);
+  EXPECT_EQ(remove_condition(nullptr, "Ready"), json::array());
+}
+
 TEST(Conditions, StatusEqualIgnoresOnlyTransitionTimes) {
   auto a = json{{"readyBrokers", 1}, {"conditions", set_condition(nullptr, {"Ready", "True", "R", "m", 1}, "T1")}};
   auto b = json{{"readyBrokers", 1}, {"conditions", set_condition(nullptr, {"Ready", "True", "R", "m", 1}, "T9")}};

@@ -10,6 +10,15 @@ namespace millrace::op {
 
 namespace {
 constexpr const char* kScaleDownBlocked = "ScaleDownBlocked";
+constexpr const char* kServiceMonitorCondition = "ServiceMonitor";
+constexpr const char* kCrdNotInstalled = "CRDNotInstalled";
+
+// True when `obj` names the Millrace of that uid as its controller.
+bool controlled_by(const json& obj, const std::string& uid) {
+  const auto refs = obj["metadata"].value("ownerReferences", json::array());
+  return std::any_of(refs.begin(), refs.end(),
+                     [&](const json& r) { return r.value("uid", "") == uid && r.value("controller", false); });
+}
 }  // namespace
 
 ReconcileResult MillraceReconciler::reconcile(const std::string& ns, const std::string& name) {
@@ -21,14 +30,19 @@ ReconcileResult MillraceReconciler::reconcile(const std::string& ns, const std::
   auto plan = plan_replicas(*obj, spec);
   auto applied = spec;
   applied.brokers = plan.replicas;  // held above spec.brokers while a broker to remove is not empty
-  auto error = ensure_objects(applied, *obj);
+  auto monitor = service_monitor_state(spec);
+  auto error = ensure_objects(applied, *obj, monitor);
+  if (error.empty() && !monitor.error.empty()) error = "ServiceMonitor: " + monitor.error;
+  if (error.empty() && !monitor.wanted) error = prune_service_monitor(spec, *obj);
   bool ready = false;
-  auto status = compute_status(*obj, spec, plan, error, &ready);
+  auto status = compute_status(*obj, spec, plan, monitor, error, &ready);
   auto status_error = write_status(*obj, status);
   if (!error.empty()) return ReconcileResult::failed(error);
   if (!status_error.empty()) return ReconcileResult::failed(status_error);
   // Emptying a broker happens in Kafka, which wakes no informer: poll while blocked.
   if (plan.blocker) return ReconcileResult::after(std::chrono::seconds(10));
+  // A CRD being installed wakes no informer either: look for it again soon.
+  if (monitor.wanted && !monitor.served) return ReconcileResult::after(kServiceMonitorRecheck);
   // Pods and StatefulSets wake us through their informers; this is a safety net.
   return ReconcileResult::after(std::chrono::seconds(ready ? 300 : 15));
 }
@@ -44,8 +58,9 @@ ScaleDownPlan MillraceReconciler::plan_replicas(const json& owner, const Millrac
 }
 
 // ConfigMap → headless Service → bootstrap Service → StatefulSet → PDB → ServiceMonitor.
-std::string MillraceReconciler::ensure_objects(const MillraceSpec& spec, const json& owner) {
-  RenderOptions opts{.service_monitor_crd = spec.service_monitor && service_monitor_crd()};
+std::string MillraceReconciler::ensure_objects(const MillraceSpec& spec, const json& owner,
+                                               const MonitorState& monitor) {
+  RenderOptions opts{.service_monitor_crd = monitor.served};
   for (const auto& desired : render_all(spec, opts)) {
     auto kind = desired.value("kind", "");
     Informer* cache = kind == "ConfigMap"             ? &caches_.config_maps
@@ -83,8 +98,37 @@ std::string MillraceReconciler::ensure(const json& desired, Informer* cache, con
   return "";
 }
 
+MonitorState MillraceReconciler::service_monitor_state(const MillraceSpec& spec) {
+  MonitorState m{.wanted = spec.metrics && spec.service_monitor};
+  if (!m.wanted) return m;
+  // Discovery, not the CRD object: it says the resource is served (the CRD is
+  // Established), and reading it needs no RBAC on CRDs.
+  auto r = client_.get(res::kServiceMonitor.api);
+  if (r.not_found()) return m;
+  if (!r.ok()) {
+    m.error = "discovery of " + res::kServiceMonitor.api_version() + ": " + r.describe();
+    return m;
+  }
+  for (const auto& resource : r.body.value("resources", json::array()))
+    if (resource.value("name", "") == res::kServiceMonitor.plural) m.served = true;
+  return m;
+}
+
+std::string MillraceReconciler::prune_service_monitor(const MillraceSpec& spec, const json& owner) {
+  auto path = res::kServiceMonitor.object(spec.namespace_, spec.name);
+  auto live = client_.get(path);
+  if (live.not_found()) return "";  // none, or the CRD is not installed at all
+  if (!live.ok()) return "ServiceMonitor " + spec.name + ": " + live.describe();
+  if (!controlled_by(live.body, spec.uid)) return "";  // not ours: leave it alone
+  auto r = client_.remove(path, res::kServiceMonitor.plural);
+  if (!r.ok() && !r.not_found()) return "ServiceMonitor " + spec.name + ": delete: " + r.describe();
+  spdlog::info("millrace {}/{}: deleted ServiceMonitor {} (no longer wanted)", spec.namespace_, spec.name, spec.name);
+  events_.record(owner, "Normal", "Deleted", "Deleted ServiceMonitor " + spec.name);
+  return "";
+}
+
 json MillraceReconciler::compute_status(const json& owner, const MillraceSpec& spec, const ScaleDownPlan& plan,
-                                        const std::string& error, bool* ready) {
+                                        const MonitorState& monitor, const std::string& error, bool* ready) {
   std::vector<int> ids;
   int ready_pods = 0;
   for (const auto& pod : caches_.pods.list()) {
@@ -129,6 +173,23 @@ json MillraceReconciler::compute_status(const json& owner, const MillraceSpec& s
         conditions, {kScaleDownBlocked, "False", "ScaleDownAllowed", "no broker to be removed hosts partitions", generation},
         now);
   }
+  if (!monitor.wanted) {
+    conditions = remove_condition(conditions, kServiceMonitorCondition);
+  } else if (error.empty()) {  // on an error the condition keeps what the last good pass knew
+    auto before = find_condition(conditions, kServiceMonitorCondition);
+    Condition m{kServiceMonitorCondition, "True", "Applied",
+                "ServiceMonitor " + spec.name + " selects the broker Services; Prometheus scrapes port admin at /metrics",
+                generation};
+    if (!monitor.served) {
+      m.status = "False";
+      m.reason = kCrdNotInstalled;
+      m.message = "CRD " + res::kServiceMonitor.api_version() + " ServiceMonitor not installed: no ServiceMonitor " +
+                  "created (looked for again every " + std::to_string(kServiceMonitorRecheck.count()) + "s)";
+      if (before.is_null() || before.value("reason", "") != kCrdNotInstalled)
+        events_.record(owner, "Normal", "ServiceMonitorSkipped", m.message);
+    }
+    conditions = set_condition(conditions, m, now);
+  }
   json status = {{"observedGeneration", generation},
                  {"readyBrokers", ready_pods},
                  {"bootstrapAddress", bootstrap_address(spec)},
@@ -143,11 +204,10 @@ std::string MillraceReconciler::write_status(const json& owner, const json& stat
   auto r = client_.merge_patch(res::kMillrace.object(md.value("namespace", ""), md.value("name", "")) + "/status",
                                {{"status", status}}, res::kMillrace.plural);
   if (!r.ok() && !r.not_found()) return "status: " + r.describe();
+  // The next pass compares with what we wrote (and so records a transition's
+  // event once) even before the watch brings it back.
+  if (r.ok() && r.body.is_object()) caches_.millraces.upsert(r.body);
   return "";
-}
-
-bool MillraceReconciler::service_monitor_crd() {
-  return client_.get(res::kCrd.object("", "servicemonitors.monitoring.coreos.com")).ok();
 }
 
 }  // namespace millrace::op

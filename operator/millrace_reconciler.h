@@ -8,9 +8,22 @@
 // hosts partition replicas; the StatefulSet shrinks only past empty brokers and
 // is otherwise held, with ScaleDownBlocked=True naming the broker, a Warning
 // event when the block starts, and a look again every 10 seconds.
+//
+// ServiceMonitor (spec.metrics.serviceMonitor, with metrics.enabled): created
+// only while the API server serves monitoring.coreos.com/v1 servicemonitors,
+// asked through discovery (GET /apis/monitoring.coreos.com/v1, which every
+// authenticated user may read: no RBAC on CRDs needed). While it is not served,
+// condition ServiceMonitor=False/CRDNotInstalled says so, a Normal
+// ServiceMonitorSkipped event is recorded once (when that condition appears, not
+// on every pass) and the Millrace is looked at again every
+// kServiceMonitorRecheck, so a ServiceMonitor follows an installed CRD within
+// that time, without a restart. Once applied: ServiceMonitor=True/Applied. When
+// it is no longer wanted, a ServiceMonitor this Millrace controls (owner
+// reference uid) is deleted and the condition removed.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -32,6 +45,16 @@ struct MillraceCaches {
   Informer& pods;
 };
 
+// How often a Millrace that wants a ServiceMonitor looks again for its CRD.
+inline constexpr std::chrono::seconds kServiceMonitorRecheck{15};
+
+// What one pass found out about the Millrace's ServiceMonitor.
+struct MonitorState {
+  bool wanted = false;  // spec: metrics.enabled and metrics.serviceMonitor
+  bool served = false;  // the API server serves monitoring.coreos.com/v1 servicemonitors
+  std::string error;    // discovery failed: `served` is unknown
+};
+
 // Partition replicas on the broker of pod <millrace>-<ordinal> (a Kafka call).
 using BrokerLoadFn = std::function<BrokerLoad(const json& millrace, int ordinal)>;
 
@@ -47,12 +70,13 @@ class MillraceReconciler {
  private:
   // Each step returns an error message or "".
   std::string ensure(const json& desired, Informer* cache, const json& owner);
-  std::string ensure_objects(const MillraceSpec& spec, const json& owner);
+  std::string ensure_objects(const MillraceSpec& spec, const json& owner, const MonitorState& monitor);
+  MonitorState service_monitor_state(const MillraceSpec& spec);
+  std::string prune_service_monitor(const MillraceSpec& spec, const json& owner);
   ScaleDownPlan plan_replicas(const json& owner, const MillraceSpec& spec);
-  json compute_status(const json& owner, const MillraceSpec& spec, const ScaleDownPlan& plan, const std::string& error,
-                      bool* ready);
+  json compute_status(const json& owner, const MillraceSpec& spec, const ScaleDownPlan& plan,
+                      const MonitorState& monitor, const std::string& error, bool* ready);
   std::string write_status(const json& owner, const json& status);
-  bool service_monitor_crd();
 
   KubeClient& client_;
   MillraceCaches caches_;
