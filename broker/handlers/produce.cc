@@ -3,8 +3,12 @@
 // acks 0 (no response), 1 (after the append), -1 (after the append is
 // fsynced: group commit through Log::flush_up_to, as Redpanda does, since a
 // single node has no replicas to make it safe otherwise; log.flush.on.acks.all
-// =false answers from the page cache, as Kafka does). Idempotence checks
-// live in the log; transactional batches are refused until transactions exist.
+// =false answers from the page cache, as Kafka does). Whatever is acknowledged
+// is at least in the page cache first: the log's append buffer is written out
+// before the response (so a kill -9 of the broker never loses an acknowledged
+// record, as with Kafka); only acks=0 leaves it to the buffer's linger timer.
+// Idempotence checks live in the log; transactional batches are refused until
+// transactions exist.
 #include <spdlog/spdlog.h>
 
 #include "broker/handlers/await_flush.h"
@@ -50,6 +54,7 @@ Task<proto::ProduceResponse> handle(RequestContext& ctx, proto::ProduceRequest& 
     proto::ProduceResponse::TopicProduceResponse::PartitionProduceResponse* out;
   };
   std::vector<PendingFlush> flushes;
+  std::vector<PendingFlush> write_outs;  // acknowledged without fsync: page cache first
   const bool fsync_acks_all = b.config.boolean("log.flush.on.acks.all");
   bool appended = false;
   resp.responses.reserve(req.topic_data.size());
@@ -109,7 +114,18 @@ Task<proto::ProduceResponse> handle(RequestContext& ctx, proto::ProduceRequest& 
         appended = true;
         b.metrics.bytes_in(td.name, bytes, static_cast<uint64_t>(s.ok ? s.records : 0));
       }
-      if (req.acks == -1 && fsync_acks_all) flushes.push_back({log, res->last_offset + 1, &pr});
+      if (req.acks == -1 && fsync_acks_all)
+        flushes.push_back({log, res->last_offset + 1, &pr});
+      else if (req.acks != 0)
+        write_outs.push_back({log, res->last_offset + 1, &pr});
+    }
+  }
+  for (auto& w : write_outs) {
+    if (w.log->written_end_offset() >= w.up_to) continue;
+    auto st = w.log->write_out_buffer();
+    if (!st.ok()) {
+      w.out->error_code = ctx.note(E::kKafkaStorageError);
+      w.out->error_message = st.message();
     }
   }
   if (appended) b.appends.notify();
