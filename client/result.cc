@@ -13,13 +13,9 @@ const char* error_code_name(int16_t code) {
 }
 
 bool is_retriable(int16_t code) {
-  switch (code) {
-    case 2: case 3: case 5: case 6: case 7: case 13: case 14: case 15: case 16:
-    case 19: case 20: case 56: case 74: case 75: case 78: case 89:
-      return true;
-    default:
-      return false;
-  }
+  // Kafka's own classification (RetriableException subclasses), generated from the
+  // protocol definitions; the client's own codes (negative) are never retriable.
+  return code > 0 && proto::error_retriable(code);
 }
 
 std::string Error::to_string() const {

@@ -24,6 +24,19 @@ TEST(ErrorName, ClientClosedHasItsOwnName) {
   EXPECT_FALSE(is_retriable(errc::kClientClosed));
 }
 
+TEST(Retriable, FollowsKafkasClassification) {
+  // The codes a producer must retry (Kafka's RetriableException subclasses) ...
+  for (int16_t c : {errc::kNotLeaderOrFollower, errc::kNetworkException, errc::kRequestTimedOut,
+                    errc::kNotEnoughReplicas, errc::kNotCoordinator, errc::kKafkaStorageError})
+    EXPECT_TRUE(is_retriable(c)) << c;
+  // ... and the ones it must not: the request itself is wrong.
+  for (int16_t c : {errc::kNone, errc::kMessageTooLarge, errc::kRecordListTooLarge, errc::kInvalidConfig,
+                    errc::kOutOfOrderSequence, errc::kUnsupportedVersion, errc::kClientClosed})
+    EXPECT_FALSE(is_retriable(c)) << c;
+  for (int code = 0; code < 200; ++code)
+    EXPECT_EQ(is_retriable(static_cast<int16_t>(code)), proto::error_retriable(static_cast<int16_t>(code))) << code;
+}
+
 TEST(ErrorName, UnknownCodeIsNamedUnknown) {
   EXPECT_STREQ(error_code_name(12345), "UNKNOWN");
   EXPECT_STREQ(error_code_name(-7), "UNKNOWN");

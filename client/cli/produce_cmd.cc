@@ -1,5 +1,6 @@
 // millrace produce: one record per stdin line, optional key separator and headers.
 #include <atomic>
+#include <chrono>
 #include <iostream>
 
 #include "client/cli/common.h"
@@ -63,8 +64,10 @@ void add_produce_command(CLI::App& app, GlobalOptions& g, int& rc) {
       if (!st.ok()) { rc = report("produce to '" + o->topic + "'", st); return; }
       ++sent;
     }
-    producer.flush();
-    producer.close();
+    // Bounded waits: delivery.timeout.ms for what is queued, then --timeout-ms for
+    // close; anything still undelivered fails its callback and is counted below.
+    producer.flush(std::chrono::milliseconds(pc.delivery_timeout_ms));
+    producer.close(std::chrono::milliseconds(g.timeout_ms));
     if (failed > 0) {
       rc = report(std::to_string(failed.load()) + " of " + std::to_string(sent) + " records not delivered", first_error);
       return;
