@@ -9,6 +9,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "broker/kafka/request_context.h"
+#include "broker/kafka/staged.h"
 #include "protocol/generated/messages.h"
 
 namespace millrace::broker {
@@ -18,7 +19,8 @@ using Task = boost::asio::awaitable<T>;
 
 Task<proto::ApiVersionsResponse> handle(RequestContext& ctx, proto::ApiVersionsRequest& req);
 Task<proto::MetadataResponse> handle(RequestContext& ctx, proto::MetadataRequest& req);
-Task<proto::ProduceResponse> handle(RequestContext& ctx, proto::ProduceRequest& req);
+// Two stages (kafka/staged.h): the connection pipelines produces.
+Task<Staged<proto::ProduceResponse>> handle(RequestContext& ctx, proto::ProduceRequest& req);
 Task<proto::FetchResponse> handle(RequestContext& ctx, proto::FetchRequest& req);
 Task<proto::ListOffsetsResponse> handle(RequestContext& ctx, proto::ListOffsetsRequest& req);
 Task<proto::InitProducerIdResponse> handle(RequestContext& ctx, proto::InitProducerIdRequest& req);

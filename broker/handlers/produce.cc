@@ -9,11 +9,21 @@
 // record, as with Kafka); only acks=0 leaves it to the buffer's linger timer.
 // Idempotence checks live in the log; transactional batches are refused until
 // transactions exist.
+//
+// Two stages (kafka/staged.h), so that a connection can pipeline produces:
+// stage 1 (this handler, in request order) validates, appends, writes the
+// append buffer out for acks=1, and starts the fsync of every acks=-1
+// partition; stage 2 (finish_produce) only awaits those fsyncs and sets their
+// errors. A request with nothing to fsync answers from stage 1. While stage 2
+// waits, the connection runs the next produces' stage 1, whose appends join
+// the same or the next fdatasync (group commit across one producer's
+// in-flight requests).
 #include <spdlog/spdlog.h>
 
 #include "broker/handlers/await_flush.h"
 #include "broker/handlers/errors.h"
 #include "broker/handlers/handlers.h"
+#include "broker/kafka/staged.h"
 #include "protocol/record/batch_header.h"
 
 namespace millrace::broker {
@@ -42,19 +52,47 @@ BatchScan scan(std::span<const uint8_t> bytes) {
   return s;
 }
 
+// A started fsync and the partition response it decides (indices into the
+// response: stage 2 owns the response by value).
+struct FlushAwait {
+  std::shared_ptr<PendingFlush> flush;
+  size_t topic;
+  size_t partition;
+};
+
+Task<proto::ProduceResponse> finish_produce(proto::ProduceResponse resp, std::vector<FlushAwait> flushes,
+                                            BrokerState& broker) {
+  for (auto& f : flushes) {
+    auto wait = f.flush->wait();  // named: see join_group.cc
+    storage::Status st = co_await std::move(wait);
+    if (!st.ok()) {
+      auto& pr = resp.responses[f.topic].partition_responses[f.partition];
+      pr.error_code = proto::code(proto::ErrorCode::kKafkaStorageError);
+      broker.metrics.count_error(static_cast<int16_t>(proto::ApiKey::kProduce), proto::error_name(pr.error_code));
+      pr.error_message = st.message();
+    }
+  }
+  co_return resp;
+}
+
 }  // namespace
 
-Task<proto::ProduceResponse> handle(RequestContext& ctx, proto::ProduceRequest& req) {
+Task<Staged<proto::ProduceResponse>> handle(RequestContext& ctx, proto::ProduceRequest& req) {
   using E = proto::ErrorCode;
   auto& b = ctx.broker;
   proto::ProduceResponse resp;
-  struct PendingFlush {
+  struct WriteOut {
     std::shared_ptr<storage::Log> log;
     Offset up_to;
     proto::ProduceResponse::TopicProduceResponse::PartitionProduceResponse* out;
   };
-  std::vector<PendingFlush> flushes;
-  std::vector<PendingFlush> write_outs;  // acknowledged without fsync: page cache first
+  struct ToFlush {
+    std::shared_ptr<storage::Log> log;
+    Offset up_to;
+    size_t topic, partition;
+  };
+  std::vector<ToFlush> to_flush;
+  std::vector<WriteOut> write_outs;  // acknowledged without fsync: page cache first
   const bool fsync_acks_all = b.config.boolean("log.flush.on.acks.all");
   bool appended = false;
   resp.responses.reserve(req.topic_data.size());
@@ -115,7 +153,7 @@ Task<proto::ProduceResponse> handle(RequestContext& ctx, proto::ProduceRequest& 
         b.metrics.bytes_in(td.name, bytes, static_cast<uint64_t>(s.ok ? s.records : 0));
       }
       if (req.acks == -1 && fsync_acks_all)
-        flushes.push_back({log, res->last_offset + 1, &pr});
+        to_flush.push_back({log, res->last_offset + 1, resp.responses.size() - 1, tr.partition_responses.size() - 1});
       else if (req.acks != 0)
         write_outs.push_back({log, res->last_offset + 1, &pr});
     }
@@ -129,16 +167,20 @@ Task<proto::ProduceResponse> handle(RequestContext& ctx, proto::ProduceRequest& 
     }
   }
   if (appended) b.appends.notify();
-  for (auto& f : flushes) {
-    auto flush = await_flush(*f.log, f.up_to, ctx.executor);  // named: see join_group.cc
-    auto st = co_await std::move(flush);
-    if (!st.ok()) {
-      f.out->error_code = ctx.note(E::kKafkaStorageError);
-      f.out->error_message = st.message();
-    }
-  }
   if (req.acks == 0) ctx.no_response = true;
-  co_return resp;
+  Staged<proto::ProduceResponse> out;
+  if (to_flush.empty()) {
+    out.body = std::move(resp);
+    co_return out;
+  }
+  // The fsyncs start now (after all of this request's appends, so one pass per
+  // log covers them); stage 2 awaits them.
+  std::vector<FlushAwait> flushes;
+  flushes.reserve(to_flush.size());
+  for (auto& f : to_flush)
+    flushes.push_back({PendingFlush::start(*f.log, f.up_to, ctx.executor), f.topic, f.partition});
+  out.rest.emplace(finish_produce(std::move(resp), std::move(flushes), b));
+  co_return out;
 }
 
 }  // namespace millrace::broker

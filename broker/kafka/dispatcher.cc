@@ -9,6 +9,7 @@
 #include "broker/handlers/handlers.h"
 #include "broker/kafka/api_table.h"
 #include "broker/kafka/request_context.h"
+#include "broker/kafka/staged.h"
 #include "broker/kafka/unsupported_version.h"
 #include "protocol/generated/api_keys.h"
 #include "protocol/request_frame.h"
@@ -20,13 +21,34 @@ namespace asio = boost::asio;
 
 namespace {
 
+// A handler's answer: the body now, or stage 2 that returns it (Staged<>).
+struct HandlerResult {
+  bool handled = false;
+  std::optional<proto::ResponseBody> body;
+  std::optional<asio::awaitable<proto::ResponseBody>> rest;
+};
+
+template <typename Body>
+asio::awaitable<proto::ResponseBody> as_response_body(asio::awaitable<Body> rest) {
+  co_return proto::ResponseBody(co_await std::move(rest));
+}
+
 template <typename Req>
-asio::awaitable<std::optional<proto::ResponseBody>> call_handler(RequestContext& ctx, Req& req) {
+asio::awaitable<HandlerResult> call_handler(RequestContext& ctx, Req& req) {
+  HandlerResult out;
   if constexpr (requires { handle(ctx, req); }) {
-    co_return proto::ResponseBody(co_await handle(ctx, req));
-  } else {
-    co_return std::nullopt;
+    auto answer = co_await handle(ctx, req);
+    out.handled = true;
+    if constexpr (kIsStaged<decltype(answer)>) {
+      if (answer.rest)
+        out.rest.emplace(as_response_body(std::move(*answer.rest)));
+      else
+        out.body.emplace(std::move(answer.body));
+    } else {
+      out.body.emplace(std::move(answer));
+    }
   }
+  co_return out;
 }
 
 Response encode(int32_t correlation_id, const proto::ResponseBody& body, int16_t version,
@@ -42,9 +64,33 @@ Response encode(int32_t correlation_id, const proto::ResponseBody& body, int16_t
   return r;
 }
 
+// Stage 2 of a pipelined request: owns all it uses (see staged.h).
+asio::awaitable<Response> finish(asio::awaitable<proto::ResponseBody> rest, BrokerState& broker, int16_t key,
+                                 int16_t version, int32_t correlation_id, bool no_response,
+                                 std::chrono::steady_clock::time_point started,
+                                 std::vector<std::shared_ptr<const void>> keep_alive) {
+  proto::ResponseBody body = co_await std::move(rest);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  broker.metrics.observe_request(key, seconds);
+  if (no_response) co_return Response::none();
+  co_return encode(correlation_id, body, version, keep_alive);
+}
+
+Dispatched now(Response r) {
+  Dispatched d;
+  d.response = std::move(r);
+  return d;
+}
+
 }  // namespace
 
-asio::awaitable<Response> KafkaDispatcher::dispatch(std::span<const uint8_t> frame, const ConnectionInfo& conn) {
+bool KafkaDispatcher::may_pipeline(std::span<const uint8_t> frame) const {
+  // Produce only: its stage 1 (appends, in request order) commutes with the
+  // fsyncs of the produces before it; anything else waits for their answers.
+  return frame.size() >= 2 && ((frame[0] << 8) | frame[1]) == static_cast<int>(proto::ApiKey::kProduce);
+}
+
+asio::awaitable<Dispatched> KafkaDispatcher::dispatch(std::span<const uint8_t> frame, const ConnectionInfo& conn) {
   auto started = std::chrono::steady_clock::now();
   // KIP-511 before anything else: an ApiVersions version we do not know may
   // come with a header we cannot parse, so read only key, version and
@@ -61,13 +107,13 @@ asio::awaitable<Response> KafkaDispatcher::dispatch(std::span<const uint8_t> fra
       std::vector<std::shared_ptr<const void>> none;
       broker_.metrics.observe_request(key, 0);
       broker_.metrics.count_error(key, proto::error_name(resp.error_code));
-      co_return encode(correlation_id, proto::ResponseBody(std::move(resp)), 0, none);
+      co_return now(encode(correlation_id, proto::ResponseBody(std::move(resp)), 0, none));
     }
   }
   auto parsed = proto::parse_request_frame(frame);
   if (!parsed) {
     spdlog::warn("event=bad_request_header conn={} peer={} bytes={}", conn.id, conn.peer, frame.size());
-    co_return Response::close();
+    co_return now(Response::close());
   }
   const auto& h = parsed->header;
   int16_t key = h.request_api_key, version = h.request_api_version;
@@ -81,10 +127,10 @@ asio::awaitable<Response> KafkaDispatcher::dispatch(std::span<const uint8_t> fra
       if (auto body = unsupported_version_response(key, version)) {
         broker_.metrics.observe_request(key, 0);
         std::vector<std::shared_ptr<const void>> none;
-        co_return encode(h.correlation_id, *body, version, none);
+        co_return now(encode(h.correlation_id, *body, version, none));
       }
     }
-    co_return Response::close();
+    co_return now(Response::close());
   }
   proto::RequestBody body;
   auto status = proto::decode_request_body(key, version, parsed->body, body);
@@ -92,7 +138,7 @@ asio::awaitable<Response> KafkaDispatcher::dispatch(std::span<const uint8_t> fra
     spdlog::warn("event=bad_request_body conn={} peer={} api={} version={} status={}", conn.id, conn.peer,
                  proto::api_name(key), version, proto::decode_status_name(status));
     broker_.metrics.count_error(key, proto::error_name(proto::ErrorCode::kInvalidRequest));
-    co_return Response::close();
+    co_return now(Response::close());
   }
 
   // (g++ 12 mishandles co_await inside a braced initializer: keep it out.)
@@ -100,14 +146,21 @@ asio::awaitable<Response> KafkaDispatcher::dispatch(std::span<const uint8_t> fra
   std::string client_id = h.client_id.value_or("");
   RequestContext ctx{broker_, key, version, std::move(client_id), conn, executor};
   auto result = co_await std::visit([&ctx](auto& req) { return call_handler(ctx, req); }, body);
+  if (!result.handled) {
+    spdlog::warn("event=no_handler api={} version={}", proto::api_name(key), version);
+    co_return now(Response::close());
+  }
+  if (result.rest) {
+    // Latency is observed when stage 2 ends: the request's whole time.
+    Dispatched d;
+    d.later.emplace(finish(std::move(*result.rest), broker_, key, version, h.correlation_id, ctx.no_response,
+                           started, std::move(ctx.keep_alive)));
+    co_return d;
+  }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   broker_.metrics.observe_request(key, seconds);
-  if (!result) {
-    spdlog::warn("event=no_handler api={} version={}", proto::api_name(key), version);
-    co_return Response::close();
-  }
-  if (ctx.no_response) co_return Response::none();
-  co_return encode(h.correlation_id, *result, version, ctx.keep_alive);
+  if (ctx.no_response) co_return now(Response::none());
+  co_return now(encode(h.correlation_id, *result.body, version, ctx.keep_alive));
 }
 
 }  // namespace millrace::broker

@@ -9,6 +9,11 @@
 // undecodable header, an unknown API key, any other unsupported version or
 // a malformed body closes that connection only, as Kafka does. Runs on the
 // connection's thread.
+//
+// Pipelining: a handler that returns Staged<Body> (kafka/staged.h; Produce)
+// hands its stage 2 to the connection as Dispatched::later, which encodes the
+// response and observes the request's latency when stage 2 ends.
+// may_pipeline() is true for Produce only.
 #pragma once
 
 #include "broker/core/broker_state.h"
@@ -19,7 +24,8 @@ namespace millrace::broker {
 class KafkaDispatcher : public RequestDispatcher {
  public:
   explicit KafkaDispatcher(BrokerState& broker) : broker_(broker) {}
-  boost::asio::awaitable<Response> dispatch(std::span<const uint8_t> frame, const ConnectionInfo& conn) override;
+  boost::asio::awaitable<Dispatched> dispatch(std::span<const uint8_t> frame, const ConnectionInfo& conn) override;
+  bool may_pipeline(std::span<const uint8_t> frame) const override;
 
  private:
   BrokerState& broker_;

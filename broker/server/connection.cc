@@ -23,7 +23,12 @@ namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
 Connection::Connection(Server& server, asio::ip::tcp::socket socket, uint64_t id)
-    : server_(server), socket_(std::move(socket)), timer_(socket_.get_executor()) {
+    : server_(server),
+      socket_(std::move(socket)),
+      timer_(socket_.get_executor()),
+      reader_wake_(socket_.get_executor()),
+      writer_wake_(socket_.get_executor()),
+      writer_done_wake_(socket_.get_executor()) {
   info_.id = id;
   boost::system::error_code ec;
   auto ep = socket_.remote_endpoint(ec);
@@ -34,12 +39,20 @@ Connection::Connection(Server& server, asio::ip::tcp::socket socket, uint64_t id
 asio::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
   self->server_.open_connections_.fetch_add(1);
   self->server_.metrics_.connections().Increment();
-  asio::co_spawn(self->socket_.get_executor(), [self]() { return self->watchdog(); }, asio::detached);
+  auto ex = self->socket_.get_executor();
+  asio::co_spawn(ex, [self]() { return self->watchdog(); }, asio::detached);
+  asio::co_spawn(ex, [self]() { return self->write_loop(); }, asio::detached);
   try {
     co_await self->serve();
   } catch (const std::exception& e) {
     spdlog::error("event=connection_failed conn={} peer={} error=\"{}\"", self->info_.id, self->info_.peer, e.what());
+    self->close();
   }
+  // The writer still owes the responses of what was read (a peer may half-close
+  // after its last request), and waits for every pending stage 2.
+  self->reader_done_ = true;
+  self->writer_wake_.notify();
+  while (!self->writer_done_) co_await self->writer_done_wake_.wait();
   self->close();
   self->server_.metrics_.connections().Decrement();
   self->server_.open_connections_.fetch_sub(1);
@@ -52,6 +65,8 @@ void Connection::close() {
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
   timer_.cancel();
+  reader_wake_.notify();
+  writer_wake_.notify();
 }
 
 asio::awaitable<void> Connection::watchdog() {
@@ -61,10 +76,13 @@ asio::awaitable<void> Connection::watchdog() {
     boost::system::error_code ec;
     co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (closed_) break;
-    if (Clock::now() >= deadline_) {
-      spdlog::info("event=connection_deadline conn={} peer={} in_request={}", info_.id, info_.peer, in_request_);
+    const bool idle = !in_request_ && queue_.empty();
+    const auto now = Clock::now();
+    if (now >= write_deadline_ || (now >= read_deadline_ && (in_request_ || queue_.empty()))) {
+      spdlog::info("event=connection_deadline conn={} peer={} in_request={} pending={} writing={}", info_.id,
+                   info_.peer, in_request_, queue_.size(), now >= write_deadline_);
       close();
-    } else if (server_.stopping_ && !in_request_) {
+    } else if (server_.stopping_ && idle) {
       close();
     }
   }
@@ -73,10 +91,15 @@ asio::awaitable<void> Connection::watchdog() {
 asio::awaitable<void> Connection::serve() {
   std::vector<uint8_t> frame;
   const auto& opt = server_.options_;
+  auto& dispatcher = server_.dispatcher_;
   for (;;) {
-    if (server_.stopping_) co_return;
+    if (server_.stopping_ || closed_) co_return;
     in_request_ = false;
-    deadline_ = Clock::now() + opt.idle_timeout;
+    // Room in the pipeline first; no read deadline while we do not read.
+    read_deadline_ = Clock::time_point::max();
+    while (!closed_ && queue_.size() >= kMaxPendingResponses) co_await reader_wake_.wait();
+    if (closed_) co_return;
+    read_deadline_ = Clock::now() + opt.idle_timeout;
     std::array<uint8_t, 4> prefix;
     boost::system::error_code ec;
     co_await asio::async_read(socket_, asio::buffer(prefix), asio::redirect_error(asio::use_awaitable, ec));
@@ -87,21 +110,86 @@ asio::awaitable<void> Connection::serve() {
     if (size < 0 || size > opt.max_request_bytes) {
       spdlog::warn("event=request_too_large conn={} peer={} size={} limit={}", info_.id, info_.peer, size,
                    opt.max_request_bytes);
+      close();
       co_return;
     }
-    deadline_ = Clock::now() + opt.request_timeout;
+    read_deadline_ = Clock::now() + opt.request_timeout;
     frame.resize(static_cast<size_t>(size));
     co_await asio::async_read(socket_, asio::buffer(frame), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
-    // The handler may wait (long poll, JoinGroup): no deadline while it runs.
-    deadline_ = Clock::time_point::max();
-    Response response = co_await server_.dispatcher_.dispatch(frame, info_);
+    // The handler may wait (long poll, JoinGroup): no deadline while it runs,
+    // nor while a request that may not pipeline waits for the earlier ones.
+    read_deadline_ = Clock::time_point::max();
+    if (!dispatcher.may_pipeline(frame))
+      while (!closed_ && !queue_.empty()) co_await reader_wake_.wait();
     if (closed_) co_return;
-    if (response.action == Response::Action::kClose) co_return;
-    if (response.action == Response::Action::kNoResponse) continue;
-    deadline_ = Clock::now() + opt.request_timeout;
-    if (!co_await send(response)) co_return;
+    Dispatched d = co_await dispatcher.dispatch(frame, info_);
+    if (closed_) co_return;
+    if (!d.later && d.response.action == Response::Action::kNoResponse) continue;  // acks=0
+    auto slot = std::make_shared<Slot>();
+    queue_.push_back(slot);
+    if (d.later) {
+      asio::co_spawn(socket_.get_executor(), complete(shared_from_this(), slot, std::move(*d.later)),
+                     asio::detached);
+    } else {
+      slot->response = std::move(d.response);
+      slot->ready = true;
+      writer_wake_.notify();
+      if (slot->response.action == Response::Action::kClose) co_return;  // after the earlier responses
+    }
   }
+}
+
+asio::awaitable<void> Connection::complete(std::shared_ptr<Connection> self, std::shared_ptr<Slot> slot,
+                                           asio::awaitable<Response> later) {
+  try {
+    slot->response = co_await std::move(later);
+  } catch (const std::exception& e) {
+    spdlog::error("event=request_stage2_failed conn={} peer={} error=\"{}\"", self->info_.id, self->info_.peer,
+                  e.what());
+    slot->response = Response::close();
+  }
+  slot->ready = true;
+  self->writer_wake_.notify();
+}
+
+asio::awaitable<void> Connection::write_loop() {
+  const auto& opt = server_.options_;
+  try {
+    for (;;) {
+      while (!queue_.empty() && queue_.front()->ready) {
+        Response& r = queue_.front()->response;
+        if (!closed_) {
+          if (r.action == Response::Action::kClose) {
+            close();
+          } else if (r.action == Response::Action::kSend) {
+            write_deadline_ = Clock::now() + opt.request_timeout;
+            bool ok = co_await send(r);
+            write_deadline_ = Clock::time_point::max();
+            if (!ok) close();
+          }
+        }
+        queue_.pop_front();
+        reader_wake_.notify();
+      }
+      if (reader_done_ && queue_.empty()) break;
+      co_await writer_wake_.wait();
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("event=connection_writer_failed conn={} peer={} error=\"{}\"", info_.id, info_.peer, e.what());
+    close();
+  }
+  // After a failure: still wait for the pending stage 2s, so run() outlives them.
+  for (;;) {
+    while (!queue_.empty() && queue_.front()->ready) {
+      queue_.pop_front();
+      reader_wake_.notify();
+    }
+    if (reader_done_ && queue_.empty()) break;
+    co_await writer_wake_.wait();
+  }
+  writer_done_ = true;
+  writer_done_wake_.notify();
 }
 
 asio::awaitable<bool> Connection::send(Response& r) {

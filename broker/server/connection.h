@@ -1,10 +1,31 @@
-// One client connection: a coroutine that reads a size-prefixed request,
-// hands it to the dispatcher, writes the response, and repeats; plus a
-// watchdog coroutine that closes the socket when a deadline passes (idle
-// reaping between requests, request.timeout.ms while reading the rest of a
-// request or writing a response) or when the server drains for shutdown.
+// One client connection: a reader coroutine, a writer coroutine and a
+// watchdog, all on the one io_context thread the socket belongs to (so the
+// connection needs no locks).
 //
-// Runs entirely on one io_context thread (the one the socket belongs to).
+//   reader:  read frame -> dispatcher.dispatch (stage 1) -> push a slot -> read next
+//                                    |  stage 2 (Dispatched::later), if any, runs
+//                                    v  as its own coroutine and fills its slot
+//   queue_:  [slot 1][slot 2]...[slot n]   one per request that answers, in request order
+//   writer:  waits until the FRONT slot is filled, writes it, pops it, repeats
+//
+// So responses leave in request order whatever order stage 2s finish in
+// (Kafka clients match responses to requests by order), while a produce's
+// fsync (stage 2) overlaps the next requests' appends (stage 1) and group
+// commit can share one fdatasync between the in-flight requests of one
+// producer. Bounds: at most kMaxPendingResponses slots per connection (the
+// reader stops reading while the queue is full: back-pressure falls to the
+// client's TCP buffer); a request the dispatcher does not allow to pipeline
+// (RequestDispatcher::may_pipeline: everything but Produce) waits until the
+// queue is empty, i.e. it sees exactly what it would if the connection
+// served one request at a time. A stage 1 that says "close" (bad request)
+// becomes a slot too: earlier responses are written, then the socket closes.
+//
+// The watchdog closes the socket when a deadline passes (idle reaping while
+// nothing is in flight, request.timeout.ms while reading the rest of a request
+// or writing a response) or, when the server drains for shutdown, once
+// nothing is in flight. run() returns only after every stage 2 has finished
+// (after a close their responses are dropped), so no coroutine outlives the
+// connection's accounting in Server::stop().
 #pragma once
 
 #include <utility>
@@ -13,10 +34,12 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <deque>
 #include <memory>
 
 #include "broker/server/request_dispatcher.h"
 #include "broker/server/response.h"
+#include "broker/server/wakeup.h"
 
 namespace millrace::broker {
 
@@ -24,12 +47,27 @@ class Server;
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
+  // Responses (requests in flight) a connection holds before it stops reading.
+  // Java producers keep <= 5 in flight, librdkafka up to 1e6: 16 lets group
+  // commit batch a whole window of either while bounding a connection's
+  // pending stage 2s (each holds only its response, not its request frame).
+  static constexpr size_t kMaxPendingResponses = 16;
+
   Connection(Server& server, boost::asio::ip::tcp::socket socket, uint64_t id);
   static boost::asio::awaitable<void> run(std::shared_ptr<Connection> self);
 
  private:
+  // One response to come, in request order; `ready` once `response` is final.
+  struct Slot {
+    bool ready = false;
+    Response response;
+  };
+
   boost::asio::awaitable<void> serve();
+  boost::asio::awaitable<void> write_loop();
   boost::asio::awaitable<void> watchdog();
+  static boost::asio::awaitable<void> complete(std::shared_ptr<Connection> self, std::shared_ptr<Slot> slot,
+                                               boost::asio::awaitable<Response> later);
   boost::asio::awaitable<bool> send(Response& response);
   boost::asio::awaitable<bool> send_file(const FileSplice& splice);
   void close();
@@ -38,8 +76,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer timer_;
   ConnectionInfo info_;
-  std::chrono::steady_clock::time_point deadline_;
-  bool in_request_ = false;
+  std::deque<std::shared_ptr<Slot>> queue_;  // front = oldest; popped after it is written
+  Wakeup reader_wake_;                       // a slot left the queue
+  Wakeup writer_wake_;                       // a slot was pushed or filled, or the reader ended
+  Wakeup writer_done_wake_;                  // the writer ended
+  std::chrono::steady_clock::time_point read_deadline_;
+  std::chrono::steady_clock::time_point write_deadline_ = std::chrono::steady_clock::time_point::max();
+  bool in_request_ = false;  // reading a request's body or running its stage 1
+  bool reader_done_ = false;
+  bool writer_done_ = false;
   bool closed_ = false;
 };
 
