@@ -2,7 +2,8 @@
 # millrace_protocol and millrace_record exist).
 find_package(Boost REQUIRED COMPONENTS system)
 add_library(millrace_client STATIC
-  connection.cc cluster.cc consumer_protocol.cc admin.cc producer.cc consumer.cc assignor.cc)
+  connection.cc cluster.cc consumer_protocol.cc admin.cc producer.cc consumer.cc assignor.cc
+  fetch_response_view.cc fetched_records.cc)
 millrace_test(client_assignor_test assignor_test.cc LIBS millrace_client)
 millrace_test(client_close_test close_test.cc LIBS millrace_client)
 millrace_test(client_producer_batch_test producer_batch_test.cc LIBS millrace_client)

@@ -87,6 +87,23 @@ asio::awaitable<Result<std::vector<uint8_t>>> Connection::roundtrip(int16_t api_
                                                                     bool expect_response,
                                                                     std::chrono::milliseconds timeout) {
   if (!alive_) co_return Error::network("connection to " + address() + " is closed");
+  auto p = send(api_key, version, std::move(body), expect_response);
+  if (!p) co_return std::vector<uint8_t>{};
+  auto frame = co_await wait(std::move(p), timeout);
+  if (!frame.ok()) co_return frame.error();
+  auto b = frame->body();
+  co_return std::vector<uint8_t>(b.begin(), b.end());
+}
+
+asio::awaitable<Result<ResponseFrame>> Connection::roundtrip_frame(int16_t api_key, int16_t version,
+                                                                   std::vector<uint8_t> body,
+                                                                   std::chrono::milliseconds timeout) {
+  if (!alive_) co_return Error::network("connection to " + address() + " is closed");
+  co_return co_await wait(send(api_key, version, std::move(body), true), timeout);
+}
+
+std::shared_ptr<Connection::Pending> Connection::send(int16_t api_key, int16_t version, std::vector<uint8_t> body,
+                                                      bool expect_response) {
   int32_t corr = next_correlation_++;
   proto::RequestHeader h;
   h.request_api_key = api_key;
@@ -107,6 +124,7 @@ asio::awaitable<Result<std::vector<uint8_t>>> Connection::roundtrip(int16_t api_
     p = std::make_shared<Pending>(io_);
     p->api_key = api_key;
     p->version = version;
+    p->correlation = corr;
     pending_[corr] = p;
   }
   write_queue_.push_back(std::move(frame));
@@ -114,14 +132,17 @@ asio::awaitable<Result<std::vector<uint8_t>>> Connection::roundtrip(int16_t api_
     writing_ = true;
     asio::co_spawn(io_, [self = shared_from_this()] { return self->write_loop(); }, asio::detached);
   }
-  if (!expect_response) co_return std::vector<uint8_t>{};
+  return p;
+}
+
+asio::awaitable<Result<ResponseFrame>> Connection::wait(std::shared_ptr<Pending> p, std::chrono::milliseconds timeout) {
   p->timer.expires_after(timeout);
   boost::system::error_code ec;
-  co_await p->timer.async_wait(redirect_error(use_awaitable, ec));
+  if (!p->done) co_await p->timer.async_wait(redirect_error(use_awaitable, ec));
   if (!p->done) {
-    pending_.erase(corr);
-    co_return Error::timeout(std::string(proto::api_name(api_key)) + " request to " + address() + " got no answer in " +
-                             std::to_string(timeout.count()) + " ms");
+    pending_.erase(p->correlation);
+    co_return Error::timeout(std::string(proto::api_name(p->api_key)) + " request to " + address() +
+                             " got no answer in " + std::to_string(timeout.count()) + " ms");
   }
   co_return std::move(p->result);
 }
@@ -156,7 +177,6 @@ asio::awaitable<void> Connection::write_loop() {
 
 asio::awaitable<void> Connection::read_loop() {
   auto self = shared_from_this();
-  std::vector<uint8_t> buf;
   while (alive_) {
     uint8_t size_bytes[4];
     boost::system::error_code ec;
@@ -168,18 +188,27 @@ asio::awaitable<void> Connection::read_loop() {
       fail_all(Error{errc::kCorruptMessage, "bad frame size " + std::to_string(size) + " from " + address()});
       break;
     }
-    buf.resize(static_cast<size_t>(size));
-    co_await asio::async_read(socket_, asio::buffer(buf), redirect_error(use_awaitable, ec));
+    // A fresh, uninitialised buffer per frame: it becomes the response itself, so
+    // nothing is copied after the kernel's copy into it.
+    ResponseFrame frame;
+    frame.size = static_cast<size_t>(size);
+    frame.data.reset(new uint8_t[frame.size]);
+    co_await asio::async_read(socket_, asio::buffer(frame.data.get(), frame.size), redirect_error(use_awaitable, ec));
     if (ec) { fail_all(Error::network("connection to " + address() + " lost: " + ec.message())); break; }
-    wire::Reader peek(buf);
+    std::span<const uint8_t> bytes(frame.data.get(), frame.size);
+    wire::Reader peek(bytes);
     int32_t corr = peek.int32();
     auto it = pending_.find(corr);
     if (it == pending_.end()) continue;   // timed out earlier: drop the late answer
     auto p = it->second;
     pending_.erase(it);
-    auto frame = proto::parse_response_frame(buf, p->api_key, p->version);
-    if (!frame) p->result = Error{errc::kCorruptMessage, "malformed response header from " + address()};
-    else p->result = std::vector<uint8_t>(frame->body.begin(), frame->body.end());
+    auto parsed = proto::parse_response_frame(bytes, p->api_key, p->version);
+    if (!parsed) {
+      p->result = Error{errc::kCorruptMessage, "malformed response header from " + address()};
+    } else {
+      frame.body_offset = static_cast<size_t>(parsed->body.data() - frame.data.get());
+      p->result = std::move(frame);
+    }
     p->done = true;
     p->timer.cancel();
   }

@@ -10,6 +10,11 @@
 // ApiVersions (v3, falling back to v0 on UNSUPPORTED_VERSION as in KIP-511):
 // version_for() picks the highest version both sides support.
 //
+// Responses are read straight into one uninitialised heap buffer per frame (the
+// kernel's copy is the only one); roundtrip_frame() hands that buffer over as is,
+// so a Fetch response's records are never copied on the way in. roundtrip()
+// copies the body into a vector for the callers that want one (small responses).
+//
 // Thread: every method runs on the io thread only (REQUIRES: called from a
 // coroutine on the owning io_context). A broken connection fails all waiters with
 // NETWORK_EXCEPTION and stays dead; the owner opens a new one.
@@ -25,6 +30,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <span>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +43,15 @@ namespace asio = boost::asio;
 
 struct VersionRange {
   int16_t min = -1, max = -1;
+};
+
+// One response frame as read from the socket: [correlation id, header tags, body].
+// Owns its bytes; body() is the part after the response header. Move-only.
+struct ResponseFrame {
+  std::unique_ptr<uint8_t[]> data;
+  size_t size = 0;          // bytes in data (the frame after its int32 size)
+  size_t body_offset = 0;   // where the body starts (after the response header)
+  std::span<const uint8_t> body() const { return {data.get() + body_offset, size - body_offset}; }
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -59,6 +74,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<Result<std::vector<uint8_t>>> roundtrip(int16_t api_key, int16_t version,
                                                           std::vector<uint8_t> body, bool expect_response,
                                                           std::chrono::milliseconds timeout);
+  // As roundtrip() (always expecting a response) but hands over the frame buffer
+  // itself: no copy of the body. Same errors, same timeout behaviour.
+  asio::awaitable<Result<ResponseFrame>> roundtrip_frame(int16_t api_key, int16_t version, std::vector<uint8_t> body,
+                                                         std::chrono::milliseconds timeout);
   // Closes the socket; waiters fail with NETWORK_EXCEPTION. Used by tests to inject drops.
   void close();
 
@@ -67,10 +86,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     explicit Pending(asio::io_context& io) : timer(io) {}
     asio::steady_timer timer;
     int16_t api_key = 0, version = 0;
+    int32_t correlation = 0;
     bool done = false;
-    Result<std::vector<uint8_t>> result{Error::network("no response")};
+    Result<ResponseFrame> result{Error::network("no response")};
   };
 
+  // Queues the frame; returns the waiter (null when no response is expected).
+  std::shared_ptr<Pending> send(int16_t api_key, int16_t version, std::vector<uint8_t> body, bool expect_response);
+  asio::awaitable<Result<ResponseFrame>> wait(std::shared_ptr<Pending> p, std::chrono::milliseconds timeout);
   asio::awaitable<void> read_loop();
   asio::awaitable<void> write_loop();
   void fail_all(const Error& e);

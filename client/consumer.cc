@@ -9,7 +9,7 @@
 
 #include "client/assignor.h"
 #include "client/consumer_protocol.h"
-#include "protocol/record/record_reader.h"
+#include "client/fetch_response_view.h"
 
 namespace millrace::client {
 
@@ -24,7 +24,6 @@ asio::awaitable<void> sleep_for(asio::io_context& io, int64_t ms) {
   boost::system::error_code ec;
   co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
-std::string str(record::Bytes b) { return std::string(record::as_string(b)); }
 }  // namespace
 
 Consumer::Consumer(ConsumerConfig cfg) : cfg_(std::move(cfg)), cluster_(std::make_unique<Cluster>(cfg_.client)) {
@@ -64,7 +63,7 @@ void Consumer::set_assignment(const std::vector<TopicPartition>& tps) {
   for (auto& tp : tps) {
     auto it = parts_.find(tp);
     if (it != parts_.end()) next[tp] = std::move(it->second);
-    else next[tp];
+    else next[tp].epoch = next_epoch_++;
   }
   parts_ = std::move(next);
 }
@@ -78,32 +77,95 @@ std::vector<TopicPartition> Consumer::assignment() const {
 
 Result<std::vector<ConsumerRecord>> Consumer::poll(std::chrono::milliseconds timeout) {
   if (closing_) return Error::closed("consumer is closed");
-  std::unique_lock lock(mu_);
-  auto has_data = [&] {
-    if (fatal_ || closing_) return true;
-    for (auto& [tp, s] : parts_)
-      if (!s.paused && !s.buffered.empty()) return true;
-    return false;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  struct Taken {
+    TopicPartition tp;
+    uint64_t epoch;
+    FetchedRecords records;
   };
-  cv_.wait_for(lock, timeout, has_data);
-  if (closing_) return Error::closed("consumer was closed during poll()");
-  if (fatal_) {
-    Error e = *fatal_;
-    fatal_.reset();
-    return e;
-  }
+  std::vector<Taken> taken;
   std::vector<ConsumerRecord> out;
-  for (auto& [tp, s] : parts_) {
-    if (s.paused) continue;
-    while (!s.buffered.empty() && out.size() < 10000) {
-      s.consumed_pos = s.buffered.front().offset + 1;
-      out.push_back(std::move(s.buffered.front()));
-      s.buffered.pop_front();
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      auto has_data = [&] {
+        if (fatal_ || closing_) return true;
+        for (auto& [tp, s] : parts_)
+          if (!s.paused && !s.fetched.empty()) return true;
+        return false;
+      };
+      cv_.wait_until(lock, deadline, has_data);
+      if (closing_) return Error::closed("consumer was closed during poll()");
+      if (fatal_) {
+        Error e = *fatal_;
+        fatal_.reset();
+        return e;
+      }
+      // Take the queued responses; they are decoded below without the lock, so the
+      // io thread can queue the next ones meanwhile.
+      for (auto& [tp, s] : parts_) {
+        if (s.paused) continue;
+        for (auto& f : s.fetched) taken.push_back({tp, s.epoch, std::move(f)});
+        s.in_poll += s.fetched.size();
+        s.fetched.clear();
+      }
     }
+    if (taken.empty()) return out;   // timed out
+    Status bad;
+    size_t bad_at = taken.size();
+    out.reserve(std::min<size_t>(kMaxPollRecords, 1024));
+    for (size_t i = 0; i < taken.size() && out.size() < kMaxPollRecords; ++i) {
+      auto st = taken[i].records.drain(taken[i].tp.topic, taken[i].tp.partition, out, kMaxPollRecords, poll_scratch_);
+      if (!st.ok()) {
+        bad = st;
+        bad_at = i;
+        break;
+      }
+    }
+    {
+      std::lock_guard lock(mu_);
+      bool bad_applies = false;   // the bad batch's partition was not seeked meanwhile
+      // Hand back what was not drained, in order, to the front of each queue.
+      for (size_t i = taken.size(); i-- > 0;) {
+        auto& t = taken[i];
+        auto it = parts_.find(t.tp);
+        if (it != parts_.end() && it->second.in_poll > 0) --it->second.in_poll;
+        if (it == parts_.end() || it->second.epoch != t.epoch) {
+          // Reassigned or seeked while we decoded: its records are stale.
+          std::erase_if(out, [&](const ConsumerRecord& r) { return r.partition == t.tp.partition && r.topic == t.tp.topic; });
+          continue;
+        }
+        auto& s = it->second;
+        if (i == bad_at) {
+          // Fetch again from the bad batch: poll() keeps reporting it until a seek.
+          // (The new epoch is set below, after the earlier responses of the same
+          // partition, whose records before the bad batch are good, are handed back.)
+          s.fetch_pos = t.records.position();
+          s.consumed_pos = t.records.position();
+          s.fetched.clear();
+          bad_applies = true;
+          continue;
+        }
+        if (t.records.position() > s.consumed_pos) s.consumed_pos = t.records.position();
+        if (!t.records.done()) s.fetched.push_front(std::move(t.records));
+      }
+      if (bad_applies) {
+        fatal_ = bad;
+        parts_.find(taken[bad_at].tp)->second.epoch = next_epoch_++;
+      }
+      taken.clear();
+    }
+    asio::post(cluster_->io(), [this] { fetch_wake_->cancel(); });
+    if (!bad.ok() && out.empty()) {
+      std::lock_guard lock(mu_);
+      if (fatal_ && fatal_->code == bad.code && fatal_->message == bad.message) {
+        fatal_.reset();
+        return bad;
+      }
+    }
+    // Only control batches or records below the position: wait for more.
+    if (!out.empty() || std::chrono::steady_clock::now() >= deadline) return out;
   }
-  lock.unlock();
-  asio::post(cluster_->io(), [this] { fetch_wake_->cancel(); });
-  return out;
 }
 
 std::map<TopicPartition, int64_t> Consumer::consumed_positions() const {
@@ -130,8 +192,8 @@ Status Consumer::seek(const TopicPartition& tp, int64_t offset) {
   if (it == parts_.end()) return Error::invalid(tp.topic + "-" + std::to_string(tp.partition) + " is not assigned");
   it->second.fetch_pos = offset;
   it->second.consumed_pos = offset;
-  it->second.buffered.clear();
-  ++it->second.epoch;
+  it->second.fetched.clear();
+  it->second.epoch = next_epoch_++;
   return Error::none();
 }
 
@@ -510,7 +572,7 @@ asio::awaitable<void> Consumer::fetch_loop() {
     {
       std::lock_guard lock(mu_);
       for (auto& [tp, s] : parts_) {
-        if (s.paused || s.fetch_pos < 0 || !s.buffered.empty()) continue;   // fetch ahead by one response
+        if (s.paused || s.fetch_pos < 0 || s.fetched.size() + s.in_poll >= kFetchesAhead) continue;
         auto l = cluster_->leader_for(tp.topic, tp.partition);
         if (!l) { need_md = true; continue; }
         by_leader[*l].push_back(tp);
@@ -541,14 +603,18 @@ asio::awaitable<void> Consumer::fetch_from(int32_t leader, std::vector<TopicPart
   req.isolation_level = 0;
   req.session_id = 0;
   req.session_epoch = -1;
-  std::map<TopicPartition, uint64_t> epochs;
+  struct Asked {
+    uint64_t epoch;
+    int64_t offset;
+  };
+  std::map<TopicPartition, Asked> asked;
   {
     std::lock_guard lock(mu_);
     std::map<std::string, size_t> idx;
     for (auto& tp : tps) {
       auto it = parts_.find(tp);
       if (it == parts_.end()) continue;
-      epochs[tp] = it->second.epoch;
+      asked[tp] = {it->second.epoch, it->second.fetch_pos};
       auto ti = idx.find(tp.topic);
       if (ti == idx.end()) {
         ti = idx.emplace(tp.topic, req.topics.size()).first;
@@ -564,63 +630,60 @@ asio::awaitable<void> Consumer::fetch_from(int32_t leader, std::vector<TopicPart
       req.topics[ti->second].partitions.push_back(p);
     }
   }
-  auto resp = co_await cluster_->call(leader, req, std::chrono::milliseconds(cfg_.fetch_max_wait_ms + 30000));
+  // Sent on the raw connection so the response buffer is kept as it arrived (see
+  // the data path in consumer.h); Cluster::call would decode it into copies.
+  using Traits = ApiTraits<proto::FetchRequest>;
+  Result<ResponseFrame> frame = Error::network("no connection");
+  int16_t version = -1;
+  auto conn = co_await cluster_->connection(leader);
+  if (conn.ok()) {
+    auto c = *conn;
+    version = c->version_for(proto::FetchRequest::kApiKey, Traits::kMin, Traits::kMax);
+    if (version < 0) {
+      frame = Error{errc::kUnsupportedVersion, "Fetch versions 4-12 are not supported by " + c->address()};
+    } else {
+      wire::Writer w;
+      req.encode(w, version);
+      frame = co_await c->roundtrip_frame(proto::FetchRequest::kApiKey, version, std::move(w.buffer()),
+                                          std::chrono::milliseconds(cfg_.fetch_max_wait_ms + 30000));
+      if (!frame.ok() && !c->alive()) cluster_->drop(leader, c);
+    }
+  }
   fetching_.erase(leader);
-  if (!resp.ok() || resp->error_code != 0) {
+  std::shared_ptr<const ResponseFrame> shared;
+  std::optional<FetchResponseView> resp;
+  if (frame.ok()) {
+    shared = std::make_shared<const ResponseFrame>(std::move(*frame));
+    resp = parse_fetch_response(shared->body(), version);
+  }
+  if (!resp || resp->error_code != 0) {
     co_await sleep_for(cluster_->io(), 100);
     (void)co_await cluster_->refresh_metadata({}, false);
     fetch_wake_->cancel();
     co_return;
   }
-  std::vector<uint8_t> scratch;
   bool got = false, refresh = false;
   std::vector<TopicPartition> out_of_range;
   {
     std::lock_guard lock(mu_);
-    for (auto& t : resp->responses)
+    for (auto& t : resp->topics)
       for (auto& p : t.partitions) {
-        TopicPartition tp{t.topic, p.partition_index};
+        TopicPartition tp{std::string(t.topic), p.partition};
+        auto a = asked.find(tp);
         auto it = parts_.find(tp);
-        if (it == parts_.end() || epochs[tp] != it->second.epoch) continue;   // reassigned or seeked
+        if (a == asked.end() || it == parts_.end() || a->second.epoch != it->second.epoch) continue;   // reassigned or seeked
         auto& st = it->second;
         if (p.error_code == errc::kOffsetOutOfRange) { out_of_range.push_back(tp); continue; }
         if (p.error_code != 0) { refresh = true; continue; }
-        auto bytes = std::span<const uint8_t>(p.records.bytes);
-        // Walk batches: 8-byte base offset, 4-byte length, then the rest.
-        while (bytes.size() >= 12) {
-          wire::Reader hr(bytes);
-          hr.int64();
-          int32_t len = hr.int32();
-          if (len < 0 || static_cast<size_t>(len) + 12 > bytes.size()) break;   // partial batch at the end
-          auto batch = bytes.subspan(0, static_cast<size_t>(len) + 12);
-          bytes = bytes.subspan(batch.size());
-          record::RecordReader rr(batch, scratch);
-          const auto& h = rr.header();
-          if (h.is_control()) {
-            if (h.last_offset() + 1 > st.fetch_pos) st.fetch_pos = h.last_offset() + 1;
-            continue;
-          }
-          record::Record rec;
-          while (rr.next(rec)) {
-            int64_t off = record::record_offset(h, rec);
-            if (off < st.fetch_pos) continue;
-            ConsumerRecord cr;
-            cr.topic = tp.topic;
-            cr.partition = tp.partition;
-            cr.offset = off;
-            cr.timestamp_ms = record::record_timestamp(h, rec);
-            if (rec.key) cr.key = str(*rec.key);
-            if (rec.value) cr.value = str(*rec.value);
-            for (auto& hh : rec.headers)
-              cr.headers.push_back({std::string(hh.key), hh.value ? std::optional<std::string>(str(*hh.value)) : std::nullopt});
-            st.buffered.push_back(std::move(cr));
-            st.fetch_pos = off + 1;
-            got = true;
-          }
-          if (rr.status().ok() && h.last_offset() + 1 > st.fetch_pos) st.fetch_pos = h.last_offset() + 1;
-        }
+        FetchedRecords fr(shared, p.records, a->second.offset);
+        if (fr.done()) continue;   // nothing new (or only a batch cut at the end)
+        st.fetch_pos = fr.next_fetch_offset();
+        st.fetched.push_back(std::move(fr));
+        got = true;
       }
   }
+  // Queue the next Fetch before anyone decodes this one.
+  fetch_wake_->cancel();
   if (got) cv_.notify_all();
   if (!out_of_range.empty()) {
     if (cfg_.auto_offset_reset == "none") {

@@ -6,6 +6,15 @@
 //                issued ahead of the application so poll() usually finds records
 //                already buffered)
 //
+// Fetched data path: the io thread reads a Fetch response into one buffer (the
+// kernel's copy is the only one), finds each partition's records in it without
+// copying (fetch_response_view.h), queues them per partition as FetchedRecords
+// (fetched_records.h) and sends the next Fetch at once while fewer than
+// kFetchesAhead responses are queued for a partition. poll() decodes the queued
+// batches on the application thread, outside the lock: CRC-32C check, control
+// batches skipped, values copied into the ConsumerRecords it returns. The io
+// thread thus only moves bytes, and the two threads work in parallel.
+//
 // Positions: the fetch position (next offset to fetch, io thread) runs ahead of the
 // consumed position (next offset poll() will return). Commits use the consumed
 // position, so a crash re-delivers at most what poll() returned after the last
@@ -32,6 +41,8 @@
 #include <vector>
 
 #include "client/cluster.h"
+#include "client/consumer_record.h"
+#include "client/fetched_records.h"
 #include "client/producer_record.h"
 
 namespace millrace::client {
@@ -52,15 +63,6 @@ struct ConsumerConfig {
   int32_t max_partition_fetch_bytes = 1048576;
 };
 
-struct ConsumerRecord {
-  std::string topic;
-  int32_t partition = 0;
-  int64_t offset = 0;
-  int64_t timestamp_ms = 0;
-  std::optional<std::string> key, value;
-  std::vector<Header> headers;
-};
-
 class Consumer {
  public:
   explicit Consumer(ConsumerConfig cfg);
@@ -70,8 +72,11 @@ class Consumer {
   Status assign(std::vector<TopicPartition> partitions);
   std::vector<TopicPartition> assignment() const;
 
-  // Waits up to timeout for records. An error when the group or fetches fail
-  // fatally (e.g. OFFSET_OUT_OF_RANGE with auto.offset.reset=none).
+  // Waits up to timeout for records: at most about kMaxPollRecords (whole batches:
+  // the last one may go past it). An error when the group or fetches fail fatally
+  // (e.g. OFFSET_OUT_OF_RANGE with auto.offset.reset=none) or a fetched batch is
+  // corrupt (CORRUPT_MESSAGE; the position stays before it, as Java's does, so
+  // every poll() says so until the application seeks past it).
   Result<std::vector<ConsumerRecord>> poll(std::chrono::milliseconds timeout);
 
   Status commit_sync();                                              // consumed positions
@@ -90,13 +95,19 @@ class Consumer {
   Status close(std::chrono::milliseconds timeout = std::chrono::milliseconds(30000));
   bool closed() const { return closing_.load(); }
 
+  static constexpr size_t kMaxPollRecords = 10000;
+  // Fetch responses queued per partition (plus one in flight) before the fetcher
+  // waits for poll(): with 1 MiB max.partition.fetch.bytes, ~2-3 MiB a partition.
+  static constexpr size_t kFetchesAhead = 2;
+
  private:
   struct PartState {
     int64_t fetch_pos = -1;      // -1: needs reset/committed lookup
     int64_t consumed_pos = -1;
     bool paused = false;
-    uint64_t epoch = 0;          // bumped by seek: stale fetch results are dropped
-    std::deque<ConsumerRecord> buffered;
+    uint64_t epoch = 0;          // new on assign and seek: stale fetch results are dropped
+    std::deque<FetchedRecords> fetched;   // responses not yet drained by poll()
+    size_t in_poll = 0;          // responses poll() holds while it decodes outside the lock
   };
 
   asio::awaitable<void> group_loop();
@@ -119,6 +130,8 @@ class Consumer {
   std::vector<std::string> topics_;             // GUARDED_BY(mu_)
   std::optional<Error> fatal_;                  // GUARDED_BY(mu_)
   bool subscribed_ = false;                     // GUARDED_BY(mu_)
+  uint64_t next_epoch_ = 1;                     // GUARDED_BY(mu_)
+  std::vector<uint8_t> poll_scratch_;           // decompression buffer of the (single) poller
   // io thread only:
   std::string member_id_;
   int32_t generation_ = -1;
