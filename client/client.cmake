@@ -27,3 +27,7 @@ if(RDKAFKA_FOUND)
   add_executable(millrace_rdkafka_bench testing/rdkafka_bench.cc)
   target_link_libraries(millrace_rdkafka_bench PRIVATE PkgConfig::RDKAFKA)
 endif()
+
+# Consumer data path: the zero-copy Fetch response view and lazy batch decoding.
+millrace_test(client_fetch_response_view_test fetch_response_view_test.cc LIBS millrace_client)
+millrace_test(client_fetched_records_test fetched_records_test.cc LIBS millrace_client)
