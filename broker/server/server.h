@@ -1,9 +1,8 @@
 // The Kafka listener: accepts connections and serves them with one coroutine
 // each, spread round-robin over N io_context threads (one per core by
-// default). A connection serves one request at a time, like Kafka's own
-// socket server which mutes a channel while its request is in flight: this
-// keeps responses in request order, and bounds in-flight work per connection
-// to one request (back-pressure falls to the client's TCP send buffer).
+// default). A connection answers in request order; it pipelines Produce (up
+// to Connection::kMaxPendingResponses in flight) and serves every other
+// request alone, like Kafka's socket server (connection.h).
 // Partition state is guarded by the storage's per-partition locks and the
 // group coordinator's lock, so any thread may serve any partition.
 //
