@@ -42,6 +42,22 @@ class SanitizerReport(RuntimeError):
     pass
 
 
+def sanitizer_report_in(log_path, start=0, limit=6000):
+    """The first sanitizer report in log_path after byte `start` (from the start of
+    its line, at most `limit` characters), or '' when there is none."""
+    try:
+        with open(log_path, errors="replace") as f:
+            f.seek(start)
+            text = f.read()
+    except OSError:
+        return ""
+    hits = [i for i in (text.find(m) for m in SANITIZER_MARKERS) if i >= 0]
+    if not hits:
+        return ""
+    begin = text.rfind("\n", 0, min(hits)) + 1
+    return text[begin:begin + limit]
+
+
 def broker_binary():
     build = os.environ.get("MILLRACE_BUILD", "build/release")
     path = os.path.join(build, "broker", "millrace-broker")
@@ -130,17 +146,7 @@ class Broker:
 
     def sanitizer_report(self):
         """The sanitizer report this run of the broker wrote to stderr, or ''."""
-        try:
-            with open(self.log_path, errors="replace") as f:
-                f.seek(getattr(self, "log_start", 0))
-                text = f.read()
-        except OSError:
-            return ""
-        hits = [i for i in (text.find(m) for m in SANITIZER_MARKERS) if i >= 0]
-        if not hits:
-            return ""
-        start = text.rfind("\n", 0, min(hits)) + 1
-        return text[start:start + 6000]
+        return sanitizer_report_in(self.log_path, getattr(self, "log_start", 0))
 
     def check_sanitizers(self):
         report = self.sanitizer_report()

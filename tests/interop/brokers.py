@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("MILLRACE_SOURCE") or os.path.dirname(os.path.dirname(HERE))
 PEERS = os.path.join(SRC, "tests", "peers")
 sys.path.insert(0, os.path.join(SRC, "broker", "testing"))
-from broker_proc import SANITIZER_ENV, SANITIZER_MARKERS  # noqa: E402
+from broker_proc import SANITIZER_ENV, sanitizer_report_in  # noqa: E402
 
 
 def free_ports(n):
@@ -147,14 +147,7 @@ class MillraceBroker:
 
     def sanitizer_report(self):
         """The sanitizer report this run of the broker logged, or ''."""
-        try:
-            with open(self.log_path, errors="replace") as f:
-                f.seek(getattr(self, "log_start", 0))
-                text = f.read()
-        except OSError:
-            return ""
-        hits = [i for i in (text.find(m) for m in SANITIZER_MARKERS) if i >= 0]
-        return text[min(hits):min(hits) + 4000] if hits else ""
+        return sanitizer_report_in(self.log_path, getattr(self, "log_start", 0), 4000)
 
     def fetch_session_counts(self):
         """Millrace's fetch-session counters from /metrics: {name: value}."""
