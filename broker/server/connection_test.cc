@@ -1,0 +1,244 @@
+// Connection's pipeline against a scripted dispatcher over a real socket:
+// answers leave in request order whatever order stage 2s finish in, at most
+// kMaxPendingResponses are pending, a request that may not pipeline waits for
+// every earlier answer, a close answer comes after the earlier answers, and a
+// connection reset with stage 2s pending outlives them (ASan checks the
+// lifetimes in the sanitizer build).
+//
+// Test frames (after the size prefix): kind byte | uint32 id | uint32 stage-2 delay ms.
+//   'P' pipelines; its stage 2 sleeps `delay` ms, then answers the 4-byte id.
+//   'S' may not pipeline; answers its id at once.
+//   'X' answers "close".
+#include <utility>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "broker/server/connection.h"
+#include "broker/server/server.h"
+
+namespace millrace::broker {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+uint32_t get32(const uint8_t* p) { return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3]; }
+void put32(std::vector<uint8_t>& out, uint32_t v) {
+  for (int s = 24; s >= 0; s -= 8) out.push_back(uint8_t(v >> s));
+}
+
+Response answer(uint32_t id) {
+  Response r;
+  put32(r.bytes, id);
+  return r;
+}
+
+class ScriptedDispatcher : public RequestDispatcher {
+ public:
+  asio::awaitable<Dispatched> dispatch(std::span<const uint8_t> frame, const ConnectionInfo&) override {
+    Dispatched d;
+    const uint8_t kind = frame[0];
+    const uint32_t id = get32(&frame[1]), delay = get32(&frame[5]);
+    if (kind == 'S') {
+      sync_saw_pending.push_back(pending.load());
+      d.response = answer(id);
+    } else if (kind == 'X') {
+      d.response = Response::close();
+    } else {
+      int now = ++pending;
+      int seen = max_pending.load();
+      while (now > seen && !max_pending.compare_exchange_weak(seen, now)) {}
+      auto ex = co_await asio::this_coro::executor;
+      d.later.emplace(stage2(id, delay, ex));
+    }
+    co_return d;
+  }
+  bool may_pipeline(std::span<const uint8_t> frame) const override { return frame[0] == 'P'; }
+
+  asio::awaitable<Response> stage2(uint32_t id, uint32_t delay_ms, asio::any_io_executor ex) {
+    asio::steady_timer t(ex, std::chrono::milliseconds(delay_ms));
+    co_await t.async_wait(asio::use_awaitable);
+    // Counts as pending until its answer is handed back (the writer may not have sent it yet).
+    --pending;
+    ++completed;
+    co_return answer(id);
+  }
+
+  // Only the connection's one thread touches these, except the test's reads after the fact.
+  std::atomic<int> pending{0};
+  std::atomic<int> max_pending{0};
+  std::atomic<int> completed{0};
+  std::vector<int> sync_saw_pending;
+};
+
+class ConnectionPipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServerOptions o;
+    o.threads = 1;
+    server_ = std::make_unique<Server>(o, dispatcher_, metrics_);
+    ASSERT_EQ(server_->listen({Listener{"PLAINTEXT", "127.0.0.1", 0}}), "");
+    port_ = server_->bound_ports().at(0);
+    server_->start();
+  }
+  void TearDown() override {
+    server_->stop(5000ms);
+    server_->join();
+  }
+
+  int connect_client() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port_);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    timeval tv{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+  }
+  static void add(std::vector<uint8_t>& out, char kind, uint32_t id, uint32_t delay_ms = 0) {
+    put32(out, 9);
+    out.push_back(uint8_t(kind));
+    put32(out, id);
+    put32(out, delay_ms);
+  }
+  static void send_all(int fd, const std::vector<uint8_t>& bytes) {
+    ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), ssize_t(bytes.size()));
+  }
+  static bool recv_exact(int fd, uint8_t* p, size_t n) {
+    while (n > 0) {
+      ssize_t got = ::recv(fd, p, n, 0);
+      if (got <= 0) return false;
+      p += got;
+      n -= size_t(got);
+    }
+    return true;
+  }
+  // The id of the next answer, or -1 when the connection closed.
+  static int64_t next_answer(int fd) {
+    uint8_t buf[8];
+    if (!recv_exact(fd, buf, 8)) return -1;
+    EXPECT_EQ(get32(buf), 4u);
+    return get32(buf + 4);
+  }
+  bool wait_for(auto cond, std::chrono::milliseconds limit = 10000ms) {
+    auto end = std::chrono::steady_clock::now() + limit;
+    while (!cond()) {
+      if (std::chrono::steady_clock::now() > end) return false;
+      std::this_thread::sleep_for(5ms);
+    }
+    return true;
+  }
+
+  ScriptedDispatcher dispatcher_;
+  BrokerMetrics metrics_{"test", [](int16_t) { return std::string_view(); }};
+  std::unique_ptr<Server> server_;
+  uint16_t port_ = 0;
+};
+
+TEST_F(ConnectionPipelineTest, AnswersInRequestOrderWhenStage2sFinishInReverse) {
+  int fd = connect_client();
+  std::vector<uint8_t> req;
+  for (uint32_t i = 0; i < 8; ++i) add(req, 'P', i, (8 - i) * 20);  // the last finishes first
+  send_all(fd, req);
+  for (int64_t i = 0; i < 8; ++i) EXPECT_EQ(next_answer(fd), i);
+  EXPECT_EQ(dispatcher_.max_pending.load(), 8);  // all 8 were in stage 2 at once
+  ::close(fd);
+}
+
+TEST_F(ConnectionPipelineTest, AtMostTheBoundPendingThenTheReaderWaits) {
+  const uint32_t n = 3 * Connection::kMaxPendingResponses;
+  int fd = connect_client();
+  std::vector<uint8_t> req;
+  for (uint32_t i = 0; i < n; ++i) add(req, 'P', i, 30);
+  send_all(fd, req);
+  for (int64_t i = 0; i < n; ++i) ASSERT_EQ(next_answer(fd), i);
+  EXPECT_EQ(dispatcher_.max_pending.load(), int(Connection::kMaxPendingResponses));
+  ::close(fd);
+}
+
+TEST_F(ConnectionPipelineTest, RequestThatMayNotPipelineWaitsForEarlierAnswers) {
+  int fd = connect_client();
+  std::vector<uint8_t> req;
+  add(req, 'P', 1, 80);
+  add(req, 'P', 2, 40);
+  add(req, 'S', 3);
+  add(req, 'P', 4, 0);
+  send_all(fd, req);
+  for (int64_t id : {1, 2, 3, 4}) EXPECT_EQ(next_answer(fd), id);
+  ASSERT_EQ(dispatcher_.sync_saw_pending.size(), 1u);
+  EXPECT_EQ(dispatcher_.sync_saw_pending[0], 0);  // both stage 2s done before 'S' ran
+  ::close(fd);
+}
+
+TEST_F(ConnectionPipelineTest, CloseAnswerComesAfterTheEarlierAnswers) {
+  int fd = connect_client();
+  std::vector<uint8_t> req;
+  add(req, 'P', 1, 50);
+  add(req, 'P', 2, 10);
+  add(req, 'X', 0);
+  add(req, 'P', 3, 0);  // never read
+  send_all(fd, req);
+  EXPECT_EQ(next_answer(fd), 1);
+  EXPECT_EQ(next_answer(fd), 2);
+  EXPECT_EQ(next_answer(fd), -1);
+  ::close(fd);
+  EXPECT_TRUE(wait_for([&] { return dispatcher_.completed.load() == 2; }));
+}
+
+TEST_F(ConnectionPipelineTest, HalfClosedClientStillGetsEveryAnswer) {
+  int fd = connect_client();
+  std::vector<uint8_t> req;
+  for (uint32_t i = 0; i < 5; ++i) add(req, 'P', i, 30);
+  send_all(fd, req);
+  ::shutdown(fd, SHUT_WR);
+  for (int64_t i = 0; i < 5; ++i) EXPECT_EQ(next_answer(fd), i);
+  EXPECT_EQ(next_answer(fd), -1);
+  ::close(fd);
+}
+
+TEST_F(ConnectionPipelineTest, ResetWithStage2sPendingOutlivesThem) {
+  int fd = connect_client();
+  std::vector<uint8_t> req;
+  for (uint32_t i = 0; i < 5; ++i) add(req, 'P', i, 400);
+  send_all(fd, req);
+  ASSERT_TRUE(wait_for([&] { return dispatcher_.pending.load() == 5; }));
+  linger l{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  ::close(fd);  // RST while all five wait
+  // The connection stays counted until its last stage 2 has finished.
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(metrics_.connections().Value(), 1);
+  ASSERT_TRUE(wait_for([&] { return metrics_.connections().Value() == 0; }));
+  EXPECT_EQ(dispatcher_.completed.load(), 5);
+}
+
+TEST_F(ConnectionPipelineTest, ShutdownDrainsPendingAnswers) {
+  int fd = connect_client();
+  std::vector<uint8_t> req;
+  for (uint32_t i = 0; i < 4; ++i) add(req, 'P', i, 100);
+  send_all(fd, req);
+  ASSERT_TRUE(wait_for([&] { return dispatcher_.pending.load() == 4; }));
+  std::thread stopper([&] { server_->stop(5000ms); });
+  for (int64_t i = 0; i < 4; ++i) EXPECT_EQ(next_answer(fd), i);
+  EXPECT_EQ(next_answer(fd), -1);  // then closed
+  stopper.join();
+  ::close(fd);
+}
+
+}  // namespace
+}  // namespace millrace::broker
