@@ -1,5 +1,7 @@
 #include "client/cluster.h"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -121,6 +123,18 @@ asio::awaitable<Result<std::shared_ptr<Connection>>> Cluster::connection(int32_t
     last = e;
   }
   co_return last;
+}
+
+std::shared_ptr<Connection> Cluster::ready_connection(int32_t node, std::function<void(bool)> on_settled) {
+  auto it = conns_.find(node);
+  if (it != conns_.end() && it->second->alive()) return it->second;
+  if (!opening_.insert(node).second) return nullptr;   // already being opened
+  asio::co_spawn(io_, [this, node, on_settled = std::move(on_settled)]() -> asio::awaitable<void> {
+    auto c = co_await connection(node);
+    opening_.erase(node);
+    if (on_settled) on_settled(c.ok());
+  }, asio::detached);
+  return nullptr;
 }
 
 void Cluster::drop(int32_t node, const std::shared_ptr<Connection>& c) {

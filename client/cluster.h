@@ -28,6 +28,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,6 +39,7 @@
 #include <vector>
 
 #include "client/api_traits.h"
+
 #include "client/connection.h"
 #include "client/result.h"
 #include "protocol/wire/reader.h"
@@ -152,6 +154,14 @@ class Cluster {
   // raw requests themselves (the producer's sender).
   asio::awaitable<Result<std::shared_ptr<Connection>>> connection(int32_t node);
   void drop(int32_t node, const std::shared_ptr<Connection>& c);
+  // Without suspending: the live connection to a node, or null. When there is none,
+  // one is opened in the background (at most one at a time per node) and
+  // on_settled(connected) runs on the io thread once that attempt has finished. The
+  // producer sends only on a connection it holds at drain time, so the requests
+  // of a partition reach the wire in the order their sequences were assigned
+  // (as Kafka's NetworkClient.ready(): no batch is drained for a node that is not
+  // connected).
+  std::shared_ptr<Connection> ready_connection(int32_t node, std::function<void(bool)> on_settled);
 
   // Fetches metadata for these topics (all topics when empty and all_topics).
   asio::awaitable<Result<ClusterMetadata>> refresh_metadata(std::vector<std::string> topics, bool all_topics,
@@ -214,6 +224,7 @@ class Cluster {
   std::vector<std::pair<std::string, int>> bootstrap_;
   std::map<int32_t, std::shared_ptr<Connection>> conns_;   // node id; bootstrap = -2 - index
   std::map<int32_t, bool> connecting_;
+  std::set<int32_t> opening_;   // nodes ready_connection() is opening in the background
   ClusterMetadata meta_;
 };
 

@@ -259,10 +259,21 @@ asio::awaitable<void> Producer::sender_loop() {
         by_leader[*l].push_back(tp);
       }
       for (auto& [leader, tps] : by_leader) {
+        // Drain only for a leader we are connected to: the request then reaches the
+        // connection's write queue before this loop runs again, so the batches of
+        // a partition go out in the order their sequences are assigned. (Waiting
+        // for a connection after draining let several requests race for it and
+        // put sequence 568 on the wire before 0.)
+        // A failed connect may mean the leader moved: look again.
+        auto conn = cluster_->ready_connection(leader, [this](bool connected) {
+          if (!connected) need_metadata_ = true;
+          wake_timer_->cancel();
+        });
+        if (!conn) continue;
         auto batches = acc_.drain(tps, now, cfg_.max_request_size);
         if (batches.empty()) continue;
         ++inflight_requests_;
-        asio::co_spawn(cluster_->io(), send_batches(leader, std::move(batches)), asio::detached);
+        asio::co_spawn(cluster_->io(), send_batches(leader, std::move(conn), std::move(batches)), asio::detached);
       }
     } else {
       sleep_ms = cfg_.retry_backoff_ms;
@@ -294,7 +305,8 @@ void Producer::handle_batch_error(const BatchPtr& b, const Error& e, int64_t now
   fail_batch(b, e);
 }
 
-asio::awaitable<void> Producer::send_batches(int32_t leader, std::vector<BatchPtr> batches) {
+asio::awaitable<void> Producer::send_batches(int32_t leader, std::shared_ptr<Connection> c,
+                                            std::vector<BatchPtr> batches) {
   auto done = [this] { --inflight_requests_; wake_timer_->cancel(); };
   // Encode once; retries resend the same bytes with the same sequence.
   for (auto& b : batches) {
@@ -321,14 +333,7 @@ asio::awaitable<void> Producer::send_batches(int32_t leader, std::vector<BatchPt
     auto st = builder.finish(b->encoded);
     if (!st.ok()) b->encoded.clear();
   }
-  auto conn = co_await cluster_->connection(leader);
   int64_t now = now_ms();
-  if (!conn.ok()) {
-    for (auto& b : batches) handle_batch_error(b, conn.error(), now);
-    done();
-    co_return;
-  }
-  auto c = *conn;
   int16_t v = c->version_for(proto::ProduceRequest::kApiKey, 3, 9);
   if (v < 0) {
     for (auto& b : batches) fail_batch(b, Error{errc::kUnsupportedVersion, c->address() + " supports no Produce v3-9"});

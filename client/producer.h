@@ -88,7 +88,7 @@ class Producer {
 
  private:
   asio::awaitable<void> sender_loop();
-  asio::awaitable<void> send_batches(int32_t leader, std::vector<BatchPtr> batches);
+  asio::awaitable<void> send_batches(int32_t leader, std::shared_ptr<Connection> c, std::vector<BatchPtr> batches);
   asio::awaitable<void> ensure_producer_id();
   asio::awaitable<void> refresh_metadata();
   void handle_batch_error(const BatchPtr& b, const Error& e, int64_t now);

@@ -165,8 +165,11 @@ TEST(Producer, IdempotentRetriesAfterConnectionDropsNeverReorderOrDuplicate) {
   const int n = 20000;
   std::atomic<int> failed{0};
   std::thread dropper([&] {
-    for (int i = 0; i < 8; ++i) {
-      std::this_thread::sleep_for(40ms);
+    // Many drops, a few ms apart, so some hit a connection while it is being
+    // opened and while requests of several batches wait for it (the case that put
+    // later sequences on the wire first: 1 run in ~6 failed before that fix).
+    for (int i = 0; i < 120; ++i) {
+      std::this_thread::sleep_for(5ms);
       p.drop_connections();
     }
   });
