@@ -92,6 +92,18 @@ def render(res):
         limit = lim.get("fio_seq_write_buffered_MBps")
         out.append(f"| {parts} | {acks} | {fmt(mv)} | {fmt(kv)} | {ratio(mv, kv)} | {fmt(fr and fr['MBps'])} "
                    f"| {fmt(limit)} | {share(mv, limit)} |")
+    if any("broker_cores" in r for r in res["W1"]):
+        out += ["", "Where the CPU went during each case's measured window: cores busy (CPU seconds per second) and "
+                "CPU seconds per GB produced, for the broker and for the generator (ProducerPerformance). "
+                f"The machine has {m.get('cpus', '?')} CPUs; a generator near 1 core is the ceiling of the run.", "",
+                "| partitions | acks | target | MB/s | broker cores | generator cores | broker CPU s/GB | generator CPU s/GB |",
+                "|---|---|---|---|---|---|---|---|"]
+        for parts, acks in [(1, "1"), (1, "all"), (16, "1"), (16, "all")]:
+            for target in ("millrace", "kafka", "millrace-fsync"):
+                r = pick(res["W1"], target, partitions=parts, acks=acks)
+                if r and "broker_cores" in r:
+                    out.append(f"| {parts} | {acks} | {target} | {fmt(r['MBps'])} | {r['broker_cores']} "
+                               f"| {r['generator_cores']} | {r['broker_cpu_s_per_GB']} | {r['generator_cpu_s_per_GB']} |")
 
     w2 = res.get("W2_rate", {})
     out += ["", f"## W2 latency (target: Millrace p99 ≤ ⅓ of Kafka's)", "",

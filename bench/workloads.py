@@ -20,6 +20,8 @@ import threading
 import time
 from pathlib import Path
 
+from brokers import cpu_seconds
+
 RECORD = 1024
 INTERVAL_RE = re.compile(r"^(\d+) records sent, ([\d.]+) records/sec \(([\d.]+) MB/sec\), ([\d.]+) ms avg latency")
 FINAL_RE = re.compile(r"(\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th, (\d+) ms 99.9th")
@@ -61,10 +63,14 @@ def produce_for(java, broker, topic, acks, seconds, sample_rss=True):
     while not lines and proc.poll() is None and time.monotonic() - t0 < 120:
         time.sleep(0.2)
     t1 = time.monotonic()
+    # CPU seconds of the broker and of the generator over the measured window: they
+    # say which side limits (a generator near one core per second is the ceiling).
+    n1, b1, g1 = len(lines), broker.cpu(), cpu_seconds(proc.pid)
     while time.monotonic() - t1 < seconds + 0.5 and proc.poll() is None:
         time.sleep(1)
         if sample_rss:
             rss_max = max(rss_max, broker.rss() or 0)
+    t2, n2, b2, g2 = time.monotonic(), len(lines), broker.cpu(), cpu_seconds(proc.pid)
     proc.terminate()
     try:
         proc.wait(timeout=15)
@@ -76,8 +82,14 @@ def produce_for(java, broker, topic, acks, seconds, sample_rss=True):
         raise RuntimeError(f"ProducerPerformance reported nothing: {errors[:3]}")
     window = lines[1:] if len(lines) > 1 else lines
     rps = sum(window) / len(window)
+    cpu = {}
+    if None not in (b1, b2, g1, g2) and n2 > n1:
+        gb = sum(lines[n1:n2]) * 5 * RECORD / 1e9          # bytes the tool reported in the window
+        wall = t2 - t1
+        cpu = {"broker_cores": round((b2 - b1) / wall, 2), "generator_cores": round((g2 - g1) / wall, 2),
+               "broker_cpu_s_per_GB": round((b2 - b1) / gb, 2), "generator_cpu_s_per_GB": round((g2 - g1) / gb, 2)}
     return {"records_per_s": round(rps), "MBps": round(rps * RECORD / 1e6, 1),
-            "rss_max_bytes": rss_max or None, "intervals": len(lines), "errors": errors[:3]}
+            "rss_max_bytes": rss_max or None, "intervals": len(lines), "errors": errors[:3], **cpu}
 
 
 def produce_count(java, broker, topic, records, acks="1"):
