@@ -183,8 +183,10 @@ def sigterm_while_pending(broker):
     create(broker, topic)
     s = wire.connect(broker.port)
     s.sendall(b"".join(wire.produce_v3(i, topic, 0, values(i, 10)) for i in range(PIPELINE_BOUND)))
+    # The first answer shows the broker is reading this pipeline; the rest are in flight.
+    expect_produce(wire.recv_frame(s), 0, 0, "sigterm_while_pending")
     broker.proc.send_signal(signal.SIGTERM)
-    answered = 0
+    answered = 1
     while True:
         resp = wire.recv_frame(s)
         if resp is None:
