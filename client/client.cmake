@@ -3,7 +3,7 @@
 find_package(Boost REQUIRED COMPONENTS system)
 add_library(millrace_client STATIC
   connection.cc cluster.cc consumer_protocol.cc admin.cc producer.cc consumer.cc assignor.cc
-  fetch_response_view.cc fetched_records.cc)
+  fetch_response_view.cc fetched_records.cc frame_buffer_pool.cc)
 millrace_test(client_assignor_test assignor_test.cc LIBS millrace_client)
 millrace_test(client_close_test close_test.cc LIBS millrace_client)
 millrace_test(client_producer_batch_test producer_batch_test.cc LIBS millrace_client)
@@ -31,3 +31,4 @@ endif()
 # Consumer data path: the zero-copy Fetch response view and lazy batch decoding.
 millrace_test(client_fetch_response_view_test fetch_response_view_test.cc LIBS millrace_client)
 millrace_test(client_fetched_records_test fetched_records_test.cc LIBS millrace_client)
+millrace_test(client_frame_buffer_pool_test frame_buffer_pool_test.cc LIBS millrace_client)

@@ -188,11 +188,11 @@ asio::awaitable<void> Connection::read_loop() {
       fail_all(Error{errc::kCorruptMessage, "bad frame size " + std::to_string(size) + " from " + address()});
       break;
     }
-    // A fresh, uninitialised buffer per frame: it becomes the response itself, so
-    // nothing is copied after the kernel's copy into it.
+    // An uninitialised buffer per frame: it becomes the response itself, so nothing
+    // is copied after the kernel's copy into it.
     ResponseFrame frame;
     frame.size = static_cast<size_t>(size);
-    frame.data.reset(new uint8_t[frame.size]);
+    frame.data = buffers_->take(frame.size);
     co_await asio::async_read(socket_, asio::buffer(frame.data.get(), frame.size), redirect_error(use_awaitable, ec));
     if (ec) { fail_all(Error::network("connection to " + address() + " lost: " + ec.message())); break; }
     std::span<const uint8_t> bytes(frame.data.get(), frame.size);

@@ -10,8 +10,8 @@
 // ApiVersions (v3, falling back to v0 on UNSUPPORTED_VERSION as in KIP-511):
 // version_for() picks the highest version both sides support.
 //
-// Responses are read straight into one uninitialised heap buffer per frame (the
-// kernel's copy is the only one); roundtrip_frame() hands that buffer over as is,
+// Responses are read straight into one uninitialised buffer per frame (the
+// kernel's copy is the only one; large buffers are recycled, frame_buffer_pool.h); roundtrip_frame() hands that buffer over as is,
 // so a Fetch response's records are never copied on the way in. roundtrip()
 // copies the body into a vector for the callers that want one (small responses).
 //
@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "client/frame_buffer_pool.h"
 #include "client/result.h"
 
 namespace millrace::client {
@@ -48,7 +49,7 @@ struct VersionRange {
 // One response frame as read from the socket: [correlation id, header tags, body].
 // Owns its bytes; body() is the part after the response header. Move-only.
 struct ResponseFrame {
-  std::unique_ptr<uint8_t[]> data;
+  FrameBufferPool::Buffer data;
   size_t size = 0;          // bytes in data (the frame after its int32 size)
   size_t body_offset = 0;   // where the body starts (after the response header)
   std::span<const uint8_t> body() const { return {data.get() + body_offset, size - body_offset}; }
@@ -112,6 +113,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::deque<OutFrame> write_queue_;
   std::map<int32_t, std::shared_ptr<Pending>> pending_;
   std::map<int16_t, VersionRange> versions_;
+  std::shared_ptr<FrameBufferPool> buffers_ = FrameBufferPool::create();
 };
 
 }  // namespace millrace::client
