@@ -4,10 +4,17 @@
 // bytes, optionally rate-limited; latency is send() to delivery callback per record.
 // Prints records/s, MB/s and p50/p99/p99.9/max latency; --json prints one JSON
 // object (used by `make bench`). A progress line is written to stderr every second.
+//
+// consume: reads --records records (all partitions together, each from its start) with an
+// assigned (group-less) consumer; MB/s of record values over wall time. --verify
+// also checks that each partition's offsets only go up and reports an
+// order-independent checksum of the values (sum of FNV-1a 64 per value), so a
+// test can compare what was read with what was written.
 #include <algorithm>
 #include <atomic>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <random>
 #include <sstream>
@@ -149,12 +156,23 @@ void add_bench_commands(CLI::App& app, GlobalOptions& g, int& rc) {
     if (failed > 0) rc = report(std::to_string(failed.load()) + " records failed", first_error);
   });
 
-  struct COpts { std::string topic; int64_t records = 1000000; double timeout_s = 60; bool json = false, quiet = false; };
+  struct COpts {
+    std::string topic;
+    int64_t records = 1000000;
+    double timeout_s = 60;
+    int32_t fetch_max_bytes = client::ConsumerConfig{}.fetch_max_bytes;
+    int32_t max_partition_fetch_bytes = client::ConsumerConfig{}.max_partition_fetch_bytes;
+    bool json = false, quiet = false, verify = false;
+  };
   auto c = std::make_shared<COpts>();
   auto* cons = bench->add_subcommand("consume", "consumer throughput from the beginning of a topic");
   cons->add_option("-t,--topic", c->topic, "topic")->required();
   cons->add_option("--records", c->records, "records to read")->capture_default_str();
   cons->add_option("--timeout", c->timeout_s, "give up after this many seconds")->capture_default_str();
+  cons->add_option("--fetch-max-bytes", c->fetch_max_bytes, "fetch.max.bytes")->capture_default_str();
+  cons->add_option("--max-partition-fetch-bytes", c->max_partition_fetch_bytes, "max.partition.fetch.bytes")
+      ->capture_default_str();
+  cons->add_flag("--verify", c->verify, "check offsets go up per partition; print a checksum of the values");
   cons->add_flag("--json", c->json, "print the result as one JSON object");
   cons->add_flag("-q,--quiet", c->quiet, "no progress line");
   cons->callback([&g, &rc, c] {
@@ -166,32 +184,56 @@ void add_bench_commands(CLI::App& app, GlobalOptions& g, int& rc) {
     client::ConsumerConfig cc;
     cc.client = g.client();
     cc.auto_offset_reset = "earliest";
+    cc.fetch_max_bytes = c->fetch_max_bytes;
+    cc.max_partition_fetch_bytes = c->max_partition_fetch_bytes;
     client::Consumer consumer(cc);
     consumer.assign(tps);
     auto st = consumer.seek_to_beginning(tps);
     if (!st.ok()) { rc = report("seek", st); return; }
     Progress progress;
     progress.quiet = c->quiet;
-    uint64_t n = 0, bytes = 0;
+    uint64_t n = 0, bytes = 0, checksum = 0, disorder = 0;
+    std::map<int32_t, int64_t> last_offset;   // --verify: per partition
     auto start = Clock::now();
     auto give_up = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(c->timeout_s));
     while (n < static_cast<uint64_t>(c->records) && Clock::now() < give_up) {
       auto r = consumer.poll(std::chrono::milliseconds(200));
       if (!r.ok()) { rc = report("bench consume", r.error()); return; }
       for (auto& rec : *r) bytes += rec.value ? rec.value->size() : 0;
+      if (c->verify)
+        for (auto& rec : *r) {
+          auto [it, fresh] = last_offset.emplace(rec.partition, rec.offset);
+          if (!fresh) {
+            if (rec.offset <= it->second) ++disorder;
+            it->second = rec.offset;
+          }
+          uint64_t h = 14695981039346656037ull;   // FNV-1a 64
+          if (rec.value)
+            for (unsigned char ch : *rec.value) h = (h ^ ch) * 1099511628211ull;
+          checksum += h;
+        }
       n += r->size();
       progress.tick(n, n ? bytes / n : 0);
     }
     double secs = std::chrono::duration<double>(Clock::now() - start).count();
     if (!c->quiet) std::cerr << "\n";
     double rps = static_cast<double>(n) / secs, mbps = static_cast<double>(bytes) / secs / 1e6;
-    if (c->json)
+    if (c->json) {
       std::cout << std::fixed << std::setprecision(3) << "{\"tool\":\"millrace\",\"mode\":\"consume\",\"records\":" << n
                 << ",\"bytes\":" << bytes << ",\"seconds\":" << secs << ",\"records_per_sec\":" << rps
-                << ",\"mb_per_sec\":" << mbps << "}\n";
-    else
+                << ",\"mb_per_sec\":" << mbps;
+      if (c->verify) std::cout << ",\"value_checksum\":" << checksum << ",\"offsets_out_of_order\":" << disorder;
+      std::cout << "}\n";
+    } else {
+      if (c->verify)
+        std::cout << "value checksum " << checksum << ", offsets out of order " << disorder << "\n";
       std::cout << std::fixed << std::setprecision(1) << n << " records read, " << rps << " records/sec (" << std::setprecision(2)
                 << mbps << " MB/sec)\n";
+    }
+    if (disorder > 0) {
+      std::cerr << "error: " << disorder << " records came at or below an offset already read in their partition\n";
+      rc = kExitBroker;
+    }
     if (n < static_cast<uint64_t>(c->records)) {
       std::cerr << "error: only " << n << " of " << c->records << " records arrived within " << c->timeout_s << " s\n";
       rc = kExitBroker;
