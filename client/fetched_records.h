@@ -12,8 +12,13 @@
 // reference to the frame. A trailing batch cut by the broker's size limit is
 // dropped here and fetched again from its start by the next Fetch.
 //
-// poll() then drains it on the application thread: each batch's CRC-32C is
-// checked (hardware path, protocol/record/crc32c.h), control batches are skipped,
+// The same walk checks each batch's header and CRC-32C (hardware path,
+// protocol/record/crc32c.h) on the io thread, which splits the consumer's work
+// between its two threads about evenly (the io thread otherwise only waits for
+// the kernel's copy).
+//
+// poll() then drains it on the application thread: a batch that failed the check
+// stops it with an error, control batches are skipped,
 // records below the fetch offset (a compressed batch starts before it) are
 // skipped, the rest are copied into ConsumerRecords. Draining stops only between
 // batches. Not thread-safe: one thread at a time (the consumer hands it over
@@ -58,6 +63,7 @@ class FetchedRecords {
   int64_t start_offset_;               // records below it are not returned
   int64_t position_;
   int64_t next_fetch_offset_;
+  size_t bad_at_ = std::string::npos;  // bytes of batches_ before the first bad batch
 };
 
 }  // namespace millrace::client
