@@ -10,20 +10,18 @@ namespace millrace::client {
 
 namespace {
 
-// Walks the complete batches at the start of `bytes`: returns their length, sets
-// `after` to the offset after the last of them (left alone when there is none) and
-// `first_bad` to the length before the first batch that fails validation (header or
-// CRC; left alone when all pass). Batches after a bad one are still walked, by
-// their length fields, so the next fetch offset does not depend on the damage.
-size_t complete_prefix(std::span<const uint8_t> bytes, int64_t& after, size_t& first_bad) {
+// Length of the complete batches at the start of `bytes`, and the offset after the
+// last of them (`after` is left alone when there is none).
+size_t complete_prefix(std::span<const uint8_t> bytes, int64_t& after) {
   size_t at = 0;
   while (bytes.size() - at >= 12) {
     wire::Reader r(bytes.subspan(at, 12));
     int64_t base = r.int64();
     int32_t len = r.int32();
     if (len < record::kMinBatchLength || static_cast<size_t>(len) > bytes.size() - at - 12) break;
+    // last_offset_delta sits inside the header; a header shorter than that is
+    // malformed and is caught by drain()'s validation.
     auto whole = bytes.subspan(at, 12 + static_cast<size_t>(len));
-    if (first_bad == std::string::npos && record::validate_batch(whole) != record::BatchError::kOk) first_bad = at;
     wire::Reader d(whole.subspan(record::kLastOffsetDeltaOffset, 4));
     int64_t last = record::wrapping_add(base, d.int32());
     after = std::max(after, record::wrapping_add(last, 1));
@@ -41,7 +39,7 @@ std::string where(const std::string& topic, int32_t partition, int64_t offset) {
 FetchedRecords::FetchedRecords(std::shared_ptr<const ResponseFrame> frame, std::span<const uint8_t> records,
                                int64_t fetch_offset)
     : frame_(std::move(frame)), start_offset_(fetch_offset), position_(fetch_offset), next_fetch_offset_(fetch_offset) {
-  batches_ = records.subspan(0, complete_prefix(records, next_fetch_offset_, bad_at_));
+  batches_ = records.subspan(0, complete_prefix(records, next_fetch_offset_));
 }
 
 Status FetchedRecords::drain(const std::string& topic, int32_t partition, std::vector<ConsumerRecord>& out,
@@ -53,11 +51,10 @@ Status FetchedRecords::drain(const std::string& topic, int32_t partition, std::v
                                               " is unreadable: " + record::to_string(hr.error)};
     const auto& h = hr.header;
     auto batch = batches_.subspan(0, h.total_size());   // complete: checked at construction
-    if (bad_at_ == 0) {   // the construction's validation failed here
-      auto v = record::validate_batch(batch);
+    auto v = record::validate_batch(batch);
+    if (v != record::BatchError::kOk)
       return Error{errc::kCorruptMessage, "record batch of " + where(topic, partition, h.base_offset) + " is " +
                                               record::to_string(v) + " (seek past it to skip it)"};
-    }
     if (!h.is_control() && h.last_offset() >= start_offset_) {
       record::RecordReader rr(batch, scratch);
       record::Record rec;
@@ -90,7 +87,6 @@ Status FetchedRecords::drain(const std::string& topic, int32_t partition, std::v
     }
     position_ = std::max(position_, record::wrapping_add(h.last_offset(), 1));
     batches_ = batches_.subspan(batch.size());
-    if (bad_at_ != std::string::npos) bad_at_ -= batch.size();
   }
   return Error::none();
 }
