@@ -193,7 +193,14 @@ asio::awaitable<void> Connection::read_loop() {
     ResponseFrame frame;
     frame.size = static_cast<size_t>(size);
     frame.data = buffers_->take(frame.size);
-    co_await asio::async_read(socket_, asio::buffer(frame.data.get(), frame.size), redirect_error(use_awaitable, ec));
+    // Each receive may take all that is left of the frame: asio's transfer_all()
+    // caps every read_some at 64 KiB, which made a 16 MB Fetch response 256 recv
+    // calls (and as many trips through the reactor).
+    auto rest_of_frame = [total = frame.size](const boost::system::error_code& e, size_t done) -> size_t {
+      return e ? 0 : total - done;
+    };
+    co_await asio::async_read(socket_, asio::buffer(frame.data.get(), frame.size), rest_of_frame,
+                              redirect_error(use_awaitable, ec));
     if (ec) { fail_all(Error::network("connection to " + address() + " lost: " + ec.message())); break; }
     std::span<const uint8_t> bytes(frame.data.get(), frame.size);
     wire::Reader peek(bytes);
