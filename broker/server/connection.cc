@@ -110,7 +110,12 @@ asio::awaitable<void> Connection::serve() {
     if (size < 0 || size > opt.max_request_bytes) {
       spdlog::warn("event=request_too_large conn={} peer={} size={} limit={}", info_.id, info_.peer, size,
                    opt.max_request_bytes);
-      close();
+      // Its body cannot be skipped safely: answer what came before, then close.
+      auto slot = std::make_shared<Slot>();
+      slot->response = Response::close();
+      slot->ready = true;
+      queue_.push_back(std::move(slot));
+      writer_wake_.notify();
       co_return;
     }
     read_deadline_ = Clock::now() + opt.request_timeout;

@@ -2,8 +2,9 @@
 // answers leave in request order whatever order stage 2s finish in, at most
 // kMaxPendingResponses are pending, a request that may not pipeline waits for
 // every earlier answer, a close answer comes after the earlier answers, and a
-// connection reset with stage 2s pending outlives them (ASan checks the
-// lifetimes in the sanitizer build).
+// connection reset with stage 2s pending outlives them; an oversized frame
+// closes only after the earlier answers (ASan checks the lifetimes in the
+// sanitizer build).
 //
 // Test frames (after the size prefix): kind byte | uint32 id | uint32 stage-2 delay ms.
 //   'P' pipelines; its stage 2 sleeps `delay` ms, then answers the 4-byte id.
@@ -198,6 +199,17 @@ TEST_F(ConnectionPipelineTest, CloseAnswerComesAfterTheEarlierAnswers) {
   EXPECT_EQ(next_answer(fd), -1);
   ::close(fd);
   EXPECT_TRUE(wait_for([&] { return dispatcher_.completed.load() == 2; }));
+}
+
+TEST_F(ConnectionPipelineTest, OversizedFrameAfterPendingAnswersThemThenCloses) {
+  int fd = connect_client();
+  std::vector<uint8_t> req;
+  add(req, 'P', 1, 50);
+  put32(req, 0x7fffffff);  // above max_request_bytes
+  send_all(fd, req);
+  EXPECT_EQ(next_answer(fd), 1);
+  EXPECT_EQ(next_answer(fd), -1);
+  ::close(fd);
 }
 
 TEST_F(ConnectionPipelineTest, HalfClosedClientStillGetsEveryAnswer) {
