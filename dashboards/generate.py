@@ -106,6 +106,14 @@ ROWS = [
            ["used {{dir}}", "free {{dir}}", "capacity {{dir}}"]),
         ts("Partitions by state", "short", [
             f"sum by (state) (millrace_partitions{{{CB}}})"], ["{{state}}"]),
+        ts("Fetch sessions (KIP-227)", "short", [
+            f"millrace_fetch_sessions{{{CB}}}",
+            f"rate(millrace_fetch_incremental_requests_total{{{CB}}}[{RI}])",
+            f"rate(millrace_fetch_session_evictions_total{{{CB}}}[{RI}])"],
+           ["sessions {{instance}}", "incremental fetches/s {{instance}}", "evictions/s {{instance}}"],
+           desc="Incremental fetch sessions the broker holds, fetches served incrementally, and evictions: "
+                "a rising eviction rate means max.incremental.fetch.session.cache.slots is too small for "
+                "the consumers."),
         stat("Version", "none", f"count by (version) (millrace_build_info{{{CB}}})"),
     ]),
     ("Operator", [
