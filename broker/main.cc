@@ -106,6 +106,7 @@ int run(const Config& cfg) {
   std::string error;
   storage::LogManagerOptions lo;
   for (const auto& d : cfg.list("log.dirs")) lo.log_dirs.emplace_back(d);
+  lo.flush_threads = static_cast<int>(cfg.integer("log.flush.threads"));
   lo.default_config = default_log_config(cfg, error);
   if (!error.empty()) {
     spdlog::error("event=startup_failed error=\"log defaults: {}\"", error);

@@ -67,6 +67,9 @@ constexpr std::array kSchema = {
               "Partitions of an auto-created topic."},
     ConfigKey{"default.replication.factor", ConfigType::kInt, "1", 1, 1, {}, nullptr,
               "Replication factor of an auto-created topic (single node: 1)."},
+    ConfigKey{"log.flush.threads", ConfigType::kInt, "4", 1, 64, {}, nullptr,
+              "Threads that run the group-commit fdatasyncs; each partition is its own file, so "
+              "partitions flushed at once share the disk's journal commit instead of queueing."},
     ConfigKey{"log.flush.on.acks.all", ConfigType::kBool, "true", {}, {}, {}, nullptr,
               "Millrace: answer acks=all only after the batch is fsynced (group commit). false = Kafka's "
               "behaviour (acks=all answered from the page cache; durability left to replication and flush.*)."},
@@ -105,7 +108,8 @@ constexpr std::array kSchema = {
     ConfigKey{"num.io.threads", ConfigType::kInt, "0", 0, 1024, {}, nullptr,
               "Accepted for compatibility; requests run on the network threads."},
     ConfigKey{"queued.max.requests", ConfigType::kInt, "500", 1, 100000, {}, nullptr,
-              "Accepted for compatibility; each connection serves one request at a time."},
+              "Accepted for compatibility; a connection has at most 16 requests outstanding "
+              "(Produce is pipelined, other requests are served one at a time)."},
     ConfigKey{"group.initial.rebalance.delay.ms", ConfigType::kInt, "3000", 0, kInt32Max, {}, nullptr,
               "Delay of the first rebalance of an empty group, so members can gather."},
     ConfigKey{"group.min.session.timeout.ms", ConfigType::kInt, "6000", 1, kInt32Max, {}, nullptr,
