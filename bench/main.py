@@ -100,6 +100,8 @@ class Run:
         self.results["errors"] = [e for e in old.get("errors", [])
                                   if e.split(" ")[0].rstrip(":") not in self.workloads]
         self.results["meta"]["merged_from"] = old["meta"].get("date")
+        self.results["meta"]["merged_revision"] = old["meta"].get("merged_revision") or old["meta"].get("millrace_revision")
+        self.results["meta"]["rerun_workloads"] = [w for w in self.workloads if w in ("limits", "W1", "W2", "W3", "W4")]
         self.results["meta"]["elapsed_seconds_previous"] = old["meta"].get("elapsed_seconds")
 
     def count_steps(self):

@@ -67,6 +67,11 @@ def render(res):
                       f"{m['restart_gb']} GB to fit the time left"
                       + (f", and W3/W4 were rerun (BENCH_MERGE) after the W1/W2 run of {m['merged_from']}"
                          if m.get("merged_from") else "") + ".", ""]
+    if m.get("merged_from") and m.get("rerun_workloads"):
+        out[-2:-2] = [f"**Merged run** (BENCH_MERGE): {', '.join(m['rerun_workloads'])} were rerun on {m['date']} "
+                      f"with Millrace {m['millrace_revision']}; the other sections come from the run of "
+                      f"{m['merged_from']} with Millrace {m.get('merged_revision', '?')}. The machine details, "
+                      f"load and duration above are the rerun's.", ""]
     w2r = res.get("W2_rate", {}).get("records_per_s")
     w2k = next((r for r in res.get("W2", []) if r["target"] == "kafka"), None)
     if w2r and w2k and w2k["rate_achieved"] < 0.95 * w2r:
