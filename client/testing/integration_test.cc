@@ -165,11 +165,12 @@ TEST(Producer, IdempotentRetriesAfterConnectionDropsNeverReorderOrDuplicate) {
   const int n = 20000;
   std::atomic<int> failed{0};
   std::thread dropper([&] {
-    // Many drops, a few ms apart, so some hit a connection while it is being
-    // opened and while requests of several batches wait for it (the case that put
-    // later sequences on the wire first: 1 run in ~6 failed before that fix).
-    for (int i = 0; i < 120; ++i) {
-      std::this_thread::sleep_for(5ms);
+    // Many drops at uneven gaps: the short ones hit a connection just opened (the
+    // case that once put later sequences on the wire first), the longer ones let
+    // requests get in flight on the new connection before it drops.
+    const int gaps_ms[] = {2, 5, 9, 14};
+    for (int i = 0; i < 150; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(gaps_ms[i % 4]));
       p.drop_connections();
     }
   });
@@ -180,7 +181,7 @@ TEST(Producer, IdempotentRetriesAfterConnectionDropsNeverReorderOrDuplicate) {
     r.value = std::to_string(i);
     auto st = p.send(std::move(r), [&](const RecordMetadata&, const Error& e) { if (!e.ok()) ++failed; });
     ASSERT_TRUE(st.ok()) << st.to_string();
-    if (i % 500 == 0) std::this_thread::sleep_for(5ms);   // keep requests in flight while drops happen
+    if (i % 100 == 0) std::this_thread::sleep_for(5ms);   // keep requests in flight while drops happen
   }
   dropper.join();
   ASSERT_TRUE(p.flush(20s).ok());
