@@ -600,6 +600,10 @@ asio::awaitable<void> Consumer::fetch_loop() {
 }
 
 asio::awaitable<void> Consumer::fetch_from(int32_t leader, std::vector<TopicPartition> tps) {
+  // A broker fills fetch.max.bytes in request order, so each Fetch starts one
+  // partition further on (as Kafka's consumer moves fetched partitions to the back):
+  // a partition late in the list is not starved while early ones keep data coming.
+  if (tps.size() > 1) std::rotate(tps.begin(), tps.begin() + static_cast<std::ptrdiff_t>(fetch_round_++ % tps.size()), tps.end());
   proto::FetchRequest req;
   req.replica_id = -1;
   req.max_wait_ms = cfg_.fetch_max_wait_ms;

@@ -138,6 +138,7 @@ class Consumer {
   int32_t coordinator_ = -1;
   bool rejoin_ = true;
   std::set<int32_t> fetching_;                  // leaders with a Fetch in flight
+  size_t fetch_round_ = 0;                      // io thread: rotates the partition order of Fetches
   std::atomic<bool> closing_{false};
   std::atomic<int> loops_{0};
   std::unique_ptr<asio::steady_timer> fetch_wake_;
