@@ -85,6 +85,7 @@ bool RecordAccumulator::sendable_now(const TopicPartition& tp, const std::deque<
   auto it = in_flight_.find(tp);
   int inflight = it == in_flight_.end() ? 0 : it->second;
   if (first->has_sequence() && inflight > 0) return false;   // retries go one at a time
+  if (cfg_.first_batch_alone && inflight > 0 && !acknowledged_.count(tp)) return false;
   if (inflight >= cfg_.max_in_flight_per_partition) return false;
   return true;
 }
@@ -147,6 +148,11 @@ void RecordAccumulator::complete(const BatchPtr& batch) {
   }
   pool_.deallocate(batch->reserved_bytes);
   flushed_cv_.notify_all();
+}
+
+void RecordAccumulator::acknowledged(const TopicPartition& tp) {
+  std::lock_guard lock(mu_);
+  if (cfg_.first_batch_alone) acknowledged_.insert(tp);
 }
 
 void RecordAccumulator::reenqueue(const BatchPtr& batch, int64_t now_ms) {

@@ -41,6 +41,11 @@ struct AccumulatorConfig {
   int max_in_flight_per_partition = 5;
   int64_t retry_backoff_ms = 100;
   int64_t delivery_timeout_ms = 120000;
+  // Idempotence: until a partition has one batch acknowledged, it has at most one
+  // in flight. A broker takes the first sequence it sees from a producer id as the
+  // start (Kafka since KIP-360), so if the first batch failed (say NOT_LEADER on a
+  // new topic) while the second was accepted, the first could never be appended.
+  bool first_batch_alone = false;
 };
 
 struct ReadyResult {
@@ -70,6 +75,8 @@ class RecordAccumulator {
                               size_t max_request_bytes);
   // A drained batch finished (success or final failure): frees its memory.
   void complete(const BatchPtr& batch);
+  // The broker acknowledged a batch of tp (first_batch_alone lifts for tp).
+  void acknowledged(const TopicPartition& tp);
   // A drained batch will be retried after backoff; goes back in front, in sequence order.
   void reenqueue(const BatchPtr& batch, int64_t now_ms);
   // Queued batches older than delivery.timeout.ms; removed and returned for failing.
@@ -101,6 +108,7 @@ class RecordAccumulator {
   std::map<TopicPartition, std::deque<BatchPtr>> queues_;   // GUARDED_BY(mu_)
   std::map<TopicPartition, int> in_flight_;                  // GUARDED_BY(mu_)
   std::unordered_set<BatchPtr> in_flight_batches_;           // GUARDED_BY(mu_)
+  std::set<TopicPartition> acknowledged_;                    // GUARDED_BY(mu_)
   size_t incomplete_ = 0;                                    // GUARDED_BY(mu_)
   int flushes_ = 0;                                          // GUARDED_BY(mu_)
   bool closed_ = false;                                      // GUARDED_BY(mu_)

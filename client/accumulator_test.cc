@@ -164,6 +164,33 @@ TEST(Accumulator, InFlightLimitPerPartition) {
   EXPECT_EQ(acc.in_flight(kTp), 2);
 }
 
+TEST(Accumulator, IdempotentPartitionSendsItsFirstBatchAlone) {
+  AccumulatorConfig cfg;
+  cfg.batch_size = 200;
+  cfg.linger_ms = 0;
+  cfg.max_in_flight_per_partition = 5;
+  cfg.first_batch_alone = true;
+  RecordAccumulator acc(cfg);
+  const TopicPartition other{"t", 1};
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(acc.append(kTp, rec(150), 0).ok());
+    ASSERT_TRUE(acc.append(other, rec(150), 0).ok());
+  }
+  auto first = acc.drain({kTp}, 0, 1 << 20);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(acc.drain({kTp}, 0, 1 << 20).size(), 0u);   // nothing acknowledged yet
+  EXPECT_EQ(acc.drain({other}, 0, 1 << 20).size(), 1u);  // per partition
+  acc.acknowledged(kTp);
+  acc.complete(first[0]);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(acc.drain({kTp}, 0, 1 << 20).size(), 1u) << i;
+  EXPECT_EQ(acc.in_flight(kTp), 5);                       // the usual limit from then on
+  cfg.first_batch_alone = false;
+  RecordAccumulator plain(cfg);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(plain.append(kTp, rec(150), 0).ok());
+  EXPECT_EQ(plain.drain({kTp}, 0, 1 << 20).size(), 1u);
+  EXPECT_EQ(plain.drain({kTp}, 0, 1 << 20).size(), 1u);   // without idempotence: no wait
+}
+
 TEST(Accumulator, ExpireFailsOnlyOldBatches) {
   AccumulatorConfig cfg;
   cfg.delivery_timeout_ms = 1000;

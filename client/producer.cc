@@ -30,6 +30,7 @@ AccumulatorConfig acc_config(const ProducerConfig& c) {
   a.delivery_timeout_ms = c.delivery_timeout_ms;
   a.retry_backoff_ms = c.retry_backoff_ms;
   a.max_in_flight_per_partition = c.max_in_flight;
+  a.first_batch_alone = c.enable_idempotence;
   return a;
 }
 ProducerConfig normalise(ProducerConfig c) {
@@ -399,6 +400,7 @@ asio::awaitable<void> Producer::send_batches(int32_t leader, std::shared_ptr<Con
       auto b = it->second;
       by_tp.erase(it);
       if (p.error_code == 0 || p.error_code == errc::kDuplicateSequence) {
+        acc_.acknowledged(b->tp);
         b->complete(p.base_offset, p.log_append_time_ms, Error::none());
         acc_.complete(b);
       } else {
