@@ -11,7 +11,8 @@ Env (defaults for the real run; shrink them to smoke-test):
   BENCH_RESTART_GB=5      W4 data before kill -9
   BENCH_LIMIT_SECONDS=10  fio and iperf3 duration each
   BENCH_TARGETS=kafka,millrace,millrace-fsync
-  BENCH_WORKLOADS=limits,W1,W2,W3,W4
+  BENCH_WORKLOADS=limits,W1,W2,W3,W4   (add W1N: W1 driven by `millrace bench produce`, 30 s
+                          cases, opt-in so the default run stays under 30 minutes)
   BENCH_OUT=build/bench   results.json, broker data (same disk as the checkout), logs
   BENCH_MERGE=1           keep the previous results.json's sections of workloads not rerun
 Flush settings: Kafka runs with its defaults (flush.messages and flush.ms unbounded:
@@ -25,6 +26,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -55,6 +57,7 @@ class Run:
         env = os.environ
         self.build = Path(build).resolve()
         self.seconds = int(env.get("BENCH_SECONDS", 60))
+        self.w1n_seconds = int(env.get("BENCH_W1N_SECONDS", 30))
         self.backlog_gb = float(env.get("BENCH_BACKLOG_GB", 10))
         self.restart_gb = float(env.get("BENCH_RESTART_GB", 5))
         self.limit_seconds = int(env.get("BENCH_LIMIT_SECONDS", 10))
@@ -92,7 +95,7 @@ class Run:
         if os.environ.get("BENCH_MERGE") != "1" or not prev.exists():
             return
         old = json.loads(prev.read_text())
-        for w in ("limits", "W1", "W2", "W3", "W4"):
+        for w in ("limits", "W1", "W1N", "W2", "W3", "W4"):
             if w not in self.workloads and w in old:
                 self.results[w] = old[w]
         if "W2" not in self.workloads and "W2_rate" in old:
@@ -101,7 +104,16 @@ class Run:
                                   if e.split(" ")[0].rstrip(":") not in self.workloads]
         self.results["meta"]["merged_from"] = old["meta"].get("date")
         self.results["meta"]["merged_revision"] = old["meta"].get("merged_revision") or old["meta"].get("millrace_revision")
-        self.results["meta"]["rerun_workloads"] = [w for w in self.workloads if w in ("limits", "W1", "W2", "W3", "W4")]
+        # Where each section was measured: kept from the old file for the sections
+        # kept, this run for the ones rerun.
+        om = old["meta"]
+        runs = dict(om.get("workload_runs") or {w: {"date": om.get("date"), "revision": om.get("millrace_revision")}
+                                                for w in ("limits", "W1", "W1N", "W2", "W3", "W4") if old.get(w)})
+        for w in self.workloads:
+            runs[w] = {"date": self.results["meta"]["date"], "revision": self.results["meta"]["millrace_revision"]}
+        self.results["meta"]["workload_runs"] = runs
+        self.results["meta"]["rerun_workloads"] = [w for w in self.workloads
+                                                  if w in ("limits", "W1", "W1N", "W2", "W3", "W4")]
         self.results["meta"]["elapsed_seconds_previous"] = old["meta"].get("elapsed_seconds")
 
     def count_steps(self):
@@ -109,8 +121,9 @@ class Run:
         if "limits" in self.workloads:
             n += 3
         for t in self.targets:
-            if "W1" in self.workloads:
-                n += sum(1 for _, a in W1_CASES if self.case_applies(t, a))
+            for w in ("W1", "W1N"):
+                if w in self.workloads:
+                    n += sum(1 for _, a in W1_CASES if self.case_applies(t, a))
             n += ("W2" in self.workloads) + ("W3" in self.workloads and t != "millrace-fsync")
             n += ("W4" in self.workloads) * (1 + (t != "millrace-fsync"))
         return n
@@ -186,6 +199,34 @@ class Run:
         same = [r for r in kafka if r["partitions"] == 16 and r["acks"] == "all"]
         best = max((r["records_per_s"] for r in (same or kafka)), default=0)
         return max(best // 2, 1000), (same or kafka or [{}])[0]
+
+    def run_w1n(self):
+        """W1N (opt-in, BENCH_WORKLOADS=...,W1N): W1's cases driven by `millrace bench
+        produce` instead of ProducerPerformance, 30 s each."""
+        self.results["W1N"] = []
+        for target in self.targets:
+            for parts, acks in W1_CASES:
+                if not self.case_applies(target, acks):
+                    continue
+                self.progress(f"W1N {target}: {parts} partition(s), acks={acks}, C++ generator, {self.w1n_seconds}s")
+
+                def case():
+                    b = self.broker(target, f"w1n-{parts}-{acks}").start()
+                    try:
+                        b.create_topic("w1n", parts)
+                        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                        r = wl.produce_native_for(self.build, b, "w1n", acks, self.w1n_seconds)
+                        gen = r.pop("_children_cpu") - (before.ru_utime + before.ru_stime)
+                        wall, gb = r.pop("_wall"), r.pop("_gb", None)
+                        r["generator_cores"] = round(gen / wall, 2)
+                        if gb:
+                            r["generator_cpu_s_per_GB"] = round(gen / gb, 2)
+                    finally:
+                        b.stop()
+                        b.wipe()
+                    self.results["W1N"].append({"target": target, "partitions": parts, "acks": acks, **r})
+                    print(f"  {r['MBps']} MB/s, {r['records_per_s']} records/s", file=sys.stderr)
+                self.guarded(f"W1N {target} {parts}p acks={acks}", case)
 
     def run_w2(self, java):
         rate, base = self.w2_rate()
@@ -292,6 +333,8 @@ def main():
         run.guarded("limits", run.run_limits)
     if "W1" in run.workloads:
         run.run_w1(java)
+    if "W1N" in run.workloads:
+        run.run_w1n()
     if "W2" in run.workloads:
         run.run_w2(java)
     if "W3" in run.workloads:

@@ -67,7 +67,14 @@ def render(res):
                       f"{m['restart_gb']} GB to fit the time left"
                       + (f", and W3/W4 were rerun (BENCH_MERGE) after the W1/W2 run of {m['merged_from']}"
                          if m.get("merged_from") else "") + ".", ""]
-    if m.get("merged_from") and m.get("rerun_workloads"):
+    if m.get("workload_runs"):
+        by_run = {}
+        for w, r in m["workload_runs"].items():
+            by_run.setdefault((r.get("date"), r.get("revision")), []).append(w)
+        parts = [f"{', '.join(ws)} on {d} with Millrace {rev}" for (d, rev), ws in sorted(by_run.items())]
+        out[-2:-2] = [f"**Merged run** (BENCH_MERGE): the sections were measured in separate runs: "
+                      f"{'; '.join(parts)}. The machine details, load and duration above are the last run's.", ""]
+    elif m.get("merged_from") and m.get("rerun_workloads"):
         out[-2:-2] = [f"**Merged run** (BENCH_MERGE): {', '.join(m['rerun_workloads'])} were rerun on {m['date']} "
                       f"with Millrace {m['millrace_revision']}; the other sections come from the run of "
                       f"{m['merged_from']} with Millrace {m.get('merged_revision', '?')}. The machine details, "
@@ -109,6 +116,25 @@ def render(res):
                 if r and "broker_cores" in r:
                     out.append(f"| {parts} | {acks} | {target} | {fmt(r['MBps'])} | {r['broker_cores']} "
                                f"| {r['generator_cores']} | {r['broker_cpu_s_per_GB']} | {r['generator_cpu_s_per_GB']} |")
+
+    if res.get("W1N"):
+        out += ["", "### W1 with the C++ generator (opt-in W1N)", "",
+                "The same cases driven by `millrace bench produce` (Millrace's C++ producer, same settings as "
+                "ProducerPerformance: 1 KiB keyless records, linger.ms=5, batch.size=65536, idempotence with "
+                "acks=all), a generator that spends less CPU per GB and so leaves more of the machine to the "
+                "broker. MB/s of record values over the whole run.", "",
+                "| partitions | acks | Millrace MB/s | Kafka MB/s | ratio | Millrace (fsync) MB/s | Millrace broker cores / CPU-s per GB | Kafka broker cores / CPU-s per GB | generator cores (Millrace / Kafka) |",
+                "|---|---|---|---|---|---|---|---|---|"]
+        for parts, acks in [(1, "1"), (1, "all"), (16, "1"), (16, "all")]:
+            mr, kr = pick(res["W1N"], "millrace", partitions=parts, acks=acks), pick(res["W1N"], "kafka", partitions=parts, acks=acks)
+            fr = pick(res["W1N"], "millrace-fsync", partitions=parts, acks=acks)
+            mv, kv = mr and mr["MBps"], kr and kr["MBps"]
+
+            def cpu(r):
+                return f"{r.get('broker_cores', '—')} / {r.get('broker_cpu_s_per_GB', '—')}" if r else "—"
+            gens = f"{(mr or {}).get('generator_cores', '—')} / {(kr or {}).get('generator_cores', '—')}"
+            out.append(f"| {parts} | {acks} | {fmt(mv)} | {fmt(kv)} | {ratio(mv, kv)} | {fmt(fr and fr['MBps'])} "
+                       f"| {cpu(mr)} | {cpu(kr)} | {gens} |")
 
     w2 = res.get("W2_rate", {})
     out += ["", f"## W2 latency (target: Millrace p99 ≤ ⅓ of Kafka's)", "",

@@ -92,6 +92,35 @@ def produce_for(java, broker, topic, acks, seconds, sample_rss=True):
             "rss_max_bytes": rss_max or None, "intervals": len(lines), "errors": errors[:3], **cpu}
 
 
+def produce_native_for(build, broker, topic, acks, seconds):
+    """`millrace bench produce` (the C++ producer) at full speed for `seconds`, with
+    ProducerPerformance's settings (1 KiB keyless records, linger.ms=5,
+    batch.size=65536, idempotence with acks=all): a generator that spends less CPU
+    per GB, so more of the machine is left to the broker. Returns MB/s (record
+    values), and the broker's and the generator's CPU over the run."""
+    cli = Path(build) / "client/millrace"
+    args = [str(cli), "-b", broker.bootstrap, "bench", "produce", "-t", topic, "--duration", str(seconds),
+            "--record-size", str(RECORD), "--acks", "-1" if acks == "all" else acks, "--batch-size", "65536",
+            "--linger-ms", "5", "-q", "--json"]
+    b0, t0 = broker.cpu(), time.monotonic()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate(timeout=seconds + 120)
+    wall, b1 = time.monotonic() - t0, broker.cpu()
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)   # cumulative: the caller diffs, see below
+    if proc.returncode != 0:
+        raise RuntimeError(f"millrace bench produce exited {proc.returncode}: {(out + err)[-400:]}")
+    r = json.loads(out.strip().splitlines()[-1])
+    gb = r["records"] * RECORD / 1e9
+    res = {"records_per_s": round(r["records_per_sec"]), "MBps": round(r["records_per_sec"] * RECORD / 1e6, 1),
+           "failed": r.get("failed", 0), "p99_ms": r.get("latency_ms", {}).get("p99"),
+           "_children_cpu": ru.ru_utime + ru.ru_stime, "_wall": wall}
+    if b0 is not None and b1 is not None and gb > 0:
+        res["broker_cores"] = round((b1 - b0) / wall, 2)
+        res["broker_cpu_s_per_GB"] = round((b1 - b0) / gb, 2)
+        res["_gb"] = gb
+    return res
+
+
 def produce_count(java, broker, topic, records, acks="1"):
     """ProducerPerformance for exactly `records` records; returns its final line's numbers."""
     args = java.cmd("org.apache.kafka.tools.ProducerPerformance", "--topic", topic,
