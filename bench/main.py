@@ -26,7 +26,6 @@ import datetime
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -176,57 +175,41 @@ class Run:
         limits.measure(self.data / "fio", self.limit_seconds, self.progress, self.results["limits"])
 
     def run_w1(self, java):
+        self.produce_cases("W1", "", self.seconds, lambda b, topic, acks: wl.produce_for(java, b, topic, acks, self.seconds))
+
+    def run_w1n(self):
+        """W1N (opt-in, BENCH_WORKLOADS=...,W1N): W1's cases driven by `millrace bench
+        produce` instead of ProducerPerformance."""
+        self.produce_cases("W1N", "C++ generator, ", self.w1n_seconds,
+                           lambda b, topic, acks: wl.produce_native_for(self.build, b, topic, acks, self.w1n_seconds))
+
+    def produce_cases(self, section, what, seconds, produce):
+        """W1's cases (partitions x acks, each target on a fresh broker) through produce(broker, topic, acks)."""
+        self.results[section] = []
+        topic = section.lower()
         for target in self.targets:
             for parts, acks in W1_CASES:
                 if not self.case_applies(target, acks):
                     continue
-                self.progress(f"W1 {target}: {parts} partition(s), acks={acks}, {self.seconds}s")
+                self.progress(f"{section} {target}: {parts} partition(s), acks={acks}, {what}{seconds}s")
 
                 def case():
-                    b = self.broker(target, f"w1-{parts}-{acks}").start()
+                    b = self.broker(target, f"{topic}-{parts}-{acks}").start()
                     try:
-                        b.create_topic("w1", parts)
-                        r = wl.produce_for(java, b, "w1", acks, self.seconds)
+                        b.create_topic(topic, parts)
+                        r = produce(b, topic, acks)
                     finally:
                         b.stop()
                         b.wipe()
-                    self.results["W1"].append({"target": target, "partitions": parts, "acks": acks, **r})
+                    self.results[section].append({"target": target, "partitions": parts, "acks": acks, **r})
                     print(f"  {r['MBps']} MB/s, {r['records_per_s']} records/s", file=sys.stderr)
-                self.guarded(f"W1 {target} {parts}p acks={acks}", case)
+                self.guarded(f"{section} {target} {parts}p acks={acks}", case)
 
     def w2_rate(self):
         kafka = [r for r in self.results["W1"] if r["target"] == "kafka"]
         same = [r for r in kafka if r["partitions"] == 16 and r["acks"] == "all"]
         best = max((r["records_per_s"] for r in (same or kafka)), default=0)
         return max(best // 2, 1000), (same or kafka or [{}])[0]
-
-    def run_w1n(self):
-        """W1N (opt-in, BENCH_WORKLOADS=...,W1N): W1's cases driven by `millrace bench
-        produce` instead of ProducerPerformance, 30 s each."""
-        self.results["W1N"] = []
-        for target in self.targets:
-            for parts, acks in W1_CASES:
-                if not self.case_applies(target, acks):
-                    continue
-                self.progress(f"W1N {target}: {parts} partition(s), acks={acks}, C++ generator, {self.w1n_seconds}s")
-
-                def case():
-                    b = self.broker(target, f"w1n-{parts}-{acks}").start()
-                    try:
-                        b.create_topic("w1n", parts)
-                        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-                        r = wl.produce_native_for(self.build, b, "w1n", acks, self.w1n_seconds)
-                        gen = r.pop("_children_cpu") - (before.ru_utime + before.ru_stime)
-                        wall, gb = r.pop("_wall"), r.pop("_gb", None)
-                        r["generator_cores"] = round(gen / wall, 2)
-                        if gb:
-                            r["generator_cpu_s_per_GB"] = round(gen / gb, 2)
-                    finally:
-                        b.stop()
-                        b.wipe()
-                    self.results["W1N"].append({"target": target, "partitions": parts, "acks": acks, **r})
-                    print(f"  {r['MBps']} MB/s, {r['records_per_s']} records/s", file=sys.stderr)
-                self.guarded(f"W1N {target} {parts}p acks={acks}", case)
 
     def run_w2(self, java):
         rate, base = self.w2_rate()

@@ -35,8 +35,11 @@ class Java:
         return ["java", "-Xms512m", "-Xmx1g", "-cp", self.cp, main, *map(str, args)]
 
 
+LINGER_MS, BATCH_SIZE = 5, 65536   # every producer generator's settings
+
+
 def producer_props(bootstrap, acks):
-    return [f"bootstrap.servers={bootstrap}", f"acks={acks}", "linger.ms=5", "batch.size=65536",
+    return [f"bootstrap.servers={bootstrap}", f"acks={acks}", f"linger.ms={LINGER_MS}", f"batch.size={BATCH_SIZE}",
             f"enable.idempotence={'true' if acks == 'all' else 'false'}"]
 
 
@@ -94,30 +97,31 @@ def produce_for(java, broker, topic, acks, seconds, sample_rss=True):
 
 def produce_native_for(build, broker, topic, acks, seconds):
     """`millrace bench produce` (the C++ producer) at full speed for `seconds`, with
-    ProducerPerformance's settings (1 KiB keyless records, linger.ms=5,
-    batch.size=65536, idempotence with acks=all): a generator that spends less CPU
-    per GB, so more of the machine is left to the broker. Returns MB/s (record
-    values), and the broker's and the generator's CPU over the run."""
-    cli = Path(build) / "client/millrace"
-    args = [str(cli), "-b", broker.bootstrap, "bench", "produce", "-t", topic, "--duration", str(seconds),
-            "--record-size", str(RECORD), "--acks", "-1" if acks == "all" else acks, "--batch-size", "65536",
-            "--linger-ms", "5", "-q", "--json"]
-    b0, t0 = broker.cpu(), time.monotonic()
+    ProducerPerformance's settings (producer_props): a generator that spends less CPU
+    per GB, so more of the machine is left to the broker. Returns MB/s (record values)
+    and the broker's and the generator's CPU over the run."""
+    args = [str(Path(build) / "client/millrace"), "-b", broker.bootstrap, "bench", "produce", "-t", topic,
+            "--duration", str(seconds), "--record-size", str(RECORD), "--acks", "-1" if acks == "all" else acks,
+            "--batch-size", str(BATCH_SIZE), "--linger-ms", str(LINGER_MS), "-q", "--json"]
+    # RUSAGE_CHILDREN counts children once they are waited for: the difference
+    # across communicate() is the generator's (the broker is still running).
+    c0, b0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), broker.cpu(), time.monotonic()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = proc.communicate(timeout=seconds + 120)
-    wall, b1 = time.monotonic() - t0, broker.cpu()
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)   # cumulative: the caller diffs, see below
+    c1, b1, wall = resource.getrusage(resource.RUSAGE_CHILDREN), broker.cpu(), time.monotonic() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"millrace bench produce exited {proc.returncode}: {(out + err)[-400:]}")
     r = json.loads(out.strip().splitlines()[-1])
     gb = r["records"] * RECORD / 1e9
+    gen = (c1.ru_utime + c1.ru_stime) - (c0.ru_utime + c0.ru_stime)
     res = {"records_per_s": round(r["records_per_sec"]), "MBps": round(r["records_per_sec"] * RECORD / 1e6, 1),
            "failed": r.get("failed", 0), "p99_ms": r.get("latency_ms", {}).get("p99"),
-           "_children_cpu": ru.ru_utime + ru.ru_stime, "_wall": wall}
-    if b0 is not None and b1 is not None and gb > 0:
-        res["broker_cores"] = round((b1 - b0) / wall, 2)
-        res["broker_cpu_s_per_GB"] = round((b1 - b0) / gb, 2)
-        res["_gb"] = gb
+           "generator_cores": round(gen / wall, 2)}
+    if gb > 0:
+        res["generator_cpu_s_per_GB"] = round(gen / gb, 2)
+        if b0 is not None and b1 is not None:
+            res["broker_cores"] = round((b1 - b0) / wall, 2)
+            res["broker_cpu_s_per_GB"] = round((b1 - b0) / gb, 2)
     return res
 
 

@@ -8,6 +8,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ.get("MILLRACE_SOURCE", "."), "broker", "testing"))
 from broker_proc import Broker  # noqa: E402
+from frames import frame, recv_frame  # noqa: E402
 from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
@@ -18,32 +19,11 @@ def header(api_key, version, corr=7, client=b"badinput"):
     return struct.pack(">hhih", api_key, version, corr, len(client)) + client
 
 
-def frame(payload):
-    return struct.pack(">i", len(payload)) + payload
-
 
 def connect(broker):
     s = socket.create_connection(("127.0.0.1", broker.port), timeout=10)
     return s
 
-
-def recv_frame(s):
-    """Returns the response bytes after the size prefix, or None when closed."""
-    def recv_exact(n):
-        buf = b""
-        while len(buf) < n:
-            chunk = s.recv(n - len(buf))
-            if not chunk:
-                return None
-            buf += chunk
-        return buf
-    try:
-        size = recv_exact(4)
-        if size is None:
-            return None
-        return recv_exact(struct.unpack(">i", size)[0])
-    except (ConnectionResetError, socket.timeout):
-        return None
 
 
 def expect_closed(broker, payload, what):

@@ -14,6 +14,8 @@ import socket
 import struct
 import time
 
+from frames import frame, recv_frame  # noqa: F401 - broker/testing/frames.py; recv_frame is used by the suite
+
 
 def _crc32c_table():
     table = []
@@ -60,9 +62,6 @@ def record_batch(values):
     return struct.pack(">qiibI", 0, length, -1, 2, crc) + after_crc
 
 
-def frame(payload):
-    return struct.pack(">i", len(payload)) + payload
-
 
 def header(api_key, version, corr, client=b"pipeline"):
     return struct.pack(">hhih", api_key, version, corr, len(client)) + client
@@ -100,22 +99,6 @@ def parse_produce_v3(resp):
 def connect(port, timeout=30):
     return socket.create_connection(("127.0.0.1", port), timeout=timeout)
 
-
-def recv_frame(s):
-    """The response after its size prefix, or None when the broker closed."""
-    def exact(n):
-        buf = b""
-        while len(buf) < n:
-            chunk = s.recv(n - len(buf))
-            if not chunk:
-                return None
-            buf += chunk
-        return buf
-    try:
-        size = exact(4)
-        return None if size is None else exact(struct.unpack(">i", size)[0])
-    except (ConnectionResetError, socket.timeout):
-        return None
 
 
 def abort(s):
