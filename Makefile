@@ -57,7 +57,7 @@ asan: deps
 
 tsan: deps
 	cmake -S . -B build/tsan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMILLRACE_SANITIZE=thread
-	cmake --build build/tsan -j $(JOBS) --target unit-tests
+	cmake --build build/tsan -j $(JOBS) --target tsan-tests
 	ctest --test-dir build/tsan --output-on-failure -j $(JOBS) -L tsan
 
 build/fuzz/build.ninja:

@@ -59,7 +59,7 @@ BrokerLoad KafkaAccess::broker_load(const json& millrace, int ordinal) {
   const auto& md = (*pod)["metadata"];
   // The broker id the broker itself runs with (node.id from this label), recorded in status.brokerIds.
   auto id = md.value("labels", json::object()).value(kPodIndexLabel, "");
-  if (id.empty() || !std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  if (id.empty() || id.size() > 9 || !std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     load.error = "pod " + load.pod + " has no " + std::string(kPodIndexLabel) + " label";
     return load;
   }

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "operator/conditions.h"
 
@@ -12,6 +13,15 @@ namespace {
 constexpr const char* kScaleDownBlocked = "ScaleDownBlocked";
 constexpr const char* kServiceMonitorCondition = "ServiceMonitor";
 constexpr const char* kCrdNotInstalled = "CRDNotInstalled";
+constexpr const char* kClusteredCondition = "Clustered";
+
+// A pod-index label as a broker id; nullopt for anything but a plain non-negative
+// number (a foreign or hand-edited label must not throw out of the reconcile).
+std::optional<int> parse_index(const std::string& s) {
+  if (s.empty() || s.size() > 9 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  return std::stoi(s);
+}
 
 // True when `obj` names the Millrace of that uid as its controller.
 bool controlled_by(const json& obj, const std::string& uid) {
@@ -138,7 +148,7 @@ json MillraceReconciler::compute_status(const json& owner, const MillraceSpec& s
     if (labels.value(kInstanceLabel, "") != spec.name) continue;
     // Broker id = the pod's StatefulSet index, as the broker itself reads it.
     auto index = labels.value(kPodIndexLabel, "");
-    if (!index.empty()) ids.push_back(std::stoi(index));
+    if (auto id = parse_index(index)) ids.push_back(*id);
     auto cond = find_condition(pod["status"].value("conditions", json::array()), "Ready");
     if (!cond.is_null() && cond.value("status", "") == "True" && md.value("deletionTimestamp", "").empty())
       ++ready_pods;
@@ -172,6 +182,22 @@ json MillraceReconciler::compute_status(const json& owner, const MillraceSpec& s
     conditions = set_condition(
         conditions, {kScaleDownBlocked, "False", "ScaleDownAllowed", "no broker to be removed hosts partitions", generation},
         now);
+  }
+  // Brokers do not replicate yet: N brokers are N separate single-node clusters
+  // behind one bootstrap Service. Say so on the resource instead of pretending
+  // they are one (REVIEW C26); Ready still reports the pods, which scale-down uses.
+  if (spec.brokers > 1) {
+    auto before = find_condition(conditions, kClusteredCondition);
+    Condition m{kClusteredCondition, "False", "MultiBrokerUnsupported",
+                std::to_string(spec.brokers) + " brokers requested, but brokers do not replicate yet: each broker is a " +
+                    "separate single-node cluster and a topic lands on whichever broker answers; use brokers: 1",
+                generation};
+    if (before.is_null() || before.value("reason", "") != m.reason)
+      events_.record(owner, "Warning", "MultiBrokerUnsupported", m.message);
+    conditions = set_condition(conditions, m, now);
+  } else {
+    conditions = set_condition(
+        conditions, {kClusteredCondition, "True", "SingleBroker", "one broker: one cluster", generation}, now);
   }
   if (!monitor.wanted) {
     conditions = remove_condition(conditions, kServiceMonitorCondition);

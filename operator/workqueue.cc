@@ -72,11 +72,13 @@ std::optional<std::string> WorkQueue::get() {
     if (shutdown_) return std::nullopt;
     promote_due_locked(Clock::now());
     if (!queue_.empty()) break;
+    ++waiting_;
     if (delayed_.empty()) {
       cv_.wait(lk);
     } else {
       cv_.wait_until(lk, delayed_.begin()->first);
     }
+    --waiting_;
   }
   auto key = queue_.front();
   queue_.pop_front();
@@ -103,6 +105,11 @@ void WorkQueue::shutdown() {
 size_t WorkQueue::size() const {
   std::lock_guard lk(mu_);
   return queue_.size();
+}
+
+int WorkQueue::waiting() const {
+  std::lock_guard lk(mu_);
+  return waiting_;
 }
 
 }  // namespace millrace::op

@@ -48,6 +48,8 @@ class WorkQueue {
   void done(const std::string& key);
   void shutdown();
   size_t size() const;
+  // Workers blocked inside get() right now (a probe for tests: no sleeps).
+  int waiting() const;
 
  private:
   void add_locked(const std::string& key);
@@ -62,6 +64,7 @@ class WorkQueue {
   std::unordered_map<std::string, int> failures_;
   ExponentialBackoff backoff_;
   bool shutdown_ = false;
+  int waiting_ = 0;
 };
 
 }  // namespace millrace::op

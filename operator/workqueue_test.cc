@@ -60,7 +60,10 @@ TEST(WorkQueue, ShutdownWakesBlockedWorkers) {
   WorkQueue q;
   std::optional<std::string> got = "unset";
   std::thread t([&] { got = q.get(); });
-  std::this_thread::sleep_for(milliseconds(20));
+  // Wait (bounded) until the worker is really blocked in get(), then shut down.
+  for (auto end = Clock::now() + std::chrono::seconds(10); q.waiting() == 0 && Clock::now() < end;)
+    std::this_thread::yield();
+  ASSERT_EQ(q.waiting(), 1);
   q.shutdown();
   t.join();
   EXPECT_FALSE(got.has_value());
