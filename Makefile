@@ -1,8 +1,9 @@
 # Millrace: the two commands are `make run` and `make test`; the rest is detail.
 #   make run            install what is missing, build, start one broker on 127.0.0.1:9092
-#   make test           install, build, run every test (unit, ASan+UBSan, fuzz smoke, integration)
+#   make test           install, build, run every test (unit, integration, ASan+UBSan, TSan, fuzz smoke)
 #   make build          Release build in build/release
-#   make asan | tsan    sanitizer builds + unit tests (asan: also the broker suites badinput/groups/crash/fetchsession)
+#   make asan | tsan    sanitizer builds + unit tests (asan: also the broker suites badinput/groups/crash/fetchsession;
+#                       tsan: only the concurrent cases labelled tsan, and only the binaries they need)
 #   make fuzz           each fuzzer for FUZZ_SECONDS (default 600)
 #   make bench          benchmarks against Apache Kafka (not part of make test)
 #   make regen-protocol regenerate protocol/generated from ../shared/kafka-protocol/message
@@ -86,6 +87,7 @@ test: deps
 	  exit $$rc
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	$(MAKE) asan
+	$(MAKE) tsan
 	$(MAKE) fuzz-ci
 
 bench: build
