@@ -133,11 +133,11 @@ Status Producer::flush(std::chrono::milliseconds timeout) {
   if (closing_) return Error::closed("producer is closed");
   if (cluster_->on_io_thread())
     return Error::invalid("flush() called from a delivery callback (it would wait for itself)");
-  acc_.begin_flush();
+  auto token = acc_.begin_flush();
   wake();
-  if (acc_.await_flush(timeout)) return Error::none();
+  if (acc_.await_flush(token, timeout)) return Error::none();
   if (std::getenv("MILLRACE_CLIENT_DEBUG")) std::cerr << "flush timed out\n" << acc_.debug_state();
-  return Error::timeout(std::to_string(acc_.incomplete()) + " batches still pending after " +
+  return Error::timeout(std::to_string(acc_.pending_for(token)) + " batches still pending after " +
                         std::to_string(timeout.count()) + " ms");
 }
 
@@ -160,9 +160,9 @@ Status Producer::close(std::chrono::milliseconds timeout) {
   }
   Status flushed;
   if (first) {
-    acc_.begin_flush();
+    auto token = acc_.begin_flush();
     wake();
-    if (!acc_.await_flush(timeout))
+    if (!acc_.await_flush(token, timeout))
       flushed = Error::timeout("close: records still pending after " + std::to_string(timeout.count()) + " ms");
   }
   stop_sender();
