@@ -186,6 +186,19 @@ std::vector<BatchPtr> RecordAccumulator::expire(int64_t now_ms) {
   return out;
 }
 
+void RecordAccumulator::reset_sequences() {
+  std::lock_guard lock(mu_);
+  for (auto& [tp, q] : queues_)
+    for (auto& b : q) {
+      if (!b->has_sequence()) continue;
+      b->base_sequence = -1;
+      b->producer_id = -1;
+      b->producer_epoch = -1;
+      b->encoded.clear();
+    }
+  acknowledged_.clear();
+}
+
 std::vector<BatchPtr> RecordAccumulator::abort_all() {
   std::vector<BatchPtr> out;
   std::lock_guard lock(mu_);

@@ -81,6 +81,11 @@ class RecordAccumulator {
   void reenqueue(const BatchPtr& batch, int64_t now_ms);
   // Queued batches older than delivery.timeout.ms; removed and returned for failing.
   std::vector<BatchPtr> expire(int64_t now_ms);
+  // KIP-360 epoch bump: the producer has a new id or epoch, so every queued batch
+  // forgets its sequence and encoded bytes (they carry the old id, epoch and
+  // sequence) and is stamped again, in queue order, when next drained; the
+  // one-batch-first rule starts again. REQUIRES: nothing in flight.
+  void reset_sequences();
   // Every queued batch (close without flush / fatal errors); removed and returned.
   std::vector<BatchPtr> abort_all();
   // Every drained batch not yet completed or re-enqueued (close, after the sender
