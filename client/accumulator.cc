@@ -72,8 +72,9 @@ Result<RecordAccumulator::AppendResult> RecordAccumulator::append(const TopicPar
   b->records.reserve(std::min<size_t>(want / sz + 1, 4096));
   b->records.push_back(std::move(rec));
   if (b->size_bytes + sz > b->reserved_bytes) b->full = true;
+  b->id = next_batch_id_++;
   q.push_back(b);
-  ++incomplete_;
+  incomplete_.insert(b->id);
   return AppendResult{true, b->full || q.size() > 1};
 }
 
@@ -144,7 +145,7 @@ void RecordAccumulator::complete(const BatchPtr& batch) {
       auto it = in_flight_.find(batch->tp);
       if (it != in_flight_.end() && it->second > 0) --it->second;
     }
-    if (incomplete_ > 0) --incomplete_;
+    incomplete_.erase(batch->id);
   }
   pool_.deallocate(batch->reserved_bytes);
   flushed_cv_.notify_all();
@@ -185,6 +186,19 @@ std::vector<BatchPtr> RecordAccumulator::expire(int64_t now_ms) {
   return out;
 }
 
+void RecordAccumulator::reset_sequences() {
+  std::lock_guard lock(mu_);
+  for (auto& [tp, q] : queues_)
+    for (auto& b : q) {
+      if (!b->has_sequence()) continue;
+      b->base_sequence = -1;
+      b->producer_id = -1;
+      b->producer_epoch = -1;
+      b->encoded.clear();
+    }
+  acknowledged_.clear();
+}
+
 std::vector<BatchPtr> RecordAccumulator::abort_all() {
   std::vector<BatchPtr> out;
   std::lock_guard lock(mu_);
@@ -202,16 +216,23 @@ std::vector<BatchPtr> RecordAccumulator::take_in_flight() {
   return out;
 }
 
-void RecordAccumulator::begin_flush() {
+RecordAccumulator::FlushToken RecordAccumulator::begin_flush() {
   std::lock_guard lock(mu_);
   ++flushes_;
+  return next_batch_id_ - 1;   // the newest batch that exists now
 }
 
-bool RecordAccumulator::await_flush(std::chrono::milliseconds timeout) {
+bool RecordAccumulator::await_flush(FlushToken token, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
-  bool done = flushed_cv_.wait_for(lock, timeout, [&] { return incomplete_ == 0; });
+  bool done = flushed_cv_.wait_for(lock, timeout,
+                                   [&] { return incomplete_.empty() || *incomplete_.begin() > token; });
   if (flushes_ > 0) --flushes_;
   return done;
+}
+
+size_t RecordAccumulator::pending_for(FlushToken token) const {
+  std::lock_guard lock(mu_);
+  return static_cast<size_t>(std::distance(incomplete_.begin(), incomplete_.upper_bound(token)));
 }
 
 void RecordAccumulator::close() {
@@ -231,7 +252,7 @@ bool RecordAccumulator::has_undrained() const {
 
 size_t RecordAccumulator::incomplete() const {
   std::lock_guard lock(mu_);
-  return incomplete_;
+  return incomplete_.size();
 }
 
 int RecordAccumulator::in_flight(const TopicPartition& tp) const {
@@ -242,7 +263,7 @@ int RecordAccumulator::in_flight(const TopicPartition& tp) const {
 
 std::string RecordAccumulator::debug_state() const {
   std::lock_guard lock(mu_);
-  std::string out = "incomplete=" + std::to_string(incomplete_) + "\n";
+  std::string out = "incomplete=" + std::to_string(incomplete_.size()) + "\n";
   for (const auto& [tp, q] : queues_) {
     auto fl = in_flight_.find(tp);
     out += tp.topic + "-" + std::to_string(tp.partition) + " queued=" + std::to_string(q.size()) +

@@ -81,15 +81,29 @@ class RecordAccumulator {
   void reenqueue(const BatchPtr& batch, int64_t now_ms);
   // Queued batches older than delivery.timeout.ms; removed and returned for failing.
   std::vector<BatchPtr> expire(int64_t now_ms);
+  // KIP-360 epoch bump: the producer has a new id or epoch, so every queued batch
+  // forgets its sequence and encoded bytes (they carry the old id, epoch and
+  // sequence) and is stamped again, in queue order, when next drained; the
+  // one-batch-first rule starts again. REQUIRES: nothing in flight.
+  void reset_sequences();
   // Every queued batch (close without flush / fatal errors); removed and returned.
   std::vector<BatchPtr> abort_all();
   // Every drained batch not yet completed or re-enqueued (close, after the sender
   // stopped for good); returned and forgotten. The caller completes them.
   std::vector<BatchPtr> take_in_flight();
 
-  void begin_flush();
-  // Waits until every batch appended before begin_flush() completed. false on timeout.
-  bool await_flush(std::chrono::milliseconds timeout);
+  // Flush: begin_flush() makes every queued batch ready at once and returns a token
+  // naming the batches that exist now (records appended later, to a batch that
+  // already existed, go with it, as in Kafka). await_flush(token) waits until those
+  // batches completed, and ends the flush: batches opened after begin_flush() (other
+  // threads still sending) are not waited for, as Kafka's flush() waits only for its
+  // copy of IncompleteBatches. false on timeout. Every begin_flush() needs its
+  // await_flush().
+  using FlushToken = uint64_t;
+  FlushToken begin_flush();
+  bool await_flush(FlushToken token, std::chrono::milliseconds timeout);
+  // Batches of this token not yet completed (for error messages).
+  size_t pending_for(FlushToken token) const;
   void close();
   bool has_undrained() const;
   size_t incomplete() const;
@@ -109,7 +123,9 @@ class RecordAccumulator {
   std::map<TopicPartition, int> in_flight_;                  // GUARDED_BY(mu_)
   std::unordered_set<BatchPtr> in_flight_batches_;           // GUARDED_BY(mu_)
   std::set<TopicPartition> acknowledged_;                    // GUARDED_BY(mu_)
-  size_t incomplete_ = 0;                                    // GUARDED_BY(mu_)
+  // Ids of the batches appended and not yet completed (ids increase with creation).
+  std::set<uint64_t> incomplete_;                            // GUARDED_BY(mu_)
+  uint64_t next_batch_id_ = 1;                               // GUARDED_BY(mu_)
   int flushes_ = 0;                                          // GUARDED_BY(mu_)
   bool closed_ = false;                                      // GUARDED_BY(mu_)
 };

@@ -134,8 +134,11 @@ TEST(Accumulator, FullBufferBlocksUntilBatchCompletes) {
     EXPECT_TRUE(r.ok());
     done = true;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Wait until the append is parked in the buffer pool (or, if it did not block,
+  // has returned): a probe, not a sleep, so "still blocked" below is a fact.
+  while (acc.pool().waiters() == 0 && !done.load()) std::this_thread::yield();
   EXPECT_FALSE(done.load());   // still blocked: memory is held by the in-flight batch
+  EXPECT_EQ(acc.pool().waiters(), 1u);
   acc.complete(drained[0]);
   t.join();
   EXPECT_TRUE(done.load());
@@ -147,8 +150,52 @@ TEST(Accumulator, FlushMakesBatchesReadyImmediately) {
   RecordAccumulator acc(cfg);
   ASSERT_TRUE(acc.append(kTp, rec(10), 0).ok());
   EXPECT_TRUE(acc.ready(1).ready.empty());
-  acc.begin_flush();
+  auto token = acc.begin_flush();
   EXPECT_EQ(acc.ready(1).ready.size(), 1u);
+  auto b = acc.drain({kTp}, 1, 1 << 20);
+  ASSERT_EQ(b.size(), 1u);
+  acc.complete(b[0]);
+  EXPECT_TRUE(acc.await_flush(token, std::chrono::milliseconds(0)));
+}
+
+// Kafka's flush() waits for a copy of the incomplete batches taken when it starts:
+// another thread that keeps sending must not hold it until its timeout (C8).
+TEST(Accumulator, FlushWaitsOnlyForBatchesThatExistedAtItsStart) {
+  AccumulatorConfig cfg;
+  cfg.batch_size = 200;           // one 150-byte record per batch
+  cfg.linger_ms = 100000;
+  cfg.max_block_ms = 100;
+  RecordAccumulator acc(cfg);
+  const TopicPartition other{"t", 1};
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(acc.append(kTp, rec(150), 0).ok());
+  auto token = acc.begin_flush();
+  EXPECT_EQ(acc.pending_for(token), 3u);
+  std::atomic<bool> stop{false};
+  std::atomic<int> appended{0};
+  std::thread sender([&] {
+    while (!stop.load())
+      if (acc.append(other, rec(150), 0).ok()) ++appended;
+  });
+  while (appended.load() < 2) std::this_thread::yield();   // newer batches exist now
+  for (int i = 0; i < 3; ++i) {
+    auto b = acc.drain({kTp}, 0, 1 << 20);
+    ASSERT_EQ(b.size(), 1u);
+    acc.complete(b[0]);
+  }
+  // Returns at once although the other thread's batches are still incomplete.
+  auto t0 = std::chrono::steady_clock::now();
+  bool flushed = acc.await_flush(token, std::chrono::seconds(5));
+  auto waited = std::chrono::steady_clock::now() - t0;
+  stop = true;
+  sender.join();
+  EXPECT_TRUE(flushed);
+  EXPECT_LT(waited, std::chrono::seconds(1));
+  EXPECT_EQ(acc.pending_for(token), 0u);
+  EXPECT_GE(acc.incomplete(), 2u);
+  // A later flush does include them.
+  auto later = acc.begin_flush();
+  EXPECT_GE(acc.pending_for(later), 2u);
+  EXPECT_FALSE(acc.await_flush(later, std::chrono::milliseconds(0)));
 }
 
 TEST(Accumulator, InFlightLimitPerPartition) {

@@ -27,6 +27,7 @@ asio::awaitable<void> sleep_for(asio::io_context& io, int64_t ms) {
 }  // namespace
 
 Consumer::Consumer(ConsumerConfig cfg) : cfg_(std::move(cfg)), cluster_(std::make_unique<Cluster>(cfg_.client)) {
+  next_auto_commit_ms_ = mono_ms() + cfg_.auto_commit_interval_ms;
   fetch_wake_ = std::make_unique<asio::steady_timer>(cluster_->io());
   loops_ = 2;
   asio::co_spawn(cluster_->io(), group_loop(), [this](std::exception_ptr) { --loops_; });
@@ -86,16 +87,20 @@ Result<std::vector<ConsumerRecord>> Consumer::poll(std::chrono::milliseconds tim
   std::vector<Taken> taken;
   std::vector<ConsumerRecord> out;
   for (;;) {
+    run_group_duties();
     {
       std::unique_lock lock(mu_);
       auto has_data = [&] {
-        if (fatal_ || closing_) return true;
+        if (fatal_ || closing_ || revoke_pending_) return true;
         for (auto& [tp, s] : parts_)
           if (!s.paused && !s.fetched.empty()) return true;
         return false;
       };
       cv_.wait_until(lock, deadline, has_data);
       if (closing_) return Error::closed("consumer was closed during poll()");
+      // A rebalance wants partitions back: that comes first (records of revoked
+      // partitions are not handed out).
+      if (revoke_pending_) continue;
       if (fatal_) {
         Error e = *fatal_;
         fatal_.reset();
@@ -166,6 +171,45 @@ Result<std::vector<ConsumerRecord>> Consumer::poll(std::chrono::milliseconds tim
     // Only control batches or records below the position: wait for more.
     if (!out.empty() || std::chrono::steady_clock::now() >= deadline) return out;
   }
+}
+
+void Consumer::run_group_duties() {
+  if (closing_ || cfg_.group_id.empty()) return;
+  bool revoking, subscribed;
+  std::set<TopicPartition> revoke;
+  {
+    std::lock_guard lock(mu_);
+    revoking = revoke_pending_;
+    revoke = to_revoke_;
+    subscribed = subscribed_;
+  }
+  if (revoking) {
+    // Kafka's onJoinPrepare / onPartitionsRevoked: commit what the application was
+    // handed for these partitions (it called poll() again, so it is done with them),
+    // synchronously, then give them up.
+    if (cfg_.enable_auto_commit) {
+      std::map<TopicPartition, int64_t> pos;
+      for (auto& [tp, off] : consumed_positions())
+        if (revoke.count(tp)) pos[tp] = off;
+      if (!pos.empty()) (void)cluster_->run(commit(std::move(pos)));
+    }
+    std::lock_guard lock(mu_);
+    for (auto& tp : revoke) parts_.erase(tp);
+    to_revoke_.clear();
+    revoke_pending_ = false;
+  }
+  if (cfg_.enable_auto_commit && subscribed && mono_ms() >= next_auto_commit_ms_) {
+    next_auto_commit_ms_ = mono_ms() + cfg_.auto_commit_interval_ms;
+    auto pos = consumed_positions();
+    if (!pos.empty()) asio::co_spawn(cluster_->io(), auto_commit(std::move(pos)), asio::detached);
+  }
+}
+
+asio::awaitable<void> Consumer::auto_commit(std::map<TopicPartition, int64_t> offsets) {
+  // Asynchronous, as Java's maybeAutoCommitOffsetsAsync; skipped while the member is
+  // rejoining (its generation is stale; the rebalance commits the revoked partitions).
+  if (rejoin_ || closing_) co_return;
+  (void)co_await commit(std::move(offsets));
 }
 
 std::map<TopicPartition, int64_t> Consumer::consumed_positions() const {
@@ -318,10 +362,15 @@ asio::awaitable<Result<int32_t>> Consumer::coordinator() {
 asio::awaitable<Status> Consumer::commit(std::map<TopicPartition, int64_t> offsets) {
   auto coord = co_await coordinator();
   if (!coord.ok()) co_return coord.error();
+  bool subscribed;
+  {
+    std::lock_guard lock(mu_);
+    subscribed = subscribed_;
+  }
   proto::OffsetCommitRequest req;
   req.group_id = cfg_.group_id;
-  req.generation_id_or_member_epoch = subscribed_ ? generation_ : -1;
-  req.member_id = subscribed_ ? member_id_ : "";
+  req.generation_id_or_member_epoch = subscribed ? generation_ : -1;
+  req.member_id = subscribed ? member_id_ : "";
   std::map<std::string, proto::OffsetCommitRequest::OffsetCommitRequestTopic> per;
   for (auto& [tp, off] : offsets) {
     auto& t = per[tp.topic];
@@ -393,10 +442,8 @@ asio::awaitable<Status> Consumer::join_and_sync() {
     for (auto& [tp, s] : parts_) owned.push_back(tp);
   }
   bool coop = cfg_.assignor == "cooperative-sticky";
-  if (!coop && cfg_.enable_auto_commit) {
-    auto pos = consumed_positions();
-    if (!pos.empty()) (void)co_await commit(pos);   // eager: commit before giving partitions up
-  }
+  // Eager: poll() has committed and given up every partition before we got here
+  // (group_loop); nothing is owned.
   if (!coop) set_assignment({});
   proto::JoinGroupRequest join;
   join.group_id = cfg_.group_id;
@@ -451,21 +498,23 @@ asio::awaitable<Status> Consumer::join_and_sync() {
   }
   auto assigned = decode_assignment(sr->assignment);
   if (!assigned) co_return Error{errc::kCorruptMessage, "malformed assignment from the group leader"};
-  // Cooperative: partitions we owned but lost are revoked now (commit first) and we
-  // rejoin so the leader can hand them on.
+  // Cooperative: partitions we owned but lost stay ours until poll() has committed
+  // and given them up (run_group_duties); then we rejoin so the leader can hand
+  // them on.
   std::set<TopicPartition> now(assigned->begin(), assigned->end());
-  std::map<TopicPartition, int64_t> revoked_pos;
-  bool revoked = false;
+  std::set<TopicPartition> revoked;
   for (auto& tp : owned)
-    if (!now.count(tp)) revoked = true;
-  if (coop && revoked && cfg_.enable_auto_commit) {
-    auto pos = consumed_positions();
-    for (auto& [tp, off] : pos)
-      if (!now.count(tp)) revoked_pos[tp] = off;
-    if (!revoked_pos.empty()) (void)co_await commit(revoked_pos);
+    if (!now.count(tp)) revoked.insert(tp);
+  std::vector<TopicPartition> keep(assigned->begin(), assigned->end());
+  if (coop) keep.insert(keep.end(), revoked.begin(), revoked.end());
+  set_assignment(keep);
+  if (coop && !revoked.empty()) {
+    std::lock_guard lock(mu_);
+    to_revoke_.insert(revoked.begin(), revoked.end());
+    revoke_pending_ = true;
+    cv_.notify_all();
   }
-  set_assignment(*assigned);
-  rejoin_ = coop && revoked;
+  rejoin_ = coop && !revoked.empty();
   co_return co_await init_positions();
 }
 
@@ -520,12 +569,21 @@ asio::awaitable<Status> Consumer::init_positions() {
 }
 
 asio::awaitable<void> Consumer::group_loop() {
-  int64_t last_hb = 0, last_commit = mono_ms();
+  int64_t last_hb = 0;
+  const bool coop = cfg_.assignor == "cooperative-sticky";
   while (!closing_) {
-    bool subscribed;
+    ++group_rounds_;
+    bool subscribed, revoking;
     {
       std::lock_guard lock(mu_);
       subscribed = subscribed_;
+      // Eager: before JoinGroup, poll() commits and gives up everything we own.
+      if (subscribed && rejoin_ && !coop && !revoke_pending_ && !parts_.empty()) {
+        for (auto& [tp, s] : parts_) to_revoke_.insert(tp);
+        revoke_pending_ = true;
+        cv_.notify_all();
+      }
+      revoking = revoke_pending_;
     }
     if (!subscribed) {
       auto st = co_await init_positions();
@@ -533,7 +591,7 @@ asio::awaitable<void> Consumer::group_loop() {
         std::lock_guard lock(mu_);
         if (st.code == errc::kOffsetOutOfRange) { fatal_ = st; cv_.notify_all(); }
       }
-    } else if (rejoin_) {
+    } else if (rejoin_ && !revoking) {
       auto st = co_await join_and_sync();
       if (!st.ok()) {
         rejoin_ = true;
@@ -541,7 +599,8 @@ asio::awaitable<void> Consumer::group_loop() {
         continue;
       }
       last_hb = mono_ms();
-    } else if (mono_ms() - last_hb >= cfg_.heartbeat_interval_ms) {
+    } else if (!member_id_.empty() && generation_ >= 0 && mono_ms() - last_hb >= cfg_.heartbeat_interval_ms) {
+      // Also while poll() has a revocation to do: the session stays alive meanwhile.
       last_hb = mono_ms();
       proto::HeartbeatRequest hb;
       hb.group_id = cfg_.group_id;
@@ -560,11 +619,6 @@ asio::awaitable<void> Consumer::group_loop() {
           coordinator_ = -1;
         }
       }
-    }
-    if (subscribed && !rejoin_ && cfg_.enable_auto_commit && mono_ms() - last_commit >= cfg_.auto_commit_interval_ms) {
-      last_commit = mono_ms();
-      auto pos = consumed_positions();
-      if (!pos.empty()) (void)co_await commit(pos);
     }
     co_await sleep_for(cluster_->io(), 100);
   }

@@ -1,10 +1,23 @@
 // Consumer: classic consumer-group member and fetcher.
 //
-//   application: subscribe()/assign() -> poll() -> records, commit_sync(), seek()
-//   io thread:   group coroutine (FindCoordinator, JoinGroup, SyncGroup, Heartbeat,
-//                auto-commit) and fetch coroutine (one Fetch in flight per leader,
-//                issued ahead of the application so poll() usually finds records
-//                already buffered)
+//   application: subscribe()/assign() -> poll() -> records, commit_sync(), seek();
+//                poll() also does the group's work that touches positions:
+//                auto-commit and the commit + revoke of a rebalance
+//   io thread:   group coroutine (FindCoordinator, JoinGroup, SyncGroup, Heartbeat)
+//                and fetch coroutine (one Fetch in flight per leader, issued ahead of
+//                the application so poll() usually finds records already buffered)
+//
+// Commits and rebalances run inside poll(), as in Kafka's ConsumerCoordinator.poll:
+// only heartbeats and the JoinGroup/SyncGroup exchange are in the background. At its
+// start poll() commits (auto-commit, every auto.commit.interval.ms, asynchronously)
+// the positions of the records earlier polls returned, which the application has
+// finished with by calling poll() again; a crash while it processes a batch never
+// commits past that batch. A rebalance's commit and revoke wait for poll() too: with
+// the eager protocol the group coroutine asks poll() to commit and give up every
+// partition before it sends JoinGroup; with cooperative-sticky, poll() commits and
+// gives up the partitions the new assignment took away, and then the member rejoins.
+// A poll() blocked waiting for records wakes up for that work. close() commits the
+// positions of everything returned (the application is done with it), as Java's does.
 //
 // Fetched data path: the io thread reads a Fetch response into one buffer (the
 // kernel's copy is the only one), finds each partition's records in it without
@@ -90,6 +103,9 @@ class Consumer {
   void pause(const std::vector<TopicPartition>& tps);
   void resume(const std::vector<TopicPartition>& tps);
 
+  // Test hook: rounds the group coroutine has run (each at least 100 ms apart).
+  uint64_t group_rounds() const { return group_rounds_.load(); }
+
   // Commits (auto-commit on), leaves the group, stops; bounded by timeout. The
   // commit's or leave's error, if any; CLIENT_CLOSED when already closed.
   Status close(std::chrono::milliseconds timeout = std::chrono::milliseconds(30000));
@@ -120,6 +136,10 @@ class Consumer {
   asio::awaitable<Result<std::map<TopicPartition, int64_t>>> list_offsets(std::vector<TopicPartition> tps,
                                                                            int64_t spec);
   void set_assignment(const std::vector<TopicPartition>& tps);
+  // poll()'s share of the group's work, on the application thread: commit and drop
+  // the partitions a rebalance revokes, and start the auto-commit when it is due.
+  void run_group_duties();
+  asio::awaitable<void> auto_commit(std::map<TopicPartition, int64_t> offsets);
   std::map<TopicPartition, int64_t> consumed_positions() const;
 
   ConsumerConfig cfg_;
@@ -131,6 +151,10 @@ class Consumer {
   std::optional<Error> fatal_;                  // GUARDED_BY(mu_)
   bool subscribed_ = false;                     // GUARDED_BY(mu_)
   uint64_t next_epoch_ = 1;                     // GUARDED_BY(mu_)
+  // A rebalance's revocation, asked for by the group coroutine and done by poll().
+  std::set<TopicPartition> to_revoke_;          // GUARDED_BY(mu_)
+  bool revoke_pending_ = false;                 // GUARDED_BY(mu_)
+  int64_t next_auto_commit_ms_ = 0;             // the (single) poller's
   std::vector<uint8_t> poll_scratch_;           // decompression buffer of the (single) poller
   // io thread only:
   std::string member_id_;
@@ -141,6 +165,7 @@ class Consumer {
   size_t fetch_round_ = 0;                      // io thread: rotates the partition order of Fetches
   std::atomic<bool> closing_{false};
   std::atomic<int> loops_{0};
+  std::atomic<uint64_t> group_rounds_{0};
   std::unique_ptr<asio::steady_timer> fetch_wake_;
 };
 

@@ -4,17 +4,25 @@
 
 #include <set>
 
-#include "client/murmur2.h"
-
 namespace millrace::client {
 namespace {
 
-TEST(DefaultPartitioner, KeyedRecordsUseMurmur2) {
+TEST(DefaultPartitioner, KeyedRecordsGoWhereTheJavaClientPutsThem) {
+  // Partitions from Apache Kafka 4.1.1's BuiltInPartitioner.partitionForKey (the
+  // Java producer's default for keyed records), for 12 and 3 partitions.
+  struct Case {
+    const char* key;
+    int32_t of_12, of_3;
+  };
+  const Case cases[] = {{"k0", 5, 2}, {"k1", 5, 2}, {"k2", 9, 0}, {"k17", 1, 1}, {"user-42", 4, 1}, {"order-1001", 6, 0}};
   DefaultPartitioner p(1);
-  for (int i = 0; i < 200; ++i) {
-    std::string k = "k" + std::to_string(i);
-    EXPECT_EQ(p.partition("t", k, 12), partition_for_key(k, 12));
+  for (const auto& c : cases) {
+    EXPECT_EQ(p.partition("t", std::string(c.key), 12), c.of_12) << c.key;
+    EXPECT_EQ(p.partition("t", std::string(c.key), 3), c.of_3) << c.key;
   }
+  // Keyed records do not move the sticky partition, nor does it move them.
+  p.on_new_batch("t", 5, 12);
+  EXPECT_EQ(p.partition("t", std::string("k0"), 12), 5);
 }
 
 TEST(DefaultPartitioner, KeylessRecordsStickUntilNewBatch) {

@@ -133,11 +133,11 @@ Status Producer::flush(std::chrono::milliseconds timeout) {
   if (closing_) return Error::closed("producer is closed");
   if (cluster_->on_io_thread())
     return Error::invalid("flush() called from a delivery callback (it would wait for itself)");
-  acc_.begin_flush();
+  auto token = acc_.begin_flush();
   wake();
-  if (acc_.await_flush(timeout)) return Error::none();
+  if (acc_.await_flush(token, timeout)) return Error::none();
   if (std::getenv("MILLRACE_CLIENT_DEBUG")) std::cerr << "flush timed out\n" << acc_.debug_state();
-  return Error::timeout(std::to_string(acc_.incomplete()) + " batches still pending after " +
+  return Error::timeout(std::to_string(acc_.pending_for(token)) + " batches still pending after " +
                         std::to_string(timeout.count()) + " ms");
 }
 
@@ -160,9 +160,9 @@ Status Producer::close(std::chrono::milliseconds timeout) {
   }
   Status flushed;
   if (first) {
-    acc_.begin_flush();
+    auto token = acc_.begin_flush();
     wake();
-    if (!acc_.await_flush(timeout))
+    if (!acc_.await_flush(token, timeout))
       flushed = Error::timeout("close: records still pending after " + std::to_string(timeout.count()) + " ms");
   }
   stop_sender();
@@ -221,14 +221,29 @@ asio::awaitable<void> Producer::refresh_metadata() {
 }
 
 asio::awaitable<void> Producer::ensure_producer_id() {
-  if (!cfg_.enable_idempotence || seq_.has_producer()) co_return;
+  if (!cfg_.enable_idempotence) co_return;
+  bool bump = seq_.has_producer() && bump_required_;
+  if (seq_.has_producer() && !bump) co_return;
+  // KIP-360: the bump waits until every request in flight has answered, so each
+  // batch is known to be written or to be retried before sequences start again.
+  if (bump && inflight_requests_ > 0) co_return;
   proto::InitProducerIdRequest req;
   req.transactional_id.reset();
   req.transaction_timeout_ms = -1;
-  req.producer_id = -1;
-  req.producer_epoch = -1;
+  // v3+ carry the current id and epoch: the broker bumps the epoch, or (Kafka and
+  // Millrace for a producer without a transactional id) hands out a new id at epoch
+  // 0. Either way every sequence restarts at 0 under an id/epoch the broker has
+  // not seen a gap for.
+  req.producer_id = bump ? seq_.producer_id() : -1;
+  req.producer_epoch = bump ? seq_.epoch() : int16_t{-1};
   auto resp = co_await cluster_->call(kAnyNode, req);
-  if (resp.ok() && resp->error_code == 0) seq_.set_producer(resp->producer_id, resp->producer_epoch);
+  if (!resp.ok() || resp->error_code != 0) co_return;   // asked again next round
+  seq_.set_producer(resp->producer_id, resp->producer_epoch);
+  if (bump) {
+    acc_.reset_sequences();
+    bump_required_ = false;
+    ++epoch_bumps_;
+  }
 }
 
 asio::awaitable<void> Producer::sender_loop() {
@@ -245,12 +260,14 @@ asio::awaitable<void> Producer::sender_loop() {
       for (auto& b : acc_.abort_all()) fail_batch(b, Error::closed("producer closed before the record was sent"));
       if (inflight_requests_ == 0) break;
     }
-    co_await ensure_producer_id();
+    co_await ensure_producer_id();   // also the KIP-360 epoch bump
     for (auto& b : acc_.expire(now))
       fail_batch(b, Error::timeout("record expired: not delivered within delivery.timeout.ms (" +
                                    std::to_string(cfg_.delivery_timeout_ms) + " ms)"));
     int64_t sleep_ms = 100;
-    if (!cfg_.enable_idempotence || seq_.has_producer()) {
+    // While an epoch bump is due nothing new is drained: new batches would take
+    // sequences of the old epoch after the gap.
+    if (!cfg_.enable_idempotence || (seq_.has_producer() && !bump_required_)) {
       auto ready = acc_.ready(now);
       sleep_ms = std::min<int64_t>(ready.next_check_ms, 100);
       std::map<int32_t, std::vector<TopicPartition>> by_leader;
@@ -288,13 +305,25 @@ asio::awaitable<void> Producer::sender_loop() {
 }
 
 void Producer::fail_batch(const BatchPtr& b, const Error& e) {
+  // A batch that held a sequence and will never be written leaves a gap: every later
+  // batch of its partition would get OUT_OF_ORDER_SEQUENCE. Bump the epoch (KIP-360,
+  // Java's TransactionManager.handleFailedBatch) once the requests in flight drain.
+  if (cfg_.enable_idempotence && b->has_sequence() && seq_.is_current(*b)) bump_required_ = true;
   b->complete(-1, -1, e);
   acc_.complete(b);
 }
 
 void Producer::handle_batch_error(const BatchPtr& b, const Error& e, int64_t now) {
-  bool retriable = is_retriable(e.code) ||
-                   (cfg_.enable_idempotence && e.code == errc::kOutOfOrderSequence && b->has_sequence());
+  bool retriable = is_retriable(e.code);
+  if (cfg_.enable_idempotence && b->has_sequence() &&
+      (e.code == errc::kOutOfOrderSequence || e.code == errc::kUnknownProducerId)) {
+    // As Java's TransactionManager.canRetry: the broker lost this producer's state,
+    // or there is a real gap before this batch (it is the next one after the last
+    // acknowledged): bump the epoch, and the batch is retried under the new one with
+    // a new sequence. Otherwise an earlier batch is being retried: retry after it.
+    if (seq_.is_current(*b) && (e.code == errc::kUnknownProducerId || seq_.is_next(*b))) bump_required_ = true;
+    retriable = true;
+  }
   if (retriable && b->attempts <= cfg_.retries && now - b->created_ms < cfg_.delivery_timeout_ms) {
     ++retried_;
     if (e.code == errc::kNotLeaderOrFollower || e.code == errc::kLeaderNotAvailable ||
@@ -332,7 +361,7 @@ asio::awaitable<void> Producer::send_batches(int32_t leader, std::shared_ptr<Con
     }
     b->encoded.reserve(b->size_bytes);
     auto st = builder.finish(b->encoded);
-    if (!st.ok()) b->encoded.clear();
+    if (!st.ok() || (fail_next_encodes_ > 0 && fail_next_encodes_-- > 0)) b->encoded.clear();
   }
   int64_t now = now_ms();
   int16_t v = c->version_for(proto::ProduceRequest::kApiKey, 3, 9);
@@ -401,6 +430,7 @@ asio::awaitable<void> Producer::send_batches(int32_t leader, std::shared_ptr<Con
       by_tp.erase(it);
       if (p.error_code == 0 || p.error_code == errc::kDuplicateSequence) {
         acc_.acknowledged(b->tp);
+        if (cfg_.enable_idempotence) seq_.acknowledged(*b);
         b->complete(p.base_offset, p.log_append_time_ms, Error::none());
         acc_.complete(b);
       } else {

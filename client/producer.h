@@ -10,6 +10,12 @@
 // backoff until delivery.timeout.ms, and runs each record's callback with its offset
 // or error. Idempotence (default on) gets a producer id with InitProducerId and
 // stamps per-partition sequences, so retries neither duplicate nor reorder records.
+// A sequenced batch that fails for good (expired, retries exhausted, not encodable)
+// or an OUT_OF_ORDER_SEQUENCE / UNKNOWN_PRODUCER_ID that shows a real gap makes the
+// sender bump the epoch (KIP-360): once the requests in flight answer, it sends
+// InitProducerId with the current id and epoch, takes the id/epoch it gets, and
+// every partition starts again at sequence 0, so one failure does not wedge a
+// partition for the producer's lifetime.
 //
 // Threads: send()/flush()/close() from any application thread; callbacks run on the
 // io thread. A callback that calls flush() gets an error at once; one that calls
@@ -85,6 +91,10 @@ class Producer {
   // Counters for tests and bench.
   uint64_t retried_batches() const { return retried_.load(); }
   uint64_t requests_sent() const { return requests_.load(); }
+  uint64_t epoch_bumps() const { return epoch_bumps_.load(); }
+  // Test hook: the next n batches fail to encode after they got their sequence
+  // (as a real encode failure would), leaving a sequence gap for the epoch bump.
+  void fail_next_encodes_for_test(int n) { fail_next_encodes_ = n; }
 
  private:
   asio::awaitable<void> sender_loop();
@@ -111,7 +121,9 @@ class Producer {
   std::atomic<bool> closing_{false};
   std::atomic<bool> stopped_{false};
   std::atomic<bool> need_metadata_{true};
-  std::atomic<uint64_t> retried_{0}, requests_{0};
+  std::atomic<uint64_t> retried_{0}, requests_{0}, epoch_bumps_{0};
+  std::atomic<int> fail_next_encodes_{0};
+  bool bump_required_ = false;                            // io thread only: KIP-360 epoch bump due
   int inflight_requests_ = 0;                             // io thread only
   std::promise<void> sender_done_;
   std::shared_future<void> sender_done_future_;

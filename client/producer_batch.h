@@ -37,6 +37,7 @@ inline constexpr size_t kBatchOverhead = 61;  // record batch v2 header
 
 struct ProducerBatch {
   TopicPartition tp;
+  uint64_t id = 0;                      // the accumulator's, in creation order (flush snapshots)
   std::vector<PendingRecord> records;
   size_t size_bytes = kBatchOverhead;   // exact encoded size, before compression
   int64_t first_timestamp_ms = 0;       // the batch's base timestamp (its first record's)

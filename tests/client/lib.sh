@@ -1,7 +1,7 @@
 # Helpers shared by tests/client/run and tests/cli/run: start a Millrace broker or
 # an Apache Kafka peer on free ports in a temp dir, and stop it again.
-#   start_kafka DIR        -> sets BOOTSTRAP
-#   start_millrace DIR     -> sets BOOTSTRAP (needs $MILLRACE_BUILD/broker/millrace-broker)
+#   start_kafka DIR        -> sets BOOTSTRAP and BROKER_PID
+#   start_millrace DIR     -> sets BOOTSTRAP and BROKER_PID (needs $MILLRACE_BUILD/broker/millrace-broker)
 #   stop_all               stops whatever was started (also on EXIT)
 SRC="${MILLRACE_SOURCE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 PEERS="$SRC/tests/peers"
@@ -14,6 +14,7 @@ start_kafka() {
   out=$("$PEERS/kafka" start --dir "$dir") || return 1
   STARTED_KAFKA+=("$dir")
   BOOTSTRAP="127.0.0.1:$(echo "$out" | awk '{print $2}')"
+  BROKER_PID=$(echo "$out" | awk '{print $1}')
 }
 
 start_millrace() {
@@ -29,7 +30,7 @@ start_millrace() {
   local pid=$!
   STARTED_PIDS+=("$pid")
   for _ in $(seq 1 150); do
-    if grep -q "millrace-broker ready" "$dir/broker.log"; then BOOTSTRAP="127.0.0.1:$port"; return 0; fi
+    if grep -q "millrace-broker ready" "$dir/broker.log"; then BOOTSTRAP="127.0.0.1:$port"; BROKER_PID=$pid; return 0; fi
     kill -0 "$pid" 2>/dev/null || { echo "millrace-broker exited: $(tail -5 "$dir/broker.log")" >&2; return 1; }
     sleep 0.2
   done
