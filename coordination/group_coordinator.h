@@ -82,6 +82,15 @@ class GroupCoordinator {
 
   void tick(int64_t now_ms);
 
+  // Checks the coordinator's own invariants (for tests and fuzzers): every
+  // static_members entry names an existing member with that instance id and
+  // back; pending ids are not members; a Stable or CompletingRebalance group
+  // has a leader that is a member and a protocol every member supports; an
+  // Empty group has no members; join callbacks wait only in
+  // PreparingRebalance, sync callbacks only in CompletingRebalance. Returns
+  // a description of the first violation, empty when all hold.
+  std::string check_invariants() const;
+
   // For metrics: group -> member count, and every committed offset.
   std::map<std::string, int> member_counts() const;
   std::map<std::string, std::map<std::pair<std::string, int32_t>, int64_t>> all_offsets() const;
@@ -93,6 +102,14 @@ class GroupCoordinator {
 
   Group& group_for(const std::string& id);
   Group* find(const std::string& id) const;
+  // JoinGroup split as Kafka's: a member without an id (new, or a static
+  // member taking its instance's identity over), and a member with one.
+  void join_new_member(const JoinRequest& req, int64_t now_ms, JoinCallback done, Deferred& out);
+  void join_existing_member(const JoinRequest& req, int64_t now_ms, JoinCallback done, Deferred& out);
+  void add_member(Group& g, const std::string& member_id, const JoinRequest& req, int64_t now_ms,
+                  JoinCallback done, Deferred& out);
+  void replace_static_member(Group& g, const std::string& old_id, const JoinRequest& req, int64_t now_ms,
+                             JoinCallback done, Deferred& out);
   void prepare_rebalance(Group& g, int64_t now_ms, Deferred& out);
   void maybe_complete_join(Group& g, int64_t now_ms, Deferred& out, bool deadline_passed);
   void remove_member(Group& g, const std::string& member_id, int64_t now_ms, Deferred& out);

@@ -62,6 +62,10 @@ class GroupCoordinatorTest : public ::testing::Test {
     now_ += ms;
     coord_.tick(now_);
   }
+  // A dynamic member of group "g" that is Stable at its generation (helper
+  // of the appendix of REVIEW.md): the group may have other members.
+  std::pair<std::string, int32_t> join_new_member() { return stable_single_member(); }
+  void expect_invariants() { EXPECT_EQ(coord_.check_invariants(), ""); }
   // A member through join + sync; returns its member id and generation.
   std::pair<std::string, int32_t> stable_single_member() {
     auto j = join(join_req());
@@ -228,7 +232,8 @@ TEST_F(GroupCoordinatorTest, StaticMemberRejoinFencesOldId) {
   ASSERT_TRUE(again->has_value());  // Stable and unchanged: no rebalance
   EXPECT_NE((*again)->member_id, old_id);
   EXPECT_EQ((*again)->generation_id, gen);
-  EXPECT_EQ(coord_.heartbeat("g", old_id, gen, std::string("instance-1"), now_), err::kUnknownMemberId);
+  // The replaced id is fenced, as Kafka does: FENCED_INSTANCE_ID, not UNKNOWN_MEMBER_ID.
+  EXPECT_EQ(coord_.heartbeat("g", old_id, gen, std::string("instance-1"), now_), err::kFencedInstanceId);
   EXPECT_EQ(coord_.heartbeat("g", (*again)->member_id, gen, std::string("instance-1"), now_), err::kNone);
   auto s = sync((*again)->member_id, gen);
   ASSERT_TRUE(s->has_value());
@@ -432,6 +437,124 @@ TEST_F(GroupCoordinatorTest, ManyMembersEachGenerationHasOneLeaderAndAllMembers)
     EXPECT_EQ(ids.size(), static_cast<size_t>(round + 1));
     for (const auto& id : ids) sync(id, gen);
   }
+}
+
+// C1 (REVIEW.md appendix): a request naming an unknown group.instance.id for
+// a known member used to insert "" into static_members; a later JoinGroup
+// with that instance id then extracted a missing member and crashed. Kafka
+// (ClassicGroup.validateMember) answers UNKNOWN_MEMBER_ID for an instance id
+// the group does not know (the appendix sketch expected FENCED_INSTANCE_ID,
+// which Kafka returns only for an instance mapped to another member id).
+TEST_F(GroupCoordinatorTest, UnknownInstanceIdOnKnownMemberDoesNotPoisonStaticMap) {
+  auto [m, gen] = join_new_member();
+  EXPECT_EQ(coord_.heartbeat("g", m, gen, std::string("x"), now_), err::kUnknownMemberId);
+  expect_invariants();
+  auto r = join_req({}, "m", "x");
+  auto j = join(r);  // before the fix: extract("") -> empty node -> SIGSEGV
+  expect_invariants();
+  advance(5001);     // m does not rejoin: the rebalance completes without it
+  ASSERT_TRUE(j->has_value());
+  EXPECT_EQ((*j)->error, err::kNone);
+  EXPECT_FALSE((*j)->member_id.empty());
+  expect_invariants();
+}
+
+TEST_F(GroupCoordinatorTest, UnknownInstanceIdOnSyncIsUnknownMember) {
+  auto [m, gen] = join_new_member();
+  auto slot = std::make_shared<std::optional<SyncResult>>();
+  coord_.sync({"g", m, gen, std::string("x"), {}}, now_, [slot](SyncResult r) { *slot = r; });
+  ASSERT_TRUE(slot->has_value());
+  EXPECT_EQ((*slot)->error, err::kUnknownMemberId);
+  expect_invariants();
+  auto j = join(join_req({}, "m", "x"));
+  expect_invariants();
+}
+
+TEST_F(GroupCoordinatorTest, UnknownInstanceIdOnJoinOfKnownMemberIsUnknownMember) {
+  auto [m, gen] = join_new_member();
+  auto j = join(join_req(m, "m", "x"));
+  ASSERT_TRUE(j->has_value());
+  EXPECT_EQ((*j)->error, err::kUnknownMemberId);
+  expect_invariants();
+  auto again = join(join_req({}, "m", "x"));
+  expect_invariants();
+}
+
+TEST_F(GroupCoordinatorTest, UnknownInstanceIdOnLeaveIsUnknownMemberAndKeepsTheMember) {
+  auto [m, gen] = join_new_member();
+  EXPECT_EQ(coord_.leave("g", {{m, std::string("x")}}, now_)[1], err::kUnknownMemberId);
+  EXPECT_EQ(coord_.leave("g", {{"", std::string("x")}}, now_)[1], err::kUnknownMemberId);
+  EXPECT_EQ(coord_.heartbeat("g", m, gen, std::nullopt, now_), err::kNone);
+  expect_invariants();
+}
+
+TEST_F(GroupCoordinatorTest, DynamicMemberNamingAnotherMembersInstanceIsFenced) {
+  auto s = join(join_req({}, "m", "inst"));
+  advance(150);
+  ASSERT_TRUE(s->has_value());
+  std::string sid = (*s)->member_id;
+  int32_t gen = (*s)->generation_id;
+  sync(sid, gen, {{sid, {1}}});
+  auto d = join(join_req({}, "m"));  // a dynamic member joins: rebalance
+  auto s2 = join(join_req(sid, "m", "inst"));
+  ASSERT_TRUE(d->has_value() && s2->has_value());
+  std::string did = (*d)->member_id;
+  EXPECT_EQ(coord_.heartbeat("g", did, (*d)->generation_id, std::string("inst"), now_), err::kFencedInstanceId);
+  auto fenced = join(join_req(did, "m", "inst"));
+  ASSERT_TRUE(fenced->has_value());
+  EXPECT_EQ((*fenced)->error, err::kFencedInstanceId);
+  expect_invariants();
+}
+
+TEST_F(GroupCoordinatorTest, JoinWithMemberIdOfMissingGroupCreatesNoGroup) {
+  auto j = join(join_req("someone"));
+  ASSERT_TRUE(j->has_value());
+  EXPECT_EQ((*j)->error, err::kUnknownMemberId);
+  EXPECT_TRUE(coord_.list({}).empty());
+  EXPECT_EQ(coord_.describe("g").state, "Dead");
+}
+
+TEST_F(GroupCoordinatorTest, InvalidJoinCreatesNoGroup) {
+  auto r = join_req();
+  r.session_timeout_ms = 1;
+  auto j = join(r);
+  r = join_req();
+  r.protocols.clear();
+  auto k = join(r);
+  ASSERT_TRUE(j->has_value() && k->has_value());
+  EXPECT_EQ((*j)->error, err::kInvalidSessionTimeout);
+  EXPECT_EQ((*k)->error, err::kInconsistentGroupProtocol);
+  EXPECT_TRUE(coord_.list({}).empty());
+}
+
+TEST_F(GroupCoordinatorTest, PendingMemberCanLeave) {
+  auto r = join_req();
+  r.require_known_member_id = true;
+  auto first = join(r);
+  ASSERT_TRUE(first->has_value());
+  ASSERT_EQ((*first)->error, err::kMemberIdRequired);
+  EXPECT_EQ(coord_.leave("g", {{(*first)->member_id, std::nullopt}}, now_)[1], err::kNone);
+  auto again = join(join_req((*first)->member_id));
+  ASSERT_TRUE(again->has_value());
+  EXPECT_EQ((*again)->error, err::kUnknownMemberId);  // no longer pending
+  expect_invariants();
+}
+
+TEST_F(GroupCoordinatorTest, ReplayedGroupNamingAMemberTwiceKeepsStaticMapConsistent) {
+  GroupValue v;
+  v.protocol_type = "consumer";
+  v.generation = 3;
+  v.protocol = "range";
+  v.leader = "a";
+  v.members.push_back({"a", std::string("x"), "c", "h", 1000, 10000, {}, {}});
+  v.members.push_back({"a", std::string("y"), "c", "h", 1000, 10000, {}, {}});
+  v.members.push_back({"b", std::string("x"), "c", "h", 1000, 10000, {}, {}});
+  GroupCoordinator reloaded(options(), nullptr);
+  auto key = encode_group_key({"g"});
+  auto value = encode_group_value(v);
+  reloaded.replay(key, std::span<const uint8_t>(value));
+  EXPECT_EQ(reloaded.check_invariants(), "");
+  EXPECT_EQ(reloaded.describe("g").members.size(), 1u);
 }
 
 }  // namespace

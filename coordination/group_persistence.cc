@@ -62,6 +62,10 @@ void GroupCoordinator::replay(std::span<const uint8_t> key, const std::optional<
     g.pending_members.clear();
     g.in_initial_delay = false;
     for (auto& mv : v->members) {
+      // A record naming a member or an instance twice keeps the first, so
+      // static_members and members stay one-to-one.
+      if (g.members.count(mv.member_id) || (mv.group_instance_id && g.static_members.count(*mv.group_instance_id)))
+        continue;
       auto m = std::make_unique<Member>();
       m->id = mv.member_id;
       m->instance_id = mv.group_instance_id;
