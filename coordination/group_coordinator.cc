@@ -98,6 +98,7 @@ void GroupCoordinator::join_new_member(const JoinRequest& req, int64_t now_ms, J
   }
   // Only a join that will be served creates its group.
   Group& group = g ? *g : group_for(req.group_id);
+  if (!g) group.empty_since_ms = now_ms;
   if (req.require_known_member_id && !req.group_instance_id) {
     std::string id = new_member_id(req.client_id, std::nullopt);
     group.pending_members[id] = now_ms + req.session_timeout_ms;
@@ -300,6 +301,7 @@ void GroupCoordinator::maybe_complete_join(Group& g, int64_t now_ms, Deferred& o
   ++g.generation;
   if (g.members.empty()) {
     g.state = GroupState::kEmpty;
+    g.empty_since_ms = now_ms;
     g.protocol.clear();
     g.leader.clear();
     (void)persist_group(g, now_ms);
@@ -487,6 +489,10 @@ void GroupCoordinator::tick(int64_t now_ms) {
       for (const auto& id : expired) remove_member(g, id, now_ms, out);
       if (g.state == GroupState::kPreparingRebalance)
         maybe_complete_join(g, now_ms, out, now_ms >= g.rebalance_deadline_ms);
+    }
+    if (now_ms >= next_retention_check_ms_) {
+      expire_offsets_and_groups(now_ms);
+      next_retention_check_ms_ = now_ms + options_.offsets_retention_check_interval_ms;
     }
   }
   out.run();

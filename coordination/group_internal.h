@@ -65,6 +65,9 @@ struct GroupCoordinator::Group {
   int64_t rebalance_deadline_ms = 0;
   bool in_initial_delay = false;
   std::map<std::string, std::map<int32_t, CommittedOffset>> offsets;
+  // When the group last became Empty (Kafka's currentStateTimestamp of an
+  // Empty group); -1 when unknown (then each offset's commit time counts).
+  int64_t empty_since_ms = -1;
 
   Member* member(const std::string& member_id) const {
     auto it = members.find(member_id);

@@ -40,6 +40,9 @@ void GroupCoordinator::replay(std::span<const uint8_t> key, const std::optional<
           t->second.erase(ok->partition);
           if (t->second.empty()) g->offsets.erase(t);
         }
+        // A group known only by its offsets goes with the last of them.
+        if (g->offsets.empty() && g->members.empty() && g->generation == 0 && g->protocol_type.empty())
+          groups_.erase(ok->group);
       }
       return;
     }
@@ -80,6 +83,7 @@ void GroupCoordinator::replay(std::span<const uint8_t> key, const std::optional<
       g.members[m->id] = std::move(m);
     }
     g.state = g.members.empty() ? GroupState::kEmpty : GroupState::kStable;
+    g.empty_since_ms = g.members.empty() ? v->state_timestamp_ms : -1;
     if (!g.members.empty() && !g.members.count(g.leader)) g.leader = g.members.begin()->first;
   }
 }
