@@ -144,6 +144,9 @@ int run(const Config& cfg) {
   co.min_session_timeout_ms = static_cast<int32_t>(cfg.integer("group.min.session.timeout.ms"));
   co.max_session_timeout_ms = static_cast<int32_t>(cfg.integer("group.max.session.timeout.ms"));
   co.max_group_size = static_cast<int32_t>(cfg.integer("group.max.size"));
+  co.offsets_retention_ms = cfg.integer("offsets.retention.minutes") * 60 * 1000;
+  co.offsets_retention_check_interval_ms = cfg.integer("offsets.retention.check.interval.ms");
+  co.offset_metadata_max_bytes = static_cast<int32_t>(cfg.integer("offset.metadata.max.bytes"));
   coordination::GroupCoordinator groups(co, &offsets_store);
   int64_t replayed = 0;
   if (auto err = offsets_store.replay_into(groups, replayed); !err.empty()) {

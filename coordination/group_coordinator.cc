@@ -56,181 +56,204 @@ std::string GroupCoordinator::new_member_id(const std::string& client_id,
 
 void GroupCoordinator::join(const JoinRequest& req, int64_t now_ms, JoinCallback done) {
   Deferred out;
-  auto fail = [&](int16_t code, std::string member_id = {}) {
-    JoinResult r;
-    r.error = code;
-    r.member_id = std::move(member_id);
-    out.joins.emplace_back(std::move(done), std::move(r));
-  };
   {
     std::lock_guard lock(mu_);
     if (req.group_id.empty()) {
-      fail(err::kInvalidGroupId);
+      out.join_error(std::move(done), err::kInvalidGroupId, {});
     } else if (req.session_timeout_ms < options_.min_session_timeout_ms ||
                req.session_timeout_ms > options_.max_session_timeout_ms) {
-      fail(err::kInvalidSessionTimeout, req.member_id);
+      out.join_error(std::move(done), err::kInvalidSessionTimeout, req.member_id);
     } else if (req.protocol_type.empty() || req.protocols.empty()) {
-      fail(err::kInconsistentGroupProtocol, req.member_id);
+      out.join_error(std::move(done), err::kInconsistentGroupProtocol, req.member_id);
+    } else if (req.member_id.empty()) {
+      join_new_member(req, now_ms, std::move(done), out);
     } else {
-      Group& g = group_for(req.group_id);
-      bool compatible = true;
-      if (!g.members.empty()) {
-        auto candidates = g.candidate_protocols();
-        bool any = false;
-        for (const auto& p : req.protocols) any = any || candidates.count(p.name) > 0;
-        compatible = any && g.protocol_type == req.protocol_type;
-      }
-      auto fill = [&](Member& m) {
-        m.client_id = req.client_id;
-        m.client_host = req.client_host;
-        m.session_timeout_ms = req.session_timeout_ms;
-        m.rebalance_timeout_ms = req.rebalance_timeout_ms;
-        m.protocols = req.protocols;
-        m.heartbeat_deadline_ms = now_ms + req.session_timeout_ms;
-      };
-      auto add_member = [&](const std::string& id) {
-        auto m = std::make_unique<Member>();
-        m->id = id;
-        m->instance_id = req.group_instance_id;
-        m->join_seq = ++member_seq_;
-        fill(*m);
-        m->join_cb = std::move(done);
-        if (req.group_instance_id) g.static_members[*req.group_instance_id] = id;
-        if (g.members.empty()) g.protocol_type = req.protocol_type;
-        g.members[id] = std::move(m);
-        if (g.state == GroupState::kPreparingRebalance)
-          maybe_complete_join(g, now_ms, out, false);
-        else
-          prepare_rebalance(g, now_ms, out);
-      };
-      auto current_result = [&](const Member& m) {
-        JoinResult r;
-        r.generation_id = g.generation;
-        r.protocol_type = g.protocol_type;
-        r.protocol_name = g.protocol;
-        r.leader = g.leader;
-        r.member_id = m.id;
-        if (m.id == g.leader)
-          for (const auto& [id, other] : g.members)
-            if (auto* md = other->metadata_for(g.protocol)) r.members.push_back({id, other->instance_id, *md});
-        return r;
-      };
-      auto same_protocols = [](const Member& m, const JoinRequest& r) {
-        if (m.protocols.size() != r.protocols.size()) return false;
-        for (size_t i = 0; i < r.protocols.size(); ++i)
-          if (m.protocols[i].name != r.protocols[i].name || m.protocols[i].metadata != r.protocols[i].metadata)
-            return false;
-        return true;
-      };
-
-      if (g.state == GroupState::kDead) {
-        fail(err::kCoordinatorNotAvailable, req.member_id);
-      } else if (!compatible) {
-        fail(err::kInconsistentGroupProtocol, req.member_id);
-      } else if (req.member_id.empty()) {
-        if (req.group_instance_id && g.static_members.count(*req.group_instance_id)) {
-          // A static member restarting: it takes over its old identity under a new id.
-          std::string old_id = g.static_members[*req.group_instance_id];
-          auto node = g.members.extract(old_id);
-          auto& m = node.mapped();
-          if (m->join_cb) {
-            JoinResult fenced;
-            fenced.error = err::kFencedInstanceId;
-            fenced.member_id = old_id;
-            out.joins.emplace_back(std::move(m->join_cb), std::move(fenced));
-            m->join_cb = nullptr;
-          }
-          if (m->sync_cb) {
-            SyncResult fenced;
-            fenced.error = err::kFencedInstanceId;
-            out.syncs.emplace_back(std::move(m->sync_cb), std::move(fenced));
-            m->sync_cb = nullptr;
-          }
-          bool unchanged = same_protocols(*m, req);
-          std::string new_id = new_member_id(req.client_id, req.group_instance_id);
-          m->id = new_id;
-          fill(*m);
-          node.key() = new_id;
-          g.members.insert(std::move(node));
-          g.static_members[*req.group_instance_id] = new_id;
-          if (g.leader == old_id) g.leader = new_id;
-          Member& mm = *g.members[new_id];
-          if (g.state == GroupState::kStable && unchanged) {
-            (void)persist_group(g, now_ms);  // the stored group must name the new member id
-            out.joins.emplace_back(std::move(done), current_result(mm));
-          } else {
-            mm.join_cb = std::move(done);
-            if (g.state == GroupState::kPreparingRebalance)
-              maybe_complete_join(g, now_ms, out, false);
-            else
-              prepare_rebalance(g, now_ms, out);
-          }
-        } else if (static_cast<int64_t>(g.members.size()) >= options_.max_group_size) {
-          fail(err::kGroupMaxSizeReached);
-        } else if (req.require_known_member_id && !req.group_instance_id) {
-          std::string id = new_member_id(req.client_id, std::nullopt);
-          g.pending_members[id] = now_ms + req.session_timeout_ms;
-          fail(err::kMemberIdRequired, id);
-        } else {
-          add_member(new_member_id(req.client_id, req.group_instance_id));
-        }
-      } else {
-        auto it = g.members.find(req.member_id);
-        if (it == g.members.end()) {
-          if (g.pending_members.erase(req.member_id)) {
-            if (static_cast<int64_t>(g.members.size()) >= options_.max_group_size)
-              fail(err::kGroupMaxSizeReached, req.member_id);
-            else
-              add_member(req.member_id);
-          } else {
-            fail(err::kUnknownMemberId, req.member_id);
-          }
-        } else if (req.group_instance_id && g.static_members[*req.group_instance_id] != req.member_id) {
-          fail(err::kFencedInstanceId, req.member_id);
-        } else {
-          Member& m = *it->second;
-          bool unchanged = same_protocols(m, req);
-          switch (g.state) {
-            case GroupState::kPreparingRebalance:
-              fill(m);
-              if (m.join_cb) {
-                JoinResult superseded;
-                superseded.error = err::kRebalanceInProgress;
-                superseded.member_id = m.id;
-                out.joins.emplace_back(std::move(m.join_cb), std::move(superseded));
-              }
-              m.join_cb = std::move(done);
-              maybe_complete_join(g, now_ms, out, false);
-              break;
-            case GroupState::kCompletingRebalance:
-              if (unchanged) {
-                fill(m);
-                out.joins.emplace_back(std::move(done), current_result(m));
-              } else {
-                fill(m);
-                m.join_cb = std::move(done);
-                prepare_rebalance(g, now_ms, out);
-              }
-              break;
-            case GroupState::kStable:
-              fill(m);
-              if (unchanged && m.id != g.leader) {
-                out.joins.emplace_back(std::move(done), current_result(m));
-              } else {
-                m.join_cb = std::move(done);
-                prepare_rebalance(g, now_ms, out);
-              }
-              break;
-            case GroupState::kEmpty:
-            case GroupState::kDead:
-              fail(err::kUnknownMemberId, req.member_id);
-              break;
-          }
-        }
-      }
+      join_existing_member(req, now_ms, std::move(done), out);
     }
   }
   out.run();
+}
+
+void GroupCoordinator::join_new_member(const JoinRequest& req, int64_t now_ms, JoinCallback done, Deferred& out) {
+  Group* g = find(req.group_id);
+  if (g && g->state == GroupState::kDead) {
+    out.join_error(std::move(done), err::kCoordinatorNotAvailable, {});
+    return;
+  }
+  if (g && !g->supports(req)) {
+    out.join_error(std::move(done), err::kInconsistentGroupProtocol, {});
+    return;
+  }
+  if (g && req.group_instance_id) {
+    auto s = g->static_members.find(*req.group_instance_id);
+    if (s != g->static_members.end()) {
+      std::string old_id = s->second;  // a copy: replace_static_member rewrites the map
+      replace_static_member(*g, old_id, req, now_ms, std::move(done), out);
+      return;
+    }
+  }
+  if (static_cast<int64_t>(g ? g->members.size() : 0) >= options_.max_group_size) {
+    out.join_error(std::move(done), err::kGroupMaxSizeReached, {});
+    return;
+  }
+  // Only a join that will be served creates its group.
+  Group& group = g ? *g : group_for(req.group_id);
+  if (!g) group.empty_since_ms = now_ms;
+  if (req.require_known_member_id && !req.group_instance_id) {
+    std::string id = new_member_id(req.client_id, std::nullopt);
+    group.pending_members[id] = now_ms + req.session_timeout_ms;
+    out.join_error(std::move(done), err::kMemberIdRequired, id);
+    return;
+  }
+  add_member(group, new_member_id(req.client_id, req.group_instance_id), req, now_ms, std::move(done), out);
+}
+
+void GroupCoordinator::join_existing_member(const JoinRequest& req, int64_t now_ms, JoinCallback done,
+                                            Deferred& out) {
+  Group* g = find(req.group_id);
+  if (!g) {  // a member id of a group that does not exist: no group is created
+    out.join_error(std::move(done), err::kUnknownMemberId, req.member_id);
+    return;
+  }
+  if (g->state == GroupState::kDead) {
+    out.join_error(std::move(done), err::kCoordinatorNotAvailable, req.member_id);
+    return;
+  }
+  if (!g->supports(req)) {
+    out.join_error(std::move(done), err::kInconsistentGroupProtocol, req.member_id);
+    return;
+  }
+  // A pending (MEMBER_ID_REQUIRED) id is never static; with an instance id
+  // the request goes through validate_member like any other.
+  if (!req.group_instance_id && g->pending_members.erase(req.member_id)) {
+    if (static_cast<int64_t>(g->members.size()) >= options_.max_group_size)
+      out.join_error(std::move(done), err::kGroupMaxSizeReached, req.member_id);
+    else
+      add_member(*g, req.member_id, req, now_ms, std::move(done), out);
+    return;
+  }
+  if (int16_t code = g->validate_member(req.member_id, req.group_instance_id); code != err::kNone) {
+    out.join_error(std::move(done), code, req.member_id);
+    return;
+  }
+  Member& m = *g->member(req.member_id);  // validate_member found it
+  bool unchanged = m.same_protocols(req);
+  m.update_from(req, now_ms);
+  switch (g->state) {
+    case GroupState::kPreparingRebalance:
+      if (m.join_cb) out.join_error(std::move(m.join_cb), err::kRebalanceInProgress, m.id);  // superseded
+      m.join_cb = std::move(done);
+      maybe_complete_join(*g, now_ms, out, false);
+      break;
+    case GroupState::kCompletingRebalance:
+      if (unchanged) {
+        out.joins.emplace_back(std::move(done), g->join_result_for(m));
+      } else {
+        m.join_cb = std::move(done);
+        prepare_rebalance(*g, now_ms, out);
+      }
+      break;
+    case GroupState::kStable:
+      // The leader's JoinGroup always rebalances (it may have seen metadata change).
+      if (unchanged && m.id != g->leader) {
+        out.joins.emplace_back(std::move(done), g->join_result_for(m));
+      } else {
+        m.join_cb = std::move(done);
+        prepare_rebalance(*g, now_ms, out);
+      }
+      break;
+    case GroupState::kEmpty:
+    case GroupState::kDead:
+      out.join_error(std::move(done), err::kUnknownMemberId, req.member_id);
+      break;
+  }
+}
+
+void GroupCoordinator::add_member(Group& g, const std::string& member_id, const JoinRequest& req, int64_t now_ms,
+                                  JoinCallback done, Deferred& out) {
+  auto m = std::make_unique<Member>();
+  m->id = member_id;
+  m->instance_id = req.group_instance_id;
+  m->join_seq = ++member_seq_;
+  m->update_from(req, now_ms);
+  m->join_cb = std::move(done);
+  if (req.group_instance_id) g.static_members[*req.group_instance_id] = member_id;
+  if (g.members.empty()) g.protocol_type = req.protocol_type;
+  g.members[member_id] = std::move(m);
+  if (g.state == GroupState::kPreparingRebalance)
+    maybe_complete_join(g, now_ms, out, false);
+  else
+    prepare_rebalance(g, now_ms, out);
+}
+
+// Kafka's updateStaticMemberAndRebalance (KIP-345): a static member joining
+// without a member id takes over its instance's member under a new id. The
+// old id is fenced: its waiting JoinGroup/SyncGroup are answered
+// FENCED_INSTANCE_ID now, and every later request naming it with the
+// instance id gets FENCED_INSTANCE_ID from validate_member.
+void GroupCoordinator::replace_static_member(Group& g, const std::string& old_id, const JoinRequest& req,
+                                             int64_t now_ms, JoinCallback done, Deferred& out) {
+  const std::string& instance = *req.group_instance_id;
+  auto node = g.members.extract(old_id);
+  if (node.empty()) {
+    // static_members named no member: never so when the invariants hold
+    // (check_invariants); repair the map and join as a new member.
+    g.static_members.erase(instance);
+    add_member(g, new_member_id(req.client_id, req.group_instance_id), req, now_ms, std::move(done), out);
+    return;
+  }
+  Member& m = *node.mapped();
+  if (m.join_cb) out.join_error(std::move(m.join_cb), err::kFencedInstanceId, old_id);
+  if (m.sync_cb) out.sync_error(std::move(m.sync_cb), err::kFencedInstanceId);
+  m.join_cb = nullptr;
+  m.sync_cb = nullptr;
+  Member before = m;
+  bool unchanged = m.same_protocols(req);
+  std::string new_id = new_member_id(req.client_id, req.group_instance_id);
+  m.id = new_id;
+  m.update_from(req, now_ms);
+  node.key() = new_id;
+  Member& moved = *g.members.insert(std::move(node)).position->second;
+  g.static_members[instance] = new_id;
+  bool was_leader = g.leader == old_id;
+  if (was_leader) g.leader = new_id;
+
+  switch (g.state) {
+    case GroupState::kStable:
+      if (unchanged) {
+        if (persist_group(g, now_ms)) {  // the stored group must name the new member id
+          out.joins.emplace_back(std::move(done), g.join_result_for(moved));
+        } else {
+          // As Kafka: the replacement is undone and the joiner told to retry.
+          auto back = g.members.extract(new_id);
+          *back.mapped() = std::move(before);
+          back.key() = old_id;
+          g.members.insert(std::move(back));
+          g.static_members[instance] = old_id;
+          if (was_leader) g.leader = old_id;
+          out.join_error(std::move(done), err::kCoordinatorNotAvailable, {});
+        }
+        return;
+      }
+      moved.join_cb = std::move(done);
+      prepare_rebalance(g, now_ms, out);
+      return;
+    case GroupState::kCompletingRebalance:
+      // The leader may be assigning to the old id: rebalance so the new id gets an assignment.
+      moved.join_cb = std::move(done);
+      prepare_rebalance(g, now_ms, out);
+      return;
+    case GroupState::kPreparingRebalance:
+      moved.join_cb = std::move(done);
+      maybe_complete_join(g, now_ms, out, false);
+      return;
+    case GroupState::kEmpty:
+    case GroupState::kDead:
+      // A group with members is neither; answer as for an unknown member.
+      moved.join_cb = std::move(done);
+      prepare_rebalance(g, now_ms, out);
+      return;
+  }
 }
 
 void GroupCoordinator::prepare_rebalance(Group& g, int64_t now_ms, Deferred& out) {
@@ -278,6 +301,7 @@ void GroupCoordinator::maybe_complete_join(Group& g, int64_t now_ms, Deferred& o
   ++g.generation;
   if (g.members.empty()) {
     g.state = GroupState::kEmpty;
+    g.empty_since_ms = now_ms;
     g.protocol.clear();
     g.leader.clear();
     (void)persist_group(g, now_ms);
@@ -315,22 +339,24 @@ void GroupCoordinator::sync(const SyncRequest& req, int64_t now_ms, SyncCallback
     std::lock_guard lock(mu_);
     SyncResult r;
     Group* g = find(req.group_id);
-    auto it = g ? g->members.find(req.member_id) : decltype(g->members.end()){};
-    if (!g || it == g->members.end()) {
+    if (!g) {
       r.error = err::kUnknownMemberId;
-    } else if (req.group_instance_id && g->static_members[*req.group_instance_id] != req.member_id) {
-      r.error = err::kFencedInstanceId;
+    } else if (g->state == GroupState::kDead) {
+      r.error = err::kCoordinatorNotAvailable;
+    } else if (int16_t code = g->validate_member(req.member_id, req.group_instance_id); code != err::kNone) {
+      r.error = code;
     } else if (req.generation_id != g->generation) {
       r.error = err::kIllegalGeneration;
     } else if (g->state == GroupState::kPreparingRebalance) {
       r.error = err::kRebalanceInProgress;
     } else if (g->state == GroupState::kStable) {
+      Member& m = *g->member(req.member_id);
       r.protocol_type = g->protocol_type;
       r.protocol_name = g->protocol;
-      r.assignment = it->second->assignment;
-      it->second->heartbeat_deadline_ms = now_ms + it->second->session_timeout_ms;
+      r.assignment = m.assignment;
+      m.heartbeat_deadline_ms = now_ms + m.session_timeout_ms;
     } else if (g->state == GroupState::kCompletingRebalance) {
-      Member& m = *it->second;
+      Member& m = *g->member(req.member_id);
       m.heartbeat_deadline_ms = now_ms + m.session_timeout_ms;
       if (m.sync_cb) {
         SyncResult superseded;
@@ -377,11 +403,11 @@ int16_t GroupCoordinator::heartbeat(const std::string& group_id, const std::stri
   std::lock_guard lock(mu_);
   Group* g = find(group_id);
   if (!g) return err::kUnknownMemberId;
-  auto it = g->members.find(member_id);
-  if (it == g->members.end()) return err::kUnknownMemberId;
-  if (instance_id && g->static_members[*instance_id] != member_id) return err::kFencedInstanceId;
+  if (g->state == GroupState::kDead) return err::kCoordinatorNotAvailable;
+  if (int16_t code = g->validate_member(member_id, instance_id); code != err::kNone) return code;
   if (generation != g->generation) return err::kIllegalGeneration;
-  it->second->heartbeat_deadline_ms = now_ms + it->second->session_timeout_ms;
+  Member& m = *g->member(member_id);
+  m.heartbeat_deadline_ms = now_ms + m.session_timeout_ms;
   if (g->state == GroupState::kPreparingRebalance) return err::kRebalanceInProgress;
   return err::kNone;
 }
@@ -422,21 +448,22 @@ std::vector<int16_t> GroupCoordinator::leave(const std::string& group_id, const 
         result.push_back(err::kUnknownMemberId);
         continue;
       }
+      // Kafka's classic LeaveGroup: by instance id alone (admin removal), a
+      // pending member id, or a member validated like any other request.
       std::string id = lm.member_id;
-      if (lm.group_instance_id) {
-        auto s = g->static_members.find(*lm.group_instance_id);
-        if (s == g->static_members.end()) {
+      if (id.empty()) {
+        auto s = lm.group_instance_id ? g->static_members.find(*lm.group_instance_id) : g->static_members.end();
+        if (s == g->static_members.end() || !g->members.count(s->second)) {
           result.push_back(err::kUnknownMemberId);
           continue;
         }
-        if (!id.empty() && id != s->second) {
-          result.push_back(err::kFencedInstanceId);
-          continue;
-        }
         id = s->second;
-      }
-      if (!g->members.count(id)) {
-        result.push_back(err::kUnknownMemberId);
+      } else if (g->pending_members.erase(id)) {
+        maybe_complete_join(*g, now_ms, out, false);
+        result.push_back(err::kNone);
+        continue;
+      } else if (int16_t code = g->validate_member(id, lm.group_instance_id); code != err::kNone) {
+        result.push_back(code);
         continue;
       }
       remove_member(*g, id, now_ms, out);
@@ -463,8 +490,46 @@ void GroupCoordinator::tick(int64_t now_ms) {
       if (g.state == GroupState::kPreparingRebalance)
         maybe_complete_join(g, now_ms, out, now_ms >= g.rebalance_deadline_ms);
     }
+    if (now_ms >= next_retention_check_ms_) {
+      expire_offsets_and_groups(now_ms);
+      next_retention_check_ms_ = now_ms + options_.offsets_retention_check_interval_ms;
+    }
   }
   out.run();
+}
+
+std::string GroupCoordinator::check_invariants() const {
+  std::lock_guard lock(mu_);
+  for (const auto& [gid, gp] : groups_) {
+    const Group& g = *gp;
+    std::string where = "group '" + gid + "' (" + state_name(g.state) + "): ";
+    if (g.id != gid) return where + "keyed under another id";
+    if (g.state == GroupState::kDead) return where + "a Dead group is still kept";
+    for (const auto& [instance, member_id] : g.static_members) {
+      const Member* m = g.member(member_id);
+      if (!m) return where + "instance '" + instance + "' maps to missing member '" + member_id + "'";
+      if (m->instance_id != instance) return where + "instance '" + instance + "' maps to a member of another instance";
+    }
+    for (const auto& [id, m] : g.members) {
+      if (m->id != id) return where + "member '" + id + "' keyed under another id";
+      if (m->instance_id) {
+        auto s = g.static_members.find(*m->instance_id);
+        if (s == g.static_members.end() || s->second != id)
+          return where + "static member '" + id + "' is not what its instance maps to";
+      }
+      if (g.pending_members.count(id)) return where + "member '" + id + "' is also pending";
+      if (m->join_cb && g.state != GroupState::kPreparingRebalance) return where + "a join waits outside a rebalance";
+      if (m->sync_cb && g.state != GroupState::kCompletingRebalance) return where + "a sync waits outside CompletingRebalance";
+    }
+    if (g.state == GroupState::kEmpty && !g.members.empty()) return where + "has members";
+    if (g.state == GroupState::kStable || g.state == GroupState::kCompletingRebalance) {
+      if (g.members.empty()) return where + "has no members";
+      if (!g.member(g.leader)) return where + "leader '" + g.leader + "' is not a member";
+      for (const auto& [id, m] : g.members)
+        if (!m->metadata_for(g.protocol)) return where + "member '" + id + "' does not support '" + g.protocol + "'";
+    }
+  }
+  return {};
 }
 
 }  // namespace millrace::coordination

@@ -42,6 +42,18 @@ struct CoordinatorOptions {
   int32_t min_session_timeout_ms = 6000;
   int32_t max_session_timeout_ms = 1800000;
   int32_t max_group_size = INT32_MAX;
+  // offsets.retention.minutes (Kafka's default, 7 days): offsets of an Empty
+  // group expire this long after it became Empty; those of a simple group
+  // (offsets only) and, in a Stable consumer group, those of topics it does
+  // not subscribe to, this long after their commit. An Empty group left
+  // without offsets is then removed.
+  int64_t offsets_retention_ms = 7LL * 24 * 3600 * 1000;
+  // offsets.retention.check.interval.ms (Kafka's default): how often tick()
+  // looks for expired offsets and groups.
+  int64_t offsets_retention_check_interval_ms = 600000;
+  // offset.metadata.max.bytes: a longer commit metadata string is refused
+  // with OFFSET_METADATA_TOO_LARGE for that partition.
+  int32_t offset_metadata_max_bytes = 4096;
 };
 
 class GroupCoordinator {
@@ -65,9 +77,11 @@ class GroupCoordinator {
 
   // generation -1 and empty member id: a commit from outside the group
   // protocol (allowed only while the group has no members).
+  // A member's commit names its member id, generation and (static members)
+  // group.instance.id, validated as Kafka does.
   std::vector<int16_t> commit_offsets(const std::string& group_id, const std::string& member_id,
-                                      int32_t generation, const std::vector<OffsetCommitEntry>& offsets,
-                                      int64_t now_ms);
+                                      int32_t generation, const std::optional<std::string>& instance_id,
+                                      const std::vector<OffsetCommitEntry>& offsets, int64_t now_ms);
   // topic -> partition -> offset; partitions not committed are absent.
   std::optional<CommittedOffset> fetch_offset(const std::string& group_id, const std::string& topic,
                                               int32_t partition) const;
@@ -80,7 +94,19 @@ class GroupCoordinator {
   std::vector<GroupListing> list(const std::vector<std::string>& states_filter) const;
   int16_t delete_group(const std::string& group_id);
 
+  // Completes rebalances whose wait is over, expires sessions and pending
+  // member ids, and every offsets_retention_check_interval_ms expires old
+  // offsets and empty groups (tombstones through the store).
   void tick(int64_t now_ms);
+
+  // Checks the coordinator's own invariants (for tests and fuzzers): every
+  // static_members entry names an existing member with that instance id and
+  // back; pending ids are not members; a Stable or CompletingRebalance group
+  // has a leader that is a member and a protocol every member supports; an
+  // Empty group has no members; join callbacks wait only in
+  // PreparingRebalance, sync callbacks only in CompletingRebalance. Returns
+  // a description of the first violation, empty when all hold.
+  std::string check_invariants() const;
 
   // For metrics: group -> member count, and every committed offset.
   std::map<std::string, int> member_counts() const;
@@ -93,12 +119,22 @@ class GroupCoordinator {
 
   Group& group_for(const std::string& id);
   Group* find(const std::string& id) const;
+  // JoinGroup split as Kafka's: a member without an id (new, or a static
+  // member taking its instance's identity over), and a member with one.
+  void join_new_member(const JoinRequest& req, int64_t now_ms, JoinCallback done, Deferred& out);
+  void join_existing_member(const JoinRequest& req, int64_t now_ms, JoinCallback done, Deferred& out);
+  void add_member(Group& g, const std::string& member_id, const JoinRequest& req, int64_t now_ms,
+                  JoinCallback done, Deferred& out);
+  void replace_static_member(Group& g, const std::string& old_id, const JoinRequest& req, int64_t now_ms,
+                             JoinCallback done, Deferred& out);
   void prepare_rebalance(Group& g, int64_t now_ms, Deferred& out);
   void maybe_complete_join(Group& g, int64_t now_ms, Deferred& out, bool deadline_passed);
   void remove_member(Group& g, const std::string& member_id, int64_t now_ms, Deferred& out);
   // Writes the group's value (generation, members, assignments); false when
   // the store refused it. True without a store.
   bool persist_group(Group& g, int64_t now_ms);
+  // The offsets-retention pass of tick() (group_offsets.cc).
+  void expire_offsets_and_groups(int64_t now_ms);
   std::string new_member_id(const std::string& client_id, const std::optional<std::string>& instance_id);
 
   CoordinatorOptions options_;
@@ -106,6 +142,7 @@ class GroupCoordinator {
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<Group>> groups_;  // GUARDED_BY(mu_)
   uint64_t member_seq_ = 0;                                // GUARDED_BY(mu_)
+  int64_t next_retention_check_ms_ = 0;                    // GUARDED_BY(mu_)
 };
 
 }  // namespace millrace::coordination

@@ -31,13 +31,15 @@ class GroupCoordinatorTest : public ::testing::Test {
   static JoinRequest join_req(std::string member_id = {}, std::string proto_meta = "m",
                               std::optional<std::string> instance = std::nullopt) {
     JoinRequest r;
-    r.group_id = "g";
+    // std::string(...) instead of const char* assignment: GCC 12's -Wrestrict
+    // false positive (PR105651) fires on the latter once this is inlined.
+    r.group_id = std::string("g");
     r.member_id = std::move(member_id);
     r.group_instance_id = std::move(instance);
-    r.client_id = "c";
+    r.client_id = std::string("c");
     r.session_timeout_ms = 10000;
     r.rebalance_timeout_ms = 5000;
-    r.protocol_type = "consumer";
+    r.protocol_type = std::string("consumer");
     r.protocols = {{"range", std::vector<uint8_t>(proto_meta.begin(), proto_meta.end())}};
     return r;
   }
@@ -62,6 +64,10 @@ class GroupCoordinatorTest : public ::testing::Test {
     now_ += ms;
     coord_.tick(now_);
   }
+  // A dynamic member of group "g" that is Stable at its generation (helper
+  // of the appendix of REVIEW.md): the group may have other members.
+  std::pair<std::string, int32_t> join_new_member() { return stable_single_member(); }
+  void expect_invariants() { EXPECT_EQ(coord_.check_invariants(), ""); }
   // A member through join + sync; returns its member id and generation.
   std::pair<std::string, int32_t> stable_single_member() {
     auto j = join(join_req());
@@ -228,7 +234,8 @@ TEST_F(GroupCoordinatorTest, StaticMemberRejoinFencesOldId) {
   ASSERT_TRUE(again->has_value());  // Stable and unchanged: no rebalance
   EXPECT_NE((*again)->member_id, old_id);
   EXPECT_EQ((*again)->generation_id, gen);
-  EXPECT_EQ(coord_.heartbeat("g", old_id, gen, std::string("instance-1"), now_), err::kUnknownMemberId);
+  // The replaced id is fenced, as Kafka does: FENCED_INSTANCE_ID, not UNKNOWN_MEMBER_ID.
+  EXPECT_EQ(coord_.heartbeat("g", old_id, gen, std::string("instance-1"), now_), err::kFencedInstanceId);
   EXPECT_EQ(coord_.heartbeat("g", (*again)->member_id, gen, std::string("instance-1"), now_), err::kNone);
   auto s = sync((*again)->member_id, gen);
   ASSERT_TRUE(s->has_value());
@@ -247,10 +254,10 @@ TEST_F(GroupCoordinatorTest, InconsistentProtocolIsRefused) {
 TEST_F(GroupCoordinatorTest, CommitChecksGenerationAndMember) {
   auto [id, gen] = stable_single_member();
   std::vector<OffsetCommitEntry> offs = {{"t", 0, 10, -1, std::nullopt}};
-  EXPECT_EQ(coord_.commit_offsets("g", id, gen + 1, offs, now_)[0], err::kIllegalGeneration);
-  EXPECT_EQ(coord_.commit_offsets("g", "x", gen, offs, now_)[0], err::kUnknownMemberId);
-  EXPECT_EQ(coord_.commit_offsets("g", "", -1, offs, now_)[0], err::kUnknownMemberId);  // group has members
-  EXPECT_EQ(coord_.commit_offsets("g", id, gen, offs, now_)[0], err::kNone);
+  EXPECT_EQ(coord_.commit_offsets("g", id, gen + 1, std::nullopt, offs, now_)[0], err::kIllegalGeneration);
+  EXPECT_EQ(coord_.commit_offsets("g", "x", gen, std::nullopt, offs, now_)[0], err::kUnknownMemberId);
+  EXPECT_EQ(coord_.commit_offsets("g", "", -1, std::nullopt, offs, now_)[0], err::kUnknownMemberId);  // group has members
+  EXPECT_EQ(coord_.commit_offsets("g", id, gen, std::nullopt, offs, now_)[0], err::kNone);
   auto f = coord_.fetch_offset("g", "t", 0);
   ASSERT_TRUE(f);
   EXPECT_EQ(f->offset, 10);
@@ -260,15 +267,15 @@ TEST_F(GroupCoordinatorTest, CommitChecksGenerationAndMember) {
 TEST_F(GroupCoordinatorTest, StoreFailureLeavesOffsetsUnchanged) {
   std::vector<OffsetCommitEntry> offs = {{"t", 0, 10, -1, std::nullopt}};
   store_.fail = true;
-  EXPECT_EQ(coord_.commit_offsets("solo", "", -1, offs, now_)[0], err::kCoordinatorNotAvailable);
+  EXPECT_EQ(coord_.commit_offsets("solo", "", -1, std::nullopt, offs, now_)[0], err::kCoordinatorNotAvailable);
   EXPECT_FALSE(coord_.fetch_offset("solo", "t", 0));
 }
 
 TEST_F(GroupCoordinatorTest, OffsetsAndGenerationSurviveReplay) {
   auto [id, gen] = stable_single_member();
-  coord_.commit_offsets("g", id, gen, {{"t", 0, 10, -1, std::nullopt}, {"t", 1, 20, -1, std::string("x")}}, now_);
-  coord_.commit_offsets("g", id, gen, {{"t", 0, 11, -1, std::nullopt}}, now_);
-  coord_.commit_offsets("simple", "", -1, {{"u", 3, 7, -1, std::nullopt}}, now_);
+  coord_.commit_offsets("g", id, gen, std::nullopt, {{"t", 0, 10, -1, std::nullopt}, {"t", 1, 20, -1, std::string("x")}}, now_);
+  coord_.commit_offsets("g", id, gen, std::nullopt, {{"t", 0, 11, -1, std::nullopt}}, now_);
+  coord_.commit_offsets("simple", "", -1, std::nullopt, {{"u", 3, 7, -1, std::nullopt}}, now_);
   std::vector<int16_t> per;
   coord_.delete_offsets("simple", {{"u", 3}}, per);
 
@@ -281,8 +288,8 @@ TEST_F(GroupCoordinatorTest, OffsetsAndGenerationSurviveReplay) {
   // can go on heartbeating and committing without rejoining.
   EXPECT_EQ(reloaded.describe("g").state, "Stable");
   EXPECT_EQ(reloaded.heartbeat("g", id, gen, std::nullopt, now_), err::kNone);
-  EXPECT_EQ(reloaded.commit_offsets("g", id, gen, {{"t", 0, 12, -1, std::nullopt}}, now_)[0], err::kNone);
-  EXPECT_EQ(reloaded.commit_offsets("g", id, gen + 1, {{"t", 0, 13, -1, std::nullopt}}, now_)[0],
+  EXPECT_EQ(reloaded.commit_offsets("g", id, gen, std::nullopt, {{"t", 0, 12, -1, std::nullopt}}, now_)[0], err::kNone);
+  EXPECT_EQ(reloaded.commit_offsets("g", id, gen + 1, std::nullopt, {{"t", 0, 13, -1, std::nullopt}}, now_)[0],
             err::kIllegalGeneration);
 }
 
@@ -373,7 +380,7 @@ TEST_F(GroupCoordinatorTest, SyncWhoseGenerationCannotBeStoredFailsAndRebalances
 
 TEST_F(GroupCoordinatorTest, EmptyGroupAndTombstoneReplay) {
   auto [id, gen] = stable_single_member();
-  coord_.commit_offsets("g", id, gen, {{"t", 0, 5, -1, std::nullopt}}, now_);
+  coord_.commit_offsets("g", id, gen, std::nullopt, {{"t", 0, 5, -1, std::nullopt}}, now_);
   coord_.leave("g", {{id, std::nullopt}}, now_);
   {
     GroupCoordinator reloaded(options(), nullptr);
@@ -403,7 +410,7 @@ TEST_F(GroupCoordinatorTest, DeleteGroupOnlyWhenEmpty) {
 
 TEST_F(GroupCoordinatorTest, ListFiltersByState) {
   stable_single_member();
-  coord_.commit_offsets("other", "", -1, {{"t", 0, 1, -1, std::nullopt}}, now_);
+  coord_.commit_offsets("other", "", -1, std::nullopt, {{"t", 0, 1, -1, std::nullopt}}, now_);
   EXPECT_EQ(coord_.list({}).size(), 2u);
   auto stable = coord_.list({"Stable"});
   ASSERT_EQ(stable.size(), 1u);
@@ -432,6 +439,367 @@ TEST_F(GroupCoordinatorTest, ManyMembersEachGenerationHasOneLeaderAndAllMembers)
     EXPECT_EQ(ids.size(), static_cast<size_t>(round + 1));
     for (const auto& id : ids) sync(id, gen);
   }
+}
+
+// C1 (REVIEW.md appendix): a request naming an unknown group.instance.id for
+// a known member used to insert "" into static_members; a later JoinGroup
+// with that instance id then extracted a missing member and crashed. Kafka
+// (ClassicGroup.validateMember) answers UNKNOWN_MEMBER_ID for an instance id
+// the group does not know (the appendix sketch expected FENCED_INSTANCE_ID,
+// which Kafka returns only for an instance mapped to another member id).
+TEST_F(GroupCoordinatorTest, UnknownInstanceIdOnKnownMemberDoesNotPoisonStaticMap) {
+  auto [m, gen] = join_new_member();
+  EXPECT_EQ(coord_.heartbeat("g", m, gen, std::string("x"), now_), err::kUnknownMemberId);
+  expect_invariants();
+  auto r = join_req({}, "m", "x");
+  auto j = join(r);  // before the fix: extract("") -> empty node -> SIGSEGV
+  expect_invariants();
+  advance(5001);     // m does not rejoin: the rebalance completes without it
+  ASSERT_TRUE(j->has_value());
+  EXPECT_EQ((*j)->error, err::kNone);
+  EXPECT_FALSE((*j)->member_id.empty());
+  expect_invariants();
+}
+
+TEST_F(GroupCoordinatorTest, UnknownInstanceIdOnSyncIsUnknownMember) {
+  auto [m, gen] = join_new_member();
+  auto slot = std::make_shared<std::optional<SyncResult>>();
+  coord_.sync({"g", m, gen, std::string("x"), {}}, now_, [slot](SyncResult r) { *slot = r; });
+  ASSERT_TRUE(slot->has_value());
+  EXPECT_EQ((*slot)->error, err::kUnknownMemberId);
+  expect_invariants();
+  auto j = join(join_req({}, "m", "x"));
+  expect_invariants();
+}
+
+TEST_F(GroupCoordinatorTest, UnknownInstanceIdOnJoinOfKnownMemberIsUnknownMember) {
+  auto [m, gen] = join_new_member();
+  auto j = join(join_req(m, "m", "x"));
+  ASSERT_TRUE(j->has_value());
+  EXPECT_EQ((*j)->error, err::kUnknownMemberId);
+  expect_invariants();
+  auto again = join(join_req({}, "m", "x"));
+  expect_invariants();
+}
+
+TEST_F(GroupCoordinatorTest, UnknownInstanceIdOnLeaveIsUnknownMemberAndKeepsTheMember) {
+  auto [m, gen] = join_new_member();
+  EXPECT_EQ(coord_.leave("g", {{m, std::string("x")}}, now_)[1], err::kUnknownMemberId);
+  EXPECT_EQ(coord_.leave("g", {{"", std::string("x")}}, now_)[1], err::kUnknownMemberId);
+  EXPECT_EQ(coord_.heartbeat("g", m, gen, std::nullopt, now_), err::kNone);
+  expect_invariants();
+}
+
+TEST_F(GroupCoordinatorTest, DynamicMemberNamingAnotherMembersInstanceIsFenced) {
+  auto s = join(join_req({}, "m", "inst"));
+  advance(150);
+  ASSERT_TRUE(s->has_value());
+  std::string sid = (*s)->member_id;
+  int32_t gen = (*s)->generation_id;
+  sync(sid, gen, {{sid, {1}}});
+  auto d = join(join_req({}, "m"));  // a dynamic member joins: rebalance
+  auto s2 = join(join_req(sid, "m", "inst"));
+  ASSERT_TRUE(d->has_value() && s2->has_value());
+  std::string did = (*d)->member_id;
+  EXPECT_EQ(coord_.heartbeat("g", did, (*d)->generation_id, std::string("inst"), now_), err::kFencedInstanceId);
+  auto fenced = join(join_req(did, "m", "inst"));
+  ASSERT_TRUE(fenced->has_value());
+  EXPECT_EQ((*fenced)->error, err::kFencedInstanceId);
+  expect_invariants();
+}
+
+TEST_F(GroupCoordinatorTest, JoinWithMemberIdOfMissingGroupCreatesNoGroup) {
+  auto j = join(join_req("someone"));
+  ASSERT_TRUE(j->has_value());
+  EXPECT_EQ((*j)->error, err::kUnknownMemberId);
+  EXPECT_TRUE(coord_.list({}).empty());
+  EXPECT_EQ(coord_.describe("g").state, "Dead");
+}
+
+TEST_F(GroupCoordinatorTest, InvalidJoinCreatesNoGroup) {
+  auto r = join_req();
+  r.session_timeout_ms = 1;
+  auto j = join(r);
+  r = join_req();
+  r.protocols.clear();
+  auto k = join(r);
+  ASSERT_TRUE(j->has_value() && k->has_value());
+  EXPECT_EQ((*j)->error, err::kInvalidSessionTimeout);
+  EXPECT_EQ((*k)->error, err::kInconsistentGroupProtocol);
+  EXPECT_TRUE(coord_.list({}).empty());
+}
+
+TEST_F(GroupCoordinatorTest, PendingMemberCanLeave) {
+  auto r = join_req();
+  r.require_known_member_id = true;
+  auto first = join(r);
+  ASSERT_TRUE(first->has_value());
+  ASSERT_EQ((*first)->error, err::kMemberIdRequired);
+  EXPECT_EQ(coord_.leave("g", {{(*first)->member_id, std::nullopt}}, now_)[1], err::kNone);
+  auto again = join(join_req((*first)->member_id));
+  ASSERT_TRUE(again->has_value());
+  EXPECT_EQ((*again)->error, err::kUnknownMemberId);  // no longer pending
+  expect_invariants();
+}
+
+TEST_F(GroupCoordinatorTest, ReplayedGroupNamingAMemberTwiceKeepsStaticMapConsistent) {
+  GroupValue v;
+  v.protocol_type = "consumer";
+  v.generation = 3;
+  v.protocol = "range";
+  v.leader = "a";
+  v.members.push_back({"a", std::string("x"), "c", "h", 1000, 10000, {}, {}});
+  v.members.push_back({"a", std::string("y"), "c", "h", 1000, 10000, {}, {}});
+  v.members.push_back({"b", std::string("x"), "c", "h", 1000, 10000, {}, {}});
+  GroupCoordinator reloaded(options(), nullptr);
+  auto key = encode_group_key({"g"});
+  auto value = encode_group_value(v);
+  reloaded.replay(key, std::span<const uint8_t>(value));
+  EXPECT_EQ(reloaded.check_invariants(), "");
+  EXPECT_EQ(reloaded.describe("g").members.size(), 1u);
+}
+
+// Two consumers configured with the same group.instance.id (KIP-345): the
+// second JoinGroup (no member id) takes the instance over under a new member
+// id; every later request of the older one is FENCED_INSTANCE_ID, so it
+// stops instead of taking the identity back.
+TEST_F(GroupCoordinatorTest, SecondConsumerWithSameInstanceIdFencesTheOlder) {
+  auto a = join(join_req({}, "m", "inst"));
+  advance(150);
+  ASSERT_TRUE(a->has_value());
+  std::string old_id = (*a)->member_id;
+  int32_t gen = (*a)->generation_id;
+  sync(old_id, gen, {{old_id, {7}}});
+  auto b = join(join_req({}, "m", "inst"));
+  ASSERT_TRUE(b->has_value());
+  ASSERT_EQ((*b)->error, err::kNone);
+  std::string new_id = (*b)->member_id;
+  EXPECT_NE(new_id, old_id);
+  EXPECT_EQ((*b)->generation_id, gen);
+  EXPECT_EQ((*b)->leader, new_id);  // the old id led; the leadership moves with the instance
+  const std::optional<std::string> inst("inst");
+  std::vector<OffsetCommitEntry> offs = {{"t", 0, 10, -1, std::nullopt}};
+
+  EXPECT_EQ(coord_.heartbeat("g", old_id, gen, inst, now_), err::kFencedInstanceId);
+  auto s = std::make_shared<std::optional<SyncResult>>();
+  coord_.sync({"g", old_id, gen, inst, {}}, now_, [s](SyncResult r) { *s = r; });
+  ASSERT_TRUE(s->has_value());
+  EXPECT_EQ((*s)->error, err::kFencedInstanceId);
+  EXPECT_EQ(coord_.commit_offsets("g", old_id, gen, inst, offs, now_)[0], err::kFencedInstanceId);
+  EXPECT_EQ(coord_.leave("g", {{old_id, inst}}, now_)[1], err::kFencedInstanceId);
+  auto rejoin = join(join_req(old_id, "m", "inst"));
+  ASSERT_TRUE(rejoin->has_value());
+  EXPECT_EQ((*rejoin)->error, err::kFencedInstanceId);
+
+  // The newer one carries on with the old assignment, without a rebalance.
+  EXPECT_EQ(coord_.heartbeat("g", new_id, gen, inst, now_), err::kNone);
+  EXPECT_EQ(coord_.commit_offsets("g", new_id, gen, inst, offs, now_)[0], err::kNone);
+  auto s2 = std::make_shared<std::optional<SyncResult>>();
+  coord_.sync({"g", new_id, gen, inst, {}}, now_, [s2](SyncResult r) { *s2 = r; });
+  ASSERT_TRUE(s2->has_value());
+  EXPECT_EQ((*s2)->assignment, std::vector<uint8_t>{7});
+  auto d = coord_.describe("g");
+  ASSERT_EQ(d.members.size(), 1u);
+  EXPECT_EQ(d.members[0].member_id, new_id);
+  expect_invariants();
+}
+
+TEST_F(GroupCoordinatorTest, StaticReplacementFencesTheOlderMembersWaitingJoin) {
+  auto a = join(join_req({}, "m", "inst"));
+  auto other = join(join_req({}, "o"));
+  EXPECT_FALSE(a->has_value());  // initial delay: both wait
+  auto b = join(join_req({}, "m", "inst"));
+  ASSERT_TRUE(a->has_value());
+  EXPECT_EQ((*a)->error, err::kFencedInstanceId);
+  advance(150);
+  ASSERT_TRUE(b->has_value() && other->has_value());
+  EXPECT_EQ((*b)->error, err::kNone);
+  EXPECT_EQ(coord_.describe("g").members.size(), 2u);
+  expect_invariants();
+}
+
+TEST_F(GroupCoordinatorTest, StaticReplacementThatCannotBeStoredIsUndone) {
+  auto a = join(join_req({}, "m", "inst"));
+  advance(150);
+  ASSERT_TRUE(a->has_value());
+  std::string old_id = (*a)->member_id;
+  int32_t gen = (*a)->generation_id;
+  sync(old_id, gen, {{old_id, {7}}});
+  store_.fail = true;
+  auto b = join(join_req({}, "m", "inst"));
+  ASSERT_TRUE(b->has_value());
+  EXPECT_EQ((*b)->error, err::kCoordinatorNotAvailable);
+  EXPECT_EQ(coord_.heartbeat("g", old_id, gen, std::string("inst"), now_), err::kNone);
+  expect_invariants();
+}
+
+TEST_F(GroupCoordinatorTest, CommitErrorsFollowKafka) {
+  std::vector<OffsetCommitEntry> offs = {{"t", 0, 10, -1, std::nullopt}};
+  // A generation of a group that does not exist: ILLEGAL_GENERATION, and no group is created.
+  EXPECT_EQ(coord_.commit_offsets("nogroup", "m", 3, std::nullopt, offs, now_)[0], err::kIllegalGeneration);
+  EXPECT_TRUE(coord_.list({}).empty());
+  auto [id, gen] = stable_single_member();
+  EXPECT_EQ(coord_.commit_offsets("g", id, gen, std::string("x"), offs, now_)[0], err::kUnknownMemberId);
+  EXPECT_EQ(coord_.commit_offsets("g", "", -1, std::nullopt, offs, now_)[0], err::kUnknownMemberId);
+  coord_.leave("g", {{id, std::nullopt}}, now_);
+  // An Empty group takes commits from outside the group protocol.
+  EXPECT_EQ(coord_.commit_offsets("g", "", -1, std::nullopt, offs, now_)[0], err::kNone);
+  EXPECT_EQ(coord_.commit_offsets("g", "admin", -1, std::nullopt, offs, now_)[0], err::kNone);
+  expect_invariants();
+}
+
+// --- C12: groups are created only by valid requests; offsets and empty
+// groups expire by offsets.retention.minutes (the coordinator's clock is the
+// now_ms the test passes: no sleeps). The fixture's options: retention 1 h,
+// checked every minute.
+class GroupRetentionTest : public GroupCoordinatorTest {
+ protected:
+  static constexpr int64_t kRetention = 3600 * 1000;
+  static constexpr int64_t kCheck = 60 * 1000;
+  GroupRetentionTest() : retained_(retention_options(), &store_) {}
+  static CoordinatorOptions retention_options() {
+    CoordinatorOptions o = options();
+    o.offsets_retention_ms = kRetention;
+    o.offsets_retention_check_interval_ms = kCheck;
+    o.offset_metadata_max_bytes = 8;
+    return o;
+  }
+  // ConsumerProtocolSubscription v0: int16 version, [topics], user data.
+  static std::string subscription(const std::vector<std::string>& topics) {
+    std::vector<char> b = {0, 0, 0, 0, 0, static_cast<char>(topics.size())};
+    for (const auto& t : topics) {
+      b.push_back(0);
+      b.push_back(static_cast<char>(t.size()));
+      b.insert(b.end(), t.begin(), t.end());
+    }
+    b.insert(b.end(), 4, static_cast<char>(0xff));  // null user data
+    return std::string(b.begin(), b.end());
+  }
+  void tick_to(int64_t t) {
+    now_ = t;
+    retained_.tick(now_);
+  }
+  std::pair<std::string, int32_t> stable_member(const std::string& meta) {
+    auto slot = std::make_shared<std::optional<JoinResult>>();
+    JoinRequest r = join_req();
+    r.session_timeout_ms = 60000;  // heartbeats every kCheck / 2 keep it
+    r.protocols[0].metadata.assign(meta.begin(), meta.end());
+    retained_.join(r, now_, [slot](JoinResult res) { *slot = res; });
+    tick_to(now_ + 150);
+    EXPECT_TRUE(slot->has_value());
+    std::string id = (*slot)->member_id;
+    int32_t gen = (*slot)->generation_id;
+    retained_.sync({"g", id, gen, std::nullopt, {{id, {1}}}}, now_, [](SyncResult) {});
+    EXPECT_EQ(retained_.describe("g").state, "Stable");
+    return {id, gen};
+  }
+  GroupCoordinator retained_;
+};
+
+TEST_F(GroupRetentionTest, SimpleGroupOffsetsExpireRetentionAfterTheirCommit) {
+  int64_t t0 = now_;
+  EXPECT_EQ(retained_.commit_offsets("simple", "", -1, std::nullopt, {{"t", 0, 5, -1, std::nullopt}}, t0)[0],
+            err::kNone);
+  EXPECT_EQ(retained_.commit_offsets("simple", "", -1, std::nullopt, {{"t", 1, 6, -1, std::nullopt}},
+                                     t0 + kRetention / 2)[0], err::kNone);
+  tick_to(t0 + kRetention - 1);
+  EXPECT_TRUE(retained_.fetch_offset("simple", "t", 0));
+  tick_to(t0 + kRetention + kCheck);
+  EXPECT_FALSE(retained_.fetch_offset("simple", "t", 0));  // expired
+  EXPECT_TRUE(retained_.fetch_offset("simple", "t", 1));   // committed later: kept
+  ASSERT_EQ(retained_.list({}).size(), 1u);
+  tick_to(t0 + kRetention / 2 + kRetention + kCheck);
+  EXPECT_FALSE(retained_.fetch_offset("simple", "t", 1));
+  EXPECT_TRUE(retained_.list({}).empty());  // the group went with its last offset
+  // The expiry is stored: a replay brings nothing back.
+  GroupCoordinator reloaded(options(), nullptr);
+  replay_all(reloaded);
+  EXPECT_FALSE(reloaded.fetch_offset("simple", "t", 0));
+  EXPECT_FALSE(reloaded.fetch_offset("simple", "t", 1));
+  EXPECT_TRUE(reloaded.list({}).empty());
+}
+
+TEST_F(GroupRetentionTest, EmptyGroupOffsetsExpireRetentionAfterTheGroupEmptied) {
+  auto [id, gen] = stable_member("m");
+  EXPECT_EQ(retained_.commit_offsets("g", id, gen, std::nullopt, {{"t", 0, 5, -1, std::nullopt}}, now_)[0],
+            err::kNone);
+  // The member stays (heartbeating) for two retention periods, then leaves.
+  for (int i = 0; i < 240; ++i) {
+    tick_to(now_ + kCheck / 2);
+    ASSERT_EQ(retained_.heartbeat("g", id, gen, std::nullopt, now_), err::kNone);
+  }
+  EXPECT_TRUE(retained_.fetch_offset("g", "t", 0));  // metadata "m" is no subscription: kept
+  retained_.leave("g", {{id, std::nullopt}}, now_);
+  int64_t emptied = now_;
+  tick_to(emptied + kRetention - kCheck);
+  EXPECT_TRUE(retained_.fetch_offset("g", "t", 0));  // older than retention, but the group emptied recently
+  EXPECT_EQ(retained_.describe("g").state, "Empty");
+  tick_to(emptied + kRetention + kCheck);
+  EXPECT_FALSE(retained_.fetch_offset("g", "t", 0));
+  EXPECT_EQ(retained_.describe("g").state, "Dead");  // removed, with a group tombstone
+  EXPECT_FALSE(store_.log.back().value);
+  GroupCoordinator reloaded(options(), nullptr);
+  replay_all(reloaded);
+  EXPECT_TRUE(reloaded.list({}).empty());
+}
+
+TEST_F(GroupRetentionTest, StableGroupExpiresOnlyTopicsItDoesNotSubscribeTo) {
+  auto [id, gen] = stable_member(subscription({"t"}));
+  retained_.commit_offsets("g", id, gen, std::nullopt,
+                           {{"t", 0, 5, -1, std::nullopt}, {"old", 0, 9, -1, std::nullopt}}, now_);
+  for (int i = 0; i < 130; ++i) {
+    tick_to(now_ + kCheck / 2);
+    ASSERT_EQ(retained_.heartbeat("g", id, gen, std::nullopt, now_), err::kNone);
+  }
+  EXPECT_TRUE(retained_.fetch_offset("g", "t", 0));
+  EXPECT_FALSE(retained_.fetch_offset("g", "old", 0));
+  EXPECT_EQ(retained_.describe("g").state, "Stable");
+}
+
+TEST_F(GroupRetentionTest, EmptyGroupWithoutOffsetsIsRemovedAtTheNextCheck) {
+  auto [id, gen] = stable_member("m");
+  retained_.leave("g", {{id, std::nullopt}}, now_);
+  EXPECT_EQ(retained_.describe("g").state, "Empty");
+  tick_to(now_ + kCheck);
+  EXPECT_EQ(retained_.describe("g").state, "Dead");
+  EXPECT_EQ(retained_.check_invariants(), "");
+}
+
+TEST_F(GroupRetentionTest, PendingMemberKeepsItsGroupUntilItExpires) {
+  auto r = join_req();
+  r.require_known_member_id = true;
+  std::string pending;
+  retained_.join(r, now_, [&](JoinResult res) { pending = res.member_id; });
+  ASSERT_FALSE(pending.empty());
+  tick_to(now_ + 1);
+  EXPECT_EQ(retained_.describe("g").state, "Empty");  // kept: the pending member may come back
+  tick_to(now_ + r.session_timeout_ms + kCheck);
+  EXPECT_EQ(retained_.describe("g").state, "Dead");
+}
+
+TEST_F(GroupRetentionTest, StoreFailureKeepsOffsetsForTheNextCheck) {
+  retained_.commit_offsets("simple", "", -1, std::nullopt, {{"t", 0, 5, -1, std::nullopt}}, now_);
+  store_.fail = true;
+  tick_to(now_ + kRetention + kCheck);
+  EXPECT_TRUE(retained_.fetch_offset("simple", "t", 0));
+  store_.fail = false;
+  tick_to(now_ + kCheck);
+  EXPECT_FALSE(retained_.fetch_offset("simple", "t", 0));
+}
+
+TEST_F(GroupRetentionTest, MetadataOverTheLimitIsRefusedPerPartition) {
+  auto errors = retained_.commit_offsets(
+      "simple", "", -1, std::nullopt,
+      {{"t", 0, 5, -1, std::string("12345678")}, {"t", 1, 6, -1, std::string("123456789")}}, now_);
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0], err::kNone);
+  EXPECT_EQ(errors[1], err::kOffsetMetadataTooLarge);
+  EXPECT_TRUE(retained_.fetch_offset("simple", "t", 0));
+  EXPECT_FALSE(retained_.fetch_offset("simple", "t", 1));
+  // Nothing stored at all: no group is created.
+  EXPECT_EQ(retained_.commit_offsets("other", "", -1, std::nullopt, {{"t", 0, 5, -1, std::string(9, 'x')}},
+                                     now_)[0], err::kOffsetMetadataTooLarge);
+  EXPECT_EQ(retained_.describe("other").state, "Dead");
 }
 
 }  // namespace

@@ -40,6 +40,9 @@ void GroupCoordinator::replay(std::span<const uint8_t> key, const std::optional<
           t->second.erase(ok->partition);
           if (t->second.empty()) g->offsets.erase(t);
         }
+        // A group known only by its offsets goes with the last of them.
+        if (g->offsets.empty() && g->members.empty() && g->generation == 0 && g->protocol_type.empty())
+          groups_.erase(ok->group);
       }
       return;
     }
@@ -62,6 +65,10 @@ void GroupCoordinator::replay(std::span<const uint8_t> key, const std::optional<
     g.pending_members.clear();
     g.in_initial_delay = false;
     for (auto& mv : v->members) {
+      // A record naming a member or an instance twice keeps the first, so
+      // static_members and members stay one-to-one.
+      if (g.members.count(mv.member_id) || (mv.group_instance_id && g.static_members.count(*mv.group_instance_id)))
+        continue;
       auto m = std::make_unique<Member>();
       m->id = mv.member_id;
       m->instance_id = mv.group_instance_id;
@@ -76,6 +83,7 @@ void GroupCoordinator::replay(std::span<const uint8_t> key, const std::optional<
       g.members[m->id] = std::move(m);
     }
     g.state = g.members.empty() ? GroupState::kEmpty : GroupState::kStable;
+    g.empty_since_ms = g.members.empty() ? v->state_timestamp_ms : -1;
     if (!g.members.empty() && !g.members.count(g.leader)) g.leader = g.members.begin()->first;
   }
 }

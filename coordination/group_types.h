@@ -15,6 +15,7 @@ namespace millrace::coordination {
 namespace err {
 inline constexpr int16_t kNone = 0;
 inline constexpr int16_t kUnknownTopicOrPartition = 3;
+inline constexpr int16_t kOffsetMetadataTooLarge = 12;
 inline constexpr int16_t kCoordinatorNotAvailable = 15;
 inline constexpr int16_t kIllegalGeneration = 22;
 inline constexpr int16_t kInconsistentGroupProtocol = 23;

@@ -123,7 +123,12 @@ constexpr std::array kSchema = {
     ConfigKey{"offsets.topic.num.partitions", ConfigType::kInt, "1", 1, 1000, {}, nullptr,
               "Accepted for compatibility; __consumer_offsets uses one partition on a single node."},
     ConfigKey{"offsets.retention.minutes", ConfigType::kInt, "10080", 1, kInt32Max, {}, nullptr,
-              "How long committed offsets of an empty group are kept."},
+              "How long committed offsets are kept: from when their group became empty, or from their "
+              "commit for a group without members and for topics a stable group no longer subscribes to."},
+    ConfigKey{"offsets.retention.check.interval.ms", ConfigType::kLong, "600000", 1, INT64_MAX, {}, nullptr,
+              "How often expired offsets and empty groups are removed."},
+    ConfigKey{"offset.metadata.max.bytes", ConfigType::kInt, "4096", 0, kInt32Max, {}, nullptr,
+              "Longest metadata string of an offset commit (longer: OFFSET_METADATA_TOO_LARGE)."},
     ConfigKey{"shutdown.timeout.ms", ConfigType::kLong, "10000", 0, kDay, {}, nullptr,
               "Upper bound on graceful shutdown after SIGTERM."},
     ConfigKey{"log.level", ConfigType::kString, "info", {}, {}, "trace|debug|info|warn|error", nullptr,

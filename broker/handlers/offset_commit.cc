@@ -12,7 +12,7 @@ Task<proto::OffsetCommitResponse> handle(RequestContext& ctx, proto::OffsetCommi
     for (const auto& p : t.partitions)
       entries.push_back({t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch, p.committed_metadata});
   auto errors = ctx.broker.groups.commit_offsets(req.group_id, req.member_id, req.generation_id_or_member_epoch,
-                                                 entries, storage::system_clock_ms());
+                                                 req.group_instance_id, entries, storage::system_clock_ms());
   proto::OffsetCommitResponse resp;
   size_t i = 0;
   for (const auto& t : req.topics) {
