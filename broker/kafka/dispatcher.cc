@@ -9,6 +9,7 @@
 #include "broker/handlers/handlers.h"
 #include "broker/kafka/api_table.h"
 #include "broker/kafka/request_context.h"
+#include "broker/kafka/request_decode.h"
 #include "broker/kafka/staged.h"
 #include "broker/kafka/unsupported_version.h"
 #include "protocol/generated/api_keys.h"
@@ -133,7 +134,10 @@ asio::awaitable<Dispatched> KafkaDispatcher::dispatch(std::span<const uint8_t> f
     co_return now(Response::close());
   }
   proto::RequestBody body;
-  auto status = proto::decode_request_body(key, version, parsed->body, body);
+  auto [status, trailing] = decode_request_as_kafka(key, version, parsed->body, body);
+  if (status == proto::DecodeStatus::kOk && trailing > 0)
+    spdlog::debug("event=trailing_request_bytes conn={} api={} version={} bytes={}", conn.id, proto::api_name(key),
+                  version, trailing);
   if (status != proto::DecodeStatus::kOk) {
     spdlog::warn("event=bad_request_body conn={} peer={} api={} version={} status={}", conn.id, conn.peer,
                  proto::api_name(key), version, proto::decode_status_name(status));

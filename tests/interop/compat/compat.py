@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Compatibility regression cases of issue 13, run against Millrace and Apache
+Kafka 4.1.1 side by side. Each case states what Kafka answers; the case fails
+on a broker that answers otherwise. Every case runs and every failure is
+reported (the suite exits non-zero if any case failed on any broker).
+
+Runs under the venv python of tests/interop/current-librdkafka, so the
+confluent_kafka module here bundles a current librdkafka (>= 2.1, the clients
+of the Metadata trailing-bytes defect); kcat is Debian's librdkafka 2.0.2.
+Cases that speak the wire by hand use kwire.py.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+from brokers import KafkaBroker, MillraceBroker  # noqa: E402
+import kwire as w  # noqa: E402
+
+CASES = []
+
+
+def case(fn):
+    CASES.append(fn)
+    return fn
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+def admin(b):
+    """One AdminClient per broker (it must outlive the futures it returns)."""
+    from confluent_kafka.admin import AdminClient
+    if getattr(b, "_admin_for", None) != b.bootstrap:
+        b._admin, b._admin_for = AdminClient({"bootstrap.servers": b.bootstrap}), b.bootstrap
+    return b._admin
+
+
+def create_topic(b, name, partitions=1, config=None):
+    from confluent_kafka.admin import NewTopic
+    fs = admin(b).create_topics([NewTopic(name, partitions, 1, config=config or {})], operation_timeout=30)
+    fs[name].result(30)
+
+
+def unique(prefix):
+    unique.n = getattr(unique, "n", 0) + 1
+    return f"{prefix}-{os.getpid()}-{unique.n}"
+
+
+# --- 1. Metadata with bytes after the body -------------------------------------------
+
+def metadata_v12_all_topics(trailing=b""):
+    body = w.uvarint(0) + w.boolean(False) + w.boolean(False) + w.TAGS  # topics null: all
+    return body + trailing
+
+
+def parse_metadata_brokers_and_topics(r, version):
+    r.i32()  # throttle
+    brokers = r.array(lambda r: (r.i32(), r.string(), r.i32(), r.string(), r.tags()))
+    cluster_id = r.string()
+    r.i32()  # controller
+    def partition(r):
+        p = (r.i16(), r.i32(), r.i32(), r.i32(), r.array(lambda r: r.i32()), r.array(lambda r: r.i32()),
+             r.array(lambda r: r.i32()))
+        r.tags()
+        return p
+    def topic(r):
+        err, name = r.i16(), r.string()
+        if version >= 10:
+            r.uuid()
+        r.boolean()
+        parts = r.array(partition)
+        ops = r.i32() if version >= 8 else None
+        r.tags()
+        return {"error": err, "name": name, "partitions": parts, "ops": ops}
+    topics = r.array(topic)
+    cluster_ops = r.i32() if 8 <= version <= 10 else None
+    r.tags()
+    return {"brokers": brokers, "cluster_id": cluster_id, "topics": topics, "cluster_ops": cluster_ops}
+
+
+@case
+def metadata_trailing_bytes(b):
+    """librdkafka >= 2.1 sends Metadata v12 (all topics) with 3 bytes after the body:
+    Kafka answers it; so must Millrace."""
+    r = w.roundtrip(b.bootstrap, 3, 12, metadata_v12_all_topics(b"\x00\x00\x00"), flex=True)
+    check(r is not None, "connection closed instead of a Metadata answer")
+    md = parse_metadata_brokers_and_topics(r, 12)
+    check(len(md["brokers"]) == 1, f"brokers {md['brokers']}")
+
+
+@case
+def metadata_truncated_body_closes(b):
+    """Strict inside the body: a topic name whose length runs past the frame is not
+    answered (Kafka closes the connection)."""
+    body = w.uvarint(2) + b"\x00" * 16 + w.uvarint(40) + b"short"
+    r = w.roundtrip(b.bootstrap, 3, 12, body, flex=True)
+    check(r is None, "a Metadata request with a string past the frame was answered")
+
+
+@case
+def current_librdkafka_lists_topics(b):
+    """confluent-kafka with a current librdkafka: list_topics() (all topics) answers."""
+    name = unique("compat-list")
+    create_topic(b, name)
+    md = admin(b).list_topics(timeout=15)
+    check(name in md.topics, f"{name} not in list_topics(): {sorted(md.topics)[:10]}")
+
+
+@case
+def kcat_lists_metadata(b):
+    """kcat -L (Debian librdkafka 2.0.2) lists the brokers."""
+    p = subprocess.run(["kcat", "-b", b.bootstrap, "-L", "-m", "15"], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0 and "1 brokers:" in p.stdout, f"kcat -L exited {p.returncode}: {p.stderr[-300:]}")
+
+
+# -----------------------------------------------------------------------------------------
+
+def run_cases(broker, selected):
+    failures = {}
+    for fn in CASES:
+        if selected and fn.__name__ not in selected:
+            continue
+        t0 = time.time()
+        try:
+            fn(broker)
+            print(f"  ok   {broker.name:8} {fn.__name__} ({time.time() - t0:.1f}s)", flush=True)
+        except Fail as e:
+            failures[fn.__name__] = str(e)
+            print(f"  FAIL {broker.name:8} {fn.__name__}: {e}", flush=True)
+        except Exception as e:  # noqa: BLE001 - report every case
+            failures[fn.__name__] = f"{type(e).__name__}: {e}"
+            print(f"  FAIL {broker.name:8} {fn.__name__}: {type(e).__name__}: {e}", flush=True)
+            traceback.print_exc(limit=3)
+        if getattr(broker, "dead", lambda: None)():
+            failures[fn.__name__] = failures.get(fn.__name__, "") + " / " + broker.dead()
+            broker.stop()
+            broker.start()
+    return failures
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--against", choices=["millrace", "kafka", "both"], default="both")
+    ap.add_argument("--cases", default="")
+    ap.add_argument("--keep", action="store_true")
+    args = ap.parse_args()
+    selected = {c for c in args.cases.split(",") if c}
+    unknown = selected - {fn.__name__ for fn in CASES}
+    if unknown:
+        sys.exit(f"unknown cases: {', '.join(sorted(unknown))}")
+    workdir = tempfile.mkdtemp(prefix="millrace-compat-")
+    kinds = ["kafka", "millrace"] if args.against == "both" else [args.against]
+    all_failures = {}
+    for kind in kinds:
+        broker = (KafkaBroker if kind == "kafka" else MillraceBroker)(workdir)
+        print(f"[compat] starting {kind}", flush=True)
+        try:
+            broker.start()
+            for name, msg in run_cases(broker, selected).items():
+                all_failures[f"{kind}: {name}"] = msg
+        finally:
+            try:
+                broker.stop()
+            except Exception as e:  # noqa: BLE001
+                all_failures[f"{kind}: stop"] = str(e)
+    print(f"\n=== compat: {len(all_failures)} failed ===")
+    for k, v in all_failures.items():
+        print(f"FAIL {k}: {v}")
+    if all_failures or args.keep:
+        print(f"work dir kept: {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 1 if all_failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
