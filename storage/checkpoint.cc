@@ -90,35 +90,27 @@ Result<std::vector<EpochEntry>> decode_epoch_checkpoint(const std::vector<uint8_
   return out;
 }
 
-Status fsync_dir(const std::filesystem::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return io_error("open dir " + dir.string(), errno);
-  int rc = ::fsync(fd);
-  int e = errno;
-  ::close(fd);
-  if (rc != 0) return io_error("fsync dir " + dir.string(), e);
-  return Status::Ok();
-}
+Status fsync_dir(const std::filesystem::path& dir, Env* env) { return env_or_posix(env)->fsync_dir(dir); }
 
-Status write_file_atomic(const std::filesystem::path& path, const std::vector<uint8_t>& bytes) {
+Status write_file_atomic(const std::filesystem::path& path, const std::vector<uint8_t>& bytes, Env* env) {
   std::filesystem::path tmp = path;
   tmp += ".tmp";
-  if (Status s = write_file_at(tmp, 0, bytes, true, true); !s.ok()) return s;
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return io_error("rename " + tmp.string(), errno);
-  return fsync_dir(path.parent_path());
+  if (Status s = write_file_at(tmp, 0, bytes, true, true, env); !s.ok()) return s;
+  if (env_or_posix(env)->rename(tmp.c_str(), path.c_str()) != 0) return io_error("rename " + tmp.string(), errno);
+  return fsync_dir(path.parent_path(), env);
 }
 
 Status write_files_atomic(const std::filesystem::path& dir,
-                          const std::vector<std::pair<std::string, std::vector<uint8_t>>>& files) {
+                          const std::vector<std::pair<std::string, std::vector<uint8_t>>>& files, Env* env) {
   if (files.empty()) return Status::Ok();
   for (const auto& [name, bytes] : files) {
-    if (Status s = write_file_at(dir / (name + ".tmp"), 0, bytes, true, true); !s.ok()) return s;
+    if (Status s = write_file_at(dir / (name + ".tmp"), 0, bytes, true, true, env); !s.ok()) return s;
   }
   for (const auto& [name, bytes] : files) {
     std::filesystem::path tmp = dir / (name + ".tmp");
-    if (::rename(tmp.c_str(), (dir / name).c_str()) != 0) return io_error("rename " + tmp.string(), errno);
+    if (env_or_posix(env)->rename(tmp.c_str(), (dir / name).c_str()) != 0) return io_error("rename " + tmp.string(), errno);
   }
-  return fsync_dir(dir);
+  return fsync_dir(dir, env);
 }
 
 }  // namespace millrace::storage

@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "storage/env.h"
 #include "storage/status.h"
 
 namespace millrace::storage {
@@ -50,11 +51,13 @@ Result<PartitionCheckpoint> decode_partition_checkpoint(const std::vector<uint8_
 std::vector<uint8_t> encode_epoch_checkpoint(const std::vector<EpochEntry>& entries);
 Result<std::vector<EpochEntry>> decode_epoch_checkpoint(const std::vector<uint8_t>& bytes);
 
-// Atomic replace of `path` with `bytes` (tmp + fdatasync + rename + dir fsync).
-Status write_file_atomic(const std::filesystem::path& path, const std::vector<uint8_t>& bytes);
+// Atomic replace of `path` with `bytes` (tmp + fdatasync + rename + dir fsync);
+// env null: Env::posix().
+Status write_file_atomic(const std::filesystem::path& path, const std::vector<uint8_t>& bytes, Env* env = nullptr);
 // Same for several files of one directory, sharing the directory fsync.
 Status write_files_atomic(const std::filesystem::path& dir,
-                          const std::vector<std::pair<std::string, std::vector<uint8_t>>>& files);
-Status fsync_dir(const std::filesystem::path& dir);
+                          const std::vector<std::pair<std::string, std::vector<uint8_t>>>& files,
+                          Env* env = nullptr);
+Status fsync_dir(const std::filesystem::path& dir, Env* env = nullptr);
 
 }  // namespace millrace::storage

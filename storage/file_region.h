@@ -14,18 +14,23 @@
 
 namespace millrace::storage {
 
+class Env;
+
 class FileHandle {
  public:
-  explicit FileHandle(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  // `env` (null: Env::posix()) closes the descriptor and serves every call on it.
+  FileHandle(int fd, std::string path, Env* env = nullptr);
   ~FileHandle();
   FileHandle(const FileHandle&) = delete;
   FileHandle& operator=(const FileHandle&) = delete;
   int fd() const { return fd_; }
   const std::string& path() const { return path_; }
+  Env& env() const { return *env_; }
 
  private:
   int fd_;
   std::string path_;
+  Env* env_;
 };
 
 struct FileRegion {

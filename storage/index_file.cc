@@ -29,8 +29,9 @@ Status check_header(const std::vector<uint8_t>& bytes, size_t entry_size, const 
 
 }  // namespace
 
-Result<std::vector<uint8_t>> read_whole_file(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+Result<std::vector<uint8_t>> read_whole_file(const std::filesystem::path& path, Env* env) {
+  Env& e = *env_or_posix(env);
+  int fd = e.open(path.c_str(), O_RDONLY | O_CLOEXEC, 0);
   if (fd < 0) {
     if (errno == ENOENT) return Status(Errc::kNotFound, path.string() + ": missing");
     return io_error("open " + path.string(), errno);
@@ -38,46 +39,42 @@ Result<std::vector<uint8_t>> read_whole_file(const std::filesystem::path& path) 
   std::vector<uint8_t> out;
   uint8_t buf[65536];
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    ssize_t n = e.pread(fd, buf, sizeof buf, static_cast<off_t>(out.size()));
     if (n < 0) {
       if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      return io_error("read " + path.string(), e);
+      int err = errno;
+      e.close(fd);
+      return io_error("read " + path.string(), err);
     }
     if (n == 0) break;
     out.insert(out.end(), buf, buf + n);
   }
-  ::close(fd);
+  e.close(fd);
   return out;
 }
 
 Status write_file_at(const std::filesystem::path& path, int64_t offset, const std::vector<uint8_t>& bytes,
-                     bool truncate_after, bool fsync) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+                     bool truncate_after, bool fsync, Env* env) {
+  Env& e = *env_or_posix(env);
+  int fd = e.open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return io_error("open " + path.string(), errno);
+  auto fail = [&](const char* what) {
+    int err = errno;
+    e.close(fd);
+    return io_error(std::string(what) + " " + path.string(), err);
+  };
   size_t done = 0;
   while (done < bytes.size()) {
-    ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done, offset + static_cast<int64_t>(done));
+    ssize_t n = e.pwrite(fd, bytes.data() + done, bytes.size() - done, offset + static_cast<int64_t>(done));
     if (n < 0) {
       if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      return io_error("write " + path.string(), e);
+      return fail("write");
     }
     done += static_cast<size_t>(n);
   }
-  if (truncate_after && ::ftruncate(fd, offset + static_cast<int64_t>(bytes.size())) != 0) {
-    int e = errno;
-    ::close(fd);
-    return io_error("truncate " + path.string(), e);
-  }
-  if (fsync && ::fdatasync(fd) != 0) {
-    int e = errno;
-    ::close(fd);
-    return io_error("fdatasync " + path.string(), e);
-  }
-  ::close(fd);
+  if (truncate_after && e.ftruncate(fd, offset + static_cast<int64_t>(bytes.size())) != 0) return fail("truncate");
+  if (fsync && e.fdatasync(fd) != 0) return fail("fdatasync");
+  e.close(fd);
   return Status::Ok();
 }
 
@@ -142,7 +139,7 @@ Result<std::vector<Entry>> SparseIndex<Entry, Format>::decode_entries(const std:
 }
 
 template <typename Entry, typename Format>
-Status SparseIndex<Entry, Format>::sync(const std::filesystem::path& path, bool fsync) {
+Status SparseIndex<Entry, Format>::sync(const std::filesystem::path& path, bool fsync, Env* env) {
   if (persisted_ == entries_.size() && !dirty_trim_ && !(fsync && unsynced_)) return Status::Ok();
   std::vector<uint8_t> bytes;
   int64_t at = 0;
@@ -153,7 +150,7 @@ Status SparseIndex<Entry, Format>::sync(const std::filesystem::path& path, bool 
     wire::Writer w(bytes);
     for (size_t i = persisted_; i < entries_.size(); ++i) Format::write(w, entries_[i]);
   }
-  if (Status s = write_file_at(path, at, bytes, dirty_trim_ || persisted_ == 0, fsync); !s.ok()) return s;
+  if (Status s = write_file_at(path, at, bytes, dirty_trim_ || persisted_ == 0, fsync, env); !s.ok()) return s;
   persisted_ = entries_.size();
   dirty_trim_ = false;
   unsynced_ = !fsync;
@@ -174,8 +171,8 @@ void OffsetIndex::truncate_to_position(int64_t position) {
   keep_where([position](const OffsetEntry& x) { return x.position < position; });
 }
 
-Result<OffsetIndex> OffsetIndex::load(const std::filesystem::path& path, int64_t log_size) {
-  auto bytes = read_whole_file(path);
+Result<OffsetIndex> OffsetIndex::load(const std::filesystem::path& path, int64_t log_size, Env* env) {
+  auto bytes = read_whole_file(path, env);
   if (!bytes.ok()) return bytes.status();
   auto entries = decode(*bytes, log_size);
   if (!entries.ok()) return Status(Errc::kCorruptSegment, path.string() + ": " + entries.status().message());
@@ -201,8 +198,8 @@ void TimeIndex::truncate_to_offset(int32_t rel) {
   keep_where([rel](const TimeEntry& x) { return x.relative_offset < rel; });
 }
 
-Result<TimeIndex> TimeIndex::load(const std::filesystem::path& path) {
-  auto bytes = read_whole_file(path);
+Result<TimeIndex> TimeIndex::load(const std::filesystem::path& path, Env* env) {
+  auto bytes = read_whole_file(path, env);
   if (!bytes.ok()) return bytes.status();
   auto entries = decode(*bytes);
   if (!entries.ok()) return Status(Errc::kCorruptSegment, path.string() + ": " + entries.status().message());

@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "storage/env.h"
 #include "storage/status.h"
 
 namespace millrace::storage {
@@ -55,7 +56,7 @@ class SparseIndex {
   const std::vector<Entry>& entries() const { return entries_; }
   void clear() { entries_.clear(); persisted_ = 0; dirty_trim_ = true; }
   int64_t file_bytes() const;
-  Status sync(const std::filesystem::path& path, bool fsync);
+  Status sync(const std::filesystem::path& path, bool fsync, Env* env = nullptr);
   static std::vector<uint8_t> encode(const std::vector<Entry>& entries);
 
  protected:
@@ -100,7 +101,7 @@ class OffsetIndex : public SparseIndex<OffsetEntry, OffsetFormat> {
   // Largest entry with relative_offset <= rel; {0, 0} when none.
   OffsetEntry lookup(int32_t rel) const;
   void truncate_to_position(int64_t position);  // drops entries at >= position
-  static Result<OffsetIndex> load(const std::filesystem::path& path, int64_t log_size);
+  static Result<OffsetIndex> load(const std::filesystem::path& path, int64_t log_size, Env* env = nullptr);
   static Result<std::vector<OffsetEntry>> decode(const std::vector<uint8_t>& bytes, int64_t log_size) {
     return decode_entries(bytes, log_size);
   }
@@ -114,15 +115,15 @@ class TimeIndex : public SparseIndex<TimeEntry, TimeFormat> {
   // with timestamp < ts; {-1, 0} when none.
   TimeEntry lookup_before(int64_t ts) const;
   void truncate_to_offset(int32_t rel);  // drops entries at relative offset >= rel
-  static Result<TimeIndex> load(const std::filesystem::path& path);
+  static Result<TimeIndex> load(const std::filesystem::path& path, Env* env = nullptr);
   static Result<std::vector<TimeEntry>> decode(const std::vector<uint8_t>& bytes) { return decode_entries(bytes, -1); }
 };
 
-// Small file helpers shared by the storage formats.
-Result<std::vector<uint8_t>> read_whole_file(const std::filesystem::path& path);
+// Small file helpers shared by the storage formats (env null: Env::posix()).
+Result<std::vector<uint8_t>> read_whole_file(const std::filesystem::path& path, Env* env = nullptr);
 // Writes at `offset` (creating the file), optionally truncating to offset+size
 // first, then fdatasync when asked.
 Status write_file_at(const std::filesystem::path& path, int64_t offset, const std::vector<uint8_t>& bytes,
-                     bool truncate_after, bool fsync);
+                     bool truncate_after, bool fsync, Env* env = nullptr);
 
 }  // namespace millrace::storage

@@ -23,7 +23,18 @@ int64_t system_clock_ms() {
 Log::Log(fs::path dir, LogOptions options) : dir_(std::move(dir)), s_(std::make_unique<State>()) {
   s_->opts = std::move(options);
   if (!s_->opts.clock) s_->opts.clock = system_clock_ms;
+  s_->opts.env = env_or_posix(s_->opts.env);
+  if (!s_->opts.dir_health) s_->opts.dir_health = std::make_shared<LogDirHealth>(dir_.parent_path());
+  s_dir_health_ = s_->opts.dir_health;
   s_->dir = dir_;
+}
+
+std::shared_ptr<Log> Log::offline(const fs::path& dir, LogOptions options, const Status& cause) {
+  options.dir_health = std::make_shared<LogDirHealth>(dir);  // this partition only
+  std::shared_ptr<Log> log(new Log(dir, std::move(options)));
+  log->s_->closed = true;
+  (void)log->s_->opts.dir_health->take_offline(cause);
+  return log;
 }
 
 Log::~Log() {
@@ -104,9 +115,10 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 }  // namespace
 
 Result<std::shared_ptr<Log>> Log::open(const fs::path& dir, LogOptions options) {
+  Env& env = *env_or_posix(options.env);
+  if (options.dir_health && options.dir_health->offline()) return options.dir_health->error();
+  if (Status st = env.create_directories(dir); !st.ok()) return st;
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return Status(Errc::kStorageError, "create " + dir.string() + ": " + ec.message());
   LogOptions options_copy = options;  // for a retry with recovery
   std::shared_ptr<Log> log(new Log(dir, std::move(options)));
   State& s = *log->s_;
@@ -121,16 +133,17 @@ Result<std::shared_ptr<Log>> Log::open(const fs::path& dir, LogOptions options) 
     if (parse_segment_name(name, base)) {
       bases.push_back(base);
     } else if (ends_with(name, ".cleaned") || ends_with(name, ".tmp")) {
-      fs::remove(entry.path(), ec);  // an interrupted compaction or checkpoint write
+      // An interrupted compaction or checkpoint write.
+      if (Status st = env.remove_file(entry.path()); !st.ok()) return st;
     }
   }
   if (ec) return Status(Errc::kStorageError, "list " + dir.string() + ": " + ec.message());
   std::sort(bases.begin(), bases.end());
 
   const bool clean = fs::exists(dir / kCleanShutdownFile);
-  auto cp_bytes = read_whole_file(dir / kPartitionCheckpointFile);
+  auto cp_bytes = read_whole_file(dir / kPartitionCheckpointFile, &env);
   Result<PartitionCheckpoint> cp = cp_bytes.ok() ? decode_partition_checkpoint(*cp_bytes) : Result<PartitionCheckpoint>(cp_bytes.status());
-  auto ep_bytes = read_whole_file(dir / kEpochCheckpointFile);
+  auto ep_bytes = read_whole_file(dir / kEpochCheckpointFile, &env);
   bool epochs_ok = true;
   if (ep_bytes.ok()) {
     auto ep = decode_epoch_checkpoint(*ep_bytes);
@@ -140,7 +153,7 @@ Result<std::shared_ptr<Log>> Log::open(const fs::path& dir, LogOptions options) 
   }
   int64_t snapshot_offset = 0;  // replay producer state from here
   bool have_snapshot = false;
-  if (auto ps_bytes = read_whole_file(dir / kProducerSnapshotFile); ps_bytes.ok()) {
+  if (auto ps_bytes = read_whole_file(dir / kProducerSnapshotFile, &env); ps_bytes.ok()) {
     if (auto ps = ProducerStateManager::decode_snapshot(*ps_bytes); ps.ok()) {
       s.producers = std::move(ps->first);
       snapshot_offset = ps->second;
@@ -216,8 +229,7 @@ Result<std::shared_ptr<Log>> Log::open(const fs::path& dir, LogOptions options) 
         if (clean && st.code() == Errc::kCorruptSegment) {
           // Damaged after a clean shutdown: drop the marker and recover instead.
           log.reset();  // closed: the destructor writes nothing
-          fs::remove(dir / kCleanShutdownFile, ec);
-          if (ec) return Status(Errc::kStorageError, "remove clean-shutdown marker: " + ec.message());
+          if (Status rm = env.remove_file(dir / kCleanShutdownFile); !rm.ok()) return rm;
           return Log::open(dir, std::move(options_copy));
         }
         return st;
@@ -249,11 +261,10 @@ Result<std::shared_ptr<Log>> Log::open(const fs::path& dir, LogOptions options) 
   }
   s.producers.truncate_to(s.leo);
   while (!s.epochs.empty() && s.epochs.back().start_offset >= s.leo) s.epochs.pop_back();
-  // A truncation into a compacted gap leaves the log end above the last batch.
-  // (truncate_to writes the checkpoint, so the recovery point never exceeds the log end)
-  // Only when recovery cut nothing: a cut below the recovery point means the
-  // data was damaged, and then the data decides.
-  if (cp.ok() && s.recovery.bytes_truncated == 0) s.leo = std::max(s.leo, cp->recovery_point);
+  // The data alone decides the log end, never a checkpoint: a recovery point
+  // above it names offsets that are not there (a checkpoint is only metadata).
+  // A truncation into a compacted gap leaves an empty segment named after the
+  // log end (truncate_to), which the line above picks up.
   s.log_start = s.segments.begin()->first;
   if (cp.ok()) s.log_start = std::clamp(cp->log_start_offset, s.log_start, s.leo);
   s.flushed = s.leo;  // recovered segments were fsynced above; clean ones were at close
@@ -265,14 +276,13 @@ Result<std::shared_ptr<Log>> Log::open(const fs::path& dir, LogOptions options) 
   s.closed = false;
   // From here on the log may change: the marker must be gone for good first.
   if (clean) {
-    fs::remove(dir / kCleanShutdownFile, ec);
-    if (ec) return Status(Errc::kStorageError, "remove clean-shutdown marker: " + ec.message());
+    if (Status st = env.remove_file(dir / kCleanShutdownFile); !st.ok()) return st;
   }
   if (bases.empty()) {
     // A new log: its directory entries become durable with the first flush.
     s.dir_dirty = s.parent_dirty = true;
   } else {
-    if (Status st = fsync_dir(dir); !st.ok()) return st;
+    if (Status st = fsync_dir(dir, &env); !st.ok()) return st;
     s.dir_dirty = false;
   }
   // After recovery the checkpoints describe the repaired log; a clean or fresh
@@ -286,28 +296,38 @@ Result<std::shared_ptr<Log>> Log::open(const fs::path& dir, LogOptions options) 
 // ---- close / remove ----
 
 Status Log::close() {
+  State& s = *s_;
+  {
+    // An offline log dir (log_dir_health.h) writes nothing more, above all not
+    // the clean-shutdown marker: the next open must recover from the data.
+    std::lock_guard lock(s.mu);
+    if (s.opts.dir_health->offline() && !s.closed) {
+      s.closed = true;
+      return s.opts.dir_health->error();
+    }
+  }
   if (Status st = flush(); !st.ok() && st.code() != Errc::kClosed) return st;
   if (Status st = write_checkpoints(); !st.ok() && st.code() != Errc::kClosed) return st;
-  std::lock_guard lock(s_->mu);
-  if (s_->closed) return Status(Errc::kClosed, dir_.string());
-  for (auto& [base, seg] : s_->segments) {
-    if (Status st = seg->sync_indexes(true); !st.ok()) return st;
+  std::lock_guard cl(s.checkpoint_mu);
+  std::lock_guard lock(s.mu);
+  if (Status st = s.usable(); !st.ok()) return st;
+  for (auto& [base, seg] : s.segments) {
+    if (Status st = seg->sync_indexes(true); !st.ok()) return s.fail(st);
   }
   // Appends that raced with the flush above: flush them too.
-  if (s_->flushed.load() < s_->leo || s_->active().pending()) {
-    if (Status st = s_->active().flush(); !st.ok()) return st;
-    s_->flushed = s_->leo;
-    if (Status st = write_file_atomic(dir_ / kPartitionCheckpointFile, encode_partition_checkpoint(s_->checkpoint_locked()));
+  if (s.flushed.load() < s.leo || s.active().pending()) {
+    if (Status st = s.active().flush(); !st.ok()) return s.fail(st);
+    s.flushed = s.leo;
+    if (Status st = s.write_partition_checkpoint(s.checkpoint_locked()); !st.ok()) return s.fail(st);
+    if (Status st = write_file_atomic(dir_ / kProducerSnapshotFile, s.producers.encode_snapshot(s.leo), &s.env());
         !st.ok())
-      return st;
-    if (Status st = write_file_atomic(dir_ / kProducerSnapshotFile, s_->producers.encode_snapshot(s_->leo)); !st.ok())
-      return st;
+      return s.fail(st);
   }
-  if (Status st = s_->active().finish_tail(); !st.ok()) return st;
-  s_->closed = true;
+  if (Status st = s.active().finish_tail(); !st.ok()) return s.fail(st);
+  s.closed = true;
   // An empty marker: only its directory entry has to be durable.
-  if (Status st = write_file_at(dir_ / kCleanShutdownFile, 0, {}, true, false); !st.ok()) return st;
-  return fsync_dir(dir_);
+  if (Status st = write_file_at(dir_ / kCleanShutdownFile, 0, {}, true, false, &s.env()); !st.ok()) return s.fail(st);
+  return s.fail(fsync_dir(dir_, &s.env()));
 }
 
 Status Log::remove() {
@@ -315,10 +335,7 @@ Status Log::remove() {
     std::lock_guard lock(s_->mu);
     s_->closed = true;
   }
-  std::error_code ec;
-  fs::remove_all(dir_, ec);
-  if (ec) return Status(Errc::kStorageError, "remove " + dir_.string() + ": " + ec.message());
-  return Status::Ok();
+  return s_->env().remove_all(dir_);
 }
 
 // ---- accessors ----
@@ -329,6 +346,7 @@ Offset Log::high_watermark() const { std::lock_guard l(s_->mu); return Offset(s_
 Offset Log::recovery_point() const { return Offset(s_->flushed.load()); }
 Offset Log::written_end_offset() const {
   std::lock_guard l(s_->mu);
+  if (s_->segments.empty()) return Offset(s_->leo);
   return Offset(std::min(s_->leo, s_->active().written_next_offset()));
 }
 

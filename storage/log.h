@@ -60,8 +60,10 @@
 #include <vector>
 
 #include "common/strong_types.h"
+#include "storage/env.h"
 #include "storage/file_region.h"
 #include "storage/log_config.h"
+#include "storage/log_dir_health.h"
 #include "storage/status.h"
 #include "storage/tail_writer.h"
 
@@ -99,6 +101,14 @@ struct LogOptions {
   // Total budget for the buffers of many logs, and the queue of logs with
   // pending bytes that a timer writes out; null = no limit and no timer.
   std::shared_ptr<AppendBufferPool> buffers;
+  // Every file-system call goes through it (env.h); null = Env::posix().
+  Env* env = nullptr;  // not owned; must outlive the Log
+  // Called (on the flushing thread, no lock held) when a flush moved the high
+  // watermark under kOnFlush, so that parked fetches can wake; must not block.
+  std::function<void()> on_hw_moved;
+  // The log dir's fail-stop state, shared with the other logs of the dir
+  // (log_dir_health.h); null = one of its own.
+  std::shared_ptr<LogDirHealth> dir_health;
 };
 
 struct AppendResult {
@@ -137,6 +147,11 @@ class Log : public std::enable_shared_from_this<Log> {
  public:
   // Opens (or creates) the log in `dir`, recovering it if it was not closed.
   static Result<std::shared_ptr<Log>> open(const std::filesystem::path& dir, LogOptions options);
+  // A stand-in for a partition that failed to load: it is offline from the
+  // start (every call answers kStorageError naming `cause`), reads and writes
+  // nothing, and keeps the partition's name taken so that nobody re-creates it
+  // empty (LogManager). remove() still deletes the directory (DeleteTopics).
+  static std::shared_ptr<Log> offline(const std::filesystem::path& dir, LogOptions options, const Status& cause);
   ~Log();  // close() if not closed; errors are logged by the caller's close()
 
   Log(const Log&) = delete;
@@ -195,6 +210,9 @@ class Log : public std::enable_shared_from_this<Log> {
   std::optional<Offset> leader_epoch_start_offset(LeaderEpoch epoch) const;
   LeaderEpoch latest_epoch() const;  // -1 when no epoch recorded
 
+  // True once its log dir is offline (log_dir_health.h) or it failed to load.
+  bool is_offline() const { return s_dir_health_->offline(); }
+
   int64_t size_bytes() const;
   int segment_count() const;
   RecoveryInfo recovery_info() const;
@@ -224,6 +242,7 @@ class Log : public std::enable_shared_from_this<Log> {
 
   std::filesystem::path dir_;
   std::unique_ptr<State> s_;
+  std::shared_ptr<LogDirHealth> s_dir_health_;  // == s_->opts.dir_health
 };
 
 }  // namespace millrace::storage

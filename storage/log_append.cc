@@ -67,7 +67,7 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, LeaderEpoch leader_
   if (!parsed.ok()) return parsed.status();
 
   std::unique_lock lock(s.mu);
-  if (s.closed) return Status(Errc::kClosed, dir_.string());
+  if (Status st = s.usable(); !st.ok()) return st;
   const int64_t now = s.opts.clock();
   const LogConfig& cfg = s.opts.config;
 
@@ -131,9 +131,9 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, LeaderEpoch leader_
     records += p.header.record_count;
   }
   if (s.should_roll_locked(static_cast<int64_t>(batches.size()), next - 1, now)) {
-    if (Status st = s.roll_locked(now); !st.ok()) return st;
+    if (Status st = s.roll_locked(now); !st.ok()) return s.fail(st);
   }
-  if (Status st = s.active().append(batches, metas, cfg.index_interval_bytes); !st.ok()) return st;
+  if (Status st = s.active().append(batches, metas, cfg.index_interval_bytes); !st.ok()) return s.append_failed(st);
   s.note_pending_locked(weak_from_this());
 
   AppendResult result;
@@ -148,10 +148,19 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, LeaderEpoch leader_
   s.unflushed_messages += records;
   s.advance_hw_locked();
   result.log_start_offset = Offset(s.log_start);
-  bool flush_due = s.unflushed_messages >= cfg.flush_messages;
+  // flush.messages due, or (kOnFlush) records that consumers may see only once
+  // they are fsynced: with a flush executor the fsync runs there (group commit
+  // with every other waiter; a failure takes the log dir offline and shows at
+  // the next call), never on the caller's thread. A bare Log fsyncs inline.
+  const bool flush_due = s.unflushed_messages >= cfg.flush_messages;
+  const bool visibility_flush = s.opts.hw_policy == HwPolicy::kOnFlush && s.opts.flusher;
   lock.unlock();
-  if (flush_due) {
-    if (Status st = flush(); !st.ok()) return st;
+  if (flush_due || visibility_flush) {
+    if (s.opts.flusher) {
+      flush_up_to(Offset(next), [](Status) {});
+    } else if (Status st = flush(); !st.ok()) {
+      return st;
+    }
   }
   return result;
 }
@@ -161,7 +170,7 @@ Result<AppendResult> Log::append_replicated(std::span<uint8_t> batches) {
   auto parsed = parse_all(batches, INT32_MAX);
   if (!parsed.ok()) return parsed.status();
   std::unique_lock lock(s.mu);
-  if (s.closed) return Status(Errc::kClosed, dir_.string());
+  if (Status st = s.usable(); !st.ok()) return st;
   const int64_t now = s.opts.clock();
   std::vector<BatchMeta> metas;
   int64_t expect = s.leo;
@@ -174,9 +183,10 @@ Result<AppendResult> Log::append_replicated(std::span<uint8_t> batches) {
     expect = p.header.last_offset() + 1;
   }
   if (s.should_roll_locked(static_cast<int64_t>(batches.size()), expect - 1, now)) {
-    if (Status st = s.roll_locked(now); !st.ok()) return st;
+    if (Status st = s.roll_locked(now); !st.ok()) return s.fail(st);
   }
-  if (Status st = s.active().append(batches, metas, s.opts.config.index_interval_bytes); !st.ok()) return st;
+  if (Status st = s.active().append(batches, metas, s.opts.config.index_interval_bytes); !st.ok())
+    return s.append_failed(st);
   s.note_pending_locked(weak_from_this());
   for (size_t i = 0; i < parsed->size(); ++i) {
     s.note_epoch_locked((*parsed)[i].header.partition_leader_epoch, metas[i].base_offset);
@@ -211,7 +221,7 @@ Result<FileRegion> Log::read(Offset offset, int32_t max_bytes, Offset upper_boun
     Candidate c;
     {
       std::lock_guard lock(s.mu);
-      if (s.closed) return Status(Errc::kClosed, dir_.string());
+      if (Status st = s.usable(); !st.ok()) return st;
       std::map<int64_t, std::shared_ptr<Segment>>::iterator it;
       if (first) {
         if (offset.value() < s.log_start || offset.value() > s.leo)
@@ -226,7 +236,7 @@ Result<FileRegion> Log::read(Offset offset, int32_t max_bytes, Offset upper_boun
       }
       Segment& seg = *it->second;
       Status st = retry ? seg.write_out() : write_out_for_read(seg, offset.value());
-      if (!st.ok()) return st;
+      if (!st.ok()) return s.fail(st);
       c = {it->second->file(), seg.index_lookup(offset.value()), seg.file_size(), seg.pending()};
       next_base = it->first;
     }
@@ -251,7 +261,7 @@ Result<FileRegion> Log::read(Offset offset, int32_t max_bytes, Offset upper_boun
     int64_t pos = region.position + region.length;
     uint8_t hdr[record::kBatchHeaderSize];
     while (pos + static_cast<int64_t>(sizeof hdr) <= c.limit) {
-      ssize_t n = ::pread(c.file->fd(), hdr, sizeof hdr, pos);
+      ssize_t n = c.file->env().pread(c.file->fd(), hdr, sizeof hdr, pos);
       if (n != static_cast<ssize_t>(sizeof hdr)) break;
       auto hr = record::parse_batch_header(std::span<const uint8_t>(hdr, sizeof hdr));
       if (hr.error != record::BatchError::kOk) break;
@@ -270,9 +280,9 @@ Result<FileRegion> Log::read(Offset offset, int32_t max_bytes, Offset upper_boun
 Result<std::optional<TimestampOffset>> Log::offset_for_timestamp(int64_t ts) const {
   State& s = *s_;
   std::lock_guard lock(s.mu);
-  if (s.closed) return Status(Errc::kClosed, dir_.string());
+  if (Status st = s.usable(); !st.ok()) return st;
   if (ts >= 0) {  // the scan below reads the file
-    if (Status st = s.active().write_out(); !st.ok()) return st;
+    if (Status st = s.active().write_out(); !st.ok()) return s.fail(st);
   }
   if (ts == -2) return std::optional<TimestampOffset>(TimestampOffset{-1, Offset(s.log_start)});
   if (ts == -1) return std::optional<TimestampOffset>(TimestampOffset{-1, Offset(s.leo)});

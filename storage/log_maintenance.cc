@@ -17,15 +17,16 @@ Status Log::flush() {
   State& s = *s_;
   std::lock_guard io(s.flush_io_mu);
   int64_t target;
+  int64_t unflushed_messages;
   bool dir_dirty, parent_dirty;
   std::vector<std::shared_ptr<const FileHandle>> files;  // captured under mu: compaction may swap them
   {
     std::lock_guard lock(s.mu);
-    if (s.closed) return Status(Errc::kClosed, dir_.string());
+    if (Status st = s.usable(); !st.ok()) return st;
     target = s.leo;
     if (target <= s.flushed.load() && !s.dir_dirty && !s.parent_dirty) return Status::Ok();
     // The append buffer first: fsync covers what is in the file.
-    if (Status st = s.active().write_out(); !st.ok()) return st;
+    if (Status st = s.active().write_out(); !st.ok()) return s.fail(st);
     auto it = s.segments.upper_bound(s.flushed.load());
     if (it != s.segments.begin()) --it;
     // Index files are caches rebuilt by recovery; write_checkpoints() makes
@@ -33,28 +34,45 @@ Status Log::flush() {
     for (; it != s.segments.end(); ++it) files.push_back(it->second->file());
     dir_dirty = s.dir_dirty;
     parent_dirty = s.parent_dirty;
+    unflushed_messages = s.unflushed_messages;
     s.dir_dirty = s.parent_dirty = false;
     s.unflushed_messages = 0;
     s.last_flush_ms = s.opts.clock();
   }
+  // Every error below takes the log dir offline (fail-stop, log_dir_health.h):
+  // after a failed fdatasync the kernel may have dropped the dirty pages and
+  // a retry would "succeed" over lost data, so `flushed` never moves past an
+  // error. The flags go back too, for the record (and for a test's reopen).
+  auto failed = [&](const Status& st) {
+    std::lock_guard lock(s.mu);
+    s.dir_dirty = s.dir_dirty || dir_dirty;
+    s.parent_dirty = s.parent_dirty || parent_dirty;
+    s.unflushed_messages += unflushed_messages;
+    return s.fail(st);
+  };
   for (const auto& f : files) {
-    if (::fdatasync(f->fd()) != 0) return io_error("fdatasync " + f->path(), errno);
+    if (f->env().fdatasync(f->fd()) != 0) return failed(io_error("fdatasync " + f->path(), errno));
   }
-  if (dir_dirty || parent_dirty) {
-    Status st = dir_dirty ? fsync_dir(dir_) : Status::Ok();
-    if (st.ok() && parent_dirty) st = fsync_dir(dir_.parent_path());
-    if (!st.ok()) {
-      std::lock_guard lock(s.mu);
-      s.dir_dirty = s.dir_dirty || dir_dirty;
-      s.parent_dirty = s.parent_dirty || parent_dirty;
-      return st;
-    }
+  if (dir_dirty) {
+    if (Status st = fsync_dir(dir_, &s.env()); !st.ok()) return failed(st);
   }
+  if (parent_dirty) {
+    if (Status st = fsync_dir(dir_.parent_path(), &s.env()); !st.ok()) return failed(st);
+  }
+  // A concurrent failure elsewhere in the dir (another log's fsync) does not
+  // undo this one: these bytes were synced. The offline check keeps the
+  // promise "nothing durable after an error" for this log's own errors above.
   int64_t prev = s.flushed.load();
   while (prev < target && !s.flushed.compare_exchange_weak(prev, target)) {}
   if (s.opts.hw_policy == HwPolicy::kOnFlush) {
-    std::lock_guard lock(s.mu);
-    s.advance_hw_locked();
+    bool moved;
+    {
+      std::lock_guard lock(s.mu);
+      int64_t before = s.hw;
+      s.advance_hw_locked();
+      moved = s.hw != before;
+    }
+    if (moved && s.opts.on_hw_moved) s.opts.on_hw_moved();
   }
   return Status::Ok();
 }
@@ -119,13 +137,15 @@ Status Log::write_out_buffer() {
   std::lock_guard lock(s_->mu);
   s_->tail_noted = false;
   if (s_->closed) return Status::Ok();
-  return s_->active().write_out();
+  if (Status st = s_->usable(); !st.ok()) return st;
+  return s_->fail(s_->active().write_out());
 }
 
 Status Log::release_idle_buffer(int64_t idle_ms) {
   std::lock_guard lock(s_->mu);
   if (s_->closed || s_->opts.clock() - s_->last_append_ms < idle_ms) return Status::Ok();
-  return s_->active().finish_tail();
+  if (Status st = s_->usable(); !st.ok()) return st;
+  return s_->fail(s_->active().finish_tail());
 }
 
 // ---- truncation ----
@@ -142,9 +162,12 @@ Status Log::truncate_to(Offset offset) {
                           !s.segments.empty() && s.segments.begin()->first > offset.value();
   }
   if (below_first_segment) return truncate_fully_and_start_at(offset);
+  // checkpoint_mu first: the checkpoint written below is the newest one, no
+  // write_checkpoints() snapshot taken before the truncation lands after it.
+  std::lock_guard cpl(s.checkpoint_mu);
   std::lock_guard clock(s.compact_mu);
   std::lock_guard lock(s.mu);
-  if (s.closed) return Status(Errc::kClosed, dir_.string());
+  if (Status st = s.usable(); !st.ok()) return st;
   const int64_t o = offset.value();
   if (o >= s.leo) return Status::Ok();
   if (o < s.log_start) return Status(Errc::kOffsetOutOfRange, "truncate below log start");
@@ -152,7 +175,7 @@ Status Log::truncate_to(Offset offset) {
   if (it == s.segments.begin()) return Status(Errc::kOffsetOutOfRange, "truncate below the first segment");
   --it;  // the segment holding o
   Segment& seg = *it->second;
-  if (Status st = seg.write_out(); !st.ok()) return st;  // find() reads the file
+  if (Status st = seg.write_out(); !st.ok()) return s.fail(st);  // find() reads the file
   auto found = seg.find(o, seg.index_lookup(o), seg.size());
   if (!found.ok()) return found.status();
   // Later segments go whole.
@@ -168,36 +191,61 @@ Status Log::truncate_to(Offset offset) {
   // A batch straddling the log start goes whole too; the log then restarts at
   // its start offset (never below it).
   new_leo = std::max(new_leo, s.log_start);
-  if (Status st = seg.truncate_to_position(cut, new_leo); !st.ok()) return st;
-  if (Status st = seg.sync_indexes(false); !st.ok()) return st;
+  // The cut is made durable before the checkpoint that describes it.
+  if (Status st = seg.truncate_to_position(cut, new_leo); !st.ok()) return s.fail(st);
+  if (Status st = seg.flush(); !st.ok()) return s.fail(st);
+  if (Status st = seg.sync_indexes(false); !st.ok()) return s.fail(st);
   s.leo = new_leo;
+  // The log end must survive a restart without trusting a checkpoint: when the
+  // batches left may end below it (o in a compacted gap, or the log start),
+  // an empty segment named new_leo records it (open() takes the last base).
+  if (new_leo > seg.base_offset() && !(*found && (*found)->header.base_offset == new_leo)) {
+    if (seg.empty()) {
+      s.remove_segment_locked(it);  // `seg` is gone
+    } else {
+      seg.seal();
+      if (Status st = seg.sync_indexes(false); !st.ok()) return s.fail(st);
+      if (Status st = seg.finish_tail(); !st.ok()) return s.fail(st);
+    }
+    auto fresh = Segment::create(dir_, new_leo, s.opts.clock(), s.tail_options());
+    if (!fresh.ok()) return s.fail(fresh.status());
+    s.segments[new_leo] = std::move(*fresh);
+    s.log_start = std::max(s.log_start, s.segments.begin()->first);
+    if (Status st = fsync_dir(dir_, &s.env()); !st.ok()) return s.fail(st);
+  }
   s.hw = std::min(s.hw, s.leo);
   s.cleaner_offset = std::min(s.cleaner_offset, s.leo);
   if (s.flushed.load() > s.leo) s.flushed = s.leo;
   while (!s.epochs.empty() && s.epochs.back().start_offset >= s.leo) s.epochs.pop_back();
   s.epochs_dirty = true;
   s.producers.truncate_to(s.leo);
-  if (Status st = write_file_atomic(dir_ / kEpochCheckpointFile, encode_epoch_checkpoint(s.epochs)); !st.ok())
-    return st;
-  return write_file_atomic(dir_ / kPartitionCheckpointFile, encode_partition_checkpoint(s.checkpoint_locked()));
+  if (Status st = write_file_atomic(dir_ / kEpochCheckpointFile, encode_epoch_checkpoint(s.epochs), &s.env());
+      !st.ok())
+    return s.fail(st);
+  s.epochs_dirty = false;
+  return s.fail(s.write_partition_checkpoint(s.checkpoint_locked()));
 }
 
 Status Log::truncate_fully_and_start_at(Offset new_start) {
   State& s = *s_;
+  std::lock_guard cpl(s.checkpoint_mu);
   std::lock_guard clock(s.compact_mu);
   std::lock_guard lock(s.mu);
-  if (s.closed) return Status(Errc::kClosed, dir_.string());
+  if (Status st = s.usable(); !st.ok()) return st;
   auto seg = Segment::create(dir_, new_start.value(), s.opts.clock(), s.tail_options());
-  if (!seg.ok()) return seg.status();
+  if (!seg.ok()) return s.fail(seg.status());
   while (!s.segments.empty()) s.remove_segment_locked(s.segments.begin());
   s.segments[new_start.value()] = std::move(*seg);
-  s.dir_dirty = true;
+  if (Status st = fsync_dir(dir_, &s.env()); !st.ok()) return s.fail(st);
   s.log_start = s.leo = s.hw = s.cleaner_offset = new_start.value();
   s.flushed = new_start.value();
   s.epochs.clear();
   s.producers.clear();
-  if (Status st = write_file_atomic(dir_ / kEpochCheckpointFile, encode_epoch_checkpoint(s.epochs)); !st.ok()) return st;
-  return write_file_atomic(dir_ / kPartitionCheckpointFile, encode_partition_checkpoint(s.checkpoint_locked()));
+  if (Status st = write_file_atomic(dir_ / kEpochCheckpointFile, encode_epoch_checkpoint(s.epochs), &s.env());
+      !st.ok())
+    return s.fail(st);
+  s.epochs_dirty = false;
+  return s.fail(s.write_partition_checkpoint(s.checkpoint_locked()));
 }
 
 // ---- DeleteRecords, roll, retention ----
@@ -205,9 +253,12 @@ Status Log::truncate_fully_and_start_at(Offset new_start) {
 Result<Offset> Log::delete_records_before(Offset offset) {
   State& s = *s_;
   PartitionCheckpoint cp;
+  // checkpoint_mu across the capture and the write: no other checkpoint writer
+  // runs in between, so the file only ever gets the newest content.
+  std::lock_guard cl(s.checkpoint_mu);
   {
     std::lock_guard lock(s.mu);
-    if (s.closed) return Status(Errc::kClosed, dir_.string());
+    if (Status st = s.usable(); !st.ok()) return st;
     const int64_t o = offset.value();
     if (o > s.hw || o < 0)
       return Status(Errc::kOffsetOutOfRange, "delete before " + std::to_string(o) + " above high watermark " +
@@ -216,32 +267,30 @@ Result<Offset> Log::delete_records_before(Offset offset) {
     s.log_start = o;
     s.cleaner_offset = std::max(s.cleaner_offset, o);
     if (o == s.leo && !s.active().empty()) {
-      if (Status st = s.roll_locked(s.opts.clock()); !st.ok()) return st;
+      if (Status st = s.roll_locked(s.opts.clock()); !st.ok()) return s.fail(st);
     }
     // Whole segments below the new start go.
     while (s.segments.size() > 1 && std::next(s.segments.begin())->first <= o) s.remove_segment_locked(s.segments.begin());
     cp = s.checkpoint_locked();
   }
-  std::lock_guard cl(s.checkpoint_mu);
-  if (Status st = write_file_atomic(dir_ / kPartitionCheckpointFile, encode_partition_checkpoint(cp)); !st.ok())
-    return st;
+  if (Status st = s.write_partition_checkpoint(cp); !st.ok()) return s.fail(st);
   return offset;
 }
 
 Status Log::roll() {
   std::lock_guard lock(s_->mu);
-  if (s_->closed) return Status(Errc::kClosed, dir_.string());
-  return s_->roll_locked(s_->opts.clock());
+  if (Status st = s_->usable(); !st.ok()) return st;
+  return s_->fail(s_->roll_locked(s_->opts.clock()));
 }
 
 Result<int> Log::enforce_retention() {
   State& s = *s_;
   std::lock_guard lock(s.mu);
-  if (s.closed) return Status(Errc::kClosed, dir_.string());
+  if (Status st = s.usable(); !st.ok()) return st;
   const LogConfig& c = s.opts.config;
   const int64_t now = s.opts.clock();
   if (s.should_roll_locked(0, s.leo, now) && now - s.active().created_ms() >= c.segment_ms) {
-    if (Status st = s.roll_locked(now); !st.ok()) return st;
+    if (Status st = s.roll_locked(now); !st.ok()) return s.fail(st);
   }
   if (!c.cleanup_delete) return 0;
   int64_t total = 0;
@@ -270,34 +319,45 @@ Result<int> Log::enforce_retention() {
 
 Status Log::write_checkpoints() {
   State& s = *s_;
+  // One writer at a time, capture and write under the same checkpoint_mu (so
+  // does every other writer of these files): the files only move forward.
   std::lock_guard cl(s.checkpoint_mu);
-  std::vector<uint8_t> snapshot, epochs, partition;
+  std::vector<uint8_t> snapshot, epochs;
+  PartitionCheckpoint partition;
   {
     std::lock_guard lock(s.mu);
-    if (s.closed) return Status(Errc::kClosed, dir_.string());
+    if (Status st = s.usable(); !st.ok()) return st;
     // Indexes of fsynced data first, so that the recovery point written below
     // never covers a segment whose index file is not durable.
     for (auto& [base, seg] : s.segments) {
-      if (Status st = seg->sync_indexes(seg->next_offset() <= s.flushed.load()); !st.ok()) return st;
+      if (Status st = seg->sync_indexes(seg->next_offset() <= s.flushed.load()); !st.ok()) return s.fail(st);
     }
     snapshot = s.producers.encode_snapshot(s.leo);
     if (s.epochs_dirty) epochs = encode_epoch_checkpoint(s.epochs);
     s.epochs_dirty = false;
-    partition = encode_partition_checkpoint(s.checkpoint_locked());
+    partition = s.checkpoint_locked();
   }
+  std::vector<uint8_t> partition_bytes = encode_partition_checkpoint(partition);
   std::vector<std::pair<std::string, std::vector<uint8_t>>> files;
   if (!epochs.empty()) files.emplace_back(kEpochCheckpointFile, std::move(epochs));
   bool snapshot_changed = snapshot != s.written_snapshot;
-  bool partition_changed = partition != s.written_partition;
+  bool partition_changed = partition_bytes != s.written_partition;
   if (snapshot_changed) files.emplace_back(kProducerSnapshotFile, snapshot);
-  if (partition_changed) files.emplace_back(kPartitionCheckpointFile, partition);
-  if (Status st = write_files_atomic(dir_, files); !st.ok()) {
+  if (partition_changed) files.emplace_back(kPartitionCheckpointFile, partition_bytes);
+  if (Status st = write_files_atomic(dir_, files, &s.env()); !st.ok()) {
     std::lock_guard lock(s.mu);
     s.epochs_dirty = true;
-    return st;
+    return s.fail(st);
   }
   if (snapshot_changed) s.written_snapshot = std::move(snapshot);
-  if (partition_changed) s.written_partition = std::move(partition);
+  if (partition_changed) s.written_partition = std::move(partition_bytes);
+  return Status::Ok();
+}
+
+Status Log::State::write_partition_checkpoint(const PartitionCheckpoint& cp) {
+  std::vector<uint8_t> bytes = encode_partition_checkpoint(cp);
+  if (Status st = write_file_atomic(dir / kPartitionCheckpointFile, bytes, &env()); !st.ok()) return st;
+  written_partition = std::move(bytes);
   return Status::Ok();
 }
 

@@ -82,6 +82,7 @@ struct LogManager::Impl {
   bool stopping = false;  // GUARDED_BY(hk_mu)
   bool shut_down = false; // GUARDED_BY(mu)
   std::atomic<int64_t> last_checkpoint_ms{0};
+  std::map<fs::path, std::shared_ptr<LogDirHealth>> health;  // one per log dir; fixed after open()
 };
 
 LogManager::LogManager(LogManagerOptions options) : options_(std::move(options)), impl_(std::make_unique<Impl>()) {}
@@ -115,10 +116,12 @@ Result<std::unique_ptr<LogManager>> LogManager::open(LogManagerOptions options) 
     fs::path log_dir;
   };
   std::vector<Job> jobs;
+  Env& env = *env_or_posix(m->options_.env);
+  for (const auto& d : m->options_.log_dirs)
+    im.health[d] = std::make_shared<LogDirHealth>(d, m->options_.on_log_dir_offline);
   for (const auto& d : m->options_.log_dirs) {
     std::error_code ec;
-    fs::create_directories(d, ec);
-    if (ec) return Status(Errc::kStorageError, "create " + d.string() + ": " + ec.message());
+    if (Status st = env.create_directories(d); !st.ok()) return st;
     for (const auto& e : fs::directory_iterator(d, ec)) {
       if (!e.is_directory()) continue;
       auto tp = TopicPartition::from_dir_name(e.path().filename().string());
@@ -131,16 +134,24 @@ Result<std::unique_ptr<LogManager>> LogManager::open(LogManagerOptions options) 
   auto worker = [&] {
     for (size_t i = next++; i < jobs.size(); i = next++) {
       const Job& j = jobs[i];
-      LogOptions lo = m->log_options(m->topic_config(j.tp.topic));
-      auto log = Log::open(j.log_dir / j.tp.dir_name(), lo);
+      LogOptions lo = m->log_options(m->topic_config(j.tp.topic), j.log_dir, j.tp);
+      const fs::path dir = j.log_dir / j.tp.dir_name();
+      auto log = Log::open(dir, lo);
       std::lock_guard l(im.mu);
+      // A partition that cannot be loaded stays offline under its name.
       if (!log.ok()) {
-        im.load_errors.push_back({j.log_dir / j.tp.dir_name(), log.status()});
+        im.load_errors.push_back({dir, log.status()});
+        im.logs[j.tp] = Log::offline(dir, lo, log.status());
+        if (!im.log_dir_of.count(j.tp)) im.log_dir_of[j.tp] = j.log_dir;
         continue;
       }
       if (im.logs.count(j.tp)) {
-        im.load_errors.push_back({j.log_dir / j.tp.dir_name(),
-                                  Status(Errc::kAlreadyExists, "partition present in two log dirs")});
+        // Which copy is right is not ours to guess: neither is served.
+        Status twice(Errc::kCorruptSegment, "partition present in two log dirs: " + im.log_dir_of[j.tp].string() +
+                                                " and " + j.log_dir.string());
+        im.load_errors.push_back({dir, twice});
+        (void)(*log)->close();
+        im.logs[j.tp] = Log::offline(dir, lo, twice);
         continue;
       }
       im.logs[j.tp] = std::move(*log);
@@ -170,8 +181,12 @@ Result<std::unique_ptr<LogManager>> LogManager::open(LogManagerOptions options) 
   return m;
 }
 
-LogOptions LogManager::log_options(const LogConfig& config) const {
+LogOptions LogManager::log_options(const LogConfig& config, const fs::path& log_dir, const TopicPartition& tp) const {
   LogOptions lo;
+  lo.env = options_.env;
+  auto h = impl_->health.find(log_dir);
+  if (h != impl_->health.end()) lo.dir_health = h->second;
+  if (options_.on_hw_moved) lo.on_hw_moved = [cb = options_.on_hw_moved, tp] { cb(tp); };
   lo.config = config;
   lo.clock = options_.clock;
   lo.flusher = impl_->flusher.get();
@@ -199,12 +214,15 @@ Result<std::shared_ptr<Log>> LogManager::create(const TopicPartition& tp,
   if (impl_->shut_down) return Status(Errc::kClosed, "log manager shut down");
   if (impl_->logs.count(tp)) return Status(Errc::kAlreadyExists, tp.dir_name());
   std::map<fs::path, int> load;
-  for (const auto& d : options_.log_dirs) load[d] = 0;
-  for (const auto& [t, d] : impl_->log_dir_of) ++load[d];
-  fs::path best = options_.log_dirs.front();
   for (const auto& d : options_.log_dirs)
-    if (load[d] < load[best]) best = d;
-  LogOptions lo = log_options(*cfg);
+    if (!impl_->health.at(d)->offline()) load[d] = 0;
+  if (load.empty()) return Status(Errc::kStorageError, "every log dir is offline");
+  for (const auto& [t, d] : impl_->log_dir_of)
+    if (load.count(d)) ++load[d];
+  fs::path best = load.begin()->first;
+  for (const auto& [d, n] : load)
+    if (n < load[best]) best = d;
+  LogOptions lo = log_options(*cfg, best, tp);
   auto log = Log::open(best / tp.dir_name(), lo);
   if (!log.ok()) return log.status();
   impl_->logs[tp] = *log;
@@ -255,7 +273,7 @@ std::vector<PartitionInfo> LogManager::partitions() const {
   std::vector<PartitionInfo> out;
   for (const auto& [tp, log] : logs)
     out.push_back({tp, dirs[tp], log->size_bytes(), log->segment_count(), log->log_start_offset(),
-                   log->log_end_offset(), log->high_watermark()});
+                   log->log_end_offset(), log->high_watermark(), log->is_offline()});
   return out;
 }
 
@@ -268,12 +286,22 @@ std::vector<LoadError> LogManager::load_errors() const {
   return impl_->load_errors;
 }
 
+std::vector<LogDirStatus> LogManager::log_dir_status() const {
+  std::vector<LogDirStatus> out;
+  for (const auto& d : options_.log_dirs) {
+    const auto& h = impl_->health.at(d);
+    out.push_back({d, h->offline(), h->error()});
+  }
+  return out;
+}
+
 void LogManager::run_housekeeping() {
   std::vector<std::shared_ptr<Log>> logs;
   {
     std::lock_guard l(impl_->mu);
     if (impl_->shut_down) return;
-    for (const auto& [tp, log] : impl_->logs) logs.push_back(log);
+    for (const auto& [tp, log] : impl_->logs)
+      if (!log->is_offline()) logs.push_back(log);
   }
   int64_t now = options_.clock();
   bool checkpoint = now - impl_->last_checkpoint_ms >= options_.checkpoint_interval_ms;

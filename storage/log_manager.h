@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -55,6 +56,14 @@ struct LogManagerOptions {
   int64_t append_linger_ms = 5;
   int64_t preallocate_bytes = 8 << 20;  // fallocate step ahead of appends
   Clock clock = system_clock_ms;
+  // Every file-system call of every log goes through it (env.h); null = Env::posix().
+  Env* env = nullptr;
+  // Called once per log dir when it goes offline (log_dir_health.h), on the
+  // thread whose write or fsync failed; must not block.
+  LogDirHealth::Listener on_log_dir_offline;
+  // Called when a flush moved a partition's high watermark (kOnFlush), on the
+  // flushing thread; must not block.
+  std::function<void(const TopicPartition&)> on_hw_moved;
   // Kafka-named overrides per topic, known at start (from the broker's metadata):
   // applied while loading, before housekeeping's first retention pass.
   std::map<std::string, std::map<std::string, std::string>> topic_configs;
@@ -68,6 +77,13 @@ struct PartitionInfo {
   Offset log_start_offset;
   Offset log_end_offset;
   Offset high_watermark;
+  bool offline = false;  // its log dir is offline, or it failed to load
+};
+
+struct LogDirStatus {
+  std::filesystem::path dir;
+  bool offline = false;
+  Status error;  // why, when offline
 };
 
 struct LoadError {
@@ -78,14 +94,17 @@ struct LoadError {
 class LogManager {
  public:
   // Creates missing log dirs, loads every "<topic>-<partition>" directory in
-  // parallel. A partition that fails to load is reported in load_errors() and
-  // left out (never silently repaired).
+  // parallel. A partition that fails to load (or is present in two log dirs)
+  // is reported in load_errors() and stays offline: get() returns a stand-in
+  // that answers kStorageError to every call (Log::offline), create() refuses
+  // it, and nothing on disk is touched (never silently repaired or re-created).
   static Result<std::unique_ptr<LogManager>> open(LogManagerOptions options);
   ~LogManager();  // shutdown()
 
   std::shared_ptr<Log> get(const TopicPartition& tp) const;  // null when absent
-  // Creates the partition in the log dir with the fewest partitions.
-  // kAlreadyExists when present; overrides are the topic's Kafka configs.
+  // Creates the partition in the online log dir with the fewest partitions.
+  // kAlreadyExists when present (offline included); kStorageError when every
+  // log dir is offline; overrides are the topic's Kafka configs.
   Result<std::shared_ptr<Log>> create(const TopicPartition& tp,
                                       const std::map<std::string, std::string>& overrides = {});
   Status remove(const TopicPartition& tp);
@@ -97,6 +116,8 @@ class LogManager {
   // Memory held by append buffers now (for metrics); <= append_buffers_total_bytes.
   int64_t append_buffer_bytes_in_use() const;
   std::vector<LoadError> load_errors() const;
+  // Each log dir and whether it is offline (metrics, /readyz).
+  std::vector<LogDirStatus> log_dir_status() const;
   const std::vector<std::filesystem::path>& log_dirs() const { return options_.log_dirs; }
 
   // One housekeeping pass now (tests; the thread calls the same).
@@ -107,7 +128,7 @@ class LogManager {
  private:
   struct Impl;
   explicit LogManager(LogManagerOptions options);
-  LogOptions log_options(const LogConfig& config) const;
+  LogOptions log_options(const LogConfig& config, const std::filesystem::path& log_dir, const TopicPartition& tp) const;
   LogManagerOptions options_;
   std::unique_ptr<Impl> impl_;
 };

@@ -107,7 +107,27 @@ TEST_F(LogManagerTest, BrokenPartitionIsReportedAndTheRestLoad) {
   ASSERT_EQ(m->load_errors().size(), 1u);
   EXPECT_EQ(m->load_errors()[0].dir, broken);
   EXPECT_EQ(m->load_errors()[0].status.code(), Errc::kCorruptSegment);
-  EXPECT_EQ(m->partitions().size(), 3u);
+  // The broken partition stays, offline: every call answers kStorageError,
+  // and it is never re-created empty (in its own dir or another one).
+  ASSERT_EQ(m->partitions().size(), 4u);
+  int offline = 0;
+  for (const auto& p : m->partitions()) offline += p.offline ? 1 : 0;
+  EXPECT_EQ(offline, 1);
+  auto log = m->get({"x", 2});
+  ASSERT_NE(log, nullptr);
+  EXPECT_TRUE(log->is_offline());
+  auto b = testing::simple_batch(1);
+  EXPECT_EQ(log->append(b, LeaderEpoch(0)).code(), Errc::kStorageError);
+  EXPECT_EQ(log->read(Offset(0), 1 << 20, Offset(1)).code(), Errc::kStorageError);
+  EXPECT_EQ(log->flush().code(), Errc::kStorageError);
+  EXPECT_EQ(m->create({"x", 2}).code(), Errc::kAlreadyExists);
+  EXPECT_TRUE(m->get({"x", 1})->append(b, LeaderEpoch(0)).ok());  // the others work
+  // shutdown() reports the offline partition; the healthy ones close cleanly.
+  EXPECT_EQ(m->shutdown().code(), Errc::kStorageError);
+  int copies = 0;
+  for (const auto& d : {dir_.path() / "a", dir_.path() / "b"}) copies += fs::exists(d / "x-2") ? 1 : 0;
+  EXPECT_EQ(copies, 1);
+  EXPECT_TRUE(fs::is_directory(seg));  // untouched
 }
 
 TEST_F(LogManagerTest, LoadsManyPartitionsInParallel) {

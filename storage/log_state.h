@@ -61,8 +61,29 @@ struct Log::State {
   std::vector<uint8_t> written_partition, written_snapshot;  // GUARDED_BY(checkpoint_mu): skip unchanged
 
   TailWriterOptions tail_options() const {
-    return {opts.append_buffer_bytes, std::min<int64_t>(opts.preallocate_bytes, opts.config.segment_bytes), opts.buffers};
+    return {opts.append_buffer_bytes, std::min<int64_t>(opts.preallocate_bytes, opts.config.segment_bytes), opts.buffers,
+            opts.env};
   }
+  Env& env() const { return *opts.env; }  // set by the constructor: never null
+
+  // Entry check of every call: kStorageError once the log dir is offline
+  // (log_dir_health.h), kClosed after close(). REQUIRES: mu held (for closed).
+  Status usable() const {
+    if (opts.dir_health->offline()) return opts.dir_health->error();
+    if (closed) return Status(Errc::kClosed, dir.string());
+    return Status::Ok();
+  }
+  // Fail-stop: a failed write or fsync takes the log dir offline; returns the
+  // error for the caller (Ok stays Ok). Any thread, mu held or not.
+  Status fail(const Status& st) const {
+    if (st.ok()) return st;
+    return opts.dir_health->take_offline(st);
+  }
+  // A segment append that failed. The tail writer refused it whole: nothing of
+  // it is in the file and the bytes appended before it are intact (cut back,
+  // or still pending). A full disk leaves the log usable; any other write error
+  // takes the log dir offline.
+  Status append_failed(const Status& st) const { return st.code() == Errc::kStorageFull ? st : fail(st); }
 
   // REQUIRES: mu held.
   Segment& active() { return *segments.rbegin()->second; }
@@ -74,6 +95,9 @@ struct Log::State {
   void remove_segment_locked(std::map<int64_t, std::shared_ptr<Segment>>::iterator it);
   void note_epoch_locked(int32_t epoch, int64_t start_offset);
   void advance_hw_locked();
+  // Writes partition.checkpoint and remembers it. REQUIRES: checkpoint_mu held
+  // (every writer of the file holds it from the capture of `cp` to here).
+  Status write_partition_checkpoint(const PartitionCheckpoint& cp);
   PartitionCheckpoint checkpoint_locked() const {
     return {flushed.load(), log_start, hw, cleaner_offset};
   }

@@ -1,6 +1,7 @@
 #include "storage/segment.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,8 +12,11 @@ namespace millrace::storage {
 
 namespace fs = std::filesystem;
 
+FileHandle::FileHandle(int fd, std::string path, Env* env)
+    : fd_(fd), path_(std::move(path)), env_(env_or_posix(env)) {}
+
 FileHandle::~FileHandle() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0) env_->close(fd_);
 }
 
 std::string segment_file_name(int64_t base_offset, const char* suffix) {
@@ -36,10 +40,11 @@ fs::path Segment::time_index_path() const { return dir_ / segment_file_name(base
 Result<std::shared_ptr<Segment>> Segment::create(const fs::path& dir, int64_t base_offset, int64_t now_ms,
                                                  TailWriterOptions tail) {
   std::shared_ptr<Segment> s(new Segment(dir, base_offset, now_ms));
+  s->env_ = env_or_posix(tail.env);
   fs::path p = s->log_path();
-  int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = s->env_->open(p.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return io_error("create " + p.string(), errno);
-  s->file_ = std::make_shared<FileHandle>(fd, p.string());
+  s->file_ = std::make_shared<FileHandle>(fd, p.string(), s->env_);
   s->tail_ = std::make_unique<TailWriter>(s->file_, std::move(tail), 0);
   return s;
 }
@@ -47,13 +52,15 @@ Result<std::shared_ptr<Segment>> Segment::create(const fs::path& dir, int64_t ba
 Result<std::shared_ptr<Segment>> Segment::open(const fs::path& dir, int64_t base_offset, int64_t now_ms,
                                                TailWriterOptions tail) {
   std::shared_ptr<Segment> s(new Segment(dir, base_offset, now_ms));
+  s->env_ = env_or_posix(tail.env);
   fs::path p = s->log_path();
-  int fd = ::open(p.c_str(), O_RDWR | O_CLOEXEC);
+  int fd = s->env_->open(p.c_str(), O_RDWR | O_CLOEXEC, 0);
   if (fd < 0) return Status(Errc::kCorruptSegment, "open " + p.string() + ": " + io_error("", errno).message());
-  s->file_ = std::make_shared<FileHandle>(fd, p.string());
-  off_t end = ::lseek(fd, 0, SEEK_END);
-  if (end < 0) return Status(Errc::kCorruptSegment, "size of " + p.string() + ": " + io_error("", errno).message());
-  s->tail_ = std::make_unique<TailWriter>(s->file_, std::move(tail), end);
+  s->file_ = std::make_shared<FileHandle>(fd, p.string(), s->env_);
+  struct stat st{};
+  if (s->env_->fstat(fd, &st) != 0)
+    return Status(Errc::kCorruptSegment, "size of " + p.string() + ": " + io_error("", errno).message());
+  s->tail_ = std::make_unique<TailWriter>(s->file_, std::move(tail), static_cast<int64_t>(st.st_size));
   // Blocks reserved past the end by a run that crashed before its close.
   if (Status t = s->tail_->trim(); !t.ok()) return t;
   return s;
@@ -112,7 +119,7 @@ Result<ScanEnd> Segment::scan(int64_t from, bool check_crc, const BatchVisitor& 
     buf_len = 0;
     size_t want = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(buf.size()), end - pos));
     while (buf_len < want) {
-      ssize_t n = ::pread(file_->fd(), buf.data() + buf_len, want - buf_len, pos + static_cast<int64_t>(buf_len));
+      ssize_t n = file_->env().pread(file_->fd(), buf.data() + buf_len, want - buf_len, pos + static_cast<int64_t>(buf_len));
       if (n < 0) {
         if (errno == EINTR) continue;
         return Status(Errc::kCorruptSegment, "read " + file_->path() + ": " + io_error("", errno).message());
@@ -180,15 +187,15 @@ Result<ScanEnd> Segment::recover(int32_t index_interval_bytes, const BatchVisito
   });
   if (!r.ok()) return r;
   if (!r->clean) {
-    if (::ftruncate(file_->fd(), r->valid_bytes) != 0) return io_error("truncate " + file_->path(), errno);
+    if (env_->ftruncate(file_->fd(), r->valid_bytes) != 0) return io_error("truncate " + file_->path(), errno);
     tail_->reset(file_, r->valid_bytes);
   }
   return r;
 }
 
 Status Segment::load_indexes(int32_t index_interval_bytes) {
-  auto idx = OffsetIndex::load(index_path(), std::max<int64_t>(size(), 1));
-  auto tidx = TimeIndex::load(time_index_path());
+  auto idx = OffsetIndex::load(index_path(), std::max<int64_t>(size(), 1), env_);
+  auto tidx = TimeIndex::load(time_index_path(), env_);
   if (!idx.ok() || !tidx.ok() || (size() > 0 && idx->entries().empty())) {
     auto r = recover(index_interval_bytes, nullptr);
     if (!r.ok()) return r.status();
@@ -234,7 +241,7 @@ Result<std::optional<Segment::Found>> Segment::find_in(const FileHandle& file, i
   int64_t pos = start_position;
   uint8_t hdr[record::kBatchHeaderSize];
   while (pos + static_cast<int64_t>(record::kBatchHeaderSize) <= limit) {
-    ssize_t n = ::pread(file_->fd(), hdr, sizeof hdr, pos);
+    ssize_t n = file_->env().pread(file_->fd(), hdr, sizeof hdr, pos);
     if (n < 0) {
       if (errno == EINTR) continue;
       return io_error("read " + file_->path(), errno);
@@ -251,7 +258,7 @@ Result<std::optional<Segment::Found>> Segment::find_in(const FileHandle& file, i
 
 Status Segment::truncate_to_position(int64_t position, int64_t next_offset) {
   if (Status st = write_out(); !st.ok()) return st;
-  if (::ftruncate(file_->fd(), position) != 0) return io_error("truncate " + file_->path(), errno);
+  if (env_->ftruncate(file_->fd(), position) != 0) return io_error("truncate " + file_->path(), errno);
   tail_->reset(file_, position);
   batches_end_ = base_offset_;  // the low bound: the last batch left is not known here
   index_.truncate_to_position(position);
@@ -270,13 +277,13 @@ Status Segment::truncate_to_position(int64_t position, int64_t next_offset) {
 
 Status Segment::flush() {
   if (Status st = write_out(); !st.ok()) return st;
-  if (::fdatasync(file_->fd()) != 0) return io_error("fdatasync " + file_->path(), errno);
+  if (env_->fdatasync(file_->fd()) != 0) return io_error("fdatasync " + file_->path(), errno);
   return Status::Ok();
 }
 
 Status Segment::sync_indexes(bool fsync) {
-  if (Status s = index_.sync(index_path(), fsync); !s.ok()) return s;
-  return time_index_.sync(time_index_path(), fsync);
+  if (Status s = index_.sync(index_path(), fsync, env_); !s.ok()) return s;
+  return time_index_.sync(time_index_path(), fsync, env_);
 }
 
 void Segment::seal() {
@@ -285,22 +292,20 @@ void Segment::seal() {
 }
 
 Status Segment::remove_files() {
-  std::error_code ec;
   for (const auto& p : {log_path(), index_path(), time_index_path()}) {
-    fs::remove(p, ec);
-    if (ec) return Status(Errc::kStorageError, "remove " + p.string() + ": " + ec.message());
+    if (Status s = env_->remove_file(p); !s.ok()) return s;
   }
   return Status::Ok();
 }
 
 Status Segment::replace_with(const fs::path& replacement, int32_t index_interval_bytes) {
-  int fd = ::open(replacement.c_str(), O_RDWR | O_CLOEXEC);
+  int fd = env_->open(replacement.c_str(), O_RDWR | O_CLOEXEC, 0);
   if (fd < 0) return io_error("open " + replacement.string(), errno);
-  auto handle = std::make_shared<FileHandle>(fd, log_path().string());
-  if (::rename(replacement.c_str(), log_path().c_str()) != 0) return io_error("rename " + replacement.string(), errno);
+  auto handle = std::make_shared<FileHandle>(fd, log_path().string(), env_);
+  if (env_->rename(replacement.c_str(), log_path().c_str()) != 0) return io_error("rename " + replacement.string(), errno);
   file_ = std::move(handle);
-  off_t end = ::lseek(fd, 0, SEEK_END);
-  tail_->reset(file_, end < 0 ? 0 : end);
+  struct stat st{};
+  tail_->reset(file_, env_->fstat(fd, &st) != 0 ? 0 : static_cast<int64_t>(st.st_size));
   int64_t keep_next = next_offset_;
   auto r = recover(index_interval_bytes, nullptr);
   if (!r.ok()) return r.status();

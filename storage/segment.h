@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "protocol/record/batch_header.h"
+#include "storage/env.h"
 #include "storage/file_region.h"
 #include "storage/index_file.h"
 #include "storage/status.h"
@@ -127,6 +128,7 @@ class Segment {
                    int32_t index_interval_bytes);
 
   std::filesystem::path dir_;
+  Env* env_ = nullptr;  // never null once created/opened
   int64_t base_offset_;
   std::shared_ptr<FileHandle> file_;
   std::unique_ptr<TailWriter> tail_;

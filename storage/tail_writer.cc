@@ -1,5 +1,7 @@
 #include "storage/tail_writer.h"
 
+#include "storage/env.h"
+
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <sys/stat.h>
@@ -87,7 +89,7 @@ Status TailWriter::reserve(int64_t target_end) {
   const int64_t from = std::max(reserved_end_, file_size());
   const int64_t step_end = (target_end + opts_.preallocate_bytes + kPageSize - 1) / kPageSize * kPageSize;
   for (int64_t want_end : {step_end, (target_end + kPageSize - 1) / kPageSize * kPageSize}) {
-    if (::fallocate(file_->fd(), FALLOC_FL_KEEP_SIZE, from, want_end - from) == 0) {
+    if (file_->env().fallocate(file_->fd(), FALLOC_FL_KEEP_SIZE, from, want_end - from) == 0) {
       reserved_end_ = want_end;
       trim_needed_ = true;
       return Status::Ok();
@@ -105,7 +107,7 @@ Status TailWriter::reserve(int64_t target_end) {
 Status TailWriter::write_range(const uint8_t* data, size_t n, int64_t at, size_t& done) {
   done = 0;
   while (done < n) {
-    ssize_t w = ::pwrite(file_->fd(), data + done, n - done, at + static_cast<int64_t>(done));
+    ssize_t w = file_->env().pwrite(file_->fd(), data + done, n - done, at + static_cast<int64_t>(done));
     if (w < 0) {
       if (errno == EINTR) continue;
       return io_error("append to " + file_->path(), errno);
@@ -118,8 +120,9 @@ Status TailWriter::write_range(const uint8_t* data, size_t n, int64_t at, size_t
 Status TailWriter::cut_back(int64_t size, Status why) {
   // Whatever part of the append reached the file goes, so the tail stays a
   // clean prefix of whole batches.
-  if (::ftruncate(file_->fd(), size) != 0)
-    return Status(why.code(), why.message() + "; and truncate back failed: " + io_error("", errno).message());
+  if (file_->env().ftruncate(file_->fd(), size) != 0)
+    // Not refused whole any more: bytes of it may stay in the file (fatal).
+    return Status(Errc::kStorageError, why.message() + "; and truncate back failed: " + io_error("", errno).message());
   if (buf_) {
     chunk_start_ = size / kPageSize * kPageSize;
     written_ = filled_ = size - chunk_start_;
@@ -212,11 +215,11 @@ Status TailWriter::trim() {
   if (!trim_needed_) return Status::Ok();
   const int64_t size = file_size();
   struct stat st{};
-  if (::fstat(file_->fd(), &st) != 0) return io_error("stat " + file_->path(), errno);
+  if (file_->env().fstat(file_->fd(), &st) != 0) return io_error("stat " + file_->path(), errno);
   // Blocks past the end: reserved by an earlier append (maybe before a crash).
   if (static_cast<int64_t>(st.st_blocks) * 512 > (size + kPageSize - 1) / kPageSize * kPageSize) {
     // Truncating to the same size frees them (ext4, xfs); the size is unchanged.
-    if (::ftruncate(file_->fd(), size) != 0) return io_error("trim " + file_->path(), errno);
+    if (file_->env().ftruncate(file_->fd(), size) != 0) return io_error("trim " + file_->path(), errno);
   }
   reserved_end_ = size;
   trim_needed_ = false;

@@ -49,6 +49,7 @@
 
 namespace millrace::storage {
 
+class Env;
 class Log;
 
 inline constexpr int64_t kPageSize = 4096;
@@ -87,6 +88,7 @@ struct TailWriterOptions {
   int64_t buffer_bytes = 0;       // chunk capacity, a multiple of kPageSize; 0 = write-through
   int64_t preallocate_bytes = 0;  // reservation step; 0 = none
   std::shared_ptr<AppendBufferPool> pool;  // null: no total limit
+  Env* env = nullptr;                      // for the files the owner creates; null: Env::posix()
 };
 
 class TailWriter {
