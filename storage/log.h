@@ -99,6 +99,9 @@ struct LogOptions {
   // Total budget for the buffers of many logs, and the queue of logs with
   // pending bytes that a timer writes out; null = no limit and no timer.
   std::shared_ptr<AppendBufferPool> buffers;
+  // Memory of compaction's key map (offset_map.h) for one pass; a dirty range
+  // with more distinct keys is cleaned over several passes.
+  int64_t cleaner_dedupe_buffer_bytes = 128LL << 20;
 };
 
 struct AppendResult {

@@ -179,6 +179,7 @@ LogOptions LogManager::log_options(const LogConfig& config) const {
   lo.append_buffer_bytes = options_.append_buffer_bytes;
   lo.preallocate_bytes = options_.preallocate_bytes;
   lo.buffers = impl_->buffers;
+  lo.cleaner_dedupe_buffer_bytes = options_.cleaner_dedupe_buffer_bytes;
   return lo;
 }
 

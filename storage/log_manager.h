@@ -54,6 +54,10 @@ struct LogManagerOptions {
   int64_t append_buffers_total_bytes = 64 << 20;
   int64_t append_linger_ms = 5;
   int64_t preallocate_bytes = 8 << 20;  // fallocate step ahead of appends
+  // log.cleaner.dedupe.buffer.size: compaction's key map. Kafka splits it over
+  // log.cleaner.threads; here the housekeeping thread is the only cleaner and
+  // compacts one log at a time, so one pass gets all of it.
+  int64_t cleaner_dedupe_buffer_bytes = 128LL << 20;
   Clock clock = system_clock_ms;
   // Kafka-named overrides per topic, known at start (from the broker's metadata):
   // applied while loading, before housekeeping's first retention pass.
