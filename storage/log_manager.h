@@ -58,6 +58,7 @@ struct LogManagerOptions {
   // log.cleaner.threads; here the housekeeping thread is the only cleaner and
   // compacts one log at a time, so one pass gets all of it.
   int64_t cleaner_dedupe_buffer_bytes = 128LL << 20;
+  int64_t producer_id_expiration_ms = 86400000;  // producer.id.expiration.ms
   Clock clock = system_clock_ms;
   // Kafka-named overrides per topic, known at start (from the broker's metadata):
   // applied while loading, before housekeeping's first retention pass.
