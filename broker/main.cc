@@ -107,6 +107,8 @@ int run(const Config& cfg) {
   storage::LogManagerOptions lo;
   for (const auto& d : cfg.list("log.dirs")) lo.log_dirs.emplace_back(d);
   lo.flush_threads = static_cast<int>(cfg.integer("log.flush.threads"));
+  lo.cleaner_dedupe_buffer_bytes = cfg.integer("log.cleaner.dedupe.buffer.size");
+  lo.producer_id_expiration_ms = cfg.integer("producer.id.expiration.ms");
   lo.default_config = default_log_config(cfg, error);
   if (!error.empty()) {
     spdlog::error("event=startup_failed error=\"log defaults: {}\"", error);

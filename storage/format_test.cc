@@ -109,8 +109,8 @@ TEST(EpochCheckpointFormat, DecreasingEpochsWithValidChecksum) {
 
 ProducerStateManager sample_producers() {
   ProducerStateManager m;
-  for (int i = 0; i < 7; ++i) m.update({42, 1, i * 10, i * 10 + 9}, 100 + i * 10, 109 + i * 10, 5000 + i);
-  m.update({7, 0, 0, 0}, 500, 500, 6000);
+  for (int i = 0; i < 7; ++i) m.update({42, 1, i * 10, i * 10 + 9}, 100 + i * 10, 109 + i * 10, 5000 + i, 8000 + i);
+  m.update({7, 0, 0, 0}, 500, 500, 6000, 9000);
   return m;
 }
 
@@ -138,10 +138,10 @@ TEST(ProducerSnapshotFormat, FlipsAndTruncationsAreCorrupt) {
 
 TEST(ProducerSnapshotFormat, TooManyBatchesWithValidChecksum) {
   ProducerStateManager m;
-  m.update({1, 0, 0, 0}, 0, 0, 0);
+  m.update({1, 0, 0, 0}, 0, 0, 0, 0);
   auto b = m.encode_snapshot(1);
-  // version(1) offset(8) count(4) pid(8) epoch(2) -> batch_count at 23
-  b[23] = 6;
+  // version(1) offset(8) count(4) pid(8) epoch(2) last_timestamp(8) -> batch_count at 31
+  b[31] = 6;
   fix_crc(b);
   auto d = ProducerStateManager::decode_snapshot(b);
   EXPECT_EQ(d.code(), Errc::kCorruptSegment);

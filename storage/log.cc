@@ -197,7 +197,7 @@ Result<std::shared_ptr<Log>> Log::open(const fs::path& dir, LogOptions options) 
     if (h.base_offset >= snapshot_offset && h.producer_id >= 0 && !h.is_control()) {
       s.producers.update({h.producer_id, h.producer_epoch, h.base_sequence,
                           h.base_sequence < 0 ? -1 : static_cast<int32_t>(h.base_sequence + h.last_offset_delta)},
-                         h.base_offset, h.last_offset(), h.max_timestamp);
+                         h.base_offset, h.last_offset(), h.max_timestamp, now);
     }
   };
   for (size_t i = 0; i < bases.size(); ++i) {

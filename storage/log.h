@@ -109,6 +109,12 @@ struct LogOptions {
   // The log dir's fail-stop state, shared with the other logs of the dir
   // (log_dir_health.h); null = one of its own.
   std::shared_ptr<LogDirHealth> dir_health;
+  // Memory of compaction's key map (offset_map.h) for one pass; a dirty range
+  // with more distinct keys is cleaned over several passes.
+  int64_t cleaner_dedupe_buffer_bytes = 128LL << 20;
+  // producer.id.expiration.ms: producer ids idle this long are forgotten at
+  // the next checkpoint (producer_state.h).
+  int64_t producer_id_expiration_ms = 86400000;
 };
 
 struct AppendResult {

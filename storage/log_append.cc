@@ -99,7 +99,7 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, LeaderEpoch leader_
         dup.last_offset = Offset(c.last_offset);
         continue;
       }
-      ProducerStateManager::apply(it->second, info, base, last, p.header.max_timestamp);
+      ProducerStateManager::apply(it->second, info, base, last, p.header.max_timestamp, now);
     }
     if (duplicates == parsed->size()) {
       dup.log_start_offset = Offset(s.log_start);
@@ -143,7 +143,7 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, LeaderEpoch leader_
   s.note_epoch_locked(leader_epoch.value(), s.leo);
   for (size_t i = 0; i < parsed->size(); ++i)
     s.producers.update(producer_info((*parsed)[i].header), metas[i].base_offset, metas[i].last_offset,
-                       metas[i].max_timestamp);
+                       metas[i].max_timestamp, now);
   s.leo = next;
   s.unflushed_messages += records;
   s.advance_hw_locked();
@@ -191,7 +191,7 @@ Result<AppendResult> Log::append_replicated(std::span<uint8_t> batches) {
   for (size_t i = 0; i < parsed->size(); ++i) {
     s.note_epoch_locked((*parsed)[i].header.partition_leader_epoch, metas[i].base_offset);
     s.producers.update(producer_info((*parsed)[i].header), metas[i].base_offset, metas[i].last_offset,
-                       metas[i].max_timestamp);
+                       metas[i].max_timestamp, now);
     s.unflushed_messages += (*parsed)[i].header.record_count;
   }
   AppendResult result;

@@ -332,6 +332,7 @@ Status Log::write_checkpoints() {
     for (auto& [base, seg] : s.segments) {
       if (Status st = seg->sync_indexes(seg->next_offset() <= s.flushed.load()); !st.ok()) return s.fail(st);
     }
+    s.producers.remove_expired(s.opts.clock(), s.opts.producer_id_expiration_ms);
     snapshot = s.producers.encode_snapshot(s.leo);
     if (s.epochs_dirty) epochs = encode_epoch_checkpoint(s.epochs);
     s.epochs_dirty = false;

@@ -194,6 +194,8 @@ LogOptions LogManager::log_options(const LogConfig& config, const fs::path& log_
   lo.append_buffer_bytes = options_.append_buffer_bytes;
   lo.preallocate_bytes = options_.preallocate_bytes;
   lo.buffers = impl_->buffers;
+  lo.cleaner_dedupe_buffer_bytes = options_.cleaner_dedupe_buffer_bytes;
+  lo.producer_id_expiration_ms = options_.producer_id_expiration_ms;
   return lo;
 }
 

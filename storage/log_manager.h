@@ -55,6 +55,11 @@ struct LogManagerOptions {
   int64_t append_buffers_total_bytes = 64 << 20;
   int64_t append_linger_ms = 5;
   int64_t preallocate_bytes = 8 << 20;  // fallocate step ahead of appends
+  // log.cleaner.dedupe.buffer.size: compaction's key map. Kafka splits it over
+  // log.cleaner.threads; here the housekeeping thread is the only cleaner and
+  // compacts one log at a time, so one pass gets all of it.
+  int64_t cleaner_dedupe_buffer_bytes = 128LL << 20;
+  int64_t producer_id_expiration_ms = 86400000;  // producer.id.expiration.ms
   Clock clock = system_clock_ms;
   // Every file-system call of every log goes through it (env.h); null = Env::posix().
   Env* env = nullptr;

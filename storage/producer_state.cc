@@ -1,5 +1,6 @@
 #include "storage/producer_state.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "protocol/record/crc32c.h"
@@ -49,19 +50,24 @@ SequenceCheck ProducerStateManager::check_entry(const ProducerEntry& e, const Pr
 }
 
 void ProducerStateManager::update(const ProducerBatchInfo& b, int64_t base_offset, int64_t last_offset,
-                                  int64_t max_timestamp) {
+                                  int64_t max_timestamp, int64_t now_ms) {
   if (b.producer_id < 0) return;
-  apply(producers_[b.producer_id], b, base_offset, last_offset, max_timestamp);
+  apply(producers_[b.producer_id], b, base_offset, last_offset, max_timestamp, now_ms);
 }
 
 void ProducerStateManager::apply(ProducerEntry& e, const ProducerBatchInfo& b, int64_t base_offset,
-                                 int64_t last_offset, int64_t max_timestamp) {
+                                 int64_t last_offset, int64_t max_timestamp, int64_t now_ms) {
+  e.last_timestamp = std::max(e.last_timestamp, now_ms);
   if (b.epoch != e.epoch) {
     e.epoch = b.epoch;
     e.batches.clear();
   }
   e.batches.push_back({b.first_seq, b.last_seq, base_offset, last_offset, max_timestamp});
   while (e.batches.size() > kProducerBatchesKept) e.batches.pop_front();
+}
+
+size_t ProducerStateManager::remove_expired(int64_t now_ms, int64_t expiration_ms) {
+  return std::erase_if(producers_, [&](const auto& p) { return now_ms - p.second.last_timestamp >= expiration_ms; });
 }
 
 void ProducerStateManager::truncate_to(int64_t offset) {
@@ -78,6 +84,7 @@ std::vector<uint8_t> ProducerStateManager::encode_snapshot(int64_t snapshot_offs
   for (const auto& [pid, e] : producers_) {
     w.int64(pid);
     w.int16(e.epoch);
+    w.int64(e.last_timestamp);
     w.uint8(static_cast<uint8_t>(e.batches.size()));
     for (const auto& b : e.batches) {
       w.int32(b.first_seq);
@@ -100,7 +107,7 @@ Result<std::pair<ProducerStateManager, int64_t>> ProducerStateManager::decode_sn
   if (record::crc32c(0, bytes.data(), body) != crc_reader.uint32()) return corrupt("checksum mismatch");
   wire::Reader r(std::span<const uint8_t>(bytes).first(body));
   uint8_t version = r.uint8();
-  if (version != kProducerSnapshotVersion) return corrupt("unknown version " + std::to_string(version));
+  if (version != 1 && version != kProducerSnapshotVersion) return corrupt("unknown version " + std::to_string(version));
   int64_t snapshot_offset = r.int64();
   uint32_t count = r.uint32();
   ProducerStateManager m;
@@ -108,11 +115,13 @@ Result<std::pair<ProducerStateManager, int64_t>> ProducerStateManager::decode_sn
     int64_t pid = r.int64();
     ProducerEntry e;
     e.epoch = r.int16();
+    if (version >= 2) e.last_timestamp = r.int64();
     uint8_t n = r.uint8();
     if (n > kProducerBatchesKept) return corrupt("too many batches");
     for (uint8_t j = 0; j < n; ++j) {
       ProducerBatch b{r.int32(), r.int32(), r.int64(), r.int64(), r.int64()};
       e.batches.push_back(b);
+      if (version == 1) e.last_timestamp = std::max(e.last_timestamp, b.max_timestamp);
     }
     m.producers_[pid] = std::move(e);
   }

@@ -291,6 +291,13 @@ void Segment::seal() {
     time_index_.maybe_append({max_timestamp_, static_cast<int32_t>(max_timestamp_offset_ - base_offset_)});
 }
 
+Status Segment::remove_index_files() {
+  for (const auto& p : {index_path(), time_index_path()}) {
+    if (Status s = env_->remove_file(p); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
 Status Segment::remove_files() {
   for (const auto& p : {log_path(), index_path(), time_index_path()}) {
     if (Status s = env_->remove_file(p); !s.ok()) return s;
@@ -298,18 +305,33 @@ Status Segment::remove_files() {
   return Status::Ok();
 }
 
-Status Segment::replace_with(const fs::path& replacement, int32_t index_interval_bytes) {
-  int fd = env_->open(replacement.c_str(), O_RDWR | O_CLOEXEC, 0);
-  if (fd < 0) return io_error("open " + replacement.string(), errno);
-  auto handle = std::make_shared<FileHandle>(fd, log_path().string(), env_);
-  if (env_->rename(replacement.c_str(), log_path().c_str()) != 0) return io_error("rename " + replacement.string(), errno);
-  file_ = std::move(handle);
-  struct stat st{};
-  tail_->reset(file_, env_->fstat(fd, &st) != 0 ? 0 : static_cast<int64_t>(st.st_size));
-  int64_t keep_next = next_offset_;
-  auto r = recover(index_interval_bytes, nullptr);
-  if (!r.ok()) return r.status();
-  next_offset_ = std::max(next_offset_, keep_next);
+Result<std::shared_ptr<Segment>> Segment::create_replacement(const fs::path& dir, int64_t base_offset,
+                                                             int64_t now_ms, Env* env) {
+  std::shared_ptr<Segment> s(new Segment(dir, base_offset, now_ms));
+  s->env_ = env_or_posix(env);
+  fs::path p = dir / segment_file_name(base_offset, kCleanedSuffix);
+  int fd = s->env_->open(p.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return io_error("create " + p.string(), errno);
+  s->file_ = std::make_shared<FileHandle>(fd, s->log_path().string(), s->env_);  // its name once swapped in
+  TailWriterOptions tail;
+  tail.env = s->env_;
+  s->tail_ = std::make_unique<TailWriter>(s->file_, std::move(tail), 0);
+  return s;
+}
+
+Status Segment::replace_with(Segment& r) {
+  fs::path from = dir_ / segment_file_name(base_offset_, kCleanedSuffix);
+  if (Status st = remove_index_files(); !st.ok()) return st;
+  if (env_->rename(from.c_str(), log_path().c_str()) != 0) return io_error("rename " + from.string(), errno);
+  file_ = r.file_;
+  tail_->reset(file_, r.size());
+  index_ = std::move(r.index_);
+  time_index_ = std::move(r.time_index_);
+  bytes_since_index_ = r.bytes_since_index_;
+  max_timestamp_ = r.max_timestamp_;
+  max_timestamp_offset_ = r.max_timestamp_offset_;
+  batches_end_ = r.batches_end_;
+  next_offset_ = std::max(next_offset_, r.next_offset_);  // offsets never move back
   return sync_indexes(false);
 }
 

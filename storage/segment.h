@@ -35,6 +35,7 @@
 namespace millrace::storage {
 
 std::string segment_file_name(int64_t base_offset, const char* suffix);  // 20 digits + suffix
+inline constexpr const char* kCleanedSuffix = ".log.cleaned";  // compaction's replacement, deleted by open()
 
 struct BatchMeta {
   int64_t position;       // within the appended bytes
@@ -64,6 +65,7 @@ class Segment {
                                                TailWriterOptions tail = {});
 
   int64_t base_offset() const { return base_offset_; }
+  Env* env() const { return env_; }
   int64_t size() const { return tail_->end(); }             // logical end, whole batches
   int64_t file_size() const { return tail_->file_size(); }  // readable in the file
   bool pending() const { return tail_->pending(); }
@@ -119,8 +121,18 @@ class Segment {
   Status sync_indexes(bool fsync);       // writes pending index entries
   void seal();                           // final time index entry (on roll)
   Status remove_files();                 // unlink .log and indexes
-  // Replaces this segment's .log with `replacement` (compaction swap).
-  Status replace_with(const std::filesystem::path& replacement, int32_t index_interval_bytes);
+  Status remove_index_files();           // unlink the indexes (rebuilt from the .log at open)
+  // Compaction. An empty replacement for the segment at base_offset:
+  // <base>.log.cleaned (kCleanedSuffix), write-through; the cleaner streams
+  // batches into it with append(), which builds its indexes as it goes.
+  static Result<std::shared_ptr<Segment>> create_replacement(const std::filesystem::path& dir, int64_t base_offset,
+                                                             int64_t now_ms, Env* env = nullptr);
+  // Swaps a flushed replacement in for this segment's file: the old index
+  // files go first (a crash never pairs them with the new .log; open()
+  // rebuilds missing ones), the .cleaned file is renamed over the .log, and
+  // the indexes and counters built while it was written are adopted, without
+  // re-reading it. REQUIRES: this segment is sealed (nothing pending).
+  Status replace_with(Segment& replacement);
 
  private:
   Segment(std::filesystem::path dir, int64_t base_offset, int64_t now_ms);

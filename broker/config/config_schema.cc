@@ -91,6 +91,13 @@ constexpr std::array kSchema = {
               "Default flush.messages: fsync after this many messages."},
     ConfigKey{"log.flush.interval.ms", ConfigType::kLong, "9223372036854775807", 0, INT64_MAX, {}, nullptr,
               "Default flush.ms: fsync after this many milliseconds."},
+    ConfigKey{"log.cleaner.dedupe.buffer.size", ConfigType::kLong, "134217728", 0, INT64_MAX, {}, nullptr,
+              "Memory of compaction's key map (24 bytes per key, 90% full at most; capped at 2 GiB as "
+              "Kafka does per cleaner). One cleaner compacts one partition at a time, so it gets all of it; "
+              "a partition with more new keys is cleaned over several passes."},
+    ConfigKey{"producer.id.expiration.ms", ConfigType::kInt, "86400000", 1, kInt32Max, {}, nullptr,
+              "A partition forgets an idempotent producer id this long after its last append there "
+              "(checked at each checkpoint); its next batch is then accepted at any sequence."},
     ConfigKey{"log.retention.check.interval.ms", ConfigType::kLong, "300000", 1, INT64_MAX, {}, nullptr,
               "How often retention runs."},
     ConfigKey{"message.max.bytes", ConfigType::kInt, "1048588", 0, kInt32Max, {}, nullptr,
