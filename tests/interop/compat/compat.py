@@ -127,6 +127,137 @@ def kcat_lists_metadata(b):
     check(p.returncode == 0 and "1 brokers:" in p.stdout, f"kcat -L exited {p.returncode}: {p.stderr[-300:]}")
 
 
+# --- 2. Topic configs Kafka 4.1 accepts ----------------------------------------------
+
+# The 18 topic configs Millrace refused, with Kafka 4.1's defaults.
+NEW_TOPIC_CONFIGS = {
+    "compression.gzip.level": "-1", "compression.lz4.level": "9", "compression.zstd.level": "3",
+    "file.delete.delay.ms": "60000", "follower.replication.throttled.replicas": "",
+    "leader.replication.throttled.replicas": "", "local.retention.bytes": "-2", "local.retention.ms": "-2",
+    "max.compaction.lag.ms": "9223372036854775807", "min.compaction.lag.ms": "0",
+    "message.timestamp.after.max.ms": "3600000", "message.timestamp.before.max.ms": "9223372036854775807",
+    "preallocate": "false", "remote.log.copy.disable": "false", "remote.log.delete.on.disable": "false",
+    "remote.storage.enable": "false", "segment.jitter.ms": "0", "unclean.leader.election.enable": "false",
+}
+
+
+def create_error(b, config):
+    """CreateTopics with `config`: the error string, or None when it was created."""
+    try:
+        create_topic(b, unique("compat-cfg"), config=config)
+        return None
+    except Exception as e:  # noqa: BLE001
+        return str(e.args[0].str() if hasattr(e.args[0], "str") else e)
+
+
+@case
+def create_topic_with_every_kafka_config(b):
+    """CreateTopics with each of the 18 keys at its default, one request for all."""
+    err = create_error(b, NEW_TOPIC_CONFIGS)
+    check(err is None, f"CreateTopics refused Kafka's defaults: {err}")
+
+
+@case
+def describe_reports_kafka_defaults(b):
+    from confluent_kafka.admin import ConfigResource
+    name = unique("compat-desc")
+    create_topic(b, name)
+    got = describe_topic(b, name)
+    wrong = {k: (got[k].value if k in got else "missing") for k, v in NEW_TOPIC_CONFIGS.items()
+             if k not in got or (got[k].value or "") != v}
+    check(not wrong, f"DescribeConfigs differs from Kafka's defaults: {wrong}")
+
+
+# Values Kafka refuses, with the start of its message.
+BAD_CONFIG_VALUES = [
+    ("compression.gzip.level", "10", "Invalid value 10 for configuration compression.gzip.level"),
+    ("compression.lz4.level", "18", "Invalid value 18 for configuration compression.lz4.level"),
+    ("compression.zstd.level", "23", "Invalid value 23 for configuration compression.zstd.level"),
+    ("file.delete.delay.ms", "-1", "Invalid value -1 for configuration file.delete.delay.ms"),
+    ("local.retention.ms", "-3", "Invalid value -3 for configuration local.retention.ms"),
+    ("max.compaction.lag.ms", "0", "Invalid value 0 for configuration max.compaction.lag.ms"),
+    ("min.compaction.lag.ms", "x", "Invalid value x for configuration min.compaction.lag.ms"),
+    ("preallocate", "maybe", "Invalid value maybe for configuration preallocate"),
+    ("leader.replication.throttled.replicas", "a:b", "Invalid value [a:b] for configuration leader.replication.throttled.replicas"),
+    ("segment.bytes", "1", "Invalid value 1 for configuration segment.bytes"),
+    ("no.such.config", "1", "Unknown topic config name: no.such.config"),
+]
+
+
+def describe_topic(b, name, timeout=20):
+    """DescribeConfigs of a topic; retries while a new topic is not yet known
+    (Kafka answers UNKNOWN_TOPIC_OR_PARTITION until its metadata propagated)."""
+    from confluent_kafka.admin import ConfigResource
+    deadline = time.time() + timeout
+    while True:
+        res = ConfigResource("TOPIC", name)
+        try:
+            return admin(b).describe_configs([res])[res].result(30)
+        except Exception as e:  # noqa: BLE001
+            if time.time() > deadline or e.args[0].code() != 3:
+                raise
+            time.sleep(0.2)
+
+
+@case
+def create_topic_refuses_bad_values_with_kafkas_message(b):
+    wrong = []
+    for key, value, want in BAD_CONFIG_VALUES:
+        err = create_error(b, {key: value})
+        if err is None or want not in err:
+            wrong.append(f"{key}={value!r}: {err!r}")
+    check(not wrong, "; ".join(wrong))
+
+
+@case
+def alter_configs_accepts_every_kafka_config(b):
+    from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource
+    name = unique("compat-alter")
+    create_topic(b, name)
+    entries = [ConfigEntry(k, "1" if k.endswith(".ms") and k != "min.compaction.lag.ms" else v,
+                           incremental_operation=AlterConfigOpType.SET) for k, v in NEW_TOPIC_CONFIGS.items()]
+    res = ConfigResource("TOPIC", name, incremental_configs=entries)
+    admin(b).incremental_alter_configs([res])[res].result(30)
+    got = describe_topic(b, name)
+    check(got["file.delete.delay.ms"].value == "1", f"file.delete.delay.ms after SET: {got['file.delete.delay.ms'].value}")
+    # Non-incremental AlterConfigs (replaces the overrides).
+    res = ConfigResource("TOPIC", name, set_config={"preallocate": "true", "segment.jitter.ms": "5"})
+    admin(b).alter_configs([res])[res].result(30)
+    got = describe_topic(b, name)
+    check(got["preallocate"].value == "true" and got["file.delete.delay.ms"].value == "60000",
+          f"after AlterConfigs: preallocate={got['preallocate'].value} "
+          f"file.delete.delay.ms={got['file.delete.delay.ms'].value}")
+
+
+@case
+def alter_configs_unknown_topic_and_configs(b):
+    """Kafka 4.1 checks config names and values first (INVALID_CONFIG with its message),
+    then the topic: valid configs of a missing topic are UNKNOWN_TOPIC_OR_PARTITION."""
+    from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource
+    name = unique("compat-missing")
+    wrong = []
+    for key, value, want_code, want_msg in [
+            ("no.such.config", "1", 40, "Unknown topic config name: no.such.config"),
+            ("retention.ms", "x", 40, "Invalid value x for configuration retention.ms: Not a number of type LONG"),
+            ("preallocate", "true", 3, ""), ("retention.ms", "1000", 3, "")]:
+        for how in ("incremental", "alter"):
+            if how == "incremental":
+                res = ConfigResource("TOPIC", name, incremental_configs=[
+                    ConfigEntry(key, value, incremental_operation=AlterConfigOpType.SET)])
+                fut = admin(b).incremental_alter_configs([res])[res]
+            else:
+                res = ConfigResource("TOPIC", name, set_config={key: value})
+                fut = admin(b).alter_configs([res])[res]
+            try:
+                fut.result(30)
+                wrong.append(f"{how} {key}={value}: succeeded")
+            except Exception as e:  # noqa: BLE001
+                err = e.args[0]
+                if err.code() != want_code or want_msg not in err.str():
+                    wrong.append(f"{how} {key}={value}: {err}")
+    check(not wrong, "; ".join(wrong))
+
+
 # -----------------------------------------------------------------------------------------
 
 def run_cases(broker, selected):
