@@ -258,6 +258,51 @@ def alter_configs_unknown_topic_and_configs(b):
     check(not wrong, "; ".join(wrong))
 
 
+# --- 3. Compacted topics refuse records without a key ----------------------------------
+
+def produce_v8(b, topic, partition, batch):
+    """Raw Produce v8 (acks=-1): (error_code, base_offset, record_errors, error_message)."""
+    body = (w.string(None, False) + w.i16(-1) + w.i32(30000)
+            + w.array([topic], False, lambda t: w.string(t, False) + w.array(
+                [partition], False, lambda p: w.i32(p) + w.bytes_(batch, False))))
+    r = w.roundtrip(b.bootstrap, 0, 8, body, flex=False)
+    check(r is not None, "Produce v8: connection closed")
+    def part(r):
+        idx, err, base, _, _ = r.i32(), r.i16(), r.i64(), r.i64(), r.i64()
+        errs = r.array(lambda r: (r.i32(), r.string()))
+        return err, base, errs, r.string()
+    topics = r.array(lambda r: (r.string(), r.array(part)))
+    return topics[0][1][0]
+
+
+def wait_leader(b, topic, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        md = admin(b).list_topics(topic, timeout=10)
+        t = md.topics.get(topic)
+        if t and not t.error and t.partitions and all(p.leader >= 0 for p in t.partitions.values()):
+            return
+        time.sleep(0.2)
+    raise Fail(f"{topic} has no leader after {timeout}s")
+
+
+@case
+def compacted_topic_refuses_null_keys(b):
+    name = unique("compat-compact")
+    create_topic(b, name, config={"cleanup.policy": "compact"})
+    wait_leader(b, name)
+    batch = w.record_batch([(b"k0", b"v0", 0), (None, b"v1", 0), (b"k2", b"v2", 0), (None, b"v3", 0)])
+    err, base, errs, msg = produce_v8(b, name, 0, batch)
+    check(err == 87, f"error {err} (want INVALID_RECORD 87), message {msg!r}")
+    check([i for i, _ in errs] == [1, 3], f"record_errors {errs}")
+    want = f"Compacted topic cannot accept message without key in topic partition {name}-0"
+    check(all(m == want for _, m in errs), f"record_errors {errs} (Kafka: {want!r} each)")
+    check(msg is not None and msg.startswith("One or more records have been rejected due to 2 record errors")
+          and f"RecordError(batchIndex=3, message='{want}')" in msg, f"error_message {msg!r}")
+    ok, base, errs, msg = produce_v8(b, name, 0, w.record_batch([(b"k", b"v", 0)]))
+    check(ok == 0, f"a keyed record was refused: {ok} {msg}")
+
+
 # -----------------------------------------------------------------------------------------
 
 def run_cases(broker, selected):
@@ -304,6 +349,7 @@ def main():
             for name, msg in run_cases(broker, selected).items():
                 all_failures[f"{kind}: {name}"] = msg
         finally:
+            broker._admin = broker._admin_for = None  # the client goes before its broker
             try:
                 broker.stop()
             except Exception as e:  # noqa: BLE001
