@@ -303,6 +303,40 @@ def compacted_topic_refuses_null_keys(b):
     check(ok == 0, f"a keyed record was refused: {ok} {msg}")
 
 
+# --- 4. ListOffsets MAX_TIMESTAMP (-3) -------------------------------------------------
+
+def list_offsets_v7(b, topic, partition, spec):
+    body = (w.i32(-1) + w.i8(0) + w.array([topic], True, lambda t: w.string(t, True) + w.array(
+        [partition], True, lambda p: w.i32(p) + w.i32(-1) + w.i64(spec) + w.TAGS) + w.TAGS) + w.TAGS)
+    r = w.roundtrip(b.bootstrap, 2, 7, body, flex=True)
+    check(r is not None, "ListOffsets v7: connection closed")
+    r.i32()
+    def part(r):
+        out = (r.i32(), r.i16(), r.i64(), r.i64(), r.i32())
+        r.tags()
+        return out
+    def top(r):
+        t = (r.string(), r.array(part))
+        r.tags()
+        return t
+    return r.array(top)[0][1][0]
+
+
+@case
+def list_offsets_max_timestamp_is_the_record(b):
+    """KIP-734: -3 answers the offset and timestamp of the record with the largest
+    timestamp, not the first offset of its batch."""
+    name = unique("compat-maxts")
+    create_topic(b, name)
+    wait_leader(b, name)
+    base = int(time.time() * 1000) - 60000
+    produce_v8(b, name, 0, w.record_batch([(b"a", b"1", 0), (b"b", b"2", 10)], base_ts=base))
+    produce_v8(b, name, 0, w.record_batch([(b"c", b"3", 0), (b"d", b"4", 300), (b"e", b"5", 200)], base_ts=base))
+    _, err, ts, offset, _ = list_offsets_v7(b, name, 0, -3)
+    check(err == 0 and (offset, ts) == (3, base + 300),
+          f"MAX_TIMESTAMP: error {err}, offset {offset}, timestamp {ts} (want offset 3, timestamp {base + 300})")
+
+
 # -----------------------------------------------------------------------------------------
 
 def run_cases(broker, selected):
