@@ -337,6 +337,52 @@ def list_offsets_max_timestamp_is_the_record(b):
           f"MAX_TIMESTAMP: error {err}, offset {offset}, timestamp {ts} (want offset 3, timestamp {base + 300})")
 
 
+# --- 5. Authorized operations without an authorizer ----------------------------------
+
+TOPIC_OPS = {"READ", "WRITE", "CREATE", "DELETE", "ALTER", "DESCRIBE", "DESCRIBE_CONFIGS", "ALTER_CONFIGS"}
+CLUSTER_OPS = {"CREATE", "CLUSTER_ACTION", "DESCRIBE_CONFIGS", "ALTER_CONFIGS", "IDEMPOTENT_WRITE", "ALTER",
+               "DESCRIBE"}
+ACL_CODES = {"READ": 3, "WRITE": 4, "CREATE": 5, "DELETE": 6, "ALTER": 7, "DESCRIBE": 8, "CLUSTER_ACTION": 9,
+             "DESCRIBE_CONFIGS": 10, "ALTER_CONFIGS": 11, "IDEMPOTENT_WRITE": 12}
+
+
+def bits(ops):
+    return sum(1 << ACL_CODES[o] for o in ops)
+
+
+@case
+def metadata_reports_all_operations(b):
+    """Metadata v10 with both include flags: every topic and cluster operation."""
+    name = unique("compat-ops")
+    create_topic(b, name)
+    wait_leader(b, name)
+    body = (w.array([name], True, lambda t: b"\x00" * 16 + w.string(t, True) + w.TAGS)
+            + w.boolean(False) + w.boolean(True) + w.boolean(True) + w.TAGS)
+    r = w.roundtrip(b.bootstrap, 3, 10, body, flex=True)
+    check(r is not None, "Metadata v10: connection closed")
+    md = parse_metadata_brokers_and_topics(r, 10)
+    check(md["cluster_ops"] == bits(CLUSTER_OPS), f"cluster_authorized_operations {md['cluster_ops']}, "
+          f"want {bits(CLUSTER_OPS)}")
+    check(md["topics"][0]["ops"] == bits(TOPIC_OPS), f"topic_authorized_operations {md['topics'][0]['ops']}, "
+          f"want {bits(TOPIC_OPS)}")
+
+
+@case
+def admin_describe_reports_all_operations(b):
+    """confluent-kafka describe_cluster / describe_topics with include_authorized_operations."""
+    from confluent_kafka import TopicCollection
+    name = unique("compat-ops")
+    create_topic(b, name)
+    wait_leader(b, name)
+    c = admin(b).describe_cluster(include_authorized_operations=True).result(30)
+    got = {op.name for op in (c.authorized_operations or [])}
+    check(got == CLUSTER_OPS, f"cluster operations {sorted(got)}")
+    fs = admin(b).describe_topics(TopicCollection([name]), include_authorized_operations=True)
+    t = fs[name].result(30)
+    got = {op.name for op in (t.authorized_operations or [])}
+    check(got == TOPIC_OPS, f"topic operations {sorted(got)}")
+
+
 # -----------------------------------------------------------------------------------------
 
 def run_cases(broker, selected):
