@@ -253,6 +253,11 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (docs) {
     std::cout << config_docs_markdown();
+    std::cout << "\nTopic configs accepted for Kafka compatibility that Millrace does not act on yet "
+                 "(validated by Kafka's rules, stored and described):\n\n| topic config | default | description |\n"
+                 "|---|---|---|\n";
+    for (const auto& k : storage::LogConfig::unenforced_keys())
+      std::cout << "| `" << k.name << "` | `" << k.default_value << "` | " << k.doc << " |\n";
     return 0;
   }
   std::string yaml;

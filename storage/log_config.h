@@ -19,12 +19,21 @@
 //   flush.ms                      flush_ms                   INT64_MAX (never by time)
 //   compression.type              compression_type           "producer" (stored as sent)
 //   min.insync.replicas           min_insync_replicas        1 (kept for the broker)
+//
+// Kafka 4.1 accepts 18 more topic configs (compression levels, throttled
+// replicas, tiered storage, compaction lags, timestamp bounds, preallocate,
+// segment jitter, unclean election). Millrace accepts them, validates them by
+// Kafka's rules and reports them, but does not act on them yet: they live in
+// `unenforced` (see unenforced_keys() for the list with defaults).
+// Error messages are Kafka's ("Unknown topic config name: X", "Invalid value V
+// for configuration K: ...").
 #pragma once
 
 #include <cstdint>
 #include <limits>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "storage/status.h"
 
@@ -47,6 +56,8 @@ struct LogConfig {
   int64_t flush_ms = std::numeric_limits<int64_t>::max();
   std::string compression_type = "producer";
   int32_t min_insync_replicas = 1;
+  // Overrides of keys Millrace accepts but does not act on (validated values).
+  std::map<std::string, std::string> unenforced;
 
   // Applies Kafka-named overrides on top of *this. Unknown names are
   // kInvalidArgument (so a typo is reported, not ignored); bad values too.
@@ -54,6 +65,14 @@ struct LogConfig {
   // Kafka-named view of every field (DescribeConfigs).
   std::map<std::string, std::string> to_map() const;
   static bool is_known_name(const std::string& name);
+
+  struct UnenforcedKey {
+    const char* name;
+    const char* default_value;
+    const char* doc;
+  };
+  // The topic configs accepted for Kafka compatibility that do nothing yet.
+  static const std::vector<UnenforcedKey>& unenforced_keys();
 };
 
 }  // namespace millrace::storage

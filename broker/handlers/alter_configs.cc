@@ -16,7 +16,17 @@ Task<proto::AlterConfigsResponse> handle(RequestContext& ctx, proto::AlterConfig
       continue;
     }
     std::map<std::string, std::optional<std::string>> changes;
-    for (const auto& c : res.configs) changes[c.name] = c.value;
+    std::map<std::string, std::string> values;
+    for (const auto& c : res.configs) {
+      changes[c.name] = c.value;
+      if (c.value) values[c.name] = *c.value;
+    }
+    // As Kafka: the configs are checked before the topic's existence.
+    if (auto checked = storage::LogConfig{}.with_overrides(values); !checked.ok()) {
+      r.error_code = ctx.note(proto::ErrorCode::kInvalidConfig);
+      r.error_message = checked.status().message();
+      continue;
+    }
     std::string message;
     r.error_code = ctx.note(ctx.broker.topics.alter_configs(res.resource_name, changes, true, req.validate_only, message));
     if (r.error_code) r.error_message = message;

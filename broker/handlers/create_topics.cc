@@ -22,7 +22,13 @@ Task<proto::CreateTopicsResponse> handle(RequestContext& ctx, proto::CreateTopic
       std::map<std::string, std::string> configs;
       for (const auto& c : t.configs)
         if (c.value) configs[c.name] = *c.value;
-      code = b.topics.create(t.name, partitions, configs, false, req.validate_only, message);
+      // Every key Kafka 4.1 accepts, with Kafka's rules and messages (log_config.h).
+      if (auto checked = storage::LogConfig{}.with_overrides(configs); !checked.ok()) {
+        code = proto::code(proto::ErrorCode::kInvalidConfig);
+        message = checked.status().message();
+      } else {
+        code = b.topics.create(t.name, partitions, configs, false, req.validate_only, message);
+      }
     }
     r.error_code = ctx.note(code);
     if (code) {

@@ -1,5 +1,6 @@
 // DescribeCluster (key 60), v0-1: this node, which is also the controller.
 #include "broker/handlers/handlers.h"
+#include "broker/kafka/acl_operations.h"
 
 namespace millrace::broker {
 
@@ -14,6 +15,7 @@ Task<proto::DescribeClusterResponse> handle(RequestContext& ctx, proto::Describe
   resp.endpoint_type = 1;
   resp.cluster_id = b.cluster_id;
   resp.controller_id = b.node_id;
+  if (req.include_cluster_authorized_operations) resp.cluster_authorized_operations = kAllClusterOperations;
   auto& br = resp.brokers.emplace_back();
   br.broker_id = b.node_id;
   br.host = b.advertised_host;

@@ -1,6 +1,7 @@
 // DescribeTopicPartitions (key 75), v0: Metadata's topic part, paginated by
 // response_partition_limit with a cursor (used by the Java admin client).
 #include "broker/handlers/handlers.h"
+#include "broker/kafka/acl_operations.h"
 
 namespace millrace::broker {
 
@@ -35,6 +36,7 @@ Task<proto::DescribeTopicPartitionsResponse> handle(RequestContext& ctx, proto::
     rt.name = t.name;
     std::copy(t.id.begin(), t.id.end(), rt.topic_id.bytes.begin());
     rt.is_internal = t.internal;
+    rt.topic_authorized_operations = kAllTopicOperations;  // no authorizer: all (always sent, as Kafka)
     for (int32_t p = first; p < t.partitions; ++p) {
       if (budget == 0) {
         resp.next_cursor.emplace();

@@ -39,9 +39,28 @@ Task<proto::IncrementalAlterConfigsResponse> handle(RequestContext& ctx,
       r.error_message = "only topic configs can be altered; broker configs come from the config file";
       continue;
     }
+    // As Kafka: names and SET values are checked before the topic's existence.
+    std::map<std::string, std::string> set_values;
+    std::string config_error;
+    for (const auto& c : res.configs) {
+      if (!storage::LogConfig::is_known_name(c.name)) {
+        config_error = "Unknown topic config name: " + c.name;
+        break;
+      }
+      if (c.config_operation == 0) set_values[c.name] = c.value.value_or("");
+    }
+    if (config_error.empty())
+      if (auto checked = storage::LogConfig{}.with_overrides(set_values); !checked.ok())
+        config_error = checked.status().message();
+    if (!config_error.empty()) {
+      r.error_code = ctx.note(proto::ErrorCode::kInvalidConfig);
+      r.error_message = config_error;
+      continue;
+    }
     auto info = b.topics.get(res.resource_name);
     if (!info) {
       r.error_code = ctx.note(proto::ErrorCode::kUnknownTopicOrPartition);
+      r.error_message = "The topic '" + res.resource_name + "' does not exist.";
       continue;
     }
     auto effective = b.logs.topic_config(res.resource_name).to_map();

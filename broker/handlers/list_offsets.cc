@@ -2,10 +2,42 @@
 // read_uncommitted consumers; without transactions it is also the last stable
 // offset), -2 earliest (log start), -3 max timestamp (KIP-734), otherwise the
 // first offset whose timestamp >= the given one.
+#include <unistd.h>
+
 #include "broker/handlers/errors.h"
 #include "broker/handlers/handlers.h"
+#include "protocol/record/record_reader.h"
 
 namespace millrace::broker {
+
+namespace {
+
+// KIP-734 answers the record with the largest timestamp (the first such record),
+// as Kafka's LogSegment does: the log finds the batch whose max timestamp is the
+// largest; this reads that batch and finds the record inside it.
+std::optional<storage::TimestampOffset> record_with_max_timestamp(const storage::Log& log,
+                                                                  const storage::TimestampOffset& batch) {
+  auto region = log.read(batch.offset, 1, log.log_end_offset());
+  if (!region.ok() || region->length <= 0) return std::nullopt;
+  std::vector<uint8_t> bytes(static_cast<size_t>(region->length));
+  ssize_t n = ::pread(region->fd(), bytes.data(), bytes.size(), region->position);
+  if (n != static_cast<ssize_t>(bytes.size())) return std::nullopt;
+  auto h = record::parse_batch_header(bytes);
+  if (h.error != record::BatchError::kOk || bytes.size() < h.header.total_size()) return std::nullopt;
+  std::vector<uint8_t> scratch;
+  std::optional<storage::TimestampOffset> best;
+  (void)record::for_each_record(
+      std::span<const uint8_t>(bytes).first(h.header.total_size()),
+      [&](const record::Record& rec) {
+        int64_t ts = record::record_timestamp(h.header, rec);
+        if (!best || ts > best->timestamp) best = storage::TimestampOffset{ts, Offset(record::record_offset(h.header, rec))};
+        return true;
+      },
+      scratch);
+  return best;
+}
+
+}  // namespace
 
 Task<proto::ListOffsetsResponse> handle(RequestContext& ctx, proto::ListOffsetsRequest& req) {
   auto& b = ctx.broker;
@@ -35,8 +67,11 @@ Task<proto::ListOffsetsResponse> handle(RequestContext& ctx, proto::ListOffsetsR
           continue;
         }
         if (r.value()) {
-          rp.timestamp = r.value()->timestamp;
-          rp.offset = r.value()->offset.value();
+          auto found = *r.value();
+          if (p.timestamp == -3)
+            if (auto rec = record_with_max_timestamp(*log, found)) found = *rec;
+          rp.timestamp = found.timestamp;
+          rp.offset = found.offset.value();
         }
       }
     }

@@ -5,6 +5,7 @@
 
 #include "broker/handlers/handlers.h"
 #include "broker/handlers/topic_metadata.h"
+#include "broker/kafka/acl_operations.h"
 
 namespace millrace::broker {
 
@@ -19,12 +20,17 @@ Task<proto::MetadataResponse> handle(RequestContext& ctx, proto::MetadataRequest
   resp.brokers.push_back(self);
   resp.cluster_id = b.cluster_id;
   resp.controller_id = b.node_id;
+  // No authorizer: every operation allowed, as Kafka reports (acl_operations.h).
+  if (ctx.api_version >= 8 && ctx.api_version <= 10 && req.include_cluster_authorized_operations)
+    resp.cluster_authorized_operations = kAllClusterOperations;
 
   auto add_topic = [&](const TopicInfo& t) {
     proto::MetadataResponse::MetadataResponseTopic mt;
     mt.name = t.name;
     std::copy(t.id.begin(), t.id.end(), mt.topic_id.bytes.begin());
     mt.is_internal = t.internal;
+    if (ctx.api_version >= 8 && req.include_topic_authorized_operations)
+      mt.topic_authorized_operations = kAllTopicOperations;
     for (int32_t p = 0; p < t.partitions; ++p) {
       proto::MetadataResponse::MetadataResponseTopic::MetadataResponsePartition mp;
       mp.partition_index = p;

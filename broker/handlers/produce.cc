@@ -25,6 +25,7 @@
 #include "broker/handlers/handlers.h"
 #include "broker/kafka/staged.h"
 #include "protocol/record/batch_header.h"
+#include "protocol/record/record_reader.h"
 
 namespace millrace::broker {
 
@@ -50,6 +51,44 @@ BatchScan scan(std::span<const uint8_t> bytes) {
     bytes = bytes.subspan(h.header.total_size());
   }
   return s;
+}
+
+// Kafka's LogValidator on a compacted topic: every record needs a key. Returns
+// the indices (within the request's records) of the records without one; a
+// batch that cannot be read is left to the log's own validation.
+std::vector<int32_t> records_without_key(std::span<const uint8_t> bytes) {
+  std::vector<int32_t> out;
+  std::vector<uint8_t> scratch;
+  int32_t index = 0;
+  while (!bytes.empty()) {
+    auto h = record::parse_batch_header(bytes);
+    if (h.error != record::BatchError::kOk || bytes.size() < h.header.total_size()) break;
+    auto batch = bytes.first(h.header.total_size());
+    (void)record::for_each_record(
+        batch,
+        [&](const record::Record& rec) {
+          if (!rec.key.has_value()) out.push_back(index);
+          ++index;
+          return true;
+        },
+        scratch);
+    bytes = bytes.subspan(h.header.total_size());
+  }
+  return out;
+}
+
+// Kafka's RecordValidationException summary (ProduceResponse.error_message).
+std::string record_errors_summary(const std::vector<proto::ProduceResponse::TopicProduceResponse::
+                                                        PartitionProduceResponse::BatchIndexAndErrorMessage>& errs) {
+  std::string m = "One or more records have been rejected due to ";
+  m.append(std::to_string(errs.size())).append(" record errors in total, and only showing the first three errors at most: [");
+  for (size_t i = 0; i < errs.size() && i < 3; ++i) {
+    if (i) m.append(", ");
+    m.append("RecordError(batchIndex=").append(std::to_string(errs[i].batch_index)).append(", message='");
+    m.append(errs[i].batch_index_error_message.value_or("")).append("')");
+  }
+  m.append("]");
+  return m;
 }
 
 // A started fsync and the partition response it decides (indices into the
@@ -134,6 +173,16 @@ Task<Staged<proto::ProduceResponse>> handle(RequestContext& ctx, proto::ProduceR
       if (s.transactional) {
         fail(E::kTransactionalIdAuthorizationFailed, "transactional batches are not supported by millrace yet");
         continue;
+      }
+      if (log->config().cleanup_compact) {
+        auto keyless = records_without_key(pd.records.bytes);
+        if (!keyless.empty()) {
+          std::string why = "Compacted topic cannot accept message without key in topic partition ";
+          why.append(td.name).append("-").append(std::to_string(pd.index));
+          for (int32_t i : keyless) pr.record_errors.push_back({.batch_index = i, .batch_index_error_message = why});
+          fail(E::kInvalidRecord, record_errors_summary(pr.record_errors));
+          continue;
+        }
       }
       size_t bytes = pd.records.bytes.size();
       auto res = log->append(pd.records.bytes, LeaderEpoch(0));

@@ -127,6 +127,262 @@ def kcat_lists_metadata(b):
     check(p.returncode == 0 and "1 brokers:" in p.stdout, f"kcat -L exited {p.returncode}: {p.stderr[-300:]}")
 
 
+# --- 2. Topic configs Kafka 4.1 accepts ----------------------------------------------
+
+# The 18 topic configs Millrace refused, with Kafka 4.1's defaults.
+NEW_TOPIC_CONFIGS = {
+    "compression.gzip.level": "-1", "compression.lz4.level": "9", "compression.zstd.level": "3",
+    "file.delete.delay.ms": "60000", "follower.replication.throttled.replicas": "",
+    "leader.replication.throttled.replicas": "", "local.retention.bytes": "-2", "local.retention.ms": "-2",
+    "max.compaction.lag.ms": "9223372036854775807", "min.compaction.lag.ms": "0",
+    "message.timestamp.after.max.ms": "3600000", "message.timestamp.before.max.ms": "9223372036854775807",
+    "preallocate": "false", "remote.log.copy.disable": "false", "remote.log.delete.on.disable": "false",
+    "remote.storage.enable": "false", "segment.jitter.ms": "0", "unclean.leader.election.enable": "false",
+}
+
+
+def create_error(b, config):
+    """CreateTopics with `config`: the error string, or None when it was created."""
+    try:
+        create_topic(b, unique("compat-cfg"), config=config)
+        return None
+    except Exception as e:  # noqa: BLE001
+        return str(e.args[0].str() if hasattr(e.args[0], "str") else e)
+
+
+@case
+def create_topic_with_every_kafka_config(b):
+    """CreateTopics with each of the 18 keys at its default, one request for all."""
+    err = create_error(b, NEW_TOPIC_CONFIGS)
+    check(err is None, f"CreateTopics refused Kafka's defaults: {err}")
+
+
+@case
+def describe_reports_kafka_defaults(b):
+    from confluent_kafka.admin import ConfigResource
+    name = unique("compat-desc")
+    create_topic(b, name)
+    got = describe_topic(b, name)
+    wrong = {k: (got[k].value if k in got else "missing") for k, v in NEW_TOPIC_CONFIGS.items()
+             if k not in got or (got[k].value or "") != v}
+    check(not wrong, f"DescribeConfigs differs from Kafka's defaults: {wrong}")
+
+
+# Values Kafka refuses, with the start of its message.
+BAD_CONFIG_VALUES = [
+    ("compression.gzip.level", "10", "Invalid value 10 for configuration compression.gzip.level"),
+    ("compression.lz4.level", "18", "Invalid value 18 for configuration compression.lz4.level"),
+    ("compression.zstd.level", "23", "Invalid value 23 for configuration compression.zstd.level"),
+    ("file.delete.delay.ms", "-1", "Invalid value -1 for configuration file.delete.delay.ms"),
+    ("local.retention.ms", "-3", "Invalid value -3 for configuration local.retention.ms"),
+    ("max.compaction.lag.ms", "0", "Invalid value 0 for configuration max.compaction.lag.ms"),
+    ("min.compaction.lag.ms", "x", "Invalid value x for configuration min.compaction.lag.ms"),
+    ("preallocate", "maybe", "Invalid value maybe for configuration preallocate"),
+    ("leader.replication.throttled.replicas", "a:b", "Invalid value [a:b] for configuration leader.replication.throttled.replicas"),
+    ("segment.bytes", "1", "Invalid value 1 for configuration segment.bytes"),
+    ("no.such.config", "1", "Unknown topic config name: no.such.config"),
+]
+
+
+def describe_topic(b, name, timeout=20):
+    """DescribeConfigs of a topic; retries while a new topic is not yet known
+    (Kafka answers UNKNOWN_TOPIC_OR_PARTITION until its metadata propagated)."""
+    from confluent_kafka.admin import ConfigResource
+    deadline = time.time() + timeout
+    while True:
+        res = ConfigResource("TOPIC", name)
+        try:
+            return admin(b).describe_configs([res])[res].result(30)
+        except Exception as e:  # noqa: BLE001
+            if time.time() > deadline or e.args[0].code() != 3:
+                raise
+            time.sleep(0.2)
+
+
+@case
+def create_topic_refuses_bad_values_with_kafkas_message(b):
+    wrong = []
+    for key, value, want in BAD_CONFIG_VALUES:
+        err = create_error(b, {key: value})
+        if err is None or want not in err:
+            wrong.append(f"{key}={value!r}: {err!r}")
+    check(not wrong, "; ".join(wrong))
+
+
+@case
+def alter_configs_accepts_every_kafka_config(b):
+    from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource
+    name = unique("compat-alter")
+    create_topic(b, name)
+    entries = [ConfigEntry(k, "1" if k.endswith(".ms") and k != "min.compaction.lag.ms" else v,
+                           incremental_operation=AlterConfigOpType.SET) for k, v in NEW_TOPIC_CONFIGS.items()]
+    res = ConfigResource("TOPIC", name, incremental_configs=entries)
+    admin(b).incremental_alter_configs([res])[res].result(30)
+    got = describe_topic(b, name)
+    check(got["file.delete.delay.ms"].value == "1", f"file.delete.delay.ms after SET: {got['file.delete.delay.ms'].value}")
+    # Non-incremental AlterConfigs (replaces the overrides).
+    res = ConfigResource("TOPIC", name, set_config={"preallocate": "true", "segment.jitter.ms": "5"})
+    admin(b).alter_configs([res])[res].result(30)
+    got = describe_topic(b, name)
+    check(got["preallocate"].value == "true" and got["file.delete.delay.ms"].value == "60000",
+          f"after AlterConfigs: preallocate={got['preallocate'].value} "
+          f"file.delete.delay.ms={got['file.delete.delay.ms'].value}")
+
+
+@case
+def alter_configs_unknown_topic_and_configs(b):
+    """Kafka 4.1 checks config names and values first (INVALID_CONFIG with its message),
+    then the topic: valid configs of a missing topic are UNKNOWN_TOPIC_OR_PARTITION."""
+    from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource
+    name = unique("compat-missing")
+    wrong = []
+    for key, value, want_code, want_msg in [
+            ("no.such.config", "1", 40, "Unknown topic config name: no.such.config"),
+            ("retention.ms", "x", 40, "Invalid value x for configuration retention.ms: Not a number of type LONG"),
+            ("preallocate", "true", 3, ""), ("retention.ms", "1000", 3, "")]:
+        for how in ("incremental", "alter"):
+            if how == "incremental":
+                res = ConfigResource("TOPIC", name, incremental_configs=[
+                    ConfigEntry(key, value, incremental_operation=AlterConfigOpType.SET)])
+                fut = admin(b).incremental_alter_configs([res])[res]
+            else:
+                res = ConfigResource("TOPIC", name, set_config={key: value})
+                fut = admin(b).alter_configs([res])[res]
+            try:
+                fut.result(30)
+                wrong.append(f"{how} {key}={value}: succeeded")
+            except Exception as e:  # noqa: BLE001
+                err = e.args[0]
+                if err.code() != want_code or want_msg not in err.str():
+                    wrong.append(f"{how} {key}={value}: {err}")
+    check(not wrong, "; ".join(wrong))
+
+
+# --- 3. Compacted topics refuse records without a key ----------------------------------
+
+def produce_v8(b, topic, partition, batch):
+    """Raw Produce v8 (acks=-1): (error_code, base_offset, record_errors, error_message)."""
+    body = (w.string(None, False) + w.i16(-1) + w.i32(30000)
+            + w.array([topic], False, lambda t: w.string(t, False) + w.array(
+                [partition], False, lambda p: w.i32(p) + w.bytes_(batch, False))))
+    r = w.roundtrip(b.bootstrap, 0, 8, body, flex=False)
+    check(r is not None, "Produce v8: connection closed")
+    def part(r):
+        idx, err, base, _, _ = r.i32(), r.i16(), r.i64(), r.i64(), r.i64()
+        errs = r.array(lambda r: (r.i32(), r.string()))
+        return err, base, errs, r.string()
+    topics = r.array(lambda r: (r.string(), r.array(part)))
+    return topics[0][1][0]
+
+
+def wait_leader(b, topic, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        md = admin(b).list_topics(topic, timeout=10)
+        t = md.topics.get(topic)
+        if t and not t.error and t.partitions and all(p.leader >= 0 for p in t.partitions.values()):
+            return
+        time.sleep(0.2)
+    raise Fail(f"{topic} has no leader after {timeout}s")
+
+
+@case
+def compacted_topic_refuses_null_keys(b):
+    name = unique("compat-compact")
+    create_topic(b, name, config={"cleanup.policy": "compact"})
+    wait_leader(b, name)
+    batch = w.record_batch([(b"k0", b"v0", 0), (None, b"v1", 0), (b"k2", b"v2", 0), (None, b"v3", 0)])
+    err, base, errs, msg = produce_v8(b, name, 0, batch)
+    check(err == 87, f"error {err} (want INVALID_RECORD 87), message {msg!r}")
+    check([i for i, _ in errs] == [1, 3], f"record_errors {errs}")
+    want = f"Compacted topic cannot accept message without key in topic partition {name}-0"
+    check(all(m == want for _, m in errs), f"record_errors {errs} (Kafka: {want!r} each)")
+    check(msg is not None and msg.startswith("One or more records have been rejected due to 2 record errors")
+          and f"RecordError(batchIndex=3, message='{want}')" in msg, f"error_message {msg!r}")
+    ok, base, errs, msg = produce_v8(b, name, 0, w.record_batch([(b"k", b"v", 0)]))
+    check(ok == 0, f"a keyed record was refused: {ok} {msg}")
+
+
+# --- 4. ListOffsets MAX_TIMESTAMP (-3) -------------------------------------------------
+
+def list_offsets_v7(b, topic, partition, spec):
+    body = (w.i32(-1) + w.i8(0) + w.array([topic], True, lambda t: w.string(t, True) + w.array(
+        [partition], True, lambda p: w.i32(p) + w.i32(-1) + w.i64(spec) + w.TAGS) + w.TAGS) + w.TAGS)
+    r = w.roundtrip(b.bootstrap, 2, 7, body, flex=True)
+    check(r is not None, "ListOffsets v7: connection closed")
+    r.i32()
+    def part(r):
+        out = (r.i32(), r.i16(), r.i64(), r.i64(), r.i32())
+        r.tags()
+        return out
+    def top(r):
+        t = (r.string(), r.array(part))
+        r.tags()
+        return t
+    return r.array(top)[0][1][0]
+
+
+@case
+def list_offsets_max_timestamp_is_the_record(b):
+    """KIP-734: -3 answers the offset and timestamp of the record with the largest
+    timestamp, not the first offset of its batch."""
+    name = unique("compat-maxts")
+    create_topic(b, name)
+    wait_leader(b, name)
+    base = int(time.time() * 1000) - 60000
+    produce_v8(b, name, 0, w.record_batch([(b"a", b"1", 0), (b"b", b"2", 10)], base_ts=base))
+    produce_v8(b, name, 0, w.record_batch([(b"c", b"3", 0), (b"d", b"4", 300), (b"e", b"5", 200)], base_ts=base))
+    _, err, ts, offset, _ = list_offsets_v7(b, name, 0, -3)
+    check(err == 0 and (offset, ts) == (3, base + 300),
+          f"MAX_TIMESTAMP: error {err}, offset {offset}, timestamp {ts} (want offset 3, timestamp {base + 300})")
+
+
+# --- 5. Authorized operations without an authorizer ----------------------------------
+
+TOPIC_OPS = {"READ", "WRITE", "CREATE", "DELETE", "ALTER", "DESCRIBE", "DESCRIBE_CONFIGS", "ALTER_CONFIGS"}
+CLUSTER_OPS = {"CREATE", "CLUSTER_ACTION", "DESCRIBE_CONFIGS", "ALTER_CONFIGS", "IDEMPOTENT_WRITE", "ALTER",
+               "DESCRIBE"}
+ACL_CODES = {"READ": 3, "WRITE": 4, "CREATE": 5, "DELETE": 6, "ALTER": 7, "DESCRIBE": 8, "CLUSTER_ACTION": 9,
+             "DESCRIBE_CONFIGS": 10, "ALTER_CONFIGS": 11, "IDEMPOTENT_WRITE": 12}
+
+
+def bits(ops):
+    return sum(1 << ACL_CODES[o] for o in ops)
+
+
+@case
+def metadata_reports_all_operations(b):
+    """Metadata v10 with both include flags: every topic and cluster operation."""
+    name = unique("compat-ops")
+    create_topic(b, name)
+    wait_leader(b, name)
+    body = (w.array([name], True, lambda t: b"\x00" * 16 + w.string(t, True) + w.TAGS)
+            + w.boolean(False) + w.boolean(True) + w.boolean(True) + w.TAGS)
+    r = w.roundtrip(b.bootstrap, 3, 10, body, flex=True)
+    check(r is not None, "Metadata v10: connection closed")
+    md = parse_metadata_brokers_and_topics(r, 10)
+    check(md["cluster_ops"] == bits(CLUSTER_OPS), f"cluster_authorized_operations {md['cluster_ops']}, "
+          f"want {bits(CLUSTER_OPS)}")
+    check(md["topics"][0]["ops"] == bits(TOPIC_OPS), f"topic_authorized_operations {md['topics'][0]['ops']}, "
+          f"want {bits(TOPIC_OPS)}")
+
+
+@case
+def admin_describe_reports_all_operations(b):
+    """confluent-kafka describe_cluster / describe_topics with include_authorized_operations."""
+    from confluent_kafka import TopicCollection
+    name = unique("compat-ops")
+    create_topic(b, name)
+    wait_leader(b, name)
+    c = admin(b).describe_cluster(include_authorized_operations=True).result(30)
+    got = {op.name for op in (c.authorized_operations or [])}
+    check(got == CLUSTER_OPS, f"cluster operations {sorted(got)}")
+    fs = admin(b).describe_topics(TopicCollection([name]), include_authorized_operations=True)
+    t = fs[name].result(30)
+    got = {op.name for op in (t.authorized_operations or [])}
+    check(got == TOPIC_OPS, f"topic operations {sorted(got)}")
+
+
 # -----------------------------------------------------------------------------------------
 
 def run_cases(broker, selected):
@@ -173,6 +429,7 @@ def main():
             for name, msg in run_cases(broker, selected).items():
                 all_failures[f"{kind}: {name}"] = msg
         finally:
+            broker._admin = broker._admin_for = None  # the client goes before its broker
             try:
                 broker.stop()
             except Exception as e:  # noqa: BLE001
