@@ -9,6 +9,9 @@
 #include <set>
 #include <sstream>
 
+#include "storage/checkpoint.h"
+#include "storage/index_file.h"
+
 namespace millrace::broker {
 
 namespace {
@@ -52,8 +55,8 @@ std::string check_topic_config(const std::string& name, const std::string& value
   return {};
 }
 
-TopicRegistry::TopicRegistry(storage::LogManager& logs, std::filesystem::path file)
-    : logs_(logs), file_(std::move(file)) {}
+TopicRegistry::TopicRegistry(storage::LogManager& logs, std::filesystem::path file, storage::Env* env)
+    : logs_(logs), file_(std::move(file)), env_(env) {}
 
 bool TopicRegistry::valid_topic_name(const std::string& name, std::string& why) {
   if (name.empty()) { why = "topic name is empty"; return false; }
@@ -69,10 +72,24 @@ bool TopicRegistry::valid_topic_name(const std::string& name, std::string& why) 
 
 std::string TopicRegistry::load() {
   std::lock_guard lock(mu_);
-  std::ifstream in(file_);
-  if (in) {
+  bool changed = false;
+  auto bytes = storage::read_whole_file(file_, env_);
+  if (!bytes.ok() && bytes.code() != storage::Errc::kNotFound)
+    return "cannot read " + file_.string() + ": " + bytes.status().to_string();
+  if (bytes.ok()) {
+    std::string text;
+    if (!bytes->empty() && (*bytes)[0] == '{') {
+      text.assign(bytes->begin(), bytes->end());  // the unframed format before version 2
+      changed = true;                              // rewritten framed below
+    } else {
+      auto framed = storage::decode_framed(*bytes, "topics.json");
+      if (!framed.ok()) return "cannot read " + file_.string() + ": " + framed.status().to_string();
+      if (framed->version != kFileVersion)
+        return "cannot read " + file_.string() + ": unknown version " + std::to_string(framed->version);
+      text.assign(framed->payload.begin(), framed->payload.end());
+    }
     try {
-      auto j = nlohmann::json::parse(in);
+      auto j = nlohmann::json::parse(text);
       for (auto& [name, t] : j.at("topics").items()) {
         TopicInfo info;
         info.name = name;
@@ -91,7 +108,6 @@ std::string TopicRegistry::load() {
   std::map<std::string, int32_t> on_disk;
   for (const auto& p : logs_.partitions())
     on_disk[p.tp.topic] = std::max(on_disk[p.tp.topic], p.tp.partition + 1);
-  bool changed = false;
   for (const auto& [name, n] : on_disk) {
     auto& t = topics_[name];
     if (t.name.empty()) {
@@ -105,14 +121,16 @@ std::string TopicRegistry::load() {
       changed = true;
     }
   }
-  // Create logs missing on disk (file lists them, disk lost them).
+  // A partition the file lists but no log dir has was lost (its directory was
+  // fsynced before the file listed it): offline, never re-created empty, which
+  // would restart its offsets at 0 under its consumers' committed offsets.
   for (auto& [name, t] : topics_) {
     if (!t.configs.empty()) (void)logs_.set_topic_config(name, t.configs);
     for (int32_t p = 0; p < t.partitions; ++p)
-      if (!logs_.get({name, p})) {
-        auto r = logs_.create({name, p}, t.configs);
-        if (!r.ok()) return "cannot create " + name + "-" + std::to_string(p) + ": " + r.status().to_string();
-      }
+      if (!logs_.get({name, p}))
+        (void)logs_.add_offline({name, p}, storage::Status(storage::Errc::kCorruptSegment,
+                                                           name + "-" + std::to_string(p) + " is listed in " +
+                                                               file_.string() + " but missing from every log dir"));
   }
   if (changed) return save_locked();
   return {};
@@ -130,17 +148,11 @@ std::string TopicRegistry::save_locked() const {
     tj["configs"] = t.configs;
     j["topics"][name] = tj;
   }
-  auto tmp = file_;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << j.dump(1);
-    out.flush();
-    if (!out) return "cannot write " + tmp.string();
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, file_, ec);
-  if (ec) return "cannot rename " + tmp.string() + ": " + ec.message();
+  std::string text = j.dump(1);
+  auto bytes = storage::encode_framed(
+      kFileVersion, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+  if (auto st = storage::write_file_atomic(file_, bytes, env_); !st.ok())
+    return "cannot write " + file_.string() + ": " + st.to_string();
   return {};
 }
 

@@ -2,14 +2,21 @@
 // topic ids and Kafka-named config overrides. Logs themselves live in the
 // storage LogManager; this registry decides what they are.
 //
-// File format (<first log dir>/topics.json, rewritten atomically via a temp
-// file + rename on every change):
-//   {"version": 1,
-//    "topics": {"<name>": {"id": "<32 hex>", "partitions": N,
-//                          "internal": bool, "configs": {"retention.ms": "..."}}}}
+// File format (<first log dir>/topics.json), rewritten on every change with
+// storage::write_file_atomic (temp file, fdatasync, rename, fsync of the dir)
+// and framed as storage/checkpoint.h draws it:
+//   | version u8 = 2 | JSON payload | crc32c u32 |
+//   JSON: {"version": 1,
+//          "topics": {"<name>": {"id": "<32 hex>", "partitions": N,
+//                                "internal": bool, "configs": {"retention.ms": "..."}}}}
+// The older unframed file (the JSON alone, first byte '{') is still read and
+// rewritten framed at start. A file that fails its CRC fails the start (never
+// guessed around: adopting would mint new topic ids).
 // At start, partitions found on disk but missing from the file are adopted
 // (a topic with k partitions on disk gets k), so a lost file loses only
-// config overrides.
+// config overrides. A partition the file lists but no log dir has is offline
+// (LogManager::add_offline, KAFKA_STORAGE_ERROR), never re-created empty: a
+// partition is on disk, its directory fsynced, before the file lists it.
 //
 // Thread-safety: every call may run from any thread (one mutex).
 #pragma once
@@ -38,7 +45,8 @@ struct TopicInfo {
 // Kafka error codes returned by registry calls (0 = ok).
 class TopicRegistry {
  public:
-  TopicRegistry(storage::LogManager& logs, std::filesystem::path file);
+  TopicRegistry(storage::LogManager& logs, std::filesystem::path file, storage::Env* env = nullptr);
+  static constexpr uint8_t kFileVersion = 2;
   // Reads the file and adopts partitions on disk. Returns an error message.
   std::string load();
 
@@ -63,6 +71,7 @@ class TopicRegistry {
 
   storage::LogManager& logs_;
   std::filesystem::path file_;
+  storage::Env* env_;
   mutable std::mutex mu_;
   std::map<std::string, TopicInfo> topics_;  // GUARDED_BY(mu_)
 };
