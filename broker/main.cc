@@ -135,11 +135,6 @@ int run(const Config& cfg) {
     return 1;
   }
   std::unique_ptr<storage::LogManager> logs = std::move(opened).value();
-  // A partition that failed to load stays offline (KAFKA_STORAGE_ERROR to every
-  // request) and is never re-created empty: the registry finds it present.
-  for (const auto& e : logs->load_errors())
-    spdlog::error("event=partition_load_failed dir={} error=\"{}\" state=offline", e.dir.string(),
-                  e.status.to_string());
   admin.set_readiness_check([&logs]() {
     std::string why;
     for (const auto& d : logs->log_dir_status())
@@ -154,6 +149,12 @@ int run(const Config& cfg) {
     stop_control();
     return 1;
   }
+  // A partition that failed to load, or that topics.json lists and no log dir
+  // has, stays offline (KAFKA_STORAGE_ERROR to every request) and is never
+  // re-created empty.
+  for (const auto& e : logs->load_errors())
+    spdlog::error("event=partition_load_failed dir={} error=\"{}\" state=offline", e.dir.string(),
+                  e.status.to_string());
   if (!topics.get(kOffsetsTopic)) {
     std::string msg;
     if (topics.create(kOffsetsTopic, 1, {{"cleanup.policy", "compact"}}, true, false, msg) != 0) {

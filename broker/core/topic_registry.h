@@ -18,7 +18,10 @@
 // (LogManager::add_offline, KAFKA_STORAGE_ERROR), never re-created empty: a
 // partition is on disk, its directory fsynced, before the file lists it.
 //
-// Thread-safety: every call may run from any thread (one mutex).
+// Thread-safety: every call may run from any thread. One mutex guards the
+// table; it is not held while partition logs are created or removed, nor while
+// the file is written (a topic being created or deleted is reserved meanwhile;
+// file writes are ordered by a second mutex and a version).
 #pragma once
 
 #include <array>
@@ -27,6 +30,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -67,13 +71,18 @@ class TopicRegistry {
   static bool valid_topic_name(const std::string& name, std::string& why);
 
  private:
-  std::string save_locked() const;
+  // Writes the table as it is now; releases `lock` (held on entry) first.
+  std::string save(std::unique_lock<std::mutex>& lock);
 
   storage::LogManager& logs_;
   std::filesystem::path file_;
   storage::Env* env_;
   mutable std::mutex mu_;
   std::map<std::string, TopicInfo> topics_;  // GUARDED_BY(mu_)
+  std::set<std::string> busy_;               // GUARDED_BY(mu_): being created or deleted
+  uint64_t version_ = 0;                     // GUARDED_BY(mu_): table changes
+  std::mutex save_mu_;                       // one file write at a time
+  uint64_t saved_version_ = 0;               // GUARDED_BY(save_mu_)
 };
 
 // Topic-level config names the broker accepts (Kafka's names).
