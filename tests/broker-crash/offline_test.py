@@ -1,7 +1,8 @@
-"""Fail-stop at the broker (REVIEW C3): a partition whose files cannot be loaded
-keeps the broker starting, answers KAFKA_STORAGE_ERROR (56) to Produce, is never
-re-created empty (in its own log dir or another one), says so in the broker's
-log and in millrace_partitions{state="offline"}, and the other partitions work."""
+"""Fail-stop at the broker (REVIEW C3): a partition whose files cannot be loaded,
+or whose directory is gone although topics.json lists it, keeps the broker
+starting, answers KAFKA_STORAGE_ERROR (56) to Produce, is never re-created empty
+(in its own log dir or another one), says so in the broker's log and in
+millrace_partitions{state="offline"}, and the other partitions work."""
 import glob
 import os
 import shutil
@@ -39,8 +40,8 @@ def main():
     broker.start()
     try:
         admin = AdminClient({"bootstrap.servers": broker.bootstrap})
-        admin.create_topics([NewTopic("bad", 2, 1)])["bad"].result(10)
-        for p in (0, 1):
+        admin.create_topics([NewTopic("bad", 3, 1)])["bad"].result(10)
+        for p in (0, 1, 2):
             err, _ = produce(broker, "bad", p, 1 + p)
             if err != 0:
                 raise SystemExit(f"setup: produce to bad-{p} answered {err}")
@@ -50,13 +51,20 @@ def main():
             raise SystemExit(f"setup: expected one bad-0, found {copies}")
         seg = os.path.join(copies[0], "00000000000000000000.log")
         os.remove(seg)
-        os.mkdir(seg)  # cannot be opened as a segment file: the partition fails to load
+        os.mkdir(seg)  # cannot be opened as a segment file: bad-0 fails to load
+        lost = glob.glob(os.path.join(data, "*", "bad-1"))
+        shutil.rmtree(lost[0])  # bad-1: listed in topics.json, gone from disk
 
         broker.start()  # the broker starts anyway
         err, _ = produce(broker, "bad", 0, 20)
         if err != KAFKA_STORAGE_ERROR:
             failures.append(f"produce to the broken partition answered {err}, want {KAFKA_STORAGE_ERROR}")
-        err, base = produce(broker, "bad", 1, 21)
+        err, _ = produce(broker, "bad", 1, 22)
+        if err != KAFKA_STORAGE_ERROR:
+            failures.append(f"produce to the lost partition answered {err}, want {KAFKA_STORAGE_ERROR}")
+        if glob.glob(os.path.join(data, "*", "bad-1")):
+            failures.append("the lost partition was re-created empty")
+        err, base = produce(broker, "bad", 2, 21)
         if err != 0 or base < 1:
             failures.append(f"produce to the healthy partition answered error {err} at offset {base}")
         copies = glob.glob(os.path.join(data, "*", "bad-0"))
@@ -66,8 +74,8 @@ def main():
         if "event=partition_load_failed" not in log:
             failures.append("no event=partition_load_failed in the broker log")
         metrics = broker.metrics()
-        if 'millrace_partitions{state="offline"} 1' not in metrics:
-            failures.append("millrace_partitions{state=\"offline\"} is not 1")
+        if 'millrace_partitions{state="offline"} 2' not in metrics:
+            failures.append("millrace_partitions{state=\"offline\"} is not 2")
         if 'millrace_log_dir_offline{' not in metrics:
             failures.append("no millrace_log_dir_offline metric")
         broker.stop()  # a clean stop: the broken partition was reported at load
