@@ -283,6 +283,28 @@ TEST_F(FaultTest, OneFailedFsyncTakesEveryPartitionOfItsDirOfflineAndOnlyThat) {
   EXPECT_EQ(offline, 2);
 }
 
+TEST_F(FaultTest, PartitionCreatedByTheLogManagerSurvivesACrashRightAfter) {
+  // The broker records a topic in topics.json once create() returned, and
+  // treats a listed partition missing on disk as lost: create() must make the
+  // new directory durable itself.
+  LogManagerOptions o;
+  o.log_dirs = {tmp_.path() / "a"};
+  o.start_housekeeping = false;
+  o.env = &env_;
+  {
+    auto m = std::move(*LogManager::open(o));
+    ASSERT_TRUE(m->create({"t", 0}).ok());
+    env_.crash();
+    (void)m->shutdown();  // dead env: writes nothing
+  }
+  env_.revive();
+  EXPECT_TRUE(fs::is_directory(tmp_.path() / "a" / "t-0"));
+  auto m = std::move(*LogManager::open(o));
+  EXPECT_TRUE(m->load_errors().empty());
+  ASSERT_NE(m->get({"t", 0}), nullptr);
+  EXPECT_FALSE(m->get({"t", 0})->is_offline());
+}
+
 // ---- checkpoint writers (C14) ----
 
 // write_checkpoints() takes its snapshot, then writes it; a truncation that

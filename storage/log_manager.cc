@@ -124,6 +124,8 @@ Result<std::unique_ptr<LogManager>> LogManager::open(LogManagerOptions options) 
   for (const auto& d : m->options_.log_dirs) {
     std::error_code ec;
     if (Status st = env.create_directories(d); !st.ok()) return st;
+    // A log dir made just now must survive a power loss with what goes in it.
+    if (Status st = env.fsync_dir(d.parent_path().empty() ? fs::path(".") : d.parent_path()); !st.ok()) return st;
     for (const auto& e : fs::directory_iterator(d, ec)) {
       if (!e.is_directory()) continue;
       auto tp = TopicPartition::from_dir_name(e.path().filename().string());
