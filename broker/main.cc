@@ -104,11 +104,26 @@ int run(const Config& cfg) {
   }
 
   std::string error;
+  AppendNotifier appends;
   storage::LogManagerOptions lo;
   for (const auto& d : cfg.list("log.dirs")) lo.log_dirs.emplace_back(d);
   lo.flush_threads = static_cast<int>(cfg.integer("log.flush.threads"));
   lo.cleaner_dedupe_buffer_bytes = cfg.integer("log.cleaner.dedupe.buffer.size");
   lo.producer_id_expiration_ms = cfg.integer("producer.id.expiration.ms");
+  // With fsync before acks=all, consumers see only what is fsynced (the high
+  // watermark is the flushed offset): a power loss can then never take back a
+  // record a consumer has read and committed past. A flush that moves it wakes
+  // the parked fetches.
+  if (cfg.boolean("log.flush.on.acks.all")) {
+    lo.hw_policy = storage::HwPolicy::kOnFlush;
+    lo.on_hw_moved = [&appends](const storage::TopicPartition&) { appends.notify(); };
+  }
+  // Fail-stop: the first failed write or fsync takes its log dir offline
+  // (storage/log_dir_health.h); said once here, and by /readyz and
+  // millrace_log_dir_offline{dir} for as long as it lasts.
+  lo.on_log_dir_offline = [](const std::filesystem::path& dir, const storage::Status& why) {
+    spdlog::error("event=log_dir_offline dir={} error=\"{}\"", dir.string(), why.to_string());
+  };
   lo.default_config = default_log_config(cfg, error);
   if (!error.empty()) {
     spdlog::error("event=startup_failed error=\"log defaults: {}\"", error);
@@ -122,8 +137,12 @@ int run(const Config& cfg) {
     return 1;
   }
   std::unique_ptr<storage::LogManager> logs = std::move(opened).value();
-  for (const auto& e : logs->load_errors())
-    spdlog::error("event=partition_load_failed dir={} error=\"{}\"", e.dir.string(), e.status.to_string());
+  admin.set_readiness_check([&logs]() {
+    std::string why;
+    for (const auto& d : logs->log_dir_status())
+      if (d.offline) why += "log dir " + d.dir.string() + " offline: " + d.error.message() + "\n";
+    return why;
+  });
 
   auto first_dir = lo.log_dirs.front();
   TopicRegistry topics(*logs, first_dir / "topics.json");
@@ -132,6 +151,12 @@ int run(const Config& cfg) {
     stop_control();
     return 1;
   }
+  // A partition that failed to load, or that topics.json lists and no log dir
+  // has, stays offline (KAFKA_STORAGE_ERROR to every request) and is never
+  // re-created empty.
+  for (const auto& e : logs->load_errors())
+    spdlog::error("event=partition_load_failed dir={} error=\"{}\" state=offline", e.dir.string(),
+                  e.status.to_string());
   if (!topics.get(kOffsetsTopic)) {
     std::string msg;
     if (topics.create(kOffsetsTopic, 1, {{"cleanup.policy", "compact"}}, true, false, msg) != 0) {
@@ -165,7 +190,6 @@ int run(const Config& cfg) {
     return 1;
   }
 
-  AppendNotifier appends;
   FetchSessionCache fetch_sessions({.max_slots = static_cast<size_t>(cfg.integer("max.incremental.fetch.session.cache.slots"))});
   BrokerState state{cfg, *logs, topics, groups, producer_ids, appends, metrics, fetch_sessions};
   state.node_id = static_cast<int32_t>(cfg.integer("node.id"));

@@ -90,6 +90,23 @@ Result<std::vector<EpochEntry>> decode_epoch_checkpoint(const std::vector<uint8_
   return out;
 }
 
+std::vector<uint8_t> encode_framed(uint8_t version, std::span<const uint8_t> payload) {
+  std::vector<uint8_t> out;
+  out.reserve(payload.size() + 5);
+  out.push_back(version);
+  out.insert(out.end(), payload.begin(), payload.end());
+  append_crc(out);
+  return out;
+}
+
+Result<Framed> decode_framed(const std::vector<uint8_t>& bytes, const char* what) {
+  if (Status s = check_crc(bytes, what); !s.ok()) return s;
+  Framed f;
+  f.version = bytes[0];
+  f.payload.assign(bytes.begin() + 1, bytes.end() - 4);
+  return f;
+}
+
 Status fsync_dir(const std::filesystem::path& dir, Env* env) { return env_or_posix(env)->fsync_dir(dir); }
 
 Status write_file_atomic(const std::filesystem::path& path, const std::vector<uint8_t>& bytes, Env* env) {

@@ -16,10 +16,17 @@
 //
 // Decoding returns kCorruptSegment for a short file, an unknown version, a CRC
 // mismatch or trailing bytes; the caller then recovers from the log itself.
+//
+// Framed file (the broker's own metadata files: topics.json, producer_id.block):
+//   | version u8 | payload (any length) | crc32c u32 |
+//   crc32c covers the version and the payload. The version byte is never '{'
+//   or 'v', the first byte of those files' unframed (older) formats, so a
+//   reader tells them apart by it. Written with write_file_atomic().
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <vector>
 
 #include "storage/env.h"
@@ -50,6 +57,14 @@ Result<PartitionCheckpoint> decode_partition_checkpoint(const std::vector<uint8_
 
 std::vector<uint8_t> encode_epoch_checkpoint(const std::vector<EpochEntry>& entries);
 Result<std::vector<EpochEntry>> decode_epoch_checkpoint(const std::vector<uint8_t>& bytes);
+
+std::vector<uint8_t> encode_framed(uint8_t version, std::span<const uint8_t> payload);
+struct Framed {
+  uint8_t version = 0;
+  std::vector<uint8_t> payload;
+};
+// kCorruptSegment when shorter than 5 bytes or the CRC does not match.
+Result<Framed> decode_framed(const std::vector<uint8_t>& bytes, const char* what);
 
 // Atomic replace of `path` with `bytes` (tmp + fdatasync + rename + dir fsync);
 // env null: Env::posix().

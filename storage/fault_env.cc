@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <utility>
 
 namespace millrace::storage {
 
@@ -45,6 +46,12 @@ void FaultInjectionEnv::clear_faults() {
   rules_.clear();
 }
 
+void FaultInjectionEnv::before_create(std::string path_part, std::function<void()> fn) {
+  std::lock_guard l(mu_);
+  hook_part_ = std::move(path_part);
+  hook_ = std::move(fn);
+}
+
 int64_t FaultInjectionEnv::faults_fired() const {
   std::lock_guard l(mu_);
   return fired_;
@@ -83,9 +90,17 @@ void FaultInjectionEnv::track_locked(int fd, const std::string& path) {
 }
 
 int FaultInjectionEnv::open(const char* path, int flags, mode_t mode) {
-  std::lock_guard l(mu_);
   const std::string p = path;
   const bool create = (flags & O_CREAT) != 0;
+  if (create) {
+    std::function<void()> hook;
+    {
+      std::lock_guard l(mu_);
+      if (hook_ && p.find(hook_part_) != std::string::npos) hook = std::exchange(hook_, nullptr);
+    }
+    if (hook) hook();
+  }
+  std::lock_guard l(mu_);
   if (create) {
     if (int e = fault_locked(Op::kCreate, p); e != 0) {
       errno = e;

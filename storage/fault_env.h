@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -46,6 +47,10 @@ class FaultInjectionEnv final : public Env {
   // ever). Rules are checked in the order they were added.
   void inject(Op op, int err, std::string path_part = {}, int skip = 0, int times = -1);
   void clear_faults();
+  // Runs `fn` once, on the calling thread and without the env's lock, just
+  // before the next open with O_CREAT of a path containing `path_part`: a test
+  // can run another call "in the middle" of one that writes that file.
+  void before_create(std::string path_part, std::function<void()> fn);
   int64_t faults_fired() const;  // how many calls a rule failed or shortened
 
   void crash();   // power loss now (see the top); the env stays dead until revive()
@@ -98,6 +103,8 @@ class FaultInjectionEnv final : public Env {
   std::set<int> dir_fds_;                         // GUARDED_BY(mu_)
   std::map<std::string, FileState> files_;        // GUARDED_BY(mu_): written since the env started
   std::map<std::string, std::vector<Undo>> undo_; // GUARDED_BY(mu_): per directory, until its fsync
+  std::string hook_part_;                         // GUARDED_BY(mu_)
+  std::function<void()> hook_;                    // GUARDED_BY(mu_)
 };
 
 }  // namespace millrace::storage

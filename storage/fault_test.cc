@@ -12,7 +12,9 @@
 #include <mutex>
 #include <thread>
 
+#include "storage/checkpoint.h"
 #include "storage/fault_env.h"
+#include "storage/index_file.h"
 #include "storage/log.h"
 #include "storage/log_manager.h"
 #include "storage/segment.h"
@@ -279,6 +281,91 @@ TEST_F(FaultTest, OneFailedFsyncTakesEveryPartitionOfItsDirOfflineAndOnlyThat) {
   int offline = 0;
   for (const auto& info : m->partitions()) offline += info.offline;
   EXPECT_EQ(offline, 2);
+}
+
+TEST_F(FaultTest, PartitionCreatedByTheLogManagerSurvivesACrashRightAfter) {
+  // The broker records a topic in topics.json once create() returned, and
+  // treats a listed partition missing on disk as lost: create() must make the
+  // new directory durable itself.
+  LogManagerOptions o;
+  o.log_dirs = {tmp_.path() / "a"};
+  o.start_housekeeping = false;
+  o.env = &env_;
+  {
+    auto m = std::move(*LogManager::open(o));
+    ASSERT_TRUE(m->create({"t", 0}).ok());
+    env_.crash();
+    (void)m->shutdown();  // dead env: writes nothing
+  }
+  env_.revive();
+  EXPECT_TRUE(fs::is_directory(tmp_.path() / "a" / "t-0"));
+  auto m = std::move(*LogManager::open(o));
+  EXPECT_TRUE(m->load_errors().empty());
+  ASSERT_NE(m->get({"t", 0}), nullptr);
+  EXPECT_FALSE(m->get({"t", 0})->is_offline());
+}
+
+// ---- checkpoint writers (C14) ----
+
+// write_checkpoints() takes its snapshot, then writes it; a truncation that
+// lands in between must not be overwritten by the older snapshot (which, after
+// a restart, would name offsets the log no longer has).
+TEST_F(FaultTest, CheckpointSnapshotTakenBeforeATruncationNeverLandsAfterIt) {
+  auto log = open_log();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(append(*log, 2).ok());  // offsets 0..9, batches of 2
+  ASSERT_TRUE(log->write_checkpoints().ok());  // recovery point 0 on disk
+  ASSERT_TRUE(log->flush().ok());              // recovery point 10 in memory
+  std::mutex mu;
+  std::condition_variable cv;
+  bool truncated = false;
+  std::thread truncator;
+  // Runs inside write_checkpoints(), after its snapshot (recovery point 10),
+  // before it creates partition.checkpoint.tmp.
+  env_.before_create("partition.checkpoint", [&] {
+    truncator = std::thread([&] {
+      EXPECT_TRUE(log->truncate_to(Offset(4)).ok());
+      std::lock_guard l(mu);
+      truncated = true;
+      cv.notify_all();
+    });
+    // Before the fix the truncation runs to its end right here. With one
+    // checkpoint writer it waits for this write_checkpoints() to finish, and
+    // this bounded wait only lets the test go on (its result does not depend on it).
+    std::unique_lock l(mu);
+    cv.wait_for(l, std::chrono::seconds(1), [&] { return truncated; });
+  });
+  ASSERT_TRUE(log->write_checkpoints().ok());
+  truncator.join();
+  EXPECT_EQ(log->log_end_offset().value(), 4);
+  auto bytes = read_whole_file(dir() / "partition.checkpoint");
+  ASSERT_TRUE(bytes.ok());
+  auto cp = decode_partition_checkpoint(*bytes);
+  ASSERT_TRUE(cp.ok());
+  EXPECT_LE(cp->recovery_point, 4);
+  EXPECT_LE(cp->high_watermark, 4);
+
+  auto again = crash_and_reopen(log);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->log_end_offset().value(), 4);  // not raised over the missing 4..9
+  auto b = testing::simple_batch(1);
+  auto r = again->append(b, LeaderEpoch(0));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->base_offset.value(), 4);
+}
+
+// A checkpoint can only ever hold metadata: even a recovery point above the
+// data (a stale or foreign file) never raises the log end over missing data.
+TEST_F(FaultTest, RecoveryPointAboveTheDataNeverRaisesTheLogEnd) {
+  auto log = open_log();
+  ASSERT_TRUE(append(*log, 3).ok());
+  ASSERT_TRUE(log->flush().ok());
+  log.reset();  // clean close
+  ASSERT_TRUE(write_file_atomic(dir() / "partition.checkpoint", encode_partition_checkpoint({50, 0, 50, 0})).ok());
+  fs::remove(dir() / ".clean_shutdown");
+  auto again = open_log();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->log_end_offset().value(), 3);
+  EXPECT_EQ(again->high_watermark().value(), 3);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "storage/index_file.h"
 #include "storage/log_state.h"
@@ -300,10 +301,12 @@ Status Log::close() {
   {
     // An offline log dir (log_dir_health.h) writes nothing more, above all not
     // the clean-shutdown marker: the next open must recover from the data.
+    // The first close() of such a log reports it; a stand-in that never
+    // loaded (Log::offline) was reported by its LogManager already: kClosed.
     std::lock_guard lock(s.mu);
-    if (s.opts.dir_health->offline() && !s.closed) {
-      s.closed = true;
-      return s.opts.dir_health->error();
+    if (s.opts.dir_health->offline()) {
+      const bool was_closed = std::exchange(s.closed, true);
+      return was_closed ? Status(Errc::kClosed, dir_.string()) : s.opts.dir_health->error();
     }
   }
   if (Status st = flush(); !st.ok() && st.code() != Errc::kClosed) return st;

@@ -24,12 +24,22 @@
 // Data survives a machine crash / power loss once flush() has returned OK, or
 // once the callback of flush_up_to(o) ran with OK (covers every offset < o that
 // was appended before the call). Many concurrent flush_up_to() callers share one
-// fdatasync (group commit). The policy flush.messages / flush.ms is applied by
-// maybe_flush() (called after append and by LogManager housekeeping).
+// fdatasync (group commit). flush.messages is checked after every append (with
+// a flush executor the fsync runs there, not on the appending thread);
+// flush.ms by maybe_flush() (LogManager housekeeping).
 //
-// High watermark. HwPolicy::kOnAppend (single node default): HW = LEO after every
-// append. kOnFlush: HW advances to what has been fsynced (consumers never see
-// data that a power loss could take back). kManual: replication calls
+// I/O errors (fail-stop, log_dir_health.h). The first failed write or fsync
+// takes the log dir offline: from then on every call answers kStorageError,
+// flush_up_to() callbacks get it, recovery_point() never moves again, and
+// close() writes no clean-shutdown marker (the next open recovers). An append
+// refused whole for lack of space is the exception (kStorageFull, log usable).
+// Every file-system call goes through LogOptions::env (env.h).
+//
+// High watermark. HwPolicy::kOnAppend: HW = LEO after every append. kOnFlush
+// (the broker's choice with log.flush.on.acks.all): HW advances to what has been
+// fsynced (consumers never see data that a power loss could take back); with a
+// flush executor every append requests that fsync (group commit), and
+// LogOptions::on_hw_moved reports each move. kManual: replication calls
 // set_high_watermark().
 //
 // Recovery (open after an unclean shutdown, i.e. no .clean_shutdown marker):
@@ -41,10 +51,26 @@
 //
 // Thread-safety. All public calls may run concurrently from any thread (the
 // broker calls append/read from several Asio threads). Appends, truncation and
-// segment changes serialise on one mutex per Log; read() takes it only briefly
-// to look up the segment; fsync and compaction's copying run outside it.
+// segment changes serialise on one mutex per Log (`mu`); flush's fdatasync,
+// CRC checks of incoming batches, read's header walk and compaction's copying
+// run outside it. What `mu` is held across, and so how long another append or
+// read of the same partition may wait (C16; not "microseconds"):
+//   - append: a memcpy into the append buffer, or when it fills (or without a
+//     buffer) one pwrite of up to one buffer (128 KiB) plus the batch itself
+//     (up to max.message.bytes); a fallocate step (8 MiB) now and then;
+//   - roll (segment.bytes/ms): index writes, file creation, ftruncate: no fsync;
+//   - read: writing the pending tail (<= one buffer) when the read needs it;
+//   - offset_for_timestamp (ListOffsets by time): a scan of part of one segment
+//     with decompression: milliseconds for large segments;
+//   - write_checkpoints: index writes and, once per flushed segment, the index
+//     fsyncs; producer-state encoding (grows with the number of producer ids);
+//   - truncate_to / truncate_fully_and_start_at / close: fsyncs (rare calls:
+//     replication and shutdown).
+// checkpoint_mu serialises every writer of the checkpoint files from snapshot to
+// rename (lock order: checkpoint_mu -> compact_mu -> mu -> flush_mu).
 // flush_up_to() never blocks on fsync: the callback runs on the flush executor
-// thread (or inline when the offset is already durable) and must not block.
+// thread (or inline when the offset is already durable, or without a flush
+// executor) and must not block.
 #pragma once
 
 #include <atomic>
@@ -198,15 +224,18 @@ class Log : public std::enable_shared_from_this<Log> {
   // Removes everything and restarts the log at `new_start` (replica far behind).
   Status truncate_fully_and_start_at(Offset new_start);
   // DeleteRecords: moves log start offset to `offset` (<= HW); whole segments
-  // below it are deleted. Returns the new log start offset.
+  // below it are deleted. Returns the new log start offset. The checkpoint that
+  // records it is written on the flush executor (inline without one).
   Result<Offset> delete_records_before(Offset offset);
 
-  // Durability, see the comment at the top.
+  // Durability, see the comment at the top. After an error the log dir is
+  // offline and neither ever reports success again.
   Status flush();
   void flush_up_to(Offset offset, std::function<void(Status)> done);
   // Applies flush.messages / flush.ms; cheap when nothing is due.
   Status maybe_flush();
-  // Writes the append buffer's pending bytes to the file (the linger timer).
+  // Writes the append buffer's pending bytes to the file (the LogManager's tail
+  // writer thread after append_linger_ms; produce calls it too).
   Status write_out_buffer();
   // Returns the append buffer's memory when nothing was appended for idle_ms.
   Status release_idle_buffer(int64_t idle_ms);

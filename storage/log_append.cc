@@ -62,6 +62,7 @@ Status write_out_for_read(Segment& seg, int64_t offset) {
 
 Result<AppendResult> Log::append(std::span<uint8_t> batches, LeaderEpoch leader_epoch) {
   State& s = *s_;
+  if (s.opts.dir_health->offline()) return s.opts.dir_health->error();  // before any parsing
   const int32_t max_bytes = config().max_message_bytes;
   auto parsed = parse_all(batches, max_bytes);
   if (!parsed.ok()) return parsed.status();
@@ -167,6 +168,7 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, LeaderEpoch leader_
 
 Result<AppendResult> Log::append_replicated(std::span<uint8_t> batches) {
   State& s = *s_;
+  if (s.opts.dir_health->offline()) return s.opts.dir_health->error();
   auto parsed = parse_all(batches, INT32_MAX);
   if (!parsed.ok()) return parsed.status();
   std::unique_lock lock(s.mu);

@@ -252,10 +252,6 @@ Status Log::truncate_fully_and_start_at(Offset new_start) {
 
 Result<Offset> Log::delete_records_before(Offset offset) {
   State& s = *s_;
-  PartitionCheckpoint cp;
-  // checkpoint_mu across the capture and the write: no other checkpoint writer
-  // runs in between, so the file only ever gets the newest content.
-  std::lock_guard cl(s.checkpoint_mu);
   {
     std::lock_guard lock(s.mu);
     if (Status st = s.usable(); !st.ok()) return st;
@@ -271,9 +267,16 @@ Result<Offset> Log::delete_records_before(Offset offset) {
     }
     // Whole segments below the new start go.
     while (s.segments.size() > 1 && std::next(s.segments.begin())->first <= o) s.remove_segment_locked(s.segments.begin());
-    cp = s.checkpoint_locked();
   }
-  if (Status st = s.write_partition_checkpoint(cp); !st.ok()) return s.fail(st);
+  // The new log start reaches partition.checkpoint off the caller's thread
+  // (the flush executor; inline for a bare Log). As in Kafka, a crash before
+  // that write may bring back the records below it in the first segment left;
+  // the whole segments below it are gone already.
+  if (s.opts.flusher) {
+    s.opts.flusher->post([self = shared_from_this()] { (void)self->write_checkpoints(); });
+  } else if (Status st = write_checkpoints(); !st.ok()) {
+    return st;
+  }
   return offset;
 }
 

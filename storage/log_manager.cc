@@ -3,6 +3,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <set>
 #include <thread>
 
 namespace millrace::storage {
@@ -71,6 +72,7 @@ struct LogManager::Impl {
   mutable std::mutex mu;
   std::map<TopicPartition, std::shared_ptr<Log>> logs;             // GUARDED_BY(mu)
   std::map<TopicPartition, fs::path> log_dir_of;                   // GUARDED_BY(mu)
+  std::set<TopicPartition> creating;                               // GUARDED_BY(mu): create() under way
   std::map<std::string, std::map<std::string, std::string>> topic_overrides;  // GUARDED_BY(mu)
   std::vector<LoadError> load_errors;                              // GUARDED_BY(mu)
   std::unique_ptr<ThreadPool> flusher;
@@ -122,6 +124,8 @@ Result<std::unique_ptr<LogManager>> LogManager::open(LogManagerOptions options) 
   for (const auto& d : m->options_.log_dirs) {
     std::error_code ec;
     if (Status st = env.create_directories(d); !st.ok()) return st;
+    // A log dir made just now must survive a power loss with what goes in it.
+    if (Status st = env.fsync_dir(d.parent_path().empty() ? fs::path(".") : d.parent_path()); !st.ok()) return st;
     for (const auto& e : fs::directory_iterator(d, ec)) {
       if (!e.is_directory()) continue;
       auto tp = TopicPartition::from_dir_name(e.path().filename().string());
@@ -212,23 +216,35 @@ Result<std::shared_ptr<Log>> LogManager::create(const TopicPartition& tp,
     return Status(Errc::kInvalidArgument, "bad topic partition " + tp.dir_name());
   auto cfg = options_.default_config.with_overrides(overrides);
   if (!cfg.ok()) return cfg.status();
-  std::lock_guard l(impl_->mu);
-  if (impl_->shut_down) return Status(Errc::kClosed, "log manager shut down");
-  if (impl_->logs.count(tp)) return Status(Errc::kAlreadyExists, tp.dir_name());
-  std::map<fs::path, int> load;
-  for (const auto& d : options_.log_dirs)
-    if (!impl_->health.at(d)->offline()) load[d] = 0;
-  if (load.empty()) return Status(Errc::kStorageError, "every log dir is offline");
-  for (const auto& [t, d] : impl_->log_dir_of)
-    if (load.count(d)) ++load[d];
-  fs::path best = load.begin()->first;
-  for (const auto& [d, n] : load)
-    if (n < load[best]) best = d;
+  fs::path best;
+  {
+    std::lock_guard l(impl_->mu);
+    if (impl_->shut_down) return Status(Errc::kClosed, "log manager shut down");
+    if (impl_->logs.count(tp) || impl_->creating.count(tp)) return Status(Errc::kAlreadyExists, tp.dir_name());
+    std::map<fs::path, int> load;
+    for (const auto& d : options_.log_dirs)
+      if (!impl_->health.at(d)->offline()) load[d] = 0;
+    if (load.empty()) return Status(Errc::kStorageError, "every log dir is offline");
+    for (const auto& [t, d] : impl_->log_dir_of)
+      if (load.count(d)) ++load[d];
+    best = load.begin()->first;
+    for (const auto& [d, n] : load)
+      if (n < load[best]) best = d;
+    // Reserved: the files are made outside the lock that every get() takes.
+    impl_->creating.insert(tp);
+    impl_->log_dir_of[tp] = best;
+  }
   LogOptions lo = log_options(*cfg, best, tp);
   auto log = Log::open(best / tp.dir_name(), lo);
-  if (!log.ok()) return log.status();
+  Status st = log.ok() ? (*log)->flush() : log.status();  // flush: the new directory entries
+  std::lock_guard l(impl_->mu);
+  impl_->creating.erase(tp);
+  if (st.ok() && impl_->shut_down) st = Status(Errc::kClosed, "log manager shut down");
+  if (!st.ok()) {
+    impl_->log_dir_of.erase(tp);
+    return st;
+  }
   impl_->logs[tp] = *log;
-  impl_->log_dir_of[tp] = best;
   impl_->topic_overrides[tp.topic] = overrides;
   return *log;
 }
@@ -244,6 +260,16 @@ Status LogManager::remove(const TopicPartition& tp) {
     impl_->log_dir_of.erase(tp);
   }
   return log->remove();
+}
+
+Status LogManager::add_offline(const TopicPartition& tp, const Status& why) {
+  std::lock_guard l(impl_->mu);
+  if (impl_->logs.count(tp)) return Status(Errc::kAlreadyExists, tp.dir_name());
+  const fs::path& d = options_.log_dirs.front();
+  impl_->logs[tp] = Log::offline(d / tp.dir_name(), log_options(options_.default_config, d, tp), why);
+  impl_->log_dir_of[tp] = d;
+  impl_->load_errors.push_back({d / tp.dir_name(), why});
+  return Status::Ok();
 }
 
 Status LogManager::set_topic_config(const std::string& topic, const std::map<std::string, std::string>& overrides) {

@@ -107,12 +107,18 @@ class LogManager {
   ~LogManager();  // shutdown()
 
   std::shared_ptr<Log> get(const TopicPartition& tp) const;  // null when absent
-  // Creates the partition in the online log dir with the fewest partitions.
+  // Creates the partition in the online log dir with the fewest partitions;
+  // its directory entries are fsynced before it returns (a partition that the
+  // caller records as created survives a power loss).
   // kAlreadyExists when present (offline included); kStorageError when every
   // log dir is offline; overrides are the topic's Kafka configs.
   Result<std::shared_ptr<Log>> create(const TopicPartition& tp,
                                       const std::map<std::string, std::string>& overrides = {});
   Status remove(const TopicPartition& tp);
+  // Registers `tp` as offline (an offline stand-in, Log::offline) without
+  // touching the disk: the broker's metadata lists a partition the log dirs do
+  // not have. kAlreadyExists when present.
+  Status add_offline(const TopicPartition& tp, const Status& why);
 
   Status set_topic_config(const std::string& topic, const std::map<std::string, std::string>& overrides);
   LogConfig topic_config(const std::string& topic) const;

@@ -3,8 +3,9 @@
 // log_maintenance.cc: flush/truncate/retention/checkpoints, log_cleaner.cc:
 // compaction). Not part of the public API.
 //
-// Lock order: compact_mu -> mu -> flush_mu. checkpoint_mu and flush_io_mu are
-// taken without holding mu.
+// Lock order: checkpoint_mu -> compact_mu -> mu -> flush_mu; flush_io_mu ->
+// mu. checkpoint_mu is held by every writer of the checkpoint files from its
+// snapshot to its rename (write_checkpoints, truncate_*, close).
 #pragma once
 
 #include <map>

@@ -1,36 +1,45 @@
 #include "broker/core/producer_ids.h"
 
-#include <fcntl.h>
-#include <unistd.h>
+#include <sstream>
+#include <vector>
 
-#include <cstdio>
-#include <fstream>
+#include "protocol/wire/reader.h"
+#include "protocol/wire/writer.h"
+#include "storage/checkpoint.h"
+#include "storage/index_file.h"
 
 namespace millrace::broker {
 
 std::string ProducerIds::load() {
   std::lock_guard lock(mu_);
-  std::ifstream in(file_);
-  if (in) {
+  auto bytes = storage::read_whole_file(file_, env_);
+  if (!bytes.ok()) {
+    if (bytes.code() == storage::Errc::kNotFound) return {};
+    return "cannot read " + file_.string() + ": " + bytes.status().to_string();
+  }
+  int64_t start = -1;
+  if (!bytes->empty() && (*bytes)[0] == 'v') {  // the text format before version 2
+    std::istringstream in(std::string(bytes->begin(), bytes->end()));
     std::string version;
-    int64_t start = 0;
     if (!(in >> version >> start) || version != "v1" || start < 0)
       return "cannot parse " + file_.string() + " (expected 'v1 <number>')";
-    next_ = block_end_ = start;
+  } else {
+    auto framed = storage::decode_framed(*bytes, "producer_id.block");
+    if (!framed.ok()) return "cannot read " + file_.string() + ": " + framed.status().to_string();
+    if (framed->version != kFileVersion || framed->payload.size() != 8)
+      return "cannot read " + file_.string() + ": unknown version " + std::to_string(framed->version);
+    wire::Reader r(framed->payload);
+    start = r.int64();
+    if (start < 0) return "cannot read " + file_.string() + ": negative block start";
   }
+  next_ = block_end_ = start;
   return {};
 }
 
 bool ProducerIds::persist(int64_t block_end) {
-  auto tmp = file_;
-  tmp += ".tmp";
-  std::string text = "v1 " + std::to_string(block_end) + "\n";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return false;
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return false;
-  return std::rename(tmp.c_str(), file_.c_str()) == 0;
+  std::vector<uint8_t> payload;
+  wire::Writer(payload).int64(block_end);
+  return storage::write_file_atomic(file_, storage::encode_framed(kFileVersion, payload), env_).ok();
 }
 
 int64_t ProducerIds::next() {

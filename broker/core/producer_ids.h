@@ -2,11 +2,15 @@
 // restarts (the log keeps producer state per id, so a reused id with
 // sequence 0 would be taken for a duplicate).
 //
-// File format (<first log dir>/producer_id.block): one line of text
-//   "v1 <next block start>\n"
-// Ids are handed out from a block of kBlockSize; the file is rewritten
-// (temp + rename + fsync) with the next block's start before the first id
-// of a new block is given out, so a crash can skip ids but never repeat one.
+// File format (<first log dir>/producer_id.block), framed as
+// storage/checkpoint.h draws it:
+//   | version u8 = 2 | next block start i64 (big-endian) | crc32c u32 |
+// The older text format "v1 <next block start>\n" is still read (and replaced
+// by the framed one at the next block). Ids are handed out from a block of
+// kBlockSize; the file is rewritten with storage::write_file_atomic (temp file,
+// fdatasync, rename, fsync of the dir) with the next block's start before the
+// first id of a new block is given out, so a crash can skip ids but never
+// repeat one. A file that fails its CRC fails the start.
 #pragma once
 
 #include <cstdint>
@@ -14,12 +18,16 @@
 #include <mutex>
 #include <string>
 
+#include "storage/env.h"
+
 namespace millrace::broker {
 
 class ProducerIds {
  public:
   static constexpr int64_t kBlockSize = 1000;
-  explicit ProducerIds(std::filesystem::path file) : file_(std::move(file)) {}
+  static constexpr uint8_t kFileVersion = 2;
+  explicit ProducerIds(std::filesystem::path file, storage::Env* env = nullptr)
+      : file_(std::move(file)), env_(env) {}
   std::string load();  // error message, empty when ok
   // -1 when the block file cannot be written.
   int64_t next();
@@ -27,6 +35,7 @@ class ProducerIds {
  private:
   bool persist(int64_t block_end);
   std::filesystem::path file_;
+  storage::Env* env_;
   std::mutex mu_;
   int64_t next_ = 0;       // GUARDED_BY(mu_)
   int64_t block_end_ = 0;  // GUARDED_BY(mu_)

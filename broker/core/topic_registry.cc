@@ -9,6 +9,9 @@
 #include <set>
 #include <sstream>
 
+#include "storage/checkpoint.h"
+#include "storage/index_file.h"
+
 namespace millrace::broker {
 
 namespace {
@@ -52,8 +55,8 @@ std::string check_topic_config(const std::string& name, const std::string& value
   return {};
 }
 
-TopicRegistry::TopicRegistry(storage::LogManager& logs, std::filesystem::path file)
-    : logs_(logs), file_(std::move(file)) {}
+TopicRegistry::TopicRegistry(storage::LogManager& logs, std::filesystem::path file, storage::Env* env)
+    : logs_(logs), file_(std::move(file)), env_(env) {}
 
 bool TopicRegistry::valid_topic_name(const std::string& name, std::string& why) {
   if (name.empty()) { why = "topic name is empty"; return false; }
@@ -68,11 +71,25 @@ bool TopicRegistry::valid_topic_name(const std::string& name, std::string& why) 
 }
 
 std::string TopicRegistry::load() {
-  std::lock_guard lock(mu_);
-  std::ifstream in(file_);
-  if (in) {
+  std::unique_lock lock(mu_);
+  bool changed = false;
+  auto bytes = storage::read_whole_file(file_, env_);
+  if (!bytes.ok() && bytes.code() != storage::Errc::kNotFound)
+    return "cannot read " + file_.string() + ": " + bytes.status().to_string();
+  if (bytes.ok()) {
+    std::string text;
+    if (!bytes->empty() && (*bytes)[0] == '{') {
+      text.assign(bytes->begin(), bytes->end());  // the unframed format before version 2
+      changed = true;                              // rewritten framed below
+    } else {
+      auto framed = storage::decode_framed(*bytes, "topics.json");
+      if (!framed.ok()) return "cannot read " + file_.string() + ": " + framed.status().to_string();
+      if (framed->version != kFileVersion)
+        return "cannot read " + file_.string() + ": unknown version " + std::to_string(framed->version);
+      text.assign(framed->payload.begin(), framed->payload.end());
+    }
     try {
-      auto j = nlohmann::json::parse(in);
+      auto j = nlohmann::json::parse(text);
       for (auto& [name, t] : j.at("topics").items()) {
         TopicInfo info;
         info.name = name;
@@ -91,7 +108,6 @@ std::string TopicRegistry::load() {
   std::map<std::string, int32_t> on_disk;
   for (const auto& p : logs_.partitions())
     on_disk[p.tp.topic] = std::max(on_disk[p.tp.topic], p.tp.partition + 1);
-  bool changed = false;
   for (const auto& [name, n] : on_disk) {
     auto& t = topics_[name];
     if (t.name.empty()) {
@@ -105,20 +121,22 @@ std::string TopicRegistry::load() {
       changed = true;
     }
   }
-  // Create logs missing on disk (file lists them, disk lost them).
+  // A partition the file lists but no log dir has was lost (its directory was
+  // fsynced before the file listed it): offline, never re-created empty, which
+  // would restart its offsets at 0 under its consumers' committed offsets.
   for (auto& [name, t] : topics_) {
     if (!t.configs.empty()) (void)logs_.set_topic_config(name, t.configs);
     for (int32_t p = 0; p < t.partitions; ++p)
-      if (!logs_.get({name, p})) {
-        auto r = logs_.create({name, p}, t.configs);
-        if (!r.ok()) return "cannot create " + name + "-" + std::to_string(p) + ": " + r.status().to_string();
-      }
+      if (!logs_.get({name, p}))
+        (void)logs_.add_offline({name, p}, storage::Status(storage::Errc::kCorruptSegment,
+                                                           name + "-" + std::to_string(p) + " is listed in " +
+                                                               file_.string() + " but missing from every log dir"));
   }
-  if (changed) return save_locked();
+  if (changed) return save(lock);
   return {};
 }
 
-std::string TopicRegistry::save_locked() const {
+std::string TopicRegistry::save(std::unique_lock<std::mutex>& lock) {
   nlohmann::json j;
   j["version"] = 1;
   j["topics"] = nlohmann::json::object();
@@ -130,17 +148,16 @@ std::string TopicRegistry::save_locked() const {
     tj["configs"] = t.configs;
     j["topics"][name] = tj;
   }
-  auto tmp = file_;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << j.dump(1);
-    out.flush();
-    if (!out) return "cannot write " + tmp.string();
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, file_, ec);
-  if (ec) return "cannot rename " + tmp.string() + ": " + ec.message();
+  const uint64_t version = ++version_;
+  lock.unlock();  // the write and its fsyncs run without the lock every request takes
+  std::string text = j.dump(1);
+  std::lock_guard save(save_mu_);
+  if (version < saved_version_) return {};  // a newer table is on disk already
+  auto bytes = storage::encode_framed(
+      kFileVersion, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+  if (auto st = storage::write_file_atomic(file_, bytes, env_); !st.ok())
+    return "cannot write " + file_.string() + ": " + st.to_string();
+  saved_version_ = version;
   return {};
 }
 
@@ -170,44 +187,57 @@ int16_t TopicRegistry::create(const std::string& name, int32_t partitions,
     message = check_topic_config(k, v);
     if (!message.empty()) return kInvalidConfig;
   }
-  std::lock_guard lock(mu_);
-  if (topics_.count(name)) {
+  std::unique_lock lock(mu_);
+  if (topics_.count(name) || busy_.count(name)) {
     message = "topic '" + name + "' already exists";
     return kTopicExists;
   }
   if (validate_only) return kNone;
+  // The partition logs (directories, files, fsyncs) are made without the lock
+  // that every request's get() takes; the name is reserved meanwhile.
+  busy_.insert(name);
+  lock.unlock();
   TopicInfo t{name, random_id(), partitions, internal, configs};
   for (int32_t p = 0; p < partitions; ++p) {
     auto r = logs_.create({name, p}, configs);
     if (!r.ok() && r.code() != storage::Errc::kAlreadyExists) {
       for (int32_t q = 0; q < p; ++q) (void)logs_.remove({name, q});
       message = r.status().to_string();
+      lock.lock();
+      busy_.erase(name);
       return kStorageError;
     }
   }
+  lock.lock();
+  busy_.erase(name);
   topics_[name] = std::move(t);
-  message = save_locked();
+  message = save(lock);
   return message.empty() ? kNone : kStorageError;
 }
 
 int16_t TopicRegistry::remove(const std::string& name, std::string& message) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   auto it = topics_.find(name);
-  if (it == topics_.end()) {
+  if (it == topics_.end() || busy_.count(name)) {
     message = "topic '" + name + "' does not exist";
     return kUnknownTopic;
   }
-  for (int32_t p = 0; p < it->second.partitions; ++p) (void)logs_.remove({name, p});
-  topics_.erase(it);
-  message = save_locked();
+  const int32_t partitions = it->second.partitions;
+  busy_.insert(name);
+  lock.unlock();
+  for (int32_t p = 0; p < partitions; ++p) (void)logs_.remove({name, p});  // without the lock
+  lock.lock();
+  busy_.erase(name);
+  topics_.erase(name);
+  message = save(lock);
   return message.empty() ? kNone : kStorageError;
 }
 
 int16_t TopicRegistry::add_partitions(const std::string& name, int32_t total, bool validate_only,
                                       std::string& message) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   auto it = topics_.find(name);
-  if (it == topics_.end()) {
+  if (it == topics_.end() || busy_.count(name)) {
     message = "topic '" + name + "' does not exist";
     return kUnknownTopic;
   }
@@ -216,15 +246,25 @@ int16_t TopicRegistry::add_partitions(const std::string& name, int32_t total, bo
     return kInvalidPartitions;
   }
   if (validate_only) return kNone;
-  for (int32_t p = it->second.partitions; p < total; ++p) {
-    auto r = logs_.create({name, p}, it->second.configs);
+  const int32_t from = it->second.partitions;
+  const auto configs = it->second.configs;
+  busy_.insert(name);
+  lock.unlock();
+  int32_t made = from;
+  for (int32_t p = from; p < total; ++p, ++made) {  // without the lock
+    auto r = logs_.create({name, p}, configs);
     if (!r.ok() && r.code() != storage::Errc::kAlreadyExists) {
       message = r.status().to_string();
-      return kStorageError;
+      break;
     }
-    it->second.partitions = p + 1;
   }
-  message = save_locked();
+  lock.lock();
+  busy_.erase(name);
+  topics_[name].partitions = made;
+  const bool failed = made < total;
+  std::string saved = save(lock);
+  if (failed) return kStorageError;
+  message = saved;
   return message.empty() ? kNone : kStorageError;
 }
 
@@ -241,9 +281,9 @@ int16_t TopicRegistry::alter_configs(const std::string& name,
       if (!message.empty()) return kInvalidConfig;
     }
   }
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   auto it = topics_.find(name);
-  if (it == topics_.end()) {
+  if (it == topics_.end() || busy_.count(name)) {
     message = "topic '" + name + "' does not exist";
     return kUnknownTopic;
   }
@@ -261,7 +301,7 @@ int16_t TopicRegistry::alter_configs(const std::string& name,
     return kInvalidConfig;
   }
   it->second.configs = std::move(next);
-  message = save_locked();
+  message = save(lock);
   return message.empty() ? kNone : kStorageError;
 }
 

@@ -2,16 +2,26 @@
 // topic ids and Kafka-named config overrides. Logs themselves live in the
 // storage LogManager; this registry decides what they are.
 //
-// File format (<first log dir>/topics.json, rewritten atomically via a temp
-// file + rename on every change):
-//   {"version": 1,
-//    "topics": {"<name>": {"id": "<32 hex>", "partitions": N,
-//                          "internal": bool, "configs": {"retention.ms": "..."}}}}
+// File format (<first log dir>/topics.json), rewritten on every change with
+// storage::write_file_atomic (temp file, fdatasync, rename, fsync of the dir)
+// and framed as storage/checkpoint.h draws it:
+//   | version u8 = 2 | JSON payload | crc32c u32 |
+//   JSON: {"version": 1,
+//          "topics": {"<name>": {"id": "<32 hex>", "partitions": N,
+//                                "internal": bool, "configs": {"retention.ms": "..."}}}}
+// The older unframed file (the JSON alone, first byte '{') is still read and
+// rewritten framed at start. A file that fails its CRC fails the start (never
+// guessed around: adopting would mint new topic ids).
 // At start, partitions found on disk but missing from the file are adopted
 // (a topic with k partitions on disk gets k), so a lost file loses only
-// config overrides.
+// config overrides. A partition the file lists but no log dir has is offline
+// (LogManager::add_offline, KAFKA_STORAGE_ERROR), never re-created empty: a
+// partition is on disk, its directory fsynced, before the file lists it.
 //
-// Thread-safety: every call may run from any thread (one mutex).
+// Thread-safety: every call may run from any thread. One mutex guards the
+// table; it is not held while partition logs are created or removed, nor while
+// the file is written (a topic being created or deleted is reserved meanwhile;
+// file writes are ordered by a second mutex and a version).
 #pragma once
 
 #include <array>
@@ -20,6 +30,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,7 +49,8 @@ struct TopicInfo {
 // Kafka error codes returned by registry calls (0 = ok).
 class TopicRegistry {
  public:
-  TopicRegistry(storage::LogManager& logs, std::filesystem::path file);
+  TopicRegistry(storage::LogManager& logs, std::filesystem::path file, storage::Env* env = nullptr);
+  static constexpr uint8_t kFileVersion = 2;
   // Reads the file and adopts partitions on disk. Returns an error message.
   std::string load();
 
@@ -59,12 +71,18 @@ class TopicRegistry {
   static bool valid_topic_name(const std::string& name, std::string& why);
 
  private:
-  std::string save_locked() const;
+  // Writes the table as it is now; releases `lock` (held on entry) first.
+  std::string save(std::unique_lock<std::mutex>& lock);
 
   storage::LogManager& logs_;
   std::filesystem::path file_;
+  storage::Env* env_;
   mutable std::mutex mu_;
   std::map<std::string, TopicInfo> topics_;  // GUARDED_BY(mu_)
+  std::set<std::string> busy_;               // GUARDED_BY(mu_): being created or deleted
+  uint64_t version_ = 0;                     // GUARDED_BY(mu_): table changes
+  std::mutex save_mu_;                       // one file write at a time
+  uint64_t saved_version_ = 0;               // GUARDED_BY(save_mu_)
 };
 
 // Topic-level config names the broker accepts (Kafka's names).

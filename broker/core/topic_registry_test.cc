@@ -6,6 +6,8 @@
 #include <fstream>
 #include <random>
 
+#include "broker/core/producer_ids.h"
+
 namespace millrace::broker {
 namespace {
 
@@ -101,6 +103,141 @@ TEST_F(TopicRegistryTest, CorruptFileIsAnErrorNotACrash) {
   }
   TopicRegistry r(*logs_, dir_ / "topics.json");
   EXPECT_NE(r.load().find("cannot read"), std::string::npos);
+}
+
+std::vector<uint8_t> file_bytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+void write_bytes(const std::filesystem::path& p, const std::vector<uint8_t>& b) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+TEST_F(TopicRegistryTest, FileIsFramedWithAVersionAndACrcThatIsChecked) {
+  ASSERT_EQ(registry_->create("framed", 1, {}, false, false, msg_), 0);
+  auto bytes = file_bytes(dir_ / "topics.json");
+  ASSERT_GT(bytes.size(), 5u);
+  EXPECT_EQ(bytes[0], TopicRegistry::kFileVersion);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "topics.json.tmp"));
+  bytes[bytes.size() / 2] ^= 0x01;  // a flipped bit in the JSON
+  write_bytes(dir_ / "topics.json", bytes);
+  TopicRegistry r(*logs_, dir_ / "topics.json");
+  EXPECT_NE(r.load().find("checksum mismatch"), std::string::npos);
+}
+
+TEST_F(TopicRegistryTest, UnframedFileOfTheOlderFormatIsReadAndRewrittenFramed) {
+  registry_.reset();
+  {
+    std::ofstream out(dir_ / "topics.json");
+    out << R"({"version": 1, "topics": {"old": {"id": "0123456789abcdef0123456789abcdef", "partitions": 1,
+              "internal": false, "configs": {"retention.ms": "1000"}}}})";
+  }
+  registry_ = std::make_unique<TopicRegistry>(*logs_, dir_ / "topics.json");
+  ASSERT_EQ(registry_->load(), "");
+  auto t = registry_->get("old");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->id[0], 0x01);
+  EXPECT_EQ(t->configs.at("retention.ms"), "1000");
+  EXPECT_EQ(file_bytes(dir_ / "topics.json")[0], TopicRegistry::kFileVersion);
+  open();
+  EXPECT_EQ(registry_->get("old")->id, t->id);
+}
+
+TEST_F(TopicRegistryTest, PartitionMissingFromDiskIsOfflineNotRecreatedEmpty) {
+  ASSERT_EQ(registry_->create("lost", 2, {}, false, false, msg_), 0);
+  std::vector<uint8_t> b(70, 0);  // not a batch: an offline partition refuses before parsing
+  registry_.reset();
+  (void)logs_->shutdown();
+  logs_.reset();
+  std::filesystem::remove_all(dir_ / "lost-1");
+  open();
+  auto log = logs_->get({"lost", 1});
+  ASSERT_NE(log, nullptr);
+  EXPECT_TRUE(log->is_offline());
+  EXPECT_EQ(log->append(b, LeaderEpoch(0)).code(), storage::Errc::kStorageError);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "lost-1"));
+  EXPECT_FALSE(logs_->get({"lost", 0})->is_offline());
+  EXPECT_EQ(registry_->get("lost")->partitions, 2);
+}
+
+TEST_F(TopicRegistryTest, PartitionThatFailsToLoadIsOfflineAndNothingIsCreatedInAnotherDir) {
+  // Two log dirs: the broken partition must not reappear, empty, in the other.
+  registry_.reset();
+  (void)logs_->shutdown();
+  logs_.reset();
+  auto open2 = [&] {
+    storage::LogManagerOptions o;
+    o.log_dirs = {dir_ / "a", dir_ / "b"};
+    o.start_housekeeping = false;
+    logs_ = std::move(storage::LogManager::open(o)).value();
+    registry_ = std::make_unique<TopicRegistry>(*logs_, dir_ / "a" / "topics.json");
+    return registry_->load();
+  };
+  ASSERT_EQ(open2(), "");
+  ASSERT_EQ(registry_->create("bad", 2, {}, false, false, msg_), 0);
+  registry_.reset();
+  (void)logs_->shutdown();
+  logs_.reset();
+  std::filesystem::path broken;
+  for (const auto& d : {dir_ / "a", dir_ / "b"})
+    if (std::filesystem::exists(d / "bad-0")) broken = d / "bad-0";
+  ASSERT_FALSE(broken.empty());
+  auto seg = broken / "00000000000000000000.log";
+  std::filesystem::remove(seg);
+  std::filesystem::create_directory(seg);  // unreadable as a segment
+  ASSERT_EQ(open2(), "");  // the broker starts
+  ASSERT_EQ(logs_->load_errors().size(), 1u);
+  auto log = logs_->get({"bad", 0});
+  ASSERT_NE(log, nullptr);
+  EXPECT_TRUE(log->is_offline());
+  std::vector<uint8_t> junk(70, 0);
+  EXPECT_EQ(log->append(junk, LeaderEpoch(0)).code(), storage::Errc::kStorageError);
+  int copies = 0;
+  for (const auto& d : {dir_ / "a", dir_ / "b"}) copies += std::filesystem::exists(d / "bad-0") ? 1 : 0;
+  EXPECT_EQ(copies, 1);
+  EXPECT_TRUE(std::filesystem::is_directory(seg));
+  std::string msg;
+  EXPECT_EQ(registry_->add_partitions("bad", 3, false, msg), 0) << msg;  // the others still work
+}
+
+TEST(ProducerIdsTest, BlockFileIsFramedAndIdsNeverRepeatAcrossRestarts) {
+  auto dir = std::filesystem::temp_directory_path() / ("producer-ids-test-" + std::to_string(std::random_device{}()));
+  std::filesystem::create_directories(dir);
+  auto file = dir / "producer_id.block";
+  int64_t last = -1;
+  {
+    ProducerIds ids(file);
+    ASSERT_EQ(ids.load(), "");
+    for (int i = 0; i < 3; ++i) last = ids.next();
+    EXPECT_EQ(last, 2);
+  }
+  auto bytes = file_bytes(file);
+  ASSERT_EQ(bytes.size(), 13u);
+  EXPECT_EQ(bytes[0], ProducerIds::kFileVersion);
+  {
+    ProducerIds ids(file);
+    ASSERT_EQ(ids.load(), "");
+    EXPECT_GT(ids.next(), last);
+  }
+  bytes[5] ^= 0x40;
+  write_bytes(file, bytes);
+  {
+    ProducerIds ids(file);
+    EXPECT_NE(ids.load().find("checksum mismatch"), std::string::npos);
+  }
+  {
+    std::ofstream out(file, std::ios::trunc);
+    out << "v1 5000\n";  // the older text format
+  }
+  {
+    ProducerIds ids(file);
+    ASSERT_EQ(ids.load(), "");
+    EXPECT_EQ(ids.next(), 5000);
+  }
+  EXPECT_EQ(file_bytes(file)[0], ProducerIds::kFileVersion);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

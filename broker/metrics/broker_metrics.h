@@ -14,7 +14,7 @@
 //   millrace_partition_{log_end_offset,high_watermark,log_start_offset,size_bytes}{topic,partition}
 //   millrace_partitions{state}, millrace_consumer_group_lag{group,topic,partition},
 //   millrace_consumer_group_members{group}, millrace_process_resident_memory_bytes,
-//   millrace_log_dir_{used,free,capacity}_bytes{dir},
+//   millrace_log_dir_{used,free,capacity}_bytes{dir}, millrace_log_dir_offline{dir} (0/1),
 //   millrace_fetch_sessions, millrace_fetch_session_partitions (gauges),
 //   millrace_fetch_{sessions_created,session_evictions,incremental_requests,sessions_declined}_total
 //

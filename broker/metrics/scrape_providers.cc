@@ -16,6 +16,8 @@ void register_scrape_providers(BrokerState& b) {
     auto free_b = gauge_family("millrace_log_dir_free_bytes", "Free bytes of the filesystem of each log dir");
     auto cap = gauge_family("millrace_log_dir_capacity_bytes", "Size of the filesystem of each log dir");
     auto states = gauge_family("millrace_partitions", "Partitions of this broker by state");
+    auto dir_offline = gauge_family("millrace_log_dir_offline",
+                                    "1 when the log dir is offline after a failed write or fsync (fail-stop)");
     auto lag = gauge_family("millrace_consumer_group_lag", "High watermark minus committed offset");
     auto members = gauge_family("millrace_consumer_group_members", "Members of each consumer group");
 
@@ -41,8 +43,11 @@ void register_scrape_providers(BrokerState& b) {
         add_gauge(cap, {{"dir", dir}}, static_cast<double>(st.f_blocks) * static_cast<double>(st.f_frsize));
       }
     }
-    add_gauge(states, {{"state", "online"}}, static_cast<double>(parts.size()));
-    add_gauge(states, {{"state", "offline"}}, static_cast<double>(b.logs.load_errors().size()));
+    double offline = 0;
+    for (const auto& p : parts) offline += p.offline ? 1 : 0;
+    add_gauge(states, {{"state", "online"}}, static_cast<double>(parts.size()) - offline);
+    add_gauge(states, {{"state", "offline"}}, offline);
+    for (const auto& d : b.logs.log_dir_status()) add_gauge(dir_offline, {{"dir", d.dir.string()}}, d.offline ? 1 : 0);
     add_gauge(states, {{"state", "under_replicated"}}, 0);
     for (const auto& [group, offsets] : b.groups.all_offsets())
       for (const auto& [tp, committed] : offsets) {
@@ -52,7 +57,8 @@ void register_scrape_providers(BrokerState& b) {
                   static_cast<double>(std::max<int64_t>(0, it->second - committed)));
       }
     for (const auto& [group, n] : b.groups.member_counts()) add_gauge(members, {{"group", group}}, n);
-    for (auto* f : {&leo, &hw, &lso, &size, &used, &free_b, &cap, &states, &lag, &members}) out.push_back(std::move(*f));
+    for (auto* f : {&leo, &hw, &lso, &size, &used, &free_b, &cap, &states, &dir_offline, &lag, &members})
+      out.push_back(std::move(*f));
   });
   // Fetch sessions (KIP-227), from the FetchSessionCache's own counts.
   b.metrics.add_provider([&b](std::vector<prometheus::MetricFamily>& out) {

@@ -97,8 +97,10 @@ asio::awaitable<void> AdminHttp::serve(tcp::socket accepted) {
       body = "ok\n";
     } else if (path == "/readyz") {
       bool r = ready_.load();
+      std::string problems = r && check_ ? check_() : std::string();
+      r = r && problems.empty();
       status = r ? "200 OK" : "503 Service Unavailable";
-      body = r ? "ready\n" : "not ready\n";
+      body = r ? "ready\n" : "not ready\n" + problems;
     } else {
       status = "404 Not Found";
       body = "try /metrics, /healthz, /readyz\n";

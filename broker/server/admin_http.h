@@ -1,6 +1,7 @@
 // The admin HTTP endpoint (admin.listeners): GET /metrics (Prometheus text
 // format), /healthz (200 while the process serves), /readyz (200 only once
-// logs are recovered and the Kafka listener is up, else 503).
+// logs are recovered and the Kafka listener is up and the readiness check
+// finds nothing wrong, e.g. no log dir offline; else 503 and the reasons).
 //
 // A tiny HTTP/1.1 server on Asio coroutines rather than prometheus-cpp's
 // civetweb Exposer, because the Exposer cannot serve /healthz and /readyz;
@@ -14,6 +15,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -30,6 +32,9 @@ class AdminHttp {
   uint16_t port() const;
   void start();
   void stop();
+  // Returns what makes the broker unready (empty: nothing); called per /readyz
+  // request on the control thread, only once `ready` is true. Set before that.
+  void set_readiness_check(std::function<std::string()> check) { check_ = std::move(check); }
 
  private:
   boost::asio::awaitable<void> accept_loop();
@@ -38,6 +43,7 @@ class AdminHttp {
   boost::asio::io_context& ctx_;
   BrokerMetrics& metrics_;
   const std::atomic<bool>& ready_;
+  std::function<std::string()> check_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
 };
 
