@@ -28,7 +28,10 @@ bool LogConfig::is_known_name(const std::string& name) { return names().count(na
 Result<LogConfig> LogConfig::with_overrides(const std::map<std::string, std::string>& overrides) const {
   LogConfig c = *this;
   for (const auto& [name, value] : overrides) {
-    auto bad = [&] { return Status(Errc::kInvalidArgument, "invalid value '" + value + "' for " + name); };
+    // (clang before 16 cannot capture structured bindings: the fuzz build)
+    auto bad = [&key = name, &val = value] {
+      return Status(Errc::kInvalidArgument, "invalid value '" + val + "' for " + key);
+    };
     int64_t n = 0;
     if (name == "cleanup.policy") {
       bool del = false, compact = false;
