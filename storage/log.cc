@@ -196,9 +196,8 @@ Result<std::shared_ptr<Log>> Log::open(const fs::path& dir, LogOptions options) 
   auto last_possible = [&](size_t i) { return i + 1 < bases.size() ? bases[i + 1] : INT64_MAX; };
   auto replay = [&](const record::BatchHeader& h) {
     if (h.base_offset >= snapshot_offset && h.producer_id >= 0 && !h.is_control()) {
-      s.producers.update({h.producer_id, h.producer_epoch, h.base_sequence,
-                          h.base_sequence < 0 ? -1 : static_cast<int32_t>(h.base_sequence + h.last_offset_delta)},
-                         h.base_offset, h.last_offset(), h.max_timestamp, now);
+      // producer_info wraps the last sequence past INT32_MAX as the append path does.
+      s.producers.update(producer_info(h), h.base_offset, h.last_offset(), h.max_timestamp, now);
     }
   };
   for (size_t i = 0; i < bases.size(); ++i) {

@@ -43,13 +43,6 @@ Result<std::vector<Parsed>> parse_all(std::span<const uint8_t> bytes, int32_t ma
   return out;
 }
 
-ProducerBatchInfo producer_info(const record::BatchHeader& h) {
-  int32_t last_seq = h.base_sequence < 0 ? -1
-                                         : static_cast<int32_t>((static_cast<int64_t>(h.base_sequence) + h.last_offset_delta) %
-                                                                (static_cast<int64_t>(INT32_MAX) + 1));
-  return {h.is_control() ? -1 : h.producer_id, h.producer_epoch, h.base_sequence, last_seq};
-}
-
 // A reader looks at the file only: when `offset` (or the segment's first
 // batch) is not whole in it yet, the segment's pending tail is written first.
 // REQUIRES: the Log mutex held.

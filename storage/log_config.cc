@@ -167,12 +167,15 @@ const std::vector<LogConfig::UnenforcedKey>& LogConfig::unenforced_keys() {
 Result<LogConfig> LogConfig::with_overrides(const std::map<std::string, std::string>& overrides) const {
   LogConfig c = *this;
   for (const auto& [name, value] : overrides) {
+    // clang before 16 cannot capture structured bindings (the fuzz build): name them.
+    const std::string& key = name;
+    const std::string& val = value;
     int64_t n = 0;
-    auto bad = [&] {
-      std::string why = name == "cleanup.policy"           ? "String must be one of: compact, delete"
-                        : name == "message.timestamp.type" ? "String must be one of: CreateTime, LogAppendTime"
+    auto bad = [&key, &val] {
+      std::string why = key == "cleanup.policy"           ? "String must be one of: compact, delete"
+                        : key == "message.timestamp.type" ? "String must be one of: CreateTime, LogAppendTime"
                         : "String must be one of: uncompressed, zstd, lz4, snappy, gzip, producer";
-      return invalid(name, value, why);
+      return invalid(key, val, why);
     };
     if (const Unenforced* u = find_unenforced(name)) {
       auto v = check_unenforced(*u, value);

@@ -14,6 +14,17 @@ int32_t next_seq(int32_t seq) { return seq == std::numeric_limits<int32_t>::max(
 
 }  // namespace
 
+int32_t last_sequence(int32_t first_seq, int32_t last_offset_delta) {
+  if (first_seq < 0) return -1;
+  return static_cast<int32_t>((static_cast<int64_t>(first_seq) + last_offset_delta) %
+                              (static_cast<int64_t>(std::numeric_limits<int32_t>::max()) + 1));
+}
+
+ProducerBatchInfo producer_info(const record::BatchHeader& h) {
+  return {h.is_control() ? -1 : h.producer_id, h.producer_epoch, h.base_sequence,
+          last_sequence(h.base_sequence, h.last_offset_delta)};
+}
+
 SequenceCheck ProducerStateManager::check(const ProducerBatchInfo& b) const {
   if (b.producer_id < 0) return {};
   const ProducerEntry* e = find(b.producer_id);

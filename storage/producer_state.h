@@ -37,6 +37,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "protocol/record/batch_header.h"
 #include "storage/status.h"
 
 namespace millrace::storage {
@@ -67,6 +68,13 @@ struct ProducerBatchInfo {
   int32_t first_seq;
   int32_t last_seq;
 };
+
+// The sequence last_offset_delta after first_seq, wrapping past INT32_MAX to 0
+// (Kafka's DefaultRecordBatch.incrementSequence); -1 when first_seq is.
+int32_t last_sequence(int32_t first_seq, int32_t last_offset_delta);
+// A batch's producer fields as check()/update() take them; control batches
+// count as not idempotent (producer_id -1).
+ProducerBatchInfo producer_info(const record::BatchHeader& h);
 
 struct SequenceCheck {
   Status status;

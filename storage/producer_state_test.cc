@@ -117,5 +117,37 @@ TEST_F(ProducerExpiryLogTest, IdleProducersAreForgottenAtCheckpointAndLeaveTheSn
   EXPECT_EQ(append(*log, 2, 7).code(), Errc::kOutOfOrderSequence);
 }
 
+TEST(ProducerSequenceTest, LastSequenceWrapsPastInt32Max) {
+  EXPECT_EQ(last_sequence(5, 4), 9);
+  EXPECT_EQ(last_sequence(INT32_MAX - 1, 1), INT32_MAX);
+  EXPECT_EQ(last_sequence(INT32_MAX - 1, 2), 0);
+  EXPECT_EQ(last_sequence(INT32_MAX, 4), 3);
+  EXPECT_EQ(last_sequence(-1, 4), -1);
+}
+
+// Recovery replays the batches after the snapshot. It computed the last
+// sequence as base + delta in int32 (overflow: a negative sequence), so after
+// a crash a producer whose batch wrapped past INT32_MAX was refused its next
+// batch (OUT_OF_ORDER_SEQUENCE) until it bumped its epoch.
+TEST_F(ProducerExpiryLogTest, ReplayAfterACrashWrapsTheSequenceLikeTheAppendPath) {
+  auto log = open_log();
+  auto b = make_batch({{"k", "1"}, {"k", "2"}, {"k", "3"}}, 9, 0, INT32_MAX - 1);  // seqs MAX-1, MAX, 0
+  ASSERT_TRUE(log->append(b, LeaderEpoch(0)).ok());
+  // What kill -9 leaves: no snapshot (no checkpoint yet), so the batch is replayed.
+  std::filesystem::path copy = dir_.path() / "crashed";
+  std::filesystem::copy(dir_.path() / "p-0", copy, std::filesystem::copy_options::recursive);
+  ASSERT_FALSE(std::filesystem::exists(copy / "producer.snapshot"));
+  LogOptions o;
+  o.clock = [this] { return now_; };
+  auto crashed = Log::open(copy, o);
+  ASSERT_TRUE(crashed.ok()) << crashed.status().to_string();
+  for (Log* l : {log.get(), crashed->get()}) {
+    auto next = make_batch({{"k", "4"}}, 9, 0, 1);
+    auto r = l->append(next, LeaderEpoch(0));
+    ASSERT_TRUE(r.ok()) << r.status().to_string();
+    EXPECT_FALSE(r->duplicate);
+  }
+}
+
 }  // namespace
 }  // namespace millrace::storage
