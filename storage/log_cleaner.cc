@@ -279,18 +279,23 @@ Result<CompactionStats> Log::compact_now() {
     if (seg->base_offset() >= rule.map_end) break;
     int64_t removed = 0;
     auto replacement = clean_segment(*seg, dir_, rule, interval, s.opts.clock(), removed);
-    if (!replacement.ok()) return replacement.status();
+    // A failed write of the cleaned copy is a write error like any other:
+    // fail-stop (storage/log_dir_health.h); anything else (a batch that does not
+    // parse) leaves the log usable and this pass undone.
+    if (!replacement.ok()) {
+      const Status& st = replacement.status();
+      return st.code() == Errc::kStorageError || st.code() == Errc::kStorageFull ? s.fail(st) : st;
+    }
     if (!*replacement) continue;
     {
       std::lock_guard lock(s.mu);
       auto it = s.segments.find(seg->base_offset());
       if (s.closed || it == s.segments.end() || it->second != seg) {  // deleted meanwhile
-        std::error_code ec;
-        std::filesystem::remove(dir_ / segment_file_name(seg->base_offset(), kCleanedSuffix), ec);
+        (void)s.env().remove_file(dir_ / segment_file_name(seg->base_offset(), kCleanedSuffix));
         continue;
       }
       stats.bytes_before += seg->size();
-      if (Status st = seg->replace_with(**replacement); !st.ok()) return st;
+      if (Status st = seg->replace_with(**replacement); !st.ok()) return s.fail(st);
       stats.bytes_after += seg->size();
       stats.records_removed += removed;
       ++stats.segments_cleaned;
@@ -298,7 +303,7 @@ Result<CompactionStats> Log::compact_now() {
       if (seg->empty() && it->first != s.segments.rbegin()->first) s.remove_segment_locked(it);
     }
     // Durable before the next segment's swap (the tombstone rule relies on it).
-    if (Status st = fsync_dir(dir_); !st.ok()) return st;
+    if (Status st = fsync_dir(dir_, &s.env()); !st.ok()) return s.fail(st);
   }
   std::lock_guard lock(s.mu);
   s.cleaner_offset = std::max(s.cleaner_offset, rule.map_end);
