@@ -383,6 +383,53 @@ def admin_describe_reports_all_operations(b):
     check(got == TOPIC_OPS, f"topic operations {sorted(got)}")
 
 
+# --- 6. Transactional clients fail fast while Millrace has no transactions -----------
+
+def java_txn(b, txn_id):
+    """Runs Txn.java (initTransactions); returns (outcome line, seconds)."""
+    peers = os.path.join(os.environ["MILLRACE_SOURCE"], "tests", "peers")
+    cp = subprocess.run([os.path.join(peers, "kafka"), "classpath"], check=True, capture_output=True,
+                        text=True).stdout.strip()
+    cache = os.path.join(os.environ.get("MILLRACE_CACHE", os.path.expanduser("~/.cache/millrace")), "compat-java")
+    src = os.path.join(HERE, "Txn.java")
+    if not os.path.exists(os.path.join(cache, "Txn.class")) or \
+            os.path.getmtime(os.path.join(cache, "Txn.class")) < os.path.getmtime(src):
+        os.makedirs(cache, exist_ok=True)
+        subprocess.run(["javac", "-d", cache, "-cp", cp, src], check=True)
+    p = subprocess.run(["java", "-Xmx256m", "-cp", f"{cache}:{cp}", "Txn", b.bootstrap, txn_id],
+                       capture_output=True, text=True, timeout=120)
+    lines = p.stdout.strip().splitlines()
+    check(len(lines) >= 2, f"Txn.java printed {p.stdout!r}; stderr {p.stderr[-300:]!r}")
+    return lines[-2], float(lines[-1].split()[1])
+
+
+def librdkafka_txn(b, txn_id):
+    """init_transactions() through the current librdkafka: (outcome, seconds, fatal)."""
+    from confluent_kafka import KafkaException, Producer
+    p = Producer({"bootstrap.servers": b.bootstrap, "transactional.id": txn_id, "log_level": 2})
+    t0 = time.time()
+    try:
+        p.init_transactions(30)
+        return "ok", time.time() - t0, False
+    except KafkaException as e:
+        err = e.args[0]
+        return f"error {err.name()}: {err.str()}", time.time() - t0, err.fatal() or not err.retriable()
+
+
+@case
+def transactional_client_fails_fast(b):
+    """Kafka: initTransactions succeeds. Millrace (no transactions yet): both clients fail
+    at once (well under their 30 s timeouts) with a non-retriable error that says why."""
+    outcome, secs, final = librdkafka_txn(b, unique("compat-txn"))
+    joutcome, jsecs = java_txn(b, unique("compat-txn-java"))
+    if b.name == "kafka":
+        check(outcome == "ok" and joutcome == "ok", f"librdkafka: {outcome}; Java: {joutcome}")
+        return
+    check(outcome != "ok" and secs < 10 and final, f"librdkafka: {outcome} after {secs:.1f}s (final={final})")
+    check(joutcome != "ok" and jsecs < 10, f"Java: {joutcome} after {jsecs:.1f}s")
+    print(f"       librdkafka: {outcome} ({secs:.1f}s); Java: {joutcome} ({jsecs:.1f}s)")
+
+
 # -----------------------------------------------------------------------------------------
 
 def run_cases(broker, selected):
