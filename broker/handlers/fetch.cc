@@ -100,6 +100,10 @@ Built build(RequestContext& ctx, const proto::FetchRequest& req, const std::vect
       continue;
     }
     if (region->empty()) continue;
+    // Kafka's minOneMessage: only the response's first batch may exceed the
+    // limits (so a batch larger than them is still delivered); a later
+    // partition whose first batch does not fit gets no records this time.
+    if (r.bytes > 0 && region->length > std::min<int64_t>(max, budget)) continue;
     pd.records.file = proto::FileRegion{region->fd(), region->position, static_cast<int32_t>(region->length)};
     rd.result.has_records = true;
     r.keep_alive.push_back(region->file);
