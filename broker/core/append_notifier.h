@@ -1,10 +1,14 @@
-// Wakes Fetch requests parked in long poll when any partition gets data.
+// Wakes Fetch requests parked in long poll when one of *their* partitions
+// gets data (Kafka's DelayedFetch purgatory keyed by partition, Redpanda's
+// visible-offset monitor), not on any append anywhere (REVIEW C18).
 //
-// A waiter reads version(), checks its partitions, and if it needs more data
-// calls wait(seen_version, deadline): it returns at once if an append
-// happened since `seen_version`, else when notify() is called or the deadline
-// passes. Every append wakes every waiter (single node, few waiters); each
-// re-checks its own partitions. Timers are cancelled on their own executor.
+// Each partition has a version, bumped by notify(partition) after its high
+// watermark moved (the produce path, after an append: the high watermark
+// follows appends today, HwPolicy kOnAppend). A waiter reads versions() of its
+// partitions, checks them, and if it needs more data calls wait(partitions,
+// seen, deadline): that returns at once if any of its partitions moved since
+// `seen`, else when one of them is notified or the deadline passes. Timers are
+// cancelled on their own executor.
 //
 // Thread-safety: any thread.
 #pragma once
@@ -14,24 +18,40 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <span>
+#include <string>
 #include <vector>
 
 namespace millrace::broker {
 
+struct NotifyKey {
+  std::string topic;
+  int32_t partition = 0;
+  auto operator<=>(const NotifyKey&) const = default;
+};
+
 class AppendNotifier {
  public:
-  uint64_t version() const { return version_.load(std::memory_order_acquire); }
-  void notify();
-  boost::asio::awaitable<void> wait(uint64_t seen_version, std::chrono::steady_clock::time_point deadline);
+  std::vector<uint64_t> versions(std::span<const NotifyKey> keys) const;
+  void notify(const NotifyKey& key);
+  // REQUIRES: seen.size() == keys.size() (from versions(keys)).
+  boost::asio::awaitable<void> wait(std::span<const NotifyKey> keys, std::vector<uint64_t> seen,
+                                    std::chrono::steady_clock::time_point deadline);
+  size_t waiters(const NotifyKey& key) const;  // for tests and metrics
 
  private:
-  std::atomic<uint64_t> version_{0};
-  std::mutex mu_;
-  std::vector<std::shared_ptr<boost::asio::steady_timer>> waiters_;  // GUARDED_BY(mu_)
+  using Timer = std::shared_ptr<boost::asio::steady_timer>;
+  struct Entry {
+    uint64_t version = 0;
+    std::vector<Timer> waiters;
+  };
+  mutable std::mutex mu_;
+  std::map<NotifyKey, Entry> entries_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace millrace::broker

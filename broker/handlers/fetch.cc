@@ -100,6 +100,10 @@ Built build(RequestContext& ctx, const proto::FetchRequest& req, const std::vect
       continue;
     }
     if (region->empty()) continue;
+    // Kafka's minOneMessage: only the response's first batch may exceed the
+    // limits (so a batch larger than them is still delivered); a later
+    // partition whose first batch does not fit gets no records this time.
+    if (r.bytes > 0 && region->length > std::min<int64_t>(max, budget)) continue;
     pd.records.file = proto::FileRegion{region->fd(), region->position, static_cast<int32_t>(region->length)};
     rd.result.has_records = true;
     r.keep_alive.push_back(region->file);
@@ -167,8 +171,12 @@ Task<proto::FetchResponse> handle(RequestContext& ctx, proto::FetchRequest& req)
   }
   TopicNames names(b);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(req.max_wait_ms, 0));
+  // The partitions a parked Fetch waits for (C18: only their appends wake it).
+  std::vector<NotifyKey> watched;
+  watched.reserve(plan.partitions.size());
+  for (const auto& t : plan.partitions) watched.push_back({names.name(t.key), t.key.partition});
   for (;;) {
-    uint64_t seen = b.appends.version();
+    std::vector<uint64_t> seen = b.appends.versions(watched);
     Built r = build(ctx, req, plan.partitions, names);
     if (r.bytes >= req.min_bytes || r.error || std::chrono::steady_clock::now() >= deadline) {
       std::vector<PartitionResult> results;
@@ -199,7 +207,7 @@ Task<proto::FetchResponse> handle(RequestContext& ctx, proto::FetchRequest& req)
       co_return resp;
     }
     b.metrics.fetch_waiting().Increment();
-    co_await b.appends.wait(seen, deadline);
+    co_await b.appends.wait(watched, std::move(seen), deadline);
     b.metrics.fetch_waiting().Decrement();
   }
 }

@@ -133,7 +133,7 @@ Task<Staged<proto::ProduceResponse>> handle(RequestContext& ctx, proto::ProduceR
   std::vector<ToFlush> to_flush;
   std::vector<WriteOut> write_outs;  // acknowledged without fsync: page cache first
   const bool fsync_acks_all = b.config.boolean("log.flush.on.acks.all");
-  bool appended = false;
+  std::vector<NotifyKey> appended_to;  // partitions whose parked Fetches wake
   resp.responses.reserve(req.topic_data.size());
 
   for (auto& td : req.topic_data) {
@@ -198,7 +198,7 @@ Task<Staged<proto::ProduceResponse>> handle(RequestContext& ctx, proto::ProduceR
       pr.log_append_time_ms = res->log_append_time_ms;
       pr.log_start_offset = res->log_start_offset.value();
       if (!res->duplicate) {
-        appended = true;
+        appended_to.push_back({td.name, pd.index});
         b.metrics.bytes_in(td.name, bytes, static_cast<uint64_t>(s.ok ? s.records : 0));
       }
       if (req.acks == -1 && fsync_acks_all)
@@ -215,7 +215,7 @@ Task<Staged<proto::ProduceResponse>> handle(RequestContext& ctx, proto::ProduceR
       w.out->error_message = st.message();
     }
   }
-  if (appended) b.appends.notify();
+  for (const auto& k : appended_to) b.appends.notify(k);
   if (req.acks == 0) ctx.no_response = true;
   Staged<proto::ProduceResponse> out;
   if (to_flush.empty()) {

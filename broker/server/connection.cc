@@ -20,6 +20,11 @@
 namespace millrace::broker {
 
 namespace asio = boost::asio;
+
+namespace {
+// A connection keeps a request buffer up to this size between requests (C13).
+constexpr size_t kKeptFrameBytes = 1 << 20;
+}  // namespace
 using Clock = std::chrono::steady_clock;
 
 Connection::Connection(Server& server, asio::ip::tcp::socket socket, uint64_t id)
@@ -129,6 +134,9 @@ asio::awaitable<void> Connection::serve() {
       while (!closed_ && !queue_.empty()) co_await reader_wake_.wait();
     if (closed_) co_return;
     Dispatched d = co_await dispatcher.dispatch(frame, info_);
+    // The handler is done with the frame (stage 2 owns what it keeps, staged.h):
+    // a buffer grown by one large request is not kept for the connection's life.
+    if (frame.capacity() > kKeptFrameBytes) std::vector<uint8_t>().swap(frame);
     if (closed_) co_return;
     if (!d.later && d.response.action == Response::Action::kNoResponse) continue;  // acks=0
     auto slot = std::make_shared<Slot>();
@@ -237,11 +245,12 @@ asio::awaitable<bool> Connection::send_file(const FileSplice& s) {
       continue;
     }
     if (n == 0) {
-      // The file shrank under us (retention, truncation): keep the frame's
-      // promised size with zeros; clients drop a partial trailing batch.
-      std::vector<uint8_t> zeros(left, 0);
-      co_await asio::async_write(socket_, asio::buffer(zeros), asio::redirect_error(asio::use_awaitable, ec));
-      co_return !ec;
+      // The file shrank under us (retention, truncation) after the frame's
+      // size was sent. Zeros would read as a batch of size 0, which the Java
+      // client rejects as corrupt; like Kafka's FileRecords.writeTo ("truncated
+      // during write"), close the connection and let the client fetch again.
+      spdlog::warn("event=sendfile_truncated conn={} missing_bytes={}", info_.id, left);
+      co_return false;
     }
     spdlog::warn("event=sendfile_failed conn={} error=\"{}\"", info_.id, std::strerror(errno));
     co_return false;

@@ -10,6 +10,8 @@
 //   'P' pipelines; its stage 2 sleeps `delay` ms, then answers the 4-byte id.
 //   'S' may not pipeline; answers its id at once.
 //   'X' answers "close".
+//   'F' answers its id followed by a splice of `delay` bytes of a 10-byte file
+//       (C15: a file shrunk under sendfile).
 #include <utility>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -58,6 +60,9 @@ class ScriptedDispatcher : public RequestDispatcher {
       d.response = answer(id);
     } else if (kind == 'X') {
       d.response = Response::close();
+    } else if (kind == 'F') {
+      d.response = answer(id);
+      d.response.splices.push_back({4, file_fd, 0, static_cast<int32_t>(delay), nullptr});
     } else {
       int now = ++pending;
       int seen = max_pending.load();
@@ -83,6 +88,7 @@ class ScriptedDispatcher : public RequestDispatcher {
   std::atomic<int> max_pending{0};
   std::atomic<int> completed{0};
   std::vector<int> sync_saw_pending;
+  int file_fd = -1;  // for 'F': a file of 10 bytes "0123456789"
 };
 
 class ConnectionPipelineTest : public ::testing::Test {
@@ -249,6 +255,41 @@ TEST_F(ConnectionPipelineTest, ShutdownDrainsPendingAnswers) {
   for (int64_t i = 0; i < 4; ++i) EXPECT_EQ(next_answer(fd), i);
   EXPECT_EQ(next_answer(fd), -1);  // then closed
   stopper.join();
+  ::close(fd);
+}
+
+}  // namespace
+}  // namespace millrace::broker
+
+namespace millrace::broker {
+namespace {
+
+// C15: the file behind a splice is shorter than the frame promised (it shrank
+// after the size was sent). Kafka closes the connection ("truncated during
+// write"); padding with zeros would hand the client a batch of size 0, which
+// the Java client rejects as corrupt.
+TEST_F(ConnectionPipelineTest, SpliceOfAShrunkFileClosesInsteadOfPadding) {
+  char path[] = "/tmp/millrace-splice-XXXXXX";
+  int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ::unlink(path);
+  ASSERT_EQ(::write(fd, "0123456789", 10), 10);
+  dispatcher_.file_fd = fd;
+  int c = connect_client();
+  std::vector<uint8_t> req;
+  add(req, 'F', 7, 100);  // splice 100 bytes of a 10-byte file
+  send_all(c, req);
+  uint8_t head[8];
+  ASSERT_TRUE(recv_exact(c, head, 8));
+  EXPECT_EQ(get32(head), 4u + 100u);  // the size promised before the file was read
+  EXPECT_EQ(get32(head + 4), 7u);
+  uint8_t data[10];
+  ASSERT_TRUE(recv_exact(c, data, 10));
+  EXPECT_EQ(std::memcmp(data, "0123456789", 10), 0);
+  uint8_t more[100];
+  ssize_t got = ::recv(c, more, sizeof more, 0);
+  EXPECT_EQ(got, 0) << "expected the connection closed, got " << got << " more bytes";
+  ::close(c);
   ::close(fd);
 }
 

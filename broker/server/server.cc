@@ -1,9 +1,12 @@
 #include "broker/server/server.h"
 
+#include <algorithm>
+#include <chrono>
 #include <utility>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
@@ -68,6 +71,7 @@ void Server::start() {
 }
 
 asio::awaitable<void> Server::accept_loop(tcp::acceptor& acceptor) {
+  std::chrono::milliseconds backoff(0);
   for (;;) {
     size_t i = next_context_.fetch_add(1) % contexts_.size();
     tcp::socket socket(*contexts_[i]);
@@ -75,9 +79,17 @@ asio::awaitable<void> Server::accept_loop(tcp::acceptor& acceptor) {
     co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted || stopping_) co_return;
-      spdlog::warn("event=accept_failed error=\"{}\"", ec.message());
+      // EMFILE/ENFILE/ENOBUFS do not clear by retrying at once: back off
+      // (10 ms doubling to 1 s) instead of spinning a core and flooding the log.
+      backoff = std::min(backoff == std::chrono::milliseconds(0) ? std::chrono::milliseconds(10) : backoff * 2,
+                         std::chrono::milliseconds(1000));
+      spdlog::warn("event=accept_failed error=\"{}\" retry_in_ms={}", ec.message(), backoff.count());
+      asio::steady_timer timer(acceptor.get_executor(), backoff);
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (stopping_) co_return;
       continue;
     }
+    backoff = std::chrono::milliseconds(0);
     if (stopping_) co_return;
     metrics_.connections_accepted().Increment();
     auto conn = std::make_shared<Connection>(*this, std::move(socket), next_connection_id_.fetch_add(1));

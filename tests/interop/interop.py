@@ -41,7 +41,7 @@ from brokers import SRC, KafkaBroker, MillraceBroker  # noqa: E402
 CACHE = os.environ.get("MILLRACE_CACHE", os.path.expanduser("~/.cache/millrace"))
 PEERS = os.path.join(SRC, "tests", "peers")
 PARTITIONS = 3
-ALL_CLIENTS = ["kcat", "confluent-kafka", "kafka-python", "kafkajs", "java", "franz-go"]
+ALL_CLIENTS = ["kcat", "confluent-kafka", "confluent-kafka-current", "kafka-python", "kafkajs", "java", "franz-go"]
 # Clients that open KIP-227 fetch sessions: against Millrace their consumers must
 # have fetched incrementally (the broker's millrace_fetch_* counters); the others
 # (librdkafka 2.0.2, kafkajs, kafka-python) fetch sessionless and are only reported.
@@ -88,6 +88,11 @@ def client_command(client):
     d = os.path.join(HERE, client)
     if client in ("kcat", "confluent-kafka", "kafka-python"):
         return ["/usr/bin/python3", os.path.join(d, "client.py")], {}
+    if client == "confluent-kafka-current":
+        # Debian's librdkafka is 2.0.2; the confluent-kafka wheel bundles a current one.
+        py = subprocess.run([os.path.join(HERE, "current-librdkafka")], check=True, capture_output=True,
+                            text=True).stdout.strip()
+        return [py, os.path.join(HERE, "confluent-kafka", "client.py")], {"INTEROP_CLIENT": client}
     if client == "kafkajs":
         subprocess.run([os.path.join(PEERS, "fetch"), "kafkajs"], check=True)
         return ["node", os.path.join(d, "client.js")], {
@@ -118,6 +123,7 @@ def client_command(client):
 CODECS = {
     "kcat": ["none", "gzip", "snappy", "lz4", "zstd"],
     "confluent-kafka": ["none", "gzip", "snappy", "lz4", "zstd"],
+    "confluent-kafka-current": ["none", "gzip", "snappy", "lz4", "zstd"],
     "kafka-python": None,  # asked from the program: depends on installed codec modules
     "kafkajs": ["none", "gzip"],
     "java": ["none", "gzip", "snappy", "lz4", "zstd"],

@@ -383,6 +383,120 @@ def admin_describe_reports_all_operations(b):
     check(got == TOPIC_OPS, f"topic operations {sorted(got)}")
 
 
+# --- 6. Transactional clients fail fast while Millrace has no transactions -----------
+
+def java_txn(b, txn_id):
+    """Runs Txn.java (initTransactions); returns (outcome line, seconds)."""
+    peers = os.path.join(os.environ["MILLRACE_SOURCE"], "tests", "peers")
+    cp = subprocess.run([os.path.join(peers, "kafka"), "classpath"], check=True, capture_output=True,
+                        text=True).stdout.strip()
+    cache = os.path.join(os.environ.get("MILLRACE_CACHE", os.path.expanduser("~/.cache/millrace")), "compat-java")
+    src = os.path.join(HERE, "Txn.java")
+    if not os.path.exists(os.path.join(cache, "Txn.class")) or \
+            os.path.getmtime(os.path.join(cache, "Txn.class")) < os.path.getmtime(src):
+        os.makedirs(cache, exist_ok=True)
+        subprocess.run(["javac", "-d", cache, "-cp", cp, src], check=True)
+    p = subprocess.run(["java", "-Xmx256m", "-cp", f"{cache}:{cp}", "Txn", b.bootstrap, txn_id],
+                       capture_output=True, text=True, timeout=120)
+    lines = p.stdout.strip().splitlines()
+    check(len(lines) >= 2, f"Txn.java printed {p.stdout!r}; stderr {p.stderr[-300:]!r}")
+    return lines[-2], float(lines[-1].split()[1])
+
+
+def librdkafka_txn(b, txn_id):
+    """init_transactions() through the current librdkafka: (outcome, seconds, fatal)."""
+    from confluent_kafka import KafkaException, Producer
+    p = Producer({"bootstrap.servers": b.bootstrap, "transactional.id": txn_id, "log_level": 2})
+    t0 = time.time()
+    try:
+        p.init_transactions(30)
+        return "ok", time.time() - t0, False
+    except KafkaException as e:
+        err = e.args[0]
+        return f"error {err.name()}: {err.str()}", time.time() - t0, err.fatal() or not err.retriable()
+
+
+@case
+def transactional_client_fails_fast(b):
+    """Kafka: initTransactions succeeds. Millrace (no transactions yet): both clients fail
+    at once (well under their 30 s timeouts) with a non-retriable error that says why."""
+    outcome, secs, final = librdkafka_txn(b, unique("compat-txn"))
+    joutcome, jsecs = java_txn(b, unique("compat-txn-java"))
+    if b.name == "kafka":
+        check(outcome == "ok" and joutcome == "ok", f"librdkafka: {outcome}; Java: {joutcome}")
+        return
+    check(outcome != "ok" and secs < 10 and final, f"librdkafka: {outcome} after {secs:.1f}s (final={final})")
+    check(joutcome != "ok" and jsecs < 10, f"Java: {joutcome} after {jsecs:.1f}s")
+    print(f"       librdkafka: {outcome} ({secs:.1f}s); Java: {joutcome} ({jsecs:.1f}s)")
+
+
+# --- 7. Fetch respects max_bytes -----------------------------------------------------
+
+def fetch_v4(b, topic, partitions, max_bytes, partition_max_bytes):
+    """Raw Fetch v4 from offset 0: {partition: (error, records bytes)}."""
+    body = (w.i32(-1) + w.i32(100) + w.i32(1) + w.i32(max_bytes) + w.i8(0)
+            + w.array([topic], False, lambda t: w.string(t, False) + w.array(
+                partitions, False, lambda p: w.i32(p) + w.i64(0) + w.i32(partition_max_bytes))))
+    r = w.roundtrip(b.bootstrap, 1, 4, body, flex=False)
+    check(r is not None, "Fetch v4: connection closed")
+    r.i32()
+    def part(r):
+        p, err, _, _ = r.i32(), r.i16(), r.i64(), r.i64()
+        r.array(lambda r: (r.i64(), r.i64()))
+        return p, (err, r.bytes() or b"")
+    out = {}
+    for _, parts in r.array(lambda r: (r.string(), r.array(part))):
+        out.update(dict(parts))
+    return out
+
+
+def whole_batches(records):
+    n, pos = 0, 0
+    while pos + 12 <= len(records):
+        size = 12 + int.from_bytes(records[pos + 8:pos + 12], "big")
+        if pos + size > len(records):
+            break
+        n, pos = n + 1, pos + size
+    return n
+
+
+BIG = 900 * 1024
+
+
+@case
+def fetch_max_bytes_one_partition(b):
+    """Two 0.9 MB batches, max_bytes 1 MB: one batch (Kafka may add a partial tail,
+    which clients drop; never a second whole batch past the limit)."""
+    name = unique("compat-fetch1")
+    create_topic(b, name, config={"max.message.bytes": str(2 * BIG)})
+    wait_leader(b, name)
+    for i in range(2):
+        produce_v8(b, name, 0, w.record_batch([(b"k%d" % i, os.urandom(BIG), 0)]))
+    got = fetch_v4(b, name, [0], 1024 * 1024, 1024 * 1024)
+    err, recs = got[0]
+    check(err == 0 and whole_batches(recs) == 1 and len(recs) <= 1024 * 1024,
+          f"error {err}, {len(recs)} bytes, {whole_batches(recs)} whole batches (want 1, <= 1 MiB)")
+
+
+@case
+def fetch_max_bytes_across_partitions(b):
+    """One 0.9 MB batch in each of two partitions, max_bytes 1 MB: only the first
+    partition's batch is whole; only a response's first batch may exceed the limit."""
+    name = unique("compat-fetch2")
+    create_topic(b, name, partitions=2, config={"max.message.bytes": str(2 * BIG)})
+    wait_leader(b, name)
+    for p in range(2):
+        produce_v8(b, name, p, w.record_batch([(b"k", os.urandom(BIG), 0)]))
+    got = fetch_v4(b, name, [0, 1], 1024 * 1024, 1024 * 1024)
+    total = sum(len(r) for _, r in got.values())
+    batches = sum(whole_batches(r) for _, r in got.values())
+    check(batches == 1 and total <= 1024 * 1024, f"{total} bytes, {batches} whole batches (want 1, <= 1 MiB)")
+    # partition_max_bytes below the first batch: the first partition still gets it whole.
+    got = fetch_v4(b, name, [0, 1], 10 * 1024 * 1024, 100 * 1024)
+    check(whole_batches(got[0][1]) == 1 and whole_batches(got[1][1]) == 0,
+          f"partition_max_bytes 100 KiB: {[(len(r), whole_batches(r)) for _, r in got.values()]}")
+
+
 # -----------------------------------------------------------------------------------------
 
 def run_cases(broker, selected):

@@ -1,5 +1,7 @@
 """Interop program for python3-confluent-kafka (librdkafka 2.0.2), idempotent producer,
-murmur2_random partitioner (Java-compatible). Commands: see tests/interop/interop.py."""
+murmur2_random partitioner (Java-compatible). Commands: see tests/interop/interop.py.
+The same program runs as client "confluent-kafka-current" under the venv of
+tests/interop/current-librdkafka (a current librdkafka); INTEROP_CLIENT names it."""
 import os
 import sys
 
@@ -8,7 +10,7 @@ from confluent_kafka import Consumer, KafkaException, Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 from group_loop import chunks, records, run_group  # noqa: E402
 
-CLIENT = "confluent-kafka"
+CLIENT = os.environ.get("INTEROP_CLIENT", "confluent-kafka")
 
 
 def create(bootstrap, topic, partitions):
