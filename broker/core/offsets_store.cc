@@ -20,7 +20,12 @@ bool OffsetsLogStore::append(const std::vector<coordination::StoredRecord>& reco
   std::vector<uint8_t> batch;
   if (!builder.finish(batch).ok()) return false;
   auto res = log_->append(batch, LeaderEpoch(0));
-  return res.ok();
+  if (!res.ok()) return false;
+  // Acknowledged means written (C5): the batch leaves the user-space append
+  // buffer for the file before the coordinator answers, as Produce does, so a
+  // kill -9 right after the answer cannot lose it.
+  if (log_->written_end_offset() >= res->last_offset + 1) return true;
+  return log_->write_out_buffer().ok();
 }
 
 std::string OffsetsLogStore::replay_into(coordination::GroupCoordinator& coordinator, int64_t& records_read) const {

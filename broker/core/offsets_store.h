@@ -3,10 +3,13 @@
 // group is kept in partition 0; the topic is created with
 // cleanup.policy=compact so the log keeps the latest value per key.
 //
-// Durability: append() writes one uncompressed batch to the log (the page
-// cache) before the coordinator answers, so commits survive a process crash;
-// they are fsynced by the log's flush policy and at shutdown, like Kafka,
-// which does not fsync offset commits either.
+// Durability: append() writes one uncompressed batch to the log and out of
+// the log's append buffer into the file (the page cache) before it returns,
+// so whatever the coordinator answers after it survives a kill -9. The
+// OffsetCommit handler then waits for the fsync too when
+// log.flush.on.acks.all is on (a commit is acks=all in Kafka, so it is where
+// an acks=all produced record would be); group values (JoinGroup/SyncGroup)
+// are fsynced by the log's flush policy and at shutdown.
 #pragma once
 
 #include <memory>

@@ -1,18 +1,50 @@
-// OffsetCommit (key 8), v2-8: generation and member checked by the
-// coordinator; generation -1 with no member id is a "simple" commit, allowed
-// while the group has no members. Offsets go to __consumer_offsets.
+// OffsetCommit (key 8), v2-8: generation, member and group.instance.id checked
+// by the coordinator; generation -1 with no member id is a "simple" commit
+// (also the admin AlterConsumerGroupOffsets), allowed while the group has no
+// members. Offsets go to __consumer_offsets.
+#include "broker/core/offsets_store.h"
+#include "broker/handlers/await_flush.h"
 #include "broker/handlers/handlers.h"
 #include "storage/log.h"
 
 namespace millrace::broker {
 
 Task<proto::OffsetCommitResponse> handle(RequestContext& ctx, proto::OffsetCommitRequest& req) {
+  // As Kafka (KafkaApis.handleOffsetCommitRequest): a partition of a topic
+  // that does not exist, or past its partition count, is refused with
+  // UNKNOWN_TOPIC_OR_PARTITION and not committed; the others go on.
   std::vector<coordination::OffsetCommitEntry> entries;
-  for (const auto& t : req.topics)
-    for (const auto& p : t.partitions)
+  std::vector<int16_t> errors;  // per partition in request order; -1: the coordinator's answer
+  for (const auto& t : req.topics) {
+    auto info = ctx.broker.topics.get(t.name);
+    for (const auto& p : t.partitions) {
+      if (!info || p.partition_index < 0 || p.partition_index >= info->partitions) {
+        errors.push_back(coordination::err::kUnknownTopicOrPartition);
+        continue;
+      }
+      errors.push_back(-1);
       entries.push_back({t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch, p.committed_metadata});
-  auto errors = ctx.broker.groups.commit_offsets(req.group_id, req.member_id, req.generation_id_or_member_epoch,
-                                                 req.group_instance_id, entries, storage::system_clock_ms());
+    }
+  }
+  auto committed = entries.empty()
+                       ? std::vector<int16_t>{}
+                       : ctx.broker.groups.commit_offsets(req.group_id, req.member_id, req.generation_id_or_member_epoch,
+                                                          req.group_instance_id, entries, storage::system_clock_ms());
+  for (size_t i = 0, k = 0; i < errors.size(); ++i)
+    if (errors[i] == -1) errors[i] = committed[k++];
+  // A commit is acks=all in Kafka: with fsync-before-acks=all it is answered
+  // once fsynced, like an acks=all Produce (written out of the append buffer
+  // it already is: OffsetsLogStore::append).
+  bool stored = false;
+  for (auto e : errors) stored = stored || e == coordination::err::kNone;
+  if (stored && ctx.broker.config.boolean("log.flush.on.acks.all")) {
+    if (auto log = ctx.broker.logs.get({kOffsetsTopic, 0})) {
+      auto st = co_await await_flush(*log, log->log_end_offset(), ctx.executor);
+      if (!st.ok())
+        for (auto& e : errors)
+          if (e == coordination::err::kNone) e = coordination::err::kCoordinatorNotAvailable;
+    }
+  }
   proto::OffsetCommitResponse resp;
   size_t i = 0;
   for (const auto& t : req.topics) {
