@@ -2,12 +2,16 @@
 # millrace_protocol and millrace_record exist).
 find_package(Boost REQUIRED COMPONENTS system)
 add_library(millrace_client STATIC
-  connection.cc cluster.cc consumer_protocol.cc admin.cc producer.cc consumer.cc assignor.cc
+  connection.cc cluster.cc consumer_protocol.cc admin.cc producer.cc consumer.cc consumer_group.cc consumer_fetcher.cc assignor.cc
   fetch_response_view.cc fetched_records.cc frame_buffer_pool.cc)
 millrace_test(client_assignor_test assignor_test.cc LIBS millrace_client)
 millrace_test(client_close_test close_test.cc LIBS millrace_client)
 millrace_test(client_producer_batch_test producer_batch_test.cc LIBS millrace_client)
 millrace_test(client_admin_test admin_test.cc LIBS millrace_client)
+# Under the "tsan" label too: application threads blocked in send/poll/admin calls
+# against the io thread while close() stops it.
+add_test(NAME client_tsan_close COMMAND client_close_test)
+set_tests_properties(client_tsan_close PROPERTIES LABELS tsan)
 target_link_libraries(millrace_client PUBLIC millrace_client_core millrace_protocol millrace_record
   Boost::system Threads::Threads)
 
@@ -32,3 +36,5 @@ endif()
 millrace_test(client_fetch_response_view_test fetch_response_view_test.cc LIBS millrace_client)
 millrace_test(client_fetched_records_test fetched_records_test.cc LIBS millrace_client)
 millrace_test(client_frame_buffer_pool_test frame_buffer_pool_test.cc LIBS millrace_client)
+add_test(NAME client_tsan_frame_buffer_pool COMMAND client_frame_buffer_pool_test --gtest_filter=*AnotherThread*)
+set_tests_properties(client_tsan_frame_buffer_pool PROPERTIES LABELS tsan)
