@@ -10,8 +10,7 @@ millrace_test(client_producer_batch_test producer_batch_test.cc LIBS millrace_cl
 millrace_test(client_admin_test admin_test.cc LIBS millrace_client)
 # Under the "tsan" label too: application threads blocked in send/poll/admin calls
 # against the io thread while close() stops it.
-add_test(NAME client_tsan_close COMMAND client_close_test)
-set_tests_properties(client_tsan_close PROPERTIES LABELS tsan)
+millrace_tsan_test(client_tsan_close client_close_test *)
 target_link_libraries(millrace_client PUBLIC millrace_client_core millrace_protocol millrace_record
   Boost::system Threads::Threads)
 
@@ -36,5 +35,4 @@ endif()
 millrace_test(client_fetch_response_view_test fetch_response_view_test.cc LIBS millrace_client)
 millrace_test(client_fetched_records_test fetched_records_test.cc LIBS millrace_client)
 millrace_test(client_frame_buffer_pool_test frame_buffer_pool_test.cc LIBS millrace_client)
-add_test(NAME client_tsan_frame_buffer_pool COMMAND client_frame_buffer_pool_test --gtest_filter=*AnotherThread*)
-set_tests_properties(client_tsan_frame_buffer_pool PROPERTIES LABELS tsan)
+millrace_tsan_test(client_tsan_frame_buffer_pool client_frame_buffer_pool_test *AnotherThread*)
