@@ -116,7 +116,7 @@ int run(const Config& cfg) {
   // the parked fetches.
   if (cfg.boolean("log.flush.on.acks.all")) {
     lo.hw_policy = storage::HwPolicy::kOnFlush;
-    lo.on_hw_moved = [&appends](const storage::TopicPartition&) { appends.notify(); };
+    lo.on_hw_moved = [&appends](const storage::TopicPartition& tp) { appends.notify({tp.topic, tp.partition}); };
   }
   // Fail-stop: the first failed write or fsync takes its log dir offline
   // (storage/log_dir_health.h); said once here, and by /readyz and

@@ -3,8 +3,9 @@
 // visible-offset monitor), not on any append anywhere (REVIEW C18).
 //
 // Each partition has a version, bumped by notify(partition) after its high
-// watermark moved (the produce path, after an append: the high watermark
-// follows appends today, HwPolicy kOnAppend). A waiter reads versions() of its
+// watermark may have moved: the produce path after an append (HwPolicy
+// kOnAppend), and the flush pool when an fsync moved it (kOnFlush, the default
+// with log.flush.on.acks.all: LogOptions::on_hw_moved in broker/main.cc). A waiter reads versions() of its
 // partitions, checks them, and if it needs more data calls wait(partitions,
 // seen, deadline): that returns at once if any of its partitions moved since
 // `seen`, else when one of them is notified or the deadline passes. Timers are
