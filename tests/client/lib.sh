@@ -11,7 +11,9 @@ STARTED_PIDS=()
 start_kafka() {
   local dir=$1
   local out
-  out=$("$PEERS/kafka" start --dir "$dir") || return 1
+  # Cases write records with fixed 2023 timestamps (seek by time); Kafka's first
+  # retention check, 30 s after start, would delete them as 7 days old.
+  out=$("$PEERS/kafka" start --dir "$dir" --set log.retention.ms=-1) || return 1
   STARTED_KAFKA+=("$dir")
   BOOTSTRAP="127.0.0.1:$(echo "$out" | awk '{print $2}')"
   BROKER_PID=$(echo "$out" | awk '{print $1}')
