@@ -269,7 +269,14 @@ Result<std::shared_ptr<Log>> Log::open(const fs::path& dir, LogOptions options) 
   if (cp.ok()) s.log_start = std::clamp(cp->log_start_offset, s.log_start, s.leo);
   s.flushed = s.leo;  // recovered segments were fsynced above; clean ones were at close
   s.hw = cp.ok() ? std::clamp(cp->high_watermark, s.log_start, s.leo) : s.leo;
-  s.cleaner_offset = cp.ok() ? std::clamp(cp->cleaner_offset, s.log_start, s.leo) : s.log_start;
+  // Compaction maps keys only from cleaner_offset on, so a checkpointed value
+  // past the log end (the data it counted was truncated or lost; records
+  // appended since then at lower offsets were never mapped) would leave those
+  // records' older duplicates forever. As Kafka's LogCleanerManager does for an
+  // out-of-range checkpoint: start again from the log start.
+  s.cleaner_offset = cp.ok() && cp->cleaner_offset >= s.log_start && cp->cleaner_offset <= s.leo
+                         ? cp->cleaner_offset
+                         : s.log_start;
   s.advance_hw_locked();
   s.last_flush_ms = now;
 
@@ -367,6 +374,7 @@ int64_t Log::size_bytes() const {
 int Log::segment_count() const { std::lock_guard l(s_->mu); return static_cast<int>(s_->segments.size()); }
 RecoveryInfo Log::recovery_info() const { std::lock_guard l(s_->mu); return s_->recovery; }
 LogConfig Log::config() const { std::lock_guard l(s_->mu); return s_->opts.config; }
+bool Log::compacted() const { std::lock_guard l(s_->mu); return s_->opts.config.cleanup_compact; }
 void Log::update_config(const LogConfig& config) { std::lock_guard l(s_->mu); s_->opts.config = config; }
 
 EpochEndOffset Log::end_offset_for_epoch(LeaderEpoch epoch) const {

@@ -253,7 +253,8 @@ class Log : public std::enable_shared_from_this<Log> {
   RecoveryInfo recovery_info() const;
   const std::filesystem::path& dir() const { return dir_; }
 
-  LogConfig config() const;
+  LogConfig config() const;  // a copy (its map of unenforced keys too): not for the produce path
+  bool compacted() const;    // cleanup.policy includes compact; cheap, for every produce
   void update_config(const LogConfig& config);
 
   // Housekeeping, called by LogManager's background thread (safe concurrently

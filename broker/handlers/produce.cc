@@ -174,7 +174,7 @@ Task<Staged<proto::ProduceResponse>> handle(RequestContext& ctx, proto::ProduceR
         fail(E::kTransactionalIdAuthorizationFailed, "transactional batches are not supported by millrace yet");
         continue;
       }
-      if (log->config().cleanup_compact) {
+      if (log->compacted()) {
         auto keyless = records_without_key(pd.records.bytes);
         if (!keyless.empty()) {
           std::string why = "Compacted topic cannot accept message without key in topic partition ";
