@@ -3,20 +3,10 @@
 #include <gtest/gtest.h>
 
 #include "coordination/offsets_format.h"
+#include "coordination/testing/memory_store.h"
 
 namespace millrace::coordination {
 namespace {
-
-class MemoryStore : public GroupStore {
- public:
-  bool append(const std::vector<StoredRecord>& records) override {
-    if (fail) return false;
-    log.insert(log.end(), records.begin(), records.end());
-    return true;
-  }
-  std::vector<StoredRecord> log;
-  bool fail = false;
-};
 
 class GroupCoordinatorTest : public ::testing::Test {
  protected:

@@ -29,21 +29,11 @@
 
 #include "coordination/group_coordinator.h"
 #include "coordination/group_store.h"
+#include "coordination/testing/memory_store.h"
 
 namespace {
 
 using namespace millrace::coordination;
-
-class MemoryStore : public GroupStore {
- public:
-  bool append(const std::vector<StoredRecord>& records) override {
-    if (fail) return false;
-    log.insert(log.end(), records.begin(), records.end());
-    return true;
-  }
-  std::vector<StoredRecord> log;
-  bool fail = false;
-};
 
 class Input {
  public:
