@@ -1,0 +1,106 @@
+// PartitionRaftLog: a partition's storage::Log as the Raft log (raft/log.h).
+// An entry is one record batch (data) or one control batch (LeaderChange,
+// Voters); how they are laid out is drawn in entry_batch.h:
+//
+//   offsets   ... 97 98 99 | 100 101 102 103 | 104 | 105 106 | 107
+//   batches   [  data, e3 ] [  data, e3      ] [LC ] [ data, e4] [V ]
+//   index = the batch's last offset, term = its partitionLeaderEpoch,
+//   commit index = high watermark - 1 (set_commit()).
+//
+// What comes from where:
+//   start(), last()   the storage log start (rounded up to the next entry when
+//                     DeleteRecords cut a batch) and log end offset - 1
+//   term_at(i)        storage's leader epoch cache (no batch is read); at
+//                     start() - 1 the snapshot's term
+//   entries()         Log::read of whole batches, each parsed to an Entry
+//   snapshot()        {start() - 1, its term, the config in force there}: the
+//                     installed snapshot (raft.snapshot, snapshot_file.h) or,
+//                     once retention moved the start past a Voters entry,
+//                     that entry's configuration
+//   config_entries()  an in-memory list of the Voters entries (few), kept in
+//                     raft.snapshot too, checked against the log at open
+//   append()          Log::append_replicated of the stamped batches (a
+//                     leader's own entries go through it as well: the core
+//                     assigned their offsets)
+//   truncate_suffix() Log::truncate_to; install_snapshot() raft.snapshot first,
+//                     then Log::truncate_fully_and_start_at(index + 1); sync()
+//                     Log::flush
+//
+// Open (recovery): raft.snapshot is read (missing: a log that never ran Raft,
+// then the log itself is scanned for Voters entries). A log start below the
+// snapshot's index + 1 means an install_snapshot crashed between its two
+// steps: it is finished (the log restarts at index + 1). Voters entries of the
+// file past the log end were lost with an unsynced tail and are forgotten.
+//
+// Durability: append/truncate are durable after sync() (Log::flush), as
+// raft/log.h requires; raft.snapshot is durable when the call that wrote it
+// returns. The storage::Log should run with HwPolicy::kManual: the commit
+// index, not the flush, moves the high watermark.
+//
+// Threading: one group's thread/strand calls everything (raft/log.h); only
+// the storage log start may move meanwhile (retention, DeleteRecords, on the
+// LogManager's threads), which storage::Log makes safe.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "raft/log.h"
+#include "raft/storage/snapshot_file.h"
+#include "storage/log.h"
+
+namespace millrace::raft {
+
+struct PartitionRaftLogOptions {
+  storage::Env* env = nullptr;  // the storage::Log's env (null: posix)
+  // The timestamp written into control batches (their record's CreateTime).
+  std::function<int64_t()> clock = storage::system_clock_ms;
+};
+
+class PartitionRaftLog final : public Log {
+ public:
+  // `log` is open; its directory holds raft.snapshot.
+  static storage::Result<std::unique_ptr<PartitionRaftLog>> open(std::shared_ptr<storage::Log> log,
+                                                                 PartitionRaftLogOptions options = {});
+
+  Index start() const override;
+  Index last() const override;
+  std::optional<Term> term_at(Index i) const override;
+  std::vector<Entry> entries(Index from, size_t max_bytes) const override;
+  SnapshotMeta snapshot() const override;
+  std::vector<Entry> config_entries() const override;
+
+  bool append(const std::vector<Entry>& entries) override;
+  bool truncate_suffix(Index from) override;
+  bool install_snapshot(const SnapshotMeta& meta) override;
+  bool sync() override;
+
+  // Ready::commit: the high watermark becomes commit + 1 (what consumers see).
+  void set_commit(Index commit);
+  // Why the last write returned false (or entries() returned less).
+  const storage::Status& last_error() const { return error_; }
+  storage::Log& storage() { return *log_; }
+
+ private:
+  PartitionRaftLog(std::shared_ptr<storage::Log> log, PartitionRaftLogOptions options);
+  storage::Status recover();
+  bool fail(storage::Status st) const;
+  // The config entries to persist: from the one in force at start() on.
+  SnapshotFileContent file_content() const;
+  storage::Status write_file();
+  std::optional<Term> epoch_covering(Index i) const;
+
+  std::shared_ptr<storage::Log> log_;
+  PartitionRaftLogOptions options_;
+  std::filesystem::path snapshot_path_;
+  SnapshotMeta base_;           // the installed snapshot (raft.snapshot)
+  std::vector<Entry> configs_;  // Voters entries after base_.index, oldest first
+  // start(): the storage start it was computed from, and the result.
+  mutable int64_t seen_storage_start_ = -1;
+  mutable Index start_{0};
+  mutable storage::Status error_;
+};
+
+}  // namespace millrace::raft
