@@ -84,23 +84,24 @@ std::optional<Term> PartitionRaftLog::epoch_covering(Index i) const {
 
 std::optional<Term> PartitionRaftLog::term_at(Index i) const {
   const Index s = start();
-  if (i == s - 1) return snapshot().term;
+  if (i == s - 1) return snapshot_term(i);
   if (i < s || i > last()) return std::nullopt;
   return epoch_covering(i);
+}
+
+Term PartitionRaftLog::snapshot_term(Index at) const {
+  if (at <= base_.index) return base_.term;
+  // Known limitation: if the epoch cache was rebuilt from the remaining
+  // segments (a damaged leader-epoch.checkpoint) it cannot know the epoch
+  // below the first batch; the installed snapshot's term is the fallback.
+  return epoch_covering(at).value_or(base_.term);
 }
 
 SnapshotMeta PartitionRaftLog::snapshot() const {
   const Index at = start() - 1;
   SnapshotMeta m;
   m.index = at;
-  if (at <= base_.index) {
-    m.term = base_.term;
-  } else {
-    // Known limitation: if the epoch cache was rebuilt from the remaining
-    // segments (a damaged leader-epoch.checkpoint) it cannot know the epoch
-    // below the first batch; the installed snapshot's term is the fallback.
-    m.term = epoch_covering(at).value_or(base_.term);
-  }
+  m.term = snapshot_term(at);
   m.config = base_.config;
   for (const Entry& c : configs_) {
     if (c.last > at) break;

@@ -91,6 +91,7 @@ class PartitionRaftLog final : public Log {
   SnapshotFileContent file_content() const;
   storage::Status write_file();
   std::optional<Term> epoch_covering(Index i) const;
+  Term snapshot_term(Index at) const;  // at = start() - 1
 
   std::shared_ptr<storage::Log> log_;
   PartitionRaftLogOptions options_;
