@@ -385,6 +385,20 @@ TEST_F(PartitionRaftLogTest, UnsyncedVotersEntryLostInACrashIsForgotten) {
   EXPECT_EQ(log_->snapshot().config, kC1);
 }
 
+TEST_F(PartitionRaftLogTest, SyncedEntriesSurviveAPowerLoss) {
+  auto es = sample();
+  append(es);
+  ASSERT_TRUE(log_->sync());
+  append({data(13, 2, 3)});  // not synced: may go
+  crash_and_reopen();
+  ASSERT_GE(log_->last(), Index(12));
+  auto back = all();
+  back.resize(es.size());
+  EXPECT_EQ(back, es);
+  EXPECT_EQ(log_->term_at(Index(12)), Term(3));
+  EXPECT_EQ(log_->config_entries(), std::vector<Entry>{es[2]});
+}
+
 TEST_F(PartitionRaftLogTest, SyncReportsAFailedFsync) {
   append({data(0, 2, 1)});
   env_.inject(FaultInjectionEnv::Op::kSync, EIO);
