@@ -232,6 +232,10 @@ Status Log::truncate_fully_and_start_at(Offset new_start) {
   std::lock_guard clock(s.compact_mu);
   std::lock_guard lock(s.mu);
   if (Status st = s.usable(); !st.ok()) return st;
+  // A segment already named new_start goes first: creating the new one over
+  // it (O_TRUNC) and then removing the old one by name would unlink the new
+  // file, and every later append would vanish at the next open.
+  if (auto same = s.segments.find(new_start.value()); same != s.segments.end()) s.remove_segment_locked(same);
   auto seg = Segment::create(dir_, new_start.value(), s.opts.clock(), s.tail_options());
   if (!seg.ok()) return s.fail(seg.status());
   while (!s.segments.empty()) s.remove_segment_locked(s.segments.begin());

@@ -54,17 +54,22 @@ class SingleNodeGroupTest : public ::testing::Test {
     storage_.reset();
   }
 
-  // The driver loop of raft.h, steps 1-6 in order.
+  // Steps 1-4 of the driver loop of raft.h, in order; false on an I/O error.
+  bool persist(const Ready& rd) {
+    if (rd.snapshot && !log_->install_snapshot(*rd.snapshot)) return false;
+    if (rd.truncate_from && !log_->truncate_suffix(*rd.truncate_from)) return false;
+    if (!rd.entries.empty() && !log_->append(rd.entries)) return false;
+    if (rd.hard_state && !hs_file_->write(*rd.hard_state).ok()) return false;
+    if (rd.must_sync && !log_->sync()) return false;
+    return true;
+  }
+
   void drive() {
     for (int guard = 0; raft_->has_ready() && guard < 1000; ++guard) {
       Ready rd = raft_->ready();
-      if (rd.snapshot) ASSERT_TRUE(log_->install_snapshot(*rd.snapshot));
-      if (rd.truncate_from) ASSERT_TRUE(log_->truncate_suffix(*rd.truncate_from));
-      if (!rd.entries.empty()) ASSERT_TRUE(log_->append(rd.entries)) << log_->last_error().to_string();
-      if (rd.hard_state) ASSERT_TRUE(hs_file_->write(*rd.hard_state).ok());
-      if (rd.must_sync) ASSERT_TRUE(log_->sync());
-      // rd.messages: a single-node group has nobody to send to.
-      if (rd.commit) log_->set_commit(*rd.commit);
+      ASSERT_TRUE(persist(rd)) << log_->last_error().to_string();
+      // Step 5, rd.messages: a single-node group has nobody to send to.
+      if (rd.commit) log_->set_commit(*rd.commit);  // step 6
       raft_->advance(rd);
     }
   }

@@ -311,6 +311,27 @@ TEST_F(PartitionRaftLogTest, InstallSnapshotThenAppendContinuesAtIndexPlusOne) {
   EXPECT_EQ(all(), (std::vector<Entry>{data(500, 2, 7), voters(502, 8, kC3)}));
 }
 
+// storage::Log::truncate_fully_and_start_at used to create the new segment
+// over one of the same name and then unlink it: appends vanished at restart.
+TEST_F(PartitionRaftLogTest, BootstrapAtTheCurrentStartKeepsLaterAppendsAcrossRestart) {
+  ASSERT_TRUE(log_->install_snapshot(SnapshotMeta{Index(-1), Term(0), kC1}));  // segment 0 exists
+  append({lc(0, 1, 1), data(1, 2, 1)});
+  ASSERT_TRUE(log_->sync());
+  reopen();
+  EXPECT_EQ(log_->last(), Index(2));
+  EXPECT_EQ(all(), (std::vector<Entry>{lc(0, 1, 1), data(1, 2, 1)}));
+}
+
+TEST_F(PartitionRaftLogTest, SecondInstallAtTheSameIndexKeepsLaterAppendsAcrossRestart) {
+  ASSERT_TRUE(log_->install_snapshot(SnapshotMeta{Index(99), Term(5), kC1}));
+  append({data(100, 2, 5)});
+  ASSERT_TRUE(log_->install_snapshot(SnapshotMeta{Index(99), Term(5), kC1}));  // segment 100 exists
+  append({data(100, 3, 6)});
+  ASSERT_TRUE(log_->sync());
+  reopen();
+  EXPECT_EQ(all(), std::vector<Entry>{data(100, 3, 6)});
+}
+
 TEST_F(PartitionRaftLogTest, InstallInterruptedBeforeTheTruncationIsFinishedAtOpen) {
   append(sample());
   ASSERT_TRUE(log_->sync());
