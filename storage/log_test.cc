@@ -398,6 +398,18 @@ TEST_F(LogTest, UnreadableSegmentIsReportedNotSkipped) {
   EXPECT_EQ(r.code(), Errc::kCorruptSegment);
 }
 
+// The new segment has the old one's name: it must not be unlinked with it.
+TEST_F(LogTest, TruncateFullyAtTheActiveSegmentsBaseKeepsLaterAppends) {
+  auto log = open_log();
+  ASSERT_TRUE(append(*log, simple_batch(3)).ok());
+  ASSERT_TRUE(log->truncate_fully_and_start_at(Offset(0)).ok());
+  ASSERT_TRUE(append(*log, simple_batch(2)).ok());
+  ASSERT_TRUE(log->close().ok());
+  log = open_log();
+  EXPECT_EQ(log->log_end_offset(), Offset(2));
+  EXPECT_EQ(read_all(*log).size(), 2u);
+}
+
 TEST_F(LogTest, TruncateToRemovesWholeBatchesAndFollowsEpochs) {
   LogConfig cfg;
   cfg.segment_bytes = 500;
