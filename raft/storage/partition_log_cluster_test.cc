@@ -225,5 +225,31 @@ TEST_F(ClusterTest, RestartedFollowerCatchesUpFromItsDisk) {
   expect_committed_and_hw(3);
 }
 
+TEST_F(ClusterTest, FollowerBehindTheLeadersLogStartIsRestartedPastIt) {
+  nodes_.at(1).raft->campaign();
+  deliver();
+  ASSERT_TRUE(propose(1, 2).ok());
+  tick_all(2);
+  stop(3);
+  ASSERT_TRUE(propose(1, 3).ok());
+  ASSERT_TRUE(propose(1, 4).ok());
+  tick_all(2);
+  // Retention on the two others, up to their commit index + 1.
+  const Index cut_at = nodes_.at(1).raft->commit() - 3;  // inside the log: entries remain after it
+  for (int i : {1, 2}) ASSERT_TRUE(nodes_.at(i).storage->delete_records_before(Offset(cut_at.value())).ok());
+  ASSERT_GT(nodes_.at(1).log->start(), Index(3));
+  start(3);
+  tick_all(10);
+  EXPECT_EQ(nodes_.at(3).log->start(), nodes_.at(1).log->start());
+  EXPECT_EQ(nodes_.at(3).log->snapshot(), nodes_.at(1).log->snapshot());
+  EXPECT_EQ(nodes_.at(3).log->last(), nodes_.at(1).log->last());
+  EXPECT_EQ(fetch(3, nodes_.at(1).log->start().value()), fetch(1, nodes_.at(1).log->start().value()));
+  expect_committed_and_hw(3);
+  // And it restarts from there.
+  stop(3);
+  start(3);
+  EXPECT_EQ(nodes_.at(3).log->snapshot(), nodes_.at(1).log->snapshot());
+}
+
 }  // namespace
 }  // namespace millrace::raft
