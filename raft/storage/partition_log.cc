@@ -49,7 +49,7 @@ Result<std::unique_ptr<PartitionRaftLog>> PartitionRaftLog::open(std::shared_ptr
 
 bool PartitionRaftLog::fail(Status st) const {
   error_ = std::move(st);
-  return error_.ok();
+  return false;
 }
 
 // ---- reads ----
@@ -160,7 +160,7 @@ bool PartitionRaftLog::append(const std::vector<Entry>& entries) {
   std::vector<uint8_t> batches;
   const int64_t now = options_.clock();
   Index expect = entries.front().first;
-  Term prev_term = log_->latest_epoch();
+  Term prev_term = term_at(last()).value_or(Term(0));  // the snapshot's term on an empty log
   const size_t configs_before = configs_.size();
   for (const Entry& e : entries) {
     if (e.first != expect) return fail(invalid("entry at " + num(e.first.value()) + " is not contiguous"));

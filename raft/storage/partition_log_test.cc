@@ -332,6 +332,13 @@ TEST_F(PartitionRaftLogTest, SecondInstallAtTheSameIndexKeepsLaterAppendsAcrossR
   EXPECT_EQ(all(), std::vector<Entry>{data(100, 3, 6)});
 }
 
+TEST_F(PartitionRaftLogTest, AppendAfterInstallRefusesATermBelowTheSnapshots) {
+  ASSERT_TRUE(log_->install_snapshot(SnapshotMeta{Index(9), Term(5), kC1}));
+  EXPECT_FALSE(log_->append({data(10, 1, 4)}));
+  EXPECT_EQ(log_->last_error().code(), storage::Errc::kInvalidArgument);
+  append({data(10, 1, 5)});
+}
+
 TEST_F(PartitionRaftLogTest, InstallInterruptedBeforeTheTruncationIsFinishedAtOpen) {
   append(sample());
   ASSERT_TRUE(log_->sync());
