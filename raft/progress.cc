@@ -81,6 +81,10 @@ bool PeerProgress::maybe_decrease(Index rejected, Index probe) {
   }
   // Probe (or snapshot): only the answer to the append just sent counts.
   if (pr_.next - 1 != rejected) return false;
+  // The probe at match itself failed: the replica lost entries it had
+  // acknowledged (kInMemory after a crash). Forget them, or we would probe
+  // the same index forever.
+  if (rejected <= pr_.match) pr_.match = Index(-1);
   pr_.next = std::max(std::min(rejected, probe + 1), pr_.match + 1);
   probe_sent_ = false;
   return true;

@@ -56,6 +56,27 @@ class Net {
     t.raft = std::make_unique<Raft>(t.opts, *t.log, HardState{});
   }
 
+  // Replaces node i by one whose log holds `entries` (terms as given) after
+  // the config, with hard state `hs`.
+  void seed(int i, const Config& c, const std::vector<std::pair<int, Term>>& entries, HardState hs) {
+    TestNode& t = nodes[i];
+    t.log = std::make_unique<MemoryLog>(c);
+    std::vector<Entry> es;
+    Index next{0};
+    for (auto [records, term] : entries) {
+      Entry e;
+      e.first = next;
+      e.last = next + (records - 1);
+      e.term = term;
+      e.data = bytes_of(10);
+      next = e.last + 1;
+      es.push_back(e);
+    }
+    EXPECT_TRUE(t.log->append(es));
+    t.hard = hs;
+    t.raft = std::make_unique<Raft>(t.opts, *t.log, hs);
+  }
+
   // Restart node i from its log and persisted hard state (nothing in flight).
   void restart(int i) {
     TestNode& t = nodes[i];
@@ -90,6 +111,7 @@ class Net {
         queue.push_back(std::move(m));
       }
       last_ready[i] = rd;
+      readies.emplace_back(i, rd);
       t.raft->advance(rd);
     }
   }
@@ -174,6 +196,7 @@ class Net {
   std::deque<Message> queue;
   std::vector<Message> sent;  // everything ever sent (for counting)
   std::map<int, Ready> last_ready;
+  std::vector<std::pair<int, Ready>> readies;  // every Ready, in order
   std::set<std::pair<int, int>> cut;
   std::set<int> down;
   std::set<MessageType> drop_types;

@@ -90,8 +90,9 @@ void Raft::Impl::handle_append_response(const Message& m) {
   if (m.reject) {
     // Where to probe next: our last entry at or below the follower's hint
     // whose term is not newer than the hint's (skips a divergent term at once).
-    Index probe = m.hint_index;
-    if (m.hint_index >= view.start() - 1) probe = view.find_at_or_below(m.hint_index, m.hint_term);
+    // Strictly below the rejected prev, and an entry boundary of ours.
+    Index probe = std::min(m.hint_index, m.index - 1);
+    if (probe >= view.start() - 1) probe = view.find_at_or_below(probe, m.hint_term);
     if (pr->maybe_decrease(m.index, probe)) {
       if (pr->state() == Progress::State::kReplicate) pr->become_probe();
       send_append(*pr, true);
