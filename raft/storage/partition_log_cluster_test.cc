@@ -36,7 +36,9 @@ class ClusterTest : public ::testing::Test {
     for (auto& [i, r] : nodes_) stop(i);
   }
 
-  void start(int i) {
+  // `bootstrap`: a founding member (its first configuration below offset 0);
+  // a replica added later starts empty and learns everything from the leader.
+  void start(int i, bool bootstrap = true) {
     Replica& r = nodes_[i];
     r.dir = dir_.path() / ("n" + std::to_string(i));
     storage::LogOptions o;
@@ -52,7 +54,7 @@ class ClusterTest : public ::testing::Test {
     r.hs = std::make_unique<HardStateFile>(r.dir / kHardStateFileName);
     auto hs = r.hs->read();
     ASSERT_TRUE(hs.ok());
-    if (*hs == HardState{} && r.log->last() < Index(0) && r.log->snapshot().config.voters.empty()) {
+    if (bootstrap && *hs == HardState{} && r.log->last() < Index(0) && r.log->snapshot().config.voters.empty()) {
       ASSERT_TRUE(r.log->install_snapshot(SnapshotMeta{Index(-1), Term(0), Config{{N(1), N(2), N(3)}, {}, {}}}));
     }
     Options opts;
@@ -249,6 +251,43 @@ TEST_F(ClusterTest, FollowerBehindTheLeadersLogStartIsRestartedPastIt) {
   stop(3);
   start(3);
   EXPECT_EQ(nodes_.at(3).log->snapshot(), nodes_.at(1).log->snapshot());
+}
+
+TEST_F(ClusterTest, MembershipChangesAreVotersControlBatchesThatSurviveRestart) {
+  nodes_.at(1).raft->campaign();
+  deliver();
+  ASSERT_TRUE(propose(1, 2).ok());
+  start(4, /*bootstrap=*/false);
+  const Config with_learner{{N(1), N(2), N(3)}, {}, {N(4)}};
+  auto r1 = nodes_.at(1).raft->propose_config(with_learner);
+  ASSERT_TRUE(r1.ok()) << r1.message;
+  deliver();
+  tick_all(5);
+  ASSERT_EQ(nodes_.at(4).raft->config(), with_learner);
+  const Config replaced{{N(1), N(2), N(4)}, {}, {}};
+  auto r2 = nodes_.at(1).raft->propose_config(replaced);
+  ASSERT_TRUE(r2.ok()) << r2.message;
+  deliver();
+  tick_all(10);
+  ASSERT_TRUE(propose(1, 1).ok());
+  tick_all(3);
+  for (int i : {1, 2, 4}) {
+    EXPECT_EQ(nodes_.at(i).raft->config(), replaced) << i;
+    EXPECT_EQ(fetch(i), fetch(1)) << i;
+    // learner, joint (C_old,new), C_new: three Voters control batches.
+    auto cs = nodes_.at(i).log->config_entries();
+    ASSERT_EQ(cs.size(), 3u) << i;
+    Config last;
+    ASSERT_TRUE(Config::decode(*cs.back().data, &last));
+    EXPECT_EQ(last, replaced);
+    expect_committed_and_hw(i);
+  }
+  // A restarted replica rebuilds the configuration from its own disk.
+  const auto before = nodes_.at(4).log->config_entries();
+  stop(4);
+  start(4, false);
+  EXPECT_EQ(nodes_.at(4).log->config_entries(), before);
+  EXPECT_EQ(nodes_.at(4).raft->config(), replaced);
 }
 
 }  // namespace
