@@ -12,6 +12,7 @@
 #include "raft/raft.h"
 #include "raft/storage/hard_state_file.h"
 #include "raft/storage/partition_log.h"
+#include "storage/fault_env.h"
 #include "storage/test_util.h"
 
 namespace millrace::raft {
@@ -21,6 +22,7 @@ using storage::testing::TempDir;
 
 struct Replica {
   std::filesystem::path dir;
+  std::unique_ptr<storage::FaultInjectionEnv> env = std::make_unique<storage::FaultInjectionEnv>();
   std::shared_ptr<storage::Log> storage;
   std::unique_ptr<PartitionRaftLog> log;
   std::unique_ptr<HardStateFile> hs;
@@ -43,15 +45,17 @@ class ClusterTest : public ::testing::Test {
     r.dir = dir_.path() / ("n" + std::to_string(i));
     storage::LogOptions o;
     o.hw_policy = storage::HwPolicy::kManual;
+    o.env = r.env.get();
     auto s = storage::Log::open(r.dir, o);
     ASSERT_TRUE(s.ok()) << s.status().to_string();
     r.storage = *s;
     PartitionRaftLogOptions po;
+    po.env = r.env.get();
     po.clock = [] { return int64_t{1'700'000'000'000}; };  // the same on every replica
     auto l = PartitionRaftLog::open(r.storage, po);
     ASSERT_TRUE(l.ok()) << l.status().to_string();
     r.log = std::move(*l);
-    r.hs = std::make_unique<HardStateFile>(r.dir / kHardStateFileName);
+    r.hs = std::make_unique<HardStateFile>(r.dir / kHardStateFileName, r.env.get());
     auto hs = r.hs->read();
     ASSERT_TRUE(hs.ok());
     if (bootstrap && *hs == HardState{} && r.log->last() < Index(0) && r.log->snapshot().config.voters.empty()) {
@@ -71,6 +75,17 @@ class ClusterTest : public ::testing::Test {
     r.log.reset();
     if (r.storage) (void)r.storage->close();
     r.storage.reset();
+    down_.insert(i);
+  }
+
+  // Power loss: what node i had not synced is gone; it is down until start(i).
+  void crash(int i) {
+    Replica& r = nodes_[i];
+    r.raft.reset();
+    r.log.reset();
+    r.env->crash();
+    r.storage.reset();  // its close() fails: the machine is gone
+    r.env->revive();
     down_.insert(i);
   }
 
@@ -288,6 +303,34 @@ TEST_F(ClusterTest, MembershipChangesAreVotersControlBatchesThatSurviveRestart) 
   start(4, false);
   EXPECT_EQ(nodes_.at(4).log->config_entries(), before);
   EXPECT_EQ(nodes_.at(4).raft->config(), replaced);
+}
+
+// kSynced: an acknowledgement leaves only after the sync, so a power loss of
+// every replica at once keeps every committed entry on a majority.
+TEST_F(ClusterTest, CommittedEntriesSurviveAPowerLossOfEveryReplica) {
+  nodes_.at(1).raft->campaign();
+  deliver();
+  for (int k = 1; k <= 3; ++k) ASSERT_TRUE(propose(1, k).ok());
+  const Index committed = nodes_.at(1).raft->commit();
+  const auto acked = nodes_.at(1).raft->progress(N(3))->match;
+  ASSERT_EQ(committed, Index(6));
+  auto bytes = fetch(1);
+  for (int i = 1; i <= 3; ++i) crash(i);
+  for (int i = 1; i <= 3; ++i) start(i);
+  EXPECT_GE(nodes_.at(3).log->last(), acked);  // what node 3 acknowledged it still has
+  for (int k = 0; k < 100 && leader() == 0; ++k) tick_all(1);
+  const int l = leader();
+  ASSERT_NE(l, 0);
+  ASSERT_TRUE(propose(l, 1).ok());
+  tick_all(3);
+  for (int i = 1; i <= 3; ++i) {
+    auto now = fetch(i);
+    ASSERT_GE(now.size(), bytes.size()) << i;
+    now.resize(bytes.size());
+    EXPECT_EQ(now, bytes) << "node " << i << " lost or changed a committed entry";
+    EXPECT_GE(nodes_.at(i).raft->commit(), committed);
+    expect_committed_and_hw(i);
+  }
 }
 
 }  // namespace
