@@ -53,11 +53,15 @@ Result<HardState> HardStateFile::read() const {
     if (bytes.code() == Errc::kNotFound) return HardState{};
     return bytes.status();
   }
-  return decode_hard_state(*bytes, path_.string());
+  auto hs = decode_hard_state(*bytes, path_.string());
+  if (hs.ok()) written_ = *hs;
+  return hs;
 }
 
 Status HardStateFile::write(const HardState& hs) {
-  return storage::write_file_atomic(path_, encode_hard_state(hs), env_);
+  Status st = storage::write_file_atomic(path_, encode_hard_state(hs), env_);
+  if (st.ok()) written_ = hs;
+  return st;
 }
 
 }  // namespace millrace::raft

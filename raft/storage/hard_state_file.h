@@ -19,6 +19,13 @@
 // the vote or append that needed it, and should stop the group (the directory
 // may be failing).
 //
+// Cost: every write() is two fsyncs (the file and the directory). The core
+// hands a hard state whenever the commit index moves, but only term and vote
+// must be durable before a message leaves (commit is advisory: a restarted
+// replica relearns it from the leader). A driver with many groups should
+// write at once only when must_write_now() says so, and write commit-only
+// changes lazily (a timer, or the next term change).
+//
 // Reading: a missing file is a new replica (HardState{}). Anything else that
 // is not a valid file (empty, unknown version, wrong size, checksum mismatch,
 // a field out of range) is an error naming the problem, never a silent zero:
@@ -60,9 +67,16 @@ class HardStateFile {
   // Durable when it returns OK (see the top).
   storage::Status write(const HardState& hs);
 
+  // What read() found or write() made durable last (HardState{} before).
+  const HardState& last_written() const { return written_; }
+  // True when `hs` changes term or vote against last_written(): it must be
+  // written (and so synced) before any message of that Ready is sent.
+  bool must_write_now(const HardState& hs) const { return hs.term != written_.term || hs.vote != written_.vote; }
+
  private:
   std::filesystem::path path_;
   storage::Env* env_;
+  mutable HardState written_;  // read() is const but learns what is on disk
 };
 
 }  // namespace millrace::raft

@@ -76,6 +76,20 @@ TEST(HardStateFileTest, SurvivesPowerLossOnceWritten) {
   EXPECT_EQ(*f.read(), kState);
 }
 
+TEST(HardStateFileTest, OnlyTermOrVoteMustBeWrittenAtOnce) {
+  TempDir dir;
+  HardStateFile f(dir.path() / kHardStateFileName);
+  EXPECT_FALSE(f.must_write_now(HardState{}));
+  ASSERT_TRUE(f.write(kState).ok());
+  EXPECT_EQ(f.last_written(), kState);
+  EXPECT_FALSE(f.must_write_now(HardState{kState.term, kState.vote, kState.commit + 10}));
+  EXPECT_TRUE(f.must_write_now(HardState{kState.term + 1, kNoNode, kState.commit}));
+  EXPECT_TRUE(f.must_write_now(HardState{kState.term, NodeId(9), kState.commit}));
+  HardStateFile again(f.path());
+  ASSERT_TRUE(again.read().ok());
+  EXPECT_EQ(again.last_written(), kState);  // read() learns what is on disk
+}
+
 TEST(HardStateFileTest, EveryTruncationIsDetected) {
   auto bytes = encode_hard_state(kState);
   for (size_t n = 0; n < bytes.size(); ++n) {
