@@ -37,6 +37,17 @@
 // returns. The storage::Log should run with HwPolicy::kManual: the commit
 // index, not the flush, moves the high watermark.
 //
+// Limits (known, not handled here):
+//   - a control batch is built by each replica from the entry, stamped with
+//     its own clock (Options::clock): replicas' bytes differ in that
+//     timestamp and the CRC unless the clocks agree (data batches are copied
+//     byte for byte);
+//   - compaction (cleanup.policy=compact) may leave offset gaps between
+//     entries; it must stay below the commit index;
+//   - after a damaged leader-epoch.checkpoint storage rebuilds its epoch
+//     cache from the remaining batches and cannot know the term below the
+//     first one: snapshot().term then falls back to the installed snapshot's.
+//
 // Threading: one group's thread/strand calls everything (raft/log.h); only
 // the storage log start may move meanwhile (retention, DeleteRecords, on the
 // LogManager's threads), which storage::Log makes safe.
