@@ -1,7 +1,7 @@
 // The log a Raft group replicates, as the consensus core sees it. Two
-// implementations: the partition log (raft/storage_log.h over storage::Log,
-// entries are record batches and control batches) and the simulator's
-// (raft/sim/sim_log.h, a crashable in-memory disk).
+// implementations: the partition log (raft/storage/partition_log.h over
+// storage::Log; entries are record batches and control batches) and the simulator's
+// (raft/testing/memory_log.h, made crashable by raft/sim).
 //
 // Who calls what: the core (raft.h) only READS (start, last, term_at, entries,
 // snapshot, config_entries). The driver that owns the group WRITES, applying a
