@@ -7,6 +7,7 @@
 #   make fuzz           each fuzzer for FUZZ_SECONDS (default 600)
 #   make bench          benchmarks against Apache Kafka (not part of make test)
 #   make regen-protocol regenerate protocol/generated from ../shared/kafka-protocol/message
+#                       and raft/rpc/generated from raft/rpc/spec
 #   make k8s-up|k8s-down the Kubernetes test cluster
 #   make image          container image (needs a Docker engine; none on the dev machine)
 #   make manifests      regenerate manifests/, dashboard, chart files and values schema
@@ -95,6 +96,7 @@ bench: build
 
 regen-protocol:
 	python3 tools/protocol-gen/generate.py --spec $(SPEC_DIR) --out protocol/generated
+	python3 tools/protocol-gen/generate.py --set raft --out raft/rpc/generated
 
 # The image builds wherever Docker runs; here there is no engine, so say so and lint
 # the Dockerfile instead (tests/chart/run does the same).

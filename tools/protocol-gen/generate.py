@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
 """Millrace protocol generator: Kafka JSON message definitions -> C++20.
 
-  generate.py [--spec DIR] [--out DIR]
+  generate.py [--set kafka|raft] [--spec DIR] [--out DIR]
 
-Reads the messages listed in APIS/EXTRA_MESSAGES below from --spec (default
-../shared/kafka-protocol/message relative to the repository) and writes into
---out (default protocol/generated):
+Two sets of messages come from the same emitters (SETS below):
+  kafka (default)  the Kafka APIs Millrace serves: APIS/EXTRA_MESSAGES from
+                   ../shared/kafka-protocol/message into protocol/generated,
+                   namespace millrace::proto
+  raft             Millrace's internal Raft RPCs: RAFT_APIS from raft/rpc/spec
+                   into raft/rpc/generated, namespace millrace::raft::rpc
+                   (no error-code table or body registry of its own)
+--spec and --out override the set's folders (check-fresh writes to a temp dir).
+For the kafka set it writes:
 
   <snake_name>.h/.cc        one struct per message, every valid version
   api_keys.h/.cc            ApiKey enum, names, header versions
@@ -46,6 +52,29 @@ SaslHandshake SaslAuthenticate DescribeTopicPartitions
 EXTRA_MESSAGES = ["RequestHeader", "ResponseHeader",
                   "ConsumerProtocolSubscription", "ConsumerProtocolAssignment"]
 
+# Millrace's internal RPCs (api keys 10000+, a range Kafka does not use).
+RAFT_APIS = ["RaftBatch"]
+
+
+class Set:
+    """One generated message set: where it is read from and written to, its
+    C++ namespace and include prefix, and which cross-message files it gets."""
+
+    def __init__(self, spec, out, ns, inc, apis, extras, kafka):
+        self.spec, self.out, self.ns, self.inc = spec, out, ns, inc
+        self.apis, self.extras, self.kafka = apis, extras, kafka
+
+
+def sets(repo):
+    return {
+        "kafka": Set(os.path.join(repo, "..", "shared", "kafka-protocol", "message"),
+                     os.path.join(repo, "protocol", "generated"),
+                     "millrace::proto", "protocol/generated", APIS, EXTRA_MESSAGES, True),
+        "raft": Set(os.path.join(repo, "raft", "rpc", "spec"),
+                    os.path.join(repo, "raft", "rpc", "generated"),
+                    "millrace::raft::rpc", "raft/rpc/generated", RAFT_APIS, [], False),
+    }
+
 
 def write_if_changed(path, text, written):
     written.add(os.path.abspath(path))
@@ -61,18 +90,21 @@ def write_if_changed(path, text, written):
 def main():
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    ap.add_argument("--spec", default=os.path.join(repo, "..", "shared", "kafka-protocol", "message"))
-    ap.add_argument("--out", default=os.path.join(repo, "protocol", "generated"))
+    ap.add_argument("--set", choices=("kafka", "raft"), default="kafka")
+    ap.add_argument("--spec")
+    ap.add_argument("--out")
     args = ap.parse_args()
-    if not os.path.isdir(args.spec):
-        sys.exit("generate.py: spec folder %s does not exist" % args.spec)
+    cfg = sets(repo)[args.set]
+    spec = args.spec or cfg.spec
+    if not os.path.isdir(spec):
+        sys.exit("generate.py: spec folder %s does not exist" % spec)
 
     def load(name):
-        return load_message(os.path.join(args.spec, name + ".json"))
+        return load_message(os.path.join(spec, name + ".json"))
 
-    msgs = [load(n) for n in EXTRA_MESSAGES]
+    msgs = [load(n) for n in cfg.extras]
     apis = []
-    for api in APIS:
+    for api in cfg.apis:
         req, resp = load(api + "Request"), load(api + "Response")
         if req.api_key != resp.api_key or req.valid.lo != resp.valid.lo or req.valid.hi != resp.valid.hi:
             sys.exit("generate.py: %s request/response disagree on key or versions" % api)
@@ -80,25 +112,28 @@ def main():
         msgs += [req, resp]
     apis.sort(key=lambda a: a[1].api_key)
 
-    out = args.out
+    out = args.out or cfg.out
+    ns, inc = cfg.ns, cfg.inc
     written = set()
     for m in msgs:
-        stem, h, c = emit_message(m, m.name + ".json")
+        stem, h, c = emit_message(m, m.name + ".json", ns, inc)
         write_if_changed(os.path.join(out, stem + ".h"), h, written)
         write_if_changed(os.path.join(out, stem + ".cc"), c, written)
-        _, s = emit_samples(m)
+        _, s = emit_samples(m, ns, inc)
         write_if_changed(os.path.join(out, "testing", stem + "_sample.cc"), s, written)
-    h, c = emit_api_keys(apis)
+    h, c = emit_api_keys(apis, ns, inc)
     write_if_changed(os.path.join(out, "api_keys.h"), h, written)
     write_if_changed(os.path.join(out, "api_keys.cc"), c, written)
-    h, c = emit_error_codes()
-    write_if_changed(os.path.join(out, "error_codes.h"), h, written)
-    write_if_changed(os.path.join(out, "error_codes.cc"), c, written)
-    write_if_changed(os.path.join(out, "messages.h"), emit_messages_h(msgs), written)
-    h, c = emit_api_registry(apis)
-    write_if_changed(os.path.join(out, "api_registry.h"), h, written)
-    write_if_changed(os.path.join(out, "api_registry.cc"), c, written)
-    write_if_changed(os.path.join(out, "testing", "samples.h"), emit_samples_header(msgs), written)
+    if cfg.kafka:
+        h, c = emit_error_codes()
+        write_if_changed(os.path.join(out, "error_codes.h"), h, written)
+        write_if_changed(os.path.join(out, "error_codes.cc"), c, written)
+    write_if_changed(os.path.join(out, "messages.h"), emit_messages_h(msgs, ns, inc, cfg.kafka), written)
+    if cfg.kafka:
+        h, c = emit_api_registry(apis)
+        write_if_changed(os.path.join(out, "api_registry.h"), h, written)
+        write_if_changed(os.path.join(out, "api_registry.cc"), c, written)
+    write_if_changed(os.path.join(out, "testing", "samples.h"), emit_samples_header(msgs, ns, inc), written)
 
     for d in (out, os.path.join(out, "testing")):
         for name in os.listdir(d):
