@@ -17,6 +17,7 @@ namespace {
 struct Checker {
   std::map<Term, NodeId> leaders;                         // term -> leader
   std::map<int64_t, std::pair<Term, int64_t>> committed;  // last -> (term, first)
+  std::map<int64_t, Term> committed_in;                   // last -> the observer's term then (>= the committing leader's)
   std::map<int, Index> checked;                           // node -> commit checked up to
 
   void check(Net& net, std::string* err) {
@@ -25,6 +26,13 @@ struct Checker {
       if (r.role() == Role::kLeader) {
         auto [it, fresh] = leaders.emplace(r.term(), r.id());
         if (!fresh && it->second != r.id()) *err = "two leaders in term " + std::to_string(r.term().value());
+        // Leader completeness: it holds every entry committed in an earlier term.
+        for (const auto& [last, tf] : committed) {
+          if (Index(last) < t.log->start() - 1 || committed_in[last] >= r.term()) continue;
+          std::optional<Term> lt = t.log->term_at(Index(last));
+          if (Index(last) > r.last_index() || (lt && *lt != tf.first) || (!lt && Index(last) <= t.log->last()))
+            *err = "leader " + std::to_string(i) + " lacks committed entry " + std::to_string(last);
+        }
       }
       Index from = checked.count(i) ? checked[i] : Index(-1);
       if (r.commit() <= from) continue;
@@ -33,6 +41,7 @@ struct Checker {
       for (const Entry& e : t.log->all()) {
         if (e.last < lo || e.last > r.commit()) continue;
         auto [it, fresh] = committed.emplace(e.last.value(), std::make_pair(e.term, e.first.value()));
+        if (fresh) committed_in[e.last.value()] = r.term();
         if (!fresh && (it->second.first != e.term || it->second.second != e.first.value()))
           *err = "committed entry at " + std::to_string(e.last.value()) + " differs on node " + std::to_string(i);
       }
