@@ -221,8 +221,11 @@ void Raft::Impl::tick() {
     }
     return;
   }
-  ++election_elapsed;
-  if (election_elapsed >= randomized_timeout) {
+  // A node that may not campaign (a learner, or not in the config) lets the
+  // count run on, so its lease on the last leader it heard expires and it
+  // answers (pre)votes again.
+  if (election_elapsed < (1 << 30)) ++election_elapsed;
+  if (promotable() && election_elapsed >= randomized_timeout) {
     election_elapsed = 0;
     campaign(false);
   }
