@@ -3,6 +3,7 @@
 #include "raft/raft.h"
 
 #include <algorithm>
+#include <cassert>
 
 #include "raft/raft_impl.h"
 
@@ -240,6 +241,7 @@ void Raft::Impl::send(Message m) {
 
 void Raft::Impl::commit_to(Index i) {
   if (i <= commit) return;
+  assert(i <= view.last());  // never commit what this node does not hold
   commit = i;
   trim_config_history();
 }
