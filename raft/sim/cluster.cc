@@ -42,8 +42,8 @@ void SimCluster::restart(Node& n) {
   o.heartbeat_ticks = 1;
   o.pre_vote = knobs_.pre_vote;
   o.check_quorum = knobs_.check_quorum;
-  o.max_append_bytes = 96;
-  o.max_inflight = 4;
+  o.max_append_bytes = knobs_.max_append_bytes;
+  o.max_inflight = knobs_.max_inflight;
   o.durability = knobs_.durability;
   o.seed = rng_();
 #ifdef MILLRACE_RAFT_BUGS
@@ -127,6 +127,15 @@ void SimCluster::drive(Node& n) {
       note("node " + s(n.id) + " LEADER of term " + s(n.raft->term().value()) + " log [" +
            s(n.log->start().value()) + ".." + s(n.log->last().value()) + "] " + n.raft->config().to_string());
       checker_.on_leader(n.id, n.raft->term(), *n.log);
+      if (knobs_.leader_crash_pct > 0 && pick(100) < knobs_.leader_crash_pct) {
+        Node* x = &n;
+        Term t = n.raft->term();
+        at(now_ + 1 + pick(40), [this, x, t] {
+          if (!x->up || x->raft->term() != t || down() >= knobs_.max_down) return;
+          crash(*x, "leader power loss soon after its election");
+          at(now_ + 10 + pick(200), [this, x] { if (!x->up) restart(*x); });
+        });
+      }
     }
     n.role = n.raft->role();
     n.term = n.raft->term();

@@ -50,10 +50,14 @@ struct Knobs {
   int crash_rate = 0;
   int max_down = 0;           // nodes down at once
   int write_crash_rate = 0;   // per mille of driver writes: power loss before the sync
+  int leader_crash_pct = 0;   // percent of elections: the new leader loses power soon after
+                              // (short terms, divergent suffixes: Raft's Figure 8)
   int propose_rate = 100;
   int member_rate = 0;
   int transfer_rate = 0;
   int retention_rate = 0;
+  size_t max_append_bytes = 96;  // Options::max_append_bytes (1: one entry per append)
+  size_t max_inflight = 4;
   int bug = 0;  // raft::Bug (only with MILLRACE_RAFT_BUGS)
 };
 

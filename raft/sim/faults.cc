@@ -147,7 +147,7 @@ void SimCluster::change_membership() {
   for (int i = 1; i <= knobs_.nodes; ++i)
     if (!c.is_voter(NodeId(i)) && !c.is_learner(NodeId(i))) outside.push_back(NodeId(i));
   Config t = c;
-  int kind = pick(4);
+  int kind = pick(6);
   auto any = [this](const std::vector<NodeId>& v) { return v[static_cast<size_t>(pick(static_cast<int>(v.size())))]; };
   if (kind == 0 && !outside.empty()) {
     t.learners.push_back(any(outside));  // add a learner
@@ -161,6 +161,35 @@ void SimCluster::change_membership() {
     if (pick(2)) t.learners.push_back(x);
   } else if (kind == 3 && !c.learners.empty()) {
     std::erase(t.learners, any(c.learners));
+  } else if (kind >= 4 && c.learners.size() >= 2 && c.voters.size() == 3) {
+    // Replace a majority at once: the leader keeps its seat, every learner
+    // is promoted, the other voters are demoted. Joint consensus must still
+    // ask the old majority; with `cut_old` the old-only voters are cut off
+    // from the start, so a core that counts the new half alone commits
+    // without them while they elect a leader of their own.
+    t.voters = {NodeId(l->id)};
+    t.learners.clear();
+    for (NodeId x : c.learners) t.voters.push_back(x);
+    std::vector<int> old_only;
+    for (NodeId v : c.voters)
+      if (v != NodeId(l->id)) {
+        t.learners.push_back(v);
+        old_only.push_back(v.value());
+      }
+    if (pick(2)) {
+      for (int o : old_only)
+        for (int a = 1; a <= knobs_.nodes; ++a)
+          if (std::find(old_only.begin(), old_only.end(), a) == old_only.end()) {
+            net_.block(a, o, true);
+            net_.block(o, a, true);
+          }
+      note("partition: the old-only voters " + list(old_only) + " cut off during the replacement");
+      at(now_ + 300 + pick(600), [this] {
+        for (int a = 1; a <= knobs_.nodes; ++a)
+          for (int b = 1; b <= knobs_.nodes; ++b) net_.block(a, b, false);
+        note("partition healed");
+      });
+    }
   } else {
     return;
   }

@@ -20,7 +20,7 @@ namespace {
 int usage() {
   std::fprintf(stderr, "usage: raft-sim [--seeds N] [--start S] [--scenario NAME|mix]");
 #ifdef MILLRACE_RAFT_BUGS
-  std::fprintf(stderr, " [--bug 1..%d]", kBugCount - 1);
+  std::fprintf(stderr, " [--bug 1..%d] [--first-catch BUG (after --seeds/--start)]", kBugCount - 1);
 #endif
   std::fprintf(stderr, "\n  MILLRACE_SEED=<n> raft-sim   replays one seed with a full trace\n");
   return 2;
@@ -41,6 +41,13 @@ int main(int argc, char** argv) {
     }
 #ifdef MILLRACE_RAFT_BUGS
     else if (a == "--bug") spec.bug = std::atoi(v.c_str());
+    else if (a == "--first-catch") {  // the mutation proof for one bug, by hand
+      std::string report;
+      int bug = std::atoi(v.c_str());
+      uint64_t s = first_catch(bug, start, seeds, &report);
+      std::cout << report << to_string(static_cast<Bug>(bug)) << ": " << (s ? "caught at seed " + std::to_string(s) : std::string("NOT caught")) << "\n";
+      return s ? 0 : 1;
+    }
 #endif
     else return usage();
   }

@@ -61,6 +61,9 @@ Knobs knobs_for(uint64_t seed, Scenario* scenario) {
   k.pre_vote = r(4) != 0;
   k.check_quorum = r(4) != 0;
   k.propose_rate = 60 + r(100);
+  static constexpr size_t kAppendBytes[] = {1, 64, 96, 256, 4096};
+  k.max_append_bytes = kAppendBytes[r(5)];
+  k.max_inflight = 1 + static_cast<size_t>(r(8));
   switch (*scenario) {
     case Scenario::kCalm:
       k.nodes = k.initial_voters = 3;
@@ -74,6 +77,7 @@ Knobs knobs_for(uint64_t seed, Scenario* scenario) {
       k.crash_rate = 2 + r(6);
       k.max_down = k.nodes / 2 + 1;  // a majority may be down: safety must hold anyway
       k.write_crash_rate = 2 + r(10);
+      k.leader_crash_pct = r(2) * (20 + r(60));
       break;
     case Scenario::kMembership:
       network_faults(rng, k);
@@ -117,6 +121,7 @@ Knobs knobs_for(uint64_t seed, Scenario* scenario) {
       k.transfer_rate = r(4);
       k.retention_rate = r(20);
       k.isolate_return_rate = r(2);
+      k.leader_crash_pct = r(40);
       break;
     case Scenario::kMix:
       break;
@@ -148,6 +153,21 @@ RunResult run_seed(const RunSpec& spec) {
   r += "last events:\n";
   for (const std::string& e : trace.events()) r += "  " + e + "\n";
   return res;
+}
+
+uint64_t first_catch(int bug, uint64_t start, uint64_t budget, std::string* report) {
+  for (uint64_t s = start; s < start + budget; ++s) {
+    RunSpec spec;
+    spec.seed = s;
+    spec.bug = bug;
+    RunResult r = run_seed(spec);
+    if (r.ok) continue;
+    spec.bug = 0;
+    if (!run_seed(spec).ok) continue;  // fails without the bug too: not this bug's catch
+    *report = r.report;
+    return s;
+  }
+  return 0;
 }
 
 }  // namespace millrace::raft::sim

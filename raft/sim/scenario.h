@@ -58,4 +58,10 @@ struct RunResult {
 Knobs knobs_for(uint64_t seed, Scenario* scenario);
 RunResult run_seed(const RunSpec& spec);
 
+// The mutation proof (buggy build only: `bug` is a raft::Bug): the first seed
+// in [start, start + budget) whose mixed-scenario run fails with `bug` and
+// passes with Bug::kNone (so the catch is the bug's, not another fault's).
+// Returns 0 when none does; `report` gets that seed's failure report.
+uint64_t first_catch(int bug, uint64_t start, uint64_t budget, std::string* report);
+
 }  // namespace millrace::raft::sim
