@@ -21,6 +21,13 @@ void Raft::Impl::load_config() {
   config_index = history.empty() ? base_index : history.back().first;
 }
 
+bool Raft::Impl::promotable() const {
+  if (config.is_voter(opts.id)) return true;
+  if (config_index <= commit) return false;
+  const Config& prev = history.size() >= 2 ? history[history.size() - 2].second : base;
+  return prev.is_voter(opts.id);
+}
+
 void Raft::Impl::set_config(const Config& c, Index at) {
   history.emplace_back(at, c);
   config = c;

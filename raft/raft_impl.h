@@ -32,7 +32,11 @@ struct Raft::Impl {
   void become_leader();
   void reset(Term t);
   void reset_election_timer();
-  bool promotable() const { return config.is_voter(opts.id); }
+  // May campaign: a voter of the latest config, or, while that config is
+  // uncommitted, of the one before it (a node being removed may hold the only
+  // up-to-date log; if it could not campaign the joint config could never
+  // finish).
+  bool promotable() const;
   bool bug(Bug b) const;
   void send(Message m);
   void poll(NodeId from, bool granted);

@@ -94,20 +94,13 @@ void run(uint64_t seed, int n, Durability d) {
     } else if (pick < 95) {
       int l = net.leader();
       if (l != 0) {
-        Config c = net.r(l).config();
+        // Any target: a random non-empty voter set, some of the rest learners.
         Config t;
-        t.voters = c.voters;
-        for (NodeId v : t.voters)
-          if (v != N(l) && t.voters.size() > 2 && chance(30)) {
-            t.learners.push_back(v);  // demote one
-            break;
-          }
-        std::erase_if(t.voters, [&](NodeId v) { return std::find(t.learners.begin(), t.learners.end(), v) != t.learners.end(); });
-        for (NodeId x : c.learners)
-          if (chance(50)) t.voters.push_back(x);  // promote
-          else t.learners.push_back(x);
-        std::sort(t.voters.begin(), t.voters.end());
-        std::sort(t.learners.begin(), t.learners.end());
+        for (int i = 1; i <= n; ++i) {
+          if (chance(60)) t.voters.push_back(N(i));
+          else if (chance(50)) t.learners.push_back(N(i));
+        }
+        if (t.voters.empty()) t.voters.push_back(N(l));
         net.r(l).propose_config(t);
         net.drive(l);
       }

@@ -115,11 +115,15 @@ void Raft::Impl::handle_append_response(const Message& m) {
       break;
   }
   if (maybe_commit()) {
+    // The commit may have changed the config (leaving a joint config
+    // appends C_new) and with it the peer list: look the peer up again.
+    if (role != Role::kLeader) return;  // C_new without us was committed
     bcast_append(true);  // carries the new commit index
+    pr = peer(m.from);
+    if (pr == nullptr) return;
   } else if (was_paused) {
     send_append(*pr, true);  // it may not know the commit index yet
   }
-  if (role != Role::kLeader) return;  // the commit removed us from the config
   while (send_append(*pr, false)) {
   }
   maybe_send_timeout_now(*pr);
