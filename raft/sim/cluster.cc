@@ -105,7 +105,7 @@ void SimCluster::drive(Node& n) {
                s(n.log->last().value()) + ")";
       return;
     }
-    if ((rd.must_sync || rd.hard_state) && down() < knobs_.max_down && chance(knobs_.write_crash_rate)) {
+    if ((rd.must_sync || rd.hard_state) && faults_on_ && down() < knobs_.max_down && chance(knobs_.write_crash_rate)) {
       crash(n, "power loss in the middle of a write");
       at(now_ + 20 + pick(200), [this, &n] { if (!n.up) restart(n); });
       return;
@@ -127,11 +127,11 @@ void SimCluster::drive(Node& n) {
       note("node " + s(n.id) + " LEADER of term " + s(n.raft->term().value()) + " log [" +
            s(n.log->start().value()) + ".." + s(n.log->last().value()) + "] " + n.raft->config().to_string());
       checker_.on_leader(n.id, n.raft->term(), *n.log);
-      if (knobs_.leader_crash_pct > 0 && pick(100) < knobs_.leader_crash_pct) {
+      if (faults_on_ && knobs_.leader_crash_pct > 0 && pick(100) < knobs_.leader_crash_pct) {
         Node* x = &n;
         Term t = n.raft->term();
         at(now_ + 1 + pick(40), [this, x, t] {
-          if (!x->up || x->raft->term() != t || down() >= knobs_.max_down) return;
+          if (!faults_on_ || !x->up || x->raft->term() != t || down() >= knobs_.max_down) return;
           crash(*x, "leader power loss soon after its election");
           at(now_ + 10 + pick(200), [this, x] { if (!x->up) restart(*x); });
         });
@@ -227,6 +227,7 @@ bool SimCluster::run_safety(int64_t ticks) {
 
 bool SimCluster::run_liveness(int64_t max_ticks) {
   schedule_.clear();
+  faults_on_ = false;
   net_.heal();
   net_.faults.max_delay = 5;
   for (auto& n : nodes_)

@@ -128,6 +128,7 @@ class SimCluster {
   std::multimap<int64_t, std::function<void()>> schedule_;
   std::multimap<Index, Pending> pending_;
   int64_t now_ = 0;
+  bool faults_on_ = true;  // off in the liveness phase: no new crashes of any kind
   uint64_t next_id_ = 1;
   std::string error_;
   SimStats stats_;
