@@ -53,6 +53,7 @@ struct Knobs {
   int leader_crash_pct = 0;   // percent of elections: the new leader loses power soon after
                               // (short terms, divergent suffixes: Raft's Figure 8)
   int propose_rate = 100;
+  int leader_clog_rate = 0;   // a proposal, then the leader's links clogged for a while
   int member_rate = 0;
   int transfer_rate = 0;
   int retention_rate = 0;
@@ -113,6 +114,7 @@ class SimCluster {
   void clog();
   void swizzle();
   void isolate_and_return();
+  void clog_leader();
   void observe_acks(Node& leader);
   Node* leader();
   int down() const;

@@ -28,6 +28,7 @@ void SimCluster::inject_faults() {
   if (chance(knobs_.clog_rate)) clog();
   if (chance(knobs_.swizzle_rate)) swizzle();
   if (chance(knobs_.isolate_return_rate)) isolate_and_return();
+  if (chance(knobs_.leader_clog_rate)) clog_leader();
   if (chance(knobs_.crash_rate) && down() < knobs_.max_down) {
     std::vector<Node*> up;
     for (auto& n : nodes_)
@@ -135,6 +136,22 @@ void SimCluster::isolate_and_return() {
       net_.block(x, a, false);
     }
     note("node " + s(x) + " returns");
+  });
+}
+
+// A deposed leader's appends arriving late: it takes a proposal, then all its
+// links clog (what it sends waits) until others have elected and committed.
+void SimCluster::clog_leader() {
+  Node* l = leader();
+  if (l == nullptr) return;
+  for (int k = 0; k < 3; ++k) propose();
+  int x = l->id;
+  net_.clog_node(x, true);
+  int64_t d = 150 + pick(400);
+  note("clog every link of leader " + s(x) + " for " + s(d) + " steps");
+  at(now_ + d, [this, x] {
+    net_.clog_node(x, false);
+    note("unclog node " + s(x));
   });
 }
 

@@ -82,13 +82,11 @@ void InvariantChecker::before_truncate(int node, const SimLog& log, Index from) 
   if (from <= commit_[static_cast<size_t>(node)])
     fail("node " + std::to_string(node) + " truncates from " + str(from) + " at or below its commit " +
          str(commit_[static_cast<size_t>(node)]));
-  const std::vector<Entry>& es = log.all();
-  auto it = std::lower_bound(es.begin(), es.end(), from, [](const Entry& e, Index x) { return e.last < x; });
-  for (; it != es.end(); ++it) {
-    auto c = committed_.find(it->last);
-    if (c != committed_.end() && c->second.entry == *it)
-      fail("committed entry vanishes: node " + std::to_string(node) + " truncates " + describe(*it));
-  }
+  // Not checked: entries above the node's own commit that were committed
+  // elsewhere. A leader of a term between this node's and the commit's may
+  // legally overwrite them here (a minority copy); leader completeness
+  // binds only leaders of later terms than the commit.
+  (void)log;
 }
 
 void InvariantChecker::before_snapshot(int node, const SimLog& log, const SnapshotMeta& meta) {
@@ -99,13 +97,7 @@ void InvariantChecker::before_snapshot(int node, const SimLog& log, const Snapsh
   if (meta.index < commit_[static_cast<size_t>(node)])
     fail("node " + std::to_string(node) + " installs snapshot " + str(meta.index) + " below its commit " +
          str(commit_[static_cast<size_t>(node)]));
-  for (const Entry& e : log.all()) {
-    if (e.last <= meta.index) continue;
-    auto ce = committed_.find(e.last);
-    if (ce != committed_.end() && ce->second.entry == e)
-      fail("committed entry vanishes: node " + std::to_string(node) + " installs snapshot " + str(meta.index) +
-           " over " + describe(e));
-  }
+  (void)log;  // entries above the node's commit may go (see before_truncate)
 }
 
 void InvariantChecker::check_holds_committed(int node, const SimLog& log, Index upto, const char* when) {

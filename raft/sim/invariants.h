@@ -14,9 +14,13 @@
 //   leader completeness  a new leader holds every entry committed in an
 //                        earlier term (at or above its log start)
 //   committed stays      an entry once committed anywhere never differs on any
-//                        node, is never truncated or replaced by a snapshot on
-//                        any node that holds it, and (strict durability) a
-//                        node's committed prefix survives its crashes
+//                        node that commits it; no node truncates or replaces
+//                        by a snapshot anything at or below its own commit
+//                        index; (strict durability) a node's committed prefix
+//                        survives its crashes. (A node MAY lose an entry that
+//                        others committed but it has not: a leader of a term
+//                        between its own and the commit's can overwrite that
+//                        minority copy; the simulator found this legal case.)
 //   commit monotonic     a node's commit index never goes back while it is up
 //   acknowledged         every acknowledged proposal is committed with its
 //                        term and payload

@@ -14,6 +14,8 @@ const char* to_string(Scenario s) {
     case Scenario::kPreVote: return "prevote";
     case Scenario::kInMemory: return "inmemory";
     case Scenario::kChaos: return "chaos";
+    case Scenario::kFigure8: return "figure8";
+    case Scenario::kStale: return "stale";
     case Scenario::kMix: return "mix";
   }
   return "?";
@@ -122,6 +124,21 @@ Knobs knobs_for(uint64_t seed, Scenario* scenario) {
       k.retention_rate = r(20);
       k.isolate_return_rate = r(2);
       k.leader_crash_pct = r(40);
+      break;
+    case Scenario::kFigure8:
+      k.nodes = k.initial_voters = 5;
+      k.net.max_delay = 3 + r(10);
+      k.propose_rate = 20 + r(60);  // one entry per append: more would only queue
+      k.crash_rate = 2 + r(4);
+      k.max_down = 2;
+      k.leader_crash_pct = 50 + r(45);
+      k.max_append_bytes = 1;
+      k.max_inflight = 1 + static_cast<size_t>(r(2));
+      break;
+    case Scenario::kStale:
+      k.net.max_delay = 3 + r(10);
+      k.net.dup_pct = r(5);
+      k.leader_clog_rate = 2 + r(5);
       break;
     case Scenario::kMix:
       break;

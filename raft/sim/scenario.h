@@ -19,6 +19,12 @@
 //               (that mode may lose committed entries when a majority loses
 //               power, so crash runs would fail by design)
 //   chaos       everything at once (kSynced)
+//   figure8     5 nodes whose new leaders mostly lose power soon after their
+//               election, one entry per append: the short terms and
+//               divergent suffixes of Raft's Figure 8 (§5.4)
+//   stale       the leader's links clogged right after a proposal, for long
+//               enough that another leader takes over; then its appends of
+//               an older term arrive
 // Threading: none; a run is one thread's, runs share nothing.
 #pragma once
 
@@ -31,8 +37,8 @@
 
 namespace millrace::raft::sim {
 
-enum class Scenario : uint8_t { kCalm, kNetwork, kCrash, kMembership, kRetention, kPreVote, kInMemory, kChaos, kMix };
-inline constexpr int kScenarioCount = 8;  // kMix is not one
+enum class Scenario : uint8_t { kCalm, kNetwork, kCrash, kMembership, kRetention, kPreVote, kInMemory, kChaos, kFigure8, kStale, kMix };
+inline constexpr int kScenarioCount = 10;  // kMix is not one
 const char* to_string(Scenario s);
 bool parse_scenario(std::string_view name, Scenario* out);
 
