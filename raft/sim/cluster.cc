@@ -130,10 +130,10 @@ void SimCluster::drive(Node& n) {
       if (faults_on_ && knobs_.leader_crash_pct > 0 && pick(100) < knobs_.leader_crash_pct) {
         Node* x = &n;
         Term t = n.raft->term();
-        at(now_ + 1 + pick(40), [this, x, t] {
+        at(now_ + 1 + pick(knobs_.leader_crash_within), [this, x, t] {
           if (!faults_on_ || !x->up || x->raft->term() != t || down() >= knobs_.max_down) return;
           crash(*x, "leader power loss soon after its election");
-          at(now_ + 10 + pick(200), [this, x] { if (!x->up) restart(*x); });
+          at(now_ + 10 + pick(knobs_.restart_within), [this, x] { if (!x->up) restart(*x); });
         });
       }
     }

@@ -52,6 +52,8 @@ struct Knobs {
   int write_crash_rate = 0;   // per mille of driver writes: power loss before the sync
   int leader_crash_pct = 0;   // percent of elections: the new leader loses power soon after
                               // (short terms, divergent suffixes: Raft's Figure 8)
+  int leader_crash_within = 40;  // steps after the election
+  int restart_within = 400;      // a crashed node restarts within this many steps (at least 10)
   int propose_rate = 100;
   int leader_clog_rate = 0;   // a proposal, then the leader's links clogged for a while
   int member_rate = 0;

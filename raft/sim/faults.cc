@@ -36,7 +36,7 @@ void SimCluster::inject_faults() {
     if (!up.empty()) {
       Node* n = up[static_cast<size_t>(pick(static_cast<int>(up.size())))];
       crash(*n, "power loss");
-      at(now_ + 10 + pick(400), [this, n] { if (!n->up) restart(*n); });
+      at(now_ + 10 + pick(knobs_.restart_within), [this, n] { if (!n->up) restart(*n); });
     }
   }
   if (chance(knobs_.member_rate)) change_membership();

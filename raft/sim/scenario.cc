@@ -132,6 +132,9 @@ Knobs knobs_for(uint64_t seed, Scenario* scenario) {
       k.crash_rate = 2 + r(4);
       k.max_down = 2;
       k.leader_crash_pct = 50 + r(45);
+      k.leader_crash_within = 5 + r(30);
+      k.restart_within = 30 + r(100);
+      k.check_quorum = r(2) != 0;  // its lease makes followers ignore the quick elections
       k.max_append_bytes = 1;
       k.max_inflight = 1 + static_cast<size_t>(r(2));
       break;
