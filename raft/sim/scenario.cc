@@ -135,6 +135,8 @@ Knobs knobs_for(uint64_t seed, Scenario* scenario) {
       k.leader_crash_within = 5 + r(30);
       k.restart_within = 30 + r(100);
       k.check_quorum = r(2) != 0;  // its lease makes followers ignore the quick elections
+      k.partition_rate = 2 + r(6);  // minorities with suffixes of their own terms
+      k.clog_rate = r(4);
       k.max_append_bytes = 1;
       k.max_inflight = 1 + static_cast<size_t>(r(2));
       break;
