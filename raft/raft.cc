@@ -3,6 +3,7 @@
 #include "raft/raft.h"
 
 #include <algorithm>
+#include <cassert>
 
 #include "raft/raft_impl.h"
 
@@ -221,8 +222,11 @@ void Raft::Impl::tick() {
     }
     return;
   }
-  ++election_elapsed;
-  if (election_elapsed >= randomized_timeout) {
+  // A node that may not campaign (a learner, or not in the config) lets the
+  // count run on, so its lease on the last leader it heard expires and it
+  // answers (pre)votes again.
+  if (election_elapsed < (1 << 30)) ++election_elapsed;
+  if (promotable() && election_elapsed >= randomized_timeout) {
     election_elapsed = 0;
     campaign(false);
   }
@@ -237,6 +241,7 @@ void Raft::Impl::send(Message m) {
 
 void Raft::Impl::commit_to(Index i) {
   if (i <= commit) return;
+  assert(i <= view.last());  // never commit what this node does not hold
   commit = i;
   trim_config_history();
 }

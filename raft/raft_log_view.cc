@@ -1,6 +1,7 @@
 #include "raft/raft_log_view.h"
 
 #include <algorithm>
+#include <cassert>
 
 namespace millrace::raft {
 
@@ -83,7 +84,10 @@ Index LogView::find_at_or_below(Index i, Term t) const {
   return floor;
 }
 
-void LogView::append(Entry e) { unstable_.push_back(std::move(e)); }
+void LogView::append(Entry e) {
+  assert(e.first == last() + 1 && e.last >= e.first);  // the core appends only contiguous entries
+  unstable_.push_back(std::move(e));
+}
 
 void LogView::truncate_from(Index from) {
   if (!unstable_.empty() && from >= unstable_.front().first) {

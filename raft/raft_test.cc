@@ -300,6 +300,27 @@ TEST(RaftTest, NodeOutsideTheConfigNeverCampaigns) {
   EXPECT_EQ(net.r(3).role(), Role::kFollower);
 }
 
+TEST(RaftTest, LearnersLeaseExpiresThoughItNeverCampaigns) {
+  // A node that may not campaign must still stop ignoring votes once its
+  // leader has been silent for an election timeout (else a joint config that
+  // needs its vote could never elect anyone).
+  Net net(3, nullptr, {3});
+  net.elect(1);
+  net.down.insert(1);
+  for (int k = 0; k < 50; ++k) net.tick(3);
+  Message v;
+  v.from = N(2);
+  v.to = N(3);
+  v.type = MessageType::kPreVote;
+  v.term = Term(2);
+  v.index = Index(100);
+  v.log_term = Term(1);
+  net.r(3).step(v);
+  Ready rd = net.r(3).ready();
+  ASSERT_EQ(rd.messages.size(), 1u);
+  EXPECT_FALSE(rd.messages[0].reject);
+}
+
 TEST(RaftTest, StaleAndUnknownMessagesAreHarmless) {
   Net net(3);
   net.elect(1);

@@ -5,6 +5,7 @@
 // append, persist hard state, sync, send, advance). Test-only.
 #pragma once
 
+#include <cstdio>
 #include <deque>
 #include <functional>
 #include <map>
@@ -139,6 +140,7 @@ class Net {
       ++n;
       if (blocked(m)) continue;
       if (!nodes.count(m.to.value())) continue;
+      if (trace) std::fprintf(stderr, "  %s\n", m.to_string().c_str());
       r(m.to.value()).step(m);
       drive(m.to.value());
     }
@@ -201,6 +203,7 @@ class Net {
   std::set<int> down;
   std::set<MessageType> drop_types;
   std::function<bool(const Message&)> drop;
+  bool trace = false;  // print every delivered message (debugging)
 };
 
 }  // namespace millrace::raft::testing
