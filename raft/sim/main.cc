@@ -76,6 +76,9 @@ int main(int argc, char** argv) {
     total.crashes += r.stats.crashes;
     total.elections += r.stats.elections;
     total.config_changes += r.stats.config_changes;
+    if (run % 10000 == 0)
+      std::cerr << "raft-sim: " << run << " seeds clean so far, "
+                << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
     if (!r.ok) {
       std::cout << r.report;
       failed = true;
