@@ -252,7 +252,8 @@ bool SimCluster::run_liveness(int64_t max_ticks) {
     step(false);
     if (p && pl->up && pl->raft->commit() >= p->last && pl->log->find(p->last) &&
         pl->log->find(p->last)->term == p->term) {
-      checker_.check_acked_in(pl->id, *pl->log);
+      // pl may have lost the lead since: check what it has committed.
+      checker_.check_acked_in(pl->id, *pl->log, pl->raft->commit());
       if (knobs_.durability == Durability::kSynced && pl->raft->commit() < before)
         error_ = "liveness: the cluster's commit index went back to " + s(pl->raft->commit().value()) + " from " + s(before.value());
       note("liveness proposal committed at " + s(p->last.value()));

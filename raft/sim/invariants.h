@@ -57,8 +57,9 @@ class InvariantChecker {
   // Per-step checks over all nodes' logs (`logs[k]` is node k + 1's) and the
   // roles (leader_terms[k]: node k+1's term if it is leader and up, else -1).
   void check_step(const std::vector<const SimLog*>& logs, const std::vector<int32_t>& leader_terms);
-  // End of run: every acknowledged entry is in `log` (at or above its start).
-  void check_acked_in(int node, const SimLog& log);
+  // End of run: every acknowledged entry at or below `commit` (the node's
+  // commit index) is in `log` (at or above its start).
+  void check_acked_in(int node, const SimLog& log, Index commit);
 
   bool failed() const { return !error_.empty(); }
   const std::string& error() const { return error_; }
