@@ -5,6 +5,7 @@
 #   make asan | tsan    sanitizer builds + unit tests (asan: also the broker suites badinput/groups/crash/fetchsession;
 #                       tsan: only the concurrent cases labelled tsan, and only the binaries they need)
 #   make fuzz           each fuzzer for FUZZ_SECONDS (default 600)
+#   make sim            the Raft simulator over SEEDS seeds (default 10000) of mixed scenarios (raft/sim)
 #   make bench          benchmarks against Apache Kafka (not part of make test)
 #   make regen-protocol regenerate protocol/generated from ../shared/kafka-protocol/message
 #                       and raft/rpc/generated from raft/rpc/spec
@@ -26,7 +27,7 @@ export MILLRACE_CACHE := $(CACHE)
 
 CMAKE_GEN := -G Ninja
 
-.PHONY: deps build run test test-unit asan tsan fuzz fuzz-ci bench regen-protocol k8s-up k8s-down image manifests clean
+.PHONY: sim deps build run test test-unit asan tsan fuzz fuzz-ci bench regen-protocol k8s-up k8s-down image manifests clean
 
 deps:
 	@bash scripts/install-deps
@@ -40,6 +41,14 @@ build: deps $(BUILD)/build.ninja
 run: build
 	mkdir -p $(DATA_DIR)
 	$(BUILD)/broker/millrace-broker --config config/local.yaml --set log.dirs=$(DATA_DIR)
+
+# The deterministic Raft simulator (raft/sim/README.md): SEEDS mixed-scenario
+# seeds from SEED_START; a failing seed prints its replay command and trace.
+SEEDS ?= 10000
+SEED_START ?= 1
+sim: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target raft-sim
+	$(BUILD)/raft/sim/raft-sim --seeds $(SEEDS) --start $(SEED_START)
 
 test-unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L unit
