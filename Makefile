@@ -48,7 +48,7 @@ SEEDS ?= 10000
 SEED_START ?= 1
 sim: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS) --target raft-sim
-	$(BUILD)/raft/sim/raft-sim --seeds $(SEEDS) --start $(SEED_START)
+	bash raft/sim/run-shards $(BUILD)/raft/sim/raft-sim $(SEEDS) $(SEED_START) $(JOBS)
 
 test-unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L unit
