@@ -10,8 +10,11 @@
 //     1. rd.snapshot      -> log.install_snapshot(*rd.snapshot)
 //     2. rd.truncate_from -> log.truncate_suffix(*rd.truncate_from)
 //     3. rd.entries       -> log.append(rd.entries)
-//     4. rd.hard_state    -> write the term/vote file (HardStateFile) and sync it
-//        rd.must_sync     -> log.sync()
+//     4. rd.must_sync     -> log.sync()
+//        rd.hard_state    -> then write the term/vote file (HardStateFile) and sync it
+//                            (log first: the file's commit index must never vouch
+//                            for entries a power loss can still take from the log;
+//                            a term/vote newer on disk than the log is harmless)
 //     5. rd.messages      -> send (only now: a vote or an append acknowledgement
 //                            must never leave before what it promises is durable)
 //     6. rd.commit        -> the new commit index (high watermark = commit + 1);

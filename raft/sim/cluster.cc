@@ -110,8 +110,14 @@ void SimCluster::drive(Node& n) {
       at(now_ + 20 + pick(200), [this, &n] { if (!n.up) restart(n); });
       return;
     }
-    if (rd.hard_state) n.hard = *rd.hard_state;  // the term/vote file: written and synced
     if (rd.must_sync) n.log->sync();
+    if (rd.hard_state && faults_on_ && down() < knobs_.max_down && chance(knobs_.write_crash_rate)) {
+      // Between the two files: the log is synced, the term/vote file is not.
+      crash(n, "power loss between the log sync and the term/vote file");
+      at(now_ + 20 + pick(200), [this, &n] { if (!n.up) restart(n); });
+      return;
+    }
+    if (rd.hard_state) n.hard = *rd.hard_state;  // the term/vote file: written and synced (after the log)
     for (Message& m : rd.messages) net_.send(std::move(m), now_);
     if (rd.soft_state) {
       note("node " + s(n.id) + " is " + to_string(rd.soft_state->role) + " term " + s(rd.soft_state->term.value()) +

@@ -112,6 +112,17 @@ void InvariantChecker::check_holds_committed(int node, const SimLog& log, Index 
 void InvariantChecker::on_restart(int node, const SimLog& log, Index commit) {
   auto k = static_cast<size_t>(node);
   if (strict_) check_holds_committed(node, log, commit_high_[k], "in a crash");
+  // The commit index read back from the term/vote file vouches for the log up
+  // to it: every entry there must be the one committed (a driver that wrote
+  // the file before syncing the log can come back with a stale suffix here).
+  const std::vector<Entry>& es = log.all();
+  auto it = std::lower_bound(es.begin(), es.end(), log.start(), [](const Entry& e, Index x) { return e.last < x; });
+  for (; it != es.end() && it->last <= commit; ++it) {
+    auto c = committed_.find(it->last);
+    if (c != committed_.end() && !(c->second.entry == *it))
+      fail("node " + std::to_string(node) + " restarted with commit " + str(commit) + " over " + describe(*it) +
+           " where " + describe(c->second.entry) + " was committed");
+  }
   commit_[k] = commit;  // monotonic again from here, while up
 }
 

@@ -99,8 +99,8 @@ class ClusterTest : public ::testing::Test {
       if (rd.snapshot) ok = ok && r.log->install_snapshot(*rd.snapshot);
       if (rd.truncate_from) ok = ok && r.log->truncate_suffix(*rd.truncate_from);
       if (!rd.entries.empty()) ok = ok && r.log->append(rd.entries);
-      if (rd.hard_state) ok = ok && r.hs->write(*rd.hard_state).ok();
       if (rd.must_sync) ok = ok && r.log->sync();
+      if (rd.hard_state) ok = ok && r.hs->write(*rd.hard_state).ok();
       ASSERT_TRUE(ok) << "node " << i << ": " << r.log->last_error().to_string();
       for (Message& m : rd.messages) queue_.push_back(std::move(m));
       if (rd.commit) r.log->set_commit(*rd.commit);

@@ -59,8 +59,8 @@ class SingleNodeGroupTest : public ::testing::Test {
     if (rd.snapshot && !log_->install_snapshot(*rd.snapshot)) return false;
     if (rd.truncate_from && !log_->truncate_suffix(*rd.truncate_from)) return false;
     if (!rd.entries.empty() && !log_->append(rd.entries)) return false;
-    if (rd.hard_state && !hs_file_->write(*rd.hard_state).ok()) return false;
     if (rd.must_sync && !log_->sync()) return false;
+    if (rd.hard_state && !hs_file_->write(*rd.hard_state).ok()) return false;
     return true;
   }
 
