@@ -124,6 +124,7 @@ void SimCluster::drive(Node& n) {
            " leader " + s(rd.soft_state->leader.value()));
     }
     if (rd.commit) {
+      if (n.raft->role() == Role::kLeader) checker_.on_leader_commit(n.id, n.raft->term(), *rd.commit, *n.log);
       checker_.on_commit(n.id, n.raft->term(), *rd.commit, *n.log);
       if (trace_.live()) note("node " + s(n.id) + " commit " + s(rd.commit->value()));
     }

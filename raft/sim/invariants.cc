@@ -78,6 +78,13 @@ void InvariantChecker::on_commit(int node, Term term, Index commit, const SimLog
   }
 }
 
+void InvariantChecker::on_leader_commit(int node, Term term, Index commit, const SimLog& log) {
+  std::optional<Term> t = log.term_at(commit);
+  if (!t || *t != term)
+    fail("commit rule (5.4): leader " + std::to_string(node) + " of term " + str(term) + " moved its commit to " +
+         str(commit) + ", an entry of term " + (t ? str(*t) : std::string("?")));
+}
+
 void InvariantChecker::before_truncate(int node, const SimLog& log, Index from) {
   if (from <= commit_[static_cast<size_t>(node)])
     fail("node " + std::to_string(node) + " truncates from " + str(from) + " at or below its commit " +

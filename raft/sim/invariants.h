@@ -48,6 +48,9 @@ class InvariantChecker {
   void on_leader(int node, Term term, const SimLog& log);
   // Node `node` (at `term`) moved its commit index to `commit`.
   void on_commit(int node, Term term, Index commit, const SimLog& log);
+  // §5.4, as Raft's TLA+ spec states it: a leader moves its commit index only
+  // onto an entry of its own term (earlier terms' entries commit as its prefix).
+  void on_leader_commit(int node, Term term, Index commit, const SimLog& log);
   void before_truncate(int node, const SimLog& log, Index from);
   void before_snapshot(int node, const SimLog& log, const SnapshotMeta& meta);
   // After a crash and restore: `commit` is the restarted node's commit index.
