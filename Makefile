@@ -4,7 +4,7 @@
 #   make build          Release build in build/release
 #   make asan | tsan    sanitizer builds + unit tests (asan: also the broker suites badinput/groups/crash/fetchsession;
 #                       tsan: only the concurrent cases labelled tsan, and only the binaries they need)
-#   make fuzz           each fuzzer for FUZZ_SECONDS (default 600)
+#   make fuzz           each fuzzer for FUZZ_SECONDS (default 600), JOBS at a time
 #   make sim            the Raft simulator over SEEDS seeds (default 10000) of mixed scenarios (raft/sim)
 #   make bench          benchmarks against Apache Kafka (not part of make test)
 #   make regen-protocol regenerate protocol/generated from ../shared/kafka-protocol/message
@@ -76,11 +76,11 @@ build/fuzz/build.ninja:
 
 fuzz: deps build/fuzz/build.ninja
 	cmake --build build/fuzz -j $(JOBS) --target fuzzers
-	bash fuzz/run-all build/fuzz $(FUZZ_SECONDS)
+	bash fuzz/run-all build/fuzz $(FUZZ_SECONDS) $(JOBS)
 
 fuzz-ci: deps build/fuzz/build.ninja
 	cmake --build build/fuzz -j $(JOBS) --target fuzzers
-	bash fuzz/run-all build/fuzz 60
+	bash fuzz/run-all build/fuzz 60 $(JOBS)
 
 # Everything CI runs. ctest's closing line counts unit and integration tests together.
 # On a new machine the test peers (Maven, npm, Go module proxy) are fetched while
