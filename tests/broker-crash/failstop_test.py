@@ -8,7 +8,8 @@ acknowledged and recorded. After it:
   - the next produce answers KAFKA_STORAGE_ERROR (56), and no produce after
     that is acknowledged; the partition of the healthy dir still works;
   - Metadata v7 shows the partition offline as Kafka's KRaftMetadataCache does
-    (LEADER_NOT_AVAILABLE, leader -1, offline_replicas = [the broker]);
+    (LEADER_NOT_AVAILABLE, leader -1, offline_replicas = [the broker]), and so
+    does DescribeTopicPartitions (leader -1, offline_replicas);
     ListOffsets and DescribeLogDirs answer KAFKA_STORAGE_ERROR;
   - /readyz is 503 naming the dir, millrace_log_dir_offline{dir} is 1 for it
     (0 for the other), the log has event=log_dir_offline.
@@ -59,6 +60,32 @@ class Reader:
     def ints(self):
         return [self.take(">i") for _ in range(self.take(">i"))]
 
+    # Flexible versions: unsigned varint lengths + 1 (0 = null), tagged fields.
+    def uvarint(self):
+        shift = value = 0
+        while True:
+            b = self.d[self.p]
+            self.p += 1
+            value |= (b & 0x7F) << shift
+            if b < 0x80:
+                return value
+            shift += 7
+
+    def compact_string(self):
+        n = self.uvarint() - 1
+        s = None if n < 0 else self.d[self.p:self.p + n].decode()
+        self.p += max(n, 0)
+        return s
+
+    def compact_ints(self):
+        n = self.uvarint() - 1
+        return None if n < 0 else [self.take(">i") for _ in range(n)]
+
+    def tags(self):
+        for _ in range(self.uvarint()):
+            self.uvarint()
+            self.p += self.uvarint()
+
 
 def request(broker, payload):
     s = wire.connect(broker.port)
@@ -99,6 +126,28 @@ def metadata_v7(broker):
         for _ in range(r.take(">i")):
             err, index, leader, epoch = r.take(">hiii")
             out[index] = (err, leader, epoch, r.ints(), r.ints(), r.ints())
+    return out
+
+
+def describe_topic_partitions_v0(broker):
+    """-> {partition: (leader, leader_epoch, replicas, isr, offline)} of TOPIC."""
+    name = TOPIC.encode()
+    body = bytes([2, len(name) + 1]) + name + b"\x00" + struct.pack(">i", 100) + b"\xff\x00"
+    r = request(broker, wire.header(75, 0, 10, b"failstop") + b"\x00" + body)  # header v2: tagged fields
+    r.tags()  # response header v1
+    r.take(">i")  # throttle_time_ms
+    out = {}
+    for _ in range(r.uvarint() - 1):
+        r.take(">h"), r.compact_string()
+        r.p += 16 + 1  # topic_id, is_internal
+        for _ in range(r.uvarint() - 1):
+            _err, index, leader, epoch = r.take(">hiii")
+            replicas, isr = r.compact_ints(), r.compact_ints()
+            r.compact_ints(), r.compact_ints()  # eligible_leader_replicas, last_known_elr
+            out[index] = (leader, epoch, replicas, isr, r.compact_ints())
+            r.tags()
+        r.take(">i")  # topic_authorized_operations
+        r.tags()
     return out
 
 
@@ -218,6 +267,9 @@ def main():
                             f"isr {isr} offline {offline}; want 5, -1, [1], [1], [1]")
         if md[good][:2] != (0, 1) or md[good][5] != []:
             failures.append(f"Metadata of the healthy partition: {md[good]}")
+        dtp = describe_topic_partitions_v0(broker)
+        if dtp.get(bad, (None,))[0] != -1 or dtp[bad][4] != [1] or dtp.get(good, (None,))[0] != 1:
+            failures.append(f"DescribeTopicPartitions: {dtp}; want leader -1 and offline [1] for partition {bad}")
         err, _ = list_offsets_v1(broker, bad)
         if err != KAFKA_STORAGE_ERROR:
             failures.append(f"ListOffsets of the offline partition answered {err}")
