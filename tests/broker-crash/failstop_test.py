@@ -10,7 +10,8 @@ acknowledged and recorded. After it:
   - Metadata v7 shows the partition offline as Kafka's KRaftMetadataCache does
     (LEADER_NOT_AVAILABLE, leader -1, offline_replicas = [the broker]), and so
     does DescribeTopicPartitions (leader -1, offline_replicas);
-    ListOffsets and DescribeLogDirs answer KAFKA_STORAGE_ERROR;
+    ListOffsets, OffsetForLeaderEpoch, DeleteRecords and DescribeLogDirs
+    answer KAFKA_STORAGE_ERROR;
   - /readyz is 503 naming the dir, millrace_log_dir_offline{dir} is 1 for it
     (0 for the other), the log has event=log_dir_offline.
 Then the broker restarts without the shim: every acknowledged record is there
@@ -161,6 +162,23 @@ def list_offsets_v1(broker, partition):
     return err, offset
 
 
+def offset_for_leader_epoch_v2(broker, partition):
+    """-> error of TOPIC-partition for epoch 0."""
+    body = struct.pack(">i", 1) + struct.pack(">h", len(TOPIC)) + TOPIC.encode() + struct.pack(">iiii", 1, partition, -1, 0)
+    r = request(broker, wire.header(23, 2, 11, b"failstop") + body)
+    r.take(">i"), r.take(">i"), r.string(), r.take(">i")
+    return r.take(">h")
+
+
+def delete_records_v0(broker, partition):
+    """-> error of deleting TOPIC-partition before offset 0 (a no-op when online)."""
+    body = struct.pack(">i", 1) + struct.pack(">h", len(TOPIC)) + TOPIC.encode() + struct.pack(">iiq", 1, partition, 0)
+    r = request(broker, wire.header(21, 0, 12, b"failstop") + body + struct.pack(">i", 5000))
+    r.take(">i"), r.take(">i"), r.string(), r.take(">i")
+    _index, _low, err = r.take(">iqh")
+    return err
+
+
 def describe_log_dirs_v1(broker):
     """-> {dir: error} (all dirs)."""
     r = request(broker, wire.header(35, 1, 9, b"failstop") + struct.pack(">i", -1))
@@ -276,6 +294,11 @@ def main():
         err, _ = list_offsets_v1(broker, good)
         if err != 0:
             failures.append(f"ListOffsets of the healthy partition answered {err}")
+        for name, call in (("OffsetForLeaderEpoch", offset_for_leader_epoch_v2), ("DeleteRecords", delete_records_v0)):
+            errs = (call(broker, bad), call(broker, good))
+            if errs != (KAFKA_STORAGE_ERROR, 0):
+                failures.append(f"{name} answered {errs} for the offline and the healthy partition, "
+                                f"want ({KAFKA_STORAGE_ERROR}, 0)")
         dirs = describe_log_dirs_v1(broker)
         if dirs.get(bad_dir) != KAFKA_STORAGE_ERROR or dirs.get(good_dir) != 0:
             failures.append(f"DescribeLogDirs: {dirs}")
@@ -287,6 +310,9 @@ def main():
         if gauge(metrics, "millrace_log_dir_offline", bad_dir) != 1:
             failures.append(f"millrace_log_dir_offline for {bad_dir} is "
                             f"{gauge(metrics, 'millrace_log_dir_offline', bad_dir)}, want 1")
+        in_bad = [d for d in os.listdir(bad_dir) if os.path.isdir(os.path.join(bad_dir, d))]
+        if f'millrace_partitions{{state="offline"}} {len(in_bad)}' not in metrics:
+            failures.append(f'millrace_partitions{{state="offline"}} is not {len(in_bad)} (the partitions of {bad_dir})')
         if gauge(metrics, "millrace_log_dir_offline", good_dir) != 0:
             failures.append(f"millrace_log_dir_offline for {good_dir} is not 0")
         log = "".join(broker.lines) + open(broker.log_path).read()
