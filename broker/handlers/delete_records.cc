@@ -15,7 +15,7 @@ Task<proto::DeleteRecordsResponse> handle(RequestContext& ctx, proto::DeleteReco
       auto& rp = rt.partitions.emplace_back();
       rp.partition_index = p.partition_index;
       rp.low_watermark = -1;
-      auto served = served_log(ctx.broker, t.name, p.partition_index);  // offline: KAFKA_STORAGE_ERROR
+      auto served = served_log(ctx.broker.logs, t.name, p.partition_index);  // offline: KAFKA_STORAGE_ERROR
       if (served.error_code != 0) {
         rp.error_code = ctx.note(served.error_code);
         continue;

@@ -47,7 +47,7 @@ Task<proto::DescribeTopicPartitionsResponse> handle(RequestContext& ctx, proto::
       }
       --budget;
       auto& rp = rt.partitions.emplace_back();
-      auto r = report_partition(b, t.name, p);  // no per-partition error: an offline one has leader -1
+      auto r = report_partition(b.logs, b.node_id, t.name, p);  // no per-partition error: an offline one has leader -1
       rp.partition_index = p;
       rp.leader_id = r.leader_id;
       rp.leader_epoch = r.leader_epoch;

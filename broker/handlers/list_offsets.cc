@@ -51,7 +51,7 @@ Task<proto::ListOffsetsResponse> handle(RequestContext& ctx, proto::ListOffsetsR
       rp.partition_index = p.partition_index;
       rp.timestamp = -1;
       rp.offset = -1;
-      auto served = served_log(b, t.name, p.partition_index);  // offline: KAFKA_STORAGE_ERROR
+      auto served = served_log(b.logs, t.name, p.partition_index);  // offline: KAFKA_STORAGE_ERROR
       if (served.error_code != 0) {
         rp.error_code = ctx.note(served.error_code);
         continue;

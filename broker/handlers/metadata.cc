@@ -35,7 +35,7 @@ Task<proto::MetadataResponse> handle(RequestContext& ctx, proto::MetadataRequest
       mt.topic_authorized_operations = kAllTopicOperations;
     for (int32_t p = 0; p < t.partitions; ++p) {
       proto::MetadataResponse::MetadataResponseTopic::MetadataResponsePartition mp;
-      auto r = report_partition(b, t.name, p);  // an offline partition: leader -1 (partition_state.h)
+      auto r = report_partition(b.logs, b.node_id, t.name, p);  // an offline partition: leader -1 (partition_state.h)
       mp.error_code = r.offline ? ctx.note(r.error_code) : r.error_code;
       mp.partition_index = p;
       mp.leader_id = r.leader_id;

@@ -13,7 +13,7 @@ Task<proto::OffsetForLeaderEpochResponse> handle(RequestContext& ctx, proto::Off
     for (const auto& p : t.partitions) {
       auto& rp = rt.partitions.emplace_back();
       rp.partition = p.partition;
-      auto served = served_log(ctx.broker, t.topic, p.partition);  // offline: KAFKA_STORAGE_ERROR
+      auto served = served_log(ctx.broker.logs, t.topic, p.partition);  // offline: KAFKA_STORAGE_ERROR
       const auto& log = served.log;
       if (served.error_code != 0) {
         rp.error_code = ctx.note(served.error_code);

@@ -29,8 +29,8 @@
 #include <string>
 #include <vector>
 
-#include "broker/core/broker_state.h"
 #include "protocol/generated/error_codes.h"
+#include "storage/log_manager.h"
 
 namespace millrace::broker {
 
@@ -47,18 +47,20 @@ struct PartitionReport {
 // The Metadata view of `topic`-`partition` (the topic is known to exist). A
 // partition the log manager does not hold (yet) is reported online: the topic
 // registry only lists partitions whose log exists or is an offline stand-in.
-inline PartitionReport report_partition(const BrokerState& b, const std::string& topic, int32_t partition) {
+// Handlers pass their BrokerState's logs and node_id.
+inline PartitionReport report_partition(const storage::LogManager& logs, int32_t node_id, const std::string& topic,
+                                        int32_t partition) {
   PartitionReport r;
-  r.replica_nodes = {b.node_id};
-  r.isr_nodes = {b.node_id};
-  auto log = b.logs.get({topic, partition});
+  r.replica_nodes = {node_id};
+  r.isr_nodes = {node_id};
+  auto log = logs.get({topic, partition});
   if (log && log->is_offline()) {
     r.offline = true;
     r.error_code = proto::code(proto::ErrorCode::kLeaderNotAvailable);
-    r.offline_replicas = {b.node_id};
+    r.offline_replicas = {node_id};
     return r;
   }
-  r.leader_id = b.node_id;
+  r.leader_id = node_id;
   return r;
 }
 
@@ -69,8 +71,8 @@ struct ServedLog {
   int16_t error_code = 0;
 };
 
-inline ServedLog served_log(const BrokerState& b, const std::string& topic, int32_t partition) {
-  auto log = b.logs.get({topic, partition});
+inline ServedLog served_log(const storage::LogManager& logs, const std::string& topic, int32_t partition) {
+  auto log = logs.get({topic, partition});
   if (!log) return {nullptr, proto::code(proto::ErrorCode::kUnknownTopicOrPartition)};
   if (log->is_offline()) return {nullptr, proto::code(proto::ErrorCode::kKafkaStorageError)};
   return {std::move(log), 0};
