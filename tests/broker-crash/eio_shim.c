@@ -49,9 +49,8 @@ static void* real(const char* name) {
   return f;
 }
 
-int fsync(int fd) {
-  static int (*next)(int);
-  if (!next) next = (int (*)(int))real("fsync");
+/* EIO when fails(fd), else the real sync call. */
+static int sync_or_fail(int fd, int (*next)(int)) {
   if (fails(fd)) {
     errno = EIO;
     return -1;
@@ -59,14 +58,16 @@ int fsync(int fd) {
   return next(fd);
 }
 
+int fsync(int fd) {
+  static int (*next)(int);
+  if (!next) next = (int (*)(int))real("fsync");
+  return sync_or_fail(fd, next);
+}
+
 int fdatasync(int fd) {
   static int (*next)(int);
   if (!next) next = (int (*)(int))real("fdatasync");
-  if (fails(fd)) {
-    errno = EIO;
-    return -1;
-  }
-  return next(fd);
+  return sync_or_fail(fd, next);
 }
 
 ssize_t pwrite(int fd, const void* buf, size_t count, off_t offset) {
