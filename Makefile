@@ -62,7 +62,7 @@ test-unit: build
 ASAN_SUITES ?= broker-badinput|broker-groups|broker-crash|broker-fetchsession|broker-pipeline
 asan: deps
 	cmake -S . -B build/asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DMILLRACE_SANITIZE=address
-	cmake --build build/asan -j $(JOBS) --target unit-tests millrace-broker
+	cmake --build build/asan -j $(JOBS) --target unit-tests millrace-broker millrace_eio_shim
 	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -L unit
 	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -L integration -R '^integration\.($(ASAN_SUITES))$$'
 

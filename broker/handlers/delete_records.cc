@@ -2,6 +2,7 @@
 // (offset -1 = the high watermark).
 #include "broker/handlers/errors.h"
 #include "broker/handlers/handlers.h"
+#include "broker/handlers/partition_state.h"
 
 namespace millrace::broker {
 
@@ -14,11 +15,12 @@ Task<proto::DeleteRecordsResponse> handle(RequestContext& ctx, proto::DeleteReco
       auto& rp = rt.partitions.emplace_back();
       rp.partition_index = p.partition_index;
       rp.low_watermark = -1;
-      auto log = ctx.broker.logs.get({t.name, p.partition_index});
-      if (!log) {
-        rp.error_code = ctx.note(proto::ErrorCode::kUnknownTopicOrPartition);
+      auto served = served_log(ctx.broker.logs, t.name, p.partition_index);  // offline: KAFKA_STORAGE_ERROR
+      if (served.error_code != 0) {
+        rp.error_code = ctx.note(served.error_code);
         continue;
       }
+      const auto& log = served.log;
       Offset target = p.offset == -1 ? log->high_watermark() : Offset(p.offset);
       if (target > log->high_watermark() || p.offset < -1) {
         rp.error_code = ctx.note(proto::ErrorCode::kOffsetOutOfRange);

@@ -1,6 +1,8 @@
 // DescribeLogDirs (key 35), v1-4: each log dir with its partitions' sizes
 // (offset lag 0: no replica fetches behind a single node) and, v4+, the
-// filesystem's total and usable bytes.
+// filesystem's total and usable bytes. An offline dir (fail-stop) answers
+// KAFKA_STORAGE_ERROR and no partitions, as Kafka's
+// ReplicaManager.describeLogDirs does for a dir that is not online.
 #include <sys/statvfs.h>
 
 #include <map>
@@ -24,9 +26,15 @@ Task<proto::DescribeLogDirsResponse> handle(RequestContext& ctx, proto::Describe
   for (const auto& d : b.logs.log_dirs()) by_dir[d.string()];
   for (const auto& p : b.logs.partitions())
     if (wanted(p.tp.topic, p.tp.partition)) by_dir[p.log_dir.string()][p.tp.topic].emplace_back(p.tp.partition, p.size_bytes);
+  std::map<std::string, bool> offline;
+  for (const auto& d : b.logs.log_dir_status()) offline[d.dir.string()] = d.offline;
   for (const auto& [dir, topics] : by_dir) {
     auto& r = resp.results.emplace_back();
     r.log_dir = dir;
+    if (offline[dir]) {
+      r.error_code = ctx.note(proto::ErrorCode::kKafkaStorageError);
+      continue;
+    }
     struct statvfs st {};
     if (::statvfs(dir.c_str(), &st) == 0) {
       r.total_bytes = static_cast<int64_t>(st.f_blocks) * static_cast<int64_t>(st.f_frsize);

@@ -1,6 +1,7 @@
 // DescribeTopicPartitions (key 75), v0: Metadata's topic part, paginated by
 // response_partition_limit with a cursor (used by the Java admin client).
 #include "broker/handlers/handlers.h"
+#include "broker/handlers/partition_state.h"
 #include "broker/kafka/acl_operations.h"
 
 namespace millrace::broker {
@@ -46,11 +47,13 @@ Task<proto::DescribeTopicPartitionsResponse> handle(RequestContext& ctx, proto::
       }
       --budget;
       auto& rp = rt.partitions.emplace_back();
+      auto r = report_partition(b.logs, b.node_id, t.name, p);  // no per-partition error: an offline one has leader -1
       rp.partition_index = p;
-      rp.leader_id = b.node_id;
-      rp.leader_epoch = 0;
-      rp.replica_nodes = {b.node_id};
-      rp.isr_nodes = {b.node_id};
+      rp.leader_id = r.leader_id;
+      rp.leader_epoch = r.leader_epoch;
+      rp.replica_nodes = std::move(r.replica_nodes);
+      rp.isr_nodes = std::move(r.isr_nodes);
+      rp.offline_replicas = std::move(r.offline_replicas);
       rp.eligible_leader_replicas = std::vector<int32_t>{};
       rp.last_known_elr = std::vector<int32_t>{};
     }

@@ -6,6 +6,7 @@
 
 #include "broker/handlers/errors.h"
 #include "broker/handlers/handlers.h"
+#include "broker/handlers/partition_state.h"
 #include "protocol/record/record_reader.h"
 
 namespace millrace::broker {
@@ -50,11 +51,12 @@ Task<proto::ListOffsetsResponse> handle(RequestContext& ctx, proto::ListOffsetsR
       rp.partition_index = p.partition_index;
       rp.timestamp = -1;
       rp.offset = -1;
-      auto log = b.logs.get({t.name, p.partition_index});
-      if (!log) {
-        rp.error_code = ctx.note(proto::ErrorCode::kUnknownTopicOrPartition);
+      auto served = served_log(b.logs, t.name, p.partition_index);  // offline: KAFKA_STORAGE_ERROR
+      if (served.error_code != 0) {
+        rp.error_code = ctx.note(served.error_code);
         continue;
       }
+      const auto& log = served.log;
       rp.leader_epoch = 0;
       if (p.timestamp == -1) {
         rp.offset = log->high_watermark().value();

@@ -1,9 +1,11 @@
 // Metadata (key 3), v0-12: this node as the only broker and controller, every
-// partition led by it. Unknown topics are created when auto.create.topics.enable
+// partition led by it, except an offline one (leader -1, LEADER_NOT_AVAILABLE,
+// partition_state.h). Unknown topics are created when auto.create.topics.enable
 // and the request allows it (v4+ flag; always for older versions).
 #include <spdlog/spdlog.h>
 
 #include "broker/handlers/handlers.h"
+#include "broker/handlers/partition_state.h"
 #include "broker/handlers/topic_metadata.h"
 #include "broker/kafka/acl_operations.h"
 
@@ -33,11 +35,14 @@ Task<proto::MetadataResponse> handle(RequestContext& ctx, proto::MetadataRequest
       mt.topic_authorized_operations = kAllTopicOperations;
     for (int32_t p = 0; p < t.partitions; ++p) {
       proto::MetadataResponse::MetadataResponseTopic::MetadataResponsePartition mp;
+      auto r = report_partition(b.logs, b.node_id, t.name, p);  // an offline partition: leader -1 (partition_state.h)
+      mp.error_code = r.offline ? ctx.note(r.error_code) : r.error_code;
       mp.partition_index = p;
-      mp.leader_id = b.node_id;
-      mp.leader_epoch = 0;
-      mp.replica_nodes = {b.node_id};
-      mp.isr_nodes = {b.node_id};
+      mp.leader_id = r.leader_id;
+      mp.leader_epoch = r.leader_epoch;
+      mp.replica_nodes = std::move(r.replica_nodes);
+      mp.isr_nodes = std::move(r.isr_nodes);
+      mp.offline_replicas = std::move(r.offline_replicas);
       mt.partitions.push_back(std::move(mp));
     }
     resp.topics.push_back(std::move(mt));

@@ -1,6 +1,7 @@
 // OffsetForLeaderEpoch (key 23), v2-4: the end offset of the requested epoch
 // from the log's leader-epoch cache (clients use it to detect truncation).
 #include "broker/handlers/handlers.h"
+#include "broker/handlers/partition_state.h"
 
 namespace millrace::broker {
 
@@ -12,9 +13,10 @@ Task<proto::OffsetForLeaderEpochResponse> handle(RequestContext& ctx, proto::Off
     for (const auto& p : t.partitions) {
       auto& rp = rt.partitions.emplace_back();
       rp.partition = p.partition;
-      auto log = ctx.broker.logs.get({t.topic, p.partition});
-      if (!log) {
-        rp.error_code = ctx.note(proto::ErrorCode::kUnknownTopicOrPartition);
+      auto served = served_log(ctx.broker.logs, t.topic, p.partition);  // offline: KAFKA_STORAGE_ERROR
+      const auto& log = served.log;
+      if (served.error_code != 0) {
+        rp.error_code = ctx.note(served.error_code);
         rp.leader_epoch = -1;
         rp.end_offset = -1;
         continue;

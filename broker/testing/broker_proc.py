@@ -38,6 +38,17 @@ SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime
                      "WARNING: ThreadSanitizer", "SUMMARY: UndefinedBehaviorSanitizer")
 
 
+def ld_preload(binary, libs):
+    """The LD_PRELOAD value that puts `libs` in front of `binary`. An ASan build
+    needs its runtime first in the initial library list (else it aborts: "ASan
+    runtime does not come first"), so the libasan the binary links (from ldd) is
+    put before them."""
+    out = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
+    first = [line.split("=>")[1].split()[0] for line in out.splitlines()
+             if "libasan.so" in line and "=>" in line]
+    return ":".join(first + [os.path.abspath(lib) for lib in libs])
+
+
 class SanitizerReport(RuntimeError):
     pass
 
@@ -67,11 +78,15 @@ def broker_binary():
 
 
 class Broker:
-    def __init__(self, data_dir=None, extra=None, name="broker"):
+    # env: variables added to the broker's environment; preload: shared
+    # libraries to LD_PRELOAD (ld_preload). Both may be changed between starts.
+    def __init__(self, data_dir=None, extra=None, name="broker", env=None, preload=None):
         self.port = free_port()
         self.admin_port = free_port()
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="millrace-test-")
         self.extra = dict(extra or {})
+        self.env = dict(env or {})
+        self.preload = list(preload or [])
         self.name = name
         self.proc = None
         self.log_path = os.path.join(self.data_dir, "..", os.path.basename(self.data_dir) + f".{name}.log")
@@ -82,7 +97,8 @@ class Broker:
         return f"127.0.0.1:{self.port}"
 
     def start(self, timeout=60):
-        args = [broker_binary(),
+        binary = broker_binary()
+        args = [binary,
                 "--set", f"listeners=PLAINTEXT://127.0.0.1:{self.port}",
                 "--set", f"admin.listeners=http://127.0.0.1:{self.admin_port}",
                 "--set", f"log.dirs={self.data_dir}",
@@ -97,6 +113,9 @@ class Broker:
         env = dict(os.environ)
         for k, v in SANITIZER_ENV.items():
             env.setdefault(k, v)
+        env.update(self.env)
+        if self.preload:
+            env["LD_PRELOAD"] = ld_preload(binary, self.preload)
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
         ready = threading.Event()
 

@@ -1,6 +1,7 @@
 """Fail-stop at the broker (REVIEW C3): a partition whose files cannot be loaded,
 or whose directory is gone although topics.json lists it, keeps the broker
-starting, answers KAFKA_STORAGE_ERROR (56) to Produce, is never re-created empty
+starting, answers KAFKA_STORAGE_ERROR (56) to Produce and ListOffsets, shows in
+Metadata as offline (leader -1, LEADER_NOT_AVAILABLE), is never re-created empty
 (in its own log dir or another one), says so in the broker's log and in
 millrace_partitions{state="offline"}, and the other partitions work."""
 import glob
@@ -9,26 +10,10 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("MILLRACE_SOURCE", "."), "broker", "testing"))
-sys.path.insert(0, os.path.join(os.environ.get("MILLRACE_SOURCE", "."), "tests", "broker-pipeline"))
 from broker_proc import Broker  # noqa: E402
-from frames import recv_frame  # noqa: E402
-import wire  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from partition_wire import KAFKA_STORAGE_ERROR, LEADER_NOT_AVAILABLE, list_offsets_v1, metadata_v7, produce  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
-
-KAFKA_STORAGE_ERROR = 56
-
-
-def produce(broker, topic, partition, corr):
-    s = wire.connect(broker.port)
-    try:
-        s.sendall(wire.produce_v3(corr, topic, partition, [b"x%d" % corr]))
-        resp = recv_frame(s)
-    finally:
-        s.close()
-    if resp is None:
-        raise SystemExit(f"produce to {topic}-{partition}: the broker closed the connection")
-    _, parts = wire.parse_produce_v3(resp)
-    return parts[0][2], parts[0][3]
 
 
 def main():
@@ -42,7 +27,7 @@ def main():
         admin = AdminClient({"bootstrap.servers": broker.bootstrap})
         admin.create_topics([NewTopic("bad", 3, 1)])["bad"].result(10)
         for p in (0, 1, 2):
-            err, _ = produce(broker, "bad", p, 1 + p)
+            err, _ = produce(broker, "bad", p, b"x%d" % p, 1 + p)
             if err != 0:
                 raise SystemExit(f"setup: produce to bad-{p} answered {err}")
         broker.stop()
@@ -56,15 +41,24 @@ def main():
         shutil.rmtree(lost[0])  # bad-1: listed in topics.json, gone from disk
 
         broker.start()  # the broker starts anyway
-        err, _ = produce(broker, "bad", 0, 20)
+        err, _ = produce(broker, "bad", 0, b"x20", 20)
         if err != KAFKA_STORAGE_ERROR:
             failures.append(f"produce to the broken partition answered {err}, want {KAFKA_STORAGE_ERROR}")
-        err, _ = produce(broker, "bad", 1, 22)
+        err, _ = produce(broker, "bad", 1, b"x22", 22)
         if err != KAFKA_STORAGE_ERROR:
             failures.append(f"produce to the lost partition answered {err}, want {KAFKA_STORAGE_ERROR}")
+        md = metadata_v7(broker, "bad")  # the stand-ins are offline there too (partition_state.h)
+        for p in (0, 1):
+            if md[p][:2] != (LEADER_NOT_AVAILABLE, -1) or md[p][5] != [1]:
+                failures.append(f"Metadata of offline bad-{p}: {md[p]}; want error 5, leader -1, offline [1]")
+            err, _ = list_offsets_v1(broker, "bad", p)
+            if err != KAFKA_STORAGE_ERROR:
+                failures.append(f"ListOffsets of offline bad-{p} answered {err}")
+        if md[2][:2] != (0, 1):
+            failures.append(f"Metadata of healthy bad-2: {md[2]}")
         if glob.glob(os.path.join(data, "*", "bad-1")):
             failures.append("the lost partition was re-created empty")
-        err, base = produce(broker, "bad", 2, 21)
+        err, base = produce(broker, "bad", 2, b"x21", 21)
         if err != 0 or base < 1:
             failures.append(f"produce to the healthy partition answered error {err} at offset {base}")
         copies = glob.glob(os.path.join(data, "*", "bad-0"))

@@ -1,0 +1,81 @@
+// How a partition of this single-node broker is reported, and which log a
+// request may read or change: one answer for every handler that fills a
+// partition's leader/epoch (Metadata, DescribeTopicPartitions) or serves a
+// partition's offsets (ListOffsets, OffsetForLeaderEpoch, DeleteRecords), so an
+// offline partition (its log dir failed, or it failed to load: fail-stop,
+// storage/log_dir_health.h) never looks normal in one and offline in another.
+// Produce and Fetch learn the same from the Log's own kStorageError answers.
+//
+// What Kafka answers for a partition whose only replica sits in an offline log
+// dir (read from Apache Kafka 4.x, not copied):
+//  - Metadata / DescribeTopicPartitions (metadata/.../KRaftMetadataCache.java,
+//    partitionMetadata, partitionMetadataForDescribeTopicResponse,
+//    getOfflineReplicas / isReplicaInOfflineDir): the controller has moved the
+//    leader to NO_LEADER (-1) because no other in-sync replica exists, so the
+//    partition answers error LEADER_NOT_AVAILABLE (5; DescribeTopicPartitions has
+//    no per-partition error, only leader -1), replicas and ISR still name the
+//    broker, and offline_replicas lists it. Kafka bumps the leader epoch on
+//    that change; Millrace has no leader epochs yet (always 0), so it stays 0.
+//  - ListOffsets, OffsetForLeaderEpoch, DeleteRecords (core/.../ReplicaManager
+//    .scala, getPartitionOrException / getPartitionOrError on
+//    HostedPartition.Offline): KAFKA_STORAGE_ERROR (56), offsets -1.
+//
+// Called on io threads; reads only thread-safe state (LogManager::get,
+// Log::is_offline is one atomic load).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "protocol/generated/error_codes.h"
+#include "storage/log_manager.h"
+
+namespace millrace::broker {
+
+struct PartitionReport {
+  int16_t error_code = 0;  // NONE, or LEADER_NOT_AVAILABLE when offline
+  int32_t leader_id = -1;
+  int32_t leader_epoch = 0;
+  std::vector<int32_t> replica_nodes;
+  std::vector<int32_t> isr_nodes;
+  std::vector<int32_t> offline_replicas;
+  bool offline = false;
+};
+
+// The Metadata view of `topic`-`partition` (the topic is known to exist). A
+// partition the log manager does not hold (yet) is reported online: the topic
+// registry only lists partitions whose log exists or is an offline stand-in.
+// Handlers pass their BrokerState's logs and node_id.
+inline PartitionReport report_partition(const storage::LogManager& logs, int32_t node_id, const std::string& topic,
+                                        int32_t partition) {
+  PartitionReport r;
+  r.replica_nodes = {node_id};
+  r.isr_nodes = {node_id};
+  auto log = logs.get({topic, partition});
+  if (log && log->is_offline()) {
+    r.offline = true;
+    r.error_code = proto::code(proto::ErrorCode::kLeaderNotAvailable);
+    r.offline_replicas = {node_id};
+    return r;
+  }
+  r.leader_id = node_id;
+  return r;
+}
+
+// The log a request reads or changes, or the error to answer instead:
+// UNKNOWN_TOPIC_OR_PARTITION when absent, KAFKA_STORAGE_ERROR when offline.
+struct ServedLog {
+  std::shared_ptr<storage::Log> log;  // null when error_code != 0
+  int16_t error_code = 0;
+};
+
+inline ServedLog served_log(const storage::LogManager& logs, const std::string& topic, int32_t partition) {
+  auto log = logs.get({topic, partition});
+  if (!log) return {nullptr, proto::code(proto::ErrorCode::kUnknownTopicOrPartition)};
+  if (log->is_offline()) return {nullptr, proto::code(proto::ErrorCode::kKafkaStorageError)};
+  return {std::move(log), 0};
+}
+
+}  // namespace millrace::broker

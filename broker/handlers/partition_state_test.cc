@@ -1,0 +1,66 @@
+// partition_state.h: an offline partition (a stand-in for one that failed to
+// load, or one whose log dir went offline) is reported as Kafka reports a
+// partition whose only replica's dir is offline; an online one as led by this
+// node; an absent one as unknown.
+#include "broker/handlers/partition_state.h"
+
+#include <gtest/gtest.h>
+
+#include "storage/test_util.h"
+
+namespace millrace::broker {
+namespace {
+
+constexpr int32_t kNode = 7;
+
+class PartitionStateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    storage::LogManagerOptions o;
+    o.log_dirs = {dir_.path() / "a"};
+    o.start_housekeeping = false;
+    auto m = storage::LogManager::open(o);
+    ASSERT_TRUE(m.ok()) << m.status().to_string();
+    logs_ = std::move(*m);
+    ASSERT_TRUE(logs_->create({"t", 0}).ok());
+    ASSERT_TRUE(logs_->add_offline({"t", 1}, storage::Status(storage::Errc::kCorruptSegment, "planted")).ok());
+  }
+  storage::testing::TempDir dir_;
+  std::unique_ptr<storage::LogManager> logs_;
+};
+
+TEST_F(PartitionStateTest, OnlinePartitionIsLedByThisNode) {
+  auto r = report_partition(*logs_, kNode, "t", 0);
+  EXPECT_FALSE(r.offline);
+  EXPECT_EQ(r.error_code, 0);
+  EXPECT_EQ(r.leader_id, kNode);
+  EXPECT_EQ(r.replica_nodes, std::vector<int32_t>{kNode});
+  EXPECT_EQ(r.isr_nodes, std::vector<int32_t>{kNode});
+  EXPECT_TRUE(r.offline_replicas.empty());
+  auto s = served_log(*logs_, "t", 0);
+  EXPECT_EQ(s.error_code, 0);
+  EXPECT_NE(s.log, nullptr);
+}
+
+TEST_F(PartitionStateTest, OfflinePartitionHasNoLeaderAndListsTheReplicaOffline) {
+  auto r = report_partition(*logs_, kNode, "t", 1);
+  EXPECT_TRUE(r.offline);
+  EXPECT_EQ(r.error_code, proto::code(proto::ErrorCode::kLeaderNotAvailable));
+  EXPECT_EQ(r.leader_id, -1);
+  EXPECT_EQ(r.replica_nodes, std::vector<int32_t>{kNode});
+  EXPECT_EQ(r.isr_nodes, std::vector<int32_t>{kNode});
+  EXPECT_EQ(r.offline_replicas, std::vector<int32_t>{kNode});
+  auto s = served_log(*logs_, "t", 1);
+  EXPECT_EQ(s.error_code, proto::code(proto::ErrorCode::kKafkaStorageError));
+  EXPECT_EQ(s.log, nullptr);
+}
+
+TEST_F(PartitionStateTest, AbsentPartitionIsUnknownToRequestsThatServeIt) {
+  auto s = served_log(*logs_, "t", 9);
+  EXPECT_EQ(s.error_code, proto::code(proto::ErrorCode::kUnknownTopicOrPartition));
+  EXPECT_EQ(s.log, nullptr);
+  EXPECT_FALSE(report_partition(*logs_, kNode, "t", 9).offline);  // being created: not offline
+}
+
+}  // namespace
+}  // namespace millrace::broker
