@@ -63,8 +63,8 @@ asio::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
   self->writer_wake_.notify();
   while (!self->writer_done_) co_await self->writer_done_wake_.wait();
   self->close();
-  self->server_.metrics_.connections().Decrement();
   self->server_.release_connection(self->ip_);
+  self->server_.metrics_.connections().Decrement();
   self->server_.open_connections_.fetch_sub(1);
 }
 

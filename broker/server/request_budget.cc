@@ -75,6 +75,15 @@ void RequestBudget::cancel(const std::shared_ptr<Waiter>& w) {
   for (auto& r : ready) r->resume(true);
 }
 
+void RequestBudget::cancel_all() {
+  std::deque<std::shared_ptr<Waiter>> all;
+  {
+    std::lock_guard l(mu_);
+    all.swap(queue_);
+  }
+  for (auto& w : all) w->resume(false);
+}
+
 int64_t RequestBudget::in_use() const {
   std::lock_guard l(mu_);
   return capacity_ - available_;

@@ -94,6 +94,8 @@ class RequestBudget {
   void release(int64_t n);
   // Resumes a parked waiter with granted=false; no effect if it was granted already.
   void cancel(const std::shared_ptr<Waiter>& w);
+  // Cancels every parked waiter (the server's destructor).
+  void cancel_all();
 
   int64_t in_use() const;
   size_t waiting() const;

@@ -34,7 +34,13 @@ Server::Server(ServerOptions options, RequestDispatcher& dispatcher, BrokerMetri
   for (int i = 0; i < n; ++i) contexts_.push_back(std::make_unique<asio::io_context>(1));
 }
 
-Server::~Server() { join(); }
+Server::~Server() {
+  join();
+  // A reader still parked for memory (stop's grace expired) holds its
+  // coroutine in the budget's queue: hand it back to its stopped io_context,
+  // which destroys it with the context's other work.
+  budget_.cancel_all();
+}
 
 std::string Server::listen(const std::vector<Listener>& listeners) {
   for (const auto& l : listeners) {

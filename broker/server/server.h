@@ -90,6 +90,8 @@ class Server {
   ServerOptions options_;
   RequestDispatcher& dispatcher_;
   BrokerMetrics& metrics_;
+  // Before contexts_: a coroutine frame the io_contexts destroy may still hold Units.
+  RequestBudget budget_;
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::vector<std::thread> threads_;
@@ -97,7 +99,6 @@ class Server {
   std::atomic<uint64_t> next_connection_id_{1};
   std::atomic<size_t> next_context_{0};
   std::atomic<int64_t> open_connections_{0};
-  RequestBudget budget_;
   std::mutex admit_mu_;
   int64_t admitted_ = 0;                          // GUARDED_BY(admit_mu_)
   std::map<std::string, int64_t> admitted_by_ip_;  // GUARDED_BY(admit_mu_)
