@@ -1,5 +1,10 @@
 #include "broker/server/request_budget.h"
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <algorithm>
 #include <vector>
 
@@ -19,23 +24,33 @@ asio::awaitable<RequestBudget::Grant> RequestBudget::acquire(int64_t bytes, std:
   if (!bounded()) co_return Grant{true, false, Units()};
   const int64_t n = std::clamp<int64_t>(bytes, 0, capacity_);
   if (try_acquire(n)) co_return Grant{true, false, Units(this, n)};
-  auto w = std::make_shared<Waiter>();
+  auto w = std::make_shared<Waiter>(co_await asio::this_coro::executor);
   w->n = n;
   if (parked) *parked = w;
-  bool granted = co_await asio::async_initiate<decltype(asio::use_awaitable), void(bool)>(
-      [this, w](auto handler) {
-        w->resume = resumer(std::move(handler));
-        std::vector<std::shared_ptr<Waiter>> ready;
-        {
-          std::lock_guard l(mu_);
-          queue_.push_back(w);
-          grant_locked(ready);  // released between try_acquire and here
-        }
-        for (auto& r : ready) r->resume(true);
-      },
-      asio::use_awaitable);
+  {
+    std::vector<std::shared_ptr<Waiter>> ready;
+    {
+      std::lock_guard l(mu_);
+      queue_.push_back(w);
+      grant_locked(ready);  // released between try_acquire and here
+    }
+    for (auto& r : ready) wake(r, true);
+  }
+  while (!w->done) {
+    w->timer.expires_at(asio::steady_timer::time_point::max());
+    boost::system::error_code ec;  // cancel() is the wake-up
+    co_await w->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
   if (parked) parked->reset();
-  co_return Grant{granted, true, granted ? Units(this, n) : Units()};
+  co_return Grant{w->granted, true, w->granted ? Units(this, n) : Units()};
+}
+
+void RequestBudget::wake(const std::shared_ptr<Waiter>& w, bool granted) {
+  asio::post(w->executor, [w, granted] {
+    w->granted = granted;
+    w->done = true;
+    w->timer.cancel();
+  });
 }
 
 void RequestBudget::grant_locked(std::vector<std::shared_ptr<Waiter>>& out) {
@@ -55,7 +70,7 @@ void RequestBudget::release(int64_t n) {
     if (on_change) on_change(-n);
     grant_locked(ready);
   }
-  for (auto& w : ready) w->resume(true);
+  for (auto& w : ready) wake(w, true);
 }
 
 void RequestBudget::cancel(const std::shared_ptr<Waiter>& w) {
@@ -71,8 +86,8 @@ void RequestBudget::cancel(const std::shared_ptr<Waiter>& w) {
       grant_locked(ready);  // the head may have been the one blocking the rest
     }
   }
-  if (found) w->resume(false);
-  for (auto& r : ready) r->resume(true);
+  if (found) wake(w, false);
+  for (auto& r : ready) wake(r, true);
 }
 
 void RequestBudget::cancel_all() {
@@ -81,7 +96,7 @@ void RequestBudget::cancel_all() {
     std::lock_guard l(mu_);
     all.swap(queue_);
   }
-  for (auto& w : all) w->resume(false);
+  for (auto& w : all) wake(w, false);
 }
 
 int64_t RequestBudget::in_use() const {

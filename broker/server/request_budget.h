@@ -23,17 +23,16 @@
 #pragma once
 
 #include <utility>  // before awaitable.hpp (Boost 1.74)
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/async_result.hpp>
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 namespace millrace::broker {
 
@@ -68,10 +67,17 @@ class RequestBudget {
     int64_t n_ = 0;
   };
 
-  // One parked acquire(); the caller may cancel() it (e.g. its connection closes).
+  // One parked acquire(); the caller may cancel() it (e.g. its connection
+  // closes). Its outcome is set on its own executor (posted from whichever
+  // thread granted or cancelled it), which then wakes the parked coroutine
+  // by cancelling `timer`: the pattern of await_flush.h's PendingFlush.
   struct Waiter {
+    explicit Waiter(const boost::asio::any_io_executor& ex) : executor(ex), timer(ex) {}
     int64_t n = 0;
-    std::function<void(bool granted)> resume;
+    boost::asio::any_io_executor executor;
+    boost::asio::steady_timer timer;  // touched only on `executor`
+    bool done = false;                // on `executor`
+    bool granted = false;             // on `executor`
   };
 
   explicit RequestBudget(int64_t capacity) : capacity_(capacity), available_(capacity) {}
@@ -104,14 +110,8 @@ class RequestBudget {
   std::function<void(int64_t delta)> on_change;
 
  private:
-  template <typename Handler>
-  static std::function<void(bool)> resumer(Handler&& h) {
-    auto held = std::make_shared<std::decay_t<Handler>>(std::forward<Handler>(h));
-    return [held](bool granted) {
-      auto ex = boost::asio::get_associated_executor(*held);
-      boost::asio::post(ex, [held, granted]() mutable { std::move (*held)(granted); });
-    };
-  }
+  // Any thread: posts the outcome to the waiter's executor.
+  static void wake(const std::shared_ptr<Waiter>& w, bool granted);
   // Under mu_: pops the waiters that now fit, in order, into `out`.
   void grant_locked(std::vector<std::shared_ptr<Waiter>>& out);
 

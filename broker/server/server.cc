@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
 
 #include "broker/server/connection.h"
 
@@ -165,16 +166,26 @@ void Server::log_refusal(const std::string& limit, const std::string& ip) {
 }
 
 asio::awaitable<void> Server::run_blocking(std::function<void()> job) {
-  co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
-      [this, &job](auto handler) {
-        auto held = std::make_shared<decltype(handler)>(std::move(handler));
-        options_.blocking([held, job = std::move(job)] {
-          job();
-          auto ex = asio::get_associated_executor(*held);
-          asio::post(ex, [held]() mutable { std::move (*held)(); });
-        });
-      },
-      asio::use_awaitable);
+  // The pool thread posts "done" back to this executor, which wakes the
+  // coroutine by cancelling its timer (as await_flush.h's PendingFlush does).
+  struct Done {
+    explicit Done(const asio::any_io_executor& ex) : timer(ex) {}
+    asio::steady_timer timer;
+    bool done = false;
+  };
+  auto d = std::make_shared<Done>(co_await asio::this_coro::executor);
+  options_.blocking([d, ex = d->timer.get_executor(), job = std::move(job)] {
+    job();
+    asio::post(ex, [d] {
+      d->done = true;
+      d->timer.cancel();
+    });
+  });
+  while (!d->done) {
+    d->timer.expires_at(asio::steady_timer::time_point::max());
+    boost::system::error_code ec;  // cancel() is the wake-up
+    co_await d->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
 }
 
 void Server::stop(std::chrono::milliseconds grace) {

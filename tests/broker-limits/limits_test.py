@@ -67,7 +67,8 @@ def budget_case(budget, connections=40, per_connection=3, partitions=4):
     `per_connection` ~1 MiB produces (acks=1) at once; all must be answered in
     order with error 0, and every partition's offsets must be exactly the
     batches sent to it."""
-    b = Broker(extra={"queued.max.request.bytes": str(budget), "num.network.threads": "2"}, name=f"budget{budget}")
+    b = Broker(extra={"queued.max.request.bytes": str(budget), "num.network.threads": "2"},
+               name=f"budget{budget}")
     b.start()
     try:
         create(b, "big", partitions)
