@@ -203,6 +203,12 @@ int run(const Config& cfg) {
   so.max_request_bytes = static_cast<int32_t>(cfg.integer("socket.request.max.bytes"));
   so.idle_timeout = std::chrono::milliseconds(cfg.integer("connections.max.idle.ms"));
   so.request_timeout = std::chrono::milliseconds(cfg.integer("request.timeout.ms"));
+  so.max_request_memory = cfg.integer("queued.max.request.bytes");
+  so.max_connections = cfg.integer("max.connections");
+  so.max_connections_per_ip = cfg.integer("max.connections.per.ip");
+  so.max_connections_per_ip_overrides =
+      parse_connection_overrides(cfg.string("max.connections.per.ip.overrides")).value_or(std::map<std::string, int64_t>{});
+  so.blocking = [&logs](std::function<void()> job) { logs->post_blocking(std::move(job)); };
   Server server(so, dispatcher, metrics);
   auto listeners = cfg.listeners();
   if (auto err = server.listen(listeners); !err.empty()) {

@@ -380,4 +380,12 @@ Status LogManager::shutdown() {
   return first;
 }
 
+void LogManager::post_blocking(std::function<void()> job) {
+  if (impl_->flusher) {
+    impl_->flusher->post(std::move(job));
+  } else {
+    job();  // after shutdown(): no io thread is left to protect
+  }
+}
+
 }  // namespace millrace::storage

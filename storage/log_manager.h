@@ -131,6 +131,10 @@ class LogManager {
   std::vector<LogDirStatus> log_dir_status() const;
   const std::vector<std::filesystem::path>& log_dirs() const { return options_.log_dirs; }
 
+  // Runs `job` on the flush pool, the broker's threads that may block on the
+  // disk (the server's page-cache warm-up before sendfile). Not after shutdown().
+  void post_blocking(std::function<void()> job);
+
   // One housekeeping pass now (tests; the thread calls the same).
   void run_housekeeping();
   // Stops threads, closes every log (flush + checkpoints + clean marker).

@@ -1,6 +1,9 @@
 #include "broker/config/config_schema.h"
 
+#include <arpa/inet.h>
+
 #include <array>
+#include <map>
 #include <string>
 
 #include "broker/config/listener.h"
@@ -43,6 +46,58 @@ std::optional<std::string> validate_log_dirs(std::string_view value) {
   return std::nullopt;
 }
 
+std::optional<std::string> validate_queued_max_requests(std::string_view value) {
+  if (value == "500") return std::nullopt;
+  return "queued.max.requests cannot be set in Millrace (only its default 500 is accepted): there is no queue "
+         "between network and handler threads for it to bound; use queued.max.request.bytes to bound request "
+         "memory";
+}
+
+std::optional<std::string> validate_queued_max_request_bytes(std::string_view value) {
+  if (value == "0") return "must be -1 (unbounded) or at least 1";
+  return std::nullopt;
+}
+
+std::optional<std::string> validate_connection_overrides(std::string_view value) {
+  if (parse_connection_overrides(value)) return std::nullopt;
+  return "expected comma-separated ip:count with an IP address and a count >= 0, e.g. 10.0.0.7:200";
+}
+
+std::optional<std::map<std::string, int64_t>> parse_connection_overrides(std::string_view value) {
+  std::map<std::string, int64_t> out;
+  size_t start = 0;
+  while (start < value.size()) {
+    size_t comma = value.find(',', start);
+    if (comma == std::string_view::npos) comma = value.size();
+    std::string_view item = value.substr(start, comma - start);
+    start = comma + 1;
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.empty()) continue;
+    const size_t colon = item.rfind(':');
+    if (colon == std::string_view::npos || colon == 0 || colon + 1 == item.size()) return std::nullopt;
+    const std::string ip(item.substr(0, colon));
+    in6_addr a6{};
+    in_addr a4{};
+    char canon[INET6_ADDRSTRLEN] = {};
+    if (::inet_pton(AF_INET, ip.c_str(), &a4) == 1) {
+      ::inet_ntop(AF_INET, &a4, canon, sizeof canon);
+    } else if (::inet_pton(AF_INET6, ip.c_str(), &a6) == 1) {
+      ::inet_ntop(AF_INET6, &a6, canon, sizeof canon);
+    } else {
+      return std::nullopt;
+    }
+    int64_t n = 0;
+    for (char c : item.substr(colon + 1)) {
+      if (c < '0' || c > '9' || n > INT32_MAX) return std::nullopt;
+      n = n * 10 + (c - '0');
+    }
+    if (n > INT32_MAX) return std::nullopt;
+    out[canon] = n;
+  }
+  return out;
+}
+
 namespace {
 constexpr int64_t kInt32Max = 2147483647;
 constexpr int64_t kDay = 86400000;
@@ -69,7 +124,8 @@ constexpr std::array kSchema = {
               "Replication factor of an auto-created topic (single node: 1)."},
     ConfigKey{"log.flush.threads", ConfigType::kInt, "4", 1, 64, {}, nullptr,
               "Threads that run the group-commit fdatasyncs; each partition is its own file, so "
-              "partitions flushed at once share the disk's journal commit instead of queueing."},
+              "partitions flushed at once share the disk's journal commit instead of queueing. The same threads "
+              "read cold file ranges into the page cache before a Fetch sends them (never on an io thread)."},
     ConfigKey{"log.flush.on.acks.all", ConfigType::kBool, "true", {}, {}, {}, nullptr,
               "Millrace: answer acks=all only after the batch is fsynced (group commit). false = Kafka's "
               "behaviour (acks=all answered from the page cache; durability left to replication and flush.*)."},
@@ -114,9 +170,27 @@ constexpr std::array kSchema = {
               "I/O threads (io_contexts) serving connections; 0 = one per core."},
     ConfigKey{"num.io.threads", ConfigType::kInt, "0", 0, 1024, {}, nullptr,
               "Accepted for compatibility; requests run on the network threads."},
-    ConfigKey{"queued.max.requests", ConfigType::kInt, "500", 1, 100000, {}, nullptr,
-              "Accepted for compatibility; a connection has at most 16 requests outstanding "
-              "(Produce is pipelined, other requests are served one at a time)."},
+    ConfigKey{"queued.max.requests", ConfigType::kInt, "500", 1, 100000, {}, validate_queued_max_requests,
+              "Only the default (500) is accepted. Kafka bounds the queue between its network threads and its "
+              "request handler threads; Millrace has no such queue (a request runs on the network thread that "
+              "read it), so the key would bound nothing. Request memory is bounded by queued.max.request.bytes; "
+              "a connection has at most 16 requests outstanding."},
+    ConfigKey{"queued.max.request.bytes", ConfigType::kLong, "104857600", -1, INT64_MAX, {},
+              validate_queued_max_request_bytes,
+              "Broker-wide budget for request bytes in flight: a connection takes a request's size from it "
+              "before reading the body and returns it once the response is written; while it is spent, "
+              "connections stop reading (backpressure, not an error). A request larger than the budget waits "
+              "for all of it and is served alone. -1 = unbounded (Kafka's default); Millrace defaults to "
+              "100 MiB so that many clients sending large batches cannot exhaust memory."},
+    ConfigKey{"max.connections", ConfigType::kInt, "2147483647", 0, kInt32Max, {}, nullptr,
+              "Most client connections the broker keeps open; one more is closed at accept (Kafka instead "
+              "stops accepting until one closes). Counted in millrace_connections_refused_total."},
+    ConfigKey{"max.connections.per.ip", ConfigType::kInt, "2147483647", 0, kInt32Max, {}, nullptr,
+              "Most client connections from one IP address; one more is closed at accept."},
+    ConfigKey{"max.connections.per.ip.overrides", ConfigType::kString, "", {}, {}, {},
+              validate_connection_overrides,
+              "Per-IP exceptions to max.connections.per.ip: comma-separated ip:count, e.g. "
+              "\"10.0.0.7:200,::1:50\" (IP addresses only; Kafka also takes host names)."},
     ConfigKey{"group.initial.rebalance.delay.ms", ConfigType::kInt, "3000", 0, kInt32Max, {}, nullptr,
               "Delay of the first rebalance of an empty group, so members can gather."},
     ConfigKey{"group.min.session.timeout.ms", ConfigType::kInt, "6000", 1, kInt32Max, {}, nullptr,

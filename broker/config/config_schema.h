@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -43,5 +44,13 @@ std::optional<std::string> validate_listeners(std::string_view value);
 std::optional<std::string> validate_optional_listeners(std::string_view value);
 std::optional<std::string> validate_http_listeners(std::string_view value);
 std::optional<std::string> validate_log_dirs(std::string_view value);
+std::optional<std::string> validate_queued_max_requests(std::string_view value);
+std::optional<std::string> validate_queued_max_request_bytes(std::string_view value);
+std::optional<std::string> validate_connection_overrides(std::string_view value);
+
+// max.connections.per.ip.overrides ("ip:count,ip:count") -> IP text -> count;
+// nullopt when malformed. Addresses come back in inet_ntop's canonical form,
+// which is how the server prints a peer's address.
+std::optional<std::map<std::string, int64_t>> parse_connection_overrides(std::string_view value);
 
 }  // namespace millrace::broker

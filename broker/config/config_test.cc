@@ -125,5 +125,30 @@ TEST(ConfigTest, DocsListEveryKey) {
   for (const auto& k : config_schema()) EXPECT_NE(docs.find(std::string(k.name)), std::string::npos);
 }
 
+// queued.max.requests bounds a queue Millrace does not have: a non-default
+// value is refused, naming the key and what to use instead.
+TEST(ConfigTest, QueuedMaxRequestsOffItsDefaultIsRefused) {
+  auto l = load_config("", "", {"queued.max.requests=100"}, no_env);
+  EXPECT_FALSE(l.config);
+  EXPECT_TRUE(any_error_contains(l, "queued.max.requests cannot be set"));
+  EXPECT_TRUE(any_error_contains(l, "queued.max.request.bytes"));
+  EXPECT_TRUE(load_config("", "", {"queued.max.requests=500"}, no_env).config);
+}
+
+TEST(ConfigTest, RequestBudgetAndConnectionLimits) {
+  auto l = load_config("", "", {"queued.max.request.bytes=-1", "max.connections=10",
+                                "max.connections.per.ip.overrides=10.0.0.7:200, 0:0:0:0:0:0:0:1:5"}, no_env);
+  ASSERT_TRUE(l.config) << l.errors.front();
+  EXPECT_EQ(l.config->integer("queued.max.request.bytes"), -1);
+  EXPECT_EQ(l.config->integer("max.connections"), 10);
+  auto o = parse_connection_overrides(l.config->string("max.connections.per.ip.overrides"));
+  ASSERT_TRUE(o);
+  EXPECT_EQ((*o)["10.0.0.7"], 200);
+  EXPECT_EQ((*o)["::1"], 5);  // canonical, as the server prints a peer
+  EXPECT_FALSE(load_config("", "", {"queued.max.request.bytes=0"}, no_env).config);
+  EXPECT_FALSE(load_config("", "", {"max.connections.per.ip.overrides=host.example:3"}, no_env).config);
+  EXPECT_FALSE(load_config("", "", {"max.connections.per.ip.overrides=10.0.0.7:x"}, no_env).config);
+}
+
 }  // namespace
 }  // namespace millrace::broker

@@ -62,6 +62,27 @@ BrokerMetrics::BrokerMetrics(std::string_view version, std::function<std::string
                    .Help("Client connections accepted")
                    .Register(*registry_)
                    .Add({});
+  auto& refused = prometheus::BuildCounter()
+                      .Name("millrace_connections_refused_total")
+                      .Help("Connections closed at accept by max.connections or max.connections.per.ip, by limit")
+                      .Register(*registry_);
+  refused_total_ = &refused.Add({{"limit", "max.connections"}});
+  refused_per_ip_ = &refused.Add({{"limit", "max.connections.per.ip"}});
+  budget_waits_ = &prometheus::BuildCounter()
+                       .Name("millrace_request_memory_waits_total")
+                       .Help("Requests whose body waited for the queued.max.request.bytes budget")
+                       .Register(*registry_)
+                       .Add({});
+  budget_in_use_ = &prometheus::BuildGauge()
+                        .Name("millrace_request_memory_bytes")
+                        .Help("Request bytes in flight held from the queued.max.request.bytes budget")
+                        .Register(*registry_)
+                        .Add({});
+  sendfile_warmups_ = &prometheus::BuildCounter()
+                           .Name("millrace_sendfile_warmups_total")
+                           .Help("Fetch file ranges read into the page cache on the blocking pool before sendfile")
+                           .Register(*registry_)
+                           .Add({});
   fetch_waiting_ = &prometheus::BuildGauge()
                         .Name("millrace_fetch_waiting")
                         .Help("Fetch requests parked in long poll")

@@ -7,6 +7,10 @@
 //   millrace_topic_{bytes,records}_{in,out}_total{topic}  counters
 //   millrace_connections                           gauge
 //   millrace_connections_accepted_total            counter
+//   millrace_connections_refused_total{limit}      counter (max.connections, max.connections.per.ip)
+//   millrace_request_memory_bytes                  gauge (queued.max.request.bytes in use)
+//   millrace_request_memory_waits_total            counter
+//   millrace_sendfile_warmups_total                counter
 //   millrace_fetch_waiting                         gauge
 //   millrace_broker_ready                          gauge 0/1
 //   millrace_build_info{version}                   gauge 1
@@ -56,6 +60,10 @@ class BrokerMetrics {
   prometheus::Gauge& connections() { return *connections_; }
   prometheus::Counter& connections_accepted() { return *accepted_; }
   prometheus::Gauge& fetch_waiting() { return *fetch_waiting_; }
+  prometheus::Counter& connections_refused(bool per_ip) { return per_ip ? *refused_per_ip_ : *refused_total_; }
+  prometheus::Counter& request_memory_waits() { return *budget_waits_; }
+  prometheus::Gauge& request_memory_bytes() { return *budget_in_use_; }
+  prometheus::Counter& sendfile_warmups() { return *sendfile_warmups_; }
   void set_ready(bool ready) { ready_->Set(ready ? 1 : 0); }
 
   // Providers run at scrape time and append whole families (gauges).
@@ -86,6 +94,11 @@ class BrokerMetrics {
   prometheus::Gauge* connections_;
   prometheus::Counter* accepted_;
   prometheus::Gauge* fetch_waiting_;
+  prometheus::Counter* refused_total_;
+  prometheus::Counter* refused_per_ip_;
+  prometheus::Counter* budget_waits_;
+  prometheus::Gauge* budget_in_use_;
+  prometheus::Counter* sendfile_warmups_;
   prometheus::Gauge* ready_;
 
   mutable std::mutex providers_mu_;

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <vector>
 
+#include "broker/server/page_cache_probe.h"
 #include "broker/server/server.h"
 
 namespace millrace::broker {
@@ -23,17 +24,20 @@ namespace asio = boost::asio;
 
 namespace {
 // A connection keeps a request buffer up to this size between requests (C13).
-constexpr size_t kKeptFrameBytes = 1 << 20;
+// Kept bytes are outside the request budget, so they stay small: a larger
+// buffer is allocated for its request and freed after it.
+constexpr size_t kKeptFrameBytes = 64 << 10;
 }  // namespace
 using Clock = std::chrono::steady_clock;
 
-Connection::Connection(Server& server, asio::ip::tcp::socket socket, uint64_t id)
+Connection::Connection(Server& server, asio::ip::tcp::socket socket, uint64_t id, std::string ip)
     : server_(server),
       socket_(std::move(socket)),
       timer_(socket_.get_executor()),
       reader_wake_(socket_.get_executor()),
       writer_wake_(socket_.get_executor()),
       writer_done_wake_(socket_.get_executor()) {
+  ip_ = std::move(ip);
   info_.id = id;
   boost::system::error_code ec;
   auto ep = socket_.remote_endpoint(ec);
@@ -59,6 +63,7 @@ asio::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
   self->writer_wake_.notify();
   while (!self->writer_done_) co_await self->writer_done_wake_.wait();
   self->close();
+  self->server_.release_connection(self->ip_);
   self->server_.metrics_.connections().Decrement();
   self->server_.open_connections_.fetch_sub(1);
 }
@@ -70,6 +75,7 @@ void Connection::close() {
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
   timer_.cancel();
+  if (budget_wait_) server_.budget_.cancel(budget_wait_);
   reader_wake_.notify();
   writer_wake_.notify();
 }
@@ -123,6 +129,14 @@ asio::awaitable<void> Connection::serve() {
       writer_wake_.notify();
       co_return;
     }
+    // Memory for the body before reading it. While the budget is spent this
+    // connection does not read (no deadline; a draining server may close it).
+    in_request_ = false;
+    read_deadline_ = Clock::time_point::max();
+    RequestBudget::Grant grant = co_await server_.budget_.acquire(size, &budget_wait_);
+    if (!grant.granted || closed_) co_return;
+    if (grant.waited) server_.metrics_.request_memory_waits().Increment();
+    in_request_ = true;
     read_deadline_ = Clock::now() + opt.request_timeout;
     frame.resize(static_cast<size_t>(size));
     co_await asio::async_read(socket_, asio::buffer(frame), asio::redirect_error(asio::use_awaitable, ec));
@@ -140,6 +154,7 @@ asio::awaitable<void> Connection::serve() {
     if (closed_) co_return;
     if (!d.later && d.response.action == Response::Action::kNoResponse) continue;  // acks=0
     auto slot = std::make_shared<Slot>();
+    slot->units = std::move(grant.units);
     queue_.push_back(slot);
     if (d.later) {
       asio::co_spawn(socket_.get_executor(), complete(shared_from_this(), slot, std::move(*d.later)),
@@ -230,6 +245,14 @@ asio::awaitable<bool> Connection::send_file(const FileSplice& s) {
   boost::system::error_code ec;
   socket_.native_non_blocking(true, ec);
   if (ec) co_return false;
+  if (!range_cached(s.fd, s.position, s.length)) {
+    // Cold pages: sendfile would wait for the disk on this io thread
+    // (KAFKA-7504). Read them into the page cache on the blocking pool first;
+    // the response (and its keep_alive on the fd) lives until we return.
+    server_.metrics_.sendfile_warmups().Increment();
+    co_await server_.run_blocking([fd = s.fd, pos = s.position, len = int64_t(s.length)] { warm_range(fd, pos, len); });
+    if (closed_) co_return false;
+  }
   off_t offset = static_cast<off_t>(s.position);
   size_t left = static_cast<size_t>(s.length);
   while (left > 0) {

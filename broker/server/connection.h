@@ -20,6 +20,18 @@
 // served one request at a time. A stage 1 that says "close" (bad request)
 // becomes a slot too: earlier responses are written, then the socket closes.
 //
+// Memory: after a request's size prefix and before its body the reader
+// acquires the frame's size from the server's RequestBudget
+// (queued.max.request.bytes); the units ride in the request's slot and are
+// returned when its response has been written. While the budget is spent the
+// reader parks (no read deadline, and a draining server may close it), so
+// backpressure falls to the client's TCP window.
+//
+// Before sendfile of a spliced file range the writer probes the range with
+// preadv2(RWF_NOWAIT); a cold range is read into the page cache on the
+// server's blocking pool first (page_cache_probe.h), so the io thread never
+// waits for the disk.
+//
 // The watchdog closes the socket when a deadline passes (idle reaping while
 // nothing is in flight, request.timeout.ms while reading the rest of a request
 // or writing a response) or, when the server drains for shutdown, once
@@ -36,7 +48,9 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <string>
 
+#include "broker/server/request_budget.h"
 #include "broker/server/request_dispatcher.h"
 #include "broker/server/response.h"
 #include "broker/server/wakeup.h"
@@ -53,7 +67,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // pending stage 2s (each holds only its response, not its request frame).
   static constexpr size_t kMaxPendingResponses = 16;
 
-  Connection(Server& server, boost::asio::ip::tcp::socket socket, uint64_t id);
+  // `ip` was admitted by Server::admit_connection; run() releases it at the end.
+  Connection(Server& server, boost::asio::ip::tcp::socket socket, uint64_t id, std::string ip);
   static boost::asio::awaitable<void> run(std::shared_ptr<Connection> self);
 
  private:
@@ -61,6 +76,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   struct Slot {
     bool ready = false;
     Response response;
+    RequestBudget::Units units;  // the request's bytes, returned when the slot is popped
   };
 
   boost::asio::awaitable<void> serve();
@@ -76,6 +92,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer timer_;
   ConnectionInfo info_;
+  std::string ip_;
+  std::shared_ptr<RequestBudget::Waiter> budget_wait_;  // set while the reader waits for memory
   std::deque<std::shared_ptr<Slot>> queue_;  // front = oldest; popped after it is written
   Wakeup reader_wake_;                       // a slot left the queue
   Wakeup writer_wake_;                       // a slot was pushed or filled, or the reader ended

@@ -29,7 +29,11 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+
 #include "broker/server/connection.h"
+#include "broker/server/page_cache_probe.h"
 #include "broker/server/server.h"
 
 namespace millrace::broker {
@@ -93,10 +97,13 @@ class ScriptedDispatcher : public RequestDispatcher {
 
 class ConnectionPipelineTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  virtual ServerOptions options() {
     ServerOptions o;
     o.threads = 1;
-    server_ = std::make_unique<Server>(o, dispatcher_, metrics_);
+    return o;
+  }
+  void SetUp() override {
+    server_ = std::make_unique<Server>(options(), dispatcher_, metrics_);
     ASSERT_EQ(server_->listen({Listener{"PLAINTEXT", "127.0.0.1", 0}}), "");
     port_ = server_->bound_ports().at(0);
     server_->start();
@@ -291,6 +298,182 @@ TEST_F(ConnectionPipelineTest, SpliceOfAShrunkFileClosesInsteadOfPadding) {
   EXPECT_EQ(got, 0) << "expected the connection closed, got " << got << " more bytes";
   ::close(c);
   ::close(fd);
+}
+
+}  // namespace
+}  // namespace millrace::broker
+
+namespace millrace::broker {
+namespace {
+
+// C13: with a budget of one 9-byte frame, a second connection's request is not
+// read until the first one's answer has been written (its units are returned
+// then), and both are answered: backpressure, no deadlock, no error.
+class TinyBudgetTest : public ConnectionPipelineTest {
+ protected:
+  ServerOptions options() override {
+    ServerOptions o = ConnectionPipelineTest::options();
+    o.max_request_memory = 9;
+    return o;
+  }
+};
+
+TEST_F(TinyBudgetTest, SecondConnectionWaitsForTheFirstAnswerThenIsServed) {
+  int a = connect_client(), b = connect_client();
+  std::vector<uint8_t> ra, rb;
+  add(ra, 'P', 1, 300);
+  add(rb, 'S', 2);
+  send_all(a, ra);
+  ASSERT_TRUE(wait_for([&] { return dispatcher_.pending.load() == 1; }));
+  send_all(b, rb);
+  // b's frame waits for memory while a's stage 2 sleeps.
+  std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(dispatcher_.sync_saw_pending.empty());
+  EXPECT_EQ(metrics_.request_memory_bytes().Value(), 9);
+  EXPECT_EQ(next_answer(a), 1);
+  EXPECT_EQ(next_answer(b), 2);
+  EXPECT_EQ(metrics_.request_memory_waits().Value(), 1);
+  ::close(a);
+  ::close(b);
+  EXPECT_TRUE(wait_for([&] { return metrics_.request_memory_bytes().Value() == 0; }));
+}
+
+// A frame larger than the whole budget is served (it takes all of it).
+TEST_F(TinyBudgetTest, FrameLargerThanTheBudgetIsServed) {
+  int a = connect_client();
+  std::vector<uint8_t> req;
+  put32(req, 20);  // 20-byte frame, budget 9
+  req.push_back('S');
+  put32(req, 5);
+  put32(req, 0);
+  req.resize(req.size() + 11, 0);
+  add(req, 'S', 6);
+  send_all(a, req);
+  EXPECT_EQ(next_answer(a), 5);
+  EXPECT_EQ(next_answer(a), 6);
+  ::close(a);
+}
+
+// C19: max.connections=2 closes a third connection at accept and admits one
+// again after a connection closes; max.connections.per.ip likewise per address.
+class ConnectionLimitTest : public ConnectionPipelineTest {
+ protected:
+  ServerOptions options() override {
+    ServerOptions o = ConnectionPipelineTest::options();
+    o.max_connections = 2;
+    return o;
+  }
+  // True if the connection answers a request, false if it was closed at accept.
+  bool served(int fd, uint32_t id) {
+    std::vector<uint8_t> req;
+    add(req, 'S', id);
+    if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != ssize_t(req.size())) return false;
+    return next_answer(fd) == id;
+  }
+};
+
+TEST_F(ConnectionLimitTest, OneOverMaxConnectionsIsClosedAndAdmittedAfterOneCloses) {
+  int a = connect_client(), b = connect_client();
+  ASSERT_TRUE(served(a, 1));
+  ASSERT_TRUE(served(b, 2));
+  int c = connect_client();
+  EXPECT_FALSE(served(c, 3));
+  EXPECT_EQ(metrics_.connections_refused(false).Value(), 1);
+  ::close(c);
+  ::close(a);
+  ASSERT_TRUE(wait_for([&] { return metrics_.connections().Value() == 1; }));
+  int d = connect_client();
+  EXPECT_TRUE(served(d, 4));
+  ::close(b);
+  ::close(d);
+}
+
+class PerIpLimitTest : public ConnectionLimitTest {
+ protected:
+  ServerOptions options() override {
+    ServerOptions o = ConnectionPipelineTest::options();
+    o.max_connections_per_ip = 1;
+    o.max_connections_per_ip_overrides["127.0.0.2"] = 5;  // not us
+    return o;
+  }
+};
+
+TEST_F(PerIpLimitTest, SecondConnectionFromOneIpIsClosed) {
+  int a = connect_client();
+  ASSERT_TRUE(served(a, 1));
+  int b = connect_client();
+  EXPECT_FALSE(served(b, 2));
+  EXPECT_EQ(metrics_.connections_refused(true).Value(), 1);
+  ::close(a);
+  ::close(b);
+}
+
+// C17: a file range evicted from the page cache is read into it on the
+// blocking pool before sendfile (counted), and the client gets its bytes.
+class ColdFileTest : public ConnectionPipelineTest {
+ protected:
+  void TearDown() override {
+    ConnectionPipelineTest::TearDown();
+    if (fd_ >= 0) ::close(fd_);
+  }
+  // An unlinked file of `n` patterned bytes on a disk file system, evicted.
+  // False when the file system keeps it cached anyway (tmpfs): skip then.
+  bool make_cold_file(size_t n) {
+    char path[] = "/var/tmp/millrace-cold-XXXXXX";
+    fd_ = ::mkstemp(path);
+    if (fd_ < 0) return false;
+    ::unlink(path);
+    bytes_.resize(n);
+    for (size_t i = 0; i < n; ++i) bytes_[i] = uint8_t((i * 131) ^ (i >> 11));
+    if (::write(fd_, bytes_.data(), n) != ssize_t(n)) return false;
+    ::fdatasync(fd_);
+    ::posix_fadvise(fd_, 0, 0, POSIX_FADV_DONTNEED);
+    return resident_pages(n) == 0;  // asked of mincore, not of the probe under test
+  }
+  size_t resident_pages(size_t n) {
+    void* map = ::mmap(nullptr, n, PROT_READ, MAP_SHARED, fd_, 0);
+    if (map == MAP_FAILED) return n;
+    const size_t page = size_t(::sysconf(_SC_PAGESIZE));
+    std::vector<unsigned char> vec((n + page - 1) / page);
+    size_t resident = vec.size();
+    if (::mincore(map, n, vec.data()) == 0) {
+      resident = 0;
+      for (unsigned char v : vec) resident += v & 1;
+    }
+    ::munmap(map, n);
+    return resident;
+  }
+  int fd_ = -1;
+  std::vector<uint8_t> bytes_;
+};
+
+TEST_F(ColdFileTest, ProbeSeesEvictedRangeAndWarmUpCachesIt) {
+  if (!make_cold_file(1 << 20)) GTEST_SKIP() << "this file system does not evict on POSIX_FADV_DONTNEED";
+  EXPECT_FALSE(range_cached(fd_, 0, 1 << 20));
+  warm_range(fd_, 0, 1 << 20);
+  EXPECT_EQ(resident_pages(1 << 20), (size_t(1) << 20) / size_t(::sysconf(_SC_PAGESIZE)));
+  EXPECT_TRUE(range_cached(fd_, 0, 1 << 20));
+}
+
+TEST_F(ColdFileTest, EvictedSpliceIsWarmedOnThePoolThenSentIntact) {
+  constexpr uint32_t kSize = 4 << 20;
+  if (!make_cold_file(kSize)) GTEST_SKIP() << "this file system does not evict on POSIX_FADV_DONTNEED";
+  dispatcher_.file_fd = fd_;
+  int c = connect_client();
+  for (int round = 0; round < 2; ++round) {  // the second time the range is warm
+    std::vector<uint8_t> req;
+    add(req, 'F', 9, kSize);
+    send_all(c, req);
+    uint8_t head[8];
+    ASSERT_TRUE(recv_exact(c, head, 8));
+    EXPECT_EQ(get32(head), 4u + kSize);
+    EXPECT_EQ(get32(head + 4), 9u);
+    std::vector<uint8_t> got(kSize);
+    ASSERT_TRUE(recv_exact(c, got.data(), kSize));
+    EXPECT_TRUE(got == bytes_) << "round " << round;
+    EXPECT_EQ(metrics_.sendfile_warmups().Value(), 1) << "round " << round;
+  }
+  ::close(c);
 }
 
 }  // namespace

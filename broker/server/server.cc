@@ -11,6 +11,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+
 #include "broker/server/connection.h"
 
 namespace millrace::broker {
@@ -19,12 +22,26 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 Server::Server(ServerOptions options, RequestDispatcher& dispatcher, BrokerMetrics& metrics)
-    : options_(options), dispatcher_(dispatcher), metrics_(metrics) {
+    : options_(std::move(options)),
+      dispatcher_(dispatcher),
+      metrics_(metrics),
+      budget_(options_.max_request_memory) {
+  budget_.on_change = [&g = metrics_.request_memory_bytes()](int64_t delta) { g.Increment(double(delta)); };
+  if (!options_.blocking) {
+    own_pool_ = std::make_unique<asio::thread_pool>(1);
+    options_.blocking = [pool = own_pool_.get()](std::function<void()> job) { asio::post(*pool, std::move(job)); };
+  }
   int n = options_.threads > 0 ? options_.threads : 1;
   for (int i = 0; i < n; ++i) contexts_.push_back(std::make_unique<asio::io_context>(1));
 }
 
-Server::~Server() { join(); }
+Server::~Server() {
+  join();
+  // A reader still parked for memory (stop's grace expired) holds its
+  // coroutine in the budget's queue: hand it back to its stopped io_context,
+  // which destroys it with the context's other work.
+  budget_.cancel_all();
+}
 
 std::string Server::listen(const std::vector<Listener>& listeners) {
   for (const auto& l : listeners) {
@@ -91,10 +108,83 @@ asio::awaitable<void> Server::accept_loop(tcp::acceptor& acceptor) {
     }
     backoff = std::chrono::milliseconds(0);
     if (stopping_) co_return;
+    auto peer = socket.remote_endpoint(ec);
+    const std::string ip = ec ? std::string("?") : peer.address().to_string();
+    if (auto limit = admit_connection(ip); !limit.empty()) {
+      metrics_.connections_refused(limit != "max.connections").Increment();
+      log_refusal(limit, ip);
+      socket.close(ec);
+      continue;
+    }
     metrics_.connections_accepted().Increment();
-    auto conn = std::make_shared<Connection>(*this, std::move(socket), next_connection_id_.fetch_add(1));
+    auto conn = std::make_shared<Connection>(*this, std::move(socket), next_connection_id_.fetch_add(1), ip);
     auto& ctx = *contexts_[i];
     asio::co_spawn(ctx, Connection::run(conn), asio::detached);
+  }
+}
+
+std::string Server::admit_connection(const std::string& ip) {
+  std::lock_guard l(admit_mu_);
+  if (admitted_ >= options_.max_connections) return "max.connections";
+  auto o = options_.max_connections_per_ip_overrides.find(ip);
+  const int64_t per_ip = o != options_.max_connections_per_ip_overrides.end() ? o->second
+                                                                               : options_.max_connections_per_ip;
+  int64_t& mine = admitted_by_ip_[ip];
+  if (mine >= per_ip) {
+    if (mine == 0) admitted_by_ip_.erase(ip);
+    return "max.connections.per.ip";
+  }
+  ++mine;
+  ++admitted_;
+  return {};
+}
+
+void Server::release_connection(const std::string& ip) {
+  std::lock_guard l(admit_mu_);
+  --admitted_;
+  auto it = admitted_by_ip_.find(ip);
+  if (it != admitted_by_ip_.end() && --it->second <= 0) admitted_by_ip_.erase(it);
+}
+
+void Server::log_refusal(const std::string& limit, const std::string& ip) {
+  // A client reconnecting in a loop would flood the log: one line a second,
+  // with the number of refusals not logged since the last one.
+  int64_t unlogged = 0;
+  {
+    std::lock_guard l(admit_mu_);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_refusal_log_ < std::chrono::seconds(1)) {
+      ++refusals_unlogged_;
+      return;
+    }
+    last_refusal_log_ = now;
+    unlogged = std::exchange(refusals_unlogged_, 0);
+  }
+  spdlog::warn("event=connection_refused limit={} peer={} max_connections={} max_connections_per_ip={} "
+               "refused_since_last_log={}",
+               limit, ip, options_.max_connections, options_.max_connections_per_ip, unlogged);
+}
+
+asio::awaitable<void> Server::run_blocking(std::function<void()> job) {
+  // The pool thread posts "done" back to this executor, which wakes the
+  // coroutine by cancelling its timer (as await_flush.h's PendingFlush does).
+  struct Done {
+    explicit Done(const asio::any_io_executor& ex) : timer(ex) {}
+    asio::steady_timer timer;
+    bool done = false;
+  };
+  auto d = std::make_shared<Done>(co_await asio::this_coro::executor);
+  options_.blocking([d, ex = d->timer.get_executor(), job = std::move(job)] {
+    job();
+    asio::post(ex, [d] {
+      d->done = true;
+      d->timer.cancel();
+    });
+  });
+  while (!d->done) {
+    d->timer.expires_at(asio::steady_timer::time_point::max());
+    boost::system::error_code ec;  // cancel() is the wake-up
+    co_await d->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
 }
 

@@ -21,6 +21,8 @@ REQUIRED = [
     "millrace_fetch_sessions", "millrace_fetch_session_partitions", "millrace_fetch_sessions_created_total",
     "millrace_fetch_session_evictions_total", "millrace_fetch_incremental_requests_total",
     "millrace_fetch_sessions_declined_total",
+    "millrace_connections_refused_total", "millrace_request_memory_bytes", "millrace_request_memory_waits_total",
+    "millrace_sendfile_warmups_total",
 ]
 
 
