@@ -25,6 +25,15 @@ target_link_libraries(millrace PRIVATE millrace_client)
 # (not registered as unit tests: they need a broker).
 add_executable(millrace_client_integration testing/integration_test.cc)
 target_link_libraries(millrace_client_integration PRIVATE millrace_client GTest::gtest GTest::gtest_main)
+# In the TSan build the same cases run under the "tsan" label against the Release
+# broker (tests/client/tsan-live; skipped when build/release has none): the producer's
+# sender and flush and the consumer's io-thread hand-offs need a live broker.
+if(MILLRACE_SANITIZE STREQUAL "thread")
+  add_test(NAME client_tsan_live COMMAND bash ${CMAKE_SOURCE_DIR}/tests/client/tsan-live
+           ${CMAKE_SOURCE_DIR}/build/release ${CMAKE_BINARY_DIR})
+  set_tests_properties(client_tsan_live PROPERTIES LABELS tsan SKIP_RETURN_CODE 77 TIMEOUT 900)
+  set_property(GLOBAL APPEND PROPERTY MILLRACE_TSAN_TARGETS millrace_client_integration)
+endif()
 
 # librdkafka reference producer for the bench comparison (tests/client/bench-vs-librdkafka).
 pkg_check_modules(RDKAFKA QUIET IMPORTED_TARGET rdkafka)
