@@ -3,7 +3,8 @@
 #   make test           install, build, run every test (unit, integration, ASan+UBSan, TSan, fuzz smoke)
 #   make build          Release build in build/release
 #   make asan | tsan    sanitizer builds + unit tests (asan: also the broker suites badinput/groups/crash/fetchsession;
-#                       tsan: only the concurrent cases labelled tsan, and only the binaries they need)
+#                       tsan: only the concurrent cases labelled tsan, and only the binaries they need;
+#                       the live client cases run against build/release's broker, skipped without one)
 #   make fuzz           each fuzzer for FUZZ_SECONDS (default 600), JOBS at a time
 #   make sim            the Raft simulator over SEEDS seeds (default 10000) of mixed scenarios (raft/sim)
 #   make bench          benchmarks against Apache Kafka (not part of make test)

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "client/consumer_protocol.h"
+#include "client/group_by_topic.h"
+#include "client/list_offsets.h"
 
 namespace millrace::client {
 
@@ -240,43 +242,7 @@ Result<ClusterDescription> Admin::describe_cluster() {
 }
 
 Result<std::map<TopicPartition, int64_t>> Admin::list_offsets(const std::vector<TopicPartition>& tps, int64_t spec) {
-  return cluster_->run([&]() -> asio::awaitable<Result<std::map<TopicPartition, int64_t>>> {
-    std::vector<std::string> topics;
-    for (auto& tp : tps) topics.push_back(tp.topic);
-    auto md = co_await cluster_->refresh_metadata(topics, false);
-    if (!md.ok()) co_return md.error();
-    std::map<int32_t, std::vector<TopicPartition>> by_leader;
-    for (auto& tp : tps) {
-      auto l = cluster_->leader_for(tp.topic, tp.partition);
-      if (!l) co_return Error{errc::kLeaderNotAvailable, "no leader for " + tp.topic + "-" + std::to_string(tp.partition)};
-      by_leader[*l].push_back(tp);
-    }
-    std::map<TopicPartition, int64_t> out;
-    for (auto& [leader, list] : by_leader) {
-      proto::ListOffsetsRequest req;
-      req.replica_id = -1;
-      std::map<std::string, proto::ListOffsetsRequest::ListOffsetsTopic> per_topic;
-      for (auto& tp : list) {
-        auto& t = per_topic[tp.topic];
-        t.name = tp.topic;
-        proto::ListOffsetsRequest::ListOffsetsTopic::ListOffsetsPartition p;
-        p.partition_index = tp.partition;
-        p.timestamp = spec;
-        t.partitions.push_back(p);
-      }
-      for (auto& [n, t] : per_topic) req.topics.push_back(t);
-      auto resp = co_await cluster_->call(leader, req);
-      if (!resp.ok()) co_return resp.error();
-      for (auto& t : resp->topics)
-        for (auto& p : t.partitions) {
-          if (p.error_code != 0)
-            co_return Error{p.error_code, "ListOffsets " + t.name + "-" + std::to_string(p.partition_index) + ": " +
-                            error_code_name(p.error_code)};
-          out[{t.name, p.partition_index}] = p.offset;
-        }
-    }
-    co_return out;
-  }());
+  return cluster_->run(client::list_offsets(*cluster_, tps, spec));
 }
 
 asio::awaitable<Result<int32_t>> Admin::coordinator(const std::string& group) {
@@ -389,16 +355,8 @@ Status Admin::reset_group_offsets(const std::string& group, const std::map<Topic
     req.group_id = group;
     req.generation_id_or_member_epoch = -1;
     req.member_id = "";
-    std::map<std::string, proto::OffsetCommitRequest::OffsetCommitRequestTopic> per_topic;
-    for (auto& [tp, off] : offsets) {
-      auto& t = per_topic[tp.topic];
-      t.name = tp.topic;
-      proto::OffsetCommitRequest::OffsetCommitRequestTopic::OffsetCommitRequestPartition p;
-      p.partition_index = tp.partition;
-      p.committed_offset = off;
-      t.partitions.push_back(p);
-    }
-    for (auto& [n, t] : per_topic) req.topics.push_back(t);
+    req.topics = group_by_topic<proto::OffsetCommitRequest::OffsetCommitRequestTopic>(
+        offsets, [](auto& p, const auto& item) { p.committed_offset = item.second; });
     auto resp = co_await cluster_->call(*coord, req);
     if (!resp.ok()) co_return resp.error();
     for (auto& t : resp->topics)
@@ -416,16 +374,8 @@ Status Admin::alter_partition_reassignments(
   return cluster_->run([&]() -> asio::awaitable<Status> {
     proto::AlterPartitionReassignmentsRequest req;
     req.timeout_ms = static_cast<int32_t>(cluster_->config().request_timeout.count());
-    std::map<std::string, proto::AlterPartitionReassignmentsRequest::ReassignableTopic> per_topic;
-    for (auto& [tp, replicas] : moves) {
-      auto& t = per_topic[tp.topic];
-      t.name = tp.topic;
-      proto::AlterPartitionReassignmentsRequest::ReassignableTopic::ReassignablePartition p;
-      p.partition_index = tp.partition;
-      p.replicas = replicas;
-      t.partitions.push_back(p);
-    }
-    for (auto& [n, t] : per_topic) req.topics.push_back(t);
+    req.topics = group_by_topic<proto::AlterPartitionReassignmentsRequest::ReassignableTopic>(
+        moves, [](auto& p, const auto& item) { p.replicas = item.second; });
     auto resp = co_await cluster_->call(kAnyNode, req);
     if (!resp.ok()) co_return resp.error();
     if (resp->error_code != 0) co_return Error{resp->error_code, resp->error_message.value_or("reassignment failed")};

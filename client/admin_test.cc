@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "client/admin.h"
+#include "client/group_by_topic.h"
 
 namespace millrace::client {
 namespace {
@@ -28,6 +29,35 @@ TEST(TopicIdString, UsesUrlSafeAlphabetWithoutPadding) {
 
 TEST(TopicIdString, AllOnes) {
   EXPECT_EQ(topic_id_string(from_hex("ffffffffffffffffffffffffffffffff")), "_____________________w");
+}
+
+// The per-topic body of a request: topics in name order, partitions in the order
+// given, the index and the filled field on each.
+TEST(GroupByTopic, OneEntryPerTopicInNameOrderPartitionsInGivenOrder) {
+  std::map<TopicPartition, int64_t> offsets{{{"b", 1}, 11}, {{"a", 3}, 3}, {{"b", 0}, 10}, {{"a", 1}, 1}};
+  auto topics = group_by_topic<proto::OffsetCommitRequest::OffsetCommitRequestTopic>(
+      offsets, [](auto& p, const auto& item) { p.committed_offset = item.second; });
+  ASSERT_EQ(topics.size(), 2u);
+  EXPECT_EQ(topics[0].name, "a");
+  EXPECT_EQ(topics[1].name, "b");
+  ASSERT_EQ(topics[0].partitions.size(), 2u);
+  EXPECT_EQ(topics[0].partitions[0].partition_index, 1);
+  EXPECT_EQ(topics[0].partitions[0].committed_offset, 1);
+  EXPECT_EQ(topics[0].partitions[1].partition_index, 3);
+  EXPECT_EQ(topics[0].partitions[1].committed_offset, 3);
+  ASSERT_EQ(topics[1].partitions.size(), 2u);
+  EXPECT_EQ(topics[1].partitions[0].partition_index, 0);
+  EXPECT_EQ(topics[1].partitions[1].committed_offset, 11);
+
+  std::vector<TopicPartition> tps{{"x", 2}, {"w", 0}, {"x", 0}};
+  auto lo = group_by_topic<proto::ListOffsetsRequest::ListOffsetsTopic>(
+      tps, [](auto& p, const TopicPartition&) { p.timestamp = -2; });
+  ASSERT_EQ(lo.size(), 2u);
+  EXPECT_EQ(lo[0].name, "w");
+  ASSERT_EQ(lo[1].partitions.size(), 2u);
+  EXPECT_EQ(lo[1].partitions[0].partition_index, 2);
+  EXPECT_EQ(lo[1].partitions[1].partition_index, 0);
+  EXPECT_EQ(lo[1].partitions[1].timestamp, -2);
 }
 
 }  // namespace

@@ -2,16 +2,17 @@
 # millrace_protocol and millrace_record exist).
 find_package(Boost REQUIRED COMPONENTS system)
 add_library(millrace_client STATIC
-  connection.cc cluster.cc consumer_protocol.cc admin.cc producer.cc consumer.cc consumer_group.cc consumer_fetcher.cc assignor.cc
+  connection.cc cluster.cc consumer_protocol.cc admin.cc producer.cc consumer.cc consumer_group.cc consumer_fetcher.cc list_offsets.cc assignor.cc
   fetch_response_view.cc fetched_records.cc frame_buffer_pool.cc)
 millrace_test(client_assignor_test assignor_test.cc LIBS millrace_client)
 millrace_test(client_close_test close_test.cc LIBS millrace_client)
 millrace_test(client_producer_batch_test producer_batch_test.cc LIBS millrace_client)
 millrace_test(client_admin_test admin_test.cc LIBS millrace_client)
-# Would run under the "tsan" label: application threads blocked in send/poll/admin calls
-# against the io thread while close() stops it.
-# (TSan: gcc 12 refuses Boost.Asio with -fsanitize=thread -Werror (-Wtsan on
-# atomic_thread_fence), so the io-thread cases are not under TSan yet.)
+# Under the "tsan" label too (make tsan): application threads blocked in send/poll/admin
+# calls against the io thread while close() stops it (Cluster::run's hand-off, the
+# connections' teardown). The TSan build gets Boost.Asio through the root CMakeLists'
+# BOOST_ASIO_DISABLE_FENCED_BLOCK.
+millrace_tsan_test(client_tsan_close client_close_test *)
 target_link_libraries(millrace_client PUBLIC millrace_client_core millrace_protocol millrace_record
   Boost::system Threads::Threads)
 
@@ -24,6 +25,15 @@ target_link_libraries(millrace PRIVATE millrace_client)
 # (not registered as unit tests: they need a broker).
 add_executable(millrace_client_integration testing/integration_test.cc)
 target_link_libraries(millrace_client_integration PRIVATE millrace_client GTest::gtest GTest::gtest_main)
+# In the TSan build the same cases run under the "tsan" label against the Release
+# broker (tests/client/tsan-live; skipped when build/release has none): the producer's
+# sender and flush and the consumer's io-thread hand-offs need a live broker.
+if(MILLRACE_SANITIZE STREQUAL "thread")
+  add_test(NAME client_tsan_live COMMAND bash ${CMAKE_SOURCE_DIR}/tests/client/tsan-live
+           ${CMAKE_SOURCE_DIR}/build/release ${CMAKE_BINARY_DIR})
+  set_tests_properties(client_tsan_live PROPERTIES LABELS tsan SKIP_RETURN_CODE 77 TIMEOUT 900)
+  set_property(GLOBAL APPEND PROPERTY MILLRACE_TSAN_TARGETS millrace_client_integration)
+endif()
 
 # librdkafka reference producer for the bench comparison (tests/client/bench-vs-librdkafka).
 pkg_check_modules(RDKAFKA QUIET IMPORTED_TARGET rdkafka)
@@ -36,3 +46,5 @@ endif()
 millrace_test(client_fetch_response_view_test fetch_response_view_test.cc LIBS millrace_client)
 millrace_test(client_fetched_records_test fetched_records_test.cc LIBS millrace_client)
 millrace_test(client_frame_buffer_pool_test frame_buffer_pool_test.cc LIBS millrace_client)
+# Frames taken on the io thread and released by application threads.
+millrace_tsan_test(client_tsan_frame_buffer_pool client_frame_buffer_pool_test *)

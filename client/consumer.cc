@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "client/consumer_detail.h"
+#include "client/list_offsets.h"
 
 namespace millrace::client {
 
@@ -199,7 +200,7 @@ Status Consumer::seek(const TopicPartition& tp, int64_t offset) {
 
 Status Consumer::seek_to_beginning(const std::vector<TopicPartition>& tps) {
   if (closing_) return Error::closed("consumer is closed");
-  auto r = cluster_->run(list_offsets(tps, -2));
+  auto r = cluster_->run(list_offsets(*cluster_, tps, -2));
   if (!r.ok()) return r.error();
   for (auto& [tp, off] : *r) seek(tp, off);
   return Error::none();
@@ -207,7 +208,7 @@ Status Consumer::seek_to_beginning(const std::vector<TopicPartition>& tps) {
 
 Status Consumer::seek_to_end(const std::vector<TopicPartition>& tps) {
   if (closing_) return Error::closed("consumer is closed");
-  auto r = cluster_->run(list_offsets(tps, -1));
+  auto r = cluster_->run(list_offsets(*cluster_, tps, -1));
   if (!r.ok()) return r.error();
   for (auto& [tp, off] : *r) seek(tp, off);
   return Error::none();
@@ -215,7 +216,7 @@ Status Consumer::seek_to_end(const std::vector<TopicPartition>& tps) {
 
 Status Consumer::seek_to_time(const std::vector<TopicPartition>& tps, int64_t ts) {
   if (closing_) return Error::closed("consumer is closed");
-  auto r = cluster_->run(list_offsets(tps, ts));
+  auto r = cluster_->run(list_offsets(*cluster_, tps, ts));
   if (!r.ok()) return r.error();
   std::vector<TopicPartition> past_end;
   for (auto& [tp, off] : *r) {

@@ -133,8 +133,6 @@ class Consumer {
   asio::awaitable<Status> commit(std::map<TopicPartition, int64_t> offsets);
   asio::awaitable<Result<int32_t>> coordinator();
   asio::awaitable<void> fetch_from(int32_t leader, std::vector<TopicPartition> tps);
-  asio::awaitable<Result<std::map<TopicPartition, int64_t>>> list_offsets(std::vector<TopicPartition> tps,
-                                                                           int64_t spec);
   void set_assignment(const std::vector<TopicPartition>& tps);
   // poll()'s share of the group's work, on the application thread: commit and drop
   // the partitions a rebalance revokes, and start the auto-commit when it is due.

@@ -12,46 +12,11 @@
 
 #include "client/consumer_detail.h"
 #include "client/fetch_response_view.h"
+#include "client/list_offsets.h"
 
 namespace millrace::client {
 
 using consumer_detail::sleep_for;
-
-asio::awaitable<Result<std::map<TopicPartition, int64_t>>> Consumer::list_offsets(std::vector<TopicPartition> tps,
-                                                                                   int64_t spec) {
-  std::vector<std::string> topics;
-  for (auto& tp : tps) topics.push_back(tp.topic);
-  auto md = co_await cluster_->refresh_metadata(topics, false);
-  if (!md.ok()) co_return md.error();
-  std::map<int32_t, std::vector<TopicPartition>> by_leader;
-  for (auto& tp : tps) {
-    auto l = cluster_->leader_for(tp.topic, tp.partition);
-    if (!l) co_return Error{errc::kLeaderNotAvailable, "no leader for " + tp.topic + "-" + std::to_string(tp.partition)};
-    by_leader[*l].push_back(tp);
-  }
-  std::map<TopicPartition, int64_t> out;
-  for (auto& [leader, list] : by_leader) {
-    proto::ListOffsetsRequest req;
-    req.replica_id = -1;
-    std::map<std::string, proto::ListOffsetsRequest::ListOffsetsTopic> per;
-    for (auto& tp : list) {
-      per[tp.topic].name = tp.topic;
-      proto::ListOffsetsRequest::ListOffsetsTopic::ListOffsetsPartition p;
-      p.partition_index = tp.partition;
-      p.timestamp = spec;
-      per[tp.topic].partitions.push_back(p);
-    }
-    for (auto& [n, t] : per) req.topics.push_back(t);
-    auto resp = co_await cluster_->call(leader, req);
-    if (!resp.ok()) co_return resp.error();
-    for (auto& t : resp->topics)
-      for (auto& p : t.partitions) {
-        if (p.error_code != 0) co_return Error{p.error_code, "ListOffsets " + t.name + "-" + std::to_string(p.partition_index)};
-        out[{t.name, p.partition_index}] = p.offset;
-      }
-  }
-  co_return out;
-}
 
 asio::awaitable<Status> Consumer::init_positions() {
   std::vector<TopicPartition> missing;
@@ -86,7 +51,7 @@ asio::awaitable<Status> Consumer::init_positions() {
   if (!reset.empty()) {
     if (cfg_.auto_offset_reset == "none")
       co_return Error{errc::kOffsetOutOfRange, "no committed offset and auto.offset.reset=none"};
-    auto r = co_await list_offsets(reset, cfg_.auto_offset_reset == "earliest" ? -2 : -1);
+    auto r = co_await list_offsets(*cluster_, reset, cfg_.auto_offset_reset == "earliest" ? -2 : -1);
     if (!r.ok()) co_return r.error();
     for (auto& [tp, off] : *r) found[tp] = off;
   }
@@ -233,7 +198,7 @@ asio::awaitable<void> Consumer::fetch_from(int32_t leader, std::vector<TopicPart
       fatal_ = Error{errc::kOffsetOutOfRange, "fetch position out of range and auto.offset.reset=none"};
       cv_.notify_all();
     } else {
-      auto r = co_await list_offsets(out_of_range, cfg_.auto_offset_reset == "earliest" ? -2 : -1);
+      auto r = co_await list_offsets(*cluster_, out_of_range, cfg_.auto_offset_reset == "earliest" ? -2 : -1);
       if (r.ok()) for (auto& [tp, off] : *r) seek(tp, off);
     }
   }

@@ -14,6 +14,7 @@
 #include "client/assignor.h"
 #include "client/consumer_detail.h"
 #include "client/consumer_protocol.h"
+#include "client/group_by_topic.h"
 
 namespace millrace::client {
 
@@ -83,16 +84,8 @@ asio::awaitable<Status> Consumer::commit(std::map<TopicPartition, int64_t> offse
   req.group_id = cfg_.group_id;
   req.generation_id_or_member_epoch = subscribed ? generation_ : -1;
   req.member_id = subscribed ? member_id_ : "";
-  std::map<std::string, proto::OffsetCommitRequest::OffsetCommitRequestTopic> per;
-  for (auto& [tp, off] : offsets) {
-    auto& t = per[tp.topic];
-    t.name = tp.topic;
-    proto::OffsetCommitRequest::OffsetCommitRequestTopic::OffsetCommitRequestPartition p;
-    p.partition_index = tp.partition;
-    p.committed_offset = off;
-    t.partitions.push_back(p);
-  }
-  for (auto& [n, t] : per) req.topics.push_back(t);
+  req.topics = group_by_topic<proto::OffsetCommitRequest::OffsetCommitRequestTopic>(
+      offsets, [](auto& p, const auto& item) { p.committed_offset = item.second; });
   auto resp = co_await cluster_->call(*coord, req);
   if (!resp.ok()) { coordinator_ = -1; co_return resp.error(); }
   for (auto& t : resp->topics)

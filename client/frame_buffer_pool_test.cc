@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <thread>
+#include <vector>
 
 namespace millrace::client {
 namespace {
@@ -55,6 +56,23 @@ TEST(FrameBufferPool, ReleasedFromAnotherThread) {
     t.join();
   }
   EXPECT_EQ(pool->free_buffers(), 1u);
+}
+
+// As on a consumer: the io thread takes frames while application threads release the
+// ones poll() has decoded, at the same time (run under TSan by make tsan).
+TEST(FrameBufferPool, TakeAndReleaseFromManyThreadsAtOnce) {
+  auto pool = FrameBufferPool::create();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([pool, t] {
+      for (int i = 0; i < 200; ++i) {
+        auto b = pool->take(FrameBufferPool::kMinPooled << (i + t) % 3);
+        b[0] = static_cast<uint8_t>(i);
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_LE(pool->free_bytes(), FrameBufferPool::kMaxFreeBytes);
+  EXPECT_GE(pool->free_buffers(), 1u);
 }
 
 }  // namespace
