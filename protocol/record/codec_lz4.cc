@@ -9,10 +9,10 @@
 namespace millrace::record {
 namespace {
 
-struct DecompressionContext {
+struct Lz4DecompressionContext {
   LZ4F_dctx* ctx = nullptr;
   bool ok = !LZ4F_isError(LZ4F_createDecompressionContext(&ctx, LZ4F_VERSION));
-  ~DecompressionContext() { if (ctx) LZ4F_freeDecompressionContext(ctx); }
+  ~Lz4DecompressionContext() { if (ctx) LZ4F_freeDecompressionContext(ctx); }
 };
 
 }  // namespace
@@ -37,7 +37,7 @@ BatchStatus lz4_compress(std::span<const uint8_t> in, std::vector<uint8_t>& out,
 }
 
 BatchStatus lz4_decompress(std::span<const uint8_t> in, std::vector<uint8_t>& out, size_t max_output) {
-  DecompressionContext d;
+  Lz4DecompressionContext d;
   if (!d.ok) return {BatchError::kInvalid, "lz4: cannot create a decompression context"};
   detail::BoundedOutput sink(out, max_output, in.size() * 4);
   size_t pos = 0;

@@ -12,9 +12,9 @@ namespace {
 constexpr int kDefaultLevel = 3;    // Kafka's compression.zstd.level default
 constexpr int kMaxWindowLog = 24;   // 16 MiB; producers at level <= 19 stay below
 
-struct DecompressionContext {
+struct ZstdDecompressionContext {
   ZSTD_DCtx* ctx = ZSTD_createDCtx();
-  ~DecompressionContext() { ZSTD_freeDCtx(ctx); }
+  ~ZstdDecompressionContext() { ZSTD_freeDCtx(ctx); }
 };
 
 }  // namespace
@@ -33,7 +33,7 @@ BatchStatus zstd_compress(std::span<const uint8_t> in, std::vector<uint8_t>& out
 }
 
 BatchStatus zstd_decompress(std::span<const uint8_t> in, std::vector<uint8_t>& out, size_t max_output) {
-  DecompressionContext d;
+  ZstdDecompressionContext d;
   if (d.ctx == nullptr) return {BatchError::kInvalid, "zstd: cannot create a decompression context"};
   if (ZSTD_isError(ZSTD_DCtx_setParameter(d.ctx, ZSTD_d_windowLogMax, kMaxWindowLog)))
     return {BatchError::kInvalid, "zstd: cannot cap the window"};

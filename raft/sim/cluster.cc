@@ -8,10 +8,6 @@
 
 namespace millrace::raft::sim {
 
-namespace {
-std::string s(int64_t v) { return std::to_string(v); }
-}  // namespace
-
 SimCluster::SimCluster(uint64_t seed, const Knobs& knobs, Trace& trace)
     : knobs_(knobs), rng_(seed), trace_(trace), net_(knobs.nodes, rng_),
       checker_(knobs.nodes, knobs.durability == Durability::kSynced) {

@@ -11,6 +11,9 @@
 
 namespace millrace::raft::sim {
 
+// A number in a trace line (cluster.cc and faults.cc).
+inline std::string s(int64_t v) { return std::to_string(v); }
+
 struct SimCluster::Node {
   int id = 0;
   std::unique_ptr<SimLog> log;

@@ -11,7 +11,6 @@
 namespace millrace::raft::sim {
 
 namespace {
-std::string s(int64_t v) { return std::to_string(v); }
 std::string list(const std::vector<int>& v) {
   std::string out = "{";
   for (size_t i = 0; i < v.size(); ++i) {

@@ -43,7 +43,7 @@ bool get_voters(wire::Reader& r, std::vector<NodeId>* v) {
   return r.ok();
 }
 
-Status invalid(const std::string& what) { return Status(Errc::kInvalidArgument, what); }
+Status invalid_entry(const std::string& what) { return Status(Errc::kInvalidArgument, what); }
 
 std::string entry_name(const Entry& e) {
   std::string s = "entry [";
@@ -93,22 +93,22 @@ bool decode_leader_change(std::span<const uint8_t> bytes, LeaderChange* out) {
 }
 
 Status entry_to_batch(const Entry& e, int64_t timestamp_ms, std::vector<uint8_t>& out) {
-  if (e.last < e.first) return invalid(entry_name(e) + ": last before first");
-  if (e.term.value() < 0) return invalid(entry_name(e) + ": negative term");
+  if (e.last < e.first) return invalid_entry(entry_name(e) + ": last before first");
+  if (e.term.value() < 0) return invalid_entry(entry_name(e) + ": negative term");
   if (e.type == EntryType::kData) {
-    if (!e.data) return invalid(entry_name(e) + ": data entry without a batch");
+    if (!e.data) return invalid_entry(entry_name(e) + ": data entry without a batch");
     const std::vector<uint8_t>& b = *e.data;
     auto hr = record::parse_batch_header(b);
     if (hr.error != record::BatchError::kOk)
-      return invalid(entry_name(e) + ": not a v2 record batch (" + record::to_string(hr.error) + ")");
+      return invalid_entry(entry_name(e) + ": not a v2 record batch (" + record::to_string(hr.error) + ")");
     if (hr.header.total_size() != b.size())
-      return invalid(entry_name(e) + ": payload is not exactly one batch");
+      return invalid_entry(entry_name(e) + ": payload is not exactly one batch");
     if (hr.header.last_offset_delta != e.last - e.first)
-      return invalid(entry_name(e) + ": lastOffsetDelta " + std::to_string(hr.header.last_offset_delta) +
+      return invalid_entry(entry_name(e) + ": lastOffsetDelta " + std::to_string(hr.header.last_offset_delta) +
                      " does not match the entry");
     std::vector<uint8_t> dummy;
     if (raft_control_type(b, hr.header, dummy))
-      return invalid(entry_name(e) + ": a data entry may not be a Raft control batch");
+      return invalid_entry(entry_name(e) + ": a data entry may not be a Raft control batch");
     const size_t at = out.size();
     out.insert(out.end(), b.begin(), b.end());
     std::span<uint8_t> copy(out.data() + at, b.size());
@@ -118,19 +118,19 @@ Status entry_to_batch(const Entry& e, int64_t timestamp_ms, std::vector<uint8_t>
     return Status::Ok();
   }
   if (e.type != EntryType::kLeaderChange && e.type != EntryType::kVoters)
-    return invalid(entry_name(e) + ": unknown entry type " + std::to_string(static_cast<int>(e.type)));
-  if (e.first != e.last) return invalid(entry_name(e) + ": a control entry occupies exactly one offset");
+    return invalid_entry(entry_name(e) + ": unknown entry type " + std::to_string(static_cast<int>(e.type)));
+  if (e.first != e.last) return invalid_entry(entry_name(e) + ": a control entry occupies exactly one offset");
   std::vector<uint8_t> value;
   if (e.type == EntryType::kVoters) {
     Config c;
-    if (!e.data || !Config::decode(*e.data, &c)) return invalid(entry_name(e) + ": Voters payload is not a Config");
+    if (!e.data || !Config::decode(*e.data, &c)) return invalid_entry(entry_name(e) + ": Voters payload is not a Config");
     value = *e.data;
   } else if (e.bytes() == 0) {
     value = encode_leader_change(LeaderChange{});
   } else {
     LeaderChange lc;
     if (!decode_leader_change(*e.data, &lc))
-      return invalid(entry_name(e) + ": LeaderChange payload is not a LeaderChangeMessage v0");
+      return invalid_entry(entry_name(e) + ": LeaderChange payload is not a LeaderChangeMessage v0");
     value = *e.data;
   }
   record::BatchOptions o;
@@ -147,7 +147,7 @@ Status entry_to_batch(const Entry& e, int64_t timestamp_ms, std::vector<uint8_t>
   record::BatchBuilder builder(o);
   builder.append(timestamp_ms, record::Bytes(key.buffer()), record::Bytes(value));
   std::vector<uint8_t> batch;
-  if (auto st = builder.finish(batch); !st.ok()) return invalid(entry_name(e) + ": " + st.detail);
+  if (auto st = builder.finish(batch); !st.ok()) return invalid_entry(entry_name(e) + ": " + st.detail);
   out.insert(out.end(), batch.begin(), batch.end());
   return Status::Ok();
 }
