@@ -151,13 +151,16 @@ std::string TopicRegistry::save(std::unique_lock<std::mutex>& lock) {
   const uint64_t version = ++version_;
   lock.unlock();  // the write and its fsyncs run without the lock every request takes
   std::string text = j.dump(1);
-  std::lock_guard save(save_mu_);
-  if (version < saved_version_) return {};  // a newer table is on disk already
-  auto bytes = storage::encode_framed(
-      kFileVersion, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
-  if (auto st = storage::write_file_atomic(file_, bytes, env_); !st.ok())
-    return "cannot write " + file_.string() + ": " + st.to_string();
-  saved_version_ = version;
+  {
+    std::lock_guard save(save_mu_);
+    if (version < saved_version_) return {};  // a newer table is on disk already
+    auto bytes = storage::encode_framed(
+        kFileVersion, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+    if (auto st = storage::write_file_atomic(file_, bytes, env_); !st.ok())
+      return "cannot write " + file_.string() + ": " + st.to_string();
+    saved_version_ = version;
+  }
+  if (on_change_) on_change_();
   return {};
 }
 

@@ -27,6 +27,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -70,6 +71,10 @@ class TopicRegistry {
 
   static bool valid_topic_name(const std::string& name, std::string& why);
 
+  // Called after every change of the table has been written (any thread, no
+  // lock held): how the metadata image learns of it. Set once, before serving.
+  void set_on_change(std::function<void()> cb) { on_change_ = std::move(cb); }
+
  private:
   // Writes the table as it is now; releases `lock` (held on entry) first.
   std::string save(std::unique_lock<std::mutex>& lock);
@@ -83,6 +88,7 @@ class TopicRegistry {
   uint64_t version_ = 0;                     // GUARDED_BY(mu_): table changes
   std::mutex save_mu_;                       // one file write at a time
   uint64_t saved_version_ = 0;               // GUARDED_BY(save_mu_)
+  std::function<void()> on_change_;
 };
 
 // Topic-level config names the broker accepts (Kafka's names).
