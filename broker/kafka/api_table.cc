@@ -2,43 +2,32 @@
 
 #include <array>
 
+#include "broker/handlers/handlers.h"
+
 namespace millrace::broker {
 
 namespace {
-// The BRIEF's ranges: what every client in the support table needs.
-constexpr std::array kApis = {
-    ApiRow{0, 0, 11, 3},   // Produce (v0-2 advertised for librdkafka's codec gate)
-    ApiRow{1, 4, 17, 4},   // Fetch (v13+: topics by id)
-    ApiRow{2, 1, 7, 1},    // ListOffsets
-    ApiRow{3, 0, 12, 0},   // Metadata
-    ApiRow{8, 2, 8, 2},    // OffsetCommit
-    ApiRow{9, 1, 8, 1},    // OffsetFetch
-    ApiRow{10, 0, 4, 0},   // FindCoordinator
-    ApiRow{11, 0, 9, 0},   // JoinGroup
-    ApiRow{12, 0, 4, 0},   // Heartbeat
-    ApiRow{13, 0, 5, 0},   // LeaveGroup
-    ApiRow{14, 0, 5, 0},   // SyncGroup
-    ApiRow{15, 0, 5, 0},   // DescribeGroups
-    ApiRow{16, 0, 4, 0},   // ListGroups
-    ApiRow{18, 0, 3, 0},   // ApiVersions
-    ApiRow{19, 2, 7, 2},   // CreateTopics
-    ApiRow{20, 1, 6, 1},   // DeleteTopics
-    ApiRow{21, 0, 2, 0},   // DeleteRecords
-    ApiRow{22, 0, 4, 0},   // InitProducerId
-    ApiRow{23, 2, 4, 2},   // OffsetForLeaderEpoch
-    ApiRow{32, 1, 4, 1},   // DescribeConfigs
-    ApiRow{33, 0, 2, 0},   // AlterConfigs
-    ApiRow{35, 1, 4, 1},   // DescribeLogDirs
-    ApiRow{37, 0, 3, 0},   // CreatePartitions
-    ApiRow{42, 0, 2, 0},   // DeleteGroups
-    ApiRow{43, 0, 2, 0},   // ElectLeaders
-    ApiRow{44, 0, 1, 0},   // IncrementalAlterConfigs
-    ApiRow{45, 0, 0, 0},   // AlterPartitionReassignments
-    ApiRow{46, 0, 0, 0},   // ListPartitionReassignments
-    ApiRow{47, 0, 0, 0},   // OffsetDelete
-    ApiRow{60, 0, 1, 0},   // DescribeCluster
-    ApiRow{75, 0, 0, 0},   // DescribeTopicPartitions
-};
+
+// A listed API must have a handler: handle(RequestContext&, Request&).
+template <typename H>
+concept HasHandle = requires(RequestContext& ctx, typename H::Request& req) { handle(ctx, req); };
+
+template <typename... H>
+constexpr auto rows(HandlerList<H...>) {
+  static_assert((HasHandle<H> && ...), "every API in ServedApis needs a handle() overload (broker/handlers/)");
+  return std::array<ApiRow, sizeof...(H)>{ApiRow{H::kApiKey, H::kAdvertiseMin, H::kAdvertiseMax, H::kServeMin}...};
+}
+
+constexpr auto kApis = rows(ServedApis{});
+
+constexpr bool unique_keys() {
+  for (size_t i = 0; i < kApis.size(); ++i)
+    for (size_t j = i + 1; j < kApis.size(); ++j)
+      if (kApis[i].key == kApis[j].key) return false;
+  return true;
+}
+static_assert(unique_keys(), "an API is listed twice in ServedApis");
+
 }  // namespace
 
 std::span<const ApiRow> api_table() { return kApis; }

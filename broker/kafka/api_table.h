@@ -1,6 +1,8 @@
 // Which Kafka APIs and versions the broker advertises (ApiVersions) and
-// serves. One row per API; the handler for each lives in broker/handlers/
-// (one file per API) and is found by overload on its request type.
+// serves. One row per API, built at compile time from the versions each
+// handler declares with its type (broker/handlers/handlers.h, ServedApis); the
+// handler for each lives in broker/handlers/ (one file per API) and is found by
+// overload on its request type.
 //
 // `serve_min` > `advertise_min` marks versions that are advertised for
 // clients' feature gates but answered with UNSUPPORTED_VERSION (Produce v0-2:
