@@ -223,10 +223,17 @@ TEST_F(TopicControllerTest, CommandsBeforeStartOrAfterStopAreRefused) {
   TopicControllerOptions o;
   o.dir = dir_;
   c_ = std::make_unique<TopicController>(host_, o);
-  EXPECT_EQ(run(CreateTopic{"a", id_of(1), 1}).code, 56);
+  // Waits a bounded time: a command that is queued instead of refused would never complete.
+  auto refused = [&] {
+    auto p = std::make_shared<std::promise<TopicError>>();
+    c_->submit(CreateTopic{"a", id_of(1), 1}, false, [p](TopicError e) { p->set_value(std::move(e)); });
+    auto f = p->get_future();
+    return f.wait_for(std::chrono::seconds(5)) == std::future_status::ready && f.get().code == 56;
+  };
+  EXPECT_TRUE(refused());
   ASSERT_EQ(c_->start(), "");
   c_->stop();
-  EXPECT_EQ(run(CreateTopic{"a", id_of(1), 1}).code, 56);
+  EXPECT_TRUE(refused());
   EXPECT_TRUE(host_.parts.empty());
 }
 

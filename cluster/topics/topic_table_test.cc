@@ -143,10 +143,12 @@ TEST_F(TopicTableTest, ReplayingTheSameCommandsGivesTheSameTable) {
   submit(CreateTopic{"b", id_of(2), 1});
   submit(AddPartitions{"a", 5});
   submit(AlterConfigs{"a", {{"cleanup.policy", "compact"}}, false});
+  submit(AlterConfigs{"a", {{"retention.ms", std::nullopt}}, false});  // a deleted key
   submit(DeleteTopic{"b", {}});
   submit(CreateTopic{"b", id_of(3), 4, {}, true});
   submit(AlterConfigs{"b", {{"retention.ms", "7"}}, true});
-  ASSERT_EQ(log.size(), 7u);
+  ASSERT_EQ(log.size(), 8u);
+  EXPECT_EQ(table_.find("a")->configs, (std::map<std::string, std::string>{{"cleanup.policy", "compact"}}));
   // Through the log's own encoding, as a restart reads it.
   TopicTable replayed;
   for (const auto& lc : log) {
@@ -159,12 +161,12 @@ TEST_F(TopicTableTest, ReplayingTheSameCommandsGivesTheSameTable) {
   EXPECT_EQ(replayed, table_);
   // And through a snapshot taken half-way.
   TopicTable half;
-  for (size_t i = 0; i < 3; ++i) half.apply(log[i].command, log[i].offset);
+  for (size_t i = 0; i < 4; ++i) half.apply(log[i].command, log[i].offset);
   auto text = encode_table(half);
   auto restored = decode_table({reinterpret_cast<const uint8_t*>(text.data()), text.size()});
   ASSERT_TRUE(restored.ok());
   EXPECT_EQ(*restored, half);
-  for (size_t i = 3; i < log.size(); ++i) restored->apply(log[i].command, log[i].offset);
+  for (size_t i = 4; i < log.size(); ++i) restored->apply(log[i].command, log[i].offset);
   EXPECT_EQ(*restored, table_);
 }
 
