@@ -82,7 +82,7 @@ class TopicRegistry {
 
   // Called after every change of the table has been applied and reconciled
   // (on the table's threads, no lock held): how the metadata image learns of
-  // it. Set once, before load().
+  // it. May be set at any time.
   void set_on_change(std::function<void()> cb) { controller_.set_on_change(std::move(cb)); }
 
   // Finishes the changes in flight and stops the table's threads.

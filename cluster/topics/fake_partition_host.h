@@ -2,6 +2,7 @@
 // records every call and fails the ones a test asks it to.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <set>
@@ -16,6 +17,7 @@ namespace millrace::cluster {
 class FakePartitionHost final : public PartitionHost {
  public:
   storage::Status create(const storage::TopicPartition& tp, const std::map<std::string, std::string>& configs) override {
+    if (auto it = create_delay.find(tp.topic); it != create_delay.end()) std::this_thread::sleep_for(it->second);
     std::lock_guard l(mu_);
     calls.push_back("create " + tp.dir_name());
     threads.insert(std::this_thread::get_id());
@@ -80,6 +82,7 @@ class FakePartitionHost final : public PartitionHost {
   std::map<std::string, std::map<std::string, std::string>> configs_;
   std::set<storage::TopicPartition> fail_create;
   bool fail_configs = false;
+  std::map<std::string, std::chrono::milliseconds> create_delay;  // set before use
   std::vector<std::string> calls;
   std::set<std::thread::id> threads;
 };

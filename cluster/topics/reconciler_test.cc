@@ -113,6 +113,7 @@ TEST_F(ReconcilerTest, CompletesInCommandOrder) {
   std::mutex mu;
   std::vector<int64_t> order;
   std::promise<void> last;
+  host_.create_delay["t1"] = std::chrono::milliseconds(50);  // a slow first command still completes first
   for (int64_t o = 1; o <= 20; ++o)
     rec_->enqueue(o, create("t" + std::to_string(o), {0}), [&, o](TopicError) {
       std::lock_guard l(mu);

@@ -28,11 +28,13 @@ std::shared_ptr<const TopicController::Topics> TopicController::topics() const {
 }
 
 void TopicController::publish(std::shared_ptr<const Topics> view) {
+  std::shared_ptr<const std::function<void()>> on_change;
   {
     std::lock_guard l(view_mu_);
     view_ = std::move(view);
+    on_change = on_change_;
   }
-  if (on_change_) on_change_();
+  if (on_change && *on_change) (*on_change)();
 }
 
 std::string TopicController::start() {

@@ -25,7 +25,7 @@
 //
 // Thread-safety: every public call from any thread, except: execute() must
 // not be called from on_change or a completion (it would wait for its own
-// thread), and set_on_change() only before start().
+// thread).
 #pragma once
 
 #include <cstdint>
@@ -75,8 +75,11 @@ class TopicController {
   // The published table (see the top); never null.
   std::shared_ptr<const Topics> topics() const;
   // Called after each published change, on the reconciler's thread (or the
-  // caller of start()), with no lock held.
-  void set_on_change(std::function<void()> cb) { on_change_ = std::move(cb); }
+  // caller of start()), with no lock held. May be set at any time.
+  void set_on_change(std::function<void()> cb) {
+    std::lock_guard l(view_mu_);
+    on_change_ = std::make_shared<const std::function<void()>>(std::move(cb));
+  }
 
   // Completes what was submitted, then joins both threads.
   void stop();
@@ -99,9 +102,9 @@ class TopicController {
   TopicTable table_;          // on worker_ (or start())
   TopicReconciler reconciler_;
   SerialWorker worker_;
-  std::function<void()> on_change_;
   mutable std::mutex view_mu_;
-  std::shared_ptr<const Topics> view_;  // GUARDED_BY(view_mu_)
+  std::shared_ptr<const Topics> view_;                         // GUARDED_BY(view_mu_)
+  std::shared_ptr<const std::function<void()>> on_change_;     // GUARDED_BY(view_mu_)
   std::mutex state_mu_;
   bool started_ = false;  // GUARDED_BY(state_mu_)
 };
