@@ -112,13 +112,13 @@ TEST_F(ReconcilerTest, FailedAddedPartitionsAreOfflineAsTheTableListsThem) {
 TEST_F(ReconcilerTest, CompletesInCommandOrder) {
   std::mutex mu;
   std::vector<int64_t> order;
-  std::promise<void> last;
+  std::promise<void> last;  // all 20 done
   host_.create_delay["t1"] = std::chrono::milliseconds(50);  // a slow first command still completes first
   for (int64_t o = 1; o <= 20; ++o)
     rec_->enqueue(o, create("t" + std::to_string(o), {0}), [&, o](TopicError) {
       std::lock_guard l(mu);
       order.push_back(o);
-      if (o == 20) last.set_value();
+      if (order.size() == 20) last.set_value();
     });
   last.get_future().get();
   for (int64_t o = 1; o <= 20; ++o) EXPECT_EQ(order[o - 1], o);
