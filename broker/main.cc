@@ -41,6 +41,7 @@
 #include "broker/metrics/scrape_providers.h"
 #include "broker/server/admin_http.h"
 #include "broker/server/server.h"
+#include "cluster/identity/node_identity.h"
 #include "coordination/group_coordinator.h"
 #include "protocol/generated/api_keys.h"
 #include "storage/log_manager.h"
@@ -124,6 +125,19 @@ int run(const Config& cfg) {
   lo.on_log_dir_offline = [](const std::filesystem::path& dir, const storage::Status& why) {
     spdlog::error("event=log_dir_offline dir={} error=\"{}\"", dir.string(), why.to_string());
   };
+  // Durable node identity (cluster/identity/node_identity.h): every log dir
+  // names its cluster, its node and itself; a dir of another cluster or node,
+  // or a damaged identity file, refuses the start before anything is loaded.
+  for (const auto& dir : lo.log_dirs) {
+    auto id = cluster::ensure_identity(dir, cfg.string("cluster.id"), static_cast<int32_t>(cfg.integer("node.id")));
+    if (!id.error.empty()) {
+      spdlog::error("event=startup_failed error=\"{}\"", id.error);
+      stop_control();
+      return 1;
+    }
+    spdlog::info("event=node_identity dir={} cluster_id={} node_id={} directory_id={} origin={}", dir.string(),
+                 id.identity.cluster_id, id.identity.node_id, id.identity.directory_id, cluster::origin_name(id.origin));
+  }
   lo.default_config = default_log_config(cfg, error);
   if (!error.empty()) {
     spdlog::error("event=startup_failed error=\"log defaults: {}\"", error);
