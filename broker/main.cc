@@ -171,15 +171,20 @@ int run(const Config& cfg) {
   for (const auto& e : logs->load_errors())
     spdlog::error("event=partition_load_failed dir={} error=\"{}\" state=offline", e.dir.string(),
                   e.status.to_string());
+  // __consumer_offsets: offsets.topic.num.partitions (50) when created here;
+  // an existing topic keeps its count, so groups stay where they were.
   if (!topics.get(kOffsetsTopic)) {
     std::string msg;
-    if (topics.create(kOffsetsTopic, 1, {{"cleanup.policy", "compact"}}, true, false, msg) != 0) {
+    auto count = static_cast<int32_t>(cfg.integer("offsets.topic.num.partitions"));
+    if (topics.create(kOffsetsTopic, count, {{"cleanup.policy", "compact"}}, true, false, msg) != 0) {
       spdlog::error("event=startup_failed error=\"cannot create {}: {}\"", kOffsetsTopic, msg);
       stop_control();
       return 1;
     }
   }
-  OffsetsLogStore offsets_store(logs->get({kOffsetsTopic, 0}));
+  std::vector<std::shared_ptr<storage::Log>> offsets_logs;
+  for (int32_t p = 0; p < topics.get(kOffsetsTopic)->partitions; ++p) offsets_logs.push_back(logs->get({kOffsetsTopic, p}));
+  OffsetsLogStore offsets_store(std::move(offsets_logs));
   coordination::CoordinatorOptions co;
   co.initial_rebalance_delay_ms = static_cast<int32_t>(cfg.integer("group.initial.rebalance.delay.ms"));
   co.min_session_timeout_ms = static_cast<int32_t>(cfg.integer("group.min.session.timeout.ms"));
@@ -195,7 +200,7 @@ int run(const Config& cfg) {
     stop_control();
     return 1;
   }
-  spdlog::info("event=offsets_loaded records={}", replayed);
+  spdlog::info("event=offsets_loaded partitions={} records={}", offsets_store.partition_count(), replayed);
 
   ProducerIds producer_ids(first_dir / "producer_id.block");
   if (auto err = producer_ids.load(); !err.empty()) {
