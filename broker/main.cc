@@ -33,6 +33,7 @@
 #include "broker/config/config.h"
 #include "broker/core/append_notifier.h"
 #include "broker/core/broker_state.h"
+#include "broker/core/metadata_publisher.h"
 #include "broker/core/offsets_store.h"
 #include "broker/core/producer_ids.h"
 #include "broker/core/topic_registry.h"
@@ -210,7 +211,8 @@ int run(const Config& cfg) {
   }
 
   FetchSessionCache fetch_sessions({.max_slots = static_cast<size_t>(cfg.integer("max.incremental.fetch.session.cache.slots"))});
-  BrokerState state{cfg, *logs, topics, groups, producer_ids, appends, metrics, fetch_sessions};
+  cluster::MetadataCache metadata;
+  BrokerState state{cfg, *logs, topics, groups, producer_ids, appends, metrics, fetch_sessions, metadata};
   state.node_id = static_cast<int32_t>(cfg.integer("node.id"));
   state.cluster_id = cfg.string("cluster.id");
   register_scrape_providers(state);
@@ -244,6 +246,16 @@ int run(const Config& cfg) {
     state.advertised_host = advertised[0].host;
     state.advertised_port = advertised[0].port;
   }
+  // The metadata image every handler reads (cluster/metadata/): published now,
+  // before the first request, and again on every change of the topic table.
+  LocalMetadataPublisher publisher(topics, metadata,
+                                   {.node_id = state.node_id,
+                                    .cluster_id = state.cluster_id,
+                                    .host = state.advertised_host,
+                                    .port = state.advertised_port,
+                                    .rack = cfg.string("broker.rack")});
+  publisher.publish();
+  topics.set_on_change([&publisher] { publisher.publish(); });
 
   // Coordinator clock: completes rebalances and expires sessions.
   asio::co_spawn(control, [&groups]() -> asio::awaitable<void> {

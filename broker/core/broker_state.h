@@ -12,6 +12,7 @@
 #include "broker/core/producer_ids.h"
 #include "broker/core/topic_registry.h"
 #include "broker/metrics/broker_metrics.h"
+#include "cluster/metadata/metadata_cache.h"
 #include "coordination/group_coordinator.h"
 #include "storage/log_manager.h"
 
@@ -26,6 +27,10 @@ struct BrokerState {
   AppendNotifier& appends;
   BrokerMetrics& metrics;
   FetchSessionCache& fetch_sessions;
+  // Brokers, topics, partitions, leaders and epochs: what handlers answer
+  // leadership from (cluster/metadata/metadata_image.h). `node_id` below is
+  // this broker's own id (which replica is local), never a leader.
+  const cluster::MetadataCache& metadata;
   int32_t node_id = 1;
   std::string cluster_id;
   std::string advertised_host;
