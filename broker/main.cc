@@ -31,7 +31,6 @@
 #include <thread>
 
 #include "broker/config/config.h"
-#include "broker/core/append_notifier.h"
 #include "broker/core/broker_state.h"
 #include "broker/core/offsets_store.h"
 #include "broker/core/producer_ids.h"
@@ -104,7 +103,9 @@ int run(const Config& cfg) {
   }
 
   std::string error;
-  AppendNotifier appends;
+  // Set once the partition manager exists (it needs the log manager); flushes
+  // cannot move a high watermark before the first produce.
+  std::atomic<cluster::PartitionManager*> hw_listener{nullptr};
   storage::LogManagerOptions lo;
   for (const auto& d : cfg.list("log.dirs")) lo.log_dirs.emplace_back(d);
   lo.flush_threads = static_cast<int>(cfg.integer("log.flush.threads"));
@@ -116,7 +117,9 @@ int run(const Config& cfg) {
   // the parked fetches.
   if (cfg.boolean("log.flush.on.acks.all")) {
     lo.hw_policy = storage::HwPolicy::kOnFlush;
-    lo.on_hw_moved = [&appends](const storage::TopicPartition& tp) { appends.notify({tp.topic, tp.partition}); };
+    lo.on_hw_moved = [&hw_listener](const storage::TopicPartition& tp) {
+      if (auto* p = hw_listener.load(std::memory_order_acquire)) p->notify_hw_moved(tp);
+    };
   }
   // Fail-stop: the first failed write or fsync takes its log dir offline
   // (storage/log_dir_health.h); said once here, and by /readyz and
@@ -191,8 +194,15 @@ int run(const Config& cfg) {
   }
 
   FetchSessionCache fetch_sessions({.max_slots = static_cast<size_t>(cfg.integer("max.incremental.fetch.session.cache.slots"))});
-  BrokerState state{cfg, *logs, topics, groups, producer_ids, appends, metrics, fetch_sessions};
-  state.node_id = static_cast<int32_t>(cfg.integer("node.id"));
+  const auto node_id = static_cast<int32_t>(cfg.integer("node.id"));
+  cluster::PartitionManager partitions(*logs, node_id, {.sync_on_acks_all = cfg.boolean("log.flush.on.acks.all")});
+  hw_listener.store(&partitions, std::memory_order_release);
+  struct Unhook {  // partitions goes before logs (whose destructor flushes)
+    std::atomic<cluster::PartitionManager*>& to;
+    ~Unhook() { to.store(nullptr, std::memory_order_release); }
+  } unhook{hw_listener};
+  BrokerState state{cfg, *logs, topics, groups, producer_ids, partitions, metrics, fetch_sessions};
+  state.node_id = node_id;
   state.cluster_id = cfg.string("cluster.id");
   register_scrape_providers(state);
 
