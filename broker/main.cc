@@ -201,6 +201,9 @@ int run(const Config& cfg) {
     std::atomic<cluster::PartitionManager*>& to;
     ~Unhook() { to.store(nullptr, std::memory_order_release); }
   } unhook{hw_listener};
+  // Until a reconciler creates and removes partitions through the manager, it
+  // follows the topic registry's changes (a deleted topic's logs are let go).
+  topics.set_on_change([&partitions] { partitions.sync_with_logs(); });
   BrokerState state{cfg, *logs, topics, groups, producer_ids, partitions, metrics, fetch_sessions};
   state.node_id = node_id;
   state.cluster_id = cfg.string("cluster.id");

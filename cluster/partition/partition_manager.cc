@@ -1,6 +1,7 @@
 #include "cluster/partition/partition_manager.h"
 
 #include <mutex>
+#include <vector>
 #include <utility>
 
 namespace millrace::cluster {
@@ -62,6 +63,22 @@ storage::Status PartitionManager::remove(const storage::TopicPartition& tp) {
   auto st = logs_.remove(tp);
   if (st.ok()) forget(tp);
   return st;
+}
+
+void PartitionManager::sync_with_logs() {
+  std::vector<std::shared_ptr<Partition>> gone;
+  {
+    std::unique_lock lock(mu_);
+    for (auto it = partitions_.begin(); it != partitions_.end();) {
+      if (logs_.get(it->first) == it->second->log()) {
+        ++it;
+        continue;
+      }
+      gone.push_back(std::move(it->second));
+      it = partitions_.erase(it);
+    }
+  }
+  for (auto& p : gone) p->notify_hw_moved();  // their parked fetches look again
 }
 
 void PartitionManager::notify_hw_moved(const storage::TopicPartition& tp) {

@@ -45,6 +45,12 @@ class PartitionManager {
   // partition with another log.
   std::shared_ptr<Partition> adopt(const storage::TopicPartition& tp, std::shared_ptr<storage::Log> log);
 
+  // Forgets every partition whose log the LogManager no longer holds (or
+  // holds another log for), waking its waiters: until the reconciler calls
+  // remove(), the broker calls this after each topic change, so a deleted
+  // partition's Log (its open files) is not kept alive here.
+  void sync_with_logs();
+
   // LogOptions::on_hw_moved: a flush moved `tp`'s high watermark. Any thread;
   // does not block on the disk.
   void notify_hw_moved(const storage::TopicPartition& tp);

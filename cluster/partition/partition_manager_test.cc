@@ -81,6 +81,21 @@ TEST_F(PartitionManagerTest, RemovedLogIsForgotten) {
   EXPECT_EQ(logs_->get(tp_), nullptr);
 }
 
+TEST_F(PartitionManagerTest, SyncWithLogsLetsADeletedLogGo) {
+  ASSERT_TRUE(logs_->create(tp_).ok());
+  ASSERT_TRUE(logs_->create({"t", 1}).ok());
+  auto kept = partitions_->get({"t", 1});
+  std::weak_ptr<Partition> deleted = partitions_->get(tp_);
+  auto v = deleted.lock()->hw_waiters().version();
+  auto held = deleted.lock();
+  ASSERT_TRUE(logs_->remove(tp_).ok());  // the topic registry deletes; nobody asks for it again
+  partitions_->sync_with_logs();
+  EXPECT_GT(held->hw_waiters().version(), v);  // a parked fetch looks again
+  held.reset();
+  EXPECT_TRUE(deleted.expired());  // the manager no longer keeps the log (its files) alive
+  EXPECT_EQ(partitions_->get({"t", 1}), kept);
+}
+
 TEST_F(PartitionManagerTest, AdoptServesTheGivenLog) {
   auto log = logs_->create(tp_);
   ASSERT_TRUE(log.ok());

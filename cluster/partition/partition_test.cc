@@ -96,6 +96,7 @@ TEST_F(PartitionTest, AcksOneIsWrittenOutBeforeItAnswers) {
   auto p = make(true);
   auto r = replicate(*p, 1);
   ASSERT_TRUE(r.appended.ok());
+  ASSERT_NE(r.acks, nullptr);
   ASSERT_TRUE(r.acks->ready());
   EXPECT_TRUE(r.acks->status().ok());
   EXPECT_GE(p->log()->written_end_offset().value(), 3);  // survives kill -9
@@ -110,6 +111,7 @@ TEST_F(PartitionTest, AcksAllWaitsForTheSyncAndReadersSeeOnlySyncedRecords) {
   auto p = make(true);
   auto r = replicate(*p, -1);
   ASSERT_TRUE(r.appended.ok());
+  ASSERT_NE(r.acks, nullptr);
   ASSERT_FALSE(r.acks->ready());
   auto st = await(r.acks);
   EXPECT_FALSE(st->has_value());                // stage 2 still waits
@@ -129,6 +131,7 @@ TEST_F(PartitionTest, AcksAllWithoutSyncIsWrittenOut) {
   auto p = make(false);
   auto r = replicate(*p, -1);
   ASSERT_TRUE(r.appended.ok());
+  ASSERT_NE(r.acks, nullptr);
   ASSERT_TRUE(r.acks->ready());
   EXPECT_TRUE(r.acks->status().ok());
   EXPECT_GE(p->log()->written_end_offset().value(), 3);
