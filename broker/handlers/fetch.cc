@@ -3,8 +3,9 @@
 // (cluster/partition/hw_waiters.h) until data arrives or max_wait_ms passes.
 // A partition this broker does not lead answers NOT_LEADER_OR_FOLLOWER; a
 // current_leader_epoch (v9+) other than the partition's, FENCED_LEADER_EPOCH
-// or UNKNOWN_LEADER_EPOCH (Kafka's checkLeaderEpoch). Record bytes are not copied: each partition's FileRegion becomes a
-// splice the connection sends with sendfile().
+// or UNKNOWN_LEADER_EPOCH (Kafka's checkLeaderEpoch). Record bytes are not
+// copied: each partition's FileRegion becomes a splice the connection sends
+// with sendfile().
 //
 // Fetch sessions (v7+, KIP-227) are kept by the FetchSessionCache
 // (broker/core/fetch_session_cache.h, which tables the session id / epoch
