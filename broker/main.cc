@@ -31,7 +31,6 @@
 #include <thread>
 
 #include "broker/config/config.h"
-#include "broker/core/append_notifier.h"
 #include "broker/core/broker_state.h"
 #include "broker/core/metadata_publisher.h"
 #include "broker/core/offsets_store.h"
@@ -106,7 +105,9 @@ int run(const Config& cfg) {
   }
 
   std::string error;
-  AppendNotifier appends;
+  // Set once the partition manager exists (it needs the log manager); flushes
+  // cannot move a high watermark before the first produce.
+  std::atomic<cluster::PartitionManager*> hw_listener{nullptr};
   storage::LogManagerOptions lo;
   for (const auto& d : cfg.list("log.dirs")) lo.log_dirs.emplace_back(d);
   lo.flush_threads = static_cast<int>(cfg.integer("log.flush.threads"));
@@ -118,7 +119,9 @@ int run(const Config& cfg) {
   // the parked fetches.
   if (cfg.boolean("log.flush.on.acks.all")) {
     lo.hw_policy = storage::HwPolicy::kOnFlush;
-    lo.on_hw_moved = [&appends](const storage::TopicPartition& tp) { appends.notify({tp.topic, tp.partition}); };
+    lo.on_hw_moved = [&hw_listener](const storage::TopicPartition& tp) {
+      if (auto* p = hw_listener.load(std::memory_order_acquire)) p->notify_hw_moved(tp);
+    };
   }
   // Fail-stop: the first failed write or fsync takes its log dir offline
   // (storage/log_dir_health.h); said once here, and by /readyz and
@@ -211,9 +214,16 @@ int run(const Config& cfg) {
   }
 
   FetchSessionCache fetch_sessions({.max_slots = static_cast<size_t>(cfg.integer("max.incremental.fetch.session.cache.slots"))});
+  const auto node_id = static_cast<int32_t>(cfg.integer("node.id"));
+  cluster::PartitionManager partitions(*logs, node_id, {.sync_on_acks_all = cfg.boolean("log.flush.on.acks.all")});
+  hw_listener.store(&partitions, std::memory_order_release);
+  struct Unhook {  // partitions goes before logs (whose destructor flushes)
+    std::atomic<cluster::PartitionManager*>& to;
+    ~Unhook() { to.store(nullptr, std::memory_order_release); }
+  } unhook{hw_listener};
   cluster::MetadataCache metadata;
-  BrokerState state{cfg, *logs, topics, groups, producer_ids, appends, metrics, fetch_sessions, metadata};
-  state.node_id = static_cast<int32_t>(cfg.integer("node.id"));
+  BrokerState state{cfg, *logs, topics, groups, producer_ids, partitions, metrics, fetch_sessions, metadata};
+  state.node_id = node_id;
   state.cluster_id = cfg.string("cluster.id");
   register_scrape_providers(state);
 
@@ -255,7 +265,12 @@ int run(const Config& cfg) {
                                     .port = state.advertised_port,
                                     .rack = cfg.string("broker.rack")});
   publisher.publish();
-  topics.set_on_change([&publisher] { publisher.publish(); });
+  // Until a reconciler creates and removes partitions through the manager, it
+  // follows the topic registry's changes (a deleted topic's logs are let go).
+  topics.set_on_change([&partitions, &publisher] {
+    partitions.sync_with_logs();
+    publisher.publish();
+  });
 
   // Coordinator clock: completes rebalances and expires sessions.
   asio::co_spawn(control, [&groups]() -> asio::awaitable<void> {

@@ -1,9 +1,9 @@
-// How a partition is reported, and which log a
-// request may read or change: one answer for every handler that fills a
-// partition's leader/epoch (Metadata, DescribeTopicPartitions) or serves a
-// partition's offsets (ListOffsets, OffsetForLeaderEpoch, DeleteRecords), so an
-// offline partition (its log dir failed, or it failed to load: fail-stop,
-// storage/log_dir_health.h) never looks normal in one and offline in another.
+// How a partition is reported: one answer for every handler that fills a
+// partition's leader/epoch (Metadata, DescribeTopicPartitions, FindCoordinator);
+// handlers that serve a partition's data take it from
+// cluster/partition/served_partition.h, so an offline partition (its log dir
+// failed, or it failed to load: fail-stop, storage/log_dir_health.h) never
+// looks normal in one and offline in another.
 // Produce and Fetch learn the same from the Log's own kStorageError answers.
 //
 // What Kafka answers for a partition whose only replica sits in an offline log
@@ -69,20 +69,6 @@ inline PartitionReport report_partition(const storage::LogManager& logs, int32_t
     }
   }
   return r;
-}
-
-// The log a request reads or changes, or the error to answer instead:
-// UNKNOWN_TOPIC_OR_PARTITION when absent, KAFKA_STORAGE_ERROR when offline.
-struct ServedLog {
-  std::shared_ptr<storage::Log> log;  // null when error_code != 0
-  int16_t error_code = 0;
-};
-
-inline ServedLog served_log(const storage::LogManager& logs, const std::string& topic, int32_t partition) {
-  auto log = logs.get({topic, partition});
-  if (!log) return {nullptr, proto::code(proto::ErrorCode::kUnknownTopicOrPartition)};
-  if (log->is_offline()) return {nullptr, proto::code(proto::ErrorCode::kKafkaStorageError)};
-  return {std::move(log), 0};
 }
 
 }  // namespace millrace::broker

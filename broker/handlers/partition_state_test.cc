@@ -43,9 +43,6 @@ TEST_F(PartitionStateTest, OnlinePartitionIsLedByThisNode) {
   EXPECT_EQ(r.replica_nodes, std::vector<int32_t>{kNode});
   EXPECT_EQ(r.isr_nodes, std::vector<int32_t>{kNode});
   EXPECT_TRUE(r.offline_replicas.empty());
-  auto s = served_log(*logs_, "t", 0);
-  EXPECT_EQ(s.error_code, 0);
-  EXPECT_NE(s.log, nullptr);
 }
 
 TEST_F(PartitionStateTest, OfflinePartitionHasNoLeaderAndListsTheReplicaOffline) {
@@ -56,15 +53,9 @@ TEST_F(PartitionStateTest, OfflinePartitionHasNoLeaderAndListsTheReplicaOffline)
   EXPECT_EQ(r.replica_nodes, std::vector<int32_t>{kNode});
   EXPECT_EQ(r.isr_nodes, std::vector<int32_t>{kNode});
   EXPECT_EQ(r.offline_replicas, std::vector<int32_t>{kNode});
-  auto s = served_log(*logs_, "t", 1);
-  EXPECT_EQ(s.error_code, proto::code(proto::ErrorCode::kKafkaStorageError));
-  EXPECT_EQ(s.log, nullptr);
 }
 
-TEST_F(PartitionStateTest, AbsentPartitionIsUnknownToRequestsThatServeIt) {
-  auto s = served_log(*logs_, "t", 9);
-  EXPECT_EQ(s.error_code, proto::code(proto::ErrorCode::kUnknownTopicOrPartition));
-  EXPECT_EQ(s.log, nullptr);
+TEST_F(PartitionStateTest, AbsentPartitionIsNotOffline) {
   EXPECT_FALSE(report_partition(*logs_, kNode, image(9), "t").offline);  // being created: not offline
 }
 
