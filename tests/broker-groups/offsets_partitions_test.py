@@ -6,6 +6,7 @@ before) keeps it across a restart with the new default, every group's offsets
 still there."""
 import glob
 import os
+import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("MILLRACE_SOURCE", "."), "broker", "testing"))
@@ -42,8 +43,17 @@ def offsets_partitions(data):
 
 
 def holds(data, partition, group):
+    """True when the partition's log has a record key of `group`: an offset key
+    (version 1) or a group key (version 2), each starting with the group id as a
+    length-prefixed string (coordination/offsets_format.h). Matching the whole
+    prefix, not the bare id, keeps a short id like "a" from matching other bytes."""
     seg = os.path.join(data, f"__consumer_offsets-{partition}", "00000000000000000000.log")
-    return os.path.exists(seg) and group.encode() in open(seg, "rb").read()
+    if not os.path.exists(seg):
+        return False
+    g = group.encode()
+    text = open(seg, "rb").read()
+    named = struct.pack(">h", len(g)) + g
+    return any(struct.pack(">h", v) + named in text for v in (0, 1, 2))
 
 
 def main():
