@@ -1,13 +1,15 @@
 #include "cluster/metadata/metadata_cache.h"
 
+#include <utility>
+
 namespace millrace::cluster {
 
 bool MetadataCache::publish(std::shared_ptr<const MetadataImage> next) {
-  auto cur = image_.load(std::memory_order_acquire);
-  while (!cur || next->version() > cur->version()) {
-    if (image_.compare_exchange_weak(cur, next, std::memory_order_acq_rel, std::memory_order_acquire)) return true;
-  }
-  return false;
+  std::shared_ptr<const MetadataImage> old;  // released after the lock
+  std::lock_guard lock(mu_);
+  if (next->version() <= image_->version()) return false;
+  old = std::exchange(image_, std::move(next));
+  return true;
 }
 
 }  // namespace millrace::cluster
