@@ -31,8 +31,8 @@
 #include <thread>
 
 #include "broker/config/config.h"
-#include "broker/core/append_notifier.h"
 #include "broker/core/broker_state.h"
+#include "broker/core/metadata_publisher.h"
 #include "broker/core/offsets_store.h"
 #include "broker/core/producer_ids.h"
 #include "broker/core/topic_registry.h"
@@ -41,6 +41,7 @@
 #include "broker/metrics/scrape_providers.h"
 #include "broker/server/admin_http.h"
 #include "broker/server/server.h"
+#include "cluster/identity/node_identity.h"
 #include "coordination/group_coordinator.h"
 #include "protocol/generated/api_keys.h"
 #include "storage/log_manager.h"
@@ -104,7 +105,9 @@ int run(const Config& cfg) {
   }
 
   std::string error;
-  AppendNotifier appends;
+  // Set once the partition manager exists (it needs the log manager); flushes
+  // cannot move a high watermark before the first produce.
+  std::atomic<cluster::PartitionManager*> hw_listener{nullptr};
   storage::LogManagerOptions lo;
   for (const auto& d : cfg.list("log.dirs")) lo.log_dirs.emplace_back(d);
   lo.flush_threads = static_cast<int>(cfg.integer("log.flush.threads"));
@@ -116,7 +119,9 @@ int run(const Config& cfg) {
   // the parked fetches.
   if (cfg.boolean("log.flush.on.acks.all")) {
     lo.hw_policy = storage::HwPolicy::kOnFlush;
-    lo.on_hw_moved = [&appends](const storage::TopicPartition& tp) { appends.notify({tp.topic, tp.partition}); };
+    lo.on_hw_moved = [&hw_listener](const storage::TopicPartition& tp) {
+      if (auto* p = hw_listener.load(std::memory_order_acquire)) p->notify_hw_moved(tp);
+    };
   }
   // Fail-stop: the first failed write or fsync takes its log dir offline
   // (storage/log_dir_health.h); said once here, and by /readyz and
@@ -124,6 +129,19 @@ int run(const Config& cfg) {
   lo.on_log_dir_offline = [](const std::filesystem::path& dir, const storage::Status& why) {
     spdlog::error("event=log_dir_offline dir={} error=\"{}\"", dir.string(), why.to_string());
   };
+  // Durable node identity (cluster/identity/node_identity.h): every log dir
+  // names its cluster, its node and itself; a dir of another cluster or node,
+  // or a damaged identity file, refuses the start before anything is loaded.
+  for (const auto& dir : lo.log_dirs) {
+    auto id = cluster::ensure_identity(dir, cfg.string("cluster.id"), static_cast<int32_t>(cfg.integer("node.id")));
+    if (!id.error.empty()) {
+      spdlog::error("event=startup_failed error=\"{}\"", id.error);
+      stop_control();
+      return 1;
+    }
+    spdlog::info("event=node_identity dir={} cluster_id={} node_id={} directory_id={} origin={}", dir.string(),
+                 id.identity.cluster_id, id.identity.node_id, id.identity.directory_id, cluster::origin_name(id.origin));
+  }
   lo.default_config = default_log_config(cfg, error);
   if (!error.empty()) {
     spdlog::error("event=startup_failed error=\"log defaults: {}\"", error);
@@ -157,15 +175,20 @@ int run(const Config& cfg) {
   for (const auto& e : logs->load_errors())
     spdlog::error("event=partition_load_failed dir={} error=\"{}\" state=offline", e.dir.string(),
                   e.status.to_string());
+  // __consumer_offsets: offsets.topic.num.partitions (50) when created here;
+  // an existing topic keeps its count, so groups stay where they were.
   if (!topics.get(kOffsetsTopic)) {
     std::string msg;
-    if (topics.create(kOffsetsTopic, 1, {{"cleanup.policy", "compact"}}, true, false, msg) != 0) {
+    auto count = static_cast<int32_t>(cfg.integer("offsets.topic.num.partitions"));
+    if (topics.create(kOffsetsTopic, count, {{"cleanup.policy", "compact"}}, true, false, msg) != 0) {
       spdlog::error("event=startup_failed error=\"cannot create {}: {}\"", kOffsetsTopic, msg);
       stop_control();
       return 1;
     }
   }
-  OffsetsLogStore offsets_store(logs->get({kOffsetsTopic, 0}));
+  std::vector<std::shared_ptr<storage::Log>> offsets_logs;
+  for (int32_t p = 0; p < topics.get(kOffsetsTopic)->partitions; ++p) offsets_logs.push_back(logs->get({kOffsetsTopic, p}));
+  OffsetsLogStore offsets_store(std::move(offsets_logs));
   coordination::CoordinatorOptions co;
   co.initial_rebalance_delay_ms = static_cast<int32_t>(cfg.integer("group.initial.rebalance.delay.ms"));
   co.min_session_timeout_ms = static_cast<int32_t>(cfg.integer("group.min.session.timeout.ms"));
@@ -181,7 +204,7 @@ int run(const Config& cfg) {
     stop_control();
     return 1;
   }
-  spdlog::info("event=offsets_loaded records={}", replayed);
+  spdlog::info("event=offsets_loaded partitions={} records={}", offsets_store.partition_count(), replayed);
 
   ProducerIds producer_ids(first_dir / "producer_id.block");
   if (auto err = producer_ids.load(); !err.empty()) {
@@ -191,8 +214,16 @@ int run(const Config& cfg) {
   }
 
   FetchSessionCache fetch_sessions({.max_slots = static_cast<size_t>(cfg.integer("max.incremental.fetch.session.cache.slots"))});
-  BrokerState state{cfg, *logs, topics, groups, producer_ids, appends, metrics, fetch_sessions};
-  state.node_id = static_cast<int32_t>(cfg.integer("node.id"));
+  const auto node_id = static_cast<int32_t>(cfg.integer("node.id"));
+  cluster::PartitionManager partitions(*logs, node_id, {.sync_on_acks_all = cfg.boolean("log.flush.on.acks.all")});
+  hw_listener.store(&partitions, std::memory_order_release);
+  struct Unhook {  // partitions goes before logs (whose destructor flushes)
+    std::atomic<cluster::PartitionManager*>& to;
+    ~Unhook() { to.store(nullptr, std::memory_order_release); }
+  } unhook{hw_listener};
+  cluster::MetadataCache metadata;
+  BrokerState state{cfg, *logs, topics, groups, producer_ids, partitions, metrics, fetch_sessions, metadata};
+  state.node_id = node_id;
   state.cluster_id = cfg.string("cluster.id");
   register_scrape_providers(state);
 
@@ -225,6 +256,21 @@ int run(const Config& cfg) {
     state.advertised_host = advertised[0].host;
     state.advertised_port = advertised[0].port;
   }
+  // The metadata image every handler reads (cluster/metadata/): published now,
+  // before the first request, and again on every change of the topic table.
+  LocalMetadataPublisher publisher(topics, metadata,
+                                   {.node_id = state.node_id,
+                                    .cluster_id = state.cluster_id,
+                                    .host = state.advertised_host,
+                                    .port = state.advertised_port,
+                                    .rack = cfg.string("broker.rack")});
+  publisher.publish();
+  // Until a reconciler creates and removes partitions through the manager, it
+  // follows the topic registry's changes (a deleted topic's logs are let go).
+  topics.set_on_change([&partitions, &publisher] {
+    partitions.sync_with_logs();
+    publisher.publish();
+  });
 
   // Coordinator clock: completes rebalances and expires sessions.
   asio::co_spawn(control, [&groups]() -> asio::awaitable<void> {

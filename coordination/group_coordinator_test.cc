@@ -794,3 +794,29 @@ TEST_F(GroupRetentionTest, MetadataOverTheLimitIsRefusedPerPartition) {
 
 }  // namespace
 }  // namespace millrace::coordination
+
+namespace millrace::coordination {
+namespace {
+
+// Every store append names the one group its records belong to, so the broker
+// can put them on that group's __consumer_offsets partition: group values,
+// commits (member and simple), offset deletes and group deletes alike.
+TEST_F(GroupCoordinatorTest, EveryAppendNamesTheGroupOfItsRecords) {
+  auto [id, gen] = stable_single_member();
+  coord_.commit_offsets("g", id, gen, std::nullopt, {{"t", 0, 10, -1, std::nullopt}}, now_);
+  coord_.commit_offsets("simple", "", -1, std::nullopt, {{"u", 3, 7, -1, std::nullopt}}, now_);
+  coord_.commit_offsets("other", "", -1, std::nullopt, {{"u", 1, 2, -1, std::nullopt}}, now_);
+  EXPECT_EQ(coord_.delete_group("other"), err::kNone);
+  ASSERT_GE(store_.appends.size(), 5u);
+  auto group_of = [](const StoredRecord& r) {
+    auto k = decode_key(r.key);
+    return std::holds_alternative<OffsetKey>(k) ? std::get<OffsetKey>(k).group : std::get<GroupKey>(k).group;
+  };
+  size_t at = 0;
+  for (const auto& [group, count] : store_.appends)
+    for (size_t k = 0; k < count; ++k, ++at) EXPECT_EQ(group_of(store_.log.at(at)), group) << "record " << at;
+  EXPECT_EQ(at, store_.log.size());
+}
+
+}  // namespace
+}  // namespace millrace::coordination

@@ -53,7 +53,7 @@ std::vector<int16_t> GroupCoordinator::commit_offsets(const std::string& group_i
     stored.push_back(i);
   }
   if (records.empty()) return result;  // nothing to store: no group is created either
-  if (store_ && !store_->append(records)) {
+  if (store_ && !store_->append(group_id, records)) {
     for (size_t i : stored) result[i] = err::kCoordinatorNotAvailable;
     return result;
   }
@@ -128,7 +128,7 @@ void GroupCoordinator::expire_offsets_and_groups(int64_t now_ms) {
       tombstones.push_back({encode_offset_key({gid, topic, p}), std::nullopt});
     // A group that was ever stored gets a tombstone too (generation 0: it never had one).
     if (remove_group && g.generation > 0) tombstones.push_back({encode_group_key({gid}), std::nullopt});
-    if (store_ && !tombstones.empty() && !store_->append(tombstones)) continue;  // retried next pass
+    if (store_ && !tombstones.empty() && !store_->append(gid, tombstones)) continue;  // retried next pass
     for (const auto& [topic, p] : expired) {
       auto t = g.offsets.find(topic);
       t->second.erase(p);
@@ -174,7 +174,7 @@ int16_t GroupCoordinator::delete_offsets(const std::string& group_id,
   std::vector<StoredRecord> tombstones;
   for (const auto& [topic, partition] : parts)
     tombstones.push_back({encode_offset_key({group_id, topic, partition}), std::nullopt});
-  if (store_ && !tombstones.empty() && !store_->append(tombstones)) return err::kCoordinatorNotAvailable;
+  if (store_ && !tombstones.empty() && !store_->append(group_id, tombstones)) return err::kCoordinatorNotAvailable;
   for (const auto& [topic, partition] : parts) {
     auto t = g->offsets.find(topic);
     if (t == g->offsets.end()) continue;
@@ -232,7 +232,7 @@ int16_t GroupCoordinator::delete_group(const std::string& group_id) {
   for (const auto& [topic, parts] : g->offsets)
     for (const auto& [p, v] : parts) tombstones.push_back({encode_offset_key({group_id, topic, p}), std::nullopt});
   tombstones.push_back({encode_group_key({group_id}), std::nullopt});
-  if (store_ && !store_->append(tombstones)) return err::kCoordinatorNotAvailable;
+  if (store_ && !store_->append(group_id, tombstones)) return err::kCoordinatorNotAvailable;
   groups_.erase(group_id);
   return err::kNone;
 }

@@ -26,7 +26,7 @@ bool GroupCoordinator::persist_group(Group& g, int64_t now_ms) {
     mv.assignment = m->assignment;
     v.members.push_back(std::move(mv));
   }
-  return store_->append({StoredRecord{encode_group_key({g.id}), encode_group_value(v)}});
+  return store_->append(g.id, {StoredRecord{encode_group_key({g.id}), encode_group_value(v)}});
 }
 
 void GroupCoordinator::replay(std::span<const uint8_t> key, const std::optional<std::span<const uint8_t>>& value) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace millrace::coordination {
@@ -17,11 +18,13 @@ struct StoredRecord {
 class GroupStore {
  public:
   virtual ~GroupStore() = default;
-  // Appends the records as one batch. Returns false when they could not be
+  // Appends the records, all of group `group_id`, as one batch on the group's
+  // partition of __consumer_offsets (offsets_partition.h; a store of one log
+  // may ignore it). Returns false when they could not be
   // written; the coordinator then answers the request with an error and does
   // not change its state. Called with the coordinator's lock held: must not
   // call back into the coordinator.
-  virtual bool append(const std::vector<StoredRecord>& records) = 0;
+  virtual bool append(const std::string& group_id, const std::vector<StoredRecord>& records) = 0;
 };
 
 }  // namespace millrace::coordination

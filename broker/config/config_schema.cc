@@ -201,8 +201,9 @@ constexpr std::array kSchema = {
               "Most members a group may have."},
     ConfigKey{"max.incremental.fetch.session.cache.slots", ConfigType::kInt, "1000", 0, kInt32Max, {}, nullptr,
               "Most incremental fetch sessions (KIP-227) kept at once; 0 disables sessions."},
-    ConfigKey{"offsets.topic.num.partitions", ConfigType::kInt, "1", 1, 1000, {}, nullptr,
-              "Accepted for compatibility; __consumer_offsets uses one partition on a single node."},
+    ConfigKey{"offsets.topic.num.partitions", ConfigType::kInt, "50", 1, 1000, {}, nullptr,
+              "Partitions of __consumer_offsets when the broker creates it (a group lives on the partition "
+              "its id hashes to, Kafka's formula); an existing topic keeps its count."},
     ConfigKey{"offsets.retention.minutes", ConfigType::kInt, "10080", 1, kInt32Max, {}, nullptr,
               "How long committed offsets are kept: from when their group became empty, or from their "
               "commit for a group without members and for topics a stable group no longer subscribes to."},

@@ -1,5 +1,5 @@
-// Everything a request handler may reach: the domains (storage, topics,
-// groups) and the broker's identity. Built once in main(); handlers get it by
+// Everything a request handler may reach: the domains (storage, partitions,
+// topics, groups) and the broker's identity. Built once in main(); handlers get it by
 // reference through their RequestContext. Every member is thread-safe.
 #pragma once
 
@@ -7,11 +7,12 @@
 #include <string>
 
 #include "broker/config/config.h"
-#include "broker/core/append_notifier.h"
 #include "broker/core/fetch_session_cache.h"
 #include "broker/core/producer_ids.h"
 #include "broker/core/topic_registry.h"
 #include "broker/metrics/broker_metrics.h"
+#include "cluster/metadata/metadata_cache.h"
+#include "cluster/partition/partition_manager.h"
 #include "coordination/group_coordinator.h"
 #include "storage/log_manager.h"
 
@@ -23,9 +24,13 @@ struct BrokerState {
   TopicRegistry& topics;
   coordination::GroupCoordinator& groups;
   ProducerIds& producer_ids;
-  AppendNotifier& appends;
+  cluster::PartitionManager& partitions;  // what handlers serve partitions through
   BrokerMetrics& metrics;
   FetchSessionCache& fetch_sessions;
+  // Brokers, topics, partitions, leaders and epochs: what handlers answer
+  // leadership from (cluster/metadata/metadata_image.h). `node_id` below is
+  // this broker's own id (which replica is local), never a leader.
+  const cluster::MetadataCache& metadata;
   int32_t node_id = 1;
   std::string cluster_id;
   std::string advertised_host;

@@ -1,4 +1,4 @@
-// DescribeCluster (key 60), v0-1: this node, which is also the controller.
+// DescribeCluster (key 60), v0-1: the brokers and controller of the metadata image.
 #include "broker/handlers/handlers.h"
 #include "broker/kafka/acl_operations.h"
 
@@ -12,15 +12,19 @@ Task<proto::DescribeClusterResponse> handle(RequestContext& ctx, proto::Describe
     resp.error_message = "only broker endpoints (type 1) exist";
     co_return resp;
   }
+  auto image = b.metadata.current();
   resp.endpoint_type = 1;
-  resp.cluster_id = b.cluster_id;
-  resp.controller_id = b.node_id;
+  resp.cluster_id = image->cluster_id();
+  resp.controller_id = image->controller_id();
   if (req.include_cluster_authorized_operations) resp.cluster_authorized_operations = kAllClusterOperations;
-  auto& br = resp.brokers.emplace_back();
-  br.broker_id = b.node_id;
-  br.host = b.advertised_host;
-  br.port = b.advertised_port;
-  if (auto rack = b.config.string("broker.rack"); !rack.empty()) br.rack = rack;
+  for (const auto& ib : image->brokers()) {
+    if (ib.fenced) continue;
+    auto& br = resp.brokers.emplace_back();
+    br.broker_id = ib.id;
+    br.host = ib.host;
+    br.port = ib.port;
+    br.rack = ib.rack;
+  }
   co_return resp;
 }
 

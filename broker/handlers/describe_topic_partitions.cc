@@ -8,15 +8,15 @@ namespace millrace::broker {
 
 Task<proto::DescribeTopicPartitionsResponse> handle(RequestContext& ctx, proto::DescribeTopicPartitionsRequest& req) {
   auto& b = ctx.broker;
+  auto image = b.metadata.current();  // one snapshot for the whole answer
   proto::DescribeTopicPartitionsResponse resp;
-  std::vector<TopicInfo> topics;
+  std::vector<const cluster::TopicImage*> topics;
   if (req.topics.empty()) {
-    topics = b.topics.all();
+    for (const auto& [name, t] : image->topics()) topics.push_back(&t);
   } else {
     for (const auto& t : req.topics) {
-      auto info = b.topics.get(t.name);
-      if (info) {
-        topics.push_back(*info);
+      if (const auto* info = image->topic(t.name)) {
+        topics.push_back(info);
       } else {
         auto& rt = resp.topics.emplace_back();
         rt.name = t.name;
@@ -26,7 +26,8 @@ Task<proto::DescribeTopicPartitionsResponse> handle(RequestContext& ctx, proto::
   }
   int32_t budget = req.response_partition_limit > 0 ? req.response_partition_limit : 2000;
   bool started = !req.cursor;
-  for (const auto& t : topics) {
+  for (const auto* tp : topics) {
+    const auto& t = *tp;
     int32_t first = 0;
     if (!started) {
       if (t.name < req.cursor->topic_name) continue;
@@ -38,7 +39,7 @@ Task<proto::DescribeTopicPartitionsResponse> handle(RequestContext& ctx, proto::
     std::copy(t.id.begin(), t.id.end(), rt.topic_id.bytes.begin());
     rt.is_internal = t.internal;
     rt.topic_authorized_operations = kAllTopicOperations;  // no authorizer: all (always sent, as Kafka)
-    for (int32_t p = first; p < t.partitions; ++p) {
+    for (int32_t p = first; p < static_cast<int32_t>(t.partitions.size()); ++p) {
       if (budget == 0) {
         resp.next_cursor.emplace();
         resp.next_cursor->topic_name = t.name;
@@ -47,7 +48,8 @@ Task<proto::DescribeTopicPartitionsResponse> handle(RequestContext& ctx, proto::
       }
       --budget;
       auto& rp = rt.partitions.emplace_back();
-      auto r = report_partition(b.logs, b.node_id, t.name, p);  // no per-partition error: an offline one has leader -1
+      // No per-partition error: an offline one has leader -1.
+      auto r = report_partition(b.logs, b.node_id, t.partitions[static_cast<size_t>(p)], t.name);
       rp.partition_index = p;
       rp.leader_id = r.leader_id;
       rp.leader_epoch = r.leader_epoch;

@@ -1,7 +1,11 @@
 // Fetch (key 1), v4-17. Long poll: when fewer than min_bytes are ready the
-// request parks on the AppendNotifier until data arrives or max_wait_ms
-// passes. Record bytes are not copied: each partition's FileRegion becomes a
-// splice the connection sends with sendfile().
+// request parks on its partitions' high-watermark waiters
+// (cluster/partition/hw_waiters.h) until data arrives or max_wait_ms passes.
+// A partition this broker does not lead answers NOT_LEADER_OR_FOLLOWER; a
+// current_leader_epoch (v9+) other than the partition's, FENCED_LEADER_EPOCH
+// or UNKNOWN_LEADER_EPOCH (Kafka's checkLeaderEpoch). Record bytes are not
+// copied: each partition's FileRegion becomes a splice the connection sends
+// with sendfile().
 //
 // Fetch sessions (v7+, KIP-227) are kept by the FetchSessionCache
 // (broker/core/fetch_session_cache.h, which tables the session id / epoch
@@ -63,29 +67,46 @@ class TopicNames {
   std::map<TopicId, std::string> by_id_;
 };
 
+// The plan's partitions (null: unknown), looked up once per pass.
+std::vector<std::shared_ptr<cluster::Partition>> lookup(BrokerState& b, const std::vector<FetchTarget>& targets,
+                                                        TopicNames& names) {
+  std::vector<std::shared_ptr<cluster::Partition>> out;
+  out.reserve(targets.size());
+  for (const auto& t : targets) {
+    const auto& topic = names.name(t.key);
+    out.push_back(topic.empty() ? nullptr : b.partitions.get({topic, t.key.partition}));
+  }
+  return out;
+}
+
 Built build(RequestContext& ctx, const proto::FetchRequest& req, const std::vector<FetchTarget>& targets,
-            TopicNames& names) {
+            const std::vector<std::shared_ptr<cluster::Partition>>& partitions, TopicNames& names) {
   Built r;
   auto& b = ctx.broker;
   int64_t budget = req.max_bytes > 0 ? req.max_bytes : INT32_MAX;
   r.reads.reserve(targets.size());
-  for (const auto& t : targets) {
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const auto& t = targets[i];
     auto& rd = r.reads.emplace_back();
     auto& pd = rd.data;
     pd.partition_index = t.key.partition;
     pd.records.is_null = false;
     pd.aborted_transactions = std::nullopt;
     rd.topic = names.name(t.key);
-    auto log = rd.topic.empty() ? nullptr : b.logs.get({rd.topic, t.key.partition});
-    if (!log) {
-      pd.error_code = proto::code(rd.topic.empty() ? proto::ErrorCode::kUnknownTopicId
-                                                   : proto::ErrorCode::kUnknownTopicOrPartition);
+    const auto& partition = partitions[i];
+    auto leader = partition ? partition->check_leader(b.partitions.self(), t.params.current_leader_epoch)
+                            : proto::ErrorCode::kNone;
+    if (!partition || leader != proto::ErrorCode::kNone) {
+      pd.error_code = proto::code(partition ? leader
+                                  : rd.topic.empty() ? proto::ErrorCode::kUnknownTopicId
+                                                     : proto::ErrorCode::kUnknownTopicOrPartition);
       pd.high_watermark = -1;
       rd.result = {pd.error_code, -1, -1, false};
       r.error = true;
       continue;
     }
-    Offset hw = log->high_watermark();
+    const auto& log = partition->log();
+    Offset hw = partition->high_watermark();
     pd.high_watermark = hw.value();
     pd.last_stable_offset = hw.value();
     pd.log_start_offset = log->log_start_offset().value();
@@ -171,13 +192,17 @@ Task<proto::FetchResponse> handle(RequestContext& ctx, proto::FetchRequest& req)
   }
   TopicNames names(b);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(req.max_wait_ms, 0));
-  // The partitions a parked Fetch waits for (C18: only their appends wake it).
-  std::vector<NotifyKey> watched;
-  watched.reserve(plan.partitions.size());
-  for (const auto& t : plan.partitions) watched.push_back({names.name(t.key), t.key.partition});
   for (;;) {
-    std::vector<uint64_t> seen = b.appends.versions(watched);
-    Built r = build(ctx, req, plan.partitions, names);
+    // The partitions a parked Fetch waits for (C18: only their appends wake
+    // it). Looked up each pass: a partition replaced meanwhile (topic
+    // re-created) wakes its old waiters, and the next pass finds the new one.
+    auto partitions = lookup(b, plan.partitions, names);
+    std::vector<cluster::HwWaiters*> watched;
+    watched.reserve(partitions.size());
+    for (const auto& p : partitions)
+      if (p) watched.push_back(&p->hw_waiters());
+    std::vector<uint64_t> seen = cluster::hw_versions(watched);
+    Built r = build(ctx, req, plan.partitions, partitions, names);
     if (r.bytes >= req.min_bytes || r.error || std::chrono::steady_clock::now() >= deadline) {
       std::vector<PartitionResult> results;
       results.reserve(r.reads.size());
@@ -207,7 +232,7 @@ Task<proto::FetchResponse> handle(RequestContext& ctx, proto::FetchRequest& req)
       co_return resp;
     }
     b.metrics.fetch_waiting().Increment();
-    co_await b.appends.wait(watched, std::move(seen), deadline);
+    co_await cluster::wait_for_hw(std::move(watched), std::move(seen), deadline);
     b.metrics.fetch_waiting().Decrement();
   }
 }

@@ -1,12 +1,14 @@
 // ListOffsets (key 2), v1-7: -1 latest (the high watermark, as Kafka gives
 // read_uncommitted consumers; without transactions it is also the last stable
 // offset), -2 earliest (log start), -3 max timestamp (KIP-734), otherwise the
-// first offset whose timestamp >= the given one.
+// first offset whose timestamp >= the given one. Served by the partition's
+// leader only (NOT_LEADER_OR_FOLLOWER; current_leader_epoch v4+ checked as
+// Kafka does), which answers its leader epoch.
 #include <unistd.h>
 
 #include "broker/handlers/errors.h"
 #include "broker/handlers/handlers.h"
-#include "broker/handlers/partition_state.h"
+#include "cluster/partition/served_partition.h"
 #include "protocol/record/record_reader.h"
 
 namespace millrace::broker {
@@ -51,15 +53,19 @@ Task<proto::ListOffsetsResponse> handle(RequestContext& ctx, proto::ListOffsetsR
       rp.partition_index = p.partition_index;
       rp.timestamp = -1;
       rp.offset = -1;
-      auto served = served_log(b.logs, t.name, p.partition_index);  // offline: KAFKA_STORAGE_ERROR
+      auto served = cluster::served_partition(b.partitions, t.name, p.partition_index);  // offline: KAFKA_STORAGE_ERROR
       if (served.error_code != 0) {
         rp.error_code = ctx.note(served.error_code);
         continue;
       }
-      const auto& log = served.log;
-      rp.leader_epoch = 0;
+      if (auto e = served.partition->check_leader(b.partitions.self(), p.current_leader_epoch); e != proto::ErrorCode::kNone) {
+        rp.error_code = ctx.note(e);
+        continue;
+      }
+      const auto& log = served.partition->log();
+      rp.leader_epoch = served.partition->leadership().leader_epoch.value();
       if (p.timestamp == -1) {
-        rp.offset = log->high_watermark().value();
+        rp.offset = served.partition->high_watermark().value();
       } else if (p.timestamp == -2) {
         rp.offset = log->log_start_offset().value();
       } else {

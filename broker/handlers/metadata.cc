@@ -1,43 +1,47 @@
-// Metadata (key 3), v0-12: this node as the only broker and controller, every
-// partition led by it, except an offline one (leader -1, LEADER_NOT_AVAILABLE,
+// Metadata (key 3), v0-12: brokers, controller, topics and their partitions'
+// leaders and epochs as the metadata image has them (cluster/metadata/), with
+// this node's offline replicas overlaid (leader -1, LEADER_NOT_AVAILABLE,
 // partition_state.h). Unknown topics are created when auto.create.topics.enable
 // and the request allows it (v4+ flag; always for older versions).
 #include <spdlog/spdlog.h>
 
 #include "broker/handlers/handlers.h"
 #include "broker/handlers/partition_state.h"
-#include "broker/handlers/topic_metadata.h"
 #include "broker/kafka/acl_operations.h"
 
 namespace millrace::broker {
 
 Task<proto::MetadataResponse> handle(RequestContext& ctx, proto::MetadataRequest& req) {
   auto& b = ctx.broker;
+  auto image = b.metadata.current();  // one snapshot for the whole answer
   proto::MetadataResponse resp;
-  proto::MetadataResponse::MetadataResponseBroker self;
-  self.node_id = b.node_id;
-  self.host = b.advertised_host;
-  self.port = b.advertised_port;
-  if (auto rack = b.config.string("broker.rack"); !rack.empty()) self.rack = rack;
-  resp.brokers.push_back(self);
-  resp.cluster_id = b.cluster_id;
-  resp.controller_id = b.node_id;
+  for (const auto& br : image->brokers()) {
+    if (br.fenced) continue;
+    proto::MetadataResponse::MetadataResponseBroker mb;
+    mb.node_id = br.id;
+    mb.host = br.host;
+    mb.port = br.port;
+    mb.rack = br.rack;
+    resp.brokers.push_back(std::move(mb));
+  }
+  resp.cluster_id = image->cluster_id();
+  resp.controller_id = image->controller_id();
   // No authorizer: every operation allowed, as Kafka reports (acl_operations.h).
   if (ctx.api_version >= 8 && ctx.api_version <= 10 && req.include_cluster_authorized_operations)
     resp.cluster_authorized_operations = kAllClusterOperations;
 
-  auto add_topic = [&](const TopicInfo& t) {
+  auto add_topic = [&](const cluster::TopicImage& t) {
     proto::MetadataResponse::MetadataResponseTopic mt;
     mt.name = t.name;
     std::copy(t.id.begin(), t.id.end(), mt.topic_id.bytes.begin());
     mt.is_internal = t.internal;
     if (ctx.api_version >= 8 && req.include_topic_authorized_operations)
       mt.topic_authorized_operations = kAllTopicOperations;
-    for (int32_t p = 0; p < t.partitions; ++p) {
+    for (const auto& pi : t.partitions) {
       proto::MetadataResponse::MetadataResponseTopic::MetadataResponsePartition mp;
-      auto r = report_partition(b.logs, b.node_id, t.name, p);  // an offline partition: leader -1 (partition_state.h)
-      mp.error_code = r.offline ? ctx.note(r.error_code) : r.error_code;
-      mp.partition_index = p;
+      auto r = report_partition(b.logs, b.node_id, pi, t.name);  // an offline partition: leader -1 (partition_state.h)
+      mp.error_code = r.error_code ? ctx.note(r.error_code) : r.error_code;
+      mp.partition_index = pi.index;
       mp.leader_id = r.leader_id;
       mp.leader_epoch = r.leader_epoch;
       mp.replica_nodes = std::move(r.replica_nodes);
@@ -50,15 +54,15 @@ Task<proto::MetadataResponse> handle(RequestContext& ctx, proto::MetadataRequest
 
   bool all = !req.topics.has_value() || (ctx.api_version == 0 && req.topics->empty());
   if (all) {
-    for (const auto& t : b.topics.all()) add_topic(t);
+    for (const auto& [name, t] : image->topics()) add_topic(t);
     co_return resp;
   }
   bool may_create = b.config.boolean("auto.create.topics.enable") &&
                     (ctx.api_version < 4 || req.allow_auto_topic_creation);
   for (const auto& rt : *req.topics) {
-    std::optional<TopicInfo> t;
+    const cluster::TopicImage* t = nullptr;
     if (!rt.name && !rt.topic_id.is_zero()) {
-      t = find_topic_by_id(b, rt.topic_id);
+      t = image->topic(rt.topic_id.bytes);
       if (!t) {
         proto::MetadataResponse::MetadataResponseTopic mt;
         mt.name = std::nullopt;
@@ -69,7 +73,7 @@ Task<proto::MetadataResponse> handle(RequestContext& ctx, proto::MetadataRequest
       }
     } else {
       std::string name = rt.name.value_or("");
-      t = b.topics.get(name);
+      t = image->topic(name);
       if (!t) {
         std::string why;
         int16_t code = proto::code(proto::ErrorCode::kUnknownTopicOrPartition);
@@ -79,7 +83,8 @@ Task<proto::MetadataResponse> handle(RequestContext& ctx, proto::MetadataRequest
           code = b.topics.create(name, static_cast<int32_t>(b.config.integer("num.partitions")), {}, false, false, why);
           if (code == 0 || code == proto::code(proto::ErrorCode::kTopicAlreadyExists)) {
             spdlog::info("event=topic_auto_created topic={} client_id=\"{}\"", name, ctx.client_id);
-            t = b.topics.get(name);
+            image = b.metadata.current();  // published by the table's change, before create() returned
+            t = image->topic(name);
           }
         }
         if (!t) {

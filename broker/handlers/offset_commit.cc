@@ -5,6 +5,7 @@
 #include "broker/core/offsets_store.h"
 #include "broker/handlers/await_flush.h"
 #include "broker/handlers/handlers.h"
+#include "coordination/offsets_partition.h"
 #include "storage/log.h"
 
 namespace millrace::broker {
@@ -38,7 +39,9 @@ Task<proto::OffsetCommitResponse> handle(RequestContext& ctx, proto::OffsetCommi
   bool stored = false;
   for (auto e : errors) stored = stored || e == coordination::err::kNone;
   if (stored && ctx.broker.config.boolean("log.flush.on.acks.all")) {
-    if (auto log = ctx.broker.logs.get({kOffsetsTopic, 0})) {
+    auto offsets = ctx.broker.topics.get(kOffsetsTopic);
+    int32_t p = offsets ? coordination::offsets_partition_for(req.group_id, offsets->partitions) : 0;
+    if (auto log = ctx.broker.logs.get({kOffsetsTopic, p})) {
       auto st = co_await await_flush(*log, log->log_end_offset(), ctx.executor);
       if (!st.ok())
         for (auto& e : errors)

@@ -1,7 +1,9 @@
 // OffsetForLeaderEpoch (key 23), v2-4: the end offset of the requested epoch
-// from the log's leader-epoch cache (clients use it to detect truncation).
+// from the log's leader-epoch cache (clients use it to detect truncation), on
+// the partition's leader only, with current_leader_epoch checked as Kafka does
+// (FENCED_LEADER_EPOCH older, UNKNOWN_LEADER_EPOCH newer, -1 no check).
 #include "broker/handlers/handlers.h"
-#include "broker/handlers/partition_state.h"
+#include "cluster/partition/served_partition.h"
 
 namespace millrace::broker {
 
@@ -13,19 +15,20 @@ Task<proto::OffsetForLeaderEpochResponse> handle(RequestContext& ctx, proto::Off
     for (const auto& p : t.partitions) {
       auto& rp = rt.partitions.emplace_back();
       rp.partition = p.partition;
-      auto served = served_log(ctx.broker.logs, t.topic, p.partition);  // offline: KAFKA_STORAGE_ERROR
-      const auto& log = served.log;
+      auto& partitions = ctx.broker.partitions;
+      auto served = cluster::served_partition(partitions, t.topic, p.partition);  // offline: KAFKA_STORAGE_ERROR
       if (served.error_code != 0) {
         rp.error_code = ctx.note(served.error_code);
         rp.leader_epoch = -1;
         rp.end_offset = -1;
         continue;
       }
-      if (p.current_leader_epoch > 0) {
-        rp.error_code = ctx.note(proto::ErrorCode::kUnknownLeaderEpoch);
+      if (auto e = served.partition->check_leader(partitions.self(), p.current_leader_epoch);
+          e != proto::ErrorCode::kNone) {
+        rp.error_code = ctx.note(e);
         continue;
       }
-      auto e = log->end_offset_for_epoch(LeaderEpoch(p.leader_epoch));
+      auto e = served.partition->log()->end_offset_for_epoch(LeaderEpoch(p.leader_epoch));
       rp.leader_epoch = e.epoch.value();
       rp.end_offset = e.end_offset.value();
     }

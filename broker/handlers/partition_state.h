@@ -1,9 +1,9 @@
-// How a partition of this single-node broker is reported, and which log a
-// request may read or change: one answer for every handler that fills a
-// partition's leader/epoch (Metadata, DescribeTopicPartitions) or serves a
-// partition's offsets (ListOffsets, OffsetForLeaderEpoch, DeleteRecords), so an
-// offline partition (its log dir failed, or it failed to load: fail-stop,
-// storage/log_dir_health.h) never looks normal in one and offline in another.
+// How a partition is reported: one answer for every handler that fills a
+// partition's leader/epoch (Metadata, DescribeTopicPartitions, FindCoordinator);
+// handlers that serve a partition's data take it from
+// cluster/partition/served_partition.h, so an offline partition (its log dir
+// failed, or it failed to load: fail-stop, storage/log_dir_health.h) never
+// looks normal in one and offline in another.
 // Produce and Fetch learn the same from the Log's own kStorageError answers.
 //
 // What Kafka answers for a partition whose only replica sits in an offline log
@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/metadata/metadata_image.h"
 #include "protocol/generated/error_codes.h"
 #include "storage/log_manager.h"
 
@@ -44,38 +45,30 @@ struct PartitionReport {
   bool offline = false;
 };
 
-// The Metadata view of `topic`-`partition` (the topic is known to exist). A
-// partition the log manager does not hold (yet) is reported online: the topic
-// registry only lists partitions whose log exists or is an offline stand-in.
-// Handlers pass their BrokerState's logs and node_id.
-inline PartitionReport report_partition(const storage::LogManager& logs, int32_t node_id, const std::string& topic,
-                                        int32_t partition) {
+// The Metadata view of `topic`-`partition`: leadership as the metadata image
+// says (cluster/metadata/), overlaid with this node's live view of its own
+// replica: a local replica whose log is offline (fail-stop) is listed in
+// offline_replicas, and if it is the leader the partition has none (-1,
+// LEADER_NOT_AVAILABLE), as Kafka's controller would decide with no other
+// in-sync replica. `self` is this broker's id (which replica is local).
+inline PartitionReport report_partition(const storage::LogManager& logs, int32_t self,
+                                        const cluster::PartitionImage& image, const std::string& topic) {
   PartitionReport r;
-  r.replica_nodes = {node_id};
-  r.isr_nodes = {node_id};
-  auto log = logs.get({topic, partition});
+  r.leader_id = image.leader;
+  r.leader_epoch = image.leader_epoch;
+  r.replica_nodes = image.replicas;
+  r.isr_nodes = image.isr;
+  if (image.leader < 0) r.error_code = proto::code(proto::ErrorCode::kLeaderNotAvailable);
+  auto log = logs.get({topic, image.index});
   if (log && log->is_offline()) {
     r.offline = true;
-    r.error_code = proto::code(proto::ErrorCode::kLeaderNotAvailable);
-    r.offline_replicas = {node_id};
-    return r;
+    r.offline_replicas = {self};
+    if (image.leader == self) {
+      r.leader_id = -1;
+      r.error_code = proto::code(proto::ErrorCode::kLeaderNotAvailable);
+    }
   }
-  r.leader_id = node_id;
   return r;
-}
-
-// The log a request reads or changes, or the error to answer instead:
-// UNKNOWN_TOPIC_OR_PARTITION when absent, KAFKA_STORAGE_ERROR when offline.
-struct ServedLog {
-  std::shared_ptr<storage::Log> log;  // null when error_code != 0
-  int16_t error_code = 0;
-};
-
-inline ServedLog served_log(const storage::LogManager& logs, const std::string& topic, int32_t partition) {
-  auto log = logs.get({topic, partition});
-  if (!log) return {nullptr, proto::code(proto::ErrorCode::kUnknownTopicOrPartition)};
-  if (log->is_offline()) return {nullptr, proto::code(proto::ErrorCode::kKafkaStorageError)};
-  return {std::move(log), 0};
 }
 
 }  // namespace millrace::broker

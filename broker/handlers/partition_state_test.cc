@@ -13,6 +13,12 @@ namespace {
 
 constexpr int32_t kNode = 7;
 
+// What the metadata image says of t-`p`: led by `leader` at `epoch`.
+cluster::PartitionImage image(int32_t p, int32_t leader = kNode, int32_t epoch = 0,
+                              std::vector<int32_t> replicas = {kNode}) {
+  return {.index = p, .leader = leader, .leader_epoch = epoch, .replicas = replicas, .isr = replicas};
+}
+
 class PartitionStateTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -30,36 +36,44 @@ class PartitionStateTest : public ::testing::Test {
 };
 
 TEST_F(PartitionStateTest, OnlinePartitionIsLedByThisNode) {
-  auto r = report_partition(*logs_, kNode, "t", 0);
+  auto r = report_partition(*logs_, kNode, image(0), "t");
   EXPECT_FALSE(r.offline);
   EXPECT_EQ(r.error_code, 0);
   EXPECT_EQ(r.leader_id, kNode);
   EXPECT_EQ(r.replica_nodes, std::vector<int32_t>{kNode});
   EXPECT_EQ(r.isr_nodes, std::vector<int32_t>{kNode});
   EXPECT_TRUE(r.offline_replicas.empty());
-  auto s = served_log(*logs_, "t", 0);
-  EXPECT_EQ(s.error_code, 0);
-  EXPECT_NE(s.log, nullptr);
 }
 
 TEST_F(PartitionStateTest, OfflinePartitionHasNoLeaderAndListsTheReplicaOffline) {
-  auto r = report_partition(*logs_, kNode, "t", 1);
+  auto r = report_partition(*logs_, kNode, image(1), "t");
   EXPECT_TRUE(r.offline);
   EXPECT_EQ(r.error_code, proto::code(proto::ErrorCode::kLeaderNotAvailable));
   EXPECT_EQ(r.leader_id, -1);
   EXPECT_EQ(r.replica_nodes, std::vector<int32_t>{kNode});
   EXPECT_EQ(r.isr_nodes, std::vector<int32_t>{kNode});
   EXPECT_EQ(r.offline_replicas, std::vector<int32_t>{kNode});
-  auto s = served_log(*logs_, "t", 1);
-  EXPECT_EQ(s.error_code, proto::code(proto::ErrorCode::kKafkaStorageError));
-  EXPECT_EQ(s.log, nullptr);
 }
 
-TEST_F(PartitionStateTest, AbsentPartitionIsUnknownToRequestsThatServeIt) {
-  auto s = served_log(*logs_, "t", 9);
-  EXPECT_EQ(s.error_code, proto::code(proto::ErrorCode::kUnknownTopicOrPartition));
-  EXPECT_EQ(s.log, nullptr);
-  EXPECT_FALSE(report_partition(*logs_, kNode, "t", 9).offline);  // being created: not offline
+TEST_F(PartitionStateTest, AbsentPartitionIsNotOffline) {
+  EXPECT_FALSE(report_partition(*logs_, kNode, image(9), "t").offline);  // being created: not offline
+}
+
+// Leadership comes from the image, not from this node: another leader, an
+// epoch, replicas and ISR are reported as the image has them; an offline local
+// follower is listed offline without taking the leader away.
+TEST_F(PartitionStateTest, LeadershipIsTheImagesAndTheOfflineOverlayOnlyTouchesTheLocalReplica) {
+  auto r = report_partition(*logs_, kNode, image(0, 3, 12, {3, kNode}), "t");
+  EXPECT_EQ(r.leader_id, 3);
+  EXPECT_EQ(r.leader_epoch, 12);
+  EXPECT_EQ(r.replica_nodes, (std::vector<int32_t>{3, kNode}));
+  EXPECT_EQ(r.error_code, 0);
+  auto f = report_partition(*logs_, kNode, image(1, 3, 12, {3, kNode}), "t");
+  EXPECT_EQ(f.leader_id, 3);
+  EXPECT_EQ(f.offline_replicas, std::vector<int32_t>{kNode});
+  auto none = report_partition(*logs_, kNode, image(0, -1, 4), "t");
+  EXPECT_EQ(none.leader_id, -1);
+  EXPECT_EQ(none.error_code, proto::code(proto::ErrorCode::kLeaderNotAvailable));
 }
 
 }  // namespace

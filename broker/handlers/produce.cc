@@ -10,17 +10,21 @@
 // Idempotence checks live in the log; transactional batches are refused until
 // transactions exist.
 //
+// Each partition's append + write-out + fsync is one call,
+// cluster::Partition::replicate (cluster/partition/partition.h), which also
+// wakes the partition's parked fetches; a broker that does not lead the
+// partition answers NOT_LEADER_OR_FOLLOWER.
+//
 // Two stages (kafka/staged.h), so that a connection can pipeline produces:
-// stage 1 (this handler, in request order) validates, appends, writes the
-// append buffer out for acks=1, and starts the fsync of every acks=-1
-// partition; stage 2 (finish_produce) only awaits those fsyncs and sets their
+// stage 1 (this handler, in request order) validates and replicates each
+// partition (its append, and the write-out or the start of its fsync); stage 2
+// (finish_produce) only awaits the acks not yet satisfied and sets their
 // errors. A request with nothing to fsync answers from stage 1. While stage 2
 // waits, the connection runs the next produces' stage 1, whose appends join
 // the same or the next fdatasync (group commit across one producer's
 // in-flight requests).
 #include <spdlog/spdlog.h>
 
-#include "broker/handlers/await_flush.h"
 #include "broker/handlers/errors.h"
 #include "broker/handlers/handlers.h"
 #include "broker/kafka/staged.h"
@@ -91,21 +95,21 @@ std::string record_errors_summary(const std::vector<proto::ProduceResponse::Topi
   return m;
 }
 
-// A started fsync and the partition response it decides (indices into the
-// response: stage 2 owns the response by value).
-struct FlushAwait {
-  std::shared_ptr<PendingFlush> flush;
+// A partition's stage 2 (cluster::AckWait) and the response it decides
+// (indices into the response: stage 2 owns the response by value).
+struct AckAwait {
+  std::shared_ptr<cluster::AckWait> acks;
   size_t topic;
   size_t partition;
 };
 
-Task<proto::ProduceResponse> finish_produce(proto::ProduceResponse resp, std::vector<FlushAwait> flushes,
+Task<proto::ProduceResponse> finish_produce(proto::ProduceResponse resp, std::vector<AckAwait> waits,
                                             BrokerState& broker) {
-  for (auto& f : flushes) {
-    auto wait = f.flush->wait();  // named: see join_group.cc
+  for (auto& w : waits) {
+    auto wait = w.acks->wait();  // named: see join_group.cc
     storage::Status st = co_await std::move(wait);
     if (!st.ok()) {
-      auto& pr = resp.responses[f.topic].partition_responses[f.partition];
+      auto& pr = resp.responses[w.topic].partition_responses[w.partition];
       pr.error_code = proto::code(proto::ErrorCode::kKafkaStorageError);
       broker.metrics.count_error(static_cast<int16_t>(proto::ApiKey::kProduce), proto::error_name(pr.error_code));
       pr.error_message = st.message();
@@ -120,20 +124,7 @@ Task<Staged<proto::ProduceResponse>> handle(RequestContext& ctx, proto::ProduceR
   using E = proto::ErrorCode;
   auto& b = ctx.broker;
   proto::ProduceResponse resp;
-  struct WriteOut {
-    std::shared_ptr<storage::Log> log;
-    Offset up_to;
-    proto::ProduceResponse::TopicProduceResponse::PartitionProduceResponse* out;
-  };
-  struct ToFlush {
-    std::shared_ptr<storage::Log> log;
-    Offset up_to;
-    size_t topic, partition;
-  };
-  std::vector<ToFlush> to_flush;
-  std::vector<WriteOut> write_outs;  // acknowledged without fsync: page cache first
-  const bool fsync_acks_all = b.config.boolean("log.flush.on.acks.all");
-  std::vector<NotifyKey> appended_to;  // partitions whose parked Fetches wake
+  std::vector<AckAwait> waits;  // stage 2: the acks not yet satisfied
   resp.responses.reserve(req.topic_data.size());
 
   for (auto& td : req.topic_data) {
@@ -160,9 +151,13 @@ Task<Staged<proto::ProduceResponse>> handle(RequestContext& ctx, proto::ProduceR
         fail(E::kTransactionalIdAuthorizationFailed, "transactions are not supported by millrace yet");
         continue;
       }
-      auto log = b.logs.get({td.name, pd.index});
-      if (!log) {
+      auto partition = b.partitions.get({td.name, pd.index});
+      if (!partition) {
         fail(E::kUnknownTopicOrPartition, "unknown topic or partition");
+        continue;
+      }
+      if (!partition->is_leader(b.partitions.self())) {
+        fail(E::kNotLeaderOrFollower, "this broker is not the partition's leader");
         continue;
       }
       if (pd.records.is_null || pd.records.bytes.empty()) {
@@ -174,7 +169,7 @@ Task<Staged<proto::ProduceResponse>> handle(RequestContext& ctx, proto::ProduceR
         fail(E::kTransactionalIdAuthorizationFailed, "transactional batches are not supported by millrace yet");
         continue;
       }
-      if (log->compacted()) {
+      if (partition->log()->compacted()) {
         auto keyless = records_without_key(pd.records.bytes);
         if (!keyless.empty()) {
           std::string why = "Compacted topic cannot accept message without key in topic partition ";
@@ -185,7 +180,8 @@ Task<Staged<proto::ProduceResponse>> handle(RequestContext& ctx, proto::ProduceR
         }
       }
       size_t bytes = pd.records.bytes.size();
-      auto res = log->append(pd.records.bytes, LeaderEpoch(0));
+      auto replicated = partition->replicate(pd.records.bytes, req.acks, ctx.executor);
+      const auto& res = replicated.appended;
       if (!res.ok()) {
         pr.error_code = ctx.note(kafka_error(res.code()));
         pr.error_message = res.status().message();
@@ -197,38 +193,21 @@ Task<Staged<proto::ProduceResponse>> handle(RequestContext& ctx, proto::ProduceR
       pr.base_offset = res->base_offset.value();
       pr.log_append_time_ms = res->log_append_time_ms;
       pr.log_start_offset = res->log_start_offset.value();
-      if (!res->duplicate) {
-        appended_to.push_back({td.name, pd.index});
-        b.metrics.bytes_in(td.name, bytes, static_cast<uint64_t>(s.ok ? s.records : 0));
+      if (!res->duplicate) b.metrics.bytes_in(td.name, bytes, static_cast<uint64_t>(s.ok ? s.records : 0));
+      if (!replicated.acks->ready()) {
+        waits.push_back({std::move(replicated.acks), resp.responses.size() - 1, tr.partition_responses.size() - 1});
+      } else if (const auto& st = replicated.acks->status(); !st.ok()) {
+        fail(E::kKafkaStorageError, st.message());
       }
-      if (req.acks == -1 && fsync_acks_all)
-        to_flush.push_back({log, res->last_offset + 1, resp.responses.size() - 1, tr.partition_responses.size() - 1});
-      else if (req.acks != 0)
-        write_outs.push_back({log, res->last_offset + 1, &pr});
     }
   }
-  for (auto& w : write_outs) {
-    if (w.log->written_end_offset() >= w.up_to) continue;
-    auto st = w.log->write_out_buffer();
-    if (!st.ok()) {
-      w.out->error_code = ctx.note(E::kKafkaStorageError);
-      w.out->error_message = st.message();
-    }
-  }
-  for (const auto& k : appended_to) b.appends.notify(k);
   if (req.acks == 0) ctx.no_response = true;
   Staged<proto::ProduceResponse> out;
-  if (to_flush.empty()) {
+  if (waits.empty()) {
     out.body = std::move(resp);
     co_return out;
   }
-  // The fsyncs start now (after all of this request's appends, so one pass per
-  // log covers them); stage 2 awaits them.
-  std::vector<FlushAwait> flushes;
-  flushes.reserve(to_flush.size());
-  for (auto& f : to_flush)
-    flushes.push_back({PendingFlush::start(*f.log, f.up_to, ctx.executor), f.topic, f.partition});
-  out.rest.emplace(finish_produce(std::move(resp), std::move(flushes), b));
+  out.rest.emplace(finish_produce(std::move(resp), std::move(waits), b));
   co_return out;
 }
 

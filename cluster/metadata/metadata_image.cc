@@ -1,0 +1,37 @@
+#include "cluster/metadata/metadata_image.h"
+
+namespace millrace::cluster {
+
+MetadataImage::MetadataImage(uint64_t version, std::string cluster_id, int32_t controller_id,
+                             std::vector<BrokerImage> brokers, std::vector<TopicImage> topics)
+    : version_(version), cluster_id_(std::move(cluster_id)), controller_id_(controller_id), brokers_(std::move(brokers)) {
+  for (auto& t : topics) {
+    names_by_id_[t.id] = t.name;
+    std::string name = t.name;
+    topics_.emplace(std::move(name), std::move(t));
+  }
+}
+
+const BrokerImage* MetadataImage::broker(int32_t id) const {
+  for (const auto& b : brokers_)
+    if (b.id == id) return &b;
+  return nullptr;
+}
+
+const TopicImage* MetadataImage::topic(std::string_view name) const {
+  auto it = topics_.find(name);
+  return it == topics_.end() ? nullptr : &it->second;
+}
+
+const TopicImage* MetadataImage::topic(const TopicId& id) const {
+  auto it = names_by_id_.find(id);
+  return it == names_by_id_.end() ? nullptr : topic(it->second);
+}
+
+const PartitionImage* MetadataImage::partition(std::string_view name, int32_t index) const {
+  const TopicImage* t = topic(name);
+  if (!t || index < 0 || static_cast<size_t>(index) >= t->partitions.size()) return nullptr;
+  return &t->partitions[static_cast<size_t>(index)];
+}
+
+}  // namespace millrace::cluster

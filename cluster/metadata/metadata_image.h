@@ -1,0 +1,74 @@
+// The metadata image: what the cluster looks like at one version — brokers,
+// topics, partitions, their leaders and leader epochs (KRaft's MetadataImage,
+// Redpanda's metadata cache). Every handler that answers with leadership or
+// broker addresses (Metadata, DescribeTopicPartitions, DescribeCluster,
+// FindCoordinator) reads it; none holds a node id or an epoch of its own.
+//
+// An image is immutable once built: readers on any thread take a snapshot
+// (MetadataCache::current) and keep it for the whole request. Today the local
+// publisher (local_image.h) builds one from the topic table on every change;
+// the controller quorum will build them from its metadata log.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace millrace::cluster {
+
+using TopicId = std::array<uint8_t, 16>;
+
+struct BrokerImage {
+  int32_t id = -1;
+  std::string host;
+  int32_t port = -1;
+  std::optional<std::string> rack;
+  bool fenced = false;
+};
+
+struct PartitionImage {
+  int32_t index = 0;
+  int32_t leader = -1;  // -1: no leader
+  int32_t leader_epoch = 0;
+  std::vector<int32_t> replicas;
+  std::vector<int32_t> isr;
+};
+
+struct TopicImage {
+  std::string name;
+  TopicId id{};
+  bool internal = false;
+  std::vector<PartitionImage> partitions;  // partitions[i].index == i
+};
+
+class MetadataImage {
+ public:
+  MetadataImage() = default;
+  MetadataImage(uint64_t version, std::string cluster_id, int32_t controller_id, std::vector<BrokerImage> brokers,
+                std::vector<TopicImage> topics);
+
+  uint64_t version() const { return version_; }
+  const std::string& cluster_id() const { return cluster_id_; }
+  int32_t controller_id() const { return controller_id_; }
+  const std::vector<BrokerImage>& brokers() const { return brokers_; }
+  const std::map<std::string, TopicImage, std::less<>>& topics() const { return topics_; }  // by name
+
+  const BrokerImage* broker(int32_t id) const;
+  const TopicImage* topic(std::string_view name) const;
+  const TopicImage* topic(const TopicId& id) const;
+  const PartitionImage* partition(std::string_view topic, int32_t index) const;
+
+ private:
+  uint64_t version_ = 0;
+  std::string cluster_id_;
+  int32_t controller_id_ = -1;
+  std::vector<BrokerImage> brokers_;
+  std::map<std::string, TopicImage, std::less<>> topics_;
+  std::map<TopicId, std::string> names_by_id_;
+};
+
+}  // namespace millrace::cluster

@@ -1,0 +1,91 @@
+#include "cluster/partition/partition.h"
+
+#include <utility>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <utility>
+
+namespace millrace::cluster {
+
+namespace asio = boost::asio;
+
+LeadershipFacts sole_leader(int32_t self) { return {self, LeaderEpoch(0), {self}, {self}}; }
+
+std::shared_ptr<AckWait> AckWait::done(storage::Status st, asio::any_io_executor ex) {
+  auto a = std::shared_ptr<AckWait>(new AckWait(std::move(ex)));
+  a->status_ = std::move(st);
+  return a;
+}
+
+std::shared_ptr<AckWait> AckWait::sync(storage::Log& log, Offset up_to, asio::any_io_executor ex) {
+  auto a = std::shared_ptr<AckWait>(new AckWait(ex));
+  log.flush_up_to(up_to, [a, ex](storage::Status st) {
+    asio::post(ex, [a, st = std::move(st)]() mutable {
+      a->status_ = std::move(st);
+      a->timer_.cancel();
+    });
+  });
+  return a;
+}
+
+asio::awaitable<storage::Status> AckWait::wait() {
+  if (!status_) {
+    timer_.expires_at(asio::steady_timer::time_point::max());
+    boost::system::error_code ec;  // cancel() is the completion
+    co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  co_return status_ ? *status_ : storage::Status(storage::Errc::kClosed, "flush did not complete");
+}
+
+Partition::Partition(storage::TopicPartition tp, std::shared_ptr<storage::Log> log, LeadershipFacts facts,
+                     PartitionOptions options)
+    : tp_(std::move(tp)), log_(std::move(log)), options_(options), facts_(std::move(facts)) {}
+
+LeadershipFacts Partition::leadership() const {
+  std::lock_guard lock(mu_);
+  return facts_;
+}
+
+void Partition::set_leadership(LeadershipFacts facts) {
+  {
+    std::lock_guard lock(mu_);
+    facts_ = std::move(facts);
+  }
+  waiters_.notify();  // a parked fetch re-checks leadership
+}
+
+bool Partition::is_leader(int32_t self) const {
+  std::lock_guard lock(mu_);
+  return facts_.leader == self;
+}
+
+proto::ErrorCode Partition::check_leader(int32_t self, int32_t current_leader_epoch) const {
+  std::lock_guard lock(mu_);
+  if (facts_.leader != self) return proto::ErrorCode::kNotLeaderOrFollower;
+  if (current_leader_epoch == -1) return proto::ErrorCode::kNone;
+  if (current_leader_epoch < facts_.leader_epoch.value()) return proto::ErrorCode::kFencedLeaderEpoch;
+  if (current_leader_epoch > facts_.leader_epoch.value()) return proto::ErrorCode::kUnknownLeaderEpoch;
+  return proto::ErrorCode::kNone;
+}
+
+Replicated Partition::replicate(std::span<uint8_t> records, int16_t acks, asio::any_io_executor ex) {
+  Replicated r{log_->append(records, leadership().leader_epoch), nullptr};
+  if (!r.appended.ok()) return r;
+  Offset up_to = r.appended->last_offset + 1;
+  if (acks == -1 && options_.sync_on_acks_all) {
+    if (!r.appended->duplicate) waiters_.notify();  // kOnAppend: the HW moved now
+    r.acks = AckWait::sync(*log_, up_to, std::move(ex));
+    return r;
+  }
+  // Whatever is acknowledged is in the page cache first (survives kill -9).
+  storage::Status st;
+  if (acks != 0 && log_->written_end_offset() < up_to) st = log_->write_out_buffer();
+  if (!r.appended->duplicate) waiters_.notify();
+  r.acks = AckWait::done(std::move(st), std::move(ex));
+  return r;
+}
+
+}  // namespace millrace::cluster

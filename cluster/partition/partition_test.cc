@@ -1,0 +1,193 @@
+// Partition: replicate()'s two stages for each acks value, what readers see
+// (the high watermark) before and after the sync, its own waiters, and the
+// leader / leader-epoch checks. Deterministic: fsyncs run only when the test
+// runs the queued flush jobs, and io_context::poll() never blocks.
+#include "cluster/partition/partition.h"
+
+#include <utility>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <functional>
+
+#include "storage/test_util.h"
+
+namespace millrace::cluster {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using storage::testing::simple_batch;
+using storage::testing::TempDir;
+
+// Runs the log's fsyncs when the test says so.
+class QueuedFlusher : public storage::FlushExecutor {
+ public:
+  void post(std::function<void()> job) override { jobs.push_back(std::move(job)); }
+  void run_all() {
+    while (!jobs.empty()) {
+      auto j = std::move(jobs.front());
+      jobs.pop_front();
+      j();
+    }
+  }
+  std::deque<std::function<void()>> jobs;
+};
+
+constexpr int32_t kSelf = 3;
+
+class PartitionTest : public ::testing::Test {
+ protected:
+  // A partition on a buffered log (appends wait in user space until written
+  // out), with fsync before acks=all or not.
+  std::shared_ptr<Partition> make(bool sync_on_acks_all, std::string topic = "t") {
+    storage::LogOptions o;
+    o.flusher = &flusher_;
+    o.append_buffer_bytes = 64 << 10;
+    o.hw_policy = sync_on_acks_all ? storage::HwPolicy::kOnFlush : storage::HwPolicy::kOnAppend;
+    auto path = dir_.path() / topic;
+    path += "-0";
+    auto log = storage::Log::open(path, o);
+    EXPECT_TRUE(log.ok()) << log.status().to_string();
+    return std::make_shared<Partition>(storage::TopicPartition{topic, 0}, std::move(log).value(), sole_leader(kSelf),
+                                       PartitionOptions{.sync_on_acks_all = sync_on_acks_all});
+  }
+
+  Replicated replicate(Partition& p, int16_t acks, int n = 3) {
+    batch_ = simple_batch(n);
+    return p.replicate(batch_, acks, io_.get_executor());
+  }
+
+  // Awaits stage 2 on io_; returns its status once it completed.
+  std::shared_ptr<std::optional<storage::Status>> await(std::shared_ptr<AckWait> a) {
+    auto out = std::make_shared<std::optional<storage::Status>>();
+    asio::co_spawn(
+        io_,
+        [a, out]() -> asio::awaitable<void> {
+          auto st = co_await a->wait();
+          *out = st;
+        },
+        asio::detached);
+    io_.poll();
+    return out;
+  }
+
+  TempDir dir_;
+  QueuedFlusher flusher_;
+  asio::io_context io_;
+  std::vector<uint8_t> batch_;
+};
+
+TEST_F(PartitionTest, AcksZeroAnswersAtOnceAndLeavesTheBuffer) {
+  auto p = make(true);
+  auto r = replicate(*p, 0);
+  ASSERT_TRUE(r.appended.ok()) << r.appended.status().to_string();
+  ASSERT_TRUE(r.acks && r.acks->ready());
+  EXPECT_TRUE(r.acks->status().ok());
+  EXPECT_EQ(r.appended->base_offset.value(), 0);
+  EXPECT_EQ(r.appended->last_offset.value(), 2);
+  EXPECT_LT(p->log()->written_end_offset().value(), 3);  // the linger timer's job
+}
+
+TEST_F(PartitionTest, AcksOneIsWrittenOutBeforeItAnswers) {
+  auto p = make(true);
+  auto r = replicate(*p, 1);
+  ASSERT_TRUE(r.appended.ok());
+  ASSERT_NE(r.acks, nullptr);
+  ASSERT_TRUE(r.acks->ready());
+  EXPECT_TRUE(r.acks->status().ok());
+  EXPECT_GE(p->log()->written_end_offset().value(), 3);  // survives kill -9
+  // Acknowledged, yet readers see it only once synced (the log's own
+  // visibility fsync under kOnFlush).
+  EXPECT_EQ(p->high_watermark().value(), 0);
+  flusher_.run_all();
+  EXPECT_EQ(p->high_watermark().value(), 3);
+}
+
+TEST_F(PartitionTest, AcksAllWaitsForTheSyncAndReadersSeeOnlySyncedRecords) {
+  auto p = make(true);
+  auto r = replicate(*p, -1);
+  ASSERT_TRUE(r.appended.ok());
+  ASSERT_NE(r.acks, nullptr);
+  ASSERT_FALSE(r.acks->ready());
+  auto st = await(r.acks);
+  EXPECT_FALSE(st->has_value());                // stage 2 still waits
+  EXPECT_EQ(p->high_watermark().value(), 0);    // not visible before the fsync
+  auto region = p->log()->read(Offset(0), 1 << 20, p->high_watermark());
+  ASSERT_TRUE(region.ok());
+  EXPECT_TRUE(region->empty());
+  flusher_.run_all();
+  io_.poll();
+  ASSERT_TRUE(st->has_value());
+  EXPECT_TRUE((*st)->ok()) << (*st)->to_string();
+  EXPECT_EQ(p->high_watermark().value(), 3);
+  EXPECT_GE(p->log()->recovery_point().value(), 3);
+}
+
+TEST_F(PartitionTest, AcksAllWithoutSyncIsWrittenOut) {
+  auto p = make(false);
+  auto r = replicate(*p, -1);
+  ASSERT_TRUE(r.appended.ok());
+  ASSERT_NE(r.acks, nullptr);
+  ASSERT_TRUE(r.acks->ready());
+  EXPECT_TRUE(r.acks->status().ok());
+  EXPECT_GE(p->log()->written_end_offset().value(), 3);
+  EXPECT_TRUE(flusher_.jobs.empty());
+  EXPECT_EQ(p->high_watermark().value(), 3);  // kOnAppend
+}
+
+TEST_F(PartitionTest, RefusedAppendIsAnErrorValueWithNothingToAwait) {
+  auto p = make(true);
+  std::vector<uint8_t> garbage(80, 0x7f);
+  auto r = p->replicate(garbage, -1, io_.get_executor());
+  EXPECT_FALSE(r.appended.ok());
+  EXPECT_EQ(r.acks, nullptr);
+  EXPECT_TRUE(flusher_.jobs.empty());
+  EXPECT_EQ(p->log()->log_end_offset().value(), 0);
+}
+
+TEST_F(PartitionTest, ReplicateWakesOnlyThisPartitionsWaiters) {
+  auto a = make(false, "a");
+  auto b = make(false, "b");
+  auto va = a->hw_waiters().version();
+  auto vb = b->hw_waiters().version();
+  ASSERT_TRUE(replicate(*a, 1).appended.ok());
+  EXPECT_GT(a->hw_waiters().version(), va);
+  EXPECT_EQ(b->hw_waiters().version(), vb);
+}
+
+TEST_F(PartitionTest, AppendsCarryTheCurrentLeaderEpoch) {
+  auto p = make(false);
+  ASSERT_TRUE(replicate(*p, 1).appended.ok());
+  p->set_leadership({kSelf, LeaderEpoch(4), {kSelf}, {kSelf}});
+  ASSERT_TRUE(replicate(*p, 1, 2).appended.ok());
+  EXPECT_EQ(p->log()->end_offset_for_epoch(LeaderEpoch(0)).end_offset.value(), 3);
+  auto e4 = p->log()->end_offset_for_epoch(LeaderEpoch(4));
+  EXPECT_EQ(e4.epoch.value(), 4);
+  EXPECT_EQ(e4.end_offset.value(), 5);
+}
+
+TEST_F(PartitionTest, LeaderAndEpochChecks) {
+  auto p = make(false);
+  using E = proto::ErrorCode;
+  EXPECT_EQ(p->check_leader(kSelf), E::kNone);
+  EXPECT_EQ(p->check_leader(kSelf, 0), E::kNone);
+  EXPECT_EQ(p->check_leader(kSelf, 1), E::kUnknownLeaderEpoch);
+  EXPECT_EQ(p->check_leader(kSelf + 1), E::kNotLeaderOrFollower);
+  p->set_leadership({kSelf, LeaderEpoch(5), {kSelf}, {kSelf}});
+  EXPECT_EQ(p->check_leader(kSelf, 4), E::kFencedLeaderEpoch);
+  EXPECT_EQ(p->check_leader(kSelf, 5), E::kNone);
+  EXPECT_EQ(p->check_leader(kSelf, 6), E::kUnknownLeaderEpoch);
+  EXPECT_EQ(p->check_leader(kSelf, -1), E::kNone);  // no epoch in the request
+  EXPECT_TRUE(p->is_leader(kSelf));
+  p->set_leadership({kSelf + 1, LeaderEpoch(6), {kSelf, kSelf + 1}, {kSelf + 1}});
+  EXPECT_FALSE(p->is_leader(kSelf));
+  EXPECT_EQ(p->check_leader(kSelf, 6), E::kNotLeaderOrFollower);
+  EXPECT_EQ(p->leadership().replicas, (std::vector<int32_t>{kSelf, kSelf + 1}));
+}
+
+}  // namespace
+}  // namespace millrace::cluster
