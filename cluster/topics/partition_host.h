@@ -36,7 +36,7 @@ class PartitionHost {
 };
 
 // The adapter over the log manager.
-class LogManagerPartitionHost final : public PartitionHost {
+class LogManagerPartitionHost : public PartitionHost {
  public:
   explicit LogManagerPartitionHost(storage::LogManager& logs) : logs_(logs) {}
   storage::Status create(const storage::TopicPartition& tp, const std::map<std::string, std::string>& configs) override;
@@ -46,7 +46,7 @@ class LogManagerPartitionHost final : public PartitionHost {
   std::vector<storage::TopicPartition> partitions() const override;
   bool has(const storage::TopicPartition& tp) const override;
 
- private:
+ protected:
   storage::LogManager& logs_;
 };
 
