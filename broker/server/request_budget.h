@@ -70,7 +70,7 @@ class RequestBudget {
   // One parked acquire(); the caller may cancel() it (e.g. its connection
   // closes). Its outcome is set on its own executor (posted from whichever
   // thread granted or cancelled it), which then wakes the parked coroutine
-  // by cancelling `timer`: the pattern of await_flush.h's PendingFlush.
+  // by cancelling `timer`: the pattern of cluster::AckWait (cluster/partition/partition.h).
   struct Waiter {
     explicit Waiter(const boost::asio::any_io_executor& ex) : executor(ex), timer(ex) {}
     int64_t n = 0;

@@ -167,7 +167,7 @@ void Server::log_refusal(const std::string& limit, const std::string& ip) {
 
 asio::awaitable<void> Server::run_blocking(std::function<void()> job) {
   // The pool thread posts "done" back to this executor, which wakes the
-  // coroutine by cancelling its timer (as await_flush.h's PendingFlush does).
+  // coroutine by cancelling its timer (as cluster::AckWait (cluster/partition/partition.h) does).
   struct Done {
     explicit Done(const asio::any_io_executor& ex) : timer(ex) {}
     asio::steady_timer timer;

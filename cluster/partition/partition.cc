@@ -74,16 +74,19 @@ proto::ErrorCode Partition::check_leader(int32_t self, int32_t current_leader_ep
 Replicated Partition::replicate(std::span<uint8_t> records, int16_t acks, asio::any_io_executor ex) {
   Replicated r{log_->append(records, leadership().leader_epoch), nullptr};
   if (!r.appended.ok()) return r;
+  // Parked fetches wake only when readers can see the batch: at once when the
+  // high watermark follows appends (kOnAppend); under kOnFlush the flush that
+  // moves it wakes them (PartitionManager::notify_hw_moved), and a wake here
+  // would only make every parked fetch re-read and park again.
+  if (!r.appended->duplicate && log_->high_watermark() > r.appended->base_offset) waiters_.notify();
   Offset up_to = r.appended->last_offset + 1;
   if (acks == -1 && options_.sync_on_acks_all) {
-    if (!r.appended->duplicate) waiters_.notify();  // kOnAppend: the HW moved now
     r.acks = AckWait::sync(*log_, up_to, std::move(ex));
     return r;
   }
   // Whatever is acknowledged is in the page cache first (survives kill -9).
   storage::Status st;
   if (acks != 0 && log_->written_end_offset() < up_to) st = log_->write_out_buffer();
-  if (!r.appended->duplicate) waiters_.notify();
   r.acks = AckWait::done(std::move(st), std::move(ex));
   return r;
 }

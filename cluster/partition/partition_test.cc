@@ -159,6 +159,21 @@ TEST_F(PartitionTest, ReplicateWakesOnlyThisPartitionsWaiters) {
   EXPECT_EQ(b->hw_waiters().version(), vb);
 }
 
+// Under kOnFlush readers see nothing until the fsync, so an append must not
+// wake parked fetches (each would re-read and park again); the flush that
+// moves the high watermark does (the log's on_hw_moved, here called by hand as
+// PartitionManager::notify_hw_moved would).
+TEST_F(PartitionTest, AppendUnderSyncDoesNotWakeFetchesTheFlushDoes) {
+  auto p = make(true);
+  auto v0 = p->hw_waiters().version();
+  ASSERT_TRUE(replicate(*p, -1).appended.ok());
+  EXPECT_EQ(p->hw_waiters().version(), v0);
+  flusher_.run_all();
+  EXPECT_EQ(p->high_watermark().value(), 3);
+  p->notify_hw_moved();
+  EXPECT_GT(p->hw_waiters().version(), v0);
+}
+
 TEST_F(PartitionTest, AppendsCarryTheCurrentLeaderEpoch) {
   auto p = make(false);
   ASSERT_TRUE(replicate(*p, 1).appended.ok());
