@@ -42,6 +42,7 @@
 #include "broker/server/admin_http.h"
 #include "broker/server/server.h"
 #include "cluster/identity/node_identity.h"
+#include "cluster/topics/partition_manager_host.h"
 #include "coordination/group_coordinator.h"
 #include "protocol/generated/api_keys.h"
 #include "storage/log_manager.h"
@@ -163,7 +164,12 @@ int run(const Config& cfg) {
   });
 
   auto first_dir = lo.log_dirs.front();
-  TopicRegistry topics(*logs, first_dir / "topics.json");
+  const auto node_id = static_cast<int32_t>(cfg.integer("node.id"));
+  cluster::PartitionManager partitions(*logs, node_id, {.sync_on_acks_all = cfg.boolean("log.flush.on.acks.all")});
+  // The topic table's reconciler creates and removes partitions through the
+  // manager (cluster/topics/partition_manager_host.h), off the io threads.
+  cluster::PartitionManagerHost partition_host(partitions, *logs);
+  TopicRegistry topics(partition_host, first_dir / "topics.json");
   if (auto err = topics.load(); !err.empty()) {
     spdlog::error("event=startup_failed error=\"{}\"", err);
     stop_control();
@@ -214,8 +220,6 @@ int run(const Config& cfg) {
   }
 
   FetchSessionCache fetch_sessions({.max_slots = static_cast<size_t>(cfg.integer("max.incremental.fetch.session.cache.slots"))});
-  const auto node_id = static_cast<int32_t>(cfg.integer("node.id"));
-  cluster::PartitionManager partitions(*logs, node_id, {.sync_on_acks_all = cfg.boolean("log.flush.on.acks.all")});
   hw_listener.store(&partitions, std::memory_order_release);
   struct Unhook {  // partitions goes before logs (whose destructor flushes)
     std::atomic<cluster::PartitionManager*>& to;
@@ -265,12 +269,7 @@ int run(const Config& cfg) {
                                     .port = state.advertised_port,
                                     .rack = cfg.string("broker.rack")});
   publisher.publish();
-  // Until a reconciler creates and removes partitions through the manager, it
-  // follows the topic registry's changes (a deleted topic's logs are let go).
-  topics.set_on_change([&partitions, &publisher] {
-    partitions.sync_with_logs();
-    publisher.publish();
-  });
+  topics.set_on_change([&publisher] { publisher.publish(); });
 
   // Coordinator clock: completes rebalances and expires sessions.
   asio::co_spawn(control, [&groups]() -> asio::awaitable<void> {

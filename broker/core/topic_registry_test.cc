@@ -4,12 +4,25 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <random>
 
 #include "broker/core/producer_ids.h"
+#include "cluster/topics/command_log.h"
+#include "storage/checkpoint.h"
 
 namespace millrace::broker {
 namespace {
+
+std::vector<uint8_t> file_bytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+void write_bytes(const std::filesystem::path& p, const std::vector<uint8_t>& b) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
 
 class TopicRegistryTest : public ::testing::Test {
  protected:
@@ -105,29 +118,33 @@ TEST_F(TopicRegistryTest, CorruptFileIsAnErrorNotACrash) {
   EXPECT_NE(r.load().find("cannot read"), std::string::npos);
 }
 
-std::vector<uint8_t> file_bytes(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-void write_bytes(const std::filesystem::path& p, const std::vector<uint8_t>& b) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-}
-
-TEST_F(TopicRegistryTest, FileIsFramedWithAVersionAndACrcThatIsChecked) {
+TEST_F(TopicRegistryTest, ChangesAreLoggedFramedAndADamagedLogFailsTheStart) {
   ASSERT_EQ(registry_->create("framed", 1, {}, false, false, msg_), 0);
-  auto bytes = file_bytes(dir_ / "topics.json");
-  ASSERT_GT(bytes.size(), 5u);
-  EXPECT_EQ(bytes[0], TopicRegistry::kFileVersion);
-  EXPECT_FALSE(std::filesystem::exists(dir_ / "topics.json.tmp"));
-  bytes[bytes.size() / 2] ^= 0x01;  // a flipped bit in the JSON
-  write_bytes(dir_ / "topics.json", bytes);
+  ASSERT_EQ(registry_->create("second", 1, {}, false, false, msg_), 0);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "topics.json"));
+  auto bytes = file_bytes(dir_ / "topics.log");
+  ASSERT_GT(bytes.size(), 10u);
+  EXPECT_EQ(bytes[4], cluster::TopicCommandLog::kRecordVersion);
+  registry_.reset();
+  bytes[10] ^= 0x01;  // in the first of two records: not a torn tail
+  write_bytes(dir_ / "topics.log", bytes);
+  TopicRegistry r(*logs_, dir_ / "topics.json");
+  auto err = r.load();
+  EXPECT_NE(err.find("checksum mismatch"), std::string::npos) << err;
+}
+
+TEST_F(TopicRegistryTest, FramedFileOfTheOlderFormatIsReadWithItsCrcChecked) {
+  registry_.reset();
+  std::string text = R"({"version": 1, "topics": {"old": {"id": "0123456789abcdef0123456789abcdef", "partitions": 1,
+                         "internal": false, "configs": {}}}})";
+  auto framed = storage::encode_framed(2, {reinterpret_cast<const uint8_t*>(text.data()), text.size()});
+  framed[framed.size() / 2] ^= 0x01;
+  write_bytes(dir_ / "topics.json", framed);
   TopicRegistry r(*logs_, dir_ / "topics.json");
   EXPECT_NE(r.load().find("checksum mismatch"), std::string::npos);
 }
 
-TEST_F(TopicRegistryTest, UnframedFileOfTheOlderFormatIsReadAndRewrittenFramed) {
+TEST_F(TopicRegistryTest, UnframedFileOfTheOlderFormatIsReadAndReplaced) {
   registry_.reset();
   {
     std::ofstream out(dir_ / "topics.json");
@@ -140,9 +157,37 @@ TEST_F(TopicRegistryTest, UnframedFileOfTheOlderFormatIsReadAndRewrittenFramed) 
   ASSERT_TRUE(t);
   EXPECT_EQ(t->id[0], 0x01);
   EXPECT_EQ(t->configs.at("retention.ms"), "1000");
-  EXPECT_EQ(file_bytes(dir_ / "topics.json")[0], TopicRegistry::kFileVersion);
+  EXPECT_EQ(logs_->topic_config("old").retention_ms, 1000);
+  EXPECT_TRUE(logs_->get({"old", 0})->is_offline());  // listed, never on disk: offline, not made empty
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "topics.json"));
+  EXPECT_EQ(file_bytes(dir_ / "topics.snapshot")[0], cluster::TopicCommandLog::kSnapshotVersion);
   open();
   EXPECT_EQ(registry_->get("old")->id, t->id);
+}
+
+TEST_F(TopicRegistryTest, PartitionsOnDiskAreAdoptedWithTheirCount) {
+  ASSERT_TRUE(logs_->create({"stray", 0}).ok());
+  ASSERT_TRUE(logs_->create({"stray", 1}).ok());
+  open();
+  auto t = registry_->get("stray");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->partitions, 2);
+  open();
+  EXPECT_EQ(registry_->get("stray")->id, t->id);
+}
+
+TEST_F(TopicRegistryTest, AsyncCallsCompleteOnTheTablesThreadAfterTheLogsExist) {
+  std::promise<TopicError> p;
+  registry_->create_async("async", 2, {}, false, false, [&](TopicError e) {
+    if (logs_->get({"async", 1}) == nullptr) e = {-1, "completed before the logs existed"};
+    p.set_value(std::move(e));
+  });
+  auto e = p.get_future().get();
+  EXPECT_EQ(e.code, 0) << e.message;
+  std::promise<TopicError> q;
+  registry_->remove_async("async", cluster::TopicId{1}, [&](TopicError e) { q.set_value(std::move(e)); });
+  EXPECT_EQ(q.get_future().get().code, 100);  // another id: UNKNOWN_TOPIC_ID
+  EXPECT_NE(logs_->get({"async", 0}), nullptr);
 }
 
 TEST_F(TopicRegistryTest, PartitionMissingFromDiskIsOfflineNotRecreatedEmpty) {

@@ -1,5 +1,8 @@
 // AlterConfigs (key 33), v0-2: replaces a topic's overrides with the given
 // set (Kafka's non-incremental semantics). Broker configs are static here.
+// The change is a command of the topic table (cluster/topics); the answer
+// waits until it is applied to the partitions.
+#include "broker/handlers/await_callback.h"
 #include "broker/handlers/handlers.h"
 
 namespace millrace::broker {
@@ -27,9 +30,12 @@ Task<proto::AlterConfigsResponse> handle(RequestContext& ctx, proto::AlterConfig
       r.error_message = checked.status().message();
       continue;
     }
-    std::string message;
-    r.error_code = ctx.note(ctx.broker.topics.alter_configs(res.resource_name, changes, true, req.validate_only, message));
-    if (r.error_code) r.error_message = message;
+    auto altered = await_callback<TopicError>(ctx.executor, [&ctx, &res, &changes, &req](auto cb) {
+      ctx.broker.topics.alter_configs_async(res.resource_name, changes, true, req.validate_only, std::move(cb));
+    });
+    TopicError e = co_await std::move(altered);
+    r.error_code = ctx.note(e.code);
+    if (r.error_code) r.error_message = std::move(e.message);
   }
   co_return resp;
 }

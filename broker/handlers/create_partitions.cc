@@ -1,4 +1,7 @@
-// CreatePartitions (key 37), v0-3: grow a topic's partition count.
+// CreatePartitions (key 37), v0-3: grow a topic's partition count; the
+// answer waits until the topic table's command is applied and the new
+// partitions exist (cluster/topics).
+#include "broker/handlers/await_callback.h"
 #include "broker/handlers/handlers.h"
 
 namespace millrace::broker {
@@ -8,9 +11,12 @@ Task<proto::CreatePartitionsResponse> handle(RequestContext& ctx, proto::CreateP
   for (const auto& t : req.topics) {
     auto& r = resp.results.emplace_back();
     r.name = t.name;
-    std::string message;
-    r.error_code = ctx.note(ctx.broker.topics.add_partitions(t.name, t.count, req.validate_only, message));
-    if (r.error_code) r.error_message = message;
+    auto added = await_callback<TopicError>(ctx.executor, [&ctx, &t, &req](auto cb) {
+      ctx.broker.topics.add_partitions_async(t.name, t.count, req.validate_only, std::move(cb));
+    });
+    TopicError e = co_await std::move(added);
+    r.error_code = ctx.note(e.code);
+    if (r.error_code) r.error_message = std::move(e.message);
   }
   co_return resp;
 }

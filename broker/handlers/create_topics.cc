@@ -1,5 +1,8 @@
 // CreateTopics (key 19), v2-7: validateOnly, configs by Kafka's names,
 // num_partitions -1 = num.partitions, replication factor -1 or 1 (one node).
+// Each topic's creation is a command of the topic table; the answer waits
+// until it is applied and its partitions exist (cluster/topics).
+#include "broker/handlers/await_callback.h"
 #include "broker/handlers/handlers.h"
 
 namespace millrace::broker {
@@ -27,7 +30,13 @@ Task<proto::CreateTopicsResponse> handle(RequestContext& ctx, proto::CreateTopic
         code = proto::code(proto::ErrorCode::kInvalidConfig);
         message = checked.status().message();
       } else {
-        code = b.topics.create(t.name, partitions, configs, false, req.validate_only, message);
+        // A named local: g++ 12 destroys non-trivial temporaries of a co_await operand twice.
+        auto created = await_callback<TopicError>(ctx.executor, [&b, &t, partitions, configs, &req](auto cb) {
+          b.topics.create_async(t.name, partitions, configs, false, req.validate_only, std::move(cb));
+        });
+        TopicError e = co_await std::move(created);
+        code = e.code;
+        message = std::move(e.message);
       }
     }
     r.error_code = ctx.note(code);

@@ -1,4 +1,7 @@
-// DeleteTopics (key 20), v1-6: by name, or by topic id (v6+).
+// DeleteTopics (key 20), v1-6: by name, or by topic id (v6+). Each deletion
+// is a command of the topic table (naming the id it saw, so a topic created
+// again meanwhile is not deleted); the answer waits until the partitions are gone.
+#include "broker/handlers/await_callback.h"
 #include "broker/handlers/handlers.h"
 #include "broker/handlers/topic_metadata.h"
 
@@ -34,8 +37,12 @@ Task<proto::DeleteTopicsResponse> handle(RequestContext& ctx, proto::DeleteTopic
     } else if (!b.config.boolean("delete.topic.enable")) {
       r.error_code = ctx.note(proto::ErrorCode::kTopicDeletionDisabled);
     } else {
-      r.error_code = ctx.note(b.topics.remove(info->name, message));
-      if (r.error_code) r.error_message = message;
+      auto removed = await_callback<TopicError>(ctx.executor, [&b, &info](auto cb) {
+        b.topics.remove_async(info->name, info->id, std::move(cb));
+      });
+      TopicError e = co_await std::move(removed);
+      r.error_code = ctx.note(e.code);
+      if (r.error_code) r.error_message = std::move(e.message);
     }
   }
   co_return resp;

@@ -1,7 +1,10 @@
 // IncrementalAlterConfigs (key 44), v0-1: SET (0) and DELETE (1) per topic
 // config; APPEND (2) / SUBTRACT (3) apply to the list-valued cleanup.policy.
+// The change is a command of the topic table (cluster/topics); the answer
+// waits until it is applied to the partitions.
 #include <algorithm>
 
+#include "broker/handlers/await_callback.h"
 #include "broker/handlers/handlers.h"
 
 namespace millrace::broker {
@@ -90,9 +93,12 @@ Task<proto::IncrementalAlterConfigsResponse> handle(RequestContext& ctx,
       r.error_message = "config_operation must be 0 (SET), 1 (DELETE), 2 (APPEND) or 3 (SUBTRACT)";
       continue;
     }
-    std::string message;
-    r.error_code = ctx.note(b.topics.alter_configs(res.resource_name, changes, false, req.validate_only, message));
-    if (r.error_code) r.error_message = message;
+    auto altered = await_callback<TopicError>(ctx.executor, [&b, &res, &changes, &req](auto cb) {
+      b.topics.alter_configs_async(res.resource_name, changes, false, req.validate_only, std::move(cb));
+    });
+    TopicError e = co_await std::move(altered);
+    r.error_code = ctx.note(e.code);
+    if (r.error_code) r.error_message = std::move(e.message);
   }
   co_return resp;
 }
