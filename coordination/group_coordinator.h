@@ -197,8 +197,9 @@ class GroupCoordinator {
   // Hands the staged writes to the store, in order; called with no lock held.
   void persist_ready();
   void on_persisted(uint64_t id, bool ok);
-  // Drops the groups of `partition`, answering their waiting requests.
-  void drop_partition(int32_t partition, Deferred& out);
+  // Drops the groups of `partition` (answering their waiting requests
+  // NOT_COORDINATOR) and moves it to `to` (Loading or NotHosted).
+  void drop_partition(int32_t partition, Load to);
   // partition_error() with the lock held.
   int16_t load_error(const std::string& group_id) const;
   void commit_locked(const std::string& group_id, const std::string& member_id, int32_t generation,

@@ -105,31 +105,29 @@ void GroupCoordinator::on_persisted(uint64_t id, bool ok) {
   out.run();
 }
 
-void GroupCoordinator::drop_partition(int32_t partition, Deferred& out) {
-  auto& slot = partitions_[static_cast<size_t>(partition)];
-  ++slot.epoch;  // writes staged before complete as kMoved
-  for (auto it = groups_.begin(); it != groups_.end();) {
-    if (partition_for(it->first) != partition) {
-      ++it;
-      continue;
-    }
-    for (auto& [mid, m] : it->second->members) {
-      if (m->join_cb) out.join_error(std::move(m->join_cb), err::kNotCoordinator, mid);
-      if (m->sync_cb) out.sync_error(std::move(m->sync_cb), err::kNotCoordinator);
-    }
-    it = groups_.erase(it);
-  }
-}
-
-void GroupCoordinator::begin_load(int32_t partition) {
+void GroupCoordinator::drop_partition(int32_t partition, Load to) {
   Deferred out;
   {
     std::lock_guard lock(mu_);
-    drop_partition(partition, out);
-    partitions_[static_cast<size_t>(partition)].load = Load::kLoading;
+    auto& slot = partitions_[static_cast<size_t>(partition)];
+    ++slot.epoch;  // writes staged before complete as kMoved
+    slot.load = to;
+    for (auto it = groups_.begin(); it != groups_.end();) {
+      if (partition_for(it->first) != partition) {
+        ++it;
+        continue;
+      }
+      for (auto& [mid, m] : it->second->members) {
+        if (m->join_cb) out.join_error(std::move(m->join_cb), err::kNotCoordinator, mid);
+        if (m->sync_cb) out.sync_error(std::move(m->sync_cb), err::kNotCoordinator);
+      }
+      it = groups_.erase(it);
+    }
   }
   out.run();
 }
+
+void GroupCoordinator::begin_load(int32_t partition) { drop_partition(partition, Load::kLoading); }
 
 void GroupCoordinator::finish_load(int32_t partition, int64_t now_ms) {
   std::lock_guard lock(mu_);
@@ -141,15 +139,7 @@ void GroupCoordinator::finish_load(int32_t partition, int64_t now_ms) {
       for (auto& [id, m] : g->members) m->heartbeat_deadline_ms = now_ms + m->session_timeout_ms;
 }
 
-void GroupCoordinator::unload(int32_t partition) {
-  Deferred out;
-  {
-    std::lock_guard lock(mu_);
-    drop_partition(partition, out);
-    partitions_[static_cast<size_t>(partition)].load = Load::kNotHosted;
-  }
-  out.run();
-}
+void GroupCoordinator::unload(int32_t partition) { drop_partition(partition, Load::kNotHosted); }
 
 void GroupCoordinator::replay(std::span<const uint8_t> key, const std::optional<std::span<const uint8_t>>& value) {
   std::lock_guard lock(mu_);

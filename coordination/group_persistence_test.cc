@@ -67,12 +67,17 @@ class PersistenceTest : public ::testing::Test {
                           [slot](std::vector<int16_t> r) { *slot = std::move(r); });
     return slot;
   }
-  // One member, joined and synced: the group is Stable (store not held).
-  std::pair<std::string, int32_t> stable(const std::string& group) {
+  // One member, joined: the group is CompletingRebalance, waiting for its SyncGroup.
+  std::shared_ptr<std::optional<JoinResult>> completing(const std::string& group) {
     auto j = join(join_req(group));
     now_ += 200;
     coord_.tick(now_);
     EXPECT_TRUE(*j && (*j)->error == err::kNone);
+    return j;
+  }
+  // One member, joined and synced: the group is Stable (store not held).
+  std::pair<std::string, int32_t> stable(const std::string& group) {
+    auto j = completing(group);
     auto s = sync(group, (*j)->member_id, (*j)->generation_id);
     EXPECT_TRUE(*s && (*s)->error == err::kNone);
     return {(*j)->member_id, (*j)->generation_id};
@@ -147,10 +152,7 @@ TEST_F(PersistenceTest, WritesApplyInTheOrderTheyWereStaged) {
 }
 
 TEST_F(PersistenceTest, AGenerationRunsOnlyOnceStored) {
-  auto j = join(join_req("g"));
-  now_ += 200;
-  coord_.tick(now_);
-  ASSERT_TRUE(*j && (*j)->error == err::kNone);
+  auto j = completing("g");
   store_.hold = true;
   auto s = sync("g", (*j)->member_id, (*j)->generation_id, {{(*j)->member_id, {'a'}}});
   EXPECT_FALSE(*s) << "SyncGroup answered before the generation was stored";
@@ -169,9 +171,7 @@ TEST_F(PersistenceTest, AGenerationRunsOnlyOnceStored) {
 }
 
 TEST_F(PersistenceTest, AGenerationThatCouldNotBeStoredIsNotRun) {
-  auto j = join(join_req("g"));
-  now_ += 200;
-  coord_.tick(now_);
+  auto j = completing("g");
   store_.hold = true;
   store_.fail = true;
   auto s = sync("g", (*j)->member_id, (*j)->generation_id);
@@ -183,9 +183,7 @@ TEST_F(PersistenceTest, AGenerationThatCouldNotBeStoredIsNotRun) {
 }
 
 TEST_F(PersistenceTest, ARebalanceWhileAGenerationIsStoredSupersedesIt) {
-  auto j = join(join_req("g"));
-  now_ += 200;
-  coord_.tick(now_);
+  auto j = completing("g");
   store_.hold = true;
   auto s = sync("g", (*j)->member_id, (*j)->generation_id);
   auto other = join(join_req("g"));  // a new member: the group rebalances
