@@ -192,9 +192,7 @@ int run(const Config& cfg) {
       return 1;
     }
   }
-  std::vector<std::shared_ptr<storage::Log>> offsets_logs;
-  for (int32_t p = 0; p < topics.get(kOffsetsTopic)->partitions; ++p) offsets_logs.push_back(logs->get({kOffsetsTopic, p}));
-  OffsetsLogStore offsets_store(std::move(offsets_logs));
+  OffsetsLogStore offsets_store(partitions, topics.get(kOffsetsTopic)->partitions, control.get_executor());
   coordination::CoordinatorOptions co;
   co.initial_rebalance_delay_ms = static_cast<int32_t>(cfg.integer("group.initial.rebalance.delay.ms"));
   co.min_session_timeout_ms = static_cast<int32_t>(cfg.integer("group.min.session.timeout.ms"));
@@ -203,9 +201,10 @@ int run(const Config& cfg) {
   co.offsets_retention_ms = cfg.integer("offsets.retention.minutes") * 60 * 1000;
   co.offsets_retention_check_interval_ms = cfg.integer("offsets.retention.check.interval.ms");
   co.offset_metadata_max_bytes = static_cast<int32_t>(cfg.integer("offset.metadata.max.bytes"));
+  co.offsets_partitions = offsets_store.partition_count();
   coordination::GroupCoordinator groups(co, &offsets_store);
   int64_t replayed = 0;
-  if (auto err = offsets_store.replay_into(groups, replayed); !err.empty()) {
+  if (auto err = offsets_store.load_into(groups, replayed); !err.empty()) {
     spdlog::error("event=startup_failed error=\"replaying {}: {}\"", kOffsetsTopic, err);
     stop_control();
     return 1;

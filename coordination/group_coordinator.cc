@@ -21,7 +21,8 @@ const char* state_name(GroupState s) {
 }
 
 GroupCoordinator::GroupCoordinator(CoordinatorOptions options, GroupStore* store)
-    : options_(options), store_(store) {
+    : options_(options), store_(store), partitions_(static_cast<size_t>(std::max(1, options.offsets_partitions))) {
+  options_.offsets_partitions = static_cast<int32_t>(partitions_.size());
   std::random_device rd;
   member_seq_ = (static_cast<uint64_t>(rd()) << 32) ^ rd();
 }
@@ -60,6 +61,8 @@ void GroupCoordinator::join(const JoinRequest& req, int64_t now_ms, JoinCallback
     std::lock_guard lock(mu_);
     if (req.group_id.empty()) {
       out.join_error(std::move(done), err::kInvalidGroupId, {});
+    } else if (int16_t e = load_error(req.group_id); e != err::kNone) {
+      out.join_error(std::move(done), e, req.member_id);
     } else if (req.session_timeout_ms < options_.min_session_timeout_ms ||
                req.session_timeout_ms > options_.max_session_timeout_ms) {
       out.join_error(std::move(done), err::kInvalidSessionTimeout, req.member_id);
@@ -71,6 +74,7 @@ void GroupCoordinator::join(const JoinRequest& req, int64_t now_ms, JoinCallback
       join_existing_member(req, now_ms, std::move(done), out);
     }
   }
+  persist_ready();
   out.run();
 }
 
@@ -221,18 +225,31 @@ void GroupCoordinator::replace_static_member(Group& g, const std::string& old_id
   switch (g.state) {
     case GroupState::kStable:
       if (unchanged) {
-        if (persist_group(g, now_ms)) {  // the stored group must name the new member id
-          out.joins.emplace_back(std::move(done), g.join_result_for(moved));
-        } else {
-          // As Kafka: the replacement is undone and the joiner told to retry.
-          auto back = g.members.extract(new_id);
-          *back.mapped() = std::move(before);
-          back.key() = old_id;
-          g.members.insert(std::move(back));
-          g.static_members[instance] = old_id;
-          if (was_leader) g.leader = old_id;
-          out.join_error(std::move(done), err::kCoordinatorNotAvailable, {});
-        }
+        // The joiner is answered once the stored group names the new member id.
+        persist_group(
+            g, now_ms,
+            [this, gid = g.id, generation = g.generation, instance, old_id, new_id, was_leader,
+             before = std::make_shared<Member>(std::move(before)), done](Persisted p, Deferred& later) mutable {
+              Group* grp = find(gid);
+              Member* m = grp && p != Persisted::kMoved ? grp->member(new_id) : nullptr;
+              if (p == Persisted::kStored && m) {
+                later.joins.emplace_back(std::move(done), grp->join_result_for(*m));
+                return;
+              }
+              // As Kafka: the replacement is undone (if nothing moved on
+              // meanwhile) and the joiner told to retry.
+              if (p == Persisted::kFailed && m && grp->state == GroupState::kStable && grp->generation == generation) {
+                auto back = grp->members.extract(new_id);
+                *back.mapped() = std::move(*before);
+                back.key() = old_id;
+                grp->members.insert(std::move(back));
+                grp->static_members[instance] = old_id;
+                if (was_leader) grp->leader = old_id;
+              }
+              later.join_error(std::move(done),
+                               p == Persisted::kMoved ? err::kNotCoordinator : err::kCoordinatorNotAvailable, {});
+            },
+            out);
         return;
       }
       moved.join_cb = std::move(done);
@@ -278,6 +295,7 @@ void GroupCoordinator::prepare_rebalance(Group& g, int64_t now_ms, Deferred& out
     g.rebalance_deadline_ms = now_ms + max_rebalance;
   }
   g.state = GroupState::kPreparingRebalance;
+  g.sync_write_pending = false;  // a generation being stored is superseded
   maybe_complete_join(g, now_ms, out, false);
 }
 
@@ -304,7 +322,7 @@ void GroupCoordinator::maybe_complete_join(Group& g, int64_t now_ms, Deferred& o
     g.empty_since_ms = now_ms;
     g.protocol.clear();
     g.leader.clear();
-    (void)persist_group(g, now_ms);
+    persist_group(g, now_ms, nullptr, out);
     return;
   }
   g.protocol = g.select_protocol();
@@ -339,7 +357,9 @@ void GroupCoordinator::sync(const SyncRequest& req, int64_t now_ms, SyncCallback
     std::lock_guard lock(mu_);
     SyncResult r;
     Group* g = find(req.group_id);
-    if (!g) {
+    if (int16_t e = load_error(req.group_id); e != err::kNone) {
+      r.error = e;
+    } else if (!g) {
       r.error = err::kUnknownMemberId;
     } else if (g->state == GroupState::kDead) {
       r.error = err::kCoordinatorNotAvailable;
@@ -364,30 +384,43 @@ void GroupCoordinator::sync(const SyncRequest& req, int64_t now_ms, SyncCallback
         out.syncs.emplace_back(std::move(m.sync_cb), std::move(superseded));
       }
       m.sync_cb = std::move(done);
-      if (m.id == g->leader) {
+      if (m.id == g->leader && !g->sync_write_pending) {
         for (auto& [id, mem] : g->members) mem->assignment.clear();
         for (const auto& [id, bytes] : req.assignments) {
           auto t = g->members.find(id);
           if (t != g->members.end()) t->second->assignment = bytes;
         }
-        bool stored = persist_group(*g, now_ms);
-        if (stored) g->state = GroupState::kStable;
-        for (auto& [id, mem] : g->members) {
-          if (!mem->sync_cb) continue;
-          SyncResult res;
-          if (stored) {
-            res.protocol_type = g->protocol_type;
-            res.protocol_name = g->protocol;
-            res.assignment = mem->assignment;
-          } else {
-            res.error = err::kCoordinatorNotAvailable;
-          }
-          out.syncs.emplace_back(std::move(mem->sync_cb), std::move(res));
-          mem->sync_cb = nullptr;
-        }
-        // As Kafka: a generation that could not be stored is not run; the
-        // members got the error and the group rebalances.
-        if (!stored) prepare_rebalance(*g, now_ms, out);
+        // The generation runs (Stable, assignments handed out) once stored;
+        // the members' SyncGroups wait for it, as do any that arrive meanwhile.
+        g->sync_write_pending = true;
+        persist_group(
+            *g, now_ms,
+            [this, gid = g->id, generation = g->generation, now_ms](Persisted p, Deferred& later) {
+              Group* grp = find(gid);
+              if (p == Persisted::kMoved || !grp || grp->generation != generation ||
+                  grp->state != GroupState::kCompletingRebalance || !grp->sync_write_pending)
+                return;  // superseded: a rebalance or an unload answered the members
+              grp->sync_write_pending = false;
+              bool stored = p == Persisted::kStored;
+              if (stored) grp->state = GroupState::kStable;
+              for (auto& [id, mem] : grp->members) {
+                if (!mem->sync_cb) continue;
+                SyncResult res;
+                if (stored) {
+                  res.protocol_type = grp->protocol_type;
+                  res.protocol_name = grp->protocol;
+                  res.assignment = mem->assignment;
+                } else {
+                  res.error = err::kCoordinatorNotAvailable;
+                }
+                later.syncs.emplace_back(std::move(mem->sync_cb), std::move(res));
+                mem->sync_cb = nullptr;
+              }
+              // As Kafka: a generation that could not be stored is not run;
+              // the members got the error and the group rebalances.
+              if (!stored) prepare_rebalance(*grp, now_ms, later);
+            },
+            out);
       }
       done = nullptr;
     } else {
@@ -395,12 +428,14 @@ void GroupCoordinator::sync(const SyncRequest& req, int64_t now_ms, SyncCallback
     }
     if (done) out.syncs.emplace_back(std::move(done), std::move(r));
   }
+  persist_ready();
   out.run();
 }
 
 int16_t GroupCoordinator::heartbeat(const std::string& group_id, const std::string& member_id, int32_t generation,
                                     const std::optional<std::string>& instance_id, int64_t now_ms) {
   std::lock_guard lock(mu_);
+  if (int16_t e = load_error(group_id); e != err::kNone) return e;
   Group* g = find(group_id);
   if (!g) return err::kUnknownMemberId;
   if (g->state == GroupState::kDead) return err::kCoordinatorNotAvailable;
@@ -441,11 +476,12 @@ std::vector<int16_t> GroupCoordinator::leave(const std::string& group_id, const 
   std::vector<int16_t> result;
   {
     std::lock_guard lock(mu_);
-    Group* g = find(group_id);
-    result.push_back(g ? err::kNone : err::kUnknownMemberId);
+    int16_t load = load_error(group_id);
+    Group* g = load == err::kNone ? find(group_id) : nullptr;
+    result.push_back(load != err::kNone ? load : g ? err::kNone : err::kUnknownMemberId);
     for (const auto& lm : members) {
       if (!g) {
-        result.push_back(err::kUnknownMemberId);
+        result.push_back(load != err::kNone ? load : err::kUnknownMemberId);
         continue;
       }
       // Kafka's classic LeaveGroup: by instance id alone (admin removal), a
@@ -471,6 +507,7 @@ std::vector<int16_t> GroupCoordinator::leave(const std::string& group_id, const 
     }
     if (g && members.size() == 1) result[0] = result[1];
   }
+  persist_ready();
   out.run();
   return result;
 }
@@ -481,6 +518,7 @@ void GroupCoordinator::tick(int64_t now_ms) {
     std::lock_guard lock(mu_);
     for (auto& [gid, gp] : groups_) {
       Group& g = *gp;
+      if (load_error(gid) != err::kNone) continue;  // being loaded: not served yet
       for (auto it = g.pending_members.begin(); it != g.pending_members.end();)
         it = it->second <= now_ms ? g.pending_members.erase(it) : std::next(it);
       std::vector<std::string> expired;
@@ -491,10 +529,11 @@ void GroupCoordinator::tick(int64_t now_ms) {
         maybe_complete_join(g, now_ms, out, now_ms >= g.rebalance_deadline_ms);
     }
     if (now_ms >= next_retention_check_ms_) {
-      expire_offsets_and_groups(now_ms);
+      expire_offsets_and_groups(now_ms, out);
       next_retention_check_ms_ = now_ms + options_.offsets_retention_check_interval_ms;
     }
   }
+  persist_ready();
   out.run();
 }
 
@@ -504,7 +543,7 @@ std::string GroupCoordinator::check_invariants() const {
     const Group& g = *gp;
     std::string where = "group '" + gid + "' (" + state_name(g.state) + "): ";
     if (g.id != gid) return where + "keyed under another id";
-    if (g.state == GroupState::kDead) return where + "a Dead group is still kept";
+    if (g.state == GroupState::kDead && g.pending_writes == 0) return where + "a Dead group is still kept";
     for (const auto& [instance, member_id] : g.static_members) {
       const Member* m = g.member(member_id);
       if (!m) return where + "instance '" + instance + "' maps to missing member '" + member_id + "'";

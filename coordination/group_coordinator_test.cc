@@ -2,11 +2,18 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "coordination/offsets_format.h"
+#include "coordination/offsets_partition.h"
+#include "coordination/testing/answered_now.h"
 #include "coordination/testing/memory_store.h"
 
 namespace millrace::coordination {
 namespace {
+using testing::commit_now;
+using testing::delete_group_now;
+using testing::delete_offsets_now;
 
 class GroupCoordinatorTest : public ::testing::Test {
  protected:
@@ -244,10 +251,10 @@ TEST_F(GroupCoordinatorTest, InconsistentProtocolIsRefused) {
 TEST_F(GroupCoordinatorTest, CommitChecksGenerationAndMember) {
   auto [id, gen] = stable_single_member();
   std::vector<OffsetCommitEntry> offs = {{"t", 0, 10, -1, std::nullopt}};
-  EXPECT_EQ(coord_.commit_offsets("g", id, gen + 1, std::nullopt, offs, now_)[0], err::kIllegalGeneration);
-  EXPECT_EQ(coord_.commit_offsets("g", "x", gen, std::nullopt, offs, now_)[0], err::kUnknownMemberId);
-  EXPECT_EQ(coord_.commit_offsets("g", "", -1, std::nullopt, offs, now_)[0], err::kUnknownMemberId);  // group has members
-  EXPECT_EQ(coord_.commit_offsets("g", id, gen, std::nullopt, offs, now_)[0], err::kNone);
+  EXPECT_EQ(commit_now(coord_, "g", id, gen + 1, std::nullopt, offs, now_)[0], err::kIllegalGeneration);
+  EXPECT_EQ(commit_now(coord_, "g", "x", gen, std::nullopt, offs, now_)[0], err::kUnknownMemberId);
+  EXPECT_EQ(commit_now(coord_, "g", "", -1, std::nullopt, offs, now_)[0], err::kUnknownMemberId);  // group has members
+  EXPECT_EQ(commit_now(coord_, "g", id, gen, std::nullopt, offs, now_)[0], err::kNone);
   auto f = coord_.fetch_offset("g", "t", 0);
   ASSERT_TRUE(f);
   EXPECT_EQ(f->offset, 10);
@@ -257,17 +264,17 @@ TEST_F(GroupCoordinatorTest, CommitChecksGenerationAndMember) {
 TEST_F(GroupCoordinatorTest, StoreFailureLeavesOffsetsUnchanged) {
   std::vector<OffsetCommitEntry> offs = {{"t", 0, 10, -1, std::nullopt}};
   store_.fail = true;
-  EXPECT_EQ(coord_.commit_offsets("solo", "", -1, std::nullopt, offs, now_)[0], err::kCoordinatorNotAvailable);
+  EXPECT_EQ(commit_now(coord_, "solo", "", -1, std::nullopt, offs, now_)[0], err::kCoordinatorNotAvailable);
   EXPECT_FALSE(coord_.fetch_offset("solo", "t", 0));
 }
 
 TEST_F(GroupCoordinatorTest, OffsetsAndGenerationSurviveReplay) {
   auto [id, gen] = stable_single_member();
-  coord_.commit_offsets("g", id, gen, std::nullopt, {{"t", 0, 10, -1, std::nullopt}, {"t", 1, 20, -1, std::string("x")}}, now_);
-  coord_.commit_offsets("g", id, gen, std::nullopt, {{"t", 0, 11, -1, std::nullopt}}, now_);
-  coord_.commit_offsets("simple", "", -1, std::nullopt, {{"u", 3, 7, -1, std::nullopt}}, now_);
+  commit_now(coord_, "g", id, gen, std::nullopt, {{"t", 0, 10, -1, std::nullopt}, {"t", 1, 20, -1, std::string("x")}}, now_);
+  commit_now(coord_, "g", id, gen, std::nullopt, {{"t", 0, 11, -1, std::nullopt}}, now_);
+  commit_now(coord_, "simple", "", -1, std::nullopt, {{"u", 3, 7, -1, std::nullopt}}, now_);
   std::vector<int16_t> per;
-  coord_.delete_offsets("simple", {{"u", 3}}, per);
+  delete_offsets_now(coord_, "simple", {{"u", 3}}, per);
 
   GroupCoordinator reloaded(options(), nullptr);
   replay_all(reloaded);
@@ -278,8 +285,8 @@ TEST_F(GroupCoordinatorTest, OffsetsAndGenerationSurviveReplay) {
   // can go on heartbeating and committing without rejoining.
   EXPECT_EQ(reloaded.describe("g").state, "Stable");
   EXPECT_EQ(reloaded.heartbeat("g", id, gen, std::nullopt, now_), err::kNone);
-  EXPECT_EQ(reloaded.commit_offsets("g", id, gen, std::nullopt, {{"t", 0, 12, -1, std::nullopt}}, now_)[0], err::kNone);
-  EXPECT_EQ(reloaded.commit_offsets("g", id, gen + 1, std::nullopt, {{"t", 0, 13, -1, std::nullopt}}, now_)[0],
+  EXPECT_EQ(commit_now(reloaded, "g", id, gen, std::nullopt, {{"t", 0, 12, -1, std::nullopt}}, now_)[0], err::kNone);
+  EXPECT_EQ(commit_now(reloaded, "g", id, gen + 1, std::nullopt, {{"t", 0, 13, -1, std::nullopt}}, now_)[0],
             err::kIllegalGeneration);
 }
 
@@ -370,7 +377,7 @@ TEST_F(GroupCoordinatorTest, SyncWhoseGenerationCannotBeStoredFailsAndRebalances
 
 TEST_F(GroupCoordinatorTest, EmptyGroupAndTombstoneReplay) {
   auto [id, gen] = stable_single_member();
-  coord_.commit_offsets("g", id, gen, std::nullopt, {{"t", 0, 5, -1, std::nullopt}}, now_);
+  commit_now(coord_, "g", id, gen, std::nullopt, {{"t", 0, 5, -1, std::nullopt}}, now_);
   coord_.leave("g", {{id, std::nullopt}}, now_);
   {
     GroupCoordinator reloaded(options(), nullptr);
@@ -379,7 +386,7 @@ TEST_F(GroupCoordinatorTest, EmptyGroupAndTombstoneReplay) {
     EXPECT_EQ(reloaded.heartbeat("g", id, gen, std::nullopt, now_), err::kUnknownMemberId);
     EXPECT_EQ(reloaded.fetch_offset("g", "t", 0)->offset, 5);
   }
-  ASSERT_EQ(coord_.delete_group("g"), err::kNone);
+  ASSERT_EQ(delete_group_now(coord_, "g"), err::kNone);
   ASSERT_FALSE(store_.log.back().value);  // the group tombstone
   GroupCoordinator reloaded(options(), nullptr);
   replay_all(reloaded);
@@ -390,17 +397,17 @@ TEST_F(GroupCoordinatorTest, EmptyGroupAndTombstoneReplay) {
 
 TEST_F(GroupCoordinatorTest, DeleteGroupOnlyWhenEmpty) {
   auto [id, gen] = stable_single_member();
-  EXPECT_EQ(coord_.delete_group("g"), err::kNonEmptyGroup);
-  EXPECT_EQ(coord_.delete_group("missing"), err::kGroupIdNotFound);
+  EXPECT_EQ(delete_group_now(coord_, "g"), err::kNonEmptyGroup);
+  EXPECT_EQ(delete_group_now(coord_, "missing"), err::kGroupIdNotFound);
   coord_.leave("g", {{id, std::nullopt}}, now_);
-  EXPECT_EQ(coord_.delete_group("g"), err::kNone);
+  EXPECT_EQ(delete_group_now(coord_, "g"), err::kNone);
   EXPECT_EQ(coord_.describe("g").state, "Dead");
   EXPECT_TRUE(coord_.list({}).empty());
 }
 
 TEST_F(GroupCoordinatorTest, ListFiltersByState) {
   stable_single_member();
-  coord_.commit_offsets("other", "", -1, std::nullopt, {{"t", 0, 1, -1, std::nullopt}}, now_);
+  commit_now(coord_, "other", "", -1, std::nullopt, {{"t", 0, 1, -1, std::nullopt}}, now_);
   EXPECT_EQ(coord_.list({}).size(), 2u);
   auto stable = coord_.list({"Stable"});
   ASSERT_EQ(stable.size(), 1u);
@@ -575,7 +582,7 @@ TEST_F(GroupCoordinatorTest, SecondConsumerWithSameInstanceIdFencesTheOlder) {
   coord_.sync({"g", old_id, gen, inst, {}}, now_, [s](SyncResult r) { *s = r; });
   ASSERT_TRUE(s->has_value());
   EXPECT_EQ((*s)->error, err::kFencedInstanceId);
-  EXPECT_EQ(coord_.commit_offsets("g", old_id, gen, inst, offs, now_)[0], err::kFencedInstanceId);
+  EXPECT_EQ(commit_now(coord_, "g", old_id, gen, inst, offs, now_)[0], err::kFencedInstanceId);
   EXPECT_EQ(coord_.leave("g", {{old_id, inst}}, now_)[1], err::kFencedInstanceId);
   auto rejoin = join(join_req(old_id, "m", "inst"));
   ASSERT_TRUE(rejoin->has_value());
@@ -583,7 +590,7 @@ TEST_F(GroupCoordinatorTest, SecondConsumerWithSameInstanceIdFencesTheOlder) {
 
   // The newer one carries on with the old assignment, without a rebalance.
   EXPECT_EQ(coord_.heartbeat("g", new_id, gen, inst, now_), err::kNone);
-  EXPECT_EQ(coord_.commit_offsets("g", new_id, gen, inst, offs, now_)[0], err::kNone);
+  EXPECT_EQ(commit_now(coord_, "g", new_id, gen, inst, offs, now_)[0], err::kNone);
   auto s2 = std::make_shared<std::optional<SyncResult>>();
   coord_.sync({"g", new_id, gen, inst, {}}, now_, [s2](SyncResult r) { *s2 = r; });
   ASSERT_TRUE(s2->has_value());
@@ -626,15 +633,15 @@ TEST_F(GroupCoordinatorTest, StaticReplacementThatCannotBeStoredIsUndone) {
 TEST_F(GroupCoordinatorTest, CommitErrorsFollowKafka) {
   std::vector<OffsetCommitEntry> offs = {{"t", 0, 10, -1, std::nullopt}};
   // A generation of a group that does not exist: ILLEGAL_GENERATION, and no group is created.
-  EXPECT_EQ(coord_.commit_offsets("nogroup", "m", 3, std::nullopt, offs, now_)[0], err::kIllegalGeneration);
+  EXPECT_EQ(commit_now(coord_, "nogroup", "m", 3, std::nullopt, offs, now_)[0], err::kIllegalGeneration);
   EXPECT_TRUE(coord_.list({}).empty());
   auto [id, gen] = stable_single_member();
-  EXPECT_EQ(coord_.commit_offsets("g", id, gen, std::string("x"), offs, now_)[0], err::kUnknownMemberId);
-  EXPECT_EQ(coord_.commit_offsets("g", "", -1, std::nullopt, offs, now_)[0], err::kUnknownMemberId);
+  EXPECT_EQ(commit_now(coord_, "g", id, gen, std::string("x"), offs, now_)[0], err::kUnknownMemberId);
+  EXPECT_EQ(commit_now(coord_, "g", "", -1, std::nullopt, offs, now_)[0], err::kUnknownMemberId);
   coord_.leave("g", {{id, std::nullopt}}, now_);
   // An Empty group takes commits from outside the group protocol.
-  EXPECT_EQ(coord_.commit_offsets("g", "", -1, std::nullopt, offs, now_)[0], err::kNone);
-  EXPECT_EQ(coord_.commit_offsets("g", "admin", -1, std::nullopt, offs, now_)[0], err::kNone);
+  EXPECT_EQ(commit_now(coord_, "g", "", -1, std::nullopt, offs, now_)[0], err::kNone);
+  EXPECT_EQ(commit_now(coord_, "g", "admin", -1, std::nullopt, offs, now_)[0], err::kNone);
   expect_invariants();
 }
 
@@ -688,9 +695,9 @@ class GroupRetentionTest : public GroupCoordinatorTest {
 
 TEST_F(GroupRetentionTest, SimpleGroupOffsetsExpireRetentionAfterTheirCommit) {
   int64_t t0 = now_;
-  EXPECT_EQ(retained_.commit_offsets("simple", "", -1, std::nullopt, {{"t", 0, 5, -1, std::nullopt}}, t0)[0],
+  EXPECT_EQ(commit_now(retained_, "simple", "", -1, std::nullopt, {{"t", 0, 5, -1, std::nullopt}}, t0)[0],
             err::kNone);
-  EXPECT_EQ(retained_.commit_offsets("simple", "", -1, std::nullopt, {{"t", 1, 6, -1, std::nullopt}},
+  EXPECT_EQ(commit_now(retained_, "simple", "", -1, std::nullopt, {{"t", 1, 6, -1, std::nullopt}},
                                      t0 + kRetention / 2)[0], err::kNone);
   tick_to(t0 + kRetention - 1);
   EXPECT_TRUE(retained_.fetch_offset("simple", "t", 0));
@@ -711,7 +718,7 @@ TEST_F(GroupRetentionTest, SimpleGroupOffsetsExpireRetentionAfterTheirCommit) {
 
 TEST_F(GroupRetentionTest, EmptyGroupOffsetsExpireRetentionAfterTheGroupEmptied) {
   auto [id, gen] = stable_member("m");
-  EXPECT_EQ(retained_.commit_offsets("g", id, gen, std::nullopt, {{"t", 0, 5, -1, std::nullopt}}, now_)[0],
+  EXPECT_EQ(commit_now(retained_, "g", id, gen, std::nullopt, {{"t", 0, 5, -1, std::nullopt}}, now_)[0],
             err::kNone);
   // The member stays (heartbeating) for two retention periods, then leaves.
   for (int i = 0; i < 240; ++i) {
@@ -735,7 +742,7 @@ TEST_F(GroupRetentionTest, EmptyGroupOffsetsExpireRetentionAfterTheGroupEmptied)
 
 TEST_F(GroupRetentionTest, StableGroupExpiresOnlyTopicsItDoesNotSubscribeTo) {
   auto [id, gen] = stable_member(subscription({"t"}));
-  retained_.commit_offsets("g", id, gen, std::nullopt,
+  commit_now(retained_, "g", id, gen, std::nullopt,
                            {{"t", 0, 5, -1, std::nullopt}, {"old", 0, 9, -1, std::nullopt}}, now_);
   for (int i = 0; i < 130; ++i) {
     tick_to(now_ + kCheck / 2);
@@ -768,7 +775,7 @@ TEST_F(GroupRetentionTest, PendingMemberKeepsItsGroupUntilItExpires) {
 }
 
 TEST_F(GroupRetentionTest, StoreFailureKeepsOffsetsForTheNextCheck) {
-  retained_.commit_offsets("simple", "", -1, std::nullopt, {{"t", 0, 5, -1, std::nullopt}}, now_);
+  commit_now(retained_, "simple", "", -1, std::nullopt, {{"t", 0, 5, -1, std::nullopt}}, now_);
   store_.fail = true;
   tick_to(now_ + kRetention + kCheck);
   EXPECT_TRUE(retained_.fetch_offset("simple", "t", 0));
@@ -778,7 +785,7 @@ TEST_F(GroupRetentionTest, StoreFailureKeepsOffsetsForTheNextCheck) {
 }
 
 TEST_F(GroupRetentionTest, MetadataOverTheLimitIsRefusedPerPartition) {
-  auto errors = retained_.commit_offsets(
+  auto errors = commit_now(retained_, 
       "simple", "", -1, std::nullopt,
       {{"t", 0, 5, -1, std::string("12345678")}, {"t", 1, 6, -1, std::string("123456789")}}, now_);
   ASSERT_EQ(errors.size(), 2u);
@@ -787,7 +794,7 @@ TEST_F(GroupRetentionTest, MetadataOverTheLimitIsRefusedPerPartition) {
   EXPECT_TRUE(retained_.fetch_offset("simple", "t", 0));
   EXPECT_FALSE(retained_.fetch_offset("simple", "t", 1));
   // Nothing stored at all: no group is created.
-  EXPECT_EQ(retained_.commit_offsets("other", "", -1, std::nullopt, {{"t", 0, 5, -1, std::string(9, 'x')}},
+  EXPECT_EQ(commit_now(retained_, "other", "", -1, std::nullopt, {{"t", 0, 5, -1, std::string(9, 'x')}},
                                      now_)[0], err::kOffsetMetadataTooLarge);
   EXPECT_EQ(retained_.describe("other").state, "Dead");
 }
@@ -798,24 +805,43 @@ TEST_F(GroupRetentionTest, MetadataOverTheLimitIsRefusedPerPartition) {
 namespace millrace::coordination {
 namespace {
 
-// Every store append names the one group its records belong to, so the broker
-// can put them on that group's __consumer_offsets partition: group values,
-// commits (member and simple), offset deletes and group deletes alike.
-TEST_F(GroupCoordinatorTest, EveryAppendNamesTheGroupOfItsRecords) {
-  auto [id, gen] = stable_single_member();
-  coord_.commit_offsets("g", id, gen, std::nullopt, {{"t", 0, 10, -1, std::nullopt}}, now_);
-  coord_.commit_offsets("simple", "", -1, std::nullopt, {{"u", 3, 7, -1, std::nullopt}}, now_);
-  coord_.commit_offsets("other", "", -1, std::nullopt, {{"u", 1, 2, -1, std::nullopt}}, now_);
-  EXPECT_EQ(coord_.delete_group("other"), err::kNone);
-  ASSERT_GE(store_.appends.size(), 5u);
-  auto group_of = [](const StoredRecord& r) {
-    auto k = decode_key(r.key);
+// Every store append holds records of one group and goes to the
+// __consumer_offsets partition that group hashes to (Kafka's formula), so
+// FindCoordinator and the records agree: group values, commits (member and
+// simple), offset deletes and group deletes alike.
+TEST_F(GroupCoordinatorTest, EveryAppendGoesToItsGroupsPartition) {
+  MemoryStore store;
+  CoordinatorOptions o = options();
+  o.offsets_partitions = 50;
+  GroupCoordinator c(o, &store);
+  JoinRequest r = join_req();
+  std::optional<JoinResult> joined;
+  c.join(r, now_, [&](JoinResult res) { joined = std::move(res); });
+  c.tick(now_ += 200);
+  ASSERT_TRUE(joined && joined->error == err::kNone);
+  SyncRequest s;
+  s.group_id = "g";
+  s.member_id = joined->member_id;
+  s.generation_id = joined->generation_id;
+  c.sync(s, now_, [](SyncResult) {});
+  commit_now(c, "g", joined->member_id, joined->generation_id, std::nullopt, {{"t", 0, 10, -1, std::nullopt}}, now_);
+  commit_now(c, "simple", "", -1, std::nullopt, {{"u", 3, 7, -1, std::nullopt}}, now_);
+  commit_now(c, "other", "", -1, std::nullopt, {{"u", 1, 2, -1, std::nullopt}}, now_);
+  EXPECT_EQ(delete_group_now(c, "other"), err::kNone);
+  ASSERT_GE(store.appends.size(), 4u);
+  auto group_of = [](const StoredRecord& rec) {
+    auto k = decode_key(rec.key);
     return std::holds_alternative<OffsetKey>(k) ? std::get<OffsetKey>(k).group : std::get<GroupKey>(k).group;
   };
+  std::set<int32_t> used;
   size_t at = 0;
-  for (const auto& [group, count] : store_.appends)
-    for (size_t k = 0; k < count; ++k, ++at) EXPECT_EQ(group_of(store_.log.at(at)), group) << "record " << at;
-  EXPECT_EQ(at, store_.log.size());
+  for (const auto& [partition, count] : store.appends) {
+    used.insert(partition);
+    for (size_t k = 0; k < count; ++k, ++at)
+      EXPECT_EQ(offsets_partition_for(group_of(store.log.at(at)), 50), partition) << "record " << at;
+  }
+  EXPECT_EQ(at, store.log.size());
+  EXPECT_GE(used.size(), 2u);  // the three groups do not all hash to one partition
 }
 
 }  // namespace

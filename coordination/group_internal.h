@@ -68,6 +68,12 @@ struct GroupCoordinator::Group {
   // When the group last became Empty (Kafka's currentStateTimestamp of an
   // Empty group); -1 when unknown (then each offset's commit time counts).
   int64_t empty_since_ms = -1;
+  // Staged writes of this group not yet stored, in all and per offset (the
+  // offsets retention pass leaves an offset with a commit in flight alone).
+  int pending_writes = 0;
+  std::map<std::pair<std::string, int32_t>, int> pending_offsets;
+  // The leader's SyncGroup of this generation is being stored.
+  bool sync_write_pending = false;
 
   Member* member(const std::string& member_id) const {
     auto it = members.find(member_id);
@@ -155,6 +161,7 @@ struct GroupCoordinator::Group {
 struct GroupCoordinator::Deferred {
   std::vector<std::pair<JoinCallback, JoinResult>> joins;
   std::vector<std::pair<SyncCallback, SyncResult>> syncs;
+  std::vector<std::function<void()>> later;  // other answers (commits, deletes)
   void join_error(JoinCallback cb, int16_t code, std::string member_id) {
     JoinResult r;
     r.error = code;
@@ -169,6 +176,7 @@ struct GroupCoordinator::Deferred {
   void run() {
     for (auto& [cb, r] : joins) cb(std::move(r));
     for (auto& [cb, r] : syncs) cb(std::move(r));
+    for (auto& f : later) f();
   }
 };
 

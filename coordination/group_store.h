@@ -1,9 +1,17 @@
 // Where the coordinator persists offsets and group metadata: records of the
-// compacted internal topic __consumer_offsets (layout in offsets_format.h).
-// The broker implements it on the storage Log; tests use an in-memory one.
+// compacted internal topic __consumer_offsets (layout in offsets_format.h),
+// each write on the partition its group hashes to (offsets_partition.h).
+//
+// Asynchronous, as the consumption of a Raft commit will be: the coordinator
+// stages a write under its lock (GroupCoordinator's "ready" writes), hands it
+// to append() after releasing the lock, and applies the write's effect (and
+// answers the client) only when `done` reports it stored. The broker
+// implements it on the partitions of __consumer_offsets (acks=all through
+// cluster::Partition::replicate); tests and fuzzers use MemoryStore.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,13 +26,16 @@ struct StoredRecord {
 class GroupStore {
  public:
   virtual ~GroupStore() = default;
-  // Appends the records, all of group `group_id`, as one batch on the group's
-  // partition of __consumer_offsets (offsets_partition.h; a store of one log
-  // may ignore it). Returns false when they could not be
-  // written; the coordinator then answers the request with an error and does
-  // not change its state. Called with the coordinator's lock held: must not
-  // call back into the coordinator.
-  virtual bool append(const std::string& group_id, const std::vector<StoredRecord>& records) = 0;
+  // Appends `records` (all of one group) as one batch on `partition` of
+  // __consumer_offsets, and calls `done(true)` once they are stored as
+  // durably as the store promises (the broker: as an acks=all Produce), or
+  // `done(false)` when they could not be. Contract:
+  //  - the coordinator calls append() in the order it staged the writes and
+  //    never from two threads at once, so that order is the log's order;
+  //  - `done` runs exactly once, on any thread, possibly inside append();
+  //  - the `done` calls of one partition run in append order (the
+  //    coordinator applies writes as a state machine applies its log).
+  virtual void append(int32_t partition, std::vector<StoredRecord> records, std::function<void(bool)> done) = 0;
 };
 
 }  // namespace millrace::coordination

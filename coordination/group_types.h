@@ -16,7 +16,9 @@ namespace err {
 inline constexpr int16_t kNone = 0;
 inline constexpr int16_t kUnknownTopicOrPartition = 3;
 inline constexpr int16_t kOffsetMetadataTooLarge = 12;
+inline constexpr int16_t kCoordinatorLoadInProgress = 14;
 inline constexpr int16_t kCoordinatorNotAvailable = 15;
+inline constexpr int16_t kNotCoordinator = 16;
 inline constexpr int16_t kIllegalGeneration = 22;
 inline constexpr int16_t kInconsistentGroupProtocol = 23;
 inline constexpr int16_t kInvalidGroupId = 24;
@@ -132,5 +134,10 @@ struct GroupListing {
 
 using JoinCallback = std::function<void(JoinResult)>;
 using SyncCallback = std::function<void(SyncResult)>;
+// One error per committed partition, in request order.
+using CommitCallback = std::function<void(std::vector<int16_t>)>;
+// The group-level error, then one error per partition.
+using DeleteOffsetsCallback = std::function<void(int16_t, std::vector<int16_t>)>;
+using DeleteGroupCallback = std::function<void(int16_t)>;
 
 }  // namespace millrace::coordination

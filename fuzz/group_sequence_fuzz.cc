@@ -3,7 +3,8 @@
 // OffsetCommit, OffsetFetch, DescribeGroups, ListGroups, DeleteGroups,
 // OffsetDelete), clock advances with tick(), store failures and broker
 // restarts (replay of the in-memory __consumer_offsets into a new
-// coordinator). Groups, member ids, instance ids, generations and protocols
+// coordinator), store writes held and completed later (the coordinator's
+// Ready-style persistence) and offsets partitions unloaded and loaded again. Groups, member ids, instance ids, generations and protocols
 // are drawn from small pools so that requests collide: member ids are those
 // the coordinator handed out, plus "" and an unknown one.
 //
@@ -29,6 +30,7 @@
 
 #include "coordination/group_coordinator.h"
 #include "coordination/group_store.h"
+#include "coordination/offsets_format.h"
 #include "coordination/testing/memory_store.h"
 
 namespace {
@@ -60,6 +62,7 @@ CoordinatorOptions options() {
   o.offsets_retention_ms = 20000;
   o.offsets_retention_check_interval_ms = 1000;
   o.offset_metadata_max_bytes = 4;
+  o.offsets_partitions = 2;
   return o;
 }
 
@@ -86,7 +89,7 @@ class Harness {
   }
 
  private:
-  static constexpr int kOps = 14;
+  static constexpr int kOps = 17;
 
   std::string group(Input& in) {
     static const char* kGroups[] = {"g", "h", ""};
@@ -243,8 +246,11 @@ class Harness {
           if (b & 4) e.metadata = b & 8 ? "too long" : "ok";
           offsets.push_back(std::move(e));
         }
-        auto errors = coord_->commit_offsets(g, m, gen, i, offsets, t);
-        if (errors.size() != offsets.size()) violated("commit answered the wrong number of partitions");
+        auto answered = std::make_shared<int>(0);
+        coord_->commit_offsets(g, m, gen, i, offsets, t, [answered, n = offsets.size()](std::vector<int16_t> errors) {
+          if (++*answered > 1) violated("a commit answered twice");
+          if (errors.size() != n) violated("commit answered the wrong number of partitions");
+        });
         break;
       }
       case 5: {
@@ -263,13 +269,20 @@ class Harness {
       case 7: (void)coord_->list({}); break;
       case 8: {
         std::string g = group(in);
-        if (coord_->delete_group(g) == err::kNone) forget(g);
+        auto answered = std::make_shared<int>(0);
+        coord_->delete_group(g, [this, g, answered](int16_t e) {
+          if (++*answered > 1) violated("a DeleteGroups answered twice");
+          if (e == err::kNone) forget(g);
+        });
         break;
       }
       case 9: {
         std::string g = group(in);
-        std::vector<int16_t> per;
-        (void)coord_->delete_offsets(g, {{in.byte() % 2 ? "t" : "u", 0}}, per);
+        auto answered = std::make_shared<int>(0);
+        coord_->delete_offsets(g, {{in.byte() % 2 ? "t" : "u", 0}}, [answered](int16_t, std::vector<int16_t> per) {
+          if (++*answered > 1) violated("an OffsetDelete answered twice");
+          if (per.size() != 1) violated("OffsetDelete answered the wrong number of partitions");
+        });
         break;
       }
       case 10: {
@@ -279,6 +292,35 @@ class Harness {
         break;
       }
       case 11: store_.fail = !store_.fail; break;
+      case 13: {
+        // Writes held in the store (stored later, or refused): requests wait
+        // for them; turning it off completes every held write, in order.
+        store_.hold = !store_.hold;
+        if (!store_.hold) store_.release_all();
+        break;
+      }
+      case 14: store_.release(); break;
+      case 15: {
+        // Leadership of an offsets partition moves away and back: unload,
+        // then load it again from what the store holds.
+        int32_t p = in.byte() % options().offsets_partitions;
+        coord_->unload(p);
+        if (in.byte() % 4 == 0) break;  // stays away for a while
+        coord_->begin_load(p);
+        for (const auto& r : store_.log) {
+          auto k = decode_key(r.key);
+          const std::string* g = std::holds_alternative<OffsetKey>(k)  ? &std::get<OffsetKey>(k).group
+                                 : std::holds_alternative<GroupKey>(k) ? &std::get<GroupKey>(k).group
+                                                                       : nullptr;
+          if (!g || coord_->partition_for(*g) != p) continue;
+          std::optional<std::span<const uint8_t>> v;
+          if (r.value) v = std::span<const uint8_t>(*r.value);
+          coord_->replay(r.key, v);
+        }
+        coord_->finish_load(p, now_);
+        generations_.clear();  // as after a restart
+        break;
+      }
       case 12: {
         // A broker restart: the new coordinator knows only what was stored;
         // callbacks still waiting in the old one are never answered.

@@ -2,26 +2,26 @@
 
 #include <unistd.h>
 
-#include "coordination/offsets_partition.h"
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+
 #include "protocol/record/batch_builder.h"
 #include "protocol/record/record_reader.h"
 #include "storage/log.h"
 
 namespace millrace::broker {
 
-int32_t OffsetsLogStore::partition_for(const std::string& group_id) const {
-  return partitions_.empty() ? 0 : coordination::offsets_partition_for(group_id, partition_count());
-}
-
-std::shared_ptr<storage::Log> OffsetsLogStore::log_for(const std::string& group_id) const {
-  if (partitions_.empty()) return nullptr;
-  return partitions_[static_cast<size_t>(partition_for(group_id))];
-}
-
-bool OffsetsLogStore::append(const std::string& group_id, const std::vector<coordination::StoredRecord>& records) {
-  if (records.empty()) return true;
-  auto log = log_for(group_id);
-  if (!log) return false;
+void OffsetsLogStore::append(int32_t partition, std::vector<coordination::StoredRecord> records,
+                             std::function<void(bool)> done) {
+  auto write = std::make_shared<InFlight>();
+  write->done = std::move(done);
+  {
+    std::lock_guard lock(mu_);
+    in_flight_[partition].push_back(write);
+  }
+  auto p = partitions_.get({kOffsetsTopic, partition});
+  if (!p || p->is_offline() || records.empty()) return fail_later(partition, std::move(write));
   record::BatchBuilder builder(record::BatchOptions{});
   int64_t now = storage::system_clock_ms();
   for (const auto& r : records) {
@@ -30,24 +30,53 @@ bool OffsetsLogStore::append(const std::string& group_id, const std::vector<coor
     builder.append(now, record::Bytes(r.key), value);
   }
   std::vector<uint8_t> batch;
-  if (!builder.finish(batch).ok()) return false;
-  auto res = log->append(batch, LeaderEpoch(0));
-  if (!res.ok()) return false;
-  // Acknowledged means written (C5): the batch leaves the user-space append
-  // buffer for the file before the coordinator answers, as Produce does, so a
-  // kill -9 right after the answer cannot lose it.
-  if (log->written_end_offset() >= res->last_offset + 1) return true;
-  return log->write_out_buffer().ok();
+  if (!builder.finish(batch).ok()) return fail_later(partition, std::move(write));
+  // A group write is acks=all in Kafka: stored once written out and, with
+  // fsync before acks=all, synced; what the coordinator answers after it
+  // survives a kill -9 (and a power loss under the sync).
+  auto replicated = p->replicate(batch, -1, ex_);
+  if (!replicated.appended.ok()) return fail_later(partition, std::move(write));
+  boost::asio::co_spawn(
+      ex_,
+      [this, partition, write, acks = std::move(replicated.acks)]() -> boost::asio::awaitable<void> {
+        auto st = co_await acks->wait();
+        finish(partition, write, st.ok());
+      },
+      boost::asio::detached);
 }
 
-std::string OffsetsLogStore::replay_into(coordination::GroupCoordinator& coordinator, int64_t& records_read) const {
-  records_read = 0;
-  for (size_t p = 0; p < partitions_.size(); ++p) {
-    if (!partitions_[p]) continue;
-    if (auto err = replay_partition(*partitions_[p], coordinator, records_read); !err.empty())
-      return "partition " + std::to_string(p) + ": " + err;
+void OffsetsLogStore::fail_later(int32_t partition, std::shared_ptr<InFlight> write) {
+  boost::asio::post(ex_, [this, partition, write = std::move(write)] { finish(partition, write, false); });
+}
+
+void OffsetsLogStore::finish(int32_t partition, const std::shared_ptr<InFlight>& write, bool ok) {
+  std::vector<std::shared_ptr<InFlight>> completed;
+  {
+    std::lock_guard lock(mu_);
+    write->stored = ok;
+    auto& queue = in_flight_[partition];
+    while (!queue.empty() && queue.front()->stored) {
+      completed.push_back(std::move(queue.front()));
+      queue.pop_front();
+    }
   }
-  coordinator.finish_replay(storage::system_clock_ms());
+  for (auto& w : completed) w->done(*w->stored);
+}
+
+std::string OffsetsLogStore::load_into(coordination::GroupCoordinator& coordinator, int64_t& records_read) const {
+  records_read = 0;
+  int64_t now = storage::system_clock_ms();
+  for (int32_t p = 0; p < count_; ++p) {
+    auto part = partitions_.get({kOffsetsTopic, p});
+    if (!part || part->is_offline()) {
+      coordinator.unload(p);
+      continue;
+    }
+    coordinator.begin_load(p);
+    if (auto err = replay_partition(*part->log(), coordinator, records_read); !err.empty())
+      return "partition " + std::to_string(p) + ": " + err;
+    coordinator.finish_load(p, now);
+  }
   return {};
 }
 

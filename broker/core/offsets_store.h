@@ -7,19 +7,29 @@
 // keeps every group on partition 0). The topic is created with
 // cleanup.policy=compact so the log keeps the latest value per key.
 //
-// Durability: append() writes one uncompressed batch to the log and out of
-// the log's append buffer into the file (the page cache) before it returns,
-// so whatever the coordinator answers after it survives a kill -9. The
-// OffsetCommit handler then waits for the fsync too when
-// log.flush.on.acks.all is on (a commit is acks=all in Kafka, so it is where
-// an acks=all produced record would be); group values (JoinGroup/SyncGroup)
-// are fsynced by the log's flush policy and at shutdown.
+// Writes go through the partition layer like an acks=all Produce
+// (cluster::Partition::replicate, acks -1): appended in the coordinator's
+// order, reported stored once written out and, under log.flush.on.acks.all,
+// fsynced (later: once a majority of replicas holds them). Completions run on
+// the executor given (the broker's control context), in append order per
+// partition, as GroupStore requires.
+//
+// load_into() loads each partition into the coordinator (begin_load, every
+// record, finish_load) and unloads the ones this broker cannot serve.
 #pragma once
 
+#include <deque>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
+
+#include "cluster/partition/partition_manager.h"
 #include "coordination/group_coordinator.h"
 #include "coordination/group_store.h"
 #include "storage/log.h"
@@ -30,25 +40,36 @@ inline constexpr const char* kOffsetsTopic = "__consumer_offsets";
 
 class OffsetsLogStore : public coordination::GroupStore {
  public:
-  // partitions[p]: partition p's log (null: not hosted here, appends fail).
-  explicit OffsetsLogStore(std::vector<std::shared_ptr<storage::Log>> partitions)
-      : partitions_(std::move(partitions)) {}
-  bool append(const std::string& group_id, const std::vector<coordination::StoredRecord>& records) override;
+  OffsetsLogStore(cluster::PartitionManager& partitions, int32_t partition_count, boost::asio::any_io_executor ex)
+      : partitions_(partitions), count_(partition_count), ex_(std::move(ex)) {}
+  void append(int32_t partition, std::vector<coordination::StoredRecord> records,
+              std::function<void(bool)> done) override;
 
-  int32_t partition_count() const { return static_cast<int32_t>(partitions_.size()); }
-  int32_t partition_for(const std::string& group_id) const;
-  // The log holding `group_id`'s records (null when not hosted).
-  std::shared_ptr<storage::Log> log_for(const std::string& group_id) const;
+  int32_t partition_count() const { return count_; }
 
-  // Feeds every record of every partition to the coordinator, then starts
-  // restored members' session timers afresh (finish_replay). Returns an error
-  // message (unreadable log), empty when ok. Bad records are skipped.
-  std::string replay_into(coordination::GroupCoordinator& coordinator, int64_t& records_read) const;
+  // Loads every partition this broker serves into the coordinator and
+  // unloads the others (no log, or its log dir offline): their groups get
+  // NOT_COORDINATOR. Returns an error message (unreadable log), empty when
+  // ok. Bad records are skipped.
+  std::string load_into(coordination::GroupCoordinator& coordinator, int64_t& records_read) const;
 
  private:
+  struct InFlight {
+    std::function<void(bool)> done;
+    std::optional<bool> stored;
+  };
+  // Records the outcome of `write` and completes, in order, every write of
+  // the partition at the head of its queue that has one. Runs on ex_.
+  void finish(int32_t partition, const std::shared_ptr<InFlight>& write, bool ok);
+  void fail_later(int32_t partition, std::shared_ptr<InFlight> write);
   std::string replay_partition(const storage::Log& log, coordination::GroupCoordinator& coordinator,
                                int64_t& records_read) const;
-  std::vector<std::shared_ptr<storage::Log>> partitions_;
+
+  cluster::PartitionManager& partitions_;
+  const int32_t count_;
+  boost::asio::any_io_executor ex_;
+  std::mutex mu_;
+  std::map<int32_t, std::deque<std::shared_ptr<InFlight>>> in_flight_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace millrace::broker

@@ -1,4 +1,6 @@
-// DeleteGroups (key 42), v0-2: only groups without members.
+// DeleteGroups (key 42), v0-2: only groups without members; each answered once
+// its tombstones are stored.
+#include "broker/handlers/await_callback.h"
 #include "broker/handlers/handlers.h"
 
 namespace millrace::broker {
@@ -8,7 +10,9 @@ Task<proto::DeleteGroupsResponse> handle(RequestContext& ctx, proto::DeleteGroup
   for (const auto& id : req.groups_names) {
     auto& r = resp.results.emplace_back();
     r.group_id = id;
-    r.error_code = ctx.note(ctx.broker.groups.delete_group(id));
+    auto& groups = ctx.broker.groups;
+    auto deleted = await_callback<int16_t>(ctx.executor, [&groups, &id](auto cb) { groups.delete_group(id, std::move(cb)); });
+    r.error_code = ctx.note(co_await std::move(deleted));
   }
   co_return resp;
 }

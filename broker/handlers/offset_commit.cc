@@ -1,11 +1,10 @@
 // OffsetCommit (key 8), v2-8: generation, member and group.instance.id checked
 // by the coordinator; generation -1 with no member id is a "simple" commit
 // (also the admin AlterConsumerGroupOffsets), allowed while the group has no
-// members. Offsets go to __consumer_offsets.
-#include "broker/core/offsets_store.h"
-#include "broker/handlers/await_flush.h"
+// members. Offsets go to __consumer_offsets; the answer waits until they are
+// stored there.
+#include "broker/handlers/await_callback.h"
 #include "broker/handlers/handlers.h"
-#include "coordination/offsets_partition.h"
 #include "storage/log.h"
 
 namespace millrace::broker {
@@ -27,27 +26,20 @@ Task<proto::OffsetCommitResponse> handle(RequestContext& ctx, proto::OffsetCommi
       entries.push_back({t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch, p.committed_metadata});
     }
   }
-  auto committed = entries.empty()
-                       ? std::vector<int16_t>{}
-                       : ctx.broker.groups.commit_offsets(req.group_id, req.member_id, req.generation_id_or_member_epoch,
-                                                          req.group_instance_id, entries, storage::system_clock_ms());
+  // Answered once stored: the coordinator's GroupStore writes a commit as an
+  // acks=all Produce (written out, and fsynced under log.flush.on.acks.all).
+  std::vector<int16_t> committed;
+  if (!entries.empty()) {
+    auto& groups = ctx.broker.groups;
+    auto commit = await_callback<std::vector<int16_t>>(
+        ctx.executor, [&groups, &req, &entries](auto cb) {
+          groups.commit_offsets(req.group_id, req.member_id, req.generation_id_or_member_epoch, req.group_instance_id,
+                                entries, storage::system_clock_ms(), std::move(cb));
+        });
+    committed = co_await std::move(commit);
+  }
   for (size_t i = 0, k = 0; i < errors.size(); ++i)
     if (errors[i] == -1) errors[i] = committed[k++];
-  // A commit is acks=all in Kafka: with fsync-before-acks=all it is answered
-  // once fsynced, like an acks=all Produce (written out of the append buffer
-  // it already is: OffsetsLogStore::append).
-  bool stored = false;
-  for (auto e : errors) stored = stored || e == coordination::err::kNone;
-  if (stored && ctx.broker.config.boolean("log.flush.on.acks.all")) {
-    auto offsets = ctx.broker.topics.get(kOffsetsTopic);
-    int32_t p = offsets ? coordination::offsets_partition_for(req.group_id, offsets->partitions) : 0;
-    if (auto log = ctx.broker.logs.get({kOffsetsTopic, p})) {
-      auto st = co_await await_flush(*log, log->log_end_offset(), ctx.executor);
-      if (!st.ok())
-        for (auto& e : errors)
-          if (e == coordination::err::kNone) e = coordination::err::kCoordinatorNotAvailable;
-    }
-  }
   proto::OffsetCommitResponse resp;
   size_t i = 0;
   for (const auto& t : req.topics) {

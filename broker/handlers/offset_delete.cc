@@ -1,5 +1,6 @@
 // OffsetDelete (key 47), v0: removes committed offsets of an empty group
 // (partitions of a group with members: GROUP_SUBSCRIBED_TO_TOPIC).
+#include "broker/handlers/await_callback.h"
 #include "broker/handlers/handlers.h"
 
 namespace millrace::broker {
@@ -8,9 +9,15 @@ Task<proto::OffsetDeleteResponse> handle(RequestContext& ctx, proto::OffsetDelet
   std::vector<std::pair<std::string, int32_t>> parts;
   for (const auto& t : req.topics)
     for (const auto& p : t.partitions) parts.emplace_back(t.name, p.partition_index);
-  std::vector<int16_t> per;
+  auto& groups = ctx.broker.groups;
+  using Answer = std::pair<int16_t, std::vector<int16_t>>;
+  auto deleted = await_callback<Answer>(ctx.executor, [&groups, &req, &parts](auto cb) {
+    groups.delete_offsets(req.group_id, parts,
+                          [cb = std::move(cb)](int16_t e, std::vector<int16_t> per) { cb({e, std::move(per)}); });
+  });
+  auto [group_error, per] = co_await std::move(deleted);
   proto::OffsetDeleteResponse resp;
-  resp.error_code = ctx.note(ctx.broker.groups.delete_offsets(req.group_id, parts, per));
+  resp.error_code = ctx.note(group_error);
   if (resp.error_code) co_return resp;
   size_t i = 0;
   for (const auto& t : req.topics) {

@@ -1,6 +1,7 @@
 // OffsetFetch (key 9), v1-8: committed offsets of one group (v1-7) or of
 // several groups (v8+); a null topic list (v2+) means every committed
-// partition. Uncommitted partitions answer offset -1.
+// partition. Uncommitted partitions answer offset -1. A group whose
+// __consumer_offsets partition is loading or not served here gets that error.
 #include "broker/handlers/handlers.h"
 
 namespace millrace::broker {
@@ -38,15 +39,31 @@ std::vector<TopicOut> fetch_group(RequestContext& ctx, const std::string& group,
 
 Task<proto::OffsetFetchResponse> handle(RequestContext& ctx, proto::OffsetFetchRequest& req) {
   proto::OffsetFetchResponse resp;
+  auto& groups = ctx.broker.groups;
   if (ctx.api_version < 8) {
     const auto* topics = req.topics ? &*req.topics : nullptr;
-    if (ctx.api_version < 2 && !topics) topics = nullptr;
     resp.topics = fetch_group<proto::OffsetFetchResponse::OffsetFetchResponseTopic>(ctx, req.group_id, topics);
+    // A group whose partition is loading or not served here: the error
+    // (COORDINATOR_LOAD_IN_PROGRESS, NOT_COORDINATOR) at the top from v2, on
+    // every partition before, so the client looks again.
+    if (int16_t e = groups.partition_error(req.group_id); e != coordination::err::kNone) {
+      if (ctx.api_version >= 2) {
+        resp.error_code = ctx.note(e);
+        resp.topics.clear();
+      } else {
+        for (auto& t : resp.topics)
+          for (auto& p : t.partitions) p.error_code = ctx.note(e);
+      }
+    }
     co_return resp;
   }
   for (const auto& g : req.groups) {
     auto& rg = resp.groups.emplace_back();
     rg.group_id = g.group_id;
+    if (int16_t e = groups.partition_error(g.group_id); e != coordination::err::kNone) {
+      rg.error_code = ctx.note(e);
+      continue;
+    }
     const auto* topics = g.topics ? &*g.topics : nullptr;
     rg.topics = fetch_group<proto::OffsetFetchResponse::OffsetFetchResponseGroup::OffsetFetchResponseTopics>(
         ctx, g.group_id, topics);
