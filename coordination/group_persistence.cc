@@ -94,11 +94,13 @@ void GroupCoordinator::on_persisted(uint64_t id, bool ok) {
     if (it == waiting_.end()) return;
     Waiting w = std::move(it->second);
     waiting_.erase(it);
-    if (Group* g = find(w.group_id); g && g->pending_writes > 0) --g->pending_writes;
     const auto& slot = partitions_[static_cast<size_t>(w.partition)];
     Persisted p = slot.epoch != w.load_epoch || slot.load != Load::kLoaded ? Persisted::kMoved
                   : ok                                                     ? Persisted::kStored
                                                                            : Persisted::kFailed;
+    // A moved write counted on a group that was dropped with its partition;
+    // a group of the same id loaded since is another one.
+    if (Group* g = find(w.group_id); g && p != Persisted::kMoved && g->pending_writes > 0) --g->pending_writes;
     if (w.then) w.then(p, out);
   }
   persist_ready();

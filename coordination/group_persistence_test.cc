@@ -287,6 +287,24 @@ TEST_F(PersistenceTest, AWriteThatLandsAfterItsPartitionMovedIsAnsweredNotCoordi
   EXPECT_EQ(coord_.fetch_offset("g", "t", 0)->offset, 7);
 }
 
+// Found by group_sequence_fuzz: a write that lands after its partition moved
+// must not count against the group of the same id loaded since.
+TEST_F(PersistenceTest, AMovedWriteDoesNotSettleTheReloadedGroupsWrites) {
+  EXPECT_EQ(commit_now(coord_, "g", "", -1, std::nullopt, {{"t", 0, 1, -1, std::nullopt}}, now_)[0], err::kNone);
+  store_.hold = true;
+  auto old_write = commit("g", 2);
+  int32_t p = coord_.partition_for("g");
+  coord_.unload(p);
+  reload(p);
+  auto new_write = commit("g", 3);  // on the reloaded group
+  store_.release();                 // the old write lands: kMoved
+  ASSERT_TRUE(*old_write);
+  EXPECT_FALSE(*new_write);
+  EXPECT_EQ(delete_group_now(coord_, "g"), err::kCoordinatorNotAvailable);  // its own commit is still in flight
+  store_.release_all();
+  EXPECT_EQ(coord_.check_invariants(), "");
+}
+
 TEST_F(PersistenceTest, DeletingAGroupWaitsForItsCommitsInFlight) {
   EXPECT_EQ(commit_now(coord_, "g", "", -1, std::nullopt, {{"t", 0, 1, -1, std::nullopt}}, now_)[0], err::kNone);
   store_.hold = true;
