@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <mutex>
 
-#include "broker/core/topic_registry.h"
+#include "broker/topics/topic_registry.h"
 #include "cluster/metadata/local_image.h"
 #include "cluster/metadata/metadata_cache.h"
 
