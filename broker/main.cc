@@ -261,7 +261,7 @@ int run(const Config& cfg) {
   }
   // The metadata image every handler reads (cluster/metadata/): published now,
   // before the first request, and again on every change of the topic table.
-  LocalMetadataPublisher publisher(topics, metadata,
+  LocalMetadataPublisher publisher(topics, metadata, partitions,
                                    {.node_id = state.node_id,
                                     .cluster_id = state.cluster_id,
                                     .host = state.advertised_host,
