@@ -31,11 +31,11 @@
 #include <thread>
 
 #include "broker/config/config.h"
-#include "broker/core/broker_state.h"
-#include "broker/core/metadata_publisher.h"
-#include "broker/core/offsets_store.h"
-#include "broker/core/producer_ids.h"
-#include "broker/core/topic_registry.h"
+#include "broker/kafka/broker_state.h"
+#include "broker/topics/metadata_publisher.h"
+#include "broker/groups/offsets_store.h"
+#include "cluster/producers/producer_ids.h"
+#include "broker/topics/topic_registry.h"
 #include "broker/kafka/dispatcher.h"
 #include "broker/metrics/broker_metrics.h"
 #include "broker/metrics/scrape_providers.h"
@@ -211,7 +211,7 @@ int run(const Config& cfg) {
   }
   spdlog::info("event=offsets_loaded partitions={} records={}", offsets_store.partition_count(), replayed);
 
-  ProducerIds producer_ids(first_dir / "producer_id.block");
+  cluster::ProducerIds producer_ids(first_dir / "producer_id.block");
   if (auto err = producer_ids.load(); !err.empty()) {
     spdlog::error("event=startup_failed error=\"{}\"", err);
     stop_control();
@@ -261,7 +261,7 @@ int run(const Config& cfg) {
   }
   // The metadata image every handler reads (cluster/metadata/): published now,
   // before the first request, and again on every change of the topic table.
-  LocalMetadataPublisher publisher(topics, metadata,
+  LocalMetadataPublisher publisher(topics, metadata, partitions,
                                    {.node_id = state.node_id,
                                     .cluster_id = state.cluster_id,
                                     .host = state.advertised_host,

@@ -1,5 +1,5 @@
 // Sequence fuzzer for KIP-227 incremental fetch sessions
-// (broker/core/fetch_session_cache.h): random sequences of full fetches that
+// (broker/kafka/fetch_session_cache.h): random sequences of full fetches that
 // open sessions, incremental fetches (add, update, forget partitions; right,
 // stale and wrong epochs; topic ids on or off), closes, responses finished
 // late and out of order, and time passing, against a cache with a random
@@ -25,7 +25,7 @@
 #include <optional>
 #include <vector>
 
-#include "broker/core/fetch_session_cache.h"
+#include "broker/kafka/fetch_session_cache.h"
 
 namespace {
 

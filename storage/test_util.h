@@ -6,6 +6,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -117,6 +119,16 @@ inline std::vector<uint64_t> test_seeds(int fallback) {
   uint64_t base = (static_cast<uint64_t>(rd()) << 32) | rd();
   for (int i = 0; i < n; ++i) seeds.push_back(base + static_cast<uint64_t>(i) * 7919);
   return seeds;
+}
+
+// A whole file's bytes (empty when missing), and a file replaced by `b`.
+inline std::vector<uint8_t> file_bytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+inline void write_bytes(const std::filesystem::path& p, const std::vector<uint8_t>& b) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
 }
 
 }  // namespace millrace::storage::testing

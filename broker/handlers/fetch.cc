@@ -8,7 +8,7 @@
 // with sendfile().
 //
 // Fetch sessions (v7+, KIP-227) are kept by the FetchSessionCache
-// (broker/core/fetch_session_cache.h, which tables the session id / epoch
+// (broker/kafka/fetch_session_cache.h, which tables the session id / epoch
 // cases): the cache turns the request into a plan (which partitions to read,
 // in which order), this handler reads them, and the cache then says which of
 // them an incremental response must carry. v13+ names topics by id: an id

@@ -13,7 +13,7 @@
 // Java client fails on any of them. Of the three, the transactional id one
 // is the closest, and error_message says what is really meant (librdkafka
 // shows it; tests/interop/compat: transactional_client_fails_fast).
-#include "broker/core/offsets_store.h"
+#include "broker/groups/offsets_store.h"
 #include "broker/handlers/handlers.h"
 #include "broker/handlers/partition_state.h"
 #include "coordination/offsets_partition.h"

@@ -3,7 +3,7 @@
 
 #include <optional>
 
-#include "broker/core/broker_state.h"
+#include "broker/kafka/broker_state.h"
 #include "protocol/wire/types.h"
 
 namespace millrace::broker {

@@ -16,7 +16,7 @@
 // may_pipeline() is true for Produce only.
 #pragma once
 
-#include "broker/core/broker_state.h"
+#include "broker/kafka/broker_state.h"
 #include "broker/server/request_dispatcher.h"
 
 namespace millrace::broker {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "broker/core/broker_state.h"
+#include "broker/kafka/broker_state.h"
 #include "broker/server/request_dispatcher.h"
 #include "protocol/generated/error_codes.h"
 

@@ -2,7 +2,7 @@
 // sizes, partition states, consumer group lag and members, log dir usage.
 #pragma once
 
-#include "broker/core/broker_state.h"
+#include "broker/kafka/broker_state.h"
 
 namespace millrace::broker {
 

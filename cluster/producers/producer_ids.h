@@ -20,7 +20,7 @@
 
 #include "storage/env.h"
 
-namespace millrace::broker {
+namespace millrace::cluster {
 
 class ProducerIds {
  public:
@@ -41,4 +41,4 @@ class ProducerIds {
   int64_t block_end_ = 0;  // GUARDED_BY(mu_)
 };
 
-}  // namespace millrace::broker
+}  // namespace millrace::cluster

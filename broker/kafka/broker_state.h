@@ -7,9 +7,9 @@
 #include <string>
 
 #include "broker/config/config.h"
-#include "broker/core/fetch_session_cache.h"
-#include "broker/core/producer_ids.h"
-#include "broker/core/topic_registry.h"
+#include "broker/kafka/fetch_session_cache.h"
+#include "cluster/producers/producer_ids.h"
+#include "broker/topics/topic_registry.h"
 #include "broker/metrics/broker_metrics.h"
 #include "cluster/metadata/metadata_cache.h"
 #include "cluster/partition/partition_manager.h"
@@ -23,7 +23,7 @@ struct BrokerState {
   storage::LogManager& logs;
   TopicRegistry& topics;
   coordination::GroupCoordinator& groups;
-  ProducerIds& producer_ids;
+  cluster::ProducerIds& producer_ids;
   cluster::PartitionManager& partitions;  // what handlers serve partitions through
   BrokerMetrics& metrics;
   FetchSessionCache& fetch_sessions;

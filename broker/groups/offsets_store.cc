@@ -1,4 +1,4 @@
-#include "broker/core/offsets_store.h"
+#include "broker/groups/offsets_store.h"
 
 #include <unistd.h>
 

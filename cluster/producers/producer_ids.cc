@@ -1,4 +1,4 @@
-#include "broker/core/producer_ids.h"
+#include "cluster/producers/producer_ids.h"
 
 #include <sstream>
 #include <vector>
@@ -8,7 +8,7 @@
 #include "storage/checkpoint.h"
 #include "storage/index_file.h"
 
-namespace millrace::broker {
+namespace millrace::cluster {
 
 std::string ProducerIds::load() {
   std::lock_guard lock(mu_);
@@ -51,4 +51,4 @@ int64_t ProducerIds::next() {
   return next_++;
 }
 
-}  // namespace millrace::broker
+}  // namespace millrace::cluster

@@ -1,4 +1,4 @@
-#include "broker/core/topic_registry.h"
+#include "broker/topics/topic_registry.h"
 
 namespace millrace::broker {
 

@@ -1,4 +1,4 @@
-#include "broker/core/topic_registry.h"
+#include "broker/topics/topic_registry.h"
 
 #include <gtest/gtest.h>
 
@@ -7,22 +7,15 @@
 #include <future>
 #include <random>
 
-#include "broker/core/producer_ids.h"
 #include "cluster/topics/command_log.h"
 #include "storage/checkpoint.h"
+#include "storage/test_util.h"
 
 namespace millrace::broker {
 namespace {
 
-std::vector<uint8_t> file_bytes(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-void write_bytes(const std::filesystem::path& p, const std::vector<uint8_t>& b) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-}
+using storage::testing::file_bytes;
+using storage::testing::write_bytes;
 
 class TopicRegistryTest : public ::testing::Test {
  protected:
@@ -245,44 +238,6 @@ TEST_F(TopicRegistryTest, PartitionThatFailsToLoadIsOfflineAndNothingIsCreatedIn
   EXPECT_TRUE(std::filesystem::is_directory(seg));
   std::string msg;
   EXPECT_EQ(registry_->add_partitions("bad", 3, false, msg), 0) << msg;  // the others still work
-}
-
-TEST(ProducerIdsTest, BlockFileIsFramedAndIdsNeverRepeatAcrossRestarts) {
-  auto dir = std::filesystem::temp_directory_path() / ("producer-ids-test-" + std::to_string(std::random_device{}()));
-  std::filesystem::create_directories(dir);
-  auto file = dir / "producer_id.block";
-  int64_t last = -1;
-  {
-    ProducerIds ids(file);
-    ASSERT_EQ(ids.load(), "");
-    for (int i = 0; i < 3; ++i) last = ids.next();
-    EXPECT_EQ(last, 2);
-  }
-  auto bytes = file_bytes(file);
-  ASSERT_EQ(bytes.size(), 13u);
-  EXPECT_EQ(bytes[0], ProducerIds::kFileVersion);
-  {
-    ProducerIds ids(file);
-    ASSERT_EQ(ids.load(), "");
-    EXPECT_GT(ids.next(), last);
-  }
-  bytes[5] ^= 0x40;
-  write_bytes(file, bytes);
-  {
-    ProducerIds ids(file);
-    EXPECT_NE(ids.load().find("checksum mismatch"), std::string::npos);
-  }
-  {
-    std::ofstream out(file, std::ios::trunc);
-    out << "v1 5000\n";  // the older text format
-  }
-  {
-    ProducerIds ids(file);
-    ASSERT_EQ(ids.load(), "");
-    EXPECT_EQ(ids.next(), 5000);
-  }
-  EXPECT_EQ(file_bytes(file)[0], ProducerIds::kFileVersion);
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "broker/core/fetch_session_cache.h"
+#include "broker/kafka/fetch_session_cache.h"
 
 #include <algorithm>
 #include <climits>
