@@ -1,6 +1,6 @@
 // millrace-broker: one Kafka-compatible broker.
 //
-//   millrace-broker --config FILE [--set key=value]... [--print-config-docs]
+//   millrace-broker --config FILE [--set key=value]... [--set-from-file key=PATH]... [--print-config-docs]
 //
 // Start-up order: config -> admin HTTP (/healthz answers during recovery)
 // -> logs recovered -> topics -> __consumer_offsets replayed into the group
@@ -311,6 +311,15 @@ int run(const Config& cfg) {
   return st.ok() ? 0 : 1;
 }
 
+std::optional<std::string> read_text_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return std::nullopt;
+  return ss.str();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -322,7 +331,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> sets;
   bool docs = false;
   app.add_option("--config", config_file, "YAML file of Kafka server.properties keys");
+  std::vector<std::string> set_files;
   app.add_option("--set", sets, "key=value override (repeatable)")->take_all();
+  app.add_option("--set-from-file", set_files,
+                 "key=PATH: like --set with the file's text (trimmed) as the value (repeatable)")
+      ->take_all();
   app.add_flag("--print-config-docs", docs, "print the config keys as a Markdown table and exit");
   CLI11_PARSE(app, argc, argv);
   if (docs) {
@@ -344,6 +357,11 @@ int main(int argc, char** argv) {
     std::stringstream ss;
     ss << in.rdbuf();
     yaml = ss.str();
+  }
+  auto file_errors = resolve_set_files(set_files, read_text_file, sets);
+  if (!file_errors.empty()) {
+    for (const auto& e : file_errors) std::cerr << "millrace-broker: config error: " << e << "\n";
+    return 2;
   }
   auto loaded = load_config(yaml, config_file, sets, [](const char* n) -> const char* { return ::getenv(n); });
   if (!loaded.config) {

@@ -175,6 +175,33 @@ struct ConfigBuilder {
   }
 };
 
+std::vector<std::string> resolve_set_files(const std::vector<std::string>& set_files, FileReader read,
+                                           std::vector<std::string>& sets) {
+  std::vector<std::string> errors;
+  for (const auto& s : set_files) {
+    auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == s.size()) {
+      errors.push_back("--set-from-file '" + s + "': expected key=PATH");
+      continue;
+    }
+    auto path = s.substr(eq + 1);
+    auto text = read(path);
+    if (!text) {
+      errors.push_back("--set-from-file '" + s + "': cannot read " + path);
+      continue;
+    }
+    auto first = text->find_first_not_of(" \t\r\n");
+    auto last = text->find_last_not_of(" \t\r\n");
+    std::string value = first == std::string::npos ? "" : text->substr(first, last - first + 1);
+    if (value.empty()) {
+      errors.push_back("--set-from-file '" + s + "': " + path + " is empty");
+      continue;
+    }
+    sets.push_back(s.substr(0, eq) + "=" + value);
+  }
+  return errors;
+}
+
 ConfigLoad load_config(std::string_view yaml_text, std::string_view yaml_origin,
                        const std::vector<std::string>& sets, EnvLookup env) {
   return ConfigBuilder::build(yaml_text, yaml_origin, sets, env);

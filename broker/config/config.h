@@ -1,6 +1,8 @@
 // Broker configuration: values for every key of config_schema(), merged from
 // (lowest to highest precedence) schema defaults, a YAML file, environment
-// variables MILLRACE_<KEY> (key upper-cased, '.' -> '_'), and --set key=value.
+// variables MILLRACE_<KEY> (key upper-cased, '.' -> '_'), and --set key=value
+// (--set-from-file key=PATH reads the value from a file first: the operator's
+// per-pod node id, a ConfigMap key mounted as a file).
 //
 // Loading never throws: a ConfigLoad carries either a Config or the list of
 // problems, each naming the key and what is allowed. A Config is immutable
@@ -52,6 +54,15 @@ using EnvLookup = const char* (*)(const char*);
 // yaml_text: contents of the --config file (may be empty); sets: "key=value".
 ConfigLoad load_config(std::string_view yaml_text, std::string_view yaml_origin,
                        const std::vector<std::string>& sets, EnvLookup env);
+
+// Reads a file's text for --set-from-file; nullopt when it cannot be read.
+using FileReader = std::optional<std::string> (*)(const std::string& path);
+
+// Turns each "key=PATH" into "key=<the file's text, surrounding whitespace
+// trimmed>", appended to `sets` (so it takes --set's precedence and checks).
+// Returns the problems, each naming the argument; empty on success.
+std::vector<std::string> resolve_set_files(const std::vector<std::string>& set_files, FileReader read,
+                                           std::vector<std::string>& sets);
 
 // Checks one raw value against its schema row; returns the message on error.
 std::optional<std::string> check_value(const ConfigKey& key, std::string_view value);

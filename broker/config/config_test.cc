@@ -150,5 +150,46 @@ TEST(ConfigTest, RequestBudgetAndConnectionLimits) {
   EXPECT_FALSE(load_config("", "", {"max.connections.per.ip.overrides=10.0.0.7:x"}, no_env).config);
 }
 
+
+namespace {
+std::optional<std::string> fake_files(const std::string& path) {
+  if (path == "/ids/demo-0") return std::string("7\n");
+  if (path == "/ids/blank") return std::string(" \n");
+  return std::nullopt;
+}
+}  // namespace
+
+TEST(ConfigTest, SetFromFileReadsTrimmedValueWithSetPrecedence) {
+  std::vector<std::string> sets = {"node.id=3"};
+  auto errors = resolve_set_files({"node.id=/ids/demo-0"}, fake_files, sets);
+  ASSERT_TRUE(errors.empty());
+  auto l = load_config("node.id: 1\n", "f.yaml", sets, no_env);
+  ASSERT_TRUE(l.config);
+  EXPECT_EQ(l.config->integer("node.id"), 7);  // the later --set wins, the newline is gone
+}
+
+TEST(ConfigTest, SetFromFileNamesMissingEmptyAndMalformedArguments) {
+  std::vector<std::string> sets;
+  auto errors = resolve_set_files({"node.id=/ids/none", "node.id=/ids/blank", "node.id", "=/ids/demo-0"}, fake_files,
+                                  sets);
+  ASSERT_EQ(errors.size(), 4u);
+  EXPECT_NE(errors[0].find("cannot read /ids/none"), std::string::npos);
+  EXPECT_NE(errors[1].find("/ids/blank is empty"), std::string::npos);
+  EXPECT_NE(errors[2].find("expected key=PATH"), std::string::npos);
+  EXPECT_NE(errors[3].find("expected key=PATH"), std::string::npos);
+  EXPECT_TRUE(sets.empty());
+}
+
+TEST(ConfigTest, SetFromFileValueIsCheckedLikeSet) {
+  std::vector<std::string> sets;
+  ASSERT_TRUE(resolve_set_files({"node.id=/ids/demo-0"}, [](const std::string&) -> std::optional<std::string> {
+                return std::string("seven");
+              }, sets).empty());
+  auto l = load_config("", "", sets, no_env);
+  EXPECT_FALSE(l.config);
+  ASSERT_FALSE(l.errors.empty());
+  EXPECT_NE(l.errors[0].find("node.id"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace millrace::broker
