@@ -47,23 +47,17 @@ client::Admin* KafkaAccess::admin_for(const std::string& bootstrap) {
   return a.get();
 }
 
-BrokerLoad KafkaAccess::broker_load(const json& millrace, int ordinal) {
+BrokerLoad KafkaAccess::broker_load(const json& millrace, const std::string& pod_name, int32_t node_id) {
   auto spec = parse_millrace(millrace);
   BrokerLoad load;
-  load.pod = spec.name + "-" + std::to_string(ordinal);
+  load.pod = pod_name;
+  load.broker_id = node_id;
   auto pod = pods_.get(spec.namespace_, load.pod);
   if (!pod) {
     load.error = "pod " + load.pod + " does not exist";
     return load;
   }
   const auto& md = (*pod)["metadata"];
-  // The broker id the broker itself runs with (node.id from this label), recorded in status.brokerIds.
-  auto id = md.value("labels", json::object()).value(kPodIndexLabel, "");
-  if (id.empty() || id.size() > 9 || !std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    load.error = "pod " + load.pod + " has no " + std::string(kPodIndexLabel) + " label";
-    return load;
-  }
-  load.broker_id = std::stoi(id);
   if (!pod_ready(*pod)) {
     load.error = "its pod is not ready";
     return load;

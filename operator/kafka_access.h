@@ -30,9 +30,9 @@ class KafkaAccess {
   std::string bootstrap(const json& millrace);
   // The admin client for a bootstrap list (created on first use, then kept).
   client::Admin* admin_for(const std::string& bootstrap);
-  // Partition replicas hosted by the broker of pod <millrace>-<ordinal>, asked
-  // of that broker alone (its own Metadata, user topics).
-  BrokerLoad broker_load(const json& millrace, int ordinal);
+  // Partition replicas hosted by broker `node_id` (the id recorded for `pod`,
+  // node_ids.h), asked of that broker alone (its own Metadata, user topics).
+  BrokerLoad broker_load(const json& millrace, const std::string& pod, int32_t node_id);
 
  private:
   Informer& pods_;

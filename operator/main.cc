@@ -115,7 +115,9 @@ int main(int argc, char** argv) {
   informers.push_back(&topics);
   KafkaAccess kafka(pods, kafka_addressing == "pod-ip" ? KafkaAddressing::kPodIp : KafkaAddressing::kService);
   TopicReconciler topic_rec(client, topics, millraces, kafka, events);
-  BrokerLoadFn broker_load = [&](const json& millrace, int ordinal) { return kafka.broker_load(millrace, ordinal); };
+  BrokerLoadFn broker_load = [&](const json& millrace, const std::string& pod, int32_t node_id) {
+    return kafka.broker_load(millrace, pod, node_id);
+  };
   topic_ctl = std::make_unique<Controller>(
       "Topic",
       [&](const std::string& ns, const std::string& name) {

@@ -15,12 +15,21 @@ constexpr const char* kServiceMonitorCondition = "ServiceMonitor";
 constexpr const char* kCrdNotInstalled = "CRDNotInstalled";
 constexpr const char* kClusteredCondition = "Clustered";
 
-// A pod-index label as a broker id; nullopt for anything but a plain non-negative
-// number (a foreign or hand-edited label must not throw out of the reconcile).
-std::optional<int> parse_index(const std::string& s) {
-  if (s.empty() || s.size() > 9 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return std::nullopt;
-  return std::stoi(s);
+constexpr const char* kMultiBrokerUnsupported = "MultiBrokerUnsupported";
+
+std::string pod_name(const MillraceSpec& spec, int ordinal) { return spec.name + "-" + std::to_string(ordinal); }
+
+// Why spec.brokers above the limit is refused, and what runs instead.
+std::string multi_broker_message(int requested, int running) {
+  std::string m = "spec.brokers is " + std::to_string(requested) + ", but brokers do not replicate yet: " +
+                  std::to_string(requested) + " brokers would be " + std::to_string(requested) +
+                  " separate single-node clusters behind one bootstrap Service. ";
+  if (running > kMaxBrokersUntilReplication)
+    m += "The existing StatefulSet of " + std::to_string(running) +
+         " brokers is left as it is (never scaled down on this account: their volumes hold data) and not grown; ";
+  else
+    m += "Running " + std::to_string(kMaxBrokersUntilReplication) + " broker; ";
+  return m + "set spec.brokers to " + std::to_string(kMaxBrokersUntilReplication) + ".";
 }
 
 // True when `obj` names the Millrace of that uid as its controller.
@@ -37,15 +46,34 @@ ReconcileResult MillraceReconciler::reconcile(const std::string& ns, const std::
   if (!(*obj)["metadata"].value("deletionTimestamp", "").empty()) return ReconcileResult::done();
 
   auto spec = parse_millrace(*obj);
-  auto plan = plan_replicas(*obj, spec);
+  int live = live_replicas(spec);
+  int wanted = brokers_to_run(spec.brokers, live);
+  // Node ids first: every pod the StatefulSet has or is about to have gets its
+  // recorded id before the StatefulSet is written (node_ids.h).
+  auto ids_name = node_ids_config_map_name(spec);
+  auto recorded = caches_.config_maps.get(ns, ids_name);
+  auto read = read_node_ids(recorded ? &*recorded : nullptr, ids_name);
+  std::vector<std::string> pods;
+  for (int ordinal = 0; ordinal < std::max(wanted, live); ++ordinal) pods.push_back(pod_name(spec, ordinal));
+  auto alloc = read.error.empty() ? allocate_node_ids(read.ids, pods) : NodeIdsAllocation{read.ids, read.error};
+  if (!alloc.error.empty()) {
+    // An id record that cannot be trusted changes nothing: a wrong id would make
+    // a broker someone else. Say why on the resource, look again on each change.
+    bool ready = false;
+    ScaleDownPlan hold{std::max(live, 0), std::nullopt};
+    auto status = compute_status(*obj, spec, hold, {}, alloc.ids, "node ids: " + alloc.error, &ready);
+    auto status_error = write_status(*obj, status);
+    return ReconcileResult::failed(status_error.empty() ? alloc.error : status_error);
+  }
+  auto plan = plan_replicas(*obj, spec, wanted, live, alloc.ids);
   auto applied = spec;
-  applied.brokers = plan.replicas;  // held above spec.brokers while a broker to remove is not empty
+  applied.brokers = plan.replicas;  // held above `wanted` while a broker to remove is not empty
   auto monitor = service_monitor_state(spec);
-  auto error = ensure_objects(applied, *obj, monitor);
+  auto error = ensure_objects(applied, *obj, monitor, alloc.ids);
   if (error.empty() && !monitor.error.empty()) error = "ServiceMonitor: " + monitor.error;
   if (error.empty() && !monitor.wanted) error = prune_service_monitor(spec, *obj);
   bool ready = false;
-  auto status = compute_status(*obj, spec, plan, monitor, error, &ready);
+  auto status = compute_status(*obj, spec, plan, monitor, alloc.ids, error, &ready);
   auto status_error = write_status(*obj, status);
   if (!error.empty()) return ReconcileResult::failed(error);
   if (!status_error.empty()) return ReconcileResult::failed(status_error);
@@ -57,20 +85,29 @@ ReconcileResult MillraceReconciler::reconcile(const std::string& ns, const std::
   return ReconcileResult::after(std::chrono::seconds(ready ? 300 : 15));
 }
 
-ScaleDownPlan MillraceReconciler::plan_replicas(const json& owner, const MillraceSpec& spec) {
+int MillraceReconciler::live_replicas(const MillraceSpec& spec) {
   auto sts = caches_.stateful_sets.get(spec.namespace_, spec.name);
-  if (!sts) return {spec.brokers, std::nullopt};
-  int live = (*sts)["spec"].value("replicas", 1);
-  return plan_scale_down(live, spec.brokers, [&](int ordinal) {
-    if (broker_load_) return broker_load_(owner, ordinal);
-    return BrokerLoad{-1, spec.name + "-" + std::to_string(ordinal), 0, "the operator was built without a Kafka client"};
+  if (!sts) return -1;
+  auto r = (*sts)["spec"].value("replicas", json(1));
+  return r.is_number_integer() ? std::max(0, r.get<int>()) : 1;
+}
+
+ScaleDownPlan MillraceReconciler::plan_replicas(const json& owner, const MillraceSpec& spec, int wanted, int live,
+                                                const NodeIds& ids) {
+  if (live < 0) return {wanted, std::nullopt};
+  return plan_scale_down(live, wanted, [&](int ordinal) {
+    auto pod = pod_name(spec, ordinal);
+    auto id = ids.of(pod);
+    if (!id) return BrokerLoad{-1, pod, 0, "no node id is recorded for it in ConfigMap " + node_ids_config_map_name(spec)};
+    if (broker_load_) return broker_load_(owner, pod, *id);
+    return BrokerLoad{*id, pod, 0, "the operator was built without a Kafka client"};
   });
 }
 
-// ConfigMap → headless Service → bootstrap Service → StatefulSet → PDB → ServiceMonitor.
+// ConfigMap → node-ids ConfigMap → headless Service → bootstrap Service → StatefulSet → PDB → ServiceMonitor.
 std::string MillraceReconciler::ensure_objects(const MillraceSpec& spec, const json& owner,
-                                               const MonitorState& monitor) {
-  RenderOptions opts{.service_monitor_crd = monitor.served};
+                                               const MonitorState& monitor, const NodeIds& ids) {
+  RenderOptions opts{.service_monitor_crd = monitor.served, .node_ids = ids};
   for (const auto& desired : render_all(spec, opts)) {
     auto kind = desired.value("kind", "");
     Informer* cache = kind == "ConfigMap"             ? &caches_.config_maps
@@ -138,27 +175,37 @@ std::string MillraceReconciler::prune_service_monitor(const MillraceSpec& spec, 
 }
 
 json MillraceReconciler::compute_status(const json& owner, const MillraceSpec& spec, const ScaleDownPlan& plan,
-                                        const MonitorState& monitor, const std::string& error, bool* ready) {
+                                        const MonitorState& monitor, const NodeIds& node_ids, const std::string& error,
+                                        bool* ready) {
   std::vector<int> ids;
+  json brokers = json::array();
   int ready_pods = 0;
   for (const auto& pod : caches_.pods.list()) {
     const auto& md = pod["metadata"];
     if (md.value("namespace", "") != spec.namespace_) continue;
     auto labels = md.value("labels", json::object());
     if (labels.value(kInstanceLabel, "") != spec.name) continue;
-    // Broker id = the pod's StatefulSet index, as the broker itself reads it.
-    auto index = labels.value(kPodIndexLabel, "");
-    if (auto id = parse_index(index)) ids.push_back(*id);
+    // The id the broker of this pod runs with: the one recorded for its name.
+    auto name = md.value("name", "");
+    auto id = node_ids.of(name);
+    if (id) ids.push_back(*id);
+    json b = {{"pod", name}};
+    if (id) b["nodeId"] = *id;
+    brokers.push_back(b);
     auto cond = find_condition(pod["status"].value("conditions", json::array()), "Ready");
     if (!cond.is_null() && cond.value("status", "") == "True" && md.value("deletionTimestamp", "").empty())
       ++ready_pods;
   }
   std::sort(ids.begin(), ids.end());
+  std::sort(brokers.begin(), brokers.end(), [](const json& a, const json& b) { return a["pod"] < b["pod"]; });
   int64_t generation = owner["metadata"].value("generation", int64_t{0});
   Condition c{"Ready", "False", "", "", generation};
   if (!error.empty()) {
     c.reason = "ReconcileFailed";
     c.message = error;
+  } else if (spec.brokers > kMaxBrokersUntilReplication) {
+    c.reason = kMultiBrokerUnsupported;
+    c.message = multi_broker_message(spec.brokers, plan.replicas);
   } else if (ready_pods >= spec.brokers) {
     c.status = "True";
     c.reason = "BrokersReady";
@@ -183,17 +230,14 @@ json MillraceReconciler::compute_status(const json& owner, const MillraceSpec& s
         conditions, {kScaleDownBlocked, "False", "ScaleDownAllowed", "no broker to be removed hosts partitions", generation},
         now);
   }
-  // Brokers do not replicate yet: N brokers are N separate single-node clusters
-  // behind one bootstrap Service. Say so on the resource instead of pretending
-  // they are one (REVIEW C26); Ready still reports the pods, which scale-down uses.
-  if (spec.brokers > 1) {
+  // Clustered: whether the brokers form one cluster. Ready says the same refusal;
+  // the Warning event is recorded once, when the refusal starts.
+  if (spec.brokers > kMaxBrokersUntilReplication) {
     auto before = find_condition(conditions, kClusteredCondition);
-    Condition m{kClusteredCondition, "False", "MultiBrokerUnsupported",
-                std::to_string(spec.brokers) + " brokers requested, but brokers do not replicate yet: each broker is a " +
-                    "separate single-node cluster and a topic lands on whichever broker answers; use brokers: 1",
+    Condition m{kClusteredCondition, "False", kMultiBrokerUnsupported, multi_broker_message(spec.brokers, plan.replicas),
                 generation};
     if (before.is_null() || before.value("reason", "") != m.reason)
-      events_.record(owner, "Warning", "MultiBrokerUnsupported", m.message);
+      events_.record(owner, "Warning", kMultiBrokerUnsupported, m.message);
     conditions = set_condition(conditions, m, now);
   } else {
     conditions = set_condition(
@@ -220,6 +264,7 @@ json MillraceReconciler::compute_status(const json& owner, const MillraceSpec& s
                  {"readyBrokers", ready_pods},
                  {"bootstrapAddress", bootstrap_address(spec)},
                  {"brokerIds", ids},
+                 {"brokers", brokers},
                  {"conditions", conditions}};
   return status;
 }

@@ -9,6 +9,18 @@
 // is otherwise held, with ScaleDownBlocked=True naming the broker, a Warning
 // event when the block starts, and a look again every 10 seconds.
 //
+// Node ids (node_ids.h): read from the <name>-node-ids ConfigMap, allocated for
+// every pod the StatefulSet has or will have, and applied before the StatefulSet;
+// a record that cannot be trusted (a value that is not an id, two pods sharing
+// one) stops the pass with Ready=False naming the ConfigMap key, writing nothing
+// else. status.brokers lists each pod with its node id.
+//
+// Until brokers replicate, spec.brokers above kMaxBrokersUntilReplication is
+// refused (the CRD's schema says maximum 1 too; this covers objects stored
+// before): Ready=False and Clustered=False, reason MultiBrokerUnsupported naming
+// spec.brokers, one Warning event; the StatefulSet is not grown, and a larger
+// existing one is left as it is (brokers_to_run, scale_down.h).
+//
 // ServiceMonitor (spec.metrics.serviceMonitor, with metrics.enabled): created
 // only while the API server serves monitoring.coreos.com/v1 servicemonitors,
 // asked through discovery (GET /apis/monitoring.coreos.com/v1, which every
@@ -55,8 +67,8 @@ struct MonitorState {
   std::string error;    // discovery failed: `served` is unknown
 };
 
-// Partition replicas on the broker of pod <millrace>-<ordinal> (a Kafka call).
-using BrokerLoadFn = std::function<BrokerLoad(const json& millrace, int ordinal)>;
+// Partition replicas on broker `node_id`, the one recorded for `pod` (a Kafka call).
+using BrokerLoadFn = std::function<BrokerLoad(const json& millrace, const std::string& pod, int32_t node_id)>;
 
 class MillraceReconciler {
  public:
@@ -70,12 +82,14 @@ class MillraceReconciler {
  private:
   // Each step returns an error message or "".
   std::string ensure(const json& desired, Informer* cache, const json& owner);
-  std::string ensure_objects(const MillraceSpec& spec, const json& owner, const MonitorState& monitor);
+  std::string ensure_objects(const MillraceSpec& spec, const json& owner, const MonitorState& monitor,
+                             const NodeIds& ids);
   MonitorState service_monitor_state(const MillraceSpec& spec);
   std::string prune_service_monitor(const MillraceSpec& spec, const json& owner);
-  ScaleDownPlan plan_replicas(const json& owner, const MillraceSpec& spec);
+  int live_replicas(const MillraceSpec& spec);  // the StatefulSet's spec.replicas, -1 when there is none
+  ScaleDownPlan plan_replicas(const json& owner, const MillraceSpec& spec, int wanted, int live, const NodeIds& ids);
   json compute_status(const json& owner, const MillraceSpec& spec, const ScaleDownPlan& plan,
-                      const MonitorState& monitor, const std::string& error, bool* ready);
+                      const MonitorState& monitor, const NodeIds& node_ids, const std::string& error, bool* ready);
   std::string write_status(const json& owner, const json& status);
 
   KubeClient& client_;

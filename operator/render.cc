@@ -79,7 +79,8 @@ std::string broker_yaml(const MillraceSpec& s) {
   keys["log.dirs"] = "/var/lib/millrace/data";
   YAML::Emitter out;
   out << YAML::Comment("Rendered by millrace-operator from Millrace " + s.namespace_ + "/" + s.name +
-                       "; node.id and advertised.listeners come from the pod (--set).");
+                       "; node.id (from " + node_ids_config_map_name(s) +
+                       ") and advertised.listeners come from the pod.");
   out << YAML::BeginMap;
   for (const auto& [k, v] : keys) out << YAML::Key << k << YAML::Value << YAML::DoubleQuoted << v;
   out << YAML::EndMap;
@@ -89,6 +90,16 @@ std::string broker_yaml(const MillraceSpec& s) {
 json render_config_map(const MillraceSpec& s) {
   return {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", metadata(s, s.name + "-config")},
           {"data", {{"broker.yaml", broker_yaml(s)}}}};
+}
+
+std::string node_ids_config_map_name(const MillraceSpec& s) { return s.name + "-node-ids"; }
+
+json render_node_ids_config_map(const MillraceSpec& s, const NodeIds& ids) {
+  auto md = metadata(s, node_ids_config_map_name(s));
+  md["annotations"] = {{kNextNodeIdAnnotation, std::to_string(ids.next)}};
+  json data = json::object();
+  for (const auto& [pod, id] : ids.by_pod) data[pod] = std::to_string(id);
+  return {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", md}, {"data", data}};
 }
 
 json render_headless_service(const MillraceSpec& s) {
@@ -121,13 +132,12 @@ json render_stateful_set(const MillraceSpec& s) {
       {"name", "broker"},
       {"image", s.image},
       {"args",
-       {"--config", "/etc/millrace/broker.yaml", "--set", "node.id=$(MILLRACE_NODE_ID)", "--set",
+       {"--config", "/etc/millrace/broker.yaml", "--set-from-file",
+        std::string("node.id=") + kNodeIdsMountPath + "/$(POD_NAME)", "--set",
         "advertised.listeners=PLAINTEXT://$(POD_NAME)." + headless_name(s) + "." + s.namespace_ +
             ".svc:" + std::to_string(s.kafka_port)}},
       {"env",
-       {{{"name", "POD_NAME"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}},
-        {{"name", "MILLRACE_NODE_ID"},
-         {"valueFrom", {{"fieldRef", {{"fieldPath", std::string("metadata.labels['") + kPodIndexLabel + "']"}}}}}}}},
+       {{{"name", "POD_NAME"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}}}},
       {"ports",
        {{{"name", "kafka"}, {"containerPort", s.kafka_port}, {"protocol", "TCP"}},
         {{"name", "admin"}, {"containerPort", s.admin_port}, {"protocol", "TCP"}}}},
@@ -137,7 +147,9 @@ json render_stateful_set(const MillraceSpec& s) {
        {{"httpGet", {{"path", "/healthz"}, {"port", "admin"}}}, {"periodSeconds", 10}, {"failureThreshold", 6}}},
       {"lifecycle", {{"preStop", {{"sleep", {{"seconds", 5}}}}}}},
       {"volumeMounts",
-       {{{"name", "config"}, {"mountPath", "/etc/millrace"}}, {{"name", "data"}, {"mountPath", "/var/lib/millrace"}}}}};
+       {{{"name", "config"}, {"mountPath", "/etc/millrace"}},
+        {{"name", "node-ids"}, {"mountPath", kNodeIdsMountPath}, {"readOnly", true}},
+        {{"name", "data"}, {"mountPath", "/var/lib/millrace"}}}}};
   if (!s.rack_label.empty()) {
     // broker.rack from the pod's copy of its node's rack label: Kubernetes >= 1.35
     // (PodTopologyLabels admission, beta, on by default) copies the node's
@@ -155,7 +167,9 @@ json render_stateful_set(const MillraceSpec& s) {
   json pod_spec = {
       {"terminationGracePeriodSeconds", 60},
       {"containers", {container}},
-      {"volumes", {{{"name", "config"}, {"configMap", {{"name", s.name + "-config"}}}}}},
+      {"volumes",
+       {{{"name", "config"}, {"configMap", {{"name", s.name + "-config"}}}},
+        {{"name", "node-ids"}, {"configMap", {{"name", node_ids_config_map_name(s)}}}}}},
       {"affinity",
        {{"podAntiAffinity",
          {{"preferredDuringSchedulingIgnoredDuringExecution",
@@ -204,7 +218,8 @@ json render_service_monitor(const MillraceSpec& s) {
 }
 
 std::vector<json> render_all(const MillraceSpec& s, const RenderOptions& opts) {
-  std::vector<json> out = {render_config_map(s), render_headless_service(s), render_bootstrap_service(s),
+  std::vector<json> out = {render_config_map(s), render_node_ids_config_map(s, opts.node_ids),
+                           render_headless_service(s), render_bootstrap_service(s),
                            render_stateful_set(s), render_pdb(s)};
   if (s.metrics && s.service_monitor && opts.service_monitor_crd) out.push_back(render_service_monitor(s));
   return out;

@@ -9,15 +9,19 @@
 //   <name>            PodDisruptionBudget  maxUnavailable 1
 //   <name>            ServiceMonitor       when asked for and its CRD exists
 //
-// Broker identity: node.id is the pod's StatefulSet index, read by the broker
-// from the label apps.kubernetes.io/pod-index through the downward API; it is
-// stable across pod re-creation and recorded in status.brokerIds from the pods.
+//   <name>-node-ids   ConfigMap   pod name -> node id (node_ids.h), applied first
+//
+// Broker identity: node.id is the id the operator allocated and recorded for the
+// pod (node_ids.h), read by the broker from the node-ids ConfigMap mounted in the
+// pod (--set-from-file node.id=<mount>/<pod name>), never the pod's ordinal.
 // Rack: with spec.rackLabel, MILLRACE_BROKER_RACK (the broker's broker.rack) comes
 // from the pod's label of that name, which Kubernetes copies from the node for
 // topology.kubernetes.io/zone and /region (see render_stateful_set).
 #pragma once
 
 #include <nlohmann/json.hpp>
+
+#include "operator/node_ids.h"
 
 #include <map>
 #include <string>
@@ -35,6 +39,7 @@ inline constexpr const char* kConfigHashAnnotation = "millrace.io/config-hash";
 
 struct RenderOptions {
   bool service_monitor_crd = false;  // monitoring.coreos.com/v1 ServiceMonitor is served
+  NodeIds node_ids;                  // the record to apply as <name>-node-ids
 };
 
 // The Millrace spec with defaults filled in (the CRD defaults them too; this
@@ -59,6 +64,8 @@ json owner_reference(const MillraceSpec& s);
 json selector_labels(const MillraceSpec& s);
 
 json render_config_map(const MillraceSpec& s);
+std::string node_ids_config_map_name(const MillraceSpec& s);
+json render_node_ids_config_map(const MillraceSpec& s, const NodeIds& ids);
 json render_headless_service(const MillraceSpec& s);
 json render_bootstrap_service(const MillraceSpec& s);
 json render_stateful_set(const MillraceSpec& s);

@@ -1,4 +1,5 @@
 #include "operator/render.h"
+#include "operator/scale_down.h"
 
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
@@ -48,16 +49,27 @@ TEST(Render, StatefulSetHasIdentityStorageProbesAndSpread) {
   EXPECT_EQ(c["readinessProbe"]["httpGet"]["path"], "/readyz");
   EXPECT_EQ(c["lifecycle"]["preStop"]["sleep"]["seconds"], 5);
   EXPECT_GE(pod["terminationGracePeriodSeconds"].get<int>(), 30);
-  EXPECT_EQ(c["env"][1]["valueFrom"]["fieldRef"]["fieldPath"], "metadata.labels['apps.kubernetes.io/pod-index']");
   EXPECT_EQ(pod["topologySpreadConstraints"][0]["topologyKey"], "topology.kubernetes.io/zone");
   EXPECT_EQ(pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]
                ["podAffinityTerm"]["topologyKey"],
             "topology.kubernetes.io/zone");
-  ASSERT_EQ(c["env"].size(), 3u);
-  EXPECT_EQ(c["env"][2]["name"], "MILLRACE_BROKER_RACK");
-  EXPECT_EQ(c["env"][2]["valueFrom"]["fieldRef"]["fieldPath"], "metadata.labels['topology.kubernetes.io/zone']");
+  ASSERT_EQ(c["env"].size(), 2u);
+  EXPECT_EQ(c["env"][1]["name"], "MILLRACE_BROKER_RACK");
+  EXPECT_EQ(c["env"][1]["valueFrom"]["fieldRef"]["fieldPath"], "metadata.labels['topology.kubernetes.io/zone']");
   auto args = c["args"].dump();
-  EXPECT_NE(args.find("node.id=$(MILLRACE_NODE_ID)"), std::string::npos);
+  // node.id: the pod's own key of the node-ids ConfigMap, never its ordinal.
+  EXPECT_EQ(args.find("pod-index"), std::string::npos);
+  EXPECT_NE(args.find(R"x("--set-from-file","node.id=/var/run/millrace/node-ids/$(POD_NAME)")x"), std::string::npos)
+      << args;
+  EXPECT_EQ(c["env"][0]["valueFrom"]["fieldRef"]["fieldPath"], "metadata.name");
+  bool mounted = false;
+  for (const auto& m : c["volumeMounts"])
+    if (m["name"] == "node-ids" && m["mountPath"] == "/var/run/millrace/node-ids") mounted = true;
+  EXPECT_TRUE(mounted);
+  bool volume = false;
+  for (const auto& v : pod["volumes"])
+    if (v["name"] == "node-ids" && v["configMap"]["name"] == "prod-node-ids") volume = true;
+  EXPECT_TRUE(volume);
   EXPECT_NE(args.find("prod-brokers.kafka.svc:9092"), std::string::npos);
 }
 
@@ -88,10 +100,43 @@ TEST(Render, HeadlessServicePublishesNotReadyAddresses) {
 TEST(Render, ServiceMonitorOnlyWhenAskedAndItsCrdExists) {
   auto s = parse_millrace(millrace_obj());
   s.service_monitor = true;
-  EXPECT_EQ(render_all(s, {.service_monitor_crd = false}).size(), 5u);
-  EXPECT_EQ(render_all(s, {.service_monitor_crd = true}).size(), 6u);
+  EXPECT_EQ(render_all(s, {.service_monitor_crd = false}).size(), 6u);
+  EXPECT_EQ(render_all(s, {.service_monitor_crd = true}).size(), 7u);
   s.service_monitor = false;
-  EXPECT_EQ(render_all(s, {.service_monitor_crd = true}).size(), 5u);
+  EXPECT_EQ(render_all(s, {.service_monitor_crd = true}).size(), 6u);
+}
+
+TEST(Render, NodeIdsConfigMapIsAppliedBeforeTheStatefulSetAndRecordsNextId) {
+  auto s = parse_millrace(millrace_obj());
+  NodeIds ids;
+  ids.by_pod = {{"prod-0", 4}, {"prod-1", 9}};
+  ids.next = 10;
+  auto all = render_all(s, {.node_ids = ids});
+  int cm_at = -1, sts_at = -1;
+  for (int i = 0; i < static_cast<int>(all.size()); ++i) {
+    if (all[i]["metadata"]["name"] == "prod-node-ids") cm_at = i;
+    if (all[i]["kind"] == "StatefulSet") sts_at = i;
+  }
+  ASSERT_GE(cm_at, 0);
+  EXPECT_LT(cm_at, sts_at);
+  const auto& cm = all[cm_at];
+  EXPECT_EQ(cm["data"]["prod-0"], "4");
+  EXPECT_EQ(cm["data"]["prod-1"], "9");
+  EXPECT_EQ(cm["metadata"]["annotations"][kNextNodeIdAnnotation], "10");
+  // What is rendered reads back as the same record.
+  auto back = read_node_ids(&cm, "prod-node-ids");
+  EXPECT_EQ(back.error, "");
+  EXPECT_EQ(back.ids, ids);
+}
+
+TEST(BrokersToRun, AboveOneIsRefusedWithoutShrinkingOrGrowingALargerSet) {
+  EXPECT_EQ(brokers_to_run(1, -1), 1);
+  EXPECT_EQ(brokers_to_run(0, 1), 0);
+  EXPECT_EQ(brokers_to_run(3, -1), 1);  // new: one broker, not three clusters
+  EXPECT_EQ(brokers_to_run(3, 1), 1);   // never grown
+  EXPECT_EQ(brokers_to_run(3, 0), 1);
+  EXPECT_EQ(brokers_to_run(5, 3), 3);   // an older, larger set is left as it is
+  EXPECT_EQ(brokers_to_run(2, 3), 2);   // moving toward 1 goes through the scale-down checks
 }
 
 TEST(JsonSubset, LiveObjectsWithDefaultedFieldsStillMatch) {

@@ -1,5 +1,7 @@
 #include "operator/scale_down.h"
 
+#include <algorithm>
+
 namespace millrace::op {
 
 ScaleDownPlan plan_scale_down(int live, int desired, const std::function<BrokerLoad(int ordinal)>& load) {
@@ -14,6 +16,11 @@ ScaleDownPlan plan_scale_down(int live, int desired, const std::function<BrokerL
     plan.replicas = ordinal;
   }
   return plan;
+}
+
+int brokers_to_run(int spec_brokers, int live) {
+  if (spec_brokers <= kMaxBrokersUntilReplication) return spec_brokers;
+  return std::max(kMaxBrokersUntilReplication, std::min(spec_brokers, live));
 }
 
 std::string scale_down_message(const BrokerLoad& b, int live, int desired) {

@@ -5,7 +5,7 @@
 // the live size and stops at the first broker that is not known to be empty:
 // without replication there is nowhere to move its data, so the StatefulSet is
 // held at that size and the Millrace gets ScaleDownBlocked=True naming the broker
-// (by its broker id, as recorded from the pod, not by a guessed ordinal) and how
+// (by the node id the operator recorded for the pod, not by a guessed ordinal) and how
 // many partitions it holds. A broker that cannot be asked blocks too. Pure logic.
 #pragma once
 
@@ -17,7 +17,7 @@
 namespace millrace::op {
 
 struct BrokerLoad {
-  int32_t broker_id = -1;   // the id the broker runs with (pod label), -1 when unknown
+  int32_t broker_id = -1;   // the node id recorded for the pod (node_ids.h), -1 when unknown
   std::string pod;          // "<millrace>-<ordinal>"
   int partitions = 0;       // partition replicas it hosts
   std::string error;        // non-empty: could not find out (counts as not empty)
@@ -32,6 +32,17 @@ struct ScaleDownPlan {
 // REQUIRES: live >= 0, desired >= 0. load(ordinal) is asked only for the
 // ordinals that would go (desired <= ordinal < live), highest first.
 ScaleDownPlan plan_scale_down(int live, int desired, const std::function<BrokerLoad(int ordinal)>& load);
+
+// Brokers do not replicate yet: N brokers would be N separate single-node
+// clusters behind one bootstrap Service. Until the replication issue lifts it,
+// the operator runs at most this many.
+inline constexpr int kMaxBrokersUntilReplication = 1;
+
+// How many brokers to aim for: spec.brokers when allowed; above the limit, the
+// limit, except that a larger live StatefulSet (live = its replicas, -1 when
+// there is none) is left at its size, never scaled down on this account (its
+// volumes hold data) and never grown. REQUIRES: spec_brokers >= 0.
+int brokers_to_run(int spec_brokers, int live);
 
 // The ScaleDownBlocked condition's message for a blocker.
 std::string scale_down_message(const BrokerLoad& b, int live, int desired);

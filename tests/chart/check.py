@@ -84,7 +84,7 @@ def rendered(name, path):
                              and "ServiceMonitor" not in by and "ConfigMap" not in by),
         "minimal": lambda: (by["Millrace"][0]["spec"]["brokers"] == 1 and "Pod" in by
                             and by["Pod"][0]["metadata"]["annotations"]["helm.sh/hook"] == "test"),
-        "production": lambda: (len(by["Topic"]) == 2 and by["Millrace"][0]["spec"]["brokers"] == 3
+        "production": lambda: (len(by["Topic"]) == 2 and by["Millrace"][0]["spec"]["brokers"] == 1
                                and dep["spec"]["replicas"] == 2
                                and by["Topic"][1]["spec"]["topicName"] == "customer.state"
                                and by["Topic"][1]["spec"]["config"]["cleanup.policy"] == "compact"

@@ -4,7 +4,8 @@
 //
 //	container "broker" (else the first): args, env (env.go) with $(VAR) expanded.
 //	configMap volumes: their keys are written under <data-root>/<ns>/<pod>/mounts
-//	  and any arg that starts with the volume's mountPath is rewritten to it.
+//	  and any arg that starts with the volume's mountPath (or key=<mountPath>, as
+//	  in --set-from-file node.id=<mountPath>/<pod>) is rewritten to it.
 //	the harness appends, last so they win:
 //	  --set listeners=PLAINTEXT://127.0.0.1:<kafka> --set advertised.listeners=(same)
 //	  --set admin.listeners=http://127.0.0.1:<admin> --set log.dirs=<data-root>/<ns>/<pod>/data
@@ -152,6 +153,8 @@ func (h *harness) renderBroker(ctx context.Context, p *corev1.Pod, b *proc) ([]s
 		for from, to := range rewrite {
 			if strings.HasPrefix(a, from) {
 				a = to + strings.TrimPrefix(a, from)
+			} else if k, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(v, from) {
+				a = k + "=" + to + strings.TrimPrefix(v, from) // --set-from-file key=<mountPath>/...
 			}
 		}
 		args = append(args, a)
