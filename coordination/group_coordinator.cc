@@ -35,12 +35,19 @@ GroupCoordinator::Group& GroupCoordinator::group_for(const std::string& id) {
     slot = std::make_unique<Group>();
     slot->id = id;
   }
+  ticking_.insert(id);
   return *slot;
 }
 
 GroupCoordinator::Group* GroupCoordinator::find(const std::string& id) const {
   auto it = groups_.find(id);
-  return it == groups_.end() ? nullptr : it->second.get();
+  if (it == groups_.end()) return nullptr;
+  ticking_.insert(id);
+  return it->second.get();
+}
+
+bool GroupCoordinator::idle(const Group& g) {
+  return g.members.empty() && g.pending_members.empty() && g.state != GroupState::kPreparingRebalance;
 }
 
 std::string GroupCoordinator::new_member_id(const std::string& client_id,
@@ -516,9 +523,17 @@ void GroupCoordinator::tick(int64_t now_ms) {
   Deferred out;
   {
     std::lock_guard lock(mu_);
-    for (auto& [gid, gp] : groups_) {
-      Group& g = *gp;
-      if (load_error(gid) != err::kNone) continue;  // being loaded: not served yet
+    for (auto t = ticking_.begin(); t != ticking_.end();) {
+      auto found = groups_.find(*t);
+      if (found == groups_.end()) {
+        t = ticking_.erase(t);
+        continue;
+      }
+      Group& g = *found->second;
+      if (load_error(g.id) != err::kNone) {  // being loaded: not served yet
+        ++t;
+        continue;
+      }
       for (auto it = g.pending_members.begin(); it != g.pending_members.end();)
         it = it->second <= now_ms ? g.pending_members.erase(it) : std::next(it);
       std::vector<std::string> expired;
@@ -527,6 +542,7 @@ void GroupCoordinator::tick(int64_t now_ms) {
       for (const auto& id : expired) remove_member(g, id, now_ms, out);
       if (g.state == GroupState::kPreparingRebalance)
         maybe_complete_join(g, now_ms, out, now_ms >= g.rebalance_deadline_ms);
+      t = idle(g) ? ticking_.erase(t) : std::next(t);
     }
     if (now_ms >= next_retention_check_ms_) {
       expire_offsets_and_groups(now_ms, out);
@@ -543,6 +559,7 @@ std::string GroupCoordinator::check_invariants() const {
     const Group& g = *gp;
     std::string where = "group '" + gid + "' (" + state_name(g.state) + "): ";
     if (g.id != gid) return where + "keyed under another id";
+    if (!idle(g) && !ticking_.count(gid)) return where + "has members or a rebalance but tick() would never look at it";
     if (g.state == GroupState::kDead && g.pending_writes == 0) return where + "a Dead group is still kept";
     for (const auto& [instance, member_id] : g.static_members) {
       const Member* m = g.member(member_id);

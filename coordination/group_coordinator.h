@@ -14,7 +14,9 @@
 // Time is explicit: every call takes `now_ms`, and tick(now_ms) (the broker
 // calls it every ~100 ms) completes rebalances whose wait is over and expires
 // members whose session timed out. This keeps the machine testable without
-// threads or timers.
+// threads or timers. A tick looks only at the groups that can have something
+// to do (members, pending members, or a rebalance under way), not at every
+// group: an idle group (offsets only, the common case) costs it nothing.
 //
 // Persistence is Ready-style (etcd/raft): under the lock a call only stages
 // the records it needs written, with what to do once they are stored; after
@@ -176,8 +178,11 @@ class GroupCoordinator {
     uint64_t epoch = 0;  // bumped by every begin_load and unload
   };
 
+  // Both also put the group on the ticking_ list: whoever reaches a group may
+  // give tick() something to do there (a member, a pending member, a rebalance).
   Group& group_for(const std::string& id);
   Group* find(const std::string& id) const;
+  static bool idle(const Group& g);  // nothing for tick() to do
   // JoinGroup split as Kafka's: a member without an id (new, or a static
   // member taking its instance's identity over), and a member with one.
   void join_new_member(const JoinRequest& req, int64_t now_ms, JoinCallback done, Deferred& out);
@@ -213,6 +218,9 @@ class GroupCoordinator {
   GroupStore* store_;
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<Group>> groups_;  // GUARDED_BY(mu_)
+  // Groups tick() looks at: every non-idle group is here (check_invariants);
+  // a tick drops the ones it finds idle.
+  mutable std::set<std::string> ticking_;  // GUARDED_BY(mu_)
   uint64_t member_seq_ = 0;                                // GUARDED_BY(mu_)
   int64_t next_retention_check_ms_ = 0;                    // GUARDED_BY(mu_)
   std::vector<PartitionSlot> partitions_;                  // GUARDED_BY(mu_)

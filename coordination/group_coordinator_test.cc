@@ -192,6 +192,26 @@ TEST_F(GroupCoordinatorTest, ExpiredSessionRemovesMemberAndRebalances) {
   EXPECT_EQ((*again)->members.size(), 1u);
 }
 
+// tick() looks only at groups that can have something to do; a group it found
+// idle and dropped must be looked at again once it has a member.
+TEST_F(GroupCoordinatorTest, GroupIdleForAWhileStillExpiresItsNextMember) {
+  auto [first, gen] = stable_single_member();
+  coord_.leave("g", {{first, std::nullopt}}, now_);
+  for (int i = 0; i < 5; ++i) advance(1000);  // Empty: dropped from the ticking groups
+  expect_invariants();
+  auto j = join(join_req());
+  advance(150);
+  ASSERT_TRUE(j->has_value());
+  ASSERT_EQ((*j)->error, err::kNone);
+  expect_invariants();
+  auto s = sync((*j)->member_id, (*j)->generation_id, {{(*j)->member_id, {1}}});
+  ASSERT_TRUE(s->has_value());
+  EXPECT_EQ(coord_.heartbeat("g", (*j)->member_id, (*j)->generation_id, std::nullopt, now_), err::kNone);
+  for (int i = 0; i < 11; ++i) advance(1000);  // no heartbeat for the 10 s session
+  EXPECT_EQ(coord_.heartbeat("g", (*j)->member_id, (*j)->generation_id, std::nullopt, now_), err::kUnknownMemberId);
+  expect_invariants();
+}
+
 TEST_F(GroupCoordinatorTest, MemberThatDoesNotRejoinIsDroppedAtRebalanceTimeout) {
   auto [id, gen] = stable_single_member();
   auto b = join(join_req({}, "b"));

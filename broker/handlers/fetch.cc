@@ -56,8 +56,7 @@ class TopicNames {
     if (it == by_id_.end()) {
       proto::Uuid id;
       id.bytes = k.topic_id;
-      auto t = find_topic_by_id(b_, id);
-      it = by_id_.emplace(k.topic_id, t ? t->name : std::string()).first;
+      it = by_id_.emplace(k.topic_id, topic_name_by_id(b_, id).value_or(std::string())).first;
     }
     return it->second;
   }
