@@ -52,7 +52,17 @@ ReconcileResult MillraceReconciler::reconcile(const std::string& ns, const std::
   // recorded id before the StatefulSet is written (node_ids.h).
   auto ids_name = node_ids_config_map_name(spec);
   auto recorded = caches_.config_maps.get(ns, ids_name);
+  std::string fetch_error;
+  if (!recorded) {
+    // The cache holds only labelled ConfigMaps: before allocating from nothing,
+    // ask the API server, so a record that lost its labels (or was written by
+    // hand) is adopted, never overwritten.
+    auto got = client_.get(res::kConfigMap.object(ns, ids_name));
+    if (got.ok()) recorded = got.body;
+    else if (!got.not_found()) fetch_error = "ConfigMap " + ids_name + ": " + got.describe();
+  }
   auto read = read_node_ids(recorded ? &*recorded : nullptr, ids_name);
+  if (!fetch_error.empty()) read.error = fetch_error;
   std::vector<std::string> pods;
   for (int ordinal = 0; ordinal < std::max(wanted, live); ++ordinal) pods.push_back(pod_name(spec, ordinal));
   auto alloc = read.error.empty() ? allocate_node_ids(read.ids, pods) : NodeIdsAllocation{read.ids, read.error};
