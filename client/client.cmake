@@ -8,6 +8,7 @@ millrace_test(client_assignor_test assignor_test.cc LIBS millrace_client)
 millrace_test(client_close_test close_test.cc LIBS millrace_client)
 millrace_test(client_producer_batch_test producer_batch_test.cc LIBS millrace_client)
 millrace_test(client_admin_test admin_test.cc LIBS millrace_client)
+millrace_test(client_cli_rate_limiter_test cli/rate_limiter_test.cc LIBS millrace_client)
 # Under the "tsan" label too (make tsan): application threads blocked in send/poll/admin
 # calls against the io thread while close() stops it (Cluster::run's hand-off, the
 # connections' teardown). The TSan build gets Boost.Asio through the root CMakeLists'

@@ -20,6 +20,7 @@
 #include "operator/operator_metrics.h"
 #include "operator/readiness.h"
 #ifdef MILLRACE_OPERATOR_TOPICS
+#include "operator/scaler_reconciler.h"
 #include "operator/topic_reconciler.h"
 #endif
 
@@ -132,6 +133,28 @@ int main(int argc, char** argv) {
           t["spec"].value("clusterRef", json::object()).value("name", "") == cluster)
         topic_ctl->enqueue(ns, t["metadata"].value("name", ""));
   };
+  // ConsumerGroupScalers, when their CRD is served (helm installs CRDs once and
+  // never upgrades them: an older install must keep running without it).
+  std::unique_ptr<Controller> scaler_ctl;
+  std::unique_ptr<Informer> scalers;
+  std::unique_ptr<ScalerReconciler> scaler_rec;
+  bool scalers_served = false;
+  if (auto d = client.get(res::kConsumerGroupScaler.api); d.ok())
+    for (const auto& r : d.body.value("resources", json::array()))
+      if (r.value("name", "") == res::kConsumerGroupScaler.plural) scalers_served = true;
+  if (scalers_served) {
+    scalers = std::make_unique<Informer>(client, res::kConsumerGroupScaler, watch_ns, "", [&](const json& obj) {
+      if (scaler_ctl) scaler_ctl->enqueue(obj["metadata"].value("namespace", ""), obj["metadata"].value("name", ""));
+    });
+    informers.push_back(scalers.get());
+    scaler_rec = std::make_unique<ScalerReconciler>(client, *scalers, millraces, kafka, events, metrics);
+    scaler_ctl = std::make_unique<Controller>(
+        "ConsumerGroupScaler",
+        [&](const std::string& ns, const std::string& name) { return scaler_rec->reconcile(ns, name); }, metrics);
+  } else {
+    spdlog::warn("CRD consumergroupscalers.millrace.io is not installed: ConsumerGroupScalers are not reconciled "
+                 "(apply charts/millrace/crds/ and restart the operator)");
+  }
 #else
   BrokerLoadFn broker_load;  // no Kafka client: scale-downs stay blocked
 #endif
@@ -188,6 +211,11 @@ int main(int argc, char** argv) {
     topic_ctl->start(workers);
     for (const auto& t : topics.list())
       topic_ctl->enqueue(t["metadata"].value("namespace", ""), t["metadata"].value("name", ""));
+    if (scaler_ctl) {
+      scaler_ctl->start(workers);
+      for (const auto& s : scalers->list())
+        scaler_ctl->enqueue(s["metadata"].value("namespace", ""), s["metadata"].value("name", ""));
+    }
 #endif
     for (const auto& m : millraces.list())
       millrace_ctl->enqueue(m["metadata"].value("namespace", ""), m["metadata"].value("name", ""));
@@ -231,6 +259,7 @@ int main(int argc, char** argv) {
   millrace_ctl->stop();
 #ifdef MILLRACE_OPERATOR_TOPICS
   topic_ctl->stop();
+  if (scaler_ctl) scaler_ctl->stop();
 #endif
   // Reconciling has stopped: hand the Lease over now rather than let it expire.
   if (elector) {

@@ -29,7 +29,19 @@ OperatorMetrics::OperatorMetrics()
       relists_(prometheus::BuildCounter()
                    .Name("millrace_operator_watch_relists_total")
                    .Help("Lists repeated because a watch expired (410 Gone), by resource.")
-                   .Register(*registry_)) {
+                   .Register(*registry_)),
+      scaler_lag_(prometheus::BuildGauge()
+                      .Name("millrace_operator_scaler_lag")
+                      .Help("Records a ConsumerGroupScaler's group is behind, at its last poll.")
+                      .Register(*registry_)),
+      scaler_lag_seconds_(prometheus::BuildGauge()
+                              .Name("millrace_operator_scaler_lag_seconds")
+                              .Help("Age of the group's oldest unconsumed record (its hottest partition's), at the last poll.")
+                              .Register(*registry_)),
+      scaler_desired_(prometheus::BuildGauge()
+                          .Name("millrace_operator_scaler_desired_replicas")
+                          .Help("Replicas a ConsumerGroupScaler asked of its target at its last poll.")
+                          .Register(*registry_)) {
   leader_.Add({}).Set(0);
 }
 
@@ -44,6 +56,19 @@ void OperatorMetrics::reconciled(const std::string& kind, bool ok, double second
 
 void OperatorMetrics::api_write(const std::string& verb, const std::string& resource) {
   api_writes_.Add({{"verb", verb}, {"resource", resource}}).Increment();
+}
+
+void OperatorMetrics::scaler(const std::string& ns, const std::string& name, const std::string& group, int64_t lag,
+                             double lag_seconds, int32_t desired) {
+  prometheus::Labels l{{"namespace", ns}, {"scaler", name}, {"group", group}};
+  scaler_lag_.Add(l).Set(static_cast<double>(lag));
+  scaler_lag_seconds_.Add(l).Set(lag_seconds);
+  scaler_desired_.Add(l).Set(desired);
+}
+
+void OperatorMetrics::forget_scaler(const std::string& ns, const std::string& name, const std::string& group) {
+  prometheus::Labels l{{"namespace", ns}, {"scaler", name}, {"group", group}};
+  for (auto* f : {&scaler_lag_, &scaler_lag_seconds_, &scaler_desired_}) f->Remove(&f->Add(l));
 }
 
 void OperatorMetrics::set_leader(bool leader) { leader_.Add({}).Set(leader ? 1 : 0); }

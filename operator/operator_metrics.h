@@ -6,6 +6,9 @@
 //   millrace_operator_api_writes_total{verb,resource}   every write to the API server
 //   millrace_operator_leader                            1 while holding the Lease
 //   millrace_operator_watch_relists_total{resource}     relists after 410 Gone
+//   millrace_operator_scaler_lag{namespace,scaler,group}          records behind (ConsumerGroupScaler)
+//   millrace_operator_scaler_lag_seconds{namespace,scaler,group}  age of the oldest unconsumed record
+//   millrace_operator_scaler_desired_replicas{namespace,scaler,group}
 #pragma once
 
 #include <prometheus/counter.h>
@@ -27,6 +30,10 @@ class OperatorMetrics {
   void api_write(const std::string& verb, const std::string& resource);
   void set_leader(bool leader);
   void relisted(const std::string& resource);
+  // A ConsumerGroupScaler's last poll; forget() when the scaler is gone.
+  void scaler(const std::string& ns, const std::string& name, const std::string& group, int64_t lag,
+              double lag_seconds, int32_t desired);
+  void forget_scaler(const std::string& ns, const std::string& name, const std::string& group);
   std::string text() const;  // the exposition format, for /metrics
 
  private:
@@ -37,6 +44,9 @@ class OperatorMetrics {
   prometheus::Family<prometheus::Counter>& api_writes_;
   prometheus::Family<prometheus::Gauge>& leader_;
   prometheus::Family<prometheus::Counter>& relists_;
+  prometheus::Family<prometheus::Gauge>& scaler_lag_;
+  prometheus::Family<prometheus::Gauge>& scaler_lag_seconds_;
+  prometheus::Family<prometheus::Gauge>& scaler_desired_;
 };
 
 }  // namespace millrace::op
