@@ -163,6 +163,7 @@ Observation ScalerReconciler::observe(const json& scaler, const ParsedScaler& sp
     position_sum += scaling::consumer_position(p, spec.reset);
   }
   if (memory.end_sum >= 0) {
+    obs.interval_ms = now_ms - memory.at_ms;
     obs.produce_rate = scaling::rate_between(memory.end_sum, memory.at_ms, end_sum, now_ms);
     obs.consume_rate = scaling::rate_between(memory.committed_sum, memory.at_ms, position_sum, now_ms);
   }

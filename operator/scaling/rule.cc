@@ -8,6 +8,11 @@ namespace millrace::op::scaling {
 namespace {
 
 constexpr int64_t kNoCap = std::numeric_limits<int32_t>::max();
+constexpr double kSaturatedSeconds = 10;
+// The rate mode sizes replicas to be at most this busy: at exactly 100% any
+// pause (a rebalance, a slow batch) leaves a backlog that never drains.
+constexpr double kTargetUtilisation = 0.9;
+constexpr double kTolerance = 0.1;
 
 std::string seconds(int64_t ms) { return std::to_string(ms / 1000) + "s"; }
 
@@ -50,10 +55,20 @@ Decision Autoscaler::decide(const ScalerSpec& spec, const Observation& obs, int3
     return d;
   }
   const auto& lag = obs.lag;
-  d.active = lag.total > spec.activation_lag;
+  // Active: lag above the activation threshold, or, in rate mode, records
+  // arriving at all (a group that keeps up has no lag but still needs its
+  // consumers; sizing from the produce rate is the point of that mode).
+  d.active = lag.total > spec.activation_lag ||
+             (spec.drain_within_seconds && obs.produce_rate && *obs.produce_rate > 0);
   if (d.active || !last_active_ms_) last_active_ms_ = now_ms;  // unknown: a whole cooldown from now
-  // The group's measured rate is a capacity only when it had work left over.
-  if (obs.consume_rate && current > 0 && lag.total > 0 && *obs.consume_rate > 0)
+  // The group's measured rate is a capacity only when it had work left over:
+  // a backlog of more than kSaturatedSeconds at that rate (an idle group's
+  // rate is the produce rate, not what it could do).
+  // An interval with a scale step in it measured a rebalance, not the replicas.
+  bool scaled_within = std::any_of(events_.begin(), events_.end(),
+                                   [&](const Event& e) { return e.at_ms >= now_ms - obs.interval_ms; });
+  if (obs.consume_rate && current > 0 && *obs.consume_rate > 0 && !scaled_within &&
+      static_cast<double>(lag.total) > *obs.consume_rate * kSaturatedSeconds)
     per_replica_rate_ = *obs.consume_rate / current;
 
   int64_t raw = 0;
@@ -73,10 +88,10 @@ Decision Autoscaler::decide(const ScalerSpec& spec, const Observation& obs, int3
     if (per_replica && *per_replica > 0) {
       d.per_replica_rate = per_replica;
       double need = static_cast<double>(lag.total) / *spec.drain_within_seconds + obs.produce_rate.value_or(0);
-      consider(ceil_pos(need / *per_replica), "(lag " + std::to_string(lag.total) + " / drainWithinSeconds " +
-                                                  num(*spec.drain_within_seconds) + " + produce " +
-                                                  num(obs.produce_rate.value_or(0)) + "/s) / consume " +
-                                                  num(*per_replica) + "/s per replica");
+      consider(ceil_pos(need / (*per_replica * kTargetUtilisation)),
+               "(lag " + std::to_string(lag.total) + " / drainWithinSeconds " + num(*spec.drain_within_seconds) +
+                   " + produce " + num(obs.produce_rate.value_or(0)) + "/s) / (consume " + num(*per_replica) +
+                   "/s per replica at 90% busy)");
     } else if (d.active) {
       consider(std::max(current, 1), "no per-replica consume rate measured yet: keep at least one");
     }
@@ -86,6 +101,12 @@ Decision Autoscaler::decide(const ScalerSpec& spec, const Observation& obs, int3
     d.why = "lag " + std::to_string(lag.total) + " <= activationLag " + std::to_string(spec.activation_lag) + ": idle";
   } else {
     raw = std::max<int64_t>(raw, 1);
+    // HPA's tolerance: a recommendation within 10% of the current count is no
+    // reason for a rebalance.
+    if (current > 0 && std::abs(static_cast<double>(raw) / current - 1.0) <= kTolerance && raw != current) {
+      d.why += "; within 10% of " + std::to_string(current) + ": kept";
+      raw = current;
+    }
   }
 
   // Bounds. A partition is read by one member of a group: more replicas than

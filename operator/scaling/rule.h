@@ -10,8 +10,11 @@
 //   2. Raw recommendation, the largest of the targets given:
 //        lagPerReplica L          ceil(total lag / L)            (KEDA's lagThreshold)
 //        lagSecondsPerReplica S   ceil(oldest unconsumed age / S) (the hottest partition's)
-//        drainWithinSeconds T     ceil((lag / T + produce rate) / per-replica consume rate)
-//      Not active (total lag <= activationLag) -> 0.
+//        drainWithinSeconds T     ceil((lag / T + produce rate) / (0.9 x per-replica consume rate))
+//                                 (a replica at most 90% busy; the rate is measured while
+//                                 the group had a backlog and did not rebalance)
+//      Not active (total lag <= activationLag) -> 0. Within 10% of the current
+//      count -> the current count (HPA's tolerance: no rebalance for that).
 //   3. Even distribution (optional): up to the next replica count dividing the
 //      partitions evenly.
 //   4. Bounds: minReplicas .. cap, cap = maxReplicas and, unless
@@ -79,6 +82,7 @@ struct Observation {
   int32_t partitions = 0;               // partitions of the topics the group consumes
   std::optional<double> produce_rate;   // records/s into those partitions
   std::optional<double> consume_rate;   // records/s committed by the whole group
+  int64_t interval_ms = 0;              // since the previous poll (the rates' window)
 };
 
 struct Decision {

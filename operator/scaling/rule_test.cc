@@ -98,11 +98,12 @@ TEST(Rule, RateModeSizesForDrainWithinAndMeasuresPerReplicaRate) {
   auto o = observe({1000, 1000, 1000, 1000, 1000, 1000}, 12);
   o.produce_rate = 100;
   Autoscaler a;
-  EXPECT_EQ(a.decide(s, o, 1, 0).recommended, 2);  // (6000/60 + 100) / 100
-  o.consume_rate = 150;                            // measured with 3 busy replicas: 50 each
-  auto d = a.decide(s, o, 3, 1000);
+  EXPECT_EQ(a.decide(s, o, 1, 0).recommended, 3);  // (6000/60 + 100) / (100 x 0.9) = 2.2
+  o.consume_rate = 150;  // measured with 3 busy replicas (a backlog, no scale step within): 50 each
+  o.interval_ms = 1000;
+  auto d = a.decide(s, o, 3, 20000);
   EXPECT_EQ(d.per_replica_rate, 50);
-  EXPECT_EQ(d.recommended, 4);  // (100 + 100) / 50
+  EXPECT_EQ(d.recommended, 5);  // (100 + 100) / (50 x 0.9) = 4.4
   ScalerSpec unknown;
   unknown.drain_within_seconds = 60;
   Autoscaler b;
