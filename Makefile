@@ -28,7 +28,7 @@ export MILLRACE_CACHE := $(CACHE)
 
 CMAKE_GEN := -G Ninja
 
-.PHONY: sim deps build run test test-unit asan tsan fuzz fuzz-ci bench regen-protocol k8s-up k8s-down image manifests clean
+.PHONY: sim deps build run test test-unit asan tsan fuzz fuzz-ci bench scaling-model regen-protocol k8s-up k8s-down image manifests clean
 
 deps:
 	@bash scripts/install-deps
@@ -105,6 +105,11 @@ test: deps
 
 bench: build
 	bash bench/run-all $(BUILD)
+
+# The side-by-side table of docs/consumer-scaling.md (KEDA's rule and Millrace's modes
+# on one deterministic workload model).
+scaling-model: build
+	$(BUILD)/operator/scaling_model
 
 regen-protocol:
 	python3 tools/protocol-gen/generate.py --spec $(SPEC_DIR) --out protocol/generated

@@ -132,6 +132,21 @@ ROWS = [
            ["{{verb}} {{resource}}"]),
         stat("Leader", "none", "max(millrace_operator_leader)"),
     ]),
+    ("Consumer scaling", [
+        ts("Consumer group lag (records)", "short", [
+            "max by (namespace, scaler, group) (millrace_operator_scaler_lag)"],
+           ["{{namespace}}/{{scaler}} ({{group}})"],
+           desc="Each ConsumerGroupScaler's group lag at its last poll: high watermark minus the "
+                "committed offset (log start when none, per offsetResetPolicy)."),
+        ts("Consumer group lag (seconds)", "s", [
+            "max by (namespace, scaler, group) (millrace_operator_scaler_lag_seconds)"],
+           ["{{namespace}}/{{scaler}} ({{group}})"],
+           desc="Age of the oldest unconsumed record, the hottest partition's."),
+        ts("Desired replicas", "short", [
+            "max by (namespace, scaler, group) (millrace_operator_scaler_desired_replicas)"],
+           ["{{namespace}}/{{scaler}} ({{group}})"],
+           desc="Replicas each ConsumerGroupScaler asked of its target at its last poll."),
+    ]),
 ]
 
 

@@ -60,8 +60,9 @@ json find_condition(const json& conditions, const std::string& type) {
 
 bool status_equal(const json& a, const json& b) { return strip_times(a) == strip_times(b); }
 
-std::string now_rfc3339() {
-  std::time_t t = std::time(nullptr);
+std::string now_rfc3339() { return rfc3339(std::time(nullptr)); }
+
+std::string rfc3339(std::time_t t) {
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];

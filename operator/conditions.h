@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <ctime>
 #include <string>
 
 namespace millrace::op {
@@ -32,5 +33,6 @@ bool status_equal(const json& a, const json& b);
 
 // RFC 3339 UTC, seconds precision (what metav1.Time serializes to).
 std::string now_rfc3339();
+std::string rfc3339(std::time_t seconds_since_epoch);
 
 }  // namespace millrace::op

@@ -263,6 +263,8 @@ ReconcileResult ScalerReconciler::reconcile(const std::string& ns, const std::st
   status["currentReplicas"] = current;
   status["desiredReplicas"] = d.desired;
   if (!last_scale.empty()) status["lastScaleTime"] = last_scale;
+  if (auto active = memory->autoscaler.last_active_ms(); active && !spec.paused)
+    status["lastActiveTime"] = rfc3339(static_cast<std::time_t>(*active / 1000));
   conditions = set_condition(conditions, {"Ready", ready_status, ready_reason, ready_message, generation}, now);
   conditions = set_condition(conditions,
                              {"Active", d.active ? "True" : "False", d.active ? "LagAboveActivation" : "Idle",

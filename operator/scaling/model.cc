@@ -14,6 +14,7 @@ ModelResult simulate(const Workload& w, const std::string& name, int64_t poll_s,
                      const std::function<int32_t(int64_t, const Observation&, int32_t)>& decide) {
   ModelResult r;
   r.name = name;
+  r.poll_s = poll_s;
   double lag = static_cast<double>(w.burst);
   int32_t replicas = w.start_replicas;
   int64_t paused_until = 0;
@@ -112,11 +113,13 @@ std::string comparison_table(const Workload& w) {
   rate.consume_rate_per_replica = w.consume_per_replica;
   rows.push_back(run_millrace(w, rate, "Millrace drainWithinSeconds 60"));
   std::string out =
-      "| rule | backlog drained after | scale steps (rebalances) | replica-seconds | max replicas | lag regrown after drain |\n"
-      "|---|---|---|---|---|---|\n";
+      "| rule | poll | backlog drained after | scale steps (rebalances) | replica-seconds | max replicas | lag regrown "
+      "after drain |\n"
+      "|---|---|---|---|---|---|---|\n";
   char line[256];
   for (const auto& r : rows) {
-    std::snprintf(line, sizeof line, "| %s | %s | %d | %lld | %d | %lld |\n", r.name.c_str(),
+    std::snprintf(line, sizeof line, "| %s | %lld s | %s | %d | %lld | %d | %lld |\n", r.name.c_str(),
+                  static_cast<long long>(r.poll_s),
                   r.drain_s < 0 ? "never" : (std::to_string(r.drain_s) + " s").c_str(), r.steps,
                   static_cast<long long>(r.replica_seconds), r.max_replicas,
                   static_cast<long long>(r.max_lag_after_drain));

@@ -26,6 +26,7 @@ struct Workload {
 
 struct ModelResult {
   std::string name;
+  int64_t poll_s = 0;
   int64_t drain_s = -1;        // first second the backlog is under one second of produce; -1: never
   int32_t steps = 0;           // scale steps (each a rebalance)
   int64_t replica_seconds = 0;

@@ -2,8 +2,8 @@
 # the shell blocks of README.md's "On Kubernetes" section as written, in order, from the
 # checkout (kubectl and helm of the cluster on PATH, its KUBECONFIG), then checks what
 # the README promises: Millrace demo and Topic orders Ready, the topic with its 6
-# partitions on the broker (kcat), and the metrics block printing one series per
-# partition. Uses run/ok/bad, $ROOT, $TMP, $HELM from tests/chart/run.
+# partitions on the broker (kcat), the ConsumerGroupScaler polling under the chart's
+# RBAC, and the metrics block printing one series per partition. Uses run/ok/bad, $ROOT, $TMP, $HELM from tests/chart/run.
 
 # readme_blocks FILE OUTDIR: writes each ```sh block of the section to OUTDIR/N.sh.
 readme_blocks() {
@@ -49,6 +49,9 @@ readme_steps() {
   last="$(ls "$dir"/*.sh | tail -1)"
   run "README: the metrics block printed one series per partition of orders (6)" \
     bash -c "[[ \$(grep -c 'millrace_partition_log_end_offset{topic=\"orders\"' '$last.out') -eq 6 ]]"
+  run "README: the ConsumerGroupScaler polls the group (status.desiredReplicas set, under the chart's RBAC)" \
+    bash -c "[[ -n \$(kubectl -n streaming get cgs orders-app -o jsonpath='{.status.desiredReplicas}') ]]"
+  kubectl -n streaming delete cgs/orders-app deployment/orders-app --timeout=60s >/dev/null 2>&1
   kubectl -n streaming delete topic/orders millrace/demo --timeout=120s >/dev/null 2>&1
   "$HELM" uninstall millrace -n millrace-system --wait --timeout 120s >/dev/null 2>&1
 }
