@@ -114,6 +114,7 @@ scaling-model: build
 regen-protocol:
 	python3 tools/protocol-gen/generate.py --spec $(SPEC_DIR) --out protocol/generated
 	python3 tools/protocol-gen/generate.py --set raft --out raft/rpc/generated
+	python3 tools/protocol-gen/generate.py --set metadata --spec $(dir $(SPEC_DIR))metadata --out cluster/metadata/records/generated
 
 # The image builds wherever Docker runs; here there is no engine, so say so and lint
 # the Dockerfile instead (tests/chart/run does the same).

@@ -125,10 +125,64 @@ def emit_error_codes():
     return "\n".join(h), "\n".join(c)
 
 
-def emit_messages_h(msgs, ns="millrace::proto", inc="protocol/generated", error_codes=True):
+def emit_record_types(msgs, ns, inc):
+    """Kafka's metadata records (type "metadata"): the record type (the JSON's
+    apiKey) of each, its name and versions, for the frame codec of the log."""
+    h = [HEADER,
+         "// Kafka's metadata record types (the definitions' apiKey), names and versions.",
+         "#pragma once", "",
+         "#include <cstdint>",
+         "#include <string_view>", "",
+         "namespace %s {" % ns, "",
+         "enum class RecordType : int16_t {"]
+    for m in sorted(msgs, key=lambda m: m.api_key):
+        h.append("  k%s = %d," % (m.name, m.api_key))
+    h += ["};", "",
+          "// \"TopicRecord\", ...; \"Unknown\" for types not in the table.",
+          "std::string_view record_type_name(int16_t type);",
+          "int16_t record_lowest_version(int16_t type);   // -1 when unknown",
+          "int16_t record_highest_version(int16_t type);  // -1 when unknown",
+          "", "}  // namespace %s" % ns, ""]
+    c = [HEADER, '#include "%s/record_types.h"' % inc, "",
+         "namespace %s {" % ns, "",
+         "namespace {",
+         "struct Row {",
+         "  int16_t type;",
+         "  std::string_view name;",
+         "  int16_t lowest, highest;",
+         "};",
+         "constexpr Row kRows[] = {"]
+    for m in sorted(msgs, key=lambda m: m.api_key):
+        c.append('    {%d, "%s", %d, %d},' % (m.api_key, m.name, m.valid.lo, m.valid.hi))
+    c += ["};",
+          "const Row* find(int16_t type) {",
+          "  for (const auto& row : kRows) {",
+          "    if (row.type == type) return &row;",
+          "  }",
+          "  return nullptr;",
+          "}",
+          "}  // namespace", "",
+          "std::string_view record_type_name(int16_t type) {",
+          "  const Row* row = find(type);",
+          "  return row ? row->name : std::string_view(\"Unknown\");",
+          "}", "",
+          "int16_t record_lowest_version(int16_t type) {",
+          "  const Row* row = find(type);",
+          "  return row ? row->lowest : -1;",
+          "}", "",
+          "int16_t record_highest_version(int16_t type) {",
+          "  const Row* row = find(type);",
+          "  return row ? row->highest : -1;",
+          "}", "",
+          "}  // namespace %s" % ns, ""]
+    return "\n".join(h), "\n".join(c)
+
+
+def emit_messages_h(msgs, ns="millrace::proto", inc="protocol/generated", error_codes=True,
+                    keys_header="api_keys.h"):
     h = [HEADER, "// Every generated message, and a type list of them for tests and tools.",
          "#pragma once", ""]
-    h.append('#include "%s/api_keys.h"' % inc)
+    h.append('#include "%s/%s"' % (inc, keys_header))
     if error_codes:
         h.append('#include "%s/error_codes.h"' % inc)
     for m in msgs:

@@ -10,6 +10,11 @@ Two sets of messages come from the same emitters (SETS below):
   raft             Millrace's internal Raft RPCs: RAFT_APIS from raft/rpc/spec
                    into raft/rpc/generated, namespace millrace::raft::rpc
                    (no error-code table or body registry of its own)
+  metadata         Kafka's metadata records (the controller quorum's log):
+                   METADATA_RECORDS from ../shared/kafka-protocol/metadata into
+                   cluster/metadata/records/generated, namespace
+                   millrace::cluster::records, with record_types.h/.cc (type
+                   -> name, versions) instead of api_keys
 --spec and --out override the set's folders (check-fresh writes to a temp dir).
 For the kafka set it writes:
 
@@ -31,7 +36,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from emit_message import emit_message  # noqa: E402
-from emit_registry import (emit_api_keys, emit_api_registry,  # noqa: E402
+from emit_registry import (emit_api_keys, emit_api_registry, emit_record_types,  # noqa: E402
                            emit_error_codes, emit_messages_h)
 from emit_samples import emit_samples, emit_samples_header  # noqa: E402
 from spec import load_message  # noqa: E402
@@ -55,14 +60,26 @@ EXTRA_MESSAGES = ["RequestHeader", "ResponseHeader",
 # Millrace's internal RPCs (api keys 10000+, a range Kafka does not use).
 RAFT_APIS = ["RaftBatch"]
 
+# Kafka's metadata records, the controller quorum's log (KRaft's own format).
+# ZkMigrationRecord is left out: Millrace never migrates from ZooKeeper.
+METADATA_RECORDS = [
+    "RegisterBrokerRecord", "UnregisterBrokerRecord", "TopicRecord", "PartitionRecord",
+    "ConfigRecord", "PartitionChangeRecord", "FenceBrokerRecord", "UnfenceBrokerRecord",
+    "RemoveTopicRecord", "DelegationTokenRecord", "UserScramCredentialRecord",
+    "FeatureLevelRecord", "ClientQuotaRecord", "ProducerIdsRecord",
+    "BrokerRegistrationChangeRecord", "AccessControlEntryRecord",
+    "RemoveAccessControlEntryRecord", "RemoveUserScramCredentialRecord",
+    "RemoveDelegationTokenRecord", "NoOpRecord", "RegisterControllerRecord",
+    "BeginTransactionRecord", "EndTransactionRecord", "AbortTransactionRecord"]
+
 
 class Set:
     """One generated message set: where it is read from and written to, its
     C++ namespace and include prefix, and which cross-message files it gets."""
 
-    def __init__(self, spec, out, ns, inc, apis, extras, kafka):
+    def __init__(self, spec, out, ns, inc, apis, extras, kafka, records=False):
         self.spec, self.out, self.ns, self.inc = spec, out, ns, inc
-        self.apis, self.extras, self.kafka = apis, extras, kafka
+        self.apis, self.extras, self.kafka, self.records = apis, extras, kafka, records
 
 
 def sets(repo):
@@ -73,6 +90,10 @@ def sets(repo):
         "raft": Set(os.path.join(repo, "raft", "rpc", "spec"),
                     os.path.join(repo, "raft", "rpc", "generated"),
                     "millrace::raft::rpc", "raft/rpc/generated", RAFT_APIS, [], False),
+        "metadata": Set(os.path.join(repo, "..", "shared", "kafka-protocol", "metadata"),
+                        os.path.join(repo, "cluster", "metadata", "records", "generated"),
+                        "millrace::cluster::records", "cluster/metadata/records/generated", [],
+                        METADATA_RECORDS, False, records=True),
     }
 
 
@@ -90,7 +111,7 @@ def write_if_changed(path, text, written):
 def main():
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    ap.add_argument("--set", choices=("kafka", "raft"), default="kafka")
+    ap.add_argument("--set", choices=("kafka", "raft", "metadata"), default="kafka")
     ap.add_argument("--spec")
     ap.add_argument("--out")
     args = ap.parse_args()
@@ -121,14 +142,21 @@ def main():
         write_if_changed(os.path.join(out, stem + ".cc"), c, written)
         _, s = emit_samples(m, ns, inc)
         write_if_changed(os.path.join(out, "testing", stem + "_sample.cc"), s, written)
-    h, c = emit_api_keys(apis, ns, inc)
-    write_if_changed(os.path.join(out, "api_keys.h"), h, written)
-    write_if_changed(os.path.join(out, "api_keys.cc"), c, written)
+    if cfg.records:
+        h, c = emit_record_types(msgs, ns, inc)
+        write_if_changed(os.path.join(out, "record_types.h"), h, written)
+        write_if_changed(os.path.join(out, "record_types.cc"), c, written)
+    else:
+        h, c = emit_api_keys(apis, ns, inc)
+        write_if_changed(os.path.join(out, "api_keys.h"), h, written)
+        write_if_changed(os.path.join(out, "api_keys.cc"), c, written)
     if cfg.kafka:
         h, c = emit_error_codes()
         write_if_changed(os.path.join(out, "error_codes.h"), h, written)
         write_if_changed(os.path.join(out, "error_codes.cc"), c, written)
-    write_if_changed(os.path.join(out, "messages.h"), emit_messages_h(msgs, ns, inc, cfg.kafka), written)
+    write_if_changed(os.path.join(out, "messages.h"),
+                     emit_messages_h(msgs, ns, inc, cfg.kafka,
+                                     "record_types.h" if cfg.records else "api_keys.h"), written)
     if cfg.kafka:
         h, c = emit_api_registry(apis)
         write_if_changed(os.path.join(out, "api_registry.h"), h, written)

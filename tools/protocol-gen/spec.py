@@ -64,6 +64,8 @@ class Field:
         self.nullable = Versions.parse(js.get("nullableVersions"))
         self.tagged = Versions.parse(js.get("taggedVersions"))
         self.tag = js.get("tag")
+        if isinstance(self.tag, str):  # some definitions write "tag": "0"
+            self.tag = int(self.tag)
         self.ignorable = js.get("ignorable", False)
         self.default = js.get("default")
         self.flexible = (Versions.parse(js["flexibleVersions"])
