@@ -241,8 +241,9 @@ Result<ClusterDescription> Admin::describe_cluster() {
   }());
 }
 
-Result<std::map<TopicPartition, int64_t>> Admin::list_offsets(const std::vector<TopicPartition>& tps, int64_t spec) {
-  return cluster_->run(client::list_offsets(*cluster_, tps, spec));
+Result<std::map<TopicPartition, int64_t>> Admin::list_offsets(const std::vector<TopicPartition>& tps, int64_t spec,
+                                                              int8_t isolation_level) {
+  return cluster_->run(client::list_offsets(*cluster_, tps, spec, isolation_level));
 }
 
 asio::awaitable<Result<int32_t>> Admin::coordinator(const std::string& group) {

@@ -135,7 +135,8 @@ class Admin {
   Result<ClusterDescription> describe_cluster();
 
   // Offsets of partitions: spec is OffsetSpec::kLatest / kEarliest or a timestamp (ms).
-  Result<std::map<TopicPartition, int64_t>> list_offsets(const std::vector<TopicPartition>& tps, int64_t spec);
+  Result<std::map<TopicPartition, int64_t>> list_offsets(const std::vector<TopicPartition>& tps, int64_t spec,
+                                                         int8_t isolation_level = 0);
 
   // Groups
   Result<std::vector<GroupListing>> list_groups();

@@ -8,7 +8,7 @@ namespace millrace::client {
 
 asio::awaitable<Result<std::map<TopicPartition, int64_t>>> list_offsets(Cluster& cluster,
                                                                          std::vector<TopicPartition> tps,
-                                                                         int64_t spec) {
+                                                                         int64_t spec, int8_t isolation_level) {
   std::vector<std::string> topics;
   for (auto& tp : tps) topics.push_back(tp.topic);
   auto md = co_await cluster.refresh_metadata(topics, false);
@@ -23,6 +23,7 @@ asio::awaitable<Result<std::map<TopicPartition, int64_t>>> list_offsets(Cluster&
   for (auto& [leader, list] : by_leader) {
     proto::ListOffsetsRequest req;
     req.replica_id = -1;
+    req.isolation_level = isolation_level;
     req.topics = group_by_topic<proto::ListOffsetsRequest::ListOffsetsTopic>(
         list, [spec](auto& p, const TopicPartition&) { p.timestamp = spec; });
     auto resp = co_await cluster.call(leader, req);

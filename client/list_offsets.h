@@ -17,8 +17,10 @@ namespace millrace::client {
 
 // The first partition error, a partition without a leader or a failed request ends
 // the call with that error (no partial map).
+// isolation_level 1 (read_committed): kLatest is the last stable offset, what a
+// read_committed consumer can reach (Kafka's lag for transactional topics).
 asio::awaitable<Result<std::map<TopicPartition, int64_t>>> list_offsets(Cluster& cluster,
                                                                          std::vector<TopicPartition> tps,
-                                                                         int64_t spec);
+                                                                         int64_t spec, int8_t isolation_level = 0);
 
 }  // namespace millrace::client

@@ -128,7 +128,9 @@ Observation ScalerReconciler::observe(const json& scaler, const ParsedScaler& sp
   std::vector<scaling::PartitionOffsets> parts;
   if (!tps.empty()) {
     auto earliest = admin->list_offsets(tps, client::OffsetSpec::kEarliest);
-    auto latest = admin->list_offsets(tps, client::OffsetSpec::kLatest);
+    // read_committed: the last stable offset, so open transactions and their
+    // markers are not lag a consumer could ever take away (KEDA 5675).
+    auto latest = admin->list_offsets(tps, client::OffsetSpec::kLatest, 1);
     if (!earliest.ok() || !latest.ok()) {
       obs.error = "ListOffsets: " + (earliest.ok() ? latest.error() : earliest.error()).to_string();
       return obs;
