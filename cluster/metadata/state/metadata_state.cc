@@ -1,0 +1,282 @@
+#include "cluster/metadata/state/metadata_state.h"
+
+#include <algorithm>
+#include <type_traits>
+
+namespace millrace::cluster {
+namespace {
+
+using namespace records;
+
+std::string hex(const TopicId& id) {
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  for (auto b : id) {
+    s += d[b >> 4];
+    s += d[b & 15];
+  }
+  return s;
+}
+
+bool contains(const std::vector<int32_t>& v, int32_t x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+
+bool unique(std::vector<int32_t> v) {
+  std::sort(v.begin(), v.end());
+  return std::adjacent_find(v.begin(), v.end()) == v.end();
+}
+
+// The replica lists of a partition must hold together: replicas distinct and
+// non-empty, the ISR a subset of them, the leader -1 or one of them.
+std::string check_partition(const PartitionState& p) {
+  if (p.replicas.empty()) return "no replicas";
+  if (!unique(p.replicas)) return "a replica listed twice";
+  for (int32_t r : p.isr)
+    if (!contains(p.replicas, r)) return "in-sync replica " + std::to_string(r) + " is not a replica";
+  if (p.leader != -1 && !contains(p.replicas, p.leader))
+    return "leader " + std::to_string(p.leader) + " is not a replica";
+  return "";
+}
+
+}  // namespace
+
+const TopicState* MetadataState::topic(std::string_view name) const {
+  auto it = ids_by_name_.find(name);
+  return it == ids_by_name_.end() ? nullptr : &topics_.at(it->second);
+}
+
+std::optional<std::string> MetadataState::config(int8_t type, const std::string& resource,
+                                                 const std::string& key) const {
+  auto it = configs_.find({type, resource});
+  if (it == configs_.end()) return std::nullopt;
+  auto k = it->second.find(key);
+  if (k == it->second.end()) return std::nullopt;
+  return k->second;
+}
+
+std::string MetadataState::apply(const AnyRecord& record) {
+  return std::visit(
+      [&](const auto& r) -> std::string {
+        using T = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<T, RegisterBrokerRecord>) {
+          if (r.broker_id < 0) return "RegisterBrokerRecord: broker id " + std::to_string(r.broker_id);
+          if (auto it = brokers_.find(r.broker_id); it != brokers_.end() && r.broker_epoch <= it->second.epoch)
+            return "RegisterBrokerRecord: broker " + std::to_string(r.broker_id) + " epoch " +
+                   std::to_string(r.broker_epoch) + " is not above its registered " + std::to_string(it->second.epoch);
+          BrokerRegistration b;
+          b.id = r.broker_id;
+          b.incarnation = r.incarnation_id.bytes;
+          b.epoch = r.broker_epoch;
+          for (const auto& e : r.end_points) b.endpoints.push_back({e.name, e.host, e.port, e.security_protocol});
+          b.rack = r.rack;
+          b.fenced = r.fenced;
+          b.in_controlled_shutdown = r.in_controlled_shutdown;
+          brokers_[r.broker_id] = std::move(b);
+          return "";
+        } else if constexpr (std::is_same_v<T, UnregisterBrokerRecord>) {
+          auto it = brokers_.find(r.broker_id);
+          if (it == brokers_.end()) return "UnregisterBrokerRecord: broker " + std::to_string(r.broker_id) + " unknown";
+          if (it->second.epoch != r.broker_epoch)
+            return "UnregisterBrokerRecord: broker " + std::to_string(r.broker_id) + " epoch " +
+                   std::to_string(r.broker_epoch) + " is not its registered " + std::to_string(it->second.epoch);
+          brokers_.erase(it);
+          return "";
+        } else if constexpr (std::is_same_v<T, FenceBrokerRecord> || std::is_same_v<T, UnfenceBrokerRecord>) {
+          const char* what = std::is_same_v<T, FenceBrokerRecord> ? "FenceBrokerRecord" : "UnfenceBrokerRecord";
+          auto it = brokers_.find(r.id);
+          if (it == brokers_.end()) return std::string(what) + ": broker " + std::to_string(r.id) + " unknown";
+          if (it->second.epoch != r.epoch)
+            return std::string(what) + ": broker " + std::to_string(r.id) + " epoch " + std::to_string(r.epoch) +
+                   " is not its registered " + std::to_string(it->second.epoch);
+          it->second.fenced = std::is_same_v<T, FenceBrokerRecord>;
+          return "";
+        } else if constexpr (std::is_same_v<T, BrokerRegistrationChangeRecord>) {
+          auto it = brokers_.find(r.broker_id);
+          if (it == brokers_.end())
+            return "BrokerRegistrationChangeRecord: broker " + std::to_string(r.broker_id) + " unknown";
+          if (it->second.epoch != r.broker_epoch)
+            return "BrokerRegistrationChangeRecord: broker " + std::to_string(r.broker_id) + " epoch " +
+                   std::to_string(r.broker_epoch) + " is not its registered " + std::to_string(it->second.epoch);
+          if (r.fenced < -1 || r.fenced > 1 || r.in_controlled_shutdown < 0 || r.in_controlled_shutdown > 1)
+            return "BrokerRegistrationChangeRecord: Fenced " + std::to_string(r.fenced) + " / InControlledShutdown " +
+                   std::to_string(r.in_controlled_shutdown) + " out of range";
+          if (r.fenced != 0) it->second.fenced = r.fenced == 1;
+          if (r.in_controlled_shutdown == 1) it->second.in_controlled_shutdown = true;
+          return "";
+        } else if constexpr (std::is_same_v<T, TopicRecord>) {
+          if (r.name.empty()) return "TopicRecord: empty name";
+          if (ids_by_name_.count(r.name)) return "TopicRecord: topic " + r.name + " exists";
+          if (topics_.count(r.topic_id.bytes)) return "TopicRecord: topic id " + hex(r.topic_id.bytes) + " exists";
+          topics_[r.topic_id.bytes] = TopicState{r.name, r.topic_id.bytes, {}};
+          ids_by_name_[r.name] = r.topic_id.bytes;
+          return "";
+        } else if constexpr (std::is_same_v<T, PartitionRecord>) {
+          auto it = topics_.find(r.topic_id.bytes);
+          if (it == topics_.end()) return "PartitionRecord: topic id " + hex(r.topic_id.bytes) + " unknown";
+          std::string where = "PartitionRecord " + it->second.name + "-" + std::to_string(r.partition_id);
+          if (r.partition_id < 0) return where + ": negative partition id";
+          if (it->second.partitions.count(r.partition_id)) return where + ": exists";
+          PartitionState p{r.replicas, r.isr, r.removing_replicas, r.adding_replicas, r.leader, r.leader_epoch,
+                           r.partition_epoch};
+          if (auto bad = check_partition(p); !bad.empty()) return where + ": " + bad;
+          it->second.partitions[r.partition_id] = std::move(p);
+          return "";
+        } else if constexpr (std::is_same_v<T, PartitionChangeRecord>) {
+          auto it = topics_.find(r.topic_id.bytes);
+          if (it == topics_.end()) return "PartitionChangeRecord: topic id " + hex(r.topic_id.bytes) + " unknown";
+          std::string where = "PartitionChangeRecord " + it->second.name + "-" + std::to_string(r.partition_id);
+          auto p_it = it->second.partitions.find(r.partition_id);
+          if (p_it == it->second.partitions.end()) return where + ": unknown partition";
+          PartitionState p = p_it->second;
+          if (r.replicas) p.replicas = *r.replicas;
+          if (r.isr) p.isr = *r.isr;
+          if (r.removing_replicas) p.removing = *r.removing_replicas;
+          if (r.adding_replicas) p.adding = *r.adding_replicas;
+          if (r.leader != -2) {
+            if (r.leader < -1) return where + ": leader " + std::to_string(r.leader);
+            p.leader = r.leader;
+            ++p.leader_epoch;
+          }
+          ++p.partition_epoch;
+          if (auto bad = check_partition(p); !bad.empty()) return where + ": " + bad;
+          p_it->second = std::move(p);
+          return "";
+        } else if constexpr (std::is_same_v<T, RemoveTopicRecord>) {
+          auto it = topics_.find(r.topic_id.bytes);
+          if (it == topics_.end()) return "RemoveTopicRecord: topic id " + hex(r.topic_id.bytes) + " unknown";
+          configs_.erase({kTopicResource, it->second.name});
+          ids_by_name_.erase(it->second.name);
+          topics_.erase(it);
+          return "";
+        } else if constexpr (std::is_same_v<T, ConfigRecord>) {
+          if (r.name.empty()) return "ConfigRecord: empty key";
+          if (r.resource_type == kTopicResource && !ids_by_name_.count(r.resource_name))
+            return "ConfigRecord: topic " + r.resource_name + " unknown";
+          ConfigKey key{r.resource_type, r.resource_name};
+          if (r.value) {
+            configs_[key][r.name] = *r.value;
+          } else if (auto c = configs_.find(key); c != configs_.end()) {
+            c->second.erase(r.name);
+            if (c->second.empty()) configs_.erase(c);
+          }
+          return "";
+        } else if constexpr (std::is_same_v<T, ProducerIdsRecord>) {
+          if (r.next_producer_id <= next_producer_id_)
+            return "ProducerIdsRecord: next producer id " + std::to_string(r.next_producer_id) +
+                   " does not move past " + std::to_string(next_producer_id_);
+          next_producer_id_ = r.next_producer_id;
+          producer_ids_broker_ = r.broker_id;
+          producer_ids_broker_epoch_ = r.broker_epoch;
+          return "";
+        } else if constexpr (std::is_same_v<T, FeatureLevelRecord>) {
+          if (r.name.empty()) return "FeatureLevelRecord: empty name";
+          if (r.feature_level == 0) features_.erase(r.name);
+          else features_[r.name] = r.feature_level;
+          return "";
+        } else {
+          return "";  // NoOp; ACLs, credentials, quotas, tokens, transactions: later issues
+        }
+      },
+      record);
+}
+
+std::vector<AnyRecord> MetadataState::snapshot() const {
+  std::vector<AnyRecord> out;
+  for (const auto& [name, level] : features_) {
+    FeatureLevelRecord f;
+    f.name = name;
+    f.feature_level = level;
+    out.emplace_back(std::move(f));
+  }
+  for (const auto& [id, b] : brokers_) {
+    RegisterBrokerRecord r;
+    r.broker_id = id;
+    r.incarnation_id.bytes = b.incarnation;
+    r.broker_epoch = b.epoch;
+    for (const auto& e : b.endpoints) {
+      RegisterBrokerRecord::BrokerEndpoint ep;
+      ep.name = e.name;
+      ep.host = e.host;
+      ep.port = e.port;
+      ep.security_protocol = e.security_protocol;
+      r.end_points.push_back(std::move(ep));
+    }
+    r.rack = b.rack;
+    r.fenced = b.fenced;
+    r.in_controlled_shutdown = b.in_controlled_shutdown;
+    out.emplace_back(std::move(r));
+  }
+  for (const auto& [id, t] : topics_) {
+    TopicRecord tr;
+    tr.name = t.name;
+    tr.topic_id.bytes = id;
+    out.emplace_back(std::move(tr));
+    for (const auto& [index, p] : t.partitions) {
+      PartitionRecord pr;
+      pr.partition_id = index;
+      pr.topic_id.bytes = id;
+      pr.replicas = p.replicas;
+      pr.isr = p.isr;
+      pr.removing_replicas = p.removing;
+      pr.adding_replicas = p.adding;
+      pr.leader = p.leader;
+      pr.leader_epoch = p.leader_epoch;
+      pr.partition_epoch = p.partition_epoch;
+      out.emplace_back(std::move(pr));
+    }
+  }
+  for (const auto& [key, entries] : configs_)
+    for (const auto& [name, value] : entries) {
+      ConfigRecord c;
+      c.resource_type = key.first;
+      c.resource_name = key.second;
+      c.name = name;
+      c.value = value;
+      out.emplace_back(std::move(c));
+    }
+  if (next_producer_id_ > 0) {
+    ProducerIdsRecord p;
+    p.broker_id = producer_ids_broker_;
+    p.broker_epoch = producer_ids_broker_epoch_;
+    p.next_producer_id = next_producer_id_;
+    out.emplace_back(std::move(p));
+  }
+  return out;
+}
+
+MetadataImage MetadataState::image(uint64_t version, const std::string& cluster_id, int32_t controller_id,
+                                   const std::string& listener) const {
+  std::vector<BrokerImage> brokers;
+  for (const auto& [id, b] : brokers_) {
+    if (b.fenced) continue;  // a fenced broker is not handed to clients
+    for (const auto& e : b.endpoints)
+      if (e.name == listener) brokers.push_back({id, e.host, e.port, b.rack, false});
+  }
+  auto serving = [&](int32_t id) {
+    auto it = brokers_.find(id);
+    return it != brokers_.end() && !it->second.fenced;
+  };
+  std::vector<TopicImage> topics;
+  for (const auto& [id, t] : topics_) {
+    TopicImage ti;
+    ti.name = t.name;
+    ti.id = id;
+    ti.internal = t.name == "__consumer_offsets" || t.name == "__transaction_state";
+    // Partitions are numbered 0..n-1 in the image; a gap (never written by the
+    // controller) ends the topic's partitions there.
+    for (int32_t i = 0;; ++i) {
+      auto p = t.partitions.find(i);
+      if (p == t.partitions.end()) break;
+      PartitionImage pi;
+      pi.index = i;
+      pi.leader = serving(p->second.leader) ? p->second.leader : -1;
+      pi.leader_epoch = p->second.leader_epoch;
+      pi.replicas = p->second.replicas;
+      pi.isr = p->second.isr;
+      ti.partitions.push_back(std::move(pi));
+    }
+    topics.push_back(std::move(ti));
+  }
+  return MetadataImage(version, cluster_id, controller_id, std::move(brokers), std::move(topics));
+}
+
+}  // namespace millrace::cluster
