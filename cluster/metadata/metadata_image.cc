@@ -2,6 +2,16 @@
 
 namespace millrace::cluster {
 
+std::string topic_id_hex(const TopicId& id) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (uint8_t b : id) {
+    out += digits[b >> 4];
+    out += digits[b & 15];
+  }
+  return out;
+}
+
 MetadataImage::MetadataImage(uint64_t version, std::string cluster_id, int32_t controller_id,
                              std::vector<BrokerImage> brokers, std::vector<TopicImage> topics)
     : version_(version), cluster_id_(std::move(cluster_id)), controller_id_(controller_id), brokers_(std::move(brokers)) {

@@ -22,6 +22,9 @@ namespace millrace::cluster {
 
 using TopicId = std::array<uint8_t, 16>;
 
+// 32 lowercase hex digits, for messages and files.
+std::string topic_id_hex(const TopicId& id);
+
 struct BrokerImage {
   int32_t id = -1;
   std::string host;

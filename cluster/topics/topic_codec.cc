@@ -2,20 +2,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cluster/metadata/metadata_image.h"
+
 namespace millrace::cluster {
 
 namespace {
 using nlohmann::json;
 
-std::string hex(const TopicId& id) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (uint8_t b : id) {
-    out += digits[b >> 4];
-    out += digits[b & 15];
-  }
-  return out;
-}
+std::string hex(const TopicId& id) { return topic_id_hex(id); }
 
 TopicId unhex(const std::string& s) {
   if (s.size() != 32 || s.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)

@@ -8,15 +8,7 @@ namespace {
 
 using namespace records;
 
-std::string hex(const TopicId& id) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (auto b : id) {
-    s += d[b >> 4];
-    s += d[b & 15];
-  }
-  return s;
-}
+std::string hex(const TopicId& id) { return topic_id_hex(id); }
 
 bool contains(const std::vector<int32_t>& v, int32_t x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
