@@ -31,6 +31,7 @@
 #include <thread>
 
 #include "broker/config/config.h"
+#include "broker/config/node_roles.h"
 #include "broker/kafka/broker_state.h"
 #include "broker/topics/metadata_publisher.h"
 #include "broker/groups/offsets_store.h"
@@ -366,6 +367,12 @@ int main(int argc, char** argv) {
   auto loaded = load_config(yaml, config_file, sets, [](const char* n) -> const char* { return ::getenv(n); });
   if (!loaded.config) {
     for (const auto& e : loaded.errors) std::cerr << "millrace-broker: config error: " << e << "\n";
+    return 2;
+  }
+  // The node's roles and quorum, checked together (node_roles.h).
+  auto roles = parse_node_roles(*loaded.config);
+  if (!roles.ok()) {
+    for (const auto& e : roles.errors) std::cerr << "millrace-broker: config error: " << e << "\n";
     return 2;
   }
   return run(*loaded.config);

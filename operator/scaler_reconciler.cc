@@ -84,7 +84,8 @@ Observation ScalerReconciler::observe(const json& scaler, const ParsedScaler& sp
       obs.error = "Millrace " + spec.cluster_ref + " (spec.clusterRef) not found";
       return obs;
     }
-    auto ready = find_condition((*mr)["status"].value("conditions", json::array()), "Ready");
+    const auto status = mr->value("status", json::object());
+    auto ready = find_condition(status.is_object() ? status.value("conditions", json::array()) : json::array(), "Ready");
     if (ready.is_null() || ready.value("status", "") != "True") {
       obs.hold_reason = "Millrace " + spec.cluster_ref + " is not Ready" +
                         (ready.is_null() ? std::string() : ": " + ready.value("message", ""));
@@ -207,7 +208,10 @@ ReconcileResult ScalerReconciler::reconcile(const std::string& ns, const std::st
   if (!scale.ok())
     return refuse("TargetNotFound", "spec.scaleTargetRef: " + spec.target.kind + " " + spec.target.name + ": " +
                                         scale.describe());
-  int32_t current = scale.body["spec"].value("replicas", 0);
+  int32_t current = 0;
+  if (scale.body.is_object() && scale.body.contains("spec") && scale.body["spec"].is_object() &&
+      scale.body["spec"].contains("replicas") && scale.body["spec"]["replicas"].is_number_integer())
+    current = scale.body["spec"]["replicas"].get<int32_t>();
 
   Memory* memory;
   {

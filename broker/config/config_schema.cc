@@ -7,6 +7,7 @@
 #include <string>
 
 #include "broker/config/listener.h"
+#include "broker/config/node_roles.h"
 
 namespace millrace::broker {
 
@@ -110,6 +111,19 @@ constexpr std::array kSchema = {
     ConfigKey{"broker.rack", ConfigType::kString, "", {}, {}, {}, nullptr,
               "Rack (failure domain) announced for this broker in Metadata and DescribeCluster; empty = none. "
               "The operator fills it from the pod's copy of the node's rack label."},
+    ConfigKey{"process.roles", ConfigType::kList, "broker,controller", {}, {}, {}, validate_process_roles,
+              "This node's roles: broker, controller, or both (the default: a one-node cluster is its own "
+              "controller quorum)."},
+    ConfigKey{"controller.quorum.voters", ConfigType::kList, "", {}, {}, {}, validate_quorum_voters,
+              "The static controller quorum, id@host:port,...; empty with the controller role: this node is the "
+              "only voter. A quorum of other nodes is not served yet."},
+    ConfigKey{"controller.quorum.bootstrap.servers", ConfigType::kList, "", {}, {}, {}, validate_host_ports,
+              "host:port of controllers of a dynamic quorum (KIP-853), instead of controller.quorum.voters. Not "
+              "served yet."},
+    ConfigKey{"controller.listener.names", ConfigType::kList, "CONTROLLER", {}, {}, {}, nullptr,
+              "The listener name(s) controllers are reached on."},
+    ConfigKey{"inter.broker.listener.name", ConfigType::kString, "", {}, {}, {}, nullptr,
+              "The listener brokers reach each other on; empty: PLAINTEXT."},
     ConfigKey{"log.dirs", ConfigType::kList, "./data", {}, {}, {}, validate_log_dirs,
               "Comma-separated directories holding partition logs."},
     ConfigKey{"listeners", ConfigType::kString, "PLAINTEXT://127.0.0.1:9092", {}, {}, {}, validate_listeners,

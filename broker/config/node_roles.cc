@@ -1,0 +1,136 @@
+#include "broker/config/node_roles.h"
+
+#include "broker/config/listener.h"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+namespace millrace::broker {
+namespace {
+
+std::vector<std::string_view> split(std::string_view s) {
+  std::vector<std::string_view> out;
+  while (!s.empty()) {
+    auto comma = s.find(',');
+    auto item = s.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string_view::npos) break;
+    s.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+template <typename T>
+bool parse_number(std::string_view s, T& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+// host:port, host possibly [v6]; "" when good.
+std::string parse_host_port(std::string_view s, HostPort& out) {
+  auto colon = s.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return join({"'", s, "' is not host:port"});
+  auto host = s.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  uint32_t port = 0;
+  if (!parse_number(s.substr(colon + 1), port) || port == 0 || port > 65535)
+    return join({"'", s, "': port must be 1..65535"});
+  out = {std::string(host), static_cast<uint16_t>(port)};
+  return "";
+}
+
+std::string parse_voter(std::string_view s, QuorumVoter& out) {
+  auto at = s.find('@');
+  if (at == std::string_view::npos) return join({"'", s, "' is not id@host:port"});
+  int32_t id = -1;
+  if (!parse_number(s.substr(0, at), id) || id < 0) return join({"'", s, "': the id must be a node id >= 0"});
+  HostPort hp;
+  if (auto e = parse_host_port(s.substr(at + 1), hp); !e.empty()) return e;
+  out = {id, hp.host, hp.port};
+  return "";
+}
+
+}  // namespace
+
+std::optional<std::string> validate_process_roles(std::string_view value) {
+  auto roles = split(value);
+  if (roles.empty()) return "must name broker, controller or both";
+  std::set<std::string_view> seen;
+  for (auto r : roles) {
+    if (r != "broker" && r != "controller") return join({"unknown role '", r, "' (broker, controller)"});
+    if (!seen.insert(r).second) return join({"role '", r, "' listed twice"});
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> validate_quorum_voters(std::string_view value) {
+  std::set<int32_t> ids;
+  for (auto item : split(value)) {
+    QuorumVoter v;
+    if (auto e = parse_voter(item, v); !e.empty()) return e;
+    if (!ids.insert(v.id).second) return "voter id " + std::to_string(v.id) + " listed twice";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> validate_host_ports(std::string_view value) {
+  for (auto item : split(value)) {
+    HostPort hp;
+    if (auto e = parse_host_port(item, hp); !e.empty()) return e;
+  }
+  return std::nullopt;
+}
+
+NodeRolesParse parse_node_roles(const Config& config) {
+  NodeRolesParse out;
+  auto& r = out.roles;
+  auto roles = config.string("process.roles");
+  auto names = split(roles);
+  r.broker = std::find(names.begin(), names.end(), "broker") != names.end();
+  r.controller = std::find(names.begin(), names.end(), "controller") != names.end();
+  r.node_id = static_cast<int32_t>(config.integer("node.id"));
+  for (auto item : split(config.string("controller.quorum.voters"))) {
+    QuorumVoter v;
+    if (parse_voter(item, v).empty()) r.voters.push_back(v);
+  }
+  for (auto item : split(config.string("controller.quorum.bootstrap.servers"))) {
+    HostPort hp;
+    if (parse_host_port(item, hp).empty()) r.bootstrap_servers.push_back(hp);
+  }
+  for (auto n : split(config.string("controller.listener.names"))) r.controller_listener_names.emplace_back(n);
+  r.inter_broker_listener = config.string("inter.broker.listener.name");
+
+  auto& errors = out.errors;
+  if (!r.voters.empty() && !r.bootstrap_servers.empty())
+    errors.push_back("controller.quorum.voters and controller.quorum.bootstrap.servers are both set: use one "
+                     "(static voters, or bootstrap servers of a dynamic quorum)");
+  bool self_listed = std::any_of(r.voters.begin(), r.voters.end(), [&](const auto& v) { return v.id == r.node_id; });
+  if (r.controller && !r.voters.empty() && !self_listed)
+    errors.push_back("process.roles contains controller, but node.id " + std::to_string(r.node_id) +
+                     " is not in controller.quorum.voters");
+  if (!r.controller && r.voters.empty() && r.bootstrap_servers.empty())
+    errors.push_back("process.roles is broker only: set controller.quorum.voters or "
+                     "controller.quorum.bootstrap.servers so it can reach the controllers");
+  if (!r.controller && self_listed)
+    errors.push_back("node.id " + std::to_string(r.node_id) +
+                     " is in controller.quorum.voters, but process.roles does not contain controller");
+  if (r.controller && r.controller_listener_names.empty())
+    errors.push_back("process.roles contains controller: controller.listener.names must name its listener");
+  if (!r.inter_broker_listener.empty() && r.inter_broker_listener != "PLAINTEXT")
+    errors.push_back("inter.broker.listener.name " + r.inter_broker_listener +
+                     ": only the PLAINTEXT listener is served");
+  // The quorum's network side is the rest of issue 17: until it is served, a
+  // voter set other than this node alone would be accepted and ignored.
+  bool others = std::any_of(r.voters.begin(), r.voters.end(), [&](const auto& v) { return v.id != r.node_id; });
+  if (others || !r.bootstrap_servers.empty() || !r.controller)
+    errors.push_back("controller.quorum.voters / controller.quorum.bootstrap.servers / process.roles: a quorum of "
+                     "other nodes is not served yet (the controller quorum over the network is issue 17); run "
+                     "each node with process.roles=broker,controller and itself as the only voter");
+  if (r.voters.empty() && r.controller) r.voters.push_back({r.node_id, "", 0});  // itself, in-process
+  return out;
+}
+
+}  // namespace millrace::broker
