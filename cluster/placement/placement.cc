@@ -12,21 +12,39 @@ struct Slot {
   std::string rack;
 };
 
-// Live brokers, rack by rack in turn; within a rack least loaded, then by id.
+// Live brokers, rack by rack in turn: racks whose least loaded broker holds
+// the fewest replicas first (then fewer in all, then by name), and within a
+// rack least loaded first, then by id. So a new topic starts where there is
+// room, and the stripe is a function of the loads alone.
 std::vector<Slot> rack_alternated(const std::vector<PlacementBroker>& brokers) {
   std::map<std::string, std::vector<const PlacementBroker*>> by_rack;
   for (const auto& b : brokers)
     if (!b.fenced) by_rack[b.rack.value_or("")].push_back(&b);
-  for (auto& [_, list] : by_rack)
+  struct Rack {
+    std::string name;
+    std::vector<const PlacementBroker*> list;
+    int64_t total = 0;
+  };
+  std::vector<Rack> racks;
+  for (auto& [name, list] : by_rack) {
     std::sort(list.begin(), list.end(), [](const PlacementBroker* a, const PlacementBroker* b) {
       return a->replicas != b->replicas ? a->replicas < b->replicas : a->id < b->id;
     });
+    Rack r{name, list, 0};
+    for (const auto* b : list) r.total += b->replicas;
+    racks.push_back(std::move(r));
+  }
+  std::sort(racks.begin(), racks.end(), [](const Rack& a, const Rack& b) {
+    if (a.list.front()->replicas != b.list.front()->replicas) return a.list.front()->replicas < b.list.front()->replicas;
+    if (a.total != b.total) return a.total < b.total;
+    return a.name < b.name;
+  });
   std::vector<Slot> out;
   for (size_t i = 0;; ++i) {
     bool any = false;
-    for (const auto& [rack, list] : by_rack)
-      if (i < list.size()) {
-        out.push_back({list[i]->id, rack});
+    for (const auto& r : racks)
+      if (i < r.list.size()) {
+        out.push_back({r.list[i]->id, r.name});
         any = true;
       }
     if (!any) break;

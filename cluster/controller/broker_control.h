@@ -1,0 +1,68 @@
+// The controller's broker membership decisions, as records (KRaft's
+// ClusterControlManager and BrokerHeartbeatManager in their shape):
+// registration with an incarnation id and a broker epoch, heartbeats,
+// unfencing once the broker has caught up with the metadata log, fencing when
+// its session expires, and controlled shutdown. When a broker is fenced or
+// shuts down, every partition it leads gets a new leader from its in-sync
+// replicas that still serve (or none), and it leaves the ISRs it was in.
+//
+// Sessions (the last heartbeat of each broker) are the active controller's
+// memory, not the log: a newly elected controller starts every session at its
+// first look, as Kafka's does. Everything else is decided from the metadata
+// state. Pure: time comes in as now_ms.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cluster/controller/topic_control.h"
+
+namespace millrace::cluster {
+
+struct BrokerRegistrationRequest {
+  int32_t id = -1;
+  TopicId incarnation{};
+  std::vector<BrokerEndpoint> endpoints;
+  std::optional<std::string> rack;
+};
+
+struct BrokerHeartbeatRequest {
+  int32_t id = -1;
+  int64_t epoch = -1;
+  int64_t metadata_offset = -1;  // how far the broker has applied the metadata log
+  bool want_shutdown = false;
+};
+
+class BrokerControl {
+ public:
+  explicit BrokerControl(int64_t session_timeout_ms) : session_ms_(session_timeout_ms) {}
+
+  // A RegisterBrokerRecord (fenced) with broker epoch `epoch` (Kafka's: the
+  // offset the record will have). DUPLICATE_BROKER_REGISTRATION while another
+  // incarnation of the id still has a live session.
+  ControlResult register_broker(const MetadataState& state, const BrokerRegistrationRequest& req, int64_t epoch,
+                                int64_t now_ms);
+
+  // Notes the heartbeat. Unfences a fenced broker whose metadata offset reached
+  // `caught_up_offset`; a shutdown request moves its leadership away.
+  // STALE_BROKER_EPOCH / BROKER_ID_NOT_REGISTERED for a wrong epoch or id.
+  ControlResult heartbeat(const MetadataState& state, const BrokerHeartbeatRequest& req, int64_t caught_up_offset,
+                          int64_t now_ms);
+
+  // Fences every unfenced broker whose session expired, moving its leadership.
+  std::vector<records::AnyRecord> expire(const MetadataState& state, int64_t now_ms);
+
+  // The records that move leadership and ISR membership off `broker`.
+  static std::vector<records::AnyRecord> move_off(const MetadataState& state, int32_t broker);
+
+ private:
+  bool session_alive(int32_t id, int64_t now_ms);
+
+  int64_t session_ms_;
+  std::map<int32_t, int64_t> last_beat_;
+};
+
+}  // namespace millrace::cluster
