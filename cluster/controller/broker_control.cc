@@ -36,20 +36,14 @@ ControlResult BrokerControl::register_broker(const MetadataState& state, const B
       return {err::kDuplicateBrokerRegistration,
               "Another broker is registered with that broker id: " + std::to_string(req.id), {}};
   }
-  records::RegisterBrokerRecord r;
-  r.broker_id = req.id;
-  r.incarnation_id.bytes = req.incarnation;
-  r.broker_epoch = epoch;
-  for (const auto& e : req.endpoints) {
-    records::RegisterBrokerRecord::BrokerEndpoint ep;
-    ep.name = e.name;
-    ep.host = e.host;
-    ep.port = e.port;
-    ep.security_protocol = e.security_protocol;
-    r.end_points.push_back(std::move(ep));
-  }
-  r.rack = req.rack;
-  r.fenced = true;  // until it has caught up with the metadata log
+  BrokerRegistration b;
+  b.id = req.id;
+  b.incarnation = req.incarnation;
+  b.epoch = epoch;
+  b.endpoints = req.endpoints;
+  b.rack = req.rack;
+  b.fenced = true;  // until it has caught up with the metadata log
+  auto r = register_record(b);
   last_beat_[req.id] = now_ms;
   return {0, "", {r}};
 }

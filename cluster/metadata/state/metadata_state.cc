@@ -31,6 +31,25 @@ std::string check_partition(const PartitionState& p) {
 
 }  // namespace
 
+RegisterBrokerRecord register_record(const BrokerRegistration& b) {
+  RegisterBrokerRecord r;
+  r.broker_id = b.id;
+  r.incarnation_id.bytes = b.incarnation;
+  r.broker_epoch = b.epoch;
+  for (const auto& e : b.endpoints) {
+    RegisterBrokerRecord::BrokerEndpoint ep;
+    ep.name = e.name;
+    ep.host = e.host;
+    ep.port = e.port;
+    ep.security_protocol = e.security_protocol;
+    r.end_points.push_back(std::move(ep));
+  }
+  r.rack = b.rack;
+  r.fenced = b.fenced;
+  r.in_controlled_shutdown = b.in_controlled_shutdown;
+  return r;
+}
+
 const TopicState* MetadataState::topic(std::string_view name) const {
   auto it = ids_by_name_.find(name);
   return it == ids_by_name_.end() ? nullptr : &topics_.at(it->second);
@@ -179,24 +198,7 @@ std::vector<AnyRecord> MetadataState::snapshot() const {
     f.feature_level = level;
     out.emplace_back(std::move(f));
   }
-  for (const auto& [id, b] : brokers_) {
-    RegisterBrokerRecord r;
-    r.broker_id = id;
-    r.incarnation_id.bytes = b.incarnation;
-    r.broker_epoch = b.epoch;
-    for (const auto& e : b.endpoints) {
-      RegisterBrokerRecord::BrokerEndpoint ep;
-      ep.name = e.name;
-      ep.host = e.host;
-      ep.port = e.port;
-      ep.security_protocol = e.security_protocol;
-      r.end_points.push_back(std::move(ep));
-    }
-    r.rack = b.rack;
-    r.fenced = b.fenced;
-    r.in_controlled_shutdown = b.in_controlled_shutdown;
-    out.emplace_back(std::move(r));
-  }
+  for (const auto& [id, b] : brokers_) out.emplace_back(register_record(b));
   for (const auto& [id, t] : topics_) {
     TopicRecord tr;
     tr.name = t.name;

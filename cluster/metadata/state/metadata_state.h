@@ -70,6 +70,9 @@ struct TopicState {
   bool operator==(const TopicState&) const = default;
 };
 
+// The RegisterBrokerRecord that registers `b` as it is.
+records::RegisterBrokerRecord register_record(const BrokerRegistration& b);
+
 // Config resource types, as Kafka numbers them.
 inline constexpr int8_t kTopicResource = 2, kBrokerResource = 4;
 
