@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <random>
 #include <cstdio>
 #include <fstream>
 #include <future>
@@ -42,6 +43,8 @@
 #include "broker/metrics/scrape_providers.h"
 #include "broker/server/admin_http.h"
 #include "broker/server/server.h"
+#include "cluster/controller/broker_control.h"
+#include "cluster/controller/metadata_log.h"
 #include "cluster/identity/node_identity.h"
 #include "cluster/topics/partition_manager_host.h"
 #include "coordination/group_coordinator.h"
@@ -259,6 +262,54 @@ int run(const Config& cfg) {
   } else {
     state.advertised_host = advertised[0].host;
     state.advertised_port = advertised[0].port;
+  }
+  // The controller quorum's metadata log (cluster/controller/metadata_log.h):
+  // with the controller role this node is its only voter today; it registers
+  // itself there and is unfenced once caught up (broker_control.h), and
+  // DescribeQuorum answers from it. Topics still go through the topic table's
+  // own log until the controller takes them over (issue 17).
+  std::unique_ptr<cluster::MetadataLog> metadata_log;
+  auto roles = cfg.list("process.roles");
+  if (std::find(roles.begin(), roles.end(), "controller") != roles.end()) {
+    auto ml = cluster::MetadataLog::open(first_dir, node_id);
+    if (!ml.ok()) {
+      spdlog::error("event=startup_failed error=\"metadata log: {}\"", ml.status().to_string());
+      stop_control();
+      return 1;
+    }
+    metadata_log = std::move(*ml);
+    cluster::BrokerControl membership(9000);
+    cluster::BrokerRegistrationRequest reg;
+    reg.id = node_id;
+    std::random_device rd;
+    for (auto& byte : reg.incarnation) byte = static_cast<uint8_t>(rd());
+    reg.endpoints.push_back({"PLAINTEXT", state.advertised_host, static_cast<uint16_t>(state.advertised_port), 0});
+    if (auto rack = cfg.string("broker.rack"); !rack.empty()) reg.rack = rack;
+    auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count();
+    auto registered = membership.register_broker(metadata_log->state(), reg, metadata_log->status().log_end_offset,
+                                                 now_ms);
+    std::string why = registered.ok() ? "" : registered.message;
+    if (why.empty()) {
+      if (auto w = metadata_log->write(registered.records); !w.ok()) why = w.status().to_string();
+    }
+    if (why.empty()) {
+      auto epoch = metadata_log->state().brokers().at(node_id).epoch;
+      auto beat = membership.heartbeat(metadata_log->state(), {node_id, epoch, metadata_log->applied_offset(), false},
+                                       metadata_log->applied_offset(), now_ms);
+      if (!beat.ok()) why = beat.message;
+      else if (!beat.records.empty())
+        if (auto w = metadata_log->write(beat.records); !w.ok()) why = w.status().to_string();
+    }
+    if (!why.empty()) {
+      spdlog::error("event=startup_failed error=\"registering in the metadata log: {}\"", why);
+      stop_control();
+      return 1;
+    }
+    auto q = metadata_log->status();
+    spdlog::info("event=metadata_quorum leader={} epoch={} high_watermark={} voters={}", q.leader_id, q.leader_epoch,
+                 q.high_watermark, q.voters.size());
+    state.quorum_status = [log = metadata_log.get()]() -> std::optional<cluster::QuorumStatus> { return log->status(); };
   }
   // The metadata image every handler reads (cluster/metadata/): published now,
   // before the first request, and again on every change of the topic table.

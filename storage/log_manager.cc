@@ -129,7 +129,8 @@ Result<std::unique_ptr<LogManager>> LogManager::open(LogManagerOptions options) 
     for (const auto& e : fs::directory_iterator(d, ec)) {
       if (!e.is_directory()) continue;
       auto tp = TopicPartition::from_dir_name(e.path().filename().string());
-      if (tp) jobs.push_back({*tp, d});
+      // The metadata log is the controller quorum's (cluster/controller/metadata_log.h), not a topic.
+      if (tp && tp->topic != "__cluster_metadata") jobs.push_back({*tp, d});
     }
     if (ec) return Status(Errc::kStorageError, "list " + d.string() + ": " + ec.message());
   }

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "broker/config/config.h"
@@ -11,6 +13,7 @@
 #include "cluster/producers/producer_ids.h"
 #include "broker/topics/topic_registry.h"
 #include "broker/metrics/broker_metrics.h"
+#include "cluster/controller/metadata_log.h"
 #include "cluster/metadata/metadata_cache.h"
 #include "cluster/partition/partition_manager.h"
 #include "coordination/group_coordinator.h"
@@ -35,6 +38,8 @@ struct BrokerState {
   std::string cluster_id;
   std::string advertised_host;
   int32_t advertised_port = 9092;
+  // The metadata quorum's state (DescribeQuorum); empty when it is not open.
+  std::function<std::optional<cluster::QuorumStatus>()> quorum_status;
 };
 
 }  // namespace millrace::broker

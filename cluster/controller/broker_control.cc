@@ -32,7 +32,11 @@ ControlResult BrokerControl::register_broker(const MetadataState& state, const B
                                              int64_t epoch, int64_t now_ms) {
   if (req.id < 0) return {42, "broker id " + std::to_string(req.id) + " is not valid", {}};
   if (auto it = state.brokers().find(req.id); it != state.brokers().end()) {
-    if (it->second.incarnation != req.incarnation && session_alive(req.id, now_ms))
+    // Only a session this controller has seen blocks another incarnation (a
+    // controller that just started knows of none, as Kafka's).
+    auto beat = last_beat_.find(req.id);
+    bool live = beat != last_beat_.end() && now_ms - beat->second < session_ms_;
+    if (it->second.incarnation != req.incarnation && live)
       return {err::kDuplicateBrokerRegistration,
               "Another broker is registered with that broker id: " + std::to_string(req.id), {}};
   }

@@ -65,7 +65,21 @@ storage::Status MetadataLog::drive() {
     if (rd.commit) log_->set_commit(*rd.commit);
     raft_->advance(rd);
   }
-  return apply_committed();
+  auto st = apply_committed();
+  QuorumStatus q;
+  q.leader_id = raft_->leader().value();
+  q.leader_epoch = static_cast<int32_t>(raft_->term().value());
+  q.high_watermark = raft_->commit().value() + 1;
+  q.log_end_offset = log_->last().value() + 1;
+  for (auto v : raft_->config().voters) q.voters.push_back(static_cast<int32_t>(v.value()));
+  std::lock_guard lk(status_mu_);
+  status_ = std::move(q);
+  return st;
+}
+
+QuorumStatus MetadataLog::status() const {
+  std::lock_guard lk(status_mu_);
+  return status_;
 }
 
 storage::Status MetadataLog::apply_committed() {

@@ -21,6 +21,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "cluster/metadata/records/codec.h"
@@ -33,7 +34,17 @@
 
 namespace millrace::cluster {
 
+inline constexpr const char* kMetadataTopic = "__cluster_metadata";
 inline constexpr const char* kMetadataPartitionDir = "__cluster_metadata-0";
+
+// Where the quorum stands (DescribeQuorum's answer).
+struct QuorumStatus {
+  int32_t leader_id = -1;
+  int32_t leader_epoch = -1;     // the Raft term
+  int64_t high_watermark = 0;    // commit + 1
+  int64_t log_end_offset = 0;    // last + 1
+  std::vector<int32_t> voters;
+};
 
 class MetadataLog {
  public:
@@ -48,6 +59,8 @@ class MetadataLog {
   storage::Result<int64_t> write(const std::vector<records::AnyRecord>& records);
 
   const MetadataState& state() const { return state_; }
+  // A copy, safe from any thread (the rest of the class is the owner's).
+  QuorumStatus status() const;
   int64_t applied_offset() const { return applied_; }  // -1: nothing applied
   storage::Status close();
 
@@ -62,6 +75,8 @@ class MetadataLog {
   std::unique_ptr<raft::Raft> raft_;
   MetadataState state_;
   int64_t applied_ = -1;
+  mutable std::mutex status_mu_;
+  QuorumStatus status_;  // GUARDED_BY(status_mu_), refreshed after every drive()
 };
 
 }  // namespace millrace::cluster

@@ -41,6 +41,7 @@ constexpr ApiRow kApis[] = {
     {45, "AlterPartitionReassignments", 0, 0, 0, 0},
     {46, "ListPartitionReassignments", 0, 0, 0, 0},
     {47, "OffsetDelete", 0, 0, -1, -1},
+    {55, "DescribeQuorum", 0, 2, 0, 0},
     {60, "DescribeCluster", 0, 1, 0, 0},
     {75, "DescribeTopicPartitions", 0, 0, 0, 0},
 };

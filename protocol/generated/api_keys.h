@@ -44,6 +44,7 @@ enum class ApiKey : int16_t {
   kAlterPartitionReassignments = 45,
   kListPartitionReassignments = 46,
   kOffsetDelete = 47,
+  kDescribeQuorum = 55,
   kDescribeCluster = 60,
   kDescribeTopicPartitions = 75,
 };

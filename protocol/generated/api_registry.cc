@@ -59,6 +59,7 @@ DecodeStatus decode_request_body(int16_t api_key, int16_t api_version,
     case 45: return decode_as<AlterPartitionReassignmentsRequest>(api_version, body, out);
     case 46: return decode_as<ListPartitionReassignmentsRequest>(api_version, body, out);
     case 47: return decode_as<OffsetDeleteRequest>(api_version, body, out);
+    case 55: return decode_as<DescribeQuorumRequest>(api_version, body, out);
     case 60: return decode_as<DescribeClusterRequest>(api_version, body, out);
     case 75: return decode_as<DescribeTopicPartitionsRequest>(api_version, body, out);
     default: return DecodeStatus::kUnknownApiKey;
@@ -107,6 +108,7 @@ DecodeStatus decode_response_body(int16_t api_key, int16_t api_version,
     case 45: return decode_as<AlterPartitionReassignmentsResponse>(api_version, body, out);
     case 46: return decode_as<ListPartitionReassignmentsResponse>(api_version, body, out);
     case 47: return decode_as<OffsetDeleteResponse>(api_version, body, out);
+    case 55: return decode_as<DescribeQuorumResponse>(api_version, body, out);
     case 60: return decode_as<DescribeClusterResponse>(api_version, body, out);
     case 75: return decode_as<DescribeTopicPartitionsResponse>(api_version, body, out);
     default: return DecodeStatus::kUnknownApiKey;

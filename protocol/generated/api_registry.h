@@ -48,6 +48,7 @@ using RequestBody = std::variant<
     AlterPartitionReassignmentsRequest,
     ListPartitionReassignmentsRequest,
     OffsetDeleteRequest,
+    DescribeQuorumRequest,
     DescribeClusterRequest,
     DescribeTopicPartitionsRequest>;
 using ResponseBody = std::variant<
@@ -82,6 +83,7 @@ using ResponseBody = std::variant<
     AlterPartitionReassignmentsResponse,
     ListPartitionReassignmentsResponse,
     OffsetDeleteResponse,
+    DescribeQuorumResponse,
     DescribeClusterResponse,
     DescribeTopicPartitionsResponse>;
 
@@ -139,6 +141,7 @@ bool visit_api(int16_t api_key, F&& f) {
     case 45: f(std::type_identity<AlterPartitionReassignmentsRequest>{}, std::type_identity<AlterPartitionReassignmentsResponse>{}); return true;
     case 46: f(std::type_identity<ListPartitionReassignmentsRequest>{}, std::type_identity<ListPartitionReassignmentsResponse>{}); return true;
     case 47: f(std::type_identity<OffsetDeleteRequest>{}, std::type_identity<OffsetDeleteResponse>{}); return true;
+    case 55: f(std::type_identity<DescribeQuorumRequest>{}, std::type_identity<DescribeQuorumResponse>{}); return true;
     case 60: f(std::type_identity<DescribeClusterRequest>{}, std::type_identity<DescribeClusterResponse>{}); return true;
     case 75: f(std::type_identity<DescribeTopicPartitionsRequest>{}, std::type_identity<DescribeTopicPartitionsResponse>{}); return true;
     default: return false;

@@ -74,6 +74,8 @@
 #include "protocol/generated/sasl_authenticate_response.h"
 #include "protocol/generated/describe_topic_partitions_request.h"
 #include "protocol/generated/describe_topic_partitions_response.h"
+#include "protocol/generated/describe_quorum_request.h"
+#include "protocol/generated/describe_quorum_response.h"
 
 namespace millrace::proto {
 
@@ -149,6 +151,8 @@ using WithAllMessages = L<
     SaslAuthenticateRequest,
     SaslAuthenticateResponse,
     DescribeTopicPartitionsRequest,
-    DescribeTopicPartitionsResponse>;
+    DescribeTopicPartitionsResponse,
+    DescribeQuorumRequest,
+    DescribeQuorumResponse>;
 
 }  // namespace millrace::proto

@@ -50,7 +50,7 @@ ListGroups CreateTopics DeleteTopics DeleteRecords InitProducerId
 OffsetForLeaderEpoch DescribeConfigs AlterConfigs IncrementalAlterConfigs
 CreatePartitions DeleteGroups ElectLeaders AlterPartitionReassignments
 ListPartitionReassignments OffsetDelete DescribeCluster DescribeLogDirs
-SaslHandshake SaslAuthenticate DescribeTopicPartitions
+SaslHandshake SaslAuthenticate DescribeTopicPartitions DescribeQuorum
 """.split()
 
 # Messages without an api key that are generated too.

@@ -94,5 +94,7 @@ void fill_sample(SaslAuthenticateRequest& m, int16_t version, int seed);
 void fill_sample(SaslAuthenticateResponse& m, int16_t version, int seed);
 void fill_sample(DescribeTopicPartitionsRequest& m, int16_t version, int seed);
 void fill_sample(DescribeTopicPartitionsResponse& m, int16_t version, int seed);
+void fill_sample(DescribeQuorumRequest& m, int16_t version, int seed);
+void fill_sample(DescribeQuorumResponse& m, int16_t version, int seed);
 
 }  // namespace millrace::proto::testing
