@@ -34,7 +34,6 @@ using json = nlohmann::json;
 inline constexpr const char* kAppLabel = "app.kubernetes.io/name";
 inline constexpr const char* kInstanceLabel = "app.kubernetes.io/instance";
 inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
-inline constexpr const char* kPodIndexLabel = "apps.kubernetes.io/pod-index";
 inline constexpr const char* kConfigHashAnnotation = "millrace.io/config-hash";
 
 struct RenderOptions {
