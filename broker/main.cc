@@ -34,7 +34,10 @@
 #include "broker/config/config.h"
 #include "broker/config/node_roles.h"
 #include "broker/kafka/broker_state.h"
-#include "broker/topics/metadata_publisher.h"
+#include "broker/controller/controller_dispatcher.h"
+#include "broker/controller/controller_quorum.h"
+#include "broker/controller/metadata_mirror.h"
+#include "broker/controller/quorum_topic_writer.h"
 #include "broker/groups/offsets_store.h"
 #include "cluster/producers/producer_ids.h"
 #include "broker/topics/topic_registry.h"
@@ -185,18 +188,13 @@ int run(const Config& cfg) {
   for (const auto& e : logs->load_errors())
     spdlog::error("event=partition_load_failed dir={} error=\"{}\" state=offline", e.dir.string(),
                   e.status.to_string());
-  // __consumer_offsets: offsets.topic.num.partitions (50) when created here;
-  // an existing topic keeps its count, so groups stay where they were.
-  if (!topics.get(kOffsetsTopic)) {
-    std::string msg;
-    auto count = static_cast<int32_t>(cfg.integer("offsets.topic.num.partitions"));
-    if (topics.create(kOffsetsTopic, count, {{"cleanup.policy", "compact"}}, true, false, msg) != 0) {
-      spdlog::error("event=startup_failed error=\"cannot create {}: {}\"", kOffsetsTopic, msg);
-      stop_control();
-      return 1;
-    }
-  }
-  OffsetsLogStore offsets_store(partitions, topics.get(kOffsetsTopic)->partitions, control.get_executor());
+  // __consumer_offsets: offsets.topic.num.partitions (50), created by the
+  // active controller in the metadata log (controller_quorum.h); an existing
+  // topic keeps its count, so groups stay where they were.
+  const auto offsets_partitions = topics.get(kOffsetsTopic)
+                                      ? topics.get(kOffsetsTopic)->partitions
+                                      : static_cast<int32_t>(cfg.integer("offsets.topic.num.partitions"));
+  OffsetsLogStore offsets_store(partitions, offsets_partitions, control.get_executor());
   coordination::CoordinatorOptions co;
   co.initial_rebalance_delay_ms = static_cast<int32_t>(cfg.integer("group.initial.rebalance.delay.ms"));
   co.min_session_timeout_ms = static_cast<int32_t>(cfg.integer("group.min.session.timeout.ms"));
@@ -263,64 +261,109 @@ int run(const Config& cfg) {
     state.advertised_host = advertised[0].host;
     state.advertised_port = advertised[0].port;
   }
-  // The controller quorum's metadata log (cluster/controller/metadata_log.h):
-  // with the controller role this node is its only voter today; it registers
-  // itself there and is unfenced once caught up (broker_control.h), and
-  // DescribeQuorum answers from it. Topics still go through the topic table's
-  // own log until the controller takes them over (issue 17).
-  std::unique_ptr<cluster::MetadataLog> metadata_log;
-  auto roles = cfg.list("process.roles");
-  if (std::find(roles.begin(), roles.end(), "controller") != roles.end()) {
-    auto ml = cluster::MetadataLog::open(first_dir, node_id);
-    if (!ml.ok()) {
-      spdlog::error("event=startup_failed error=\"metadata log: {}\"", ml.status().to_string());
-      stop_control();
-      return 1;
-    }
-    metadata_log = std::move(*ml);
-    cluster::BrokerControl membership(9000);
-    cluster::BrokerRegistrationRequest reg;
-    reg.id = node_id;
-    std::random_device rd;
-    for (auto& byte : reg.incarnation) byte = static_cast<uint8_t>(rd());
-    reg.endpoints.push_back({"PLAINTEXT", state.advertised_host, static_cast<uint16_t>(state.advertised_port), 0});
-    if (auto rack = cfg.string("broker.rack"); !rack.empty()) reg.rack = rack;
-    auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch()).count();
-    auto registered = membership.register_broker(metadata_log->state(), reg, metadata_log->status().log_end_offset,
-                                                 now_ms);
-    std::string why = registered.ok() ? "" : registered.message;
-    if (why.empty()) {
-      if (auto w = metadata_log->write(registered.records); !w.ok()) why = w.status().to_string();
-    }
-    if (why.empty()) {
-      auto epoch = metadata_log->state().brokers().at(node_id).epoch;
-      auto beat = membership.heartbeat(metadata_log->state(), {node_id, epoch, metadata_log->applied_offset(), false},
-                                       metadata_log->applied_offset(), now_ms);
-      if (!beat.ok()) why = beat.message;
-      else if (!beat.records.empty())
-        if (auto w = metadata_log->write(beat.records); !w.ok()) why = w.status().to_string();
-    }
-    if (!why.empty()) {
-      spdlog::error("event=startup_failed error=\"registering in the metadata log: {}\"", why);
-      stop_control();
-      return 1;
-    }
-    auto q = metadata_log->status();
-    spdlog::info("event=metadata_quorum leader={} epoch={} high_watermark={} voters={}", q.leader_id, q.leader_epoch,
-                 q.high_watermark, q.voters.size());
-    state.quorum_status = [log = metadata_log.get()]() -> std::optional<cluster::QuorumStatus> { return log->status(); };
+  // The controller quorum (broker/controller/controller_quorum.h): the
+  // metadata log over controller.quorum.voters (this node alone by default:
+  // `make run` is a one-voter cluster on the same path), its transport on the
+  // controller listener, this broker's registration and heartbeats, and the
+  // mirror that makes the topic table and the metadata image show the log.
+  auto node_roles = parse_node_roles(cfg).roles;
+  std::vector<int32_t> voter_ids;
+  std::vector<QuorumPeer> peers;
+  const std::string controller_listener =
+      node_roles.controller_listener_names.empty() ? "CONTROLLER" : node_roles.controller_listener_names.front();
+  for (const auto& v : node_roles.voters) {
+    voter_ids.push_back(v.id);
+    peers.push_back({v.id, v.host, v.port});
+    state.quorum_voters.push_back({v.id, controller_listener, v.host, v.port});
   }
-  // The metadata image every handler reads (cluster/metadata/): published now,
-  // before the first request, and again on every change of the topic table.
-  LocalMetadataPublisher publisher(topics, metadata, partitions,
-                                   {.node_id = state.node_id,
-                                    .cluster_id = state.cluster_id,
-                                    .host = state.advertised_host,
-                                    .port = state.advertised_port,
-                                    .rack = cfg.string("broker.rack")});
-  publisher.publish();
-  topics.set_on_change([&publisher] { publisher.publish(); });
+  auto ml = cluster::MetadataLog::open(first_dir, {.me = node_id, .voters = voter_ids, .election_ticks = 10});
+  if (!ml.ok()) {
+    spdlog::error("event=startup_failed error=\"metadata log: {}\"", ml.status().to_string());
+    stop_control();
+    return 1;
+  }
+  std::unique_ptr<cluster::MetadataLog> metadata_log = std::move(*ml);
+  if (metadata_log->repaired_from() >= 0)
+    spdlog::error("event=metadata_log_repaired from_offset={} action=\"damaged batches cut; the leader sends them again\"",
+                  metadata_log->repaired_from());
+  // Topics of a node that ran before the metadata log held them (one voter
+  // only): written to the log once, with their ids, partitions and configs.
+  if (voter_ids.size() <= 1 && metadata_log->state().topics().empty()) {
+    std::vector<cluster::records::AnyRecord> adopt;
+    for (const auto& t : topics.all()) {
+      auto recs = cluster::adopt_topic(t.name, t.id, t.partitions, node_id, t.configs);
+      adopt.insert(adopt.end(), recs.begin(), recs.end());
+    }
+    if (!adopt.empty()) {
+      if (auto w = metadata_log->write(adopt); !w.ok()) {
+        spdlog::error("event=startup_failed error=\"adopting topics into the metadata log: {}\"", w.status().to_string());
+        stop_control();
+        return 1;
+      }
+      spdlog::info("event=topics_adopted_into_metadata_log topics={}", topics.all().size());
+    }
+  }
+  ControllerQuorumOptions qo;
+  qo.me = node_id;
+  qo.voters = peers;
+  qo.heartbeat_ms = cfg.integer("broker.heartbeat.interval.ms");
+  qo.session_ms = cfg.integer("broker.session.timeout.ms");
+  qo.offsets_partitions = offsets_partitions;
+  qo.self.id = node_id;
+  {
+    std::random_device rd;
+    for (auto& byte : qo.self.incarnation) byte = static_cast<uint8_t>(rd());
+  }
+  qo.self.endpoints.push_back({"PLAINTEXT", state.advertised_host, static_cast<uint16_t>(state.advertised_port), 0});
+  if (auto rack = cfg.string("broker.rack"); !rack.empty()) qo.self.rack = rack;
+  ControllerQuorum quorum(*metadata_log, qo);
+  MetadataMirror mirror(topics, metadata, partitions, state.cluster_id);
+  QuorumTopicWriter topic_writer(quorum, mirror, topics, static_cast<int16_t>(cfg.integer("default.replication.factor")));
+  quorum.set_state_listener([&mirror](auto s, int64_t applied, int32_t leader) { mirror.publish(std::move(s), applied, leader); });
+  state.quorum = &quorum;
+  state.topic_writer = &topic_writer;
+  state.when_applied = [&mirror](int64_t offset, std::function<void()> fn) { mirror.when_applied(offset, std::move(fn)); };
+  state.quorum_status = [&quorum]() -> std::optional<cluster::QuorumStatus> { return quorum.status(); };
+  // The controller listener: where the other voters and brokers reach this one.
+  ControllerDispatcher controller_dispatcher(quorum, dispatcher, node_id);
+  ServerOptions cso = so;
+  cso.threads = 1;
+  cso.blocking = so.blocking;
+  Server controller_server(cso, controller_dispatcher, metrics);
+  if (auto cl = cfg.controller_listener()) {
+    if (auto err = controller_server.listen({*cl}); !err.empty()) {
+      spdlog::error("event=startup_failed error=\"controller listener: {}\"", err);
+      stop_control();
+      return 1;
+    }
+    controller_server.start();
+  }
+  quorum.start();
+  // Ready once this broker is registered and unfenced, and its own topics are
+  // mirrored (a quorum of other voters must be up for that).
+  {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(cfg.integer("initial.broker.registration.timeout.ms"));
+    auto last_log = std::chrono::steady_clock::now();
+    for (;;) {
+      auto image = metadata.current();
+      bool unfenced = image && image->broker(node_id) != nullptr;
+      bool offsets = image && image->topic(kOffsetsTopic) != nullptr;
+      if (unfenced && offsets) break;
+      if (std::chrono::steady_clock::now() > until) {
+        spdlog::warn("event=startup_without_quorum unfenced={} offsets_topic={} leader={}", unfenced, offsets,
+                     quorum.leader());
+        break;
+      }
+      if (std::chrono::steady_clock::now() - last_log > std::chrono::seconds(5)) {
+        spdlog::info("event=waiting_for_quorum leader={} unfenced={} offsets_topic={}", quorum.leader(), unfenced, offsets);
+        last_log = std::chrono::steady_clock::now();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  auto q = quorum.status();
+  spdlog::info("event=metadata_quorum leader={} epoch={} high_watermark={} voters={}", q.leader_id, q.leader_epoch,
+               q.high_watermark, q.voters.size());
 
   // Coordinator clock: completes rebalances and expires sessions.
   asio::co_spawn(control, [&groups]() -> asio::awaitable<void> {
@@ -353,8 +396,14 @@ int run(const Config& cfg) {
   spdlog::info("event=shutdown_started signal={}", sig);
   ready = false;
   metrics.set_ready(false);
+  // Controlled shutdown: the controller moves this broker's leadership away
+  // (and the quorum's, if it leads it) before the listeners close.
+  quorum.shutdown(cfg.integer("controlled.shutdown.timeout.ms"));
   server.stop(std::chrono::milliseconds(cfg.integer("shutdown.timeout.ms")));
   server.join();
+  controller_server.stop(std::chrono::milliseconds(100));
+  controller_server.join();
+  mirror.stop();
   admin.stop();
   auto st = logs->shutdown();
   if (!st.ok()) spdlog::error("event=shutdown_flush_failed error=\"{}\"", st.to_string());

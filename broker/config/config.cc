@@ -1,5 +1,7 @@
 #include "broker/config/config.h"
 
+#include <strings.h>
+
 #include <yaml-cpp/yaml.h>
 
 #include <cassert>
@@ -233,12 +235,35 @@ const std::string& Config::string(std::string_view name) const {
 
 std::vector<std::string> Config::list(std::string_view name) const { return split_list(string(name)); }
 
-std::vector<Listener> Config::listeners() const { return parse_listeners(string("listeners"), "PLAINTEXT").listeners; }
+namespace {
+
+bool is_controller_listener(const Config& c, const std::string& name) {
+  for (const auto& n : c.list("controller.listener.names"))
+    if (strcasecmp(n.c_str(), name.c_str()) == 0) return true;
+  return false;
+}
+
+std::vector<Listener> client_listeners(const Config& c, const std::string& text) {
+  std::vector<Listener> out;
+  for (auto& l : parse_listeners(text, "").listeners)
+    if (!is_controller_listener(c, l.name)) out.push_back(std::move(l));
+  return out;
+}
+
+}  // namespace
+
+std::vector<Listener> Config::listeners() const { return client_listeners(*this, string("listeners")); }
 
 std::vector<Listener> Config::advertised_listeners() const {
   const auto& adv = string("advertised.listeners");
   if (adv.empty()) return listeners();
-  return parse_listeners(adv, "PLAINTEXT").listeners;
+  return client_listeners(*this, adv);
+}
+
+std::optional<Listener> Config::controller_listener() const {
+  for (auto& l : parse_listeners(string("listeners"), "").listeners)
+    if (is_controller_listener(*this, l.name)) return std::move(l);
+  return std::nullopt;
 }
 
 std::optional<Listener> Config::admin_listener() const {

@@ -34,8 +34,12 @@ class Config {
   // Raw text of every key (after merging), for logging and DescribeConfigs.
   const std::map<std::string, std::string, std::less<>>& values() const { return values_; }
 
+  // The client listeners (every one not named in controller.listener.names).
   std::vector<Listener> listeners() const;
   std::vector<Listener> advertised_listeners() const;
+  // The listener controllers are reached on (the first of `listeners` named in
+  // controller.listener.names), if any.
+  std::optional<Listener> controller_listener() const;
   std::optional<Listener> admin_listener() const;
 
  private:

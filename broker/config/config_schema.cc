@@ -24,7 +24,7 @@ std::string_view type_name(ConfigType t) {
 }
 
 std::optional<std::string> validate_listeners(std::string_view value) {
-  auto parsed = parse_listeners(value, "PLAINTEXT");
+  auto parsed = parse_listeners(value, "");
   if (!parsed.error.empty()) return parsed.error;
   if (parsed.listeners.empty()) return "at least one listener is required, e.g. PLAINTEXT://127.0.0.1:9092";
   return std::nullopt;
@@ -115,19 +115,32 @@ constexpr std::array kSchema = {
               "This node's roles: broker, controller, or both (the default: a one-node cluster is its own "
               "controller quorum)."},
     ConfigKey{"controller.quorum.voters", ConfigType::kList, "", {}, {}, {}, validate_quorum_voters,
-              "The static controller quorum, id@host:port,...; empty with the controller role: this node is the "
-              "only voter. A quorum of other nodes is not served yet."},
+              "The static controller quorum, id@host:port,... (each voter's controller listener); empty with the "
+              "controller role: this node is the only voter."},
     ConfigKey{"controller.quorum.bootstrap.servers", ConfigType::kList, "", {}, {}, {}, validate_host_ports,
               "host:port of controllers of a dynamic quorum (KIP-853), instead of controller.quorum.voters. Not "
               "served yet."},
     ConfigKey{"controller.listener.names", ConfigType::kList, "CONTROLLER", {}, {}, {}, nullptr,
               "The listener name(s) controllers are reached on."},
+    ConfigKey{"broker.heartbeat.interval.ms", ConfigType::kInt, "500", 10, kInt32Max, {}, nullptr,
+              "How often a broker heartbeats the active controller (Kafka: 2000). Short, so a dead broker is fenced "
+              "soon after broker.session.timeout.ms."},
+    ConfigKey{"broker.session.timeout.ms", ConfigType::kInt, "3000", 100, kInt32Max, {}, nullptr,
+              "A broker not heard from for this long is fenced and its partitions' leadership moves (Kafka: 9000). "
+              "Six heartbeats: one lost or late heartbeat never fences."},
+    ConfigKey{"controlled.shutdown.timeout.ms", ConfigType::kInt, "10000", 0, kInt32Max, {}, nullptr,
+              "On SIGTERM, how long to wait for the controller to move this broker's leadership away before "
+              "stopping anyway."},
+    ConfigKey{"initial.broker.registration.timeout.ms", ConfigType::kInt, "60000", 0, kInt32Max, {}, nullptr,
+              "At start, how long to wait for a controller quorum to register and unfence this broker before "
+              "serving anyway (logged)."},
     ConfigKey{"inter.broker.listener.name", ConfigType::kString, "", {}, {}, {}, nullptr,
               "The listener brokers reach each other on; empty: PLAINTEXT."},
     ConfigKey{"log.dirs", ConfigType::kList, "./data", {}, {}, {}, validate_log_dirs,
               "Comma-separated directories holding partition logs."},
     ConfigKey{"listeners", ConfigType::kString, "PLAINTEXT://127.0.0.1:9092", {}, {}, {}, validate_listeners,
-              "Kafka listeners, NAME://host:port (only PLAINTEXT is served)."},
+              "Kafka listeners, NAME://host:port: PLAINTEXT for clients, and the controller listener named in "
+              "controller.listener.names (e.g. CONTROLLER://0.0.0.0:9093) where the quorum has other voters."},
     ConfigKey{"advertised.listeners", ConfigType::kString, "", {}, {}, {}, validate_optional_listeners,
               "Listeners announced to clients; empty = same as listeners."},
     ConfigKey{"admin.listeners", ConfigType::kString, "http://127.0.0.1:9644", {}, {}, {}, validate_http_listeners,

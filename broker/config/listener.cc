@@ -1,5 +1,6 @@
 #include "broker/config/listener.h"
 
+#include <algorithm>
 #include <charconv>
 #include <strings.h>
 
@@ -27,8 +28,17 @@ ListenerParse parse_listeners(std::string_view text, std::string_view expected_s
     }
     Listener l;
     l.name = std::string(item.substr(0, sep));
-    if (l.name.size() != expected_scheme.size() ||
-        strncasecmp(l.name.c_str(), expected_scheme.data(), expected_scheme.size()) != 0) {
+    if (expected_scheme.empty()) {
+      // Kafka's listener names: letters, digits, '_' (CONTROLLER, PLAINTEXT, ...).
+      bool good = !l.name.empty() && std::all_of(l.name.begin(), l.name.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+      });
+      if (!good) {
+        out.error = join({"listener name '", l.name, "' is not a name (letters, digits, _)"});
+        return out;
+      }
+    } else if (l.name.size() != expected_scheme.size() ||
+               strncasecmp(l.name.c_str(), expected_scheme.data(), expected_scheme.size()) != 0) {
       out.error = join({"listener scheme '", l.name, "' is not supported; use ", expected_scheme, "://host:port"});
       return out;
     }

@@ -24,6 +24,8 @@ struct ListenerParse {
 std::string join(std::initializer_list<std::string_view> parts);
 
 // `expected_scheme` is compared case-insensitively; other schemes are errors.
+// An empty `expected_scheme` takes any listener name (Kafka's NAME://: PLAINTEXT,
+// CONTROLLER, ...); which names are served is checked with the node's roles.
 ListenerParse parse_listeners(std::string_view text, std::string_view expected_scheme);
 
 }  // namespace millrace::broker

@@ -1,5 +1,7 @@
 #include "broker/config/node_roles.h"
 
+#include <strings.h>
+
 #include "broker/config/listener.h"
 
 #include <algorithm>
@@ -122,13 +124,32 @@ NodeRolesParse parse_node_roles(const Config& config) {
   if (!r.inter_broker_listener.empty() && r.inter_broker_listener != "PLAINTEXT")
     errors.push_back("inter.broker.listener.name " + r.inter_broker_listener +
                      ": only the PLAINTEXT listener is served");
-  // The quorum's network side is the rest of issue 17: until it is served, a
-  // voter set other than this node alone would be accepted and ignored.
+  // Which listeners are served: PLAINTEXT for clients and the controller
+  // listener(s); a quorum with other voters needs this node's controller
+  // listener (the voters reach each other there).
+  bool has_controller_listener = false;
+  for (const auto& l : parse_listeners(config.string("listeners"), "").listeners) {
+    bool is_ctl = std::any_of(r.controller_listener_names.begin(), r.controller_listener_names.end(),
+                              [&](const auto& n) { return strcasecmp(n.c_str(), l.name.c_str()) == 0; });
+    has_controller_listener = has_controller_listener || is_ctl;
+    if (!is_ctl && strcasecmp(l.name.c_str(), "PLAINTEXT") != 0)
+      errors.push_back("listeners: " + l.name + " is neither PLAINTEXT nor named in controller.listener.names (" +
+                       config.string("controller.listener.names") + "); only PLAINTEXT and controller listeners are served");
+  }
   bool others = std::any_of(r.voters.begin(), r.voters.end(), [&](const auto& v) { return v.id != r.node_id; });
-  if (others || !r.bootstrap_servers.empty() || !r.controller)
-    errors.push_back("controller.quorum.voters / controller.quorum.bootstrap.servers / process.roles: a quorum of "
-                     "other nodes is not served yet (the controller quorum over the network is issue 17); run "
-                     "each node with process.roles=broker,controller and itself as the only voter");
+  if (others && r.controller && !has_controller_listener)
+    errors.push_back("controller.quorum.voters names other voters: listeners must include this node's controller "
+                     "listener (a name in controller.listener.names, e.g. CONTROLLER://0.0.0.0:9093)");
+  // Not served yet, said rather than accepted and ignored: a dynamic quorum
+  // (KIP-853), and nodes with one role only (a broker-only node would follow
+  // the metadata log as an observer, a controller-only node would serve no
+  // clients).
+  if (!r.bootstrap_servers.empty())
+    errors.push_back("controller.quorum.bootstrap.servers: a dynamic quorum (KIP-853) is not served yet; list the "
+                     "voters in controller.quorum.voters");
+  if (!r.broker || !r.controller)
+    errors.push_back("process.roles " + roles + ": only combined nodes (broker,controller) are served yet; run every "
+                     "node with both roles (a voter of controller.quorum.voters)");
   if (r.voters.empty() && r.controller) r.voters.push_back({r.node_id, "", 0});  // itself, in-process
   return out;
 }

@@ -51,10 +51,21 @@ TEST(NodeRoles, InconsistentKeysAreNamed) {
   EXPECT_TRUE(has_error(roles_of({"inter.broker.listener.name=INTERNAL"}), "only the PLAINTEXT listener"));
 }
 
-TEST(NodeRoles, AQuorumOfOtherNodesIsRefusedUntilItIsServed) {
-  auto p = roles_of({"node.id=1", "controller.quorum.voters=1@a:9093,2@b:9093,3@c:9093"});
-  EXPECT_TRUE(has_error(p, "not served yet"));
+TEST(NodeRoles, AQuorumOfOtherVotersNeedsAControllerListener) {
+  auto three = "controller.quorum.voters=1@a:9093,2@b:9093,3@c:9093";
+  EXPECT_TRUE(has_error(roles_of({"node.id=1", three}), "must include this node's controller listener"));
+  auto p = roles_of({"node.id=1", three, "listeners=PLAINTEXT://:9092,CONTROLLER://:9093"});
+  EXPECT_TRUE(p.ok()) << (p.errors.empty() ? "" : p.errors[0]);
+  EXPECT_EQ(p.roles.voters.size(), 3u);
   EXPECT_TRUE(roles_of({"node.id=1", "controller.quorum.voters=1@a:9093"}).ok());
+  EXPECT_TRUE(has_error(roles_of({"listeners=PLAINTEXT://:9092,INTERNAL://:9094"}), "INTERNAL is neither PLAINTEXT"));
+  EXPECT_TRUE(has_error(roles_of({"listeners=SSL://:9093"}), "SSL is neither PLAINTEXT"));
+}
+
+TEST(NodeRoles, WhatIsNotServedYetIsRefusedSayingSo) {
+  EXPECT_TRUE(has_error(roles_of({"node.id=1", "controller.quorum.bootstrap.servers=a:9093"}), "not served yet"));
+  EXPECT_TRUE(has_error(roles_of({"node.id=4", "process.roles=broker", "controller.quorum.voters=1@a:9093"}),
+                        "only combined nodes"));
 }
 
 TEST(NodeRoles, BadSyntaxIsRefusedAtLoadNamingTheKey) {

@@ -31,7 +31,7 @@ Task<proto::AlterConfigsResponse> handle(RequestContext& ctx, proto::AlterConfig
       continue;
     }
     auto altered = await_callback<TopicError>(ctx.executor, [&ctx, &res, &changes, &req](auto cb) {
-      ctx.broker.topics.alter_configs_async(res.resource_name, changes, true, req.validate_only, std::move(cb));
+      ctx.broker.topic_writer->alter_configs_async(res.resource_name, changes, true, req.validate_only, std::move(cb));
     });
     TopicError e = co_await std::move(altered);
     r.error_code = ctx.note(e.code);

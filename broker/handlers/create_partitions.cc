@@ -12,7 +12,7 @@ Task<proto::CreatePartitionsResponse> handle(RequestContext& ctx, proto::CreateP
     auto& r = resp.results.emplace_back();
     r.name = t.name;
     auto added = await_callback<TopicError>(ctx.executor, [&ctx, &t, &req](auto cb) {
-      ctx.broker.topics.add_partitions_async(t.name, t.count, req.validate_only, std::move(cb));
+      ctx.broker.topic_writer->add_partitions_async(t.name, t.count, req.validate_only, std::move(cb));
     });
     TopicError e = co_await std::move(added);
     r.error_code = ctx.note(e.code);

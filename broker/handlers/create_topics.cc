@@ -1,7 +1,8 @@
 // CreateTopics (key 19), v2-7: validateOnly, configs by Kafka's names,
-// num_partitions -1 = num.partitions, replication factor -1 or 1 (one node).
-// Each topic's creation is a command of the topic table; the answer waits
-// until it is applied and its partitions exist (cluster/topics).
+// num_partitions -1 = num.partitions, replication factor -1
+// (default.replication.factor) or 1 until partitions are replicated. Each
+// creation goes through the controller's metadata log (topics/topic_writer.h);
+// the answer waits until this node has applied it and its partitions exist.
 #include "broker/handlers/await_callback.h"
 #include "broker/handlers/handlers.h"
 
@@ -18,10 +19,7 @@ Task<proto::CreateTopicsResponse> handle(RequestContext& ctx, proto::CreateTopic
     if (!t.assignments.empty()) partitions = static_cast<int32_t>(t.assignments.size());
     std::string message;
     int16_t code = 0;
-    if (t.replication_factor != -1 && t.replication_factor != 1) {
-      code = proto::code(proto::ErrorCode::kInvalidReplicationFactor);
-      message = "replication factor " + std::to_string(t.replication_factor) + " is larger than the 1 available broker";
-    } else {
+    {
       std::map<std::string, std::string> configs;
       for (const auto& c : t.configs)
         if (c.value) configs[c.name] = *c.value;
@@ -32,7 +30,7 @@ Task<proto::CreateTopicsResponse> handle(RequestContext& ctx, proto::CreateTopic
       } else {
         // A named local: g++ 12 destroys non-trivial temporaries of a co_await operand twice.
         auto created = await_callback<TopicError>(ctx.executor, [&b, &t, partitions, configs, &req](auto cb) {
-          b.topics.create_async(t.name, partitions, configs, false, req.validate_only, std::move(cb));
+          b.topic_writer->create_async(t.name, partitions, t.replication_factor, configs, req.validate_only, std::move(cb));
         });
         TopicError e = co_await std::move(created);
         code = e.code;

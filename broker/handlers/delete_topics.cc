@@ -38,7 +38,7 @@ Task<proto::DeleteTopicsResponse> handle(RequestContext& ctx, proto::DeleteTopic
       r.error_code = ctx.note(proto::ErrorCode::kTopicDeletionDisabled);
     } else {
       auto removed = await_callback<TopicError>(ctx.executor, [&b, &info](auto cb) {
-        b.topics.remove_async(info->name, info->id, std::move(cb));
+        b.topic_writer->remove_async(info->name, info->id, std::move(cb));
       });
       TopicError e = co_await std::move(removed);
       r.error_code = ctx.note(e.code);

@@ -1,8 +1,10 @@
 // DescribeQuorum (key 55), v0-2: the controller quorum of the metadata log
 // (cluster/controller/metadata_log.h), so `kafka-metadata-quorum.sh describe
-// --status` and `--replication` work against Millrace. Every voter here is the
-// leader itself until the quorum spans nodes (issue 17): its log end offset is
-// the log's, its fetch times now.
+// --status` and `--replication` work against Millrace. Served by the active
+// controller (other nodes forward it there, kafka/dispatcher.cc): each voter's
+// log end offset is the leader's view of it; a voter that answered within the
+// last election timeout shows now as its fetch and caught-up time. Nodes (v2)
+// are the voters with their controller listeners.
 #include <chrono>
 
 #include "broker/handlers/handlers.h"
@@ -38,21 +40,23 @@ Task<proto::DescribeQuorumResponse> handle(RequestContext& ctx, proto::DescribeQ
       for (int32_t v : status->voters) {
         auto& rv = rp.current_voters.emplace_back();
         rv.replica_id = v;
-        rv.log_end_offset = status->log_end_offset;
-        rv.last_fetch_timestamp = now;
-        rv.last_caught_up_timestamp = now;
+        auto end = status->voter_log_end.find(v);
+        rv.log_end_offset = end != status->voter_log_end.end() ? end->second : -1;
+        auto active = status->voter_active.find(v);
+        bool recent = active != status->voter_active.end() && active->second;
+        rv.last_fetch_timestamp = recent ? now : -1;
+        rv.last_caught_up_timestamp = recent && rv.log_end_offset >= status->high_watermark ? now : -1;
       }
     }
   }
   if (ctx.api_version >= 2 && status) {
-    for (int32_t v : status->voters) {
-      if (v != b.node_id) continue;  // the others' listeners come with the quorum's transport
+    for (const auto& v : b.quorum_voters) {
       auto& n = resp.nodes.emplace_back();
-      n.node_id = v;
+      n.node_id = v.id;
       auto& l = n.listeners.emplace_back();
-      l.name = "PLAINTEXT";
-      l.host = b.advertised_host;
-      l.port = static_cast<uint16_t>(b.advertised_port);
+      l.name = v.host.empty() ? "PLAINTEXT" : v.listener;
+      l.host = v.host.empty() ? b.advertised_host : v.host;
+      l.port = static_cast<uint16_t>(v.host.empty() ? b.advertised_port : v.port);
     }
   }
   co_return resp;

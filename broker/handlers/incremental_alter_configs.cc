@@ -94,7 +94,7 @@ Task<proto::IncrementalAlterConfigsResponse> handle(RequestContext& ctx,
       continue;
     }
     auto altered = await_callback<TopicError>(ctx.executor, [&b, &res, &changes, &req](auto cb) {
-      b.topics.alter_configs_async(res.resource_name, changes, false, req.validate_only, std::move(cb));
+      b.topic_writer->alter_configs_async(res.resource_name, changes, false, req.validate_only, std::move(cb));
     });
     TopicError e = co_await std::move(altered);
     r.error_code = ctx.note(e.code);

@@ -5,6 +5,7 @@
 // and the request allows it (v4+ flag; always for older versions).
 #include <spdlog/spdlog.h>
 
+#include "broker/handlers/await_callback.h"
 #include "broker/handlers/handlers.h"
 #include "broker/handlers/partition_state.h"
 #include "broker/kafka/acl_operations.h"
@@ -80,10 +81,18 @@ Task<proto::MetadataResponse> handle(RequestContext& ctx, proto::MetadataRequest
         if (!TopicRegistry::valid_topic_name(name, why)) {
           code = proto::code(proto::ErrorCode::kInvalidTopicException);
         } else if (may_create) {
-          code = b.topics.create(name, static_cast<int32_t>(b.config.integer("num.partitions")), {}, false, false, why);
+          // Through the controller's log like CreateTopics (forwarded when
+          // this node is not the active controller).
+          auto created = await_callback<TopicError>(ctx.executor, [&b, &name](auto cb) {
+            b.topic_writer->create_async(name, static_cast<int32_t>(b.config.integer("num.partitions")), -1, {}, false,
+                                         std::move(cb));
+          });
+          TopicError e = co_await std::move(created);
+          code = e.code;
+          why = std::move(e.message);
           if (code == 0 || code == proto::code(proto::ErrorCode::kTopicAlreadyExists)) {
             spdlog::info("event=topic_auto_created topic={} client_id=\"{}\"", name, ctx.client_id);
-            image = b.metadata.current();  // published by the table's change, before create() returned
+            image = b.metadata.current();  // published before the creation was answered
             t = image->topic(name);
           }
         }

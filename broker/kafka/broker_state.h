@@ -3,6 +3,11 @@
 // reference through their RequestContext. Every member is thread-safe.
 #pragma once
 
+#include "broker/topics/topic_writer.h"
+
+#include <string>
+#include <vector>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -20,6 +25,8 @@
 #include "storage/log_manager.h"
 
 namespace millrace::broker {
+
+class ControllerQuorum;
 
 struct BrokerState {
   const Config& config;
@@ -40,6 +47,22 @@ struct BrokerState {
   int32_t advertised_port = 9092;
   // The metadata quorum's state (DescribeQuorum); empty when it is not open.
   std::function<std::optional<cluster::QuorumStatus>()> quorum_status;
+  // The voters and the listener each is reached on (host empty: this node
+  // alone, in-process).
+  struct Voter {
+    int32_t id = -1;
+    std::string listener, host;
+    int32_t port = 0;
+  };
+  std::vector<Voter> quorum_voters;
+  // Topic changes, through the controller's metadata log (topics/topic_writer.h).
+  TopicWriter* topic_writer = nullptr;
+  // The controller quorum: requests only the active controller serves are
+  // forwarded to it (kafka/dispatcher.cc) when this node is not it.
+  ControllerQuorum* quorum = nullptr;
+  // Calls `fn` once this node has applied the metadata log up to `offset`
+  // and its topic table and image show it.
+  std::function<void(int64_t offset, std::function<void()> fn)> when_applied;
 };
 
 }  // namespace millrace::broker

@@ -1,11 +1,15 @@
 #include "broker/kafka/dispatcher.h"
 
 #include <utility>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 
+#include "broker/controller/controller_quorum.h"
+#include "broker/handlers/await_callback.h"
 #include "broker/handlers/handlers.h"
 #include "broker/kafka/api_table.h"
 #include "broker/kafka/request_context.h"
@@ -83,6 +87,43 @@ Dispatched now(Response r) {
   return d;
 }
 
+// The requests only the active controller serves (KRaft forwards the same
+// ones): topic and config changes write the metadata log; DescribeQuorum
+// needs the leader's view of its voters.
+bool for_the_controller(int16_t key) {
+  using K = proto::ApiKey;
+  for (K k : {K::kCreateTopics, K::kDeleteTopics, K::kCreatePartitions, K::kAlterConfigs, K::kIncrementalAlterConfigs,
+              K::kDescribeQuorum})
+    if (key == static_cast<int16_t>(k)) return true;
+  return false;
+}
+
+// Sends the whole request frame to the active controller and answers with its
+// response once this node has applied the metadata log as far as the
+// controller had (so the client reads its own write here). Retries while the
+// quorum has no leader, up to `deadline`; nullopt when this node became the
+// controller meanwhile (serve it here).
+asio::awaitable<std::optional<Response>> forward_to_controller(BrokerState& b, std::span<const uint8_t> frame,
+                                                               std::chrono::steady_clock::time_point deadline) {
+  auto ex = co_await asio::this_coro::executor;
+  std::vector<uint8_t> bytes(frame.begin(), frame.end());
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (b.quorum->is_leader()) co_return std::nullopt;
+    auto sent = await_callback<ControllerQuorum::Forwarded>(ex, [&b, &bytes](auto cb) { b.quorum->forward(bytes, std::move(cb)); });
+    ControllerQuorum::Forwarded f = co_await std::move(sent);
+    if (f.error == 0) {
+      auto applied = await_callback<bool>(ex, [&b, &f](auto cb) { b.when_applied(f.metadata_offset, [cb] { cb(true); }); });
+      co_await std::move(applied);
+      Response r;
+      r.bytes = std::move(f.response_frame);
+      co_return r;
+    }
+    asio::steady_timer pause(ex, std::chrono::milliseconds(100));
+    co_await pause.async_wait(asio::use_awaitable);
+  }
+  co_return Response::close();
+}
+
 }  // namespace
 
 bool KafkaDispatcher::may_pipeline(std::span<const uint8_t> frame) const {
@@ -132,6 +173,15 @@ asio::awaitable<Dispatched> KafkaDispatcher::dispatch(std::span<const uint8_t> f
       }
     }
     co_return now(Response::close());
+  }
+  if (broker_.quorum && for_the_controller(key) && !broker_.quorum->is_leader()) {
+    auto deadline = started + std::chrono::milliseconds(broker_.config.integer("request.timeout.ms"));
+    auto forwarded = co_await forward_to_controller(broker_, frame, deadline);
+    if (forwarded) {
+      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      broker_.metrics.observe_request(key, seconds);
+      co_return now(std::move(*forwarded));
+    }
   }
   proto::RequestBody body;
   auto [status, trailing] = decode_request_as_kafka(key, version, parsed->body, body);

@@ -68,6 +68,10 @@ class TopicRegistry {
   void alter_configs_async(const std::string& name, const std::map<std::string, std::optional<std::string>>& changes,
                            bool replace, bool validate_only, Done done);
 
+  // Applies a command as given (the metadata mirror: a topic with the id the
+  // controller chose).
+  void submit(cluster::TopicCommand cmd, Done done) { controller_.submit(std::move(cmd), false, std::move(done)); }
+
   // The same, blocking until done; return the code and fill `message`.
   int16_t create(const std::string& name, int32_t partitions, const std::map<std::string, std::string>& configs,
                  bool internal, bool validate_only, std::string& message);

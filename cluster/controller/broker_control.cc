@@ -81,7 +81,23 @@ ControlResult BrokerControl::heartbeat(const MetadataState& state, const BrokerH
     u.id = req.id;
     u.epoch = req.epoch;
     out.records.emplace_back(std::move(u));
+    auto back = lead_again(state, req.id);
+    out.records.insert(out.records.end(), back.begin(), back.end());
   }
+  return out;
+}
+
+std::vector<records::AnyRecord> BrokerControl::lead_again(const MetadataState& state, int32_t broker) {
+  std::vector<records::AnyRecord> out;
+  for (const auto& [id, t] : state.topics())
+    for (const auto& [index, p] : t.partitions) {
+      if (p.leader != -1 || std::find(p.isr.begin(), p.isr.end(), broker) == p.isr.end()) continue;
+      records::PartitionChangeRecord c;
+      c.topic_id.bytes = id;
+      c.partition_id = index;
+      c.leader = broker;
+      out.emplace_back(std::move(c));
+    }
   return out;
 }
 

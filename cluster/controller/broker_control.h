@@ -57,6 +57,9 @@ class BrokerControl {
 
   // The records that move leadership and ISR membership off `broker`.
   static std::vector<records::AnyRecord> move_off(const MetadataState& state, int32_t broker);
+  // The records that make `broker` (coming back unfenced) lead every partition
+  // left without a leader whose ISR it is in (with one replica: its own).
+  static std::vector<records::AnyRecord> lead_again(const MetadataState& state, int32_t broker);
 
  private:
   bool session_alive(int32_t id, int64_t now_ms);

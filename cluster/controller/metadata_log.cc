@@ -1,5 +1,8 @@
 #include "cluster/controller/metadata_log.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include "protocol/record/batch_builder.h"
 #include "protocol/record/batch_header.h"
 #include "protocol/record/record_reader.h"
@@ -12,7 +15,19 @@ storage::Status io_error(const std::string& what) { return {storage::Errc::kStor
 }  // namespace
 
 storage::Result<std::unique_ptr<MetadataLog>> MetadataLog::open(const std::filesystem::path& dir, int32_t me) {
+  return open(dir, MetadataLogOptions{.me = me});
+}
+
+storage::Result<std::unique_ptr<MetadataLog>> MetadataLog::open(const std::filesystem::path& dir,
+                                                                const MetadataLogOptions& options) {
+  const int32_t me = options.me;
+  raft::Config first;
+  std::vector<int32_t> ids = options.voters.empty() ? std::vector<int32_t>{me} : options.voters;
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  for (int32_t v : ids) first.voters.push_back(raft::NodeId(v));
   std::unique_ptr<MetadataLog> m(new MetadataLog());
+  m->me_ = me;
   storage::LogOptions o;
   o.hw_policy = storage::HwPolicy::kManual;  // the high watermark is Raft's commit
   auto s = storage::Log::open(dir / kMetadataPartitionDir, o);
@@ -26,15 +41,23 @@ storage::Result<std::unique_ptr<MetadataLog>> MetadataLog::open(const std::files
   if (!hs.ok()) return hs.status();
   const raft::NodeId self(me);
   if (*hs == raft::HardState{} && m->log_->last() < raft::Index(0) && m->log_->snapshot().config.voters.empty()) {
-    // A new quorum: its first configuration (this node alone) stands below offset 0.
-    if (!m->log_->install_snapshot(raft::SnapshotMeta{raft::Index(-1), raft::Term(0), raft::Config{{self}, {}, {}}}))
+    // A new quorum: its first configuration (the voters) stands below offset 0.
+    if (!m->log_->install_snapshot(raft::SnapshotMeta{raft::Index(-1), raft::Term(0), first}))
       return m->log_->last_error();
   }
+  if (auto st = m->repair_damaged_tail(*hs, first); !st.ok()) return st;
   raft::Options opts;
   opts.id = self;
   opts.group = raft::GroupId(0);
-  opts.seed = static_cast<uint64_t>(me) + 1;
+  opts.seed = static_cast<uint64_t>(me) * 7919 + static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  opts.election_ticks = options.election_ticks;
   m->raft_ = std::make_unique<raft::Raft>(opts, *m->log_, *hs);
+  if (m->raft_->config().voters.size() > 1) {
+    // Other voters: elections run on the owner's ticks.
+    std::vector<raft::Message> none;
+    if (auto st = m->drive(none); !st.ok()) return st;
+    return m;
+  }
   // A one-voter group elects itself at once; its first entry (the leader
   // change) commits everything before it.
   m->raft_->campaign();
@@ -50,11 +73,51 @@ storage::Result<std::unique_ptr<MetadataLog>> MetadataLog::open(const std::files
 
 MetadataLog::~MetadataLog() { (void)close(); }
 
+storage::Status MetadataLog::repair_damaged_tail(raft::HardState& hs, const raft::Config& voters) {
+  auto config = log_->snapshot().config.voters.empty() ? voters : log_->snapshot().config;
+  if (config.voters.size() <= 1) return {};  // no other copy: apply_committed fails naming the offset
+  std::optional<raft::Index> bad;
+  for (auto from = log_->start(); from <= log_->last() && !bad;) {
+    auto batch = log_->entries(from, 1 << 20);
+    if (batch.empty()) break;
+    for (const auto& e : batch) {
+      if (e.type == raft::EntryType::kData && e.data && record::validate_batch(*e.data) != record::BatchError::kOk) {
+        bad = e.first;
+        break;
+      }
+      from = raft::Index(e.last.value() + 1);
+    }
+  }
+  const int64_t keep_last = bad ? bad->value() - 1 : log_->last().value();
+  if (bad) {
+    if (!log_->truncate_suffix(*bad)) return log_->last_error();
+    if (!log_->sync()) return log_->last_error();
+  }
+  if (hs.commit.value() > keep_last) {
+    // The cut entries were committed: the leader holds them and sends them
+    // again. Until then this node's commit index must not vouch for them.
+    hs.commit = raft::Index(keep_last);
+    if (auto st = hard_state_->write(hs); !st.ok()) return st;
+  }
+  if (bad) repaired_from_ = bad->value();
+  return {};
+}
+
 storage::Status MetadataLog::drive() {
+  std::vector<raft::Message> out;
+  return drive(out);
+}
+
+void MetadataLog::tick() { raft_->tick(); }
+
+void MetadataLog::step(const raft::Message& m) { raft_->step(m); }
+
+storage::Status MetadataLog::drive(std::vector<raft::Message>& out) {
+  const int64_t before = applied_;
   for (int guard = 0; raft_->has_ready() && guard < 1000; ++guard) {
     raft::Ready rd = raft_->ready();
     // raft.h's driver order: snapshot, truncate, append, sync, hard state,
-    // (send: no peers yet), commit, advance.
+    // send, commit, advance.
     if (rd.snapshot && !log_->install_snapshot(*rd.snapshot)) return log_->last_error();
     if (rd.truncate_from && !log_->truncate_suffix(*rd.truncate_from)) return log_->last_error();
     if (!rd.entries.empty() && !log_->append(rd.entries)) return log_->last_error();
@@ -62,16 +125,28 @@ storage::Status MetadataLog::drive() {
     if (rd.hard_state) {
       if (auto st = hard_state_->write(*rd.hard_state); !st.ok()) return st;
     }
+    for (auto& msg : rd.messages) out.push_back(std::move(msg));
     if (rd.commit) log_->set_commit(*rd.commit);
     raft_->advance(rd);
   }
   auto st = apply_committed();
+  if (st.ok() && applied_ != before && on_applied) on_applied(applied_);
   QuorumStatus q;
   q.leader_id = raft_->leader().value();
   q.leader_epoch = static_cast<int32_t>(raft_->term().value());
   q.high_watermark = raft_->commit().value() + 1;
   q.log_end_offset = log_->last().value() + 1;
-  for (auto v : raft_->config().voters) q.voters.push_back(static_cast<int32_t>(v.value()));
+  for (auto v : raft_->config().voters) {
+    q.voters.push_back(static_cast<int32_t>(v.value()));
+    if (raft_->role() != raft::Role::kLeader) continue;
+    if (v == raft_->id()) {
+      q.voter_log_end[q.voters.back()] = q.log_end_offset;
+      q.voter_active[q.voters.back()] = true;
+    } else if (auto pr = raft_->progress(v)) {
+      q.voter_log_end[q.voters.back()] = pr->match.value() + 1;
+      q.voter_active[q.voters.back()] = pr->recent_active;
+    }
+  }
   std::lock_guard lk(status_mu_);
   status_ = std::move(q);
   return st;
@@ -119,6 +194,14 @@ storage::Status MetadataLog::apply_committed() {
 }
 
 storage::Result<int64_t> MetadataLog::write(const std::vector<records::AnyRecord>& records) {
+  auto p = propose(records);
+  if (!p.ok()) return p.status();
+  if (auto st = drive(); !st.ok()) return st;
+  if (applied_ < *p) return io_error("metadata log: entry " + std::to_string(*p) + " not committed");
+  return *p;
+}
+
+storage::Result<int64_t> MetadataLog::propose(const std::vector<records::AnyRecord>& records, int64_t* proposed_term) {
   if (records.empty()) return storage::Status(storage::Errc::kInvalidArgument, "no records to write");
   // Check first: the log takes only what applies (the state itself changes on commit).
   MetadataState trial = state_;
@@ -134,9 +217,12 @@ storage::Result<int64_t> MetadataLog::write(const std::vector<records::AnyRecord
   auto batch = std::make_shared<std::vector<uint8_t>>();
   if (!builder.finish(*batch).ok()) return io_error("metadata log: cannot build a batch");
   auto p = raft_->propose(std::move(batch), static_cast<int32_t>(records.size()));
-  if (!p.ok()) return io_error("metadata log: " + p.message);
-  if (auto st = drive(); !st.ok()) return st;
-  if (applied_ < p.last.value()) return io_error("metadata log: entry " + std::to_string(p.last.value()) + " not committed");
+  if (!p.ok())
+    return storage::Status(p.error == raft::ProposeError::kNotLeader || p.error == raft::ProposeError::kTransferring
+                               ? storage::Errc::kClosed
+                               : storage::Errc::kStorageError,
+                           "metadata log: " + (p.message.empty() ? std::string(raft::to_string(p.error)) : p.message));
+  if (proposed_term) *proposed_term = static_cast<int64_t>(p.term.value());
   return p.last.value();
 }
 

@@ -14,12 +14,20 @@
 // silently used. A voter of a larger quorum will repair them from its leader;
 // a one-voter quorum has no other copy.
 //
-// Today the group has one voter, this node, driven in-process: write() commits
-// at once. The transport that lets other voters in is the rest of issue 17.
-// Not thread-safe: one owner (the controller's strand) calls it.
+// Voters: controller.quorum.voters, fixed when the log is first created (its
+// first configuration stands below offset 0). With one voter (`make run`) the
+// node elects itself at open and write() commits at once; with more, the
+// owner drives it: tick() on a clock, step() with the messages other voters
+// sent, propose() a batch, then drive() (persist, collect the messages to
+// send, apply what committed) after each of them. on_applied, when set, is
+// called after every drive() that applied something.
+// Not thread-safe: one owner (the controller's thread) calls it; status() is
+// the exception.
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -44,6 +52,16 @@ struct QuorumStatus {
   int64_t high_watermark = 0;    // commit + 1
   int64_t log_end_offset = 0;    // last + 1
   std::vector<int32_t> voters;
+  // The leader's view of each voter: its log end offset (-1 unknown) and
+  // whether it answered within the last election timeout. Empty on followers.
+  std::map<int32_t, int64_t> voter_log_end;
+  std::map<int32_t, bool> voter_active;
+};
+
+struct MetadataLogOptions {
+  int32_t me = -1;
+  std::vector<int32_t> voters;  // empty: {me}
+  int election_ticks = 10;      // in ticks of the owner's clock
 };
 
 class MetadataLog {
@@ -51,12 +69,32 @@ class MetadataLog {
   // Opens (or creates) the log under `dir`, with `me` as its only voter, and
   // replays it.
   static storage::Result<std::unique_ptr<MetadataLog>> open(const std::filesystem::path& dir, int32_t me);
+  static storage::Result<std::unique_ptr<MetadataLog>> open(const std::filesystem::path& dir,
+                                                            const MetadataLogOptions& options);
   ~MetadataLog();
 
-  // Appends `records` as one entry, commits it and applies it; the offset of
-  // its last record. REQUIRES: records apply to state() in order (the
-  // controller checked them); otherwise kInvalidArgument and nothing changes.
+  // One voter only: appends `records` as one entry, commits it and applies it;
+  // the offset of its last record. REQUIRES: records apply to state() in order
+  // (the controller checked them); otherwise kInvalidArgument and nothing changes.
   storage::Result<int64_t> write(const std::vector<records::AnyRecord>& records);
+
+  // Leader only: proposes `records` as one entry (checked against state()
+  // first: kInvalidArgument when they do not apply); the offset of its last
+  // record once proposed. It is committed when applied_offset() reaches it
+  // with this node still leader in the same term (proposed_term).
+  storage::Result<int64_t> propose(const std::vector<records::AnyRecord>& records, int64_t* proposed_term = nullptr);
+  void tick();
+  void step(const raft::Message& m);
+  // Persists what Raft asks, appends to `out` the messages to send now, and
+  // applies the newly committed entries. An error stops the quorum on this node.
+  storage::Status drive(std::vector<raft::Message>& out);
+  // Leader only: hands leadership to voter `to` (TimeoutNow once it is caught up).
+  bool transfer_leadership(int32_t to) { return raft_->transfer_leadership(raft::NodeId(to)); }
+  bool is_leader() const { return raft_->role() == raft::Role::kLeader; }
+  int32_t leader() const { return static_cast<int32_t>(raft_->leader().value()); }
+  int64_t term() const { return static_cast<int64_t>(raft_->term().value()); }
+  int32_t me() const { return me_; }
+  std::function<void(int64_t applied)> on_applied;
 
   const MetadataState& state() const { return state_; }
   // A copy, safe from any thread (the rest of the class is the owner's).
@@ -66,8 +104,9 @@ class MetadataLog {
 
  private:
   MetadataLog() = default;
-  storage::Status drive();
+  storage::Status drive();  // one voter: no messages to send
   storage::Status apply_committed();
+  storage::Status repair_damaged_tail(raft::HardState& hs, const raft::Config& voters);
 
   std::shared_ptr<storage::Log> storage_;
   std::unique_ptr<raft::PartitionRaftLog> log_;
@@ -75,6 +114,14 @@ class MetadataLog {
   std::unique_ptr<raft::Raft> raft_;
   MetadataState state_;
   int64_t applied_ = -1;
+  int32_t me_ = -1;
+
+ public:
+  // Where open() cut a damaged log (-1: it did not): the broker logs it.
+  int64_t repaired_from() const { return repaired_from_; }
+
+ private:
+  int64_t repaired_from_ = -1;
   mutable std::mutex status_mu_;
   QuorumStatus status_;  // GUARDED_BY(status_mu_), refreshed after every drive()
 };

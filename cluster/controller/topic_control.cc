@@ -97,3 +97,64 @@ ControlResult create_partitions(const MetadataState& state, std::string_view nam
 }
 
 }  // namespace millrace::cluster
+
+namespace millrace::cluster {
+
+ControlResult alter_topic_configs(const MetadataState& state, std::string_view name,
+                                  const std::map<std::string, std::optional<std::string>>& changes, bool replace) {
+  if (!state.topic(name))
+    return {3, "This server does not host this topic-partition.", {}};  // UNKNOWN_TOPIC_OR_PARTITION
+  const std::string topic(name);
+  std::map<std::string, std::string> current;
+  if (auto it = state.configs().find({kTopicResource, topic}); it != state.configs().end()) current = it->second;
+  std::map<std::string, std::optional<std::string>> target;
+  if (replace)
+    for (const auto& [k, v] : current) target[k] = std::nullopt;  // keys not in the new set go
+  for (const auto& [k, v] : changes) target[k] = v;
+  ControlResult out;
+  for (const auto& [k, v] : target) {
+    auto have = current.find(k);
+    if (!v && have == current.end()) continue;
+    if (v && have != current.end() && have->second == *v) continue;
+    records::ConfigRecord c;
+    c.resource_type = kTopicResource;
+    c.resource_name = topic;
+    c.name = k;
+    c.value = v;
+    out.records.emplace_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace millrace::cluster
+
+namespace millrace::cluster {
+
+std::vector<records::AnyRecord> adopt_topic(const std::string& name, const TopicId& id, int32_t partitions,
+                                            int32_t node, const std::map<std::string, std::string>& configs) {
+  std::vector<records::AnyRecord> out;
+  records::TopicRecord t;
+  t.name = name;
+  t.topic_id.bytes = id;
+  out.emplace_back(std::move(t));
+  for (int32_t i = 0; i < partitions; ++i) {
+    records::PartitionRecord p;
+    p.partition_id = i;
+    p.topic_id.bytes = id;
+    p.replicas = {node};
+    p.isr = {node};
+    p.leader = node;
+    out.emplace_back(std::move(p));
+  }
+  for (const auto& [k, v] : configs) {
+    records::ConfigRecord c;
+    c.resource_type = kTopicResource;
+    c.resource_name = name;
+    c.name = k;
+    c.value = v;
+    out.emplace_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace millrace::cluster

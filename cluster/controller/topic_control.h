@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,5 +46,16 @@ ControlResult delete_topic(const MetadataState& state, std::string_view name);
 // PartitionRecords for partitions count .. total-1, at the replication factor
 // of partition 0, continuing the topic's placement stripe.
 ControlResult create_partitions(const MetadataState& state, std::string_view name, int32_t total);
+
+// The records of a topic a one-node cluster held before its metadata log did
+// (adopted at start): every partition on `node`, which leads it.
+std::vector<records::AnyRecord> adopt_topic(const std::string& name, const TopicId& id, int32_t partitions,
+                                            int32_t node, const std::map<std::string, std::string>& configs);
+
+// ConfigRecords that bring the topic's overrides to `changes` (replace: the
+// whole new set; else merged, a nullopt value deleting the key); none for a
+// change that changes nothing.
+ControlResult alter_topic_configs(const MetadataState& state, std::string_view name,
+                                  const std::map<std::string, std::optional<std::string>>& changes, bool replace);
 
 }  // namespace millrace::cluster

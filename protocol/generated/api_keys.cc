@@ -43,6 +43,8 @@ constexpr ApiRow kApis[] = {
     {47, "OffsetDelete", 0, 0, -1, -1},
     {55, "DescribeQuorum", 0, 2, 0, 0},
     {60, "DescribeCluster", 0, 1, 0, 0},
+    {62, "BrokerRegistration", 0, 4, 0, 0},
+    {63, "BrokerHeartbeat", 0, 1, 0, 0},
     {75, "DescribeTopicPartitions", 0, 0, 0, 0},
 };
 const ApiRow* find(int16_t key) {

@@ -46,6 +46,8 @@ enum class ApiKey : int16_t {
   kOffsetDelete = 47,
   kDescribeQuorum = 55,
   kDescribeCluster = 60,
+  kBrokerRegistration = 62,
+  kBrokerHeartbeat = 63,
   kDescribeTopicPartitions = 75,
 };
 

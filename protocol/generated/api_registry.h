@@ -50,6 +50,8 @@ using RequestBody = std::variant<
     OffsetDeleteRequest,
     DescribeQuorumRequest,
     DescribeClusterRequest,
+    BrokerRegistrationRequest,
+    BrokerHeartbeatRequest,
     DescribeTopicPartitionsRequest>;
 using ResponseBody = std::variant<
     ProduceResponse,
@@ -85,6 +87,8 @@ using ResponseBody = std::variant<
     OffsetDeleteResponse,
     DescribeQuorumResponse,
     DescribeClusterResponse,
+    BrokerRegistrationResponse,
+    BrokerHeartbeatResponse,
     DescribeTopicPartitionsResponse>;
 
 enum class DecodeStatus : uint8_t {
@@ -143,6 +147,8 @@ bool visit_api(int16_t api_key, F&& f) {
     case 47: f(std::type_identity<OffsetDeleteRequest>{}, std::type_identity<OffsetDeleteResponse>{}); return true;
     case 55: f(std::type_identity<DescribeQuorumRequest>{}, std::type_identity<DescribeQuorumResponse>{}); return true;
     case 60: f(std::type_identity<DescribeClusterRequest>{}, std::type_identity<DescribeClusterResponse>{}); return true;
+    case 62: f(std::type_identity<BrokerRegistrationRequest>{}, std::type_identity<BrokerRegistrationResponse>{}); return true;
+    case 63: f(std::type_identity<BrokerHeartbeatRequest>{}, std::type_identity<BrokerHeartbeatResponse>{}); return true;
     case 75: f(std::type_identity<DescribeTopicPartitionsRequest>{}, std::type_identity<DescribeTopicPartitionsResponse>{}); return true;
     default: return false;
   }

@@ -76,6 +76,10 @@
 #include "protocol/generated/describe_topic_partitions_response.h"
 #include "protocol/generated/describe_quorum_request.h"
 #include "protocol/generated/describe_quorum_response.h"
+#include "protocol/generated/broker_registration_request.h"
+#include "protocol/generated/broker_registration_response.h"
+#include "protocol/generated/broker_heartbeat_request.h"
+#include "protocol/generated/broker_heartbeat_response.h"
 
 namespace millrace::proto {
 
@@ -153,6 +157,10 @@ using WithAllMessages = L<
     DescribeTopicPartitionsRequest,
     DescribeTopicPartitionsResponse,
     DescribeQuorumRequest,
-    DescribeQuorumResponse>;
+    DescribeQuorumResponse,
+    BrokerRegistrationRequest,
+    BrokerRegistrationResponse,
+    BrokerHeartbeatRequest,
+    BrokerHeartbeatResponse>;
 
 }  // namespace millrace::proto

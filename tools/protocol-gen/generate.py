@@ -51,6 +51,7 @@ OffsetForLeaderEpoch DescribeConfigs AlterConfigs IncrementalAlterConfigs
 CreatePartitions DeleteGroups ElectLeaders AlterPartitionReassignments
 ListPartitionReassignments OffsetDelete DescribeCluster DescribeLogDirs
 SaslHandshake SaslAuthenticate DescribeTopicPartitions DescribeQuorum
+BrokerRegistration BrokerHeartbeat
 """.split()
 
 # Messages without an api key that are generated too.
@@ -58,7 +59,7 @@ EXTRA_MESSAGES = ["RequestHeader", "ResponseHeader",
                   "ConsumerProtocolSubscription", "ConsumerProtocolAssignment"]
 
 # Millrace's internal RPCs (api keys 10000+, a range Kafka does not use).
-RAFT_APIS = ["RaftBatch"]
+RAFT_APIS = ["RaftBatch", "ControllerForward"]
 
 # Kafka's metadata records, the controller quorum's log (KRaft's own format).
 # ZkMigrationRecord is left out: Millrace never migrates from ZooKeeper.

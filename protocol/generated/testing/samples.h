@@ -96,5 +96,9 @@ void fill_sample(DescribeTopicPartitionsRequest& m, int16_t version, int seed);
 void fill_sample(DescribeTopicPartitionsResponse& m, int16_t version, int seed);
 void fill_sample(DescribeQuorumRequest& m, int16_t version, int seed);
 void fill_sample(DescribeQuorumResponse& m, int16_t version, int seed);
+void fill_sample(BrokerRegistrationRequest& m, int16_t version, int seed);
+void fill_sample(BrokerRegistrationResponse& m, int16_t version, int seed);
+void fill_sample(BrokerHeartbeatRequest& m, int16_t version, int seed);
+void fill_sample(BrokerHeartbeatResponse& m, int16_t version, int seed);
 
 }  // namespace millrace::proto::testing

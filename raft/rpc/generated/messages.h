@@ -5,6 +5,8 @@
 #include "raft/rpc/generated/api_keys.h"
 #include "raft/rpc/generated/raft_batch_request.h"
 #include "raft/rpc/generated/raft_batch_response.h"
+#include "raft/rpc/generated/controller_forward_request.h"
+#include "raft/rpc/generated/controller_forward_response.h"
 
 namespace millrace::raft::rpc {
 
@@ -12,6 +14,8 @@ namespace millrace::raft::rpc {
 template <template <typename...> class L>
 using WithAllMessages = L<
     RaftBatchRequest,
-    RaftBatchResponse>;
+    RaftBatchResponse,
+    ControllerForwardRequest,
+    ControllerForwardResponse>;
 
 }  // namespace millrace::raft::rpc

@@ -26,5 +26,7 @@ inline Records sample_records(int k) {
 
 void fill_sample(RaftBatchRequest& m, int16_t version, int seed);
 void fill_sample(RaftBatchResponse& m, int16_t version, int seed);
+void fill_sample(ControllerForwardRequest& m, int16_t version, int seed);
+void fill_sample(ControllerForwardResponse& m, int16_t version, int seed);
 
 }  // namespace millrace::raft::rpc::testing

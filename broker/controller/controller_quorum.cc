@@ -1,0 +1,455 @@
+#include "broker/controller/controller_quorum.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+
+#include <chrono>
+#include <future>
+
+#include "protocol/generated/broker_heartbeat_request.h"
+#include "protocol/generated/broker_heartbeat_response.h"
+#include "protocol/generated/broker_registration_request.h"
+#include "protocol/generated/broker_registration_response.h"
+#include "protocol/generated/error_codes.h"
+#include "protocol/wire/reader.h"
+#include "protocol/wire/writer.h"
+#include "raft/rpc/codec.h"
+#include "raft/rpc/generated/controller_forward_request.h"
+#include "raft/rpc/generated/controller_forward_response.h"
+
+namespace millrace::broker {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr int16_t kNotController = static_cast<int16_t>(proto::ErrorCode::kNotController);
+constexpr const char* kOffsets = "__consumer_offsets";
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+template <typename Msg>
+std::vector<uint8_t> encode_body(const Msg& m, int16_t version) {
+  std::vector<uint8_t> out;
+  wire::Writer w(out);
+  m.encode(w, version);
+  return out;
+}
+
+template <typename Msg>
+std::optional<Msg> decode_body(const std::vector<uint8_t>& bytes, int16_t version) {
+  Msg m;
+  wire::Reader r(bytes);
+  if (!m.decode(r, version) || !r.ok()) return std::nullopt;
+  return m;
+}
+
+}  // namespace
+
+ControllerQuorum::ControllerQuorum(cluster::MetadataLog& log, ControllerQuorumOptions options)
+    : log_(log), opts_(std::move(options)), work_(asio::make_work_guard(io_)), ticker_(io_) {}
+
+ControllerQuorum::~ControllerQuorum() { stop(); }
+
+std::shared_ptr<PeerLink> ControllerQuorum::link(int32_t id) {
+  auto it = links_.find(id);
+  return it == links_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<PeerLink> ControllerQuorum::rpc_link(int32_t id) {
+  auto it = rpc_links_.find(id);
+  return it == rpc_links_.end() ? nullptr : it->second;
+}
+
+void ControllerQuorum::run_on_quorum(std::function<void()> fn) { asio::post(io_, std::move(fn)); }
+
+void ControllerQuorum::start() {
+  for (const auto& v : opts_.voters) {
+    if (v.id == opts_.me) continue;
+    for (auto* links : {&links_, &rpc_links_}) {
+      auto l = std::make_shared<PeerLink>(io_, opts_.me, v.id, v.host, v.port);
+      (*links)[v.id] = l;
+      l->start();
+    }
+  }
+  run_on_quorum([this] {
+    drive();
+    on_tick();
+  });
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+void ControllerQuorum::stop() {
+  if (!thread_.joinable()) return;
+  run_on_quorum([this] {
+    stopped_ = true;
+    ticker_.cancel();
+    for (auto& [id, l] : links_) l->stop();
+    for (auto& [id, l] : rpc_links_) l->stop();
+    fail_writes(kNotController, "the controller is shutting down");
+    work_.reset();
+  });
+  // Give the links a moment to close, then stop whatever is left.
+  for (int i = 0; i < 50 && !io_.stopped(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  io_.stop();
+  thread_.join();
+}
+
+void ControllerQuorum::shutdown(int64_t wait_ms) {
+  if (!thread_.joinable()) return;
+  run_on_quorum([this] {
+    want_shutdown_ = true;
+    last_beat_ms_ = 0;
+    broker_lifecycle(now_ms());
+  });
+  const auto until = now_ms() + wait_ms;
+  while (!shutdown_done_.load() && now_ms() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // The quorum's own leadership goes to another voter rather than waiting for
+  // an election timeout.
+  std::promise<void> moved;
+  run_on_quorum([this, &moved] {
+    if (log_.is_leader())
+      for (const auto& v : opts_.voters)
+        if (v.id != opts_.me && log_.transfer_leadership(v.id)) {
+          std::vector<raft::Message> out;
+          (void)log_.drive(out);
+          send(out);
+          break;
+        }
+    moved.set_value();
+  });
+  moved.get_future().wait_for(std::chrono::seconds(1));
+  const auto transfer_until = now_ms() + 1000;
+  while (is_leader() && opts_.voters.size() > 1 && now_ms() < transfer_until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  stop();
+}
+
+void ControllerQuorum::on_tick() {
+  if (stopped_) return;
+  log_.tick();
+  drive();
+  const auto now = now_ms();
+  broker_lifecycle(now);
+  leader_duties(now);
+  ticker_.expires_after(std::chrono::milliseconds(opts_.tick_ms));
+  ticker_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) on_tick();
+  });
+}
+
+void ControllerQuorum::send(std::vector<raft::Message>& out) {
+  std::map<int32_t, std::vector<raft::Message>> by_peer;
+  for (auto& m : out) by_peer[static_cast<int32_t>(m.to.value())].push_back(std::move(m));
+  out.clear();
+  for (auto& [to, msgs] : by_peer)
+    if (auto l = link(to))
+      l->request(raft::rpc::RaftBatchRequest::kApiKey, raft::rpc::kBatchVersion,
+                 raft::rpc::encode_batch(raft::NodeId(opts_.me), raft::NodeId(to), msgs));
+}
+
+void ControllerQuorum::drive() {
+  if (stopped_) return;
+  const int64_t before = log_.applied_offset();
+  std::vector<raft::Message> out;
+  if (auto st = log_.drive(out); !st.ok()) {
+    // Fail-stop: the metadata log cannot be trusted past an I/O error.
+    spdlog::error("event=metadata_quorum_failed error=\"{}\"", st.to_string());
+    stopped_ = true;
+    fail_writes(static_cast<int16_t>(proto::ErrorCode::kKafkaStorageError), st.to_string());
+    return;
+  }
+  send(out);
+  const int32_t leader = log_.leader();
+  if (leader != leader_.load())
+    spdlog::info("event=metadata_leader_changed leader={} term={}", leader, log_.term());
+  leader_.store(leader);
+  if (log_.is_leader() && log_.term() != leader_term_) {
+    leader_term_ = log_.term();
+    leader_since_ms_ = now_ms();
+    membership_ = std::make_unique<cluster::BrokerControl>(opts_.session_ms);
+    offsets_requested_ = false;
+    spdlog::info("event=controller_active node={} term={}", opts_.me, leader_term_);
+  } else if (!log_.is_leader() && leader_term_ >= 0) {
+    leader_term_ = -1;
+    membership_.reset();
+    fail_writes(kNotController, "this node is no longer the active controller");
+  }
+  if (log_.applied_offset() != before) after_applied();
+}
+
+void ControllerQuorum::after_applied() {
+  const int64_t applied = log_.applied_offset();
+  applied_.store(applied);
+  if (on_state_)
+    on_state_(std::make_shared<const cluster::MetadataState>(log_.state()), applied, log_.leader());
+  if (in_flight_ && applied >= in_flight_->offset) {
+    auto w = std::move(*in_flight_);
+    in_flight_.reset();
+    if (log_.is_leader() && log_.term() == w.term) {
+      w.done({std::move(w.result), applied});
+    } else {
+      w.done({{kNotController, "leadership moved before the write was known to commit; retry", {}}, applied});
+    }
+    run_on_quorum([this] { pump(); });
+  }
+}
+
+void ControllerQuorum::fail_writes(int16_t code, const std::string& why) {
+  if (in_flight_) {
+    auto w = std::move(*in_flight_);
+    in_flight_.reset();
+    w.done({{code, why, {}}, log_.applied_offset()});
+  }
+  auto pending = std::move(writes_);
+  writes_.clear();
+  for (auto& w : pending) w.done({{code, why, {}}, log_.applied_offset()});
+}
+
+void ControllerQuorum::pump() {
+  while (!in_flight_ && !writes_.empty() && !stopped_) {
+    auto w = std::move(writes_.front());
+    writes_.pop_front();
+    if (!log_.is_leader()) {
+      w.done({{kNotController, "this node is not the active controller", {}}, log_.applied_offset()});
+      continue;
+    }
+    auto r = w.decide(log_.state());
+    if (!r.ok() || r.records.empty()) {
+      w.done({std::move(r), log_.applied_offset()});
+      continue;
+    }
+    int64_t term = -1;
+    auto off = log_.propose(r.records, &term);
+    if (!off.ok()) {
+      w.done({{off.status().code() == storage::Errc::kClosed ? kNotController
+                                                            : static_cast<int16_t>(proto::ErrorCode::kUnknownServerError),
+               off.status().to_string(),
+               {}},
+              log_.applied_offset()});
+      continue;
+    }
+    in_flight_ = InFlight{*off, term, std::move(r), std::move(w.done)};
+    drive();
+  }
+}
+
+void ControllerQuorum::deliver(std::vector<raft::Message> messages) {
+  run_on_quorum([this, messages = std::move(messages)] {
+    if (stopped_) return;
+    for (const auto& m : messages) log_.step(m);
+    drive();
+  });
+}
+
+void ControllerQuorum::submit(Decide decide, Done done) {
+  run_on_quorum([this, decide = std::move(decide), done = std::move(done)]() mutable {
+    if (stopped_) {
+      done({{kNotController, "the controller is shutting down", {}}, -1});
+      return;
+    }
+    writes_.push_back({std::move(decide), std::move(done)});
+    pump();
+  });
+}
+
+void ControllerQuorum::register_broker(cluster::BrokerRegistrationRequest req, Done done) {
+  submit(
+      [this, req](const cluster::MetadataState& state) -> cluster::ControlResult {
+        if (!membership_) return {kNotController, "this node is not the active controller", {}};
+        // Kafka's broker epoch: the offset the registration record will have.
+        return membership_->register_broker(state, req, log_.status().log_end_offset, now_ms());
+      },
+      [this, id = req.id, done = std::move(done)](WriteOutcome o) {
+        // Answer with the broker's epoch (its registration record's offset).
+        if (o.result.ok())
+          if (auto it = log_.state().brokers().find(id); it != log_.state().brokers().end()) o.applied = it->second.epoch;
+        done(std::move(o));
+      });
+}
+
+void ControllerQuorum::heartbeat(cluster::BrokerHeartbeatRequest req, std::function<void(BeatAnswer)> done) {
+  submit(
+      [this, req](const cluster::MetadataState& state) -> cluster::ControlResult {
+        if (!membership_) return {kNotController, "this node is not the active controller", {}};
+        // Caught up once it has applied its own registration (KRaft's rule).
+        return membership_->heartbeat(state, req, req.epoch, now_ms());
+      },
+      [this, req, done = std::move(done)](WriteOutcome o) {
+        BeatAnswer a;
+        a.error = o.result.error;
+        if (a.error == 0) {
+          const auto& brokers = log_.state().brokers();
+          auto it = brokers.find(req.id);
+          a.fenced = it == brokers.end() || it->second.fenced;
+          a.caught_up = req.metadata_offset >= req.epoch;
+          bool leads = false;
+          for (const auto& [id, t] : log_.state().topics())
+            for (const auto& [i, p] : t.partitions) leads = leads || p.leader == req.id;
+          a.should_shut_down = req.want_shutdown && !leads;
+        }
+        done(a);
+      });
+}
+
+void ControllerQuorum::forward(std::vector<uint8_t> request_frame, std::function<void(Forwarded)> done) {
+  run_on_quorum([this, frame = std::move(request_frame), done = std::move(done)]() mutable {
+    const int32_t leader = log_.leader();
+    auto l = leader >= 0 && leader != opts_.me ? rpc_link(leader) : nullptr;
+    if (!l) {
+      done({kNotController, {}, -1});
+      return;
+    }
+    raft::rpc::ControllerForwardRequest req;
+    req.request_data = std::move(frame);
+    l->request(raft::rpc::ControllerForwardRequest::kApiKey, 0, encode_body(req, 0),
+               [done = std::move(done)](std::optional<std::vector<uint8_t>> body) {
+                 Forwarded f;
+                 auto resp = body ? decode_body<raft::rpc::ControllerForwardResponse>(*body, 0) : std::nullopt;
+                 if (!resp) {
+                   f.error = static_cast<int16_t>(proto::ErrorCode::kRequestTimedOut);
+                 } else {
+                   f.error = resp->error_code;
+                   f.response_frame = std::move(resp->response_data);
+                   f.metadata_offset = resp->metadata_offset;
+                 }
+                 done(std::move(f));
+               });
+  });
+}
+
+void ControllerQuorum::broker_lifecycle(int64_t now) {
+  if (beat_in_flight_ || now - last_beat_ms_ < opts_.heartbeat_ms) return;
+  const int32_t leader = log_.leader();
+  if (leader < 0) return;
+  last_beat_ms_ = now;
+  beat_in_flight_ = true;
+  if (my_epoch_ < 0) {
+    auto registered = [this](int16_t error, int64_t epoch, const std::string& why) {
+      beat_in_flight_ = false;
+      if (error != 0) {
+        spdlog::warn("event=broker_registration_failed node={} error={} message=\"{}\"", opts_.me, error, why);
+        return;
+      }
+      my_epoch_ = epoch;
+      last_beat_ms_ = 0;  // the first heartbeat right away: it unfences
+      spdlog::info("event=broker_registered node={} epoch={}", opts_.me, epoch);
+    };
+    if (leader == opts_.me) {
+      register_broker(opts_.self, [this, registered](WriteOutcome o) {
+        registered(o.result.error, o.result.ok() ? o.applied : -1, o.result.message);
+      });
+      return;
+    }
+    proto::BrokerRegistrationRequest req;
+    req.broker_id = opts_.me;
+    req.incarnation_id.bytes = opts_.self.incarnation;
+    for (const auto& e : opts_.self.endpoints) {
+      auto& l = req.listeners.emplace_back();
+      l.name = e.name;
+      l.host = e.host;
+      l.port = e.port;
+      l.security_protocol = e.security_protocol;
+    }
+    req.rack = opts_.self.rack;
+    auto l = rpc_link(leader);
+    if (!l) {
+      beat_in_flight_ = false;
+      return;
+    }
+    l->request(proto::BrokerRegistrationRequest::kApiKey, 2, encode_body(req, 2),
+               [this, registered](std::optional<std::vector<uint8_t>> body) {
+                 auto resp = body ? decode_body<proto::BrokerRegistrationResponse>(*body, 2) : std::nullopt;
+                 if (!resp) return registered(static_cast<int16_t>(proto::ErrorCode::kRequestTimedOut), -1, "no answer");
+                 registered(resp->error_code, resp->broker_epoch, "");
+               });
+    return;
+  }
+  cluster::BrokerHeartbeatRequest beat{opts_.me, my_epoch_, log_.applied_offset(), want_shutdown_};
+  auto answered = [this](BeatAnswer a) {
+    beat_in_flight_ = false;
+    if (a.error == static_cast<int16_t>(proto::ErrorCode::kStaleBrokerEpoch) ||
+        a.error == static_cast<int16_t>(proto::ErrorCode::kBrokerIdNotRegistered)) {
+      spdlog::info("event=broker_reregister node={} error={}", opts_.me, a.error);
+      my_epoch_ = -1;
+      last_beat_ms_ = 0;
+      return;
+    }
+    if (a.error == 0 && want_shutdown_ && a.should_shut_down) shutdown_done_.store(true);
+    if (a.error == 0 && want_shutdown_ && !a.should_shut_down) last_beat_ms_ = now_ms() - opts_.heartbeat_ms + 50;
+  };
+  if (leader == opts_.me) {
+    heartbeat(beat, answered);
+    return;
+  }
+  proto::BrokerHeartbeatRequest req;
+  req.broker_id = beat.id;
+  req.broker_epoch = beat.epoch;
+  req.current_metadata_offset = beat.metadata_offset;
+  req.want_shut_down = beat.want_shutdown;
+  auto l = rpc_link(leader);
+  if (!l) {
+    beat_in_flight_ = false;
+    return;
+  }
+  l->request(proto::BrokerHeartbeatRequest::kApiKey, 1, encode_body(req, 1),
+             [answered](std::optional<std::vector<uint8_t>> body) {
+               auto resp = body ? decode_body<proto::BrokerHeartbeatResponse>(*body, 1) : std::nullopt;
+               BeatAnswer a;
+               if (!resp) {
+                 a.error = static_cast<int16_t>(proto::ErrorCode::kRequestTimedOut);
+               } else {
+                 a.error = resp->error_code;
+                 a.fenced = resp->is_fenced;
+                 a.caught_up = resp->is_caught_up;
+                 a.should_shut_down = resp->should_shut_down;
+               }
+               answered(a);
+             });
+}
+
+void ControllerQuorum::leader_duties(int64_t now) {
+  if (!log_.is_leader() || !membership_) return;
+  if (now - last_expire_ms_ >= opts_.heartbeat_ms / 2) {
+    last_expire_ms_ = now;
+    submit(
+        [this](const cluster::MetadataState& state) -> cluster::ControlResult {
+          if (!membership_) return {};
+          auto fenced = membership_->expire(state, now_ms());
+          for (const auto& r : fenced)
+            if (auto* f = std::get_if<cluster::records::FenceBrokerRecord>(&r))
+              spdlog::warn("event=broker_fenced node={} epoch={} reason=session_expired", f->id, f->epoch);
+          return {0, "", std::move(fenced)};
+        },
+        [](WriteOutcome) {});
+  }
+  const auto& state = log_.state();
+  if (offsets_requested_ || state.topic(kOffsets)) return;
+  bool all_registered = true;
+  for (const auto& v : opts_.voters) {
+    auto it = state.brokers().find(v.id);
+    all_registered = all_registered && it != state.brokers().end() && !it->second.fenced;
+  }
+  if (!all_registered && now - leader_since_ms_ < 10000) return;
+  offsets_requested_ = true;
+  submit(
+      [this](const cluster::MetadataState& s) -> cluster::ControlResult {
+        if (s.topic(kOffsets)) return {};
+        cluster::NewTopic t{kOffsets, opts_.offsets_partitions, opts_.offsets_replication, {{"cleanup.policy", "compact"}}};
+        return cluster::create_topic(s, t, cluster::random_topic_id());
+      },
+      [this](WriteOutcome o) {
+        if (!o.result.ok()) {
+          spdlog::warn("event=offsets_topic_create_failed error={} message=\"{}\"", o.result.error, o.result.message);
+          offsets_requested_ = false;
+        } else if (!o.result.records.empty()) {
+          spdlog::info("event=offsets_topic_created partitions={}", opts_.offsets_partitions);
+        }
+      });
+}
+
+}  // namespace millrace::broker

@@ -1,0 +1,174 @@
+// The controller quorum on this node: the metadata log's owner thread, its
+// clock, its transport, and the controller's duties when this node leads.
+//
+//   ticks (tick_ms)        -> MetadataLog::tick, then drive
+//   Raft batches in        -> deliver() -> step, then drive
+//   drive                  -> messages out through one PeerLink per other voter
+//   applied records        -> on_state(state copy, applied offset, leader)
+//
+// Writes: submit(decide) runs `decide` against the committed state on this
+// thread, proposes its records and calls done once they are applied here (one
+// write in flight at a time, so every decision sees the state its
+// predecessors made). Only the active controller writes; elsewhere done gets
+// NOT_CONTROLLER and forward() carries a client's request to the leader.
+//
+// Membership (KRaft's BrokerLifecycleManager and its controller side): this
+// node's broker registers with the active controller (a new incarnation id
+// each start, epoch = the registration's offset) and heartbeats every
+// heartbeat_ms; the leader fences a broker it has not heard from for
+// session_ms (BrokerControl) and unfences one that has caught up with the
+// metadata log. A controlled shutdown (shutdown()) asks the leader to move
+// leadership away and waits for it before the process exits.
+//
+// The leader also creates `__consumer_offsets` (offsets.topic.num.partitions)
+// once every voter's broker is registered, or 10 s after it took office.
+//
+// Thread-safety: deliver, submit, forward, register/heartbeat (the RPC side),
+// status and the atomics are callable from any thread; everything else runs
+// on the quorum's own thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+
+#include "broker/controller/peer_link.h"
+#include "cluster/controller/broker_control.h"
+#include "cluster/controller/metadata_log.h"
+#include "cluster/controller/topic_control.h"
+#include "cluster/topics/topic_command.h"
+
+namespace millrace::broker {
+
+struct QuorumPeer {
+  int32_t id = -1;
+  std::string host;
+  uint16_t port = 0;
+};
+
+struct ControllerQuorumOptions {
+  int32_t me = -1;
+  std::vector<QuorumPeer> voters;  // this node included
+  int tick_ms = 50;
+  int64_t heartbeat_ms = 500;   // broker.heartbeat.interval.ms
+  int64_t session_ms = 3000;    // broker.session.timeout.ms
+  cluster::BrokerRegistrationRequest self;  // this node's broker
+  int32_t offsets_partitions = 50;
+  int16_t offsets_replication = 1;
+};
+
+struct WriteOutcome {
+  cluster::ControlResult result;
+  int64_t applied = -1;  // the leader's applied offset when it answered
+};
+
+class ControllerQuorum {
+ public:
+  using Decide = std::function<cluster::ControlResult(const cluster::MetadataState&)>;
+  using Done = std::function<void(WriteOutcome)>;
+  using StateListener =
+      std::function<void(std::shared_ptr<const cluster::MetadataState>, int64_t applied, int32_t leader)>;
+
+  ControllerQuorum(cluster::MetadataLog& log, ControllerQuorumOptions options);
+  ~ControllerQuorum();
+
+  // Set before start(): called on the quorum's thread after every applied change.
+  void set_state_listener(StateListener l) { on_state_ = std::move(l); }
+  void start();
+  // Controlled shutdown: asks the leader to move this broker's leadership
+  // away (waits up to `wait_ms`), then stops the thread.
+  void shutdown(int64_t wait_ms);
+  void stop();
+
+  void deliver(std::vector<raft::Message> messages);
+  void submit(Decide decide, Done done);
+  // The RPCs the active controller serves (controller listener).
+  void register_broker(cluster::BrokerRegistrationRequest req, Done done);
+  struct BeatAnswer {
+    int16_t error = 0;
+    bool fenced = true, caught_up = false, should_shut_down = false;
+  };
+  void heartbeat(cluster::BrokerHeartbeatRequest req, std::function<void(BeatAnswer)> done);
+  // Sends a client's request frame to the active controller (ControllerForward).
+  struct Forwarded {
+    int16_t error = 0;  // 0, NOT_CONTROLLER (41), or REQUEST_TIMED_OUT (7) when it could not be sent
+    std::vector<uint8_t> response_frame;
+    int64_t metadata_offset = -1;
+  };
+  void forward(std::vector<uint8_t> request_frame, std::function<void(Forwarded)> done);
+
+  bool is_leader() const { return leader_.load() == opts_.me; }
+  int32_t leader() const { return leader_.load(); }
+  int64_t applied() const { return applied_.load(); }
+  cluster::QuorumStatus status() const { return log_.status(); }
+  boost::asio::io_context& io() { return io_; }
+
+ private:
+  struct Write {
+    Decide decide;
+    Done done;
+  };
+  void on_tick();
+  void drive();
+  void send(std::vector<raft::Message>& out);
+  void pump();
+  void fail_writes(int16_t code, const std::string& why);
+  void after_applied();
+  void leader_duties(int64_t now_ms);
+  void broker_lifecycle(int64_t now_ms);
+  std::shared_ptr<PeerLink> link(int32_t id);      // Raft batches
+  std::shared_ptr<PeerLink> rpc_link(int32_t id);  // requests that wait for an answer
+  void run_on_quorum(std::function<void()> fn);
+
+  cluster::MetadataLog& log_;
+  ControllerQuorumOptions opts_;
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  boost::asio::steady_timer ticker_;
+  std::thread thread_;
+  // Two connections per peer: a request that waits for a commit (a heartbeat,
+  // a forwarded CreateTopics) must never hold up, on the same connection, the
+  // Raft acknowledgements that commit needs (requests on a connection are
+  // served in order).
+  std::map<int32_t, std::shared_ptr<PeerLink>> links_, rpc_links_;
+  StateListener on_state_;
+
+  std::atomic<int32_t> leader_{-1};
+  std::atomic<int64_t> applied_{-1};
+  bool stopped_ = false;
+
+  // Writes (quorum thread).
+  std::deque<Write> writes_;
+  struct InFlight {
+    int64_t offset = -1, term = -1;
+    cluster::ControlResult result;
+    Done done;
+  };
+  std::optional<InFlight> in_flight_;
+  int64_t leader_term_ = -1;
+  int64_t leader_since_ms_ = 0;
+  std::unique_ptr<cluster::BrokerControl> membership_;  // the leader's sessions
+  int64_t last_expire_ms_ = 0;
+  bool offsets_requested_ = false;
+
+  // This node's broker (quorum thread).
+  int64_t my_epoch_ = -1;
+  int64_t last_beat_ms_ = 0;
+  bool beat_in_flight_ = false;
+  bool want_shutdown_ = false;
+  std::atomic<bool> shutdown_done_{false};
+};
+
+}  // namespace millrace::broker

@@ -1,0 +1,67 @@
+// One outbound connection from this node to another voter's controller
+// listener, carrying Kafka-framed requests (a request header v2, since every
+// API on that listener is flexible): Raft batches (api 10000, fire and
+// forget), forwarded admin requests (10001), BrokerRegistration (62) and
+// BrokerHeartbeat (63), which wait for their response.
+//
+// The link connects on first use and again after any error, 100 ms apart at
+// the most; requests queued while it is down wait (at most kMaxQueued; the
+// oldest fire-and-forget ones are dropped first: Raft resends), and requests
+// in flight when the connection breaks are answered with nullopt. Runs on one
+// io_context thread (the controller's); not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+namespace millrace::broker {
+
+class PeerLink : public std::enable_shared_from_this<PeerLink> {
+ public:
+  using Done = std::function<void(std::optional<std::vector<uint8_t>> response_body)>;
+  static constexpr size_t kMaxQueued = 1024;
+
+  PeerLink(boost::asio::io_context& io, int32_t me, int32_t peer, std::string host, uint16_t port);
+  void start();
+  void stop();
+  // `done` empty: no response is awaited (Raft batches).
+  void request(int16_t api_key, int16_t api_version, std::vector<uint8_t> body, Done done = {});
+  int32_t peer() const { return peer_; }
+  bool connected() const { return connected_; }
+
+ private:
+  struct Pending {
+    std::vector<uint8_t> frame;  // size prefix included
+    int32_t correlation_id = 0;
+    Done done;
+  };
+  boost::asio::awaitable<void> run();
+  boost::asio::awaitable<void> read_loop(std::shared_ptr<boost::asio::ip::tcp::socket> socket);
+  void fail_inflight();
+
+  boost::asio::io_context& io_;
+  const int32_t me_, peer_;
+  const std::string host_;
+  const uint16_t port_;
+  boost::asio::steady_timer wake_;
+  std::deque<Pending> queue_;
+  std::map<int32_t, Done> inflight_;
+  int32_t next_correlation_ = 1;
+  bool connected_ = false;
+  bool stopped_ = false;
+  std::shared_ptr<boost::asio::ip::tcp::socket> socket_;
+};
+
+}  // namespace millrace::broker

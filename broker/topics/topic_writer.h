@@ -1,0 +1,32 @@
+// How handlers change topics: every change goes to the controller quorum's
+// metadata log (broker/controller/quorum_topic_writer.h) and is answered once
+// its records are committed and this node has applied them (its topic table
+// and metadata image show the change). validate_only checks without writing.
+// Done is called once, from any thread, with a Kafka error code and message.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "cluster/topics/topic_table.h"
+
+namespace millrace::broker {
+
+class TopicWriter {
+ public:
+  using Done = std::function<void(cluster::TopicError)>;
+  virtual ~TopicWriter() = default;
+  // replication_factor -1: default.replication.factor.
+  virtual void create_async(const std::string& name, int32_t partitions, int16_t replication_factor,
+                            const std::map<std::string, std::string>& configs, bool validate_only, Done done) = 0;
+  virtual void remove_async(const std::string& name, const cluster::TopicId& id, Done done) = 0;
+  virtual void add_partitions_async(const std::string& name, int32_t total, bool validate_only, Done done) = 0;
+  virtual void alter_configs_async(const std::string& name,
+                                   const std::map<std::string, std::optional<std::string>>& changes, bool replace,
+                                   bool validate_only, Done done) = 0;
+};
+
+}  // namespace millrace::broker

@@ -1,0 +1,222 @@
+"""A cluster of real broker processes on loopback (issue 17): one view of the
+metadata on every broker, topics created through any broker, controller
+failover after kill -9, fencing of a broker that stops heartbeating, and a
+damaged metadata log repaired from the leader.
+
+Every wait is bounded; every loop has a fixed count (MILLRACE_CLUSTER_KILLS,
+20 by default). Measured times are printed and written to
+$MILLRACE_CLUSTER_REPORT (JSON) when set."""
+import json
+import os
+import signal
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "broker", "testing"))
+sys.path.insert(0, HERE)
+from cluster_proc import Cluster  # noqa: E402
+from cluster_wire import create_topic, metadata, quorum_leader  # noqa: E402
+
+failures = []
+report = {}
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+    return cond
+
+
+def wait_until(fn, timeout, step=0.02):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = fn()
+            if last:
+                return last
+        except (OSError, ConnectionError):
+            pass
+        time.sleep(step)
+    return last
+
+
+def views(cluster, ids=None):
+    return {i: metadata(cluster.nodes[i].bootstrap) for i in (ids or cluster.alive())}
+
+
+def all_same(cluster, ids=None):
+    v = views(cluster, ids)
+    first = next(iter(v.values()))
+    return all(x == first for x in v.values()) and first
+
+
+def leader_of(cluster):
+    for i in cluster.alive():
+        try:
+            err, leader, _, _ = quorum_leader(cluster.nodes[i].bootstrap)
+            if err == 0 and leader > 0:
+                return leader
+        except (OSError, ConnectionError):
+            pass
+    return -1
+
+
+def visible_everywhere(cluster, topic, partitions):
+    return all(len(v["topics"].get(topic, {})) == partitions for v in views(cluster).values())
+
+
+def agree(cluster, n):
+    """Every live broker gives the same Metadata: n brokers, the offsets topic."""
+    return wait_until(lambda: (lambda s: s and len(s["brokers"]) == n and "__consumer_offsets" in s["topics"])(
+        all_same(cluster)), 20)
+
+
+def one_view(cluster, n):
+    same = agree(cluster, n)
+    check(bool(same), f"{n} nodes: every broker returns the same Metadata (brokers, topics, partitions, replicas)")
+    if not same:
+        for i, v in views(cluster).items():
+            print(f"  node {i}: brokers {sorted(v['brokers'])} topics {sorted(v['topics'])}")
+    times = []
+    for i in cluster.alive():
+        name = f"via-{i}-of-{n}"
+        t0 = time.monotonic()
+        code = create_topic(cluster.nodes[i].bootstrap, name, 2 * n)
+        answered = time.monotonic() - t0
+        check(code == 0, f"CreateTopics {name} through node {i} (error {code}, {answered * 1000:.0f} ms)")
+        # Visible on the broker asked as soon as it answered (read your own write).
+        mine = metadata(cluster.nodes[i].bootstrap)["topics"].get(name, {})
+        check(len(mine) == 2 * n, f"{name}: node {i} shows it when it answers")
+        ok = wait_until(lambda: visible_everywhere(cluster, name, 2 * n), 10, step=0.005)
+        times.append(time.monotonic() - t0)
+        check(bool(ok), f"{name}: visible on all {n} brokers within {times[-1] * 1000:.0f} ms of the request")
+        parts = metadata(cluster.nodes[i].bootstrap)["topics"][name]
+        leaders = [p[1] for p in parts.values()]
+        check(sorted(set(leaders)) == sorted(cluster.alive()) and all(leaders.count(x) == 2 for x in set(leaders)),
+              f"{name}: {2 * n} partitions, each broker leads 2 ({leaders})")
+    same = agree(cluster, n)
+    check(bool(same), f"{n} nodes: still one view after the creations")
+    report[f"visibility_ms_{n}_nodes"] = [round(t * 1000, 1) for t in times]
+    print(f"  topic visibility on all {n} brokers: max {max(times) * 1000:.0f} ms, "
+          f"median {statistics.median(times) * 1000:.0f} ms", flush=True)
+
+
+def failover(cluster, kills):
+    times = []
+    for k in range(kills):
+        leader = wait_until(lambda: (lambda x: x if x > 0 else None)(leader_of(cluster)), 15)
+        if not check(bool(leader), f"kill {k + 1}: the quorum has a leader"):
+            return
+        survivor = next(i for i in cluster.alive() if i != leader)
+        t0 = time.monotonic()
+        cluster.nodes[leader].kill9()
+        code = None
+        while time.monotonic() - t0 < 30 and code != 0:
+            try:
+                code = create_topic(cluster.nodes[survivor].bootstrap, f"after-kill-{k}", 1, timeout=30)
+            except (OSError, ConnectionError):
+                time.sleep(0.02)
+        took = time.monotonic() - t0
+        if not check(code == 0, f"kill {k + 1}: -9 of controller {leader}; a topic is created through node "
+                                f"{survivor} {took * 1000:.0f} ms later"):
+            return
+        times.append(took)
+        new_leader = leader_of(cluster)
+        check(new_leader not in (-1, leader), f"kill {k + 1}: node {new_leader} leads the quorum now")
+        cluster.nodes[leader].start(timeout=60)
+        back = wait_until(lambda: (lambda s: s and f"after-kill-{k}" in s["topics"] and len(s["brokers"]) == 3)(
+            all_same(cluster)), 20)
+        check(bool(back), f"kill {k + 1}: node {leader} restarted from its log, caught up, and is unfenced")
+    report["controller_failover_ms"] = [round(t * 1000, 1) for t in times]
+    print(f"  controller failover over {len(times)} kills: median {statistics.median(times) * 1000:.0f} ms, "
+          f"worst {max(times) * 1000:.0f} ms", flush=True)
+
+
+def fencing(cluster):
+    leader = leader_of(cluster)
+    victim = next(i for i in cluster.alive() if i != leader)
+    watcher = leader
+    led = [p for p, v in metadata(cluster.nodes[watcher].bootstrap)["topics"]["via-1-of-3"].items() if v[1] == victim]
+    t0 = time.monotonic()
+    cluster.nodes[victim].proc.send_signal(signal.SIGSTOP)
+    gone = wait_until(lambda: victim not in metadata(cluster.nodes[watcher].bootstrap)["brokers"], 15)
+    took = time.monotonic() - t0
+    check(bool(gone), f"node {victim} stopped heartbeating (SIGSTOP): fenced, gone from Metadata after "
+                      f"{took * 1000:.0f} ms (session 3000 ms)")
+    report["fence_ms"] = round(took * 1000, 1)
+    parts = metadata(cluster.nodes[watcher].bootstrap)["topics"]["via-1-of-3"]
+    check(all(parts[p][1] == -1 for p in led), f"the partitions node {victim} led have no leader while it is fenced")
+    cluster.nodes[victim].proc.send_signal(signal.SIGCONT)
+    back = wait_until(lambda: victim in metadata(cluster.nodes[watcher].bootstrap)["brokers"], 15)
+    check(bool(back), f"node {victim} heartbeats again: unfenced, back in Metadata")
+    again = wait_until(lambda: all(metadata(cluster.nodes[watcher].bootstrap)["topics"]["via-1-of-3"][p][1] == victim
+                                   for p in led), 10)
+    check(bool(again), f"node {victim} leads its partitions again")
+    cluster.nodes[victim].kill9()
+    gone = wait_until(lambda: victim not in metadata(cluster.nodes[watcher].bootstrap)["brokers"], 15)
+    check(bool(gone), f"node {victim} killed: fenced")
+    cluster.nodes[victim].start(timeout=60)
+    back = wait_until(lambda: victim in metadata(cluster.nodes[watcher].bootstrap)["brokers"], 15)
+    check(bool(back), f"node {victim} restarted: unfenced, back in Metadata")
+
+
+def damaged_log(cluster):
+    leader = leader_of(cluster)
+    victim = next(i for i in cluster.alive() if i != leader)
+    node = cluster.nodes[victim]
+    node.stop()
+    seg_dir = os.path.join(node.data_dir, "__cluster_metadata-0")
+    seg = sorted(f for f in os.listdir(seg_dir) if f.endswith(".log"))[0]
+    path = os.path.join(seg_dir, seg)
+    size = os.path.getsize(path)
+    with open(path, "r+b") as f:  # flip bytes in the middle of a batch
+        f.seek(size // 2)
+        b = f.read(8)
+        f.seek(size // 2)
+        f.write(bytes(x ^ 0xFF for x in b))
+    create_topic(cluster.nodes[leader].bootstrap, "while-damaged", 3)
+    seen = len(node.lines)
+    node.start(timeout=60)
+    repaired = any("metadata_log_repaired" in line for line in node.lines[seen:])
+    check(repaired, f"node {victim}: bytes flipped in its metadata log are detected at start and cut")
+    same = wait_until(lambda: (lambda s: s and "while-damaged" in s["topics"] and len(s["brokers"]) == 3)(
+        all_same(cluster)), 20)
+    check(bool(same), f"node {victim}: repaired from the leader, the same Metadata as the others")
+    node.stop()
+    with open(path, "r+b") as f:  # cut the file short
+        f.truncate(size // 3)
+    node.start(timeout=60)
+    same = wait_until(lambda: (lambda s: s and len(s["brokers"]) == 3)(all_same(cluster)), 20)
+    check(bool(same), f"node {victim}: a metadata log cut short is filled in from the leader")
+
+
+def main():
+    kills = int(os.environ.get("MILLRACE_CLUSTER_KILLS", "20"))
+    three = Cluster(3).start()
+    try:
+        one_view(three, 3)
+        fencing(three)
+        damaged_log(three)
+        failover(three, kills)
+    finally:
+        three.stop()
+    five = Cluster(5).start()
+    try:
+        one_view(five, 5)
+    finally:
+        five.stop()
+    if os.environ.get("MILLRACE_CLUSTER_REPORT"):
+        with open(os.environ["MILLRACE_CLUSTER_REPORT"], "w") as f:
+            json.dump(report, f, indent=1)
+    print(json.dumps(report), flush=True)
+    if failures:
+        print(f"{len(failures)} check(s) failed", flush=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

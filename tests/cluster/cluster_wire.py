@@ -1,0 +1,85 @@
+"""Metadata, CreateTopics and DescribeQuorum on a raw socket to ONE broker (a
+client library would pick any broker of the cluster; these tests must ask a
+given one). Old, non-flexible versions: simple to write and read by hand."""
+import socket
+import struct
+import sys
+import os
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+sys.path.insert(0, os.path.join(ROOT, "broker", "testing"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "broker-pipeline"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "broker-crash"))
+from frames import frame, recv_frame  # noqa: E402
+from partition_wire import Reader  # noqa: E402
+
+
+def header(key, version, cid=1):
+    client = b"cluster-test"
+    return struct.pack(">hhih", key, version, cid, len(client)) + client
+
+
+def call(bootstrap, payload, timeout=10):
+    host, port = bootstrap.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=timeout) as s:
+        s.sendall(frame(payload))
+        resp = recv_frame(s)
+    if resp is None:
+        raise ConnectionError(f"{bootstrap} closed the connection")
+    return Reader(resp[4:])  # after the correlation id
+
+
+def metadata(bootstrap):
+    """Metadata v1, all topics: {'brokers': {id: (host, port, rack)}, 'controller': id,
+    'topics': {name: {partition: (error, leader, replicas, isr)}}}."""
+    r = call(bootstrap, header(3, 1) + struct.pack(">i", -1))
+    brokers = {}
+    for _ in range(r.take(">i")):
+        node = r.take(">i")
+        host = r.string()
+        port = r.take(">i")
+        brokers[node] = (host, port, r.string())
+    controller = r.take(">i")
+    topics = {}
+    for _ in range(r.take(">i")):
+        r.take(">h")
+        name = r.string()
+        r.take(">b")
+        parts = {}
+        for _ in range(r.take(">i")):
+            err = r.take(">h")
+            index = r.take(">i")
+            leader = r.take(">i")
+            replicas = r.ints()
+            isr = r.ints()
+            parts[index] = (err, leader, tuple(replicas), tuple(isr))
+        topics[name] = parts
+    return {"brokers": brokers, "controller": controller, "topics": topics}
+
+
+def create_topic(bootstrap, name, partitions, replication=1, timeout=10):
+    """CreateTopics v2 for one topic: its error code (0 = created)."""
+    n = name.encode()
+    body = struct.pack(">i", 1) + struct.pack(">h", len(n)) + n + struct.pack(">ihii", partitions, replication, 0, 0)
+    body += struct.pack(">ib", 10000, 0)  # timeout, validate_only
+    r = call(bootstrap, header(19, 2) + body, timeout)
+    r.take(">i")  # throttle
+    r.take(">i")  # one topic
+    r.string()
+    return r.take(">h")
+
+
+def quorum_leader(bootstrap):
+    """DescribeQuorum v0 (flexible) of __cluster_metadata-0: (error, leader id, leader epoch, high watermark)."""
+    t = b"__cluster_metadata"
+    body = bytes([2, len(t) + 1]) + t + bytes([2]) + struct.pack(">i", 0) + bytes([0, 0, 0])
+    r = call(bootstrap, header(55, 0) + b"\x00" + body)
+    r.take(">b")  # response header tagged fields (none)
+    r.take(">h")
+    r.take(">b")  # topics: one
+    n = r.take(">b") - 1
+    r.p += n
+    r.take(">b")  # partitions: one
+    r.take(">i")
+    err = r.take(">h")
+    return err, r.take(">i"), r.take(">i"), r.take(">q")
