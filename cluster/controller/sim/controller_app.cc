@@ -42,6 +42,7 @@ ControllerRun run_controller_seed(uint64_t seed, raft::sim::Scenario scenario, F
   out.workload = app.workload().stats();
   out.indices_checked = app.replicas().indices_checked();
   out.comparisons = app.replicas().comparisons();
+  out.replicas = app.replicas().stats();
   return out;
 }
 

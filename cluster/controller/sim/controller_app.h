@@ -49,6 +49,7 @@ struct ControllerRun {
   WorkloadStats workload;
   size_t indices_checked = 0;  // committed indices with a recorded state
   uint64_t comparisons = 0;    // states compared with the first node's at an index
+  ReplicaStats replicas;
 };
 
 // One seed; `scenario` kMix lets the seed choose (as raft-sim does).

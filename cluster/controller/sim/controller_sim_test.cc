@@ -36,6 +36,7 @@ void run_clean(const char* what, Scenario scenario, uint64_t start, uint64_t n) 
   auto t0 = std::chrono::steady_clock::now();
   WorkloadStats total;
   uint64_t indices = 0, comparisons = 0, crashes = 0, elections = 0;
+  ReplicaStats rs;
   for (uint64_t seed = start; seed < start + n; ++seed) {
     ControllerRun r = run_controller_seed(seed, scenario);
     ASSERT_TRUE(r.sim.ok) << r.sim.report;
@@ -47,11 +48,16 @@ void run_clean(const char* what, Scenario scenario, uint64_t start, uint64_t n) 
     comparisons += r.comparisons;
     crashes += r.sim.stats.crashes;
     elections += r.sim.stats.elections;
+    rs.restarts_from_snapshot += r.replicas.restarts_from_snapshot;
+    rs.snapshots_kept += r.replicas.snapshots_kept;
+    rs.snapshots_installed += r.replicas.snapshots_installed;
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::cout << what << ": " << n << " seeds clean in " << secs << " s; " << total.batches << " batches, "
             << total.records << " records, " << total.refused << " refused; " << indices << " committed indices, "
-            << comparisons << " state comparisons; " << crashes << " crashes, " << elections << " elections\n  ops:";
+            << comparisons << " state comparisons; " << crashes << " crashes, " << elections << " elections; snapshots: " << rs.snapshots_kept
+            << " kept before retention, " << rs.snapshots_installed << " installed from a leader, "
+            << rs.restarts_from_snapshot << " restarts from one\n  ops:";
   for (const auto& [op, count] : total.ops) std::cout << " " << op << "=" << count;
   std::cout << "\n";
   if (n >= 20) {
@@ -59,6 +65,11 @@ void run_clean(const char* what, Scenario scenario, uint64_t start, uint64_t n) 
                            "alter_config", "delete_topic", "producer_ids"})
       EXPECT_GT(total.ops[op], 0u) << op << " never decided: the workload does not cover it";
     EXPECT_GT(comparisons, indices) << "nodes' states were hardly compared";
+    if (scenario == Scenario::kMix) {
+      EXPECT_GT(crashes, 0u);
+      EXPECT_GT(rs.snapshots_installed, 0u) << "no node caught up by snapshot";
+      EXPECT_GT(rs.restarts_from_snapshot, 0u) << "no restart rebuilt its state from a snapshot";
+    }
   }
 }
 
@@ -66,7 +77,7 @@ void run_clean(const char* what, Scenario scenario, uint64_t start, uint64_t n) 
 // MILLRACE_SIM_SCENARIO fixes the scenario, default mix).
 TEST(ControllerSim, MixedSeedsKeepEveryNodesStateEqual) {
   run_clean("controller sim, mixed scenarios", env_scenario(Scenario::kMix), env_u64("MILLRACE_SIM_START", 1),
-            env_u64("MILLRACE_SIM_SEEDS", 150));
+            env_u64("MILLRACE_SIM_SEEDS", 2000));
 }
 
 // The faults this test is for, whatever the mix picks: crashes (lost and torn

@@ -105,12 +105,16 @@ bool Replicas::from_snapshot(int node, Replica& r, const raft::sim::SimLog& log,
 void Replicas::restart(int node, const raft::sim::SimLog& log, Index commit) {
   Replica& r = nodes_[node];
   if (r.snapshots.empty()) r.snapshots.emplace(Index{-1}, MetadataState{});  // the empty log's state
-  if (from_snapshot(node, r, log, commit)) replay(node, r, log, commit, true);
+  ++stats_.restarts;
+  if (!from_snapshot(node, r, log, commit)) return;
+  if (r.applied >= Index{0}) ++stats_.restarts_from_snapshot;
+  replay(node, r, log, commit, true);
 }
 
 void Replicas::before_log_start(int node, const raft::sim::SimLog& log, Index new_start) {
   Replica& r = nodes_[node];
   Index at = new_start - 1;
+  ++stats_.snapshots_kept;
   if (at == r.applied) {
     r.snapshots[at] = r.state;
     return;
@@ -132,6 +136,7 @@ void Replicas::install_snapshot(int node, Index at) {
   r.state = it->second.second;
   r.applied = at;
   r.snapshots[at] = r.state;
+  ++stats_.snapshots_installed;
 }
 
 void Replicas::commit(int node, Index commit, const raft::sim::SimLog& log) {

@@ -36,6 +36,13 @@ struct Flaw {
   int16_t record_type = 0;  // kSkipRecordType: the apiKey it ignores
 };
 
+struct ReplicaStats {
+  uint64_t restarts = 0;             // states rebuilt after a crash (or at start)
+  uint64_t restarts_from_snapshot = 0;  // ... from a snapshot, not the empty log
+  uint64_t snapshots_kept = 0;       // before retention trimmed a log
+  uint64_t snapshots_installed = 0;  // received from a leader
+};
+
 class Replicas {
  public:
   explicit Replicas(Flaw flaw = {}) : flaw_(flaw) {}
@@ -54,6 +61,7 @@ class Replicas {
   const std::string& error() const { return error_; }
   size_t indices_checked() const { return truth_.size(); }
   uint64_t comparisons() const { return comparisons_; }
+  const ReplicaStats& stats() const { return stats_; }
 
  private:
   struct Replica {
@@ -76,6 +84,7 @@ class Replicas {
   std::map<int, Replica> nodes_;
   std::map<Index, std::pair<int, MetadataState>> truth_;  // first node at an index, its state
   uint64_t comparisons_ = 0;
+  ReplicaStats stats_;
   std::string error_;
 };
 
