@@ -29,7 +29,7 @@ bool Replicas::apply_entry(int node, MetadataState& state, const raft::Entry& e)
   if (e.type != raft::EntryType::kData || !e.data) return true;  // Raft's own entries change nothing here
   DecodedBatch b = decode_batch(*e.data);
   if (!b.ok()) {
-    fail("node " + s(node) + ": committed entry " + s(e.last.value()) + " does not decode: " + b.error);
+    fail("node " + s(node) + ": entry " + s(e.last.value()) + " (term " + s(e.term.value()) + ") does not decode: " + b.error);
     return false;
   }
   if (static_cast<int64_t>(b.records.size()) != e.last.value() - e.first.value() + 1) {
