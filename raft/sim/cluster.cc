@@ -8,8 +8,8 @@
 
 namespace millrace::raft::sim {
 
-SimCluster::SimCluster(uint64_t seed, const Knobs& knobs, Trace& trace)
-    : knobs_(knobs), rng_(seed), trace_(trace), net_(knobs.nodes, rng_),
+SimCluster::SimCluster(uint64_t seed, const Knobs& knobs, Trace& trace, SimApp* app)
+    : knobs_(knobs), app_(app), rng_(seed), trace_(trace), net_(knobs.nodes, rng_),
       checker_(knobs.nodes, knobs.durability == Durability::kSynced) {
   net_.faults = knobs.net;
   Config initial;
@@ -51,6 +51,7 @@ void SimCluster::restart(Node& n) {
   n.term = n.raft->term();
   n.next_tick = now_ + 1 + pick(n.period);
   checker_.on_restart(n.id, *n.log, n.raft->commit());
+  if (app_ != nullptr) app_->on_restart(n.id, *n.log, n.raft->commit());
   if (now_ > 0)
     note("restart node " + s(n.id) + ": term " + s(n.hard.term.value()) + " vote " + s(n.hard.vote.value()) +
          " log [" + s(n.log->start().value()) + ".." + s(n.log->last().value()) + "] commit " +
@@ -88,6 +89,7 @@ void SimCluster::drive(Node& n) {
       checker_.before_snapshot(n.id, *n.log, *rd.snapshot);
       note("node " + s(n.id) + " installs snapshot " + s(rd.snapshot->index.value()) + "@t" +
            s(rd.snapshot->term.value()));
+      if (app_ != nullptr) app_->on_snapshot(n.id, *rd.snapshot);
       n.log->install_snapshot(*rd.snapshot);
     }
     if (rd.truncate_from) {
@@ -122,6 +124,7 @@ void SimCluster::drive(Node& n) {
     if (rd.commit) {
       if (n.raft->role() == Role::kLeader) checker_.on_leader_commit(n.id, n.raft->term(), *rd.commit, *n.log);
       checker_.on_commit(n.id, n.raft->term(), *rd.commit, *n.log);
+      if (app_ != nullptr) app_->on_commit(n.id, *rd.commit, *n.log);
       if (trace_.live()) note("node " + s(n.id) + " commit " + s(rd.commit->value()));
     }
     n.raft->advance(rd);
@@ -166,6 +169,15 @@ void SimCluster::propose() {
   Node* l = leader();
   if (l == nullptr) return;
   uint64_t id = next_id_++;
+  if (app_ != nullptr) {
+    std::optional<AppProposal> p = app_->propose(l->id, l->raft->term(), *l->log, l->raft->commit(), now_, false);
+    if (!p) return;
+    ProposeResult r = l->raft->propose(p->data, p->records);
+    ++stats_.proposals;
+    if (r.ok()) pending_.emplace(r.last, Pending{id, r.term, p->data});
+    drive(*l);
+    return;
+  }
   std::vector<uint8_t> bytes(8 + static_cast<size_t>(pick(24)), static_cast<uint8_t>(id));
   for (int k = 0; k < 8; ++k) bytes[static_cast<size_t>(k)] = static_cast<uint8_t>(id >> (8 * k));
   auto data = std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
@@ -243,8 +255,16 @@ bool SimCluster::run_liveness(int64_t max_ticks) {
   while (now_ < end && error().empty()) {
     Node* l = leader();
     if (l != nullptr && (!p || l != pl || l->raft->term() != p->term) && now_ % kStepsPerTick == 0) {
-      auto data = std::make_shared<const std::vector<uint8_t>>(8, 0xAB);
-      ProposeResult r = l->raft->propose(data, 1);
+      Payload data = std::make_shared<const std::vector<uint8_t>>(8, 0xAB);
+      int32_t records = 1;
+      if (app_ != nullptr) {
+        std::optional<AppProposal> ap = app_->propose(l->id, l->raft->term(), *l->log, l->raft->commit(), now_, true);
+        if (ap) {
+          data = ap->data;
+          records = ap->records;
+        }
+      }
+      ProposeResult r = l->raft->propose(data, records);
       if (r.ok()) {
         p = r;
         pl = l;

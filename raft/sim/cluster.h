@@ -13,6 +13,9 @@
 // up, network whole, no clogs) and requires a new proposal to commit within a
 // bound. Deterministic: same seed and knobs, same run.
 //
+// With a SimApp (sim_app.h) the proposals are the application's and every
+// node's committed entries go to it in order; its error() stops the run too.
+//
 // Threading: none; one run per SimCluster.
 #pragma once
 
@@ -26,6 +29,7 @@
 
 #include "raft/raft.h"
 #include "raft/sim/invariants.h"
+#include "raft/sim/sim_app.h"
 #include "raft/sim/sim_log.h"
 #include "raft/sim/sim_network.h"
 #include "raft/sim/trace.h"
@@ -75,7 +79,8 @@ struct SimStats {
 
 class SimCluster {
  public:
-  SimCluster(uint64_t seed, const Knobs& knobs, Trace& trace);
+  // `app` (optional, not owned) must outlive the cluster.
+  SimCluster(uint64_t seed, const Knobs& knobs, Trace& trace, SimApp* app = nullptr);
   ~SimCluster();
 
   // Faults on for `ticks`; false on a safety violation (checker().error()).
@@ -89,7 +94,11 @@ class SimCluster {
   const InvariantChecker& checker() const { return checker_; }
   InvariantChecker& checker_for_test() { return checker_; }
   SimLog& log_for_test(int node);
-  const std::string& error() const { return error_.empty() ? checker_.error() : error_; }
+  const std::string& error() const {
+    if (!error_.empty()) return error_;
+    if (app_ != nullptr && !app_->error().empty() && checker_.error().empty()) return app_->error();
+    return checker_.error();
+  }
   const SimStats& stats() const { return stats_; }
   // One line per node: up/down, role, term, commit, log range, config.
   std::string describe() const;
@@ -126,6 +135,7 @@ class SimCluster {
   void note(std::string what) { trace_.add(now_, std::move(what)); }
 
   Knobs knobs_;
+  SimApp* app_;
   std::mt19937_64 rng_;
   Trace& trace_;
   SimNetwork net_;

@@ -240,6 +240,7 @@ void SimCluster::move_log_start() {
   if (n.log->last() + 1 <= limit && n.log->last() + 1 > n.log->start()) starts.push_back(n.log->last() + 1);
   if (starts.empty()) return;
   Index to = starts[static_cast<size_t>(pick(static_cast<int>(starts.size())))];
+  if (app_ != nullptr && to != n.log->start()) app_->before_log_start(n.id, *n.log, to);
   if (n.log->move_start(to)) note("retention: node " + s(n.id) + " log start -> " + s(to.value()));
 }
 

@@ -163,7 +163,7 @@ RunResult run_seed(const RunSpec& spec) {
   k.bug = spec.bug;
   res.nodes = k.nodes;
   Trace trace(spec.live_trace ? 0 : 300, spec.live_trace);
-  SimCluster c(spec.seed, k, trace);
+  SimCluster c(spec.seed, k, trace, spec.app);
   bool ok = c.run_safety(spec.safety_ticks) && c.run_liveness(spec.liveness_ticks);
   res.stats = c.stats();
   if (ok) return res;
@@ -172,10 +172,14 @@ RunResult run_seed(const RunSpec& spec) {
   std::string& r = res.report;
   r += "FAILED seed " + std::to_string(spec.seed) + " (scenario " + to_string(res.scenario) + ", " +
        std::to_string(k.nodes) + " nodes): " + res.error + "\n";
-  r += "replay: MILLRACE_SEED=" + std::to_string(spec.seed);
-  r.append(spec.bug != 0 ? " build/release/raft/sim/raft-sim-buggy" : " build/release/raft/sim/raft-sim");
-  if (spec.scenario != Scenario::kMix) r.append(" --scenario ").append(to_string(spec.scenario));
-  if (spec.bug != 0) r.append(" --bug ").append(std::to_string(spec.bug));
+  if (!spec.replay.empty()) {
+    r += "replay: " + spec.replay;
+  } else {
+    r += "replay: MILLRACE_SEED=" + std::to_string(spec.seed);
+    r.append(spec.bug != 0 ? " build/release/raft/sim/raft-sim-buggy" : " build/release/raft/sim/raft-sim");
+    if (spec.scenario != Scenario::kMix) r.append(" --scenario ").append(to_string(spec.scenario));
+    if (spec.bug != 0) r.append(" --bug ").append(std::to_string(spec.bug));
+  }
   r += "\ncluster:\n" + c.describe();
   r += "last events:\n";
   for (const std::string& e : trace.events()) r += "  " + e + "\n";

@@ -49,6 +49,8 @@ struct RunSpec {
   std::ostream* live_trace = nullptr;  // print every event as it happens
   int64_t safety_ticks = 250;
   int64_t liveness_ticks = 150;
+  SimApp* app = nullptr;  // optional state machine on top (sim_app.h); fresh for each run
+  std::string replay;     // the whole replay command, when not raft-sim's
 };
 
 struct RunResult {
