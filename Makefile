@@ -28,7 +28,7 @@ export MILLRACE_CACHE := $(CACHE)
 
 CMAKE_GEN := -G Ninja
 
-.PHONY: sim deps build run test test-unit asan tsan fuzz fuzz-ci bench scaling-model regen-protocol k8s-up k8s-down image manifests clean
+.PHONY: cluster cluster-down sim deps build run test test-unit asan tsan fuzz fuzz-ci bench scaling-model regen-protocol k8s-up k8s-down image manifests clean
 
 deps:
 	@bash scripts/install-deps
@@ -42,6 +42,14 @@ build: deps $(BUILD)/build.ninja
 run: build
 	mkdir -p $(DATA_DIR)
 	$(BUILD)/broker/millrace-broker --config config/local.yaml --set log.dirs=$(DATA_DIR)
+
+# A local cluster of NODES (3) brokers, each its own data dir and ports
+# (scripts/cluster): prints the bootstrap string; cluster-down stops them.
+cluster: build
+	NODES=$(or $(NODES),3) BUILD=$(BUILD) scripts/cluster up
+
+cluster-down:
+	BUILD=$(BUILD) scripts/cluster down
 
 # The deterministic Raft simulator (raft/sim/README.md): SEEDS mixed-scenario
 # seeds from SEED_START; a failing seed prints its replay command and trace.

@@ -283,6 +283,11 @@ int run(const Config& cfg) {
     return 1;
   }
   std::unique_ptr<cluster::MetadataLog> metadata_log = std::move(*ml);
+  for (const auto& why : metadata_log->skipped_snapshots)
+    spdlog::warn("event=metadata_snapshot_skipped reason=\"{}\"", why);
+  if (metadata_log->snapshot_offset() >= 0)
+    spdlog::info("event=metadata_snapshot_loaded offset={} replayed_to={}", metadata_log->snapshot_offset(),
+                 metadata_log->applied_offset());
   if (metadata_log->repaired_from() >= 0)
     spdlog::error("event=metadata_log_repaired from_offset={} action=\"damaged batches cut; the leader sends them again\"",
                   metadata_log->repaired_from());
@@ -303,6 +308,18 @@ int run(const Config& cfg) {
       spdlog::info("event=topics_adopted_into_metadata_log topics={}", topics.all().size());
     }
   }
+  // Producer ids already handed out from this node's block file stay behind
+  // the cluster's next id (one voter: a node that ran before the quorum did).
+  if (voter_ids.size() <= 1 && metadata_log->state().next_producer_id() < producer_ids.file_next()) {
+    cluster::records::ProducerIdsRecord r;
+    r.broker_id = node_id;
+    r.next_producer_id = producer_ids.file_next();
+    if (auto w = metadata_log->write({r}); !w.ok()) {
+      spdlog::error("event=startup_failed error=\"producer ids into the metadata log: {}\"", w.status().to_string());
+      stop_control();
+      return 1;
+    }
+  }
   ControllerQuorumOptions qo;
   qo.me = node_id;
   qo.voters = peers;
@@ -319,6 +336,18 @@ int run(const Config& cfg) {
   ControllerQuorum quorum(*metadata_log, qo);
   MetadataMirror mirror(topics, metadata, partitions, state.cluster_id);
   QuorumTopicWriter topic_writer(quorum, mirror, topics, static_cast<int16_t>(cfg.integer("default.replication.factor")));
+  // __consumer_offsets is created by the controller once the brokers are
+  // registered: its groups are loaded here when it first appears.
+  std::atomic<bool> offsets_present{topics.get(kOffsetsTopic).has_value()};
+  mirror.set_after_sync([&] {
+    if (offsets_present.load() || !topics.get(kOffsetsTopic)) return;
+    offsets_present.store(true);
+    int64_t n = 0;
+    if (auto err = offsets_store.load_into(groups, n); !err.empty())
+      spdlog::error("event=offsets_load_failed error=\"{}\"", err);
+    else
+      spdlog::info("event=offsets_loaded partitions={} records={}", offsets_store.partition_count(), n);
+  });
   quorum.set_state_listener([&mirror](auto s, int64_t applied, int32_t leader) { mirror.publish(std::move(s), applied, leader); });
   state.quorum = &quorum;
   state.topic_writer = &topic_writer;
@@ -338,6 +367,11 @@ int run(const Config& cfg) {
     }
     controller_server.start();
   }
+  // Producer ids come in blocks from the controller (ProducerIdsRecord), so
+  // two brokers never hand out the same one.
+  producer_ids.set_block_source([&quorum, &cfg](int64_t count) {
+    return quorum.allocate_producer_ids(count, std::chrono::milliseconds(cfg.integer("request.timeout.ms")));
+  });
   quorum.start();
   // Ready once this broker is registered and unfenced, and its own topics are
   // mirrored (a quorum of other voters must be up for that).

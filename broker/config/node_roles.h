@@ -14,9 +14,11 @@
 // parse_node_roles checks the keys together and names every problem (as Kafka's
 // KafkaConfig does): a controller that is not among the voters, a broker-only
 // node with no way to reach a controller, both voter forms at once, a voter id
-// listed twice. Until the controller quorum is served over the network (the
-// rest of issue 17), a voter set other than this node alone is refused, saying
-// so, rather than accepted and ignored. Pure.
+// listed twice, a quorum of other voters without this node's controller
+// listener, a listener that is neither PLAINTEXT nor a controller listener.
+// What is not served yet is refused, saying so, rather than accepted and
+// ignored: a dynamic quorum (bootstrap servers) and nodes with one role only.
+// Pure.
 #pragma once
 
 #include <cstdint>

@@ -5,6 +5,9 @@
 #include <boost/asio/this_coro.hpp>
 
 #include "broker/handlers/await_callback.h"
+#include "cluster/producers/producer_ids.h"
+#include "protocol/generated/allocate_producer_ids_request.h"
+#include "protocol/generated/allocate_producer_ids_response.h"
 #include "protocol/generated/broker_heartbeat_request.h"
 #include "protocol/generated/broker_heartbeat_response.h"
 #include "protocol/generated/broker_registration_request.h"
@@ -129,6 +132,26 @@ asio::awaitable<Dispatched> ControllerDispatcher::dispatch(std::span<const uint8
     resp.is_fenced = a.fenced;
     resp.is_caught_up = a.caught_up;
     resp.should_shut_down = a.should_shut_down;
+    co_return now(answer(cid, resp, version));
+  }
+
+  if (key == proto::AllocateProducerIdsRequest::kApiKey && version == 0) {
+    proto::AllocateProducerIdsRequest req;
+    wire::Reader br(body);
+    if (!req.decode(br, version) || !br.ok()) co_return now(Response::close());
+    struct Block {
+      int16_t error = 0;
+      int64_t start = -1;
+    };
+    auto op = await_callback<Block>(ex, [this, req](std::function<void(Block)> done) {
+      quorum_.allocate_block(req.broker_id, req.broker_epoch, cluster::ProducerIds::kBlockSize,
+                             [done](int16_t error, int64_t start) { done({error, start}); });
+    });
+    Block b = co_await std::move(op);
+    proto::AllocateProducerIdsResponse resp;
+    resp.error_code = b.error;
+    resp.producer_id_start = b.start;
+    resp.producer_id_len = b.error == 0 ? static_cast<int32_t>(cluster::ProducerIds::kBlockSize) : 0;
     co_return now(answer(cid, resp, version));
   }
 

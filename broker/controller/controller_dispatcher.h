@@ -8,6 +8,7 @@
 //                                 when this node is the active controller, else
 //                                 NOT_CONTROLLER; answered with the applied offset
 //   BrokerRegistration (62), BrokerHeartbeat (63)   broker membership (KRaft's APIs)
+//   AllocateProducerIds (67)      a block of producer ids (ProducerIdsRecord)
 //
 // Anything else closes the connection. Bad bytes are answered with an error
 // or a close, never a crash (fuzz: raft_rpc_fuzz covers the batch decoder).

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <future>
 
+#include "protocol/generated/allocate_producer_ids_request.h"
+#include "protocol/generated/allocate_producer_ids_response.h"
 #include "protocol/generated/broker_heartbeat_request.h"
 #include "protocol/generated/broker_heartbeat_response.h"
 #include "protocol/generated/broker_registration_request.h"
@@ -107,7 +109,18 @@ void ControllerQuorum::shutdown(int64_t wait_ms) {
     broker_lifecycle(now_ms());
   });
   const auto until = now_ms() + wait_ms;
-  while (!shutdown_done_.load() && now_ms() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // With no quorum leader for a second (the others are gone too) there is no
+  // one to move leadership to: stop rather than wait out the timeout.
+  int64_t leaderless_since = -1;
+  while (!shutdown_done_.load() && now_ms() < until) {
+    if (leader_.load() < 0) {
+      if (leaderless_since < 0) leaderless_since = now_ms();
+      if (now_ms() - leaderless_since > 1000) break;
+    } else {
+      leaderless_since = -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   // The quorum's own leadership goes to another voter rather than waiting for
   // an election timeout.
   std::promise<void> moved;
@@ -294,6 +307,49 @@ void ControllerQuorum::heartbeat(cluster::BrokerHeartbeatRequest req, std::funct
         }
         done(a);
       });
+}
+
+void ControllerQuorum::allocate_block(int32_t broker, int64_t epoch, int64_t count,
+                                      std::function<void(int16_t, int64_t)> done) {
+  auto start = std::make_shared<int64_t>(-1);
+  submit(
+      [broker, epoch, count, start](const cluster::MetadataState& state) -> cluster::ControlResult {
+        cluster::records::ProducerIdsRecord r;
+        r.broker_id = broker;
+        r.broker_epoch = epoch;
+        *start = state.next_producer_id();
+        r.next_producer_id = *start + count;
+        return {0, "", {r}};
+      },
+      [start, done = std::move(done)](WriteOutcome o) { done(o.result.error, o.result.ok() ? *start : -1); });
+}
+
+int64_t ControllerQuorum::allocate_producer_ids(int64_t count, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto got = std::make_shared<std::promise<int64_t>>();
+    auto answer = got->get_future();
+    run_on_quorum([this, count, got] {
+      const int32_t leader = log_.leader();
+      auto finish = [got](int16_t error, int64_t start) { got->set_value(error == 0 ? start : -1); };
+      if (leader == opts_.me) return allocate_block(opts_.me, my_epoch_.load(), count, finish);
+      auto l = leader >= 0 ? rpc_link(leader) : nullptr;
+      if (!l) return finish(kNotController, -1);
+      proto::AllocateProducerIdsRequest req;
+      req.broker_id = opts_.me;
+      req.broker_epoch = my_epoch_.load();
+      l->request(proto::AllocateProducerIdsRequest::kApiKey, 0, encode_body(req, 0),
+                 [finish](std::optional<std::vector<uint8_t>> body) {
+                   auto resp = body ? decode_body<proto::AllocateProducerIdsResponse>(*body, 0) : std::nullopt;
+                   if (!resp) return finish(static_cast<int16_t>(proto::ErrorCode::kRequestTimedOut), -1);
+                   finish(resp->error_code, resp->producer_id_start);
+                 });
+    });
+    if (answer.wait_until(deadline) != std::future_status::ready) break;
+    if (int64_t start = answer.get(); start >= 0) return start;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return -1;
 }
 
 void ControllerQuorum::forward(std::vector<uint8_t> request_frame, std::function<void(Forwarded)> done) {

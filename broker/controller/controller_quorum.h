@@ -29,6 +29,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -109,6 +110,15 @@ class ControllerQuorum {
   };
   void forward(std::vector<uint8_t> request_frame, std::function<void(Forwarded)> done);
 
+  // The active controller's side of AllocateProducerIds: a ProducerIdsRecord
+  // moving the cluster's next producer id past a block of `count`; done gets
+  // an error code and the block's first id.
+  void allocate_block(int32_t broker, int64_t epoch, int64_t count, std::function<void(int16_t, int64_t)> done);
+  // A broker's side (any thread but the quorum's; blocks): the first id of a
+  // new block of `count` from the active controller, retried while there is
+  // none until `timeout`; -1 when no block could be had.
+  int64_t allocate_producer_ids(int64_t count, std::chrono::milliseconds timeout);
+
   bool is_leader() const { return leader_.load() == opts_.me; }
   int32_t leader() const { return leader_.load(); }
   int64_t applied() const { return applied_.load(); }
@@ -164,7 +174,7 @@ class ControllerQuorum {
   bool offsets_requested_ = false;
 
   // This node's broker (quorum thread).
-  int64_t my_epoch_ = -1;
+  std::atomic<int64_t> my_epoch_{-1};
   int64_t last_beat_ms_ = 0;
   bool beat_in_flight_ = false;
   bool want_shutdown_ = false;

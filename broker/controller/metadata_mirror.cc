@@ -66,6 +66,12 @@ void MetadataMirror::run() {
       leader = latest_leader_;
     }
     sync(*state, applied, leader);
+    std::function<void()> after;
+    {
+      std::lock_guard lk(mu_);
+      after = after_sync_;
+    }
+    if (after) after();
     std::vector<std::function<void()>> ready;
     {
       std::lock_guard lk(mu_);

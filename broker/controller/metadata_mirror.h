@@ -45,6 +45,12 @@ class MetadataMirror {
   void publish(std::shared_ptr<const cluster::MetadataState> state, int64_t applied, int32_t leader);
   void when_applied(int64_t offset, std::function<void()> fn);
   int64_t mirrored() const;
+  // Called on the mirror's thread after every sync (before waiters are told),
+  // e.g. to load the offsets topic's groups once it first exists here.
+  void set_after_sync(std::function<void()> fn) {
+    std::lock_guard lk(mu_);
+    after_sync_ = std::move(fn);
+  }
   void stop();
 
  private:
@@ -63,6 +69,7 @@ class MetadataMirror {
   int64_t mirrored_ = -1;                                 // GUARDED_BY(mu_)
   std::multimap<int64_t, std::function<void()>> waiters_;  // GUARDED_BY(mu_)
   bool stop_ = false;                                     // GUARDED_BY(mu_)
+  std::function<void()> after_sync_;                      // GUARDED_BY(mu_)
   std::set<cluster::TopicId> seen_;  // mirror thread: ids the state has held
   uint64_t version_ = 0;             // mirror thread
   std::thread thread_;

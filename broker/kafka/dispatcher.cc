@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 
 #include "broker/controller/controller_quorum.h"
@@ -112,8 +113,19 @@ asio::awaitable<std::optional<Response>> forward_to_controller(BrokerState& b, s
     auto sent = await_callback<ControllerQuorum::Forwarded>(ex, [&b, &bytes](auto cb) { b.quorum->forward(bytes, std::move(cb)); });
     ControllerQuorum::Forwarded f = co_await std::move(sent);
     if (f.error == 0) {
-      auto applied = await_callback<bool>(ex, [&b, &f](auto cb) { b.when_applied(f.metadata_offset, [cb] { cb(true); }); });
-      co_await std::move(applied);
+      // Until this node has applied the write, or the deadline (a node cut off
+      // from the quorum answers with what the controller did, late).
+      auto applied = await_callback<bool>(ex, [&b, &f, ex, deadline](std::function<void(bool)> cb) {
+        auto once = std::make_shared<std::atomic<bool>>(false);
+        auto fire = [cb, once](bool v) {
+          if (!once->exchange(true)) cb(v);
+        };
+        b.when_applied(f.metadata_offset, [fire] { fire(true); });
+        auto timer = std::make_shared<asio::steady_timer>(ex, deadline);
+        timer->async_wait([fire, timer](boost::system::error_code) { fire(false); });
+      });
+      if (!co_await std::move(applied))
+        spdlog::warn("event=forwarded_write_not_applied_here offset={}", f.metadata_offset);
       Response r;
       r.bytes = std::move(f.response_frame);
       co_return r;

@@ -124,3 +124,32 @@ TEST(BrokerControl, ADuplicateIncarnationIsRefusedWhileTheOldSessionLives) {
 
 }  // namespace
 }  // namespace millrace::cluster
+
+namespace millrace::cluster {
+namespace {
+
+TEST(BrokerControl, ABrokerBackFromFencingLeadsThePartitionsOnlyItHeld) {
+  MetadataState s;
+  BrokerControl c(kSession);
+  for (int i = 1; i <= 2; ++i) {
+    apply_all(s, c.register_broker(s, {i, incarnation(static_cast<uint8_t>(i)), {}, {}}, 10 * i, 0).records);
+    apply_all(s, c.heartbeat(s, {i, 10 * i, 50, false}, 50, 0).records);
+  }
+  TopicId id{};
+  id[1] = 5;
+  apply_all(s, create_topic(s, {"one-replica", 2, 1, {}}, id).records);
+  int32_t on_1 = s.topic("one-replica")->partitions.at(0).leader == 1 ? 0 : 1;
+  // 1 goes silent: fenced, its partition has no leader (its only replica).
+  apply_all(s, c.heartbeat(s, {2, 20, 50, false}, 50, 7000).records);
+  apply_all(s, c.expire(s, 7000));
+  ASSERT_TRUE(s.brokers().at(1).fenced);
+  EXPECT_EQ(s.topic("one-replica")->partitions.at(on_1).leader, -1);
+  // It comes back caught up: unfenced, and it leads that partition again.
+  apply_all(s, c.heartbeat(s, {1, 10, 60, false}, 10, 8000).records);
+  EXPECT_FALSE(s.brokers().at(1).fenced);
+  EXPECT_EQ(s.topic("one-replica")->partitions.at(on_1).leader, 1);
+  EXPECT_EQ(s.topic("one-replica")->partitions.at(1 - on_1).leader, 2) << "the other partition is untouched";
+}
+
+}  // namespace
+}  // namespace millrace::cluster

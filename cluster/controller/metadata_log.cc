@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "cluster/controller/metadata_snapshot.h"
 #include "protocol/record/batch_builder.h"
 #include "protocol/record/batch_header.h"
 #include "protocol/record/record_reader.h"
@@ -46,6 +47,16 @@ storage::Result<std::unique_ptr<MetadataLog>> MetadataLog::open(const std::files
       return m->log_->last_error();
   }
   if (auto st = m->repair_damaged_tail(*hs, first); !st.ok()) return st;
+  m->dir_ = dir / kMetadataPartitionDir;
+  m->snapshot_every_ = options.snapshot_every;
+  // The newest snapshot at or below what this node knows is committed: the
+  // state up to it without replaying the log before it.
+  if (auto snap = load_metadata_snapshot(m->dir_, hs->commit.value(), m->skipped_snapshots);
+      snap && snap->offset >= m->log_->start().value() - 1) {
+    m->state_ = std::move(snap->state);
+    m->applied_ = snap->offset;
+    m->snapshot_offset_ = snap->offset;
+  }
   raft::Options opts;
   opts.id = self;
   opts.group = raft::GroupId(0);
@@ -130,6 +141,10 @@ storage::Status MetadataLog::drive(std::vector<raft::Message>& out) {
     raft_->advance(rd);
   }
   auto st = apply_committed();
+  if (st.ok() && applied_ - std::max<int64_t>(snapshot_offset_, -1) >= snapshot_every_) {
+    if (auto w = write_metadata_snapshot(dir_, applied_, state_); w.ok()) snapshot_offset_ = applied_;
+    else st = w;
+  }
   if (st.ok() && applied_ != before && on_applied) on_applied(applied_);
   QuorumStatus q;
   q.leader_id = raft_->leader().value();

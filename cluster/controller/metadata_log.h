@@ -62,6 +62,9 @@ struct MetadataLogOptions {
   int32_t me = -1;
   std::vector<int32_t> voters;  // empty: {me}
   int election_ticks = 10;      // in ticks of the owner's clock
+  // A snapshot of the state (metadata_snapshot.h) every this many offsets
+  // applied; a restart loads the newest and replays only the log after it.
+  int64_t snapshot_every = 2000;
 };
 
 class MetadataLog {
@@ -122,6 +125,15 @@ class MetadataLog {
 
  private:
   int64_t repaired_from_ = -1;
+  int64_t snapshot_every_ = 2000;
+  int64_t snapshot_offset_ = -1;  // the newest snapshot written or loaded
+  std::filesystem::path dir_;     // __cluster_metadata-0
+
+ public:
+  int64_t snapshot_offset() const { return snapshot_offset_; }
+  std::vector<std::string> skipped_snapshots;  // unreadable snapshot files found at open
+
+ private:
   mutable std::mutex status_mu_;
   QuorumStatus status_;  // GUARDED_BY(status_mu_), refreshed after every drive()
 };

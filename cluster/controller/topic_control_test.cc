@@ -105,3 +105,48 @@ TEST(TopicControl, TheOffsetsTopicCannotBeDeleted) {
 
 }  // namespace
 }  // namespace millrace::cluster
+
+namespace millrace::cluster {
+namespace {
+
+TEST(TopicControl, AlterConfigsWritesOnlyWhatChanges) {
+  MetadataState s;
+  RegisterBrokerRecord b;
+  b.broker_id = 1;
+  b.broker_epoch = 1;
+  b.fenced = false;
+  ASSERT_EQ(s.apply(b), "");
+  TopicId id{};
+  id[15] = 7;
+  auto t = create_topic(s, {"orders", 1, 1, {{"retention.ms", "1000"}, {"cleanup.policy", "delete"}}}, id);
+  for (const auto& r : t.records) ASSERT_EQ(s.apply(r), "");
+  // Merge: one key changed, one deleted, one unchanged: two records.
+  auto merged = alter_topic_configs(s, "orders", {{"retention.ms", "2000"}, {"cleanup.policy", std::nullopt},
+                                                   {"segment.ms", std::nullopt}}, false);
+  ASSERT_TRUE(merged.ok());
+  EXPECT_EQ(merged.records.size(), 2u);
+  for (const auto& r : merged.records) ASSERT_EQ(s.apply(r), "");
+  EXPECT_EQ(s.config(kTopicResource, "orders", "retention.ms"), "2000");
+  EXPECT_FALSE(s.config(kTopicResource, "orders", "cleanup.policy"));
+  // Replace: keys not named go.
+  auto replaced = alter_topic_configs(s, "orders", {{"segment.ms", "60000"}}, true);
+  for (const auto& r : replaced.records) ASSERT_EQ(s.apply(r), "");
+  EXPECT_FALSE(s.config(kTopicResource, "orders", "retention.ms"));
+  EXPECT_EQ(s.config(kTopicResource, "orders", "segment.ms"), "60000");
+  EXPECT_EQ(alter_topic_configs(s, "nope", {}, false).error, 3);
+}
+
+TEST(TopicControl, AdoptedTopicsKeepTheirIdsOnTheNode) {
+  MetadataState s;
+  TopicId id{};
+  id[3] = 9;
+  for (const auto& r : adopt_topic("old", id, 3, 1, {{"retention.ms", "5"}})) ASSERT_EQ(s.apply(r), "");
+  ASSERT_TRUE(s.topic("old"));
+  EXPECT_EQ(s.topic("old")->id, id);
+  EXPECT_EQ(s.topic("old")->partitions.size(), 3u);
+  EXPECT_EQ(s.topic("old")->partitions.at(2).leader, 1);
+  EXPECT_EQ(s.config(kTopicResource, "old", "retention.ms"), "5");
+}
+
+}  // namespace
+}  // namespace millrace::cluster

@@ -1,8 +1,8 @@
-// Today's publisher of the metadata image: one node, no controller yet. The
-// one-node placement rule lives here and nowhere else: this node is the only
-// broker and the controller, and leads every partition at leader epoch 0 with
-// replicas = ISR = {this node}. The controller quorum (a later issue) replaces
-// this with images built from its metadata log; handlers do not change.
+// A one-node image built directly (this node the only broker and the
+// controller, leading every partition at leader epoch 0 with replicas = ISR =
+// {this node}): what the broker published before the controller quorum did,
+// kept for tests that need an image without a metadata log. The broker's
+// images come from MetadataState::image (broker/controller/metadata_mirror.h).
 #pragma once
 
 #include <cstdint>

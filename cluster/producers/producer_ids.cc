@@ -32,7 +32,7 @@ std::string ProducerIds::load() {
     start = r.int64();
     if (start < 0) return "cannot read " + file_.string() + ": negative block start";
   }
-  next_ = block_end_ = start;
+  next_ = block_end_ = file_next_ = start;
   return {};
 }
 
@@ -44,7 +44,12 @@ bool ProducerIds::persist(int64_t block_end) {
 
 int64_t ProducerIds::next() {
   std::lock_guard lock(mu_);
-  if (next_ >= block_end_) {
+  if (next_ >= block_end_ && source_) {
+    const int64_t start = source_(kBlockSize);
+    if (start < 0) return -1;
+    next_ = start;
+    block_end_ = start + kBlockSize;
+  } else if (next_ >= block_end_) {
     if (!persist(block_end_ + kBlockSize)) return -1;
     block_end_ += kBlockSize;
   }

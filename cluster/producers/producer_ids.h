@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <string>
 
@@ -29,8 +30,19 @@ class ProducerIds {
   explicit ProducerIds(std::filesystem::path file, storage::Env* env = nullptr)
       : file_(std::move(file)), env_(env) {}
   std::string load();  // error message, empty when ok
-  // -1 when the block file cannot be written.
+  // -1 when the block file cannot be written (or the source gives no block).
   int64_t next();
+  // Blocks from elsewhere instead of the file: the controller's metadata log
+  // in a cluster (ProducerIdsRecord), so two brokers never hand out the same
+  // id. `source(n)` returns the first id of a new block of n ids, or -1. It
+  // may block (a round trip to the active controller).
+  void set_block_source(std::function<int64_t(int64_t)> source) {
+    std::lock_guard lock(mu_);
+    source_ = std::move(source);
+    next_ = block_end_;  // the file's block is not used once blocks come from the source
+  }
+  // Where the file says the next block starts (what a source must move past).
+  int64_t file_next() const { return file_next_; }
 
  private:
   bool persist(int64_t block_end);
@@ -39,6 +51,8 @@ class ProducerIds {
   std::mutex mu_;
   int64_t next_ = 0;       // GUARDED_BY(mu_)
   int64_t block_end_ = 0;  // GUARDED_BY(mu_)
+  int64_t file_next_ = 0;
+  std::function<int64_t(int64_t)> source_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace millrace::cluster

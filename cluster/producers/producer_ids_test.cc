@@ -3,6 +3,7 @@
 #include "cluster/producers/producer_ids.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -52,6 +53,29 @@ TEST(ProducerIdsTest, BlockFileIsFramedAndIdsNeverRepeatAcrossRestarts) {
     EXPECT_EQ(ids.next(), 5000);
   }
   EXPECT_EQ(file_bytes(file)[0], ProducerIds::kFileVersion);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ProducerIds, BlocksFromASourceReplaceTheFile) {
+  auto dir = std::filesystem::temp_directory_path() / ("pid-source-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  ProducerIds ids(dir / "producer_id.block");
+  ASSERT_EQ(ids.load(), "");
+  std::vector<int64_t> asked;
+  int64_t next_block = 7000;
+  ids.set_block_source([&](int64_t n) {
+    asked.push_back(n);
+    int64_t start = next_block;
+    next_block += n;
+    return start;
+  });
+  EXPECT_EQ(ids.next(), 7000);
+  for (int i = 1; i < ProducerIds::kBlockSize; ++i) ids.next();
+  EXPECT_EQ(ids.next(), 7000 + ProducerIds::kBlockSize) << "a second block from the source";
+  EXPECT_EQ(asked.size(), 2u);
+  EXPECT_FALSE(std::filesystem::exists(dir / "producer_id.block")) << "the file is not written";
+  ids.set_block_source([](int64_t) { return int64_t{-1}; });
+  EXPECT_EQ(ids.next(), -1) << "no block: no id";
   std::filesystem::remove_all(dir);
 }
 

@@ -45,6 +45,7 @@ constexpr ApiRow kApis[] = {
     {60, "DescribeCluster", 0, 1, 0, 0},
     {62, "BrokerRegistration", 0, 4, 0, 0},
     {63, "BrokerHeartbeat", 0, 1, 0, 0},
+    {67, "AllocateProducerIds", 0, 0, 0, 0},
     {75, "DescribeTopicPartitions", 0, 0, 0, 0},
 };
 const ApiRow* find(int16_t key) {

@@ -48,6 +48,7 @@ enum class ApiKey : int16_t {
   kDescribeCluster = 60,
   kBrokerRegistration = 62,
   kBrokerHeartbeat = 63,
+  kAllocateProducerIds = 67,
   kDescribeTopicPartitions = 75,
 };
 

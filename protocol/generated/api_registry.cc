@@ -63,6 +63,7 @@ DecodeStatus decode_request_body(int16_t api_key, int16_t api_version,
     case 60: return decode_as<DescribeClusterRequest>(api_version, body, out);
     case 62: return decode_as<BrokerRegistrationRequest>(api_version, body, out);
     case 63: return decode_as<BrokerHeartbeatRequest>(api_version, body, out);
+    case 67: return decode_as<AllocateProducerIdsRequest>(api_version, body, out);
     case 75: return decode_as<DescribeTopicPartitionsRequest>(api_version, body, out);
     default: return DecodeStatus::kUnknownApiKey;
   }
@@ -114,6 +115,7 @@ DecodeStatus decode_response_body(int16_t api_key, int16_t api_version,
     case 60: return decode_as<DescribeClusterResponse>(api_version, body, out);
     case 62: return decode_as<BrokerRegistrationResponse>(api_version, body, out);
     case 63: return decode_as<BrokerHeartbeatResponse>(api_version, body, out);
+    case 67: return decode_as<AllocateProducerIdsResponse>(api_version, body, out);
     case 75: return decode_as<DescribeTopicPartitionsResponse>(api_version, body, out);
     default: return DecodeStatus::kUnknownApiKey;
   }

@@ -52,6 +52,7 @@ using RequestBody = std::variant<
     DescribeClusterRequest,
     BrokerRegistrationRequest,
     BrokerHeartbeatRequest,
+    AllocateProducerIdsRequest,
     DescribeTopicPartitionsRequest>;
 using ResponseBody = std::variant<
     ProduceResponse,
@@ -89,6 +90,7 @@ using ResponseBody = std::variant<
     DescribeClusterResponse,
     BrokerRegistrationResponse,
     BrokerHeartbeatResponse,
+    AllocateProducerIdsResponse,
     DescribeTopicPartitionsResponse>;
 
 enum class DecodeStatus : uint8_t {
@@ -149,6 +151,7 @@ bool visit_api(int16_t api_key, F&& f) {
     case 60: f(std::type_identity<DescribeClusterRequest>{}, std::type_identity<DescribeClusterResponse>{}); return true;
     case 62: f(std::type_identity<BrokerRegistrationRequest>{}, std::type_identity<BrokerRegistrationResponse>{}); return true;
     case 63: f(std::type_identity<BrokerHeartbeatRequest>{}, std::type_identity<BrokerHeartbeatResponse>{}); return true;
+    case 67: f(std::type_identity<AllocateProducerIdsRequest>{}, std::type_identity<AllocateProducerIdsResponse>{}); return true;
     case 75: f(std::type_identity<DescribeTopicPartitionsRequest>{}, std::type_identity<DescribeTopicPartitionsResponse>{}); return true;
     default: return false;
   }

@@ -80,6 +80,8 @@
 #include "protocol/generated/broker_registration_response.h"
 #include "protocol/generated/broker_heartbeat_request.h"
 #include "protocol/generated/broker_heartbeat_response.h"
+#include "protocol/generated/allocate_producer_ids_request.h"
+#include "protocol/generated/allocate_producer_ids_response.h"
 
 namespace millrace::proto {
 
@@ -161,6 +163,8 @@ using WithAllMessages = L<
     BrokerRegistrationRequest,
     BrokerRegistrationResponse,
     BrokerHeartbeatRequest,
-    BrokerHeartbeatResponse>;
+    BrokerHeartbeatResponse,
+    AllocateProducerIdsRequest,
+    AllocateProducerIdsResponse>;
 
 }  // namespace millrace::proto

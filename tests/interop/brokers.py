@@ -69,12 +69,15 @@ class KafkaBroker:
 class MillraceBroker:
     name = "millrace"
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, node=None, extra=None):
         build = os.environ.get("MILLRACE_BUILD") or os.path.join(SRC, "build", "release")
         self.binary = os.path.join(build, "broker", "millrace-broker")
-        self.dir = os.path.join(workdir, "millrace")
-        self.log_path = os.path.join(workdir, "millrace.log")
+        suffix = f"-node{node}" if node else ""
+        self.dir = os.path.join(workdir, "millrace" + suffix)
+        self.log_path = os.path.join(workdir, f"millrace{suffix}.log")
         self.port, self.admin_port = free_ports(2)
+        self.extra = list(extra or [])  # more --set arguments (a cluster node's)
+        self.ctl_port = None  # a cluster node's controller listener
         self.proc = None
 
     def start(self, timeout=60):
@@ -86,9 +89,10 @@ class MillraceBroker:
         self.log_start = log.tell()
         self.proc = subprocess.Popen(
             [self.binary, "--config", os.path.join(SRC, "config", "local.yaml"),
-             "--set", f"listeners=PLAINTEXT://127.0.0.1:{self.port}",
+             "--set", f"listeners=PLAINTEXT://127.0.0.1:{self.port}"
+             + (f",CONTROLLER://127.0.0.1:{self.ctl_port}" if self.ctl_port else ""),
              "--set", f"log.dirs={self.dir}",
-             "--set", f"admin.listeners=http://127.0.0.1:{self.admin_port}"],
+             "--set", f"admin.listeners=http://127.0.0.1:{self.admin_port}"] + self.extra,
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env={**SANITIZER_ENV, **os.environ})
         log.close()
@@ -174,3 +178,72 @@ class MillraceBroker:
                 return "".join(f.readlines()[-n:])
         except OSError:
             return ""
+
+
+class MillraceCluster:
+    """Three Millrace nodes as one cluster (each broker and controller, one
+    metadata quorum), started and restarted together; the interop suite sees
+    one broker whose bootstrap lists all three. Topics have replication factor
+    1 until partitions replicate, so each partition lives on one node."""
+    name = "millrace"
+
+    def __init__(self, workdir, nodes=3):
+        ctl = free_ports(nodes)
+        voters = ",".join(f"{i + 1}@127.0.0.1:{p}" for i, p in enumerate(ctl))
+        self.nodes = []
+        for i in range(nodes):
+            n = MillraceBroker(workdir, node=i + 1)
+            n.extra = ["--set", f"node.id={i + 1}", "--set", f"controller.quorum.voters={voters}"]
+            n.ctl_port = ctl[i]
+            self.nodes.append(n)
+
+    def _each(self, fn):
+        import threading
+        errors = []
+
+        def one(n):
+            try:
+                fn(n)
+            except Exception as e:  # noqa: BLE001 - collected and raised below
+                errors.append(e)
+        threads = [threading.Thread(target=one, args=(n,)) for n in self.nodes]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+
+    def start(self, timeout=60):
+        self._each(lambda n: n.start(timeout))
+
+    def stop(self, sig="TERM", timeout=30):
+        self._each(lambda n: n.stop(sig, timeout))
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def dead(self):
+        for n in self.nodes:
+            why = n.dead()
+            if why:
+                return why
+        return None
+
+    def sanitizer_report(self):
+        return "".join(n.sanitizer_report() for n in self.nodes)
+
+    def fetch_session_counts(self):
+        out = {}
+        for n in self.nodes:
+            for k, v in n.fetch_session_counts().items():
+                out[k] = out.get(k, 0) + v
+        return out
+
+    @property
+    def bootstrap(self):
+        return ",".join(n.bootstrap for n in self.nodes)
+
+    def log_tail(self, n=30):
+        return "".join(f"--- {x.log_path}\n" + x.log_tail(n) for x in self.nodes)

@@ -36,7 +36,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from brokers import SRC, KafkaBroker, MillraceBroker  # noqa: E402
+from brokers import SRC, KafkaBroker, MillraceBroker, MillraceCluster  # noqa: E402
 
 CACHE = os.environ.get("MILLRACE_CACHE", os.path.expanduser("~/.cache/millrace"))
 PEERS = os.path.join(SRC, "tests", "peers")
@@ -386,7 +386,8 @@ class ClientRun:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--against", choices=["millrace", "kafka"], default="millrace")
+    ap.add_argument("--against", choices=["millrace", "kafka", "millrace-cluster"], default="millrace",
+                    help="millrace-cluster: three Millrace nodes as one cluster (replication factor 1)")
     ap.add_argument("--clients", default=",".join(ALL_CLIENTS))
     ap.add_argument("--records", type=int, default=10000)
     ap.add_argument("--keep", action="store_true", help="keep the work dir")
@@ -399,7 +400,7 @@ def main():
     args = ap.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="millrace-interop-")
-    broker = (KafkaBroker if args.against == "kafka" else MillraceBroker)(workdir)
+    broker = {"kafka": KafkaBroker, "millrace": MillraceBroker, "millrace-cluster": MillraceCluster}[args.against](workdir)
     run_id = f"{int(time.time()) % 100000}"
     clients = [c for c in args.clients.split(",") if c]
     runs, failed = {}, {}
