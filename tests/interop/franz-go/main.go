@@ -30,7 +30,7 @@ var codecs = map[string]kgo.CompressionCodec{
 }
 
 func create(bootstrap, topic string, partitions int32) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...))
 	if err != nil {
 		return err
 	}
@@ -50,7 +50,7 @@ func produce(bootstrap, topic string, n int, names []string) error {
 		if !ok {
 			return fmt.Errorf("unknown codec %q", name)
 		}
-		cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.ProducerBatchCompression(codec),
+		cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...), kgo.ProducerBatchCompression(codec),
 			kgo.ProducerLinger(5*time.Millisecond), kgo.RequiredAcks(kgo.AllISRAcks()))
 		if err != nil {
 			return err
@@ -102,7 +102,7 @@ func consume(bootstrap, topic, group string, target int, outFile string) int {
 	clients := make([]*kgo.Client, 3)
 	for m := 0; m < 3; m++ {
 		m := m
-		cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.ConsumerGroup(group),
+		cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...), kgo.ConsumerGroup(group),
 			kgo.ConsumeTopics(topic), kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll(),
 			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.SessionTimeout(10*time.Second),
 			kgo.FetchMaxBytes(65536), kgo.FetchMaxPartitionBytes(16384),

@@ -8,7 +8,7 @@ const { Kafka, CompressionTypes, Partitioners, logLevel } = require('kafkajs');
 const CLIENT = 'kafkajs';
 const CODECS = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP };
 const [cmd, bootstrap, ...rest] = process.argv.slice(2);
-const kafka = new Kafka({ clientId: 'interop-kafkajs', brokers: [bootstrap], logLevel: logLevel.WARN,
+const kafka = new Kafka({ clientId: 'interop-kafkajs', brokers: bootstrap.split(','), logLevel: logLevel.WARN,
                           retry: { retries: 10 } });
 
 async function create(topic, partitions) {
