@@ -4,6 +4,7 @@
 
 #include <boost/asio/this_coro.hpp>
 
+#include "broker/controller/controller_request.h"
 #include "broker/handlers/await_callback.h"
 #include "cluster/producers/producer_ids.h"
 #include "protocol/generated/allocate_producer_ids_request.h"
@@ -45,47 +46,36 @@ Dispatched now(Response r) {
 }  // namespace
 
 asio::awaitable<Dispatched> ControllerDispatcher::dispatch(std::span<const uint8_t> frame, const ConnectionInfo& conn) {
-  wire::Reader r(frame);
-  const int16_t key = r.int16(), version = r.int16();
-  const int32_t cid = r.int32();
-  const int16_t client_len = r.int16();
-  if (client_len > 0) r.skip(static_cast<size_t>(client_len));
-  uint32_t tags = r.uvarint();
-  for (uint32_t i = 0; i < tags && r.ok(); ++i) {
-    r.uvarint();
-    r.skip(r.uvarint());
-  }
-  if (!r.ok()) {
-    spdlog::warn("event=bad_controller_request conn={} peer={} bytes={}", conn.id, conn.peer, frame.size());
+  auto req = parse_controller_request(frame);
+  if (!req.ok()) {
+    spdlog::warn("event=bad_controller_request conn={} peer={} api_key={} api_version={} error=\"{}\"", conn.id,
+                 conn.peer, req.api_key, req.api_version, req.error);
     co_return now(Response::close());
   }
-  auto body = frame.subspan(frame.size() - r.remaining());
+  const int32_t cid = req.correlation_id;
+  const int16_t version = req.api_version;
   auto ex = co_await asio::this_coro::executor;
 
-  if (key == raft::rpc::RaftBatchRequest::kApiKey && version == raft::rpc::kBatchVersion) {
-    auto batch = raft::rpc::decode_batch(body);
+  if (auto* batch = std::get_if<raft::rpc::DecodedBatch>(&req.body)) {
     raft::rpc::RaftBatchResponse resp;
-    if (!batch.ok() || batch.to.value() != me_) {
-      spdlog::warn("event=bad_raft_batch conn={} peer={} error=\"{}\"", conn.id, conn.peer,
-                   batch.ok() ? "addressed to node " + std::to_string(batch.to.value()) : batch.error);
+    if (batch->to.value() != me_) {
+      spdlog::warn("event=bad_raft_batch conn={} peer={} error=\"addressed to node {}\"", conn.id, conn.peer,
+                   batch->to.value());
       resp.error_code = static_cast<int16_t>(proto::ErrorCode::kInvalidRequest);
     } else {
-      quorum_.deliver(std::move(batch.messages));
+      quorum_.deliver(std::move(batch->messages));
     }
     co_return now(answer(cid, resp, version));
   }
 
-  if (key == raft::rpc::ControllerForwardRequest::kApiKey && version == 0) {
-    raft::rpc::ControllerForwardRequest req;
-    wire::Reader br(body);
+  if (auto* fwd = std::get_if<raft::rpc::ControllerForwardRequest>(&req.body)) {
     raft::rpc::ControllerForwardResponse resp;
-    if (!req.decode(br, 0) || !br.ok()) co_return now(Response::close());
     if (!quorum_.is_leader()) {
       resp.error_code = static_cast<int16_t>(proto::ErrorCode::kNotController);
       resp.metadata_offset = quorum_.applied();
       co_return now(answer(cid, resp, 0));
     }
-    auto dispatched = kafka_.dispatch(req.request_data, conn);
+    auto dispatched = kafka_.dispatch(fwd->request_data, conn);
     Dispatched inner = co_await std::move(dispatched);
     Response out = std::move(inner.response);
     if (inner.later) out = co_await std::move(*inner.later);
@@ -95,16 +85,12 @@ asio::awaitable<Dispatched> ControllerDispatcher::dispatch(std::span<const uint8
     co_return now(answer(cid, resp, 0));
   }
 
-  if (key == proto::BrokerRegistrationRequest::kApiKey && version >= 0 &&
-      version <= proto::BrokerRegistrationRequest::kHighestVersion) {
-    proto::BrokerRegistrationRequest req;
-    wire::Reader br(body);
-    if (!req.decode(br, version) || !br.ok()) co_return now(Response::close());
+  if (auto* r = std::get_if<proto::BrokerRegistrationRequest>(&req.body)) {
     cluster::BrokerRegistrationRequest reg;
-    reg.id = req.broker_id;
-    reg.incarnation = req.incarnation_id.bytes;
-    for (const auto& l : req.listeners) reg.endpoints.push_back({l.name, l.host, l.port, l.security_protocol});
-    if (req.rack && !req.rack->empty()) reg.rack = req.rack;
+    reg.id = r->broker_id;
+    reg.incarnation = r->incarnation_id.bytes;
+    for (const auto& l : r->listeners) reg.endpoints.push_back({l.name, l.host, l.port, l.security_protocol});
+    if (r->rack && !r->rack->empty()) reg.rack = r->rack;
     // A named local: g++ 12 destroys non-trivial temporaries of a co_await operand twice.
     auto op = await_callback<WriteOutcome>(
         ex, [this, reg](std::function<void(WriteOutcome)> done) { quorum_.register_broker(reg, std::move(done)); });
@@ -115,13 +101,8 @@ asio::awaitable<Dispatched> ControllerDispatcher::dispatch(std::span<const uint8
     co_return now(answer(cid, resp, version));
   }
 
-  if (key == proto::BrokerHeartbeatRequest::kApiKey && version >= 0 &&
-      version <= proto::BrokerHeartbeatRequest::kHighestVersion) {
-    proto::BrokerHeartbeatRequest req;
-    wire::Reader br(body);
-    if (!req.decode(br, version) || !br.ok()) co_return now(Response::close());
-    cluster::BrokerHeartbeatRequest beat{req.broker_id, req.broker_epoch, req.current_metadata_offset,
-                                         req.want_shut_down};
+  if (auto* h = std::get_if<proto::BrokerHeartbeatRequest>(&req.body)) {
+    cluster::BrokerHeartbeatRequest beat{h->broker_id, h->broker_epoch, h->current_metadata_offset, h->want_shut_down};
     auto op = await_callback<ControllerQuorum::BeatAnswer>(
         ex, [this, beat](std::function<void(ControllerQuorum::BeatAnswer)> done) {
           quorum_.heartbeat(beat, std::move(done));
@@ -135,29 +116,21 @@ asio::awaitable<Dispatched> ControllerDispatcher::dispatch(std::span<const uint8
     co_return now(answer(cid, resp, version));
   }
 
-  if (key == proto::AllocateProducerIdsRequest::kApiKey && version == 0) {
-    proto::AllocateProducerIdsRequest req;
-    wire::Reader br(body);
-    if (!req.decode(br, version) || !br.ok()) co_return now(Response::close());
-    struct Block {
-      int16_t error = 0;
-      int64_t start = -1;
-    };
-    auto op = await_callback<Block>(ex, [this, req](std::function<void(Block)> done) {
-      quorum_.allocate_block(req.broker_id, req.broker_epoch, cluster::ProducerIds::kBlockSize,
-                             [done](int16_t error, int64_t start) { done({error, start}); });
-    });
-    Block b = co_await std::move(op);
-    proto::AllocateProducerIdsResponse resp;
-    resp.error_code = b.error;
-    resp.producer_id_start = b.start;
-    resp.producer_id_len = b.error == 0 ? static_cast<int32_t>(cluster::ProducerIds::kBlockSize) : 0;
-    co_return now(answer(cid, resp, version));
-  }
-
-  spdlog::warn("event=unsupported_controller_api conn={} peer={} api_key={} api_version={}", conn.id, conn.peer, key,
-               version);
-  co_return now(Response::close());
+  const auto& alloc = std::get<proto::AllocateProducerIdsRequest>(req.body);
+  struct Block {
+    int16_t error = 0;
+    int64_t start = -1;
+  };
+  auto op = await_callback<Block>(ex, [this, alloc](std::function<void(Block)> done) {
+    quorum_.allocate_block(alloc.broker_id, alloc.broker_epoch, cluster::ProducerIds::kBlockSize,
+                           [done](int16_t error, int64_t start) { done({error, start}); });
+  });
+  Block b = co_await std::move(op);
+  proto::AllocateProducerIdsResponse resp;
+  resp.error_code = b.error;
+  resp.producer_id_start = b.start;
+  resp.producer_id_len = b.error == 0 ? static_cast<int32_t>(cluster::ProducerIds::kBlockSize) : 0;
+  co_return now(answer(cid, resp, version));
 }
 
 }  // namespace millrace::broker
