@@ -95,16 +95,25 @@ void Log::flush_up_to(Offset offset, std::function<void(Status)> done) {
     State& st = *self->s_;
     for (;;) {
       Status status = self->flush();
-      int64_t leo = self->log_end_offset().value();
-      std::vector<State::Waiter> ready;
+      std::vector<State::Waiter> taken;
+      {
+        std::lock_guard lock(st.flush_mu);
+        taken.swap(st.waiters);
+      }
+      // Read after taking them: every taken waiter's append had completed
+      // before it was queued, so its offset is within this log end (read
+      // before taking, a waiter queued meanwhile was wrongly failed as
+      // "beyond the log end").
+      const int64_t leo = self->log_end_offset().value();
+      std::vector<State::Waiter> ready, keep;
+      for (auto& w : taken) {
+        if (status.ok() && w.offset > st.flushed.load() && w.offset <= leo) keep.push_back(std::move(w));
+        else ready.push_back(std::move(w));
+      }
       bool more;
       {
         std::lock_guard lock(st.flush_mu);
-        auto keep = std::stable_partition(st.waiters.begin(), st.waiters.end(), [&](const State::Waiter& w) {
-          return status.ok() && w.offset > st.flushed.load() && w.offset <= leo;
-        });
-        std::move(keep, st.waiters.end(), std::back_inserter(ready));
-        st.waiters.erase(keep, st.waiters.end());
+        st.waiters.insert(st.waiters.begin(), std::make_move_iterator(keep.begin()), std::make_move_iterator(keep.end()));
         more = !st.waiters.empty();
         if (!more) st.flush_running = false;
       }

@@ -300,10 +300,7 @@ void ControllerQuorum::heartbeat(cluster::BrokerHeartbeatRequest req, std::funct
           auto it = brokers.find(req.id);
           a.fenced = it == brokers.end() || it->second.fenced;
           a.caught_up = req.metadata_offset >= req.epoch;
-          bool leads = false;
-          for (const auto& [id, t] : log_.state().topics())
-            for (const auto& [i, p] : t.partitions) leads = leads || p.leader == req.id;
-          a.should_shut_down = req.want_shutdown && !leads;
+          a.should_shut_down = req.want_shutdown && cluster::BrokerControl::can_shut_down(log_.state(), req.id);
         }
         done(a);
       });

@@ -74,7 +74,7 @@ ControlResult BrokerControl::heartbeat(const MetadataState& state, const BrokerH
       c.in_controlled_shutdown = 1;
       out.records.emplace_back(std::move(c));
     }
-    auto moves = move_off(state, req.id);
+    auto moves = move_off(state, req.id, /*keep_sole_leader=*/true);
     out.records.insert(out.records.end(), moves.begin(), moves.end());
   } else if (b.fenced && req.metadata_offset >= caught_up_offset) {
     records::UnfenceBrokerRecord u;
@@ -115,7 +115,18 @@ std::vector<records::AnyRecord> BrokerControl::expire(const MetadataState& state
   return out;
 }
 
-std::vector<records::AnyRecord> BrokerControl::move_off(const MetadataState& state, int32_t broker) {
+bool BrokerControl::can_shut_down(const MetadataState& state, int32_t broker) {
+  for (const auto& [id, t] : state.topics())
+    for (const auto& [index, p] : t.partitions) {
+      if (p.leader != broker) continue;
+      for (int32_t r : p.isr)
+        if (r != broker && serving(state, r)) return false;  // it could still move there
+    }
+  return true;
+}
+
+std::vector<records::AnyRecord> BrokerControl::move_off(const MetadataState& state, int32_t broker,
+                                                        bool keep_sole_leader) {
   std::vector<records::AnyRecord> out;
   for (const auto& [id, t] : state.topics())
     for (const auto& [index, p] : t.partitions) {
@@ -133,12 +144,13 @@ std::vector<records::AnyRecord> BrokerControl::move_off(const MetadataState& sta
       if (isr.empty()) isr = p.isr;
       if (isr != p.isr) c.isr = isr;
       if (leads) {
-        c.leader = -1;
+        c.leader = keep_sole_leader ? -2 : -1;  // -2: unchanged
         for (int32_t r : p.replicas)  // preferred order
           if (r != broker && serving(state, r) && std::find(isr.begin(), isr.end(), r) != isr.end()) {
             c.leader = r;
             break;
           }
+        if (c.leader == -2) c.isr.reset();  // it keeps leading: it stays in sync
       }
       if (c.isr || c.leader != -2) out.emplace_back(std::move(c));
     }

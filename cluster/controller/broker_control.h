@@ -56,7 +56,15 @@ class BrokerControl {
   std::vector<records::AnyRecord> expire(const MetadataState& state, int64_t now_ms);
 
   // The records that move leadership and ISR membership off `broker`.
-  static std::vector<records::AnyRecord> move_off(const MetadataState& state, int32_t broker);
+  // keep_sole_leader (a controlled shutdown): a partition with no other
+  // serving in-sync replica keeps its leader, which serves until the process
+  // is gone (then its session expires and fencing leaves it leaderless);
+  // moving it to "no leader" would only fail the requests in flight.
+  static std::vector<records::AnyRecord> move_off(const MetadataState& state, int32_t broker,
+                                                  bool keep_sole_leader = false);
+  // A broker in controlled shutdown may exit: it leads no partition that has
+  // another serving in-sync replica to move to.
+  static bool can_shut_down(const MetadataState& state, int32_t broker);
   // The records that make `broker` (coming back unfenced) lead every partition
   // left without a leader whose ISR it is in (with one replica: its own).
   static std::vector<records::AnyRecord> lead_again(const MetadataState& state, int32_t broker);

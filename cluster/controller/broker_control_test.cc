@@ -153,3 +153,39 @@ TEST(BrokerControl, ABrokerBackFromFencingLeadsThePartitionsOnlyItHeld) {
 
 }  // namespace
 }  // namespace millrace::cluster
+
+namespace millrace::cluster {
+namespace {
+
+TEST(BrokerControl, AControlledShutdownKeepsTheLeaderOfPartitionsWithNowhereToGo) {
+  MetadataState s;
+  BrokerControl c(kSession);
+  for (int i = 1; i <= 2; ++i) {
+    apply_all(s, c.register_broker(s, {i, incarnation(static_cast<uint8_t>(i)), {}, {}}, 10 * i, 0).records);
+    apply_all(s, c.heartbeat(s, {i, 10 * i, 50, false}, 50, 0).records);
+  }
+  TopicId one{}, two{};
+  one[1] = 1;
+  two[1] = 2;
+  apply_all(s, create_topic(s, {"rf1", 2, 1, {}}, one).records);
+  apply_all(s, create_topic(s, {"rf2", 2, 2, {}}, two).records);
+  EXPECT_FALSE(BrokerControl::can_shut_down(s, 1)) << "it leads an rf2 partition that can move";
+  apply_all(s, c.heartbeat(s, {1, 10, 60, true}, 10, 100).records);
+  for (const auto& [i, p] : s.topic("rf2")->partitions) EXPECT_EQ(p.leader, 2) << "rf2/" << i << " moved";
+  for (const auto& [i, p] : s.topic("rf1")->partitions)
+    if (p.replicas == std::vector<int32_t>{1}) {
+      EXPECT_EQ(p.leader, 1) << "rf1/" << i << ": nowhere to go, it keeps serving until it is gone";
+      EXPECT_EQ(p.isr, std::vector<int32_t>{1});
+    }
+  EXPECT_TRUE(BrokerControl::can_shut_down(s, 1));
+  // Once gone (the session expires), those partitions have no leader.
+  apply_all(s, c.heartbeat(s, {2, 20, 60, false}, 10, 7000).records);
+  apply_all(s, c.expire(s, 7000));
+  for (const auto& [i, p] : s.topic("rf1")->partitions)
+    if (p.replicas == std::vector<int32_t>{1}) {
+      EXPECT_EQ(p.leader, -1);
+    }
+}
+
+}  // namespace
+}  // namespace millrace::cluster
