@@ -93,6 +93,9 @@ void ControllerQuorum::stop() {
     for (auto& [id, l] : links_) l->stop();
     for (auto& [id, l] : rpc_links_) l->stop();
     fail_writes(kNotController, "the controller is shutting down");
+    auto forwards = std::move(forwards_);
+    forwards_.clear();
+    for (auto& [id, f] : forwards) f.done({kNotController, {}, -1});
     work_.reset();
   });
   // Give the links a moment to close, then stop whatever is left.
@@ -178,8 +181,21 @@ void ControllerQuorum::drive() {
   }
   send(out);
   const int32_t leader = log_.leader();
-  if (leader != leader_.load())
+  if (leader != leader_.load()) {
     spdlog::info("event=metadata_leader_changed leader={} term={}", leader, log_.term());
+    std::vector<std::function<void(Forwarded)>> failed;
+    for (auto it = forwards_.begin(); it != forwards_.end();) {
+      if (it->second.leader != leader) {
+        failed.push_back(std::move(it->second.done));
+        it = forwards_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto& done : failed) done({kNotController, {}, -1});
+    beat_in_flight_ = false;  // the next heartbeat goes to the new leader at once
+    last_beat_ms_ = 0;
+  }
   leader_.store(leader);
   if (log_.is_leader() && log_.term() != leader_term_) {
     leader_term_ = log_.term();
@@ -359,8 +375,14 @@ void ControllerQuorum::forward(std::vector<uint8_t> request_frame, std::function
     }
     raft::rpc::ControllerForwardRequest req;
     req.request_data = std::move(frame);
+    const uint64_t id = next_forward_++;
+    forwards_[id] = {leader, std::move(done)};
     l->request(raft::rpc::ControllerForwardRequest::kApiKey, 0, encode_body(req, 0),
-               [done = std::move(done)](std::optional<std::vector<uint8_t>> body) {
+               [this, id](std::optional<std::vector<uint8_t>> body) {
+                 auto it = forwards_.find(id);
+                 if (it == forwards_.end()) return;  // already failed: leadership moved
+                 auto done = std::move(it->second.done);
+                 forwards_.erase(it);
                  Forwarded f;
                  auto resp = body ? decode_body<raft::rpc::ControllerForwardResponse>(*body, 0) : std::nullopt;
                  if (!resp) {
@@ -376,6 +398,10 @@ void ControllerQuorum::forward(std::vector<uint8_t> request_frame, std::function
 }
 
 void ControllerQuorum::broker_lifecycle(int64_t now) {
+  // A heartbeat or registration unanswered for two intervals (its leader hung
+  // with the connection open, or lost office) is given up: the next goes to
+  // whoever leads now. A late answer is still taken (epochs are checked).
+  if (beat_in_flight_ && now - last_beat_ms_ > 2 * opts_.heartbeat_ms) beat_in_flight_ = false;
   if (beat_in_flight_ || now - last_beat_ms_ < opts_.heartbeat_ms) return;
   const int32_t leader = log_.leader();
   if (leader < 0) return;

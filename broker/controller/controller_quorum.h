@@ -173,6 +173,16 @@ class ControllerQuorum {
   int64_t last_expire_ms_ = 0;
   bool offsets_requested_ = false;
 
+  // Forwards waiting for an answer, by the leader they went to: failed with
+  // NOT_CONTROLLER as soon as another node leads (the sender retries there)
+  // rather than waiting on a leader that hung.
+  struct PendingForward {
+    int32_t leader = -1;
+    std::function<void(Forwarded)> done;
+  };
+  std::map<uint64_t, PendingForward> forwards_;
+  uint64_t next_forward_ = 0;
+
   // This node's broker (quorum thread).
   std::atomic<int64_t> my_epoch_{-1};
   int64_t last_beat_ms_ = 0;

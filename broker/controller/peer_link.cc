@@ -72,8 +72,22 @@ void PeerLink::request(int16_t api_key, int16_t api_version, std::vector<uint8_t
 void PeerLink::fail_inflight() {
   auto inflight = std::move(inflight_);
   inflight_.clear();
-  for (auto& [id, done] : inflight)
-    if (done) done(std::nullopt);
+  for (auto& [id, f] : inflight)
+    if (f.done) f.done(std::nullopt);
+}
+
+void PeerLink::expire_inflight() {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<Done> expired;
+  for (auto it = inflight_.begin(); it != inflight_.end();) {
+    if (now - it->second.sent > kRequestTimeout) {
+      if (it->second.done) expired.push_back(std::move(it->second.done));
+      it = inflight_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& done : expired) done(std::nullopt);
 }
 
 asio::awaitable<void> PeerLink::run() {
@@ -122,6 +136,7 @@ asio::awaitable<void> PeerLink::run() {
     connected_ = true;
     asio::co_spawn(io_, read_loop(socket), asio::detached);
     while (!stopped_ && socket->is_open()) {
+      expire_inflight();
       if (queue_.empty()) {
         wake_.expires_after(std::chrono::seconds(1));
         co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -133,7 +148,7 @@ asio::awaitable<void> PeerLink::run() {
         auto p = std::move(queue_.front());
         queue_.pop_front();
         out.insert(out.end(), p.frame.begin(), p.frame.end());
-        inflight_[p.correlation_id] = std::move(p.done);
+        if (p.done) inflight_[p.correlation_id] = {std::move(p.done), std::chrono::steady_clock::now()};
       }
       co_await asio::async_write(*socket, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
       if (ec) break;
@@ -171,7 +186,7 @@ asio::awaitable<void> PeerLink::read_loop(std::shared_ptr<tcp::socket> socket) {
     if (!r.ok()) break;
     auto it = inflight_.find(cid);
     if (it == inflight_.end()) continue;
-    auto done = std::move(it->second);
+    auto done = std::move(it->second.done);
     inflight_.erase(it);
     if (done) done(std::vector<uint8_t>(frame.begin() + static_cast<std::ptrdiff_t>(frame.size() - r.remaining()), frame.end()));
   }

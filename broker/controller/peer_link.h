@@ -7,10 +7,12 @@
 // The link connects on first use and again after any error, 100 ms apart at
 // the most; requests queued while it is down wait (at most kMaxQueued; the
 // oldest fire-and-forget ones are dropped first: Raft resends), and requests
-// in flight when the connection breaks are answered with nullopt. Runs on one
+// in flight when the connection breaks, or unanswered after kRequestTimeout
+// (a peer that hangs with its connection open), are answered with nullopt. Runs on one
 // io_context thread (the controller's); not thread-safe.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -32,6 +34,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
  public:
   using Done = std::function<void(std::optional<std::vector<uint8_t>> response_body)>;
   static constexpr size_t kMaxQueued = 1024;
+  static constexpr std::chrono::seconds kRequestTimeout{10};
 
   PeerLink(boost::asio::io_context& io, int32_t me, int32_t peer, std::string host, uint16_t port);
   void start();
@@ -50,6 +53,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   boost::asio::awaitable<void> run();
   boost::asio::awaitable<void> read_loop(std::shared_ptr<boost::asio::ip::tcp::socket> socket);
   void fail_inflight();
+  void expire_inflight();
 
   boost::asio::io_context& io_;
   const int32_t me_, peer_;
@@ -57,7 +61,11 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   const uint16_t port_;
   boost::asio::steady_timer wake_;
   std::deque<Pending> queue_;
-  std::map<int32_t, Done> inflight_;
+  struct InFlight {
+    Done done;
+    std::chrono::steady_clock::time_point sent;
+  };
+  std::map<int32_t, InFlight> inflight_;
   int32_t next_correlation_ = 1;
   bool connected_ = false;
   bool stopped_ = false;
