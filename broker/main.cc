@@ -276,7 +276,10 @@ int run(const Config& cfg) {
     peers.push_back({v.id, v.host, v.port});
     state.quorum_voters.push_back({v.id, controller_listener, v.host, v.port});
   }
-  auto ml = cluster::MetadataLog::open(first_dir, {.me = node_id, .voters = voter_ids, .election_ticks = 10});
+  auto ml = cluster::MetadataLog::open(first_dir, {.me = node_id,
+                                                  .voters = voter_ids,
+                                                  .election_ticks = 10,
+                                                  .snapshot_bytes = cfg.integer("metadata.log.max.record.bytes.between.snapshots")});
   if (!ml.ok()) {
     spdlog::error("event=startup_failed error=\"metadata log: {}\"", ml.status().to_string());
     stop_control();

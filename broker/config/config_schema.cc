@@ -122,6 +122,9 @@ constexpr std::array kSchema = {
               "served yet."},
     ConfigKey{"controller.listener.names", ConfigType::kList, "CONTROLLER", {}, {}, {}, nullptr,
               "The listener name(s) controllers are reached on."},
+    ConfigKey{"metadata.log.max.record.bytes.between.snapshots", ConfigType::kLong, "20971520", 1, 1LL << 40, {}, nullptr,
+              "A snapshot of the metadata state is written once this many bytes of metadata records were applied "
+              "since the last; a restart loads the newest and replays only the log after it."},
     ConfigKey{"broker.heartbeat.interval.ms", ConfigType::kInt, "500", 10, kInt32Max, {}, nullptr,
               "How often a broker heartbeats the active controller (Kafka: 2000). Short, so a dead broker is fenced "
               "soon after broker.session.timeout.ms."},

@@ -48,7 +48,7 @@ storage::Result<std::unique_ptr<MetadataLog>> MetadataLog::open(const std::files
   }
   if (auto st = m->repair_damaged_tail(*hs, first); !st.ok()) return st;
   m->dir_ = dir / kMetadataPartitionDir;
-  m->snapshot_every_ = options.snapshot_every;
+  m->snapshot_bytes_ = options.snapshot_bytes;
   // The newest snapshot at or below what this node knows is committed: the
   // state up to it without replaying the log before it.
   if (auto snap = load_metadata_snapshot(m->dir_, hs->commit.value(), m->skipped_snapshots);
@@ -141,9 +141,13 @@ storage::Status MetadataLog::drive(std::vector<raft::Message>& out) {
     raft_->advance(rd);
   }
   auto st = apply_committed();
-  if (st.ok() && applied_ - std::max<int64_t>(snapshot_offset_, -1) >= snapshot_every_) {
-    if (auto w = write_metadata_snapshot(dir_, applied_, state_); w.ok()) snapshot_offset_ = applied_;
-    else st = w;
+  if (st.ok() && bytes_since_snapshot_ >= snapshot_bytes_ && applied_ > snapshot_offset_) {
+    if (auto w = write_metadata_snapshot(dir_, applied_, state_); w.ok()) {
+      snapshot_offset_ = applied_;
+      bytes_since_snapshot_ = 0;
+    } else {
+      st = w;
+    }
   }
   if (st.ok() && applied_ != before && on_applied) on_applied(applied_);
   QuorumStatus q;
@@ -179,6 +183,7 @@ storage::Status MetadataLog::apply_committed() {
   for (const auto& e : log_->entries(from, SIZE_MAX)) {
     if (e.last.value() > commit) break;
     if (e.type == raft::EntryType::kData && e.data) {
+      bytes_since_snapshot_ += static_cast<int64_t>(e.data->size());
       // Every batch is checked, not only the tail recovery looks at: bytes
       // that changed on disk after a clean shutdown must not become metadata.
       if (record::validate_batch(*e.data) != record::BatchError::kOk)

@@ -62,9 +62,11 @@ struct MetadataLogOptions {
   int32_t me = -1;
   std::vector<int32_t> voters;  // empty: {me}
   int election_ticks = 10;      // in ticks of the owner's clock
-  // A snapshot of the state (metadata_snapshot.h) every this many offsets
-  // applied; a restart loads the newest and replays only the log after it.
-  int64_t snapshot_every = 2000;
+  // A snapshot of the state (metadata_snapshot.h) once this many bytes of
+  // record batches were applied since the last one (Kafka's
+  // metadata.log.max.record.bytes.between.snapshots); a restart loads the
+  // newest and replays only the log after it.
+  int64_t snapshot_bytes = 20 << 20;
 };
 
 class MetadataLog {
@@ -125,7 +127,8 @@ class MetadataLog {
 
  private:
   int64_t repaired_from_ = -1;
-  int64_t snapshot_every_ = 2000;
+  int64_t snapshot_bytes_ = 20 << 20;
+  int64_t bytes_since_snapshot_ = 0;
   int64_t snapshot_offset_ = -1;  // the newest snapshot written or loaded
   std::filesystem::path dir_;     // __cluster_metadata-0
 

@@ -247,7 +247,7 @@ TEST(MetadataLog, ARestartLoadsTheNewestSnapshotAndReplaysTheRest) {
   TempDir dir;
   MetadataState expected;
   {
-    auto m = MetadataLog::open(dir.path(), {.me = 1, .voters = {}, .election_ticks = 10, .snapshot_every = 4});
+    auto m = MetadataLog::open(dir.path(), {.me = 1, .voters = {}, .election_ticks = 10, .snapshot_bytes = 1});
     ASSERT_TRUE(m.ok()) << m.status().to_string();
     ASSERT_TRUE((*m)->write(register_self(1)).ok());
     for (uint8_t n = 0; n < 6; ++n) {
@@ -261,7 +261,7 @@ TEST(MetadataLog, ARestartLoadsTheNewestSnapshotAndReplaysTheRest) {
   }
   int64_t newest = -1;
   {
-    auto m = MetadataLog::open(dir.path(), {.me = 1, .voters = {}, .election_ticks = 10, .snapshot_every = 4});
+    auto m = MetadataLog::open(dir.path(), {.me = 1, .voters = {}, .election_ticks = 10, .snapshot_bytes = 1});
     ASSERT_TRUE(m.ok());
     newest = (*m)->snapshot_offset();
     EXPECT_GE(newest, 4) << "loaded at open";
@@ -276,7 +276,7 @@ TEST(MetadataLog, ARestartLoadsTheNewestSnapshotAndReplaysTheRest) {
     f.seekp(10);
     f.put('\x7f');
   }
-  auto m = MetadataLog::open(dir.path(), {.me = 1, .voters = {}, .election_ticks = 10, .snapshot_every = 4});
+  auto m = MetadataLog::open(dir.path(), {.me = 1, .voters = {}, .election_ticks = 10, .snapshot_bytes = 1});
   ASSERT_TRUE(m.ok());
   EXPECT_EQ((*m)->skipped_snapshots.size(), 1u);
   EXPECT_EQ((*m)->state(), expected);
