@@ -123,7 +123,6 @@ class ControllerQuorum {
   int32_t leader() const { return leader_.load(); }
   int64_t applied() const { return applied_.load(); }
   cluster::QuorumStatus status() const { return log_.status(); }
-  boost::asio::io_context& io() { return io_; }
 
  private:
   struct Write {
