@@ -17,7 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto r = broker::parse_controller_request(std::span<const uint8_t>(data, size));
   if (r.ok()) {
     if (std::holds_alternative<std::monostate>(r.body)) std::abort();
-    if (r.api_key != 10000 && r.api_key != 10001 && r.api_key != 62 && r.api_key != 63 && r.api_key != 67) std::abort();
+    if (r.api_key != 10000 && r.api_key != 10001 && r.api_key != 62 && r.api_key != 63 && r.api_key != 67 &&
+        r.api_key != 59) std::abort();
   } else if (!std::holds_alternative<std::monostate>(r.body)) {
     std::abort();
   }

@@ -116,6 +116,15 @@ asio::awaitable<Dispatched> ControllerDispatcher::dispatch(std::span<const uint8
     co_return now(answer(cid, resp, version));
   }
 
+  if (auto* f = std::get_if<proto::FetchSnapshotRequest>(&req.body)) {
+    auto op = await_callback<proto::FetchSnapshotResponse>(
+        ex, [this, f](std::function<void(proto::FetchSnapshotResponse)> done) {
+          quorum_.serve_snapshot(*f, std::move(done));
+        });
+    proto::FetchSnapshotResponse resp = co_await std::move(op);
+    co_return now(answer(cid, resp, version));
+  }
+
   const auto& alloc = std::get<proto::AllocateProducerIdsRequest>(req.body);
   struct Block {
     int16_t error = 0;

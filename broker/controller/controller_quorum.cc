@@ -270,8 +270,116 @@ void ControllerQuorum::pump() {
 void ControllerQuorum::deliver(std::vector<raft::Message> messages) {
   run_on_quorum([this, messages = std::move(messages)] {
     if (stopped_) return;
-    for (const auto& m : messages) log_.step(m);
+    for (const auto& m : messages) {
+      if (m.type == raft::MessageType::kSnapshot && m.snapshot.index.value() > log_.applied_offset() &&
+          !log_.has_snapshot(m.snapshot.index.value())) {
+        fetch_snapshot(m);
+        continue;
+      }
+      log_.step(m);
+    }
     drive();
+  });
+}
+
+void ControllerQuorum::fetch_snapshot(const raft::Message& m) {
+  if (snapshot_fetch_ && snapshot_fetch_->message.snapshot == m.snapshot) {
+    snapshot_fetch_->message = m;  // the newest copy is the one stepped
+    return;
+  }
+  spdlog::info("event=metadata_snapshot_fetch offset={} term={} from={}", m.snapshot.index.value(),
+               m.snapshot.term.value(), m.from.value());
+  snapshot_fetch_ = SnapshotFetch{m, {}, next_snapshot_fetch_++};
+  fetch_snapshot_chunk();
+}
+
+void ControllerQuorum::fetch_snapshot_chunk() {
+  if (!snapshot_fetch_) return;
+  const auto& m = snapshot_fetch_->message;
+  auto l = rpc_link(static_cast<int32_t>(m.from.value()));
+  if (!l) {
+    snapshot_fetch_.reset();  // the leader sends the snapshot again
+    return;
+  }
+  proto::FetchSnapshotRequest req;
+  req.replica_id = opts_.me;
+  req.max_bytes = 8 << 20;
+  auto& t = req.topics.emplace_back();
+  t.name = cluster::kMetadataTopic;
+  auto& p = t.partitions.emplace_back();
+  p.partition = 0;
+  p.current_leader_epoch = static_cast<int32_t>(m.term.value());
+  p.snapshot_id.end_offset = m.snapshot.index.value() + 1;  // Kafka's snapshot ids name the offset after
+  p.snapshot_id.epoch = static_cast<int32_t>(m.snapshot.term.value());
+  p.position = static_cast<int64_t>(snapshot_fetch_->bytes.size());
+  const uint64_t id = snapshot_fetch_->id;
+  l->request(proto::FetchSnapshotRequest::kApiKey, 1, encode_body(req, 1),
+             [this, id](std::optional<std::vector<uint8_t>> body) {
+               if (!snapshot_fetch_ || snapshot_fetch_->id != id) return;
+               auto resp = body ? decode_body<proto::FetchSnapshotResponse>(*body, 1) : std::nullopt;
+               const proto::FetchSnapshotResponse::TopicSnapshot::PartitionSnapshot* part = nullptr;
+               if (resp && resp->error_code == 0 && resp->topics.size() == 1 && resp->topics[0].partitions.size() == 1)
+                 part = &resp->topics[0].partitions[0];
+               auto& f = *snapshot_fetch_;
+               const int64_t offset = f.message.snapshot.index.value();
+               if (!part || part->error_code != 0 || part->position != static_cast<int64_t>(f.bytes.size()) ||
+                   part->size > (int64_t{1} << 31) ||
+                   static_cast<int64_t>(f.bytes.size() + part->unaligned_records.bytes.size()) > part->size) {
+                 spdlog::warn("event=metadata_snapshot_fetch_failed offset={} error={}", offset,
+                              !resp ? -1 : (part ? part->error_code : resp->error_code));
+                 snapshot_fetch_.reset();  // the leader sends the snapshot (maybe a newer one) again
+                 return;
+               }
+               f.bytes.insert(f.bytes.end(), part->unaligned_records.bytes.begin(), part->unaligned_records.bytes.end());
+               if (static_cast<int64_t>(f.bytes.size()) < part->size) {
+                 if (part->unaligned_records.bytes.empty()) snapshot_fetch_.reset();
+                 else fetch_snapshot_chunk();
+                 return;
+               }
+               auto done = std::move(*snapshot_fetch_);
+               snapshot_fetch_.reset();
+               if (auto st = log_.store_snapshot(offset, done.bytes); !st.ok()) {
+                 spdlog::warn("event=metadata_snapshot_refused offset={} error=\"{}\"", offset, st.to_string());
+                 return;
+               }
+               spdlog::info("event=metadata_snapshot_installed offset={} bytes={}", offset, done.bytes.size());
+               log_.step(done.message);
+               drive();
+             });
+}
+
+void ControllerQuorum::serve_snapshot(proto::FetchSnapshotRequest req,
+                                      std::function<void(proto::FetchSnapshotResponse)> done) {
+  run_on_quorum([this, req = std::move(req), done = std::move(done)] {
+    proto::FetchSnapshotResponse resp;
+    if (req.topics.size() != 1 || req.topics[0].name != cluster::kMetadataTopic || req.topics[0].partitions.size() != 1 ||
+        req.topics[0].partitions[0].partition != 0) {
+      resp.error_code = static_cast<int16_t>(proto::ErrorCode::kInvalidRequest);
+      return done(std::move(resp));
+    }
+    const auto& want = req.topics[0].partitions[0];
+    auto& t = resp.topics.emplace_back();
+    t.name = cluster::kMetadataTopic;
+    auto& p = t.partitions.emplace_back();
+    p.index = 0;
+    p.snapshot_id = {want.snapshot_id.end_offset, want.snapshot_id.epoch, {}};
+    p.current_leader.leader_id = log_.leader();
+    p.current_leader.leader_epoch = static_cast<int32_t>(log_.term());
+    auto file = log_.snapshot_file(want.snapshot_id.end_offset - 1);
+    if (!file) {
+      p.error_code = static_cast<int16_t>(proto::ErrorCode::kSnapshotNotFound);
+      return done(std::move(resp));
+    }
+    p.size = static_cast<int64_t>(file->size());
+    p.position = want.position;
+    if (want.position < 0 || want.position > p.size) {
+      p.error_code = static_cast<int16_t>(proto::ErrorCode::kPositionOutOfRange);
+      return done(std::move(resp));
+    }
+    const int64_t n = std::min<int64_t>(p.size - want.position, std::max(req.max_bytes, 1));
+    p.unaligned_records.is_null = false;
+    p.unaligned_records.bytes.assign(file->begin() + want.position, file->begin() + want.position + n);
+    done(std::move(resp));
   });
 }
 

@@ -50,6 +50,8 @@
 #include "cluster/controller/metadata_log.h"
 #include "cluster/controller/topic_control.h"
 #include "cluster/topics/topic_command.h"
+#include "protocol/generated/fetch_snapshot_request.h"
+#include "protocol/generated/fetch_snapshot_response.h"
 
 namespace millrace::broker {
 
@@ -119,6 +121,12 @@ class ControllerQuorum {
   // none until `timeout`; -1 when no block could be had.
   int64_t allocate_producer_ids(int64_t count, std::chrono::milliseconds timeout);
 
+  // FetchSnapshot (KRaft's snapshot transfer): the bytes of this node's
+  // metadata snapshot file at the requested offset, from `position`, at most
+  // max_bytes per answer; SNAPSHOT_NOT_FOUND when it has no such file (it was
+  // pruned: the follower is sent the newer one), POSITION_OUT_OF_RANGE past its end.
+  void serve_snapshot(proto::FetchSnapshotRequest req, std::function<void(proto::FetchSnapshotResponse)> done);
+
   bool is_leader() const { return leader_.load() == opts_.me; }
   int32_t leader() const { return leader_.load(); }
   int64_t applied() const { return applied_.load(); }
@@ -140,6 +148,17 @@ class ControllerQuorum {
   std::shared_ptr<PeerLink> link(int32_t id);      // Raft batches
   std::shared_ptr<PeerLink> rpc_link(int32_t id);  // requests that wait for an answer
   void run_on_quorum(std::function<void()> fn);
+  // A kSnapshot message for a snapshot this node lacks waits here while the
+  // file is fetched (in chunks) from its sender; stepped once it is stored.
+  void fetch_snapshot(const raft::Message& m);
+  void fetch_snapshot_chunk();
+  struct SnapshotFetch {
+    raft::Message message;
+    std::vector<uint8_t> bytes;
+    uint64_t id = 0;
+  };
+  std::optional<SnapshotFetch> snapshot_fetch_;
+  uint64_t next_snapshot_fetch_ = 0;
 
   cluster::MetadataLog& log_;
   ControllerQuorumOptions opts_;

@@ -58,6 +58,8 @@ ControllerRequest parse_controller_request(std::span<const uint8_t> frame) {
     take(proto::BrokerHeartbeatRequest{}, 0, proto::BrokerHeartbeatRequest::kHighestVersion);
   } else if (key == proto::AllocateProducerIdsRequest::kApiKey) {
     take(proto::AllocateProducerIdsRequest{}, 0, 0);
+  } else if (key == proto::FetchSnapshotRequest::kApiKey) {
+    take(proto::FetchSnapshotRequest{}, 0, proto::FetchSnapshotRequest::kHighestVersion);
   } else {
     out.error = "api " + std::to_string(key) + " is not served on the controller listener";
   }

@@ -14,6 +14,7 @@
 #include "protocol/generated/allocate_producer_ids_request.h"
 #include "protocol/generated/broker_heartbeat_request.h"
 #include "protocol/generated/broker_registration_request.h"
+#include "protocol/generated/fetch_snapshot_request.h"
 #include "raft/rpc/codec.h"
 #include "raft/rpc/generated/controller_forward_request.h"
 
@@ -24,7 +25,8 @@ struct ControllerRequest {
   int16_t api_version = -1;
   int32_t correlation_id = 0;
   std::variant<std::monostate, raft::rpc::DecodedBatch, raft::rpc::ControllerForwardRequest,
-               proto::BrokerRegistrationRequest, proto::BrokerHeartbeatRequest, proto::AllocateProducerIdsRequest>
+               proto::BrokerRegistrationRequest, proto::BrokerHeartbeatRequest, proto::AllocateProducerIdsRequest,
+               proto::FetchSnapshotRequest>
       body;
   std::string error;  // empty: body holds the request
   bool ok() const { return error.empty(); }

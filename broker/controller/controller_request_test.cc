@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 
@@ -48,6 +49,23 @@ TEST(ControllerRequest, EachServedApiDecodes) {
   ASSERT_TRUE(r.ok()) << r.error;
   EXPECT_EQ(std::get<proto::BrokerRegistrationRequest>(r.body).broker_id, 3);
 
+  proto::FetchSnapshotRequest fs;
+  fs.replica_id = 2;
+  auto& fp = fs.topics.emplace_back();
+  fp.name = "__cluster_metadata";
+  fp.partitions.emplace_back().snapshot_id.end_offset = 120;
+  fp.partitions.back().position = 4096;
+  r = parse_controller_request(frame(59, 1, body(fs, 1)));
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(std::get<proto::FetchSnapshotRequest>(r.body), fs);
+  // Write the seed the fuzz target starts from (kept in the corpus).
+  if (std::getenv("MILLRACE_WRITE_SEEDS")) {
+    auto f = frame(59, 1, body(fs, 1));
+    std::ofstream(std::string(MILLRACE_SOURCE_DIR) + "/fuzz/corpus/controller_request_fuzz/fetch_snapshot_v1",
+                  std::ios::binary)
+        .write(reinterpret_cast<const char*>(f.data()), static_cast<std::streamsize>(f.size()));
+  }
+
   raft::Message m;
   m.type = raft::MessageType::kVote;
   m.term = raft::Term(4);
@@ -70,7 +88,7 @@ TEST(ControllerRequest, AnythingElseIsRefusedSayingWhy) {
   cut.pop_back();
   EXPECT_FALSE(parse_controller_request(cut).ok());
   // The seed corpus of the fuzz target parses (so the fuzzer starts from real requests).
-  for (const char* name : {"heartbeat_v1", "allocate_v0", "forward_v0"}) {
+  for (const char* name : {"heartbeat_v1", "allocate_v0", "forward_v0", "fetch_snapshot_v1"}) {
     std::ifstream in(std::string(MILLRACE_SOURCE_DIR) + "/fuzz/corpus/controller_request_fuzz/" + name, std::ios::binary);
     std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     EXPECT_TRUE(parse_controller_request(bytes).ok()) << name;

@@ -57,6 +57,25 @@ storage::Result<std::unique_ptr<MetadataLog>> MetadataLog::open(const std::files
     m->applied_ = snap->offset;
     m->snapshot_offset_ = snap->offset;
   }
+  if (m->applied_ < m->log_->start().value() - 1) {
+    // The log was cut below a snapshot that no longer reads back: replaying
+    // what is left onto an empty state would build a wrong image.
+    std::string why = "metadata log starts at offset " + std::to_string(m->log_->start().value()) +
+                      " but no readable snapshot covers what was cut";
+    for (const auto& s : m->skipped_snapshots) why += "; " + s;
+    auto config = m->log_->snapshot().config;
+    if (config.voters.size() + config.learners.size() <= 1 && !config.is_learner(self) &&
+        (config.voters.empty() || config.voters.front() == self) && options.voters.size() <= 1)
+      return storage::Status(storage::Errc::kCorruptSegment, why + ": restore the directory (no other copy)");
+    // Other replicas hold it: start the log again empty; the leader sends its
+    // snapshot and the rest (this node's commit index no longer vouches for any of it).
+    if (!m->log_->install_snapshot(raft::SnapshotMeta{raft::Index(-1), raft::Term(0), config}))
+      return m->log_->last_error();
+    hs->commit = raft::Index(-1);
+    if (auto st = m->hard_state_->write(*hs); !st.ok()) return st;
+    m->repaired_from_ = 0;
+    m->skipped_snapshots.push_back(why + ": log emptied, to be refilled from the leader");
+  }
   raft::Options opts;
   opts.id = self;
   opts.group = raft::GroupId(0);
@@ -129,7 +148,23 @@ storage::Status MetadataLog::drive(std::vector<raft::Message>& out) {
     raft::Ready rd = raft_->ready();
     // raft.h's driver order: snapshot, truncate, append, sync, hard state,
     // send, commit, advance.
-    if (rd.snapshot && !log_->install_snapshot(*rd.snapshot)) return log_->last_error();
+    if (rd.snapshot) {
+      // The leader's log starts past ours: its snapshot (fetched beforehand,
+      // controller_quorum.h) replaces our state and log up to its offset.
+      std::vector<std::string> skipped;
+      auto snap = load_metadata_snapshot(dir_, rd.snapshot->index.value(), skipped);
+      if (rd.snapshot->index.value() >= 0 && (!snap || snap->offset != rd.snapshot->index.value()))
+        return {storage::Errc::kCorruptSegment, "metadata log: no snapshot file at offset " +
+                                                    std::to_string(rd.snapshot->index.value()) + " to install"};
+      if (!log_->install_snapshot(*rd.snapshot)) return log_->last_error();
+      if (snap) {
+        state_ = std::move(snap->state);
+        applied_ = snap->offset;
+        snapshot_offset_ = snap->offset;
+        bytes_since_snapshot_ = 0;
+        ++snapshots_installed_;
+      }
+    }
     if (rd.truncate_from && !log_->truncate_suffix(*rd.truncate_from)) return log_->last_error();
     if (!rd.entries.empty() && !log_->append(rd.entries)) return log_->last_error();
     if (rd.must_sync && !log_->sync()) return log_->last_error();
@@ -143,6 +178,13 @@ storage::Status MetadataLog::drive(std::vector<raft::Message>& out) {
   auto st = apply_committed();
   if (st.ok() && bytes_since_snapshot_ >= snapshot_bytes_ && applied_ > snapshot_offset_) {
     if (auto w = write_metadata_snapshot(dir_, applied_, state_); w.ok()) {
+      // Two snapshots are kept; the log is cut below the older one (so a
+      // newest one that fails to read back still leaves a way to the state).
+      // A replica that needs what was cut fetches the older snapshot.
+      if (snapshot_offset_ >= 0 && snapshot_offset_ + 1 > storage_->log_start_offset().value()) {
+        if (auto cut = storage_->delete_records_before(Offset(snapshot_offset_ + 1)); !cut.ok())
+          st = cut.status();
+      }
       snapshot_offset_ = applied_;
       bytes_since_snapshot_ = 0;
     } else {
@@ -170,6 +212,22 @@ storage::Status MetadataLog::drive(std::vector<raft::Message>& out) {
   status_ = std::move(q);
   return st;
 }
+
+bool MetadataLog::has_snapshot(int64_t offset) const {
+  auto offs = metadata_snapshot_offsets(dir_);
+  return std::find(offs.begin(), offs.end(), offset) != offs.end();
+}
+
+std::optional<std::vector<uint8_t>> MetadataLog::snapshot_file(int64_t offset) const {
+  return read_metadata_snapshot_file(dir_, offset);
+}
+
+storage::Status MetadataLog::store_snapshot(int64_t offset, const std::vector<uint8_t>& bytes) {
+  // Never below what this node already has: an older file would only be pruned.
+  return store_metadata_snapshot_file(dir_, offset, bytes, 3);
+}
+
+int64_t MetadataLog::log_start() const { return log_->start().value(); }
 
 QuorumStatus MetadataLog::status() const {
   std::lock_guard lk(status_mu_);

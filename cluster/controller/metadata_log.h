@@ -30,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "cluster/metadata/records/codec.h"
@@ -130,10 +131,20 @@ class MetadataLog {
   int64_t snapshot_bytes_ = 20 << 20;
   int64_t bytes_since_snapshot_ = 0;
   int64_t snapshot_offset_ = -1;  // the newest snapshot written or loaded
+  int64_t snapshots_installed_ = 0;
   std::filesystem::path dir_;     // __cluster_metadata-0
 
  public:
   int64_t snapshot_offset() const { return snapshot_offset_; }
+  // Snapshot transfer (KRaft's FetchSnapshot): a replica whose log the
+  // leader's start has passed gets a kSnapshot message; its owner fetches the
+  // leader's snapshot file at that offset and stores it here before stepping
+  // the message, and drive() then installs it (state and log restart there).
+  bool has_snapshot(int64_t offset) const;
+  std::optional<std::vector<uint8_t>> snapshot_file(int64_t offset) const;
+  storage::Status store_snapshot(int64_t offset, const std::vector<uint8_t>& bytes);
+  int64_t log_start() const;
+  int64_t snapshots_installed() const { return snapshots_installed_; }
   std::vector<std::string> skipped_snapshots;  // unreadable snapshot files found at open
 
  private:

@@ -11,8 +11,9 @@
 // A file that fails its CRC or does not decode is skipped (an older one, or
 // the whole log, is used instead) and reported, never half-applied.
 //
-// The log itself is not cut below a snapshot yet: a voter far behind would
-// then need the snapshot sent over, which the transport does not do.
+// The log is cut below the older of the two snapshots kept (metadata_log.h):
+// a replica that needs entries from before the leader's log start gets that
+// snapshot over FetchSnapshot (its file bytes, checked whole before use).
 #pragma once
 
 #include <cstdint>
@@ -40,5 +41,16 @@ storage::Status write_metadata_snapshot(const std::filesystem::path& dir, int64_
 // gets one line per file that could not be used.
 std::optional<MetadataSnapshot> load_metadata_snapshot(const std::filesystem::path& dir, int64_t max_offset,
                                                       std::vector<std::string>& skipped);
+
+// The bytes of the snapshot file at `offset` (FetchSnapshot's answer), if any.
+std::optional<std::vector<uint8_t>> read_metadata_snapshot_file(const std::filesystem::path& dir, int64_t offset);
+// The offsets of the snapshot files in `dir`, newest first.
+std::vector<int64_t> metadata_snapshot_offsets(const std::filesystem::path& dir);
+// Stores a snapshot file fetched from the leader: decoded whole first (a file
+// that does not read back, or names another offset, is refused with
+// kCorruptSegment and not written), then written atomically; all but the
+// newest `keep` files are removed.
+storage::Status store_metadata_snapshot_file(const std::filesystem::path& dir, int64_t offset,
+                                             const std::vector<uint8_t>& bytes, int keep = 2);
 
 }  // namespace millrace::cluster

@@ -42,6 +42,7 @@ constexpr ApiRow kApis[] = {
     {46, "ListPartitionReassignments", 0, 0, 0, 0},
     {47, "OffsetDelete", 0, 0, -1, -1},
     {55, "DescribeQuorum", 0, 2, 0, 0},
+    {59, "FetchSnapshot", 0, 1, 0, 0},
     {60, "DescribeCluster", 0, 1, 0, 0},
     {62, "BrokerRegistration", 0, 4, 0, 0},
     {63, "BrokerHeartbeat", 0, 1, 0, 0},

@@ -45,6 +45,7 @@ enum class ApiKey : int16_t {
   kListPartitionReassignments = 46,
   kOffsetDelete = 47,
   kDescribeQuorum = 55,
+  kFetchSnapshot = 59,
   kDescribeCluster = 60,
   kBrokerRegistration = 62,
   kBrokerHeartbeat = 63,

@@ -60,6 +60,7 @@ DecodeStatus decode_request_body(int16_t api_key, int16_t api_version,
     case 46: return decode_as<ListPartitionReassignmentsRequest>(api_version, body, out);
     case 47: return decode_as<OffsetDeleteRequest>(api_version, body, out);
     case 55: return decode_as<DescribeQuorumRequest>(api_version, body, out);
+    case 59: return decode_as<FetchSnapshotRequest>(api_version, body, out);
     case 60: return decode_as<DescribeClusterRequest>(api_version, body, out);
     case 62: return decode_as<BrokerRegistrationRequest>(api_version, body, out);
     case 63: return decode_as<BrokerHeartbeatRequest>(api_version, body, out);
@@ -112,6 +113,7 @@ DecodeStatus decode_response_body(int16_t api_key, int16_t api_version,
     case 46: return decode_as<ListPartitionReassignmentsResponse>(api_version, body, out);
     case 47: return decode_as<OffsetDeleteResponse>(api_version, body, out);
     case 55: return decode_as<DescribeQuorumResponse>(api_version, body, out);
+    case 59: return decode_as<FetchSnapshotResponse>(api_version, body, out);
     case 60: return decode_as<DescribeClusterResponse>(api_version, body, out);
     case 62: return decode_as<BrokerRegistrationResponse>(api_version, body, out);
     case 63: return decode_as<BrokerHeartbeatResponse>(api_version, body, out);

@@ -49,6 +49,7 @@ using RequestBody = std::variant<
     ListPartitionReassignmentsRequest,
     OffsetDeleteRequest,
     DescribeQuorumRequest,
+    FetchSnapshotRequest,
     DescribeClusterRequest,
     BrokerRegistrationRequest,
     BrokerHeartbeatRequest,
@@ -87,6 +88,7 @@ using ResponseBody = std::variant<
     ListPartitionReassignmentsResponse,
     OffsetDeleteResponse,
     DescribeQuorumResponse,
+    FetchSnapshotResponse,
     DescribeClusterResponse,
     BrokerRegistrationResponse,
     BrokerHeartbeatResponse,
@@ -148,6 +150,7 @@ bool visit_api(int16_t api_key, F&& f) {
     case 46: f(std::type_identity<ListPartitionReassignmentsRequest>{}, std::type_identity<ListPartitionReassignmentsResponse>{}); return true;
     case 47: f(std::type_identity<OffsetDeleteRequest>{}, std::type_identity<OffsetDeleteResponse>{}); return true;
     case 55: f(std::type_identity<DescribeQuorumRequest>{}, std::type_identity<DescribeQuorumResponse>{}); return true;
+    case 59: f(std::type_identity<FetchSnapshotRequest>{}, std::type_identity<FetchSnapshotResponse>{}); return true;
     case 60: f(std::type_identity<DescribeClusterRequest>{}, std::type_identity<DescribeClusterResponse>{}); return true;
     case 62: f(std::type_identity<BrokerRegistrationRequest>{}, std::type_identity<BrokerRegistrationResponse>{}); return true;
     case 63: f(std::type_identity<BrokerHeartbeatRequest>{}, std::type_identity<BrokerHeartbeatResponse>{}); return true;

@@ -82,6 +82,8 @@
 #include "protocol/generated/broker_heartbeat_response.h"
 #include "protocol/generated/allocate_producer_ids_request.h"
 #include "protocol/generated/allocate_producer_ids_response.h"
+#include "protocol/generated/fetch_snapshot_request.h"
+#include "protocol/generated/fetch_snapshot_response.h"
 
 namespace millrace::proto {
 
@@ -165,6 +167,8 @@ using WithAllMessages = L<
     BrokerHeartbeatRequest,
     BrokerHeartbeatResponse,
     AllocateProducerIdsRequest,
-    AllocateProducerIdsResponse>;
+    AllocateProducerIdsResponse,
+    FetchSnapshotRequest,
+    FetchSnapshotResponse>;
 
 }  // namespace millrace::proto

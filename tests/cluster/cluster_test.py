@@ -206,10 +206,13 @@ def damaged_log(cluster):
     seg = sorted(f for f in os.listdir(seg_dir) if f.endswith(".log"))[0]
     path = os.path.join(seg_dir, seg)
     size = os.path.getsize(path)
-    with open(path, "r+b") as f:  # flip bytes in the middle of a batch
-        f.seek(size // 2)
+    # Flip bytes in a batch near the end: the log is cut below the older of
+    # two snapshots, so what lies early in the file may no longer be read.
+    at = max(size // 2, size - 400)
+    with open(path, "r+b") as f:
+        f.seek(at)
         b = f.read(8)
-        f.seek(size // 2)
+        f.seek(at)
         f.write(bytes(x ^ 0xFF for x in b))
     create_topic(cluster.nodes[leader].bootstrap, "while-damaged", 3)
     seen = len(node.lines)
@@ -227,6 +230,31 @@ def damaged_log(cluster):
     check(bool(same), f"node {victim}: a metadata log cut short is filled in from the leader")
 
 
+def snapshot_transfer(cluster):
+    """A voter down while the others move on: their logs are cut below their
+    snapshots past what it holds, so it must get the leader's snapshot
+    (FetchSnapshot) before the rest of the log."""
+    leader = leader_of(cluster)
+    victim = next(i for i in cluster.alive() if i != leader)
+    node = cluster.nodes[victim]
+    node.stop()
+    # More entries than the leader keeps in flight to it (64 appends, which the
+    # link holds while the node is down), so catching up needs the cut part.
+    codes = [create_topic(cluster.nodes[leader].bootstrap, f"behind-{n}", 1) for n in range(100)]
+    check(codes == [0] * 100, f"100 topics created while node {victim} is down "
+                              f"({sum(c != 0 for c in codes)} failed)")
+    seen = len(node.lines)
+    t0 = time.monotonic()
+    node.start(timeout=60)
+    same = wait_until(lambda: (lambda s: s and "behind-99" in s["topics"] and len(s["brokers"]) == 3)(
+        all_same(cluster)), 30)
+    took = time.monotonic() - t0
+    installed = [line for line in node.lines[seen:] if "metadata_snapshot_installed" in line]
+    check(bool(installed), f"node {victim}: behind the leader's log start, it fetched and installed the leader's "
+                           f"snapshot ({installed[0].split('event=')[-1].strip() if installed else 'none'})")
+    check(bool(same), f"node {victim}: the same Metadata as the others {took * 1000:.0f} ms after its restart")
+
+
 def main():
     kills = int(os.environ.get("MILLRACE_CLUSTER_KILLS", "20"))
     # A snapshot of the metadata state after every few records, so restarts load one.
@@ -235,6 +263,7 @@ def main():
         one_view(three, 3)
         fencing(three)
         damaged_log(three)
+        snapshot_transfer(three)
         paused_controller(three)
         failover(three, kills)
     finally:

@@ -51,7 +51,7 @@ OffsetForLeaderEpoch DescribeConfigs AlterConfigs IncrementalAlterConfigs
 CreatePartitions DeleteGroups ElectLeaders AlterPartitionReassignments
 ListPartitionReassignments OffsetDelete DescribeCluster DescribeLogDirs
 SaslHandshake SaslAuthenticate DescribeTopicPartitions DescribeQuorum
-BrokerRegistration BrokerHeartbeat AllocateProducerIds
+BrokerRegistration BrokerHeartbeat AllocateProducerIds FetchSnapshot
 """.split()
 
 # Messages without an api key that are generated too.

@@ -102,5 +102,7 @@ void fill_sample(BrokerHeartbeatRequest& m, int16_t version, int seed);
 void fill_sample(BrokerHeartbeatResponse& m, int16_t version, int seed);
 void fill_sample(AllocateProducerIdsRequest& m, int16_t version, int seed);
 void fill_sample(AllocateProducerIdsResponse& m, int16_t version, int seed);
+void fill_sample(FetchSnapshotRequest& m, int16_t version, int seed);
+void fill_sample(FetchSnapshotResponse& m, int16_t version, int seed);
 
 }  // namespace millrace::proto::testing
