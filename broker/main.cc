@@ -246,27 +246,34 @@ int run(const Config& cfg) {
       parse_connection_overrides(cfg.string("max.connections.per.ip.overrides")).value_or(std::map<std::string, int64_t>{});
   so.blocking = [&logs](std::function<void()> job) { logs->post_blocking(std::move(job)); };
   Server server(so, dispatcher, metrics);
-  auto listeners = cfg.listeners();
-  if (auto err = server.listen(listeners); !err.empty()) {
-    spdlog::error("event=startup_failed error=\"{}\"", err);
-    stop_control();
-    return 1;
-  }
-  auto ports = server.bound_ports();
-  auto advertised = cfg.advertised_listeners();
-  if (cfg.string("advertised.listeners").empty()) {
-    state.advertised_host = listeners[0].host.empty() || listeners[0].host == "0.0.0.0" ? "127.0.0.1" : listeners[0].host;
-    state.advertised_port = ports[0];
-  } else {
-    state.advertised_host = advertised[0].host;
-    state.advertised_port = advertised[0].port;
+  // process.roles: a controller-only node serves no Kafka clients (its only
+  // listener is the controller's), registers no broker and mirrors nothing.
+  auto node_roles = parse_node_roles(cfg).roles;
+  if (node_roles.broker) {
+    auto listeners = cfg.listeners();
+    if (auto err = server.listen(listeners); !err.empty()) {
+      spdlog::error("event=startup_failed error=\"{}\"", err);
+      stop_control();
+      return 1;
+    }
+    auto ports = server.bound_ports();
+    auto advertised = cfg.advertised_listeners();
+    if (cfg.string("advertised.listeners").empty()) {
+      state.advertised_host =
+          listeners[0].host.empty() || listeners[0].host == "0.0.0.0" ? "127.0.0.1" : listeners[0].host;
+      state.advertised_port = ports[0];
+    } else {
+      state.advertised_host = advertised[0].host;
+      state.advertised_port = advertised[0].port;
+    }
   }
   // The controller quorum (broker/controller/controller_quorum.h): the
   // metadata log over controller.quorum.voters (this node alone by default:
-  // `make run` is a one-voter cluster on the same path), its transport on the
-  // controller listener, this broker's registration and heartbeats, and the
-  // mirror that makes the topic table and the metadata image show the log.
-  auto node_roles = parse_node_roles(cfg).roles;
+  // `make run` is a one-voter cluster on the same path; a broker-only node
+  // follows the voters as an observer), its transport on the controller
+  // listener, this broker's registration and heartbeats, and the mirror that
+  // makes the topic table and the metadata image show the log.
+  const bool sole_voter = node_roles.voters.size() == 1 && node_roles.voters.front().id == node_id;
   std::vector<int32_t> voter_ids;
   std::vector<QuorumPeer> peers;
   const std::string controller_listener =
@@ -296,7 +303,7 @@ int run(const Config& cfg) {
                   metadata_log->repaired_from());
   // Topics of a node that ran before the metadata log held them (one voter
   // only): written to the log once, with their ids, partitions and configs.
-  if (voter_ids.size() <= 1 && metadata_log->state().topics().empty()) {
+  if (sole_voter && metadata_log->state().topics().empty()) {
     std::vector<cluster::records::AnyRecord> adopt;
     for (const auto& t : topics.all()) {
       auto recs = cluster::adopt_topic(t.name, t.id, t.partitions, node_id, t.configs);
@@ -313,7 +320,7 @@ int run(const Config& cfg) {
   }
   // Producer ids already handed out from this node's block file stay behind
   // the cluster's next id (one voter: a node that ran before the quorum did).
-  if (voter_ids.size() <= 1 && metadata_log->state().next_producer_id() < producer_ids.file_next()) {
+  if (sole_voter && metadata_log->state().next_producer_id() < producer_ids.file_next()) {
     cluster::records::ProducerIdsRecord r;
     r.broker_id = node_id;
     r.next_producer_id = producer_ids.file_next();
@@ -329,6 +336,7 @@ int run(const Config& cfg) {
   qo.heartbeat_ms = cfg.integer("broker.heartbeat.interval.ms");
   qo.session_ms = cfg.integer("broker.session.timeout.ms");
   qo.offsets_partitions = offsets_partitions;
+  qo.broker = node_roles.broker;
   qo.self.id = node_id;
   {
     std::random_device rd;
@@ -351,6 +359,10 @@ int run(const Config& cfg) {
     else
       spdlog::info("event=offsets_loaded partitions={} records={}", offsets_store.partition_count(), n);
   });
+  // Every node mirrors, a controller-only one too: as active controller it
+  // serves forwarded admin requests with the same handlers, which check the
+  // topic table and answer once the mirror shows the write. (Until issue 18
+  // places replicas it also keeps an empty log per partition, as every node does.)
   quorum.set_state_listener([&mirror](auto s, int64_t applied, int32_t leader) { mirror.publish(std::move(s), applied, leader); });
   state.quorum = &quorum;
   state.topic_writer = &topic_writer;
@@ -383,8 +395,9 @@ int run(const Config& cfg) {
     auto last_log = std::chrono::steady_clock::now();
     for (;;) {
       auto image = metadata.current();
-      bool unfenced = image && image->broker(node_id) != nullptr;
-      bool offsets = image && image->topic(kOffsetsTopic) != nullptr;
+      // A controller-only node is ready once the quorum has a leader.
+      bool unfenced = node_roles.broker ? image && image->broker(node_id) != nullptr : quorum.leader() >= 0;
+      bool offsets = !node_roles.broker || (image && image->topic(kOffsetsTopic) != nullptr);
       if (unfenced && offsets) break;
       if (std::chrono::steady_clock::now() > until) {
         spdlog::warn("event=startup_without_quorum unfenced={} offsets_topic={} leader={}", unfenced, offsets,

@@ -137,19 +137,24 @@ NodeRolesParse parse_node_roles(const Config& config) {
                        config.string("controller.listener.names") + "); only PLAINTEXT and controller listeners are served");
   }
   bool others = std::any_of(r.voters.begin(), r.voters.end(), [&](const auto& v) { return v.id != r.node_id; });
-  if (others && r.controller && !has_controller_listener)
-    errors.push_back("controller.quorum.voters names other voters: listeners must include this node's controller "
-                     "listener (a name in controller.listener.names, e.g. CONTROLLER://0.0.0.0:9093)");
+  if ((others || !r.broker) && r.controller && !has_controller_listener)
+    errors.push_back(std::string(others ? "controller.quorum.voters names other voters"
+                                        : "process.roles is controller only") +
+                     ": listeners must include this node's controller listener (a name in controller.listener.names, "
+                     "e.g. CONTROLLER://0.0.0.0:9093)");
+  // A controller-only node serves no clients (Kafka's rule as well).
+  if (r.controller && !r.broker)
+    for (const auto& l : parse_listeners(config.string("listeners"), "").listeners)
+      if (std::none_of(r.controller_listener_names.begin(), r.controller_listener_names.end(),
+                       [&](const auto& n) { return strcasecmp(n.c_str(), l.name.c_str()) == 0; }))
+        errors.push_back("process.roles is controller only: listeners may only hold controller listeners (" +
+                         config.string("controller.listener.names") + "), not " + l.name);
   // Not served yet, said rather than accepted and ignored: a dynamic quorum
-  // (KIP-853), and nodes with one role only (a broker-only node would follow
-  // the metadata log as an observer, a controller-only node would serve no
-  // clients).
+  // (KIP-853). A broker-only node follows the voters as an observer; it
+  // finds them through controller.quorum.voters.
   if (!r.bootstrap_servers.empty())
     errors.push_back("controller.quorum.bootstrap.servers: a dynamic quorum (KIP-853) is not served yet; list the "
                      "voters in controller.quorum.voters");
-  if (!r.broker || !r.controller)
-    errors.push_back("process.roles " + roles + ": only combined nodes (broker,controller) are served yet; run every "
-                     "node with both roles (a voter of controller.quorum.voters)");
   if (r.voters.empty() && r.controller) r.voters.push_back({r.node_id, "", 0});  // itself, in-process
   return out;
 }

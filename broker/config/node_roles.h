@@ -16,8 +16,9 @@
 // node with no way to reach a controller, both voter forms at once, a voter id
 // listed twice, a quorum of other voters without this node's controller
 // listener, a listener that is neither PLAINTEXT nor a controller listener.
-// What is not served yet is refused, saying so, rather than accepted and
-// ignored: a dynamic quorum (bootstrap servers) and nodes with one role only.
+// A broker-only node follows the voters as an observer; a controller-only
+// node has its controller listener only. What is not served yet is refused,
+// saying so, rather than accepted and ignored: a dynamic quorum (bootstrap servers).
 // Pure.
 #pragma once
 

@@ -64,8 +64,25 @@ TEST(NodeRoles, AQuorumOfOtherVotersNeedsAControllerListener) {
 
 TEST(NodeRoles, WhatIsNotServedYetIsRefusedSayingSo) {
   EXPECT_TRUE(has_error(roles_of({"node.id=1", "controller.quorum.bootstrap.servers=a:9093"}), "not served yet"));
-  EXPECT_TRUE(has_error(roles_of({"node.id=4", "process.roles=broker", "controller.quorum.voters=1@a:9093"}),
-                        "only combined nodes"));
+}
+
+TEST(NodeRoles, NodesWithOneRole) {
+  // A broker-only node: an observer of the voters it lists, itself not one.
+  auto b = roles_of({"node.id=4", "process.roles=broker", "controller.quorum.voters=1@a:9093,2@b:9093,3@c:9093"});
+  EXPECT_TRUE(b.ok()) << (b.errors.empty() ? "" : b.errors[0]);
+  EXPECT_TRUE(b.roles.broker);
+  EXPECT_FALSE(b.roles.controller);
+  EXPECT_EQ(b.roles.voters.size(), 3u);
+  // A controller-only node: its controller listener and nothing else.
+  auto c = roles_of({"node.id=1", "process.roles=controller", "controller.quorum.voters=1@a:9093,2@b:9093",
+                     "listeners=CONTROLLER://:9093"});
+  EXPECT_TRUE(c.ok()) << (c.errors.empty() ? "" : c.errors[0]);
+  EXPECT_FALSE(c.roles.broker);
+  EXPECT_TRUE(has_error(roles_of({"node.id=1", "process.roles=controller", "controller.quorum.voters=1@a:9093",
+                                  "listeners=PLAINTEXT://:9092,CONTROLLER://:9093"}),
+                        "may only hold controller listeners"));
+  EXPECT_TRUE(has_error(roles_of({"node.id=1", "process.roles=controller", "listeners=PLAINTEXT://:9092"}),
+                        "controller only: listeners must include this node's controller listener"));
 }
 
 TEST(NodeRoles, BadSyntaxIsRefusedAtLoadNamingTheKey) {

@@ -62,6 +62,22 @@ asio::awaitable<Dispatched> ControllerDispatcher::dispatch(std::span<const uint8
       spdlog::warn("event=bad_raft_batch conn={} peer={} error=\"addressed to node {}\"", conn.id, conn.peer,
                    batch->to.value());
       resp.error_code = static_cast<int16_t>(proto::ErrorCode::kInvalidRequest);
+    } else if (batch->poll) {
+      // An observer's poll: answered with what this node holds for it.
+      struct Polled {
+        std::optional<std::vector<uint8_t>> reply;
+        int32_t leader = -1;
+      };
+      const int32_t from = static_cast<int32_t>(batch->from.value());
+      auto op = await_callback<Polled>(ex, [this, from, msgs = std::move(batch->messages)](
+                                               std::function<void(Polled)> done) mutable {
+        quorum_.poll(from, std::move(msgs), [done](std::optional<std::vector<uint8_t>> reply, int32_t leader) {
+          done({std::move(reply), leader});
+        });
+      });
+      Polled polled = co_await std::move(op);
+      resp.reply = std::move(polled.reply);
+      resp.leader_id = polled.leader;
     } else {
       quorum_.deliver(std::move(batch->messages));
     }

@@ -1,5 +1,6 @@
 #include "broker/controller/controller_quorum.h"
 
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
@@ -19,6 +20,7 @@
 #include "raft/rpc/codec.h"
 #include "raft/rpc/generated/controller_forward_request.h"
 #include "raft/rpc/generated/controller_forward_response.h"
+#include "raft/rpc/generated/raft_batch_response.h"
 
 namespace millrace::broker {
 
@@ -70,6 +72,7 @@ std::shared_ptr<PeerLink> ControllerQuorum::rpc_link(int32_t id) {
 void ControllerQuorum::run_on_quorum(std::function<void()> fn) { asio::post(io_, std::move(fn)); }
 
 void ControllerQuorum::start() {
+  observer_ = std::none_of(opts_.voters.begin(), opts_.voters.end(), [&](const auto& v) { return v.id == opts_.me; });
   for (const auto& v : opts_.voters) {
     if (v.id == opts_.me) continue;
     for (auto* links : {&links_, &rpc_links_}) {
@@ -77,10 +80,17 @@ void ControllerQuorum::start() {
       (*links)[v.id] = l;
       l->start();
     }
+    if (observer_) {
+      auto l = std::make_shared<PeerLink>(io_, opts_.me, v.id, v.host, v.port);
+      poll_links_[v.id] = l;
+      l->start();
+    }
   }
+  poll_timer_ = std::make_unique<asio::steady_timer>(io_);
   run_on_quorum([this] {
     drive();
     on_tick();
+    poll_next();
   });
   thread_ = std::thread([this] { io_.run(); });
 }
@@ -92,6 +102,11 @@ void ControllerQuorum::stop() {
     ticker_.cancel();
     for (auto& [id, l] : links_) l->stop();
     for (auto& [id, l] : rpc_links_) l->stop();
+    for (auto& [id, l] : poll_links_) l->stop();
+    if (poll_timer_) poll_timer_->cancel();
+    auto polls = std::move(polls_);
+    polls_.clear();
+    for (auto& [id, p] : polls) p.done(std::nullopt, -1);
     fail_writes(kNotController, "the controller is shutting down");
     auto forwards = std::move(forwards_);
     forwards_.clear();
@@ -150,6 +165,7 @@ void ControllerQuorum::on_tick() {
   log_.tick();
   drive();
   const auto now = now_ms();
+  expire_polls(now);
   broker_lifecycle(now);
   leader_duties(now);
   ticker_.expires_after(std::chrono::milliseconds(opts_.tick_ms));
@@ -162,10 +178,129 @@ void ControllerQuorum::send(std::vector<raft::Message>& out) {
   std::map<int32_t, std::vector<raft::Message>> by_peer;
   for (auto& m : out) by_peer[static_cast<int32_t>(m.to.value())].push_back(std::move(m));
   out.clear();
-  for (auto& [to, msgs] : by_peer)
-    if (auto l = link(to))
+  for (auto& [to, msgs] : by_peer) {
+    if (auto l = link(to)) {
       l->request(raft::rpc::RaftBatchRequest::kApiKey, raft::rpc::kBatchVersion,
                  raft::rpc::encode_batch(raft::NodeId(opts_.me), raft::NodeId(to), msgs));
+    } else if (log_.follows(to)) {
+      // An observer: it takes these when it polls.
+      auto& box = outbox_[to];
+      for (auto& m : msgs) box.push_back(std::move(m));
+      while (box.size() > kMaxOutbox) box.pop_front();
+      answer_poll(to);
+    }
+  }
+}
+
+int32_t ControllerQuorum::known_leader() const {
+  // An observer hears of a new leader from the voters' answers to its polls
+  // before the new leader's first message reaches it.
+  if (observer_ && polled_leader_ >= 0) return polled_leader_;
+  return log_.leader();
+}
+
+void ControllerQuorum::answer_poll(int32_t to) {
+  auto p = polls_.find(to);
+  auto box = outbox_.find(to);
+  if (p == polls_.end() || box == outbox_.end() || box->second.empty()) return;
+  std::vector<raft::Message> msgs(std::make_move_iterator(box->second.begin()), std::make_move_iterator(box->second.end()));
+  box->second.clear();
+  auto done = std::move(p->second.done);
+  polls_.erase(p);
+  done(raft::rpc::encode_batch(raft::NodeId(opts_.me), raft::NodeId(to), msgs), log_.leader());
+}
+
+void ControllerQuorum::expire_polls(int64_t now) {
+  for (auto it = polls_.begin(); it != polls_.end();) {
+    if (it->second.deadline_ms > now && log_.is_leader()) {
+      ++it;
+      continue;
+    }
+    auto done = std::move(it->second.done);
+    it = polls_.erase(it);
+    done(std::nullopt, log_.leader());
+  }
+}
+
+void ControllerQuorum::poll(int32_t from, std::vector<raft::Message> messages,
+                            std::function<void(std::optional<std::vector<uint8_t>>, int32_t)> done) {
+  run_on_quorum([this, from, messages = std::move(messages), done = std::move(done)]() mutable {
+    if (stopped_) return done(std::nullopt, -1);
+    if (!messages.empty()) {
+      step_all(messages);
+      drive();
+    }
+    // Only the leader sends to observers: anyone else names it at once.
+    if (!log_.is_leader()) return done(std::nullopt, log_.leader());
+    if (auto old = polls_.find(from); old != polls_.end()) {
+      auto d = std::move(old->second.done);
+      polls_.erase(old);
+      d(std::nullopt, log_.leader());
+    }
+    polls_[from] = {std::move(done), now_ms() + kPollWaitMs};
+    answer_poll(from);
+  });
+}
+
+std::shared_ptr<PeerLink> ControllerQuorum::poll_link(int32_t id) {
+  auto it = poll_links_.find(id);
+  return it == poll_links_.end() ? nullptr : it->second;
+}
+
+void ControllerQuorum::poll_later() {
+  poll_timer_->expires_after(std::chrono::milliseconds(opts_.tick_ms));
+  poll_timer_->async_wait([this](boost::system::error_code ec) {
+    if (!ec) poll_next();
+  });
+}
+
+void ControllerQuorum::poll_next() {
+  if (stopped_ || !observer_ || poll_links_.empty()) return;
+  if (poll_in_flight_) {
+    // A voter that died with the poll queued or unanswered: give it up.
+    if (now_ms() - poll_sent_ms_ < 2 * kPollWaitMs + 1000) return;
+    poll_in_flight_ = false;
+    polled_leader_ = -1;
+    poll_target_ = -1;
+  }
+  if (poll_target_ < 0 || !poll_link(poll_target_)) {
+    const auto& v = opts_.voters[voter_turn_++ % opts_.voters.size()];
+    poll_target_ = v.id;
+  }
+  const int32_t target = poll_target_;
+  const uint64_t id = ++poll_id_;
+  poll_in_flight_ = true;
+  poll_sent_ms_ = now_ms();
+  poll_link(target)->request(
+      raft::rpc::RaftBatchRequest::kApiKey, raft::rpc::kBatchVersion,
+      raft::rpc::encode_batch(raft::NodeId(opts_.me), raft::NodeId(target), {}, /*poll=*/true),
+      [this, target, id](std::optional<std::vector<uint8_t>> body) {
+        if (id != poll_id_ || stopped_) return;
+        poll_in_flight_ = false;
+        auto resp = body ? decode_body<raft::rpc::RaftBatchResponse>(*body, raft::rpc::kBatchVersion) : std::nullopt;
+        if (resp && resp->reply) {
+          auto batch = raft::rpc::decode_batch(*resp->reply, raft::NodeId(target), raft::NodeId(opts_.me));
+          if (batch.ok()) {
+            step_all(batch.messages);
+            drive();
+          } else {
+            spdlog::warn("event=bad_poll_reply from={} error=\"{}\"", target, batch.error);
+          }
+        }
+        if (resp && resp->error_code == 0 && resp->leader_id == target) {
+          polled_leader_ = target;  // the leader: poll it again at once
+          poll_next();
+          return;
+        }
+        // Not (or no longer) the leader: the one it names, else the next voter.
+        polled_leader_ = resp && resp->leader_id >= 0 ? resp->leader_id : -1;
+        poll_target_ = polled_leader_ >= 0 && polled_leader_ != target ? polled_leader_ : -1;
+        poll_later();
+      });
+  poll_timer_->expires_after(std::chrono::milliseconds(2 * kPollWaitMs + 1000));
+  poll_timer_->async_wait([this, id](boost::system::error_code ec) {
+    if (!ec && id == poll_id_) poll_next();  // the watchdog: unanswered
+  });
 }
 
 void ControllerQuorum::drive() {
@@ -180,7 +315,7 @@ void ControllerQuorum::drive() {
     return;
   }
   send(out);
-  const int32_t leader = log_.leader();
+  const int32_t leader = known_leader();
   if (leader != leader_.load()) {
     spdlog::info("event=metadata_leader_changed leader={} term={}", leader, log_.term());
     std::vector<std::function<void(Forwarded)>> failed;
@@ -215,7 +350,7 @@ void ControllerQuorum::after_applied() {
   const int64_t applied = log_.applied_offset();
   applied_.store(applied);
   if (on_state_)
-    on_state_(std::make_shared<const cluster::MetadataState>(log_.state()), applied, log_.leader());
+    on_state_(std::make_shared<const cluster::MetadataState>(log_.state()), applied, known_leader());
   if (in_flight_ && applied >= in_flight_->offset) {
     auto w = std::move(*in_flight_);
     in_flight_.reset();
@@ -270,16 +405,20 @@ void ControllerQuorum::pump() {
 void ControllerQuorum::deliver(std::vector<raft::Message> messages) {
   run_on_quorum([this, messages = std::move(messages)] {
     if (stopped_) return;
-    for (const auto& m : messages) {
-      if (m.type == raft::MessageType::kSnapshot && m.snapshot.index.value() > log_.applied_offset() &&
-          !log_.has_snapshot(m.snapshot.index.value())) {
-        fetch_snapshot(m);
-        continue;
-      }
-      log_.step(m);
-    }
+    step_all(messages);
     drive();
   });
+}
+
+void ControllerQuorum::step_all(const std::vector<raft::Message>& messages) {
+  for (const auto& m : messages) {
+    if (m.type == raft::MessageType::kSnapshot && m.snapshot.index.value() > log_.applied_offset() &&
+        !log_.has_snapshot(m.snapshot.index.value())) {
+      fetch_snapshot(m);
+      continue;
+    }
+    log_.step(m);
+  }
 }
 
 void ControllerQuorum::fetch_snapshot(const raft::Message& m) {
@@ -451,7 +590,7 @@ int64_t ControllerQuorum::allocate_producer_ids(int64_t count, std::chrono::mill
     auto got = std::make_shared<std::promise<int64_t>>();
     auto answer = got->get_future();
     run_on_quorum([this, count, got] {
-      const int32_t leader = log_.leader();
+      const int32_t leader = known_leader();
       auto finish = [got](int16_t error, int64_t start) { got->set_value(error == 0 ? start : -1); };
       if (leader == opts_.me) return allocate_block(opts_.me, my_epoch_.load(), count, finish);
       auto l = leader >= 0 ? rpc_link(leader) : nullptr;
@@ -475,7 +614,7 @@ int64_t ControllerQuorum::allocate_producer_ids(int64_t count, std::chrono::mill
 
 void ControllerQuorum::forward(std::vector<uint8_t> request_frame, std::function<void(Forwarded)> done) {
   run_on_quorum([this, frame = std::move(request_frame), done = std::move(done)]() mutable {
-    const int32_t leader = log_.leader();
+    const int32_t leader = known_leader();
     auto l = leader >= 0 && leader != opts_.me ? rpc_link(leader) : nullptr;
     if (!l) {
       done({kNotController, {}, -1});
@@ -509,9 +648,10 @@ void ControllerQuorum::broker_lifecycle(int64_t now) {
   // A heartbeat or registration unanswered for two intervals (its leader hung
   // with the connection open, or lost office) is given up: the next goes to
   // whoever leads now. A late answer is still taken (epochs are checked).
+  if (!opts_.broker) return;  // a controller-only node has no broker to register
   if (beat_in_flight_ && now - last_beat_ms_ > 2 * opts_.heartbeat_ms) beat_in_flight_ = false;
   if (beat_in_flight_ || now - last_beat_ms_ < opts_.heartbeat_ms) return;
-  const int32_t leader = log_.leader();
+  const int32_t leader = known_leader();
   if (leader < 0) return;
   last_beat_ms_ = now;
   beat_in_flight_ = true;
@@ -615,13 +755,33 @@ void ControllerQuorum::leader_duties(int64_t now) {
         [](WriteOutcome) {});
   }
   const auto& state = log_.state();
+  // Broker-only nodes follow the metadata log as observers (Raft learners),
+  // added once registered.
+  std::vector<int32_t> observers;
+  for (const auto& [id, b] : state.brokers())
+    if (!log_.follows(id)) observers.push_back(id);
+  if (!observers.empty()) {
+    if (log_.add_observers(observers).ok()) {
+      spdlog::info("event=metadata_observers_added nodes={}", fmt::join(observers, ","));
+      drive();
+    }
+  }
   if (offsets_requested_ || state.topic(kOffsets)) return;
-  bool all_registered = true;
+  // Placed over the brokers registered by then, so wait for them: every
+  // voter's broker; with controller-only voters (none registers), brokers
+  // that stopped arriving for 3 s; in any case 10 s after taking office.
+  bool all_registered = true, any_voter = false;
   for (const auto& v : opts_.voters) {
     auto it = state.brokers().find(v.id);
     all_registered = all_registered && it != state.brokers().end() && !it->second.fenced;
+    any_voter = any_voter || it != state.brokers().end();
   }
-  if (!all_registered && now - leader_since_ms_ < 10000) return;
+  if (state.brokers().size() != brokers_seen_) {
+    brokers_seen_ = state.brokers().size();
+    brokers_changed_ms_ = now;
+  }
+  const bool settled = !any_voter && brokers_seen_ > 0 && now - brokers_changed_ms_ >= 3000;
+  if (!all_registered && !settled && now - leader_since_ms_ < 10000) return;
   offsets_requested_ = true;
   submit(
       [this](const cluster::MetadataState& s) -> cluster::ControlResult {

@@ -21,7 +21,15 @@
 // leadership away and waits for it before the process exits.
 //
 // The leader also creates `__consumer_offsets` (offsets.topic.num.partitions)
-// once every voter's broker is registered, or 10 s after it took office.
+// once every voter's broker is registered (with controller-only voters: once
+// brokers stopped arriving for 3 s), or 10 s after it took office.
+//
+// Observers: a node outside controller.quorum.voters (process.roles=broker)
+// is added by the leader as a learner of the metadata log once its broker
+// registers. The voters never connect to it: it polls (a RaftBatch with
+// Poll set) the leader it knows of, and the answer carries the messages held
+// for it, waiting up to kPollWaitMs; a voter that does not lead names the
+// one that does.
 //
 // Thread-safety: deliver, submit, forward, register/heartbeat (the RPC side),
 // status and the atomics are callable from any thread; everything else runs
@@ -68,6 +76,7 @@ struct ControllerQuorumOptions {
   int64_t heartbeat_ms = 500;   // broker.heartbeat.interval.ms
   int64_t session_ms = 3000;    // broker.session.timeout.ms
   cluster::BrokerRegistrationRequest self;  // this node's broker
+  bool broker = true;  // process.roles has broker: register and heartbeat (a controller-only node does not)
   int32_t offsets_partitions = 50;
   int16_t offsets_replication = 1;
 };
@@ -121,6 +130,14 @@ class ControllerQuorum {
   // none until `timeout`; -1 when no block could be had.
   int64_t allocate_producer_ids(int64_t count, std::chrono::milliseconds timeout);
 
+  // A poll from an observer (a broker-only node, a learner of the metadata
+  // log: the voters never connect to it). Its messages are stepped; the
+  // answer carries what this node holds for it, waiting up to kPollWaitMs for
+  // some, and the leader this node knows of, so the observer asks it next.
+  static constexpr int64_t kPollWaitMs = 500;
+  void poll(int32_t from, std::vector<raft::Message> messages,
+            std::function<void(std::optional<std::vector<uint8_t>> reply, int32_t leader)> done);
+
   // FetchSnapshot (KRaft's snapshot transfer): the bytes of this node's
   // metadata snapshot file at the requested offset, from `position`, at most
   // max_bytes per answer; SNAPSHOT_NOT_FOUND when it has no such file (it was
@@ -150,6 +167,33 @@ class ControllerQuorum {
   void run_on_quorum(std::function<void()> fn);
   // A kSnapshot message for a snapshot this node lacks waits here while the
   // file is fetched (in chunks) from its sender; stepped once it is stored.
+  void step_all(const std::vector<raft::Message>& messages);
+  int32_t known_leader() const;
+  // Voter side of polls: messages for a node without a link (an observer)
+  // wait in its outbox (bounded: Raft resends) until it polls.
+  void answer_poll(int32_t to);
+  void expire_polls(int64_t now);
+  static constexpr size_t kMaxOutbox = 256;
+  std::map<int32_t, std::deque<raft::Message>> outbox_;
+  struct ParkedPoll {
+    std::function<void(std::optional<std::vector<uint8_t>>, int32_t)> done;
+    int64_t deadline_ms = 0;
+  };
+  std::map<int32_t, ParkedPoll> polls_;
+  // Observer side: one poll at a time, to the leader it last heard of (or
+  // the voters in turn), on its own connection.
+  void poll_next();
+  void poll_later();
+  std::shared_ptr<PeerLink> poll_link(int32_t id);
+  bool observer_ = false;
+  std::map<int32_t, std::shared_ptr<PeerLink>> poll_links_;
+  int32_t poll_target_ = -1;     // whom the next poll goes to
+  int32_t polled_leader_ = -1;   // the leader the last answer named
+  size_t voter_turn_ = 0;
+  uint64_t poll_id_ = 0;
+  bool poll_in_flight_ = false;
+  int64_t poll_sent_ms_ = 0;
+  std::unique_ptr<boost::asio::steady_timer> poll_timer_;
   void fetch_snapshot(const raft::Message& m);
   void fetch_snapshot_chunk();
   struct SnapshotFetch {
@@ -190,6 +234,8 @@ class ControllerQuorum {
   std::unique_ptr<cluster::BrokerControl> membership_;  // the leader's sessions
   int64_t last_expire_ms_ = 0;
   bool offsets_requested_ = false;
+  size_t brokers_seen_ = 0;
+  int64_t brokers_changed_ms_ = 0;
 
   // Forwards waiting for an answer, by the leader they went to: failed with
   // NOT_CONTROLLER as soon as another node leads (the sender retries there)

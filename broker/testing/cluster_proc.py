@@ -11,17 +11,32 @@ from broker_proc import Broker, free_port
 
 
 class Cluster:
-    def __init__(self, n, root=None, extra=None):
+    """`controllers` / `brokers`: the node ids with each role (default: every
+    node has both). A controller-only node listens on its controller port
+    only; a broker-only node follows the voters as an observer."""
+
+    def __init__(self, n, root=None, extra=None, controllers=None, brokers=None):
         self.root = root or tempfile.mkdtemp(prefix="millrace-cluster-")
-        self.ctl_ports = {i: free_port() for i in range(1, n + 1)}
+        ids = list(range(1, n + 1))
+        self.controllers = list(controllers or ids)
+        self.brokers = list(brokers or ids)
+        self.ctl_ports = {i: free_port() for i in self.controllers}
         voters = ",".join(f"{i}@127.0.0.1:{p}" for i, p in self.ctl_ports.items())
         self.nodes = {}
-        for i in range(1, n + 1):
+        for i in ids:
             b = Broker(data_dir=os.path.join(self.root, f"node{i}"), name=f"node{i}")
             os.makedirs(b.data_dir, exist_ok=True)
+            listeners = []
+            if i in self.brokers:
+                listeners.append(f"PLAINTEXT://127.0.0.1:{b.port}")
+            if i in self.controllers:
+                listeners.append(f"CONTROLLER://127.0.0.1:{self.ctl_ports[i]}")
+            roles = ",".join(r for r, has in (("broker", i in self.brokers), ("controller", i in self.controllers))
+                             if has)
             b.extra.update({
                 "node.id": str(i),
-                "listeners": f"PLAINTEXT://127.0.0.1:{b.port},CONTROLLER://127.0.0.1:{self.ctl_ports[i]}",
+                "process.roles": roles,
+                "listeners": ",".join(listeners),
                 "controller.quorum.voters": voters,
             })
             b.extra.update(extra or {})
@@ -45,7 +60,7 @@ class Cluster:
         return self
 
     def bootstrap(self):
-        return ",".join(b.bootstrap for b in self.nodes.values())
+        return ",".join(b.bootstrap for i, b in self.nodes.items() if i in self.brokers)
 
     def alive(self):
         return [i for i, b in self.nodes.items() if b.alive()]

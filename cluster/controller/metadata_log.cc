@@ -64,8 +64,7 @@ storage::Result<std::unique_ptr<MetadataLog>> MetadataLog::open(const std::files
                       " but no readable snapshot covers what was cut";
     for (const auto& s : m->skipped_snapshots) why += "; " + s;
     auto config = m->log_->snapshot().config;
-    if (config.voters.size() + config.learners.size() <= 1 && !config.is_learner(self) &&
-        (config.voters.empty() || config.voters.front() == self) && options.voters.size() <= 1)
+    if (config.voters.size() <= 1 && (config.voters.empty() || config.voters.front() == self))
       return storage::Status(storage::Errc::kCorruptSegment, why + ": restore the directory (no other copy)");
     // Other replicas hold it: start the log again empty; the leader sends its
     // snapshot and the rest (this node's commit index no longer vouches for any of it).
@@ -82,8 +81,10 @@ storage::Result<std::unique_ptr<MetadataLog>> MetadataLog::open(const std::files
   opts.seed = static_cast<uint64_t>(me) * 7919 + static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   opts.election_ticks = options.election_ticks;
   m->raft_ = std::make_unique<raft::Raft>(opts, *m->log_, *hs);
-  if (m->raft_->config().voters.size() > 1) {
-    // Other voters: elections run on the owner's ticks.
+  const auto& cfg = m->raft_->config();
+  if (!(cfg.voters.size() == 1 && cfg.voters.front() == self && !cfg.joint())) {
+    // Other voters (or this node is not one: an observer following them):
+    // elections and replication run on the owner's ticks.
     std::vector<raft::Message> none;
     if (auto st = m->drive(none); !st.ok()) return st;
     return m;
@@ -105,7 +106,8 @@ MetadataLog::~MetadataLog() { (void)close(); }
 
 storage::Status MetadataLog::repair_damaged_tail(raft::HardState& hs, const raft::Config& voters) {
   auto config = log_->snapshot().config.voters.empty() ? voters : log_->snapshot().config;
-  if (config.voters.size() <= 1) return {};  // no other copy: apply_committed fails naming the offset
+  if (config.voters.size() <= 1 && (config.voters.empty() || config.voters.front() == raft::NodeId(me_)))
+    return {};  // no other copy: apply_committed fails naming the offset
   std::optional<raft::Index> bad;
   for (auto from = log_->start(); from <= log_->last() && !bad;) {
     auto batch = log_->entries(from, 1 << 20);
@@ -197,6 +199,15 @@ storage::Status MetadataLog::drive(std::vector<raft::Message>& out) {
   q.leader_epoch = static_cast<int32_t>(raft_->term().value());
   q.high_watermark = raft_->commit().value() + 1;
   q.log_end_offset = log_->last().value() + 1;
+  for (auto l : raft_->config().learners) {
+    const auto id = static_cast<int32_t>(l.value());
+    q.observers.push_back(id);
+    if (raft_->role() != raft::Role::kLeader) continue;
+    if (auto pr = raft_->progress(l)) {
+      q.voter_log_end[id] = pr->match.value() + 1;
+      q.voter_active[id] = pr->recent_active;
+    }
+  }
   for (auto v : raft_->config().voters) {
     q.voters.push_back(static_cast<int32_t>(v.value()));
     if (raft_->role() != raft::Role::kLeader) continue;
@@ -228,6 +239,26 @@ storage::Status MetadataLog::store_snapshot(int64_t offset, const std::vector<ui
 }
 
 int64_t MetadataLog::log_start() const { return log_->start().value(); }
+
+bool MetadataLog::follows(int32_t node) const {
+  const auto& c = raft_->config();
+  return c.is_voter(raft::NodeId(node)) || c.is_learner(raft::NodeId(node));
+}
+
+bool MetadataLog::is_voter(int32_t node) const { return raft_->config().is_voter(raft::NodeId(node)); }
+
+storage::Status MetadataLog::add_observers(const std::vector<int32_t>& nodes) {
+  raft::Config target = raft_->config();
+  for (int32_t n : nodes)
+    if (!target.is_voter(raft::NodeId(n)) && !target.is_learner(raft::NodeId(n))) target.learners.push_back(raft::NodeId(n));
+  if (target == raft_->config()) return {};
+  std::sort(target.learners.begin(), target.learners.end());
+  auto p = raft_->propose_config(target);
+  if (!p.ok())
+    return {p.error == raft::ProposeError::kNotLeader ? storage::Errc::kClosed : storage::Errc::kInvalidArgument,
+            "metadata log: adding observers: " + (p.message.empty() ? std::string(raft::to_string(p.error)) : p.message)};
+  return {};
+}
 
 QuorumStatus MetadataLog::status() const {
   std::lock_guard lk(status_mu_);

@@ -20,7 +20,9 @@
 // owner drives it: tick() on a clock, step() with the messages other voters
 // sent, propose() a batch, then drive() (persist, collect the messages to
 // send, apply what committed) after each of them. on_applied, when set, is
-// called after every drive() that applied something.
+// called after every drive() that applied something. A node that is not
+// among the voters (a broker-only node) is an observer: it never campaigns,
+// and follows the log once the leader adds it as a learner (add_observers).
 // Not thread-safe: one owner (the controller's thread) calls it; status() is
 // the exception.
 #pragma once
@@ -53,7 +55,8 @@ struct QuorumStatus {
   int64_t high_watermark = 0;    // commit + 1
   int64_t log_end_offset = 0;    // last + 1
   std::vector<int32_t> voters;
-  // The leader's view of each voter: its log end offset (-1 unknown) and
+  std::vector<int32_t> observers;  // learners: broker-only nodes following the log
+  // The leader's view of each voter (and observer): its log end offset (-1 unknown) and
   // whether it answered within the last election timeout. Empty on followers.
   std::map<int32_t, int64_t> voter_log_end;
   std::map<int32_t, bool> voter_active;
@@ -144,6 +147,13 @@ class MetadataLog {
   std::optional<std::vector<uint8_t>> snapshot_file(int64_t offset) const;
   storage::Status store_snapshot(int64_t offset, const std::vector<uint8_t>& bytes);
   int64_t log_start() const;
+  // Observers (broker-only nodes): Raft learners of the metadata log, sent
+  // every entry but never voting or counting toward a commit. Leader only:
+  // adds those of `nodes` not yet following (one configuration change; an
+  // error while another is in flight: try again later).
+  storage::Status add_observers(const std::vector<int32_t>& nodes);
+  bool follows(int32_t node) const;   // a voter or an observer in the latest configuration
+  bool is_voter(int32_t node) const;
   int64_t snapshots_installed() const { return snapshots_installed_; }
   std::vector<std::string> skipped_snapshots;  // unreadable snapshot files found at open
 

@@ -188,9 +188,10 @@ bool is_compact_heartbeat_response(const Message& m) {
   return m == probe;
 }
 
-std::vector<uint8_t> encode_batch(NodeId from, NodeId to, const std::vector<Message>& messages) {
+std::vector<uint8_t> encode_batch(NodeId from, NodeId to, const std::vector<Message>& messages, bool poll) {
   RaftBatchRequest batch;
   batch.source_node_id = from.value();
+  batch.poll = poll;
   batch.destination_node_id = to.value();
   for (const Message& m : messages) {
     if (is_compact_heartbeat(m)) {
@@ -234,6 +235,7 @@ DecodedBatch decode_batch(std::span<const uint8_t> bytes) {
   }
   DecodedBatch out;
   out.from = NodeId(batch.source_node_id);
+  out.poll = batch.poll;
   out.to = NodeId(batch.destination_node_id);
   std::vector<Message> beats, answers, rest;
   beats.reserve(batch.heartbeats.size());

@@ -49,12 +49,14 @@ bool is_compact_heartbeat_response(const Message& m);
 // The RaftBatchRequest body (version kBatchVersion) carrying `messages` from
 // node `from` to node `to`. The batch's from/to are every message's: a
 // message's own from/to fields are not sent (the transport groups by them).
-std::vector<uint8_t> encode_batch(NodeId from, NodeId to, const std::vector<Message>& messages);
+// `poll`: the sender (an observer) also asks for the messages `to` holds for it.
+std::vector<uint8_t> encode_batch(NodeId from, NodeId to, const std::vector<Message>& messages, bool poll = false);
 
 struct DecodedBatch {
   NodeId from = kNoNode;
   NodeId to = kNoNode;
   std::vector<Message> messages;  // from/to set to the batch's
+  bool poll = false;
   std::string error;              // empty when the batch is good
 
   bool ok() const { return error.empty(); }

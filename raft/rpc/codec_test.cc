@@ -113,6 +113,18 @@ TEST(RaftRpcCodec, AllTypesInOneBatchRoundTripInOrder) {
   for (size_t i = 0; i < all.size(); ++i) EXPECT_TRUE(d.messages[i] == all[i]) << i;
 }
 
+TEST(RaftRpcCodec, APollIsMarkedAndAnEmptyPollIsABatch) {
+  DecodedBatch d = decode_batch(encode_batch(kFrom, kTo, {}, /*poll=*/true), kFrom, kTo);
+  ASSERT_TRUE(d.ok()) << d.error;
+  EXPECT_TRUE(d.poll);
+  EXPECT_TRUE(d.messages.empty());
+  d = decode_batch(encode_batch(kFrom, kTo, one_of_each()));
+  ASSERT_TRUE(d.ok()) << d.error;
+  EXPECT_FALSE(d.poll);
+  // The flag is a tagged field: a batch without it is byte for byte what it was.
+  EXPECT_EQ(encode_batch(kFrom, kTo, one_of_each()), encode_batch(kFrom, kTo, one_of_each(), false));
+  EXPECT_EQ(encode_batch(kFrom, kTo, {}, true).size(), encode_batch(kFrom, kTo, {}).size() + 3);
+}
 TEST(RaftRpcCodec, PayloadBytesSurviveAndEmptyPayloadEqualsNull) {
   Message m = base(MessageType::kAppend);
   m.entries.push_back({Index(0), Index(0), Term(1), EntryType::kData, std::make_shared<const std::vector<uint8_t>>()});

@@ -1,7 +1,9 @@
 """A cluster of real broker processes on loopback (issue 17): one view of the
 metadata on every broker, topics created through any broker, controller
-failover after kill -9, fencing of a broker that stops heartbeating, and a
-damaged metadata log repaired from the leader.
+failover after kill -9, fencing of a broker that stops heartbeating, a
+damaged metadata log repaired from the leader, a voter behind the leader's
+log start given its snapshot, and nodes with one role (controller-only voters,
+broker-only observers).
 
 Every wait is bounded; every loop has a fixed count (MILLRACE_CLUSTER_KILLS,
 20 by default). Measured times are printed and written to
@@ -42,6 +44,18 @@ def wait_until(fn, timeout, step=0.02):
             pass
         time.sleep(step)
     return last
+
+
+def create_retrying(node, name, since, limit=30):
+    """CreateTopics through `node` until it succeeds (or `limit` s pass since
+    `since`); the error code and the seconds since `since`."""
+    code = None
+    while time.monotonic() - since < limit and code != 0:
+        try:
+            code = create_topic(node.bootstrap, name, 1, timeout=limit)
+        except (OSError, ConnectionError):
+            time.sleep(0.02)
+    return code, time.monotonic() - since
 
 
 def views(cluster, ids=None):
@@ -114,13 +128,7 @@ def failover(cluster, kills):
         survivor = next(i for i in cluster.alive() if i != leader)
         t0 = time.monotonic()
         cluster.nodes[leader].kill9()
-        code = None
-        while time.monotonic() - t0 < 30 and code != 0:
-            try:
-                code = create_topic(cluster.nodes[survivor].bootstrap, f"after-kill-{k}", 1, timeout=30)
-            except (OSError, ConnectionError):
-                time.sleep(0.02)
-        took = time.monotonic() - t0
+        code, took = create_retrying(cluster.nodes[survivor], f"after-kill-{k}", t0)
         if not check(code == 0 and took < 5, f"kill {k + 1}: -9 of controller {leader}; a topic is created through "
                                              f"node {survivor} {took * 1000:.0f} ms later (bound 5000 ms)"):
             return
@@ -147,13 +155,7 @@ def paused_controller(cluster):
     others = [i for i in cluster.alive() if i != leader]
     t0 = time.monotonic()
     cluster.nodes[leader].proc.send_signal(signal.SIGSTOP)
-    code = None
-    while time.monotonic() - t0 < 30 and code != 0:
-        try:
-            code = create_topic(cluster.nodes[others[0]].bootstrap, "while-paused", 1, timeout=30)
-        except (OSError, ConnectionError):
-            time.sleep(0.02)
-    took = time.monotonic() - t0
+    code, took = create_retrying(cluster.nodes[others[0]], "while-paused", t0)
     # Bounded: a forward waiting on the paused controller is failed once another
     # node leads (it used to wait out a 10 s request timeout).
     check(code == 0 and took < 5, f"controller {leader} paused: a topic is created through node {others[0]} "
@@ -255,6 +257,46 @@ def snapshot_transfer(cluster):
     check(bool(same), f"node {victim}: the same Metadata as the others {took * 1000:.0f} ms after its restart")
 
 
+def one_role_nodes():
+    """Three controller-only voters and two broker-only nodes (observers of the
+    metadata log): the brokers alone are in Metadata, they agree, a topic made
+    through one is on the other, the quorum survives kill -9 of its leader,
+    and a broker restarted catches up."""
+    c = Cluster(5, controllers=[1, 2, 3], brokers=[4, 5])
+    t0 = time.monotonic()
+    c.start()
+    report["one_role_start_ms"] = round((time.monotonic() - t0) * 1000, 1)
+    try:
+        v = views(c, [4, 5])
+        check(v[4] == v[5] and sorted(v[4]["brokers"]) == [4, 5],
+              f"controller-only 1-3, broker-only 4-5: both brokers return the same Metadata, listing brokers "
+              f"{sorted(v[4]['brokers'])} only")
+        t0 = time.monotonic()
+        code = create_topic(c.nodes[4].bootstrap, "observed", 4)
+        seen = wait_until(lambda: "observed" in metadata(c.nodes[5].bootstrap)["topics"], 5, 0.005)
+        took = time.monotonic() - t0
+        check(code == 0 and bool(seen), f"a topic created through broker-only node 4 is on node 5 "
+                                        f"{took * 1000:.0f} ms after the request")
+        report["observer_visibility_ms"] = round(took * 1000, 1)
+        _, leader, _, _ = quorum_leader(c.nodes[4].bootstrap)
+        check(leader in (1, 2, 3), f"DescribeQuorum through node 4 names controller {leader} as leader")
+        c.nodes[leader].kill9()
+        t0 = time.monotonic()
+        code, took = create_retrying(c.nodes[5], "after-controller-kill", t0)
+        check(code == 0 and took < 5, f"kill -9 of controller {leader}: a topic is created through broker-only node 5 "
+                                      f"{took * 1000:.0f} ms later (bound 5000 ms)")
+        report["observer_failover_ms"] = round(took * 1000, 1)
+        c.nodes[leader].start(timeout=60)
+        c.nodes[5].stop()
+        create_topic(c.nodes[4].bootstrap, "while-5-away", 2)
+        c.nodes[5].start(timeout=60)
+        same = wait_until(lambda: (lambda s: s and "while-5-away" in s["topics"] and sorted(s["brokers"]) == [4, 5])(
+            all_same(c, [4, 5])), 20)
+        check(bool(same), "broker-only node 5 restarted: caught up, unfenced, the same Metadata as node 4")
+    finally:
+        c.stop()
+
+
 def main():
     kills = int(os.environ.get("MILLRACE_CLUSTER_KILLS", "20"))
     # A snapshot of the metadata state after every few records, so restarts load one.
@@ -273,6 +315,7 @@ def main():
         one_view(five, 5)
     finally:
         five.stop()
+    one_role_nodes()
     if os.environ.get("MILLRACE_CLUSTER_REPORT"):
         with open(os.environ["MILLRACE_CLUSTER_REPORT"], "w") as f:
             json.dump(report, f, indent=1)

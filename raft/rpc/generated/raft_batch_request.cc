@@ -148,7 +148,12 @@ void RaftBatchRequest::encode(wire::Writer& w, int16_t version) const {
   wire::write_array(w, heartbeat_responses, true, [&](const HeartbeatResponse& e) { e.encode(w, version); });
   wire::write_array(w, messages, true, [&](const RaftMessage& e) { e.encode(w, version); });
   if (true) {
-    wire::write_unknown_tags(w, unknown_tags);
+    wire::TaggedFieldsWriter tagged;
+    if (poll != false) {
+      wire::Writer tw(tagged.add(0));
+      tw.boolean(poll);
+    }
+    tagged.finish(w, unknown_tags);
   }
 }
 
@@ -161,7 +166,15 @@ bool RaftBatchRequest::decode(wire::Reader& r, int16_t version) {
   wire::read_array(r, heartbeat_responses, true, [&](HeartbeatResponse& e) { e.decode(r, version); });
   wire::read_array(r, messages, true, [&](RaftMessage& e) { e.decode(r, version); });
   if (true) {
-    wire::read_tagged_fields(r, unknown_tags, [](uint32_t, wire::Reader&) { return false; });
+    wire::read_tagged_fields(r, unknown_tags, [&](uint32_t tag, wire::Reader& tr) -> bool {
+      switch (tag) {
+        case 0:
+          poll = tr.boolean();
+          return true;
+        default:
+          return false;
+      }
+    });
   }
   return r.ok();
 }

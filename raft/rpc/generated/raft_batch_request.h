@@ -3,6 +3,7 @@
 // RaftBatchRequest (api key 10000): versions 0, flexible (compact lengths + tagged fields) 0+.
 // Wire layout, fields in order (fields absent from a version are not written;
 // tagged fields go in the trailing tagged-field section of flexible versions):
+//   poll                               bool                         v0+, tag 0 v0+
 //   source_node_id                     int32                        v0+
 //   destination_node_id                int32                        v0+
 //   heartbeats                         []Heartbeat                  v0+
@@ -161,6 +162,8 @@ struct RaftBatchRequest {
     bool operator==(const RaftMessage&) const = default;
   };
 
+  // Sent by a node outside the voters (an observer: a broker-only node following the metadata log): besides delive...
+  bool poll = false;
   // The node that sent every message of the batch.
   int32_t source_node_id = 0;
   // The node every message of the batch is addressed to.

@@ -9,7 +9,16 @@ void RaftBatchResponse::encode(wire::Writer& w, int16_t version) const {
   (void)version;
   w.int16(error_code);
   if (true) {
-    wire::write_unknown_tags(w, unknown_tags);
+    wire::TaggedFieldsWriter tagged;
+    if (reply.has_value()) {
+      wire::Writer tw(tagged.add(0));
+      wire::write_nullable_bytes(tw, reply, true, true);
+    }
+    if (leader_id != -1) {
+      wire::Writer tw(tagged.add(1));
+      tw.int32(leader_id);
+    }
+    tagged.finish(w, unknown_tags);
   }
 }
 
@@ -18,7 +27,18 @@ bool RaftBatchResponse::decode(wire::Reader& r, int16_t version) {
   *this = RaftBatchResponse{};
   error_code = r.int16();
   if (true) {
-    wire::read_tagged_fields(r, unknown_tags, [](uint32_t, wire::Reader&) { return false; });
+    wire::read_tagged_fields(r, unknown_tags, [&](uint32_t tag, wire::Reader& tr) -> bool {
+      switch (tag) {
+        case 0:
+          wire::read_nullable_bytes(tr, reply, true, true);
+          return true;
+        case 1:
+          leader_id = tr.int32();
+          return true;
+        default:
+          return false;
+      }
+    });
   }
   return r.ok();
 }

@@ -4,6 +4,8 @@
 // Wire layout, fields in order (fields absent from a version are not written;
 // tagged fields go in the trailing tagged-field section of flexible versions):
 //   error_code                         int16                        v0+
+//   reply                              bytes                        v0+, nullable v0+, tag 0 v0+
+//   leader_id                          int32                        v0+, tag 1 v0+
 #pragma once
 
 #include <cstdint>
@@ -29,6 +31,10 @@ struct RaftBatchResponse {
 
   // The error code, or 0 if the batch was accepted for delivery to its groups.
   int16_t error_code = 0;
+  // To a Poll: a RaftBatchRequest body holding the messages for the poller (null: none).
+  std::optional<std::vector<uint8_t>> reply;
+  // To a Poll: the leader the addressee knows of (-1: none), so the poller asks it next.
+  int32_t leader_id = -1;
   UnknownTags unknown_tags;
 
   void encode(wire::Writer& w, int16_t version) const;

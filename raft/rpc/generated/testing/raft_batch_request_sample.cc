@@ -84,12 +84,13 @@ void fill_sample(RaftBatchRequest::RaftMessage& m, int16_t version, int seed) {
 void fill_sample(RaftBatchRequest& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
-  { m.source_node_id = 24; }
-  { m.destination_node_id = 61; }
+  { m.poll = true; }
+  { m.source_node_id = 61; }
+  { m.destination_node_id = 98; }
   { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.heartbeats)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.heartbeats = std::move(v); }
   { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.heartbeat_responses)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.heartbeat_responses = std::move(v); }
   { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.messages)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.messages = std::move(v); }
-  if (seed == 0 && (true)) m.unknown_tags.push_back({1041, {0xde, 0xad}});
+  if (seed == 0 && (true)) m.unknown_tags.push_back({1042, {0xde, 0xad}});
 }
 
 }  // namespace millrace::raft::rpc::testing
