@@ -87,6 +87,10 @@ struct Options {
   size_t max_inflight = 64;                 // unacknowledged append messages per follower
   size_t max_uncommitted_bytes = 64 << 20;  // propose() refuses beyond this (0 = unlimited)
   Durability durability = Durability::kSynced;
+  // While this node's log ends below this offset it grants no vote, PreVote
+  // included: it lost entries it had acknowledged (a damaged log cut at
+  // start), and its vote could elect a leader that lacks them. -1: none.
+  Index abstain_until{-1};
   uint64_t seed = 0;
   // Learner catch-up throttle: asked before an append to a learner carries
   // `bytes`; false defers it to a later tick (the driver's token bucket).

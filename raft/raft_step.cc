@@ -117,7 +117,8 @@ void Raft::Impl::handle_vote_request(const Message& m) {
   Term lt = view.last_term();
   bool up_to_date = m.log_term > lt || (m.log_term == lt && m.index >= view.last());
   if (bug(Bug::kVoteWithoutUpToDateCheck)) up_to_date = true;
-  if (!can_vote || !up_to_date) {
+  const bool abstaining = opts.abstain_until >= Index(0) && view.last() < opts.abstain_until;
+  if (!can_vote || !up_to_date || abstaining) {
     respond(m, resp, term, true);
     return;
   }

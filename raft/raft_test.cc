@@ -38,6 +38,34 @@ TEST(RaftTest, ThreeNodeElection) {
   for (int i = 1; i <= 3; ++i) EXPECT_EQ(net.r(i).commit(), Index(0)) << i;
 }
 
+TEST(RaftTest, AVoterThatLostAcknowledgedEntriesAbstainsUntilItHasThemAgain) {
+  // Node 3 once acknowledged offsets up to 5 and lost them (a damaged log cut
+  // at start): until its log reaches 5 again it grants no vote. (It never
+  // campaigns itself here, so any leader needs its vote or node 1's and 2's.)
+  Net net(3, [](Options& o) {
+    if (o.id == N(3)) {
+      o.abstain_until = Index(5);
+      o.election_ticks = 1000;
+      o.check_quorum = false;  // no leader lease: it answers every candidate
+    }
+  });
+  net.isolate(2);
+  net.tick_all(60);
+  EXPECT_EQ(net.leader(), 0) << "only node 3 could vote for node 1, and it abstains";
+  net.heal();
+  net.tick_all(60);
+  int l = net.leader();
+  ASSERT_TRUE(l == 1 || l == 2) << l;
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(net.propose(l).ok());
+  net.tick_all(2);
+  ASSERT_GE(net.log(3).last(), Index(5));
+  // Caught up, it votes again: with the leader cut off, node 3's vote elects the other.
+  const int other = l == 1 ? 2 : 1;
+  net.isolate(l);
+  net.tick_all(60);
+  EXPECT_EQ(net.r(other).role(), Role::kLeader);
+}
+
 TEST(RaftTest, ElectionByTimeout) {
   Net net(3);
   net.tick_all(25);

@@ -2,16 +2,46 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
+#include <fstream>
+#include <iterator>
 
 #include "cluster/controller/metadata_snapshot.h"
 #include "protocol/record/batch_builder.h"
 #include "protocol/record/batch_header.h"
 #include "protocol/record/record_reader.h"
+#include "protocol/wire/reader.h"
+#include "protocol/wire/writer.h"
+#include "storage/checkpoint.h"
 
 namespace millrace::cluster {
 namespace {
 
 storage::Status io_error(const std::string& what) { return {storage::Errc::kStorageError, what}; }
+
+// `vote.hold`: the offset this node had acknowledged as committed before a
+// damaged log was cut below it. Until its log reaches it again it grants no
+// vote (raft::Options::abstain_until). Framed (storage/checkpoint.h): version
+// 1, offset i64, CRC.
+constexpr const char* kVoteHoldFile = "vote.hold";
+
+int64_t read_vote_hold(const std::filesystem::path& dir) {
+  std::ifstream in(dir / kVoteHoldFile, std::ios::binary);
+  if (!in) return -1;
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto framed = storage::decode_framed(bytes, "vote hold");
+  // Unreadable: hold votes as far as the log may ever reach rather than guess low.
+  if (!framed.ok() || framed->version != 1 || framed->payload.size() != 8) return INT64_MAX;
+  wire::Reader r(framed->payload);
+  return r.int64();
+}
+
+storage::Status write_vote_hold(const std::filesystem::path& dir, int64_t offset) {
+  std::vector<uint8_t> payload;
+  wire::Writer w(payload);
+  w.int64(offset);
+  return storage::write_file_atomic(dir / kVoteHoldFile, storage::encode_framed(1, payload));
+}
 
 }  // namespace
 
@@ -46,8 +76,9 @@ storage::Result<std::unique_ptr<MetadataLog>> MetadataLog::open(const std::files
     if (!m->log_->install_snapshot(raft::SnapshotMeta{raft::Index(-1), raft::Term(0), first}))
       return m->log_->last_error();
   }
-  if (auto st = m->repair_damaged_tail(*hs, first); !st.ok()) return st;
   m->dir_ = dir / kMetadataPartitionDir;
+  m->vote_hold_ = read_vote_hold(m->dir_);
+  if (auto st = m->repair_damaged_tail(*hs, first); !st.ok()) return st;
   m->snapshot_bytes_ = options.snapshot_bytes;
   // The newest snapshot at or below what this node knows is committed: the
   // state up to it without replaying the log before it.
@@ -68,6 +99,7 @@ storage::Result<std::unique_ptr<MetadataLog>> MetadataLog::open(const std::files
       return storage::Status(storage::Errc::kCorruptSegment, why + ": restore the directory (no other copy)");
     // Other replicas hold it: start the log again empty; the leader sends its
     // snapshot and the rest (this node's commit index no longer vouches for any of it).
+    if (auto st = m->hold_votes(hs->commit.value()); !st.ok()) return st;
     if (!m->log_->install_snapshot(raft::SnapshotMeta{raft::Index(-1), raft::Term(0), config}))
       return m->log_->last_error();
     hs->commit = raft::Index(-1);
@@ -80,6 +112,7 @@ storage::Result<std::unique_ptr<MetadataLog>> MetadataLog::open(const std::files
   opts.group = raft::GroupId(0);
   opts.seed = static_cast<uint64_t>(me) * 7919 + static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   opts.election_ticks = options.election_ticks;
+  if (m->vote_hold_ >= 0 && m->log_->last().value() < m->vote_hold_) opts.abstain_until = raft::Index(m->vote_hold_);
   m->raft_ = std::make_unique<raft::Raft>(opts, *m->log_, *hs);
   const auto& cfg = m->raft_->config();
   if (!(cfg.voters.size() == 1 && cfg.voters.front() == self && !cfg.joint())) {
@@ -127,7 +160,9 @@ storage::Status MetadataLog::repair_damaged_tail(raft::HardState& hs, const raft
   }
   if (hs.commit.value() > keep_last) {
     // The cut entries were committed: the leader holds them and sends them
-    // again. Until then this node's commit index must not vouch for them.
+    // again. Until then this node's commit index must not vouch for them,
+    // nor its vote elect a leader without them.
+    if (auto st = hold_votes(hs.commit.value()); !st.ok()) return st;
     hs.commit = raft::Index(keep_last);
     if (auto st = hard_state_->write(hs); !st.ok()) return st;
   }
@@ -178,6 +213,11 @@ storage::Status MetadataLog::drive(std::vector<raft::Message>& out) {
     raft_->advance(rd);
   }
   auto st = apply_committed();
+  if (vote_hold_ >= 0 && log_->last().value() >= vote_hold_) {
+    std::error_code ec;
+    std::filesystem::remove(dir_ / kVoteHoldFile, ec);
+    vote_hold_ = -1;
+  }
   if (st.ok() && bytes_since_snapshot_ >= snapshot_bytes_ && applied_ > snapshot_offset_) {
     if (auto w = write_metadata_snapshot(dir_, applied_, state_); w.ok()) {
       // Two snapshots are kept; the log is cut below the older one (so a
@@ -222,6 +262,13 @@ storage::Status MetadataLog::drive(std::vector<raft::Message>& out) {
   std::lock_guard lk(status_mu_);
   status_ = std::move(q);
   return st;
+}
+
+storage::Status MetadataLog::hold_votes(int64_t until) {
+  if (until <= vote_hold_) return {};
+  if (auto st = write_vote_hold(dir_, until); !st.ok()) return st;
+  vote_hold_ = until;
+  return {};
 }
 
 bool MetadataLog::has_snapshot(int64_t offset) const {

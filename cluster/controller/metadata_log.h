@@ -116,6 +116,7 @@ class MetadataLog {
   storage::Status drive();  // one voter: no messages to send
   storage::Status apply_committed();
   storage::Status repair_damaged_tail(raft::HardState& hs, const raft::Config& voters);
+  storage::Status hold_votes(int64_t until);
 
   std::shared_ptr<storage::Log> storage_;
   std::unique_ptr<raft::PartitionRaftLog> log_;
@@ -128,9 +129,13 @@ class MetadataLog {
  public:
   // Where open() cut a damaged log (-1: it did not): the broker logs it.
   int64_t repaired_from() const { return repaired_from_; }
+  // Votes held until the log reaches this offset again (-1: none): set when a
+  // repair cut entries this node had acknowledged as committed.
+  int64_t vote_hold() const { return vote_hold_; }
 
  private:
   int64_t repaired_from_ = -1;
+  int64_t vote_hold_ = -1;
   int64_t snapshot_bytes_ = 20 << 20;
   int64_t bytes_since_snapshot_ = 0;
   int64_t snapshot_offset_ = -1;  // the newest snapshot written or loaded

@@ -241,12 +241,18 @@ TEST(MetadataLog, AVoterWithDamagedBytesCutsThemAndTakesThemFromTheLeader) {
   // log's recovery when the bytes made a batch unreadable): never applied.
   EXPECT_TRUE(t.logs[victim]->repaired_from() >= 0 || t.logs[victim]->status().log_end_offset < end_before);
   EXPECT_NE(t.logs[victim]->state(), expected);
+  // It had acknowledged entries it no longer has: no vote from it until it
+  // has them again (kept on disk, so a second restart does not forget).
+  EXPECT_GE(t.logs[victim]->vote_hold(), t.logs[victim]->status().log_end_offset);
+  EXPECT_TRUE(std::filesystem::exists(t.dirs[victim].path() / kMetadataPartitionDir / "vote.hold"));
   // The next write (a restarted broker's registration, in the broker) makes
   // the leader find the gap and send the rest again.
   ASSERT_TRUE(leader->propose(register_self(7)).ok());
   expected.apply(register_self(7)[0]);
   t.pump(20);
   EXPECT_EQ(t.logs[victim]->state(), expected) << "and refilled from the leader";
+  EXPECT_EQ(t.logs[victim]->vote_hold(), -1) << "caught up: it votes again";
+  EXPECT_FALSE(std::filesystem::exists(t.dirs[victim].path() / kMetadataPartitionDir / "vote.hold"));
 }
 
 }  // namespace
