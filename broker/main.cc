@@ -283,10 +283,16 @@ int run(const Config& cfg) {
     peers.push_back({v.id, v.host, v.port});
     state.quorum_voters.push_back({v.id, controller_listener, v.host, v.port});
   }
+  // A broker-only node may know the controllers only by address
+  // (controller.quorum.bootstrap.servers): their ids are learnt from their answers.
+  for (size_t i = 0; i < node_roles.bootstrap_servers.size(); ++i)
+    peers.push_back({-2 - static_cast<int32_t>(i), node_roles.bootstrap_servers[i].host,
+                     node_roles.bootstrap_servers[i].port});
   auto ml = cluster::MetadataLog::open(first_dir, {.me = node_id,
                                                   .voters = voter_ids,
                                                   .election_ticks = 10,
-                                                  .snapshot_bytes = cfg.integer("metadata.log.max.record.bytes.between.snapshots")});
+                                                  .snapshot_bytes = cfg.integer("metadata.log.max.record.bytes.between.snapshots"),
+                                                  .observer = !node_roles.controller});
   if (!ml.ok()) {
     spdlog::error("event=startup_failed error=\"metadata log: {}\"", ml.status().to_string());
     stop_control();

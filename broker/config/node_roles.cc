@@ -150,11 +150,14 @@ NodeRolesParse parse_node_roles(const Config& config) {
         errors.push_back("process.roles is controller only: listeners may only hold controller listeners (" +
                          config.string("controller.listener.names") + "), not " + l.name);
   // Not served yet, said rather than accepted and ignored: a dynamic quorum
-  // (KIP-853). A broker-only node follows the voters as an observer; it
-  // finds them through controller.quorum.voters.
-  if (!r.bootstrap_servers.empty())
-    errors.push_back("controller.quorum.bootstrap.servers: a dynamic quorum (KIP-853) is not served yet; list the "
-                     "voters in controller.quorum.voters");
+  // (KIP-853). A broker-only node follows the voters as an observer.
+  // A broker-only node may find the voters through bootstrap servers (it
+  // polls them and learns their ids); a controller would need a dynamic
+  // quorum (KIP-853: voters kept in the log, AddRaftVoter), not served yet.
+  if (!r.bootstrap_servers.empty() && r.controller)
+    errors.push_back("controller.quorum.bootstrap.servers: a dynamic quorum (KIP-853) is not served yet; a "
+                     "controller lists the voters in controller.quorum.voters (a broker-only node may use bootstrap "
+                     "servers)");
   if (r.voters.empty() && r.controller) r.voters.push_back({r.node_id, "", 0});  // itself, in-process
   return out;
 }

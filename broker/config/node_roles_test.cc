@@ -73,6 +73,10 @@ TEST(NodeRoles, NodesWithOneRole) {
   EXPECT_TRUE(b.roles.broker);
   EXPECT_FALSE(b.roles.controller);
   EXPECT_EQ(b.roles.voters.size(), 3u);
+  auto bs = roles_of({"node.id=4", "process.roles=broker", "controller.quorum.bootstrap.servers=a:9093,b:9093"});
+  EXPECT_TRUE(bs.ok()) << (bs.errors.empty() ? "" : bs.errors[0]);
+  EXPECT_EQ(bs.roles.bootstrap_servers.size(), 2u);
+  EXPECT_TRUE(bs.roles.voters.empty());
   // A controller-only node: its controller listener and nothing else.
   auto c = roles_of({"node.id=1", "process.roles=controller", "controller.quorum.voters=1@a:9093,2@b:9093",
                      "listeners=CONTROLLER://:9093"});

@@ -58,7 +58,9 @@ asio::awaitable<Dispatched> ControllerDispatcher::dispatch(std::span<const uint8
 
   if (auto* batch = std::get_if<raft::rpc::DecodedBatch>(&req.body)) {
     raft::rpc::RaftBatchResponse resp;
-    if (batch->to.value() != me_) {
+    resp.node_id = me_;
+    const bool to_anyone = batch->poll && batch->to == raft::kNoNode && batch->messages.empty();
+    if (batch->to.value() != me_ && !to_anyone) {
       spdlog::warn("event=bad_raft_batch conn={} peer={} error=\"addressed to node {}\"", conn.id, conn.peer,
                    batch->to.value());
       resp.error_code = static_cast<int16_t>(proto::ErrorCode::kInvalidRequest);

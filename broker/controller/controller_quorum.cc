@@ -5,6 +5,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 
@@ -76,6 +77,7 @@ void ControllerQuorum::start() {
   for (const auto& v : opts_.voters) {
     if (v.id == opts_.me) continue;
     for (auto* links : {&links_, &rpc_links_}) {
+      if (v.id < 0) continue;  // a bootstrap server: linked once its id is known (identify)
       auto l = std::make_shared<PeerLink>(io_, opts_.me, v.id, v.host, v.port);
       (*links)[v.id] = l;
       l->start();
@@ -242,6 +244,25 @@ void ControllerQuorum::poll(int32_t from, std::vector<raft::Message> messages,
   });
 }
 
+void ControllerQuorum::identify(int32_t placeholder, int32_t id) {
+  auto it = poll_links_.find(placeholder);
+  if (it == poll_links_.end()) return;
+  auto peer = std::find_if(opts_.voters.begin(), opts_.voters.end(), [&](const auto& v) { return v.id == placeholder; });
+  if (peer == opts_.voters.end()) return;
+  if (poll_links_.count(id)) {  // two bootstrap addresses of one node: keep the first
+    return;
+  }
+  spdlog::info("event=quorum_bootstrap_server_identified address={}:{} node={}", peer->host, peer->port, id);
+  peer->id = id;
+  poll_links_[id] = std::move(it->second);
+  poll_links_.erase(it);
+  for (auto* links : {&links_, &rpc_links_}) {
+    auto l = std::make_shared<PeerLink>(io_, opts_.me, id, peer->host, peer->port);
+    (*links)[id] = l;
+    l->start();
+  }
+}
+
 std::shared_ptr<PeerLink> ControllerQuorum::poll_link(int32_t id) {
   auto it = poll_links_.find(id);
   return it == poll_links_.end() ? nullptr : it->second;
@@ -261,24 +282,29 @@ void ControllerQuorum::poll_next() {
     if (now_ms() - poll_sent_ms_ < 2 * kPollWaitMs + 1000) return;
     poll_in_flight_ = false;
     polled_leader_ = -1;
-    poll_target_ = -1;
+    poll_target_.reset();
   }
-  if (poll_target_ < 0 || !poll_link(poll_target_)) {
+  if (!poll_target_ || !poll_link(*poll_target_)) {
     const auto& v = opts_.voters[voter_turn_++ % opts_.voters.size()];
     poll_target_ = v.id;
   }
-  const int32_t target = poll_target_;
+  int32_t target = *poll_target_;
   const uint64_t id = ++poll_id_;
   poll_in_flight_ = true;
   poll_sent_ms_ = now_ms();
   poll_link(target)->request(
       raft::rpc::RaftBatchRequest::kApiKey, raft::rpc::kBatchVersion,
-      raft::rpc::encode_batch(raft::NodeId(opts_.me), raft::NodeId(target), {}, /*poll=*/true),
-      [this, target, id](std::optional<std::vector<uint8_t>> body) {
+      raft::rpc::encode_batch(raft::NodeId(opts_.me), target < 0 ? raft::kNoNode : raft::NodeId(target), {},
+                              /*poll=*/true),
+      [this, target, id](std::optional<std::vector<uint8_t>> body) mutable {
         if (id != poll_id_ || stopped_) return;
         poll_in_flight_ = false;
         auto resp = body ? decode_body<raft::rpc::RaftBatchResponse>(*body, raft::rpc::kBatchVersion) : std::nullopt;
-        if (resp && resp->reply) {
+        if (resp && target < 0 && resp->node_id >= 0 && resp->node_id != opts_.me) {
+          identify(target, resp->node_id);  // a bootstrap server said who it is
+          target = resp->node_id;
+        }
+        if (resp && resp->reply && target >= 0) {
           auto batch = raft::rpc::decode_batch(*resp->reply, raft::NodeId(target), raft::NodeId(opts_.me));
           if (batch.ok()) {
             step_all(batch.messages);
@@ -292,9 +318,11 @@ void ControllerQuorum::poll_next() {
           poll_next();
           return;
         }
-        // Not (or no longer) the leader: the one it names, else the next voter.
+        // Not (or no longer) the leader: the one it names (when its address
+        // is known), else the next voter in turn.
         polled_leader_ = resp && resp->leader_id >= 0 ? resp->leader_id : -1;
-        poll_target_ = polled_leader_ >= 0 && polled_leader_ != target ? polled_leader_ : -1;
+        poll_target_.reset();
+        if (polled_leader_ >= 0 && polled_leader_ != target && poll_link(polled_leader_)) poll_target_ = polled_leader_;
         poll_later();
       });
   poll_timer_->expires_after(std::chrono::milliseconds(2 * kPollWaitMs + 1000));

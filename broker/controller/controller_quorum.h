@@ -64,7 +64,7 @@
 namespace millrace::broker {
 
 struct QuorumPeer {
-  int32_t id = -1;
+  int32_t id = -1;  // below -1: a bootstrap server (controller.quorum.bootstrap.servers) not identified yet
   std::string host;
   uint16_t port = 0;
 };
@@ -187,7 +187,10 @@ class ControllerQuorum {
   std::shared_ptr<PeerLink> poll_link(int32_t id);
   bool observer_ = false;
   std::map<int32_t, std::shared_ptr<PeerLink>> poll_links_;
-  int32_t poll_target_ = -1;     // whom the next poll goes to
+  // Whom the next poll goes to (a key of poll_links_: a node id, or below
+  // -1 a bootstrap server whose id is not known yet). nullopt: the next voter in turn.
+  std::optional<int32_t> poll_target_;
+  void identify(int32_t placeholder, int32_t id);
   int32_t polled_leader_ = -1;   // the leader the last answer named
   size_t voter_turn_ = 0;
   uint64_t poll_id_ = 0;

@@ -5,6 +5,7 @@
 // log end offset is the leader's view of it; a voter that answered within the
 // last election timeout shows now as its fetch and caught-up time. Nodes (v2)
 // are the voters with their controller listeners.
+#include <type_traits>
 #include <chrono>
 
 #include "broker/handlers/handlers.h"
@@ -37,16 +38,21 @@ Task<proto::DescribeQuorumResponse> handle(RequestContext& ctx, proto::DescribeQ
       rp.leader_id = status->leader_id;
       rp.leader_epoch = status->leader_epoch;
       rp.high_watermark = status->high_watermark;
-      for (int32_t v : status->voters) {
-        auto& rv = rp.current_voters.emplace_back();
-        rv.replica_id = v;
-        auto end = status->voter_log_end.find(v);
-        rv.log_end_offset = end != status->voter_log_end.end() ? end->second : -1;
-        auto active = status->voter_active.find(v);
+      // The leader's view of each voter, and of each observer (a broker-only
+      // node following the log as a Raft learner).
+      auto replica = [&](int32_t id) {
+        std::decay_t<decltype(rp.current_voters)>::value_type r;
+        r.replica_id = id;
+        auto end = status->voter_log_end.find(id);
+        r.log_end_offset = end != status->voter_log_end.end() ? end->second : -1;
+        auto active = status->voter_active.find(id);
         bool recent = active != status->voter_active.end() && active->second;
-        rv.last_fetch_timestamp = recent ? now : -1;
-        rv.last_caught_up_timestamp = recent && rv.log_end_offset >= status->high_watermark ? now : -1;
-      }
+        r.last_fetch_timestamp = recent ? now : -1;
+        r.last_caught_up_timestamp = recent && r.log_end_offset >= status->high_watermark ? now : -1;
+        return r;
+      };
+      for (int32_t v : status->voters) rp.current_voters.push_back(replica(v));
+      for (int32_t o : status->observers) rp.observers.push_back(replica(o));
     }
   }
   if (ctx.api_version >= 2 && status) {

@@ -13,9 +13,10 @@ from broker_proc import Broker, free_port
 class Cluster:
     """`controllers` / `brokers`: the node ids with each role (default: every
     node has both). A controller-only node listens on its controller port
-    only; a broker-only node follows the voters as an observer."""
+    only; a broker-only node follows the voters as an observer (those in
+    `by_bootstrap` find them through controller.quorum.bootstrap.servers)."""
 
-    def __init__(self, n, root=None, extra=None, controllers=None, brokers=None):
+    def __init__(self, n, root=None, extra=None, controllers=None, brokers=None, by_bootstrap=()):
         self.root = root or tempfile.mkdtemp(prefix="millrace-cluster-")
         ids = list(range(1, n + 1))
         self.controllers = list(controllers or ids)
@@ -39,6 +40,10 @@ class Cluster:
                 "listeners": ",".join(listeners),
                 "controller.quorum.voters": voters,
             })
+            if i in by_bootstrap:  # a broker-only node that knows the controllers by address only
+                b.extra["controller.quorum.voters"] = ""
+                b.extra["controller.quorum.bootstrap.servers"] = ",".join(
+                    f"127.0.0.1:{p}" for p in self.ctl_ports.values())
             b.extra.update(extra or {})
             self.nodes[i] = b
 

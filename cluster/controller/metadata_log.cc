@@ -53,12 +53,13 @@ storage::Result<std::unique_ptr<MetadataLog>> MetadataLog::open(const std::files
                                                                 const MetadataLogOptions& options) {
   const int32_t me = options.me;
   raft::Config first;
-  std::vector<int32_t> ids = options.voters.empty() ? std::vector<int32_t>{me} : options.voters;
+  std::vector<int32_t> ids = options.voters.empty() && !options.observer ? std::vector<int32_t>{me} : options.voters;
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   for (int32_t v : ids) first.voters.push_back(raft::NodeId(v));
   std::unique_ptr<MetadataLog> m(new MetadataLog());
   m->me_ = me;
+  m->observer_ = options.observer;
   storage::LogOptions o;
   o.hw_policy = storage::HwPolicy::kManual;  // the high watermark is Raft's commit
   auto s = storage::Log::open(dir / kMetadataPartitionDir, o);
@@ -71,7 +72,8 @@ storage::Result<std::unique_ptr<MetadataLog>> MetadataLog::open(const std::files
   auto hs = m->hard_state_->read();
   if (!hs.ok()) return hs.status();
   const raft::NodeId self(me);
-  if (*hs == raft::HardState{} && m->log_->last() < raft::Index(0) && m->log_->snapshot().config.voters.empty()) {
+  if (*hs == raft::HardState{} && m->log_->last() < raft::Index(0) && m->log_->snapshot().config.voters.empty() &&
+      !first.voters.empty()) {
     // A new quorum: its first configuration (the voters) stands below offset 0.
     if (!m->log_->install_snapshot(raft::SnapshotMeta{raft::Index(-1), raft::Term(0), first}))
       return m->log_->last_error();
@@ -95,7 +97,7 @@ storage::Result<std::unique_ptr<MetadataLog>> MetadataLog::open(const std::files
                       " but no readable snapshot covers what was cut";
     for (const auto& s : m->skipped_snapshots) why += "; " + s;
     auto config = m->log_->snapshot().config;
-    if (config.voters.size() <= 1 && (config.voters.empty() || config.voters.front() == self))
+    if (m->sole_copy(config))
       return storage::Status(storage::Errc::kCorruptSegment, why + ": restore the directory (no other copy)");
     // Other replicas hold it: start the log again empty; the leader sends its
     // snapshot and the rest (this node's commit index no longer vouches for any of it).
@@ -139,8 +141,7 @@ MetadataLog::~MetadataLog() { (void)close(); }
 
 storage::Status MetadataLog::repair_damaged_tail(raft::HardState& hs, const raft::Config& voters) {
   auto config = log_->snapshot().config.voters.empty() ? voters : log_->snapshot().config;
-  if (config.voters.size() <= 1 && (config.voters.empty() || config.voters.front() == raft::NodeId(me_)))
-    return {};  // no other copy: apply_committed fails naming the offset
+  if (sole_copy(config)) return {};  // no other copy: apply_committed fails naming the offset
   std::optional<raft::Index> bad;
   for (auto from = log_->start(); from <= log_->last() && !bad;) {
     auto batch = log_->entries(from, 1 << 20);
@@ -262,6 +263,11 @@ storage::Status MetadataLog::drive(std::vector<raft::Message>& out) {
   std::lock_guard lk(status_mu_);
   status_ = std::move(q);
   return st;
+}
+
+bool MetadataLog::sole_copy(const raft::Config& c) const {
+  if (observer_) return false;
+  return c.voters.empty() || (c.voters.size() == 1 && c.voters.front() == raft::NodeId(me_));
 }
 
 storage::Status MetadataLog::hold_votes(int64_t until) {

@@ -64,13 +64,16 @@ struct QuorumStatus {
 
 struct MetadataLogOptions {
   int32_t me = -1;
-  std::vector<int32_t> voters;  // empty: {me}
+  std::vector<int32_t> voters;  // empty: {me}, unless observer
   int election_ticks = 10;      // in ticks of the owner's clock
   // A snapshot of the state (metadata_snapshot.h) once this many bytes of
   // record batches were applied since the last one (Kafka's
   // metadata.log.max.record.bytes.between.snapshots); a restart loads the
   // newest and replays only the log after it.
   int64_t snapshot_bytes = 20 << 20;
+  // A broker-only node (not a voter): with no voters listed (it found the
+  // quorum through bootstrap servers) it learns them from the leader's log.
+  bool observer = false;
 };
 
 class MetadataLog {
@@ -117,6 +120,8 @@ class MetadataLog {
   storage::Status apply_committed();
   storage::Status repair_damaged_tail(raft::HardState& hs, const raft::Config& voters);
   storage::Status hold_votes(int64_t until);
+  bool sole_copy(const raft::Config& c) const;  // this node is the only voter: no one to repair from
+  bool observer_ = false;
 
   std::shared_ptr<storage::Log> storage_;
   std::unique_ptr<raft::PartitionRaftLog> log_;

@@ -227,7 +227,9 @@ DecodedBatch decode_batch(std::span<const uint8_t> bytes) {
                     .append(" bytes after the end of the batch"));
   }
   if (batch.source_node_id < 0) return fail(say("", "SourceNodeId", num(batch.source_node_id).append(" is not a node id")));
-  if (batch.destination_node_id < 0) {
+  const bool anyone = batch.poll && batch.destination_node_id == -1 && batch.heartbeats.empty() &&
+                      batch.heartbeat_responses.empty() && batch.messages.empty();
+  if (batch.destination_node_id < 0 && !anyone) {
     return fail(say("", "DestinationNodeId", num(batch.destination_node_id).append(" is not a node id")));
   }
   if (batch.destination_node_id == batch.source_node_id) {

@@ -49,7 +49,9 @@ bool is_compact_heartbeat_response(const Message& m);
 // The RaftBatchRequest body (version kBatchVersion) carrying `messages` from
 // node `from` to node `to`. The batch's from/to are every message's: a
 // message's own from/to fields are not sent (the transport groups by them).
-// `poll`: the sender (an observer) also asks for the messages `to` holds for it.
+// `poll`: the sender (an observer) also asks for the messages `to` holds for
+// it; an empty poll may go to kNoNode (-1), "whoever answers" (an address from
+// controller.quorum.bootstrap.servers whose id is not known yet).
 std::vector<uint8_t> encode_batch(NodeId from, NodeId to, const std::vector<Message>& messages, bool poll = false);
 
 struct DecodedBatch {

@@ -124,6 +124,12 @@ TEST(RaftRpcCodec, APollIsMarkedAndAnEmptyPollIsABatch) {
   // The flag is a tagged field: a batch without it is byte for byte what it was.
   EXPECT_EQ(encode_batch(kFrom, kTo, one_of_each()), encode_batch(kFrom, kTo, one_of_each(), false));
   EXPECT_EQ(encode_batch(kFrom, kTo, {}, true).size(), encode_batch(kFrom, kTo, {}).size() + 3);
+  // An empty poll may go to "whoever answers" (-1); nothing else may.
+  d = decode_batch(encode_batch(kFrom, kNoNode, {}, true));
+  EXPECT_TRUE(d.ok()) << d.error;
+  EXPECT_EQ(d.to, kNoNode);
+  EXPECT_FALSE(decode_batch(encode_batch(kFrom, kNoNode, {})).ok());
+  EXPECT_FALSE(decode_batch(encode_batch(kFrom, kNoNode, {base(MessageType::kAppendResponse)}, true)).ok());
 }
 TEST(RaftRpcCodec, PayloadBytesSurviveAndEmptyPayloadEqualsNull) {
   Message m = base(MessageType::kAppend);

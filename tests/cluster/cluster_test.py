@@ -259,10 +259,11 @@ def snapshot_transfer(cluster):
 
 def one_role_nodes():
     """Three controller-only voters and two broker-only nodes (observers of the
-    metadata log): the brokers alone are in Metadata, they agree, a topic made
+    metadata log; node 5 knows the controllers only through
+    controller.quorum.bootstrap.servers): the brokers alone are in Metadata, they agree, a topic made
     through one is on the other, the quorum survives kill -9 of its leader,
     and a broker restarted catches up."""
-    c = Cluster(5, controllers=[1, 2, 3], brokers=[4, 5])
+    c = Cluster(5, controllers=[1, 2, 3], brokers=[4, 5], by_bootstrap=[5])
     t0 = time.monotonic()
     c.start()
     report["one_role_start_ms"] = round((time.monotonic() - t0) * 1000, 1)
@@ -278,6 +279,9 @@ def one_role_nodes():
         check(code == 0 and bool(seen), f"a topic created through broker-only node 4 is on node 5 "
                                         f"{took * 1000:.0f} ms after the request")
         report["observer_visibility_ms"] = round(took * 1000, 1)
+        found = [line.split("event=")[-1].strip() for line in c.nodes[5].lines
+                 if "quorum_bootstrap_server_identified" in line]
+        check(len(found) >= 1, f"node 5 found the controllers by address and learnt their ids ({found[:3]})")
         _, leader, _, _ = quorum_leader(c.nodes[4].bootstrap)
         check(leader in (1, 2, 3), f"DescribeQuorum through node 4 names controller {leader} as leader")
         c.nodes[leader].kill9()

@@ -166,7 +166,7 @@ struct RaftBatchRequest {
   bool poll = false;
   // The node that sent every message of the batch.
   int32_t source_node_id = 0;
-  // The node every message of the batch is addressed to.
+  // The node every message of the batch is addressed to; -1 only in an empty Poll to a node whose id the poller do...
   int32_t destination_node_id = 0;
   // Leader heartbeats that change nothing but the commit index.
   std::vector<Heartbeat> heartbeats;

@@ -18,6 +18,10 @@ void RaftBatchResponse::encode(wire::Writer& w, int16_t version) const {
       wire::Writer tw(tagged.add(1));
       tw.int32(leader_id);
     }
+    if (node_id != -1) {
+      wire::Writer tw(tagged.add(2));
+      tw.int32(node_id);
+    }
     tagged.finish(w, unknown_tags);
   }
 }
@@ -34,6 +38,9 @@ bool RaftBatchResponse::decode(wire::Reader& r, int16_t version) {
           return true;
         case 1:
           leader_id = tr.int32();
+          return true;
+        case 2:
+          node_id = tr.int32();
           return true;
         default:
           return false;

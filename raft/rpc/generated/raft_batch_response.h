@@ -6,6 +6,7 @@
 //   error_code                         int16                        v0+
 //   reply                              bytes                        v0+, nullable v0+, tag 0 v0+
 //   leader_id                          int32                        v0+, tag 1 v0+
+//   node_id                            int32                        v0+, tag 2 v0+
 #pragma once
 
 #include <cstdint>
@@ -35,6 +36,8 @@ struct RaftBatchResponse {
   std::optional<std::vector<uint8_t>> reply;
   // To a Poll: the leader the addressee knows of (-1: none), so the poller asks it next.
   int32_t leader_id = -1;
+  // To a Poll: the answering node's id (a poller that found it through controller.quorum.bootstrap.servers learns ...
+  int32_t node_id = -1;
   UnknownTags unknown_tags;
 
   void encode(wire::Writer& w, int16_t version) const;

@@ -12,7 +12,8 @@ void fill_sample(RaftBatchResponse& m, int16_t version, int seed) {
   { m.error_code = 49; }
   { if (seed == 1 && true) m.reply.reset(); else m.reply = std::vector<uint8_t>{2, 0, 255}; }
   { m.leader_id = 3; }
-  if (seed == 0 && (true)) m.unknown_tags.push_back({1004, {0xde, 0xad}});
+  { m.node_id = 40; }
+  if (seed == 0 && (true)) m.unknown_tags.push_back({1005, {0xde, 0xad}});
 }
 
 }  // namespace millrace::raft::rpc::testing
