@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "cluster/controller/metadata_snapshot.h"
+#include "raft/storage/write_ready.h"
 #include "protocol/record/batch_builder.h"
 #include "protocol/record/batch_header.h"
 #include "protocol/record/record_reader.h"
@@ -184,6 +185,7 @@ storage::Status MetadataLog::drive(std::vector<raft::Message>& out) {
   const int64_t before = applied_;
   for (int guard = 0; raft_->has_ready() && guard < 1000; ++guard) {
     raft::Ready rd = raft_->ready();
+    std::optional<MetadataSnapshot> installed;
     // raft.h's driver order: snapshot, truncate, append, sync, hard state,
     // send, commit, advance.
     if (rd.snapshot) {
@@ -194,20 +196,15 @@ storage::Status MetadataLog::drive(std::vector<raft::Message>& out) {
       if (rd.snapshot->index.value() >= 0 && (!snap || snap->offset != rd.snapshot->index.value()))
         return {storage::Errc::kCorruptSegment, "metadata log: no snapshot file at offset " +
                                                     std::to_string(rd.snapshot->index.value()) + " to install"};
-      if (!log_->install_snapshot(*rd.snapshot)) return log_->last_error();
-      if (snap) {
-        state_ = std::move(snap->state);
-        applied_ = snap->offset;
-        snapshot_offset_ = snap->offset;
-        bytes_since_snapshot_ = 0;
-        ++snapshots_installed_;
-      }
+      installed = std::move(snap);
     }
-    if (rd.truncate_from && !log_->truncate_suffix(*rd.truncate_from)) return log_->last_error();
-    if (!rd.entries.empty() && !log_->append(rd.entries)) return log_->last_error();
-    if (rd.must_sync && !log_->sync()) return log_->last_error();
-    if (rd.hard_state) {
-      if (auto st = hard_state_->write(*rd.hard_state); !st.ok()) return st;
+    if (auto st = raft::write_ready(*log_, *hard_state_, rd); !st.ok()) return st;
+    if (installed) {
+      state_ = std::move(installed->state);
+      applied_ = installed->offset;
+      snapshot_offset_ = installed->offset;
+      bytes_since_snapshot_ = 0;
+      ++snapshots_installed_;
     }
     for (auto& msg : rd.messages) out.push_back(std::move(msg));
     if (rd.commit) log_->set_commit(*rd.commit);

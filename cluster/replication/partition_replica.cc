@@ -1,0 +1,124 @@
+#include "cluster/replication/partition_replica.h"
+
+#include <algorithm>
+
+#include "raft/storage/write_ready.h"
+
+namespace millrace::cluster {
+namespace {
+
+constexpr int16_t kNotLeader = 6;          // NOT_LEADER_OR_FOLLOWER
+constexpr int16_t kRequestTimedOut = 7;    // REQUEST_TIMED_OUT: back-pressure, retry
+constexpr int16_t kUnknownServerError = -1;
+
+}  // namespace
+
+storage::Result<std::unique_ptr<PartitionReplica>> PartitionReplica::open(std::shared_ptr<storage::Log> log,
+                                                                         const PartitionReplicaOptions& options) {
+  std::unique_ptr<PartitionReplica> r(new PartitionReplica());
+  r->storage_ = std::move(log);
+  auto l = raft::PartitionRaftLog::open(r->storage_, raft::PartitionRaftLogOptions{.env = nullptr, .clock = options.clock});
+  if (!l.ok()) return l.status();
+  r->log_ = std::move(*l);
+  r->hard_state_ = std::make_unique<raft::HardStateFile>(r->storage_->dir() / raft::kHardStateFileName);
+  auto hs = r->hard_state_->read();
+  if (!hs.ok()) return hs.status();
+  raft::Config first;
+  for (int32_t id : options.replicas) first.voters.push_back(raft::NodeId(id));
+  std::sort(first.voters.begin(), first.voters.end());
+  first.voters.erase(std::unique(first.voters.begin(), first.voters.end()), first.voters.end());
+  if (*hs == raft::HardState{} && r->log_->last() < raft::Index(0) && r->log_->snapshot().config.voters.empty()) {
+    if (first.voters.empty())
+      return storage::Status(storage::Errc::kInvalidArgument, "a new partition replica needs its replicas");
+    // A new group: its first configuration stands below offset 0.
+    if (!r->log_->install_snapshot(raft::SnapshotMeta{raft::Index(-1), raft::Term(0), first}))
+      return r->log_->last_error();
+  }
+  raft::Options o;
+  o.id = raft::NodeId(options.me);
+  o.group = raft::GroupId(options.group);
+  o.election_ticks = options.election_ticks;
+  o.durability = options.durability;
+  o.seed = options.seed;
+  r->raft_ = std::make_unique<raft::Raft>(o, *r->log_, *hs);
+  // The only replica leads at once (replication factor 1): no one to wait for.
+  const auto& c = r->raft_->config();
+  if (c.voters.size() == 1 && c.voters.front() == o.id && !c.joint()) r->raft_->campaign();
+  return r;
+}
+
+PartitionReplica::~PartitionReplica() {
+  // Whoever still waits learns nothing more: the outcome is unknown.
+  auto waiters = std::move(waiters_);
+  for (auto& [last, w] : waiters) w.done(kNotLeader);
+}
+
+PartitionReplica::Proposed PartitionReplica::propose(std::vector<uint8_t> batch, int32_t record_count) {
+  Proposed out;
+  auto p = raft_->propose(std::make_shared<const std::vector<uint8_t>>(std::move(batch)), record_count);
+  if (!p.ok()) {
+    switch (p.error) {
+      case raft::ProposeError::kNotLeader:
+      case raft::ProposeError::kTransferring:
+        out.error = kNotLeader;
+        break;
+      case raft::ProposeError::kTooMuchUncommitted:
+        out.error = kRequestTimedOut;
+        break;
+      default:
+        out.error = kUnknownServerError;
+    }
+    out.message = p.message.empty() ? raft::to_string(p.error) : p.message;
+    return out;
+  }
+  out.last = p.last.value();
+  out.first = out.last - record_count + 1;
+  out.term = static_cast<int32_t>(p.term.value());
+  return out;
+}
+
+void PartitionReplica::wait(int64_t last, int32_t term, ReplicaAck ack, std::function<void(int16_t)> done) {
+  waiters_.emplace(last, Waiter{term, ack, std::move(done)});
+  answer_waiters();
+}
+
+storage::Status PartitionReplica::drive(std::vector<raft::Message>& out) {
+  for (int guard = 0; raft_->has_ready() && guard < 1000; ++guard) {
+    raft::Ready rd = raft_->ready();
+    // raft.h's driver order: persist (write_ready), send, commit, advance.
+    if (auto st = raft::write_ready(*log_, *hard_state_, rd); !st.ok()) return st;
+    for (auto& m : rd.messages) out.push_back(std::move(m));
+    if (rd.commit) log_->set_commit(*rd.commit);
+    raft_->advance(rd);
+  }
+  answer_waiters();
+  return {};
+}
+
+void PartitionReplica::answer_waiters() {
+  const bool leading = is_leader();
+  const int32_t now_term = term();
+  const int64_t commit = raft_->commit().value();
+  const int64_t end = log_->last().value();
+  for (auto it = waiters_.begin(); it != waiters_.end();) {
+    const int64_t last = it->first;
+    const Waiter& w = it->second;
+    const bool reached = w.ack == ReplicaAck::kCommitted ? last <= commit : last <= end;
+    int16_t answer = -2;  // still waiting
+    if (reached) {
+      auto t = log_->term_at(raft::Index(last));
+      answer = t && t->value() == w.term ? 0 : kNotLeader;  // another term's entry there: it was cut
+    } else if (!leading || now_term != w.term) {
+      answer = kNotLeader;  // leadership moved before it got there: outcome unknown
+    }
+    if (answer == -2) {
+      ++it;
+      continue;
+    }
+    auto done = std::move(it->second.done);
+    it = waiters_.erase(it);
+    done(answer);
+  }
+}
+
+}  // namespace millrace::cluster

@@ -1,0 +1,110 @@
+// PartitionReplica: one replica of a replicated partition, a member of the
+// partition's Raft group (raft/). The partition's storage::Log is the Raft log
+// (raft/storage/partition_log.h: an entry is a record batch, its index the
+// batch's last offset, its term the partitionLeaderEpoch); the commit index
+// is the high watermark - 1, so consumers read only what a majority holds.
+//
+//   produce (leader)  propose(batch) -> Raft assigns offsets [first, last] and
+//                     the term; drive() appends it here and sends it out
+//   acks=1            wait(last, term, kAppended): once it is in the local log
+//   acks=all          wait(last, term, kCommitted): once committed (a majority
+//                     holds it, synced under Durability::kSynced) with this
+//                     entry still at `last` in this term
+//   answered with NOT_LEADER_OR_FOLLOWER when the outcome is unknown: this
+//                     replica stopped leading before its entry committed (the
+//                     new leader may still commit it or cut it; the client
+//                     retries and idempotence keeps it from landing twice), or
+//                     the entry at `last` is another term's (it was cut)
+//
+// The owner drives it like any raft::Raft (raft.h): tick() on a clock, step()
+// with the messages other replicas sent, propose(), then drive() after each,
+// sending the messages drive() returns. Not thread-safe: one owner (the
+// partition's strand) calls everything.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "raft/raft.h"
+#include "raft/storage/hard_state_file.h"
+#include "raft/storage/partition_log.h"
+#include "storage/log.h"
+#include "storage/status.h"
+
+namespace millrace::cluster {
+
+struct PartitionReplicaOptions {
+  int32_t me = -1;
+  int64_t group = 0;              // the Raft group id (unique per partition across the cluster)
+  std::vector<int32_t> replicas;  // the first configuration of a new replica (its voters)
+  int election_ticks = 10;
+  raft::Durability durability = raft::Durability::kSynced;
+  uint64_t seed = 0;
+  // The CreateTime written into Raft's control batches (tests pin it so that
+  // replicas' logs are byte-identical).
+  std::function<int64_t()> clock = storage::system_clock_ms;
+};
+
+// What a produce's records wait for.
+enum class ReplicaAck : uint8_t { kAppended, kCommitted };
+
+class PartitionReplica {
+ public:
+  // `log` is open with HwPolicy::kManual (the commit index moves the high
+  // watermark); its directory holds the term/vote and snapshot files.
+  static storage::Result<std::unique_ptr<PartitionReplica>> open(std::shared_ptr<storage::Log> log,
+                                                                 const PartitionReplicaOptions& options);
+  ~PartitionReplica();
+
+  struct Proposed {
+    int16_t error = 0;  // 0, NOT_LEADER_OR_FOLLOWER (6), or a storage error's code
+    int64_t first = -1, last = -1;
+    int32_t term = -1;
+    std::string message;
+  };
+  // Leader only: one producer batch (its bytes whole; baseOffset and
+  // partitionLeaderEpoch are stamped into the copy written).
+  Proposed propose(std::vector<uint8_t> batch, int32_t record_count);
+  // `done(error)` once the entry proposed as (last, term) is appended here or
+  // committed, as `ack` asks; NOT_LEADER_OR_FOLLOWER as described above.
+  void wait(int64_t last, int32_t term, ReplicaAck ack, std::function<void(int16_t error)> done);
+
+  void tick() { raft_->tick(); }
+  void step(const raft::Message& m) { raft_->step(m); }
+  void campaign() { raft_->campaign(); }
+  bool transfer_leadership(int32_t to) { return raft_->transfer_leadership(raft::NodeId(to)); }
+  // Persists what Raft asks (raft.h's order), appends the messages to send to
+  // `out`, moves the high watermark to the commit, and answers waiters. An
+  // error stops this replica (the caller takes the partition offline).
+  storage::Status drive(std::vector<raft::Message>& out);
+
+  bool is_leader() const { return raft_->role() == raft::Role::kLeader; }
+  int32_t leader() const { return static_cast<int32_t>(raft_->leader().value()); }
+  int32_t term() const { return static_cast<int32_t>(raft_->term().value()); }
+  int64_t high_watermark() const { return raft_->commit().value() + 1; }
+  int64_t log_end() const { return log_->last().value() + 1; }
+  const raft::Config& config() const { return raft_->config(); }
+  size_t waiting() const { return waiters_.size(); }
+  storage::Log& storage() { return *storage_; }
+
+ private:
+  PartitionReplica() = default;
+  void answer_waiters();
+
+  std::shared_ptr<storage::Log> storage_;
+  std::unique_ptr<raft::PartitionRaftLog> log_;
+  std::unique_ptr<raft::HardStateFile> hard_state_;
+  std::unique_ptr<raft::Raft> raft_;
+  struct Waiter {
+    int32_t term;
+    ReplicaAck ack;
+    std::function<void(int16_t)> done;
+  };
+  std::multimap<int64_t, Waiter> waiters_;  // by the entry's last offset
+};
+
+}  // namespace millrace::cluster

@@ -1,0 +1,249 @@
+// Three PartitionReplicas of one partition, each over its own storage::Log in
+// its own directory, messages handed between them in process: producer
+// batches commit once a majority holds them, the high watermark (what a
+// consumer reads up to) is the commit, acks=1 is answered on the leader's
+// append, a deposed leader's unacknowledged batches are answered
+// NOT_LEADER_OR_FOLLOWER and cut, and the replicas' logs end byte-for-byte equal.
+#include "cluster/replication/partition_replica.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "protocol/record/batch_builder.h"
+#include "storage/test_util.h"
+
+namespace millrace::cluster {
+namespace {
+
+using storage::testing::TempDir;
+
+std::vector<uint8_t> producer_batch(int records, char tag) {
+  record::BatchBuilder b(record::BatchOptions{});
+  for (int i = 0; i < records; ++i) {
+    std::string v = std::string(1, tag) + std::to_string(i);
+    b.append(1'700'000'000'000 + i, std::nullopt,
+             std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(v.data()), v.size()));
+  }
+  std::vector<uint8_t> out;
+  EXPECT_TRUE(b.finish(out).ok());
+  return out;
+}
+
+class ReplicaGroup : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int i = 1; i <= 3; ++i) open(i);
+  }
+
+  void open(int i) {
+    storage::LogOptions o;
+    o.hw_policy = storage::HwPolicy::kManual;
+    auto log = storage::Log::open(dir_.path() / ("node" + std::to_string(i)) / "t-0", o);
+    ASSERT_TRUE(log.ok()) << log.status().to_string();
+    PartitionReplicaOptions ro;
+    ro.me = i;
+    ro.group = 7;
+    ro.replicas = {1, 2, 3};
+    ro.seed = static_cast<uint64_t>(i) * 31;
+    ro.clock = [] { return int64_t{1'700'000'000'000}; };
+    auto r = PartitionReplica::open(*log, ro);
+    ASSERT_TRUE(r.ok()) << r.status().to_string();
+    nodes_[i] = std::move(*r);
+  }
+
+  // Hands every message to its addressee (unless cut) until none is left.
+  void deliver(std::vector<raft::Message> out) {
+    for (int hop = 0; hop < 50 && !out.empty(); ++hop) {
+      std::vector<raft::Message> next;
+      for (const auto& m : out) {
+        const int from = m.from.value(), to = m.to.value();
+        if (!nodes_.count(to) || cut_.count(from) || cut_.count(to)) continue;
+        nodes_[to]->step(m);
+        ASSERT_TRUE(nodes_[to]->drive(next).ok());
+      }
+      out = std::move(next);
+    }
+  }
+  void round(int ticks = 1) {
+    for (int t = 0; t < ticks; ++t) {
+      std::vector<raft::Message> out;
+      for (auto& [i, r] : nodes_) {
+        r->tick();
+        ASSERT_TRUE(r->drive(out).ok());
+      }
+      deliver(std::move(out));
+    }
+  }
+  int leader() {
+    for (auto& [i, r] : nodes_)
+      if (!cut_.count(i) && r->is_leader()) return i;
+    return 0;
+  }
+  int elect() {
+    for (int t = 0; t < 100 && leader() == 0; ++t) round();
+    return leader();
+  }
+  // A leader elected and one batch committed through it: its id (0: none).
+  int elect_and_commit_one(char tag) {
+    const int l = elect();
+    if (l == 0) return 0;
+    int16_t answer = -2;
+    produce(l, 1, tag, ReplicaAck::kCommitted, &answer);
+    return answer == 0 ? l : 0;
+  }
+  PartitionReplica::Proposed produce(int at, int records, char tag, ReplicaAck ack, int16_t* answer) {
+    auto p = nodes_[at]->propose(producer_batch(records, tag), records);
+    if (p.error == 0) nodes_[at]->wait(p.last, p.term, ack, [answer](int16_t e) { *answer = e; });
+    std::vector<raft::Message> out;
+    EXPECT_TRUE(nodes_[at]->drive(out).ok());
+    deliver(std::move(out));
+    return p;
+  }
+  // What a Kafka fetch of the whole log returns from replica i, up to `upper`
+  // (its high watermark for a consumer, its log end for everything).
+  std::vector<uint8_t> fetch(int i, bool committed_only) {
+    auto& log = nodes_[i]->storage();
+    const Offset upper = committed_only ? log.high_watermark() : log.log_end_offset();
+    std::vector<uint8_t> out;
+    for (int64_t o = log.log_start_offset().value(); o < upper.value();) {
+      auto reg = log.read(Offset(o), 1 << 20, upper);
+      if (!reg.ok() || reg->empty()) break;
+      auto b = storage::testing::read_region(*reg);
+      out.insert(out.end(), b.begin(), b.end());
+      o = reg->last_offset + 1;
+    }
+    return out;
+  }
+
+  TempDir dir_;
+  std::map<int, std::unique_ptr<PartitionReplica>> nodes_;
+  std::set<int> cut_;
+};
+
+TEST_F(ReplicaGroup, AcksAllIsAnsweredOnceAMajorityHoldsTheBatchAndEveryReplicaEndsTheSame) {
+  const int l = elect();
+  ASSERT_NE(l, 0);
+  int16_t answers[5];
+  int64_t next = -1;
+  for (int n = 0; n < 5; ++n) {
+    answers[n] = -2;
+    auto p = produce(l, 3, static_cast<char>('a' + n), ReplicaAck::kCommitted, &answers[n]);
+    ASSERT_EQ(p.error, 0) << p.message;
+    EXPECT_EQ(p.last - p.first, 2);
+    if (next >= 0) {
+      EXPECT_EQ(p.first, next) << "offsets are contiguous";
+    }
+    next = p.last + 1;
+  }
+  for (int16_t a : answers) EXPECT_EQ(a, 0);
+  EXPECT_EQ(nodes_[l]->high_watermark(), next);
+  round(2);  // the followers learn the commit from the next beat
+  for (auto& [i, r] : nodes_) {
+    EXPECT_EQ(r->high_watermark(), next) << i;
+    EXPECT_EQ(r->storage().high_watermark().value(), next) << i << ": a consumer reads up to the commit";
+    EXPECT_EQ(fetch(i, false), fetch(l, false)) << "replica " << i << " is byte-for-byte the leader's log";
+  }
+}
+
+TEST_F(ReplicaGroup, WithoutAMajorityAcksAllWaitsAndConsumersSeeNothingNewButAcksOneIsAnswered) {
+  const int l = elect_and_commit_one('x');
+  ASSERT_NE(l, 0);
+  const int64_t hw = nodes_[l]->high_watermark();
+  const auto visible = fetch(l, true);
+  for (int i = 1; i <= 3; ++i)
+    if (i != l) cut_.insert(i);  // both followers unreachable
+  int16_t all = -2, one = -2;
+  auto p_all = produce(l, 2, 'y', ReplicaAck::kCommitted, &all);
+  auto p_one = produce(l, 2, 'z', ReplicaAck::kAppended, &one);
+  ASSERT_EQ(p_all.error, 0);
+  ASSERT_EQ(p_one.error, 0);
+  EXPECT_EQ(one, 0) << "acks=1: answered once the leader appended it";
+  EXPECT_EQ(all, -2) << "acks=all: not answered without a majority";
+  EXPECT_EQ(nodes_[l]->high_watermark(), hw);
+  EXPECT_EQ(fetch(l, true), visible) << "consumers see nothing a majority does not hold, acks=1 included";
+  EXPECT_GT(nodes_[l]->log_end(), hw);
+  cut_.clear();
+  round(3);
+  EXPECT_EQ(all, 0) << "healed: the batch commits";
+  EXPECT_EQ(nodes_[l]->high_watermark(), p_one.last + 1);
+}
+
+TEST_F(ReplicaGroup, ADeposedLeadersUnacknowledgedBatchesAreAnsweredNotLeaderAndCut) {
+  const int old = elect_and_commit_one('c');
+  ASSERT_NE(old, 0);
+  cut_.insert(old);  // the leader is cut off with batches only it holds
+  int16_t lost = -2, lost_one = -2;
+  auto p = produce(old, 4, 'l', ReplicaAck::kCommitted, &lost);
+  produce(old, 1, 'm', ReplicaAck::kAppended, &lost_one);
+  ASSERT_EQ(p.error, 0);
+  EXPECT_EQ(lost_one, 0) << "acks=1 was answered: a write acks=1 may lose, as in Kafka";
+  EXPECT_EQ(lost, -2);
+  // The others elect a new leader and write other data at the same offsets.
+  int nl = 0;
+  for (int t = 0; t < 100 && nl == 0; ++t) {
+    round();
+    nl = leader();
+  }
+  ASSERT_NE(nl, 0);
+  ASSERT_NE(nl, old);
+  int16_t fresh = -2;
+  auto q = produce(nl, 4, 'n', ReplicaAck::kCommitted, &fresh);
+  ASSERT_EQ(q.error, 0);
+  EXPECT_EQ(fresh, 0);
+  EXPECT_LE(q.first, p.last) << "the new leader's entries (its LeaderChange, then this batch) land where the "
+                                "cut-off batch was";
+  cut_.clear();
+  round(20);
+  EXPECT_EQ(lost, 6) << "NOT_LEADER_OR_FOLLOWER: outcome unknown, the client retries";
+  EXPECT_FALSE(nodes_[old]->is_leader());
+  EXPECT_EQ(fetch(old, false), fetch(nl, false)) << "the deposed leader's suffix was cut and replaced";
+  EXPECT_EQ(nodes_[old]->waiting(), 0u);
+}
+
+TEST_F(ReplicaGroup, AFollowerRestartedFromItsOwnDiskCatchesUp) {
+  const int l = elect();
+  ASSERT_NE(l, 0);
+  const int f = l == 3 ? 1 : 3;
+  int16_t a = -2;
+  produce(l, 2, 'p', ReplicaAck::kCommitted, &a);
+  nodes_.erase(f);  // closed
+  for (int n = 0; n < 3; ++n) {
+    int16_t b = -2;
+    produce(l, 2, 'q', ReplicaAck::kCommitted, &b);
+    EXPECT_EQ(b, 0) << "two of three is a majority";
+  }
+  open(f);
+  round(5);
+  EXPECT_EQ(fetch(f, false), fetch(l, false));
+  EXPECT_EQ(nodes_[f]->high_watermark(), nodes_[l]->high_watermark());
+}
+
+TEST(PartitionReplica, ASingleReplicaLeadsAtOnceAndCommitsAlone) {
+  TempDir dir;
+  storage::LogOptions o;
+  o.hw_policy = storage::HwPolicy::kManual;
+  auto log = storage::Log::open(dir.path() / "t-0", o);
+  ASSERT_TRUE(log.ok());
+  auto r = PartitionReplica::open(*log, {.me = 4, .group = 1, .replicas = {4}});
+  ASSERT_TRUE(r.ok());
+  std::vector<raft::Message> out;
+  ASSERT_TRUE((*r)->drive(out).ok());
+  EXPECT_TRUE((*r)->is_leader());
+  auto p = (*r)->propose(producer_batch(2, 's'), 2);
+  ASSERT_EQ(p.error, 0);
+  int16_t answer = -2;
+  (*r)->wait(p.last, p.term, ReplicaAck::kCommitted, [&](int16_t e) { answer = e; });
+  ASSERT_TRUE((*r)->drive(out).ok());
+  EXPECT_EQ(answer, 0);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ((*r)->high_watermark(), p.last + 1);
+  // A new replica needs its replicas.
+  TempDir empty;
+  auto l2 = storage::Log::open(empty.path() / "t-0", o);
+  ASSERT_TRUE(l2.ok());
+  EXPECT_FALSE(PartitionReplica::open(*l2, {.me = 4, .group = 1, .replicas = {}}).ok());
+}
+
+}  // namespace
+}  // namespace millrace::cluster
