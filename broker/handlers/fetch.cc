@@ -18,6 +18,7 @@
 
 #include "broker/handlers/errors.h"
 #include "broker/handlers/handlers.h"
+#include "broker/handlers/leader_hint.h"
 #include "broker/handlers/topic_metadata.h"
 
 namespace millrace::broker {
@@ -38,6 +39,7 @@ struct Built {
   int64_t bytes = 0;
   bool error = false;
   std::vector<std::shared_ptr<const void>> keep_alive;
+  std::vector<LeaderHint> hints;  // KIP-951: leaders named in partitions answered NOT_LEADER / FENCED
 };
 
 int64_t steady_ms() {
@@ -99,6 +101,14 @@ Built build(RequestContext& ctx, const proto::FetchRequest& req, const std::vect
       pd.error_code = proto::code(partition ? leader
                                   : rd.topic.empty() ? proto::ErrorCode::kUnknownTopicId
                                                      : proto::ErrorCode::kUnknownTopicOrPartition);
+      if (ctx.api_version >= 12 &&
+          (leader == proto::ErrorCode::kNotLeaderOrFollower || leader == proto::ErrorCode::kFencedLeaderEpoch)) {
+        if (auto h = leader_hint(b.metadata.current().get(), rd.topic, t.key.partition, b.partitions.self())) {
+          pd.current_leader.leader_id = h->id;
+          pd.current_leader.leader_epoch = h->epoch;
+          r.hints.push_back(std::move(*h));
+        }
+      }
       pd.high_watermark = -1;
       rd.result = {pd.error_code, -1, -1, false};
       r.error = true;
@@ -227,6 +237,8 @@ Task<proto::FetchResponse> handle(RequestContext& ctx, proto::FetchRequest& req)
                               static_cast<uint64_t>(std::max<int64_t>(rd.records, 0)));
         append(resp, plan.partitions[i].key, ids ? std::string() : plan.partitions[i].key.topic, std::move(rd.data));
       }
+      if (ctx.api_version >= 16)
+        for (const auto& h : r.hints) add_endpoint(resp.node_endpoints, h);
       ctx.keep_alive = std::move(r.keep_alive);
       co_return resp;
     }

@@ -27,6 +27,7 @@
 
 #include "broker/handlers/errors.h"
 #include "broker/handlers/handlers.h"
+#include "broker/handlers/leader_hint.h"
 #include "broker/kafka/staged.h"
 #include "protocol/record/batch_header.h"
 #include "protocol/record/record_reader.h"
@@ -158,6 +159,13 @@ Task<Staged<proto::ProduceResponse>> handle(RequestContext& ctx, proto::ProduceR
       }
       if (!partition->is_leader(b.partitions.self())) {
         fail(E::kNotLeaderOrFollower, "this broker is not the partition's leader");
+        if (ctx.api_version >= 10) {
+          if (auto h = leader_hint(b.metadata.current().get(), td.name, pd.index, b.partitions.self())) {
+            pr.current_leader.leader_id = h->id;
+            pr.current_leader.leader_epoch = h->epoch;
+            add_endpoint(resp.node_endpoints, *h);
+          }
+        }
         continue;
       }
       if (pd.records.is_null || pd.records.bytes.empty()) {

@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "broker", "testing"))
 sys.path.insert(0, HERE)
 from cluster_proc import Cluster  # noqa: E402
-from cluster_wire import create_topic, metadata, quorum_leader  # noqa: E402
+from cluster_wire import create_topic, metadata, produce_v11, quorum_leader  # noqa: E402
 
 failures = []
 report = {}
@@ -114,6 +114,14 @@ def one_view(cluster, n):
               f"{name}: {2 * n} partitions, each broker leads 2 ({leaders})")
     same = agree(cluster, n)
     check(bool(same), f"{n} nodes: still one view after the creations")
+    # KIP-951: a broker that does not lead a partition names the one that does.
+    parts = metadata(cluster.nodes[1].bootstrap)["topics"]["via-1-of-%d" % n]
+    p, (_, leader, _, _) = next((p, v) for p, v in parts.items() if v[1] != 1)
+    err, hint, endpoints = produce_v11(cluster.nodes[1].bootstrap, "via-1-of-%d" % n, p)
+    want = ("127.0.0.1", int(cluster.nodes[leader].bootstrap.rsplit(":", 1)[1]))
+    check(err == 6 and hint and hint[0] == leader and endpoints.get(leader) == want,
+          f"Produce v11 to node 1 for partition {p} (led by {leader}): NOT_LEADER_OR_FOLLOWER naming leader "
+          f"{hint} at {endpoints.get(leader)} (KIP-951)")
     report[f"visibility_ms_{n}_nodes"] = [round(t * 1000, 1) for t in times]
     print(f"  topic visibility on all {n} brokers: max {max(times) * 1000:.0f} ms, "
           f"median {statistics.median(times) * 1000:.0f} ms", flush=True)

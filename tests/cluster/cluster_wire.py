@@ -83,3 +83,50 @@ def quorum_leader(bootstrap):
     r.take(">i")
     err = r.take(">h")
     return err, r.take(">i"), r.take(">i"), r.take(">q")
+
+
+def produce_v11(bootstrap, topic, partition):
+    """Produce v11 (flexible) of no records to one partition, sent to ONE broker:
+    (error, current leader (id, epoch) or None, {node id: (host, port)}) — the
+    KIP-951 hint a broker that is not the leader gives."""
+    t = topic.encode()
+    body = b"\x00" + struct.pack(">hi", -1, 5000)  # no transactional id, acks=all, timeout
+    body += bytes([2, len(t) + 1]) + t + bytes([2]) + struct.pack(">i", partition)
+    body += b"\x00\x00"  # records: null; partition tags
+    body += b"\x00\x00"  # topic tags; request tags
+    r = call(bootstrap, header(0, 11) + b"\x00" + body)
+    r.tags()  # response header
+    leader = None
+    r.uvarint()  # one topic
+    r.compact_string()
+    r.uvarint()  # one partition
+    r.take(">i")
+    err = r.take(">h")
+    r.take(">q"), r.take(">q"), r.take(">q")
+    for _ in range(r.uvarint() - 1):  # record errors
+        r.take(">i")
+        r.compact_string()
+        r.tags()
+    r.compact_string()  # error message
+    for _ in range(r.uvarint()):
+        tag, size = r.uvarint(), r.uvarint()
+        if tag == 0:
+            leader = (r.take(">i"), r.take(">i"))
+            r.tags()
+        else:
+            r.p += size
+    r.tags()  # topic
+    r.take(">i")  # throttle
+    endpoints = {}
+    for _ in range(r.uvarint()):
+        tag, size = r.uvarint(), r.uvarint()
+        if tag != 0:
+            r.p += size
+            continue
+        for _ in range(r.uvarint() - 1):
+            node = r.take(">i")
+            host = r.compact_string()
+            endpoints[node] = (host, r.take(">i"))
+            r.compact_string()  # rack
+            r.tags()
+    return err, leader, endpoints
