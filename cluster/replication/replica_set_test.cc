@@ -1,0 +1,181 @@
+// Three brokers' ReplicaSets sharing several partitions (replication factor 3
+// and 2), their messages carried between them as the transport will: one
+// RaftBatch per broker pair per round, encoded and decoded by raft/rpc's codec.
+#include "cluster/replication/replica_set.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "protocol/record/batch_builder.h"
+#include "raft/rpc/codec.h"
+#include "storage/test_util.h"
+
+namespace millrace::cluster {
+namespace {
+
+using storage::testing::TempDir;
+
+std::vector<uint8_t> one_record(const std::string& v) {
+  record::BatchBuilder b(record::BatchOptions{});
+  b.append(1'700'000'000'000, std::nullopt,
+           std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(v.data()), v.size()));
+  std::vector<uint8_t> out;
+  EXPECT_TRUE(b.finish(out).ok());
+  return out;
+}
+
+std::array<uint8_t, 16> topic(uint8_t n) {
+  std::array<uint8_t, 16> id{};
+  id[0] = 0x11;
+  id[15] = n;
+  return id;
+}
+
+struct Partition {
+  int64_t group;
+  std::vector<int32_t> replicas;
+};
+
+class Brokers : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int b = 1; b <= 3; ++b) sets_[b] = std::make_unique<ReplicaSet>(b);
+    // Four partitions on all three brokers, two on brokers 1 and 2 only.
+    for (int p = 0; p < 4; ++p) parts_.push_back({group_id(topic(1), p), {1, 2, 3}});
+    for (int p = 0; p < 2; ++p) parts_.push_back({group_id(topic(2), p), {1, 2}});
+    for (const auto& part : parts_)
+      for (int32_t b : part.replicas) {
+        storage::LogOptions o;
+        o.hw_policy = storage::HwPolicy::kManual;
+        auto log = storage::Log::open(dir_.path() / std::to_string(b) / std::to_string(part.group), o);
+        ASSERT_TRUE(log.ok());
+        ASSERT_TRUE(sets_[b]->add(part.group, *log, part.replicas).ok());
+      }
+  }
+
+  // One round: every broker ticks (or not), drives, and sends one batch per
+  // peer through the codec; then batches are delivered until none is left.
+  void round(bool tick = true) {
+    std::map<int, std::vector<std::vector<uint8_t>>> inbox;
+    auto send_all = [&]() {
+      bool any = false;
+      for (auto& [b, set] : sets_) {
+        auto by_peer = set->drive();
+        for (auto& [to, msgs] : by_peer) {
+          ++batches_;
+          messages_ += msgs.size();
+          if (down_.count(b) || down_.count(to)) continue;
+          inbox[to].push_back(raft::rpc::encode_batch(raft::NodeId(b), raft::NodeId(to), msgs));
+          any = true;
+        }
+      }
+      return any;
+    };
+    if (tick)
+      for (auto& [b, set] : sets_) set->tick();
+    ++rounds_;
+    bool more = send_all();
+    for (int hop = 0; hop < 30 && more; ++hop) {
+      auto boxes = std::move(inbox);
+      inbox.clear();
+      for (auto& [to, batches] : boxes)
+        for (auto& bytes : batches) {
+          auto d = raft::rpc::decode_batch(bytes);
+          ASSERT_TRUE(d.ok()) << d.error;
+          sets_[to]->deliver(d.messages);
+        }
+      more = send_all();
+    }
+  }
+  int leader_of(int64_t group) {
+    for (auto& [b, set] : sets_)
+      if (!down_.count(b) && set->get(group) && set->get(group)->is_leader()) return b;
+    return 0;
+  }
+
+  TempDir dir_;
+  std::map<int, std::unique_ptr<ReplicaSet>> sets_;
+  std::vector<Partition> parts_;
+  std::set<int> down_;
+  int rounds_ = 0;
+  size_t batches_ = 0, messages_ = 0;
+};
+
+TEST_F(Brokers, EveryPartitionElectsALeaderAndCommitsThroughOneBatchPerBrokerPair) {
+  for (int t = 0; t < 60; ++t) round();
+  for (const auto& p : parts_) ASSERT_NE(leader_of(p.group), 0) << p.group;
+  // A write on every partition's leader, all answered on commit.
+  std::map<int64_t, int16_t> answers;
+  for (const auto& p : parts_) {
+    auto* r = sets_[leader_of(p.group)]->get(p.group);
+    auto prop = r->propose(one_record("v" + std::to_string(p.group)), 1);
+    ASSERT_EQ(prop.error, 0);
+    answers[p.group] = -2;
+    r->wait(prop.last, prop.term, ReplicaAck::kCommitted, [&answers, g = p.group](int16_t e) { answers[g] = e; });
+  }
+  batches_ = messages_ = 0;
+  rounds_ = 0;
+  round(false);
+  for (const auto& [g, a] : answers) EXPECT_EQ(a, 0) << g;
+  // Six partitions' appends and answers travelled in at most one batch per
+  // ordered broker pair per hop, not one per partition.
+  EXPECT_GE(messages_, 6u * 2);
+  EXPECT_LE(batches_, 6u * 4) << "hops x 6 ordered pairs at most";
+  EXPECT_LT(batches_, messages_);
+}
+
+TEST_F(Brokers, APartitionSurvivesItsLeadersBrokerAndOthersAreUntouched) {
+  for (int t = 0; t < 60; ++t) round();
+  const int64_t g = parts_[0].group;
+  const int dead = leader_of(g);
+  ASSERT_NE(dead, 0);
+  down_.insert(dead);
+  int next = 0;
+  for (int t = 0; t < 80 && (next == 0 || next == dead); ++t) {
+    round();
+    next = leader_of(g);
+  }
+  ASSERT_NE(next, 0);
+  ASSERT_NE(next, dead);
+  auto* r = sets_[next]->get(g);
+  auto prop = r->propose(one_record("after"), 1);
+  ASSERT_EQ(prop.error, 0);
+  int16_t answer = -2;
+  r->wait(prop.last, prop.term, ReplicaAck::kCommitted, [&](int16_t e) { answer = e; });
+  round(false);
+  EXPECT_EQ(answer, 0) << "two of three replicas commit";
+  // A partition whose replicas are brokers 1 and 2 needs both.
+  const int64_t two = parts_[4].group;
+  if (dead == 1 || dead == 2) {
+    EXPECT_EQ(leader_of(two), 0) << "one of two replicas is no majority";
+  }
+  EXPECT_EQ(sets_[3]->get(two), nullptr);
+  EXPECT_EQ(sets_[3]->dropped(), 0u) << "no broker sent broker 3 messages for a group it does not hold";
+}
+
+TEST(ReplicaSetGroups, GroupIdsAreStableDistinctAndNeverTheQuorums) {
+  std::set<int64_t> seen;
+  for (uint8_t t = 0; t < 50; ++t)
+    for (int32_t p = 0; p < 200; ++p) {
+      int64_t g = group_id(topic(t), p);
+      EXPECT_GT(g, 0);
+      seen.insert(g);
+    }
+  EXPECT_EQ(seen.size(), 50u * 200u);
+  EXPECT_EQ(group_id(topic(3), 7), group_id(topic(3), 7));
+  TempDir dir;
+  ReplicaSet set(1);
+  storage::LogOptions o;
+  o.hw_policy = storage::HwPolicy::kManual;
+  auto a = storage::Log::open(dir.path() / "a", o);
+  auto b = storage::Log::open(dir.path() / "b", o);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE(set.add(5, *a, {1}).ok());
+  EXPECT_FALSE(set.add(5, *b, {1}).ok()) << "one group id, one partition";
+  set.deliver({raft::Message{.group = raft::GroupId(9), .from = raft::NodeId(2), .to = raft::NodeId(1)}});
+  EXPECT_EQ(set.dropped(), 1u);
+}
+
+}  // namespace
+}  // namespace millrace::cluster
