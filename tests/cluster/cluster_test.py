@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import statistics
+import subprocess
 import sys
 import time
 
@@ -56,6 +57,15 @@ def create_retrying(node, name, since, limit=30):
         except (OSError, ConnectionError):
             time.sleep(0.02)
     return code, time.monotonic() - since
+
+
+def kafka_quorum_tool(bootstrap, what):
+    """Kafka's own kafka-metadata-quorum.sh (its class, from the peers cache) against one broker: its output lines."""
+    cp = subprocess.run(["bash", os.path.join(HERE, "..", "peers", "kafka"), "classpath"], capture_output=True,
+                        text=True, timeout=600).stdout.strip()
+    r = subprocess.run(["java", "-cp", cp, "org.apache.kafka.tools.MetadataQuorumCommand", "--bootstrap-server",
+                        bootstrap, "describe", what], capture_output=True, text=True, timeout=120)
+    return r.stdout.splitlines() if r.returncode == 0 else [r.stderr[-300:]]
 
 
 def views(cluster, ids=None):
@@ -292,6 +302,10 @@ def one_role_nodes():
         check(len(found) >= 1, f"node 5 found the controllers by address and learnt their ids ({found[:3]})")
         _, leader, _, _ = quorum_leader(c.nodes[4].bootstrap)
         check(leader in (1, 2, 3), f"DescribeQuorum through node 4 names controller {leader} as leader")
+        rows = kafka_quorum_tool(c.nodes[4].bootstrap, "--replication")
+        observers = sorted(int(r.split()[0]) for r in rows if r.split() and r.split()[-1] == "Observer")
+        check(observers == [4, 5], f"kafka-metadata-quorum.sh describe --replication lists brokers 4 and 5 as "
+                                   f"observers ({observers})")
         c.nodes[leader].kill9()
         t0 = time.monotonic()
         code, took = create_retrying(c.nodes[5], "after-controller-kill", t0)
