@@ -165,47 +165,6 @@ class ControllerQuorum {
   std::shared_ptr<PeerLink> link(int32_t id);      // Raft batches
   std::shared_ptr<PeerLink> rpc_link(int32_t id);  // requests that wait for an answer
   void run_on_quorum(std::function<void()> fn);
-  // A kSnapshot message for a snapshot this node lacks waits here while the
-  // file is fetched (in chunks) from its sender; stepped once it is stored.
-  void step_all(const std::vector<raft::Message>& messages);
-  int32_t known_leader() const;
-  // Voter side of polls: messages for a node without a link (an observer)
-  // wait in its outbox (bounded: Raft resends) until it polls.
-  void answer_poll(int32_t to);
-  void expire_polls(int64_t now);
-  static constexpr size_t kMaxOutbox = 256;
-  std::map<int32_t, std::deque<raft::Message>> outbox_;
-  struct ParkedPoll {
-    std::function<void(std::optional<std::vector<uint8_t>>, int32_t)> done;
-    int64_t deadline_ms = 0;
-  };
-  std::map<int32_t, ParkedPoll> polls_;
-  // Observer side: one poll at a time, to the leader it last heard of (or
-  // the voters in turn), on its own connection.
-  void poll_next();
-  void poll_later();
-  std::shared_ptr<PeerLink> poll_link(int32_t id);
-  bool observer_ = false;
-  std::map<int32_t, std::shared_ptr<PeerLink>> poll_links_;
-  // Whom the next poll goes to (a key of poll_links_: a node id, or below
-  // -1 a bootstrap server whose id is not known yet). nullopt: the next voter in turn.
-  std::optional<int32_t> poll_target_;
-  void identify(int32_t placeholder, int32_t id);
-  int32_t polled_leader_ = -1;   // the leader the last answer named
-  size_t voter_turn_ = 0;
-  uint64_t poll_id_ = 0;
-  bool poll_in_flight_ = false;
-  int64_t poll_sent_ms_ = 0;
-  std::unique_ptr<boost::asio::steady_timer> poll_timer_;
-  void fetch_snapshot(const raft::Message& m);
-  void fetch_snapshot_chunk();
-  struct SnapshotFetch {
-    raft::Message message;
-    std::vector<uint8_t> bytes;
-    uint64_t id = 0;
-  };
-  std::optional<SnapshotFetch> snapshot_fetch_;
-  uint64_t next_snapshot_fetch_ = 0;
 
   cluster::MetadataLog& log_;
   ControllerQuorumOptions opts_;
@@ -256,6 +215,50 @@ class ControllerQuorum {
   bool beat_in_flight_ = false;
   bool want_shutdown_ = false;
   std::atomic<bool> shutdown_done_{false};
+
+  // Declared after io_ on purpose: destroyed before it (timers and links
+  // refer to the io_context).
+  void step_all(const std::vector<raft::Message>& messages);
+  int32_t known_leader() const;
+  // Voter side of polls: messages for a node without a link (an observer)
+  // wait in its outbox (bounded: Raft resends) until it polls.
+  void answer_poll(int32_t to);
+  void expire_polls(int64_t now);
+  static constexpr size_t kMaxOutbox = 256;
+  std::map<int32_t, std::deque<raft::Message>> outbox_;
+  struct ParkedPoll {
+    std::function<void(std::optional<std::vector<uint8_t>>, int32_t)> done;
+    int64_t deadline_ms = 0;
+  };
+  std::map<int32_t, ParkedPoll> polls_;
+  // Observer side: one poll at a time, to the leader it last heard of (or
+  // the voters in turn), on its own connection.
+  void poll_next();
+  void poll_later();
+  std::shared_ptr<PeerLink> poll_link(int32_t id);
+  bool observer_ = false;
+  std::map<int32_t, std::shared_ptr<PeerLink>> poll_links_;
+  // Whom the next poll goes to (a key of poll_links_: a node id, or below
+  // -1 a bootstrap server whose id is not known yet). nullopt: the next voter in turn.
+  std::optional<int32_t> poll_target_;
+  void identify(int32_t placeholder, int32_t id);
+  int32_t polled_leader_ = -1;   // the leader the last answer named
+  size_t voter_turn_ = 0;
+  uint64_t poll_id_ = 0;
+  bool poll_in_flight_ = false;
+  int64_t poll_sent_ms_ = 0;
+  std::unique_ptr<boost::asio::steady_timer> poll_timer_;
+  // A kSnapshot message for a snapshot this node lacks waits here while the
+  // file is fetched (in chunks) from its sender; stepped once it is stored.
+  void fetch_snapshot(const raft::Message& m);
+  void fetch_snapshot_chunk();
+  struct SnapshotFetch {
+    raft::Message message;
+    std::vector<uint8_t> bytes;
+    uint64_t id = 0;
+  };
+  std::optional<SnapshotFetch> snapshot_fetch_;
+  uint64_t next_snapshot_fetch_ = 0;
 };
 
 }  // namespace millrace::broker
