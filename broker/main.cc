@@ -459,6 +459,7 @@ int run(const Config& cfg) {
   server.join();
   controller_server.stop(std::chrono::milliseconds(100));
   controller_server.join();
+  quorum.drain();  // requests that reached the quorum after it stopped are answered now
   mirror.stop();
   admin.stop();
   auto st = logs->shutdown();

@@ -119,6 +119,19 @@ void ControllerQuorum::stop() {
   for (int i = 0; i < 50 && !io_.stopped(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   io_.stop();
   thread_.join();
+  drain();
+}
+
+void ControllerQuorum::drain() {
+  if (thread_.joinable()) return;
+  // Run what is still queued (a heartbeat or forward that arrived during the
+  // shutdown): with stopped_ set each answers NOT_CONTROLLER at once, on this
+  // thread, while the servers whose coroutines wait for those answers still
+  // exist. Left queued, the handlers would be destroyed with io_, after the
+  // servers, resuming coroutines on a dead executor (ASan caught it).
+  io_.restart();
+  for (int i = 0; i < 20 && io_.poll() > 0; ++i) {
+  }
 }
 
 void ControllerQuorum::shutdown(int64_t wait_ms) {

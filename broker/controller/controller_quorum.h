@@ -103,6 +103,10 @@ class ControllerQuorum {
   // away (waits up to `wait_ms`), then stops the thread.
   void shutdown(int64_t wait_ms);
   void stop();
+  // After stop(), once nothing posts here any more (the servers that call in
+  // have stopped): runs whatever is still queued, so every waiting request is
+  // answered while its server still exists.
+  void drain();
 
   void deliver(std::vector<raft::Message> messages);
   void submit(Decide decide, Done done);
