@@ -117,6 +117,10 @@ storage::Result<std::unique_ptr<MetadataLog>> MetadataLog::open(const std::files
   opts.election_ticks = options.election_ticks;
   if (m->vote_hold_ >= 0 && m->log_->last().value() < m->vote_hold_) opts.abstain_until = raft::Index(m->vote_hold_);
   m->raft_ = std::make_unique<raft::Raft>(opts, *m->log_, *hs);
+  // The high watermark is the commit the hard state restored (Raft reports
+  // only changes of it): without this a snapshot taken while replaying could
+  // not cut the log below it (delete_records_before stops at the HW).
+  m->log_->set_commit(m->raft_->commit());
   const auto& cfg = m->raft_->config();
   if (!(cfg.voters.size() == 1 && cfg.voters.front() == self && !cfg.joint())) {
     // Other voters (or this node is not one: an observer following them):
@@ -221,7 +225,8 @@ storage::Status MetadataLog::drive(std::vector<raft::Message>& out) {
       // Two snapshots are kept; the log is cut below the older one (so a
       // newest one that fails to read back still leaves a way to the state).
       // A replica that needs what was cut fetches the older snapshot.
-      if (snapshot_offset_ >= 0 && snapshot_offset_ + 1 > storage_->log_start_offset().value()) {
+      if (snapshot_offset_ >= 0 && snapshot_offset_ + 1 > storage_->log_start_offset().value() &&
+          snapshot_offset_ + 1 <= storage_->high_watermark().value()) {
         if (auto cut = storage_->delete_records_before(Offset(snapshot_offset_ + 1)); !cut.ok())
           st = cut.status();
       }

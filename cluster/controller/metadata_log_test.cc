@@ -292,6 +292,43 @@ TEST(MetadataLog, TheLogIsCutBelowSnapshotsAndAVoterBehindItGetsTheSnapshot) {
   EXPECT_EQ(t.logs[away]->state(), expected);
 }
 
+TEST(MetadataLog, ARestartThatSnapshotsWhileReplayingCutsTheLogBelowTheRestoredCommit) {
+  // A follower restarted with a smaller snapshot interval takes a snapshot
+  // while it replays at open, before Raft reports any commit: the cut below
+  // the older snapshot must see the restored commit as the high watermark
+  // (it once failed the start: "delete before N above high watermark 0").
+  Trio t;
+  t.snapshot_bytes = 400;
+  for (int i = 0; i < 3; ++i) t.open(i);
+  t.pump();
+  MetadataLog* leader = t.leader();
+  ASSERT_NE(leader, nullptr);
+  ASSERT_TRUE(leader->propose(register_self(leader->me())).ok());
+  t.pump(5);
+  for (uint8_t n = 0; n < 8; ++n) {
+    std::string name = "re";
+    name.push_back(static_cast<char>('a' + n));
+    ASSERT_TRUE(leader->propose(create_topic(leader->state(), {name, 2, 1, {}}, id_of(static_cast<uint8_t>(90 + n))).records).ok());
+    t.pump(3);
+  }
+  // A small record after the last snapshot: the restart replays it.
+  ASSERT_TRUE(leader->propose(register_self(42)).ok());
+  t.pump(3);
+  const int f = leader->me() == 3 ? 0 : 2;
+  ASSERT_GT(t.logs[f]->applied_offset(), t.logs[f]->snapshot_offset());
+  const auto expected = leader->state();
+  ASSERT_TRUE(t.logs[f]->close().ok());
+  t.logs[f].reset();
+  // As after kill -9 before the storage log's checkpoint was written: the
+  // high watermark on disk is not the commit.
+  std::filesystem::remove(t.dirs[f].path() / kMetadataPartitionDir / "partition.checkpoint");
+  t.snapshot_bytes = 1;
+  t.open(f);
+  ASSERT_TRUE(t.logs[f]);
+  EXPECT_EQ(t.logs[f]->state(), expected);
+  EXPECT_GT(t.logs[f]->log_start(), 0) << "cut below its older snapshot at open";
+}
+
 TEST(MetadataLog, ASnapshotMessageWithoutItsFileStopsTheReplicaRatherThanGuessing) {
   Trio t;
   t.snapshot_bytes = 1;

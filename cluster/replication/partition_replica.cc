@@ -41,6 +41,7 @@ storage::Result<std::unique_ptr<PartitionReplica>> PartitionReplica::open(std::s
   o.durability = options.durability;
   o.seed = options.seed;
   r->raft_ = std::make_unique<raft::Raft>(o, *r->log_, *hs);
+  r->log_->set_commit(r->raft_->commit());  // consumers read up to the restored commit at once
   // The only replica leads at once (replication factor 1): no one to wait for.
   const auto& c = r->raft_->config();
   if (c.voters.size() == 1 && c.voters.front() == o.id && !c.joint()) r->raft_->campaign();
