@@ -21,10 +21,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!first.messages.empty() || first.error.empty()) std::abort();
     return 0;
   }
-  std::vector<uint8_t> bytes = rpc::encode_batch(first.from, first.to, first.messages);
+  // The Poll flag travels too (an empty poll may be addressed to -1).
+  std::vector<uint8_t> bytes = rpc::encode_batch(first.from, first.to, first.messages, first.poll);
   rpc::DecodedBatch again = rpc::decode_batch(bytes, first.from, first.to);
   if (!again.ok()) std::abort();
-  if (again.messages != first.messages) std::abort();
-  if (rpc::encode_batch(again.from, again.to, again.messages) != bytes) std::abort();
+  if (again.messages != first.messages || again.poll != first.poll) std::abort();
+  if (rpc::encode_batch(again.from, again.to, again.messages, again.poll) != bytes) std::abort();
   return 0;
 }
