@@ -300,7 +300,6 @@ bool MetadataLog::follows(int32_t node) const {
   return c.is_voter(raft::NodeId(node)) || c.is_learner(raft::NodeId(node));
 }
 
-bool MetadataLog::is_voter(int32_t node) const { return raft_->config().is_voter(raft::NodeId(node)); }
 
 storage::Status MetadataLog::add_observers(const std::vector<int32_t>& nodes) {
   raft::Config target = raft_->config();

@@ -163,7 +163,6 @@ class MetadataLog {
   // error while another is in flight: try again later).
   storage::Status add_observers(const std::vector<int32_t>& nodes);
   bool follows(int32_t node) const;   // a voter or an observer in the latest configuration
-  bool is_voter(int32_t node) const;
   int64_t snapshots_installed() const { return snapshots_installed_; }
   std::vector<std::string> skipped_snapshots;  // unreadable snapshot files found at open
 

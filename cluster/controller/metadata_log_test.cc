@@ -184,6 +184,28 @@ struct Trio {
       if (l && l->is_leader()) return l.get();
     return nullptr;
   }
+  // All three opened, a leader elected, and its broker registered through it (null: no leader).
+  MetadataLog* start_with_registered_leader() {
+    for (int i = 0; i < 3; ++i) open(i);
+    pump();
+    MetadataLog* l = leader();
+    if (!l || !l->propose(register_self(l->me())).ok()) return nullptr;
+    pump(5);
+    return l;
+  }
+  // Through `leader`: `count` topics named prefix + 'a', 'b', ... (ids from
+  // id_base), each committed and pumped `rounds` rounds.
+  ::testing::AssertionResult create_topics(MetadataLog* leader, const std::string& prefix, int count, uint8_t id_base,
+                                           int partitions = 2, int rounds = 3) {
+    for (int n = 0; n < count; ++n) {
+      std::string name = prefix;
+      name.push_back(static_cast<char>('a' + n));
+      auto c = create_topic(leader->state(), {name, partitions, 1, {}}, id_of(static_cast<uint8_t>(id_base + n)));
+      if (!leader->propose(c.records).ok()) return ::testing::AssertionFailure() << "proposing " << name;
+      pump(rounds);
+    }
+    return ::testing::AssertionSuccess();
+  }
 };
 
 TEST(MetadataLog, ThreeVotersElectOneLeaderAndApplyTheSameState) {
@@ -211,18 +233,9 @@ TEST(MetadataLog, ThreeVotersElectOneLeaderAndApplyTheSameState) {
 
 TEST(MetadataLog, AVoterWithDamagedBytesCutsThemAndTakesThemFromTheLeader) {
   Trio t;
-  for (int i = 0; i < 3; ++i) t.open(i);
-  t.pump();
-  MetadataLog* leader = t.leader();
+  MetadataLog* leader = t.start_with_registered_leader();
   ASSERT_NE(leader, nullptr);
-  ASSERT_TRUE(leader->propose(register_self(leader->me())).ok());
-  t.pump(5);
-  for (uint8_t n = 0; n < 5; ++n) {
-    std::string name = "t";
-    name.push_back(static_cast<char>('0' + n));
-    ASSERT_TRUE(leader->propose(create_topic(leader->state(), {name, 2, 1, {}}, id_of(static_cast<uint8_t>(10 + n))).records).ok());
-    t.pump(3);
-  }
+  ASSERT_TRUE(t.create_topics(leader, "t", 5, 10, 2, 3));
   int victim = t.logs[0].get() == leader ? 1 : 0;
   MetadataState expected = leader->state();
   ASSERT_TRUE(t.logs[victim]->close().ok());
@@ -273,12 +286,7 @@ TEST(MetadataLog, TheLogIsCutBelowSnapshotsAndAVoterBehindItGetsTheSnapshot) {
   t.logs[away].reset();
   ASSERT_TRUE(leader->propose(register_self(leader->me())).ok());
   t.pump(5);
-  for (uint8_t n = 0; n < 6; ++n) {
-    std::string name = "cut";
-    name.push_back(static_cast<char>('a' + n));
-    ASSERT_TRUE(leader->propose(create_topic(leader->state(), {name, 2, 1, {}}, id_of(static_cast<uint8_t>(60 + n))).records).ok());
-    t.pump(5);
-  }
+  ASSERT_TRUE(t.create_topics(leader, "cut", 6, 60, 2, 5));
   EXPECT_GT(leader->log_start(), 4) << "the leader's log was cut below its older snapshot";
   t.open(away);
   t.pump(40);
@@ -299,18 +307,9 @@ TEST(MetadataLog, ARestartThatSnapshotsWhileReplayingCutsTheLogBelowTheRestoredC
   // (it once failed the start: "delete before N above high watermark 0").
   Trio t;
   t.snapshot_bytes = 400;
-  for (int i = 0; i < 3; ++i) t.open(i);
-  t.pump();
-  MetadataLog* leader = t.leader();
+  MetadataLog* leader = t.start_with_registered_leader();
   ASSERT_NE(leader, nullptr);
-  ASSERT_TRUE(leader->propose(register_self(leader->me())).ok());
-  t.pump(5);
-  for (uint8_t n = 0; n < 8; ++n) {
-    std::string name = "re";
-    name.push_back(static_cast<char>('a' + n));
-    ASSERT_TRUE(leader->propose(create_topic(leader->state(), {name, 2, 1, {}}, id_of(static_cast<uint8_t>(90 + n))).records).ok());
-    t.pump(3);
-  }
+  ASSERT_TRUE(t.create_topics(leader, "re", 8, 90, 2, 3));
   // A small record after the last snapshot: the restart replays it.
   ASSERT_TRUE(leader->propose(register_self(42)).ok());
   t.pump(3);
@@ -341,12 +340,7 @@ TEST(MetadataLog, ASnapshotMessageWithoutItsFileStopsTheReplicaRatherThanGuessin
   t.logs[away].reset();
   ASSERT_TRUE(leader->propose(register_self(leader->me())).ok());
   t.pump(5);
-  for (uint8_t n = 0; n < 4; ++n) {
-    std::string name = "nf";
-    name.push_back(static_cast<char>('a' + n));
-    ASSERT_TRUE(leader->propose(create_topic(leader->state(), {name, 1, 1, {}}, id_of(static_cast<uint8_t>(80 + n))).records).ok());
-    t.pump(5);
-  }
+  ASSERT_TRUE(t.create_topics(leader, "nf", 4, 80, 1, 5));
   t.open(away);
   // Deliver by hand until the leader sends the snapshot message.
   bool refused = false;
