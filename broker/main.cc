@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <strings.h>
 #include <random>
 #include <cstdio>
 #include <fstream>
@@ -49,6 +50,7 @@
 #include "cluster/controller/broker_control.h"
 #include "cluster/controller/metadata_log.h"
 #include "cluster/identity/node_identity.h"
+#include "broker/controller/quorum_format.h"
 #include "cluster/topics/partition_manager_host.h"
 #include "coordination/group_coordinator.h"
 #include "protocol/generated/api_keys.h"
@@ -140,8 +142,21 @@ int run(const Config& cfg) {
   // Durable node identity (cluster/identity/node_identity.h): every log dir
   // names its cluster, its node and itself; a dir of another cluster or node,
   // or a damaged identity file, refuses the start before anything is loaded.
+  // A dynamic quorum's controller starts only on a formatted directory (its
+  // voters are its log's): checked before the identity would make it look used.
+  if (parse_node_roles(cfg).roles.dynamic_quorum && !lo.log_dirs.empty() && !metadata_log_exists(lo.log_dirs.front())) {
+    spdlog::error("event=startup_failed error=\"controller.quorum.bootstrap.servers: {} is not formatted; run "
+                  "`millrace-broker --config <file> format` with --standalone (the first controller), "
+                  "--initial-controllers id@host:port:directoryId,... or --no-initial-controllers (to join a "
+                  "running quorum) before the first start\"",
+                  lo.log_dirs.front().string());
+    stop_control();
+    return 1;
+  }
+  std::string first_directory_id;
   for (const auto& dir : lo.log_dirs) {
     auto id = cluster::ensure_identity(dir, cfg.string("cluster.id"), static_cast<int32_t>(cfg.integer("node.id")));
+    if (first_directory_id.empty()) first_directory_id = id.identity.directory_id;
     if (!id.error.empty()) {
       spdlog::error("event=startup_failed error=\"{}\"", id.error);
       stop_control();
@@ -283,7 +298,15 @@ int run(const Config& cfg) {
     peers.push_back({v.id, v.host, v.port});
     state.quorum_voters.push_back({v.id, controller_listener, v.host, v.port});
   }
-  // A broker-only node may know the controllers only by address
+  // A dynamic quorum's initial controllers (format --initial-controllers):
+  // reachable by address before their registrations are in the log.
+  std::map<int32_t, cluster::TopicId> initial_directories;
+  if (node_roles.dynamic_quorum)
+    for (const auto& c : read_initial_controllers(first_dir)) {
+      if (c.id != node_id) peers.push_back({c.id, c.host, c.port});
+      if (auto d = cluster::decode_directory_id(c.directory_id)) initial_directories[c.id] = *d;
+    }
+  // A node may know the controllers only by address
   // (controller.quorum.bootstrap.servers): their ids are learnt from their answers.
   for (size_t i = 0; i < node_roles.bootstrap_servers.size(); ++i)
     peers.push_back({-2 - static_cast<int32_t>(i), node_roles.bootstrap_servers[i].host,
@@ -292,7 +315,8 @@ int run(const Config& cfg) {
                                                   .voters = voter_ids,
                                                   .election_ticks = 10,
                                                   .snapshot_bytes = cfg.integer("metadata.log.max.record.bytes.between.snapshots"),
-                                                  .observer = !node_roles.controller});
+                                                  .observer = !node_roles.controller,
+                                                  .dynamic = node_roles.dynamic_quorum});
   if (!ml.ok()) {
     spdlog::error("event=startup_failed error=\"metadata log: {}\"", ml.status().to_string());
     stop_control();
@@ -350,6 +374,16 @@ int run(const Config& cfg) {
   }
   qo.self.endpoints.push_back({"PLAINTEXT", state.advertised_host, static_cast<uint16_t>(state.advertised_port), 0});
   if (auto rack = cfg.string("broker.rack"); !rack.empty()) qo.self.rack = rack;
+  qo.dynamic = node_roles.dynamic_quorum;
+  qo.initial_directories = initial_directories;
+  if (auto cl = cfg.controller_listener()) {
+    // Where the other controllers reach this one (a wildcard bind is reached on loopback).
+    std::string host = cl->host.empty() || cl->host == "0.0.0.0" || cl->host == "::" ? "127.0.0.1" : cl->host;
+    for (const auto& a : cfg.advertised_listeners())
+      if (strcasecmp(a.name.c_str(), cl->name.c_str()) == 0 && !a.host.empty()) host = a.host;
+    qo.self_endpoint = {cl->name, host, cl->port, 0};
+  }
+  if (auto d = cluster::decode_directory_id(first_directory_id)) qo.directory_id = *d;
   ControllerQuorum quorum(*metadata_log, qo);
   MetadataMirror mirror(topics, metadata, partitions, state.cluster_id);
   QuorumTopicWriter topic_writer(quorum, mirror, topics, static_cast<int16_t>(cfg.integer("default.replication.factor")));
@@ -495,6 +529,15 @@ int main(int argc, char** argv) {
                  "key=PATH: like --set with the file's text (trimmed) as the value (repeatable)")
       ->take_all();
   app.add_flag("--print-config-docs", docs, "print the config keys as a Markdown table and exit");
+  // `format`: the first configuration of a dynamic controller quorum (KIP-853;
+  // broker/controller/quorum_format.h), as `kafka-storage.sh format` does.
+  FormatRequest format;
+  auto* format_cmd = app.add_subcommand("format", "format a dynamic quorum controller's storage before its first start");
+  format_cmd->add_flag("--standalone", format.standalone, "this controller alone: the first voter of a new quorum");
+  format_cmd->add_option("--initial-controllers", format.initial_controllers,
+                         "the first voters: id@host:port:directoryId,... (this node among them)");
+  format_cmd->add_flag("--no-initial-controllers", format.no_initial_controllers,
+                       "no voters: join a running quorum, then be added with AddRaftVoter");
   CLI11_PARSE(app, argc, argv);
   if (docs) {
     std::cout << config_docs_markdown();
@@ -531,6 +574,18 @@ int main(int argc, char** argv) {
   if (!roles.ok()) {
     for (const auto& e : roles.errors) std::cerr << "millrace-broker: config error: " << e << "\n";
     return 2;
+  }
+  if (format_cmd->parsed()) {
+    if (auto e = format_storage(*loaded.config, format); !e.empty()) {
+      std::cerr << "millrace-broker: " << e << "\n";
+      return 1;
+    }
+    std::cout << "Formatted " << loaded.config->list("log.dirs").front() << " for node " << roles.roles.node_id
+              << (format.standalone ? " (standalone: the first voter)"
+                                    : format.no_initial_controllers ? " (no initial controllers: joins as an observer)"
+                                                                    : " (initial controllers)")
+              << "\n";
+    return 0;
   }
   return run(*loaded.config);
 }

@@ -149,16 +149,14 @@ NodeRolesParse parse_node_roles(const Config& config) {
                        [&](const auto& n) { return strcasecmp(n.c_str(), l.name.c_str()) == 0; }))
         errors.push_back("process.roles is controller only: listeners may only hold controller listeners (" +
                          config.string("controller.listener.names") + "), not " + l.name);
-  // Not served yet, said rather than accepted and ignored: a dynamic quorum
-  // (KIP-853). A broker-only node follows the voters as an observer.
-  // A broker-only node may find the voters through bootstrap servers (it
-  // polls them and learns their ids); a controller would need a dynamic
-  // quorum (KIP-853: voters kept in the log, AddRaftVoter), not served yet.
-  if (!r.bootstrap_servers.empty() && r.controller)
-    errors.push_back("controller.quorum.bootstrap.servers: a dynamic quorum (KIP-853) is not served yet; a "
-                     "controller lists the voters in controller.quorum.voters (a broker-only node may use bootstrap "
-                     "servers)");
-  if (r.voters.empty() && r.controller) r.voters.push_back({r.node_id, "", 0});  // itself, in-process
+  // A controller with bootstrap servers is a voter (or a voter-to-be) of a
+  // dynamic quorum (KIP-853): its voters are in its metadata log, first
+  // written by `millrace-broker format`; it needs its controller listener.
+  r.dynamic_quorum = r.controller && !r.bootstrap_servers.empty();
+  if (r.dynamic_quorum && r.broker && !has_controller_listener)
+    errors.push_back("controller.quorum.bootstrap.servers: a controller of a dynamic quorum is reached on its "
+                     "controller listener: listeners must include one (a name in controller.listener.names)");
+  if (r.voters.empty() && r.controller && !r.dynamic_quorum) r.voters.push_back({r.node_id, "", 0});  // itself, in-process
   return out;
 }
 

@@ -17,9 +17,9 @@
 // listed twice, a quorum of other voters without this node's controller
 // listener, a listener that is neither PLAINTEXT nor a controller listener.
 // A broker-only node follows the voters as an observer; a controller-only
-// node has its controller listener only. What is not served yet is refused,
-// saying so, rather than accepted and ignored: a dynamic quorum (bootstrap servers).
-// Pure.
+// node has its controller listener only. A controller with bootstrap servers
+// belongs to a dynamic quorum (KIP-853): its voters are its metadata log's,
+// first written by `millrace-broker format`. Pure.
 #pragma once
 
 #include <cstdint>
@@ -48,7 +48,8 @@ struct NodeRoles {
   bool broker = true;
   bool controller = true;
   int32_t node_id = -1;
-  std::vector<QuorumVoter> voters;        // the effective voter set
+  std::vector<QuorumVoter> voters;        // the effective voter set (empty for a dynamic quorum: the log's)
+  bool dynamic_quorum = false;            // a controller with controller.quorum.bootstrap.servers
   std::vector<HostPort> bootstrap_servers;
   std::vector<std::string> controller_listener_names;
   std::string inter_broker_listener;

@@ -62,8 +62,18 @@ TEST(NodeRoles, AQuorumOfOtherVotersNeedsAControllerListener) {
   EXPECT_TRUE(has_error(roles_of({"listeners=SSL://:9093"}), "SSL is neither PLAINTEXT"));
 }
 
-TEST(NodeRoles, WhatIsNotServedYetIsRefusedSayingSo) {
-  EXPECT_TRUE(has_error(roles_of({"node.id=1", "controller.quorum.bootstrap.servers=a:9093"}), "not served yet"));
+TEST(NodeRoles, AControllerWithBootstrapServersBelongsToADynamicQuorum) {
+  // Its voters are its log's (KIP-853): none listed here, and it needs its controller listener.
+  EXPECT_TRUE(has_error(roles_of({"node.id=1", "controller.quorum.bootstrap.servers=a:9093"}),
+                        "must include one"));
+  auto d = roles_of({"node.id=1", "controller.quorum.bootstrap.servers=a:9093,b:9093",
+                     "listeners=PLAINTEXT://:9092,CONTROLLER://:9093"});
+  EXPECT_TRUE(d.ok()) << (d.errors.empty() ? "" : d.errors[0]);
+  EXPECT_TRUE(d.roles.dynamic_quorum);
+  EXPECT_TRUE(d.roles.voters.empty());
+  EXPECT_FALSE(roles_of({"node.id=1"}).roles.dynamic_quorum);  // `make run`: one static voter
+  EXPECT_FALSE(roles_of({"node.id=4", "process.roles=broker", "controller.quorum.bootstrap.servers=a:9093"})
+                   .roles.dynamic_quorum);  // a broker-only node is no voter
 }
 
 TEST(NodeRoles, NodesWithOneRole) {

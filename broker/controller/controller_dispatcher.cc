@@ -6,6 +6,7 @@
 
 #include "broker/controller/controller_request.h"
 #include "broker/handlers/await_callback.h"
+#include "broker/kafka/api_table.h"
 #include "cluster/producers/producer_ids.h"
 #include "protocol/generated/allocate_producer_ids_request.h"
 #include "protocol/generated/allocate_producer_ids_response.h"
@@ -46,6 +47,15 @@ Dispatched now(Response r) {
 }  // namespace
 
 asio::awaitable<Dispatched> ControllerDispatcher::dispatch(std::span<const uint8_t> frame, const ConnectionInfo& conn) {
+  // The Kafka requests of `kafka-metadata-quorum.sh --bootstrap-controller`
+  // go through the Kafka dispatcher, marked as from a controller listener.
+  if (frame.size() >= 2 && controller_listener_api(static_cast<int16_t>((frame[0] << 8) | frame[1]))) {
+    ConnectionInfo here = conn;
+    here.controller_listener = true;
+    auto kafka = kafka_.dispatch(frame, here);
+    Dispatched d = co_await std::move(kafka);
+    co_return d;
+  }
   auto req = parse_controller_request(frame);
   if (!req.ok()) {
     spdlog::warn("event=bad_controller_request conn={} peer={} api_key={} api_version={} error=\"{}\"", conn.id,

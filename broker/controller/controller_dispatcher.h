@@ -9,6 +9,11 @@
 //                                 NOT_CONTROLLER; answered with the applied offset
 //   BrokerRegistration (62), BrokerHeartbeat (63)   broker membership (KRaft's APIs)
 //   AllocateProducerIds (67)      a block of producer ids (ProducerIdsRecord)
+//   FetchSnapshot (59)            the metadata snapshot, in chunks
+//   ApiVersions, DescribeCluster, DescribeQuorum, AddRaftVoter, RemoveRaftVoter
+//                                 Kafka's, through the Kafka dispatcher (header as
+//                                 Kafka frames it), so `kafka-metadata-quorum.sh
+//                                 --bootstrap-controller` works (KIP-853/919)
 //
 // Anything else closes the connection. Bad bytes are answered with an error
 // or a close, never a crash (fuzz: raft_rpc_fuzz covers the batch decoder).

@@ -73,16 +73,23 @@ std::shared_ptr<PeerLink> ControllerQuorum::rpc_link(int32_t id) {
 void ControllerQuorum::run_on_quorum(std::function<void()> fn) { asio::post(io_, std::move(fn)); }
 
 void ControllerQuorum::start() {
-  observer_ = std::none_of(opts_.voters.begin(), opts_.voters.end(), [&](const auto& v) { return v.id == opts_.me; });
+  observer_ = opts_.dynamic ? !log_.is_voter(opts_.me)
+                            : std::none_of(opts_.voters.begin(), opts_.voters.end(),
+                                           [&](const auto& v) { return v.id == opts_.me; });
+  for (const auto& v : opts_.voters)
+    if (v.id >= 0 && v.id != opts_.me && !v.host.empty()) addresses_[v.id] = {v.host, v.port};
   for (const auto& v : opts_.voters) {
     if (v.id == opts_.me) continue;
-    for (auto* links : {&links_, &rpc_links_}) {
-      if (v.id < 0) continue;  // a bootstrap server: linked once its id is known (identify)
-      auto l = std::make_shared<PeerLink>(io_, opts_.me, v.id, v.host, v.port);
-      (*links)[v.id] = l;
-      l->start();
-    }
-    if (observer_) {
+    // Static voters are linked at once; a dynamic quorum links the voters of
+    // its configuration as their addresses become known (refresh_links).
+    if (!opts_.dynamic && v.id >= 0)
+      for (auto* links : {&links_, &rpc_links_}) {
+        auto l = std::make_shared<PeerLink>(io_, opts_.me, v.id, v.host, v.port);
+        (*links)[v.id] = l;
+        l->start();
+      }
+    // Bootstrap servers (ids below -1) are linked once their ids are known (identify).
+    if (observer_ || (opts_.dynamic && v.id < -1)) {
       auto l = std::make_shared<PeerLink>(io_, opts_.me, v.id, v.host, v.port);
       poll_links_[v.id] = l;
       l->start();
@@ -90,6 +97,7 @@ void ControllerQuorum::start() {
   }
   poll_timer_ = std::make_unique<asio::steady_timer>(io_);
   run_on_quorum([this] {
+    learn_registered();  // the controllers of the state replayed at open
     drive();
     on_tick();
     poll_next();
@@ -110,6 +118,7 @@ void ControllerQuorum::stop() {
     polls_.clear();
     for (auto& [id, p] : polls) p.done(std::nullopt, -1);
     fail_writes(kNotController, "the controller is shutting down");
+    if (voter_change_) finish_voter_change(kNotController, "the controller is shutting down");
     auto forwards = std::move(forwards_);
     forwards_.clear();
     for (auto& [id, f] : forwards) f.done({kNotController, {}, -1});
@@ -159,8 +168,8 @@ void ControllerQuorum::shutdown(int64_t wait_ms) {
   std::promise<void> moved;
   run_on_quorum([this, &moved] {
     if (log_.is_leader())
-      for (const auto& v : opts_.voters)
-        if (v.id != opts_.me && log_.transfer_leadership(v.id)) {
+      for (int32_t v : log_.voters())
+        if (v != opts_.me && log_.transfer_leadership(v)) {
           std::vector<raft::Message> out;
           (void)log_.drive(out);
           send(out);
@@ -170,7 +179,7 @@ void ControllerQuorum::shutdown(int64_t wait_ms) {
   });
   moved.get_future().wait_for(std::chrono::seconds(1));
   const auto transfer_until = now_ms() + 1000;
-  while (is_leader() && opts_.voters.size() > 1 && now_ms() < transfer_until)
+  while (is_leader() && status().voters.size() > 1 && now_ms() < transfer_until)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   stop();
 }
@@ -183,6 +192,7 @@ void ControllerQuorum::on_tick() {
   expire_polls(now);
   broker_lifecycle(now);
   leader_duties(now);
+  voter_change_duty();
   ticker_.expires_after(std::chrono::milliseconds(opts_.tick_ms));
   ticker_.async_wait([this](boost::system::error_code ec) {
     if (!ec) on_tick();
@@ -247,6 +257,14 @@ void ControllerQuorum::poll(int32_t from, std::vector<raft::Message> messages,
     }
     // Only the leader sends to observers: anyone else names it at once.
     if (!log_.is_leader()) return done(std::nullopt, log_.leader());
+    // Any node that polls follows the log as a learner (KRaft's observers
+    // fetch as they please): a broker-only node, or a controller waiting to be
+    // added as a voter (AddRaftVoter). One change at a time: the next poll retries.
+    if (from >= 0 && from != opts_.me && !log_.follows(from) && log_.config_settled() && !voter_change_ &&
+        log_.add_observers({from}).ok()) {
+      spdlog::info("event=metadata_observers_added nodes={} reason=poll", from);
+      drive();
+    }
     if (auto old = polls_.find(from); old != polls_.end()) {
       auto d = std::move(old->second.done);
       polls_.erase(old);
@@ -269,16 +287,82 @@ void ControllerQuorum::identify(int32_t placeholder, int32_t id) {
   peer->id = id;
   poll_links_[id] = std::move(it->second);
   poll_links_.erase(it);
+  addresses_[id] = {peer->host, peer->port};
   for (auto* links : {&links_, &rpc_links_}) {
+    if (links->count(id)) continue;
     auto l = std::make_shared<PeerLink>(io_, opts_.me, id, peer->host, peer->port);
     (*links)[id] = l;
     l->start();
   }
+  refresh_nodes();
+}
+
+void ControllerQuorum::learn_address(int32_t id, const std::string& host, uint16_t port) {
+  if (id < 0 || id == opts_.me || host.empty()) return;
+  Address a{host, port};
+  auto it = addresses_.find(id);
+  if (it != addresses_.end() && it->second == a) return;
+  if (it != addresses_.end()) {
+    // The controller moved: reconnect to where it is now.
+    spdlog::info("event=controller_address_changed node={} address={}:{}", id, host, port);
+    for (auto* links : {&links_, &rpc_links_, &poll_links_})
+      if (auto l = links->find(id); l != links->end()) {
+        l->second->stop();
+        links->erase(l);
+      }
+  }
+  addresses_[id] = a;
+}
+
+void ControllerQuorum::learn_registered() {
+  for (const auto& [id, c] : log_.state().controllers())
+    if (!c.endpoints.empty()) learn_address(id, c.endpoints.front().host, c.endpoints.front().port);
+  refresh_links();
+  refresh_nodes();
+}
+
+void ControllerQuorum::refresh_links() {
+  // Every voter of the configuration this node can reach (a dynamic quorum's
+  // voters change; a static quorum's were all linked at start).
+  for (int32_t v : log_.voters()) {
+    if (v == opts_.me) continue;
+    auto a = addresses_.find(v);
+    if (a == addresses_.end()) continue;
+    for (auto* links : {&links_, &rpc_links_}) {
+      if (links->count(v)) continue;
+      auto l = std::make_shared<PeerLink>(io_, opts_.me, v, a->second.host, a->second.port);
+      (*links)[v] = l;
+      l->start();
+    }
+  }
+}
+
+void ControllerQuorum::refresh_nodes() {
+  std::map<int32_t, ControllerNode> nodes;
+  for (const auto& [id, a] : addresses_)
+    nodes[id] = {id, {}, {{opts_.self_endpoint.name.empty() ? "CONTROLLER" : opts_.self_endpoint.name, a.host, a.port, 0}}};
+  for (const auto& [id, c] : log_.state().controllers()) nodes[id] = {id, c.directory_id, c.endpoints};
+  if (!opts_.self_endpoint.host.empty()) nodes[opts_.me] = {opts_.me, opts_.directory_id, {opts_.self_endpoint}};
+  std::vector<ControllerNode> out;
+  for (auto& [id, n] : nodes) out.push_back(std::move(n));
+  std::lock_guard lk(nodes_mu_);
+  nodes_ = std::move(out);
+}
+
+std::vector<ControllerNode> ControllerQuorum::controller_nodes() const {
+  std::lock_guard lk(nodes_mu_);
+  return nodes_;
 }
 
 std::shared_ptr<PeerLink> ControllerQuorum::poll_link(int32_t id) {
   auto it = poll_links_.find(id);
-  return it == poll_links_.end() ? nullptr : it->second;
+  if (it != poll_links_.end()) return it->second;
+  auto a = addresses_.find(id);
+  if (a == addresses_.end()) return nullptr;
+  auto l = std::make_shared<PeerLink>(io_, opts_.me, id, a->second.host, a->second.port);
+  poll_links_[id] = l;
+  l->start();
+  return l;
 }
 
 void ControllerQuorum::poll_later() {
@@ -300,6 +384,10 @@ void ControllerQuorum::poll_next() {
   if (!poll_target_ || !poll_link(*poll_target_)) {
     const auto& v = opts_.voters[voter_turn_++ % opts_.voters.size()];
     poll_target_ = v.id;
+    if (!poll_link(v.id)) {  // this node itself, or an address not known
+      poll_target_.reset();
+      return poll_later();
+    }
   }
   int32_t target = *poll_target_;
   const uint64_t id = ++poll_id_;
@@ -356,6 +444,17 @@ void ControllerQuorum::drive() {
     return;
   }
   send(out);
+  if (opts_.dynamic && observer_ == log_.is_voter(opts_.me)) {
+    // Added to (or removed from) the voters: voters are sent to, observers poll.
+    observer_ = !observer_;
+    spdlog::info("event=quorum_role_changed node={} role={}", opts_.me, observer_ ? "observer" : "voter");
+    refresh_links();
+    if (observer_) {
+      polled_leader_ = -1;
+      poll_target_.reset();
+      run_on_quorum([this] { poll_next(); });
+    }
+  }
   const int32_t leader = known_leader();
   if (leader != leader_.load()) {
     spdlog::info("event=metadata_leader_changed leader={} term={}", leader, log_.term());
@@ -390,6 +489,7 @@ void ControllerQuorum::drive() {
 void ControllerQuorum::after_applied() {
   const int64_t applied = log_.applied_offset();
   applied_.store(applied);
+  learn_registered();
   if (on_state_)
     on_state_(std::make_shared<const cluster::MetadataState>(log_.state()), applied, known_leader());
   if (in_flight_ && applied >= in_flight_->offset) {
@@ -795,6 +895,7 @@ void ControllerQuorum::leader_duties(int64_t now) {
         },
         [](WriteOutcome) {});
   }
+  if (opts_.dynamic) register_controllers();
   const auto& state = log_.state();
   // Broker-only nodes follow the metadata log as observers (Raft learners),
   // added once registered.
@@ -812,8 +913,8 @@ void ControllerQuorum::leader_duties(int64_t now) {
   // voter's broker; with controller-only voters (none registers), brokers
   // that stopped arriving for 3 s; in any case 10 s after taking office.
   bool all_registered = true, any_voter = false;
-  for (const auto& v : opts_.voters) {
-    auto it = state.brokers().find(v.id);
+  for (int32_t v : log_.voters()) {
+    auto it = state.brokers().find(v);
     all_registered = all_registered && it != state.brokers().end() && !it->second.fenced;
     any_voter = any_voter || it != state.brokers().end();
   }
@@ -838,6 +939,155 @@ void ControllerQuorum::leader_duties(int64_t now) {
           spdlog::info("event=offsets_topic_created partitions={}", opts_.offsets_partitions);
         }
       });
+}
+
+// --- Dynamic quorum (KIP-853) ---
+
+void ControllerQuorum::register_controllers() {
+  // Once per term: this leader, and each controller known by address and not
+  // registered yet (initial controllers), so every voter can reach the others.
+  if (registered_term_ == log_.term() || in_flight_) return;
+  registered_term_ = log_.term();
+  std::vector<cluster::ControllerRegistration> want;
+  const auto& have = log_.state().controllers();
+  if (!opts_.self_endpoint.host.empty()) {
+    cluster::ControllerRegistration me{opts_.me, opts_.directory_id, {opts_.self_endpoint}};
+    if (auto it = have.find(opts_.me); it == have.end() || !(it->second == me)) want.push_back(me);
+  }
+  for (const auto& [id, a] : addresses_)
+    if (!have.count(id) && log_.is_voter(id)) {
+      auto dir = opts_.initial_directories.find(id);
+      want.push_back({id, dir == opts_.initial_directories.end() ? cluster::TopicId{} : dir->second,
+                      {{opts_.self_endpoint.name, a.host, a.port, opts_.self_endpoint.security_protocol}}});
+    }
+  if (want.empty()) return;
+  submit(
+      [want](const cluster::MetadataState&) -> cluster::ControlResult {
+        cluster::ControlResult r;
+        for (const auto& c : want) r.records.emplace_back(cluster::register_record(c));
+        return r;
+      },
+      [this](WriteOutcome o) {
+        if (!o.result.ok()) registered_term_ = -1;  // try again next tick
+      });
+}
+
+void ControllerQuorum::finish_voter_change(int16_t error, std::string message) {
+  auto c = std::move(*voter_change_);
+  voter_change_.reset();
+  spdlog::log(error == 0 ? spdlog::level::info : spdlog::level::warn,
+              "event=quorum_voter_change op={} node={} error={} message=\"{}\"", c.add ? "add" : "remove", c.id, error,
+              message);
+  c.done({error, std::move(message)});
+}
+
+void ControllerQuorum::add_voter(int32_t id, cluster::TopicId directory, std::vector<cluster::BrokerEndpoint> endpoints,
+                                 int64_t timeout_ms, std::function<void(VoterChangeResult)> done) {
+  run_on_quorum([this, id, directory, endpoints = std::move(endpoints), timeout_ms, done = std::move(done)]() mutable {
+    auto refuse = [&](proto::ErrorCode e, std::string why) { done({static_cast<int16_t>(e), std::move(why)}); };
+    if (stopped_ || !log_.is_leader())
+      return refuse(proto::ErrorCode::kNotController, "this node is not the active controller");
+    if (!opts_.dynamic)
+      return refuse(proto::ErrorCode::kUnsupportedVersion,
+                    "the quorum is static (controller.quorum.voters): its voters cannot change; use "
+                    "controller.quorum.bootstrap.servers for a dynamic quorum");
+    if (id < 0) return refuse(proto::ErrorCode::kInvalidRequest, "voter id " + std::to_string(id) + " is negative");
+    if (endpoints.empty())
+      return refuse(proto::ErrorCode::kInvalidRequest, "voter " + std::to_string(id) + " names no listener");
+    if (log_.is_voter(id)) return refuse(proto::ErrorCode::kDuplicateVoter, "node " + std::to_string(id) + " is already a voter");
+    if (voter_change_ || !log_.config_settled())
+      return refuse(proto::ErrorCode::kRequestTimedOut, "another voter change is in progress; retry once it is done");
+    VoterChange c;
+    c.add = true;
+    c.id = id;
+    c.directory = directory;
+    c.endpoints = std::move(endpoints);
+    c.deadline_ms = now_ms() + std::max<int64_t>(timeout_ms, 1000);
+    c.catch_up_to = log_.applied_offset() + 1;
+    c.done = std::move(done);
+    voter_change_ = std::move(c);
+    spdlog::info("event=quorum_voter_change_requested op=add node={} catch_up_to={}", id, voter_change_->catch_up_to);
+    voter_change_duty();
+  });
+}
+
+void ControllerQuorum::remove_voter(int32_t id, cluster::TopicId directory, std::function<void(VoterChangeResult)> done) {
+  run_on_quorum([this, id, directory, done = std::move(done)]() mutable {
+    auto refuse = [&](proto::ErrorCode e, std::string why) { done({static_cast<int16_t>(e), std::move(why)}); };
+    if (stopped_ || !log_.is_leader())
+      return refuse(proto::ErrorCode::kNotController, "this node is not the active controller");
+    if (!opts_.dynamic)
+      return refuse(proto::ErrorCode::kUnsupportedVersion,
+                    "the quorum is static (controller.quorum.voters): its voters cannot change");
+    if (!log_.is_voter(id)) return refuse(proto::ErrorCode::kVoterNotFound, "node " + std::to_string(id) + " is not a voter");
+    const auto& regs = log_.state().controllers();
+    if (auto it = regs.find(id); it != regs.end() && it->second.directory_id != cluster::TopicId{} &&
+                                 it->second.directory_id != directory)
+      return refuse(proto::ErrorCode::kVoterNotFound,
+                    "voter " + std::to_string(id) + " has another directory id than the one given");
+    if (voter_change_ || !log_.config_settled())
+      return refuse(proto::ErrorCode::kRequestTimedOut, "another voter change is in progress; retry once it is done");
+    if (auto st = log_.remove_voter(id); !st.ok()) return refuse(proto::ErrorCode::kInvalidRequest, st.to_string());
+    VoterChange c;
+    c.add = false;
+    c.id = id;
+    c.directory = directory;
+    c.phase = 2;
+    c.deadline_ms = now_ms() + 30000;
+    c.done = std::move(done);
+    voter_change_ = std::move(c);
+    drive();
+    voter_change_duty();
+  });
+}
+
+void ControllerQuorum::voter_change_duty() {
+  if (!voter_change_ || stopped_) return;
+  auto& c = *voter_change_;
+  if (c.phase == 2) {
+    // Done once the new configuration is committed (a leader that removed
+    // itself has stepped down by then: its log still says so).
+    if (log_.config_settled() && log_.is_voter(c.id) == c.add) return finish_voter_change(0, "");
+    if (!log_.is_leader())
+      return finish_voter_change(kNotController,
+                                 "leadership moved before the change was known to commit; describe the quorum to see "
+                                 "whether it happened");
+    if (now_ms() > c.deadline_ms)
+      return finish_voter_change(static_cast<int16_t>(proto::ErrorCode::kRequestTimedOut),
+                                 "the new configuration did not commit in time");
+    return;
+  }
+  if (!log_.is_leader()) return finish_voter_change(kNotController, "this node is no longer the active controller");
+  if (c.phase == 1) return;  // the registration is being written
+  // Phase 0: wait until the new voter follows the log and has caught up.
+  const int64_t end = log_.follows(c.id) ? log_.log_end_of(c.id) : -1;
+  if (end >= c.catch_up_to) {
+    c.phase = 1;
+    cluster::ControllerRegistration reg{c.id, c.directory, c.endpoints};
+    submit([reg](const cluster::MetadataState&) -> cluster::ControlResult {
+             return {0, "", {cluster::register_record(reg)}};
+           },
+           [this](WriteOutcome o) {
+             if (!voter_change_ || voter_change_->phase != 1) return;
+             if (!o.result.ok()) return finish_voter_change(o.result.error, o.result.message);
+             // The voter's address is applied here now: the leader can send to it.
+             if (auto st = log_.add_voter(voter_change_->id); !st.ok())
+               return finish_voter_change(static_cast<int16_t>(proto::ErrorCode::kRequestTimedOut), st.to_string());
+             voter_change_->phase = 2;
+             voter_change_->deadline_ms = std::max(voter_change_->deadline_ms, now_ms() + 10000);
+             drive();
+             voter_change_duty();
+           });
+    return;
+  }
+  if (now_ms() > c.deadline_ms)
+    finish_voter_change(static_cast<int16_t>(proto::ErrorCode::kRequestTimedOut),
+                        log_.follows(c.id)
+                            ? "controller " + std::to_string(c.id) + " has not caught up with the metadata log (at " +
+                                  std::to_string(end) + " of " + std::to_string(c.catch_up_to) + ")"
+                            : "controller " + std::to_string(c.id) +
+                                  " is not following the metadata log: start it with controller.quorum.bootstrap.servers "
+                                  "naming this quorum, its storage formatted with --no-initial-controllers");
 }
 
 }  // namespace millrace::broker

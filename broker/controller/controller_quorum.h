@@ -31,6 +31,19 @@
 // for it, waiting up to kPollWaitMs; a voter that does not lead names the
 // one that does.
 //
+// A dynamic quorum (KIP-853, controller.quorum.bootstrap.servers): the
+// voters are the metadata log's configuration, first written by
+// `millrace-broker format`. A controller outside it polls the bootstrap
+// servers like an observer, and the leader adds any node that polls it as a
+// learner. AddRaftVoter (add_voter) waits until that learner has caught up
+// with where the log stood when it was asked, registers its endpoints
+// (RegisterControllerRecord) so every voter can reach it, then promotes it
+// through joint consensus; RemoveRaftVoter (remove_voter) demotes a voter.
+// Each answers once the new configuration is committed. Where voters are
+// reached: controller.quorum.voters, the identified bootstrap servers, and
+// the controller registrations in the log; the active controller registers
+// itself.
+//
 // Thread-safety: deliver, submit, forward, register/heartbeat (the RPC side),
 // status and the atomics are callable from any thread; everything else runs
 // on the quorum's own thread.
@@ -79,6 +92,20 @@ struct ControllerQuorumOptions {
   bool broker = true;  // process.roles has broker: register and heartbeat (a controller-only node does not)
   int32_t offsets_partitions = 50;
   int16_t offsets_replication = 1;
+  // A dynamic quorum (see above): `voters` then holds the bootstrap servers
+  // (ids below -1) and any initial controllers known by address.
+  bool dynamic = false;
+  cluster::BrokerEndpoint self_endpoint;   // this node's controller listener, as the others reach it
+  cluster::TopicId directory_id{};         // its metadata directory's id (KIP-858)
+  std::map<int32_t, cluster::TopicId> initial_directories;  // format --initial-controllers: each voter's
+};
+
+// A controller and where it is reached (DescribeQuorum's nodes, DescribeCluster
+// on the controller listener).
+struct ControllerNode {
+  int32_t id = -1;
+  cluster::TopicId directory_id{};  // zero: not known
+  std::vector<cluster::BrokerEndpoint> endpoints;
 };
 
 struct WriteOutcome {
@@ -147,6 +174,17 @@ class ControllerQuorum {
   // max_bytes per answer; SNAPSHOT_NOT_FOUND when it has no such file (it was
   // pruned: the follower is sent the newer one), POSITION_OUT_OF_RANGE past its end.
   void serve_snapshot(proto::FetchSnapshotRequest req, std::function<void(proto::FetchSnapshotResponse)> done);
+
+  // AddRaftVoter / RemoveRaftVoter, on the active controller (KIP-853): done
+  // once the new configuration is committed, or with the error that stopped it.
+  struct VoterChangeResult {
+    int16_t error = 0;
+    std::string message;
+  };
+  void add_voter(int32_t id, cluster::TopicId directory, std::vector<cluster::BrokerEndpoint> endpoints,
+                 int64_t timeout_ms, std::function<void(VoterChangeResult)> done);
+  void remove_voter(int32_t id, cluster::TopicId directory, std::function<void(VoterChangeResult)> done);
+  std::vector<ControllerNode> controller_nodes() const;  // any thread
 
   bool is_leader() const { return leader_.load() == opts_.me; }
   int32_t leader() const { return leader_.load(); }
@@ -263,6 +301,35 @@ class ControllerQuorum {
   };
   std::optional<SnapshotFetch> snapshot_fetch_;
   uint64_t next_snapshot_fetch_ = 0;
+
+  // Dynamic quorum (quorum thread unless said).
+  struct Address {
+    std::string host;
+    uint16_t port = 0;
+    bool operator==(const Address&) const = default;
+  };
+  std::map<int32_t, Address> addresses_;  // where each known controller is reached
+  void learn_address(int32_t id, const std::string& host, uint16_t port);
+  void learn_registered();
+  void refresh_links();
+  void refresh_nodes();
+  void voter_change_duty();
+  void register_controllers();
+  struct VoterChange {
+    bool add = true;
+    int32_t id = -1;
+    cluster::TopicId directory{};
+    std::vector<cluster::BrokerEndpoint> endpoints;
+    int64_t deadline_ms = 0;
+    int64_t catch_up_to = -1;  // add: the learner's log must reach this end offset
+    int phase = 0;             // 0 catching up, 1 registering, 2 configuration proposed
+    std::function<void(VoterChangeResult)> done;
+  };
+  std::optional<VoterChange> voter_change_;
+  void finish_voter_change(int16_t error, std::string message);
+  int64_t registered_term_ = -1;  // the term in which this leader last registered the controllers
+  mutable std::mutex nodes_mu_;
+  std::vector<ControllerNode> nodes_;  // GUARDED_BY(nodes_mu_)
 };
 
 }  // namespace millrace::broker

@@ -1,4 +1,7 @@
-// DescribeCluster (key 60), v0-1: the brokers and controller of the metadata image.
+// DescribeCluster (key 60), v0-1: the brokers and controller of the metadata
+// image. On a controller listener (`--bootstrap-controller`, endpoint type 2,
+// KIP-919) the controllers instead, with the active one as controller id.
+#include "broker/controller/controller_quorum.h"
 #include "broker/handlers/handlers.h"
 #include "broker/kafka/acl_operations.h"
 
@@ -7,9 +10,26 @@ namespace millrace::broker {
 Task<proto::DescribeClusterResponse> handle(RequestContext& ctx, proto::DescribeClusterRequest& req) {
   auto& b = ctx.broker;
   proto::DescribeClusterResponse resp;
-  if (ctx.api_version >= 1 && req.endpoint_type != 1) {
+  const int8_t wanted = ctx.conn.controller_listener ? 2 : 1;
+  if ((ctx.api_version >= 1 && req.endpoint_type != wanted) || (ctx.api_version == 0 && wanted == 2)) {
     resp.error_code = ctx.note(proto::ErrorCode::kUnsupportedEndpointType);
-    resp.error_message = "only broker endpoints (type 1) exist";
+    resp.error_message = wanted == 2 ? "a controller listener serves controller endpoints (type 2)"
+                                     : "a broker listener serves broker endpoints (type 1)";
+    co_return resp;
+  }
+  if (wanted == 2) {
+    resp.endpoint_type = 2;
+    resp.cluster_id = b.cluster_id;
+    resp.controller_id = b.quorum ? b.quorum->leader() : -1;
+    if (req.include_cluster_authorized_operations) resp.cluster_authorized_operations = kAllClusterOperations;
+    if (b.quorum)
+      for (const auto& n : b.quorum->controller_nodes()) {
+        if (n.endpoints.empty()) continue;
+        auto& br = resp.brokers.emplace_back();
+        br.broker_id = n.id;
+        br.host = n.endpoints.front().host;
+        br.port = n.endpoints.front().port;
+      }
     co_return resp;
   }
   auto image = b.metadata.current();

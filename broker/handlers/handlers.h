@@ -107,10 +107,14 @@ using DescribeClusterHandler = Handler<proto::DescribeClusterRequest, 0, 1>;
 Task<proto::DescribeClusterResponse> handle(RequestContext& ctx, proto::DescribeClusterRequest& req);
 using DescribeQuorumHandler = Handler<proto::DescribeQuorumRequest, 0, 2>;
 Task<proto::DescribeQuorumResponse> handle(RequestContext& ctx, proto::DescribeQuorumRequest& req);
+using AddRaftVoterHandler = Handler<proto::AddRaftVoterRequest, 0, 0>;
+Task<proto::AddRaftVoterResponse> handle(RequestContext& ctx, proto::AddRaftVoterRequest& req);
+using RemoveRaftVoterHandler = Handler<proto::RemoveRaftVoterRequest, 0, 0>;
+Task<proto::RemoveRaftVoterResponse> handle(RequestContext& ctx, proto::RemoveRaftVoterRequest& req);
 using DescribeTopicPartitionsHandler = Handler<proto::DescribeTopicPartitionsRequest, 0, 0>;
 Task<proto::DescribeTopicPartitionsResponse> handle(RequestContext& ctx, proto::DescribeTopicPartitionsRequest& req);
 
 // Every API the broker advertises, in ApiVersions' order.
-using ServedApis = HandlerList<ProduceHandler, FetchHandler, ListOffsetsHandler, MetadataHandler, OffsetCommitHandler, OffsetFetchHandler, FindCoordinatorHandler, JoinGroupHandler, HeartbeatHandler, LeaveGroupHandler, SyncGroupHandler, DescribeGroupsHandler, ListGroupsHandler, ApiVersionsHandler, CreateTopicsHandler, DeleteTopicsHandler, DeleteRecordsHandler, InitProducerIdHandler, OffsetForLeaderEpochHandler, DescribeConfigsHandler, AlterConfigsHandler, DescribeLogDirsHandler, CreatePartitionsHandler, DeleteGroupsHandler, ElectLeadersHandler, IncrementalAlterConfigsHandler, AlterPartitionReassignmentsHandler, ListPartitionReassignmentsHandler, OffsetDeleteHandler, DescribeClusterHandler, DescribeTopicPartitionsHandler, DescribeQuorumHandler>;
+using ServedApis = HandlerList<ProduceHandler, FetchHandler, ListOffsetsHandler, MetadataHandler, OffsetCommitHandler, OffsetFetchHandler, FindCoordinatorHandler, JoinGroupHandler, HeartbeatHandler, LeaveGroupHandler, SyncGroupHandler, DescribeGroupsHandler, ListGroupsHandler, ApiVersionsHandler, CreateTopicsHandler, DeleteTopicsHandler, DeleteRecordsHandler, InitProducerIdHandler, OffsetForLeaderEpochHandler, DescribeConfigsHandler, AlterConfigsHandler, DescribeLogDirsHandler, CreatePartitionsHandler, DeleteGroupsHandler, ElectLeadersHandler, IncrementalAlterConfigsHandler, AlterPartitionReassignmentsHandler, ListPartitionReassignmentsHandler, OffsetDeleteHandler, DescribeClusterHandler, DescribeTopicPartitionsHandler, DescribeQuorumHandler, AddRaftVoterHandler, RemoveRaftVoterHandler>;
 
 }  // namespace millrace::broker

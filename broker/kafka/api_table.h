@@ -22,6 +22,13 @@ struct ApiRow {
 };
 
 std::span<const ApiRow> api_table();
+
+// The Kafka APIs a controller listener serves (as a KRaft controller does for
+// `--bootstrap-controller` clients): ApiVersions (18), DescribeQuorum (55),
+// DescribeCluster (60), AddRaftVoter (80), RemoveRaftVoter (81).
+inline bool controller_listener_api(int16_t key) {
+  return key == 18 || key == 55 || key == 60 || key == 80 || key == 81;
+}
 const ApiRow* find_api(int16_t key);
 
 }  // namespace millrace::broker

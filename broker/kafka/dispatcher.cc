@@ -90,11 +90,11 @@ Dispatched now(Response r) {
 
 // The requests only the active controller serves (KRaft forwards the same
 // ones): topic and config changes write the metadata log; DescribeQuorum
-// needs the leader's view of its voters.
+// needs the leader's view of its voters; AddRaftVoter / RemoveRaftVoter change them.
 bool for_the_controller(int16_t key) {
   using K = proto::ApiKey;
   for (K k : {K::kCreateTopics, K::kDeleteTopics, K::kCreatePartitions, K::kAlterConfigs, K::kIncrementalAlterConfigs,
-              K::kDescribeQuorum})
+              K::kDescribeQuorum, K::kAddRaftVoter, K::kRemoveRaftVoter})
     if (key == static_cast<int16_t>(k)) return true;
   return false;
 }

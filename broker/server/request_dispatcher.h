@@ -27,6 +27,9 @@ namespace millrace::broker {
 struct ConnectionInfo {
   uint64_t id = 0;
   std::string peer;
+  // Received on a controller listener (the Kafka requests it serves answer
+  // as a KRaft controller does: controller endpoints, controller APIs).
+  bool controller_listener = false;
 };
 
 // What dispatch() hands back: the response now, or (when `later` is set) a

@@ -96,15 +96,25 @@ class Broker:
     def bootstrap(self):
         return f"127.0.0.1:{self.port}"
 
-    def start(self, timeout=60):
-        binary = broker_binary()
-        args = [binary,
-                "--set", f"listeners=PLAINTEXT://127.0.0.1:{self.port}",
+    def config_args(self):
+        args = ["--set", f"listeners=PLAINTEXT://127.0.0.1:{self.port}",
                 "--set", f"admin.listeners=http://127.0.0.1:{self.admin_port}",
                 "--set", f"log.dirs={self.data_dir}",
                 "--set", "num.network.threads=2"]
         for k, v in self.extra.items():
             args += ["--set", f"{k}={v}"]
+        return args
+
+    def format(self, *flags):
+        """`millrace-broker format` with this broker's configuration (a dynamic
+        quorum's controller): (exit code, output)."""
+        r = subprocess.run([broker_binary()] + self.config_args() + ["format", *flags], capture_output=True,
+                           text=True, timeout=60)
+        return r.returncode, (r.stdout + r.stderr).strip()
+
+    def start(self, timeout=60):
+        binary = broker_binary()
+        args = [binary] + self.config_args()
         wrapper = os.environ.get("MILLRACE_BROKER_WRAPPER")  # e.g. "gdb -batch -ex run -ex bt --args"
         if wrapper:
             args = wrapper.split() + args

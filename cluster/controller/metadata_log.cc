@@ -61,6 +61,7 @@ storage::Result<std::unique_ptr<MetadataLog>> MetadataLog::open(const std::files
   std::unique_ptr<MetadataLog> m(new MetadataLog());
   m->me_ = me;
   m->observer_ = options.observer;
+  m->dynamic_ = options.dynamic;
   storage::LogOptions o;
   o.hw_policy = storage::HwPolicy::kManual;  // the high watermark is Raft's commit
   auto s = storage::Log::open(dir / kMetadataPartitionDir, o);
@@ -74,7 +75,7 @@ storage::Result<std::unique_ptr<MetadataLog>> MetadataLog::open(const std::files
   if (!hs.ok()) return hs.status();
   const raft::NodeId self(me);
   if (*hs == raft::HardState{} && m->log_->last() < raft::Index(0) && m->log_->snapshot().config.voters.empty() &&
-      !first.voters.empty()) {
+      !first.voters.empty() && !options.dynamic) {
     // A new quorum: its first configuration (the voters) stands below offset 0.
     if (!m->log_->install_snapshot(raft::SnapshotMeta{raft::Index(-1), raft::Term(0), first}))
       return m->log_->last_error();
@@ -268,8 +269,8 @@ storage::Status MetadataLog::drive(std::vector<raft::Message>& out) {
 }
 
 bool MetadataLog::sole_copy(const raft::Config& c) const {
-  if (observer_) return false;
-  return c.voters.empty() || (c.voters.size() == 1 && c.voters.front() == raft::NodeId(me_));
+  if (c.voters.empty()) return !observer_ && !dynamic_;  // a new static quorum of this node alone
+  return c.voters.size() == 1 && !c.joint() && c.voters.front() == raft::NodeId(me_);
 }
 
 storage::Status MetadataLog::hold_votes(int64_t until) {
@@ -312,6 +313,59 @@ storage::Status MetadataLog::add_observers(const std::vector<int32_t>& nodes) {
     return {p.error == raft::ProposeError::kNotLeader ? storage::Errc::kClosed : storage::Errc::kInvalidArgument,
             "metadata log: adding observers: " + (p.message.empty() ? std::string(raft::to_string(p.error)) : p.message)};
   return {};
+}
+
+bool MetadataLog::is_voter(int32_t node) const { return raft_->config().is_voter(raft::NodeId(node)); }
+
+std::vector<int32_t> MetadataLog::voters() const {
+  std::vector<int32_t> out;
+  for (auto v : raft_->config().voters) out.push_back(static_cast<int32_t>(v.value()));
+  return out;
+}
+
+namespace {
+storage::Status config_error(const raft::ProposeResult& p, const std::string& what) {
+  return {p.error == raft::ProposeError::kNotLeader ? storage::Errc::kClosed : storage::Errc::kInvalidArgument,
+          "metadata log: " + what + ": " + (p.message.empty() ? std::string(raft::to_string(p.error)) : p.message)};
+}
+}  // namespace
+
+storage::Status MetadataLog::add_voter(int32_t node) {
+  const raft::NodeId n(node);
+  raft::Config target = raft_->config();
+  if (target.is_voter(n)) return {storage::Errc::kInvalidArgument, "node " + std::to_string(node) + " is already a voter"};
+  if (!target.is_learner(n))
+    return {storage::Errc::kInvalidArgument, "node " + std::to_string(node) + " is not following the metadata log"};
+  target.learners.erase(std::find(target.learners.begin(), target.learners.end(), n));
+  target.voters.insert(std::upper_bound(target.voters.begin(), target.voters.end(), n), n);
+  auto p = raft_->propose_config(target);
+  return p.ok() ? storage::Status{} : config_error(p, "adding voter " + std::to_string(node));
+}
+
+storage::Status MetadataLog::remove_voter(int32_t node) {
+  const raft::NodeId n(node);
+  raft::Config target = raft_->config();
+  auto it = std::find(target.voters.begin(), target.voters.end(), n);
+  if (it == target.voters.end())
+    return {storage::Errc::kInvalidArgument, "node " + std::to_string(node) + " is not a voter"};
+  if (target.voters.size() == 1)
+    return {storage::Errc::kInvalidArgument, "node " + std::to_string(node) + " is the last voter"};
+  target.voters.erase(it);
+  auto p = raft_->propose_config(target);
+  return p.ok() ? storage::Status{} : config_error(p, "removing voter " + std::to_string(node));
+}
+
+bool MetadataLog::config_settled() const {
+  if (raft_->config().joint()) return false;
+  auto entries = log_->config_entries();
+  return entries.empty() || entries.back().last <= raft_->commit();
+}
+
+int64_t MetadataLog::log_end_of(int32_t node) const {
+  if (raft_->role() != raft::Role::kLeader) return -1;
+  if (node == me_) return log_->last().value() + 1;
+  auto pr = raft_->progress(raft::NodeId(node));
+  return pr ? pr->match.value() + 1 : -1;
 }
 
 QuorumStatus MetadataLog::status() const {

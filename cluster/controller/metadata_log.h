@@ -74,6 +74,10 @@ struct MetadataLogOptions {
   // A broker-only node (not a voter): with no voters listed (it found the
   // quorum through bootstrap servers) it learns them from the leader's log.
   bool observer = false;
+  // A dynamic quorum (KIP-853, controller.quorum.bootstrap.servers): the
+  // voters are whatever the log's configuration says (its first one written
+  // by `millrace-broker format`); open() never makes one up.
+  bool dynamic = false;
 };
 
 class MetadataLog {
@@ -122,6 +126,7 @@ class MetadataLog {
   storage::Status hold_votes(int64_t until);
   bool sole_copy(const raft::Config& c) const;  // this node is the only voter: no one to repair from
   bool observer_ = false;
+  bool dynamic_ = false;
 
   std::shared_ptr<storage::Log> storage_;
   std::unique_ptr<raft::PartitionRaftLog> log_;
@@ -163,6 +168,19 @@ class MetadataLog {
   // error while another is in flight: try again later).
   storage::Status add_observers(const std::vector<int32_t>& nodes);
   bool follows(int32_t node) const;   // a voter or an observer in the latest configuration
+  bool is_voter(int32_t node) const;  // a voter (of either half) of the latest configuration
+  std::vector<int32_t> voters() const;  // the latest configuration's (incoming) voters
+  // Dynamic quorum (KIP-853), leader only: promote learner `node` to a voter,
+  // or remove voter `node`, through joint consensus. kInvalidArgument (saying
+  // why) when it is not a learner / not a voter / the last voter, or another
+  // change is in flight.
+  storage::Status add_voter(int32_t node);
+  storage::Status remove_voter(int32_t node);
+  // No configuration change in flight: the latest configuration is not joint
+  // and its entry is committed.
+  bool config_settled() const;
+  // The leader's view of `node`'s log end offset (-1: unknown, or not leader).
+  int64_t log_end_of(int32_t node) const;
   int64_t snapshots_installed() const { return snapshots_installed_; }
   std::vector<std::string> skipped_snapshots;  // unreadable snapshot files found at open
 

@@ -146,9 +146,9 @@ struct Trio {
   // snapshot message for a file the addressee lacks gets the sender's file first.
   bool transfer_snapshots = true;
 
-  void open(int i) {
-    auto m = MetadataLog::open(dirs[i].path(),
-                               {.me = i + 1, .voters = {1, 2, 3}, .election_ticks = 10, .snapshot_bytes = snapshot_bytes});
+  void open(int i) { open_with(i, {.me = i + 1, .voters = {1, 2, 3}, .election_ticks = 10, .snapshot_bytes = snapshot_bytes}); }
+  void open_with(int i, const MetadataLogOptions& o) {
+    auto m = MetadataLog::open(dirs[i].path(), o);
     ASSERT_TRUE(m.ok()) << m.status().to_string();
     logs[i] = std::move(*m);
   }
@@ -207,6 +207,45 @@ struct Trio {
     return ::testing::AssertionSuccess();
   }
 };
+
+// A dynamic quorum (KIP-853): one voter formatted standalone, two nodes
+// formatted without a configuration that follow as learners, promoted one at
+// a time; then the leader removes itself and the other two carry on.
+TEST(MetadataLog, VotersAreAddedAndRemovedOneChangeAtATime) {
+  Trio t;
+  t.open_with(0, {.me = 1, .voters = {1}});  // format --standalone
+  for (int i = 1; i < 3; ++i) t.open_with(i, {.me = i + 1, .dynamic = true});  // --no-initial-controllers
+  MetadataLog* first = t.logs[0].get();
+  ASSERT_TRUE(first->is_leader());
+  EXPECT_FALSE(t.logs[1]->is_voter(2));
+  EXPECT_FALSE(first->add_voter(2).ok());  // not following the log yet
+  ASSERT_TRUE(first->add_observers({2, 3}).ok());
+  t.pump(20);
+  ASSERT_TRUE(first->config_settled());
+  ASSERT_TRUE(first->add_voter(2).ok());
+  EXPECT_FALSE(first->config_settled());
+  EXPECT_FALSE(first->add_voter(3).ok());  // one change at a time
+  t.pump(20);
+  EXPECT_TRUE(first->config_settled());
+  EXPECT_FALSE(first->add_voter(2).ok());  // already a voter
+  ASSERT_TRUE(first->add_voter(3).ok());
+  t.pump(20);
+  for (auto& l : t.logs) EXPECT_EQ(l->voters(), (std::vector<int32_t>{1, 2, 3})) << "node " << l->me();
+  EXPECT_FALSE(first->remove_voter(7).ok());  // not a voter
+  ASSERT_TRUE(first->remove_voter(1).ok());
+  t.pump(200);
+  MetadataLog* leader = t.leader();
+  ASSERT_NE(leader, nullptr);
+  EXPECT_NE(leader->me(), 1);  // the removed leader stepped down
+  EXPECT_TRUE(leader->config_settled());
+  for (auto& l : t.logs) EXPECT_EQ(l->voters(), (std::vector<int32_t>{2, 3})) << "node " << l->me();
+  // The two left commit without node 1.
+  t.logs[0].reset();
+  ASSERT_TRUE(leader->propose(register_self(leader->me())).ok());
+  t.pump(5);
+  EXPECT_TRUE(leader->state().brokers().count(leader->me()));
+  EXPECT_EQ(t.logs[1]->state(), t.logs[2]->state());
+}
 
 TEST(MetadataLog, ThreeVotersElectOneLeaderAndApplyTheSameState) {
   Trio t;

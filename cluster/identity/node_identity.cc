@@ -1,5 +1,7 @@
 #include "cluster/identity/node_identity.h"
 
+#include <cstring>
+
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -94,14 +96,11 @@ std::string parse_identity(const std::string& text, DirectoryIdentity& out) {
   return {};
 }
 
-std::string new_directory_id() {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::random_device rd;  // /dev/urandom
-  std::array<uint8_t, 16> b{};
-  for (size_t i = 0; i < b.size(); i += 4) {
-    uint32_t r = rd();
-    for (size_t j = 0; j < 4; ++j) b[i + j] = static_cast<uint8_t>(r >> (8 * j));
-  }
+namespace {
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+}  // namespace
+
+std::string encode_directory_id(const std::array<uint8_t, 16>& b) {
   std::string out;
   uint32_t acc = 0;
   int bits = 0;
@@ -117,6 +116,38 @@ std::string new_directory_id() {
   return out;  // 22 characters
 }
 
+std::optional<std::array<uint8_t, 16>> decode_directory_id(std::string_view text) {
+  if (text.size() != 22) return std::nullopt;
+  std::array<uint8_t, 16> out{};
+  uint32_t acc = 0;
+  int bits = 0;
+  size_t n = 0;
+  for (char c : text) {
+    const char* at = std::strchr(kAlphabet, c);
+    if (c == '\0' || at == nullptr) return std::nullopt;
+    acc = (acc << 6) | static_cast<uint32_t>(at - kAlphabet);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      if (n == out.size()) return std::nullopt;
+      out[n++] = static_cast<uint8_t>(acc >> bits);
+    }
+  }
+  // 22 characters carry 132 bits: the last 4 must be zero (one spelling per id).
+  if (n != out.size() || (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  return out;
+}
+
+std::string new_directory_id() {
+  std::random_device rd;  // /dev/urandom
+  std::array<uint8_t, 16> b{};
+  for (size_t i = 0; i < b.size(); i += 4) {
+    uint32_t r = rd();
+    for (size_t j = 0; j < 4; ++j) b[i + j] = static_cast<uint8_t>(r >> (8 * j));
+  }
+  return encode_directory_id(b);
+}
+
 const char* origin_name(IdentityOrigin o) {
   switch (o) {
     case IdentityOrigin::kExisting: return "existing";
@@ -127,7 +158,7 @@ const char* origin_name(IdentityOrigin o) {
 }
 
 EnsuredIdentity ensure_identity(const fs::path& dir, const std::string& cluster_id, int32_t node_id,
-                                storage::Env* env) {
+                                storage::Env* env, const std::string& directory_id_if_new) {
   EnsuredIdentity r;
   const fs::path file = dir / kIdentityFile;
   std::error_code ec;
@@ -167,7 +198,7 @@ EnsuredIdentity ensure_identity(const fs::path& dir, const std::string& cluster_
     return r;
   }
   r.origin = has_data(dir) ? IdentityOrigin::kAdopted : IdentityOrigin::kCreated;
-  r.identity = {.version = 1, .cluster_id = cluster_id, .node_id = node_id, .directory_id = new_directory_id()};
+  r.identity = {.version = 1, .cluster_id = cluster_id, .node_id = node_id, .directory_id = directory_id_if_new.empty() ? new_directory_id() : directory_id_if_new};
   auto text = encode_identity(r.identity);
   if (auto st = storage::write_file_atomic(file, std::vector<uint8_t>(text.begin(), text.end()), env); !st.ok())
     r.error = "cannot write " + file.string() + ": " + st.to_string();

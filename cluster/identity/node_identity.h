@@ -18,7 +18,10 @@
 // directory; no global state. Thread-safety: none needed (used at start).
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -42,6 +45,9 @@ std::string encode_identity(const DirectoryIdentity& id);
 std::string parse_identity(const std::string& text, DirectoryIdentity& out);
 // A fresh directory id: 16 random bytes, base64url without padding.
 std::string new_directory_id();
+// The 16 bytes of a directory id and back (Kafka's Uuid text form).
+std::string encode_directory_id(const std::array<uint8_t, 16>& bytes);
+std::optional<std::array<uint8_t, 16>> decode_directory_id(std::string_view text);
 
 // What ensure_identity found.
 enum class IdentityOrigin : uint8_t {
@@ -58,8 +64,10 @@ struct EnsuredIdentity {
 
 // Checks `dir`'s identity file against this node, or writes one (creating the
 // directory if needed). Refuses: another cluster.id or node.id, a damaged file.
+// A new file gets `directory_id_if_new` when given (`format --initial-controllers`
+// names each controller's directory id), else a random one.
 EnsuredIdentity ensure_identity(const std::filesystem::path& dir, const std::string& cluster_id, int32_t node_id,
-                                storage::Env* env = nullptr);
+                                storage::Env* env = nullptr, const std::string& directory_id_if_new = "");
 
 const char* origin_name(IdentityOrigin o);
 

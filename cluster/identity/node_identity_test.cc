@@ -47,6 +47,22 @@ TEST_F(IdentityTest, DirectoryIdsAreKafkaShapedAndDistinct) {
   EXPECT_EQ(seen.size(), 100u);
 }
 
+TEST_F(IdentityTest, DirectoryIdsDecodeToTheirSixteenBytesAndBack) {
+  for (int i = 0; i < 50; ++i) {
+    auto text = new_directory_id();
+    auto bytes = decode_directory_id(text);
+    ASSERT_TRUE(bytes) << text;
+    EXPECT_EQ(encode_directory_id(*bytes), text);
+  }
+  std::array<uint8_t, 16> known{};
+  known[0] = 0xfb;
+  known[15] = 0x01;
+  EXPECT_EQ(encode_directory_id(known), "-wAAAAAAAAAAAAAAAAAAAQ");  // Kafka's Uuid.toString of the same bytes
+  EXPECT_FALSE(decode_directory_id("short"));
+  EXPECT_FALSE(decode_directory_id("-wAAAAAAAAAAAAAAAAAAA!"));  // not base64url
+  EXPECT_FALSE(decode_directory_id("-wAAAAAAAAAAAAAAAAAAAR"));  // low bits set: a second spelling
+}
+
 TEST_F(IdentityTest, FreshDirectoryGetsANewIdentityAndKeepsIt) {
   auto first = ensure_identity(dir_, "cluster-a", 3);
   ASSERT_EQ(first.error, "");

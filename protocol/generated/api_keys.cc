@@ -48,6 +48,8 @@ constexpr ApiRow kApis[] = {
     {63, "BrokerHeartbeat", 0, 1, 0, 0},
     {67, "AllocateProducerIds", 0, 0, 0, 0},
     {75, "DescribeTopicPartitions", 0, 0, 0, 0},
+    {80, "AddRaftVoter", 0, 0, 0, 0},
+    {81, "RemoveRaftVoter", 0, 0, 0, 0},
 };
 const ApiRow* find(int16_t key) {
   for (const auto& row : kApis) {

@@ -51,6 +51,8 @@ enum class ApiKey : int16_t {
   kBrokerHeartbeat = 63,
   kAllocateProducerIds = 67,
   kDescribeTopicPartitions = 75,
+  kAddRaftVoter = 80,
+  kRemoveRaftVoter = 81,
 };
 
 // "Produce", "Fetch", ...; "Unknown" for keys not in the table.

@@ -66,6 +66,8 @@ DecodeStatus decode_request_body(int16_t api_key, int16_t api_version,
     case 63: return decode_as<BrokerHeartbeatRequest>(api_version, body, out);
     case 67: return decode_as<AllocateProducerIdsRequest>(api_version, body, out);
     case 75: return decode_as<DescribeTopicPartitionsRequest>(api_version, body, out);
+    case 80: return decode_as<AddRaftVoterRequest>(api_version, body, out);
+    case 81: return decode_as<RemoveRaftVoterRequest>(api_version, body, out);
     default: return DecodeStatus::kUnknownApiKey;
   }
 }
@@ -119,6 +121,8 @@ DecodeStatus decode_response_body(int16_t api_key, int16_t api_version,
     case 63: return decode_as<BrokerHeartbeatResponse>(api_version, body, out);
     case 67: return decode_as<AllocateProducerIdsResponse>(api_version, body, out);
     case 75: return decode_as<DescribeTopicPartitionsResponse>(api_version, body, out);
+    case 80: return decode_as<AddRaftVoterResponse>(api_version, body, out);
+    case 81: return decode_as<RemoveRaftVoterResponse>(api_version, body, out);
     default: return DecodeStatus::kUnknownApiKey;
   }
 }

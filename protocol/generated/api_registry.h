@@ -54,7 +54,9 @@ using RequestBody = std::variant<
     BrokerRegistrationRequest,
     BrokerHeartbeatRequest,
     AllocateProducerIdsRequest,
-    DescribeTopicPartitionsRequest>;
+    DescribeTopicPartitionsRequest,
+    AddRaftVoterRequest,
+    RemoveRaftVoterRequest>;
 using ResponseBody = std::variant<
     ProduceResponse,
     FetchResponse,
@@ -93,7 +95,9 @@ using ResponseBody = std::variant<
     BrokerRegistrationResponse,
     BrokerHeartbeatResponse,
     AllocateProducerIdsResponse,
-    DescribeTopicPartitionsResponse>;
+    DescribeTopicPartitionsResponse,
+    AddRaftVoterResponse,
+    RemoveRaftVoterResponse>;
 
 enum class DecodeStatus : uint8_t {
   kOk,
@@ -156,6 +160,8 @@ bool visit_api(int16_t api_key, F&& f) {
     case 63: f(std::type_identity<BrokerHeartbeatRequest>{}, std::type_identity<BrokerHeartbeatResponse>{}); return true;
     case 67: f(std::type_identity<AllocateProducerIdsRequest>{}, std::type_identity<AllocateProducerIdsResponse>{}); return true;
     case 75: f(std::type_identity<DescribeTopicPartitionsRequest>{}, std::type_identity<DescribeTopicPartitionsResponse>{}); return true;
+    case 80: f(std::type_identity<AddRaftVoterRequest>{}, std::type_identity<AddRaftVoterResponse>{}); return true;
+    case 81: f(std::type_identity<RemoveRaftVoterRequest>{}, std::type_identity<RemoveRaftVoterResponse>{}); return true;
     default: return false;
   }
 }

@@ -84,6 +84,10 @@
 #include "protocol/generated/allocate_producer_ids_response.h"
 #include "protocol/generated/fetch_snapshot_request.h"
 #include "protocol/generated/fetch_snapshot_response.h"
+#include "protocol/generated/add_raft_voter_request.h"
+#include "protocol/generated/add_raft_voter_response.h"
+#include "protocol/generated/remove_raft_voter_request.h"
+#include "protocol/generated/remove_raft_voter_response.h"
 
 namespace millrace::proto {
 
@@ -169,6 +173,10 @@ using WithAllMessages = L<
     AllocateProducerIdsRequest,
     AllocateProducerIdsResponse,
     FetchSnapshotRequest,
-    FetchSnapshotResponse>;
+    FetchSnapshotResponse,
+    AddRaftVoterRequest,
+    AddRaftVoterResponse,
+    RemoveRaftVoterRequest,
+    RemoveRaftVoterResponse>;
 
 }  // namespace millrace::proto

@@ -2,8 +2,9 @@
 metadata on every broker, topics created through any broker, controller
 failover after kill -9, fencing of a broker that stops heartbeating, a
 damaged metadata log repaired from the leader, a voter behind the leader's
-log start given its snapshot, and nodes with one role (controller-only voters,
-broker-only observers).
+log start given its snapshot, nodes with one role (controller-only voters,
+broker-only observers), and a dynamic quorum grown and shrunk with Kafka's
+kafka-metadata-quorum.sh (dynamic_quorum.py).
 
 Every wait is bounded; every loop has a fixed count (MILLRACE_CLUSTER_KILLS,
 20 by default). Measured times are printed and written to
@@ -21,6 +22,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "broker", "testing"))
 sys.path.insert(0, HERE)
 from cluster_proc import Cluster  # noqa: E402
 from cluster_wire import create_topic, metadata, produce_v11, quorum_leader  # noqa: E402
+from dynamic_quorum import dynamic_quorum, initial_controllers  # noqa: E402
 
 failures = []
 report = {}
@@ -342,6 +344,8 @@ def main():
     finally:
         five.stop()
     one_role_nodes()
+    dynamic_quorum(check, wait_until)
+    initial_controllers(check, wait_until)
     if os.environ.get("MILLRACE_CLUSTER_REPORT"):
         with open(os.environ["MILLRACE_CLUSTER_REPORT"], "w") as f:
             json.dump(report, f, indent=1)

@@ -52,6 +52,7 @@ CreatePartitions DeleteGroups ElectLeaders AlterPartitionReassignments
 ListPartitionReassignments OffsetDelete DescribeCluster DescribeLogDirs
 SaslHandshake SaslAuthenticate DescribeTopicPartitions DescribeQuorum
 BrokerRegistration BrokerHeartbeat AllocateProducerIds FetchSnapshot
+AddRaftVoter RemoveRaftVoter
 """.split()
 
 # Messages without an api key that are generated too.

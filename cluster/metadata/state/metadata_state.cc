@@ -50,6 +50,21 @@ RegisterBrokerRecord register_record(const BrokerRegistration& b) {
   return r;
 }
 
+RegisterControllerRecord register_record(const ControllerRegistration& c) {
+  RegisterControllerRecord r;
+  r.controller_id = c.id;
+  r.incarnation_id.bytes = c.directory_id;
+  for (const auto& e : c.endpoints) {
+    RegisterControllerRecord::ControllerEndpoint ep;
+    ep.name = e.name;
+    ep.host = e.host;
+    ep.port = e.port;
+    ep.security_protocol = e.security_protocol;
+    r.end_points.push_back(std::move(ep));
+  }
+  return r;
+}
+
 const TopicState* MetadataState::topic(std::string_view name) const {
   auto it = ids_by_name_.find(name);
   return it == ids_by_name_.end() ? nullptr : &topics_.at(it->second);
@@ -82,6 +97,16 @@ std::string MetadataState::apply(const AnyRecord& record) {
           b.fenced = r.fenced;
           b.in_controlled_shutdown = r.in_controlled_shutdown;
           brokers_[r.broker_id] = std::move(b);
+          return "";
+        } else if constexpr (std::is_same_v<T, RegisterControllerRecord>) {
+          if (r.controller_id < 0) return "RegisterControllerRecord: controller id " + std::to_string(r.controller_id);
+          if (r.end_points.empty())
+            return "RegisterControllerRecord: controller " + std::to_string(r.controller_id) + " has no endpoint";
+          ControllerRegistration c;
+          c.id = r.controller_id;
+          c.directory_id = r.incarnation_id.bytes;
+          for (const auto& e : r.end_points) c.endpoints.push_back({e.name, e.host, e.port, e.security_protocol});
+          controllers_[c.id] = std::move(c);
           return "";
         } else if constexpr (std::is_same_v<T, UnregisterBrokerRecord>) {
           auto it = brokers_.find(r.broker_id);
@@ -198,6 +223,7 @@ std::vector<AnyRecord> MetadataState::snapshot() const {
     f.feature_level = level;
     out.emplace_back(std::move(f));
   }
+  for (const auto& [id, c] : controllers_) out.emplace_back(register_record(c));
   for (const auto& [id, b] : brokers_) out.emplace_back(register_record(b));
   for (const auto& [id, t] : topics_) {
     TopicRecord tr;

@@ -16,7 +16,8 @@
 // change", -1 "no leader"; a leader change bumps the leader epoch; every
 // change bumps the partition epoch; null lists mean "unchanged". A
 // ConfigRecord with a null value deletes the key; removing a topic removes its
-// configs. Records of later issues (ACLs, SCRAM credentials, quotas,
+// configs. A RegisterControllerRecord replaces the controller's previous
+// registration (a voter that moved). Records of later issues (ACLs, SCRAM credentials, quotas,
 // delegation tokens, transactions) are accepted and not yet interpreted.
 //
 // image() is what handlers read (cluster/metadata/metadata_image.h): brokers
@@ -70,6 +71,20 @@ struct TopicState {
   bool operator==(const TopicState&) const = default;
 };
 
+// A controller of a dynamic quorum (KIP-853) and where it is reached: a
+// RegisterControllerRecord. Millrace keys a voter as KIP-853 does, by node id
+// and the id of its metadata directory (KIP-858), and records that directory
+// id in the record's IncarnationId: a controller restarted on the same
+// directory is the same voter; one on a wiped directory is a new one.
+struct ControllerRegistration {
+  int32_t id = -1;
+  TopicId directory_id{};
+  std::vector<BrokerEndpoint> endpoints;
+  bool operator==(const ControllerRegistration&) const = default;
+};
+
+records::RegisterControllerRecord register_record(const ControllerRegistration& c);
+
 // The RegisterBrokerRecord that registers `b` as it is.
 records::RegisterBrokerRecord register_record(const BrokerRegistration& b);
 
@@ -84,6 +99,7 @@ class MetadataState {
   std::string apply(const records::AnyRecord& record);
 
   const std::map<int32_t, BrokerRegistration>& brokers() const { return brokers_; }
+  const std::map<int32_t, ControllerRegistration>& controllers() const { return controllers_; }
   const std::map<TopicId, TopicState>& topics() const { return topics_; }
   const TopicState* topic(std::string_view name) const;
   const std::map<ConfigKey, std::map<std::string, std::string>>& configs() const { return configs_; }
@@ -101,6 +117,7 @@ class MetadataState {
 
  private:
   std::map<int32_t, BrokerRegistration> brokers_;
+  std::map<int32_t, ControllerRegistration> controllers_;
   std::map<TopicId, TopicState> topics_;
   std::map<std::string, TopicId, std::less<>> ids_by_name_;
   std::map<ConfigKey, std::map<std::string, std::string>> configs_;

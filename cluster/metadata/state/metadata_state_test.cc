@@ -32,6 +32,20 @@ RegisterBrokerRecord broker(int32_t id, int64_t epoch, bool fenced = false) {
   return r;
 }
 
+RegisterControllerRecord controller(int32_t id, uint16_t port, int endpoints = 1) {
+  RegisterControllerRecord r;
+  r.controller_id = id;
+  r.incarnation_id = uuid(static_cast<uint8_t>(200 + id));
+  for (int i = 0; i < endpoints; ++i) {
+    RegisterControllerRecord::ControllerEndpoint e;
+    e.name = "CONTROLLER";
+    e.host = "10.0.1." + std::to_string(id);
+    e.port = port;
+    r.end_points.push_back(e);
+  }
+  return r;
+}
+
 TopicRecord topic(const std::string& name, uint8_t id) {
   TopicRecord t;
   t.name = name;
@@ -200,6 +214,20 @@ TEST(MetadataState, ConfigsAreSetDeletedAndGoWithTheirTopic) {
   EXPECT_FALSE(s.config(kTopicResource, "orders", "retention.ms"));
 }
 
+TEST(MetadataState, AControllerRegistrationNamesItsDirectoryAndEndpointsAndAMoveReplacesIt) {
+  MetadataState s;
+  apply_ok(s, controller(3, 9093));
+  ASSERT_EQ(s.controllers().count(3), 1u);
+  EXPECT_EQ(s.controllers().at(3).directory_id, uuid(203).bytes);
+  EXPECT_EQ(s.controllers().at(3).endpoints.at(0).port, 9093);
+  apply_ok(s, controller(3, 9094));  // the voter moved
+  EXPECT_EQ(s.controllers().at(3).endpoints.at(0).port, 9094);
+  EXPECT_NE(s.apply(controller(4, 9093, 0)), "");  // unreachable: refused, nothing changed
+  EXPECT_NE(s.apply(controller(-1, 9093)), "");
+  EXPECT_EQ(s.controllers().size(), 1u);
+  EXPECT_TRUE(s.brokers().empty());  // a controller is not a broker
+}
+
 // A seeded history of records (valid and not): whatever applied, the snapshot
 // - framed, decoded and replayed into a fresh state - gives an equal state.
 std::vector<AnyRecord> history(uint32_t seed, int n) {
@@ -209,8 +237,9 @@ std::vector<AnyRecord> history(uint32_t seed, int n) {
   std::map<int32_t, int64_t> epochs;
   for (int i = 0; i < n; ++i) {
     int32_t b = pick(5);
-    switch (pick(9)) {
+    switch (pick(10)) {
       case 0: out.emplace_back(broker(b, ++epochs[b] * 10, pick(2) == 0)); break;
+      case 9: out.emplace_back(controller(b, static_cast<uint16_t>(9093 + pick(2)), pick(4) ? 1 : 0)); break;
       case 1: {
         FenceBrokerRecord f;
         f.id = b;

@@ -104,5 +104,9 @@ void fill_sample(AllocateProducerIdsRequest& m, int16_t version, int seed);
 void fill_sample(AllocateProducerIdsResponse& m, int16_t version, int seed);
 void fill_sample(FetchSnapshotRequest& m, int16_t version, int seed);
 void fill_sample(FetchSnapshotResponse& m, int16_t version, int seed);
+void fill_sample(AddRaftVoterRequest& m, int16_t version, int seed);
+void fill_sample(AddRaftVoterResponse& m, int16_t version, int seed);
+void fill_sample(RemoveRaftVoterRequest& m, int16_t version, int seed);
+void fill_sample(RemoveRaftVoterResponse& m, int16_t version, int seed);
 
 }  // namespace millrace::proto::testing
