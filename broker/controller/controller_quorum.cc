@@ -975,6 +975,7 @@ void ControllerQuorum::register_controllers() {
 void ControllerQuorum::finish_voter_change(int16_t error, std::string message) {
   auto c = std::move(*voter_change_);
   voter_change_.reset();
+  if (c.probe) c.probe->stop();
   spdlog::log(error == 0 ? spdlog::level::info : spdlog::level::warn,
               "event=quorum_voter_change op={} node={} error={} message=\"{}\"", c.add ? "add" : "remove", c.id, error,
               message);
@@ -1041,6 +1042,27 @@ void ControllerQuorum::remove_voter(int32_t id, cluster::TopicId directory, std:
   });
 }
 
+void ControllerQuorum::probe_voter() {
+  auto& c = *voter_change_;
+  if (c.probe_answer == c.id || c.probe_in_flight) return;
+  const auto& ep = c.endpoints.front();
+  if (!c.probe) {
+    c.probe = std::make_shared<PeerLink>(io_, opts_.me, c.id, ep.host, ep.port);
+    c.probe->start();
+  }
+  c.probe_in_flight = true;
+  // An empty poll: any controller listener answers it at once with its node id.
+  c.probe->request(raft::rpc::RaftBatchRequest::kApiKey, raft::rpc::kBatchVersion,
+                   raft::rpc::encode_batch(raft::NodeId(opts_.me), raft::kNoNode, {}, /*poll=*/true),
+                   [this, id = c.id](std::optional<std::vector<uint8_t>> body) {
+                     if (!voter_change_ || voter_change_->id != id) return;
+                     voter_change_->probe_in_flight = false;
+                     auto resp = body ? decode_body<raft::rpc::RaftBatchResponse>(*body, raft::rpc::kBatchVersion)
+                                      : std::nullopt;
+                     if (resp && resp->node_id >= 0) voter_change_->probe_answer = resp->node_id;
+                   });
+}
+
 void ControllerQuorum::voter_change_duty() {
   if (!voter_change_ || stopped_) return;
   auto& c = *voter_change_;
@@ -1059,9 +1081,16 @@ void ControllerQuorum::voter_change_duty() {
   }
   if (!log_.is_leader()) return finish_voter_change(kNotController, "this node is no longer the active controller");
   if (c.phase == 1) return;  // the registration is being written
-  // Phase 0: wait until the new voter follows the log and has caught up.
+  // Phase 0: wait until the new voter answers at its endpoint, follows the
+  // log and has caught up.
+  const auto& ep = c.endpoints.front();
+  if (c.probe_answer >= 0 && c.probe_answer != c.id)
+    return finish_voter_change(static_cast<int16_t>(proto::ErrorCode::kInvalidRequest),
+                               "the controller listener at " + ep.host + ":" + std::to_string(ep.port) + " is node " +
+                                   std::to_string(c.probe_answer) + "'s, not node " + std::to_string(c.id) + "'s");
+  probe_voter();
   const int64_t end = log_.follows(c.id) ? log_.log_end_of(c.id) : -1;
-  if (end >= c.catch_up_to) {
+  if (end >= c.catch_up_to && c.probe_answer == c.id) {
     c.phase = 1;
     cluster::ControllerRegistration reg{c.id, c.directory, c.endpoints};
     submit([reg](const cluster::MetadataState&) -> cluster::ControlResult {
@@ -1082,7 +1111,10 @@ void ControllerQuorum::voter_change_duty() {
   }
   if (now_ms() > c.deadline_ms)
     finish_voter_change(static_cast<int16_t>(proto::ErrorCode::kRequestTimedOut),
-                        log_.follows(c.id)
+                        c.probe_answer != c.id
+                            ? "controller " + std::to_string(c.id) + " does not answer at " + ep.host + ":" +
+                                  std::to_string(ep.port) + " (its controller listener, as given)"
+                        : log_.follows(c.id)
                             ? "controller " + std::to_string(c.id) + " has not caught up with the metadata log (at " +
                                   std::to_string(end) + " of " + std::to_string(c.catch_up_to) + ")"
                             : "controller " + std::to_string(c.id) +

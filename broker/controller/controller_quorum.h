@@ -324,7 +324,13 @@ class ControllerQuorum {
     int64_t catch_up_to = -1;  // add: the learner's log must reach this end offset
     int phase = 0;             // 0 catching up, 1 registering, 2 configuration proposed
     std::function<void(VoterChangeResult)> done;
+    // add: the new voter must answer at the endpoint it gave, as itself (a
+    // voter no one can reach would only weaken the quorum).
+    std::shared_ptr<PeerLink> probe;
+    bool probe_in_flight = false;
+    int32_t probe_answer = -2;  // the node id that answered there; -2 none yet
   };
+  void probe_voter();
   std::optional<VoterChange> voter_change_;
   void finish_voter_change(int16_t error, std::string message);
   int64_t registered_term_ = -1;  // the term in which this leader last registered the controllers

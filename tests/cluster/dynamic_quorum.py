@@ -86,6 +86,11 @@ def dynamic_quorum(check, wait_until):
               f"{status.strip().splitlines()[:1]}")
         check(all(f'"id": {i}' in (re.search(r"^CurrentObservers:(.*)$", status, re.M) or [""])[0] for i in (2, 3)),
               "controllers 2 and 3 follow the log as observers before they are added")
+        code, out = quorum_tool(check, ["--bootstrap-controller", ctl[1], "--command-config",
+                                        command_config(n2, 2, c.ctl_ports[3], os.path.join(tmp, "wrong.properties")),
+                                        "add-controller"])
+        check(code != 0 and "is node 3's, not node 2's" in out,
+              f"add-controller 2 giving node 3's listener is refused: {error_line(out)}")
         t0 = time.monotonic()
         code, out = quorum_tool(check, ["--bootstrap-controller", ctl[1], "--command-config",
                                         command_config(n2, 2, c.ctl_ports[2], os.path.join(tmp, "c2.properties")),
