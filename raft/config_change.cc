@@ -107,6 +107,7 @@ bool contains(const std::vector<NodeId>& v, NodeId n) { return std::binary_searc
 
 ProposeResult Raft::Impl::propose_config(const Config& target) {
   ProposeResult r;
+  if (role == Role::kLeader) unquiesce();
   auto fail = [&](ProposeError e, std::string msg) {
     r.error = e;
     r.message = std::move(msg);
@@ -153,6 +154,7 @@ ProposeResult Raft::Impl::propose_config(const Config& target) {
 
 bool Raft::Impl::transfer_leadership(NodeId to) {
   if (role != Role::kLeader || to == opts.id || !config.is_voter(to)) return false;
+  unquiesce();
   PeerProgress* pr = peer(to);
   if (pr == nullptr) return false;
   transfer_target = to;

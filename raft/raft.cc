@@ -101,6 +101,8 @@ void Raft::Impl::reset(Term t) {
   votes.clear();
   abort_transfer();
   peers.clear();
+  quiesced = false;
+  idle_ticks = 0;
   uncommitted.clear();
   uncommitted_bytes = 0;
   leave_learners.clear();
@@ -197,7 +199,15 @@ VoteResult Raft::Impl::tally() const {
 }
 
 void Raft::Impl::tick() {
+  if (quiesced) return;  // silent until woken (Options::quiesce_ticks)
   if (role == Role::kLeader) {
+    if (opts.quiesce_ticks > 0 && transfer_target == kNoNode) {
+      idle_ticks = idle_and_caught_up() ? idle_ticks + 1 : 0;
+      if (idle_ticks >= opts.quiesce_ticks) {
+        quiesce();
+        return;
+      }
+    }
     ++heartbeat_elapsed;
     ++election_elapsed;
     if (transfer_target != kNoNode && ++transfer_elapsed >= opts.election_ticks) abort_transfer();
@@ -303,6 +313,16 @@ ProposeResult Raft::propose(Payload data, int32_t record_count) { return impl_->
 ProposeResult Raft::propose_config(const Config& target) { return impl_->propose_config(target); }
 bool Raft::transfer_leadership(NodeId to) { return impl_->transfer_leadership(to); }
 void Raft::campaign() { impl_->campaign(false); }
+bool Raft::quiesced() const { return impl_->quiesced; }
+void Raft::wake() {
+  if (!impl_->quiesced) return;
+  if (impl_->role != Role::kLeader) {
+    impl_->quiesced = false;
+    impl_->election_elapsed = 0;  // a full election timeout from now, unless the leader is heard
+    return;
+  }
+  impl_->unquiesce();
+}
 bool Raft::has_ready() const { return impl_->has_ready(); }
 Ready Raft::ready() { return impl_->ready(); }
 void Raft::advance(const Ready& rd) { impl_->advance(rd); }

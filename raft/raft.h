@@ -82,6 +82,17 @@ struct Options {
   int heartbeat_ticks = 1;   // a leader beats every this many ticks
   bool pre_vote = true;      // ask before bumping the term (a returning partitioned node does not disrupt)
   bool check_quorum = true;  // a leader not hearing from a quorum for T ticks steps down
+  // Quiescence (CockroachDB's): a leader whose group has been idle and fully
+  // caught up (every replica active and holding the whole log, all of it
+  // committed, no change or transfer in flight) for this many ticks sends one
+  // last heartbeat marked quiesce and then stays silent; a follower that
+  // holds exactly what that beat commits stops its election clock. Anything
+  // else wakes them: a proposal, a message to the quiesced leader, an append
+  // or unmarked beat to a follower, or wake() from the driver (which must
+  // call it when it stops hearing from the leader's node: an idle group no
+  // longer notices a dead leader by itself). Safety does not depend on it
+  // (timers only). 0: never quiesce.
+  int quiesce_ticks = 0;
   // Flow control.
   size_t max_append_bytes = 1 << 20;        // payload bytes per append message (at least one entry)
   size_t max_inflight = 64;                 // unacknowledged append messages per follower
@@ -180,6 +191,10 @@ class Raft {
   bool transfer_leadership(NodeId to);
   // Start an election now (tests, bootstrap of a single-voter group).
   void campaign();
+  // Quiescence (Options::quiesce_ticks): whether this replica is quiescent,
+  // and waking it (a follower's election clock runs again; a leader beats).
+  bool quiesced() const;
+  void wake();
 
   bool has_ready() const;
   Ready ready();

@@ -63,7 +63,7 @@ struct Raft::Impl {
   bool send_append(PeerProgress& pr, bool send_if_empty);
   void send_snapshot(PeerProgress& pr);
   void bcast_append(bool send_if_empty);
-  void bcast_heartbeat();
+  void bcast_heartbeat(bool quiesce = false);
   void handle_append_response(const Message& m);
   void handle_heartbeat_response(const Message& m);
   void maybe_send_timeout_now(PeerProgress& pr);
@@ -126,6 +126,14 @@ struct Raft::Impl {
   std::deque<std::pair<Index, size_t>> uncommitted;  // own data entries above commit: (last, bytes)
   size_t uncommitted_bytes = 0;
   uint64_t heartbeat_round = 0;
+
+  // Quiescence (Options::quiesce_ticks).
+  static constexpr uint64_t kQuiesceBit = uint64_t{1} << 62;  // in a heartbeat's context
+  bool quiesced = false;
+  int idle_ticks = 0;
+  bool idle_and_caught_up() const;
+  void quiesce();
+  void unquiesce();  // a leader beats at once, so its followers wake too
 
   // Ready bookkeeping: what the last Ready reported.
   std::vector<Message> msgs;

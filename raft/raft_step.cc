@@ -24,6 +24,9 @@ void Raft::Impl::respond(const Message& m, MessageType type, Term t, bool reject
 
 void Raft::Impl::step(const Message& m) {
   if (m.to != opts.id || m.from == opts.id || m.from == kNoNode || m.group != opts.group) return;
+  // A quiescent leader that hears anything but the answer to its last beat
+  // (a restarted follower's PreVote, say) wakes and beats again.
+  if (quiesced && role == Role::kLeader && m.type != MessageType::kHeartbeatResponse) unquiesce();
 
   if (m.term > term) {
     if (is_vote_request(m.type)) {
@@ -90,16 +93,21 @@ void Raft::Impl::step(const Message& m) {
     case MessageType::kAppend:
       election_elapsed = 0;
       leader = m.from;
+      quiesced = false;
       handle_append(m);
       break;
     case MessageType::kHeartbeat:
       election_elapsed = 0;
       leader = m.from;
       handle_heartbeat(m);
+      // The leader's last beat before it goes quiet: quiesce too when this
+      // replica holds exactly what it commits (else keep the clock running).
+      quiesced = (m.context & kQuiesceBit) != 0 && view.last() == m.commit && commit == m.commit;
       break;
     case MessageType::kSnapshot:
       election_elapsed = 0;
       leader = m.from;
+      quiesced = false;
       handle_snapshot(m);
       break;
     case MessageType::kTimeoutNow:

@@ -63,15 +63,42 @@ void Raft::Impl::bcast_append(bool send_if_empty) {
   for (PeerProgress& p : peers) send_append(p, send_if_empty);
 }
 
-void Raft::Impl::bcast_heartbeat() {
+void Raft::Impl::bcast_heartbeat(bool quiesce) {
   ++heartbeat_round;
   for (const PeerProgress& p : peers) {
     Message m;
     m.to = p.id();
     m.type = MessageType::kHeartbeat;
     m.commit = std::min(commit, p.match());  // never ahead of what it is known to hold
-    m.context = heartbeat_round;
+    m.context = heartbeat_round | (quiesce ? kQuiesceBit : 0);
     send(std::move(m));
+  }
+}
+
+bool Raft::Impl::idle_and_caught_up() const {
+  if (role != Role::kLeader || transfer_target != kNoNode || config.joint() || pending_conf_index > commit ||
+      commit != view.last() || self_match != view.last())
+    return false;
+  for (const PeerProgress& p : peers)
+    if (p.match() != view.last() || !p.recent_active()) return false;
+  return true;
+}
+
+void Raft::Impl::quiesce() {
+  bcast_heartbeat(/*quiesce=*/true);
+  quiesced = true;
+  idle_ticks = 0;
+}
+
+void Raft::Impl::unquiesce() {
+  idle_ticks = 0;
+  if (!quiesced) return;
+  quiesced = false;
+  if (role == Role::kLeader) {
+    heartbeat_elapsed = 0;
+    election_elapsed = 0;  // a fresh CheckQuorum round: the silence was not the peers' fault
+    for (PeerProgress& p : peers) p.set_recent_active(true);
+    bcast_heartbeat();
   }
 }
 
@@ -202,6 +229,7 @@ void Raft::Impl::append_own(EntryType type, Payload data, int32_t record_count) 
 
 ProposeResult Raft::Impl::propose(Payload data, int32_t record_count) {
   ProposeResult r;
+  if (role == Role::kLeader) unquiesce();
   if (role != Role::kLeader) {
     r.error = ProposeError::kNotLeader;
     r.message = "not the leader";
