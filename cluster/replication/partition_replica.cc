@@ -38,6 +38,7 @@ storage::Result<std::unique_ptr<PartitionReplica>> PartitionReplica::open(std::s
   o.id = raft::NodeId(options.me);
   o.group = raft::GroupId(options.group);
   o.election_ticks = options.election_ticks;
+  o.quiesce_ticks = options.quiesce_ticks;
   o.durability = options.durability;
   o.seed = options.seed;
   r->raft_ = std::make_unique<raft::Raft>(o, *r->log_, *hs);

@@ -42,6 +42,7 @@ struct PartitionReplicaOptions {
   int64_t group = 0;              // the Raft group id (unique per partition across the cluster)
   std::vector<int32_t> replicas;  // the first configuration of a new replica (its voters)
   int election_ticks = 10;
+  int quiesce_ticks = 0;          // raft::Options::quiesce_ticks (the ReplicaSet wakes followers of dead leaders)
   raft::Durability durability = raft::Durability::kSynced;
   uint64_t seed = 0;
   // The CreateTime written into Raft's control batches (tests pin it so that
@@ -76,6 +77,8 @@ class PartitionReplica {
   void tick() { raft_->tick(); }
   void step(const raft::Message& m) { raft_->step(m); }
   void campaign() { raft_->campaign(); }
+  bool quiesced() const { return raft_->quiesced(); }
+  void wake() { raft_->wake(); }
   bool transfer_leadership(int32_t to) { return raft_->transfer_leadership(raft::NodeId(to)); }
   // Persists what Raft asks (raft.h's order), appends the messages to send to
   // `out`, moves the high watermark to the commit, and answers waiters. An

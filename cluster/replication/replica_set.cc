@@ -1,5 +1,7 @@
 #include "cluster/replication/replica_set.h"
 
+#include <set>
+
 namespace millrace::cluster {
 
 int64_t group_id(const std::array<uint8_t, 16>& topic_id, int32_t partition) {
@@ -25,6 +27,7 @@ storage::Status ReplicaSet::add(int64_t group, std::shared_ptr<storage::Log> log
   o.group = group;
   o.replicas = replicas;
   o.election_ticks = election_ticks_;
+  o.quiesce_ticks = quiesce_ticks_;
   o.durability = durability;
   o.seed = static_cast<uint64_t>(group) ^ (static_cast<uint64_t>(me_) << 32);
   auto r = PartitionReplica::open(std::move(log), o);
@@ -41,11 +44,40 @@ PartitionReplica* ReplicaSet::get(int64_t group) {
 }
 
 void ReplicaSet::tick() {
-  for (auto& [g, r] : replicas_) r->tick();
+  ++now_;
+  if (quiesce_ticks_ <= 0) {
+    for (auto& [g, r] : replicas_) r->tick();
+    return;
+  }
+  std::set<int32_t> peers;
+  for (auto& [g, r] : replicas_) {
+    r->tick();
+    const auto& c = r->config();
+    for (const auto* list : {&c.voters, &c.outgoing, &c.learners})
+      for (auto n : *list)
+        if (n.value() != me_) peers.insert(static_cast<int32_t>(n.value()));
+    // An idle follower no longer hears its leader beat: its broker's silence says it died.
+    if (r->quiesced() && !r->is_leader() && r->leader() >= 0 && r->leader() != me_ && silent(r->leader())) r->wake();
+  }
+  peers_.assign(peers.begin(), peers.end());
+}
+
+bool ReplicaSet::silent(int32_t broker) {
+  auto [it, fresh] = last_heard_.try_emplace(broker, now_);  // first sight: a full timeout of grace
+  return !fresh && now_ - it->second >= election_ticks_;
+}
+
+void ReplicaSet::heard_from(int32_t broker) { last_heard_[broker] = now_; }
+
+size_t ReplicaSet::quiesced() const {
+  size_t n = 0;
+  for (const auto& [g, r] : replicas_) n += r->quiesced() ? 1 : 0;
+  return n;
 }
 
 void ReplicaSet::deliver(const std::vector<raft::Message>& messages) {
   for (const auto& m : messages) {
+    if (m.from.value() >= 0) last_heard_[static_cast<int32_t>(m.from.value())] = now_;
     auto it = replicas_.find(m.group.value());
     if (it == replicas_.end()) {
       ++dropped_;
@@ -68,6 +100,18 @@ std::map<int32_t, std::vector<raft::Message>> ReplicaSet::drive(
     }
     for (auto& m : out) by_peer[static_cast<int32_t>(m.to.value())].push_back(std::move(m));
     ++it;
+  }
+  if (quiesce_ticks_ > 0) {
+    // Node liveness: an empty batch to each peer nothing else went to lately.
+    for (int32_t p : peers_) {
+      auto sent = last_sent_.try_emplace(p, now_ - beat_ticks()).first;
+      if (by_peer.count(p)) {
+        sent->second = now_;
+      } else if (now_ - sent->second >= beat_ticks()) {
+        by_peer[p];
+        sent->second = now_;
+      }
+    }
   }
   return by_peer;
 }

@@ -11,11 +11,22 @@
 //                      destination broker: one entry per peer, ready for
 //                      raft::rpc::encode_batch
 //
+// Idle groups quiesce (quiesce_ticks > 0, raft::Options::quiesce_ticks): an
+// idle, caught-up group sends nothing at all. What notices a dead leader then
+// is node liveness, per broker pair, as in CockroachDB: drive() adds an empty
+// batch for a peer broker this set shares a group with when nothing else
+// went to it for beat_ticks(), and tick() wakes every quiescent follower
+// whose leader's broker has not been heard from (deliver, heard_from) for an
+// election timeout, so it campaigns as if its leader had stopped beating.
+// The owner sends the empty batches and calls heard_from for every batch it
+// receives, empty ones included.
+//
 // Group ids: group_id(topic id, partition), a 64-bit hash; add() refuses a
 // group id already held by another partition rather than mix two groups.
 // Not thread-safe: one owner (the broker's replication thread) calls it.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <map>
@@ -31,7 +42,8 @@ int64_t group_id(const std::array<uint8_t, 16>& topic_id, int32_t partition);
 
 class ReplicaSet {
  public:
-  explicit ReplicaSet(int32_t me, int election_ticks = 10) : me_(me), election_ticks_(election_ticks) {}
+  explicit ReplicaSet(int32_t me, int election_ticks = 10, int quiesce_ticks = 0)
+      : me_(me), election_ticks_(election_ticks), quiesce_ticks_(quiesce_ticks) {}
 
   // Opens the replica of `group` over `log` (its first configuration: `replicas`).
   storage::Status add(int64_t group, std::shared_ptr<storage::Log> log, const std::vector<int32_t>& replicas,
@@ -42,16 +54,24 @@ class ReplicaSet {
 
   void tick();
   void deliver(const std::vector<raft::Message>& messages);
+  void heard_from(int32_t broker);  // any batch from `broker`, empty or not
   // Per destination broker, the messages to send now. A replica whose drive
   // failed is reported in `failed` (group, why) and removed: its partition is
   // offline until the owner opens it again.
   std::map<int32_t, std::vector<raft::Message>> drive(std::vector<std::pair<int64_t, storage::Status>>* failed = nullptr);
 
   uint64_t dropped() const { return dropped_; }  // messages for groups not held here
+  size_t quiesced() const;                         // replicas quiescent now
+  int beat_ticks() const { return std::max(1, election_ticks_ / 3); }
 
  private:
+  bool silent(int32_t broker);
   int32_t me_;
   int election_ticks_;
+  int quiesce_ticks_;
+  int64_t now_ = 0;  // ticks
+  std::map<int32_t, int64_t> last_heard_, last_sent_;  // by peer broker, in ticks
+  std::vector<int32_t> peers_;  // the brokers this set shares a group with
   std::map<int64_t, std::unique_ptr<PartitionReplica>> replicas_;
   uint64_t dropped_ = 0;
 };

@@ -40,9 +40,9 @@ struct Partition {
 class Brokers : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (int b = 1; b <= 3; ++b) sets_[b] = std::make_unique<ReplicaSet>(b);
-    // Four partitions on all three brokers, two on brokers 1 and 2 only.
-    for (int p = 0; p < 4; ++p) parts_.push_back({group_id(topic(1), p), {1, 2, 3}});
+    for (int b = 1; b <= 3; ++b) sets_[b] = std::make_unique<ReplicaSet>(b, 10, quiesce_ticks_);
+    // Four partitions on all three brokers (or rf3_ of them), two on brokers 1 and 2 only.
+    for (int p = 0; p < rf3_; ++p) parts_.push_back({group_id(topic(1), p), {1, 2, 3}});
     for (int p = 0; p < 2; ++p) parts_.push_back({group_id(topic(2), p), {1, 2}});
     for (const auto& part : parts_)
       for (int32_t b : part.replicas) {
@@ -67,6 +67,7 @@ class Brokers : public ::testing::Test {
           messages_ += msgs.size();
           if (down_.count(b) || down_.count(to)) continue;
           inbox[to].push_back(raft::rpc::encode_batch(raft::NodeId(b), raft::NodeId(to), msgs));
+          bytes_ += inbox[to].back().size();
           any = true;
         }
       }
@@ -83,6 +84,7 @@ class Brokers : public ::testing::Test {
         for (auto& bytes : batches) {
           auto d = raft::rpc::decode_batch(bytes);
           ASSERT_TRUE(d.ok()) << d.error;
+          sets_[to]->heard_from(static_cast<int32_t>(d.from.value()));
           sets_[to]->deliver(d.messages);
         }
       more = send_all();
@@ -99,8 +101,67 @@ class Brokers : public ::testing::Test {
   std::vector<Partition> parts_;
   std::set<int> down_;
   int rounds_ = 0;
-  size_t batches_ = 0, messages_ = 0;
+  size_t batches_ = 0, messages_ = 0, bytes_ = 0;
+  int quiesce_ticks_ = 0;
+  int rf3_ = 4;
 };
+
+// Many idle partitions: they quiesce, and what crosses between brokers then is
+// one empty batch per broker pair every few ticks, whatever their number; a
+// dead broker is noticed by that node liveness and its partitions fail over.
+class IdleBrokers : public Brokers {
+ protected:
+  IdleBrokers() {
+    quiesce_ticks_ = 5;
+    rf3_ = 60;
+  }
+};
+
+TEST_F(IdleBrokers, IdlePartitionsQuiesceAndCostOneSmallBeatPerBrokerPair) {
+  for (int t = 0; t < 80; ++t) round();
+  for (const auto& p : parts_) ASSERT_NE(leader_of(p.group), 0) << p.group;
+  size_t total = 0;
+  for (auto& [b, set] : sets_) total += set->quiesced();
+  EXPECT_EQ(total, 60u * 3 + 2u * 2) << "every replica of every idle partition is quiescent";
+  bytes_ = batches_ = messages_ = 0;
+  const int rounds = 30;
+  for (int t = 0; t < rounds; ++t) round();
+  EXPECT_EQ(messages_, 0u) << "no Raft message at all";
+  // Six ordered broker pairs, one beat each every beat_ticks (3) ticks, ~25 bytes each.
+  EXPECT_LE(batches_, 6u * (rounds / 3 + 1));
+  EXPECT_LE(bytes_, 6u * (rounds / 3 + 1) * 32) << bytes_ << " bytes in " << rounds << " ticks";
+  for (const auto& p : parts_) EXPECT_NE(leader_of(p.group), 0) << "quiescent groups keep their leaders";
+}
+
+TEST_F(IdleBrokers, AQuiescentGroupFailsOverWhenItsLeadersBrokerDies) {
+  for (int t = 0; t < 80; ++t) round();
+  const int dead = leader_of(parts_[0].group);
+  ASSERT_NE(dead, 0);
+  std::vector<int64_t> led;
+  for (const auto& p : parts_)
+    if (leader_of(p.group) == dead && p.replicas.size() == 3) led.push_back(p.group);
+  ASSERT_FALSE(led.empty());
+  down_.insert(dead);
+  int t = 0;
+  auto all_moved = [&] {
+    for (int64_t g : led) {
+      int l = leader_of(g);
+      if (l == 0 || l == dead) return false;
+    }
+    return true;
+  };
+  for (; t < 100 && !all_moved(); ++t) round();
+  ASSERT_TRUE(all_moved()) << "each of the " << led.size() << " partitions broker " << dead
+                           << " led has another leader after " << t << " ticks";
+  EXPECT_LE(t, 60) << "within a few election timeouts";
+  auto* r = sets_[leader_of(led[0])]->get(led[0]);
+  auto prop = r->propose(one_record("after"), 1);
+  ASSERT_EQ(prop.error, 0);
+  int16_t answer = -2;
+  r->wait(prop.last, prop.term, ReplicaAck::kCommitted, [&](int16_t e) { answer = e; });
+  round(false);
+  EXPECT_EQ(answer, 0);
+}
 
 TEST_F(Brokers, EveryPartitionElectsALeaderAndCommitsThroughOneBatchPerBrokerPair) {
   for (int t = 0; t < 60; ++t) round();
