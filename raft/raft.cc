@@ -29,6 +29,7 @@ const char* to_string(Bug b) {
     case Bug::kAckBeforeSync: return "AckBeforeSync";
     case Bug::kNoTruncateOnConflict: return "NoTruncateOnConflict";
     case Bug::kLeaveJointEarly: return "LeaveJointEarly";
+    case Bug::kQuiescentIgnoresLeaderVote: return "QuiescentIgnoresLeaderVote";
   }
   return "?";
 }

@@ -70,8 +70,9 @@ enum class Bug : uint8_t {
   kAckBeforeSync,              // acknowledge an append before it is synced
   kNoTruncateOnConflict,       // keep a conflicting suffix (overwrite in place skipped)
   kLeaveJointEarly,            // leave a joint config counting only the new voters
+  kQuiescentIgnoresLeaderVote, // a quiescent follower keeps its lease against its own restarted leader
 };
-inline constexpr int kBugCount = 8;
+inline constexpr int kBugCount = 9;
 const char* to_string(Bug b);
 
 struct Options {

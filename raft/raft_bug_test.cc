@@ -21,6 +21,7 @@ auto with(Bug b) {
 TEST(BugTest, Names) {
   EXPECT_STREQ(to_string(Bug::kNone), "None");
   EXPECT_STREQ(to_string(Bug::kLeaveJointEarly), "LeaveJointEarly");
+  EXPECT_STREQ(to_string(Bug::kQuiescentIgnoresLeaderVote), "QuiescentIgnoresLeaderVote");
   for (int b = 0; b < kBugCount; ++b) EXPECT_STRNE(to_string(static_cast<Bug>(b)), "?") << b;
 }
 

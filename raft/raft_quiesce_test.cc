@@ -89,6 +89,22 @@ TEST(RaftQuiesce, ARestartedFollowerWakesTheLeaderAndLearnsWhoLeads) {
   EXPECT_EQ(net.r(3).leader(), N(1));
 }
 
+TEST(RaftQuiesce, ALeaderThatRestartsBeforeAnyoneNoticesIsReElectedOrReplaced) {
+  // Its node's liveness never lapsed, so the followers are never woken by
+  // the driver: the restarted leader's own (Pre)Vote must wake them.
+  Net net(3, quiescing);
+  net.elect(1);
+  ASSERT_TRUE(net.propose(1).ok());
+  net.tick_all(10);
+  ASSERT_TRUE(net.r(2).quiesced());
+  net.restart(1);
+  net.tick_all(60);
+  int l = net.leader();
+  ASSERT_NE(l, 0) << "the group has a leader again";
+  ASSERT_TRUE(net.propose(l).ok());
+  for (int i = 1; i <= 3; ++i) EXPECT_EQ(net.r(i).commit(), net.r(l).commit()) << "node " << i;
+}
+
 TEST(RaftQuiesce, ALeaderCutOffWhileQuiescentIsReplacedOnceWoken) {
   Net net(3, quiescing);
   net.elect(1);

@@ -27,6 +27,15 @@ void Raft::Impl::step(const Message& m) {
   // A quiescent leader that hears anything but the answer to its last beat
   // (a restarted follower's PreVote, say) wakes and beats again.
   if (quiesced && role == Role::kLeader && m.type != MessageType::kHeartbeatResponse) unquiesce();
+  // A quiescent follower asked for its vote by the very node it follows:
+  // that node lost its leadership (it restarted faster than anyone noticed
+  // its silence). Wake, with the lease on it over, so the vote is judged on
+  // the logs alone; from anyone else the lease still holds.
+  if (quiesced && role == Role::kFollower && m.from == leader && is_vote_request(m.type) &&
+      !bug(Bug::kQuiescentIgnoresLeaderVote)) {
+    quiesced = false;
+    election_elapsed = opts.election_ticks;
+  }
 
   if (m.term > term) {
     if (is_vote_request(m.type)) {

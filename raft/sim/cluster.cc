@@ -41,12 +41,14 @@ void SimCluster::restart(Node& n) {
   o.max_append_bytes = knobs_.max_append_bytes;
   o.max_inflight = knobs_.max_inflight;
   o.durability = knobs_.durability;
+  o.quiesce_ticks = knobs_.quiesce_ticks;
   o.seed = rng_();
 #ifdef MILLRACE_RAFT_BUGS
   o.bug = static_cast<Bug>(knobs_.bug);
 #endif
   n.raft = std::make_unique<Raft>(o, *n.log, n.hard);
   n.up = true;
+  n.heard.clear();
   n.role = n.raft->role();
   n.term = n.raft->term();
   n.next_tick = now_ + 1 + pick(n.period);
@@ -211,6 +213,8 @@ void SimCluster::step(bool faults) {
   while (std::optional<Message> m = net_.next(now_)) {
     Node& n = *nodes_[static_cast<size_t>(m->to.value() - 1)];
     if (!n.up) continue;
+    n.heard[static_cast<int>(m->from.value())] = now_;
+    if (m->group == GroupId(0)) continue;  // a node-liveness beat, not Raft's
     if (trace_.live() || m->type != MessageType::kHeartbeat) note("deliver " + m->to_string());
     n.raft->step(*m);
     drive(n);
@@ -219,12 +223,16 @@ void SimCluster::step(bool faults) {
   }
   for (auto& n : nodes_) {
     if (!n->up || now_ < n->next_tick) continue;
+    if (knobs_.quiesce_ticks > 0) liveness(*n);
     n->raft->tick();
     n->next_tick += n->period;
     drive(*n);
     changed = true;
   }
-  if (chance(knobs_.propose_rate)) {
+  // With quiescence, clients pause every other 40 ticks: idle groups quiesce,
+  // and faults meet them quiescent.
+  const bool clients_idle = knobs_.quiesce_ticks > 0 && (now_ / (40 * kStepsPerTick)) % 2 == 1;
+  if (!clients_idle && chance(knobs_.propose_rate)) {
     propose();
     changed = true;
   }
@@ -232,6 +240,29 @@ void SimCluster::step(bool faults) {
   if (changed) check();
   ++now_;
   ++stats_.steps;
+}
+
+void SimCluster::liveness(Node& n) {
+  if (now_ >= n.next_beat) {
+    for (const auto& peer : nodes_) {
+      if (peer->id == n.id) continue;
+      Message b;
+      b.group = GroupId(0);
+      b.from = NodeId(n.id);
+      b.to = NodeId(peer->id);
+      b.type = MessageType::kHeartbeat;
+      net_.send(std::move(b), now_);
+    }
+    n.next_beat = now_ + 3 * kStepsPerTick;
+  }
+  const int leader = static_cast<int>(n.raft->leader().value());
+  if (!n.raft->quiesced() || n.raft->role() == Role::kLeader || leader <= 0 || leader == n.id) return;
+  auto [it, fresh] = n.heard.try_emplace(leader, now_);
+  if (!fresh && now_ - it->second >= 10 * kStepsPerTick) {
+    note("wake node " + s(n.id) + ": leader " + s(leader) + "'s node silent");
+    n.raft->wake();
+    ++stats_.wakes;
+  }
 }
 
 bool SimCluster::run_safety(int64_t ticks) {

@@ -66,6 +66,11 @@ struct Knobs {
   size_t max_append_bytes = 96;  // Options::max_append_bytes (1: one entry per append)
   size_t max_inflight = 4;
   int bug = 0;  // raft::Bug (only with MILLRACE_RAFT_BUGS)
+  // raft::Options::quiesce_ticks. With it the nodes keep node liveness as
+  // the broker's ReplicaSet does: a beat (a group-0 message, through the same
+  // faulty network) to every other node every 3 ticks, and a quiescent
+  // follower whose leader's node was not heard for an election timeout is woken.
+  int quiesce_ticks = 0;
 };
 
 struct SimStats {
@@ -75,6 +80,7 @@ struct SimStats {
   uint64_t crashes = 0;
   uint64_t elections = 0;
   uint64_t config_changes = 0;
+  uint64_t wakes = 0;  // quiescent followers woken by node liveness
 };
 
 class SimCluster {
@@ -115,6 +121,7 @@ class SimCluster {
   void drive(Node& n);
   void crash(Node& n, const std::string& why);
   void restart(Node& n);
+  void liveness(Node& n);
   void check();
   void inject_faults();
   void propose();

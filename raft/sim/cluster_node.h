@@ -3,6 +3,7 @@
 // them while it is up, and its clock.
 #pragma once
 
+#include <map>
 #include <memory>
 
 #include "raft/raft.h"
@@ -24,6 +25,9 @@ struct SimCluster::Node {
   int64_t next_tick = 0;
   Role role = Role::kFollower;  // as of the last drive
   Term term{0};
+  // Node liveness (Knobs::quiesce_ticks): when each other node was last heard, in steps.
+  std::map<int, int64_t> heard;
+  int64_t next_beat = 0;
 };
 
 }  // namespace millrace::raft::sim

@@ -76,6 +76,7 @@ int main(int argc, char** argv) {
     total.crashes += r.stats.crashes;
     total.elections += r.stats.elections;
     total.config_changes += r.stats.config_changes;
+    total.wakes += r.stats.wakes;
     if (run % 10000 == 0)
       std::cerr << "raft-sim: " << run << " seeds clean so far, "
                 << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
@@ -91,6 +92,6 @@ int main(int argc, char** argv) {
   for (int k = 0; k < kScenarioCount; ++k) std::cout << " " << to_string(static_cast<Scenario>(k)) << "=" << per[k];
   std::cout << "\n  ticks " << total.steps / kStepsPerTick << ", proposals " << total.proposals << ", acknowledged "
             << total.acked << ", crashes " << total.crashes << ", elections " << total.elections
-            << ", config changes " << total.config_changes << "\n";
+            << ", config changes " << total.config_changes << ", quiescent followers woken " << total.wakes << "\n";
   return failed ? 1 : 0;
 }

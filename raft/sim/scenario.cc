@@ -148,6 +148,9 @@ Knobs knobs_for(uint64_t seed, Scenario* scenario) {
     case Scenario::kMix:
       break;
   }
+  // A third of the runs quiesce idle groups (drawn last: the knobs above stay
+  // what they were for every seed).
+  k.quiesce_ticks = r(3) == 0 ? 2 + r(6) : 0;
   // Without PreVote a node removed from the voters (it never learns it) or
   // one with a stale log and a faster clock may out-campaign the others
   // forever: Raft's answer is PreVote, so runs that change membership or
