@@ -7,6 +7,8 @@
 #                       the live client cases run against build/release's broker, skipped without one)
 #   make fuzz           each fuzzer for FUZZ_SECONDS (default 600), JOBS at a time
 #   make sim            the Raft simulator over SEEDS seeds (default 10000) of mixed scenarios (raft/sim)
+#   make chaos          ROUNDS (default 20) Jepsen-style rounds of real brokers in network namespaces
+#                       (tests/chaos; make test runs 2)
 #   make bench          benchmarks against Apache Kafka (not part of make test)
 #   make regen-protocol regenerate protocol/generated from ../shared/kafka-protocol/message
 #                       and raft/rpc/generated from raft/rpc/spec
@@ -28,7 +30,7 @@ export MILLRACE_CACHE := $(CACHE)
 
 CMAKE_GEN := -G Ninja
 
-.PHONY: cluster cluster-down sim deps build run test test-unit asan tsan fuzz fuzz-ci bench scaling-model regen-protocol k8s-up k8s-down image manifests clean
+.PHONY: cluster cluster-down sim chaos deps build run test test-unit asan tsan fuzz fuzz-ci bench scaling-model regen-protocol k8s-up k8s-down image manifests clean
 
 deps:
 	@bash scripts/install-deps
@@ -58,6 +60,10 @@ SEED_START ?= 1
 sim: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS) --target raft-sim
 	bash raft/sim/run-shards $(BUILD)/raft/sim/raft-sim $(SEEDS) $(SEED_START) $(JOBS)
+
+ROUNDS ?= 20
+chaos: build
+	MILLRACE_BUILD=$(BUILD) MILLRACE_CHAOS_ROUNDS=$(ROUNDS) bash tests/chaos/run
 
 test-unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L unit

@@ -538,6 +538,14 @@ void ControllerQuorum::pump() {
               log_.applied_offset()});
       continue;
     }
+#ifdef MILLRACE_UNSAFE_CONTROLLER_ACK
+    // The chaos suite's proof that its checker can fail (tests/chaos): a
+    // write answered once proposed, before a majority holds it. Never in a
+    // real build (CMake option MILLRACE_UNSAFE_CONTROLLER_ACK, off).
+    w.done({std::move(r), *off});
+    drive();
+    continue;
+#endif
     in_flight_ = InFlight{*off, term, std::move(r), std::move(w.done)};
     drive();
   }

@@ -88,6 +88,8 @@ class Broker:
         self.env = dict(env or {})
         self.preload = list(preload or [])
         self.name = name
+        self.prefix = []  # e.g. ["ip", "netns", "exec", ns]: where the process runs
+        self.listeners = None  # the PLAINTEXT listener when not 127.0.0.1:<port>
         self.proc = None
         self.log_path = os.path.join(self.data_dir, "..", os.path.basename(self.data_dir) + f".{name}.log")
         self.lines = []
@@ -97,7 +99,7 @@ class Broker:
         return f"127.0.0.1:{self.port}"
 
     def config_args(self):
-        args = ["--set", f"listeners=PLAINTEXT://127.0.0.1:{self.port}",
+        args = ["--set", f"listeners={self.listeners or f'PLAINTEXT://127.0.0.1:{self.port}'}",
                 "--set", f"admin.listeners=http://127.0.0.1:{self.admin_port}",
                 "--set", f"log.dirs={self.data_dir}",
                 "--set", "num.network.threads=2"]
@@ -114,7 +116,7 @@ class Broker:
 
     def start(self, timeout=60):
         binary = broker_binary()
-        args = [binary] + self.config_args()
+        args = self.prefix + [binary] + self.config_args()
         wrapper = os.environ.get("MILLRACE_BROKER_WRAPPER")  # e.g. "gdb -batch -ex run -ex bt --args"
         if wrapper:
             args = wrapper.split() + args

@@ -127,5 +127,9 @@ class TestNet:
             return
         self.closed = True
         for i in range(1, self.n + 1):
-            sh("ip", "netns", "del", self.ns(i), check=False)  # takes its veth end with it
+            # The veth first (both ends go at once): a namespace's deletion
+            # frees its end only later, and a next TestNet of this process
+            # would find the name taken.
+            sh("ip", "link", "del", f"{PREFIX}v{self.pid}n{i}", check=False)
+            sh("ip", "netns", "del", self.ns(i), check=False)
         sh("ip", "link", "del", self.bridge, check=False)
