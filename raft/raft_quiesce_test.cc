@@ -12,12 +12,18 @@ auto quiescing = [](Options& o) { o.quiesce_ticks = 5; };
 
 size_t sent_since(const Net& net, size_t from) { return net.sent.size() - from; }
 
-TEST(RaftQuiesce, AnIdleCaughtUpGroupFallsSilentAndAProposalWakesIt) {
+// Three nodes, 1 leading, one entry committed, then idle until all are quiescent.
+Net quiet_group() {
   Net net(3, quiescing);
   net.elect(1);
-  ASSERT_TRUE(net.propose(1).ok());
+  EXPECT_TRUE(net.propose(1).ok());
   net.tick_all(10);
   for (int i = 1; i <= 3; ++i) EXPECT_TRUE(net.r(i).quiesced()) << "node " << i;
+  return net;
+}
+
+TEST(RaftQuiesce, AnIdleCaughtUpGroupFallsSilentAndAProposalWakesIt) {
+  Net net = quiet_group();
   size_t before = net.sent.size();
   net.tick_all(100);  // ten election timeouts
   EXPECT_EQ(sent_since(net, before), 0u) << "a quiescent group sends nothing";
@@ -57,11 +63,7 @@ TEST(RaftQuiesce, ALaggingFollowerKeepsTheGroupAwake) {
 }
 
 TEST(RaftQuiesce, TheDriverWakesFollowersWhenTheLeadersNodeDiesAndTheyElectAnother) {
-  Net net(3, quiescing);
-  net.elect(1);
-  ASSERT_TRUE(net.propose(1).ok());
-  net.tick_all(10);
-  ASSERT_TRUE(net.r(2).quiesced());
+  Net net = quiet_group();
   net.down.insert(1);
   net.tick_all(50);
   EXPECT_EQ(net.leader(), 0) << "a quiescent follower does not notice a dead leader by itself";
@@ -76,11 +78,7 @@ TEST(RaftQuiesce, TheDriverWakesFollowersWhenTheLeadersNodeDiesAndTheyElectAnoth
 }
 
 TEST(RaftQuiesce, ARestartedFollowerWakesTheLeaderAndLearnsWhoLeads) {
-  Net net(3, quiescing);
-  net.elect(1);
-  ASSERT_TRUE(net.propose(1).ok());
-  net.tick_all(10);
-  ASSERT_TRUE(net.r(1).quiesced());
+  Net net = quiet_group();
   net.restart(3);  // forgets it was quiescent, and who leads
   EXPECT_EQ(net.r(3).leader(), kNoNode);
   net.tick_all(40);  // its PreVote is refused (node 2 holds the lease) but wakes the leader
@@ -92,11 +90,7 @@ TEST(RaftQuiesce, ARestartedFollowerWakesTheLeaderAndLearnsWhoLeads) {
 TEST(RaftQuiesce, ALeaderThatRestartsBeforeAnyoneNoticesIsReElectedOrReplaced) {
   // Its node's liveness never lapsed, so the followers are never woken by
   // the driver: the restarted leader's own (Pre)Vote must wake them.
-  Net net(3, quiescing);
-  net.elect(1);
-  ASSERT_TRUE(net.propose(1).ok());
-  net.tick_all(10);
-  ASSERT_TRUE(net.r(2).quiesced());
+  Net net = quiet_group();
   net.restart(1);
   net.tick_all(60);
   int l = net.leader();
@@ -106,10 +100,7 @@ TEST(RaftQuiesce, ALeaderThatRestartsBeforeAnyoneNoticesIsReElectedOrReplaced) {
 }
 
 TEST(RaftQuiesce, ALeaderCutOffWhileQuiescentIsReplacedOnceWoken) {
-  Net net(3, quiescing);
-  net.elect(1);
-  ASSERT_TRUE(net.propose(1).ok());
-  net.tick_all(10);
+  Net net = quiet_group();
   net.isolate(1);
   net.r(2).wake();
   net.r(3).wake();

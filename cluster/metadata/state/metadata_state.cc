@@ -31,19 +31,29 @@ std::string check_partition(const PartitionState& p) {
 
 }  // namespace
 
+namespace {
+// A registration's endpoints as a record's (brokers' and controllers' have the same fields).
+template <typename Ep>
+std::vector<Ep> record_endpoints(const std::vector<BrokerEndpoint>& endpoints) {
+  std::vector<Ep> out;
+  for (const auto& e : endpoints) {
+    Ep ep;
+    ep.name = e.name;
+    ep.host = e.host;
+    ep.port = e.port;
+    ep.security_protocol = e.security_protocol;
+    out.push_back(std::move(ep));
+  }
+  return out;
+}
+}  // namespace
+
 RegisterBrokerRecord register_record(const BrokerRegistration& b) {
   RegisterBrokerRecord r;
   r.broker_id = b.id;
   r.incarnation_id.bytes = b.incarnation;
   r.broker_epoch = b.epoch;
-  for (const auto& e : b.endpoints) {
-    RegisterBrokerRecord::BrokerEndpoint ep;
-    ep.name = e.name;
-    ep.host = e.host;
-    ep.port = e.port;
-    ep.security_protocol = e.security_protocol;
-    r.end_points.push_back(std::move(ep));
-  }
+  r.end_points = record_endpoints<RegisterBrokerRecord::BrokerEndpoint>(b.endpoints);
   r.rack = b.rack;
   r.fenced = b.fenced;
   r.in_controlled_shutdown = b.in_controlled_shutdown;
@@ -54,14 +64,7 @@ RegisterControllerRecord register_record(const ControllerRegistration& c) {
   RegisterControllerRecord r;
   r.controller_id = c.id;
   r.incarnation_id.bytes = c.directory_id;
-  for (const auto& e : c.endpoints) {
-    RegisterControllerRecord::ControllerEndpoint ep;
-    ep.name = e.name;
-    ep.host = e.host;
-    ep.port = e.port;
-    ep.security_protocol = e.security_protocol;
-    r.end_points.push_back(std::move(ep));
-  }
+  r.end_points = record_endpoints<RegisterControllerRecord::ControllerEndpoint>(c.endpoints);
   return r;
 }
 
