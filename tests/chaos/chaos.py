@@ -37,7 +37,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "broker", "testing"))
 import netns  # noqa: E402
-from broker_proc import Broker  # noqa: E402
+from broker_proc import Broker, sanitizer_report_in  # noqa: E402
 
 CLIENT = os.path.join(HERE, "client.py")
 totals = {}
@@ -200,14 +200,22 @@ class Round:
         return set(doc["topics"]) if "topics" in doc else None
 
     def close(self):
+        """Stops everything; True when no run of any node wrote a sanitizer report."""
         for b in self.nodes.values():
             if b.alive():
                 try:
                     b.proc.send_signal(signal.SIGCONT)
                     b.kill9()
-                except Exception:  # noqa: BLE001 - teardown
+                except Exception:  # noqa: BLE001 - teardown; reports are read below
                     pass
         self.net.close()
+        clean = True
+        for b in self.nodes.values():
+            report = sanitizer_report_in(b.log_path, 0)
+            if report:
+                print(f"    sanitizer report from {b.name} ({b.log_path}):\n{report[:3000]}", flush=True)
+                clean = False
+        return clean
 
 
 def main():
@@ -221,10 +229,12 @@ def main():
     failed = 0
     for r in range(rounds):
         rnd = Round(seed + r, 3 if r % 2 == 0 else 5, seconds)
+        ok = False
         try:
-            failed += 0 if rnd.run() else 1
+            ok = rnd.run()
         finally:
-            rnd.close()
+            ok = rnd.close() and ok
+        failed += 0 if ok else 1
     print(f"chaos: {rounds} rounds from seed {seed}, {failed} failed; totals {json.dumps(totals, sort_keys=True)}",
           flush=True)
     sys.exit(1 if failed else 0)
