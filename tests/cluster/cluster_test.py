@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "broker", "testing"))
 sys.path.insert(0, HERE)
 from cluster_proc import Cluster  # noqa: E402
 from cluster_wire import create_topic, metadata, produce_v11, quorum_leader  # noqa: E402
-from dynamic_quorum import dynamic_quorum, initial_controllers  # noqa: E402
+from dynamic_quorum import controller_only, dynamic_quorum, initial_controllers  # noqa: E402
 
 failures = []
 report = {}
@@ -346,6 +346,7 @@ def main():
     one_role_nodes()
     dynamic_quorum(check, wait_until)
     initial_controllers(check, wait_until)
+    controller_only(check, wait_until)
     if os.environ.get("MILLRACE_CLUSTER_REPORT"):
         with open(os.environ["MILLRACE_CLUSTER_REPORT"], "w") as f:
             json.dump(report, f, indent=1)

@@ -7,7 +7,8 @@ controller listener, and through a broker listener, which forwards it); the
 grown quorum survives kill -9 of its leader; `remove-controller` demotes a
 voter; a duplicate add and a wrong directory id are refused with Kafka's
 errors. A second quorum starts from `format --initial-controllers` with three
-voters and the directory ids it gave. Every wait is bounded."""
+voters and the directory ids it gave; a third of controller-only nodes serves a
+broker-only node that knows them by address. Every wait is bounded."""
 import base64
 import os
 import re
@@ -160,5 +161,40 @@ def initial_controllers(check, wait_until):
         check(all(directory_id(c.nodes[i]) == dirs[i] for i in c.nodes),
               "each node's meta.properties holds the directory id --initial-controllers named")
         check(create_topic(c.nodes[2].bootstrap, "initial-quorum", 2) == 0, "a topic is created on it")
+    finally:
+        c.stop()
+
+
+def controller_only(check, wait_until):
+    """Controller-only nodes in a dynamic quorum, and a broker-only node that
+    knows them by address: grown to three voters with add-controller, the
+    broker creates topics through them, before and after kill -9 of the leader."""
+    c = Cluster(4, controllers=[1, 2, 3], brokers=[4], by_bootstrap=[4])
+    servers = ",".join(f"127.0.0.1:{p}" for p in c.ctl_ports.values())
+    for i in (1, 2, 3):
+        c.nodes[i].extra["controller.quorum.voters"] = ""
+        c.nodes[i].extra["controller.quorum.bootstrap.servers"] = servers
+    tmp = tempfile.mkdtemp(prefix="millrace-dynq-")
+    try:
+        formatted = [c.nodes[1].format("--standalone")[0]] + [c.nodes[i].format("--no-initial-controllers")[0]
+                                                               for i in (2, 3)]
+        check(formatted == [0, 0, 0], "controller-only nodes formatted (one standalone, two to join)")
+        c.start()
+        for i in (2, 3):
+            path = os.path.join(tmp, f"c{i}.properties")
+            with open(path, "w") as f:
+                f.write(f"node.id={i}\nprocess.roles=controller\ncontroller.listener.names=CONTROLLER\n"
+                        f"listeners=CONTROLLER://127.0.0.1:{c.ctl_ports[i]}\nlog.dirs={c.nodes[i].data_dir}\n")
+            code, out = quorum_tool(check, ["--bootstrap-controller", f"127.0.0.1:{c.ctl_ports[1]}",
+                                            "--command-config", path, "add-controller"])
+            check(code == 0, f"add-controller {i} (controller-only): {out.strip()[-120:]}")
+        code, status = quorum_tool(check, ["--bootstrap-server", c.nodes[4].bootstrap, "describe", "--status"])
+        check(code == 0 and voters_of(status) == [1, 2, 3],
+              f"through broker-only node 4: voters {voters_of(status)} (want [1, 2, 3])")
+        check(create_topic(c.nodes[4].bootstrap, "ctl-only", 2) == 0, "a topic created through broker-only node 4")
+        leader = int(re.search(r"^LeaderId:\s+(\d+)", status, re.M).group(1))
+        c.nodes[leader].kill9()
+        ok = wait_until(lambda: create_topic(c.nodes[4].bootstrap, "ctl-only-after", 1) == 0, 15, 0.05)
+        check(bool(ok), f"kill -9 of controller {leader}: node 4 creates topics again through the two others")
     finally:
         c.stop()
