@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "broker", "testing"))
 sys.path.insert(0, HERE)
 from cluster_proc import Cluster  # noqa: E402
-from cluster_wire import create_topic, metadata, produce_v11, quorum_leader  # noqa: E402
+from cluster_wire import create_topic, fetch_v12, metadata, produce_v11, quorum_leader  # noqa: E402
 from dynamic_quorum import controller_only, dynamic_quorum, initial_controllers  # noqa: E402
 
 failures = []
@@ -134,6 +134,12 @@ def one_view(cluster, n):
     check(err == 6 and hint and hint[0] == leader and endpoints.get(leader) == want,
           f"Produce v11 to node 1 for partition {p} (led by {leader}): NOT_LEADER_OR_FOLLOWER naming leader "
           f"{hint} at {endpoints.get(leader)} (KIP-951)")
+    err, hint = fetch_v12(cluster.nodes[1].bootstrap, "via-1-of-%d" % n, p)
+    check(err == 6 and hint and hint[0] == leader,
+          f"Fetch v12 from node 1 for partition {p} (led by {leader}): NOT_LEADER_OR_FOLLOWER with CurrentLeader "
+          f"{hint} (KIP-951)")
+    err, _ = fetch_v12(cluster.nodes[leader].bootstrap, "via-1-of-%d" % n, p)
+    check(err == 0, f"Fetch v12 from the leader, node {leader}: error {err}")
     report[f"visibility_ms_{n}_nodes"] = [round(t * 1000, 1) for t in times]
     print(f"  topic visibility on all {n} brokers: max {max(times) * 1000:.0f} ms, "
           f"median {statistics.median(times) * 1000:.0f} ms", flush=True)

@@ -130,3 +130,38 @@ def produce_v11(bootstrap, topic, partition):
             r.compact_string()  # rack
             r.tags()
     return err, leader, endpoints
+
+
+def fetch_v12(bootstrap, topic, partition):
+    """Fetch v12 (flexible, topics by name) of one partition from offset 0, sent
+    to ONE broker: (error, current leader (id, epoch) or None) — the KIP-951
+    CurrentLeader a broker that is not the leader gives (Fetch v12+)."""
+    t = topic.encode()
+    body = struct.pack(">iiiib", -1, 100, 1, 1 << 20, 0) + struct.pack(">ii", 0, -1)  # no fetch session
+    body += bytes([2, len(t) + 1]) + t + bytes([2])
+    body += struct.pack(">iiqiqi", partition, -1, 0, -1, -1, 1 << 20) + b"\x00"  # partition and its tags
+    body += b"\x00" + bytes([1, 1]) + b"\x00"  # topic tags; no forgotten topics; rack ""; request tags
+    r = call(bootstrap, header(1, 12) + b"\x00" + body)
+    r.tags()  # response header
+    r.take(">i"), r.take(">h"), r.take(">i")  # throttle, error, session
+    r.uvarint()  # one topic
+    r.compact_string()
+    r.uvarint()  # one partition
+    r.take(">i")
+    err = r.take(">h")
+    r.take(">q"), r.take(">q"), r.take(">q")
+    for _ in range(max(r.uvarint() - 1, 0)):  # aborted transactions
+        r.take(">q"), r.take(">q")
+        r.tags()
+    r.take(">i")  # preferred read replica
+    size = r.uvarint()
+    r.p += max(size - 1, 0)  # records
+    leader = None
+    for _ in range(r.uvarint()):
+        tag, size = r.uvarint(), r.uvarint()
+        if tag == 1:
+            leader = (r.take(">i"), r.take(">i"))
+            r.tags()
+        else:
+            r.p += size
+    return err, leader
