@@ -98,6 +98,7 @@ storage::Status PartitionReplica::drive(std::vector<raft::Message>& out) {
 }
 
 void PartitionReplica::answer_waiters() {
+  if (waiters_.empty()) return;
   const bool leading = is_leader();
   const int32_t now_term = term();
   const int64_t commit = raft_->commit().value();

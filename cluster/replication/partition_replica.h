@@ -78,6 +78,8 @@ class PartitionReplica {
   void step(const raft::Message& m) { raft_->step(m); }
   void campaign() { raft_->campaign(); }
   bool quiesced() const { return raft_->quiesced(); }
+  // Something for drive() to do: Raft has a Ready, or produces wait for an answer.
+  bool busy() const { return raft_->has_ready() || !waiters_.empty(); }
   void wake() { raft_->wake(); }
   bool transfer_leadership(int32_t to) { return raft_->transfer_leadership(raft::NodeId(to)); }
   // Persists what Raft asks (raft.h's order), appends the messages to send to

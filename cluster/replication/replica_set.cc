@@ -33,14 +33,22 @@ storage::Status ReplicaSet::add(int64_t group, std::shared_ptr<storage::Log> log
   auto r = PartitionReplica::open(std::move(log), o);
   if (!r.ok()) return r.status();
   replicas_[group] = std::move(*r);
+  awake_.insert(group);
+  peers_dirty_ = true;
   return {};
 }
 
-void ReplicaSet::remove(int64_t group) { replicas_.erase(group); }
+void ReplicaSet::remove(int64_t group) {
+  replicas_.erase(group);
+  awake_.erase(group);
+  peers_dirty_ = true;
+}
 
 PartitionReplica* ReplicaSet::get(int64_t group) {
   auto it = replicas_.find(group);
-  return it == replicas_.end() ? nullptr : it->second.get();
+  if (it == replicas_.end()) return nullptr;
+  awake_.insert(group);  // the caller may propose, campaign or wake it
+  return it->second.get();
 }
 
 void ReplicaSet::tick() {
@@ -49,17 +57,38 @@ void ReplicaSet::tick() {
     for (auto& [g, r] : replicas_) r->tick();
     return;
   }
-  std::set<int32_t> peers;
-  for (auto& [g, r] : replicas_) {
-    r->tick();
-    const auto& c = r->config();
-    for (const auto* list : {&c.voters, &c.outgoing, &c.learners})
-      for (auto n : *list)
-        if (n.value() != me_) peers.insert(static_cast<int32_t>(n.value()));
-    // An idle follower no longer hears its leader beat: its broker's silence says it died.
-    if (r->quiesced() && !r->is_leader() && r->leader() >= 0 && r->leader() != me_ && silent(r->leader())) r->wake();
+  // The peer brokers (for the beats): recounted when replicas come or go.
+  if (peers_dirty_) {
+    std::set<int32_t> peers;
+    for (auto& [g, r] : replicas_) {
+      const auto& c = r->config();
+      for (const auto* list : {&c.voters, &c.outgoing, &c.learners})
+        for (auto n : *list)
+          if (n.value() != me_) peers.insert(static_cast<int32_t>(n.value()));
+    }
+    peers_.assign(peers.begin(), peers.end());
+    peers_dirty_ = false;
   }
-  peers_.assign(peers.begin(), peers.end());
+  // A peer broker that just went silent: the quiescent followers of the
+  // groups it leads no longer hear from it at all. Wake them (one pass over
+  // the set, when it happens; a quiescent follower never hears its leader
+  // again without the peer being heard).
+  for (int32_t p : peers_) {
+    const bool quiet = silent(p);
+    if (quiet && !silent_.count(p)) {
+      silent_.insert(p);
+      for (auto& [g, r] : replicas_)
+        if (r->quiesced() && !r->is_leader() && r->leader() == p) {
+          r->wake();
+          awake_.insert(g);
+        }
+    } else if (!quiet) {
+      silent_.erase(p);
+    }
+  }
+  // Only replicas that are not quiescent have a clock to run.
+  for (int64_t g : awake_)
+    if (auto it = replicas_.find(g); it != replicas_.end()) it->second->tick();
 }
 
 bool ReplicaSet::silent(int32_t broker) {
@@ -83,6 +112,7 @@ void ReplicaSet::deliver(const std::vector<raft::Message>& messages) {
       ++dropped_;
       continue;
     }
+    awake_.insert(it->first);
     it->second->step(m);
   }
 }
@@ -91,15 +121,34 @@ std::map<int32_t, std::vector<raft::Message>> ReplicaSet::drive(
     std::vector<std::pair<int64_t, storage::Status>>* failed) {
   std::map<int32_t, std::vector<raft::Message>> by_peer;
   std::vector<raft::Message> out;
-  for (auto it = replicas_.begin(); it != replicas_.end();) {
+  auto drive_one = [&](int64_t g, PartitionReplica& r) {
     out.clear();
-    if (auto st = it->second->drive(out); !st.ok()) {
-      if (failed) failed->emplace_back(it->first, st);
-      it = replicas_.erase(it);
-      continue;
+    if (auto st = r.drive(out); !st.ok()) {
+      if (failed) failed->emplace_back(g, st);
+      return false;
     }
     for (auto& m : out) by_peer[static_cast<int32_t>(m.to.value())].push_back(std::move(m));
-    ++it;
+    return true;
+  };
+  if (quiesce_ticks_ <= 0) {
+    for (auto it = replicas_.begin(); it != replicas_.end();)
+      it = drive_one(it->first, *it->second) ? std::next(it) : replicas_.erase(it);
+    return by_peer;
+  }
+  // Only the awake replicas; one that is quiescent with nothing left to do
+  // sleeps until a message, a caller (get) or node liveness wakes it.
+  for (auto a = awake_.begin(); a != awake_.end();) {
+    auto it = replicas_.find(*a);
+    if (it == replicas_.end()) {
+      a = awake_.erase(a);
+      continue;
+    }
+    if (it->second->busy() && !drive_one(it->first, *it->second)) {
+      replicas_.erase(it);
+      a = awake_.erase(a);
+      continue;
+    }
+    a = it->second->quiesced() && !it->second->busy() ? awake_.erase(a) : std::next(a);
   }
   if (quiesce_ticks_ > 0) {
     // Node liveness: an empty batch to each peer nothing else went to lately.

@@ -3,7 +3,8 @@
 // per broker pair per round, whatever the number of partitions the two share;
 // raft/rpc's codec packs a beat that changes nothing into 29 bytes).
 //
-//   tick()             every replica's clock (the owner's timer)
+//   tick()             every replica's clock (the owner's timer); with quiescence,
+//                      only replicas that are awake (get() wakes one for its caller)
 //   deliver(messages)  a batch another broker sent: each message stepped into
 //                      its group (messages for groups this broker does not
 //                      hold are dropped and counted)
@@ -30,6 +31,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +64,7 @@ class ReplicaSet {
 
   uint64_t dropped() const { return dropped_; }  // messages for groups not held here
   size_t quiesced() const;                         // replicas quiescent now
+  size_t awake() const { return awake_.size(); }   // replicas a tick still runs (with quiescence)
   int beat_ticks() const { return std::max(1, election_ticks_ / 3); }
 
  private:
@@ -72,6 +75,11 @@ class ReplicaSet {
   int64_t now_ = 0;  // ticks
   std::map<int32_t, int64_t> last_heard_, last_sent_;  // by peer broker, in ticks
   std::vector<int32_t> peers_;  // the brokers this set shares a group with
+  bool peers_dirty_ = true;
+  std::set<int32_t> silent_;    // peers not heard for an election timeout
+  // Groups to tick and drive (with quiescence): all but the quiescent ones
+  // with nothing to do, so idle partitions cost nothing per tick.
+  std::set<int64_t> awake_;
   std::map<int64_t, std::unique_ptr<PartitionReplica>> replicas_;
   uint64_t dropped_ = 0;
 };

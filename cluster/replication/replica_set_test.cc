@@ -127,6 +127,7 @@ TEST_F(IdleBrokers, IdlePartitionsQuiesceAndCostOneSmallBeatPerBrokerPair) {
   const int rounds = 30;
   for (int t = 0; t < rounds; ++t) round();
   EXPECT_EQ(messages_, 0u) << "no Raft message at all";
+  for (auto& [b, set] : sets_) EXPECT_EQ(set->awake(), 0u) << "broker " << b << " ticks no quiescent replica";
   // Six ordered broker pairs, one beat each every beat_ticks (3) ticks, ~25 bytes each.
   EXPECT_LE(batches_, 6u * (rounds / 3 + 1));
   EXPECT_LE(bytes_, 6u * (rounds / 3 + 1) * 32) << bytes_ << " bytes in " << rounds << " ticks";
