@@ -22,6 +22,8 @@ a replay is close, not exact).
   MILLRACE_CHAOS_ROUNDS (2)   rounds; odd rounds run 3 nodes, even ones 5
   MILLRACE_CHAOS_SECONDS (20) workload and nemesis time per round
   MILLRACE_CHAOS_SEED         the first round's seed (default: from the clock)
+  MILLRACE_CHAOS_WORKLOAD     topics, produce, or mixed (the default: they alternate)
+  MILLRACE_CHAOS_NODES        nodes in every round (default: 3, 5, 3, ...)
 Every wait is bounded."""
 import json
 import os
@@ -40,6 +42,12 @@ import netns  # noqa: E402
 from broker_proc import Broker, sanitizer_report_in  # noqa: E402
 
 CLIENT = os.path.join(HERE, "client.py")
+# "topics" (the controller quorum's: unique CreateTopics) or "produce" (an
+# idempotent librdkafka producer, acks=all, then two full reads; partitions of
+# replication factor 1 until issue 18 replicates them).
+# "mixed" (the default) alternates: even rounds topics, odd rounds produce.
+WORKLOAD_ENV = os.environ.get("MILLRACE_CHAOS_WORKLOAD", "mixed")
+TOPIC, PARTITIONS = "chaos", 6
 totals = {}
 
 
@@ -47,9 +55,43 @@ def bump(key, n=1):
     totals[key] = totals.get(key, 0) + n
 
 
+def queue_check(deliveries, reads):
+    """Jepsen's queue checks over the producer's delivery reports and two full
+    reads: (counts, lost values, values whose offset changed, offsets increase
+    per partition, the two reads identical). Pure (checker_test.py plants each fault)."""
+    acked = {d["v"]: (d["p"], d["o"]) for d in deliveries if d["outcome"] == "ok"}
+    first = reads[0]
+    at = {}
+    dup = 0
+    for r in first:
+        dup += r["v"] in at
+        at[r["v"]] = (r["p"], r["o"])
+    lost = sorted(v for v in acked if v not in at)
+    moved = sorted(v for v, po in acked.items() if v in at and at[v] != po)
+
+    def per_partition(read):
+        parts = {}
+        for r in read:
+            parts.setdefault(r["p"], []).append((r["o"], r["v"]))
+        return parts
+    parts = per_partition(first)
+    monotone = all(a[0] < b[0] for seq in parts.values() for a, b in zip(seq, seq[1:]))
+    same = all(parts == per_partition(r) for r in reads[1:])  # each partition's sequence, in the order read
+    counts = {
+        "acknowledged": len(acked),
+        "failed": sum(d["outcome"] == "failed" for d in deliveries),
+        "indeterminate": sum(d["outcome"] == "unknown" for d in deliveries),
+        "lost": len(lost),
+        "duplicated": dup,
+        "offset_changed": len(moved),
+        "read": len(first),
+    }
+    return counts, lost, moved, monotone, same
+
+
 class Round:
-    def __init__(self, seed, n, seconds):
-        self.seed, self.n, self.seconds = seed, n, seconds
+    def __init__(self, seed, n, seconds, workload):
+        self.seed, self.n, self.seconds, self.workload = seed, n, seconds, workload
         self.rng = random.Random(seed)
         self.net = netns.TestNet(n + 1)  # the last namespace is the client's
         self.client = n + 1
@@ -136,11 +178,25 @@ class Round:
                 self.nodes[i].stop()
                 self.restart(i)
 
+    def client_run(self, *args, timeout=120):
+        r = subprocess.run(self.net.exec_prefix(self.client) + [sys.executable, CLIENT, *map(str, args)],
+                           capture_output=True, text=True, timeout=timeout)
+        return [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
+
     def run(self):
         self.start_all()
+        if self.workload == "produce":
+            code = None
+            for _ in range(50):  # the offsets topic and a leader first
+                code = self.client_run("create", self.addrs()[0], TOPIC, PARTITIONS)
+                if code and code[-1].get("code") == 0:
+                    break
+                time.sleep(0.2)
+            argv = ["produce", self.seed, self.seconds, ",".join(self.addrs()), TOPIC, PARTITIONS]
+        else:
+            argv = ["workload", self.seed, self.seconds, ",".join(self.addrs())]
         self.t0 = time.monotonic()
-        wl = self.net.popen(self.client, [sys.executable, CLIENT, "workload", str(self.seed), str(self.seconds),
-                                          ",".join(self.addrs())], stdout=subprocess.PIPE, text=True)
+        wl = self.net.popen(self.client, [sys.executable, CLIENT, *map(str, argv)], stdout=subprocess.PIPE, text=True)
         names = ["kill-leader", "kill-random", "pause-leader", "isolate-leader", "isolate-random",
                  "oneway-leader", "loss"]
         rolled = False
@@ -157,6 +213,8 @@ class Round:
         for i, b in self.nodes.items():
             if not b.alive():
                 self.restart(i)
+        if self.workload == "produce":
+            return self.check_produce(attempts)
         acked = {a["name"] for a in attempts if a["outcome"] == "ok"}
         finals = {}
         deadline = time.monotonic() + 30
@@ -186,7 +244,29 @@ class Round:
         if not ok:
             print(f"    lost: {lost[:20]}; missing on some broker: {missing_somewhere[:20]}; brokers agree: {agree}; "
                   f"acknowledged: {counts['acknowledged']}", flush=True)
-            print(f"    replay: MILLRACE_CHAOS_SEED={self.seed} MILLRACE_CHAOS_ROUNDS=1 tests/chaos/run", flush=True)
+            print(f"    replay: MILLRACE_CHAOS_WORKLOAD=topics MILLRACE_CHAOS_NODES={self.n} "
+                  f"MILLRACE_CHAOS_SEED={self.seed} MILLRACE_CHAOS_ROUNDS=1 tests/chaos/run", flush=True)
+        return ok
+
+    def check_produce(self, deliveries):
+        """Jepsen's queue checks: every acknowledged value read (lost), none read twice
+        (duplicated), each at the offset its acknowledgement gave, offsets increasing
+        per partition, and two reads identical."""
+        reads = [self.client_run("consume", ",".join(self.addrs()), TOPIC, PARTITIONS) for _ in range(2)]
+        counts, lost, moved, monotone, same = queue_check(deliveries, reads)
+        dup = counts["duplicated"]
+        for k, v in counts.items():
+            bump(k, v)
+        ok = not lost and not dup and not moved and monotone and same and counts["acknowledged"] > 0
+        print(f"round seed={self.seed} nodes={self.n} workload=produce: {json.dumps(counts)} "
+              f"{'ok' if ok else 'FAIL'}", flush=True)
+        for line in self.schedule:
+            print("   ", line, flush=True)
+        if not ok:
+            print(f"    lost: {lost[:10]}; offsets changed: {moved[:10]}; offsets increase per partition: {monotone}; "
+                  f"two reads identical: {same}", flush=True)
+            print(f"    replay: MILLRACE_CHAOS_WORKLOAD=produce MILLRACE_CHAOS_NODES={self.n} "
+                  f"MILLRACE_CHAOS_SEED={self.seed} MILLRACE_CHAOS_ROUNDS=1 tests/chaos/run", flush=True)
         return ok
 
     def topics(self, i):
@@ -228,7 +308,9 @@ def main():
     seed = int(os.environ.get("MILLRACE_CHAOS_SEED", str(int(time.time()) % 1000000)))
     failed = 0
     for r in range(rounds):
-        rnd = Round(seed + r, 3 if r % 2 == 0 else 5, seconds)
+        workload = WORKLOAD_ENV if WORKLOAD_ENV != "mixed" else ("topics" if r % 2 == 0 else "produce")
+        nodes = int(os.environ.get("MILLRACE_CHAOS_NODES", "0")) or (3 if r % 2 == 0 else 5)
+        rnd = Round(seed + r, nodes, seconds, workload)
         ok = False
         try:
             ok = rnd.run()

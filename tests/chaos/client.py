@@ -7,6 +7,12 @@ host is not on the test network). Modes:
                                         outcome: ok (acknowledged), failed (an error
                                         code), unknown (timeout, connection lost)
   topics ADDR                           the topic names of one broker's Metadata, one JSON line
+  produce SEED SECONDS BOOTSTRAP TOPIC PARTITIONS
+                                        an idempotent librdkafka producer (acks=all) writing unique
+                                        values round-robin to the partitions; one JSON line per
+                                        delivery report: {"v", "p", "o", "outcome", "error"}
+  consume BOOTSTRAP TOPIC PARTITIONS    every record of the topic from the start, in order per
+                                        partition: one JSON line per record {"v", "p", "o"}
 """
 import json
 import os
@@ -45,8 +51,64 @@ def topics(addr):
         print(json.dumps({"error": str(e)}), flush=True)
 
 
+def produce(seed, seconds, bootstrap, topic, partitions):
+    from confluent_kafka import KafkaError, Producer
+    p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all", "linger.ms": 5,
+                  "message.timeout.ms": 15000, "socket.timeout.ms": 3000, "log_level": 0})
+
+    def report(err, msg):
+        v = msg.value().decode()
+        if err is None:
+            out = {"v": v, "p": msg.partition(), "o": msg.offset(), "outcome": "ok"}
+        else:
+            # A timeout may have landed; anything else was refused.
+            unknown = err.code() in (KafkaError._MSG_TIMED_OUT, KafkaError._TIMED_OUT, KafkaError.REQUEST_TIMED_OUT)
+            out = {"v": v, "p": msg.partition(), "outcome": "unknown" if unknown else "failed", "error": err.name()}
+        print(json.dumps(out), flush=True)
+    end = time.monotonic() + seconds
+    i = 0
+    while time.monotonic() < end:
+        try:
+            p.produce(topic, value=f"{seed}-{i}".encode(), partition=i % partitions, on_delivery=report)
+            i += 1
+        except BufferError:
+            pass
+        p.poll(0.005)
+    p.flush(30)
+
+
+def consume(bootstrap, topic, partitions):
+    from confluent_kafka import Consumer, TopicPartition
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"chaos-check-{time.time()}",
+                  "enable.auto.commit": False, "auto.offset.reset": "earliest", "log_level": 0})
+    ends = {}
+    for part in range(partitions):
+        lo, hi = c.get_watermark_offsets(TopicPartition(topic, part), timeout=10)
+        ends[part] = hi
+    c.assign([TopicPartition(topic, part, 0) for part in range(partitions)])
+    done = {part for part, hi in ends.items() if hi == 0}
+    deadline = time.monotonic() + 60
+    while len(done) < partitions and time.monotonic() < deadline:
+        m = c.poll(0.5)
+        if m is None or m.error():
+            continue
+        print(json.dumps({"v": m.value().decode(), "p": m.partition(), "o": m.offset()}), flush=True)
+        if m.offset() + 1 >= ends[m.partition()]:
+            done.add(m.partition())
+    c.close()
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "workload":
         workload(int(sys.argv[2]), float(sys.argv[3]), sys.argv[4].split(","))
+    elif sys.argv[1] == "produce":
+        produce(int(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5], int(sys.argv[6]))
+    elif sys.argv[1] == "create":
+        try:
+            print(json.dumps({"code": create_topic(sys.argv[2], sys.argv[3], int(sys.argv[4]))}), flush=True)
+        except (OSError, ConnectionError, socket.timeout, ValueError, IndexError) as e:
+            print(json.dumps({"error": str(e)}), flush=True)
+    elif sys.argv[1] == "consume":
+        consume(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
         topics(sys.argv[2])
