@@ -202,7 +202,7 @@ VoteResult Raft::Impl::tally() const {
 void Raft::Impl::tick() {
   if (quiesced) return;  // silent until woken (Options::quiesce_ticks)
   if (role == Role::kLeader) {
-    if (opts.quiesce_ticks > 0 && transfer_target == kNoNode) {
+    if (opts.quiesce_ticks > 0) {
       idle_ticks = idle_and_caught_up() ? idle_ticks + 1 : 0;
       if (idle_ticks >= opts.quiesce_ticks) {
         quiesce();

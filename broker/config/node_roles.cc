@@ -9,9 +9,8 @@
 #include <set>
 
 namespace millrace::broker {
-namespace {
 
-std::vector<std::string_view> split(std::string_view s) {
+std::vector<std::string_view> split_list(std::string_view s) {
   std::vector<std::string_view> out;
   while (!s.empty()) {
     auto comma = s.find(',');
@@ -24,6 +23,8 @@ std::vector<std::string_view> split(std::string_view s) {
   }
   return out;
 }
+
+namespace {
 
 template <typename T>
 bool parse_number(std::string_view s, T& out) {
@@ -44,7 +45,9 @@ std::string parse_host_port(std::string_view s, HostPort& out) {
   return "";
 }
 
-std::string parse_voter(std::string_view s, QuorumVoter& out) {
+}  // namespace
+
+std::string parse_quorum_voter(std::string_view s, QuorumVoter& out) {
   auto at = s.find('@');
   if (at == std::string_view::npos) return join({"'", s, "' is not id@host:port"});
   int32_t id = -1;
@@ -55,10 +58,8 @@ std::string parse_voter(std::string_view s, QuorumVoter& out) {
   return "";
 }
 
-}  // namespace
-
 std::optional<std::string> validate_process_roles(std::string_view value) {
-  auto roles = split(value);
+  auto roles = split_list(value);
   if (roles.empty()) return "must name broker, controller or both";
   std::set<std::string_view> seen;
   for (auto r : roles) {
@@ -70,16 +71,16 @@ std::optional<std::string> validate_process_roles(std::string_view value) {
 
 std::optional<std::string> validate_quorum_voters(std::string_view value) {
   std::set<int32_t> ids;
-  for (auto item : split(value)) {
+  for (auto item : split_list(value)) {
     QuorumVoter v;
-    if (auto e = parse_voter(item, v); !e.empty()) return e;
+    if (auto e = parse_quorum_voter(item, v); !e.empty()) return e;
     if (!ids.insert(v.id).second) return "voter id " + std::to_string(v.id) + " listed twice";
   }
   return std::nullopt;
 }
 
 std::optional<std::string> validate_host_ports(std::string_view value) {
-  for (auto item : split(value)) {
+  for (auto item : split_list(value)) {
     HostPort hp;
     if (auto e = parse_host_port(item, hp); !e.empty()) return e;
   }
@@ -90,19 +91,19 @@ NodeRolesParse parse_node_roles(const Config& config) {
   NodeRolesParse out;
   auto& r = out.roles;
   auto roles = config.string("process.roles");
-  auto names = split(roles);
+  auto names = split_list(roles);
   r.broker = std::find(names.begin(), names.end(), "broker") != names.end();
   r.controller = std::find(names.begin(), names.end(), "controller") != names.end();
   r.node_id = static_cast<int32_t>(config.integer("node.id"));
-  for (auto item : split(config.string("controller.quorum.voters"))) {
+  for (auto item : split_list(config.string("controller.quorum.voters"))) {
     QuorumVoter v;
-    if (parse_voter(item, v).empty()) r.voters.push_back(v);
+    if (parse_quorum_voter(item, v).empty()) r.voters.push_back(v);
   }
-  for (auto item : split(config.string("controller.quorum.bootstrap.servers"))) {
+  for (auto item : split_list(config.string("controller.quorum.bootstrap.servers"))) {
     HostPort hp;
     if (parse_host_port(item, hp).empty()) r.bootstrap_servers.push_back(hp);
   }
-  for (auto n : split(config.string("controller.listener.names"))) r.controller_listener_names.emplace_back(n);
+  for (auto n : split_list(config.string("controller.listener.names"))) r.controller_listener_names.emplace_back(n);
   r.inter_broker_listener = config.string("inter.broker.listener.name");
 
   auto& errors = out.errors;

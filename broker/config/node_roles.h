@@ -63,6 +63,11 @@ struct NodeRolesParse {
 
 NodeRolesParse parse_node_roles(const Config& config);
 
+// A comma-separated list: items trimmed of spaces, empty ones dropped.
+std::vector<std::string_view> split_list(std::string_view value);
+// One voter, id@host:port (the host maybe [v6]): "" when it parses into `out`, else what is wrong.
+std::string parse_quorum_voter(std::string_view s, QuorumVoter& out);
+
 // Row validators (config_schema.cc): syntax of one value.
 std::optional<std::string> validate_process_roles(std::string_view value);
 std::optional<std::string> validate_quorum_voters(std::string_view value);

@@ -1,7 +1,6 @@
 #include "broker/controller/quorum_format.h"
 
 #include <algorithm>
-#include <charconv>
 #include <fstream>
 #include <sstream>
 
@@ -14,51 +13,17 @@ namespace millrace::broker {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  while (!s.empty()) {
-    auto at = s.find(sep);
-    auto item = s.substr(0, at);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (!item.empty()) out.push_back(item);
-    if (at == std::string_view::npos) break;
-    s.remove_prefix(at + 1);
-  }
-  return out;
-}
-
-template <typename T>
-bool number(std::string_view s, T& out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
-}  // namespace
-
 std::string parse_initial_controllers(std::string_view text, std::vector<InitialController>& out) {
   out.clear();
-  for (auto item : split(text, ',')) {
+  for (auto item : split_list(text)) {
     const std::string what = "--initial-controllers: '" + std::string(item) + "'";
-    auto at = item.find('@');
-    // host:port:directoryId, the host maybe a bracketed IPv6 address
+    // id@host:port (controller.quorum.voters' form), then :directoryId
     auto last = item.rfind(':');
-    auto port_at = last == std::string_view::npos ? last : item.rfind(':', last - 1);
-    if (at == std::string_view::npos || last == std::string_view::npos || port_at == std::string_view::npos ||
-        port_at <= at)
-      return what + " is not id@host:port:directoryId";
-    InitialController c;
-    int32_t port = 0;
-    if (!number(item.substr(0, at), c.id) || c.id < 0) return what + ": the id is not a number of 0 or more";
-    c.host = std::string(item.substr(at + 1, port_at - at - 1));
-    if (c.host.size() > 2 && c.host.front() == '[' && c.host.back() == ']') c.host = c.host.substr(1, c.host.size() - 2);
-    if (c.host.empty()) return what + ": the host is empty";
-    if (!number(item.substr(port_at + 1, last - port_at - 1), port) || port <= 0 || port > 65535)
-      return what + ": the port is not in 1..65535";
-    c.port = static_cast<uint16_t>(port);
-    c.directory_id = std::string(item.substr(last + 1));
+    QuorumVoter v;
+    if (last == std::string_view::npos) return what + " is not id@host:port:directoryId";
+    if (auto e = parse_quorum_voter(item.substr(0, last), v); !e.empty())
+      return what + " is not id@host:port:directoryId (" + e + ")";
+    InitialController c{v.id, v.host, v.port, std::string(item.substr(last + 1))};
     if (!cluster::decode_directory_id(c.directory_id))
       return what + ": the directory id is not a 22-character Kafka Uuid (e.g. from `kafka-storage.sh random-uuid`)";
     if (std::any_of(out.begin(), out.end(), [&](const auto& o) { return o.id == c.id; }))

@@ -22,11 +22,11 @@ TEST(QuorumFormat, EveryBadListIsRefusedNamingWhatIsWrong) {
   };
   refused("", "no controller");
   refused("1@a:9093", "id@host:port:directoryId");
-  refused("x@a:9093:-wAAAAAAAAAAAAAAAAAAAQ", "id is not a number");
-  refused("-1@a:9093:-wAAAAAAAAAAAAAAAAAAAQ", "id is not a number");
-  refused("1@a:0:-wAAAAAAAAAAAAAAAAAAAQ", "port");
-  refused("1@a:70000:-wAAAAAAAAAAAAAAAAAAAQ", "port");
-  refused("1@:9093:-wAAAAAAAAAAAAAAAAAAAQ", "host is empty");
+  refused("x@a:9093:-wAAAAAAAAAAAAAAAAAAAQ", "the id must be a node id");
+  refused("-1@a:9093:-wAAAAAAAAAAAAAAAAAAAQ", "the id must be a node id");
+  refused("1@a:0:-wAAAAAAAAAAAAAAAAAAAQ", "port must be 1..65535");
+  refused("1@a:70000:-wAAAAAAAAAAAAAAAAAAAQ", "port must be 1..65535");
+  refused("1@:9093:-wAAAAAAAAAAAAAAAAAAAQ", "is not host:port");
   refused("1@a:9093:not-a-uuid", "directory id");
   refused("1@a:9093:-wAAAAAAAAAAAAAAAAAAAQ,1@b:9093:AAAAAAAAAAAAAAAAAAAAAA", "listed twice");
 }

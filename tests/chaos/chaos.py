@@ -234,17 +234,24 @@ class Round:
             "indeterminate": sum(a["outcome"] == "unknown" for a in attempts),
             "lost": len(lost),
         }
+        ok = not lost and not missing_somewhere and agree
+        return self.report(counts, ok, f"lost: {lost[:20]}; missing on some broker: {missing_somewhere[:20]}; "
+                                       f"brokers agree: {agree}")
+
+    def report(self, counts, ok, why):
+        """Adds a round's counts to the totals and prints its verdict, schedule and,
+        when it failed, why and how to replay it. A round that acknowledged
+        nothing proved nothing: it fails too."""
         for k, v in counts.items():
             bump(k, v)
-        ok = not lost and not missing_somewhere and agree and counts["acknowledged"] > 0
-        print(f"round seed={self.seed} nodes={self.n}: {json.dumps(counts)} "
+        ok = ok and counts["acknowledged"] > 0
+        print(f"round seed={self.seed} nodes={self.n} workload={self.workload}: {json.dumps(counts)} "
               f"{'ok' if ok else 'FAIL'}", flush=True)
         for line in self.schedule:
             print("   ", line, flush=True)
         if not ok:
-            print(f"    lost: {lost[:20]}; missing on some broker: {missing_somewhere[:20]}; brokers agree: {agree}; "
-                  f"acknowledged: {counts['acknowledged']}", flush=True)
-            print(f"    replay: MILLRACE_CHAOS_WORKLOAD=topics MILLRACE_CHAOS_NODES={self.n} "
+            print(f"    {why}; acknowledged: {counts['acknowledged']}", flush=True)
+            print(f"    replay: MILLRACE_CHAOS_WORKLOAD={self.workload} MILLRACE_CHAOS_NODES={self.n} "
                   f"MILLRACE_CHAOS_SEED={self.seed} MILLRACE_CHAOS_ROUNDS=1 tests/chaos/run", flush=True)
         return ok
 
@@ -254,30 +261,13 @@ class Round:
         per partition, and two reads identical."""
         reads = [self.client_run("consume", ",".join(self.addrs()), TOPIC, PARTITIONS) for _ in range(2)]
         counts, lost, moved, monotone, same = queue_check(deliveries, reads)
-        dup = counts["duplicated"]
-        for k, v in counts.items():
-            bump(k, v)
-        ok = not lost and not dup and not moved and monotone and same and counts["acknowledged"] > 0
-        print(f"round seed={self.seed} nodes={self.n} workload=produce: {json.dumps(counts)} "
-              f"{'ok' if ok else 'FAIL'}", flush=True)
-        for line in self.schedule:
-            print("   ", line, flush=True)
-        if not ok:
-            print(f"    lost: {lost[:10]}; offsets changed: {moved[:10]}; offsets increase per partition: {monotone}; "
-                  f"two reads identical: {same}", flush=True)
-            print(f"    replay: MILLRACE_CHAOS_WORKLOAD=produce MILLRACE_CHAOS_NODES={self.n} "
-                  f"MILLRACE_CHAOS_SEED={self.seed} MILLRACE_CHAOS_ROUNDS=1 tests/chaos/run", flush=True)
-        return ok
+        ok = not lost and not counts["duplicated"] and not moved and monotone and same
+        return self.report(counts, ok, f"lost: {lost[:10]}; offsets changed: {moved[:10]}; offsets increase per "
+                                       f"partition: {monotone}; two reads identical: {same}")
 
     def topics(self, i):
-        r = subprocess.run(self.net.exec_prefix(self.client) + [sys.executable, CLIENT, "topics",
-                                                                 f"{self.net.addr(i)}:9092"],
-                           capture_output=True, text=True, timeout=30)
-        try:
-            doc = json.loads(r.stdout.strip().splitlines()[-1])
-        except (ValueError, IndexError):
-            return None
-        return set(doc["topics"]) if "topics" in doc else None
+        docs = self.client_run("topics", f"{self.net.addr(i)}:9092", timeout=30)
+        return set(docs[-1]["topics"]) if docs and "topics" in docs[-1] else None
 
     def close(self):
         """Stops everything; True when no run of any node wrote a sanitizer report."""

@@ -85,6 +85,20 @@ def quorum_leader(bootstrap):
     return err, r.take(">i"), r.take(">i"), r.take(">q")
 
 
+def leader_tag(r, tag):
+    """Reads a partition's tagged fields: KIP-951's LeaderIdAndEpoch under
+    `tag` as (id, epoch), or None when absent (the others are skipped)."""
+    leader = None
+    for _ in range(r.uvarint()):
+        t, size = r.uvarint(), r.uvarint()
+        if t == tag:
+            leader = (r.take(">i"), r.take(">i"))
+            r.tags()
+        else:
+            r.p += size
+    return leader
+
+
 def produce_v11(bootstrap, topic, partition):
     """Produce v11 (flexible) of no records to one partition, sent to ONE broker:
     (error, current leader (id, epoch) or None, {node id: (host, port)}) — the
@@ -96,7 +110,6 @@ def produce_v11(bootstrap, topic, partition):
     body += b"\x00\x00"  # topic tags; request tags
     r = call(bootstrap, header(0, 11) + b"\x00" + body)
     r.tags()  # response header
-    leader = None
     r.uvarint()  # one topic
     r.compact_string()
     r.uvarint()  # one partition
@@ -108,13 +121,7 @@ def produce_v11(bootstrap, topic, partition):
         r.compact_string()
         r.tags()
     r.compact_string()  # error message
-    for _ in range(r.uvarint()):
-        tag, size = r.uvarint(), r.uvarint()
-        if tag == 0:
-            leader = (r.take(">i"), r.take(">i"))
-            r.tags()
-        else:
-            r.p += size
+    leader = leader_tag(r, 0)
     r.tags()  # topic
     r.take(">i")  # throttle
     endpoints = {}
@@ -156,12 +163,4 @@ def fetch_v12(bootstrap, topic, partition):
     r.take(">i")  # preferred read replica
     size = r.uvarint()
     r.p += max(size - 1, 0)  # records
-    leader = None
-    for _ in range(r.uvarint()):
-        tag, size = r.uvarint(), r.uvarint()
-        if tag == 1:
-            leader = (r.take(">i"), r.take(">i"))
-            r.tags()
-        else:
-            r.p += size
-    return err, leader
+    return err, leader_tag(r, 1)
