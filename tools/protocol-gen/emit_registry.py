@@ -129,7 +129,7 @@ def emit_record_types(msgs, ns, inc):
     """Kafka's metadata records (type "metadata"): the record type (the JSON's
     apiKey) of each, its name and versions, for the frame codec of the log."""
     h = [HEADER,
-         "// Kafka's metadata record types (the definitions' apiKey), names and versions.",
+         "// The metadata record types (the definitions' apiKey: Kafka's, and Millrace's own from 10000), names and versions.",
          "#pragma once", "",
          "#include <cstdint>",
          "#include <string_view>", "",

@@ -10,12 +10,16 @@ Two sets of messages come from the same emitters (SETS below):
   raft             Millrace's internal Raft RPCs: RAFT_APIS from raft/rpc/spec
                    into raft/rpc/generated, namespace millrace::raft::rpc
                    (no error-code table or body registry of its own)
-  metadata         Kafka's metadata records (the controller quorum's log):
-                   METADATA_RECORDS from ../shared/kafka-protocol/metadata into
+  metadata         the metadata records (the controller quorum's log):
+                   Kafka's METADATA_RECORDS from ../shared/kafka-protocol/metadata
+                   and Millrace's own MILLRACE_METADATA_RECORDS from
+                   cluster/metadata/records/spec into
                    cluster/metadata/records/generated, namespace
                    millrace::cluster::records, with record_types.h/.cc (type
                    -> name, versions) instead of api_keys
---spec and --out override the set's folders (check-fresh writes to a temp dir).
+--spec and --out override the set's folders (check-fresh writes to a temp dir);
+--spec replaces only the Kafka folder: Millrace's own records are always read
+from this repository.
 For the kafka set it writes:
 
   <snake_name>.h/.cc        one struct per message, every valid version
@@ -74,14 +78,21 @@ METADATA_RECORDS = [
     "RemoveDelegationTokenRecord", "NoOpRecord", "RegisterControllerRecord",
     "BeginTransactionRecord", "EndTransactionRecord", "AbortTransactionRecord"]
 
+# Millrace's own metadata records (record types 10000+, a range Kafka does not
+# use), in cluster/metadata/records/spec: what Kafka's records cannot say.
+MILLRACE_METADATA_RECORDS = ["PartitionLeaderRecord"]
+
 
 class Set:
     """One generated message set: where it is read from and written to, its
     C++ namespace and include prefix, and which cross-message files it gets."""
 
-    def __init__(self, spec, out, ns, inc, apis, extras, kafka, records=False):
+    def __init__(self, spec, out, ns, inc, apis, extras, kafka, records=False, own=None):
         self.spec, self.out, self.ns, self.inc = spec, out, ns, inc
         self.apis, self.extras, self.kafka, self.records = apis, extras, kafka, records
+        # (folder, names): messages of Millrace's own beside the set's, read
+        # from the repository whatever --spec says.
+        self.own = own
 
 
 def sets(repo):
@@ -95,7 +106,9 @@ def sets(repo):
         "metadata": Set(os.path.join(repo, "..", "shared", "kafka-protocol", "metadata"),
                         os.path.join(repo, "cluster", "metadata", "records", "generated"),
                         "millrace::cluster::records", "cluster/metadata/records/generated", [],
-                        METADATA_RECORDS, False, records=True),
+                        METADATA_RECORDS, False, records=True,
+                        own=(os.path.join(repo, "cluster", "metadata", "records", "spec"),
+                             MILLRACE_METADATA_RECORDS)),
     }
 
 
@@ -126,6 +139,9 @@ def main():
         return load_message(os.path.join(spec, name + ".json"))
 
     msgs = [load(n) for n in cfg.extras]
+    if cfg.own:
+        own_dir, own_names = cfg.own
+        msgs += [load_message(os.path.join(own_dir, n + ".json")) for n in own_names]
     apis = []
     for api in cfg.apis:
         req, resp = load(api + "Request"), load(api + "Response")

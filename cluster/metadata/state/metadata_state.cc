@@ -29,6 +29,18 @@ std::string check_partition(const PartitionState& p) {
   return "";
 }
 
+// The partition a change record names and "<record> <topic>-<index>" to start
+// its errors with; or no partition and the whole error.
+std::pair<PartitionState*, std::string> find_partition(std::map<TopicId, TopicState>& topics, const char* record,
+                                                       const TopicId& topic, int32_t index) {
+  auto it = topics.find(topic);
+  if (it == topics.end()) return {nullptr, std::string(record) + ": topic id " + hex(topic) + " unknown"};
+  std::string where = std::string(record) + " " + it->second.name + "-" + std::to_string(index);
+  auto p = it->second.partitions.find(index);
+  if (p == it->second.partitions.end()) return {nullptr, where + ": unknown partition"};
+  return {&p->second, where};
+}
+
 }  // namespace
 
 namespace {
@@ -160,12 +172,9 @@ std::string MetadataState::apply(const AnyRecord& record) {
           it->second.partitions[r.partition_id] = std::move(p);
           return "";
         } else if constexpr (std::is_same_v<T, PartitionChangeRecord>) {
-          auto it = topics_.find(r.topic_id.bytes);
-          if (it == topics_.end()) return "PartitionChangeRecord: topic id " + hex(r.topic_id.bytes) + " unknown";
-          std::string where = "PartitionChangeRecord " + it->second.name + "-" + std::to_string(r.partition_id);
-          auto p_it = it->second.partitions.find(r.partition_id);
-          if (p_it == it->second.partitions.end()) return where + ": unknown partition";
-          PartitionState p = p_it->second;
+          auto [found, where] = find_partition(topics_, "PartitionChangeRecord", r.topic_id.bytes, r.partition_id);
+          if (!found) return where;
+          PartitionState p = *found;
           if (r.replicas) p.replicas = *r.replicas;
           if (r.isr) p.isr = *r.isr;
           if (r.removing_replicas) p.removing = *r.removing_replicas;
@@ -177,7 +186,26 @@ std::string MetadataState::apply(const AnyRecord& record) {
           }
           ++p.partition_epoch;
           if (auto bad = check_partition(p); !bad.empty()) return where + ": " + bad;
-          p_it->second = std::move(p);
+          *found = std::move(p);
+          return "";
+        } else if constexpr (std::is_same_v<T, PartitionLeaderRecord>) {
+          auto [found, where] = find_partition(topics_, "PartitionLeaderRecord", r.topic_id.bytes, r.partition_id);
+          if (!found) return where;
+          PartitionState p = *found;
+          if (r.leader < 0) return where + ": leader " + std::to_string(r.leader);
+          // The epoch is the Raft term: it never goes back, and a term has one leader.
+          if (r.leader_epoch < p.leader_epoch)
+            return where + ": leader epoch " + std::to_string(r.leader_epoch) + " is below the partition's " +
+                   std::to_string(p.leader_epoch);
+          if (r.leader_epoch == p.leader_epoch && p.leader != -1 && r.leader != p.leader)
+            return where + ": leader epoch " + std::to_string(r.leader_epoch) + " is led by " +
+                   std::to_string(p.leader) + ", not " + std::to_string(r.leader);
+          p.leader = r.leader;
+          p.leader_epoch = r.leader_epoch;
+          p.isr = r.isr;
+          ++p.partition_epoch;
+          if (auto bad = check_partition(p); !bad.empty()) return where + ": " + bad;
+          *found = std::move(p);
           return "";
         } else if constexpr (std::is_same_v<T, RemoveTopicRecord>) {
           auto it = topics_.find(r.topic_id.bytes);

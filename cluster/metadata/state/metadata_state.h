@@ -14,7 +14,11 @@
 //
 // Kafka's semantics kept: a PartitionChangeRecord's Leader -2 means "no
 // change", -1 "no leader"; a leader change bumps the leader epoch; every
-// change bumps the partition epoch; null lists mean "unchanged". A
+// change bumps the partition epoch; null lists mean "unchanged". Millrace's
+// PartitionLeaderRecord (a replicated partition's Raft leader) sets leader,
+// leader epoch (the Raft term, given, not bumped) and ISR: an epoch below the
+// partition's, or the partition's own epoch with another leader than the one
+// it names (a term has one leader; "no leader" names none), is refused. A
 // ConfigRecord with a null value deletes the key; removing a topic removes its
 // configs. A RegisterControllerRecord replaces the controller's previous
 // registration (a voter that moved). Records of later issues (ACLs, SCRAM credentials, quotas,

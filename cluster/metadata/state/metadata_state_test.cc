@@ -65,6 +65,17 @@ PartitionRecord partition(uint8_t topic_id, int32_t index, std::vector<int32_t> 
   return p;
 }
 
+PartitionLeaderRecord raft_leader(uint8_t topic_id, int32_t index, int32_t leader, int32_t epoch,
+                                  std::vector<int32_t> isr) {
+  PartitionLeaderRecord r;
+  r.topic_id = uuid(topic_id);
+  r.partition_id = index;
+  r.leader = leader;
+  r.leader_epoch = epoch;
+  r.isr = std::move(isr);
+  return r;
+}
+
 void apply_ok(MetadataState& s, const AnyRecord& r) { ASSERT_EQ(s.apply(r), "") << record_type_name(record_type(r)); }
 
 TEST(MetadataState, BrokersTopicsAndPartitionsBecomeTheImage) {
@@ -143,6 +154,78 @@ TEST(MetadataState, PartitionChangesFollowKafkasRules) {
   apply_ok(s, leader);
   EXPECT_EQ(s.topic("orders")->partitions.at(0).leader, -1);
   EXPECT_EQ(s.topic("orders")->partitions.at(0).leader_epoch, 2);
+}
+
+TEST(MetadataState, ARaftLeaderSetsLeaderEpochAndIsrAndBumpsThePartitionEpoch) {
+  MetadataState s;
+  apply_ok(s, broker(1, 10));
+  apply_ok(s, broker(2, 11));
+  apply_ok(s, broker(3, 12));
+  apply_ok(s, topic("orders", 1));
+  apply_ok(s, partition(1, 0, {1, 2, 3}, 1));
+  apply_ok(s, raft_leader(1, 0, 2, 7, {2, 3}));  // the term, not epoch + 1
+  auto p = s.topic("orders")->partitions.at(0);
+  EXPECT_EQ(p.leader, 2);
+  EXPECT_EQ(p.leader_epoch, 7);
+  EXPECT_EQ(p.isr, (std::vector<int32_t>{2, 3}));
+  EXPECT_EQ(p.partition_epoch, 1);
+  EXPECT_EQ(p.replicas, (std::vector<int32_t>{1, 2, 3}));
+  apply_ok(s, raft_leader(1, 0, 2, 7, {1, 2, 3}));  // same term, the ISR grew back
+  p = s.topic("orders")->partitions.at(0);
+  EXPECT_EQ(p.isr, (std::vector<int32_t>{1, 2, 3}));
+  EXPECT_EQ(p.leader_epoch, 7);
+  EXPECT_EQ(p.partition_epoch, 2);
+  auto img = s.image(1, "c", 1, "PLAINTEXT");
+  EXPECT_EQ(img.partition("orders", 0)->leader, 2);
+  EXPECT_EQ(img.partition("orders", 0)->leader_epoch, 7);
+  FenceBrokerRecord f;  // a fenced leader shows no leader, whoever elected it
+  f.id = 2;
+  f.epoch = 11;
+  apply_ok(s, f);
+  img = s.image(2, "c", 1, "PLAINTEXT");
+  EXPECT_EQ(img.partition("orders", 0)->leader, -1);
+  EXPECT_EQ(img.partition("orders", 0)->leader_epoch, 7);
+}
+
+TEST(MetadataState, ARaftLeaderOfAnOlderTermOrAnotherLeaderOfTheSameTermIsRefused) {
+  MetadataState s;
+  apply_ok(s, topic("orders", 1));
+  apply_ok(s, partition(1, 0, {1, 2, 3}, 1));
+  apply_ok(s, raft_leader(1, 0, 3, 5, {1, 2, 3}));
+  const MetadataState before = s;
+  auto err = [&](const AnyRecord& r) {
+    auto e = s.apply(r);
+    EXPECT_EQ(s, before) << e;
+    return e;
+  };
+  EXPECT_NE(err(raft_leader(1, 0, 2, 4, {2})).find("leader epoch 4 is below the partition's 5"), std::string::npos);
+  EXPECT_NE(err(raft_leader(1, 0, 2, 5, {2})).find("leader epoch 5 is led by 3, not 2"), std::string::npos);
+  EXPECT_NE(err(raft_leader(1, 0, 3, 6, {3, 4})).find("in-sync replica 4 is not a replica"), std::string::npos);
+  EXPECT_NE(err(raft_leader(1, 0, 4, 6, {3})).find("leader 4 is not a replica"), std::string::npos);
+  EXPECT_NE(err(raft_leader(1, 0, -1, 6, {3})).find("leader -1"), std::string::npos);
+  EXPECT_NE(err(raft_leader(1, 1, 3, 6, {3})).find("unknown partition"), std::string::npos);
+  EXPECT_NE(err(raft_leader(9, 0, 3, 6, {3})).find("topic id"), std::string::npos);
+  // No leader at an epoch names none: the Raft leader of that term may take it.
+  PartitionChangeRecord none;
+  none.topic_id = uuid(1);
+  none.partition_id = 0;
+  none.leader = -1;
+  apply_ok(s, none);
+  ASSERT_EQ(s.topic("orders")->partitions.at(0).leader_epoch, 6);
+  apply_ok(s, raft_leader(1, 0, 2, 6, {2}));
+  EXPECT_EQ(s.topic("orders")->partitions.at(0).leader, 2);
+}
+
+TEST(MetadataState, ARaftLeadersEpochSurvivesTheSnapshot) {
+  MetadataState s;
+  apply_ok(s, topic("orders", 1));
+  apply_ok(s, partition(1, 0, {1, 2, 3}, 1));
+  apply_ok(s, raft_leader(1, 0, 3, 12, {3, 1}));
+  MetadataState replayed;
+  for (const auto& r : s.snapshot()) apply_ok(replayed, decode_record(encode_record(r)).value.record);
+  EXPECT_EQ(replayed, s);
+  EXPECT_EQ(replayed.topic("orders")->partitions.at(0).leader_epoch, 12);
+  EXPECT_EQ(replayed.topic("orders")->partitions.at(0).isr, (std::vector<int32_t>{3, 1}));
 }
 
 TEST(MetadataState, ARecordThatDoesNotFitChangesNothingAndSaysWhy) {
@@ -237,8 +320,14 @@ std::vector<AnyRecord> history(uint32_t seed, int n) {
   std::map<int32_t, int64_t> epochs;
   for (int i = 0; i < n; ++i) {
     int32_t b = pick(5);
-    switch (pick(10)) {
+    switch (pick(11)) {
       case 0: out.emplace_back(broker(b, ++epochs[b] * 10, pick(2) == 0)); break;
+      case 10: {
+        std::vector<int32_t> isr = {pick(5)};
+        if (pick(2)) isr.push_back((isr[0] + 1) % 5);
+        out.emplace_back(raft_leader(static_cast<uint8_t>(pick(6)), pick(3), isr[0], pick(6), isr));
+        break;
+      }
       case 9: out.emplace_back(controller(b, static_cast<uint16_t>(9093 + pick(2)), pick(4) ? 1 : 0)); break;
       case 1: {
         FenceBrokerRecord f;

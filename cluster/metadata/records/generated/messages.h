@@ -27,6 +27,7 @@
 #include "cluster/metadata/records/generated/begin_transaction_record.h"
 #include "cluster/metadata/records/generated/end_transaction_record.h"
 #include "cluster/metadata/records/generated/abort_transaction_record.h"
+#include "cluster/metadata/records/generated/partition_leader_record.h"
 
 namespace millrace::cluster::records {
 
@@ -56,6 +57,7 @@ using WithAllMessages = L<
     RegisterControllerRecord,
     BeginTransactionRecord,
     EndTransactionRecord,
-    AbortTransactionRecord>;
+    AbortTransactionRecord,
+    PartitionLeaderRecord>;
 
 }  // namespace millrace::cluster::records

@@ -34,6 +34,7 @@ constexpr Row kRows[] = {
     {25, "AbortTransactionRecord", 0, 0},
     {26, "RemoveDelegationTokenRecord", 0, 0},
     {27, "RegisterControllerRecord", 0, 0},
+    {10000, "PartitionLeaderRecord", 0, 0},
 };
 const Row* find(int16_t type) {
   for (const auto& row : kRows) {

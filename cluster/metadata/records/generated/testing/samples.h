@@ -48,5 +48,6 @@ void fill_sample(RegisterControllerRecord& m, int16_t version, int seed);
 void fill_sample(BeginTransactionRecord& m, int16_t version, int seed);
 void fill_sample(EndTransactionRecord& m, int16_t version, int seed);
 void fill_sample(AbortTransactionRecord& m, int16_t version, int seed);
+void fill_sample(PartitionLeaderRecord& m, int16_t version, int seed);
 
 }  // namespace millrace::cluster::records::testing
