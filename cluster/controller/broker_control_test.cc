@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "cluster/controller/control_testing.h"
+
 namespace millrace::cluster {
 namespace {
 
@@ -15,9 +17,7 @@ TopicId incarnation(uint8_t n) {
   return id;
 }
 
-void apply_all(MetadataState& s, const std::vector<AnyRecord>& records) {
-  for (const auto& r : records) ASSERT_EQ(s.apply(r), "") << record_type_name(record_type(r));
-}
+using testing::apply_all;
 
 // Three brokers, registered and caught up (unfenced), topic "orders" with 3
 // partitions of 3 replicas.

@@ -4,17 +4,13 @@
 
 #include <map>
 
+#include "cluster/controller/control_testing.h"
+
 namespace millrace::cluster {
 namespace {
 
 using namespace records;
-
-TopicId id_of(uint8_t n) {
-  TopicId id{};
-  id[0] = 0x40;
-  id[15] = n;
-  return id;
-}
+using testing::id_of;
 
 MetadataState cluster_of(int brokers, std::vector<int> fenced = {}) {
   MetadataState s;
