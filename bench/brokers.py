@@ -10,7 +10,6 @@ answer a Metadata request (librdkafka list_topics) before the clock stops.
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -22,13 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
+    """Free ports from below the ephemeral range (broker_proc.free_ports says why)."""
+    out = subprocess.run([str(ROOT / "tests" / "peers" / "free-port"), str(n)], check=True,
+                         capture_output=True, text=True).stdout.split()
+    return [int(p) for p in out]
 
 
 def rss_bytes(pid):

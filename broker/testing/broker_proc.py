@@ -11,6 +11,7 @@ raise SanitizerReport when the broker's stderr holds a report or a SIGTERM
 stop exits non-zero, so any report fails the suite.
 """
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -21,10 +22,42 @@ import time
 import urllib.request
 
 
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def free_ports(n):
+    """N distinct ports on 127.0.0.1 that nothing listens on now. They are drawn at
+    random from below the kernel's ephemeral range (ip_local_port_range), so no
+    outgoing connection and no bind(port 0) elsewhere can take one between this
+    check and the caller's bind: a port handed out by bind(0) and released is the
+    next thing another suite's client connection may get (suites run in parallel),
+    which made brokers fail with "Address already in use"."""
+    low = _ephemeral_low()
+    floor = 20000 if low > 21000 else 1024
+    rng = random.SystemRandom()
+    ports = []
+    for _ in range(2000):
+        if len(ports) == n:
+            return ports
+        p = rng.randrange(floor, low)
+        if p in ports:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", p))
+            except OSError:
+                continue
+        ports.append(p)
+    raise RuntimeError(f"no {n} free ports in [{floor}, {low})")
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
 
 
 # halt_on_error: the first report ends the process (exit 1); detect_leaks: LeakSanitizer

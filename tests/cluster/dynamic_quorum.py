@@ -122,11 +122,11 @@ def dynamic_quorum(check, wait_until):
                         f"{(time.monotonic() - t0) * 1000:.0f} ms later")
         c.nodes[leader].start()
         code, out = quorum_tool(check, ["--bootstrap-server", n1.bootstrap, "remove-controller", "--controller-id",
-                                        "3", "--controller-directory-id", directory_id(n1)])
+                                        "3", "--controller-directory-id=" + directory_id(n1)])
         check(code != 0 and "VoterNotFound" in out,
               f"remove-controller 3 with another node's directory id is refused: {error_line(out)}")
         code, out = quorum_tool(check, ["--bootstrap-server", n1.bootstrap, "remove-controller", "--controller-id",
-                                        "3", "--controller-directory-id", directory_id(n3)])
+                                        "3", "--controller-directory-id=" + directory_id(n3)])
         check(code == 0 and "Removed" in out, f"remove-controller 3: {out.strip()[-160:]}")
         code, status = quorum_tool(check, ["--bootstrap-server", n2.bootstrap, "describe", "--status"])
         check(code == 0 and voters_of(status) == [1, 2], f"voters now {voters_of(status)} (want [1, 2])")

@@ -34,9 +34,12 @@ class KafkaBroker:
         self.port = None
 
     def start(self):
-        out = subprocess.run([os.path.join(PEERS, "kafka"), "start", "--dir", self.dir],
-                             check=True, capture_output=True, text=True).stdout.split()
-        self.port = int(out[1])
+        run = subprocess.run([os.path.join(PEERS, "kafka"), "start", "--dir", self.dir],
+                             capture_output=True, text=True)
+        if run.returncode != 0:
+            raise RuntimeError(f"kafka did not start (exit {run.returncode}): {run.stderr.strip()}\n"
+                               f"log tail:\n{self.log_tail(15)}")
+        self.port = int(run.stdout.split()[1])
 
     def dead(self):
         try:
