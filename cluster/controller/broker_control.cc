@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "cluster/controller/partition_leadership.h"
+
 namespace millrace::cluster {
 namespace {
 
@@ -91,7 +93,7 @@ std::vector<records::AnyRecord> BrokerControl::lead_again(const MetadataState& s
   std::vector<records::AnyRecord> out;
   for (const auto& [id, t] : state.topics())
     for (const auto& [index, p] : t.partitions) {
-      if (p.leader != -1 || std::find(p.isr.begin(), p.isr.end(), broker) == p.isr.end()) continue;
+      if (led_by_raft(p) || p.leader != -1 || std::find(p.isr.begin(), p.isr.end(), broker) == p.isr.end()) continue;
       records::PartitionChangeRecord c;
       c.topic_id.bytes = id;
       c.partition_id = index;
@@ -118,7 +120,7 @@ std::vector<records::AnyRecord> BrokerControl::expire(const MetadataState& state
 bool BrokerControl::can_shut_down(const MetadataState& state, int32_t broker) {
   for (const auto& [id, t] : state.topics())
     for (const auto& [index, p] : t.partitions) {
-      if (p.leader != broker) continue;
+      if (led_by_raft(p) || p.leader != broker) continue;
       for (int32_t r : p.isr)
         if (r != broker && serving(state, r)) return false;  // it could still move there
     }
@@ -130,6 +132,7 @@ std::vector<records::AnyRecord> BrokerControl::move_off(const MetadataState& sta
   std::vector<records::AnyRecord> out;
   for (const auto& [id, t] : state.topics())
     for (const auto& [index, p] : t.partitions) {
+      if (led_by_raft(p)) continue;
       bool leads = p.leader == broker;
       bool in_isr = std::find(p.isr.begin(), p.isr.end(), broker) != p.isr.end();
       if (!leads && !in_isr) continue;

@@ -3,8 +3,13 @@
 // registration with an incarnation id and a broker epoch, heartbeats,
 // unfencing once the broker has caught up with the metadata log, fencing when
 // its session expires, and controlled shutdown. When a broker is fenced or
-// shuts down, every partition it leads gets a new leader from its in-sync
-// replicas that still serve (or none), and it leaves the ISRs it was in.
+// shuts down, every partition of one replica it leads gets a new leader from
+// its in-sync replicas that still serve (or none), and it leaves the ISRs it
+// was in. A partition of more than one replica is left alone: its Raft group
+// elects its leader and keeps its ISR (the broker itself hands its Raft
+// leadership on at SIGTERM), and the controller only records what that leader
+// reports (partition_leadership.h). A fenced leader still shows no leader in
+// the image.
 //
 // Sessions (the last heartbeat of each broker) are the active controller's
 // memory, not the log: a newly elected controller starts every session at its
@@ -55,18 +60,22 @@ class BrokerControl {
   // Fences every unfenced broker whose session expired, moving its leadership.
   std::vector<records::AnyRecord> expire(const MetadataState& state, int64_t now_ms);
 
-  // The records that move leadership and ISR membership off `broker`.
+  // The records that move leadership and ISR membership off `broker`, in the
+  // partitions the controller places (one replica; led_by_raft ones are left
+  // alone: with one replica this leaves it leaderless or, below, keeps it).
   // keep_sole_leader (a controlled shutdown): a partition with no other
   // serving in-sync replica keeps its leader, which serves until the process
   // is gone (then its session expires and fencing leaves it leaderless);
   // moving it to "no leader" would only fail the requests in flight.
   static std::vector<records::AnyRecord> move_off(const MetadataState& state, int32_t broker,
                                                   bool keep_sole_leader = false);
-  // A broker in controlled shutdown may exit: it leads no partition that has
-  // another serving in-sync replica to move to.
+  // A broker in controlled shutdown may exit: it leads no partition of the
+  // controller's that has another serving in-sync replica to move to (Raft
+  // groups' leadership is the broker's own to hand on before it exits).
   static bool can_shut_down(const MetadataState& state, int32_t broker);
   // The records that make `broker` (coming back unfenced) lead every partition
-  // left without a leader whose ISR it is in (with one replica: its own).
+  // of one replica, its own, left without a leader (a Raft group's leader,
+  // once unfenced, shows in the image again by itself).
   static std::vector<records::AnyRecord> lead_again(const MetadataState& state, int32_t broker);
 
  private:

@@ -56,12 +56,13 @@ TEST(BrokerControl, AFencedBrokerIsUnfencedOnlyOnceCaughtUp) {
   EXPECT_FALSE(s.brokers().at(1).fenced);
 }
 
-TEST(BrokerControl, AnExpiredSessionFencesTheBrokerAndMovesItsLeadership) {
+TEST(BrokerControl, AnExpiredSessionFencesTheBrokerButLeavesRaftGroupsToThemselves) {
   Cluster c;
   int32_t led_by_1 = -1;
   for (int p = 0; p < 3; ++p)
     if (c.leader(p) == 1) led_by_1 = p;
   ASSERT_GE(led_by_1, 0);
+  const auto before = c.state.topic("orders")->partitions;
   // 2 and 3 keep beating; 1 goes silent.
   for (int64_t t = 1000; t <= 7000; t += 1000) {
     for (int b = 2; b <= 3; ++b) apply_all(c.state, c.control.heartbeat(c.state, {b, 10 * b, 50, false}, 50, t).records);
@@ -69,14 +70,19 @@ TEST(BrokerControl, AnExpiredSessionFencesTheBrokerAndMovesItsLeadership) {
   }
   EXPECT_TRUE(c.state.brokers().at(1).fenced);
   EXPECT_FALSE(c.state.brokers().at(2).fenced);
-  const auto& p = c.state.topic("orders")->partitions.at(led_by_1);
-  EXPECT_NE(p.leader, 1);
-  EXPECT_NE(p.leader, -1);
-  EXPECT_EQ(p.leader_epoch, 1);
-  for (const auto& [i, q] : c.state.topic("orders")->partitions)
-    EXPECT_EQ(std::count(q.isr.begin(), q.isr.end(), 1), 0) << "a fenced broker left the ISR of " << i;
+  // Three replicas: a Raft group, whose own election moves the leader (and
+  // whose new leader reports it); the controller writes no leader or ISR.
+  EXPECT_EQ(c.state.topic("orders")->partitions, before);
   auto img = c.state.image(1, "c", 2, "PLAINTEXT");
   EXPECT_EQ(img.brokers().size(), 2u);
+  EXPECT_EQ(img.partition("orders", led_by_1)->leader, -1) << "a fenced leader shows no leader";
+  // Back and caught up: unfenced, and the image shows it leading again (the
+  // state never stopped saying so), still with no record of the controller's.
+  auto back = c.control.heartbeat(c.state, {1, 10, 50, false}, 50, 8000);
+  ASSERT_EQ(back.records.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<UnfenceBrokerRecord>(back.records[0]));
+  apply_all(c.state, back.records);
+  EXPECT_EQ(c.state.image(2, "c", 2, "PLAINTEXT").partition("orders", led_by_1)->leader, 1);
 }
 
 TEST(BrokerControl, TheLastInSyncReplicaKeepsItsPlaceButLeadsNothingWhileFenced) {
@@ -92,13 +98,16 @@ TEST(BrokerControl, TheLastInSyncReplicaKeepsItsPlaceButLeadsNothingWhileFenced)
   EXPECT_EQ(p.isr, (std::vector<int32_t>{1}));
 }
 
-TEST(BrokerControl, ControlledShutdownMovesLeadershipBeforeTheBrokerGoes) {
+TEST(BrokerControl, ControlledShutdownLeavesRaftGroupsLeadershipToTheBroker) {
   Cluster c;
+  const auto before = c.state.topic("orders")->partitions;
   auto r = c.control.heartbeat(c.state, {2, 20, 50, true}, 50, 500);
   ASSERT_TRUE(r.ok()) << r.message;
   apply_all(c.state, r.records);
   EXPECT_TRUE(c.state.brokers().at(2).in_controlled_shutdown);
-  for (int p = 0; p < 3; ++p) EXPECT_NE(c.leader(p), 2);
+  // The broker hands its Raft leadership on itself; the new leaders report it.
+  EXPECT_EQ(c.state.topic("orders")->partitions, before);
+  EXPECT_TRUE(BrokerControl::can_shut_down(c.state, 2));
   // New topics avoid it too.
   TopicId id{};
   id[0] = 0x41;
@@ -169,9 +178,10 @@ TEST(BrokerControl, AControlledShutdownKeepsTheLeaderOfPartitionsWithNowhereToGo
   two[1] = 2;
   apply_all(s, create_topic(s, {"rf1", 2, 1, {}}, one).records);
   apply_all(s, create_topic(s, {"rf2", 2, 2, {}}, two).records);
-  EXPECT_FALSE(BrokerControl::can_shut_down(s, 1)) << "it leads an rf2 partition that can move";
+  const auto rf2 = s.topic("rf2")->partitions;
+  EXPECT_TRUE(BrokerControl::can_shut_down(s, 1)) << "rf2 is two Raft groups: their leadership is the broker's to move";
   apply_all(s, c.heartbeat(s, {1, 10, 60, true}, 10, 100).records);
-  for (const auto& [i, p] : s.topic("rf2")->partitions) EXPECT_EQ(p.leader, 2) << "rf2/" << i << " moved";
+  EXPECT_EQ(s.topic("rf2")->partitions, rf2) << "the controller moved a Raft group's leader";
   for (const auto& [i, p] : s.topic("rf1")->partitions)
     if (p.replicas == std::vector<int32_t>{1}) {
       EXPECT_EQ(p.leader, 1) << "rf1/" << i << ": nowhere to go, it keeps serving until it is gone";

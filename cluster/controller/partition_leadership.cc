@@ -23,7 +23,7 @@ struct Current {
 // Why `p` writes nothing against the partition as it stands (`now`), or "".
 std::string skip_reason(const PartitionState& part, const Current& now, const PartitionLeadership& p,
                         int32_t reporter) {
-  if (part.replicas.size() < 2) return "has one replica";
+  if (!led_by_raft(part)) return "has one replica";
   if (p.leader != reporter) return "names leader " + std::to_string(p.leader) + ", not the reporter";
   if (!contains(part.replicas, p.leader)) return "leader " + std::to_string(p.leader) + " is not a replica";
   for (int32_t r : p.isr)

@@ -27,6 +27,11 @@
 
 namespace millrace::cluster {
 
+// A partition of more than one replica is a Raft group: it elects its leader
+// and keeps its ISR itself, and the controller only records what its leader
+// reports (report_leadership below), never moves them (broker_control.h).
+inline bool led_by_raft(const PartitionState& p) { return p.replicas.size() > 1; }
+
 struct PartitionLeadership {
   TopicId topic{};
   int32_t partition = -1;

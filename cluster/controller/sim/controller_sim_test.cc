@@ -62,7 +62,7 @@ void run_clean(const char* what, Scenario scenario, uint64_t start, uint64_t n) 
   std::cout << "\n";
   if (n >= 20) {
     for (const char* op : {"register", "heartbeat", "expire", "shutdown", "create_topic", "create_partitions",
-                           "alter_config", "delete_topic", "producer_ids"})
+                           "alter_config", "delete_topic", "producer_ids", "report_leadership"})
       EXPECT_GT(total.ops[op], 0u) << op << " never decided: the workload does not cover it";
     EXPECT_GT(comparisons, indices) << "nodes' states were hardly compared";
     if (scenario == Scenario::kMix) {

@@ -90,6 +90,10 @@ std::string describe(const records::AnyRecord& record) {
         } else if constexpr (std::is_same_v<T, PartitionChangeRecord>) {
           return "PartitionChangeRecord{topic " + id_prefix(r.topic_id.bytes) + ".. partition " +
                  std::to_string(r.partition_id) + " leader " + std::to_string(r.leader) + "}";
+        } else if constexpr (std::is_same_v<T, PartitionLeaderRecord>) {
+          return "PartitionLeaderRecord{topic " + id_prefix(r.topic_id.bytes) + ".. partition " +
+                 std::to_string(r.partition_id) + " leader " + std::to_string(r.leader) + " epoch " +
+                 std::to_string(r.leader_epoch) + " isr " + ints(r.isr) + "}";
         } else if constexpr (std::is_same_v<T, ConfigRecord>) {
           return "ConfigRecord{" + std::to_string(r.resource_type) + ":" + r.resource_name + " " + r.name + "=" +
                  (r.value ? *r.value : std::string("(deleted)")) + "}";

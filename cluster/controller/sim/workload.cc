@@ -1,5 +1,6 @@
 #include "cluster/controller/sim/workload.h"
 
+#include "cluster/controller/partition_leadership.h"
 #include "cluster/controller/sim/metadata_batch.h"
 #include "cluster/controller/topic_control.h"
 
@@ -138,9 +139,30 @@ void Workload::admin(MetadataState& state, std::vector<records::AnyRecord>& out)
       take_records("producer_ids", {records::AnyRecord{std::move(p)}}, state, out);
       break;
     }
+    case 10:
+    case 11:
+      raft_leader(state, name, out);
+      break;
     default:
       break;
   }
+}
+
+void Workload::raft_leader(MetadataState& state, const std::string& name, std::vector<records::AnyRecord>& out) {
+  const TopicState* t = state.topic(name);
+  if (t == nullptr || t->partitions.empty()) return;
+  auto p = t->partitions.find(pick(static_cast<int>(t->partitions.size())));
+  if (p == t->partitions.end() || !led_by_raft(p->second)) return;
+  const PartitionState& part = p->second;
+  // A replica its group elected, in the partition's term or a later one, or
+  // (a report that lost a race) an earlier one; the ISR it keeps.
+  int32_t leader = part.replicas[static_cast<size_t>(pick(static_cast<int>(part.replicas.size())))];
+  auto b = state.brokers().find(leader);
+  if (b == state.brokers().end()) return;
+  PartitionLeadership l{t->id, p->first, leader, part.leader_epoch + pick(3) - (pick(4) == 0 ? 2 : 0), {leader}};
+  for (int32_t r : part.replicas)
+    if (r != leader && pick(2)) l.isr.push_back(r);
+  take("report_leadership", report_leadership(state, {leader, b->second.epoch, {l}}), state, out);
 }
 
 std::vector<records::AnyRecord> Workload::decide(int leader, int64_t term, MetadataState& state, int64_t next_offset,

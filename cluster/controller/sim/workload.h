@@ -1,7 +1,8 @@
 // The controller's clients in a simulated metadata quorum (cluster/controller/
 // sim): brokers that register, heartbeat, die and come back, and an admin that
 // creates topics and partitions, alters configs, deletes topics and asks for
-// producer-id blocks. Each proposal is what the active controller (the Raft
+// producer-id blocks; and the Raft leaders of replicated partitions, which
+// report leader, term and ISR (report_leadership). Each proposal is what the active controller (the Raft
 // leader) decides with TopicControl and BrokerControl against ITS state
 // (Replicas::speculative: committed and uncommitted records applied), as one
 // batch of records, each applied to that state before the next decision.
@@ -75,6 +76,8 @@ class Workload {
   void brokers(BrokerControl& ctl, MetadataState& state, int64_t next_offset, int64_t commit, int64_t now_ms,
                std::vector<records::AnyRecord>& out);
   void admin(MetadataState& state, std::vector<records::AnyRecord>& out);
+  // A replicated partition's Raft leader reports itself (partition_leadership.h).
+  void raft_leader(MetadataState& state, const std::string& name, std::vector<records::AnyRecord>& out);
   std::string topic_name() { return std::string("t").append(std::to_string(pick(6))); }
   TopicId random_id();
   int pick(int n) { return static_cast<int>(rng_() % static_cast<uint64_t>(n)); }
