@@ -51,6 +51,8 @@
 #include "cluster/controller/metadata_log.h"
 #include "cluster/identity/node_identity.h"
 #include "broker/controller/quorum_format.h"
+#include "broker/replication/replication_dispatcher.h"
+#include "broker/replication/replication_service.h"
 #include "cluster/topics/partition_manager_host.h"
 #include "coordination/group_coordinator.h"
 #include "protocol/generated/api_keys.h"
@@ -248,6 +250,11 @@ int run(const Config& cfg) {
   register_scrape_providers(state);
 
   KafkaDispatcher dispatcher(state);
+  // Partitions with more than one replica are Raft groups among their
+  // replicas (broker/replication/replication_service.h), reached on the Kafka
+  // listener (inter-broker RaftBatch requests); placed from the metadata image.
+  ReplicationService replication({.me = node_id}, partitions);
+  ReplicationDispatcher kafka_listener(replication, dispatcher, node_id);
   ServerOptions so;
   int threads = static_cast<int>(cfg.integer("num.network.threads"));
   so.threads = threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
@@ -260,7 +267,7 @@ int run(const Config& cfg) {
   so.max_connections_per_ip_overrides =
       parse_connection_overrides(cfg.string("max.connections.per.ip.overrides")).value_or(std::map<std::string, int64_t>{});
   so.blocking = [&logs](std::function<void()> job) { logs->post_blocking(std::move(job)); };
-  Server server(so, dispatcher, metrics);
+  Server server(so, kafka_listener, metrics);
   // process.roles: a controller-only node serves no Kafka clients (its only
   // listener is the controller's), registers no broker and mirrors nothing.
   auto node_roles = parse_node_roles(cfg).roles;
@@ -391,6 +398,7 @@ int run(const Config& cfg) {
   // registered: its groups are loaded here when it first appears.
   std::atomic<bool> offsets_present{topics.get(kOffsetsTopic).has_value()};
   mirror.set_after_sync([&] {
+    replication.reconcile(metadata.current());
     if (offsets_present.load() || !topics.get(kOffsetsTopic)) return;
     offsets_present.store(true);
     int64_t n = 0;
@@ -427,6 +435,7 @@ int run(const Config& cfg) {
   producer_ids.set_block_source([&quorum, &cfg](int64_t count) {
     return quorum.allocate_producer_ids(count, std::chrono::milliseconds(cfg.integer("request.timeout.ms")));
   });
+  replication.start();
   quorum.start();
   // Ready once this broker is registered and unfenced, and its own topics are
   // mirrored (a quorum of other voters must be up for that).
@@ -488,6 +497,7 @@ int run(const Config& cfg) {
   metrics.set_ready(false);
   // Controlled shutdown: the controller moves this broker's leadership away
   // (and the quorum's, if it leads it) before the listeners close.
+  replication.transfer_leadership(cfg.integer("controlled.shutdown.timeout.ms"));
   quorum.shutdown(cfg.integer("controlled.shutdown.timeout.ms"));
   server.stop(std::chrono::milliseconds(cfg.integer("shutdown.timeout.ms")));
   server.join();
@@ -495,6 +505,7 @@ int run(const Config& cfg) {
   controller_server.join();
   quorum.drain();  // requests that reached the quorum after it stopped are answered now
   mirror.stop();
+  replication.stop();
   admin.stop();
   auto st = logs->shutdown();
   if (!st.ok()) spdlog::error("event=shutdown_flush_failed error=\"{}\"", st.to_string());

@@ -359,6 +359,17 @@ Offset Log::written_end_offset() const {
   return Offset(std::min(s_->leo, s_->active().written_next_offset()));
 }
 
+void Log::set_manual_high_watermark() {
+  std::lock_guard l(s_->mu);
+  s_->opts.hw_policy = HwPolicy::kManual;
+}
+
+std::optional<ProducerEntry> Log::producer_entry(int64_t producer_id) const {
+  std::lock_guard l(s_->mu);
+  if (const ProducerEntry* e = s_->producers.find(producer_id)) return *e;
+  return std::nullopt;
+}
+
 void Log::set_high_watermark(Offset hw) {
   std::lock_guard l(s_->mu);
   s_->hw = std::clamp(hw.value(), s_->log_start, s_->leo);

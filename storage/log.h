@@ -90,6 +90,7 @@
 #include "storage/file_region.h"
 #include "storage/log_config.h"
 #include "storage/log_dir_health.h"
+#include "storage/producer_state.h"
 #include "storage/status.h"
 #include "storage/tail_writer.h"
 
@@ -194,6 +195,15 @@ class Log : public std::enable_shared_from_this<Log> {
   // before anything is written: on error nothing is appended. Offsets are
   // stamped in place into `batches`, so the caller's buffer is modified.
   Result<AppendResult> append(std::span<uint8_t> batches, LeaderEpoch leader_epoch);
+  // What append() checks of each batch before taking the lock (framing, CRC,
+  // max.message.bytes), without appending: a replicated partition's leader
+  // checks a produce before proposing it. The headers, in order.
+  Result<std::vector<record::BatchHeader>> check_batches(std::span<const uint8_t> batches) const;
+  // A copy of one producer's idempotence state as the log holds it (producer_state.h).
+  std::optional<ProducerEntry> producer_entry(int64_t producer_id) const;
+  // From now on only set_high_watermark() moves the high watermark
+  // (HwPolicy::kManual): a partition replica's log, whose commit index does.
+  void set_manual_high_watermark();
   // Follower/replica append: batches keep their offsets and epochs; the first
   // base offset must be >= log_end_offset().
   Result<AppendResult> append_replicated(std::span<uint8_t> batches);

@@ -159,6 +159,16 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, LeaderEpoch leader_
   return result;
 }
 
+Result<std::vector<record::BatchHeader>> Log::check_batches(std::span<const uint8_t> batches) const {
+  if (s_->opts.dir_health->offline()) return s_->opts.dir_health->error();
+  auto parsed = parse_all(batches, config().max_message_bytes);
+  if (!parsed.ok()) return parsed.status();
+  std::vector<record::BatchHeader> out;
+  out.reserve(parsed->size());
+  for (const auto& p : *parsed) out.push_back(p.header);
+  return out;
+}
+
 Result<AppendResult> Log::append_replicated(std::span<uint8_t> batches) {
   State& s = *s_;
   if (s.opts.dir_health->offline()) return s.opts.dir_health->error();

@@ -64,16 +64,16 @@ Status Log::flush() {
   // promise "nothing durable after an error" for this log's own errors above.
   int64_t prev = s.flushed.load();
   while (prev < target && !s.flushed.compare_exchange_weak(prev, target)) {}
-  if (s.opts.hw_policy == HwPolicy::kOnFlush) {
-    bool moved;
-    {
-      std::lock_guard lock(s.mu);
+  bool moved = false;
+  {
+    std::lock_guard lock(s.mu);  // hw_policy may change (set_manual_high_watermark)
+    if (s.opts.hw_policy == HwPolicy::kOnFlush) {
       int64_t before = s.hw;
       s.advance_hw_locked();
       moved = s.hw != before;
     }
-    if (moved && s.opts.on_hw_moved) s.opts.on_hw_moved();
   }
+  if (moved && s.opts.on_hw_moved) s.opts.on_hw_moved();
   return Status::Ok();
 }
 

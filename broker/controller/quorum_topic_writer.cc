@@ -21,9 +21,6 @@ void QuorumTopicWriter::create_async(const std::string& name, int32_t partitions
                                      const std::map<std::string, std::string>& configs, bool validate_only,
                                      Done done) {
   const int16_t rf = replication_factor == -1 ? default_rf_ : replication_factor;
-  if (rf > 1)
-    return done({38, "replication factor " + std::to_string(rf) +
-                         ": partitions are not replicated yet (issue 18); create topics with replication factor 1"});
   if (!validate_only && !quorum_.is_leader()) return forward_create(name, partitions, rf, configs, std::move(done));
   topics_.create_async(name, partitions, configs, false, true,
                        [this, name, partitions, rf, configs, validate_only, done](cluster::TopicError e) {

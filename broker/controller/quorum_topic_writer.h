@@ -7,9 +7,9 @@
 // Runs where the active controller is: the Kafka dispatcher forwards the
 // request there first (ControllerForward).
 //
-// Replication factors above 1 are refused until partitions are replicated
-// (issue 18): a replica set the brokers do not replicate would promise a
-// durability it does not have.
+// A replication factor above 1 makes each partition a Raft group over its
+// replicas (broker/replication/replication_service.h); one above the number
+// of live brokers is refused by placement (INVALID_REPLICATION_FACTOR).
 #pragma once
 
 #include "broker/controller/controller_quorum.h"

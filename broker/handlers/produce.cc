@@ -111,7 +111,11 @@ Task<proto::ProduceResponse> finish_produce(proto::ProduceResponse resp, std::ve
     storage::Status st = co_await std::move(wait);
     if (!st.ok()) {
       auto& pr = resp.responses[w.topic].partition_responses[w.partition];
-      pr.error_code = proto::code(proto::ErrorCode::kKafkaStorageError);
+      // A replicated partition whose leadership moved before the batch
+      // committed: the outcome is unknown, the client retries (idempotence
+      // keeps a retry from landing twice). Otherwise the disk failed.
+      pr.error_code = proto::code(st.code() == storage::Errc::kClosed ? proto::ErrorCode::kNotLeaderOrFollower
+                                                                      : proto::ErrorCode::kKafkaStorageError);
       broker.metrics.count_error(static_cast<int16_t>(proto::ApiKey::kProduce), proto::error_name(pr.error_code));
       pr.error_message = st.message();
     }
@@ -205,7 +209,7 @@ Task<Staged<proto::ProduceResponse>> handle(RequestContext& ctx, proto::ProduceR
       if (!replicated.acks->ready()) {
         waits.push_back({std::move(replicated.acks), resp.responses.size() - 1, tr.partition_responses.size() - 1});
       } else if (const auto& st = replicated.acks->status(); !st.ok()) {
-        fail(E::kKafkaStorageError, st.message());
+        fail(st.code() == storage::Errc::kClosed ? E::kNotLeaderOrFollower : E::kKafkaStorageError, st.message());
       }
     }
   }

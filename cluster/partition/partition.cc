@@ -1,5 +1,7 @@
 #include "cluster/partition/partition.h"
 
+#include "cluster/partition/replicator.h"
+
 #include <utility>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -18,6 +20,18 @@ std::shared_ptr<AckWait> AckWait::done(storage::Status st, asio::any_io_executor
   auto a = std::shared_ptr<AckWait>(new AckWait(std::move(ex)));
   a->status_ = std::move(st);
   return a;
+}
+
+std::shared_ptr<AckWait> AckWait::pending(asio::any_io_executor ex) {
+  return std::shared_ptr<AckWait>(new AckWait(std::move(ex)));
+}
+
+void AckWait::complete(const std::shared_ptr<AckWait>& a, storage::Status st) {
+  asio::post(a->ex_, [a, st = std::move(st)]() mutable {
+    if (a->status_) return;
+    a->status_ = std::move(st);
+    a->timer_.cancel();
+  });
 }
 
 std::shared_ptr<AckWait> AckWait::sync(storage::Log& log, Offset up_to, asio::any_io_executor ex) {
@@ -45,8 +59,34 @@ Partition::Partition(storage::TopicPartition tp, std::shared_ptr<storage::Log> l
     : tp_(std::move(tp)), log_(std::move(log)), options_(options), facts_(std::move(facts)) {}
 
 LeadershipFacts Partition::leadership() const {
+  std::shared_ptr<Replicator> r;
+  {
+    std::lock_guard lock(mu_);
+    if (!replicator_) {
+      // A partition of several replicas is led only through its Raft group:
+      // until its replica is open here (or when it failed) this broker leads
+      // nothing, whatever the image last said.
+      if (facts_.replicas.size() <= 1) return facts_;
+      LeadershipFacts f = facts_;
+      f.leader = -1;
+      return f;
+    }
+    r = replicator_;
+  }
+  return r->facts();
+}
+
+void Partition::set_replicator(std::shared_ptr<Replicator> r) {
+  {
+    std::lock_guard lock(mu_);
+    replicator_ = std::move(r);
+  }
+  waiters_.notify();
+}
+
+std::shared_ptr<Replicator> Partition::replicator() const {
   std::lock_guard lock(mu_);
-  return facts_;
+  return replicator_;
 }
 
 void Partition::set_leadership(LeadershipFacts facts) {
@@ -57,21 +97,21 @@ void Partition::set_leadership(LeadershipFacts facts) {
   waiters_.notify();  // a parked fetch re-checks leadership
 }
 
-bool Partition::is_leader(int32_t self) const {
-  std::lock_guard lock(mu_);
-  return facts_.leader == self;
-}
+bool Partition::is_leader(int32_t self) const { return leadership().leader == self; }
 
 proto::ErrorCode Partition::check_leader(int32_t self, int32_t current_leader_epoch) const {
-  std::lock_guard lock(mu_);
-  if (facts_.leader != self) return proto::ErrorCode::kNotLeaderOrFollower;
+  const LeadershipFacts f = leadership();
+  if (f.leader != self) return proto::ErrorCode::kNotLeaderOrFollower;
   if (current_leader_epoch == -1) return proto::ErrorCode::kNone;
-  if (current_leader_epoch < facts_.leader_epoch.value()) return proto::ErrorCode::kFencedLeaderEpoch;
-  if (current_leader_epoch > facts_.leader_epoch.value()) return proto::ErrorCode::kUnknownLeaderEpoch;
+  if (current_leader_epoch < f.leader_epoch.value()) return proto::ErrorCode::kFencedLeaderEpoch;
+  if (current_leader_epoch > f.leader_epoch.value()) return proto::ErrorCode::kUnknownLeaderEpoch;
   return proto::ErrorCode::kNone;
 }
 
 Replicated Partition::replicate(std::span<uint8_t> records, int16_t acks, asio::any_io_executor ex) {
+  if (auto r = replicator()) return r->replicate(records, acks, std::move(ex));
+  if (leadership().leader == -1 && leadership().replicas.size() > 1)
+    return {storage::Status(storage::Errc::kClosed, "the partition's replica is not open here"), nullptr};
   Replicated r{log_->append(records, leadership().leader_epoch), nullptr};
   if (!r.appended.ok()) return r;
   // Parked fetches wake only when readers can see the batch: at once when the

@@ -42,6 +42,8 @@
 
 namespace millrace::cluster {
 
+class Replicator;
+
 struct LeadershipFacts {
   int32_t leader = -1;  // node id; -1 = no leader
   LeaderEpoch leader_epoch{0};
@@ -64,6 +66,10 @@ class AckWait {
  public:
   // Acks already satisfied (or failed): `st` is the answer.
   static std::shared_ptr<AckWait> done(storage::Status st, boost::asio::any_io_executor ex);
+  // Acks satisfied when someone calls complete() (a replicated partition's commit).
+  static std::shared_ptr<AckWait> pending(boost::asio::any_io_executor ex);
+  // Any thread: sets the answer on the executor (the first call wins).
+  static void complete(const std::shared_ptr<AckWait>& a, storage::Status st);
   // Acks satisfied once `log` is synced up to `up_to`.
   static std::shared_ptr<AckWait> sync(storage::Log& log, Offset up_to, boost::asio::any_io_executor ex);
 
@@ -74,7 +80,8 @@ class AckWait {
   boost::asio::awaitable<storage::Status> wait();
 
  private:
-  explicit AckWait(boost::asio::any_io_executor ex) : timer_(std::move(ex)) {}
+  explicit AckWait(boost::asio::any_io_executor ex) : ex_(ex), timer_(std::move(ex)) {}
+  boost::asio::any_io_executor ex_;
   boost::asio::steady_timer timer_;
   std::optional<storage::Status> status_;
 };
@@ -94,8 +101,14 @@ class Partition {
   const std::shared_ptr<storage::Log>& log() const { return log_; }
   bool is_offline() const { return log_->is_offline(); }
 
+  // The facts handlers check: the replicator's (its Raft group's) when the
+  // partition is replicated, else the metadata image's (set_leadership).
   LeadershipFacts leadership() const;
   void set_leadership(LeadershipFacts facts);
+  // A replicated partition: produce and leadership go through `r` from now
+  // on (null: back to the single-node path). Wakes parked fetches.
+  void set_replicator(std::shared_ptr<Replicator> r);
+  std::shared_ptr<Replicator> replicator() const;
   bool is_leader(int32_t self) const;
   // Kafka's leader check for a request naming the leader epoch it knows
   // (ReplicaManager / Partition.checkLeaderEpoch): NOT_LEADER_OR_FOLLOWER
@@ -121,6 +134,7 @@ class Partition {
   const PartitionOptions options_;
   mutable std::mutex mu_;
   LeadershipFacts facts_;  // GUARDED_BY(mu_)
+  std::shared_ptr<Replicator> replicator_;  // GUARDED_BY(mu_)
   HwWaiters waiters_;
 };
 

@@ -13,6 +13,7 @@
 #include <deque>
 #include <functional>
 
+#include "cluster/partition/replicator.h"
 #include "storage/test_util.h"
 
 namespace millrace::cluster {
@@ -202,6 +203,46 @@ TEST_F(PartitionTest, LeaderAndEpochChecks) {
   EXPECT_FALSE(p->is_leader(kSelf));
   EXPECT_EQ(p->check_leader(kSelf, 6), E::kNotLeaderOrFollower);
   EXPECT_EQ(p->leadership().replicas, (std::vector<int32_t>{kSelf, kSelf + 1}));
+}
+
+// A partition of several replicas is led only through its Raft group: until
+// a replicator is attached, the image naming this broker leader does not let
+// it append on its own (that would write outside the group's log).
+TEST_F(PartitionTest, SeveralReplicasWithoutAReplicatorLeadNothing) {
+  auto p = make(false);
+  p->set_leadership({kSelf, LeaderEpoch(0), {kSelf, kSelf + 1, kSelf + 2}, {kSelf, kSelf + 1, kSelf + 2}});
+  EXPECT_FALSE(p->is_leader(kSelf));
+  EXPECT_EQ(p->check_leader(kSelf), proto::ErrorCode::kNotLeaderOrFollower);
+  auto r = replicate(*p, 1);
+  ASSERT_FALSE(r.appended.ok());
+  EXPECT_EQ(r.appended.code(), storage::Errc::kClosed);
+  EXPECT_EQ(p->log()->log_end_offset(), Offset(0));
+}
+
+// With a replicator, produce and leadership are its.
+TEST_F(PartitionTest, AReplicatorTakesProduceAndLeadership) {
+  struct Fake : Replicator {
+    Replicated replicate(std::span<uint8_t>, int16_t, asio::any_io_executor ex) override {
+      ++calls;
+      return {storage::AppendResult{Offset(41), Offset(43), -1, Offset(0)}, AckWait::done({}, ex)};
+    }
+    LeadershipFacts facts() const override { return {kSelf, LeaderEpoch(7), {kSelf, 1, 2}, {kSelf, 1}}; }
+    int calls = 0;
+  };
+  auto p = make(false);
+  auto fake = std::make_shared<Fake>();
+  p->set_leadership({kSelf + 1, LeaderEpoch(0), {kSelf, 1, 2}, {kSelf, 1, 2}});
+  p->set_replicator(fake);
+  EXPECT_TRUE(p->is_leader(kSelf));
+  EXPECT_EQ(p->check_leader(kSelf, 7), proto::ErrorCode::kNone);
+  EXPECT_EQ(p->check_leader(kSelf, 6), proto::ErrorCode::kFencedLeaderEpoch);
+  auto r = replicate(*p, -1);
+  ASSERT_TRUE(r.appended.ok());
+  EXPECT_EQ(r.appended->base_offset, Offset(41));
+  EXPECT_EQ(fake->calls, 1);
+  EXPECT_EQ(p->log()->log_end_offset(), Offset(0));  // nothing written around it
+  p->set_replicator(nullptr);
+  EXPECT_FALSE(p->is_leader(kSelf));
 }
 
 }  // namespace

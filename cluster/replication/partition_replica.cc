@@ -79,6 +79,21 @@ PartitionReplica::Proposed PartitionReplica::propose(std::vector<uint8_t> batch,
   return out;
 }
 
+std::vector<int32_t> PartitionReplica::in_sync() const {
+  std::vector<int32_t> out;
+  if (!is_leader()) return out;
+  const raft::Index commit = raft_->commit();
+  for (raft::NodeId v : raft_->config().voters) {
+    if (v == raft::NodeId(leader())) {
+      out.push_back(static_cast<int32_t>(v.value()));
+      continue;
+    }
+    auto p = raft_->progress(v);
+    if (p && p->match >= commit) out.push_back(static_cast<int32_t>(v.value()));
+  }
+  return out;
+}
+
 void PartitionReplica::wait(int64_t last, int32_t term, ReplicaAck ack, std::function<void(int16_t)> done) {
   waiters_.emplace(last, Waiter{term, ack, std::move(done)});
   answer_waiters();

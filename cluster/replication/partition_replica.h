@@ -93,6 +93,10 @@ class PartitionReplica {
   int64_t high_watermark() const { return raft_->commit().value() + 1; }
   int64_t log_end() const { return log_->last().value() + 1; }
   const raft::Config& config() const { return raft_->config(); }
+  // In-sync replicas, as the leader sees them: itself and every voter whose
+  // log holds every committed entry (Progress::match >= commit). Empty when
+  // this replica does not lead.
+  std::vector<int32_t> in_sync() const;
   size_t waiting() const { return waiters_.size(); }
   storage::Log& storage() { return *storage_; }
 

@@ -118,11 +118,12 @@ void ReplicaSet::deliver(const std::vector<raft::Message>& messages) {
 }
 
 std::map<int32_t, std::vector<raft::Message>> ReplicaSet::drive(
-    std::vector<std::pair<int64_t, storage::Status>>* failed) {
+    std::vector<std::pair<int64_t, storage::Status>>* failed, std::vector<int64_t>* driven) {
   std::map<int32_t, std::vector<raft::Message>> by_peer;
   std::vector<raft::Message> out;
   auto drive_one = [&](int64_t g, PartitionReplica& r) {
     out.clear();
+    if (driven) driven->push_back(g);
     if (auto st = r.drive(out); !st.ok()) {
       if (failed) failed->emplace_back(g, st);
       return false;

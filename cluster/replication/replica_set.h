@@ -52,6 +52,11 @@ class ReplicaSet {
                       raft::Durability durability = raft::Durability::kSynced);
   void remove(int64_t group);
   PartitionReplica* get(int64_t group);
+  // Without waking it (reading its facts).
+  const PartitionReplica* peek(int64_t group) const {
+    auto it = replicas_.find(group);
+    return it == replicas_.end() ? nullptr : it->second.get();
+  }
   size_t size() const { return replicas_.size(); }
 
   void tick();
@@ -60,7 +65,10 @@ class ReplicaSet {
   // Per destination broker, the messages to send now. A replica whose drive
   // failed is reported in `failed` (group, why) and removed: its partition is
   // offline until the owner opens it again.
-  std::map<int32_t, std::vector<raft::Message>> drive(std::vector<std::pair<int64_t, storage::Status>>* failed = nullptr);
+  // `driven`, when given, gets every group driven this round (whose leader,
+  // term or commit may have moved).
+  std::map<int32_t, std::vector<raft::Message>> drive(std::vector<std::pair<int64_t, storage::Status>>* failed = nullptr,
+                                                      std::vector<int64_t>* driven = nullptr);
 
   uint64_t dropped() const { return dropped_; }  // messages for groups not held here
   size_t quiesced() const;                         // replicas quiescent now

@@ -44,11 +44,13 @@ from broker_proc import Broker, sanitizer_report_in  # noqa: E402
 
 CLIENT = os.path.join(HERE, "client.py")
 # "topics" (the controller quorum's: unique CreateTopics) or "produce" (an
-# idempotent librdkafka producer, acks=all, then two full reads; partitions of
-# replication factor 1 until issue 18 replicates them).
+# idempotent librdkafka producer, acks=all, then two full reads of a topic of
+# MILLRACE_CHAOS_RF replicas per partition, 3 by default: each partition a
+# Raft group over three brokers).
 # "mixed" (the default) alternates: even rounds topics, odd rounds produce.
 WORKLOAD_ENV = os.environ.get("MILLRACE_CHAOS_WORKLOAD", "mixed")
 TOPIC, PARTITIONS = "chaos", 6
+REPLICATION = int(os.environ.get("MILLRACE_CHAOS_RF", "3"))
 totals = {}
 
 
@@ -189,7 +191,7 @@ class Round:
         if self.workload == "produce":
             code = None
             for _ in range(50):  # the offsets topic and a leader first
-                code = self.client_run("create", self.addrs()[0], TOPIC, PARTITIONS)
+                code = self.client_run("create", self.addrs()[0], TOPIC, PARTITIONS, REPLICATION)
                 if code and code[-1].get("code") == 0:
                     break
                 time.sleep(0.2)

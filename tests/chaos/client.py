@@ -105,7 +105,8 @@ if __name__ == "__main__":
         produce(int(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5], int(sys.argv[6]))
     elif sys.argv[1] == "create":
         try:
-            print(json.dumps({"code": create_topic(sys.argv[2], sys.argv[3], int(sys.argv[4]))}), flush=True)
+            rf = int(sys.argv[5]) if len(sys.argv) > 5 else 1
+            print(json.dumps({"code": create_topic(sys.argv[2], sys.argv[3], int(sys.argv[4]), rf)}), flush=True)
         except (OSError, ConnectionError, socket.timeout, ValueError, IndexError) as e:
             print(json.dumps({"error": str(e)}), flush=True)
     elif sys.argv[1] == "consume":

@@ -1,0 +1,439 @@
+#include "broker/replication/replication_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+
+#include <boost/asio/post.hpp>
+
+#include "cluster/partition/replicator.h"
+#include "raft/rpc/codec.h"
+#include "raft/rpc/generated/raft_batch_request.h"
+#include "storage/producer_state.h"
+
+namespace millrace::broker {
+
+namespace asio = boost::asio;
+using storage::Errc;
+using storage::Status;
+
+namespace {
+
+constexpr int16_t kNotLeader = 6;
+
+Status not_leader(const std::string& why) { return Status(Errc::kClosed, why); }
+
+}  // namespace
+
+// One replica's face towards its Partition. detach() (the service stopping, or
+// the replica dropped) makes it refuse produces as a follower would.
+class ReplicationService::Member : public cluster::Replicator {
+ public:
+  Member(ReplicationService* service, int64_t group, cluster::LeadershipFacts facts)
+      : service_(service), group_(group), facts_(std::move(facts)) {}
+
+  cluster::Replicated replicate(std::span<uint8_t> records, int16_t acks, asio::any_io_executor ex) override {
+    std::lock_guard lock(mu_);
+    if (!service_) return {not_leader("this replica is closed"), nullptr};
+    return service_->replicate(group_, records, acks, std::move(ex));
+  }
+  cluster::LeadershipFacts facts() const override {
+    std::lock_guard lock(mu_);
+    return facts_;
+  }
+  // Returns whether they changed.
+  bool set_facts(cluster::LeadershipFacts f) {
+    std::lock_guard lock(mu_);
+    if (f == facts_) return false;
+    facts_ = std::move(f);
+    return true;
+  }
+  void detach() {
+    std::lock_guard lock(mu_);
+    service_ = nullptr;
+    facts_.leader = -1;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  ReplicationService* service_;  // GUARDED_BY(mu_)
+  const int64_t group_;
+  cluster::LeadershipFacts facts_;  // GUARDED_BY(mu_)
+};
+
+ReplicationService::ReplicationService(ReplicationOptions options, cluster::PartitionManager& partitions)
+    : opts_(options),
+      partitions_(partitions),
+      work_(asio::make_work_guard(io_)),
+      timer_(io_),
+      set_(options.me, options.election_ticks, options.quiesce_ticks) {}
+
+ReplicationService::~ReplicationService() { stop(); }
+
+void ReplicationService::start() {
+  thread_ = std::thread([this] { io_.run(); });
+  asio::post(io_, [this] { on_tick(); });
+}
+
+void ReplicationService::stop() {
+  if (stopped_.exchange(true)) return;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [g, group] : groups_) group.member->detach();
+  }
+  asio::post(io_, [this] {
+    timer_.cancel();
+    for (auto& [id, l] : links_) l->stop();
+    work_.reset();
+  });
+  if (thread_.joinable()) thread_.join();
+  // Produces still waiting learn that their outcome is unknown.
+  std::lock_guard lock(mu_);
+  for (auto& [g, group] : groups_) set_.remove(g);
+}
+
+size_t ReplicationService::replicas() const {
+  std::lock_guard lock(mu_);
+  return set_.size();
+}
+
+size_t ReplicationService::leaders() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const auto& [g, group] : groups_)
+    if (auto* r = set_.peek(g); r && r->is_leader()) ++n;
+  return n;
+}
+
+// ---- produce ----
+
+cluster::Replicated ReplicationService::replicate(int64_t g, std::span<uint8_t> records, int16_t acks,
+                                                  asio::any_io_executor ex) {
+  auto refuse = [](Status st) { return cluster::Replicated{std::move(st), nullptr}; };
+  std::unique_lock lock(mu_);
+  cluster::PartitionReplica* r = set_.get(g);
+  if (!r || !r->is_leader()) return refuse(not_leader("this broker is not the partition's leader"));
+  auto headers = r->storage().check_batches(records);
+  if (!headers.ok()) return refuse(headers.status());
+  const int32_t term = r->term();
+  // Producers' states as the batches proposed but not appended yet leave
+  // them: entries of another term (maybe cut) or already in the log are
+  // dropped, the log's producer state covers those.
+  auto& pend = pending_[g];
+  for (auto it = pend.begin(); it != pend.end();)
+    it = it->second.term != term || it->second.last_offset < r->log_end() ? pend.erase(it) : std::next(it);
+
+  storage::AppendResult res;
+  res.base_offset = Offset(-1);
+  size_t duplicates = 0, proposed = 0, pos = 0;
+  const int64_t now = storage::system_clock_ms();
+  for (const auto& h : *headers) {
+    auto span = records.subspan(pos, h.total_size());
+    pos += h.total_size();
+    const storage::ProducerBatchInfo info = storage::producer_info(h);
+    Pending* p = nullptr;
+    if (info.producer_id >= 0) {
+      auto [it, inserted] = pend.try_emplace(info.producer_id);
+      p = &it->second;
+      if (inserted) {
+        p->term = term;
+        if (auto e = r->storage().producer_entry(info.producer_id)) p->entry = *e;
+      }
+      storage::SequenceCheck c = storage::ProducerStateManager::check_entry(p->entry, info);
+      if (!c.status.ok()) return refuse(c.status);
+      if (c.duplicate) {
+        if (proposed > 0) return refuse(Status(Errc::kOutOfOrderSequence, "a duplicate batch after new ones"));
+        if (duplicates++ == 0) res.base_offset = Offset(c.base_offset);
+        res.last_offset = Offset(c.last_offset);
+        continue;
+      }
+    }
+    if (duplicates > 0) return refuse(Status(Errc::kOutOfOrderSequence, "new batches after duplicate ones"));
+    auto out = r->propose(std::vector<uint8_t>(span.begin(), span.end()), h.last_offset_delta + 1);
+    if (out.error != 0) {
+      // Later batches of this append are not proposed; those before stand.
+      if (proposed > 0) break;
+      return refuse(not_leader(out.message));
+    }
+    if (proposed++ == 0) res.base_offset = Offset(out.first);
+    res.last_offset = Offset(out.last);
+    if (p) {
+      storage::ProducerStateManager::apply(p->entry, info, out.first, out.last, h.max_timestamp, now);
+      p->last_offset = out.last;
+    }
+  }
+  res.duplicate = proposed == 0;
+  res.log_start_offset = r->storage().log_start_offset();
+  const int64_t last = res.last_offset.value();
+  std::shared_ptr<cluster::AckWait> a;
+  if (acks == 0 || (res.duplicate && last < r->high_watermark())) {
+    a = cluster::AckWait::done(Status::Ok(), ex);
+  } else {
+    a = cluster::AckWait::pending(ex);
+#ifdef MILLRACE_UNSAFE_LEADER_ACK
+    // Deliberately wrong (tests/chaos's proof that its checker catches lost
+    // writes): acks=all answered on the leader's own append.
+    const auto all = cluster::ReplicaAck::kAppended;
+#else
+    const auto all = cluster::ReplicaAck::kCommitted;
+#endif
+    r->wait(last, term, acks == -1 || res.duplicate ? all : cluster::ReplicaAck::kAppended,
+            [a](int16_t e) {
+              cluster::AckWait::complete(a, e == 0 ? Status::Ok()
+                                                   : not_leader("leadership moved before the batch was committed; "
+                                                                "its outcome is unknown, retry"));
+            });
+  }
+  lock.unlock();
+  schedule_drive();
+  return {res, std::move(a)};
+}
+
+// ---- the service thread ----
+
+void ReplicationService::schedule_drive() {
+  if (drive_scheduled_.exchange(true)) return;
+  asio::post(io_, [this] {
+    drive_scheduled_.store(false);
+    std::map<int32_t, std::vector<raft::Message>> out;
+    {
+      std::lock_guard lock(mu_);
+      drive_locked(out);
+    }
+    send(std::move(out));
+  });
+}
+
+void ReplicationService::on_tick() {
+  if (stopped_.load()) return;
+  std::map<int32_t, std::vector<raft::Message>> out;
+  {
+    std::lock_guard lock(mu_);
+    set_.tick();
+    drive_locked(out);
+  }
+  send(std::move(out));
+  report();
+  if (incomplete_ && image_) reconcile_now();
+  timer_.expires_after(std::chrono::milliseconds(opts_.tick_ms));
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) on_tick();
+  });
+}
+
+void ReplicationService::deliver(int32_t from, std::vector<raft::Message> messages) {
+  asio::post(io_, [this, from, messages = std::move(messages)] {
+    std::map<int32_t, std::vector<raft::Message>> out;
+    {
+      std::lock_guard lock(mu_);
+      set_.heard_from(from);
+      set_.deliver(messages);
+      drive_locked(out);
+    }
+    send(std::move(out));
+  });
+}
+
+void ReplicationService::drive_locked(std::map<int32_t, std::vector<raft::Message>>& out) {
+  std::vector<std::pair<int64_t, Status>> failed;
+  std::vector<int64_t> driven;
+  out = set_.drive(&failed, &driven);
+  for (const auto& [g, st] : failed) {
+    auto it = groups_.find(g);
+    if (it == groups_.end()) continue;
+    spdlog::error("event=replica_failed topic={} partition={} error=\"{}\" state=offline", it->second.tp.topic,
+                  it->second.tp.partition, st.to_string());
+    it->second.member->detach();
+    pending_.erase(g);
+  }
+  for (int64_t g : driven) {
+    auto it = groups_.find(g);
+    const cluster::PartitionReplica* r = set_.peek(g);
+    if (it == groups_.end() || !r) continue;
+    Group& group = it->second;
+    cluster::LeadershipFacts f;
+    f.leader = r->leader();
+    f.leader_epoch = LeaderEpoch(r->term());
+    f.replicas = group.replicas;
+    f.isr = r->is_leader() ? r->in_sync() : group.member->facts().isr;
+    const auto before = group.member->facts();
+    const bool changed = group.member->set_facts(f);
+    if (before.leader != f.leader || before.leader_epoch != f.leader_epoch)
+      spdlog::info("event=partition_leader topic={} partition={} leader={} leader_epoch={}", group.tp.topic,
+                   group.tp.partition, f.leader, f.leader_epoch.value());
+    if (auto p = partitions_.get(group.tp)) {
+      if (changed) p->notify_hw_moved();
+      p->notify_hw_moved();  // the commit may have moved the high watermark
+    }
+    if (r->is_leader() &&
+        (!group.has_reported || group.reported.leader != f.leader || group.reported.leader_epoch != r->term() ||
+         group.reported.isr != f.isr))
+      unreported_.insert(g);
+  }
+}
+
+void ReplicationService::send(std::map<int32_t, std::vector<raft::Message>> out) {
+  for (auto& [to, msgs] : out) {
+    if (to == opts_.me) continue;
+    auto l = link(to);
+    if (!l) continue;  // not in any image yet: Raft resends
+    l->request(raft::rpc::RaftBatchRequest::kApiKey, raft::rpc::kBatchVersion,
+               raft::rpc::encode_batch(raft::NodeId(opts_.me), raft::NodeId(to), msgs));
+  }
+}
+
+std::shared_ptr<PeerLink> ReplicationService::link(int32_t broker) {
+  auto it = links_.find(broker);
+  if (it != links_.end()) return it->second;
+  auto a = addresses_.find(broker);
+  if (a == addresses_.end()) return nullptr;
+  auto l = std::make_shared<PeerLink>(io_, opts_.me, broker, a->second.first, static_cast<uint16_t>(a->second.second));
+  l->start();
+  links_[broker] = l;
+  return l;
+}
+
+void ReplicationService::report() {
+  if (!sink_ || reporting_) return;
+  std::vector<LeadershipChange> changes;
+  std::vector<int64_t> ids;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = unreported_.begin(); it != unreported_.end();) {
+      auto g = groups_.find(*it);
+      const cluster::PartitionReplica* r = set_.peek(*it);
+      if (g == groups_.end() || !r || !r->is_leader()) {
+        it = unreported_.erase(it);
+        continue;
+      }
+      auto f = g->second.member->facts();
+      changes.push_back({g->second.topic_id, g->second.tp.partition, f.leader, f.leader_epoch.value(), f.isr});
+      ids.push_back(*it);
+      ++it;
+    }
+  }
+  if (changes.empty()) return;
+  reporting_ = true;
+  sink_(changes, [this, changes, ids](int16_t error) {
+    asio::post(io_, [this, changes, ids, error] {
+      reporting_ = false;
+      if (error != 0) return;  // retried at the next tick
+      std::lock_guard lock(mu_);
+      for (size_t i = 0; i < ids.size(); ++i) {
+        auto g = groups_.find(ids[i]);
+        if (g == groups_.end()) continue;
+        g->second.reported = changes[i];
+        g->second.has_reported = true;
+        auto f = g->second.member->facts();
+        if (f.leader == changes[i].leader && f.leader_epoch.value() == changes[i].leader_epoch && f.isr == changes[i].isr)
+          unreported_.erase(ids[i]);
+      }
+    });
+  });
+}
+
+// ---- placement ----
+
+void ReplicationService::reconcile(std::shared_ptr<const cluster::MetadataImage> image) {
+  if (!image || stopped_.load()) return;
+  asio::post(io_, [this, image = std::move(image)] {
+    if (image_ && image_->version() > image->version()) return;
+    image_ = image;
+    reconcile_now();
+  });
+}
+
+void ReplicationService::reconcile_now() {
+  const cluster::MetadataImage& image = *image_;
+  incomplete_ = false;
+  for (const auto& b : image.brokers()) {
+    if (b.id == opts_.me) continue;
+    auto& a = addresses_[b.id];
+    if (a.first != b.host || a.second != b.port) {
+      a = {b.host, b.port};
+      if (auto l = links_.find(b.id); l != links_.end()) {
+        l->second->stop();
+        links_.erase(l);
+      }
+    }
+  }
+  std::set<int64_t> placed;
+  std::vector<std::pair<storage::TopicPartition, std::shared_ptr<cluster::Replicator>>> attach;
+  std::vector<storage::TopicPartition> detach;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [name, topic] : image.topics())
+      for (const auto& p : topic.partitions) {
+        if (p.replicas.size() < 2 || std::find(p.replicas.begin(), p.replicas.end(), opts_.me) == p.replicas.end())
+          continue;
+        const int64_t g = cluster::group_id(topic.id, p.index);
+        placed.insert(g);
+        if (groups_.count(g)) continue;
+        storage::TopicPartition tp{name, p.index};
+        auto partition = partitions_.get(tp);
+        if (!partition || partition->is_offline()) {
+          incomplete_ = incomplete_ || !partition;  // the topic table has not made its log yet
+          continue;
+        }
+        partition->log()->set_manual_high_watermark();
+        if (auto st = set_.add(g, partition->log(), p.replicas, opts_.durability); !st.ok()) {
+          spdlog::error("event=replica_open_failed topic={} partition={} error=\"{}\"", name, p.index, st.to_string());
+          placed.erase(g);
+          continue;
+        }
+        cluster::LeadershipFacts f{-1, LeaderEpoch(0), p.replicas, {}};
+        auto member = std::make_shared<Member>(this, g, f);
+        groups_[g] = Group{topic.id, tp, p.replicas, member, {}, false};
+        attach.emplace_back(tp, member);
+        spdlog::info("event=replica_opened topic={} partition={} replicas={}", name, p.index, p.replicas.size());
+      }
+    for (auto it = groups_.begin(); it != groups_.end();) {
+      if (placed.count(it->first)) {
+        ++it;
+        continue;
+      }
+      it->second.member->detach();
+      set_.remove(it->first);
+      pending_.erase(it->first);
+      unreported_.erase(it->first);
+      detach.push_back(it->second.tp);
+      it = groups_.erase(it);
+    }
+  }
+  for (auto& [tp, member] : attach)
+    if (auto p = partitions_.get(tp)) p->set_replicator(member);
+  for (auto& tp : detach)
+    if (auto p = partitions_.get(tp)) p->set_replicator(nullptr);
+  if (!attach.empty()) schedule_drive();
+}
+
+// ---- controlled shutdown ----
+
+void ReplicationService::transfer_leadership(int64_t wait_ms) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  for (;;) {
+    size_t leading = 0;
+    {
+      std::lock_guard lock(mu_);
+      for (auto& [g, group] : groups_) {
+        const cluster::PartitionReplica* peek = set_.peek(g);
+        if (!peek || !peek->is_leader()) continue;
+        ++leading;
+        auto isr = peek->in_sync();
+        auto to = std::find_if(isr.begin(), isr.end(), [&](int32_t id) { return id != opts_.me; });
+        if (to == isr.end()) continue;  // no one else holds every committed entry
+        set_.get(g)->transfer_leadership(*to);
+      }
+    }
+    if (leading == 0 || std::chrono::steady_clock::now() >= until) {
+      if (leading > 0) spdlog::warn("event=leadership_transfer_incomplete still_leading={}", leading);
+      return;
+    }
+    schedule_drive();
+    std::this_thread::sleep_for(std::chrono::milliseconds(opts_.tick_ms));
+  }
+}
+
+}  // namespace millrace::broker

@@ -1,0 +1,148 @@
+// The broker's replication service: every partition replica this broker holds
+// (a partition with more than one replica that names this broker), as one
+// cluster::ReplicaSet, driven on the service's own thread and clock, its Raft
+// messages sent to the other brokers as one RaftBatch (api 10000) per broker
+// pair per round on their inter-broker listener.
+//
+//   reconcile(image)   after every metadata image: opens a replica for each
+//                      replicated partition placed here (its log switched to a
+//                      manual high watermark, moved by the commit index) and
+//                      puts it behind the Partition (Partition::set_replicator);
+//                      drops those no longer placed here
+//   deliver(from, m)   a RaftBatch from broker `from` (ReplicationDispatcher)
+//   tick (tick_ms)     ReplicaSet::tick, then drive
+//   drive              persist, send, answer produces, wake parked fetches when
+//                      a high watermark moved, report leadership changes
+//
+// Produce (Replicator::replicate, on the io thread that read the request):
+// the leader checks the batches as Log::append would (framing, CRC, size,
+// idempotence against the log's producer state and the batches proposed but
+// not yet appended), proposes them to the partition's Raft group and returns
+// their offsets (stage 1); stage 2 completes when they are committed (acks=all:
+// a majority holds them, synced by default) or in the leader's log (acks=1),
+// and with NOT_LEADER_OR_FOLLOWER when leadership moved first (the outcome
+// is unknown: the client retries, idempotence keeps the retry from landing twice).
+//
+// Leadership: each replica's facts (leader, leader epoch = Raft term, replicas,
+// in-sync replicas: the leader and every replica holding every committed
+// entry) are what this broker's Partition checks; a leader hands changes to the
+// leadership sink (the controller writes them to the metadata log, so every
+// broker's Metadata shows them), retried until it answers 0.
+//
+// Thread-safety: reconcile, deliver, transfer_leadership and the Replicator
+// calls from any thread; the ReplicaSet is touched under one mutex.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "broker/controller/peer_link.h"
+#include "cluster/metadata/metadata_image.h"
+#include "cluster/partition/partition_manager.h"
+#include "cluster/replication/replica_set.h"
+
+namespace millrace::broker {
+
+// One partition's leadership as its leader reports it.
+struct LeadershipChange {
+  cluster::TopicId topic_id{};
+  int32_t partition = 0;
+  int32_t leader = -1;
+  int32_t leader_epoch = 0;
+  std::vector<int32_t> isr;
+};
+
+struct ReplicationOptions {
+  int32_t me = -1;
+  int tick_ms = 50;
+  int election_ticks = 10;  // 0.5-1 s at 50 ms ticks
+  int quiesce_ticks = 20;   // an idle group goes quiet after 1 s
+  raft::Durability durability = raft::Durability::kSynced;
+};
+
+class ReplicationService {
+ public:
+  using LeadershipSink = std::function<void(std::vector<LeadershipChange>, std::function<void(int16_t error)> done)>;
+
+  ReplicationService(ReplicationOptions options, cluster::PartitionManager& partitions);
+  ~ReplicationService();
+
+  // Before start().
+  void set_leadership_sink(LeadershipSink sink) { sink_ = std::move(sink); }
+  void start();
+  void stop();
+
+  void reconcile(std::shared_ptr<const cluster::MetadataImage> image);
+  void deliver(int32_t from, std::vector<raft::Message> messages);
+  // Controlled shutdown: every partition led here hands its leadership to
+  // another in-sync replica; waits up to wait_ms for them to take it.
+  void transfer_leadership(int64_t wait_ms);
+
+  size_t replicas() const;
+  size_t leaders() const;
+
+ private:
+  class Member;  // one replica's Replicator
+  struct Group {
+    cluster::TopicId topic_id{};
+    storage::TopicPartition tp;
+    std::vector<int32_t> replicas;
+    std::shared_ptr<Member> member;
+    LeadershipChange reported;  // the last the sink accepted
+    bool has_reported = false;
+  };
+  struct Pending {  // a producer's state as proposed but maybe not yet appended
+    int32_t term = -1;
+    int64_t last_offset = -1;  // its newest proposed batch
+    storage::ProducerEntry entry;
+  };
+
+  cluster::Replicated replicate(int64_t group, std::span<uint8_t> records, int16_t acks,
+                                boost::asio::any_io_executor ex);
+  void on_tick();
+  void schedule_drive();
+  void drive_locked(std::map<int32_t, std::vector<raft::Message>>& out);
+  void send(std::map<int32_t, std::vector<raft::Message>> out);
+  void reconcile_now();
+  void report();
+  std::shared_ptr<PeerLink> link(int32_t broker);
+
+  const ReplicationOptions opts_;
+  cluster::PartitionManager& partitions_;
+  LeadershipSink sink_;
+
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  boost::asio::steady_timer timer_;
+  std::thread thread_;
+  std::atomic<bool> drive_scheduled_{false};
+  std::atomic<bool> stopped_{false};
+
+  mutable std::mutex mu_;
+  cluster::ReplicaSet set_;                                              // GUARDED_BY(mu_)
+  std::map<int64_t, Group> groups_;                                      // GUARDED_BY(mu_)
+  std::map<int64_t, std::unordered_map<int64_t, Pending>> pending_;      // GUARDED_BY(mu_): by group, producer id
+  std::set<int64_t> unreported_;                                         // GUARDED_BY(mu_)
+
+  // Service thread only.
+  std::map<int32_t, std::shared_ptr<PeerLink>> links_;
+  std::map<int32_t, std::pair<std::string, int32_t>> addresses_;  // broker -> host, port (from images)
+  bool reporting_ = false;
+  std::shared_ptr<const cluster::MetadataImage> image_;  // the latest
+  bool incomplete_ = false;  // a replica placed here waits for its log: reconciled again at the next tick
+};
+
+}  // namespace millrace::broker
