@@ -20,6 +20,7 @@
 #include "raft/rpc/codec.h"
 #include "raft/rpc/generated/controller_forward_request.h"
 #include "raft/rpc/generated/controller_forward_response.h"
+#include "raft/rpc/generated/partition_leadership_response.h"
 #include "raft/rpc/generated/raft_batch_response.h"
 
 namespace millrace::broker {
@@ -142,6 +143,15 @@ asio::awaitable<Dispatched> ControllerDispatcher::dispatch(std::span<const uint8
     resp.is_caught_up = a.caught_up;
     resp.should_shut_down = a.should_shut_down;
     co_return now(answer(cid, resp, version));
+  }
+
+  if (auto* l = std::get_if<raft::rpc::PartitionLeadershipRequest>(&req.body)) {
+    auto op = await_callback<int16_t>(ex, [this, report = leadership_report(*l)](std::function<void(int16_t)> done) {
+      quorum_.decide_leadership(report, std::move(done));
+    });
+    raft::rpc::PartitionLeadershipResponse resp;
+    resp.error_code = co_await std::move(op);
+    co_return now(answer(cid, resp, 0));
   }
 
   if (auto* f = std::get_if<proto::FetchSnapshotRequest>(&req.body)) {

@@ -7,6 +7,9 @@
 //                                 node: served here through the Kafka dispatcher
 //                                 when this node is the active controller, else
 //                                 NOT_CONTROLLER; answered with the applied offset
+//   PartitionLeadershipRequest (10002)  a broker's report of the replicated
+//                                 partitions it leads -> ControllerQuorum::decide_leadership
+//                                 (NOT_CONTROLLER unless this node is the active controller)
 //   BrokerRegistration (62), BrokerHeartbeat (63)   broker membership (KRaft's APIs)
 //   AllocateProducerIds (67)      a block of producer ids (ProducerIdsRecord)
 //   FetchSnapshot (59)            the metadata snapshot, in chunks

@@ -21,6 +21,7 @@
 #include "raft/rpc/codec.h"
 #include "raft/rpc/generated/controller_forward_request.h"
 #include "raft/rpc/generated/controller_forward_response.h"
+#include "raft/rpc/generated/partition_leadership_response.h"
 #include "raft/rpc/generated/raft_batch_response.h"
 
 namespace millrace::broker {
@@ -789,6 +790,56 @@ void ControllerQuorum::forward(std::vector<uint8_t> request_frame, std::function
                    f.metadata_offset = resp->metadata_offset;
                  }
                  done(std::move(f));
+               });
+  });
+}
+
+raft::rpc::PartitionLeadershipRequest leadership_request(const cluster::LeadershipReport& report) {
+  raft::rpc::PartitionLeadershipRequest req;
+  req.broker_id = report.broker_id;
+  req.broker_epoch = report.broker_epoch;
+  for (const auto& p : report.partitions) {
+    auto& out = req.partitions.emplace_back();
+    out.topic_id.bytes = p.topic;
+    out.partition_index = p.partition;
+    out.leader = p.leader;
+    out.leader_epoch = p.leader_epoch;
+    out.isr = p.isr;
+  }
+  return req;
+}
+
+cluster::LeadershipReport leadership_report(const raft::rpc::PartitionLeadershipRequest& req) {
+  cluster::LeadershipReport report{req.broker_id, req.broker_epoch, {}};
+  for (const auto& p : req.partitions)
+    report.partitions.push_back({p.topic_id.bytes, p.partition_index, p.leader, p.leader_epoch, p.isr});
+  return report;
+}
+
+void ControllerQuorum::decide_leadership(cluster::LeadershipReport report, std::function<void(int16_t error)> done) {
+  submit(
+      [report = std::move(report)](const cluster::MetadataState& state) {
+        auto r = cluster::report_leadership(state, report);
+        if (!r.message.empty())
+          spdlog::debug("event=partition_leadership_skipped broker={} message=\"{}\"", report.broker_id, r.message);
+        return r;
+      },
+      [done = std::move(done)](WriteOutcome o) { done(o.result.error); });
+}
+
+void ControllerQuorum::report_leadership(cluster::LeadershipReport report, std::function<void(int16_t error)> done) {
+  run_on_quorum([this, report = std::move(report), done = std::move(done)]() mutable {
+    if (stopped_) return done(kNotController);
+    // The route of this broker's heartbeats: itself when it leads the
+    // quorum, else the rpc link to the leader it knows (an observer has one too).
+    const int32_t leader = known_leader();
+    if (leader == opts_.me) return decide_leadership(std::move(report), std::move(done));
+    auto l = leader >= 0 ? rpc_link(leader) : nullptr;
+    if (!l) return done(kNotController);
+    l->request(raft::rpc::PartitionLeadershipRequest::kApiKey, 0, encode_body(leadership_request(report), 0),
+               [done = std::move(done)](std::optional<std::vector<uint8_t>> body) {
+                 auto resp = body ? decode_body<raft::rpc::PartitionLeadershipResponse>(*body, 0) : std::nullopt;
+                 done(resp ? resp->error_code : static_cast<int16_t>(proto::ErrorCode::kRequestTimedOut));
                });
   });
 }

@@ -20,6 +20,14 @@
 // metadata log. A controlled shutdown (shutdown()) asks the leader to move
 // leadership away and waits for it before the process exits.
 //
+// Leadership of replicated partitions: a partition of more than one replica
+// is a Raft group that elects its own leader (epoch = the Raft term). The
+// broker leading one reports it (report_leadership), and the active
+// controller writes what is new as PartitionLeaderRecords
+// (cluster/controller/partition_leadership.h): on the active controller
+// directly, from any other node (an observer too) as a PartitionLeadership
+// request (api 10002) over the link its heartbeats take.
+//
 // The leader also creates `__consumer_offsets` (offsets.topic.num.partitions)
 // once every voter's broker is registered (with controller-only voters: once
 // brokers stopped arriving for 3 s), or 10 s after it took office.
@@ -44,7 +52,7 @@
 // the controller registrations in the log; the active controller registers
 // itself.
 //
-// Thread-safety: deliver, submit, forward, register/heartbeat (the RPC side),
+// Thread-safety: deliver, submit, forward, report_leadership, register/heartbeat (the RPC side),
 // status and the atomics are callable from any thread; everything else runs
 // on the quorum's own thread.
 #pragma once
@@ -69,10 +77,12 @@
 #include "broker/controller/peer_link.h"
 #include "cluster/controller/broker_control.h"
 #include "cluster/controller/metadata_log.h"
+#include "cluster/controller/partition_leadership.h"
 #include "cluster/controller/topic_control.h"
 #include "cluster/topics/topic_command.h"
 #include "protocol/generated/fetch_snapshot_request.h"
 #include "protocol/generated/fetch_snapshot_response.h"
+#include "raft/rpc/generated/partition_leadership_request.h"
 
 namespace millrace::broker {
 
@@ -107,6 +117,10 @@ struct ControllerNode {
   cluster::TopicId directory_id{};  // zero: not known
   std::vector<cluster::BrokerEndpoint> endpoints;
 };
+
+// A leadership report as it travels (PartitionLeadershipRequest) and back.
+raft::rpc::PartitionLeadershipRequest leadership_request(const cluster::LeadershipReport& report);
+cluster::LeadershipReport leadership_report(const raft::rpc::PartitionLeadershipRequest& req);
 
 struct WriteOutcome {
   cluster::ControlResult result;
@@ -151,6 +165,21 @@ class ControllerQuorum {
     int64_t metadata_offset = -1;
   };
   void forward(std::vector<uint8_t> request_frame, std::function<void(Forwarded)> done);
+
+  // A broker's report of the replicated partitions it leads (any thread):
+  // decided here on the active controller, else sent to it (api 10002).
+  // done(0) once what it wrote is committed and applied on the controller
+  // (at once when there was nothing new); NOT_CONTROLLER (41) or
+  // REQUEST_TIMED_OUT (7) when it could not be delivered or answered (retry:
+  // the next goes to whoever leads then); BROKER_ID_NOT_REGISTERED,
+  // STALE_BROKER_EPOCH or BROKER_NOT_AVAILABLE (fenced) for the reporter.
+  // done runs on the quorum's thread: it must not block.
+  void report_leadership(cluster::LeadershipReport report, std::function<void(int16_t error)> done);
+  // This node's broker epoch (its registration's offset); -1 until registered.
+  int64_t broker_epoch() const { return my_epoch_.load(); }
+  // The active controller's side (the controller listener's api 10002):
+  // NOT_CONTROLLER anywhere else.
+  void decide_leadership(cluster::LeadershipReport report, std::function<void(int16_t error)> done);
 
   // The active controller's side of AllocateProducerIds: a ProducerIdsRecord
   // moving the cluster's next producer id past a block of `count`; done gets

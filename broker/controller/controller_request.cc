@@ -52,6 +52,8 @@ ControllerRequest parse_controller_request(std::span<const uint8_t> frame) {
     else out.body = std::move(batch);
   } else if (key == raft::rpc::ControllerForwardRequest::kApiKey) {
     take(raft::rpc::ControllerForwardRequest{}, 0, 0);
+  } else if (key == raft::rpc::PartitionLeadershipRequest::kApiKey) {
+    take(raft::rpc::PartitionLeadershipRequest{}, 0, 0);
   } else if (key == proto::BrokerRegistrationRequest::kApiKey) {
     take(proto::BrokerRegistrationRequest{}, 0, proto::BrokerRegistrationRequest::kHighestVersion);
   } else if (key == proto::BrokerHeartbeatRequest::kApiKey) {

@@ -17,6 +17,7 @@
 #include "protocol/generated/fetch_snapshot_request.h"
 #include "raft/rpc/codec.h"
 #include "raft/rpc/generated/controller_forward_request.h"
+#include "raft/rpc/generated/partition_leadership_request.h"
 
 namespace millrace::broker {
 
@@ -26,7 +27,7 @@ struct ControllerRequest {
   int32_t correlation_id = 0;
   std::variant<std::monostate, raft::rpc::DecodedBatch, raft::rpc::ControllerForwardRequest,
                proto::BrokerRegistrationRequest, proto::BrokerHeartbeatRequest, proto::AllocateProducerIdsRequest,
-               proto::FetchSnapshotRequest>
+               proto::FetchSnapshotRequest, raft::rpc::PartitionLeadershipRequest>
       body;
   std::string error;  // empty: body holds the request
   bool ok() const { return error.empty(); }

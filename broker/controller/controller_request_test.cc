@@ -66,6 +66,26 @@ TEST(ControllerRequest, EachServedApiDecodes) {
         .write(reinterpret_cast<const char*>(f.data()), static_cast<std::streamsize>(f.size()));
   }
 
+  raft::rpc::PartitionLeadershipRequest lead;
+  lead.broker_id = 2;
+  lead.broker_epoch = 40;
+  auto& lp = lead.partitions.emplace_back();
+  lp.topic_id.bytes[15] = 1;
+  lp.partition_index = 3;
+  lp.leader = 2;
+  lp.leader_epoch = 7;
+  lp.isr = {2, 3};
+  r = parse_controller_request(frame(10002, 0, body(lead, 0)));
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(std::get<raft::rpc::PartitionLeadershipRequest>(r.body), lead);
+  EXPECT_NE(parse_controller_request(frame(10002, 1, body(lead, 0))).error.find("version 1"), std::string::npos);
+  if (std::getenv("MILLRACE_WRITE_SEEDS")) {
+    auto f = frame(10002, 0, body(lead, 0));
+    std::ofstream(std::string(MILLRACE_SOURCE_DIR) + "/fuzz/corpus/controller_request_fuzz/partition_leadership_v0",
+                  std::ios::binary)
+        .write(reinterpret_cast<const char*>(f.data()), static_cast<std::streamsize>(f.size()));
+  }
+
   raft::Message m;
   m.type = raft::MessageType::kVote;
   m.term = raft::Term(4);
@@ -88,7 +108,7 @@ TEST(ControllerRequest, AnythingElseIsRefusedSayingWhy) {
   cut.pop_back();
   EXPECT_FALSE(parse_controller_request(cut).ok());
   // The seed corpus of the fuzz target parses (so the fuzzer starts from real requests).
-  for (const char* name : {"heartbeat_v1", "allocate_v0", "forward_v0", "fetch_snapshot_v1"}) {
+  for (const char* name : {"heartbeat_v1", "allocate_v0", "forward_v0", "fetch_snapshot_v1", "partition_leadership_v0"}) {
     std::ifstream in(std::string(MILLRACE_SOURCE_DIR) + "/fuzz/corpus/controller_request_fuzz/" + name, std::ios::binary);
     std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     EXPECT_TRUE(parse_controller_request(bytes).ok()) << name;

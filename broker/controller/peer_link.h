@@ -1,8 +1,8 @@
 // One outbound connection from this node to another voter's controller
 // listener, carrying Kafka-framed requests (a request header v2, since every
 // API on that listener is flexible): Raft batches (api 10000, fire and
-// forget), forwarded admin requests (10001), BrokerRegistration (62) and
-// BrokerHeartbeat (63), which wait for their response.
+// forget), forwarded admin requests (10001), leadership reports (10002),
+// BrokerRegistration (62) and BrokerHeartbeat (63), which wait for their response.
 //
 // The link connects on first use and again after any error, 100 ms apart at
 // the most; requests queued while it is down wait (at most kMaxQueued; the

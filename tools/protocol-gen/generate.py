@@ -64,7 +64,7 @@ EXTRA_MESSAGES = ["RequestHeader", "ResponseHeader",
                   "ConsumerProtocolSubscription", "ConsumerProtocolAssignment"]
 
 # Millrace's internal RPCs (api keys 10000+, a range Kafka does not use).
-RAFT_APIS = ["RaftBatch", "ControllerForward"]
+RAFT_APIS = ["RaftBatch", "ControllerForward", "PartitionLeadership"]
 
 # Kafka's metadata records, the controller quorum's log (KRaft's own format).
 # ZkMigrationRecord is left out: Millrace never migrates from ZooKeeper.

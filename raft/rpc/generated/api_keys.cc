@@ -12,6 +12,7 @@ struct ApiRow {
 constexpr ApiRow kApis[] = {
     {10000, "RaftBatch", 0, 0, 0, 0},
     {10001, "ControllerForward", 0, 0, 0, 0},
+    {10002, "PartitionLeadership", 0, 0, 0, 0},
 };
 const ApiRow* find(int16_t key) {
   for (const auto& row : kApis) {

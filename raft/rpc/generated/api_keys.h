@@ -15,6 +15,7 @@ namespace millrace::raft::rpc {
 enum class ApiKey : int16_t {
   kRaftBatch = 10000,
   kControllerForward = 10001,
+  kPartitionLeadership = 10002,
 };
 
 // "Produce", "Fetch", ...; "Unknown" for keys not in the table.

@@ -7,6 +7,8 @@
 #include "raft/rpc/generated/raft_batch_response.h"
 #include "raft/rpc/generated/controller_forward_request.h"
 #include "raft/rpc/generated/controller_forward_response.h"
+#include "raft/rpc/generated/partition_leadership_request.h"
+#include "raft/rpc/generated/partition_leadership_response.h"
 
 namespace millrace::raft::rpc {
 
@@ -16,6 +18,8 @@ using WithAllMessages = L<
     RaftBatchRequest,
     RaftBatchResponse,
     ControllerForwardRequest,
-    ControllerForwardResponse>;
+    ControllerForwardResponse,
+    PartitionLeadershipRequest,
+    PartitionLeadershipResponse>;
 
 }  // namespace millrace::raft::rpc

@@ -28,5 +28,7 @@ void fill_sample(RaftBatchRequest& m, int16_t version, int seed);
 void fill_sample(RaftBatchResponse& m, int16_t version, int seed);
 void fill_sample(ControllerForwardRequest& m, int16_t version, int seed);
 void fill_sample(ControllerForwardResponse& m, int16_t version, int seed);
+void fill_sample(PartitionLeadershipRequest& m, int16_t version, int seed);
+void fill_sample(PartitionLeadershipResponse& m, int16_t version, int seed);
 
 }  // namespace millrace::raft::rpc::testing
