@@ -435,6 +435,19 @@ int run(const Config& cfg) {
   producer_ids.set_block_source([&quorum, &cfg](int64_t count) {
     return quorum.allocate_producer_ids(count, std::chrono::milliseconds(cfg.integer("request.timeout.ms")));
   });
+  // A partition leader's reports go to the active controller, which writes
+  // them to the metadata log (PartitionLeaderRecord), so every broker's
+  // Metadata names the Raft leader and its term.
+  replication.set_leadership_sink([&quorum, node_id](std::vector<LeadershipChange> changes,
+                                                     std::function<void(int16_t)> done) {
+    cluster::LeadershipReport report;
+    report.broker_id = node_id;
+    report.broker_epoch = quorum.broker_epoch();
+    if (report.broker_epoch < 0) return done(static_cast<int16_t>(proto::ErrorCode::kBrokerNotAvailable));
+    for (auto& c : changes)
+      report.partitions.push_back({c.topic_id, c.partition, c.leader, c.leader_epoch, std::move(c.isr)});
+    quorum.report_leadership(std::move(report), std::move(done));
+  });
   replication.start();
   quorum.start();
   // Ready once this broker is registered and unfenced, and its own topics are

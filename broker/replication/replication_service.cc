@@ -35,9 +35,17 @@ class ReplicationService::Member : public cluster::Replicator {
       : service_(service), group_(group), facts_(std::move(facts)) {}
 
   cluster::Replicated replicate(std::span<uint8_t> records, int16_t acks, asio::any_io_executor ex) override {
-    std::lock_guard lock(mu_);
-    if (!service_) return {not_leader("this replica is closed"), nullptr};
-    return service_->replicate(group_, records, acks, std::move(ex));
+    ReplicationService* service;
+    {
+      // Not held across the call: the service thread takes the service's
+      // mutex, then this one (set_facts).
+      std::lock_guard lock(mu_);
+      service = service_;
+    }
+    if (!service) return {not_leader("this replica is closed"), nullptr};
+    // The service outlives every request (the servers stop first); a replica
+    // dropped meanwhile is not found there.
+    return service->replicate(group_, records, acks, std::move(ex));
   }
   cluster::LeadershipFacts facts() const override {
     std::lock_guard lock(mu_);
