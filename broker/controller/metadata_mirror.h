@@ -8,8 +8,9 @@
 // latest state with the table and does what differs, so a missed step is made
 // up at the next one.
 //
-// Until partitions are replicated (issue 18) every node holds a log for every
-// partition; only the one the image names leader serves it, the others answer
+// Every node holds a log for every partition; a partition of one replica is
+// served by the leader the image names, one of several replicas by its Raft
+// group (broker/replication/, reconciled after each sync); the others answer
 // NOT_LEADER_OR_FOLLOWER.
 //
 // when_applied(offset, fn) calls fn once the mirror has caught up with offset:
