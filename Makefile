@@ -74,7 +74,7 @@ test-unit: build
 # sanitizer report or a non-zero exit after SIGTERM (leaks included). The
 # cross-client interop suite passes there too but takes minutes, so it is opt-in:
 #   make asan ASAN_SUITES='broker-badinput|broker-groups|broker-crash|broker-fetchsession|interop'
-ASAN_SUITES ?= broker-badinput|broker-groups|broker-crash|broker-fetchsession|broker-pipeline|chaos
+ASAN_SUITES ?= broker-badinput|broker-groups|broker-crash|broker-fetchsession|broker-pipeline|chaos|replication
 asan: deps
 	cmake -S . -B build/asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DMILLRACE_SANITIZE=address
 	cmake --build build/asan -j $(JOBS) --target unit-tests millrace-broker millrace_eio_shim

@@ -53,6 +53,7 @@
 #include "broker/controller/quorum_format.h"
 #include "broker/replication/replication_dispatcher.h"
 #include "broker/replication/replication_service.h"
+#include "cluster/partition/image_leadership.h"
 #include "cluster/topics/partition_manager_host.h"
 #include "coordination/group_coordinator.h"
 #include "protocol/generated/api_keys.h"
@@ -189,7 +190,19 @@ int run(const Config& cfg) {
 
   auto first_dir = lo.log_dirs.front();
   const auto node_id = static_cast<int32_t>(cfg.integer("node.id"));
-  cluster::PartitionManager partitions(*logs, node_id, {.sync_on_acks_all = cfg.boolean("log.flush.on.acks.all")});
+  // Handlers read one metadata image per request from here (the mirror publishes it).
+  cluster::MetadataCache metadata;
+  // A partition starts with the image's facts (no leader when the image does
+  // not name it yet), never as this broker's alone: a log the topic table made
+  // for a replicated topic is written only through its Raft group.
+  cluster::PartitionManager partitions(
+      *logs, node_id,
+      {.sync_on_acks_all = cfg.boolean("log.flush.on.acks.all"),
+       .initial_facts = [&metadata](const storage::TopicPartition& tp) {
+         auto image = metadata.current();
+         const auto* p = image ? image->partition(tp.topic, tp.partition) : nullptr;
+         return p ? cluster::leadership_from(*p) : cluster::LeadershipFacts{};
+       }});
   // The topic table's reconciler creates and removes partitions through the
   // manager (cluster/topics/partition_manager_host.h), off the io threads.
   cluster::PartitionManagerHost partition_host(partitions, *logs);
@@ -243,7 +256,6 @@ int run(const Config& cfg) {
     std::atomic<cluster::PartitionManager*>& to;
     ~Unhook() { to.store(nullptr, std::memory_order_release); }
   } unhook{hw_listener};
-  cluster::MetadataCache metadata;
   BrokerState state{cfg, *logs, topics, groups, producer_ids, partitions, metrics, fetch_sessions, metadata};
   state.node_id = node_id;
   state.cluster_id = cfg.string("cluster.id");

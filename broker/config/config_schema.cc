@@ -150,8 +150,10 @@ constexpr std::array kSchema = {
               "HTTP endpoint for /metrics, /healthz, /readyz; empty disables it."},
     ConfigKey{"num.partitions", ConfigType::kInt, "1", 1, 100000, {}, nullptr,
               "Partitions of an auto-created topic."},
-    ConfigKey{"default.replication.factor", ConfigType::kInt, "1", 1, 1, {}, nullptr,
-              "Replication factor of an auto-created topic (single node: 1)."},
+    ConfigKey{"default.replication.factor", ConfigType::kInt, "1", 1, 32767, {}, nullptr,
+              "Replication factor of a topic created without one (CreateTopics with -1, Metadata's "
+              "auto-creation); more than the live brokers is refused with INVALID_REPLICATION_FACTOR. Above 1 "
+              "each partition is a Raft group over its replicas."},
     ConfigKey{"log.flush.threads", ConfigType::kInt, "4", 1, 64, {}, nullptr,
               "Threads that run the group-commit fdatasyncs; each partition is its own file, so "
               "partitions flushed at once share the disk's journal commit instead of queueing. The same threads "

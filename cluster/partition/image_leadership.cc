@@ -13,7 +13,7 @@ int apply_image_leadership(const MetadataImage& image, PartitionManager& partiti
       auto served = partitions.get({name, p.index});
       if (!served) continue;  // no replica here
       auto facts = leadership_from(p);
-      if (served->leadership() == facts) continue;
+      if (served->image_facts() == facts) continue;
       served->set_leadership(std::move(facts));
       ++changed;
     }

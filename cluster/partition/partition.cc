@@ -76,6 +76,11 @@ LeadershipFacts Partition::leadership() const {
   return r->facts();
 }
 
+LeadershipFacts Partition::image_facts() const {
+  std::lock_guard lock(mu_);
+  return facts_;
+}
+
 void Partition::set_replicator(std::shared_ptr<Replicator> r) {
   {
     std::lock_guard lock(mu_);

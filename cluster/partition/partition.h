@@ -29,6 +29,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -57,6 +58,11 @@ LeadershipFacts sole_leader(int32_t self);
 
 struct PartitionOptions {
   bool sync_on_acks_all = true;  // log.flush.on.acks.all
+  // The facts a partition starts with when the PartitionManager adopts its
+  // log; unset: sole_leader(self). A cluster gives the metadata image's (no
+  // leader when the image does not name the partition yet): a partition of a
+  // replicated topic must never start as this broker's alone.
+  std::function<LeadershipFacts(const storage::TopicPartition&)> initial_facts;
 };
 
 // Stage 2 of replicate(): the acks of one partition's append. Awaited once,
@@ -105,6 +111,8 @@ class Partition {
   // partition is replicated, else the metadata image's (set_leadership).
   LeadershipFacts leadership() const;
   void set_leadership(LeadershipFacts facts);
+  // The facts set_leadership() last gave (the image's), whatever leads.
+  LeadershipFacts image_facts() const;
   // A replicated partition: produce and leadership go through `r` from now
   // on (null: back to the single-node path). Wakes parked fetches.
   void set_replicator(std::shared_ptr<Replicator> r);

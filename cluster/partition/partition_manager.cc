@@ -35,7 +35,8 @@ std::shared_ptr<Partition> PartitionManager::adopt_locked(const storage::TopicPa
   auto& slot = partitions_[tp];
   if (slot && slot->log() == log) return slot;  // another thread adopted it first
   auto replaced = std::move(slot);
-  slot = std::make_shared<Partition>(tp, std::move(log), sole_leader(self_), options_);
+  slot = std::make_shared<Partition>(tp, std::move(log),
+                                     options_.initial_facts ? options_.initial_facts(tp) : sole_leader(self_), options_);
   if (replaced) replaced->notify_hw_moved();  // its parked fetches look again
   return slot;
 }

@@ -9,8 +9,9 @@
 // owns creation can call create()/remove() (through the LogManager) or
 // adopt() instead.
 //
-// Every partition starts as sole_leader(self) (this node, epoch 0) until
-// set_leadership() says otherwise.
+// Every partition starts as PartitionOptions::initial_facts says (by
+// default sole_leader(self): this node, epoch 0) until set_leadership() says
+// otherwise.
 //
 // Thread-safety: every call may run concurrently from any thread.
 #pragma once

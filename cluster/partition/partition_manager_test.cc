@@ -144,14 +144,16 @@ TEST_F(PartitionManagerTest, ServedPartitionsTakeTheirLeadershipFromTheImage) {
     t.partitions = std::move(parts);
     return MetadataImage(version, "c", kSelf, {BrokerImage{kSelf, "h", 9092, std::nullopt, false}}, {t});
   };
-  // Partition 0 led by another node at epoch 5; partition 1 by this node at 3;
-  // partition 2 is in the image but has no replica here.
-  auto img = image(1, {PartitionImage{0, 2, 5, {1, 2}, {2, 1}}, PartitionImage{1, kSelf, 3, {1, 2}, {1}},
+  // Partition 0 led by another node at epoch 5; partition 1 by this node at 3
+  // (its only replica: one of several would be led through its Raft group,
+  // partition_test.cc); partition 2 is in the image but has no replica here.
+  auto img = image(1, {PartitionImage{0, 2, 5, {1, 2}, {2, 1}}, PartitionImage{1, kSelf, 3, {kSelf}, {kSelf}},
                        PartitionImage{2, 2, 0, {2}, {2}}});
   EXPECT_EQ(apply_image_leadership(img, *partitions_), 2);
   auto p0 = partitions_->get({"t", 0});
   auto p1 = partitions_->get({"t", 1});
-  EXPECT_EQ(p0->leadership(), (LeadershipFacts{2, LeaderEpoch(5), {1, 2}, {2, 1}}));
+  EXPECT_EQ(p0->image_facts(), (LeadershipFacts{2, LeaderEpoch(5), {1, 2}, {2, 1}}));
+  EXPECT_EQ(p0->leadership().leader, -1);  // several replicas and no Raft group here: led by none of this broker's
   EXPECT_EQ(p0->check_leader(kSelf), proto::ErrorCode::kNotLeaderOrFollower);
   EXPECT_EQ(p1->check_leader(kSelf, 3), proto::ErrorCode::kNone);
   EXPECT_EQ(p1->check_leader(kSelf, 2), proto::ErrorCode::kFencedLeaderEpoch);
@@ -159,7 +161,7 @@ TEST_F(PartitionManagerTest, ServedPartitionsTakeTheirLeadershipFromTheImage) {
   EXPECT_EQ(partitions_->get({"t", 2}), nullptr);
   // The same image again changes nothing; a newer one moves leadership back.
   EXPECT_EQ(apply_image_leadership(img, *partitions_), 0);
-  apply_image_leadership(image(2, {PartitionImage{0, kSelf, 6, {1, 2}, {1, 2}}}), *partitions_);
+  apply_image_leadership(image(2, {PartitionImage{0, kSelf, 6, {kSelf}, {kSelf}}}), *partitions_);
   EXPECT_EQ(p0->check_leader(kSelf, 6), proto::ErrorCode::kNone);
   EXPECT_EQ(p1->leadership().leader_epoch, LeaderEpoch(3));  // not named: kept
 }

@@ -186,17 +186,22 @@ class MillraceBroker:
 class MillraceCluster:
     """Three Millrace nodes as one cluster (each broker and controller, one
     metadata quorum), started and restarted together; the interop suite sees
-    one broker whose bootstrap lists all three. Topics have replication factor
-    1 until partitions replicate, so each partition lives on one node."""
+    one broker whose bootstrap lists all three. Topics the clients create get
+    replication factor 3 (default.replication.factor): each partition is a Raft
+    group over the three. live_fault() kills one node with kill -9 (in turn) and
+    starts it again: its partitions' leadership moves to the other two."""
     name = "millrace"
 
     def __init__(self, workdir, nodes=3):
         ctl = free_ports(nodes)
         voters = ",".join(f"{i + 1}@127.0.0.1:{p}" for i, p in enumerate(ctl))
         self.nodes = []
+        self.faults = 0
+        os.environ["INTEROP_RF"] = str(nodes)  # the clients create their topics with it
         for i in range(nodes):
             n = MillraceBroker(workdir, node=i + 1)
-            n.extra = ["--set", f"node.id={i + 1}", "--set", f"controller.quorum.voters={voters}"]
+            n.extra = ["--set", f"node.id={i + 1}", "--set", f"controller.quorum.voters={voters}",
+                       "--set", f"default.replication.factor={nodes}"]
             n.ctl_port = ctl[i]
             self.nodes.append(n)
 
@@ -226,6 +231,15 @@ class MillraceCluster:
     def restart(self):
         self.stop()
         self.start()
+
+    def live_fault(self):
+        """kill -9 of one node (each call the next), then the same node started again."""
+        n = self.nodes[self.faults % len(self.nodes)]
+        self.faults += 1
+        n.stop("KILL")
+        time.sleep(1)
+        n.start()
+        return f"kill -9 of node {self.nodes.index(n) + 1}, restarted"
 
     def dead(self):
         for n in self.nodes:

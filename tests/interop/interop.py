@@ -143,6 +143,12 @@ class ClientRun:
         self.dir = os.path.join(workdir, client)
         os.makedirs(self.dir, exist_ok=True)
         self.cmd, self.env = client_command(client)
+        if client == "kafka-python" and os.environ.get("INTEROP_RF", "1") != "1":
+            # A replicated topic's log holds Raft's LeaderChange control batches;
+            # kafka-python 2.0.2 (Debian's) hands control batches to the
+            # application as records (later releases skip them, as every other
+            # client here does), so it keeps a topic of one replica.
+            self.env = {**self.env, "INTEROP_RF": "1"}
         self.committed_before = None
         self.live = False
         self.phase1 = []
@@ -188,7 +194,12 @@ class ClientRun:
         self.step(f"produce {self.records} ({','.join(codecs)})",
                   lambda: self.run("produce", self.topic, self.records, ",".join(codecs)))
         self.expected_end = self.end_offsets()
-        if sum(self.expected_end) != self.records:
+        # A replicated topic's log also holds Raft's control batches (a
+        # LeaderChange at each new term), which take offsets no client reads, as
+        # transaction markers do: its offsets are not dense, and the record
+        # checks below (each record read, once) stand in for the offset ones.
+        self.dense = {**os.environ, **self.env}.get("INTEROP_RF", "1") == "1"
+        if sum(self.expected_end) != self.records and (self.dense or sum(self.expected_end) < self.records):
             raise Failure(f"log end offsets {self.expected_end} do not add up to {self.records}")
         out = os.path.join(self.dir, "phase1.txt")
         target = self.records // 2
@@ -204,19 +215,28 @@ class ClientRun:
             c = self.committed_before[p]
             if c < 0:
                 c = 0
-            missing = [o for o in range(c) if (p, o) not in got]
+            missing = [o for o in range(c) if (p, o) not in got] if self.dense else []
             if missing:
                 raise Failure(f"partition {p}: committed {c} but phase 1 never saw offsets "
                               f"{missing[:5]}{'...' if len(missing) > 5 else ''}")
         if sum(max(c, 0) for c in self.committed_before) == 0:
             raise Failure("phase 1 committed nothing")
 
+    def remaining_after(self, committed):
+        """Records left to read past the committed offsets: on a dense log the
+        offsets between; on a replicated one (control batches take offsets) the
+        records phase 1 did not read below them."""
+        if self.dense:
+            return sum(e - max(c, 0) for e, c in zip(self.expected_end, committed))
+        below = {(p, o) for _, p, o, _, _ in self.phase1 if o < max(committed[p], 0)}
+        return self.records - len(below)
+
     def phase_two(self):
         after = self.committed()
         if after != self.committed_before:
             raise Failure(f"committed offsets changed across the restart: "
                           f"{self.committed_before} -> {after}")
-        remaining = sum(e - max(c, 0) for e, c in zip(self.expected_end, after))
+        remaining = self.remaining_after(after)
         if remaining <= 0:
             raise Failure("phase 1 consumed and committed everything: the resume is untested")
         out = os.path.join(self.dir, "phase2.txt")
@@ -254,7 +274,7 @@ class ClientRun:
         if self.after != self.committed_before:
             raise Failure(f"committed offsets changed across the restart: "
                           f"{self.committed_before} -> {self.after}")
-        self.remaining = sum(e - max(c, 0) for e, c in zip(self.expected_end, self.after))
+        self.remaining = self.remaining_after(self.after)
         if self.remaining <= 0:
             raise Failure("phase 1 consumed and committed everything: the resume is untested")
         self.live = True
@@ -301,11 +321,13 @@ class ClientRun:
         for p in range(PARTITIONS):
             offs = sorted({o for _, pp, o, _, _ in phase2 if pp == p})
             start = max(committed[p], 0)
-            if start < self.expected_end[p]:
+            if start < self.expected_end[p] and self.dense:
                 if not offs or offs[0] != start:
                     raise Failure(f"partition {p}: phase 2 started at "
                                   f"{offs[0] if offs else None}, committed was {start}")
-            want = set(range(start, self.expected_end[p]))
+            if offs and offs[0] < start:
+                raise Failure(f"partition {p}: phase 2 started at {offs[0]}, below the committed {start}")
+            want = set(range(start, self.expected_end[p])) if self.dense else set()
             if not want <= set(offs):
                 lost = sorted(want - set(offs))
                 raise Failure(f"partition {p}: phase 2 lost offsets {lost[:5]} ({len(lost)})")
@@ -387,7 +409,7 @@ class ClientRun:
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--against", choices=["millrace", "kafka", "millrace-cluster"], default="millrace",
-                    help="millrace-cluster: three Millrace nodes as one cluster (replication factor 1)")
+                    help="millrace-cluster: three Millrace nodes as one cluster (replication factor 3)")
     ap.add_argument("--clients", default=",".join(ALL_CLIENTS))
     ap.add_argument("--records", type=int, default=10000)
     ap.add_argument("--keep", action="store_true", help="keep the work dir")
@@ -504,9 +526,9 @@ def live_phase_two(broker, clients, runs, failed):
                 time.sleep(0.05)
                 n = r.live_progress()
             t0 = time.time()
-            broker.restart()
-            r.restart_note = (f"restarted after {n} records" if n is not None
-                              else "consumer had finished before the restart")
+            how = broker.live_fault() if hasattr(broker, "live_fault") else (broker.restart() or "restarted")
+            r.restart_note = (f"{how} after {n} records" if n is not None
+                              else f"consumer had finished before the fault ({how})")
             log(f"{broker.name} restarted under {client} ({r.restart_note}) in "
                 f"{time.time() - t0:.1f}s")
             r.finish_phase_two_live()

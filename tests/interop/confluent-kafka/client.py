@@ -15,7 +15,7 @@ CLIENT = os.environ.get("INTEROP_CLIENT", "confluent-kafka")
 
 def create(bootstrap, topic, partitions):
     a = AdminClient({"bootstrap.servers": bootstrap})
-    for f in a.create_topics([NewTopic(topic, int(partitions), 1)]).values():
+    for f in a.create_topics([NewTopic(topic, int(partitions), int(os.environ.get("INTEROP_RF", "1")))]).values():
         f.result(30)
 
 

@@ -29,6 +29,15 @@ var codecs = map[string]kgo.CompressionCodec{
 	"zstd":   kgo.ZstdCompression(),
 }
 
+// interopRF: the replication factor of the topic (INTEROP_RF, 1 by default).
+func interopRF() int16 {
+	rf, err := strconv.Atoi(os.Getenv("INTEROP_RF"))
+	if err != nil || rf < 1 {
+		return 1
+	}
+	return int16(rf)
+}
+
 func create(bootstrap, topic string, partitions int32) error {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...))
 	if err != nil {
@@ -37,7 +46,7 @@ func create(bootstrap, topic string, partitions int32) error {
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	resp, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, 1, nil, topic)
+	resp, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, interopRF(), nil, topic)
 	if err != nil {
 		return err
 	}

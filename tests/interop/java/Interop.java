@@ -28,7 +28,7 @@ public class Interop {
 
   static void create(String bootstrap, String topic, int partitions) throws Exception {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-      admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get(60, TimeUnit.SECONDS);
+      admin.createTopics(List.of(new NewTopic(topic, partitions, Short.parseShort(System.getenv().getOrDefault("INTEROP_RF", "1"))))).all().get(60, TimeUnit.SECONDS);
     }
   }
 

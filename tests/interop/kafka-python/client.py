@@ -21,7 +21,7 @@ def codecs():
 
 def create(bootstrap, topic, partitions):
     a = KafkaAdminClient(bootstrap_servers=bootstrap)
-    a.create_topics([NewTopic(topic, int(partitions), 1)])
+    a.create_topics([NewTopic(topic, int(partitions), int(os.environ.get("INTEROP_RF", "1")))])
     a.close()
 
 

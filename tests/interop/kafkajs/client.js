@@ -15,7 +15,7 @@ async function create(topic, partitions) {
   const admin = kafka.admin();
   await admin.connect();
   const created = await admin.createTopics({
-    topics: [{ topic, numPartitions: Number(partitions), replicationFactor: 1 }], waitForLeaders: true });
+    topics: [{ topic, numPartitions: Number(partitions), replicationFactor: Number(process.env.INTEROP_RF || "1") }], waitForLeaders: true });
   await admin.disconnect();
   if (!created) throw new Error(`topic ${topic} already existed`);
 }

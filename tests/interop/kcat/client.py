@@ -18,7 +18,7 @@ CLIENT = "kcat"
 def create(bootstrap, topic, partitions):
     from confluent_kafka.admin import AdminClient, NewTopic
     a = AdminClient({"bootstrap.servers": bootstrap})
-    for f in a.create_topics([NewTopic(topic, int(partitions), 1)]).values():
+    for f in a.create_topics([NewTopic(topic, int(partitions), int(os.environ.get("INTEROP_RF", "1")))]).values():
         f.result(30)
 
 
