@@ -263,6 +263,9 @@ def main():
                                                  f"byte for byte {difference()}")
     finally:
         c.stop()
+    for i, b in c.nodes.items():  # a sanitizer build's reports (leaks are written at a clean exit)
+        report = b.sanitizer_report()
+        check(not report, f"node {i}: no sanitizer report" + (f":\n{report[:3000]}" if report else ""))
     if failures:
         print(f"{len(failures)} check(s) failed")
         sys.exit(1)
