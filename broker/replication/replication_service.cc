@@ -261,19 +261,22 @@ void ReplicationService::drive_locked(std::map<int32_t, std::vector<raft::Messag
     const cluster::PartitionReplica* r = set_.peek(g);
     if (it == groups_.end() || !r) continue;
     Group& group = it->second;
+    const cluster::LeadershipFacts before = group.member->facts();
     cluster::LeadershipFacts f;
     f.leader = r->leader();
     f.leader_epoch = LeaderEpoch(r->term());
     f.replicas = group.replicas;
-    f.isr = r->is_leader() ? r->in_sync() : group.member->facts().isr;
-    const auto before = group.member->facts();
+    f.isr = r->is_leader() ? r->in_sync() : before.isr;
     const bool changed = group.member->set_facts(f);
     if (before.leader != f.leader || before.leader_epoch != f.leader_epoch)
       spdlog::info("event=partition_leader topic={} partition={} leader={} leader_epoch={}", group.tp.topic,
                    group.tp.partition, f.leader, f.leader_epoch.value());
-    if (auto p = partitions_.get(group.tp)) {
-      if (changed) p->notify_hw_moved();
-      p->notify_hw_moved();  // the commit may have moved the high watermark
+    // Parked fetches wake only when there is something new for them: the
+    // commit moved the high watermark, or leadership changed.
+    const int64_t hw = r->high_watermark();
+    if (changed || hw != group.high_watermark) {
+      group.high_watermark = hw;
+      if (auto p = partitions_.get(group.tp)) p->notify_hw_moved();
     }
     if (r->is_leader() &&
         (!group.has_reported || group.reported.leader != f.leader || group.reported.leader_epoch != r->term() ||
@@ -393,7 +396,7 @@ void ReplicationService::reconcile_now() {
         }
         cluster::LeadershipFacts f{-1, LeaderEpoch(0), p.replicas, {}};
         auto member = std::make_shared<Member>(this, g, f);
-        groups_[g] = Group{topic.id, tp, p.replicas, member, {}, false};
+        groups_[g] = Group{topic.id, tp, p.replicas, member, {}, false, -1};
         attach.emplace_back(tp, member);
         spdlog::info("event=replica_opened topic={} partition={} replicas={}", name, p.index, p.replicas.size());
       }

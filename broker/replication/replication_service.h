@@ -103,6 +103,7 @@ class ReplicationService {
     std::shared_ptr<Member> member;
     LeadershipChange reported;  // the last the sink accepted
     bool has_reported = false;
+    int64_t high_watermark = -1;  // as parked fetches were last told
   };
   struct Pending {  // a producer's state as proposed but maybe not yet appended
     int32_t term = -1;

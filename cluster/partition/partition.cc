@@ -115,7 +115,7 @@ proto::ErrorCode Partition::check_leader(int32_t self, int32_t current_leader_ep
 
 Replicated Partition::replicate(std::span<uint8_t> records, int16_t acks, asio::any_io_executor ex) {
   if (auto r = replicator()) return r->replicate(records, acks, std::move(ex));
-  if (leadership().leader == -1 && leadership().replicas.size() > 1)
+  if (image_facts().replicas.size() > 1)  // several replicas and no Raft group here
     return {storage::Status(storage::Errc::kClosed, "the partition's replica is not open here"), nullptr};
   Replicated r{log_->append(records, leadership().leader_epoch), nullptr};
   if (!r.appended.ok()) return r;
