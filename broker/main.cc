@@ -265,7 +265,12 @@ int run(const Config& cfg) {
   // Partitions with more than one replica are Raft groups among their
   // replicas (broker/replication/replication_service.h), reached on the Kafka
   // listener (inter-broker RaftBatch requests); placed from the metadata image.
-  ReplicationService replication({.me = node_id}, partitions);
+  // Leadership goes back to each partition's preferred replica (its first).
+  ReplicationService replication({.me = node_id,
+                                  .auto_leader_rebalance = cfg.boolean("auto.leader.rebalance.enable"),
+                                  .rebalance_interval_ms = cfg.integer("leader.imbalance.check.interval.seconds") * 1000},
+                                 partitions);
+  state.replication = &replication;
   ReplicationDispatcher kafka_listener(replication, dispatcher, node_id);
   ServerOptions so;
   int threads = static_cast<int>(cfg.integer("num.network.threads"));

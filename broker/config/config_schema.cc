@@ -134,6 +134,16 @@ constexpr std::array kSchema = {
     ConfigKey{"controlled.shutdown.timeout.ms", ConfigType::kInt, "10000", 0, kInt32Max, {}, nullptr,
               "On SIGTERM, how long to wait for the controller to move this broker's leadership away before "
               "stopping anyway."},
+    ConfigKey{"auto.leader.rebalance.enable", ConfigType::kBool, "true", {}, {}, {}, nullptr,
+              "Every leader.imbalance.check.interval.seconds, a replicated partition this broker leads is handed "
+              "(Raft leadership transfer) to its preferred replica, the first of its assignment, when that one is "
+              "in sync and a registered, unfenced broker out of controlled shutdown. Kafka's "
+              "leader.imbalance.per.broker.percentage threshold is not applied: every such partition moves."},
+    ConfigKey{"leader.imbalance.check.interval.seconds", ConfigType::kLong, "30", 1, 86400, {}, nullptr,
+              "How often auto.leader.rebalance.enable checks for partitions led away from their preferred replica "
+              "(Kafka: 300). Shorter, so leadership is spread again within half a minute of a restarted broker "
+              "catching up; a check costs a scan of this broker's partitions and at most one transfer per "
+              "partition, each proposal pause shorter than an election timeout."},
     ConfigKey{"initial.broker.registration.timeout.ms", ConfigType::kInt, "60000", 0, kInt32Max, {}, nullptr,
               "At start, how long to wait for a controller quorum to register and unfence this broker before "
               "serving anyway (logged)."},

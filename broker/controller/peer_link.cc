@@ -45,7 +45,7 @@ void PeerLink::request(int16_t api_key, int16_t api_version, std::vector<uint8_t
   w.int16(api_key);
   w.int16(api_version);
   w.int32(p.correlation_id);
-  std::string client = "millrace-controller-" + std::to_string(me_);
+  std::string client = std::string(kClientIdPrefix) + std::to_string(me_);
   w.int16(static_cast<int16_t>(client.size()));
   w.string(client);
   w.uvarint(0);  // no tagged fields (request header v2)

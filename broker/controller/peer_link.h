@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -35,6 +36,9 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   using Done = std::function<void(std::optional<std::vector<uint8_t>> response_body)>;
   static constexpr size_t kMaxQueued = 1024;
   static constexpr std::chrono::seconds kRequestTimeout{10};
+  // The client id of its requests, followed by this node's id: a request
+  // carrying it came from a Millrace peer (ElectLeaders forwards only once).
+  static constexpr std::string_view kClientIdPrefix = "millrace-controller-";
 
   PeerLink(boost::asio::io_context& io, int32_t me, int32_t peer, std::string host, uint16_t port);
   void start();

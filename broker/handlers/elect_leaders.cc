@@ -1,28 +1,60 @@
-// ElectLeaders (key 43), v0-2: one node leads every partition already, so
-// each named partition answers ELECTION_NOT_NEEDED (unknown ones
-// UNKNOWN_TOPIC_OR_PARTITION); a null list (all partitions) answers nothing.
+// ElectLeaders (key 43), v0-2. PREFERRED (0): each partition's leadership goes
+// back to its preferred replica, through its leader wherever this request
+// landed (broker/replication/preferred_leaders.h). UNCLEAN (1) is refused with
+// INVALID_REQUEST: a partition's Raft group elects only a replica holding every
+// committed entry, so there is no unclean election to run (a partition of one
+// replica answers ELECTION_NOT_NEEDED either way).
+#include "broker/controller/peer_link.h"
 #include "broker/handlers/handlers.h"
+#include "broker/replication/preferred_leaders.h"
 
 namespace millrace::broker {
 
-Task<proto::ElectLeadersResponse> handle(RequestContext& ctx, proto::ElectLeadersRequest& req) {
+namespace {
+
+constexpr int8_t kUnclean = 1;
+constexpr const char* kNoUnclean =
+    "unclean leader election is not supported: a partition's Raft group elects only a replica that holds every "
+    "committed entry";
+
+proto::ElectLeadersResponse refuse_unclean(RequestContext& ctx, const proto::ElectLeadersRequest& req,
+                                           const cluster::MetadataImage& image) {
   proto::ElectLeadersResponse resp;
-  if (!req.topic_partitions) co_return resp;
+  if (!req.topic_partitions) {
+    resp.error_code = ctx.note(proto::ErrorCode::kInvalidRequest);
+    return resp;
+  }
   for (const auto& t : *req.topic_partitions) {
     auto& rt = resp.replica_election_results.emplace_back();
     rt.topic = t.topic;
-    auto info = ctx.broker.topics.get(t.topic);
     for (int32_t p : t.partitions) {
       auto& rp = rt.partition_result.emplace_back();
       rp.partition_id = p;
-      if (!info || p < 0 || p >= info->partitions) {
+      const cluster::PartitionImage* part = image.partition(t.topic, p);
+      if (!part) {
         rp.error_code = ctx.note(proto::ErrorCode::kUnknownTopicOrPartition);
-      } else {
+      } else if (part->replicas.size() < 2) {
         rp.error_code = ctx.note(proto::ErrorCode::kElectionNotNeeded);
-        rp.error_message = "the single broker already leads this partition";
+        rp.error_message = "a partition of one replica: that replica leads it";
+      } else {
+        rp.error_code = ctx.note(proto::ErrorCode::kInvalidRequest);
+        rp.error_message = kNoUnclean;
       }
     }
   }
+  return resp;
+}
+
+}  // namespace
+
+Task<proto::ElectLeadersResponse> handle(RequestContext& ctx, proto::ElectLeadersRequest& req) {
+  auto image = ctx.broker.metadata.current();
+  if (req.election_type == kUnclean) co_return refuse_unclean(ctx, req, *image);
+  const bool forwarded = ctx.client_id.starts_with(PeerLink::kClientIdPrefix);
+  auto elected = elect_preferred_leaders(ctx.broker.replication, *image, ctx.broker.node_id, req, forwarded);
+  auto resp = co_await std::move(elected);
+  for (const auto& t : resp.replica_election_results)
+    for (const auto& p : t.partition_result) ctx.note(p.error_code);
   co_return resp;
 }
 

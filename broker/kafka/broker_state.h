@@ -27,6 +27,7 @@
 namespace millrace::broker {
 
 class ControllerQuorum;
+class ReplicationService;
 
 struct BrokerState {
   const Config& config;
@@ -63,6 +64,9 @@ struct BrokerState {
   // Calls `fn` once this node has applied the metadata log up to `offset`
   // and its topic table and image show it.
   std::function<void(int64_t offset, std::function<void()> fn)> when_applied;
+  // Partitions of several replicas: their Raft groups on this broker
+  // (ElectLeaders hands leadership to preferred replicas through it).
+  ReplicationService* replication = nullptr;
 };
 
 }  // namespace millrace::broker

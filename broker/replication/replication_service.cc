@@ -94,6 +94,8 @@ void ReplicationService::stop() {
   asio::post(io_, [this] {
     timer_.cancel();
     for (auto& [id, l] : links_) l->stop();
+    for (auto& [id, l] : forward_links_) l.first->stop();
+    fail_elections();
     work_.reset();
   });
   if (thread_.joinable()) thread_.join();
@@ -224,6 +226,7 @@ void ReplicationService::on_tick() {
   }
   send(std::move(out));
   report();
+  leader_duties();
   if (incomplete_ && image_) reconcile_now();
   timer_.expires_after(std::chrono::milliseconds(opts_.tick_ms));
   timer_.async_wait([this](boost::system::error_code ec) {

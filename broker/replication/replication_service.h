@@ -14,6 +14,12 @@
 //   drive              persist, send, answer produces, wake parked fetches when
 //                      a high watermark moved, report leadership changes
 //
+// Preferred leaders (preferred_leaders.cc, cluster/replication/preferred_leader.h):
+// every rebalance_interval_ms (auto_leader_rebalance), each group led here
+// whose preferred replica (replicas[0] of the latest image) is in sync and may
+// lead is handed to it, one attempt per group per interval; elect_preferred
+// does the same on request (ElectLeaders) and answers once it leads.
+//
 // Produce (Replicator::replicate, on the io thread that read the request):
 // the leader checks the batches as Log::append would (framing, CRC, size,
 // idempotence against the log's producer state and the batches proposed but
@@ -34,6 +40,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -71,6 +78,8 @@ struct ReplicationOptions {
   int election_ticks = 10;  // 0.5-1 s at 50 ms ticks
   int quiesce_ticks = 20;   // an idle group goes quiet after 1 s
   raft::Durability durability = raft::Durability::kSynced;
+  bool auto_leader_rebalance = true;      // auto.leader.rebalance.enable
+  int64_t rebalance_interval_ms = 30000;  // leader.imbalance.check.interval.seconds
 };
 
 class ReplicationService {
@@ -90,6 +99,25 @@ class ReplicationService {
   // Controlled shutdown: every partition led here hands its leadership to
   // another in-sync replica; waits up to wait_ms for them to take it.
   void transfer_leadership(int64_t wait_ms);
+
+  // ElectLeaders PREFERRED on the partitions' leader: each partition led here
+  // whose preferred replica may lead and is in sync hands its leadership to
+  // it. `done` (on the service thread) gets every partition back with its
+  // answer: 0 once the preferred replica leads, REQUEST_TIMED_OUT after
+  // wait_ms, NOT_LEADER_OR_FOLLOWER when this broker does not lead it,
+  // ELECTION_NOT_NEEDED / PREFERRED_LEADER_NOT_AVAILABLE as the live facts say.
+  struct Election {
+    std::string topic;
+    int32_t partition = 0;
+    int16_t error = 0;
+    std::string message;
+  };
+  void elect_preferred(std::vector<Election> partitions, int64_t wait_ms,
+                       std::function<void(std::vector<Election>)> done);
+  // A Kafka request to another broker's Kafka listener, on a link of its own
+  // (a slow answer never holds up the Raft batches); `done` on the service
+  // thread, nullopt when the broker is unknown or did not answer.
+  void forward(int32_t broker, int16_t api_key, int16_t api_version, std::vector<uint8_t> body, PeerLink::Done done);
 
   size_t replicas() const;
   size_t leaders() const;
@@ -120,6 +148,11 @@ class ReplicationService {
   void reconcile_now();
   void report();
   std::shared_ptr<PeerLink> link(int32_t broker);
+  // Preferred leaders (preferred_leaders.cc), from on_tick.
+  void leader_duties();
+  void rebalance();
+  void check_elections();
+  void fail_elections();  // stopping: elections still waiting are answered
 
   const ReplicationOptions opts_;
   cluster::PartitionManager& partitions_;
@@ -144,6 +177,16 @@ class ReplicationService {
   bool reporting_ = false;
   std::shared_ptr<const cluster::MetadataImage> image_;  // the latest
   bool incomplete_ = false;  // a replica placed here waits for its log: reconciled again at the next tick
+  struct PendingElection {  // one elect_preferred call
+    std::vector<Election> answers;
+    std::vector<std::pair<int64_t, int32_t>> moving;  // per answer: group, preferred replica (-1: answered)
+    std::chrono::steady_clock::time_point until;
+    int ticks = 0;
+    std::function<void(std::vector<Election>)> done;
+  };
+  std::vector<PendingElection> elections_;
+  std::chrono::steady_clock::time_point next_rebalance_{};
+  std::map<int32_t, std::pair<std::shared_ptr<PeerLink>, std::pair<std::string, int32_t>>> forward_links_;
 };
 
 }  // namespace millrace::broker

@@ -44,4 +44,11 @@ const PartitionImage* MetadataImage::partition(std::string_view name, int32_t in
   return &t->partitions[static_cast<size_t>(index)];
 }
 
+std::set<int32_t> MetadataImage::leader_candidates() const {
+  std::set<int32_t> out;
+  for (const auto& b : brokers_)
+    if (!b.fenced && !b.in_controlled_shutdown) out.insert(b.id);
+  return out;
+}
+
 }  // namespace millrace::cluster

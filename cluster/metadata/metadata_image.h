@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,7 @@ struct BrokerImage {
   int32_t port = -1;
   std::optional<std::string> rack;
   bool fenced = false;
+  bool in_controlled_shutdown = false;  // shown in Metadata, but leads nothing new
 };
 
 struct PartitionImage {
@@ -64,6 +66,9 @@ class MetadataImage {
   const TopicImage* topic(std::string_view name) const;
   const TopicImage* topic(const TopicId& id) const;
   const PartitionImage* partition(std::string_view topic, int32_t index) const;
+  // The brokers that may take leadership: registered, unfenced (fenced ones
+  // are not in the image), not in controlled shutdown.
+  std::set<int32_t> leader_candidates() const;
 
  private:
   uint64_t version_ = 0;

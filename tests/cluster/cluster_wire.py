@@ -164,3 +164,28 @@ def fetch_v12(bootstrap, topic, partition):
     size = r.uvarint()
     r.p += max(size - 1, 0)  # records
     return err, leader_tag(r, 1)
+
+
+def elect_leaders(bootstrap, election_type, partitions, timeout_ms=5000):
+    """ElectLeaders v1 to ONE broker. partitions: {topic: [partition, ...]}, or
+    None for all. Returns (top-level error, {(topic, partition): (error, message)})."""
+    body = struct.pack(">b", election_type)
+    if partitions is None:
+        body += struct.pack(">i", -1)
+    else:
+        body += struct.pack(">i", len(partitions))
+        for topic, parts in partitions.items():
+            t = topic.encode()
+            body += struct.pack(">h", len(t)) + t + struct.pack(">i", len(parts))
+            body += b"".join(struct.pack(">i", p) for p in parts)
+    body += struct.pack(">i", timeout_ms)
+    r = call(bootstrap, header(43, 1) + body, timeout=timeout_ms / 1000 + 10)
+    r.take(">i")  # throttle
+    error = r.take(">h")
+    out = {}
+    for _ in range(r.take(">i")):
+        topic = r.string()
+        for _ in range(r.take(">i")):
+            p = r.take(">i")
+            out[(topic, p)] = (r.take(">h"), r.string())
+    return error, out

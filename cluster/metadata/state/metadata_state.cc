@@ -300,7 +300,7 @@ MetadataImage MetadataState::image(uint64_t version, const std::string& cluster_
   for (const auto& [id, b] : brokers_) {
     if (b.fenced) continue;  // a fenced broker is not handed to clients
     for (const auto& e : b.endpoints)
-      if (e.name == listener) brokers.push_back({id, e.host, e.port, b.rack, false});
+      if (e.name == listener) brokers.push_back({id, e.host, e.port, b.rack, false, b.in_controlled_shutdown});
   }
   auto serving = [&](int32_t id) {
     auto it = brokers_.find(id);
