@@ -37,6 +37,17 @@ TEST(MetadataImage, LookupsByNameIdPartitionAndBroker) {
   EXPECT_EQ(img->broker(1), nullptr);
 }
 
+// Who may take leadership (preferred leaders): a broker in controlled
+// shutdown is still shown, but leads nothing new.
+TEST(MetadataImage, LeaderCandidatesLeaveOutBrokersShuttingDown) {
+  MetadataImage img(1, "c", 1,
+                    {BrokerImage{1, "h", 9092, std::nullopt, false, false},
+                     BrokerImage{2, "h", 9093, std::nullopt, false, true}},
+                    {});
+  EXPECT_NE(img.broker(2), nullptr);
+  EXPECT_EQ(img.leader_candidates(), (std::set<int32_t>{1}));
+}
+
 // The one-node placement rule, in its one place: this node leads everything
 // at epoch 0, replicas = ISR = {this node}, and is the controller.
 TEST(LocalImage, OneNodePlacement) {

@@ -127,6 +127,23 @@ TEST(MetadataState, AFencedBrokerIsNotHandedToClientsAndLeadsNothing) {
   EXPECT_TRUE(s.brokers().at(2).in_controlled_shutdown);
 }
 
+// Controlled shutdown reaches the image: the broker is still shown, but is no
+// leader candidate (preferred leaders never hand it leadership).
+TEST(MetadataState, ABrokerInControlledShutdownIsShownButNoLeaderCandidate) {
+  MetadataState s;
+  apply_ok(s, broker(1, 10));
+  apply_ok(s, broker(2, 11));
+  BrokerRegistrationChangeRecord c;
+  c.broker_id = 2;
+  c.broker_epoch = 11;
+  c.in_controlled_shutdown = 1;
+  apply_ok(s, c);
+  auto img = s.image(1, "c", 1, "PLAINTEXT");
+  ASSERT_NE(img.broker(2), nullptr);
+  EXPECT_TRUE(img.broker(2)->in_controlled_shutdown);
+  EXPECT_EQ(img.leader_candidates(), (std::set<int32_t>{1}));
+}
+
 TEST(MetadataState, PartitionChangesFollowKafkasRules) {
   MetadataState s;
   apply_ok(s, topic("orders", 1));
