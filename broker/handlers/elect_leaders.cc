@@ -1,9 +1,10 @@
 // ElectLeaders (key 43), v0-2. PREFERRED (0): each partition's leadership goes
 // back to its preferred replica, through its leader wherever this request
 // landed (broker/replication/preferred_leaders.h). UNCLEAN (1) is refused with
-// INVALID_REQUEST: a partition's Raft group elects only a replica holding every
-// committed entry, so there is no unclean election to run (a partition of one
-// replica answers ELECTION_NOT_NEEDED either way).
+// INVALID_REQUEST with a message (kafka-leader-election.sh prints it): a
+// partition's Raft group elects only a replica holding every committed entry,
+// so there is no unclean election to run (a partition of one replica answers
+// ELECTION_NOT_NEEDED either way).
 #include "broker/controller/peer_link.h"
 #include "broker/handlers/handlers.h"
 #include "broker/replication/preferred_leaders.h"
@@ -17,14 +18,23 @@ constexpr const char* kNoUnclean =
     "unclean leader election is not supported: a partition's Raft group elects only a replica that holds every "
     "committed entry";
 
+// Named partitions as asked; none named: those Kafka would elect, every
+// replicated partition without a leader (nothing is listed when all have one).
 proto::ElectLeadersResponse refuse_unclean(RequestContext& ctx, const proto::ElectLeadersRequest& req,
                                            const cluster::MetadataImage& image) {
   proto::ElectLeadersResponse resp;
-  if (!req.topic_partitions) {
-    resp.error_code = ctx.note(proto::ErrorCode::kInvalidRequest);
-    return resp;
+  std::vector<proto::ElectLeadersRequest::TopicPartitions> asked;
+  if (req.topic_partitions) {
+    asked = *req.topic_partitions;
+  } else {
+    for (const auto& [name, topic] : image.topics())
+      for (const auto& p : topic.partitions)
+        if (p.replicas.size() > 1 && p.leader < 0) {
+          if (asked.empty() || asked.back().topic != name) asked.emplace_back().topic = name;
+          asked.back().partitions.push_back(p.index);
+        }
   }
-  for (const auto& t : *req.topic_partitions) {
+  for (const auto& t : asked) {
     auto& rt = resp.replica_election_results.emplace_back();
     rt.topic = t.topic;
     for (int32_t p : t.partitions) {

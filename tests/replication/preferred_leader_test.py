@@ -7,9 +7,9 @@ preferred replica (kill -9 of it, restart) stays so past a check interval;
 ElectLeaders PREFERRED for it, sent to a broker that does not lead it (so
 forwarded to the leader), moves it back; again, ELECTION_NOT_NEEDED; UNCLEAN,
 INVALID_REQUEST with a message; an unknown partition, UNKNOWN_TOPIC_OR_PARTITION;
-a dead preferred replica, PREFERRED_LEADER_NOT_AVAILABLE; then Apache Kafka's
+a dead preferred replica, PREFERRED_LEADER_NOT_AVAILABLE; Apache Kafka's
 kafka-leader-election.sh --election-type PREFERRED --all-topic-partitions moves
-every other partition back.
+every other partition back, and its UNCLEAN is refused with the reason shown.
 
 Then every node restarted with auto.leader.rebalance.enable=true: each
 partition's preferred replica leads within the check interval plus a few
@@ -127,6 +127,10 @@ def rebalance_off(c, nodes):
           f"kafka-leader-election.sh --election-type PREFERRED --all-topic-partitions: exit {rc}, "
           f"partitions {want} elected")
     check(bool(wait_until(lambda: all_preferred(c, nodes), 5)), "every partition led by its preferred replica")
+    rc, out = leader_election_tool(c.nodes[3].bootstrap, "--election-type", "UNCLEAN", "--topic", TOPIC,
+                                   "--partition", "2")
+    check(rc != 0 and "InvalidRequestException: unclean leader election is not supported" in out,
+          f"kafka-leader-election.sh --election-type UNCLEAN: refused, saying why: {out.splitlines()[:1]}")
 
     # A dead preferred replica cannot be elected.
     leader, replicas = (agreed(c, nodes) or {})[1]
