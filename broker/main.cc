@@ -78,6 +78,7 @@ storage::LogConfig default_log_config(const Config& c, std::string& error) {
       {"flush.messages", c.string("log.flush.interval.messages")},
       {"flush.ms", c.string("log.flush.interval.ms")},
       {"compression.type", c.string("compression.type")},
+      {"min.insync.replicas", c.string("min.insync.replicas")},
   };
   auto r = storage::LogConfig{}.with_overrides(o);
   if (!r.ok()) {
@@ -235,8 +236,15 @@ int run(const Config& cfg) {
   co.offset_metadata_max_bytes = static_cast<int32_t>(cfg.integer("offset.metadata.max.bytes"));
   co.offsets_partitions = offsets_store.partition_count();
   coordination::GroupCoordinator groups(co, &offsets_store);
+  // Partitions with replicas on other brokers wait for leadership (below).
+  auto replicated_elsewhere = [](std::shared_ptr<const cluster::MetadataImage> image) -> std::function<bool(int32_t)> {
+    return [image](int32_t p) {
+      const auto* part = image ? image->partition(kOffsetsTopic, p) : nullptr;
+      return !part || part->replicas.size() < 2;
+    };
+  };
   int64_t replayed = 0;
-  if (auto err = offsets_store.load_into(groups, replayed); !err.empty()) {
+  if (auto err = offsets_store.load_into(groups, replayed, replicated_elsewhere(metadata.current())); !err.empty()) {
     spdlog::error("event=startup_failed error=\"replaying {}: {}\"", kOffsetsTopic, err);
     stop_control();
     return 1;
@@ -390,6 +398,7 @@ int run(const Config& cfg) {
   qo.heartbeat_ms = cfg.integer("broker.heartbeat.interval.ms");
   qo.session_ms = cfg.integer("broker.session.timeout.ms");
   qo.offsets_partitions = offsets_partitions;
+  qo.offsets_replication = static_cast<int16_t>(cfg.integer("offsets.topic.replication.factor"));
   qo.broker = node_roles.broker;
   qo.self.id = node_id;
   {
@@ -419,7 +428,7 @@ int run(const Config& cfg) {
     if (offsets_present.load() || !topics.get(kOffsetsTopic)) return;
     offsets_present.store(true);
     int64_t n = 0;
-    if (auto err = offsets_store.load_into(groups, n); !err.empty())
+    if (auto err = offsets_store.load_into(groups, n, replicated_elsewhere(metadata.current())); !err.empty())
       spdlog::error("event=offsets_load_failed error=\"{}\"", err);
     else
       spdlog::info("event=offsets_loaded partitions={} records={}", offsets_store.partition_count(), n);
@@ -464,6 +473,22 @@ int run(const Config& cfg) {
     for (auto& c : changes)
       report.partitions.push_back({c.topic_id, c.partition, c.leader, c.leader_epoch, std::move(c.isr)});
     quorum.report_leadership(std::move(report), std::move(done));
+  });
+  // A replicated __consumer_offsets partition's groups are served by its
+  // leader alone: loading (COORDINATOR_LOAD_IN_PROGRESS) from the moment it
+  // leads, loaded from its log once everything in it is committed, unloaded
+  // (NOT_COORDINATOR) when leadership goes. In order, on the control context.
+  replication.set_leader_observer([&](const storage::TopicPartition& tp, Serving s) {
+    if (tp.topic != kOffsetsTopic || tp.partition >= offsets_store.partition_count()) return;
+    asio::post(control, [&groups, &offsets_store, p = tp.partition, s] {
+      if (s == Serving::kNone) return groups.unload(p);
+      if (s == Serving::kLoading) return groups.begin_load(p);
+      int64_t n = 0;
+      if (auto err = offsets_store.load_partition(groups, p, n); !err.empty())
+        spdlog::error("event=offsets_load_failed partition={} error=\"{}\"", p, err);
+      else
+        spdlog::info("event=offsets_partition_loaded partition={} records={}", p, n);
+    });
   });
   replication.start();
   quorum.start();
@@ -525,8 +550,11 @@ int run(const Config& cfg) {
   spdlog::info("event=shutdown_started signal={}", sig);
   ready = false;
   metrics.set_ready(false);
-  // Controlled shutdown: the controller moves this broker's leadership away
-  // (and the quorum's, if it leads it) before the listeners close.
+  // Controlled shutdown: announced first (the image marks this broker, so no
+  // one hands it leadership back), then the partitions it leads go to other
+  // brokers' replicas, and the controller moves the rest (and the quorum's
+  // leadership, if it holds it) before the listeners close.
+  quorum.announce_shutdown();
   replication.transfer_leadership(cfg.integer("controlled.shutdown.timeout.ms"));
   quorum.shutdown(cfg.integer("controlled.shutdown.timeout.ms"));
   server.stop(std::chrono::milliseconds(cfg.integer("shutdown.timeout.ms")));

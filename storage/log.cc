@@ -386,6 +386,7 @@ int Log::segment_count() const { std::lock_guard l(s_->mu); return static_cast<i
 RecoveryInfo Log::recovery_info() const { std::lock_guard l(s_->mu); return s_->recovery; }
 LogConfig Log::config() const { std::lock_guard l(s_->mu); return s_->opts.config; }
 bool Log::compacted() const { std::lock_guard l(s_->mu); return s_->opts.config.cleanup_compact; }
+int32_t Log::min_insync_replicas() const { std::lock_guard l(s_->mu); return s_->opts.config.min_insync_replicas; }
 void Log::update_config(const LogConfig& config) { std::lock_guard l(s_->mu); s_->opts.config = config; }
 
 EpochEndOffset Log::end_offset_for_epoch(LeaderEpoch epoch) const {

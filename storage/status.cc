@@ -21,6 +21,7 @@ const char* to_string(Errc e) {
     case Errc::kNotFound: return "not found";
     case Errc::kAlreadyExists: return "already exists";
     case Errc::kClosed: return "closed";
+    case Errc::kNotEnoughReplicas: return "not enough replicas";
   }
   return "unknown";
 }

@@ -28,6 +28,7 @@ enum class Errc : uint8_t {
   kNotFound,             // unknown partition                                [UNKNOWN_TOPIC_OR_PARTITION 3]
   kAlreadyExists,        // partition already exists                         [TOPIC_ALREADY_EXISTS 36]
   kClosed,               // log closed or deleted                            [NOT_LEADER_OR_FOLLOWER 6]
+  kNotEnoughReplicas,    // fewer live in-sync replicas than min.insync.replicas [NOT_ENOUGH_REPLICAS 19]
 };
 
 const char* to_string(Errc e);

@@ -160,9 +160,10 @@ constexpr std::array kSchema = {
               "HTTP endpoint for /metrics, /healthz, /readyz; empty disables it."},
     ConfigKey{"num.partitions", ConfigType::kInt, "1", 1, 100000, {}, nullptr,
               "Partitions of an auto-created topic."},
-    ConfigKey{"default.replication.factor", ConfigType::kInt, "1", 1, 32767, {}, nullptr,
+    ConfigKey{"default.replication.factor", ConfigType::kInt, "3", 1, 32767, {}, nullptr,
               "Replication factor of a topic created without one (CreateTopics with -1, Metadata's "
-              "auto-creation); more than the live brokers is refused with INVALID_REPLICATION_FACTOR. Above 1 "
+              "auto-creation), capped by the live brokers: 1 on a single node, 3 on three or more. An "
+              "explicit factor above the live brokers is refused with INVALID_REPLICATION_FACTOR. Above 1 "
               "each partition is a Raft group over its replicas."},
     ConfigKey{"log.flush.threads", ConfigType::kInt, "4", 1, 64, {}, nullptr,
               "Threads that run the group-commit fdatasyncs; each partition is its own file, so "
@@ -246,6 +247,13 @@ constexpr std::array kSchema = {
     ConfigKey{"offsets.topic.num.partitions", ConfigType::kInt, "50", 1, 1000, {}, nullptr,
               "Partitions of __consumer_offsets when the broker creates it (a group lives on the partition "
               "its id hashes to, Kafka's formula); an existing topic keeps its count."},
+    ConfigKey{"offsets.topic.replication.factor", ConfigType::kInt, "3", 1, 32767, {}, nullptr,
+              "Replicas of each __consumer_offsets partition when the controller creates it, capped by the "
+              "brokers registered by then (Kafka waits for them instead): a group's coordinator is the leader "
+              "of its partition and moves with it when a broker is lost."},
+    ConfigKey{"min.insync.replicas", ConfigType::kInt, "1", 1, kInt32Max, {}, nullptr,
+              "Default for topics: an acks=all produce to a partition with fewer live in-sync replicas is "
+              "refused with NOT_ENOUGH_REPLICAS before anything is written."},
     ConfigKey{"offsets.retention.minutes", ConfigType::kInt, "10080", 1, kInt32Max, {}, nullptr,
               "How long committed offsets are kept: from when their group became empty, or from their "
               "commit for a group without members and for topics a stable group no longer subscribes to."},

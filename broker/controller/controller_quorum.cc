@@ -144,13 +144,19 @@ void ControllerQuorum::drain() {
   }
 }
 
-void ControllerQuorum::shutdown(int64_t wait_ms) {
+void ControllerQuorum::announce_shutdown() {
   if (!thread_.joinable()) return;
   run_on_quorum([this] {
+    if (want_shutdown_) return;
     want_shutdown_ = true;
     last_beat_ms_ = 0;
     broker_lifecycle(now_ms());
   });
+}
+
+void ControllerQuorum::shutdown(int64_t wait_ms) {
+  if (!thread_.joinable()) return;
+  announce_shutdown();
   const auto until = now_ms() + wait_ms;
   // With no quorum leader for a second (the others are gone too) there is no
   // one to move leadership to: stop rather than wait out the timeout.
@@ -987,7 +993,10 @@ void ControllerQuorum::leader_duties(int64_t now) {
   submit(
       [this](const cluster::MetadataState& s) -> cluster::ControlResult {
         if (s.topic(kOffsets)) return {};
-        cluster::NewTopic t{kOffsets, opts_.offsets_partitions, opts_.offsets_replication, {{"cleanup.policy", "compact"}}};
+        // offsets.topic.replication.factor, capped by the live brokers (one
+        // on a single node: make run).
+        cluster::NewTopic t{kOffsets, opts_.offsets_partitions, opts_.offsets_replication,
+                            {{"cleanup.policy", "compact"}}, /*cap_to_live=*/true};
         return cluster::create_topic(s, t, cluster::random_topic_id());
       },
       [this](WriteOutcome o) {
@@ -995,7 +1004,8 @@ void ControllerQuorum::leader_duties(int64_t now) {
           spdlog::warn("event=offsets_topic_create_failed error={} message=\"{}\"", o.result.error, o.result.message);
           offsets_requested_ = false;
         } else if (!o.result.records.empty()) {
-          spdlog::info("event=offsets_topic_created partitions={}", opts_.offsets_partitions);
+          spdlog::info("event=offsets_topic_created partitions={} max_replication_factor={}", opts_.offsets_partitions,
+                       opts_.offsets_replication);
         }
       });
 }

@@ -141,7 +141,10 @@ class ControllerQuorum {
   void set_state_listener(StateListener l) { on_state_ = std::move(l); }
   void start();
   // Controlled shutdown: asks the leader to move this broker's leadership
-  // away (waits up to `wait_ms`), then stops the thread.
+  // away (waits up to `wait_ms`), then stops the thread. announce_shutdown()
+  // only asks (the image marks this broker in controlled shutdown, so no one
+  // hands it leadership meanwhile); shutdown() asks too if not done.
+  void announce_shutdown();
   void shutdown(int64_t wait_ms);
   void stop();
   // After stop(), once nothing posts here any more (the servers that call in

@@ -20,12 +20,16 @@ void QuorumTopicWriter::write(ControllerQuorum::Decide decide, Done done) {
 void QuorumTopicWriter::create_async(const std::string& name, int32_t partitions, int16_t replication_factor,
                                      const std::map<std::string, std::string>& configs, bool validate_only,
                                      Done done) {
-  const int16_t rf = replication_factor == -1 ? default_rf_ : replication_factor;
-  if (!validate_only && !quorum_.is_leader()) return forward_create(name, partitions, rf, configs, std::move(done));
+  // -1: default.replication.factor, capped by the live brokers where the
+  // active controller decides (so forwarded as -1).
+  if (!validate_only && !quorum_.is_leader())
+    return forward_create(name, partitions, replication_factor, configs, std::move(done));
+  const bool by_default = replication_factor == -1;
+  const int16_t rf = by_default ? default_rf_ : replication_factor;
   topics_.create_async(name, partitions, configs, false, true,
-                       [this, name, partitions, rf, configs, validate_only, done](cluster::TopicError e) {
+                       [this, name, partitions, rf, by_default, configs, validate_only, done](cluster::TopicError e) {
                          if (!e.ok() || validate_only) return done(std::move(e));
-                         cluster::NewTopic t{name, partitions, rf, configs};
+                         cluster::NewTopic t{name, partitions, rf, configs, by_default};
                          write([t](const cluster::MetadataState& s) {
                            return cluster::create_topic(s, t, cluster::random_topic_id());
                          },

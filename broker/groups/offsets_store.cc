@@ -63,20 +63,32 @@ void OffsetsLogStore::finish(int32_t partition, const std::shared_ptr<InFlight>&
   for (auto& w : completed) w->done(*w->stored);
 }
 
-std::string OffsetsLogStore::load_into(coordination::GroupCoordinator& coordinator, int64_t& records_read) const {
+std::string OffsetsLogStore::load_into(coordination::GroupCoordinator& coordinator, int64_t& records_read,
+                                       const std::function<bool(int32_t)>& serve) const {
   records_read = 0;
-  int64_t now = storage::system_clock_ms();
   for (int32_t p = 0; p < count_; ++p) {
-    auto part = partitions_.get({kOffsetsTopic, p});
-    if (!part || part->is_offline()) {
+    if (serve && !serve(p)) {
       coordinator.unload(p);
       continue;
     }
-    coordinator.begin_load(p);
-    if (auto err = replay_partition(*part->log(), coordinator, records_read); !err.empty())
-      return "partition " + std::to_string(p) + ": " + err;
-    coordinator.finish_load(p, now);
+    if (auto err = load_partition(coordinator, p, records_read); !err.empty()) return err;
   }
+  return {};
+}
+
+std::string OffsetsLogStore::load_partition(coordination::GroupCoordinator& coordinator, int32_t p,
+                                            int64_t& records_read) const {
+  auto part = partitions_.get({kOffsetsTopic, p});
+  if (!part || part->is_offline()) {
+    coordinator.unload(p);
+    return {};
+  }
+  coordinator.begin_load(p);
+  if (auto err = replay_partition(*part->log(), coordinator, records_read); !err.empty()) {
+    coordinator.unload(p);
+    return "partition " + std::to_string(p) + ": " + err;
+  }
+  coordinator.finish_load(p, storage::system_clock_ms());
   return {};
 }
 

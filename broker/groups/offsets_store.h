@@ -15,7 +15,12 @@
 // partition, as GroupStore requires.
 //
 // load_into() loads each partition into the coordinator (begin_load, every
-// record, finish_load) and unloads the ones this broker cannot serve.
+// record, finish_load) and unloads the ones this broker cannot serve. A
+// partition with replicas on other brokers (offsets.topic.replication.factor)
+// is served only by its leader: load_partition() once the replication service
+// reports it serving (its whole log committed), unload when leadership goes
+// (broker/main.cc wires the two), so a group's coordinator moves with the
+// leader of its partition, as Kafka's does.
 #pragma once
 
 #include <deque>
@@ -51,7 +56,13 @@ class OffsetsLogStore : public coordination::GroupStore {
   // unloads the others (no log, or its log dir offline): their groups get
   // NOT_COORDINATOR. Returns an error message (unreadable log), empty when
   // ok. Bad records are skipped.
-  std::string load_into(coordination::GroupCoordinator& coordinator, int64_t& records_read) const;
+  // `serve(p)` false: left to leadership (unloaded here).
+  std::string load_into(coordination::GroupCoordinator& coordinator, int64_t& records_read,
+                        const std::function<bool(int32_t)>& serve = nullptr) const;
+  // One partition: begin_load, its log replayed, finish_load (unloaded when
+  // it has no readable log here). Returns an error message, empty when ok.
+  std::string load_partition(coordination::GroupCoordinator& coordinator, int32_t partition,
+                             int64_t& records_read) const;
 
  private:
   struct InFlight {

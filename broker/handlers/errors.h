@@ -24,6 +24,7 @@ inline int16_t kafka_error(storage::Errc e) {
     case S::kNotFound: return proto::code(E::kUnknownTopicOrPartition);
     case S::kAlreadyExists: return proto::code(E::kTopicAlreadyExists);
     case S::kClosed: return proto::code(E::kNotLeaderOrFollower);
+    case S::kNotEnoughReplicas: return proto::code(E::kNotEnoughReplicas);
   }
   return proto::code(E::kUnknownServerError);
 }

@@ -68,7 +68,7 @@ void ReplicationService::rebalance() {
       const cluster::TopicImage* t = image_->topic(group.topic_id);
       if (!t || static_cast<size_t>(group.tp.partition) >= t->partitions.size()) continue;
       const auto& replicas = t->partitions[static_cast<size_t>(group.tp.partition)].replicas;
-      const auto c = cluster::choose_preferred_leader(opts_.me, replicas, peek->in_sync(), candidates);
+      const auto c = cluster::choose_preferred_leader(opts_.me, replicas, live_in_sync_locked(*peek), candidates);
       if (c.verdict != PreferredVerdict::kMove || !set_.get(g)->transfer_leadership(c.preferred)) continue;
       ++moving;
       spdlog::info("event=preferred_leader_transfer topic={} partition={} to={} reason=rebalance", group.tp.topic,
@@ -102,7 +102,7 @@ void ReplicationService::elect_preferred(std::vector<Election> partitions, int64
                      (r ? " (leader " + std::to_string(r->leader()) + ")" : ""));
           continue;
         }
-        const auto c = cluster::choose_preferred_leader(opts_.me, p->replicas, r->in_sync(), candidates);
+        const auto c = cluster::choose_preferred_leader(opts_.me, p->replicas, live_in_sync_locked(*r), candidates);
         if (c.verdict != PreferredVerdict::kMove) {
           answer_unmoved(a, c);
           continue;

@@ -127,6 +127,13 @@ cluster::Replicated ReplicationService::replicate(int64_t g, std::span<uint8_t> 
   if (!r || !r->is_leader()) return refuse(not_leader("this broker is not the partition's leader"));
   auto headers = r->storage().check_batches(records);
   if (!headers.ok()) return refuse(headers.status());
+  if (acks == -1) {
+    const size_t live = live_in_sync_locked(*r).size();
+    const int32_t min_isr = r->storage().min_insync_replicas();
+    if (live < static_cast<size_t>(min_isr))
+      return refuse(Status(Errc::kNotEnoughReplicas, "min.insync.replicas is " + std::to_string(min_isr) + ", " +
+                                                         std::to_string(live) + " replicas are in sync and alive"));
+  }
   const int32_t term = r->term();
   // Producers' states as the batches proposed but not appended yet leave
   // them: entries of another term (maybe cut) or already in the log are
@@ -213,6 +220,7 @@ void ReplicationService::schedule_drive() {
       drive_locked(out);
     }
     send(std::move(out));
+    flush_serving();
   });
 }
 
@@ -221,10 +229,17 @@ void ReplicationService::on_tick() {
   std::map<int32_t, std::vector<raft::Message>> out;
   {
     std::lock_guard lock(mu_);
+    const std::set<int32_t> silent_before = set_.silent_peers();
     set_.tick();
     drive_locked(out);
+    // A peer that fell silent (or spoke again) changes the in-sync sets of
+    // the groups led here, driven or not.
+    if (set_.silent_peers() != silent_before)
+      for (const auto& [g, group] : groups_)
+        if (const auto* r = set_.peek(g); r && r->is_leader()) refresh_locked(g);
   }
   send(std::move(out));
+  flush_serving();
   report();
   leader_duties();
   if (incomplete_ && image_) reconcile_now();
@@ -244,6 +259,7 @@ void ReplicationService::deliver(int32_t from, std::vector<raft::Message> messag
       drive_locked(out);
     }
     send(std::move(out));
+    flush_serving();
   });
 }
 
@@ -257,35 +273,71 @@ void ReplicationService::drive_locked(std::map<int32_t, std::vector<raft::Messag
     spdlog::error("event=replica_failed topic={} partition={} error=\"{}\" state=offline", it->second.tp.topic,
                   it->second.tp.partition, st.to_string());
     it->second.member->detach();
+    set_serving_locked(it->second, Serving::kNone);
     pending_.erase(g);
   }
-  for (int64_t g : driven) {
-    auto it = groups_.find(g);
-    const cluster::PartitionReplica* r = set_.peek(g);
-    if (it == groups_.end() || !r) continue;
-    Group& group = it->second;
-    const cluster::LeadershipFacts before = group.member->facts();
-    cluster::LeadershipFacts f;
-    f.leader = r->leader();
-    f.leader_epoch = LeaderEpoch(r->term());
-    f.replicas = group.replicas;
-    f.isr = r->is_leader() ? r->in_sync() : before.isr;
-    const bool changed = group.member->set_facts(f);
-    if (before.leader != f.leader || before.leader_epoch != f.leader_epoch)
-      spdlog::info("event=partition_leader topic={} partition={} leader={} leader_epoch={}", group.tp.topic,
-                   group.tp.partition, f.leader, f.leader_epoch.value());
-    // Parked fetches wake only when there is something new for them: the
-    // commit moved the high watermark, or leadership changed.
-    const int64_t hw = r->high_watermark();
-    if (changed || hw != group.high_watermark) {
-      group.high_watermark = hw;
-      if (auto p = partitions_.get(group.tp)) p->notify_hw_moved();
-    }
-    if (r->is_leader() &&
-        (!group.has_reported || group.reported.leader != f.leader || group.reported.leader_epoch != r->term() ||
-         group.reported.isr != f.isr))
-      unreported_.insert(g);
+  for (int64_t g : driven) refresh_locked(g);
+}
+
+std::vector<int32_t> ReplicationService::live_in_sync_locked(const cluster::PartitionReplica& r) const {
+  std::vector<int32_t> out = r.in_sync();
+  std::erase_if(out, [&](int32_t id) { return id != opts_.me && set_.is_silent(id); });
+  return out;
+}
+
+void ReplicationService::set_serving_locked(Group& group, Serving s) {
+  if (group.serving == s) return;
+  group.serving = s;
+  serving_events_.emplace_back(group.tp, s);
+}
+
+void ReplicationService::refresh_locked(int64_t g) {
+  auto it = groups_.find(g);
+  const cluster::PartitionReplica* r = set_.peek(g);
+  if (it == groups_.end() || !r) return;
+  Group& group = it->second;
+  const cluster::LeadershipFacts before = group.member->facts();
+  cluster::LeadershipFacts f;
+  f.leader = r->leader();
+  f.leader_epoch = LeaderEpoch(r->term());
+  f.replicas = group.replicas;
+  // In sync: holds every committed entry and was heard from within an
+  // election timeout (docs/cluster.md).
+  f.isr = r->is_leader() ? live_in_sync_locked(*r) : before.isr;
+  const bool changed = group.member->set_facts(f);
+  if (before.leader != f.leader || before.leader_epoch != f.leader_epoch)
+    spdlog::info("event=partition_leader topic={} partition={} leader={} leader_epoch={}", group.tp.topic,
+                 group.tp.partition, f.leader, f.leader_epoch.value());
+  // Parked fetches wake only when there is something new for them: the
+  // commit moved the high watermark, or leadership changed.
+  const int64_t hw = r->high_watermark();
+  if (changed || hw != group.high_watermark) {
+    group.high_watermark = hw;
+    if (auto p = partitions_.get(group.tp)) p->notify_hw_moved();
   }
+  if (r->is_leader() &&
+      (!group.has_reported || group.reported.leader != f.leader || group.reported.leader_epoch != r->term() ||
+       group.reported.isr != f.isr))
+    unreported_.insert(g);
+  // Serving: leading, and everything the log held when leadership came is
+  // committed (the new term's first entry with it).
+  if (!r->is_leader()) {
+    set_serving_locked(group, Serving::kNone);
+  } else if (group.serving == Serving::kNone || before.leader_epoch != f.leader_epoch) {
+    group.serve_from = r->log_end();
+    set_serving_locked(group, Serving::kLoading);
+  }
+  if (group.serving == Serving::kLoading && hw >= group.serve_from) set_serving_locked(group, Serving::kServing);
+}
+
+void ReplicationService::flush_serving() {
+  std::vector<std::pair<storage::TopicPartition, Serving>> events;
+  {
+    std::lock_guard lock(mu_);
+    events.swap(serving_events_);
+  }
+  if (observer_)
+    for (const auto& [tp, s] : events) observer_(tp, s);
 }
 
 void ReplicationService::send(std::map<int32_t, std::vector<raft::Message>> out) {
@@ -362,6 +414,10 @@ void ReplicationService::reconcile(std::shared_ptr<const cluster::MetadataImage>
 void ReplicationService::reconcile_now() {
   const cluster::MetadataImage& image = *image_;
   incomplete_ = false;
+  {
+    std::lock_guard lock(mu_);
+    candidates_ = image.leader_candidates();
+  }
   for (const auto& b : image.brokers()) {
     if (b.id == opts_.me) continue;
     auto& a = addresses_[b.id];
@@ -409,6 +465,7 @@ void ReplicationService::reconcile_now() {
         continue;
       }
       it->second.member->detach();
+      set_serving_locked(it->second, Serving::kNone);
       set_.remove(it->first);
       pending_.erase(it->first);
       unreported_.erase(it->first);
@@ -420,28 +477,49 @@ void ReplicationService::reconcile_now() {
     if (auto p = partitions_.get(tp)) p->set_replicator(member);
   for (auto& tp : detach)
     if (auto p = partitions_.get(tp)) p->set_replicator(nullptr);
+  // A replica opened here serves nothing until it leads (a state machine
+  // loaded from its log before, at start, is unloaded).
+  if (observer_)
+    for (auto& [tp, member] : attach) observer_(tp, Serving::kNone);
+  flush_serving();
   if (!attach.empty()) schedule_drive();
 }
 
 // ---- controlled shutdown ----
 
 void ReplicationService::transfer_leadership(int64_t wait_ms) {
+  // Each partition led here goes to a live in-sync replica on a broker that
+  // may lead (the image's leader candidates: not fenced, not shutting down
+  // too, so a whole cluster stopping does not bounce leadership around). It
+  // is handed over once this replica follows a known new leader (that leader
+  // has our vote and its first append). Partitions with no such replica stay
+  // until the process exits (the others elect after it).
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
   for (;;) {
-    size_t leading = 0;
+    size_t leading = 0, handing = 0;
     {
       std::lock_guard lock(mu_);
       for (auto& [g, group] : groups_) {
         const cluster::PartitionReplica* peek = set_.peek(g);
-        if (!peek || !peek->is_leader()) continue;
+        if (!peek) continue;
+        if (!peek->is_leader()) {
+          handing += group.handed_over && peek->leader() < 0;
+          continue;
+        }
         ++leading;
-        auto isr = peek->in_sync();
-        auto to = std::find_if(isr.begin(), isr.end(), [&](int32_t id) { return id != opts_.me; });
-        if (to == isr.end()) continue;  // no one else holds every committed entry
+        auto isr = live_in_sync_locked(*peek);
+        auto to = std::find_if(isr.begin(), isr.end(), [&](int32_t id) {
+          return id != opts_.me && (candidates_.empty() || candidates_.count(id) > 0);
+        });
+        if (to == isr.end()) {
+          --leading;  // no one to hand it to
+          continue;
+        }
+        group.handed_over = true;
         set_.get(g)->transfer_leadership(*to);
       }
     }
-    if (leading == 0 || std::chrono::steady_clock::now() >= until) {
+    if (leading + handing == 0 || std::chrono::steady_clock::now() >= until) {
       if (leading > 0) spdlog::warn("event=leadership_transfer_incomplete still_leading={}", leading);
       return;
     }

@@ -35,6 +35,19 @@
 // leadership sink (the controller writes them to the metadata log, so every
 // broker's Metadata shows them), retried until it answers 0.
 //
+// Serving: the leader observer hears, on the service thread, when this
+// broker starts leading a partition (kLoading), when everything in its log at
+// that moment is committed (kServing: what it holds is what the group holds,
+// so a state machine over the partition, the group coordinator on
+// __consumer_offsets, can load it and answer), and when it stops (kNone:
+// leadership moved, the replica failed or was dropped). A replica opened here
+// starts at kNone.
+//
+// min.insync.replicas: an acks=all produce is refused with NOT_ENOUGH_REPLICAS
+// before anything is proposed when fewer replicas than the topic's
+// min.insync.replicas are in sync and alive (heard from within an election
+// timeout): Kafka's rule, checked on the leader's live view.
+//
 // Thread-safety: reconcile, deliver, transfer_leadership and the Replicator
 // calls from any thread; the ReplicaSet is touched under one mutex.
 #pragma once
@@ -72,6 +85,8 @@ struct LeadershipChange {
   std::vector<int32_t> isr;
 };
 
+enum class Serving : uint8_t { kNone, kLoading, kServing };
+
 struct ReplicationOptions {
   int32_t me = -1;
   int tick_ms = 50;
@@ -85,12 +100,14 @@ struct ReplicationOptions {
 class ReplicationService {
  public:
   using LeadershipSink = std::function<void(std::vector<LeadershipChange>, std::function<void(int16_t error)> done)>;
+  using LeaderObserver = std::function<void(const storage::TopicPartition&, Serving)>;
 
   ReplicationService(ReplicationOptions options, cluster::PartitionManager& partitions);
   ~ReplicationService();
 
   // Before start().
   void set_leadership_sink(LeadershipSink sink) { sink_ = std::move(sink); }
+  void set_leader_observer(LeaderObserver observer) { observer_ = std::move(observer); }
   void start();
   void stop();
 
@@ -132,6 +149,9 @@ class ReplicationService {
     LeadershipChange reported;  // the last the sink accepted
     bool has_reported = false;
     int64_t high_watermark = -1;  // as parked fetches were last told
+    Serving serving = Serving::kNone;  // as the observer was last told
+    int64_t serve_from = -1;           // kLoading: serving once the high watermark reaches it
+    bool handed_over = false;          // controlled shutdown: leadership sent away
   };
   struct Pending {  // a producer's state as proposed but maybe not yet appended
     int32_t term = -1;
@@ -144,7 +164,11 @@ class ReplicationService {
   void on_tick();
   void schedule_drive();
   void drive_locked(std::map<int32_t, std::vector<raft::Message>>& out);
+  void refresh_locked(int64_t g);  // facts, fetch wakeups, reports, serving after a drive
+  void set_serving_locked(Group& group, Serving s);
   void send(std::map<int32_t, std::vector<raft::Message>> out);
+  void flush_serving();  // tells the observer, outside the lock
+  std::vector<int32_t> live_in_sync_locked(const cluster::PartitionReplica& r) const;
   void reconcile_now();
   void report();
   std::shared_ptr<PeerLink> link(int32_t broker);
@@ -157,6 +181,7 @@ class ReplicationService {
   const ReplicationOptions opts_;
   cluster::PartitionManager& partitions_;
   LeadershipSink sink_;
+  LeaderObserver observer_;
 
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
@@ -170,6 +195,8 @@ class ReplicationService {
   std::map<int64_t, Group> groups_;                                      // GUARDED_BY(mu_)
   std::map<int64_t, std::unordered_map<int64_t, Pending>> pending_;      // GUARDED_BY(mu_): by group, producer id
   std::set<int64_t> unreported_;                                         // GUARDED_BY(mu_)
+  std::set<int32_t> candidates_;  // GUARDED_BY(mu_): brokers that may lead (the latest image)
+  std::vector<std::pair<storage::TopicPartition, Serving>> serving_events_;  // GUARDED_BY(mu_)
 
   // Service thread only.
   std::map<int32_t, std::shared_ptr<PeerLink>> links_;

@@ -1,5 +1,7 @@
 #include "cluster/controller/topic_control.h"
 
+#include <algorithm>
+
 #include "cluster/placement/placement.h"
 #include "cluster/topics/topic_table.h"
 
@@ -51,7 +53,13 @@ ControlResult create_topic(const MetadataState& state, const NewTopic& topic, co
   if (state.topic(topic.name)) return fail(err::kTopicAlreadyExists, "Topic '" + topic.name + "' already exists.");
   if (state.topics().count(id)) return fail(err::kTopicAlreadyExists, "topic id " + topic_id_hex(id) + " is taken");
   if (topic.partitions < 1) return fail(err::kInvalidPartitions, "Number of partitions must be larger than 0.");
-  auto placed = place_replicas(placement_brokers(state), 0, topic.partitions, topic.replication_factor);
+  const auto brokers = placement_brokers(state);
+  int16_t rf = topic.replication_factor;
+  if (topic.cap_to_live) {
+    const auto live = std::count_if(brokers.begin(), brokers.end(), [](const PlacementBroker& b) { return !b.fenced; });
+    rf = static_cast<int16_t>(std::clamp<int64_t>(live, 1, std::max<int64_t>(1, rf)));
+  }
+  auto placed = place_replicas(brokers, 0, topic.partitions, rf);
   if (!placed.ok()) return fail(err::kInvalidReplicationFactor, placed.error);
   ControlResult out;
   records::TopicRecord t;

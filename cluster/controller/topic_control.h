@@ -33,6 +33,10 @@ struct NewTopic {
   int32_t partitions = 1;
   int16_t replication_factor = 1;
   std::map<std::string, std::string> configs;
+  // replication_factor is a default (default.replication.factor,
+  // offsets.topic.replication.factor): capped by the live brokers, so one
+  // node (make run) gets 1 and three get 3. An asked-for factor is not.
+  bool cap_to_live = false;
 };
 
 // TopicRecord, one PartitionRecord per partition (replicas placed over the

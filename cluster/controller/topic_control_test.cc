@@ -67,6 +67,20 @@ TEST(TopicControl, RefusalsCarryKafkasCodesAndChangeNothing) {
   EXPECT_EQ(code(create_partitions(s, "nope", 4)), 3);
 }
 
+TEST(TopicControl, ADefaultReplicationFactorIsCappedByTheLiveBrokers) {
+  auto s = cluster_of(3, {3});  // two live brokers
+  NewTopic by_default{"defaulted", 2, 3, {}, /*cap_to_live=*/true};
+  auto r = create_topic(s, by_default, id_of(1));
+  apply_all(s, r);
+  for (const auto& [_, p] : s.topic("defaulted")->partitions) EXPECT_EQ(p.replicas.size(), 2u);
+  auto one = cluster_of(1);  // make run
+  apply_all(one, create_topic(one, by_default, id_of(2)));
+  EXPECT_EQ(one.topic("defaulted")->partitions.at(0).replicas.size(), 1u);
+  NewTopic narrow{"narrow", 1, 1, {}, true};  // a default below the brokers stays as it is
+  apply_all(s, create_topic(s, narrow, id_of(3)));
+  EXPECT_EQ(s.topic("narrow")->partitions.at(0).replicas.size(), 1u);
+}
+
 TEST(TopicControl, AddedPartitionsContinueThePlacementAndDeletionRemovesAll) {
   auto s = cluster_of(4);
   apply_all(s, create_topic(s, {"orders", 4, 2, {{"cleanup.policy", "compact"}}}, id_of(1)));

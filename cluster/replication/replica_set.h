@@ -74,6 +74,10 @@ class ReplicaSet {
   size_t quiesced() const;                         // replicas quiescent now
   size_t awake() const { return awake_.size(); }   // replicas a tick still runs (with quiescence)
   int beat_ticks() const { return std::max(1, election_ticks_ / 3); }
+  // A peer broker this set shares a group with that has not been heard from
+  // for an election timeout (as of the last tick).
+  bool is_silent(int32_t broker) const { return silent_.count(broker) > 0; }
+  const std::set<int32_t>& silent_peers() const { return silent_; }
 
  private:
   bool silent(int32_t broker);

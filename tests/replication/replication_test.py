@@ -23,32 +23,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "broker", "testing"))
 sys.path.insert(0, os.path.join(HERE, "..", "cluster"))
 sys.path.insert(0, os.path.join(HERE, "..", "chaos"))
+from checks import check, finish, wait_until  # noqa: E402
 from cluster_proc import Cluster  # noqa: E402
 from cluster_wire import create_topic, metadata  # noqa: E402
 from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
 
 TOPIC, PARTITIONS = "replicated", 3
 KILLS = int(os.environ.get("MILLRACE_REPLICATION_KILLS", "3"))
-failures = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
-    if not ok:
-        failures.append(what)
-    return ok
-
-
-def wait_until(fn, seconds, step=0.05):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(step)
-    return None
-
-
 def views(c, nodes):
     out = {}
     for i in nodes:
@@ -248,6 +229,15 @@ def main():
         deliveries += [{"v": v, "p": -1, "o": -1, "outcome": "unknown"} for v, _ in w.errors]
         reads = [read_all(c.bootstrap()) for _ in range(2)]
         counts, lost, moved, monotone, same = queue_check(deliveries, reads)
+        if counts["duplicated"]:
+            where = {}
+            for r in reads[0]:
+                where.setdefault(r["v"], []).append((r["p"], r["o"]))
+            acked_at = {v: (p, o) for v, p, o, _, _ in w.acked}
+            for v, at in where.items():
+                if len(at) > 1:
+                    print(f"duplicated value {v}: read at {at}, acknowledged at {acked_at.get(v)}", flush=True)
+
         check(counts["acknowledged"] > 1000 and not lost and not counts["duplicated"] and not moved and monotone
               and same, f"queue checks: {counts}; lost {lost[:5]}, offsets changed {moved[:5]}, "
                          f"increasing {monotone}, two reads equal {same}")
@@ -272,13 +262,7 @@ def main():
                                                  f"byte for byte {difference()}")
     finally:
         c.stop()
-    for i, b in c.nodes.items():  # a sanitizer build's reports (leaks are written at a clean exit)
-        report = b.sanitizer_report()
-        check(not report, f"node {i}: no sanitizer report" + (f":\n{report[:3000]}" if report else ""))
-    if failures:
-        print(f"{len(failures)} check(s) failed")
-        sys.exit(1)
-    print("replication: all checks passed")
+    finish(c, "replication")
 
 
 if __name__ == "__main__":
