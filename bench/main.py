@@ -13,8 +13,17 @@ Env (defaults for the real run; shrink them to smoke-test):
   BENCH_TARGETS=kafka,millrace,millrace-fsync
   BENCH_WORKLOADS=limits,W1,W2,W3,W4   (add W1N: W1 driven by `millrace bench produce`, 30 s
                           cases, opt-in so the default run stays under 30 minutes)
+                          Replicated workloads of issue 18 (3-node clusters, bench/clusters.py):
+                          FO  failover after kill -9 of a partition leader (bench/failover.py)
+                          W5  W1's and W2's generators against RF 3, acks=all, 16 partitions
+                          IDLE10K  idle CPU and inter-broker bytes/s of many replicated
+                                   partitions on 3 Millrace brokers (bench/idle.py)
+  BENCH_FAILOVER_KILLS=20 FO rounds per side
+  BENCH_W5_RATE           W5's fixed latency rate (default: half of Kafka's W5 throughput)
+  BENCH_IDLE_PARTITIONS=10000, BENCH_IDLE_SECONDS=30   IDLE10K's size and window
   BENCH_OUT=build/bench   results.json, broker data (same disk as the checkout), logs
   BENCH_MERGE=1           keep the previous results.json's sections of workloads not rerun
+  BENCH_DOC=docs/benchmarks.md   the report written (a smoke test can write elsewhere)
 Flush settings: Kafka runs with its defaults (flush.messages and flush.ms unbounded:
 the OS writes the page cache back, no fsync per request). "millrace" runs in the mode
 matching Kafka's (log.flush.on.acks.all=false: no fsync per request, acks=all answered
@@ -37,6 +46,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import limits  # noqa: E402
 import report  # noqa: E402
 import workloads as wl  # noqa: E402
+import clusters  # noqa: E402
+import failover  # noqa: E402
+import idle  # noqa: E402
 from brokers import Kafka, Millrace  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +61,15 @@ FLUSH = {
                       "producers (group commit)",
 }
 W1_CASES = [(1, "1"), (1, "all"), (16, "1"), (16, "all")]
+SECTIONS = ("limits", "W1", "W1N", "W2", "W3", "W4", "FO", "W5", "IDLE10K")
+REPLICATED_FLUSH = {
+    "kafka": "Kafka defaults: no fsync per request (flush.messages/flush.ms unbounded); acks=all answered when "
+             "every in-sync replica holds the batch in its page cache",
+    "millrace-fsync": "Millrace defaults: log.flush.on.acks.all=true, acks=all answered when a majority of the "
+                      "replicas hold the batch fdatasync'd (group commit on each replica)",
+    "millrace": "log.flush.on.acks.all=false (Kafka's durability): acks=all answered when a majority holds the "
+                "batch, no fsync per request",
+}
 
 
 class Run:
@@ -64,6 +85,10 @@ class Run:
         self.workloads = env.get("BENCH_WORKLOADS", "limits,W1,W2,W3,W4").split(",")
         self.out = Path(env.get("BENCH_OUT", ROOT / "build/bench")).resolve()
         self.data = self.out / "data"
+        self.kills = int(env.get("BENCH_FAILOVER_KILLS", 20))
+        self.w5_rate = int(env["BENCH_W5_RATE"]) if env.get("BENCH_W5_RATE") else None
+        self.idle_partitions = int(env.get("BENCH_IDLE_PARTITIONS", 10000))
+        self.idle_seconds = int(env.get("BENCH_IDLE_SECONDS", 30))
         self.t0 = time.monotonic()
         self.step, self.steps = 0, self.count_steps()
         self.results = {
@@ -86,6 +111,7 @@ class Run:
                 },
             },
             "limits": {}, "W1": [], "W2": [], "W3": [], "W4": {}, "errors": [],
+            "FO": {}, "W5": [], "IDLE10K": {},
         }
 
     def merge_previous(self):
@@ -94,11 +120,13 @@ class Run:
         if os.environ.get("BENCH_MERGE") != "1" or not prev.exists():
             return
         old = json.loads(prev.read_text())
-        for w in ("limits", "W1", "W1N", "W2", "W3", "W4"):
+        for w in SECTIONS:
             if w not in self.workloads and w in old:
                 self.results[w] = old[w]
         if "W2" not in self.workloads and "W2_rate" in old:
             self.results["W2_rate"] = old["W2_rate"]
+        if "W5" not in self.workloads and "W5_rate" in old:
+            self.results["W5_rate"] = old["W5_rate"]
         self.results["errors"] = [e for e in old.get("errors", [])
                                   if e.split(" ")[0].rstrip(":") not in self.workloads]
         self.results["meta"]["merged_from"] = old["meta"].get("date")
@@ -107,13 +135,30 @@ class Run:
         # kept, this run for the ones rerun.
         om = old["meta"]
         runs = dict(om.get("workload_runs") or {w: {"date": om.get("date"), "revision": om.get("millrace_revision")}
-                                                for w in ("limits", "W1", "W1N", "W2", "W3", "W4") if old.get(w)})
+                                                for w in SECTIONS if old.get(w)})
         for w in self.workloads:
             runs[w] = {"date": self.results["meta"]["date"], "revision": self.results["meta"]["millrace_revision"]}
         self.results["meta"]["workload_runs"] = runs
         self.results["meta"]["rerun_workloads"] = [w for w in self.workloads
-                                                  if w in ("limits", "W1", "W1N", "W2", "W3", "W4")]
+                                                  if w in SECTIONS]
         self.results["meta"]["elapsed_seconds_previous"] = old["meta"].get("elapsed_seconds")
+        # What describes the kept sections stays the old run's: its durations and flush
+        # settings when no single-node workload is rerun, the generators and the
+        # replicated runs' setup of the sections kept, how long each kept section took.
+        meta = self.results["meta"]
+        if not {"W1", "W1N", "W2", "W3", "W4"} & set(self.workloads):
+            for k in ("bench_seconds", "backlog_gb", "restart_gb", "flush_settings"):
+                if k in om:
+                    meta[k] = om[k]
+        for w, g in (om.get("generators") or {}).items():
+            if w not in self.workloads:
+                meta["generators"][w] = g
+        if not {"FO", "W5", "IDLE10K"} & set(self.workloads):
+            for k in ("replicated_flush", "replicated_setup", "replicated_seconds"):
+                if k in om:
+                    meta[k] = om[k]
+        meta["workload_seconds"] = {w: t for w, t in (om.get("workload_seconds") or {}).items()
+                                    if w not in self.workloads}
 
     def count_steps(self):
         n = 0
@@ -125,7 +170,19 @@ class Run:
                     n += sum(1 for _, a in W1_CASES if self.case_applies(t, a))
             n += ("W2" in self.workloads) + ("W3" in self.workloads and t != "millrace-fsync")
             n += ("W4" in self.workloads) * (1 + (t != "millrace-fsync"))
+        n += ("FO" in self.workloads) * len(self.fo_sides()) + ("W5" in self.workloads) * 3 * len(self.w5_sides())
+        n += "IDLE10K" in self.workloads
         return n
+
+    def fo_sides(self):
+        """FO's sides: Kafka, then Millrace with its defaults (labelled millrace-fsync)."""
+        return (["kafka"] if "kafka" in self.targets else []) + \
+            (["millrace-fsync"] if any(t.startswith("millrace") for t in self.targets) else [])
+
+    def w5_sides(self):
+        """W5's sides, Kafka first (the latency rate is half of its throughput): kafka,
+        millrace-fsync (Millrace's defaults), millrace (log.flush.on.acks.all=false)."""
+        return [t for t in ("kafka", "millrace-fsync", "millrace") if t in self.targets]
 
     @staticmethod
     def case_applies(target, acks):
@@ -292,6 +349,119 @@ class Run:
                     b.wipe()
             self.guarded(f"W4 {target} restart", restart)
 
+    # -- replicated workloads (issue 18): 3-node clusters -------------------------------
+    def cluster(self, side, name):
+        kind = "kafka" if side == "kafka" else "millrace"
+        sets = {"log.flush.on.acks.all": "false"} if side == "millrace" else None
+        return clusters.cluster(kind, self.build, self.data / f"{side}-{name}", sets)
+
+    def describe_replicated(self):
+        m = self.results["meta"]
+        m["replicated_seconds"] = self.seconds
+        m["replicated_kills"] = self.kills
+        m["replicated_flush"] = {s: REPLICATED_FLUSH[s] for s in dict.fromkeys(self.fo_sides() + self.w5_sides())}
+        m["replicated_setup"] = (
+            "3 nodes per side on this machine, each broker+controller (KRaft quorum of the 3), on 127.0.0.1; "
+            "topics of replication factor 3 with min.insync.replicas=2. Kafka: defaults plus "
+            "group.initial.rebalance.delay.ms=0, 1 GiB heap per node (tests/peers/kafka's JVM flags). "
+            "Millrace: defaults plus group.initial.rebalance.delay.ms=0 (broker/testing/cluster_proc.py).")
+        if "FO" in self.workloads:
+            m["generators"]["FO"] = (f"librdkafka idempotent acks=all producer, one record per ~1 ms to one "
+                                     f"partition ({', '.join(f'{k}={v}' for k, v in failover.PRODUCER.items())})")
+        if "W5" in self.workloads:
+            m["generators"]["W5"] = ("W1's ProducerPerformance (acks=all, idempotence) for throughput, then W2's "
+                                     "LatencyBench at a fixed rate on a second topic")
+        if "IDLE10K" in self.workloads:
+            m["generators"]["IDLE10K"] = ("none: CPU from /proc/PID/stat, inter-broker bytes from `ss -tin` "
+                                          "bytes_sent of the TCP connections between the broker processes")
+
+    def run_fo(self):
+        self.results["FO"] = {"kills_asked": self.kills}
+        for side in self.fo_sides():
+            self.progress(f"FO {side}: 3 nodes, {self.kills} kill -9 of partition fo-0's leader")
+            r0 = time.monotonic()
+
+            def case():
+                c = self.cluster(side, "fo")
+                try:
+                    self.results["FO"][side] = failover.run(c, self.kills, lambda s: print(s, file=sys.stderr,
+                                                                                          flush=True))
+                finally:
+                    c.stop()
+                    c.wipe()
+                r = self.results["FO"][side]
+                r["seconds_total"] = round(time.monotonic() - r0)
+                print(f"  failover median {r['median_s']} s, p90 {r['p90_s']} s, worst {r['worst_s']} s",
+                      file=sys.stderr)
+            self.guarded(f"FO {side}", case)
+
+    def run_w5(self, java):
+        self.results["W5"] = []
+        self.results.pop("W5_rate", None)
+        rate = self.w5_rate
+        for side in self.w5_sides():
+            c = None
+
+            def throughput():
+                nonlocal c
+                self.progress(f"W5 {side}: 3 nodes, RF 3, 16 partitions, acks=all, ProducerPerformance {self.seconds}s")
+                c = self.cluster(side, "w5")
+                c.create_topic("w5", 16, 3, {"min.insync.replicas": "2"})
+                r = wl.produce_for(java, c, "w5", "all", self.seconds)
+                self.results["W5"].append({"target": side, "kind": "throughput", "partitions": 16, "acks": "all",
+                                           "replication_factor": 3, **r})
+                print(f"  {r['MBps']} MB/s, {r['records_per_s']} records/s", file=sys.stderr)
+
+            def latency():
+                nonlocal rate
+                if rate is None:
+                    k = next((r for r in self.results["W5"] if r["target"] == "kafka"), None)
+                    rate = max(k["records_per_s"] // 2, 1000) if k else 1000
+                    self.results["W5_rate"] = {"records_per_s": rate, "basis": "half of Kafka's W5 throughput"
+                                               if k else "fallback 1000/s (no Kafka W5 result)"}
+                elif "W5_rate" not in self.results or self.results["W5_rate"]["records_per_s"] != rate:
+                    self.results["W5_rate"] = {"records_per_s": rate, "basis": "BENCH_W5_RATE"}
+                self.progress(f"W5 {side}: LatencyBench {rate} records/s, {self.seconds}s")
+                c.create_topic("w5-latency", 16, 3, {"min.insync.replicas": "2"})
+                r = wl.latency(java, c, "w5-latency", rate, self.seconds, "all")
+                self.results["W5"].append({"target": side, "kind": "latency", "partitions": 16, "acks": "all",
+                                           "replication_factor": 3, **r})
+                print(f"  produce p99 {r['produce_ms']['p99']} ms, e2e p99 {r['e2e_ms']['p99']} ms", file=sys.stderr)
+
+            def low_rate():
+                # The same at a low rate (1,000 records/s = 1 MB/s, at most 10 s): service
+                # times without queueing, to tell what the rate costs from what a write costs.
+                secs = min(10, self.seconds)
+                self.progress(f"W5 {side}: LatencyBench 1000 records/s, {secs}s (low-rate probe)")
+                c.create_topic("w5-low", 16, 3, {"min.insync.replicas": "2"})
+                r = wl.latency(java, c, "w5-low", 1000, secs, "all")
+                self.results["W5"].append({"target": side, "kind": "latency-low", "partitions": 16, "acks": "all",
+                                           "replication_factor": 3, **r})
+                print(f"  produce p50 {r['produce_ms']['p50']} ms, p99 {r['produce_ms']['p99']} ms", file=sys.stderr)
+            try:
+                self.guarded(f"W5 {side} throughput", throughput)
+                if c is not None:
+                    self.guarded(f"W5 {side} latency", latency)
+                    self.guarded(f"W5 {side} low-rate latency", low_rate)
+            finally:
+                if c is not None:
+                    c.stop()
+                    c.wipe()
+
+    def run_idle(self):
+        self.progress(f"IDLE10K millrace: {self.idle_partitions} partitions of RF 3 on 3 nodes, "
+                      f"idle, {self.idle_seconds}s window")
+
+        def case():
+            c = self.cluster("millrace", "idle")
+            try:
+                self.results["IDLE10K"] = idle.run(c, self.idle_partitions, self.idle_seconds,
+                                                   lambda s: print(s, file=sys.stderr, flush=True))
+            finally:
+                c.stop()
+                c.wipe()
+        self.guarded("IDLE10K millrace", case)
+
 
 def git_rev():
     try:
@@ -312,25 +482,27 @@ def main():
     java = wl.Java(cp, wl.compile_latency_bench(cp, run.out / "classes"))
     run.merge_previous()
     print(f"bench: {run.steps} steps, results in {run.out}/results.json", file=sys.stderr)
-    if "limits" in run.workloads:
-        run.guarded("limits", run.run_limits)
-    if "W1" in run.workloads:
-        run.run_w1(java)
-    if "W1N" in run.workloads:
-        run.run_w1n()
-    if "W2" in run.workloads:
-        run.run_w2(java)
-    if "W3" in run.workloads:
-        run.run_w3(java)
-    if "W4" in run.workloads:
-        run.run_w4(java)
+    kept_errors = len(run.results["errors"])
+    steps = [("limits", lambda: run.guarded("limits", run.run_limits)), ("W1", lambda: run.run_w1(java)),
+             ("W1N", run.run_w1n), ("W2", lambda: run.run_w2(java)), ("W3", lambda: run.run_w3(java)),
+             ("W4", lambda: run.run_w4(java)), ("FO", run.run_fo), ("W5", lambda: run.run_w5(java)),
+             ("IDLE10K", run.run_idle)]
+    if {"FO", "W5", "IDLE10K"} & set(run.workloads):
+        run.describe_replicated()
+    took = run.results["meta"].setdefault("workload_seconds", {})
+    for w, fn in steps:
+        if w in run.workloads:
+            t0 = time.monotonic()
+            fn()
+            took[w] = round(time.monotonic() - t0)
     run.save()
     shutil.rmtree(run.data, ignore_errors=True)
-    md = report.write(run.out / "results.json", ROOT / "docs/benchmarks.md")
+    md = report.write(run.out / "results.json", os.environ.get("BENCH_DOC", ROOT / "docs/benchmarks.md"))
     el = int(time.monotonic() - run.t0)
     print(f"bench: done in {el // 60}m{el % 60:02d}s; wrote {md}", file=sys.stderr)
-    if run.results["errors"]:
-        print(f"bench: {len(run.results['errors'])} case(s) failed: see errors in results.json", file=sys.stderr)
+    if len(run.results["errors"]) > kept_errors:   # this run's, not those kept by BENCH_MERGE
+        print(f"bench: {len(run.results['errors']) - kept_errors} case(s) failed: see errors in results.json",
+              file=sys.stderr)
         sys.exit(1)
 
 

@@ -191,9 +191,158 @@ def render(res):
             f"| {ratio(mr.get('restart_after_kill_seconds'), kr.get('restart_after_kill_seconds'))} | |",
             f"| records before / after the kill | {mr.get('restart_records_before', '—')} / {mr.get('restart_records_after', '—')} "
             f"| {kr.get('restart_records_before', '—')} / {kr.get('restart_records_after', '—')} | | |"]
+    out += render_replicated(res)
     if res.get("errors"):
         out += ["", "## Cases that failed in this run", ""] + [f"- {e}" for e in res["errors"]]
     return "\n".join(out) + "\n"
+
+
+def verdict(ok):
+    return "**met**" if ok else "**missed**"
+
+
+def median(xs):
+    s = sorted(x for x in xs if x is not None)
+    return s[(len(s) - 1) // 2] if s else None
+
+
+def render_replicated(res):
+    """Issue 18's sections (FO, W5, IDLE10K): 3-node clusters, replication factor 3."""
+    m = res["meta"]
+    fo, w5, idle = res.get("FO") or {}, res.get("W5") or [], res.get("IDLE10K") or {}
+    if not (fo.get("kafka") or fo.get("millrace-fsync") or w5 or idle.get("per_broker")):
+        return []
+    runs = m.get("workload_runs") or {}
+    secs = m.get("workload_seconds") or {}
+
+    def when(w):
+        r = runs.get(w)
+        took = f", {secs[w] // 60} min {secs[w] % 60:02d} s" if w in secs else ""
+        return f" (run {r['date']}, Millrace {r['revision']}{took})" if r else (f" ({took[2:]})" if took else "")
+    out = ["", "## Replicated partitions (issue 18): 3 brokers, replication factor 3", "",
+           m.get("replicated_setup", ""), "", "Flush settings of the replicated runs:", ""]
+    out += [f"- **{t}**: {v}" for t, v in (m.get("replicated_flush") or {}).items()]
+    for w in ("FO", "W5", "IDLE10K"):
+        if w in m.get("generators", {}):
+            out.append(f"- {w} generator: {m['generators'][w]}")
+
+    mf, kf = fo.get("millrace-fsync"), fo.get("kafka")
+    if mf or kf:
+        def f(r, k, d=3):
+            return fmt(r and r.get(k), digits=d)
+
+        def client(r):
+            return median([x["failover_s"] - x["elected_s"] for x in r["rounds"] if x["elected_s"] is not None]) \
+                if r and r.get("rounds") else None
+
+        def rejoin(r):
+            return median([x["rejoin_s"] for x in r["rounds"]]) if r and r.get("rounds") else None
+        out += ["", f"### FO failover after kill -9 of the partition leader{when('FO')}", "",
+                "Seconds from kill -9 of partition fo-0's leader until the producer's first acknowledged write to "
+                "fo-0 of a record handed to it after the kill; the killed node is restarted and back in every "
+                "ISR before the next kill. \"new leader in Metadata\" is the first time (polled every 50 ms) a "
+                "surviving node names a live new leader: the brokers' part; the rest is the client's (noticing "
+                "the dead connection, refreshing metadata, retrying).", "",
+                "| measure | Millrace | Kafka | ratio |", "|---|---|---|---|"]
+        for label, key in (("failover median (s)", "median_s"), ("failover p90 (s)", "p90_s"),
+                           ("failover worst (s)", "worst_s"), ("new leader in Metadata, median (s)", "elected_median_s"),
+                           ("new leader in Metadata, worst (s)", "elected_worst_s")):
+            a, b = mf and mf.get(key), kf and kf.get(key)
+            out.append(f"| {label} | {fmt(a, digits=3)} | {fmt(b, digits=3)} | {ratio(a, b)} |")
+        a, b = client(mf), client(kf)
+        out.append(f"| client's part (failover − new leader), median (s) | {fmt(a, digits=3)} | {fmt(b, digits=3)} "
+                   f"| {ratio(a, b)} |")
+        a, b = rejoin(mf), rejoin(kf)
+        out.append(f"| restarted node back in every ISR, median (s) | {fmt(a)} | {fmt(b)} | {ratio(a, b)} |")
+        out.append(f"| kills | {f(mf, 'kills', 0)} | {f(kf, 'kills', 0)} | |")
+        out.append(f"| acknowledged writes / failed deliveries | {f(mf, 'acknowledged', 0)} / {f(mf, 'delivery_errors', 0)} "
+                   f"| {f(kf, 'acknowledged', 0)} / {f(kf, 'delivery_errors', 0)} | |")
+        out.append(f"| whole workload (s) | {f(mf, 'seconds_total', 0)} | {f(kf, 'seconds_total', 0)} | |")
+        mm, km = mf and mf.get("median_s"), kf and kf.get("median_s")
+        if mm and km:
+            ok = mm <= 1.5 and mm < km / 3
+            out += ["", f"Target (Millrace median ≤ 1.5 s and below a third of Kafka's, {km / 3:.3f} s): {verdict(ok)}. "
+                    f"Millrace's median {mm:.3f} s is {mm / km:.2f}× Kafka's {km:.3f} s"
+                    + ("" if mm <= 1.5 else f"; {mm - 1.5:.3f} s above 1.5 s") + "."]
+
+    if w5:
+        def row(side, kind):
+            return next((r for r in w5 if r["target"] == side and r["kind"] == kind), None)
+        sides = [s for s in ("millrace-fsync", "kafka", "millrace") if any(r["target"] == s for r in w5)]
+        rate = (res.get("W5_rate") or {})
+        out += ["", f"### W5 replicated: 16 partitions, RF 3, acks=all{when('W5')}", "",
+                f"{m.get('replicated_seconds', '—')} s per case. "
+                "Throughput with W1's generator (ProducerPerformance, 1 KiB records, acks=all, idempotence), CPU "
+                "of the 3 brokers together and of the generator over the measured window; then W2's LatencyBench "
+                f"at {rate.get('records_per_s', '—')} records/s ({rate.get('basis', '')}) on a second topic; then "
+                "a low-rate probe (1,000 records/s, at most 10 s) on a third topic for service times without "
+                "queueing. Latencies in ms from each record's due time. Columns: **millrace-fsync** = Millrace's "
+                "defaults (fsync before acks=all), **millrace** = log.flush.on.acks.all=false (Kafka's durability); "
+                "ratios are against Kafka.", "",
+                "| measure | " + " | ".join(sides) + " | " + " | ".join(f"{s} / kafka" for s in sides if s != "kafka")
+                + " |", "|---" * (len(sides) * 2) + "|"]
+
+        def line(label, get, d=1):
+            vals = {s: get(s) for s in sides}
+            cells = [fmt(vals[s], digits=d) for s in sides]
+            rats = [ratio(vals[s], vals.get("kafka")) for s in sides if s != "kafka"]
+            out.append(f"| {label} | " + " | ".join(cells + rats) + " |")
+
+        def tp(k):
+            return lambda s: (row(s, "throughput") or {}).get(k)
+
+        def lat(kind, q, which="latency"):
+            return lambda s: ((row(s, which) or {}).get(kind) or {}).get(q)
+        line("throughput MB/s", tp("MBps"))
+        line("throughput records/s", tp("records_per_s"), 0)
+        line("brokers' cores (3 nodes)", tp("broker_cores"), 2)
+        line("generator cores", tp("generator_cores"), 2)
+        line("brokers' CPU s per GB", tp("broker_cpu_s_per_GB"), 2)
+        line("generator CPU s per GB", tp("generator_cpu_s_per_GB"), 2)
+        out.append("| brokers' max RSS (sum of 3) | " + " | ".join(mib(tp("rss_max_bytes")(s)) for s in sides)
+                   + " |" + " |" * (len(sides) - 1))
+        for kind, name in (("produce_ms", "produce"), ("e2e_ms", "end-to-end")):
+            for q in ("p50", "p99", "p999"):
+                line(f"{name} {q.replace('p999', 'p99.9')} (ms)", lat(kind, q), 2)
+        line("achieved rate (records/s)", lambda s: (row(s, "latency") or {}).get("rate_achieved"), 0)
+        for q in ("p50", "p99"):
+            line(f"low-rate probe: produce {q} (ms)", lat("produce_ms", q, "latency-low"), 2)
+            line(f"low-rate probe: end-to-end {q} (ms)", lat("e2e_ms", q, "latency-low"), 2)
+        k_tp, k_p99 = tp("MBps")("kafka"), lat("produce_ms", "p99")("kafka")
+        k_e99 = lat("e2e_ms", "p99")("kafka")
+        if k_tp:
+            out.append("")
+            for s in sides:
+                if s == "kafka":
+                    continue
+                t, p, e = tp("MBps")(s), lat("produce_ms", "p99")(s), lat("e2e_ms", "p99")(s)
+                parts = []
+                if t:
+                    parts.append(f"throughput ≥ 1.5× Kafka's: {verdict(t >= 1.5 * k_tp)} ({t / k_tp:.2f}×"
+                                 + ("" if t >= 1.5 * k_tp else f", {1.5 * k_tp - t:.1f} MB/s short of {1.5 * k_tp:.1f}") + ")")
+                if p and k_p99:
+                    parts.append(f"produce p99 ≤ ⅓ of Kafka's: {verdict(p <= k_p99 / 3)} ({p / k_p99:.2f}×)")
+                if e and k_e99:
+                    parts.append(f"end-to-end p99 ≤ ⅓ of Kafka's: {verdict(e <= k_e99 / 3)} ({e / k_e99:.2f}×)")
+                out.append(f"- Targets for **{s}**: " + "; ".join(parts) + ".")
+
+    per = idle.get("per_broker") or {}
+    if per:
+        out += ["", f"### Idle replicated partitions on 3 Millrace brokers{when('IDLE10K')}", "",
+                f"{idle['partitions']:,} partitions of replication factor 3 (a replica of each on every broker: "
+                f"{idle['replicas_per_broker']:,} replicas per broker), created in {idle['create_seconds']} s, every "
+                f"partition led with an ISR of 3; then {idle['settle_seconds']} s to settle and a window of "
+                f"{idle['window_seconds']} s with no client traffic. CPU from /proc/PID/stat (utime+stime, "
+                f"{idle.get('clock_ticks_per_s', 100)} ticks/s); bytes sent from `ss -tin` (tcp_info bytes_sent) on "
+                "the TCP connections between the broker processes, split by the listener they go to (the brokers "
+                "have no Prometheus counter of inter-broker bytes). Still all in sync after the window: "
+                f"{idle.get('in_sync_after')}.", "",
+                "| broker | CPU ms per s | share of one core | B/s sent on broker listeners (replication, heartbeats) "
+                "| B/s sent to controllers (KRaft quorum) | RSS |", "|---|---|---|---|---|---|"]
+        for i, r in sorted(per.items()):
+            out.append(f"| node {i} | {r['cpu_ms_per_s']} | {100 * r['cpu_share_of_core']:.2f}% "
+                       f"| {r['sent_Bps_broker_listener']:,} | {r['sent_Bps_controller']:,} | {mib(r.get('rss_bytes'))} |")
+    return out
 
 
 def write(results, markdown):
