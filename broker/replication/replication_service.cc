@@ -196,12 +196,16 @@ cluster::Replicated ReplicationService::replicate(int64_t g, std::span<uint8_t> 
 #else
     const auto all = cluster::ReplicaAck::kCommitted;
 #endif
+    // A duplicate waits for its original entry, which may be an earlier
+    // term's (proposed by the previous leader, in this log uncommitted): it
+    // is answered once committed, not refused for its term.
     r->wait(last, term, acks == -1 || res.duplicate ? all : cluster::ReplicaAck::kAppended,
             [a](int16_t e) {
               cluster::AckWait::complete(a, e == 0 ? Status::Ok()
                                                    : not_leader("leadership moved before the batch was committed; "
                                                                 "its outcome is unknown, retry"));
-            });
+            },
+            res.duplicate ? r->term_at(last) : -1);
   }
   lock.unlock();
   schedule_drive();

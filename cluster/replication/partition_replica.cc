@@ -94,8 +94,9 @@ std::vector<int32_t> PartitionReplica::in_sync() const {
   return out;
 }
 
-void PartitionReplica::wait(int64_t last, int32_t term, ReplicaAck ack, std::function<void(int16_t)> done) {
-  waiters_.emplace(last, Waiter{term, ack, std::move(done)});
+void PartitionReplica::wait(int64_t last, int32_t term, ReplicaAck ack, std::function<void(int16_t)> done,
+                            int32_t entry_term) {
+  waiters_.emplace(last, Waiter{term, entry_term < 0 ? term : entry_term, ack, std::move(done)});
   answer_waiters();
 }
 
@@ -125,7 +126,7 @@ void PartitionReplica::answer_waiters() {
     int16_t answer = -2;  // still waiting
     if (reached) {
       auto t = log_->term_at(raft::Index(last));
-      answer = t && t->value() == w.term ? 0 : kNotLeader;  // another term's entry there: it was cut
+      answer = t && t->value() == w.entry_term ? 0 : kNotLeader;  // another term's entry there: it was cut
     } else if (!leading || now_term != w.term) {
       answer = kNotLeader;  // leadership moved before it got there: outcome unknown
     }

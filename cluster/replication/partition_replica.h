@@ -72,7 +72,10 @@ class PartitionReplica {
   Proposed propose(std::vector<uint8_t> batch, int32_t record_count);
   // `done(error)` once the entry proposed as (last, term) is appended here or
   // committed, as `ack` asks; NOT_LEADER_OR_FOLLOWER as described above.
-  void wait(int64_t last, int32_t term, ReplicaAck ack, std::function<void(int16_t error)> done);
+  // `entry_term`: the term the entry at `last` must have when reached, when
+  // not `term` (a retried batch found in the log as an earlier leader wrote it).
+  void wait(int64_t last, int32_t term, ReplicaAck ack, std::function<void(int16_t error)> done,
+            int32_t entry_term = -1);
 
   void tick() { raft_->tick(); }
   void step(const raft::Message& m) { raft_->step(m); }
@@ -90,6 +93,11 @@ class PartitionReplica {
   bool is_leader() const { return raft_->role() == raft::Role::kLeader; }
   int32_t leader() const { return static_cast<int32_t>(raft_->leader().value()); }
   int32_t term() const { return static_cast<int32_t>(raft_->term().value()); }
+  // The term of the entry at `last` in this replica's log, -1 if none there.
+  int32_t term_at(int64_t last) const {
+    auto t = log_->term_at(raft::Index(last));
+    return t ? static_cast<int32_t>(t->value()) : -1;
+  }
   int64_t high_watermark() const { return raft_->commit().value() + 1; }
   int64_t log_end() const { return log_->last().value() + 1; }
   const raft::Config& config() const { return raft_->config(); }
@@ -109,7 +117,8 @@ class PartitionReplica {
   std::unique_ptr<raft::HardStateFile> hard_state_;
   std::unique_ptr<raft::Raft> raft_;
   struct Waiter {
-    int32_t term;
+    int32_t term;        // this replica's term when it was asked (leadership must hold)
+    int32_t entry_term;  // the term of the entry at `last`
     ReplicaAck ack;
     std::function<void(int16_t)> done;
   };

@@ -201,6 +201,33 @@ TEST_F(ReplicaGroup, ADeposedLeadersUnacknowledgedBatchesAreAnsweredNotLeaderAnd
   EXPECT_EQ(nodes_[old]->waiting(), 0u);
 }
 
+TEST_F(ReplicaGroup, ARetryOfABatchTheOldLeaderWroteIsAnsweredOnceTheNewLeaderCommitsIt) {
+  const int old = elect_and_commit_one('a');
+  ASSERT_NE(old, 0);
+  const int third = old == 3 ? 2 : 3, heir = 6 - old - third;
+  cut_.insert(third);  // the batch reaches the heir only
+  int16_t first = -2;
+  auto p = produce(old, 3, 'r', ReplicaAck::kCommitted, &first);
+  ASSERT_EQ(p.error, 0);
+  cut_ = {old};  // the old leader dies before answering; the heir holds the batch
+  int nl = 0;
+  for (int t = 0; t < 100 && nl == 0; ++t) {
+    round();
+    nl = leader();
+  }
+  ASSERT_EQ(nl, heir) << "only the heir's log is complete";
+  ASSERT_LT(nodes_[heir]->term_at(p.last), nodes_[heir]->term());
+  // The producer's retry finds the batch in the log (a duplicate): it waits
+  // for that entry, written in the old term.
+  int16_t retry = -2, strict = -2;
+  nodes_[heir]->wait(p.last, nodes_[heir]->term(), ReplicaAck::kCommitted, [&](int16_t e) { retry = e; },
+                     nodes_[heir]->term_at(p.last));
+  nodes_[heir]->wait(p.last, nodes_[heir]->term(), ReplicaAck::kCommitted, [&](int16_t e) { strict = e; });
+  round(3);
+  EXPECT_EQ(retry, 0) << "committed by the new leader: the retry succeeds with the original offsets";
+  EXPECT_EQ(strict, 6) << "a waiter for an entry of this term finds another term's there";
+}
+
 TEST_F(ReplicaGroup, AFollowerRestartedFromItsOwnDiskCatchesUp) {
   const int l = elect();
   ASSERT_NE(l, 0);

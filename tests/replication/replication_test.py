@@ -12,6 +12,7 @@ the restarted broker catches up into the ISR; at the end every acknowledged
 value is read back at the offset its acknowledgement gave, none twice (Jepsen's
 queue checks, tests/chaos/chaos.py's queue_check), and the three replicas' log
 segments are byte-for-byte equal. Every wait is bounded."""
+import logging
 import os
 import signal
 import struct
@@ -59,13 +60,32 @@ def agreed_leaders(c, nodes, want_isr=None):
     return leaders
 
 
+class ListHandler(logging.Handler):
+    """Keeps the lines that speak of epochs or sequences."""
+
+    def __init__(self, out):
+        super().__init__()
+        self.out = out
+
+    def emit(self, record):
+        text = record.getMessage()
+        if any(k in text for k in ("poch", "ERRSEQ", "sequence", "DRAIN", "Fatal", "fatal")):
+            self.out.append(text)
+
+
 class Writer:
     """An idempotent acks=all producer writing unique values round-robin."""
 
     def __init__(self, bootstrap):
+        # librdkafka's idempotence events (epoch bumps, sequence errors), kept
+        # to explain a duplicate: a bump renumbers what it believes unwritten.
+        self.eos_events = []
+        log = logging.getLogger("librdkafka-eos")
+        log.addHandler(ListHandler(self.eos_events))
+        log.propagate = False
         self.p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all",
                            "linger.ms": 2, "message.timeout.ms": 60000, "retry.backoff.ms": 50,
-                           "topic.metadata.refresh.interval.ms": 1000})
+                           "topic.metadata.refresh.interval.ms": 1000, "debug": "eos", "logger": log})
         self.acked = []     # (value, partition, offset, time)
         self.errors = []
         self.sent = {}      # value -> when produce() took it
@@ -237,10 +257,13 @@ def main():
             for v, at in where.items():
                 if len(at) > 1:
                     print(f"duplicated value {v}: read at {at}, acknowledged at {acked_at.get(v)}", flush=True)
+            print("librdkafka's idempotence events:\n  " + "\n  ".join(w.eos_events[-40:]), flush=True)
 
         check(counts["acknowledged"] > 1000 and not lost and not counts["duplicated"] and not moved and monotone
               and same, f"queue checks: {counts}; lost {lost[:5]}, offsets changed {moved[:5]}, "
                          f"increasing {monotone}, two reads equal {same}")
+        bumps = [e for e in w.eos_events if "bump" in e.lower()]
+        print(f"librdkafka epoch bumps: {len(bumps)}" + (f", the first: {bumps[0]}" if bumps else ""), flush=True)
         if failovers:
             s = sorted(failovers)
             print(f"failover (kill -9 of a partition leader until its writes are acknowledged again), "
