@@ -11,6 +11,7 @@ Every wait is bounded; every loop has a fixed count (MILLRACE_CLUSTER_KILLS,
 $MILLRACE_CLUSTER_REPORT (JSON) when set."""
 import json
 import os
+import struct
 import signal
 import statistics
 import subprocess
@@ -231,12 +232,19 @@ def damaged_log(cluster):
     node = cluster.nodes[victim]
     node.stop()
     seg_dir = os.path.join(node.data_dir, "__cluster_metadata-0")
-    seg = sorted(f for f in os.listdir(seg_dir) if f.endswith(".log"))[0]
+    # The newest segment's last batch: what lies below the snapshots may no
+    # longer be read at start, and a segment may end in preallocated zeros.
+    seg = sorted(f for f in os.listdir(seg_dir) if f.endswith(".log"))[-1]
     path = os.path.join(seg_dir, seg)
-    size = os.path.getsize(path)
-    # Flip bytes in a batch near the end: the log is cut below the older of
-    # two snapshots, so what lies early in the file may no longer be read.
-    at = max(size // 2, size - 400)
+    with open(path, "rb") as f:
+        data = f.read()
+    pos, last = 0, None
+    while pos + 61 <= len(data):
+        size = struct.unpack_from(">i", data, pos + 8)[0]
+        if size <= 0 or pos + 12 + size > len(data):
+            break
+        last, pos = (pos, size), pos + 12 + size
+    at = last[0] + 12 + last[1] // 2 if last else len(data) // 2  # inside its CRC-covered bytes
     with open(path, "r+b") as f:
         f.seek(at)
         b = f.read(8)
@@ -251,8 +259,9 @@ def damaged_log(cluster):
         all_same(cluster)), 20)
     check(bool(same), f"node {victim}: repaired from the leader, the same Metadata as the others")
     node.stop()
+    path = os.path.join(seg_dir, sorted(f for f in os.listdir(seg_dir) if f.endswith(".log"))[-1])
     with open(path, "r+b") as f:  # cut the file short
-        f.truncate(size // 3)
+        f.truncate(os.path.getsize(path) // 3)
     node.start(timeout=60)
     same = wait_until(lambda: (lambda s: s and len(s["brokers"]) == 3)(all_same(cluster)), 20)
     check(bool(same), f"node {victim}: a metadata log cut short is filled in from the leader")
