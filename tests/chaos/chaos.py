@@ -2,9 +2,11 @@
 namespace (broker/testing/netns.py), with real faults: kill -9 of the leader
 and of random nodes, SIGSTOP longer than the election timeout, the leader
 isolated, a minority cut off, the leader's outgoing traffic dropped (one-way),
-packet loss, a rolling restart. The workload is the controller quorum's
-(issue 17): CreateTopics with unique names through random brokers; replicated
-partitions (issue 18) will add produce/consume workloads on the same nemeses.
+packet loss, a rolling restart. Workloads, alternating: the controller
+quorum's (issue 17: CreateTopics with unique names through random brokers) and
+replicated partitions' (issue 18: an idempotent acks=all producer over a topic
+of three replicas per partition, with a consumer group member reading and
+committing every 0.5 s meanwhile).
 
 Proof the checker can fail: a broker built with the CMake option
 MILLRACE_UNSAFE_CONTROLLER_ACK answers a write once proposed; against it
@@ -12,7 +14,12 @@ MILLRACE_UNSAFE_CONTROLLER_ACK answers a write once proposed; against it
 run against it did (seeds 501, 601, 603; timing decides, so a replayed seed
 may not lose again).
 
-Checker, after healing and restarting everything: every acknowledged topic is
+Produce checker: Jepsen's queue checks (queue_check: every acknowledged value
+read, none twice, at the offset acknowledged, offsets increasing, two reads
+equal) and the group's (group_check: committed offsets read during the round
+never go back; every acknowledged commit is kept after healing).
+
+Topics checker, after healing and restarting everything: every acknowledged topic is
 in every broker's Metadata (lost = 0); all brokers show the same topics;
 attempts that timed out or lost their connection are counted apart as
 indeterminate, and those with an error code as failed (either may or may not
@@ -48,9 +55,13 @@ CLIENT = os.path.join(HERE, "client.py")
 # MILLRACE_CHAOS_RF replicas per partition, 3 by default: each partition a
 # Raft group over three brokers).
 # "mixed" (the default) alternates: even rounds topics, odd rounds produce.
+# A produce round also runs a consumer group member reading the topic and
+# committing every 0.5 s, with a probe reading the group's committed offsets
+# (group_check: acknowledged commits kept, committed offsets never go back).
 WORKLOAD_ENV = os.environ.get("MILLRACE_CHAOS_WORKLOAD", "mixed")
 TOPIC, PARTITIONS = "chaos", 6
 REPLICATION = int(os.environ.get("MILLRACE_CHAOS_RF", "3"))
+GROUP_WAIT = 12  # seconds a produce round waits for its group's first commit before the nemeses
 totals = {}
 
 
@@ -90,6 +101,32 @@ def queue_check(deliveries, reads):
         "read": len(first),
     }
     return counts, lost, moved, monotone, same
+
+
+def group_check(events, final):
+    """The consumer group's commits: every commit the coordinator acknowledged is
+    kept (the group's committed offsets read after healing are at least as far,
+    per partition) and the committed offsets read during the round never go
+    backwards. Returns (counts, regressions, lost commits). Pure (checker_test.py
+    plants each fault)."""
+    seen, regressions, acked = {}, [], {}
+    for e in events:
+        if "fetched" in e:
+            for p, o in e["fetched"].items():
+                if o < seen.get(p, -1):
+                    regressions.append((p, seen[p], o))
+                seen[p] = max(seen.get(p, -1), o)
+        elif e.get("ok"):
+            for p, o in e["commit"].items():
+                acked[p] = max(acked.get(p, -1), o)
+    lost = sorted((p, o, (final or {}).get(p, -1)) for p, o in acked.items() if (final or {}).get(p, -1) < o)
+    counts = {
+        "commits_acknowledged": sum(1 for e in events if "commit" in e and e.get("ok")),
+        "commits_failed": sum(1 for e in events if "commit" in e and not e.get("ok")),
+        "commit_regressions": len(regressions),
+        "commits_lost": len(lost),
+    }
+    return counts, regressions, lost
 
 
 class Round:
@@ -195,11 +232,31 @@ class Round:
                 if code and code[-1].get("code") == 0:
                     break
                 time.sleep(0.2)
-            argv = ["produce", self.seed, self.seconds, ",".join(self.addrs()), TOPIC, PARTITIONS]
+            # The workloads run GROUP_WAIT longer: the nemeses start once the
+            # group has committed (or GROUP_WAIT passed), and last self.seconds.
+            argv = ["produce", self.seed, self.seconds + GROUP_WAIT, ",".join(self.addrs()), TOPIC, PARTITIONS]
         else:
             argv = ["workload", self.seed, self.seconds, ",".join(self.addrs())]
-        self.t0 = time.monotonic()
         wl = self.net.popen(self.client, [sys.executable, CLIENT, *map(str, argv)], stdout=subprocess.PIPE, text=True)
+        # Produce rounds: a consumer group reads and commits meanwhile.
+        gr, self.group_events, gerr = None, [], []
+        if self.workload == "produce":
+            gr = self.net.popen(self.client, [sys.executable, CLIENT, "group", str(self.seconds + GROUP_WAIT),
+                                              ",".join(self.addrs()), TOPIC, str(PARTITIONS), f"chaos-{self.seed}"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            committed = threading.Event()
+
+            def pump():
+                for line in gr.stdout:
+                    if line.startswith("{"):
+                        e = json.loads(line)
+                        self.group_events.append(e)
+                        if e.get("ok"):
+                            committed.set()
+            threading.Thread(target=pump, daemon=True).start()
+            threading.Thread(target=lambda: gerr.append(gr.stderr.read()), daemon=True).start()
+            committed.wait(GROUP_WAIT)
+        self.t0 = time.monotonic()
         names = ["kill-leader", "kill-random", "pause-leader", "isolate-leader", "isolate-random",
                  "oneway-leader", "loss"]
         rolled = False
@@ -211,6 +268,15 @@ class Round:
             time.sleep(0.5 + self.rng.random())
         out, _ = wl.communicate(timeout=self.seconds + 60)
         attempts = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        if gr:
+            gr.wait(timeout=self.seconds + GROUP_WAIT + 60)
+            time.sleep(0.2)  # the pump's last lines
+            if not self.group_events:
+                print(f"    the group client said nothing; its stderr: {''.join(gerr)[-2000:]}", flush=True)
+            if os.environ.get("MILLRACE_CHAOS_VERBOSE"):
+                for e in self.group_events:
+                    if "commit" in e:
+                        print("    group:", json.dumps(e), flush=True)
         # Heal: whole network, every node up, then the final reads.
         self.net.heal()
         for i, b in self.nodes.items():
@@ -264,9 +330,15 @@ class Round:
         per partition, and two reads identical."""
         reads = [self.client_run("consume", ",".join(self.addrs()), TOPIC, PARTITIONS) for _ in range(2)]
         counts, lost, moved, monotone, same = queue_check(deliveries, reads)
-        ok = not lost and not counts["duplicated"] and not moved and monotone and same
+        final = self.client_run("committed", ",".join(self.addrs()), TOPIC, PARTITIONS, f"chaos-{self.seed}")
+        gcounts, regressions, commits_lost = group_check(self.group_events, final[-1]["fetched"] if final else None)
+        counts.update(gcounts)
+        ok = not lost and not counts["duplicated"] and not moved and monotone and same and not regressions \
+            and not commits_lost and gcounts["commits_acknowledged"] > 0
         return self.report(counts, ok, f"lost: {lost[:10]}; offsets changed: {moved[:10]}; offsets increase per "
-                                       f"partition: {monotone}; two reads identical: {same}")
+                                       f"partition: {monotone}; two reads identical: {same}; committed offsets "
+                                       f"going back: {regressions[:5]}; acknowledged commits lost: "
+                                       f"{commits_lost[:5]}")
 
     def topics(self, i):
         docs = self.client_run("topics", f"{self.net.addr(i)}:9092", timeout=30)

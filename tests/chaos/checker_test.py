@@ -5,7 +5,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chaos import queue_check  # noqa: E402
+from chaos import group_check, queue_check  # noqa: E402
 
 failures = []
 
@@ -51,5 +51,21 @@ check(not verdict(d, r)["monotone"], "offsets going back within a partition are 
 d, r = clean()
 r[1] = r[1][:-2]
 check(not verdict(d, r)["same"], "two reads that differ are caught")
+
+# The group checker.
+def group_history():
+    return [{"commit": {"0": 5, "1": 3}, "ok": True}, {"fetched": {"0": 5, "1": 3}},
+            {"commit": {}, "ok": False, "error": "NOT_COORDINATOR"}, {"fetched": {"0": 5, "1": 3}},
+            {"commit": {"0": 9, "1": 3}, "ok": True}, {"fetched": {"0": 9, "1": 3}}]
+
+
+counts, back, gone = group_check(group_history(), {"0": 9, "1": 3})
+check(not back and not gone and counts["commits_acknowledged"] == 2 and counts["commits_failed"] == 1,
+      f"a clean group history passes ({counts})")
+h = group_history()
+h.append({"fetched": {"0": 5, "1": 3}})  # a coordinator that lost the last commit for a while
+check(group_check(h, {"0": 9, "1": 3})[1], "committed offsets read going back are caught")
+check(group_check(group_history(), {"0": 5, "1": 3})[2], "an acknowledged commit missing after healing is caught")
+check(group_check(group_history(), None)[2], "no committed offsets at all after healing is caught")
 if failures:
     sys.exit(1)

@@ -13,6 +13,13 @@ host is not on the test network). Modes:
                                         delivery report: {"v", "p", "o", "outcome", "error"}
   consume BOOTSTRAP TOPIC PARTITIONS    every record of the topic from the start, in order per
                                         partition: one JSON line per record {"v", "p", "o"}
+  group SECONDS BOOTSTRAP TOPIC PARTITIONS GROUP
+                                        a consumer group member reading the topic and committing
+                                        its position synchronously every 0.5 s, and a probe reading
+                                        the group's committed offsets (OffsetFetch) every 0.5 s:
+                                        {"commit": {p: o}, "ok": bool} and {"fetched": {p: o}}
+  committed BOOTSTRAP TOPIC PARTITIONS GROUP
+                                        the group's committed offsets once: {"fetched": {p: o}}
 """
 import json
 import os
@@ -98,6 +105,62 @@ def consume(bootstrap, topic, partitions):
     c.close()
 
 
+def fetch_committed(probe, topic, partitions):
+    from confluent_kafka import KafkaException, TopicPartition
+    try:
+        got = probe.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=3)
+    except KafkaException:
+        return None
+    return {str(tp.partition): tp.offset for tp in got if tp.error is None and tp.offset >= 0}
+
+
+def group(seconds, bootstrap, topic, partitions, group_id):
+    from confluent_kafka import Consumer, KafkaError, KafkaException
+    member = Consumer({"bootstrap.servers": bootstrap, "group.id": group_id, "enable.auto.commit": False,
+                       "auto.offset.reset": "earliest", "session.timeout.ms": 6000, "log_level": 0,
+                       "socket.timeout.ms": 3000, "topic.metadata.refresh.interval.ms": 2000})
+    probe = Consumer({"bootstrap.servers": bootstrap, "group.id": group_id, "enable.auto.commit": False,
+                      "log_level": 0, "socket.timeout.ms": 3000})
+    member.subscribe([topic])
+    t0 = time.monotonic()
+    end = t0 + seconds
+    next_commit = time.monotonic() + 0.5
+    while time.monotonic() < end:
+        member.poll(0.1)
+        if time.monotonic() < next_commit:
+            continue
+        next_commit = time.monotonic() + 0.5
+        try:
+            done = member.commit(asynchronous=False)
+            out = {"commit": {str(tp.partition): tp.offset for tp in done if tp.error is None and tp.offset >= 0},
+                   "ok": True, "t": round(time.monotonic() - t0, 2)}
+        except KafkaException as e:
+            if e.args[0].code() == KafkaError._NO_OFFSET:  # nothing read since the last commit
+                out = None
+            else:
+                out = {"commit": {}, "ok": False, "error": str(e.args[0].name()), "t": round(time.monotonic() - t0, 2)}
+        if out:
+            print(json.dumps(out), flush=True)
+        fetched = fetch_committed(probe, topic, partitions)
+        if fetched is not None:
+            print(json.dumps({"fetched": fetched}), flush=True)
+    member.close()
+    probe.close()
+
+
+def committed(bootstrap, topic, partitions, group_id):
+    from confluent_kafka import Consumer
+    probe = Consumer({"bootstrap.servers": bootstrap, "group.id": group_id, "enable.auto.commit": False,
+                      "log_level": 0})
+    for _ in range(20):
+        fetched = fetch_committed(probe, topic, partitions)
+        if fetched is not None:
+            print(json.dumps({"fetched": fetched}), flush=True)
+            break
+        time.sleep(0.5)
+    probe.close()
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "workload":
         workload(int(sys.argv[2]), float(sys.argv[3]), sys.argv[4].split(","))
@@ -111,5 +174,9 @@ if __name__ == "__main__":
             print(json.dumps({"error": str(e)}), flush=True)
     elif sys.argv[1] == "consume":
         consume(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif sys.argv[1] == "group":
+        group(float(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6])
+    elif sys.argv[1] == "committed":
+        committed(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
     else:
         topics(sys.argv[2])
