@@ -4,9 +4,10 @@ and of random nodes, SIGSTOP longer than the election timeout, the leader
 isolated, a minority cut off, the leader's outgoing traffic dropped (one-way),
 packet loss, a rolling restart. Workloads, alternating: the controller
 quorum's (issue 17: CreateTopics with unique names through random brokers) and
-replicated partitions' (issue 18: an idempotent acks=all producer over a topic
-of three replicas per partition, with a consumer group member reading and
-committing every 0.5 s meanwhile).
+replicated partitions' (issue 18: idempotent acks=all producers, librdkafka's
+and the Java client's (ChaosProducer.java; MILLRACE_CHAOS_JAVA=0 leaves it
+out), over a topic of three replicas per partition, with a consumer group
+member reading and committing every 0.5 s meanwhile).
 
 Proof the checker can fail: a broker built with the CMake option
 MILLRACE_UNSAFE_CONTROLLER_ACK answers a write once proposed; against it
@@ -50,6 +51,9 @@ import netns  # noqa: E402
 from broker_proc import Broker, sanitizer_report_in  # noqa: E402
 
 CLIENT = os.path.join(HERE, "client.py")
+PEERS = os.path.join(HERE, "..", "peers")
+CACHE = os.environ.get("MILLRACE_CACHE", os.path.expanduser("~/.cache/millrace"))
+JAVA = os.environ.get("MILLRACE_CHAOS_JAVA", "1") == "1"  # the Java producer beside librdkafka's
 # "topics" (the controller quorum's: unique CreateTopics) or "produce" (an
 # idempotent librdkafka producer, acks=all, then two full reads of a topic of
 # MILLRACE_CHAOS_RF replicas per partition, 3 by default: each partition a
@@ -101,6 +105,23 @@ def queue_check(deliveries, reads):
         "read": len(first),
     }
     return counts, lost, moved, monotone, same
+
+
+def java_producer(args):
+    """The command running ChaosProducer.java (Apache Kafka's kafka-clients from
+    tests/peers/kafka), compiled once into the cache by its source's digest."""
+    import hashlib
+    cp = subprocess.run([os.path.join(PEERS, "kafka"), "classpath"], check=True, capture_output=True,
+                        text=True).stdout.strip()
+    src = os.path.join(HERE, "ChaosProducer.java")
+    with open(src, "rb") as f:
+        classes = os.path.join(CACHE, "java-chaos", hashlib.sha256(f.read()).hexdigest()[:16])
+    if not os.path.exists(os.path.join(classes, "ChaosProducer.class")):
+        os.makedirs(os.path.dirname(classes), exist_ok=True)
+        tmp = tempfile.mkdtemp(dir=os.path.dirname(classes))
+        subprocess.run(["javac", "-d", tmp, "-cp", cp, src], check=True)
+        os.rename(tmp, classes)
+    return ["java", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", f"{classes}:{cp}", "ChaosProducer", *map(str, args)]
 
 
 def group_check(events, final):
@@ -238,6 +259,10 @@ class Round:
         else:
             argv = ["workload", self.seed, self.seconds, ",".join(self.addrs())]
         wl = self.net.popen(self.client, [sys.executable, CLIENT, *map(str, argv)], stdout=subprocess.PIPE, text=True)
+        jw = None
+        if self.workload == "produce" and JAVA:  # Java's idempotent producer on the same topic
+            jw = self.net.popen(self.client, java_producer(argv[1:]), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                text=True)
         # Produce rounds: a consumer group reads and commits meanwhile.
         gr, self.group_events, gerr = None, [], []
         if self.workload == "produce":
@@ -268,6 +293,11 @@ class Round:
             time.sleep(0.5 + self.rng.random())
         out, _ = wl.communicate(timeout=self.seconds + 60)
         attempts = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        if jw:
+            jout, _ = jw.communicate(timeout=self.seconds + 90)
+            java = [json.loads(line) for line in jout.splitlines() if line.startswith("{")]
+            bump("java deliveries", len(java))
+            attempts += java
         if gr:
             gr.wait(timeout=self.seconds + GROUP_WAIT + 60)
             time.sleep(0.2)  # the pump's last lines
