@@ -71,7 +71,7 @@ class ClusterBase:
     def create_topic(self, topic, partitions, rf=3, config=None, timeout=120):
         admin = self.admin()
         fut = admin.create_topics([NewTopic(topic, partitions, rf, config=config or {})],
-                                  operation_timeout=60)[topic]
+                                  operation_timeout=timeout, request_timeout=timeout)[topic]
         fut.result(timeout=timeout)
         if not wait_until(lambda: self.all_in_sync(topic, partitions, rf, admin), timeout, 0.2):
             raise RuntimeError(f"{self.name}: {topic} has not every partition led with an ISR of {rf} "

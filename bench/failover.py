@@ -15,6 +15,7 @@ then restart the killed node and wait until it is back in every partition's ISR
 (rejoin) before the next round. Every wait is bounded.
 """
 import math
+import os
 import struct
 import threading
 import time
@@ -28,6 +29,8 @@ TOPIC, PARTITIONS, PART = "fo", 3, 0
 # librdkafka's default (python3-confluent-kafka's librdkafka).
 PRODUCER = {"enable.idempotence": True, "acks": "all", "linger.ms": 2, "retry.backoff.ms": 50,
             "topic.metadata.refresh.interval.ms": 1000, "message.timeout.ms": 120000}
+# BENCH_FO_PRODUCER="key=value,..." changes them (e.g. to see the client's share).
+PRODUCER.update(kv.split("=", 1) for kv in os.environ.get("BENCH_FO_PRODUCER", "").split(",") if "=" in kv)
 
 
 class Writer(threading.Thread):
@@ -134,7 +137,7 @@ def run(cluster, kills, log):
         w.stop()
     f = [r["failover_s"] for r in rounds]
     e = [r["elected_s"] for r in rounds if r["elected_s"] is not None]
-    return {"kills": len(rounds), "median_s": pct(f, 0.5), "p90_s": pct(f, 0.9), "worst_s": max(f, default=None),
+    return {"producer": {k: str(v) for k, v in PRODUCER.items()}, "kills": len(rounds), "median_s": pct(f, 0.5), "p90_s": pct(f, 0.9), "worst_s": max(f, default=None),
             "elected_median_s": pct(e, 0.5), "elected_worst_s": max(e, default=None),
             "acknowledged": len(w.acks), "delivery_errors": len(w.errors), "errors_sample": w.errors[:3],
             "rounds": rounds}

@@ -56,6 +56,24 @@ def inter_broker(pids, ctl_ports):
     return out
 
 
+def files_written_since(data_dir, since):
+    """{file name: how many of the data dir's files of that name were modified after
+    `since`} (e.g. raft.state: one per partition replica): what an idle broker keeps
+    writing. A file written twice in the window counts once."""
+    out = {}
+    for part in os.scandir(data_dir):
+        if not part.is_dir():
+            continue
+        for f in os.scandir(part.path):
+            try:
+                if f.stat().st_mtime > since:
+                    name = f.name if not f.name[0].isdigit() else "*" + os.path.splitext(f.name)[1]
+                    out[name] = out.get(name, 0) + 1
+            except OSError:
+                pass
+    return out
+
+
 def cpu_ticks(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -79,6 +97,7 @@ def run(cluster, partitions, seconds, log, settle=15):
     time.sleep(seconds)
     c1 = {i: cpu_ticks(p) for i, p in pids.items()}
     b1, w1 = inter_broker(pidset, ctl_ports), time.monotonic()
+    written = {i: files_written_since(n.b.data_dir, time.time() - (w1 - w0)) for i, n in cluster.nodes.items()}
     wall = w1 - w0
     by_pid = {p: i for i, p in pids.items()}
     sent = {i: {"broker": 0, "controller": 0} for i in pids}
@@ -92,9 +111,11 @@ def run(cluster, partitions, seconds, log, settle=15):
                   "sent_Bps_broker_listener": round(sent[i]["broker"] / wall),
                   "sent_Bps_controller": round(sent[i]["controller"] / wall),
                   "rss_bytes": rss0[i],
-                  "connections_to_peers": sum(1 for (pid, _, _) in b1.values() if pid == pids[i])}
+                  "connections_to_peers": sum(1 for (pid, _, _) in b1.values() if pid == pids[i]),
+                  "files_written_in_window": written[i]}
         log(f"  node {i}: {per[i]['cpu_ms_per_s']} ms CPU per s, sends {per[i]['sent_Bps_broker_listener']} B/s "
-            f"on broker listeners + {per[i]['sent_Bps_controller']} B/s to controllers")
+            f"on broker listeners + {per[i]['sent_Bps_controller']} B/s to controllers; files written in the "
+            f"window, by name: {written[i]}")
     still = wait_until(lambda: cluster.all_in_sync("idle", partitions, 3), 30, 1)
     return {"partitions": partitions, "replication_factor": 3, "replicas_per_broker": partitions,
             "create_seconds": round(created, 1), "settle_seconds": settle, "window_seconds": round(wall, 1),
