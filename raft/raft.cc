@@ -315,6 +315,8 @@ ProposeResult Raft::propose_config(const Config& target) { return impl_->propose
 bool Raft::transfer_leadership(NodeId to) { return impl_->transfer_leadership(to); }
 void Raft::campaign() { impl_->campaign(false); }
 bool Raft::quiesced() const { return impl_->quiesced; }
+void Raft::set_durability(Durability d) { impl_->opts.durability = d; }
+Durability Raft::durability() const { return impl_->opts.durability; }
 void Raft::wake() {
   if (!impl_->quiesced) return;
   if (impl_->role != Role::kLeader) {

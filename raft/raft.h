@@ -196,6 +196,10 @@ class Raft {
   // and waking it (a follower's election clock runs again; a leader beats).
   bool quiesced() const;
   void wake();
+  // Options::durability at run time (a topic's write.caching changed): applies
+  // to entries appended from the next Ready on.
+  void set_durability(Durability d);
+  Durability durability() const;
 
   bool has_ready() const;
   Ready ready();

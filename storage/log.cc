@@ -387,6 +387,7 @@ RecoveryInfo Log::recovery_info() const { std::lock_guard l(s_->mu); return s_->
 LogConfig Log::config() const { std::lock_guard l(s_->mu); return s_->opts.config; }
 bool Log::compacted() const { std::lock_guard l(s_->mu); return s_->opts.config.cleanup_compact; }
 int32_t Log::min_insync_replicas() const { std::lock_guard l(s_->mu); return s_->opts.config.min_insync_replicas; }
+bool Log::write_caching() const { std::lock_guard l(s_->mu); return s_->opts.config.write_caching; }
 void Log::update_config(const LogConfig& config) { std::lock_guard l(s_->mu); s_->opts.config = config; }
 
 EpochEndOffset Log::end_offset_for_epoch(LeaderEpoch epoch) const {

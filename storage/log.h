@@ -266,6 +266,7 @@ class Log : public std::enable_shared_from_this<Log> {
   LogConfig config() const;  // a copy (its map of unenforced keys too): not for the produce path
   bool compacted() const;    // cleanup.policy includes compact; cheap, for every produce
   int32_t min_insync_replicas() const;  // cheap, for every acks=all produce
+  bool write_caching() const;           // cheap
   void update_config(const LogConfig& config);
 
   // Housekeeping, called by LogManager's background thread (safe concurrently

@@ -145,7 +145,7 @@ const std::set<std::string>& names() {
       "segment.bytes", "segment.ms", "segment.index.bytes", "index.interval.bytes",
       "retention.ms", "retention.bytes", "cleanup.policy", "delete.retention.ms",
       "min.cleanable.dirty.ratio", "max.message.bytes", "message.timestamp.type",
-      "flush.messages", "flush.ms", "compression.type", "min.insync.replicas"};
+      "flush.messages", "flush.ms", "compression.type", "min.insync.replicas", "write.caching"};
   return kNames;
 }
 
@@ -208,6 +208,10 @@ Result<LogConfig> LogConfig::with_overrides(const std::map<std::string, std::str
       if (value == "CreateTime") c.log_append_time = false;
       else if (value == "LogAppendTime") c.log_append_time = true;
       else return bad();
+    } else if (name == "write.caching") {
+      if (value == "true") c.write_caching = true;
+      else if (value == "false") c.write_caching = false;
+      else return invalid(name, value, "Expected value to be either true or false");
     } else if (name == "compression.type") {
       static const std::set<std::string> kCodecs = {"producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"};
       if (!kCodecs.count(value)) return bad();
@@ -250,6 +254,7 @@ std::map<std::string, std::string> LogConfig::to_map() const {
       {"flush.ms", std::to_string(flush_ms)},
       {"compression.type", compression_type},
       {"min.insync.replicas", std::to_string(min_insync_replicas)},
+      {"write.caching", write_caching ? "true" : "false"},
   };
   for (const auto& u : unenforced_table()) {
     auto it = unenforced.find(u.key.name);

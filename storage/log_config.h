@@ -19,6 +19,10 @@
 //   flush.ms                      flush_ms                   INT64_MAX (never by time)
 //   compression.type              compression_type           "producer" (stored as sent)
 //   min.insync.replicas           min_insync_replicas        1 (kept for the broker)
+//   write.caching                 write_caching              false (Redpanda's name: a replicated
+//                                                            partition answers acks=all once a majority
+//                                                            has the batch in memory, fsync left to
+//                                                            flush.messages / flush.ms)
 //
 // Kafka 4.1 accepts 18 more topic configs (compression levels, throttled
 // replicas, tiered storage, compaction lags, timestamp bounds, preallocate,
@@ -56,6 +60,7 @@ struct LogConfig {
   int64_t flush_ms = std::numeric_limits<int64_t>::max();
   std::string compression_type = "producer";
   int32_t min_insync_replicas = 1;
+  bool write_caching = false;
   // Overrides of keys Millrace accepts but does not act on (validated values).
   std::map<std::string, std::string> unenforced;
 

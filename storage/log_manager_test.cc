@@ -75,6 +75,13 @@ TEST_F(LogManagerTest, TopicConfigAppliesAtRunTimeAndBadValuesAreRefused) {
   EXPECT_TRUE(c.cleanup_delete);
   EXPECT_EQ(c.retention_bytes, 5);
   EXPECT_EQ(m->topic_config("t").retention_bytes, 5);
+  // write.caching (a replicated partition's acks=all without the fsync) is a
+  // boolean, read cheaply on the produce path.
+  EXPECT_FALSE(m->get({"t", 0})->write_caching());
+  EXPECT_EQ(m->set_topic_config("t", {{"write.caching", "maybe"}}).code(), Errc::kInvalidArgument);
+  ASSERT_TRUE(m->set_topic_config("t", {{"write.caching", "true"}}).ok());
+  EXPECT_TRUE(m->get({"t", 0})->write_caching());
+  EXPECT_EQ(m->get({"t", 0})->config().to_map().at("write.caching"), "true");
 }
 
 TEST_F(LogManagerTest, HousekeepingAppliesRetention) {

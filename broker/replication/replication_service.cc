@@ -246,6 +246,7 @@ void ReplicationService::on_tick() {
   flush_serving();
   report();
   leader_duties();
+  if (++ticks_ % kDurabilitySweepTicks == 0) apply_write_caching();
   if (incomplete_ && image_) reconcile_now();
   timer_.expires_after(std::chrono::milliseconds(opts_.tick_ms));
   timer_.async_wait([this](boost::system::error_code ec) {
@@ -332,6 +333,22 @@ void ReplicationService::refresh_locked(int64_t g) {
     set_serving_locked(group, Serving::kLoading);
   }
   if (group.serving == Serving::kLoading && hw >= group.serve_from) set_serving_locked(group, Serving::kServing);
+}
+
+raft::Durability ReplicationService::durability_of(const storage::Log& log) const {
+  return log.write_caching() ? raft::Durability::kInMemory : opts_.durability;
+}
+
+// A topic's write.caching changed: each replica's durability follows within a
+// second (the next sweep), for entries appended from then on.
+void ReplicationService::apply_write_caching() {
+  std::lock_guard lock(mu_);
+  for (const auto& [g, group] : groups_) {
+    const cluster::PartitionReplica* peek = set_.peek(g);
+    if (!peek) continue;
+    const raft::Durability want = durability_of(peek->storage());
+    if (peek->durability() != want) set_.get(g)->set_durability(want);
+  }
 }
 
 void ReplicationService::flush_serving() {
@@ -452,7 +469,7 @@ void ReplicationService::reconcile_now() {
           continue;
         }
         partition->log()->set_manual_high_watermark();
-        if (auto st = set_.add(g, partition->log(), p.replicas, opts_.durability); !st.ok()) {
+        if (auto st = set_.add(g, partition->log(), p.replicas, durability_of(*partition->log())); !st.ok()) {
           spdlog::error("event=replica_open_failed topic={} partition={} error=\"{}\"", name, p.index, st.to_string());
           placed.erase(g);
           continue;

@@ -168,6 +168,8 @@ class ReplicationService {
   void set_serving_locked(Group& group, Serving s);
   void send(std::map<int32_t, std::vector<raft::Message>> out);
   void flush_serving();  // tells the observer, outside the lock
+  raft::Durability durability_of(const storage::Log& log) const;  // write.caching, else opts_.durability
+  void apply_write_caching();
   std::vector<int32_t> live_in_sync_locked(const cluster::PartitionReplica& r) const;
   void reconcile_now();
   void report();
@@ -203,7 +205,9 @@ class ReplicationService {
   std::map<int32_t, std::pair<std::string, int32_t>> addresses_;  // broker -> host, port (from images)
   bool reporting_ = false;
   std::shared_ptr<const cluster::MetadataImage> image_;  // the latest
-  bool incomplete_ = false;  // a replica placed here waits for its log: reconciled again at the next tick
+  bool incomplete_ = false;
+  static constexpr uint64_t kDurabilitySweepTicks = 20;  // 1 s at 50 ms ticks
+  uint64_t ticks_ = 0;  // a replica placed here waits for its log: reconciled again at the next tick
   struct PendingElection {  // one elect_preferred call
     std::vector<Election> answers;
     std::vector<std::pair<int64_t, int32_t>> moving;  // per answer: group, preferred replica (-1: answered)

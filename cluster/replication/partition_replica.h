@@ -81,6 +81,8 @@ class PartitionReplica {
   void step(const raft::Message& m) { raft_->step(m); }
   void campaign() { raft_->campaign(); }
   bool quiesced() const { return raft_->quiesced(); }
+  raft::Durability durability() const { return raft_->durability(); }
+  void set_durability(raft::Durability d) { raft_->set_durability(d); }
   // Something for drive() to do: Raft has a Ready, or produces wait for an answer.
   bool busy() const { return raft_->has_ready() || !waiters_.empty(); }
   void wake() { raft_->wake(); }
@@ -107,6 +109,7 @@ class PartitionReplica {
   std::vector<int32_t> in_sync() const;
   size_t waiting() const { return waiters_.size(); }
   storage::Log& storage() { return *storage_; }
+  const storage::Log& storage() const { return *storage_; }
 
  private:
   PartitionReplica() = default;
