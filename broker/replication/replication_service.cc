@@ -255,6 +255,10 @@ void ReplicationService::on_tick() {
 }
 
 void ReplicationService::deliver(int32_t from, std::vector<raft::Message> messages) {
+  // Leaving (controlled shutdown): no leadership is taken over by transfer,
+  // or brokers stopping together would hand it round among themselves.
+  if (leaving_.load())
+    std::erase_if(messages, [](const raft::Message& m) { return m.type == raft::MessageType::kTimeoutNow; });
   asio::post(io_, [this, from, messages = std::move(messages)] {
     std::map<int32_t, std::vector<raft::Message>> out;
     {
@@ -474,6 +478,13 @@ void ReplicationService::reconcile_now() {
           placed.erase(g);
           continue;
         }
+        // A new group (term 0): its first replica campaigns at once, so the
+        // partition has a leader, the preferred one, a round trip after its
+        // creation rather than an election timeout.
+        if (p.replicas.front() == opts_.me) {
+          auto* fresh = set_.get(g);
+          if (fresh && fresh->term() == 0) fresh->campaign();
+        }
         cluster::LeadershipFacts f{-1, LeaderEpoch(0), p.replicas, {}};
         auto member = std::make_shared<Member>(this, g, f);
         groups_[g] = Group{topic.id, tp, p.replicas, member, {}, false, -1};
@@ -515,6 +526,7 @@ void ReplicationService::transfer_leadership(int64_t wait_ms) {
   // is handed over once this replica follows a known new leader (that leader
   // has our vote and its first append). Partitions with no such replica stay
   // until the process exits (the others elect after it).
+  leaving_.store(true);
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
   for (;;) {
     size_t leading = 0, handing = 0;

@@ -191,6 +191,7 @@ class ReplicationService {
   std::thread thread_;
   std::atomic<bool> drive_scheduled_{false};
   std::atomic<bool> stopped_{false};
+  std::atomic<bool> leaving_{false};  // controlled shutdown begun: TimeoutNow is dropped
 
   mutable std::mutex mu_;
   cluster::ReplicaSet set_;                                              // GUARDED_BY(mu_)

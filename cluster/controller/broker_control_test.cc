@@ -82,7 +82,10 @@ TEST(BrokerControl, AnExpiredSessionFencesTheBrokerButLeavesRaftGroupsToThemselv
   ASSERT_EQ(back.records.size(), 1u);
   EXPECT_TRUE(std::holds_alternative<UnfenceBrokerRecord>(back.records[0]));
   apply_all(c.state, back.records);
-  EXPECT_EQ(c.state.image(2, "c", 2, "PLAINTEXT").partition("orders", led_by_1)->leader, 1);
+  EXPECT_EQ(c.state.topic("orders")->partitions.at(led_by_1).leader, 1);
+  // (The image names it once its Raft group reported it: placement's first
+  // replica at epoch 0 is no leader for clients, metadata_state.cc.)
+  EXPECT_EQ(c.state.image(2, "c", 2, "PLAINTEXT").partition("orders", led_by_1)->leader, -1);
 }
 
 TEST(BrokerControl, TheLastInSyncReplicaKeepsItsPlaceButLeadsNothingWhileFenced) {

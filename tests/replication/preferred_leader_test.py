@@ -21,13 +21,13 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import replication_test as rt  # noqa: E402  (check, wait_until; its cluster helpers' paths)
+import replication_test  # noqa: E402,F401  (the cluster helpers' paths)
+from checks import check, finish, wait_until  # noqa: E402
 from cluster_proc import Cluster  # noqa: E402
 from cluster_wire import create_topic, elect_leaders, metadata  # noqa: E402
 
 TOPIC, PARTITIONS, INTERVAL = "preferred", 3, 2
 ELECTION_NOT_NEEDED, PREFERRED_NOT_AVAILABLE, INVALID_REQUEST, UNKNOWN = 84, 80, 42, 3
-check, wait_until = rt.check, rt.wait_until
 
 
 def partitions(c, node):
@@ -175,14 +175,8 @@ def main():
         rebalance_on(c, nodes)
     finally:
         c.stop()
-    for i, b in c.nodes.items():
-        report = b.sanitizer_report()
-        check(not report, f"node {i}: no sanitizer report" + (f":\n{report[:3000]}" if report else ""))
     print(f"preferred leaders: {time.monotonic() - t0:.0f} s", flush=True)
-    if rt.failures:
-        print(f"{len(rt.failures)} check(s) failed")
-        sys.exit(1)
-    print("preferred leaders: all checks passed")
+    finish(c, "preferred leaders")
 
 
 if __name__ == "__main__":

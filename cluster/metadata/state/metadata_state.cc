@@ -319,7 +319,13 @@ MetadataImage MetadataState::image(uint64_t version, const std::string& cluster_
       if (p == t.partitions.end()) break;
       PartitionImage pi;
       pi.index = i;
-      pi.leader = serving(p->second.leader) ? p->second.leader : -1;
+      // A partition of several replicas is led by its Raft group's leader,
+      // known once reported (its epoch is the Raft term, from 1): placement's
+      // first replica (epoch 0) is not handed to clients as a leader, or a
+      // producer right after CreateTopics would be refused by it and retry
+      // (some clients drop what a partial failure leaves: kafkajs).
+      const bool elected = p->second.replicas.size() < 2 || p->second.leader_epoch > 0;
+      pi.leader = elected && serving(p->second.leader) ? p->second.leader : -1;
       pi.leader_epoch = p->second.leader_epoch;
       pi.replicas = p->second.replicas;
       pi.isr = p->second.isr;

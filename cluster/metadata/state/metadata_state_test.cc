@@ -85,6 +85,10 @@ TEST(MetadataState, BrokersTopicsAndPartitionsBecomeTheImage) {
   apply_ok(s, topic("orders", 1));
   apply_ok(s, partition(1, 0, {1, 2}, 1));
   apply_ok(s, partition(1, 1, {2, 1}, 2));
+  // Two replicas: a Raft group, led in the image only once its leader
+  // reported (epoch = term, from 1); placement's first replica is not a leader.
+  EXPECT_EQ(s.image(6, "c1", 1, "PLAINTEXT").topic("orders")->partitions[1].leader, -1);
+  apply_ok(s, raft_leader(1, 1, 2, 1, {2, 1}));
   auto img = s.image(7, "c1", 1, "PLAINTEXT");
   EXPECT_EQ(img.version(), 7u);
   ASSERT_EQ(img.brokers().size(), 2u);
@@ -104,6 +108,7 @@ TEST(MetadataState, AFencedBrokerIsNotHandedToClientsAndLeadsNothing) {
   apply_ok(s, broker(2, 11));
   apply_ok(s, topic("orders", 1));
   apply_ok(s, partition(1, 0, {2, 1}, 2));
+  apply_ok(s, raft_leader(1, 0, 2, 1, {2, 1}));
   FenceBrokerRecord f;
   f.id = 2;
   f.epoch = 11;
