@@ -28,11 +28,11 @@ have happened; neither is checked). Each round prints its seed and nemesis
 schedule; MILLRACE_CHAOS_SEED=<seed> replays the schedule (timing is real, so
 a replay is close, not exact).
 
-  MILLRACE_CHAOS_ROUNDS (2)   rounds; odd rounds run 3 nodes, even ones 5
+  MILLRACE_CHAOS_ROUNDS (2)   rounds; each workload runs on 3 nodes, then on 5, in turn
   MILLRACE_CHAOS_SECONDS (20) workload and nemesis time per round
   MILLRACE_CHAOS_SEED         the first round's seed (default: from the clock)
   MILLRACE_CHAOS_WORKLOAD     topics, produce, or mixed (the default: they alternate)
-  MILLRACE_CHAOS_NODES        nodes in every round (default: 3, 5, 3, ...)
+  MILLRACE_CHAOS_NODES        nodes in every round (default: 3, 3, 5, 5, 3, ...)
 Every wait is bounded."""
 import json
 import os
@@ -360,6 +360,17 @@ class Round:
         per partition, and two reads identical."""
         reads = [self.client_run("consume", ",".join(self.addrs()), TOPIC, PARTITIONS) for _ in range(2)]
         counts, lost, moved, monotone, same = queue_check(deliveries, reads)
+        for name, mine in (("java", lambda v: v.startswith("j")), ("librdkafka", lambda v: not v.startswith("j"))):
+            for outcome in ("ok", "unknown", "failed"):
+                n = sum(1 for d in deliveries if mine(d["v"]) and d["outcome"] == outcome)
+                if n:
+                    counts[f"{name} {outcome}"] = n
+        errors = {}
+        for d in deliveries:
+            if d["outcome"] != "ok":
+                errors[d.get("error", "?")] = errors.get(d.get("error", "?"), 0) + 1
+        if errors:
+            print(f"    delivery errors: {json.dumps(errors)}", flush=True)
         final = self.client_run("committed", ",".join(self.addrs()), TOPIC, PARTITIONS, f"chaos-{self.seed}")
         gcounts, regressions, commits_lost = group_check(self.group_events, final[-1]["fetched"] if final else None)
         counts.update(gcounts)
@@ -404,7 +415,8 @@ def main():
     failed = 0
     for r in range(rounds):
         workload = WORKLOAD_ENV if WORKLOAD_ENV != "mixed" else ("topics" if r % 2 == 0 else "produce")
-        nodes = int(os.environ.get("MILLRACE_CHAOS_NODES", "0")) or (3 if r % 2 == 0 else 5)
+        # Each workload on 3 nodes, then on 5: topics/3, produce/3, topics/5, produce/5, ...
+        nodes = int(os.environ.get("MILLRACE_CHAOS_NODES", "0")) or (3 if (r // 2) % 2 == 0 else 5)
         rnd = Round(seed + r, nodes, seconds, workload)
         ok = False
         try:
