@@ -103,7 +103,9 @@ Built build(RequestContext& ctx, const proto::FetchRequest& req, const std::vect
                                                      : proto::ErrorCode::kUnknownTopicOrPartition);
       if (ctx.api_version >= 12 &&
           (leader == proto::ErrorCode::kNotLeaderOrFollower || leader == proto::ErrorCode::kFencedLeaderEpoch)) {
-        if (auto h = leader_hint(b.metadata.current().get(), rd.topic, t.key.partition, b.partitions.self())) {
+        const auto f = partition->leadership();
+        if (auto h = leader_hint(b.metadata.current().get(), rd.topic, t.key.partition, b.partitions.self(),
+                                 {f.leader, f.leader_epoch.value()})) {
           pd.current_leader.leader_id = h->id;
           pd.current_leader.leader_epoch = h->epoch;
           r.hints.push_back(std::move(*h));

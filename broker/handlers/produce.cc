@@ -164,7 +164,9 @@ Task<Staged<proto::ProduceResponse>> handle(RequestContext& ctx, proto::ProduceR
       if (!partition->is_leader(b.partitions.self())) {
         fail(E::kNotLeaderOrFollower, "this broker is not the partition's leader");
         if (ctx.api_version >= 10) {
-          if (auto h = leader_hint(b.metadata.current().get(), td.name, pd.index, b.partitions.self())) {
+          const auto f = partition->leadership();
+          if (auto h = leader_hint(b.metadata.current().get(), td.name, pd.index, b.partitions.self(),
+                                   {f.leader, f.leader_epoch.value()})) {
             pr.current_leader.leader_id = h->id;
             pr.current_leader.leader_epoch = h->epoch;
             add_endpoint(resp.node_endpoints, *h);

@@ -121,7 +121,10 @@ def java_producer(args):
         tmp = tempfile.mkdtemp(dir=os.path.dirname(classes))
         subprocess.run(["javac", "-d", tmp, "-cp", cp, src], check=True)
         os.rename(tmp, classes)
-    return ["java", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", f"{classes}:{cp}", "ChaosProducer", *map(str, args)]
+    # The client's warnings and errors (Kafka's tools logging) go to stderr.
+    log4j = os.path.join(HERE, "java-log4j2.properties")
+    return ["java", "-Xmx256m", "-XX:TieredStopAtLevel=1", f"-Dlog4j2.configurationFile={log4j}", "-cp",
+            f"{classes}:{cp}", "ChaosProducer", *map(str, args)]
 
 
 def group_check(events, final):
@@ -261,8 +264,9 @@ class Round:
         wl = self.net.popen(self.client, [sys.executable, CLIENT, *map(str, argv)], stdout=subprocess.PIPE, text=True)
         jw = None
         if self.workload == "produce" and JAVA:  # Java's idempotent producer on the same topic
-            jw = self.net.popen(self.client, java_producer(argv[1:]), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                text=True)
+            self.java_log = os.path.join(self.root, "java-producer.log")
+            jw = self.net.popen(self.client, java_producer(argv[1:]), stdout=subprocess.PIPE,
+                                stderr=open(self.java_log, "w"), text=True)
         # Produce rounds: a consumer group reads and commits meanwhile.
         gr, self.group_events, gerr = None, [], []
         if self.workload == "produce":
