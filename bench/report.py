@@ -330,18 +330,23 @@ def render_replicated(res):
     if per:
         out += ["", f"### Idle replicated partitions on 3 Millrace brokers{when('IDLE10K')}", "",
                 f"{idle['partitions']:,} partitions of replication factor 3 (a replica of each on every broker: "
-                f"{idle['replicas_per_broker']:,} replicas per broker), created in {idle['create_seconds']} s, every "
-                f"partition led with an ISR of 3; then {idle['settle_seconds']} s to settle and a window of "
+                f"{idle['replicas_per_broker']:,} replicas per broker), created in {idle['create_seconds']} s, "
+                + ("every partition led with an ISR of 3" if idle.get("all_in_sync_before_window", True) else
+                   f"**not every partition led with an ISR of 3** (ISR sizes before the window: "
+                   f"{idle.get('isr_sizes_before_window')}, after: {idle.get('isr_sizes_after_window')})")
+                + f"; then {idle['settle_seconds']} s to settle and a window of "
                 f"{idle['window_seconds']} s with no client traffic. CPU from /proc/PID/stat (utime+stime, "
                 f"{idle.get('clock_ticks_per_s', 100)} ticks/s); bytes sent from `ss -tin` (tcp_info bytes_sent) on "
                 "the TCP connections between the broker processes, split by the listener they go to (the brokers "
                 "have no Prometheus counter of inter-broker bytes). Still all in sync after the window: "
                 f"{idle.get('in_sync_after')}.", "",
                 "| broker | CPU ms per s | share of one core | B/s sent on broker listeners (replication, heartbeats) "
-                "| B/s sent to controllers (KRaft quorum) | RSS |", "|---|---|---|---|---|---|"]
+                "| B/s sent to controllers (KRaft quorum) | RSS | files written in the window (distinct, by name) |",
+                "|---|---|---|---|---|---|---|"]
         for i, r in sorted(per.items()):
             out.append(f"| node {i} | {r['cpu_ms_per_s']} | {100 * r['cpu_share_of_core']:.2f}% "
-                       f"| {r['sent_Bps_broker_listener']:,} | {r['sent_Bps_controller']:,} | {mib(r.get('rss_bytes'))} |")
+                       f"| {r['sent_Bps_broker_listener']:,} | {r['sent_Bps_controller']:,} | {mib(r.get('rss_bytes'))} "
+                       f"| {', '.join(f'{k}: {v:,}' for k, v in (r.get('files_written_in_window') or {}).items()) or 'none'} |")
     return out
 
 
