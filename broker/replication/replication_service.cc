@@ -127,9 +127,10 @@ cluster::Replicated ReplicationService::replicate(int64_t g, std::span<uint8_t> 
   if (!r || !r->is_leader()) return refuse(not_leader("this broker is not the partition's leader"));
   auto headers = r->storage().check_batches(records);
   if (!headers.ok()) return refuse(headers.status());
-  if (acks == -1) {
+  // The leader alone satisfies min.insync.replicas=1 (the default): the
+  // in-sync set is counted only when more are required.
+  if (const int32_t min_isr = acks == -1 ? r->storage().min_insync_replicas() : 1; min_isr > 1) {
     const size_t live = live_in_sync_locked(*r).size();
-    const int32_t min_isr = r->storage().min_insync_replicas();
     if (live < static_cast<size_t>(min_isr))
       return refuse(Status(Errc::kNotEnoughReplicas, "min.insync.replicas is " + std::to_string(min_isr) + ", " +
                                                          std::to_string(live) + " replicas are in sync and alive"));
