@@ -200,6 +200,15 @@ Status Log::truncate_to(Offset offset) {
   // A batch straddling the log start goes whole too; the log then restarts at
   // its start offset (never below it).
   new_leo = std::max(new_leo, s.log_start);
+  // Does the data left end exactly at new_leo? When the batch cut away starts
+  // at new_leo, only if the batch before it ends at new_leo - 1: compaction may
+  // have removed whole batches between them.
+  bool data_ends_at_leo = false;
+  if (*found && (*found)->header.base_offset == new_leo && new_leo > seg.base_offset()) {
+    auto before = seg.find(new_leo - 1, seg.index_lookup(new_leo - 1), cut);
+    if (!before.ok()) return before.status();
+    data_ends_at_leo = *before && (*before)->header.last_offset() == new_leo - 1;
+  }
   // The cut is made durable before the checkpoint that describes it.
   if (Status st = seg.truncate_to_position(cut, new_leo); !st.ok()) return s.fail(st);
   if (Status st = seg.flush(); !st.ok()) return s.fail(st);
@@ -208,7 +217,7 @@ Status Log::truncate_to(Offset offset) {
   // The log end must survive a restart without trusting a checkpoint: when the
   // batches left may end below it (o in a compacted gap, or the log start),
   // an empty segment named new_leo records it (open() takes the last base).
-  if (new_leo > seg.base_offset() && !(*found && (*found)->header.base_offset == new_leo)) {
+  if (new_leo > seg.base_offset() && !data_ends_at_leo) {
     if (seg.empty()) {
       s.remove_segment_locked(it);  // `seg` is gone
     } else {

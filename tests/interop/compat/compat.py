@@ -207,6 +207,17 @@ def describe_topic(b, name, timeout=20):
             time.sleep(0.2)
 
 
+def describe_topic_until(b, name, ok, timeout=10):
+    """describe_topic, again until ok(configs) holds or timeout seconds passed;
+    the last answer either way (the caller's check names what is wrong)."""
+    deadline = time.time() + timeout
+    while True:
+        got = describe_topic(b, name)
+        if ok(got) or time.time() > deadline:
+            return got
+        time.sleep(0.1)
+
+
 @case
 def create_topic_refuses_bad_values_with_kafkas_message(b):
     wrong = []
@@ -226,12 +237,14 @@ def alter_configs_accepts_every_kafka_config(b):
                            incremental_operation=AlterConfigOpType.SET) for k, v in NEW_TOPIC_CONFIGS.items()]
     res = ConfigResource("TOPIC", name, incremental_configs=entries)
     admin(b).incremental_alter_configs([res])[res].result(30)
-    got = describe_topic(b, name)
+    # Kafka answers DescribeConfigs from the broker's metadata image, which may
+    # trail the controller's commit by a moment: read until it shows the change.
+    got = describe_topic_until(b, name, lambda g: g["file.delete.delay.ms"].value == "1")
     check(got["file.delete.delay.ms"].value == "1", f"file.delete.delay.ms after SET: {got['file.delete.delay.ms'].value}")
     # Non-incremental AlterConfigs (replaces the overrides).
     res = ConfigResource("TOPIC", name, set_config={"preallocate": "true", "segment.jitter.ms": "5"})
     admin(b).alter_configs([res])[res].result(30)
-    got = describe_topic(b, name)
+    got = describe_topic_until(b, name, lambda g: g["preallocate"].value == "true")
     check(got["preallocate"].value == "true" and got["file.delete.delay.ms"].value == "60000",
           f"after AlterConfigs: preallocate={got['preallocate'].value} "
           f"file.delete.delay.ms={got['file.delete.delay.ms'].value}")
