@@ -50,6 +50,13 @@ storage::Result<std::unique_ptr<PartitionReplica>> PartitionReplica::open(std::s
 }
 
 PartitionReplica::~PartitionReplica() {
+  // The commit, written lazily while running (write_ready.h), is kept for the
+  // next start when it can be; a failure here changes nothing (it is advisory).
+  if (raft_ && hard_state_) {
+    raft::HardState hs = raft_->hard_state();
+    if (!hard_state_->must_write_now(hs) && hs.commit > hard_state_->last_written().commit)
+      (void)hard_state_->write(hs);
+  }
   // Whoever still waits learns nothing more: the outcome is unknown.
   auto waiters = std::move(waiters_);
   for (auto& [last, w] : waiters) w.done(kNotLeader);
@@ -104,7 +111,7 @@ storage::Status PartitionReplica::drive(std::vector<raft::Message>& out) {
   for (int guard = 0; raft_->has_ready() && guard < 1000; ++guard) {
     raft::Ready rd = raft_->ready();
     // raft.h's driver order: persist (write_ready), send, commit, advance.
-    if (auto st = raft::write_ready(*log_, *hard_state_, rd); !st.ok()) return st;
+    if (auto st = raft::write_ready(*log_, *hard_state_, rd, raft::CommitWrites::kLazy); !st.ok()) return st;
     for (auto& m : rd.messages) out.push_back(std::move(m));
     if (rd.commit) log_->set_commit(*rd.commit);
     raft_->advance(rd);
