@@ -87,7 +87,12 @@ bool TailWriter::ensure_buffer() {
 Status TailWriter::reserve(int64_t target_end) {
   if (opts_.preallocate_bytes <= 0 || target_end <= reserved_end_) return Status::Ok();
   const int64_t from = std::max(reserved_end_, file_size());
-  const int64_t step_end = (target_end + opts_.preallocate_bytes + kPageSize - 1) / kPageSize * kPageSize;
+  // The step grows with the file (about doubling it), up to preallocate_bytes:
+  // a busy segment soon reserves whole steps, while a partition that wrote a
+  // few batches (thousands of idle replicas on a broker, each with its
+  // LeaderChange entries) holds kMinReserveStep, not preallocate_bytes each.
+  const int64_t step = std::min(opts_.preallocate_bytes, std::max(kMinReserveStep, file_size()));
+  const int64_t step_end = (target_end + step + kPageSize - 1) / kPageSize * kPageSize;
   for (int64_t want_end : {step_end, (target_end + kPageSize - 1) / kPageSize * kPageSize}) {
     if (file_->env().fallocate(file_->fd(), FALLOC_FL_KEEP_SIZE, from, want_end - from) == 0) {
       reserved_end_ = want_end;

@@ -24,7 +24,10 @@
 // one write at the end, written == filled always.
 //
 // Preallocation: with preallocate_bytes > 0, [file_size, reserved_end) is
-// reserved with fallocate(FALLOC_FL_KEEP_SIZE) ahead of the appends. The file
+// reserved with fallocate(FALLOC_FL_KEEP_SIZE) ahead of the appends, in steps
+// as large as the file (kMinReserveStep at least, preallocate_bytes at most),
+// so a small segment reserves little: a broker with 10,000 partition replicas
+// reserved 8 MiB each and filled a 60 GB disk before steps grew. The file
 // size does not change (recovery never sees the reserved blocks), writes into
 // reserved blocks are cheaper for the filesystem, and a full disk shows at
 // append time (kStorageFull, nothing changed) rather than when a buffered byte
@@ -53,6 +56,8 @@ class Env;
 class Log;
 
 inline constexpr int64_t kPageSize = 4096;
+// The smallest preallocation step (see Preallocation above).
+inline constexpr int64_t kMinReserveStep = 4 * kPageSize;
 
 // Shared by every Log of a LogManager (shared_ptr: a Log may outlive the
 // manager while a fetch holds it). Thread-safe.

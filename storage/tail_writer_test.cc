@@ -154,10 +154,19 @@ TEST_F(TailWriterTest, PreallocationReservesPastTheEndWithoutChangingTheSizeAndT
   ASSERT_TRUE(w.append(bytes_of(3000, 1)).ok());
   ASSERT_TRUE(w.write_out().ok());
   EXPECT_EQ(disk_size(), 3000);
-  EXPECT_GE(allocated_bytes(), 1 << 20);
+  // A small file reserves a small step, not preallocate_bytes.
+  EXPECT_GE(allocated_bytes(), 3000 + kMinReserveStep - kPageSize);
+  EXPECT_LE(allocated_bytes(), 3000 + kMinReserveStep + 2 * kPageSize);
+  // The step grows with the file, up to preallocate_bytes.
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(w.append(bytes_of(8000, 2)).ok());
+  ASSERT_TRUE(w.write_out().ok());
+  const int64_t size = 3000 + 200 * 8000;
+  EXPECT_EQ(disk_size(), size);
+  EXPECT_GE(allocated_bytes(), size + 16 * kMinReserveStep) << "a grown file reserves a larger step";
+  EXPECT_LE(allocated_bytes(), size + (1 << 20) + 8 * kPageSize) << "never more than preallocate_bytes ahead";
   ASSERT_TRUE(w.trim().ok());
-  EXPECT_EQ(disk_size(), 3000);
-  EXPECT_LE(allocated_bytes(), 8192);
+  EXPECT_EQ(disk_size(), size);
+  EXPECT_LE(allocated_bytes(), size + 8192);
 }
 
 TEST_F(TailWriterTest, WriteErrorKeepsNothingOfTheAppendAndPendingBytesStay) {
