@@ -33,12 +33,16 @@ class FileHandle {
   Env* env_;
 };
 
+// What Log::read may put in one region (log.h).
+enum class ReadFilter : uint8_t { kAll, kNoRaftControl };
+
 struct FileRegion {
   std::shared_ptr<const FileHandle> file;  // null when length == 0
   int64_t position = 0;                    // byte position in the file
   int64_t length = 0;                      // whole record batches, 0 = nothing to send
   int64_t first_offset = -1;               // base offset of the first batch in the region
   int64_t last_offset = -1;                // last offset of the last batch in the region
+  bool raft_control = false;               // ReadFilter::kNoRaftControl: one Raft control batch
 
   bool empty() const { return length == 0; }
   int fd() const { return file ? file->fd() : -1; }

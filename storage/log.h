@@ -213,7 +213,13 @@ class Log : public std::enable_shared_from_this<Log> {
   // only batches whose last offset < upper_bound (pass high_watermark() for
   // consumers, log_end_offset() for replicas). offset == LEO -> empty region.
   // offset outside [log_start_offset, LEO] -> kOffsetOutOfRange.
-  Result<FileRegion> read(Offset offset, int32_t max_bytes, Offset upper_bound) const;
+  // kNoRaftControl (a consumer's Fetch): a region never mixes Raft's own
+  // entries (control batches without the transactional bit: LeaderChange,
+  // Voters) with other batches. When the batch at `offset` is one, the region
+  // is that batch alone, marked `raft_control`; otherwise it stops before the
+  // first one. Transaction markers (control and transactional) are data here.
+  Result<FileRegion> read(Offset offset, int32_t max_bytes, Offset upper_bound,
+                          ReadFilter filter = ReadFilter::kAll) const;
 
   // ListOffsets by time: the first batch whose max timestamp >= ts, reported as
   // (its max timestamp, its base offset, or the first record >= ts when the batch

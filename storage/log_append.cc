@@ -208,7 +208,7 @@ Result<AppendResult> Log::append_replicated(std::span<uint8_t> batches) {
   return result;
 }
 
-Result<FileRegion> Log::read(Offset offset, int32_t max_bytes, Offset upper_bound) const {
+Result<FileRegion> Log::read(Offset offset, int32_t max_bytes, Offset upper_bound, ReadFilter filter) const {
   State& s = *s_;  // read may write the append buffer out (the file contents do not change)
   struct Candidate {
     std::shared_ptr<const FileHandle> file;
@@ -262,6 +262,13 @@ Result<FileRegion> Log::read(Offset offset, int32_t max_bytes, Offset upper_boun
       return Status(Errc::kStorageError, c.file->path() + ": batch at " + std::to_string((*found)->position) +
                                              " not whole in the file");
     FileRegion region{c.file, (*found)->position, static_cast<int64_t>(h.total_size()), h.base_offset, h.last_offset()};
+    // Raft's own entries are control batches without the transactional bit.
+    const bool split = filter == ReadFilter::kNoRaftControl;
+    auto raft_control = [](const record::BatchHeader& b) { return b.is_control() && !b.is_transactional(); };
+    if (split && raft_control(h)) {
+      region.raft_control = true;
+      return region;
+    }
     // Extend over following whole batches while they fit and are below the bound.
     int64_t pos = region.position + region.length;
     uint8_t hdr[record::kBatchHeaderSize];
@@ -272,7 +279,7 @@ Result<FileRegion> Log::read(Offset offset, int32_t max_bytes, Offset upper_boun
       if (hr.error != record::BatchError::kOk) break;
       int64_t size = static_cast<int64_t>(hr.header.total_size());
       if (hr.header.last_offset() >= upper_bound.value() || region.length + size > max_bytes ||
-          pos + size > c.limit)
+          pos + size > c.limit || (split && raft_control(hr.header)))
         break;
       region.length += size;
       region.last_offset = hr.header.last_offset();

@@ -27,6 +27,10 @@ namespace {
 
 using PartitionData = proto::FetchResponse::FetchableTopicResponse::PartitionData;
 
+// Raft entries stepped over per partition per fetch (they come one per term,
+// so more in a row is rare; the next fetch goes on from there).
+constexpr int kMaxRaftControlSkipped = 64;
+
 struct Read {
   PartitionData data;
   PartitionResult result;
@@ -124,14 +128,21 @@ Built build(RequestContext& ctx, const proto::FetchRequest& req, const std::vect
     rd.result = {0, pd.high_watermark, pd.log_start_offset, false};
     if (budget <= 0 && r.bytes > 0) continue;
     int32_t max = static_cast<int32_t>(std::min<int64_t>(t.params.max_bytes, std::max<int64_t>(budget, 1)));
-    auto region = log->read(Offset(t.params.fetch_offset), std::max(max, 1), hw);
+    // Raft's own entries (LeaderChange, Voters: control batches Kafka's
+    // partitions never hold) are stepped over, never sent: a region never
+    // mixes them with data, and one at the fetch offset is skipped to what
+    // follows it. Clients take the gap as they take compaction's; a client
+    // whose fetch offset is one waits there for the next record.
+    auto region = log->read(Offset(t.params.fetch_offset), std::max(max, 1), hw, storage::ReadFilter::kNoRaftControl);
+    for (int skipped = 0; region.ok() && region->raft_control && skipped < kMaxRaftControlSkipped; ++skipped)
+      region = log->read(Offset(region->last_offset + 1), std::max(max, 1), hw, storage::ReadFilter::kNoRaftControl);
     if (!region.ok()) {
       pd.error_code = kafka_error(region.code());
       rd.result.error = pd.error_code;
       r.error = true;
       continue;
     }
-    if (region->empty()) continue;
+    if (region->empty() || region->raft_control) continue;
     // Kafka's minOneMessage: only the response's first batch may exceed the
     // limits (so a batch larger than them is still delivered); a later
     // partition whose first batch does not fit gets no records this time.

@@ -187,7 +187,7 @@ class MillraceCluster:
     """Three Millrace nodes as one cluster (each broker and controller, one
     metadata quorum), started and restarted together; the interop suite sees
     one broker whose bootstrap lists all three. Topics the clients create get
-    MILLRACE_INTEROP_RF replicas (1 by default). live_fault() kills one node with
+    MILLRACE_INTEROP_RF replicas (3 by default). live_fault() kills one node with
     kill -9 (in turn) and starts it again: with replicated topics its
     partitions' leadership moves to the other two."""
     name = "millrace"
@@ -198,10 +198,9 @@ class MillraceCluster:
         self.nodes = []
         self.faults = 0
         # The clients create their topics with INTEROP_RF replicas:
-        # MILLRACE_INTEROP_RF (1 by default; 3 makes each a Raft group over the
-        # three, where kcat's and kafkajs's groups still stall after a node's
-        # loss: see tests/cluster-interop/run).
-        os.environ["INTEROP_RF"] = os.environ.get("MILLRACE_INTEROP_RF", "1")
+        # MILLRACE_INTEROP_RF (3 by default: each partition a Raft group over
+        # the three; 1 gives each partition one broker's log).
+        os.environ["INTEROP_RF"] = os.environ.get("MILLRACE_INTEROP_RF", "3")
         for i in range(nodes):
             n = MillraceBroker(workdir, node=i + 1)
             n.extra = ["--set", f"node.id={i + 1}", "--set", f"controller.quorum.voters={voters}",

@@ -143,12 +143,6 @@ class ClientRun:
         self.dir = os.path.join(workdir, client)
         os.makedirs(self.dir, exist_ok=True)
         self.cmd, self.env = client_command(client)
-        if client == "kafka-python" and os.environ.get("INTEROP_RF", "1") != "1":
-            # A replicated topic's log holds Raft's LeaderChange control batches;
-            # kafka-python 2.0.2 (Debian's) hands control batches to the
-            # application as records (later releases skip them, as every other
-            # client here does), so it keeps a topic of one replica.
-            self.env = {**self.env, "INTEROP_RF": "1"}
         self.committed_before = None
         self.live = False
         self.phase1 = []
