@@ -76,7 +76,7 @@ ReplicationService::ReplicationService(ReplicationOptions options, cluster::Part
       partitions_(partitions),
       work_(asio::make_work_guard(io_)),
       timer_(io_),
-      set_(options.me, options.election_ticks, options.quiesce_ticks) {}
+      set_(options.me, options.election_ticks, options.quiesce_ticks, options.io_threads) {}
 
 ReplicationService::~ReplicationService() { stop(); }
 

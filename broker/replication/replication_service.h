@@ -95,6 +95,10 @@ struct ReplicationOptions {
   raft::Durability durability = raft::Durability::kSynced;
   bool auto_leader_rebalance = true;      // auto.leader.rebalance.enable
   int64_t rebalance_interval_ms = 30000;  // leader.imbalance.check.interval.seconds
+  // Threads that persist the replicas' appends and raft.state side by side in
+  // each round (cluster/replication/io_pool.h), so thousands of partitions
+  // electing or appending at once do not queue their fsyncs one by one.
+  int io_threads = 8;
 };
 
 class ReplicationService {

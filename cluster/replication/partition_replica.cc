@@ -111,13 +111,27 @@ storage::Status PartitionReplica::drive(std::vector<raft::Message>& out) {
   for (int guard = 0; raft_->has_ready() && guard < 1000; ++guard) {
     raft::Ready rd = raft_->ready();
     // raft.h's driver order: persist (write_ready), send, commit, advance.
-    if (auto st = raft::write_ready(*log_, *hard_state_, rd, raft::CommitWrites::kLazy); !st.ok()) return st;
-    for (auto& m : rd.messages) out.push_back(std::move(m));
-    if (rd.commit) log_->set_commit(*rd.commit);
-    raft_->advance(rd);
+    if (auto st = persist(rd); !st.ok()) return st;
+    finish(std::move(rd), out);
   }
   answer_waiters();
   return {};
+}
+
+std::optional<raft::Ready> PartitionReplica::take_ready() {
+  if (!raft_->has_ready()) return std::nullopt;
+  return raft_->ready();
+}
+
+storage::Status PartitionReplica::persist(const raft::Ready& rd) {
+  return raft::write_ready(*log_, *hard_state_, rd, raft::CommitWrites::kLazy);
+}
+
+void PartitionReplica::finish(raft::Ready rd, std::vector<raft::Message>& out) {
+  for (auto& m : rd.messages) out.push_back(std::move(m));
+  if (rd.commit) log_->set_commit(*rd.commit);
+  raft_->advance(rd);
+  answer_waiters();
 }
 
 void PartitionReplica::answer_waiters() {

@@ -26,6 +26,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -91,6 +92,18 @@ class PartitionReplica {
   // `out`, moves the high watermark to the commit, and answers waiters. An
   // error stops this replica (the caller takes the partition offline).
   storage::Status drive(std::vector<raft::Message>& out);
+  // drive() in three steps, so an owner of many replicas can persist theirs
+  // side by side (ReplicaSet::drive on an IoPool): take_ready() and finish()
+  // on the owner's thread, persist() on any thread, never two at once for one
+  // replica, and never with any other call on it in between. take_ready():
+  // what Raft asks now, if anything. persist(): raft.h's steps 1-4 (the
+  // replica's log and raft.state only). finish(): the messages to `out`, the
+  // commit, advance, waiters answered; then has_more() says whether Raft asks
+  // again (drive() covers that).
+  std::optional<raft::Ready> take_ready();
+  storage::Status persist(const raft::Ready& rd);
+  void finish(raft::Ready rd, std::vector<raft::Message>& out);
+  bool has_more() const { return raft_->has_ready(); }
 
   bool is_leader() const { return raft_->role() == raft::Role::kLeader; }
   int32_t leader() const { return static_cast<int32_t>(raft_->leader().value()); }

@@ -120,38 +120,69 @@ void ReplicaSet::deliver(const std::vector<raft::Message>& messages) {
 std::map<int32_t, std::vector<raft::Message>> ReplicaSet::drive(
     std::vector<std::pair<int64_t, storage::Status>>* failed, std::vector<int64_t>* driven) {
   std::map<int32_t, std::vector<raft::Message>> by_peer;
-  std::vector<raft::Message> out;
-  auto drive_one = [&](int64_t g, PartitionReplica& r) {
-    out.clear();
+  // 1. What each busy replica's Raft asks now (this thread).
+  struct Job {
+    int64_t group;
+    PartitionReplica* replica;
+    std::optional<raft::Ready> ready;
+    storage::Status status;
+  };
+  std::vector<Job> jobs;
+  auto collect = [&](int64_t g, PartitionReplica& r) {
+    if (!r.busy()) return;
     if (driven) driven->push_back(g);
-    if (auto st = r.drive(out); !st.ok()) {
-      if (failed) failed->emplace_back(g, st);
-      return false;
-    }
-    for (auto& m : out) by_peer[static_cast<int32_t>(m.to.value())].push_back(std::move(m));
-    return true;
+    jobs.push_back({g, &r, r.take_ready(), {}});
   };
   if (quiesce_ticks_ <= 0) {
-    for (auto it = replicas_.begin(); it != replicas_.end();)
-      it = drive_one(it->first, *it->second) ? std::next(it) : replicas_.erase(it);
-    return by_peer;
+    for (auto& [g, r] : replicas_) collect(g, *r);
+  } else {
+    // Only the awake replicas; one that is quiescent with nothing left to do
+    // sleeps until a message, a caller (get) or node liveness wakes it.
+    for (auto a = awake_.begin(); a != awake_.end();) {
+      auto it = replicas_.find(*a);
+      if (it == replicas_.end()) {
+        a = awake_.erase(a);
+        continue;
+      }
+      collect(it->first, *it->second);
+      ++a;
+    }
   }
-  // Only the awake replicas; one that is quiescent with nothing left to do
-  // sleeps until a message, a caller (get) or node liveness wakes it.
-  for (auto a = awake_.begin(); a != awake_.end();) {
-    auto it = replicas_.find(*a);
-    if (it == replicas_.end()) {
-      a = awake_.erase(a);
+  // 2. Persisted side by side (io_pool.h): each job touches its own replica's
+  // log and raft.state only.
+  std::vector<size_t> io;
+  for (size_t i = 0; i < jobs.size(); ++i)
+    if (jobs[i].ready) io.push_back(i);
+  auto persist = [&](size_t k) {
+    Job& j = jobs[io[k]];
+    j.status = j.replica->persist(*j.ready);
+  };
+  if (pool_ && io.size() > 1) {
+    pool_->run(io.size(), persist);
+  } else {
+    for (size_t k = 0; k < io.size(); ++k) persist(k);
+  }
+  // 3. Sent, committed and answered, in order (this thread); anything Raft
+  // asks after that is driven here one replica at a time (rare).
+  std::vector<raft::Message> out;
+  for (Job& j : jobs) {
+    out.clear();
+    storage::Status st = j.status;
+    if (st.ok() && j.ready) j.replica->finish(std::move(*j.ready), out);
+    if (st.ok() && (j.replica->has_more() || !j.ready)) st = j.replica->drive(out);
+    if (!st.ok()) {
+      if (failed) failed->emplace_back(j.group, st);
+      replicas_.erase(j.group);
+      awake_.erase(j.group);
       continue;
     }
-    if (it->second->busy() && !drive_one(it->first, *it->second)) {
-      replicas_.erase(it);
-      a = awake_.erase(a);
-      continue;
-    }
-    a = it->second->quiesced() && !it->second->busy() ? awake_.erase(a) : std::next(a);
+    for (auto& m : out) by_peer[static_cast<int32_t>(m.to.value())].push_back(std::move(m));
   }
   if (quiesce_ticks_ > 0) {
+    for (auto a = awake_.begin(); a != awake_.end();) {
+      auto it = replicas_.find(*a);
+      a = it == replicas_.end() || (it->second->quiesced() && !it->second->busy()) ? awake_.erase(a) : std::next(a);
+    }
     // Node liveness: an empty batch to each peer nothing else went to lately.
     for (int32_t p : peers_) {
       auto sent = last_sent_.try_emplace(p, now_ - beat_ticks()).first;

@@ -8,7 +8,8 @@
 //   deliver(messages)  a batch another broker sent: each message stepped into
 //                      its group (messages for groups this broker does not
 //                      hold are dropped and counted)
-//   drive()            every replica persisted and its messages collected, by
+//   drive()            every replica persisted (side by side on an IoPool when
+//                      io_threads > 0) and its messages collected, by
 //                      destination broker: one entry per peer, ready for
 //                      raft::rpc::encode_batch
 //
@@ -36,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/replication/io_pool.h"
 #include "cluster/replication/partition_replica.h"
 
 namespace millrace::cluster {
@@ -44,8 +46,12 @@ int64_t group_id(const std::array<uint8_t, 16>& topic_id, int32_t partition);
 
 class ReplicaSet {
  public:
-  explicit ReplicaSet(int32_t me, int election_ticks = 10, int quiesce_ticks = 0)
-      : me_(me), election_ticks_(election_ticks), quiesce_ticks_(quiesce_ticks) {}
+  // io_threads > 0: drive() persists the replicas' Readies side by side on an
+  // IoPool of that many threads (plus the caller's), so a round that appends
+  // to many partitions pays for their fdatasyncs about once.
+  explicit ReplicaSet(int32_t me, int election_ticks = 10, int quiesce_ticks = 0, int io_threads = 0)
+      : me_(me), election_ticks_(election_ticks), quiesce_ticks_(quiesce_ticks),
+        pool_(io_threads > 0 ? std::make_unique<IoPool>(io_threads) : nullptr) {}
 
   // Opens the replica of `group` over `log` (its first configuration: `replicas`).
   storage::Status add(int64_t group, std::shared_ptr<storage::Log> log, const std::vector<int32_t>& replicas,
@@ -94,6 +100,7 @@ class ReplicaSet {
   std::set<int64_t> awake_;
   std::map<int64_t, std::unique_ptr<PartitionReplica>> replicas_;
   uint64_t dropped_ = 0;
+  std::unique_ptr<IoPool> pool_;
 };
 
 }  // namespace millrace::cluster

@@ -88,12 +88,13 @@ def rebalance_off(c, nodes):
     check(bool(wait_until(lambda: agreed(c, nodes), 15)), "every partition has a leader, all 3 in sync")
     # Partitions 0 and 1 led away from their preferred replicas (a kill may
     # hand the other one back to its own: then again).
-    for _ in range(4):
+    for _ in range(8):
         a = wait_until(lambda: agreed(c, nodes), 15) or {}
         todo = [p for p in (0, 1) if p in a and a[p][0] == a[p][1][0]]
         if not todo:
             break
         lead_away(c, nodes, todo[0])
+    a = wait_until(lambda: agreed(c, nodes), 15) or {}  # after the last move too
     check(all(a.get(p, (0, (0,)))[0] != a.get(p, (0, (0,)))[1][0] for p in (0, 1)),
           f"partitions 0 and 1 led by another than their preferred replica: {a}")
     time.sleep(INTERVAL + 2)
