@@ -23,6 +23,7 @@ Env (defaults for the real run; shrink them to smoke-test):
   BENCH_FAILOVER_KILLS=20 FO rounds per side
   BENCH_W5_RATE           W5's fixed latency rate (default: half of Kafka's W5 throughput)
   BENCH_IDLE_PARTITIONS=10000, BENCH_IDLE_SECONDS=30   IDLE10K's size and window
+  BENCH_IDLE_SETTLE=15                                 IDLE10K's wait between all in sync and the window
   BENCH_OUT=build/bench   results.json, broker data (same disk as the checkout), logs
   BENCH_MERGE=1           keep the previous results.json's sections of workloads not rerun
   BENCH_DOC=docs/benchmarks.md   the report written (a smoke test can write elsewhere)
@@ -91,6 +92,7 @@ class Run:
         self.w5_rate = int(env["BENCH_W5_RATE"]) if env.get("BENCH_W5_RATE") else None
         self.idle_partitions = int(env.get("BENCH_IDLE_PARTITIONS", 10000))
         self.idle_seconds = int(env.get("BENCH_IDLE_SECONDS", 30))
+        self.idle_settle = int(env.get("BENCH_IDLE_SETTLE", 15))
         self.t0 = time.monotonic()
         self.step, self.steps = 0, self.count_steps()
         self.results = {
@@ -155,7 +157,8 @@ class Run:
         for w, g in (om.get("generators") or {}).items():
             if w not in self.workloads:
                 meta["generators"][w] = g
-        if not {"FO", "W5", "IDLE10K"} & set(self.workloads):
+        # IDLE10K alone sets none of them (W5's "s per case" is its own run's).
+        if not {"FO", "W5"} & set(self.workloads):
             for k in ("replicated_flush", "replicated_setup", "replicated_seconds"):
                 if k in om:
                     meta[k] = om[k]
@@ -458,7 +461,8 @@ class Run:
             c = self.cluster("millrace-fsync", "idle")   # Millrace's defaults
             try:
                 self.results["IDLE10K"] = idle.run(c, self.idle_partitions, self.idle_seconds,
-                                                   lambda s: print(s, file=sys.stderr, flush=True))
+                                                   lambda s: print(s, file=sys.stderr, flush=True),
+                                                   settle=self.idle_settle)
             finally:
                 c.stop()
                 c.wipe()
