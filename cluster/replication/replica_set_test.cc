@@ -233,19 +233,19 @@ class PooledBrokers : public Brokers {
 TEST_F(PooledBrokers, ElectCommitAndFailOverWithPersistenceSideBySide) {
   for (int t = 0; t < 60; ++t) round();
   for (const auto& p : parts_) ASSERT_NE(leader_of(p.group), 0) << p.group;
-  std::map<int64_t, int16_t> answers;
+  std::map<std::pair<int64_t, int>, int16_t> answers;  // (group, write) -> answer
   for (int n = 0; n < 3; ++n)
     for (const auto& p : parts_) {
       auto* r = sets_[leader_of(p.group)]->get(p.group);
       auto prop = r->propose(one_record("v" + std::to_string(n)), 1);
       ASSERT_EQ(prop.error, 0);
-      answers[p.group * 4 + n] = -2;
-      r->wait(prop.last, prop.term, ReplicaAck::kCommitted,
-              [&answers, k = p.group * 4 + n](int16_t e) { answers[k] = e; });
+      const auto k = std::make_pair(p.group, n);
+      answers[k] = -2;
+      r->wait(prop.last, prop.term, ReplicaAck::kCommitted, [&answers, k](int16_t e) { answers[k] = e; });
     }
   round(false);
   round();
-  for (const auto& [k, a] : answers) EXPECT_EQ(a, 0) << k;
+  for (const auto& [k, a] : answers) EXPECT_EQ(a, 0) << k.first << " write " << k.second;
   for (const auto& p : parts_) {
     auto& lead = sets_[leader_of(p.group)]->get(p.group)->storage();
     for (int32_t b : p.replicas) {
