@@ -108,13 +108,13 @@ void PartitionReplica::wait(int64_t last, int32_t term, ReplicaAck ack, std::fun
 }
 
 storage::Status PartitionReplica::drive(std::vector<raft::Message>& out) {
+  if (!raft_->has_ready()) answer_waiters();  // finish() answers them otherwise
   for (int guard = 0; raft_->has_ready() && guard < 1000; ++guard) {
     raft::Ready rd = raft_->ready();
     // raft.h's driver order: persist (write_ready), send, commit, advance.
     if (auto st = persist(rd); !st.ok()) return st;
     finish(std::move(rd), out);
   }
-  answer_waiters();
   return {};
 }
 

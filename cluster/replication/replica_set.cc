@@ -129,22 +129,22 @@ std::map<int32_t, std::vector<raft::Message>> ReplicaSet::drive(
   };
   std::vector<Job> jobs;
   auto collect = [&](int64_t g, PartitionReplica& r) {
-    if (!r.busy()) return;
     if (driven) driven->push_back(g);
     jobs.push_back({g, &r, r.take_ready(), {}});
   };
   if (quiesce_ticks_ <= 0) {
-    for (auto& [g, r] : replicas_) collect(g, *r);
+    for (auto& [g, r] : replicas_)
+      if (r->busy()) collect(g, *r);
   } else {
     // Only the awake replicas; one that is quiescent with nothing left to do
     // sleeps until a message, a caller (get) or node liveness wakes it.
     for (auto a = awake_.begin(); a != awake_.end();) {
       auto it = replicas_.find(*a);
-      if (it == replicas_.end()) {
+      if (it == replicas_.end() || (!it->second->busy() && it->second->quiesced())) {
         a = awake_.erase(a);
         continue;
       }
-      collect(it->first, *it->second);
+      if (it->second->busy()) collect(it->first, *it->second);
       ++a;
     }
   }
@@ -177,12 +177,9 @@ std::map<int32_t, std::vector<raft::Message>> ReplicaSet::drive(
       continue;
     }
     for (auto& m : out) by_peer[static_cast<int32_t>(m.to.value())].push_back(std::move(m));
+    if (quiesce_ticks_ > 0 && j.replica->quiesced() && !j.replica->busy()) awake_.erase(j.group);
   }
   if (quiesce_ticks_ > 0) {
-    for (auto a = awake_.begin(); a != awake_.end();) {
-      auto it = replicas_.find(*a);
-      a = it == replicas_.end() || (it->second->quiesced() && !it->second->busy()) ? awake_.erase(a) : std::next(a);
-    }
     // Node liveness: an empty batch to each peer nothing else went to lately.
     for (int32_t p : peers_) {
       auto sent = last_sent_.try_emplace(p, now_ - beat_ticks()).first;
