@@ -2,7 +2,8 @@
 // librdkafka one in produce rounds): an idempotent acks=all producer writing
 // unique values round-robin to the topic's partitions for SECONDS, one JSON
 // line per delivery report on stdout, as client.py's produce does:
-//   {"v", "p", "o", "outcome": "ok"} or {"v", "p", "outcome": "unknown"|"failed", "error"}
+//   {"v", "p", "o", "outcome": "ok"} or {"v", "p", "outcome": "unknown"|"failed", "error"},
+//   each with "t", the report's wall-clock time in ms
 // A timeout may have landed (unknown); any other error was refused (failed).
 //
 //   java ChaosProducer SEED SECONDS BOOTSTRAP TOPIC PARTITIONS
@@ -39,12 +40,12 @@ public final class ChaosProducer {
           producer.send(new ProducerRecord<>(topic, partition, null, v), (md, e) -> {
             String line;
             if (e == null) {
-              line = String.format("{\"v\": \"%s\", \"p\": %d, \"o\": %d, \"outcome\": \"ok\"}", v, md.partition(),
-                                   md.offset());
+              line = String.format("{\"v\": \"%s\", \"p\": %d, \"o\": %d, \"outcome\": \"ok\", \"t\": %d}", v,
+                                   md.partition(), md.offset(), System.currentTimeMillis());
             } else {
               String outcome = e instanceof TimeoutException ? "unknown" : "failed";
-              line = String.format("{\"v\": \"%s\", \"p\": %d, \"outcome\": \"%s\", \"error\": \"%s\"}", v, partition,
-                                   outcome, e.getClass().getSimpleName());
+              line = String.format("{\"v\": \"%s\", \"p\": %d, \"outcome\": \"%s\", \"error\": \"%s\", \"t\": %d}", v,
+                                   partition, outcome, e.getClass().getSimpleName(), System.currentTimeMillis());
             }
             synchronized (System.out) {
               System.out.println(line);

@@ -33,10 +33,13 @@ a replay is close, not exact).
   MILLRACE_CHAOS_SEED         the first round's seed (default: from the clock)
   MILLRACE_CHAOS_WORKLOAD     topics, produce, or mixed (the default: they alternate)
   MILLRACE_CHAOS_NODES        nodes in every round (default: 3, 3, 5, 5, 3, ...)
+  MILLRACE_CHAOS_KEEP=1       keep a passing round's data and logs (a failed round's always stay)
+  MILLRACE_CHAOS_JAVA_LOG     the Java producer's log level (warn; info shows its metadata moves)
 Every wait is bounded."""
 import json
 import os
 import random
+import shutil
 import re
 import signal
 import subprocess
@@ -63,6 +66,8 @@ JAVA = os.environ.get("MILLRACE_CHAOS_JAVA", "1") == "1"  # the Java producer be
 # committing every 0.5 s, with a probe reading the group's committed offsets
 # (group_check: acknowledged commits kept, committed offsets never go back).
 WORKLOAD_ENV = os.environ.get("MILLRACE_CHAOS_WORKLOAD", "mixed")
+KEEP = os.environ.get("MILLRACE_CHAOS_KEEP") == "1"  # keep a passing round's data and logs too
+JAVA_LOG = os.environ.get("MILLRACE_CHAOS_JAVA_LOG", "warn")  # the Java client's log level
 TOPIC, PARTITIONS = "chaos", 6
 REPLICATION = int(os.environ.get("MILLRACE_CHAOS_RF", "3"))
 GROUP_WAIT = 12  # seconds a produce round waits for its group's first commit before the nemeses
@@ -107,6 +112,24 @@ def queue_check(deliveries, reads):
     return counts, lost, moved, monotone, same
 
 
+def drain(proc):
+    """Reads proc's stdout on a thread as it is written; returns a function that
+    waits (at most `timeout` s) for proc to exit and gives its lines."""
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+
+    def result(timeout):
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        reader.join(timeout=10)
+        return list(lines)
+    return result
+
+
 def java_producer(args):
     """The command running ChaosProducer.java (Apache Kafka's kafka-clients from
     tests/peers/kafka), compiled once into the cache by its source's digest."""
@@ -123,7 +146,8 @@ def java_producer(args):
         os.rename(tmp, classes)
     # The client's warnings and errors (Kafka's tools logging) go to stderr.
     log4j = os.path.join(HERE, "java-log4j2.properties")
-    return ["java", "-Xmx256m", "-XX:TieredStopAtLevel=1", f"-Dlog4j2.configurationFile={log4j}", "-cp",
+    return ["java", "-Xmx256m", "-XX:TieredStopAtLevel=1", f"-Dlog4j2.configurationFile={log4j}",
+            f"-Dchaos.java.level={JAVA_LOG}", "-cp",
             f"{classes}:{cp}", "ChaosProducer", *map(str, args)]
 
 
@@ -261,12 +285,17 @@ class Round:
             argv = ["produce", self.seed, self.seconds + GROUP_WAIT, ",".join(self.addrs()), TOPIC, PARTITIONS]
         else:
             argv = ["workload", self.seed, self.seconds, ",".join(self.addrs())]
+        # The workloads' reports are read as they come: a producer whose stdout
+        # pipe is full blocks in its delivery callback (the Java client's, on its
+        # network thread), and its writes would time out for that alone.
         wl = self.net.popen(self.client, [sys.executable, CLIENT, *map(str, argv)], stdout=subprocess.PIPE, text=True)
+        wl_lines = drain(wl)
         jw = None
         if self.workload == "produce" and JAVA:  # Java's idempotent producer on the same topic
             self.java_log = os.path.join(self.root, "java-producer.log")
             jw = self.net.popen(self.client, java_producer(argv[1:]), stdout=subprocess.PIPE,
                                 stderr=open(self.java_log, "w"), text=True)
+            jw_lines = drain(jw)
         # Produce rounds: a consumer group reads and commits meanwhile.
         gr, self.group_events, gerr = None, [], []
         if self.workload == "produce":
@@ -295,11 +324,9 @@ class Round:
                 name, rolled = "rolling-restart", True
             self.nemesis(name, 1.5 + 2 * self.rng.random())
             time.sleep(0.5 + self.rng.random())
-        out, _ = wl.communicate(timeout=self.seconds + 60)
-        attempts = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        attempts = [json.loads(line) for line in wl_lines(timeout=self.seconds + 60) if line.startswith("{")]
         if jw:
-            jout, _ = jw.communicate(timeout=self.seconds + 90)
-            java = [json.loads(line) for line in jout.splitlines() if line.startswith("{")]
+            java = [json.loads(line) for line in jw_lines(timeout=self.seconds + 90) if line.startswith("{")]
             bump("java deliveries", len(java))
             attempts += java
         if gr:
@@ -427,6 +454,10 @@ def main():
             ok = rnd.run()
         finally:
             ok = rnd.close() and ok
+        if ok and not KEEP:  # a failed round's data and logs stay for the replay
+            shutil.rmtree(rnd.root, ignore_errors=True)
+        elif not ok:
+            print(f"    data and logs kept in {rnd.root}", flush=True)
         failed += 0 if ok else 1
     print(f"chaos: {rounds} rounds from seed {seed}, {failed} failed; totals {json.dumps(totals, sort_keys=True)}",
           flush=True)
