@@ -34,6 +34,7 @@ storage::Status ReplicaSet::add(int64_t group, std::shared_ptr<storage::Log> log
   if (!r.ok()) return r.status();
   replicas_[group] = std::move(*r);
   awake_.insert(group);
+  dirty_.insert(group);
   peers_dirty_ = true;
   return {};
 }
@@ -41,6 +42,7 @@ storage::Status ReplicaSet::add(int64_t group, std::shared_ptr<storage::Log> log
 void ReplicaSet::remove(int64_t group) {
   replicas_.erase(group);
   awake_.erase(group);
+  dirty_.erase(group);
   peers_dirty_ = true;
 }
 
@@ -48,13 +50,17 @@ PartitionReplica* ReplicaSet::get(int64_t group) {
   auto it = replicas_.find(group);
   if (it == replicas_.end()) return nullptr;
   awake_.insert(group);  // the caller may propose, campaign or wake it
+  dirty_.insert(group);
   return it->second.get();
 }
 
 void ReplicaSet::tick() {
   ++now_;
   if (quiesce_ticks_ <= 0) {
-    for (auto& [g, r] : replicas_) r->tick();
+    for (auto& [g, r] : replicas_) {
+      r->tick();
+      if (r->busy()) dirty_.insert(g);
+    }
     return;
   }
   // The peer brokers (for the beats): recounted when replicas come or go.
@@ -81,14 +87,28 @@ void ReplicaSet::tick() {
         if (r->quiesced() && !r->is_leader() && r->leader() == p) {
           r->wake();
           awake_.insert(g);
+          dirty_.insert(g);
         }
     } else if (!quiet) {
       silent_.erase(p);
     }
   }
-  // Only replicas that are not quiescent have a clock to run.
-  for (int64_t g : awake_)
-    if (auto it = replicas_.find(g); it != replicas_.end()) it->second->tick();
+  // Only replicas that are not quiescent have a clock to run; one that asks
+  // something after its tick is driven next; one that is quiescent with
+  // nothing left to do sleeps until a message, a caller (get) or node
+  // liveness wakes it.
+  for (auto a = awake_.begin(); a != awake_.end();) {
+    auto it = replicas_.find(*a);
+    if (it == replicas_.end()) {
+      a = awake_.erase(a);
+      continue;
+    }
+    PartitionReplica& r = *it->second;
+    r.tick();
+    const bool busy = r.busy();
+    if (busy) dirty_.insert(*a);
+    a = !busy && r.quiesced() ? awake_.erase(a) : std::next(a);
+  }
 }
 
 bool ReplicaSet::silent(int32_t broker) {
@@ -113,6 +133,7 @@ void ReplicaSet::deliver(const std::vector<raft::Message>& messages) {
       continue;
     }
     awake_.insert(it->first);
+    dirty_.insert(it->first);
     it->second->step(m);
   }
 }
@@ -132,21 +153,15 @@ std::map<int32_t, std::vector<raft::Message>> ReplicaSet::drive(
     if (driven) driven->push_back(g);
     jobs.push_back({g, &r, r.take_ready(), {}});
   };
-  if (quiesce_ticks_ <= 0) {
-    for (auto& [g, r] : replicas_)
-      if (r->busy()) collect(g, *r);
-  } else {
-    // Only the awake replicas; one that is quiescent with nothing left to do
-    // sleeps until a message, a caller (get) or node liveness wakes it.
-    for (auto a = awake_.begin(); a != awake_.end();) {
-      auto it = replicas_.find(*a);
-      if (it == replicas_.end() || (!it->second->busy() && it->second->quiesced())) {
-        a = awake_.erase(a);
-        continue;
-      }
-      if (it->second->busy()) collect(it->first, *it->second);
-      ++a;
-    }
+  // Only the replicas something happened to since the last drive (dirty_:
+  // stepped, ticked into asking, woken or handed to a caller), not every
+  // awake one: a drive runs for every batch received, and thousands of awake
+  // groups would each be asked again for nothing.
+  std::set<int64_t> dirty;
+  dirty.swap(dirty_);
+  for (int64_t g : dirty) {
+    auto it = replicas_.find(g);
+    if (it != replicas_.end() && it->second->busy()) collect(g, *it->second);
   }
   // 2. Persisted side by side (io_pool.h): each job touches its own replica's
   // log and raft.state only.
@@ -174,6 +189,7 @@ std::map<int32_t, std::vector<raft::Message>> ReplicaSet::drive(
       if (failed) failed->emplace_back(j.group, st);
       replicas_.erase(j.group);
       awake_.erase(j.group);
+      dirty_.erase(j.group);
       continue;
     }
     for (auto& m : out) by_peer[static_cast<int32_t>(m.to.value())].push_back(std::move(m));

@@ -8,7 +8,9 @@
 //   deliver(messages)  a batch another broker sent: each message stepped into
 //                      its group (messages for groups this broker does not
 //                      hold are dropped and counted)
-//   drive()            every replica persisted (side by side on an IoPool when
+//   drive()            every replica something happened to since the last
+//                      drive (a message, a tick that made it ask, get())
+//                      persisted (side by side on an IoPool when
 //                      io_threads > 0) and its messages collected, by
 //                      destination broker: one entry per peer, ready for
 //                      raft::rpc::encode_batch
@@ -98,6 +100,9 @@ class ReplicaSet {
   // Groups to tick and drive (with quiescence): all but the quiescent ones
   // with nothing to do, so idle partitions cost nothing per tick.
   std::set<int64_t> awake_;
+  // Groups drive() must ask: stepped, ticked into having something to do,
+  // woken, or handed to a caller since the last drive.
+  std::set<int64_t> dirty_;
   std::map<int64_t, std::unique_ptr<PartitionReplica>> replicas_;
   uint64_t dropped_ = 0;
   std::unique_ptr<IoPool> pool_;
