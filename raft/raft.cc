@@ -326,6 +326,21 @@ void Raft::wake() {
   }
   impl_->unquiesce();
 }
+void Raft::leader_unreachable(NodeId node) {
+  Impl& r = *impl_;
+  if (r.role != Role::kFollower || node == kNoNode || r.leader != node || !r.promotable()) return;
+  r.leader = kNoNode;  // no lease on it: votes are judged on the logs alone
+  r.quiesced = false;
+  // The survivors campaign in turn, by rank among the other voters (sorted
+  // ids): the first after 1 tick, the next 3 ticks later, and so on. Every
+  // survivor gets the same hint at about the same time, and two campaigning
+  // together would split the vote (two survivors of three always would).
+  int rank = 0;
+  for (NodeId v : r.config.all())
+    if (v != node && v < r.opts.id && r.config.is_voter(v)) ++rank;
+  const int soon = 1 + 3 * rank;
+  r.election_elapsed = std::max(r.election_elapsed, r.randomized_timeout - soon);
+}
 bool Raft::has_ready() const { return impl_->has_ready(); }
 Ready Raft::ready() { return impl_->ready(); }
 void Raft::advance(const Ready& rd) { impl_->advance(rd); }

@@ -196,6 +196,12 @@ class Raft {
   // and waking it (a follower's election clock runs again; a leader beats).
   bool quiesced() const;
   void wake();
+  // A hint from the owner: `node`'s process is gone (its port refuses
+  // connections). A follower that follows `node` forgets it: its lease ends
+  // (it grants votes at once) and it campaigns after 1 + 3 * (its rank among
+  // the other voters by id) ticks instead of a whole election timeout. Safety never depends on it (PreVote and the votes
+  // decide); a wrong hint costs at most an election. Anything else: no-op.
+  void leader_unreachable(NodeId node);
   // Options::durability at run time (a topic's write.caching changed): applies
   // to entries appended from the next Ready on.
   void set_durability(Durability d);

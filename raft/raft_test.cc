@@ -368,5 +368,44 @@ TEST(RaftTest, StaleAndUnknownMessagesAreHarmless) {
   EXPECT_EQ(net.r(1).role(), Role::kLeader);
 }
 
+
+// The owner's hint that the leader's process is gone (its port refuses
+// connections): the followers forget it and elect a new leader within a few
+// ticks, not an election timeout; a hint about anyone else changes nothing.
+TEST(RaftTest, AnUnreachableLeaderIsReplacedWithinAFewTicks) {
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    Net net(3, [&](Options& o) { o.seed = seed; });
+    net.elect(1);
+    net.propose(1);
+    net.tick_all(1);
+    ASSERT_EQ(net.leader(), 1);
+    net.down.insert(1);
+    net.r(2).leader_unreachable(N(3));  // not its leader: ignored
+    EXPECT_EQ(net.r(2).leader(), N(1));
+    for (int i : {2, 3}) net.r(i).leader_unreachable(N(1));
+    int ticks = 0;
+    while (net.leader() == 0 && ticks < 100) {  // leader() skips down nodes: 0 until a new one
+      net.tick_all(1);
+      ++ticks;
+    }
+    EXPECT_NE(net.leader(), 0) << seed;
+    EXPECT_LE(ticks, 6) << seed;  // without the hint: an election timeout (10-20 ticks) at least
+  }
+}
+
+// Without the hint, only the lease running out lets a follower grant: one of
+// two survivors alone cannot be elected early (the other still leases).
+TEST(RaftTest, OneFollowersHintAloneWaitsForTheOthersLease) {
+  Net net(3);
+  net.elect(1);
+  net.tick_all(1);
+  net.down.insert(1);
+  net.r(2).leader_unreachable(N(1));
+  net.tick_all(4);
+  EXPECT_EQ(net.leader(), 0);  // 3 still holds its lease on 1: no vote yet
+  net.tick_all(40);
+  EXPECT_NE(net.leader(), 0);
+}
+
 }  // namespace
 }  // namespace millrace::raft::testing

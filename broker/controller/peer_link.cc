@@ -115,6 +115,7 @@ asio::awaitable<void> PeerLink::run() {
       if (!logged_down) spdlog::info("event=controller_peer_down peer={} address={}:{} error=\"{}\"", peer_, host_, port_,
                                      ec ? ec.message() : "connect timed out");
       logged_down = true;
+      if (ec == asio::error::connection_refused && on_refused_) on_refused_();
       // Requests that wait for an answer fail now rather than at reconnect.
       for (auto it = queue_.begin(); it != queue_.end();) {
         if (it->done) {

@@ -46,6 +46,10 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   // `done` empty: no response is awaited (Raft batches).
   void request(int16_t api_key, int16_t api_version, std::vector<uint8_t> body, Done done = {});
   int32_t peer() const { return peer_; }
+  // Called (on the link's thread) each time a connect is refused: the peer's
+  // host answers but nothing listens on its port, so its process is gone (a
+  // crash, a kill -9), not merely slow or cut off. A hint for fast failover.
+  void on_refused(std::function<void()> f) { on_refused_ = std::move(f); }
   bool connected() const { return connected_; }
 
  private:
@@ -74,6 +78,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   bool connected_ = false;
   bool stopped_ = false;
   std::shared_ptr<boost::asio::ip::tcp::socket> socket_;
+  std::function<void()> on_refused_;
 };
 
 }  // namespace millrace::broker

@@ -382,6 +382,18 @@ std::shared_ptr<PeerLink> ReplicationService::link(int32_t broker) {
   auto a = addresses_.find(broker);
   if (a == addresses_.end()) return nullptr;
   auto l = std::make_shared<PeerLink>(io_, opts_.me, broker, a->second.first, static_cast<uint16_t>(a->second.second));
+  // Its process gone (refused, not silent): the groups it led here elect
+  // another leader within a few ticks, not an election timeout.
+  l->on_refused([this, broker] {
+    std::map<int32_t, std::vector<raft::Message>> out;
+    {
+      std::lock_guard lock(mu_);
+      set_.peer_unreachable(broker);
+      drive_locked(out);
+    }
+    send(std::move(out));
+    flush_serving();
+  });
   l->start();
   links_[broker] = l;
   return l;

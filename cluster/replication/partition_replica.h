@@ -87,6 +87,7 @@ class PartitionReplica {
   // Something for drive() to do: Raft has a Ready, or produces wait for an answer.
   bool busy() const { return raft_->has_ready() || !waiters_.empty(); }
   void wake() { raft_->wake(); }
+  void leader_unreachable(int32_t broker) { raft_->leader_unreachable(raft::NodeId(broker)); }
   bool transfer_leadership(int32_t to) { return raft_->transfer_leadership(raft::NodeId(to)); }
   // Persists what Raft asks (raft.h's order), appends the messages to send to
   // `out`, moves the high watermark to the commit, and answers waiters. An

@@ -118,6 +118,15 @@ bool ReplicaSet::silent(int32_t broker) {
 
 void ReplicaSet::heard_from(int32_t broker) { last_heard_[broker] = now_; }
 
+void ReplicaSet::peer_unreachable(int32_t broker) {
+  for (auto& [g, r] : replicas_)
+    if (!r->is_leader() && r->leader() == broker) {
+      r->leader_unreachable(broker);
+      awake_.insert(g);
+      dirty_.insert(g);
+    }
+}
+
 size_t ReplicaSet::quiesced() const {
   size_t n = 0;
   for (const auto& [g, r] : replicas_) n += r->quiesced() ? 1 : 0;

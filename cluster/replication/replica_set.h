@@ -70,6 +70,10 @@ class ReplicaSet {
   void tick();
   void deliver(const std::vector<raft::Message>& messages);
   void heard_from(int32_t broker);  // any batch from `broker`, empty or not
+  // `broker`'s process is gone (its port refuses connections): every group it
+  // leads here elects another leader within a few ticks instead of an
+  // election timeout (raft::Raft::leader_unreachable). A hint only.
+  void peer_unreachable(int32_t broker);
   // Per destination broker, the messages to send now. A replica whose drive
   // failed is reported in `failed` (group, why) and removed: its partition is
   // offline until the owner opens it again.

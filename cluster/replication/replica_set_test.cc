@@ -165,6 +165,35 @@ TEST_F(IdleBrokers, AQuiescentGroupFailsOverWhenItsLeadersBrokerDies) {
   EXPECT_EQ(answer, 0);
 }
 
+// The owner's hint that a broker's process is gone (its port refuses
+// connections, replication_service.cc): every partition it led elects another
+// leader within a few ticks (without it: node liveness's election timeout,
+// then the followers' own, as above).
+TEST_F(IdleBrokers, ABrokerKnownGoneHasItsPartitionsLedElsewhereWithinAFewTicks) {
+  for (int t = 0; t < 80; ++t) round();
+  const int dead = leader_of(parts_[0].group);
+  ASSERT_NE(dead, 0);
+  std::vector<int64_t> led;
+  for (const auto& p : parts_)
+    if (leader_of(p.group) == dead && p.replicas.size() == 3) led.push_back(p.group);
+  ASSERT_FALSE(led.empty());
+  down_.insert(dead);
+  for (auto& [b, set] : sets_)
+    if (b != dead) set->peer_unreachable(dead);
+  auto all_moved = [&] {
+    for (int64_t g : led) {
+      int l = leader_of(g);
+      if (l == 0 || l == dead) return false;
+    }
+    return true;
+  };
+  int t = 0;
+  for (; t < 100 && !all_moved(); ++t) round();
+  ASSERT_TRUE(all_moved());
+  EXPECT_LE(t, 6) << "each of the " << led.size() << " partitions broker " << dead << " led moved after " << t
+                  << " ticks";
+}
+
 TEST_F(Brokers, EveryPartitionElectsALeaderAndCommitsThroughOneBatchPerBrokerPair) {
   for (int t = 0; t < 60; ++t) round();
   for (const auto& p : parts_) ASSERT_NE(leader_of(p.group), 0) << p.group;
