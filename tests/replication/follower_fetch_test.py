@@ -16,6 +16,9 @@ Checks:
   peers cache) with the same client.rack read the same values, from that
   follower too;
 - a consumer in the leader's own rack reads from the leader;
+- a raw Fetch v12 from a consumer is answered by a follower, and by a broker
+  holding no replica (a topic of replication factor 2) with
+  NOT_LEADER_OR_FOLLOWER naming the leader (KIP-951);
 - the cluster restarted without replica.selector.class (Kafka's default): the
   same consumer reads every value from the leader only, and no broker names a
   preferred read replica or serves a follower read.
@@ -36,7 +39,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "broker", "testing"))
 sys.path.insert(0, os.path.join(HERE, "..", "cluster"))
 from checks import check, finish, wait_until  # noqa: E402
 from cluster_proc import Cluster  # noqa: E402
-from cluster_wire import create_topic, metadata  # noqa: E402
+from cluster_wire import create_topic, fetch_v12, metadata  # noqa: E402
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition  # noqa: E402
 
 TOPIC = "nearby"
@@ -228,6 +231,20 @@ def main():
         d = delta(counters(c), before)
         check(d[leader][2] >= N and d[leader][1] == 0 and d[follower][2] == 0 and d[other][2] == 0,
               f"... served by leader {leader} alone ({d[leader][2]:.0f} records), no preferred read replica named")
+
+        # Raw Fetch v12 (consumer, no rack): a follower answers it; a broker
+        # holding no replica answers NOT_LEADER_OR_FOLLOWER naming the leader (KIP-951).
+        err, _ = fetch_v12(c.nodes[follower].bootstrap, TOPIC, 0)
+        check(err == 0, f"Fetch v12 to follower {follower}: answered (error {err})")
+        check(create_topic(c.nodes[1].bootstrap, "pair", 1, 2) == 0, "pair: replication factor 2")
+        pair = wait(lambda: (lambda v: v if v and v[0] == 0 and v[1] > 0 and len(v[3]) == 2 else None)(
+            metadata(c.nodes[1].bootstrap)["topics"].get("pair", {}).get(0)), 15)
+        if check(bool(pair), f"pair: leader and ISR {pair}"):
+            outsider = next(i for i in nodes if i not in pair[2])
+            err, hint = fetch_v12(c.nodes[outsider].bootstrap, "pair", 0)
+            check(err == 6 and hint is not None and hint[0] == pair[1],
+                  f"Fetch v12 to node {outsider}, no replica of pair: NOT_LEADER_OR_FOLLOWER naming leader "
+                  f"{hint} (error {err})")
 
         # Kafka's default: no selector, reads from the leader only.
         c.stop()
