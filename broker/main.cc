@@ -267,6 +267,7 @@ int run(const Config& cfg) {
   BrokerState state{cfg, *logs, topics, groups, producer_ids, partitions, metrics, fetch_sessions, metadata};
   state.node_id = node_id;
   state.cluster_id = cfg.string("cluster.id");
+  state.rack_aware_reads = cfg.string("replica.selector.class") == kRackAwareReplicaSelector;
   register_scrape_providers(state);
 
   KafkaDispatcher dispatcher(state);

@@ -99,6 +99,17 @@ std::optional<std::map<std::string, int64_t>> parse_connection_overrides(std::st
   return out;
 }
 
+std::optional<std::string> validate_replica_selector(std::string_view value) {
+  if (value.empty() || value == kRackAwareReplicaSelector) return std::nullopt;
+  std::string out = "'";
+  out.append(value);
+  out.append("' is not a replica selector Millrace has: leave replica.selector.class empty (consumers read from the "
+             "leader) or set it to ");
+  out.append(kRackAwareReplicaSelector);
+  out.append(" (consumers read from a replica in their rack)");
+  return out;
+}
+
 namespace {
 constexpr int64_t kInt32Max = 2147483647;
 constexpr int64_t kDay = 86400000;
@@ -111,6 +122,11 @@ constexpr std::array kSchema = {
     ConfigKey{"broker.rack", ConfigType::kString, "", {}, {}, {}, nullptr,
               "Rack (failure domain) announced for this broker in Metadata and DescribeCluster; empty = none. "
               "The operator fills it from the pod's copy of the node's rack label."},
+    ConfigKey{"replica.selector.class", ConfigType::kString, "", {}, {}, {}, validate_replica_selector,
+              "Where consumers that name their rack (client.rack) read from (KIP-392). Empty: the leader only "
+              "(Kafka's default). org.apache.kafka.common.replica.RackAwareReplicaSelector: the leader sends a "
+              "consumer whose rack it is not in to an in-sync replica in that rack (preferred_read_replica), which "
+              "serves it up to its own high watermark. No other class exists in Millrace."},
     ConfigKey{"process.roles", ConfigType::kList, "broker,controller", {}, {}, {}, validate_process_roles,
               "This node's roles: broker, controller, or both (the default: a one-node cluster is its own "
               "controller quorum)."},

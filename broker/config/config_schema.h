@@ -47,6 +47,9 @@ std::optional<std::string> validate_log_dirs(std::string_view value);
 std::optional<std::string> validate_queued_max_requests(std::string_view value);
 std::optional<std::string> validate_queued_max_request_bytes(std::string_view value);
 std::optional<std::string> validate_connection_overrides(std::string_view value);
+// replica.selector.class: empty (leader only) or Kafka's rack-aware selector.
+std::optional<std::string> validate_replica_selector(std::string_view value);
+inline constexpr std::string_view kRackAwareReplicaSelector = "org.apache.kafka.common.replica.RackAwareReplicaSelector";
 
 // max.connections.per.ip.overrides ("ip:count,ip:count") -> IP text -> count;
 // nullopt when malformed. Addresses come back in inet_ntop's canonical form,

@@ -136,6 +136,24 @@ TEST(ConfigTest, QueuedMaxRequestsOffItsDefaultIsRefused) {
   EXPECT_TRUE(load_config("", "", {"queued.max.requests=500"}, no_env).config);
 }
 
+// replica.selector.class takes Kafka's class names: empty (leader only, the
+// default) or the rack-aware selector; anything else is refused at startup,
+// naming the key.
+TEST(ConfigTest, ReplicaSelectorIsLeaderOnlyOrRackAware) {
+  auto d = load_config("", "", {}, no_env);
+  ASSERT_TRUE(d.config);
+  EXPECT_EQ(d.config->string("replica.selector.class"), "");
+  auto rack = load_config("", "", {"replica.selector.class=org.apache.kafka.common.replica.RackAwareReplicaSelector"},
+                          no_env);
+  ASSERT_TRUE(rack.config);
+  EXPECT_EQ(rack.config->string("replica.selector.class"), kRackAwareReplicaSelector);
+  auto bad = load_config("replica.selector.class: com.example.NearestSelector\n", "f.yaml", {}, no_env);
+  EXPECT_FALSE(bad.config);
+  EXPECT_TRUE(any_error_contains(bad, "'replica.selector.class'"));
+  EXPECT_TRUE(any_error_contains(bad, "com.example.NearestSelector"));
+  EXPECT_TRUE(any_error_contains(bad, "RackAwareReplicaSelector"));
+}
+
 TEST(ConfigTest, RequestBudgetAndConnectionLimits) {
   auto l = load_config("", "", {"queued.max.request.bytes=-1", "max.connections=10",
                                 "max.connections.per.ip.overrides=10.0.0.7:200, 0:0:0:0:0:0:0:1:5"}, no_env);

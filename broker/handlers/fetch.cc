@@ -7,6 +7,14 @@
 // copied: each partition's FileRegion becomes a splice the connection sends
 // with sendfile().
 //
+// Follower reads (KIP-392): a consumer's Fetch v11+ (replica id -1) may be
+// served by a follower too, up to the follower's own high watermark
+// (Partition::check_replica, read_for_consumer); replica fetches and older
+// versions are the leader's only, as in Kafka. With replica.selector.class
+// the rack-aware selector, the leader answers a consumer naming a rack it is
+// not in with preferred_read_replica = an in-sync replica of that rack
+// (cluster/replication/read_replica.h) and no records, at once.
+//
 // Fetch sessions (v7+, KIP-227) are kept by the FetchSessionCache
 // (broker/kafka/fetch_session_cache.h, which tables the session id / epoch
 // cases): the cache turns the request into a plan (which partitions to read,
@@ -20,6 +28,7 @@
 #include "broker/handlers/handlers.h"
 #include "broker/handlers/leader_hint.h"
 #include "broker/handlers/topic_metadata.h"
+#include "cluster/replication/read_replica.h"
 
 namespace millrace::broker {
 
@@ -27,21 +36,19 @@ namespace {
 
 using PartitionData = proto::FetchResponse::FetchableTopicResponse::PartitionData;
 
-// Raft entries stepped over per partition per fetch (they come one per term,
-// so more in a row is rare; the next fetch goes on from there).
-constexpr int kMaxRaftControlSkipped = 64;
-
 struct Read {
   PartitionData data;
   PartitionResult result;
   std::string topic;  // resolved name ("" for an unknown topic id)
   int64_t records = 0;
+  bool follower = false;  // served by this broker as a follower
 };
 
 struct Built {
   std::vector<Read> reads;  // one per plan partition, same order
   int64_t bytes = 0;
   bool error = false;
+  bool redirected = false;  // a partition names a preferred read replica: answer at once (Kafka)
   std::vector<std::shared_ptr<const void>> keep_alive;
   std::vector<LeaderHint> hints;  // KIP-951: leaders named in partitions answered NOT_LEADER / FENCED
 };
@@ -84,11 +91,31 @@ std::vector<std::shared_ptr<cluster::Partition>> lookup(BrokerState& b, const st
   return out;
 }
 
+// The rack of each broker that may serve reads (registered, unfenced, not in
+// controlled shutdown), for choose_read_replica.
+std::map<int32_t, std::string> serving_racks(const cluster::MetadataImage& image) {
+  std::map<int32_t, std::string> out;
+  for (const auto& br : image.brokers())
+    if (!br.fenced && !br.in_controlled_shutdown) out.emplace(br.id, br.rack.value_or(std::string()));
+  return out;
+}
+
+// A consumer's fetch (not a replica's): the one a follower may serve (v11+).
+bool from_consumer(const RequestContext& ctx, const proto::FetchRequest& req) {
+  return (ctx.api_version >= 15 ? req.replica_state.replica_id : req.replica_id) < 0;
+}
+
 Built build(RequestContext& ctx, const proto::FetchRequest& req, const std::vector<FetchTarget>& targets,
             const std::vector<std::shared_ptr<cluster::Partition>>& partitions, TopicNames& names) {
   Built r;
   auto& b = ctx.broker;
+  const int32_t self = b.partitions.self();
   int64_t budget = req.max_bytes > 0 ? req.max_bytes : INT32_MAX;
+  // Kafka's fetchOnlyFromLeader is false only for a consumer sending client
+  // metadata (v11+).
+  const bool follower_may_serve = ctx.api_version >= 11 && from_consumer(ctx, req);
+  const bool select = b.rack_aware_reads && follower_may_serve && !req.rack_id.empty();
+  std::optional<std::map<int32_t, std::string>> racks;  // looked up once, when a partition needs it
   r.reads.reserve(targets.size());
   for (size_t i = 0; i < targets.size(); ++i) {
     const auto& t = targets[i];
@@ -99,8 +126,10 @@ Built build(RequestContext& ctx, const proto::FetchRequest& req, const std::vect
     pd.aborted_transactions = std::nullopt;
     rd.topic = names.name(t.key);
     const auto& partition = partitions[i];
-    auto leader = partition ? partition->check_leader(b.partitions.self(), t.params.current_leader_epoch)
-                            : proto::ErrorCode::kNone;
+    const int32_t epoch = t.params.current_leader_epoch;
+    auto leader = !partition           ? proto::ErrorCode::kNone
+                  : follower_may_serve ? partition->check_replica(self, epoch)
+                                       : partition->check_leader(self, epoch);
     if (!partition || leader != proto::ErrorCode::kNone) {
       pd.error_code = proto::code(partition ? leader
                                   : rd.topic.empty() ? proto::ErrorCode::kUnknownTopicId
@@ -108,7 +137,7 @@ Built build(RequestContext& ctx, const proto::FetchRequest& req, const std::vect
       if (ctx.api_version >= 12 &&
           (leader == proto::ErrorCode::kNotLeaderOrFollower || leader == proto::ErrorCode::kFencedLeaderEpoch)) {
         const auto f = partition->leadership();
-        if (auto h = leader_hint(b.metadata.current().get(), rd.topic, t.key.partition, b.partitions.self(),
+        if (auto h = leader_hint(b.metadata.current().get(), rd.topic, t.key.partition, self,
                                  {f.leader, f.leader_epoch.value()})) {
           pd.current_leader.leader_id = h->id;
           pd.current_leader.leader_epoch = h->epoch;
@@ -121,28 +150,48 @@ Built build(RequestContext& ctx, const proto::FetchRequest& req, const std::vect
       continue;
     }
     const auto& log = partition->log();
-    Offset hw = partition->high_watermark();
-    pd.high_watermark = hw.value();
-    pd.last_stable_offset = hw.value();
+    const auto facts = partition->leadership();
+    rd.follower = facts.leader != self;
+    if (select && !rd.follower) {
+      if (!racks) racks = serving_racks(*b.metadata.current());
+      const int32_t preferred = cluster::choose_read_replica(req.rack_id, self, facts.replicas, facts.isr, *racks);
+      if (preferred >= 0) {
+        // Kafka answers with the offsets and no records: the consumer fetches
+        // from `preferred` next.
+        const Offset hw = partition->high_watermark();
+        pd.high_watermark = hw.value();
+        pd.last_stable_offset = hw.value();
+        pd.log_start_offset = log->log_start_offset().value();
+        pd.preferred_read_replica = preferred;
+        rd.result = {0, pd.high_watermark, pd.log_start_offset, false, true};
+        r.redirected = true;
+        continue;
+      }
+    }
+    if (budget <= 0 && r.bytes > 0) {
+      const Offset hw = partition->high_watermark();
+      pd.high_watermark = pd.last_stable_offset = hw.value();
+      pd.log_start_offset = log->log_start_offset().value();
+      rd.result = {0, pd.high_watermark, pd.log_start_offset, false};
+      continue;
+    }
+    int32_t max = static_cast<int32_t>(std::min<int64_t>(t.params.max_bytes, std::max<int64_t>(budget, 1)));
+    // Below the high watermark (a follower's: the commit it learned), Raft's
+    // own entries stepped over (read_for_consumer).
+    auto read = partition->read_for_consumer(Offset(t.params.fetch_offset), max);
+    // No transactions yet: the last stable offset is the high watermark.
+    pd.high_watermark = read.high_watermark.value();
+    pd.last_stable_offset = read.high_watermark.value();
     pd.log_start_offset = log->log_start_offset().value();
     rd.result = {0, pd.high_watermark, pd.log_start_offset, false};
-    if (budget <= 0 && r.bytes > 0) continue;
-    int32_t max = static_cast<int32_t>(std::min<int64_t>(t.params.max_bytes, std::max<int64_t>(budget, 1)));
-    // Raft's own entries (LeaderChange, Voters: control batches Kafka's
-    // partitions never hold) are stepped over, never sent: a region never
-    // mixes them with data, and one at the fetch offset is skipped to what
-    // follows it. Clients take the gap as they take compaction's; a client
-    // whose fetch offset is one waits there for the next record.
-    auto region = log->read(Offset(t.params.fetch_offset), std::max(max, 1), hw, storage::ReadFilter::kNoRaftControl);
-    for (int skipped = 0; region.ok() && region->raft_control && skipped < kMaxRaftControlSkipped; ++skipped)
-      region = log->read(Offset(region->last_offset + 1), std::max(max, 1), hw, storage::ReadFilter::kNoRaftControl);
+    auto& region = read.region;
     if (!region.ok()) {
       pd.error_code = kafka_error(region.code());
       rd.result.error = pd.error_code;
       r.error = true;
       continue;
     }
-    if (region->empty() || region->raft_control) continue;
+    if (region->empty()) continue;
     // Kafka's minOneMessage: only the response's first batch may exceed the
     // limits (so a batch larger than them is still delivered); a later
     // partition whose first batch does not fit gets no records this time.
@@ -225,7 +274,7 @@ Task<proto::FetchResponse> handle(RequestContext& ctx, proto::FetchRequest& req)
       if (p) watched.push_back(&p->hw_waiters());
     std::vector<uint64_t> seen = cluster::hw_versions(watched);
     Built r = build(ctx, req, plan.partitions, partitions, names);
-    if (r.bytes >= req.min_bytes || r.error || std::chrono::steady_clock::now() >= deadline) {
+    if (r.bytes >= req.min_bytes || r.error || r.redirected || std::chrono::steady_clock::now() >= deadline) {
       std::vector<PartitionResult> results;
       results.reserve(r.reads.size());
       for (const auto& rd : r.reads) results.push_back(rd.result);
@@ -245,9 +294,12 @@ Task<proto::FetchResponse> handle(RequestContext& ctx, proto::FetchRequest& req)
         if (!include[i]) continue;
         auto& rd = r.reads[i];
         ctx.note(rd.data.error_code);
-        if (rd.data.records.file)
+        if (rd.data.records.file) {
           b.metrics.bytes_out(rd.topic, static_cast<uint64_t>(rd.data.records.file->length),
                               static_cast<uint64_t>(std::max<int64_t>(rd.records, 0)));
+          if (rd.follower) b.metrics.fetch_follower_reads().Increment();
+        }
+        if (rd.data.preferred_read_replica >= 0) b.metrics.fetch_preferred_read_replica().Increment();
         append(resp, plan.partitions[i].key, ids ? std::string() : plan.partitions[i].key.topic, std::move(rd.data));
       }
       if (ctx.api_version >= 16)

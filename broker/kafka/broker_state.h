@@ -43,6 +43,9 @@ struct BrokerState {
   // this broker's own id (which replica is local), never a leader.
   const cluster::MetadataCache& metadata;
   int32_t node_id = 1;
+  // replica.selector.class is the rack-aware selector: the leader names a
+  // follower in a consumer's rack (preferred_read_replica, KIP-392).
+  bool rack_aware_reads = false;
   std::string cluster_id;
   std::string advertised_host;
   int32_t advertised_port = 9092;

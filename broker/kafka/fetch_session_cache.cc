@@ -116,7 +116,7 @@ SessionError FetchSessionCache::finish_incremental(const FetchPlan& plan, const 
     if (found == s.by_key.end()) continue;
     Cached& c = *found->second;
     const auto& r = results[i];
-    bool must = r.has_records || r.error != 0 || c.high_watermark != r.high_watermark ||
+    bool must = r.has_records || r.preferred_read_replica || r.error != 0 || c.high_watermark != r.high_watermark ||
                 c.log_start_offset != r.log_start_offset;
     // After an error the cached high watermark is invalid, so the partition
     // is sent again once the error clears.

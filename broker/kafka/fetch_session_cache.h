@@ -85,6 +85,7 @@ struct PartitionResult {
   int64_t high_watermark = -1;
   int64_t log_start_offset = -1;
   bool has_records = false;
+  bool preferred_read_replica = false;  // names another replica to read from (always sent, as Kafka does)
 };
 
 enum class SessionError { kNone, kIdNotFound, kInvalidEpoch, kTopicIdError };

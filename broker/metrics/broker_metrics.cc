@@ -83,6 +83,17 @@ BrokerMetrics::BrokerMetrics(std::string_view version, std::function<std::string
                            .Help("Fetch file ranges read into the page cache on the blocking pool before sendfile")
                            .Register(*registry_)
                            .Add({});
+  follower_reads_ = &prometheus::BuildCounter()
+                        .Name("millrace_fetch_follower_reads_total")
+                        .Help("Consumer Fetch partition reads this broker served with records as a follower (KIP-392)")
+                        .Register(*registry_)
+                        .Add({});
+  preferred_read_replica_ = &prometheus::BuildCounter()
+                                .Name("millrace_fetch_preferred_read_replica_total")
+                                .Help("Fetch partitions this leader answered with a preferred read replica in the "
+                                      "consumer's rack instead of records (replica.selector.class)")
+                                .Register(*registry_)
+                                .Add({});
   fetch_waiting_ = &prometheus::BuildGauge()
                         .Name("millrace_fetch_waiting")
                         .Help("Fetch requests parked in long poll")

@@ -12,6 +12,8 @@
 //   millrace_request_memory_waits_total            counter
 //   millrace_sendfile_warmups_total                counter
 //   millrace_fetch_waiting                         gauge
+//   millrace_fetch_follower_reads_total            counter (consumer partition reads served with records as a follower)
+//   millrace_fetch_preferred_read_replica_total    counter (partitions the leader sent to a follower, KIP-392)
 //   millrace_broker_ready                          gauge 0/1
 //   millrace_build_info{version}                   gauge 1
 // and, computed at scrape time by providers (see ScrapeCollector):
@@ -60,6 +62,8 @@ class BrokerMetrics {
   prometheus::Gauge& connections() { return *connections_; }
   prometheus::Counter& connections_accepted() { return *accepted_; }
   prometheus::Gauge& fetch_waiting() { return *fetch_waiting_; }
+  prometheus::Counter& fetch_follower_reads() { return *follower_reads_; }
+  prometheus::Counter& fetch_preferred_read_replica() { return *preferred_read_replica_; }
   prometheus::Counter& connections_refused(bool per_ip) { return per_ip ? *refused_per_ip_ : *refused_total_; }
   prometheus::Counter& request_memory_waits() { return *budget_waits_; }
   prometheus::Gauge& request_memory_bytes() { return *budget_in_use_; }
@@ -94,6 +98,8 @@ class BrokerMetrics {
   prometheus::Gauge* connections_;
   prometheus::Counter* accepted_;
   prometheus::Gauge* fetch_waiting_;
+  prometheus::Counter* follower_reads_;
+  prometheus::Counter* preferred_read_replica_;
   prometheus::Counter* refused_total_;
   prometheus::Counter* refused_per_ip_;
   prometheus::Counter* budget_waits_;

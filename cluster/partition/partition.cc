@@ -104,13 +104,48 @@ void Partition::set_leadership(LeadershipFacts facts) {
 
 bool Partition::is_leader(int32_t self) const { return leadership().leader == self; }
 
-proto::ErrorCode Partition::check_leader(int32_t self, int32_t current_leader_epoch) const {
-  const LeadershipFacts f = leadership();
-  if (f.leader != self) return proto::ErrorCode::kNotLeaderOrFollower;
+namespace {
+
+// Kafka's Partition.checkLeaderEpoch against the epoch this replica knows.
+proto::ErrorCode check_epoch(const LeadershipFacts& f, int32_t current_leader_epoch) {
   if (current_leader_epoch == -1) return proto::ErrorCode::kNone;
   if (current_leader_epoch < f.leader_epoch.value()) return proto::ErrorCode::kFencedLeaderEpoch;
   if (current_leader_epoch > f.leader_epoch.value()) return proto::ErrorCode::kUnknownLeaderEpoch;
   return proto::ErrorCode::kNone;
+}
+
+}  // namespace
+
+proto::ErrorCode Partition::check_leader(int32_t self, int32_t current_leader_epoch) const {
+  const LeadershipFacts f = leadership();
+  if (f.leader != self) return proto::ErrorCode::kNotLeaderOrFollower;
+  return check_epoch(f, current_leader_epoch);
+}
+
+proto::ErrorCode Partition::check_replica(int32_t self, int32_t current_leader_epoch) const {
+  const LeadershipFacts f = leadership();
+  if (f.leader == self) return check_epoch(f, current_leader_epoch);
+  // A follower serves only through its Raft group: its high watermark is the
+  // commit it learned from the leader. Without one (not open here, or a
+  // partition of one replica led elsewhere) this broker is no follower.
+  const bool follower =
+      replicator() && std::find(f.replicas.begin(), f.replicas.end(), self) != f.replicas.end();
+  if (!follower) return proto::ErrorCode::kNotLeaderOrFollower;
+  return check_epoch(f, current_leader_epoch);
+}
+
+Partition::ConsumerRead Partition::read_for_consumer(Offset fetch_offset, int32_t max_bytes) const {
+  const Offset hw = high_watermark();
+  max_bytes = std::max(max_bytes, 1);
+  // A region never mixes Raft's entries with data, and one at the fetch
+  // offset is skipped to what follows it. Clients take the gap as they take
+  // compaction's; a client whose fetch offset is one waits there for the next
+  // record.
+  auto region = log_->read(fetch_offset, max_bytes, hw, storage::ReadFilter::kNoRaftControl);
+  for (int skipped = 0; region.ok() && region->raft_control && skipped < kMaxRaftControlSkipped; ++skipped)
+    region = log_->read(Offset(region->last_offset + 1), max_bytes, hw, storage::ReadFilter::kNoRaftControl);
+  if (region.ok() && region->raft_control) region = storage::FileRegion{};
+  return {hw, std::move(region)};
 }
 
 Replicated Partition::replicate(std::span<uint8_t> records, int16_t acks, asio::any_io_executor ex) {

@@ -124,9 +124,36 @@ class Partition {
   // when it is older than the partition's and UNKNOWN_LEADER_EPOCH when newer.
   // kNone when the request may be served.
   proto::ErrorCode check_leader(int32_t self, int32_t current_leader_epoch = -1) const;
+  // The same check for a consumer that may read from a follower (Fetch v11+,
+  // KIP-392: Kafka's fetchOnlyFromLeader is false for it): check_leader's
+  // answer when `self` leads; on a follower (a replica of a replicated
+  // partition whose Raft group is open here), kNone, or with
+  // current_leader_epoch != -1 FENCED_LEADER_EPOCH when it is older than the
+  // epoch this replica knows and UNKNOWN_LEADER_EPOCH when newer;
+  // NOT_LEADER_OR_FOLLOWER when this broker holds no replica of it.
+  proto::ErrorCode check_replica(int32_t self, int32_t current_leader_epoch = -1) const;
 
-  // What readers may see: offsets below it.
+  // What readers may see: offsets below it. On a replicated partition the
+  // commit index this replica knows + 1: on a follower, what it learned from
+  // the leader, never its log end.
   Offset high_watermark() const { return log_->high_watermark(); }
+
+  // A consumer's read (Fetch, leader or follower alike): whole batches from
+  // the one holding `fetch_offset`, at most max_bytes unless the first batch
+  // alone is larger, all below the high watermark taken first (returned with
+  // the region, for the response). Raft's own entries (LeaderChange, Voters:
+  // control batches Kafka's partitions never hold) are stepped over, never
+  // returned: at most kMaxRaftControlSkipped of them in a row per read, then
+  // an empty region (the next fetch goes on from there). fetch_offset in
+  // [high watermark, log end]: empty; outside [log start, log end]:
+  // kOffsetOutOfRange (on a follower behind the consumer, Kafka's answer, and
+  // the consumer goes back to the leader).
+  struct ConsumerRead {
+    Offset high_watermark;
+    storage::Result<storage::FileRegion> region;
+  };
+  static constexpr int kMaxRaftControlSkipped = 64;
+  ConsumerRead read_for_consumer(Offset fetch_offset, int32_t max_bytes) const;
   HwWaiters& hw_waiters() { return waiters_; }
   // The high watermark may have moved: wakes this partition's parked fetches.
   void notify_hw_moved() { waiters_.notify(); }

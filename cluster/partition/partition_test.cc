@@ -14,6 +14,7 @@
 #include <functional>
 
 #include "cluster/partition/replicator.h"
+#include "protocol/record/batch_builder.h"
 #include "storage/test_util.h"
 
 namespace millrace::cluster {
@@ -243,6 +244,100 @@ TEST_F(PartitionTest, AReplicatorTakesProduceAndLeadership) {
   EXPECT_EQ(p->log()->log_end_offset(), Offset(0));  // nothing written around it
   p->set_replicator(nullptr);
   EXPECT_FALSE(p->is_leader(kSelf));
+}
+
+// A follower's replicator: another broker leads at epoch 4, this one is a replica.
+struct FollowerOf : Replicator {
+  explicit FollowerOf(std::vector<int32_t> replicas) : replicas(std::move(replicas)) {}
+  Replicated replicate(std::span<uint8_t>, int16_t, asio::any_io_executor) override {
+    return {storage::Status(storage::Errc::kClosed, "follower"), nullptr};
+  }
+  LeadershipFacts facts() const override { return {kSelf + 1, LeaderEpoch(4), replicas, replicas}; }
+  std::vector<int32_t> replicas;
+};
+
+// A consumer (Fetch v11+) may read from a follower: check_replica lets it
+// through on a replica whose Raft group is open here, with Kafka's epoch
+// checks against the epoch the follower knows; check_leader still refuses.
+TEST_F(PartitionTest, FollowerServesConsumersWithItsOwnEpochChecks) {
+  using E = proto::ErrorCode;
+  auto p = make(false);
+  p->set_leadership({kSelf + 1, LeaderEpoch(0), {kSelf + 1, kSelf, 1}, {kSelf + 1, kSelf, 1}});
+  EXPECT_EQ(p->check_replica(kSelf), E::kNotLeaderOrFollower) << "no Raft group here: no follower";
+  p->set_replicator(std::make_shared<FollowerOf>(std::vector<int32_t>{kSelf + 1, kSelf, 1}));
+  EXPECT_EQ(p->check_leader(kSelf), E::kNotLeaderOrFollower);
+  EXPECT_EQ(p->check_replica(kSelf), E::kNone);
+  EXPECT_EQ(p->check_replica(kSelf, 4), E::kNone);
+  EXPECT_EQ(p->check_replica(kSelf, 3), E::kFencedLeaderEpoch);
+  EXPECT_EQ(p->check_replica(kSelf, 5), E::kUnknownLeaderEpoch);
+  EXPECT_EQ(p->check_replica(kSelf + 7), E::kNotLeaderOrFollower) << "not a replica at all";
+  p->set_replicator(std::make_shared<FollowerOf>(std::vector<int32_t>{kSelf + 1, 1, 2}));
+  EXPECT_EQ(p->check_replica(kSelf), E::kNotLeaderOrFollower) << "reassigned away";
+  // A partition of one replica led elsewhere has no follower.
+  auto single = make(false, "single");
+  single->set_leadership({kSelf + 1, LeaderEpoch(0), {kSelf + 1}, {kSelf + 1}});
+  EXPECT_EQ(single->check_replica(kSelf), E::kNotLeaderOrFollower);
+  // On the leader, check_replica is check_leader.
+  auto led = make(false, "led");
+  led->set_leadership({kSelf, LeaderEpoch(2), {kSelf}, {kSelf}});
+  EXPECT_EQ(led->check_replica(kSelf, 2), E::kNone);
+  EXPECT_EQ(led->check_replica(kSelf, 1), E::kFencedLeaderEpoch);
+  EXPECT_EQ(led->check_replica(kSelf, 3), E::kUnknownLeaderEpoch);
+}
+
+// A follower's log holds entries past the commit it learned (its high
+// watermark): a consumer sees only what is below it, never its log end, and
+// never Raft's own entries. Past the log end: OFFSET_OUT_OF_RANGE.
+TEST_F(PartitionTest, ConsumerReadStopsAtTheFollowersHighWatermark) {
+  auto batch_at = [](int64_t base, int n, bool control) {
+    record::BatchOptions o;
+    o.base_offset = base;
+    o.partition_leader_epoch = 4;
+    o.control = control;
+    record::BatchBuilder b(o);
+    const std::vector<uint8_t> key = {0, 0, 0, 2};
+    for (int i = 0; i < n; ++i)
+      b.append(1000, control ? std::optional<record::Bytes>(key) : std::nullopt, record::as_bytes(std::string("v")));
+    std::vector<uint8_t> out;
+    EXPECT_TRUE(b.finish(out).ok());
+    return out;
+  };
+  auto p = make(false);
+  p->set_leadership({kSelf + 1, LeaderEpoch(4), {kSelf + 1, kSelf, 1}, {kSelf + 1, kSelf, 1}});
+  p->set_replicator(std::make_shared<FollowerOf>(std::vector<int32_t>{kSelf + 1, kSelf, 1}));
+  p->log()->set_manual_high_watermark();
+  // [0,2] data, 3 Raft's LeaderChange, [4,5] data, [6,8] data.
+  std::vector<uint8_t> all;
+  for (auto part : {batch_at(0, 3, false), batch_at(3, 1, true), batch_at(4, 2, false), batch_at(6, 3, false)})
+    all.insert(all.end(), part.begin(), part.end());
+  ASSERT_TRUE(p->log()->append_replicated(all).ok());
+  ASSERT_EQ(p->log()->log_end_offset(), Offset(9));
+  p->log()->set_high_watermark(Offset(6));  // the commit learned from the leader: 5
+
+  auto first = p->read_for_consumer(Offset(1), 1 << 20);
+  EXPECT_EQ(first.high_watermark, Offset(6));
+  ASSERT_TRUE(first.region.ok());
+  EXPECT_EQ(first.region->first_offset, 0);
+  EXPECT_EQ(first.region->last_offset, 2) << "stops before Raft's entry";
+  auto skipped = p->read_for_consumer(Offset(3), 1 << 20);
+  ASSERT_TRUE(skipped.region.ok());
+  EXPECT_FALSE(skipped.region->raft_control);
+  EXPECT_EQ(skipped.region->first_offset, 4) << "Raft's entry is stepped over";
+  EXPECT_EQ(skipped.region->last_offset, 5) << "never past the high watermark, though the log holds [6,8]";
+  for (int64_t at : {6, 8, 9}) {
+    auto waits = p->read_for_consumer(Offset(at), 1 << 20);
+    ASSERT_TRUE(waits.region.ok()) << at;
+    EXPECT_TRUE(waits.region->empty()) << "between the high watermark and the log end: nothing yet, at " << at;
+  }
+  auto past = p->read_for_consumer(Offset(10), 1 << 20);
+  ASSERT_FALSE(past.region.ok());
+  EXPECT_EQ(past.region.code(), storage::Errc::kOffsetOutOfRange) << "the consumer is ahead of this follower";
+
+  p->log()->set_high_watermark(Offset(9));  // the leader's next commit reached it
+  auto rest = p->read_for_consumer(Offset(6), 1 << 20);
+  ASSERT_TRUE(rest.region.ok());
+  EXPECT_EQ(rest.high_watermark, Offset(9));
+  EXPECT_EQ(rest.region->last_offset, 8);
 }
 
 }  // namespace

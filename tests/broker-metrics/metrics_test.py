@@ -23,6 +23,7 @@ REQUIRED = [
     "millrace_fetch_sessions_declined_total",
     "millrace_connections_refused_total", "millrace_request_memory_bytes", "millrace_request_memory_waits_total",
     "millrace_sendfile_warmups_total",
+    "millrace_fetch_follower_reads_total", "millrace_fetch_preferred_read_replica_total",
 ]
 
 
