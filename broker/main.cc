@@ -277,7 +277,8 @@ int run(const Config& cfg) {
   // Leadership goes back to each partition's preferred replica (its first).
   ReplicationService replication({.me = node_id,
                                   .auto_leader_rebalance = cfg.boolean("auto.leader.rebalance.enable"),
-                                  .rebalance_interval_ms = cfg.integer("leader.imbalance.check.interval.seconds") * 1000},
+                                  .rebalance_interval_ms = cfg.integer("leader.imbalance.check.interval.seconds") * 1000,
+                                  .lag_time_max_ms = cfg.integer("replica.lag.time.max.ms")},
                                  partitions);
   state.replication = &replication;
   ReplicationDispatcher kafka_listener(replication, dispatcher, node_id);

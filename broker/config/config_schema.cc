@@ -155,6 +155,12 @@ constexpr std::array kSchema = {
               "(Raft leadership transfer) to its preferred replica, the first of its assignment, when that one is "
               "in sync and a registered, unfenced broker out of controlled shutdown. Kafka's "
               "leader.imbalance.per.broker.percentage threshold is not applied: every such partition moves."},
+    ConfigKey{"replica.lag.time.max.ms", ConfigType::kLong, "30000", 50, 86400000, {}, nullptr,
+              "A follower stays in a partition's ISR while it has held every committed record at some moment within "
+              "this window (Kafka's rule and default) and its broker was heard from within an election timeout "
+              "(so a dead or cut-off follower still leaves within about a second). The ISR decides "
+              "min.insync.replicas, preferred-leader moves and follower reads, not elections or acks=all (a Raft "
+              "majority)."},
     ConfigKey{"leader.imbalance.check.interval.seconds", ConfigType::kLong, "30", 1, 86400, {}, nullptr,
               "How often auto.leader.rebalance.enable checks for partitions led away from their preferred replica "
               "(Kafka: 300). Shorter, so leadership is spread again within half a minute of a restarted broker "

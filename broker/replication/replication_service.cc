@@ -76,7 +76,8 @@ ReplicationService::ReplicationService(ReplicationOptions options, cluster::Part
       partitions_(partitions),
       work_(asio::make_work_guard(io_)),
       timer_(io_),
-      set_(options.me, options.election_ticks, options.quiesce_ticks, options.io_threads) {}
+      set_(options.me, options.election_ticks, options.quiesce_ticks, options.io_threads,
+           static_cast<int>(std::max<int64_t>(1, options.lag_time_max_ms / std::max(1, options.tick_ms)))) {}
 
 ReplicationService::~ReplicationService() { stop(); }
 

@@ -99,6 +99,10 @@ struct ReplicationOptions {
   // each round (cluster/replication/io_pool.h), so thousands of partitions
   // electing or appending at once do not queue their fsyncs one by one.
   int io_threads = 8;
+  // replica.lag.time.max.ms: a follower stays in sync while it has held every
+  // committed entry at some moment within this window (and its broker is heard
+  // from within an election timeout).
+  int64_t lag_time_max_ms = 30000;
 };
 
 class ReplicationService {

@@ -41,6 +41,7 @@ storage::Result<std::unique_ptr<PartitionReplica>> PartitionReplica::open(std::s
   o.quiesce_ticks = options.quiesce_ticks;
   o.durability = options.durability;
   o.seed = options.seed;
+  r->lag_ticks_ = std::max(1, options.lag_ticks);
   r->raft_ = std::make_unique<raft::Raft>(o, *r->log_, *hs);
   r->log_->set_commit(r->raft_->commit());  // consumers read up to the restored commit at once
   // The only replica leads at once (replication factor 1): no one to wait for.
@@ -86,17 +87,32 @@ PartitionReplica::Proposed PartitionReplica::propose(std::vector<uint8_t> batch,
   return out;
 }
 
+void PartitionReplica::tick() {
+  raft_->tick();
+  ++ticks_;
+  if (!is_leader()) {
+    caught_up_.clear();  // a new leadership judges afresh
+    return;
+  }
+  const raft::Index commit = raft_->commit();
+  for (raft::NodeId v : raft_->config().voters)
+    if (auto p = raft_->progress(v); p && p->match >= commit) caught_up_[static_cast<int32_t>(v.value())] = ticks_;
+}
+
 std::vector<int32_t> PartitionReplica::in_sync() const {
   std::vector<int32_t> out;
   if (!is_leader()) return out;
   const raft::Index commit = raft_->commit();
   for (raft::NodeId v : raft_->config().voters) {
+    const auto id = static_cast<int32_t>(v.value());
     if (v == raft::NodeId(leader())) {
-      out.push_back(static_cast<int32_t>(v.value()));
+      out.push_back(id);
       continue;
     }
     auto p = raft_->progress(v);
-    if (p && p->match >= commit) out.push_back(static_cast<int32_t>(v.value()));
+    auto seen = caught_up_.find(id);
+    if ((p && p->match >= commit) || (seen != caught_up_.end() && ticks_ - seen->second < lag_ticks_))
+      out.push_back(id);
   }
   return out;
 }

@@ -45,6 +45,11 @@ struct PartitionReplicaOptions {
   int election_ticks = 10;
   int quiesce_ticks = 0;          // raft::Options::quiesce_ticks (the ReplicaSet wakes followers of dead leaders)
   raft::Durability durability = raft::Durability::kSynced;
+  // In sync (in_sync()): a follower that held every committed entry at some
+  // tick within the last lag_ticks (replica.lag.time.max.ms), so one that
+  // trails the commit by a round trip under load is not dropped and re-added
+  // (and reported to the controller) all the time.
+  int lag_ticks = 10;
   uint64_t seed = 0;
   // The CreateTime written into Raft's control batches (tests pin it so that
   // replicas' logs are byte-identical).
@@ -78,7 +83,7 @@ class PartitionReplica {
   void wait(int64_t last, int32_t term, ReplicaAck ack, std::function<void(int16_t error)> done,
             int32_t entry_term = -1);
 
-  void tick() { raft_->tick(); }
+  void tick();
   void step(const raft::Message& m) { raft_->step(m); }
   void campaign() { raft_->campaign(); }
   bool quiesced() const { return raft_->quiesced(); }
@@ -118,8 +123,8 @@ class PartitionReplica {
   int64_t log_end() const { return log_->last().value() + 1; }
   const raft::Config& config() const { return raft_->config(); }
   // In-sync replicas, as the leader sees them: itself and every voter whose
-  // log holds every committed entry (Progress::match >= commit). Empty when
-  // this replica does not lead.
+  // log holds every committed entry (Progress::match >= commit) now or did at
+  // a tick within the last lag_ticks. Empty when this replica does not lead.
   std::vector<int32_t> in_sync() const;
   size_t waiting() const { return waiters_.size(); }
   storage::Log& storage() { return *storage_; }
@@ -140,6 +145,9 @@ class PartitionReplica {
     std::function<void(int16_t)> done;
   };
   std::multimap<int64_t, Waiter> waiters_;  // by the entry's last offset
+  int lag_ticks_ = 10;
+  int64_t ticks_ = 0;
+  std::map<int32_t, int64_t> caught_up_;  // leading: the last tick each voter held every committed entry
 };
 
 }  // namespace millrace::cluster

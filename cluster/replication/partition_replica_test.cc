@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "protocol/record/batch_builder.h"
@@ -199,6 +200,34 @@ TEST_F(ReplicaGroup, WithoutAMajorityAcksAllWaitsAndConsumersSeeNothingNewButAck
   round(3);
   EXPECT_EQ(all, 0) << "healed: the batch commits";
   EXPECT_EQ(nodes_[l]->high_watermark(), p_one.last + 1);
+}
+
+// In sync: a follower that held every committed entry within the last
+// lag_ticks (replica.lag.time.max.ms; 10 ticks here) stays in while it trails
+// the commit, leaves once it has trailed longer, and comes back caught up.
+TEST_F(ReplicaGroup, AFollowerTrailingTheCommitStaysInSyncForTheLagWindowOnly) {
+  const int l = elect_and_commit_one('x');
+  ASSERT_NE(l, 0);
+  round(1);
+  ASSERT_EQ(nodes_[l]->in_sync().size(), 3u);
+  const int f = l == 3 ? 2 : 3;
+  cut_.insert(f);
+  int16_t answer = -2;
+  produce(l, 1, 'y', ReplicaAck::kCommitted, &answer);
+  ASSERT_EQ(answer, 0) << "the leader and the other follower commit it";
+  auto has = [&](int id) {
+    auto isr = nodes_[l]->in_sync();
+    return std::find(isr.begin(), isr.end(), id) != isr.end();
+  };
+  EXPECT_TRUE(has(f)) << "one entry behind, just now caught up: still in sync";
+  round(5);
+  EXPECT_TRUE(has(f)) << "within the window";
+  round(10);
+  EXPECT_FALSE(has(f)) << "trailing for longer than the window";
+  EXPECT_EQ(nodes_[l]->in_sync().size(), 2u);
+  cut_.clear();
+  round(3);
+  EXPECT_TRUE(has(f)) << "caught up again";
 }
 
 TEST_F(ReplicaGroup, ADeposedLeadersUnacknowledgedBatchesAreAnsweredNotLeaderAndCut) {

@@ -28,6 +28,7 @@ storage::Status ReplicaSet::add(int64_t group, std::shared_ptr<storage::Log> log
   o.replicas = replicas;
   o.election_ticks = election_ticks_;
   o.quiesce_ticks = quiesce_ticks_;
+  o.lag_ticks = lag_ticks_;
   o.durability = durability;
   o.seed = static_cast<uint64_t>(group) ^ (static_cast<uint64_t>(me_) << 32);
   auto r = PartitionReplica::open(std::move(log), o);

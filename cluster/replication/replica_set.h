@@ -51,8 +51,11 @@ class ReplicaSet {
   // io_threads > 0: drive() persists the replicas' Readies side by side on an
   // IoPool of that many threads (plus the caller's), so a round that appends
   // to many partitions pays for their fdatasyncs about once.
-  explicit ReplicaSet(int32_t me, int election_ticks = 10, int quiesce_ticks = 0, int io_threads = 0)
+  // lag_ticks: PartitionReplicaOptions::lag_ticks (0: the election timeout).
+  explicit ReplicaSet(int32_t me, int election_ticks = 10, int quiesce_ticks = 0, int io_threads = 0,
+                      int lag_ticks = 0)
       : me_(me), election_ticks_(election_ticks), quiesce_ticks_(quiesce_ticks),
+        lag_ticks_(lag_ticks > 0 ? lag_ticks : election_ticks),
         pool_(io_threads > 0 ? std::make_unique<IoPool>(io_threads) : nullptr) {}
 
   // Opens the replica of `group` over `log` (its first configuration: `replicas`).
@@ -96,6 +99,7 @@ class ReplicaSet {
   int32_t me_;
   int election_ticks_;
   int quiesce_ticks_;
+  int lag_ticks_;
   int64_t now_ = 0;  // ticks
   std::map<int32_t, int64_t> last_heard_, last_sent_;  // by peer broker, in ticks
   std::vector<int32_t> peers_;  // the brokers this set shares a group with
