@@ -14,7 +14,13 @@ Checks, on a 3-node cluster:
   - the leader killed (kill -9): the new leader's ListOffsets earliest is 60 at
     once (no wait), a consumer from offset 0 / earliest reads exactly the
     records from 60 on, and ListOffsets earliest stays 60 after the old leader
-    is back and leads again (ElectLeaders PREFERRED until it does).
+    is back in sync (made leader again by ElectLeaders PREFERRED when it is
+    the preferred replica).
+Planted bugs each check was seen to catch: DeleteRecords moving the leader's
+log only (the kill -9 checks), answered on the leader's own append (the
+stopped-followers check), followers ignoring LogStart entries (the kill -9
+checks), the Raft snapshot's term dropped by the replication codec (the
+catch-up, log start and serving checks of (b)).
 (b) topic `retained` (segment.bytes 2048, retention.bytes 8192): a follower
   stopped (SIGTERM), 400 more records, retention moves the leader's log start
   past the follower's log end; retention turned off (AlterConfigs) and the
