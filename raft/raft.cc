@@ -310,7 +310,9 @@ Raft::~Raft() = default;
 
 void Raft::tick() { impl_->tick(); }
 void Raft::step(const Message& m) { impl_->step(m); }
-ProposeResult Raft::propose(Payload data, int32_t record_count) { return impl_->propose(std::move(data), record_count); }
+ProposeResult Raft::propose(Payload data, int32_t record_count, EntryType type) {
+  return impl_->propose(std::move(data), record_count, type);
+}
 ProposeResult Raft::propose_config(const Config& target) { return impl_->propose_config(target); }
 bool Raft::transfer_leadership(NodeId to) { return impl_->transfer_leadership(to); }
 void Raft::campaign() { impl_->campaign(false); }

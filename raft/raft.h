@@ -179,8 +179,9 @@ class Raft {
 
   // Leader only. Appends an entry covering `record_count` offsets; the driver
   // writes it with offsets [result.last - record_count + 1, result.last] and
-  // partitionLeaderEpoch = result.term.
-  ProposeResult propose(Payload data, int32_t record_count = 1);
+  // partitionLeaderEpoch = result.term. `type`: kData, or kLogStart (one
+  // offset; opaque to the core); Raft's own kinds are refused (kInvalidConfig).
+  ProposeResult propose(Payload data, int32_t record_count = 1, EntryType type = EntryType::kData);
   // Leader only. Moves to `target`: learners change in one step; a change of
   // voters goes through joint consensus (C_old,new, then C_new appended by the
   // leader automatically once the joint config is committed). One change at a

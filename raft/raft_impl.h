@@ -70,7 +70,7 @@ struct Raft::Impl {
   Index quorum_index() const;
   bool maybe_commit();
   void after_leader_commit();
-  ProposeResult propose(Payload data, int32_t record_count);
+  ProposeResult propose(Payload data, int32_t record_count, EntryType type);
   void append_own(EntryType type, Payload data, int32_t record_count);
 
   // --- config_change.cc ---

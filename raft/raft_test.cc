@@ -28,6 +28,24 @@ TEST(RaftTest, SingleNodeBootstrapCommits) {
   EXPECT_EQ(lc.data, nullptr);
 }
 
+// A LogStart entry (DeleteRecords) is proposed like data, one offset, its
+// type kept on every replica; Raft's own kinds cannot be proposed this way.
+TEST(RaftTest, ALogStartEntryIsProposedAndReplicatedWithItsType) {
+  Net net(3);
+  net.elect(1);
+  ProposeResult p = net.r(1).propose(bytes_of(10), 1, EntryType::kLogStart);
+  ASSERT_TRUE(p.ok()) << p.message;
+  net.deliver();
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_EQ(net.log(i).last(), p.last) << i;
+    EXPECT_EQ(net.log(i).all().back().type, EntryType::kLogStart) << i;
+  }
+  EXPECT_EQ(net.r(1).commit(), p.last);
+  EXPECT_EQ(net.r(1).propose(bytes_of(10), 2, EntryType::kLogStart).error, ProposeError::kInvalidConfig);
+  EXPECT_EQ(net.r(1).propose(bytes_of(10), 1, EntryType::kVoters).error, ProposeError::kInvalidConfig);
+  EXPECT_EQ(net.r(1).propose(nullptr, 1, EntryType::kLeaderChange).error, ProposeError::kInvalidConfig);
+}
+
 TEST(RaftTest, ThreeNodeElection) {
   Net net(3);
   net.elect(1);

@@ -227,7 +227,7 @@ void Raft::Impl::append_own(EntryType type, Payload data, int32_t record_count) 
   append_entry(std::move(e));
 }
 
-ProposeResult Raft::Impl::propose(Payload data, int32_t record_count) {
+ProposeResult Raft::Impl::propose(Payload data, int32_t record_count, EntryType type) {
   ProposeResult r;
   if (role == Role::kLeader) unquiesce();
   if (role != Role::kLeader) {
@@ -245,13 +245,18 @@ ProposeResult Raft::Impl::propose(Payload data, int32_t record_count) {
     r.message = "record_count must be at least 1";
     return r;
   }
+  if (type != EntryType::kData && (type != EntryType::kLogStart || record_count != 1)) {
+    r.error = ProposeError::kInvalidConfig;
+    r.message = "only data and single-offset log start entries may be proposed";
+    return r;
+  }
   size_t bytes = data ? data->size() : 0;
   if (opts.max_uncommitted_bytes != 0 && uncommitted_bytes > 0 && uncommitted_bytes + bytes > opts.max_uncommitted_bytes) {
     r.error = ProposeError::kTooMuchUncommitted;
     r.message = "too many uncommitted bytes";
     return r;
   }
-  append_own(EntryType::kData, std::move(data), record_count);
+  append_own(type, std::move(data), record_count);
   r.last = view.last();
   r.term = term;
   uncommitted.emplace_back(r.last, bytes);

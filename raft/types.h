@@ -13,6 +13,8 @@
 //   LC  = LeaderChange control record (type 2): a new leader's first entry,
 //         the entry of its own term that lets it commit earlier ones (§5.4)
 //   V   = Voters control record (type 5): a configuration change
+//   LS  = LogStart control record (type 64, Millrace's): DeleteRecords, the
+//         log start moved on every replica (raft/storage/partition_log.h)
 // Control batches occupy offsets as transaction markers do; Kafka clients skip
 // them. Offsets are contiguous: entry k+1 starts at entry k's last + 1 (a
 // compacted topic may leave gaps; term_at() answers for any offset by the
@@ -45,6 +47,11 @@ enum class EntryType : uint8_t {
   kData = 0,           // a record batch from a producer (or any state machine)
   kLeaderChange = 2,   // control: a new leader's first entry (no-op in Raft's words)
   kVoters = 5,         // control: a configuration (Config::encode) in the payload
+  // control, Millrace's own type (far from KRaft's): the log start moves to
+  // the offset in the payload (DeleteRecords replicated: every replica that
+  // appends it moves its log start there, never past its own commit + 1).
+  // The core carries it as it carries data; the log applies it.
+  kLogStart = 64,
 };
 
 // Bytes shared between the log, the unstable buffer and every message that

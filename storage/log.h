@@ -243,6 +243,12 @@ class Log : public std::enable_shared_from_this<Log> {
   // below it are deleted. Returns the new log start offset. The checkpoint that
   // records it is written on the flush executor (inline without one).
   Result<Offset> delete_records_before(Offset offset);
+  // A replicated partition's commit (kManual): the high watermark moves to
+  // `hw` (clamped as set_high_watermark) and, under the same lock, the log
+  // start up to min(log_start, hw) as delete_records_before would (never
+  // down), so no reader sees records below `log_start` in between. Returns the
+  // log start offset now.
+  Result<Offset> set_high_watermark_and_log_start(Offset hw, Offset log_start);
 
   // Durability, see the comment at the top. After an error the log dir is
   // offline and neither ever reports success again.
@@ -293,6 +299,7 @@ class Log : public std::enable_shared_from_this<Log> {
  private:
   struct State;
   Log(std::filesystem::path dir, LogOptions options);
+  Status checkpoint_log_start();  // after the log start moved: partition.checkpoint
 
   std::filesystem::path dir_;
   std::unique_ptr<State> s_;

@@ -272,6 +272,29 @@ Status Log::truncate_fully_and_start_at(Offset new_start) {
 
 // ---- DeleteRecords, roll, retention ----
 
+Status Log::State::move_log_start_locked(int64_t o) {
+  log_start = o;
+  cleaner_offset = std::max(cleaner_offset, o);
+  if (o == leo && !active().empty()) {
+    if (Status st = roll_locked(opts.clock()); !st.ok()) return fail(st);
+  }
+  // Whole segments below the new start go.
+  while (segments.size() > 1 && std::next(segments.begin())->first <= o) remove_segment_locked(segments.begin());
+  return Status::Ok();
+}
+
+// The new log start reaches partition.checkpoint off the caller's thread
+// (the flush executor; inline for a bare Log). As in Kafka, a crash before
+// that write may bring back the records below it in the first segment left;
+// the whole segments below it are gone already.
+Status Log::checkpoint_log_start() {
+  if (s_->opts.flusher) {
+    s_->opts.flusher->post([self = shared_from_this()] { (void)self->write_checkpoints(); });
+    return Status::Ok();
+  }
+  return write_checkpoints();
+}
+
 Result<Offset> Log::delete_records_before(Offset offset) {
   State& s = *s_;
   {
@@ -282,24 +305,31 @@ Result<Offset> Log::delete_records_before(Offset offset) {
       return Status(Errc::kOffsetOutOfRange, "delete before " + std::to_string(o) + " above high watermark " +
                                                  std::to_string(s.hw));
     if (o <= s.log_start) return Offset(s.log_start);
-    s.log_start = o;
-    s.cleaner_offset = std::max(s.cleaner_offset, o);
-    if (o == s.leo && !s.active().empty()) {
-      if (Status st = s.roll_locked(s.opts.clock()); !st.ok()) return s.fail(st);
-    }
-    // Whole segments below the new start go.
-    while (s.segments.size() > 1 && std::next(s.segments.begin())->first <= o) s.remove_segment_locked(s.segments.begin());
+    if (Status st = s.move_log_start_locked(o); !st.ok()) return st;
   }
-  // The new log start reaches partition.checkpoint off the caller's thread
-  // (the flush executor; inline for a bare Log). As in Kafka, a crash before
-  // that write may bring back the records below it in the first segment left;
-  // the whole segments below it are gone already.
-  if (s.opts.flusher) {
-    s.opts.flusher->post([self = shared_from_this()] { (void)self->write_checkpoints(); });
-  } else if (Status st = write_checkpoints(); !st.ok()) {
-    return st;
-  }
+  if (Status st = checkpoint_log_start(); !st.ok()) return st;
   return offset;
+}
+
+Result<Offset> Log::set_high_watermark_and_log_start(Offset hw, Offset log_start) {
+  State& s = *s_;
+  int64_t start;
+  bool moved = false;
+  {
+    std::lock_guard lock(s.mu);
+    if (Status st = s.usable(); !st.ok()) return st;
+    s.hw = std::clamp(hw.value(), s.log_start, s.leo);
+    const int64_t o = std::min(log_start.value(), s.hw);
+    if (o > s.log_start) {
+      if (Status st = s.move_log_start_locked(o); !st.ok()) return st;
+      moved = true;
+    }
+    start = s.log_start;
+  }
+  if (moved) {
+    if (Status st = checkpoint_log_start(); !st.ok()) return st;
+  }
+  return Offset(start);
 }
 
 Status Log::roll() {

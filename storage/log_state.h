@@ -94,6 +94,8 @@ struct Log::State {
   Status roll_locked(int64_t now_ms);
   bool should_roll_locked(int64_t incoming_bytes, int64_t last_offset, int64_t now_ms) const;
   void remove_segment_locked(std::map<int64_t, std::shared_ptr<Segment>>::iterator it);
+  // DeleteRecords' move. REQUIRES: mu held, log_start < o <= hw.
+  Status move_log_start_locked(int64_t o);
   void note_epoch_locked(int32_t epoch, int64_t start_offset);
   void advance_hw_locked();
   // Writes partition.checkpoint and remembers it. REQUIRES: checkpoint_mu held

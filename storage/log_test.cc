@@ -466,6 +466,31 @@ TEST_F(LogTest, DeleteRecordsMovesLogStart) {
   EXPECT_EQ(open_log(cfg)->log_start_offset().value(), 7);
 }
 
+// A replicated partition's commit: the high watermark and the log start move
+// together, the start never past the new high watermark and never down.
+TEST_F(LogTest, HighWatermarkAndLogStartMoveTogether) {
+  LogConfig cfg;
+  cfg.segment_bytes = 400;
+  auto log = open_log(cfg);
+  log->set_manual_high_watermark();
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(append(*log, simple_batch(2)).ok());
+  log->set_high_watermark(Offset(4));
+  auto r = log->set_high_watermark_and_log_start(Offset(8), Offset(15));
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(*r, Offset(8)) << "clamped to the new high watermark";
+  EXPECT_EQ(log->high_watermark(), Offset(8));
+  EXPECT_EQ(log->log_start_offset(), Offset(8));
+  r = log->set_high_watermark_and_log_start(Offset(20), Offset(15));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, Offset(15));
+  EXPECT_EQ(log->read(Offset(14), 100, Offset(20)).code(), Errc::kOffsetOutOfRange);
+  r = log->set_high_watermark_and_log_start(Offset(20), Offset(3));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, Offset(15)) << "never down";
+  ASSERT_TRUE(log->close().ok());
+  EXPECT_EQ(open_log(cfg)->log_start_offset().value(), 15);
+}
+
 TEST_F(LogTest, OffsetForTimestamp) {
   auto log = open_log();
   ASSERT_TRUE(append(*log, make_batch({{"a", "1", 1000}, {"b", "2", 1100}})).ok());  // 0,1

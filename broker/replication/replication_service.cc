@@ -51,6 +51,15 @@ class ReplicationService::Member : public cluster::Replicator {
     std::lock_guard lock(mu_);
     return facts_;
   }
+  cluster::LogStartMove move_log_start(Offset offset, asio::any_io_executor ex) override {
+    ReplicationService* service;
+    {
+      std::lock_guard lock(mu_);
+      service = service_;
+    }
+    if (!service) return {not_leader("this replica is closed"), nullptr};
+    return service->move_log_start(group_, offset, std::move(ex));
+  }
   // Returns whether they changed.
   bool set_facts(cluster::LeadershipFacts f) {
     std::lock_guard lock(mu_);
@@ -212,6 +221,26 @@ cluster::Replicated ReplicationService::replicate(int64_t g, std::span<uint8_t> 
   lock.unlock();
   schedule_drive();
   return {res, std::move(a)};
+}
+
+// ---- DeleteRecords ----
+
+cluster::LogStartMove ReplicationService::move_log_start(int64_t g, Offset offset, asio::any_io_executor ex) {
+  std::unique_lock lock(mu_);
+  cluster::PartitionReplica* r = set_.get(g);
+  if (!r || !r->is_leader()) return {not_leader("this broker is not the partition's leader"), nullptr};
+  auto out = r->propose_log_start(offset.value());
+  if (out.error == 1) return {Status(Errc::kOffsetOutOfRange, out.message), nullptr};
+  if (out.error != 0) return {not_leader(out.message), nullptr};
+  auto a = cluster::AckWait::pending(ex);
+  r->wait(out.last, out.term, cluster::ReplicaAck::kCommitted, [a](int16_t e) {
+    cluster::AckWait::complete(a, e == 0 ? Status::Ok()
+                                         : not_leader("leadership moved before the log start was committed; "
+                                                      "its outcome is unknown, retry"));
+  });
+  lock.unlock();
+  schedule_drive();
+  return {Status::Ok(), std::move(a)};
 }
 
 // ---- the service thread ----

@@ -43,6 +43,12 @@
 // leadership moved, the replica failed or was dropped). A replica opened here
 // starts at kNone.
 //
+// DeleteRecords (Replicator::move_log_start, on the io thread): the leader
+// proposes a LogStart entry (a Raft control batch consumers never see); each
+// replica moves its log start when it appends it, never past its own commit
+// (raft/storage/partition_log.h), and the request is answered once the entry
+// is committed: every in-sync replica, and so every later leader, holds it.
+//
 // min.insync.replicas: an acks=all produce is refused with NOT_ENOUGH_REPLICAS
 // before anything is proposed when fewer replicas than the topic's
 // min.insync.replicas are in sync and alive (heard from within an election
@@ -72,6 +78,7 @@
 #include "broker/controller/peer_link.h"
 #include "cluster/metadata/metadata_image.h"
 #include "cluster/partition/partition_manager.h"
+#include "cluster/partition/replicator.h"
 #include "cluster/replication/replica_set.h"
 
 namespace millrace::broker {
@@ -169,6 +176,7 @@ class ReplicationService {
 
   cluster::Replicated replicate(int64_t group, std::span<uint8_t> records, int16_t acks,
                                 boost::asio::any_io_executor ex);
+  cluster::LogStartMove move_log_start(int64_t group, Offset offset, boost::asio::any_io_executor ex);
   void on_tick();
   void schedule_drive();
   void drive_locked(std::map<int32_t, std::vector<raft::Message>>& out);

@@ -228,6 +228,7 @@ TEST_F(PartitionTest, AReplicatorTakesProduceAndLeadership) {
       return {storage::AppendResult{Offset(41), Offset(43), -1, Offset(0)}, AckWait::done({}, ex)};
     }
     LeadershipFacts facts() const override { return {kSelf, LeaderEpoch(7), {kSelf, 1, 2}, {kSelf, 1}}; }
+    LogStartMove move_log_start(Offset, asio::any_io_executor ex) override { return {{}, AckWait::done({}, ex)}; }
     int calls = 0;
   };
   auto p = make(false);

@@ -16,6 +16,11 @@
 
 namespace millrace::cluster {
 
+struct LogStartMove {
+  storage::Status proposed;
+  std::shared_ptr<AckWait> committed;  // null when !proposed.ok()
+};
+
 class Replicator {
  public:
   virtual ~Replicator() = default;
@@ -26,6 +31,14 @@ class Replicator {
   virtual Replicated replicate(std::span<uint8_t> records, int16_t acks, boost::asio::any_io_executor ex) = 0;
   // Leader (-1 when none known), leader epoch (the Raft term), replicas, in-sync replicas.
   virtual LeadershipFacts facts() const = 0;
+  // DeleteRecords on the leader: the log start moves to `offset` (<= the high
+  // watermark) on every replica, as a LogStart entry of the Raft log
+  // (cluster/replication/partition_replica.h). `proposed` not ok: nothing was
+  // proposed (NOT_LEADER_OR_FOLLOWER as kClosed, OFFSET_OUT_OF_RANGE); else
+  // `committed` completes ok once the entry is committed (every in-sync
+  // replica holds it: none serves an offset below it again, nor any later
+  // leader), or with kClosed when leadership moved first (outcome unknown).
+  virtual LogStartMove move_log_start(Offset offset, boost::asio::any_io_executor ex) = 0;
 };
 
 }  // namespace millrace::cluster

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 
+#include "raft/storage/entry_batch.h"
 #include "raft/storage/write_ready.h"
 
 namespace millrace::cluster {
 namespace {
 
+constexpr int16_t kOffsetOutOfRange = 1;   // OFFSET_OUT_OF_RANGE
 constexpr int16_t kNotLeader = 6;          // NOT_LEADER_OR_FOLLOWER
 constexpr int16_t kRequestTimedOut = 7;    // REQUEST_TIMED_OUT: back-pressure, retry
 constexpr int16_t kUnknownServerError = -1;
@@ -64,8 +66,24 @@ PartitionReplica::~PartitionReplica() {
 }
 
 PartitionReplica::Proposed PartitionReplica::propose(std::vector<uint8_t> batch, int32_t record_count) {
+  return propose_entry(std::move(batch), record_count, raft::EntryType::kData);
+}
+
+PartitionReplica::Proposed PartitionReplica::propose_log_start(int64_t offset) {
+  if (offset < 0 || offset > high_watermark()) {
+    Proposed out;
+    out.error = kOffsetOutOfRange;
+    out.message = "log start " + std::to_string(offset) + " outside [0, high watermark " +
+                  std::to_string(high_watermark()) + "]";
+    return out;
+  }
+  return propose_entry(raft::encode_log_start(Offset(offset)), 1, raft::EntryType::kLogStart);
+}
+
+PartitionReplica::Proposed PartitionReplica::propose_entry(std::vector<uint8_t> payload, int32_t record_count,
+                                                           raft::EntryType type) {
   Proposed out;
-  auto p = raft_->propose(std::make_shared<const std::vector<uint8_t>>(std::move(batch)), record_count);
+  auto p = raft_->propose(std::make_shared<const std::vector<uint8_t>>(std::move(payload)), record_count, type);
   if (!p.ok()) {
     switch (p.error) {
       case raft::ProposeError::kNotLeader:

@@ -10,6 +10,8 @@
 //   acks=all          wait(last, term, kCommitted): once committed (a majority
 //                     holds it, synced under Durability::kSynced) with this
 //                     entry still at `last` in this term
+//   DeleteRecords     propose_log_start(offset) -> a LogStart control entry;
+//                     wait(last, term, kCommitted) as for acks=all
 //   answered with NOT_LEADER_OR_FOLLOWER when the outcome is unknown: this
 //                     replica stopped leading before its entry committed (the
 //                     new leader may still commit it or cut it; the client
@@ -76,6 +78,12 @@ class PartitionReplica {
   // Leader only: one producer batch (its bytes whole; baseOffset and
   // partitionLeaderEpoch are stamped into the copy written).
   Proposed propose(std::vector<uint8_t> batch, int32_t record_count);
+  // Leader only: DeleteRecords as a LogStart entry (one offset; Raft control
+  // batch, skipped by consumers). Every replica appending it moves its log
+  // start to `offset`, never past its own commit + 1 (partition_log.h), so
+  // once wait(last, term, kCommitted) answers 0 no later leader serves an
+  // offset below it. OFFSET_OUT_OF_RANGE above the high watermark.
+  Proposed propose_log_start(int64_t offset);
   // `done(error)` once the entry proposed as (last, term) is appended here or
   // committed, as `ack` asks; NOT_LEADER_OR_FOLLOWER as described above.
   // `entry_term`: the term the entry at `last` must have when reached, when
@@ -120,6 +128,9 @@ class PartitionReplica {
     return t ? static_cast<int32_t>(t->value()) : -1;
   }
   int64_t high_watermark() const { return raft_->commit().value() + 1; }
+  int64_t log_start() const { return storage_->log_start_offset().value(); }
+  // The highest offset a LogStart entry in this replica's log named (0: none).
+  int64_t log_start_floor() const { return log_->log_start_floor().value(); }
   int64_t log_end() const { return log_->last().value() + 1; }
   const raft::Config& config() const { return raft_->config(); }
   // In-sync replicas, as the leader sees them: itself and every voter whose
@@ -132,6 +143,7 @@ class PartitionReplica {
 
  private:
   PartitionReplica() = default;
+  Proposed propose_entry(std::vector<uint8_t> payload, int32_t record_count, raft::EntryType type);
   void answer_waiters();
 
   std::shared_ptr<storage::Log> storage_;

@@ -60,7 +60,13 @@ class ReplicaGroup : public ::testing::Test {
       for (const auto& m : out) {
         const int from = m.from.value(), to = m.to.value();
         if (!nodes_.count(to) || cut_.count(from) || cut_.count(to)) continue;
-        nodes_[to]->step(m);
+        if (rewrite_) {
+          raft::Message copy = m;
+          rewrite_(copy);
+          nodes_[to]->step(copy);
+        } else {
+          nodes_[to]->step(m);
+        }
         ASSERT_TRUE(nodes_[to]->drive(next).ok());
       }
       out = std::move(next);
@@ -120,6 +126,7 @@ class ReplicaGroup : public ::testing::Test {
   TempDir dir_;
   std::map<int, std::unique_ptr<PartitionReplica>> nodes_;
   std::set<int> cut_;
+  std::function<void(raft::Message&)> rewrite_;  // applied to every message delivered, when set
 };
 
 TEST_F(ReplicaGroup, AcksAllIsAnsweredOnceAMajorityHoldsTheBatchAndEveryReplicaEndsTheSame) {
@@ -305,6 +312,155 @@ TEST_F(ReplicaGroup, AFollowerRestartedFromItsOwnDiskCatchesUp) {
   round(5);
   EXPECT_EQ(fetch(f, false), fetch(l, false));
   EXPECT_EQ(nodes_[f]->high_watermark(), nodes_[l]->high_watermark());
+}
+
+// DeleteRecords replicated: a LogStart entry. Answered once committed; by
+// then every replica holding it keeps its log start there, and so does the
+// leader elected after this one (Kafka's followers learn the leader's log
+// start; here it is in the log they all hold).
+TEST_F(ReplicaGroup, DeleteRecordsMovesEveryReplicasLogStartAndAFailoverKeepsIt) {
+  const int l = elect();
+  ASSERT_NE(l, 0);
+  std::vector<PartitionReplica::Proposed> batches;
+  for (int n = 0; n < 5; ++n) {
+    int16_t a = -2;
+    batches.push_back(produce(l, 3, static_cast<char>('a' + n), ReplicaAck::kCommitted, &a));
+    ASSERT_EQ(a, 0);
+  }
+  round(2);
+  const int64_t target = batches[3].first + 1;  // inside a batch, as Kafka allows
+  auto refused = nodes_[l]->propose_log_start(nodes_[l]->high_watermark() + 1);
+  EXPECT_EQ(refused.error, 1) << "OFFSET_OUT_OF_RANGE above the high watermark";
+  auto p = nodes_[l]->propose_log_start(target);
+  ASSERT_EQ(p.error, 0) << p.message;
+  EXPECT_EQ(p.first, p.last) << "one offset, a control batch";
+  int16_t answer = -2;
+  nodes_[l]->wait(p.last, p.term, ReplicaAck::kCommitted, [&](int16_t e) { answer = e; });
+  std::vector<raft::Message> out;
+  ASSERT_TRUE(nodes_[l]->drive(out).ok());
+  deliver(std::move(out));
+  EXPECT_EQ(answer, 0);
+  round(2);
+  for (auto& [i, r] : nodes_) {
+    EXPECT_EQ(r->log_start(), target) << i;
+    EXPECT_EQ(r->log_start_floor(), target) << i;
+  }
+  cut_.insert(l);
+  int nl = 0;
+  for (int t = 0; t < 100 && nl == 0; ++t) {
+    round();
+    nl = leader();
+  }
+  ASSERT_NE(nl, 0);
+  EXPECT_EQ(nodes_[nl]->log_start(), target) << "the new leader serves nothing below it";
+  // Reopened from its own disk (raft.snapshot keeps the floor), a replica
+  // still starts there.
+  const int f = 6 - l - nl;
+  nodes_.erase(f);
+  open(f);
+  EXPECT_EQ(nodes_[f]->log_start_floor(), target);
+  EXPECT_EQ(nodes_[f]->log_start(), target);
+}
+
+TEST_F(ReplicaGroup, DeleteRecordsIsNotAnsweredUntilAMajorityHoldsIt) {
+  const int l = elect_and_commit_one('a');
+  ASSERT_NE(l, 0);
+  int16_t a = -2;
+  produce(l, 4, 'b', ReplicaAck::kCommitted, &a);
+  ASSERT_EQ(a, 0);
+  round(2);
+  const int64_t target = nodes_[l]->high_watermark();
+  for (int i = 1; i <= 3; ++i)
+    if (i != l) cut_.insert(i);
+  auto p = nodes_[l]->propose_log_start(target);
+  ASSERT_EQ(p.error, 0);
+  int16_t answer = -2;
+  nodes_[l]->wait(p.last, p.term, ReplicaAck::kCommitted, [&](int16_t e) { answer = e; });
+  std::vector<raft::Message> out;
+  ASSERT_TRUE(nodes_[l]->drive(out).ok());
+  deliver(std::move(out));
+  EXPECT_EQ(answer, -2) << "not committed: not answered";
+  EXPECT_EQ(nodes_[l]->log_start(), target) << "the leader moved its own start at the append";
+  for (int i = 1; i <= 3; ++i) {
+    if (i != l) {
+      EXPECT_LT(nodes_[i]->log_start(), target) << i;
+    }
+  }
+  cut_.clear();
+  round(3);
+  EXPECT_EQ(answer, 0);
+  for (auto& [i, r] : nodes_) EXPECT_EQ(r->log_start(), target) << i;
+}
+
+// A follower holding a LogStart entry whose commit it does not know yet keeps
+// its start at its own commit + 1 (never deleting what it does not know
+// committed), and moves it the rest of the way as the commit arrives.
+TEST_F(ReplicaGroup, AFollowerMovesItsStartNoFurtherThanItsCommit) {
+  const int l = elect_and_commit_one('a');
+  ASSERT_NE(l, 0);
+  round(2);
+  const int f = l == 3 ? 1 : 3;
+  const int64_t f_commit = nodes_[f]->high_watermark() - 1;
+  // A batch and a LogStart past it reach f, but no commit index past what it
+  // knew (an append may carry an older commit, a beat may be lost).
+  rewrite_ = [&](raft::Message& m) {
+    if (m.to.value() == f && m.commit.value() > f_commit) m.commit = raft::Index(f_commit);
+  };
+  int16_t a = -2;
+  auto p = produce(l, 5, 'b', ReplicaAck::kCommitted, &a);
+  ASSERT_EQ(a, 0);
+  const int64_t target = p.last + 1;
+  auto ls = nodes_[l]->propose_log_start(target);
+  ASSERT_EQ(ls.error, 0);
+  std::vector<raft::Message> out;
+  ASSERT_TRUE(nodes_[l]->drive(out).ok());
+  deliver(std::move(out));
+  round(2);
+  ASSERT_GE(nodes_[f]->log_end(), ls.last + 1) << "f holds the LogStart entry";
+  EXPECT_EQ(nodes_[f]->log_start_floor(), target);
+  EXPECT_EQ(nodes_[f]->high_watermark(), f_commit + 1);
+  EXPECT_EQ(nodes_[f]->log_start(), f_commit + 1) << "up to its own high watermark, no further";
+  rewrite_ = nullptr;
+  round(2);
+  EXPECT_EQ(nodes_[f]->log_start(), target) << "the rest once the commit arrives";
+}
+
+// A follower whose own log start is ahead of the leader's (its retention, or
+// a DeleteRecords whose outcome was unknown) keeps replicating and can lead.
+TEST_F(ReplicaGroup, AFollowerWhoseLogStartIsAheadOfTheLeadersKeepsUpAndCanLead) {
+  const int l = elect();
+  ASSERT_NE(l, 0);
+  int16_t a = -2;
+  produce(l, 4, 'a', ReplicaAck::kCommitted, &a);
+  produce(l, 4, 'b', ReplicaAck::kCommitted, &a);
+  round(2);
+  const int f = l == 3 ? 1 : 3;
+  const int64_t ahead = nodes_[f]->high_watermark();
+  ASSERT_TRUE(nodes_[f]->storage().delete_records_before(Offset(ahead)).ok());
+  ASSERT_EQ(nodes_[f]->log_start(), ahead);
+  ASSERT_LT(nodes_[l]->log_start(), ahead);
+  produce(l, 3, 'c', ReplicaAck::kCommitted, &a);
+  EXPECT_EQ(a, 0);
+  round(2);
+  EXPECT_EQ(nodes_[f]->high_watermark(), nodes_[l]->high_watermark());
+  // The leader and the third replica go; f leads with the third back.
+  const int third = 6 - l - f;
+  cut_.insert(l);
+  int nl = 0;
+  for (int t = 0; t < 100 && nl == 0; ++t) {
+    round();
+    nl = leader();
+  }
+  ASSERT_NE(nl, 0);
+  int16_t b = -2;
+  produce(nl, 2, 'd', ReplicaAck::kCommitted, &b);
+  EXPECT_EQ(b, 0);
+  cut_.clear();
+  round(5);
+  for (int i : {l, third}) {
+    EXPECT_EQ(nodes_[i]->high_watermark(), nodes_[nl]->high_watermark()) << i;
+  }
+  EXPECT_EQ(nodes_[f]->log_start(), ahead);
 }
 
 TEST(PartitionReplica, ASingleReplicaLeadsAtOnceAndCommitsAlone) {

@@ -17,7 +17,7 @@ bool known_message_type(int8_t t) { return t >= 0 && t < kMessageTypeCount; }
 
 bool known_entry_type(int8_t t) {
   return t == static_cast<int8_t>(EntryType::kData) || t == static_cast<int8_t>(EntryType::kLeaderChange) ||
-         t == static_cast<int8_t>(EntryType::kVoters);
+         t == static_cast<int8_t>(EntryType::kVoters) || t == static_cast<int8_t>(EntryType::kLogStart);
 }
 
 // "Messages[2].Entries[0]" style paths, built without operator+ (GCC 105329).

@@ -49,6 +49,8 @@ std::vector<Message> one_of_each() {
         m.entries.push_back({Index(15), Index(15), Term(5), EntryType::kLeaderChange, nullptr});
         m.entries.push_back({Index(16), Index(16), Term(5), EntryType::kVoters,
                              std::make_shared<const std::vector<uint8_t>>(Config{{NodeId(1), NodeId(2)}, {}, {NodeId(4)}}.encode())});
+        m.entries.push_back({Index(17), Index(17), Term(5), EntryType::kLogStart,
+                             bytes_of({0, 0, 0, 0, 0, 0, 0, 0, 0, 12})});  // DeleteRecords before 12
         break;
       case MessageType::kAppendResponse:
         m.index = Index(9);

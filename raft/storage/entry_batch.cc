@@ -19,6 +19,7 @@ namespace {
 
 constexpr int16_t kControlKeyVersion = 0;
 constexpr int16_t kLeaderChangeVersion = 0;
+constexpr int16_t kLogStartVersion = 0;
 
 void put_voters(wire::Writer& w, const std::vector<NodeId>& v) {
   w.uvarint(static_cast<uint32_t>(v.size() + 1));  // compact array: length + 1
@@ -64,12 +65,29 @@ std::optional<int16_t> raft_control_type(std::span<const uint8_t> batch, const r
   record::Record rec;
   if (!reader.next(rec)) return std::nullopt;
   auto type = record::control_record_type(rec);
-  if (!type || (*type != kControlTypeLeaderChange && *type != kControlTypeVoters)) return std::nullopt;
+  if (!type || (*type != kControlTypeLeaderChange && *type != kControlTypeVoters && *type != kControlTypeLogStart))
+    return std::nullopt;
   if (rec.value) value.assign(rec.value->begin(), rec.value->end());
   return type;
 }
 
 }  // namespace
+
+std::vector<uint8_t> encode_log_start(Offset offset) {
+  wire::Writer w;
+  w.int16(kLogStartVersion);
+  w.int64(offset.value());
+  return w.buffer();
+}
+
+bool decode_log_start(std::span<const uint8_t> bytes, Offset* out) {
+  wire::Reader r(bytes);
+  if (r.int16() != kLogStartVersion) return false;
+  const int64_t o = r.int64();
+  if (!r.ok() || !r.at_end() || o < 0) return false;
+  *out = Offset(o);
+  return true;
+}
 
 std::vector<uint8_t> encode_leader_change(const LeaderChange& lc) {
   wire::Writer w;
@@ -117,14 +135,22 @@ Status entry_to_batch(const Entry& e, int64_t timestamp_ms, std::vector<uint8_t>
     record::set_partition_leader_epoch(copy, e.term.value());
     return Status::Ok();
   }
-  if (e.type != EntryType::kLeaderChange && e.type != EntryType::kVoters)
+  if (e.type != EntryType::kLeaderChange && e.type != EntryType::kVoters && e.type != EntryType::kLogStart)
     return invalid_entry(entry_name(e) + ": unknown entry type " + std::to_string(static_cast<int>(e.type)));
   if (e.first != e.last) return invalid_entry(entry_name(e) + ": a control entry occupies exactly one offset");
   std::vector<uint8_t> value;
+  int16_t control_type = kControlTypeLeaderChange;
   if (e.type == EntryType::kVoters) {
     Config c;
     if (!e.data || !Config::decode(*e.data, &c)) return invalid_entry(entry_name(e) + ": Voters payload is not a Config");
     value = *e.data;
+    control_type = kControlTypeVoters;
+  } else if (e.type == EntryType::kLogStart) {
+    Offset o;
+    if (!e.data || !decode_log_start(*e.data, &o))
+      return invalid_entry(entry_name(e) + ": LogStart payload is not a version 0 offset");
+    value = *e.data;
+    control_type = kControlTypeLogStart;
   } else if (e.bytes() == 0) {
     value = encode_leader_change(LeaderChange{});
   } else {
@@ -143,7 +169,7 @@ Status entry_to_batch(const Entry& e, int64_t timestamp_ms, std::vector<uint8_t>
   o.control = true;
   wire::Writer key;
   key.int16(kControlKeyVersion);
-  key.int16(e.type == EntryType::kVoters ? kControlTypeVoters : kControlTypeLeaderChange);
+  key.int16(control_type);
   record::BatchBuilder builder(o);
   builder.append(timestamp_ms, record::Bytes(key.buffer()), record::Bytes(value));
   std::vector<uint8_t> batch;
@@ -173,7 +199,9 @@ Result<Entry> batch_to_entry(std::span<const uint8_t> whole_batch) {
   if (h.record_count != 1 || h.last_offset_delta != 0)
     return Status(Errc::kCorruptMessage, "Raft control batch at " + std::to_string(h.base_offset) +
                                              " holds more than one record");
-  e.type = *type == kControlTypeVoters ? EntryType::kVoters : EntryType::kLeaderChange;
+  e.type = *type == kControlTypeVoters    ? EntryType::kVoters
+           : *type == kControlTypeLogStart ? EntryType::kLogStart
+                                           : EntryType::kLeaderChange;
   e.data = std::make_shared<const std::vector<uint8_t>>(std::move(value));
   return e;
 }

@@ -34,6 +34,8 @@
 //                Voters: raft::Config::encode() bytes. This is MILLRACE'S OWN
 //                  layout, not KRaft's VotersRecord: KRaft has no joint
 //                  configurations (C_old,new), Millrace does.
+//                  64 = LogStart (Millrace's own: DeleteRecords as a Raft
+//                  entry; value = encode_log_start below)
 // Kafka consumers skip every control batch (the control bit); transaction
 // markers are control batches too but transactional with types 0/1, so they
 // stay kData entries (a state machine's records, not Raft's).
@@ -55,6 +57,13 @@ namespace millrace::raft {
 
 inline constexpr int16_t kControlTypeLeaderChange = 2;
 inline constexpr int16_t kControlTypeVoters = 5;
+inline constexpr int16_t kControlTypeLogStart = 64;  // Millrace's own (EntryType::kLogStart)
+
+// LogStart payload (DeleteRecords replicated), big-endian:
+//   version:i16 (= 0) | offset:i64 (the new log start, >= 0)
+std::vector<uint8_t> encode_log_start(Offset offset);
+// False on bad or trailing bytes, another version, or a negative offset.
+bool decode_log_start(std::span<const uint8_t> bytes, Offset* out);
 
 // LeaderChangeMessage v0 (KRaft).
 struct LeaderChange {
@@ -79,7 +88,7 @@ storage::Status entry_to_batch(const Entry& e, int64_t timestamp_ms, std::vector
 // storage) stands for. kCorruptMessage for a malformed Raft control batch.
 storage::Result<Entry> batch_to_entry(std::span<const uint8_t> whole_batch);
 
-// True when the batch is one of Raft's control batches (LeaderChange, Voters).
+// True when the batch is one of Raft's control batches (LeaderChange, Voters, LogStart).
 bool is_raft_control_batch(std::span<const uint8_t> whole_batch);
 
 }  // namespace millrace::raft

@@ -87,13 +87,35 @@ TEST(EntryBatchTest, VotersEntryMustHoldAConfig) {
   EXPECT_EQ(entry_to_batch(e, 0, out).code(), storage::Errc::kInvalidArgument);
 }
 
+TEST(EntryBatchTest, LogStartPayloadRoundTripsAndRefusesBadBytes) {
+  const auto bytes = encode_log_start(Offset(1234567890123));
+  EXPECT_EQ(bytes.size(), 10u);
+  Offset o;
+  ASSERT_TRUE(decode_log_start(bytes, &o));
+  EXPECT_EQ(o, Offset(1234567890123));
+  for (size_t n = 0; n < bytes.size(); ++n)
+    EXPECT_FALSE(decode_log_start(std::span<const uint8_t>(bytes).first(n), &o)) << n;
+  auto longer = bytes;
+  longer.push_back(0);
+  EXPECT_FALSE(decode_log_start(longer, &o)) << "trailing bytes";
+  auto other = bytes;
+  other[1] = 1;
+  EXPECT_FALSE(decode_log_start(other, &o)) << "version 1";
+  EXPECT_FALSE(decode_log_start(encode_log_start(Offset(-1)), &o)) << "negative offset";
+  Entry e{Index(5), Index(5), Term(1), EntryType::kLogStart, bytes_of({0, 0, 1})};
+  std::vector<uint8_t> out;
+  EXPECT_EQ(entry_to_batch(e, 0, out).code(), storage::Errc::kInvalidArgument);
+}
+
 TEST(EntryBatchTest, ControlBatchesHaveKRaftsShape) {
   Config c{{NodeId(1), NodeId(2), NodeId(3)}, {}, {NodeId(4)}};
   for (auto [type, key] : {std::pair{EntryType::kLeaderChange, kControlTypeLeaderChange},
-                           std::pair{EntryType::kVoters, kControlTypeVoters}}) {
+                           std::pair{EntryType::kVoters, kControlTypeVoters},
+                           std::pair{EntryType::kLogStart, kControlTypeLogStart}}) {
     Entry e{Index(42), Index(42), Term(3), type,
-            type == EntryType::kVoters ? bytes_of(c.encode())
-                                       : bytes_of(encode_leader_change(LeaderChange{NodeId(1), {NodeId(1)}, {}}))};
+            type == EntryType::kVoters     ? bytes_of(c.encode())
+            : type == EntryType::kLogStart ? bytes_of(encode_log_start(Offset(30)))
+                                           : bytes_of(encode_leader_change(LeaderChange{NodeId(1), {NodeId(1)}, {}}))};
     std::vector<uint8_t> out;
     ASSERT_TRUE(entry_to_batch(e, 1234, out).ok());
     ASSERT_EQ(record::validate_batch(out), record::BatchError::kOk);

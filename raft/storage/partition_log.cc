@@ -162,6 +162,7 @@ bool PartitionRaftLog::append(const std::vector<Entry>& entries) {
   Index expect = entries.front().first;
   Term prev_term = term_at(last()).value_or(Term(0));  // the snapshot's term on an empty log
   const size_t configs_before = configs_.size();
+  const Offset floor_before = floor_;
   for (const Entry& e : entries) {
     if (e.first != expect) return fail(invalid("entry at " + num(e.first.value()) + " is not contiguous"));
     if (e.term < prev_term) return fail(invalid("entry at " + num(e.first.value()) + " has a decreasing term"));
@@ -169,12 +170,16 @@ bool PartitionRaftLog::append(const std::vector<Entry>& entries) {
     expect = e.last + 1;
     prev_term = e.term;
     if (e.type == EntryType::kVoters) configs_.push_back(e);
+    Offset to;
+    if (e.type == EntryType::kLogStart && e.data && decode_log_start(*e.data, &to)) floor_ = std::max(floor_, to);
   }
   // A Voters entry reaches raft.snapshot before the log: retention may delete
-  // its segment later, the file still knows it (snapshot_file.h).
-  if (configs_.size() != configs_before) {
+  // its segment later, the file still knows it (snapshot_file.h). A LogStart
+  // entry's floor too: a restart must not bring back what it deleted.
+  if (configs_.size() != configs_before || floor_ != floor_before) {
     if (Status st = write_file(); !st.ok()) {
       configs_.resize(configs_before);
+      floor_ = floor_before;
       return fail(st);
     }
   }
@@ -182,6 +187,12 @@ bool PartitionRaftLog::append(const std::vector<Entry>& entries) {
   if (!r.ok()) {
     configs_.resize(configs_before);  // the file may name them: recover() drops what is past the log end
     return fail(r.status());
+  }
+  // A LogStart entry takes effect at once, up to what this replica knows is
+  // committed; set_commit() moves the rest as the commit index passes it.
+  if (floor_ != floor_before) {
+    if (auto moved = log_->set_high_watermark_and_log_start(log_->high_watermark(), floor_); !moved.ok())
+      return fail(moved.status());
   }
   return true;
 }
@@ -220,13 +231,24 @@ bool PartitionRaftLog::sync() {
   return true;
 }
 
-void PartitionRaftLog::set_commit(Index commit) { log_->set_high_watermark(Offset(commit.value() + 1)); }
+void PartitionRaftLog::set_commit(Index commit) {
+  const Offset hw(commit.value() + 1);
+  if (floor_ <= log_->log_start_offset()) {
+    log_->set_high_watermark(hw);
+    return;
+  }
+  // The start moves with the high watermark, under one lock: no reader sees
+  // an offset below the floor become readable (an error takes the dir
+  // offline, which the next write reports).
+  if (auto r = log_->set_high_watermark_and_log_start(hw, floor_); !r.ok()) fail(r.status());
+}
 
 // ---- the raft.snapshot file ----
 
 SnapshotFileContent PartitionRaftLog::file_content() const {
   SnapshotFileContent c;
   c.base = base_;
+  c.log_start_floor = floor_;
   // Older Voters entries than the one in force at the log start are history.
   const Index s = start();
   size_t from = 0;
@@ -254,14 +276,18 @@ Status PartitionRaftLog::recover() {
     for (Index next = start(); next <= last();) {
       auto batch = entries(next, 1 << 20);
       if (batch.empty()) return error_.ok() ? Status(Errc::kCorruptSegment, "scan stopped at " + num(next.value())) : error_;
-      for (Entry& e : batch)
+      for (Entry& e : batch) {
+        Offset to;
+        if (e.type == EntryType::kLogStart && e.data && decode_log_start(*e.data, &to)) floor_ = std::max(floor_, to);
         if (e.type == EntryType::kVoters) configs_.push_back(std::move(e));
+      }
       next = batch.back().last + 1;
     }
     return write_file();
   }
   base_ = std::move(f->base);
   configs_ = std::move(f->configs);
+  floor_ = f->log_start_floor;
   if (base_.index + 1 > s) {
     // Only install_snapshot moves base_; retention only moves the start up
     // from base_.index + 1. So this is an install that crashed between

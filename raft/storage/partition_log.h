@@ -26,6 +26,18 @@
 //                     then Log::truncate_fully_and_start_at(index + 1); sync()
 //                     Log::flush
 //
+// LogStart entries (DeleteRecords replicated, EntryType::kLogStart): each
+// replica that appends one raises its floor to the entry's offset (in
+// raft.snapshot before the log, like a Voters entry) and keeps its storage
+// log start at min(floor, commit + 1): moved at the append, then with every
+// commit (set_commit, the start and the high watermark under one lock), and
+// at open. So a replica holding the entry never serves an offset below it,
+// whether or not it knows the entry committed, and every later leader holds
+// it once it commits. The floor never goes down: an entry cut by truncation
+// leaves it (it deleted only committed records: the leader checked the offset
+// against its high watermark before proposing), so a DeleteRecords whose
+// outcome was unknown may still take effect, as in Kafka.
+//
 // Open (recovery): raft.snapshot is read (missing: a log that never ran Raft,
 // then the log itself is scanned for Voters entries). A log start below the
 // snapshot's index + 1 means an install_snapshot crashed between its two
@@ -88,8 +100,12 @@ class PartitionRaftLog final : public Log {
   bool install_snapshot(const SnapshotMeta& meta) override;
   bool sync() override;
 
-  // Ready::commit: the high watermark becomes commit + 1 (what consumers see).
+  // Ready::commit: the high watermark becomes commit + 1 (what consumers see),
+  // and the log start min(log_start_floor(), commit + 1) if that is higher.
   void set_commit(Index commit);
+  // The highest offset a LogStart entry appended here named (0: none): this
+  // replica's log start never stays below min(floor, commit + 1).
+  Offset log_start_floor() const { return floor_; }
   // Why the last write returned false (or entries() returned less).
   const storage::Status& last_error() const { return error_; }
   storage::Log& storage() { return *log_; }
@@ -109,6 +125,7 @@ class PartitionRaftLog final : public Log {
   std::filesystem::path snapshot_path_;
   SnapshotMeta base_;           // the installed snapshot (raft.snapshot)
   std::vector<Entry> configs_;  // Voters entries after base_.index, oldest first
+  Offset floor_{0};             // the highest offset a LogStart entry appended here named
   // start(): the storage start it was computed from, and the result.
   mutable int64_t seen_storage_start_ = -1;
   mutable Index start_{0};

@@ -43,6 +43,7 @@ std::vector<uint8_t> encode_snapshot_file(const SnapshotFileContent& c) {
     w.int32(e.term.value());
     put_config(w, e.data ? *e.data : std::vector<uint8_t>{});
   }
+  w.int64(c.log_start_floor.value());
   w.uint32(record::crc32c(0, out.data(), out.size()));
   return out;
 }
@@ -55,7 +56,8 @@ Result<SnapshotFileContent> decode_snapshot_file(const std::vector<uint8_t>& byt
     return Status(Errc::kCorruptSegment, m);
   };
   if (bytes.empty()) return bad("empty file");
-  if (bytes[0] != kSnapshotFileVersion) return bad("unknown version");
+  const uint8_t version = bytes[0];
+  if (version != kSnapshotFileVersion && version != kSnapshotFileVersionNoFloor) return bad("unknown version");
   if (bytes.size() < 1 + 8 + 4 + 4 + 4 + 4) return bad("short file");
   const size_t body = bytes.size() - 4;
   wire::Reader tail(std::span<const uint8_t>(bytes).subspan(body));
@@ -83,9 +85,11 @@ Result<SnapshotFileContent> decode_snapshot_file(const std::vector<uint8_t>& byt
     e.data = std::make_shared<const std::vector<uint8_t>>(std::move(cfg));
     c.configs.push_back(std::move(e));
   }
+  if (version >= kSnapshotFileVersion) c.log_start_floor = Offset(r.int64());
   if (!r.ok()) return bad("short file");
   if (!r.at_end()) return bad("trailing bytes");
-  if (c.base.index.value() < -1 || c.base.term.value() < 0) return bad("field out of range");
+  if (c.base.index.value() < -1 || c.base.term.value() < 0 || c.log_start_floor.value() < 0)
+    return bad("field out of range");
   return c;
 }
 

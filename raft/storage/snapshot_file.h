@@ -3,12 +3,13 @@
 // PartitionRaftLog (partition_log.h) only; read at its open.
 //
 // Layout (big-endian):
-//   +---------+-------+------+------------+--------------+-------+---------------+--------+
-//   | version | index | term | config_len | config bytes | count | count x entry | crc32c |
-//   |  u8 = 1 |  i64  |  i32 |    u32     | Config::encode|  u32  |   (below)     |  u32   |
-//   +---------+-------+------+------------+--------------+-------+---------------+--------+
+//   +---------+-------+------+------------+--------------+-------+---------------+-------------+--------+
+//   | version | index | term | config_len | config bytes | count | count x entry | floor       | crc32c |
+//   |  u8 = 2 |  i64  |  i32 |    u32     | Config::encode|  u32  |   (below)     | i64 (v2 on) |  u32   |
+//   +---------+-------+------+------------+--------------+-------+---------------+-------------+--------+
 //   entry: | first i64 | last i64 | term i32 | config_len u32 | config bytes |
-//   crc32c (CRC-32C) covers every byte before it.
+//   crc32c (CRC-32C) covers every byte before it. Version 1 (no floor) is
+//   still read, as floor 0; version 2 is written.
 //
 //   index/term/config: the last snapshot installed (install_snapshot, a
 //     follower restarted at index + 1), or {-1, 0, the bootstrap config}.
@@ -18,6 +19,10 @@
 //     one in force at the log start). Written before such an entry is
 //     appended and after a truncation drops one, so that retention deleting
 //     the segment of a Voters entry never loses the configuration in force.
+//   floor: the highest offset a LogStart entry appended here named (0: none;
+//     DeleteRecords replicated). Written before such an entry is appended, so
+//     a restart still keeps the log start at or above it wherever the commit
+//     index allows (partition_log.h), whatever partition.checkpoint says.
 //
 // Durability: write() = tmp file + fdatasync + rename + directory fsync
 // through storage::Env (storage::write_file_atomic); the new content survives a
@@ -35,12 +40,14 @@
 
 namespace millrace::raft {
 
-inline constexpr uint8_t kSnapshotFileVersion = 1;
+inline constexpr uint8_t kSnapshotFileVersion = 2;
+inline constexpr uint8_t kSnapshotFileVersionNoFloor = 1;
 inline constexpr const char* kSnapshotFileName = "raft.snapshot";
 
 struct SnapshotFileContent {
   SnapshotMeta base;
   std::vector<Entry> configs;  // kVoters entries, payload = Config::encode()
+  Offset log_start_floor{0};   // the highest LogStart entry's offset (0: none)
   bool operator==(const SnapshotFileContent&) const = default;
 };
 

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "protocol/record/crc32c.h"
 #include "storage/fault_env.h"
 #include "storage/test_util.h"
 
@@ -15,7 +16,23 @@ SnapshotFileContent sample() {
   Config next{{NodeId(1), NodeId(2), NodeId(4)}, {NodeId(1), NodeId(2), NodeId(3)}, {NodeId(7)}};
   c.configs.push_back(Entry{Index(120), Index(120), Term(5), EntryType::kVoters,
                             std::make_shared<const std::vector<uint8_t>>(next.encode())});
+  c.log_start_floor = Offset(107);
   return c;
+}
+
+// A version 1 file (before LogStart entries) is read with no floor.
+TEST(SnapshotFileTest, VersionOneIsReadWithoutAFloor) {
+  auto c = sample();
+  auto bytes = encode_snapshot_file(c);
+  // Version 1 is version 2 without the 8 floor bytes before the CRC.
+  std::vector<uint8_t> v1(bytes.begin(), bytes.end() - 12);
+  v1[0] = kSnapshotFileVersionNoFloor;
+  const uint32_t crc = record::crc32c(0, v1.data(), v1.size());
+  for (int i = 3; i >= 0; --i) v1.push_back(static_cast<uint8_t>(crc >> (8 * i)));
+  auto back = decode_snapshot_file(v1, "f");
+  ASSERT_TRUE(back.ok()) << back.status().to_string();
+  c.log_start_floor = Offset(0);
+  EXPECT_EQ(*back, c);
 }
 
 TEST(SnapshotFileTest, RoundTrip) {

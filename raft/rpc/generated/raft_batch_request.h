@@ -100,7 +100,7 @@ struct RaftBatchRequest {
       int64_t last = 0LL;
       // The entry's term (its batch's partition leader epoch).
       int32_t term = 0;
-      // The raft::EntryType: 0 data, 2 LeaderChange control, 5 Voters control.
+      // The raft::EntryType: 0 data, 2 LeaderChange control, 5 Voters control, 64 LogStart control.
       int8_t type = 0;
       // The entry's bytes (a record batch, or a control payload).
       std::vector<uint8_t> data;
