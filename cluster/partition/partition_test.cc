@@ -254,6 +254,9 @@ struct FollowerOf : Replicator {
     return {storage::Status(storage::Errc::kClosed, "follower"), nullptr};
   }
   LeadershipFacts facts() const override { return {kSelf + 1, LeaderEpoch(4), replicas, replicas}; }
+  LogStartMove move_log_start(Offset, asio::any_io_executor) override {
+    return {storage::Status(storage::Errc::kClosed, "follower"), nullptr};
+  }
   std::vector<int32_t> replicas;
 };
 
