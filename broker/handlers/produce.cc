@@ -39,6 +39,7 @@ namespace {
 struct BatchScan {
   int64_t records = 0;
   bool transactional = false;
+  bool control = false;
   bool ok = true;
 };
 
@@ -53,6 +54,7 @@ BatchScan scan(std::span<const uint8_t> bytes) {
     }
     s.records += h.header.record_count;
     s.transactional = s.transactional || h.header.is_transactional();
+    s.control = s.control || h.header.is_control();
     bytes = bytes.subspan(h.header.total_size());
   }
   return s;
@@ -179,6 +181,13 @@ Task<Staged<proto::ProduceResponse>> handle(RequestContext& ctx, proto::ProduceR
         continue;
       }
       auto s = scan(pd.records.bytes);
+      // Control batches are the broker's own (transaction markers, Raft's
+      // LeaderChange, Voters and LogStart entries): one from a client would be
+      // taken for them (Kafka's LogValidator refuses them too).
+      if (s.control) {
+        fail(E::kInvalidRecord, "clients may not produce control batches");
+        continue;
+      }
       if (s.transactional) {
         fail(E::kTransactionalIdAuthorizationFailed, "transactional batches are not supported by millrace yet");
         continue;

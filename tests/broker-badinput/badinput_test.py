@@ -105,6 +105,43 @@ def batch_with_bad_crc(value=b"corrupt"):
     return struct.pack(">qi", 0, length) + struct.pack(">ibI", -1, 2, 0xDEADBEEF) + after_crc
 
 
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def control_batch():
+    """A well-formed (CRC-correct) control batch, as only a broker writes them:
+    a COMMIT marker's key (version 0, type 1) with the control bit (0x20) and
+    no transactional bit, which is what Raft's own entries look like."""
+    key, value = struct.pack(">hh", 0, 1), struct.pack(">hi", 0, 0)
+    rec = bytes([0]) + uvarint(zigzag(0)) + uvarint(zigzag(0)) + uvarint(zigzag(len(key))) + key \
+        + uvarint(zigzag(len(value))) + value + uvarint(zigzag(0))
+    records = uvarint(zigzag(len(rec))) + rec
+    now = int(time.time() * 1000)
+    after_crc = struct.pack(">hiqqqhii", 0x20, 0, now, now, -1, -1, -1, 1) + records
+    length = 4 + 1 + 4 + len(after_crc)
+    return struct.pack(">qi", 0, length) + struct.pack(">ibI", -1, 2, crc32c(after_crc)) + after_crc
+
+
+def produce_error(broker, records, what):
+    """The partition error code of a Produce v3 of `records` to TOPIC-0."""
+    s = connect(broker)
+    s.sendall(produce_v3(TOPIC, 0, records))
+    resp = recv_frame(s)
+    s.close()
+    if resp is None:
+        raise SystemExit(f"{what}: connection closed, expected an error code")
+    pos = 4 + 4  # corr, topics[1]
+    (name_len,) = struct.unpack(">h", resp[pos:pos + 2])
+    pos += 2 + name_len + 4 + 4  # name, partitions[1], index
+    return struct.unpack(">h", resp[pos:pos + 2])[0]
+
+
 def produce_v3(topic, partition, records):
     body = struct.pack(">h", -1)  # transactional_id null
     body += struct.pack(">hi", 1, 5000)  # acks=1, timeout
@@ -192,6 +229,12 @@ def main():
         if err != 2:
             raise SystemExit(f"bad CRC produce: error {err}, expected CORRUPT_MESSAGE (2)")
         print("ok: bad CRC -> CORRUPT_MESSAGE (2)")
+
+        # A client's control batch (a marker or a Raft entry lookalike) -> INVALID_RECORD (87), nothing stored.
+        err = produce_error(broker, control_batch(), "control batch produce")
+        if err != 87:
+            raise SystemExit(f"control batch produce: error {err}, expected INVALID_RECORD (87)")
+        print("ok: a client's control batch -> INVALID_RECORD (87)")
 
         time.sleep(1.0)
         stop.set()
