@@ -333,13 +333,20 @@ void Raft::leader_unreachable(NodeId node) {
   if (r.role != Role::kFollower || node == kNoNode || r.leader != node || !r.promotable()) return;
   r.leader = kNoNode;  // no lease on it: votes are judged on the logs alone
   r.quiesced = false;
-  // The survivors campaign in turn, by rank among the other voters (sorted
-  // ids): the first after 1 tick, the next 3 ticks later, and so on. Every
-  // survivor gets the same hint at about the same time, and two campaigning
-  // together would split the vote (two survivors of three always would).
+  // The survivors campaign in turn, by rank among the other voters: the
+  // first after 1 tick, the next 3 ticks later, and so on. Every survivor
+  // gets the same hint at about the same time, and two campaigning together
+  // would split the vote (two survivors of three always would). The order is
+  // a hash of (group, node): each group has its own, so the dead broker's
+  // partitions spread over the survivors instead of all going to one.
+  auto order = [&](NodeId n) {
+    uint64_t s = static_cast<uint64_t>(r.opts.group.value()) * 0x9E3779B97F4A7C15ull ^ static_cast<uint64_t>(n.value());
+    return splitmix64(s);
+  };
+  const uint64_t mine = order(r.opts.id);
   int rank = 0;
   for (NodeId v : r.config.all())
-    if (v != node && v < r.opts.id && r.config.is_voter(v)) ++rank;
+    if (v != node && v != r.opts.id && r.config.is_voter(v) && order(v) < mine) ++rank;
   const int soon = 1 + 3 * rank;
   r.election_elapsed = std::max(r.election_elapsed, r.randomized_timeout - soon);
 }

@@ -200,7 +200,8 @@ class Raft {
   // A hint from the owner: `node`'s process is gone (its port refuses
   // connections). A follower that follows `node` forgets it: its lease ends
   // (it grants votes at once) and it campaigns after 1 + 3 * (its rank among
-  // the other voters by id) ticks instead of a whole election timeout. Safety never depends on it (PreVote and the votes
+  // the other voters, in an order of the group's own) ticks instead of a
+  // whole election timeout. Safety never depends on it (PreVote and the votes
   // decide); a wrong hint costs at most an election. Anything else: no-op.
   void leader_unreachable(NodeId node);
   // Options::durability at run time (a topic's write.caching changed): applies

@@ -192,6 +192,10 @@ TEST_F(IdleBrokers, ABrokerKnownGoneHasItsPartitionsLedElsewhereWithinAFewTicks)
   ASSERT_TRUE(all_moved());
   EXPECT_LE(t, 6) << "each of the " << led.size() << " partitions broker " << dead << " led moved after " << t
                   << " ticks";
+  // Each group orders its survivors its own way: the partitions spread.
+  std::map<int, int> by_leader;
+  for (int64_t g : led) ++by_leader[leader_of(g)];
+  EXPECT_EQ(by_leader.size(), 2u) << "both survivors lead some of the " << led.size() << " partitions";
 }
 
 TEST_F(Brokers, EveryPartitionElectsALeaderAndCommitsThroughOneBatchPerBrokerPair) {
