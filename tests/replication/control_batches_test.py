@@ -22,25 +22,13 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "broker", "testing"))
 sys.path.insert(0, os.path.join(HERE, "..", "cluster"))
-from checks import check, finish, wait_until  # noqa: E402
+from checks import check, finish  # noqa: E402
 from cluster_proc import Cluster  # noqa: E402
-from cluster_wire import create_topic, metadata  # noqa: E402
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition  # noqa: E402
+from cluster_wire import create_topic  # noqa: E402
+from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
+from replicas import wait, agreed_leader  # noqa: E402
 
 TOPIC = "controlled"
-
-
-def wait(fn, seconds, step=0.1):
-    return wait_until(fn, seconds, step, ignore=(OSError, KafkaException))
-
-
-def leader_of(c, nodes):
-    """The partition's leader when every live node in `nodes` agrees, else None."""
-    views = [metadata(c.nodes[i].bootstrap)["topics"].get(TOPIC, {}).get(0) for i in nodes]
-    if not views[0] or any(v != views[0] for v in views):
-        return None
-    err, leader, replicas, isr = views[0]
-    return leader if err == 0 and leader in nodes and len(isr) == len(nodes) else None
 
 
 def produce(c, values):
@@ -104,17 +92,17 @@ def main():
     try:
         nodes = [1, 2, 3]
         check(create_topic(c.nodes[1].bootstrap, TOPIC, 1, 3) == 0, f"{TOPIC}: replication factor 3")
-        first = wait(lambda: leader_of(c, nodes), 30, 0.2)
+        first = wait(lambda: agreed_leader(c, nodes, TOPIC), 30, 0.2)
         values = [f"v{i}" for i in range(20)]
         check(bool(first) and produce(c, values[:10]), f"10 records through leader {first}")
         for round_ in (1, 2):
-            leader = wait(lambda: leader_of(c, nodes), 30, 0.2)
+            leader = wait(lambda: agreed_leader(c, nodes, TOPIC), 30, 0.2)
             c.nodes[leader].kill9()
             rest = [i for i in nodes if i != leader]
-            after = wait(lambda: leader_of(c, rest), 30, 0.2)
+            after = wait(lambda: agreed_leader(c, rest, TOPIC), 30, 0.2)
             check(bool(after), f"kill -9 of leader {leader}: node {after} leads")
             c.nodes[leader].start()
-            back = wait(lambda: leader_of(c, nodes), 45, 0.2)
+            back = wait(lambda: agreed_leader(c, nodes, TOPIC), 45, 0.2)
             check(bool(back), f"node {leader} back in sync (leader {back})")
             if round_ == 1:
                 check(produce(c, values[10:]), "10 more records")

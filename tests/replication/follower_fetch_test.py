@@ -37,10 +37,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "broker", "testing"))
 sys.path.insert(0, os.path.join(HERE, "..", "cluster"))
-from checks import check, finish, wait_until  # noqa: E402
+from checks import check, finish  # noqa: E402
 from cluster_proc import Cluster  # noqa: E402
 from cluster_wire import create_topic, fetch_v12, metadata  # noqa: E402
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition  # noqa: E402
+from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
+from replicas import wait, agreed_leader  # noqa: E402
 
 TOPIC = "nearby"
 SELECTOR = "org.apache.kafka.common.replica.RackAwareReplicaSelector"
@@ -49,19 +50,6 @@ N = 200
 
 def rack(i):
     return f"r{i - 1}"
-
-
-def wait(fn, seconds, step=0.1):
-    return wait_until(fn, seconds, step, ignore=(OSError, KafkaException))
-
-
-def leader_of(c, nodes):
-    """The partition's leader when every node agrees and all are in sync, else None."""
-    views = [metadata(c.nodes[i].bootstrap)["topics"].get(TOPIC, {}).get(0) for i in nodes]
-    if not views[0] or any(v != views[0] for v in views):
-        return None
-    err, leader, replicas, isr = views[0]
-    return leader if err == 0 and leader in nodes and len(isr) == len(nodes) else None
 
 
 def metric(text, name, labels=""):
@@ -97,7 +85,7 @@ def caught_up(c, leader):
         leo = partition_gauge(c.nodes[leader].metrics(), "millrace_partition_log_end_offset")
         hws = [partition_gauge(b.metrics(), "millrace_partition_high_watermark") for b in c.nodes.values()]
         return (leo is not None and leo > 0 and all(hw == leo for hw in hws)
-                and leader_of(c, list(c.nodes)) == leader)
+                and agreed_leader(c, list(c.nodes), TOPIC) == leader)
     if not now():
         return False
     time.sleep(0.3)
@@ -182,10 +170,10 @@ def main():
     values = [f"v{i}" for i in range(N)]
     try:
         check(create_topic(c.nodes[1].bootstrap, TOPIC, 1, 3) == 0, f"{TOPIC}: replication factor 3")
-        leader = wait(lambda: leader_of(c, nodes), 30, 0.2)
+        leader = wait(lambda: agreed_leader(c, nodes, TOPIC), 30, 0.2)
         check(bool(leader), f"node {leader} leads, all 3 in sync")
         check(produce(c, values[:N // 2]), f"{N // 2} values produced (acks=all)")
-        leader = wait(lambda: leader_of(c, nodes), 15, 0.2)
+        leader = wait(lambda: agreed_leader(c, nodes, TOPIC), 15, 0.2)
         follower = next(i for i in nodes if i != leader)
         other = next(i for i in nodes if i not in (leader, follower))
         check(bool(wait(lambda: caught_up(c, leader), 15)), "every replica caught up, all in the leader's ISR")
@@ -251,7 +239,7 @@ def main():
         for b in c.nodes.values():
             b.extra.pop("replica.selector.class", None)
         c.start()
-        leader = wait(lambda: leader_of(c, nodes), 30, 0.2)
+        leader = wait(lambda: agreed_leader(c, nodes, TOPIC), 30, 0.2)
         check(bool(leader), f"restarted without replica.selector.class: node {leader} leads, all 3 in sync")
         follower = next(i for i in nodes if i != leader)
         check(bool(wait(lambda: caught_up(c, leader), 15)), "every replica caught up")

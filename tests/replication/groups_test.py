@@ -27,14 +27,11 @@ from cluster_proc import Cluster  # noqa: E402
 from cluster_wire import create_topic, metadata  # noqa: E402
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+from replicas import wait  # noqa: E402
 
 OFFSETS = "__consumer_offsets"
 TOPIC, PARTITIONS, RECORDS = "grouped", 3, 300
 GROUP = "survivor"
-def wait(fn, seconds, step=0.1):
-    return wait_until(fn, seconds, step, ignore=(OSError, KafkaException))
-
-
 def offsets_partition(group, count):
     """Kafka's formula: Utils.abs(group.hashCode()) % count, Utils.abs being x & 0x7fffffff."""
     h = 0

@@ -40,19 +40,16 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "broker", "testing"))
 sys.path.insert(0, os.path.join(HERE, "..", "cluster"))
-from checks import check, finish, wait_until  # noqa: E402
+from checks import check, finish  # noqa: E402
 from cluster_proc import Cluster  # noqa: E402
 from cluster_wire import call, elect_leaders, header, metadata  # noqa: E402
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition  # noqa: E402
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition  # noqa: E402
+from replicas import wait, log_batches  # noqa: E402
 
 DELETED = "deleted"
 RETAINED = "retained"
 REQUEST_TIMED_OUT = 7
 NOT_LEADER = 6
-
-
-def wait(fn, seconds, step=0.1):
-    return wait_until(fn, seconds, step, ignore=(OSError, KafkaException, ConnectionError))
 
 
 def s16(s):
@@ -152,30 +149,6 @@ def read(c, topic, start, want, seconds=20):
     return got
 
 
-def batches(node, topic):
-    """(base offset, batch bytes) of a replica's log, in order; control batches
-    (built by each replica with its own clock) without CRC and timestamps."""
-    d = os.path.join(node.data_dir, f"{topic}-0")
-    out = []
-    for f in sorted(os.listdir(d)):
-        if not f.endswith(".log"):
-            continue
-        with open(os.path.join(d, f), "rb") as fh:
-            data = fh.read()
-        pos = 0
-        while pos + 12 <= len(data):
-            size = struct.unpack_from(">i", data, pos + 8)[0]
-            if size <= 0 or pos + 12 + size > len(data):
-                break
-            b = bytearray(data[pos:pos + 12 + size])
-            if struct.unpack_from(">h", b, 21)[0] & 0x20:
-                b[17:21] = bytes(4)
-                b[27:43] = bytes(16)
-            out.append((struct.unpack_from(">q", b, 0)[0], bytes(b)))
-            pos += 12 + size
-    return out
-
-
 def make_leader(c, topic, node, nodes, seconds=30):
     """ElectLeaders PREFERRED until `node` (the preferred replica) leads."""
     def leads():
@@ -243,7 +216,7 @@ def retained(c):
     behind = c.nodes[follower]
     behind.stop()  # SIGTERM: a leader hands its leadership over first
     rest = [i for i in nodes if i != follower]
-    end = max(o for o, _ in batches(behind, RETAINED)) if batches(behind, RETAINED) else 0
+    end = max(o for o, _ in log_batches(behind, RETAINED)) if log_batches(behind, RETAINED) else 0
     check(produce(c, RETAINED, [f"r{i:04d}" + "x" * 90 for i in range(20, 1220)]), f"1200 more records, node "
                                                                                    f"{follower} stopped at {end}")
     leader = wait(lambda: leader_among(c, RETAINED, rest), 30, 0.2)
@@ -267,11 +240,11 @@ def retained(c):
     check(bool(v), f"node {follower} restarted and in sync (leader {v and v[0]})")
 
     def same():
-        a, b = batches(c.nodes[leader], RETAINED), batches(behind, RETAINED)
+        a, b = log_batches(c.nodes[leader], RETAINED), log_batches(behind, RETAINED)
         a = [x for x in a if x[0] >= start]
         return bool(b) and b[0][0] == start and a == b
     ok = wait(same, 15, 0.2)
-    b = batches(behind, RETAINED)
+    b = log_batches(behind, RETAINED)
     check(bool(ok), f"node {follower}'s log starts at the leader's log start {start} (its first batch at "
                     f"{b[0][0] if b else None}) and holds the leader's batches from there, byte for byte")
     check(make_leader(c, RETAINED, follower, nodes), f"node {follower} leads")

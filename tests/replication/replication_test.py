@@ -15,7 +15,6 @@ segments are byte-for-byte equal. Every wait is bounded."""
 import logging
 import os
 import signal
-import struct
 import sys
 import threading
 import time
@@ -28,6 +27,7 @@ from checks import check, finish, wait_until  # noqa: E402
 from cluster_proc import Cluster  # noqa: E402
 from cluster_wire import create_topic, metadata  # noqa: E402
 from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
+from replicas import log_batches  # noqa: E402
 
 TOPIC, PARTITIONS = "replicated", 3
 KILLS = int(os.environ.get("MILLRACE_REPLICATION_KILLS", "3"))
@@ -147,34 +147,6 @@ def read_all(bootstrap):
     return reads
 
 
-def batches(node, partition):
-    """The record batches of a replica's log, in order, whole (segment files may
-    split at other offsets on each replica: a roll is each broker's own choice;
-    and an active segment may end in preallocated zeros). Control batches
-    without their CRC and timestamps (see below)."""
-    d = os.path.join(node.data_dir, f"{TOPIC}-{partition}")
-    out = []
-    for f in sorted(os.listdir(d)):
-        if not f.endswith(".log"):
-            continue
-        with open(os.path.join(d, f), "rb") as fh:
-            data = fh.read()
-        pos = 0
-        while pos + 12 <= len(data):
-            size = struct.unpack_from(">i", data, pos + 8)[0]
-            if size <= 0 or pos + 12 + size > len(data):
-                break
-            b = bytearray(data[pos:pos + 12 + size])
-            if struct.unpack_from(">h", b, 21)[0] & 0x20:
-                # Raft's control batches (LeaderChange, Voters) are encoded by each
-                # replica with its own clock: their CRC and timestamps differ.
-                b[17:21] = bytes(4)
-                b[27:43] = bytes(16)
-            out.append(bytes(b))
-            pos += 12 + size
-    return out
-
-
 def main():
     from chaos import queue_check  # the chaos suite's checker, proven there against planted faults
     c = Cluster(3).start()
@@ -269,13 +241,17 @@ def main():
             print(f"failover (kill -9 of a partition leader until its writes are acknowledged again), "
                   f"{len(s)} kills: median {s[len(s) // 2] * 1000:.0f} ms, worst {s[-1] * 1000:.0f} ms", flush=True)
         # The replicas' logs, byte for byte (their control batches included).
+        def batches(i, p):
+            return [b for _, b in log_batches(c.nodes[i], TOPIC, p)]
+
         def equal():
-            return all(batches(c.nodes[1], p) == batches(c.nodes[i], p) for p in range(PARTITIONS) for i in (2, 3))
+            return all(batches(1, p) == batches(i, p) for p in range(PARTITIONS) for i in (2, 3))
+
         def difference():
             for p in range(PARTITIONS):
-                a = batches(c.nodes[1], p)
+                a = batches(1, p)
                 for i in (2, 3):
-                    b = batches(c.nodes[i], p)
+                    b = batches(i, p)
                     at = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
                     if a != b:
                         x, y = (a[at][:61].hex() if at < len(a) else None), (b[at][:61].hex() if at < len(b) else None)
