@@ -87,6 +87,7 @@ void ControllerQuorum::start() {
       for (auto* links : {&links_, &rpc_links_}) {
         auto l = std::make_shared<PeerLink>(io_, opts_.me, v.id, v.host, v.port);
         (*links)[v.id] = l;
+        if (links == &links_) elect_on_refused(*l);
         l->start();
       }
     // Bootstrap servers (ids below -1) are linked once their ids are known (identify).
@@ -189,6 +190,17 @@ void ControllerQuorum::shutdown(int64_t wait_ms) {
   while (is_leader() && status().voters.size() > 1 && now_ms() < transfer_until)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   stop();
+}
+
+// A voter whose port refuses the Raft link's reconnect is gone (crashed,
+// killed), not cut off: if it was the active controller, another is elected
+// within a few ticks instead of an election timeout (same thread as on_tick).
+void ControllerQuorum::elect_on_refused(PeerLink& l) {
+  l.on_refused([this, id = l.peer()] {
+    if (stopped_ || log_.leader() != id) return;
+    log_.leader_unreachable(id);
+    drive();
+  });
 }
 
 void ControllerQuorum::on_tick() {
@@ -299,6 +311,7 @@ void ControllerQuorum::identify(int32_t placeholder, int32_t id) {
     if (links->count(id)) continue;
     auto l = std::make_shared<PeerLink>(io_, opts_.me, id, peer->host, peer->port);
     (*links)[id] = l;
+    if (links == &links_) elect_on_refused(*l);
     l->start();
   }
   refresh_nodes();
@@ -339,6 +352,7 @@ void ControllerQuorum::refresh_links() {
       if (links->count(v)) continue;
       auto l = std::make_shared<PeerLink>(io_, opts_.me, v, a->second.host, a->second.port);
       (*links)[v] = l;
+      if (links == &links_) elect_on_refused(*l);
       l->start();
     }
   }

@@ -229,6 +229,7 @@ class ControllerQuorum {
     Done done;
   };
   void on_tick();
+  void elect_on_refused(PeerLink& l);
   void drive();
   void send(std::vector<raft::Message>& out);
   void pump();

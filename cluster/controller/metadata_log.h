@@ -106,6 +106,9 @@ class MetadataLog {
   storage::Status drive(std::vector<raft::Message>& out);
   // Leader only: hands leadership to voter `to` (TimeoutNow once it is caught up).
   bool transfer_leadership(int32_t to) { return raft_->transfer_leadership(raft::NodeId(to)); }
+  // `node`'s process is gone (its port refuses connections): if it leads, a
+  // new controller is elected within a few ticks (raft::Raft::leader_unreachable).
+  void leader_unreachable(int32_t node) { raft_->leader_unreachable(raft::NodeId(node)); }
   bool is_leader() const { return raft_->role() == raft::Role::kLeader; }
   int32_t leader() const { return static_cast<int32_t>(raft_->leader().value()); }
   int64_t term() const { return static_cast<int64_t>(raft_->term().value()); }
