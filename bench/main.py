@@ -11,11 +11,11 @@ Env (defaults for the real run; shrink them to smoke-test):
   BENCH_RESTART_GB=5      W4 data before kill -9
   BENCH_LIMIT_SECONDS=10  fio and iperf3 duration each
   BENCH_TARGETS=kafka,millrace,millrace-fsync
-  BENCH_WORKLOADS=limits,W1,W2,W3,W4,FO,W5   (add W1N: W1 driven by `millrace bench produce`, 30 s
+  BENCH_WORKLOADS=limits,W1,W2,W3,W4,FO,W5,IDLE10K   (add W1N: W1 driven by `millrace bench produce`, 30 s
                           cases, opt-in so the default run stays under 30 minutes)
                           Replicated workloads of issue 18 (3-node clusters, bench/clusters.py;
                           FO about 8 min with 20 kills, W5 about 8 min at 60 s per case,
-                          IDLE10K opt-in: 10,000 partitions did not converge yet):
+                          IDLE10K about 4 min):
                           FO  failover after kill -9 of a partition leader (bench/failover.py)
                           W5  W1's and W2's generators against RF 3, acks=all, 16 partitions
                           IDLE10K  idle CPU and inter-broker bytes/s of many replicated
@@ -85,7 +85,7 @@ class Run:
         self.restart_gb = float(env.get("BENCH_RESTART_GB", 5))
         self.limit_seconds = int(env.get("BENCH_LIMIT_SECONDS", 10))
         self.targets = env.get("BENCH_TARGETS", "kafka,millrace,millrace-fsync").split(",")
-        self.workloads = env.get("BENCH_WORKLOADS", "limits,W1,W2,W3,W4,FO,W5").split(",")
+        self.workloads = env.get("BENCH_WORKLOADS", "limits,W1,W2,W3,W4,FO,W5,IDLE10K").split(",")
         self.out = Path(env.get("BENCH_OUT", ROOT / "build/bench")).resolve()
         self.data = self.out / "data"
         self.kills = int(env.get("BENCH_FAILOVER_KILLS", 20))
