@@ -96,6 +96,26 @@ class Brokers : public ::testing::Test {
     return 0;
   }
 
+  // 80 rounds to elect and go quiet, then the broker leading partition 0
+  // stops: (that broker, the RF-3 partitions it led). {0, {}} if none led.
+  std::pair<int, std::vector<int64_t>> settle_then_stop_a_leader() {
+    for (int t = 0; t < 80; ++t) round();
+    const int dead = leader_of(parts_[0].group);
+    std::vector<int64_t> led;
+    if (dead == 0) return {0, led};
+    for (const auto& p : parts_)
+      if (leader_of(p.group) == dead && p.replicas.size() == 3) led.push_back(p.group);
+    down_.insert(dead);
+    return {dead, led};
+  }
+  bool moved_away(const std::vector<int64_t>& led, int dead) {
+    for (int64_t g : led) {
+      int l = leader_of(g);
+      if (l == 0 || l == dead) return false;
+    }
+    return true;
+  }
+
   TempDir dir_;
   std::map<int, std::unique_ptr<ReplicaSet>> sets_;
   std::vector<Partition> parts_;
@@ -136,22 +156,11 @@ TEST_F(IdleBrokers, IdlePartitionsQuiesceAndCostOneSmallBeatPerBrokerPair) {
 }
 
 TEST_F(IdleBrokers, AQuiescentGroupFailsOverWhenItsLeadersBrokerDies) {
-  for (int t = 0; t < 80; ++t) round();
-  const int dead = leader_of(parts_[0].group);
+  const auto [dead, led] = settle_then_stop_a_leader();
   ASSERT_NE(dead, 0);
-  std::vector<int64_t> led;
-  for (const auto& p : parts_)
-    if (leader_of(p.group) == dead && p.replicas.size() == 3) led.push_back(p.group);
   ASSERT_FALSE(led.empty());
-  down_.insert(dead);
   int t = 0;
-  auto all_moved = [&] {
-    for (int64_t g : led) {
-      int l = leader_of(g);
-      if (l == 0 || l == dead) return false;
-    }
-    return true;
-  };
+  auto all_moved = [&] { return moved_away(led, dead); };
   for (; t < 100 && !all_moved(); ++t) round();
   ASSERT_TRUE(all_moved()) << "each of the " << led.size() << " partitions broker " << dead
                            << " led has another leader after " << t << " ticks";
@@ -170,23 +179,12 @@ TEST_F(IdleBrokers, AQuiescentGroupFailsOverWhenItsLeadersBrokerDies) {
 // leader within a few ticks (without it: node liveness's election timeout,
 // then the followers' own, as above).
 TEST_F(IdleBrokers, ABrokerKnownGoneHasItsPartitionsLedElsewhereWithinAFewTicks) {
-  for (int t = 0; t < 80; ++t) round();
-  const int dead = leader_of(parts_[0].group);
+  const auto [dead, led] = settle_then_stop_a_leader();
   ASSERT_NE(dead, 0);
-  std::vector<int64_t> led;
-  for (const auto& p : parts_)
-    if (leader_of(p.group) == dead && p.replicas.size() == 3) led.push_back(p.group);
   ASSERT_FALSE(led.empty());
-  down_.insert(dead);
   for (auto& [b, set] : sets_)
     if (b != dead) set->peer_unreachable(dead);
-  auto all_moved = [&] {
-    for (int64_t g : led) {
-      int l = leader_of(g);
-      if (l == 0 || l == dead) return false;
-    }
-    return true;
-  };
+  auto all_moved = [&] { return moved_away(led, dead); };
   int t = 0;
   for (; t < 100 && !all_moved(); ++t) round();
   ASSERT_TRUE(all_moved());
