@@ -3,7 +3,8 @@ its partition is killed with kill -9, on a 3-node cluster (bench/clusters.py), t
 steps against Millrace and Apache Kafka.
 
 Topic `fo`: 3 partitions, replication factor 3, min.insync.replicas=2. One idempotent
-acks=all librdkafka producer (Writer) hands a record to partition 0 every ~1 ms. Each
+acks=all producer hands a record to partition 0 every ~1 ms: librdkafka's (Writer) or
+Kafka's own Java producer (JavaWriter, bench/FailoverWriter.java), one run each. Each
 of `kills` rounds: look up partition 0's leader (Metadata), kill -9 it, and measure
   failover = first acknowledgement of a record handed to the producer after the kill
              (a record in flight before it may have been committed by the old leader)
@@ -17,6 +18,7 @@ then restart the killed node and wait until it is back in every partition's ISR
 import math
 import os
 import struct
+import subprocess
 import threading
 import time
 
@@ -33,7 +35,21 @@ PRODUCER = {"enable.idempotence": True, "acks": "all", "linger.ms": 2, "retry.ba
 PRODUCER.update(kv.split("=", 1) for kv in os.environ.get("BENCH_FO_PRODUCER", "").split(",") if "=" in kv)
 
 
-class Writer(threading.Thread):
+class Acks:
+    """A writer's acknowledgements, (ack time, handed-over time) in acknowledgement order,
+    under self.lock."""
+
+    def mark(self):
+        with self.lock:
+            return len(self.acks)
+
+    def first_ack_after(self, t, start=0):
+        """Time of the first acknowledgement of a record handed over after t, or None."""
+        with self.lock:
+            return next((a for a, sent in self.acks[start:] if sent > t), None)
+
+
+class Writer(threading.Thread, Acks):
     """An idempotent acks=all producer handing a record to one partition every ~1 ms; each
     value carries the monotonic time it was handed over, so an acknowledgement says
     when its record entered the producer."""
@@ -68,18 +84,58 @@ class Writer(threading.Thread):
             time.sleep(0.001)
         self.p.flush(30)
 
-    def mark(self):
-        with self.lock:
-            return len(self.acks)
-
-    def first_ack_after(self, t, start=0):
-        """Time of the first acknowledgement of a record handed over after t, or None."""
-        with self.lock:
-            return next((a for a, sent in self.acks[start:] if sent > t), None)
-
     def stop(self):
         self.halt.set()
         self.join(timeout=60)
+
+
+# The Java producer's settings (both sides): the same choices as librdkafka's where the two
+# share a meaning; everything else is kafka-clients' default (retries, reconnect and
+# retry backoffs, metadata.max.age.ms).
+JAVA_PRODUCER = {"enable.idempotence": "true", "acks": "all", "linger.ms": 2, "retry.backoff.ms": 50,
+                 "delivery.timeout.ms": 120000}
+JAVA_PRODUCER.update(kv.split("=", 1) for kv in os.environ.get("BENCH_FO_JAVA_PRODUCER", "").split(",") if "=" in kv)
+
+
+class JavaWriter(Acks):
+    """Writer's interface over bench/FailoverWriter.java: its acknowledgement lines are
+    read as they come (a full pipe would stall the producer's callbacks)."""
+
+    def __init__(self, java, bootstrap, topic=TOPIC, partition=PART):
+        self.proc = subprocess.Popen(java.cmd("FailoverWriter", bootstrap, topic, partition,
+                                              *(f"{k}={v}" for k, v in JAVA_PRODUCER.items())),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        self.acks, self.errors, self.stderr = [], [], []
+        self.lock = threading.Lock()
+        self.readers = [threading.Thread(target=self.read, daemon=True),
+                        threading.Thread(target=lambda: self.stderr.extend(self.proc.stderr), daemon=True)]
+
+    def read(self):
+        for line in self.proc.stdout:
+            kind, _, rest = line.rstrip("\n").partition(" ")
+            if kind == "a":
+                ack, sent = rest.split()
+                with self.lock:
+                    self.acks.append((int(ack) / 1e9, int(sent) / 1e9))
+            elif kind == "e":
+                self.errors.append(rest)
+
+    def start(self):
+        for t in self.readers:
+            t.start()
+
+    def stop(self):
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for t in self.readers:
+            t.join(timeout=10)
+        if self.proc.returncode not in (0, None) and not self.acks:
+            raise RuntimeError(f"FailoverWriter exited {self.proc.returncode}: {''.join(self.stderr)[-800:]}")
 
 
 def pct(values, q):
@@ -87,10 +143,11 @@ def pct(values, q):
     return s[max(0, math.ceil(q * len(s)) - 1)] if s else None
 
 
-def run(cluster, kills, log):
-    """The failover rounds against a started cluster; returns the section's result."""
+def run(cluster, kills, log, java=None):
+    """The failover rounds against a started cluster, with librdkafka's producer, or with
+    the Java producer when `java` (bench/workloads.Java) is given; returns the section's result."""
     cluster.create_topic(TOPIC, PARTITIONS, 3, {"min.insync.replicas": "2"})
-    w = Writer(cluster.bootstrap)
+    w = JavaWriter(java, cluster.bootstrap) if java else Writer(cluster.bootstrap)
     w.start()
     rounds, t_start = [], time.monotonic()
     try:
@@ -137,7 +194,8 @@ def run(cluster, kills, log):
         w.stop()
     f = [r["failover_s"] for r in rounds]
     e = [r["elected_s"] for r in rounds if r["elected_s"] is not None]
-    return {"producer": {k: str(v) for k, v in PRODUCER.items()}, "kills": len(rounds), "median_s": pct(f, 0.5), "p90_s": pct(f, 0.9), "worst_s": max(f, default=None),
+    return {"client": "java" if java else "librdkafka",
+            "producer": {k: str(v) for k, v in (JAVA_PRODUCER if java else PRODUCER).items()}, "kills": len(rounds), "median_s": pct(f, 0.5), "p90_s": pct(f, 0.9), "worst_s": max(f, default=None),
             "elected_median_s": pct(e, 0.5), "elected_worst_s": max(e, default=None),
             "acknowledged": len(w.acks), "delivery_errors": len(w.errors), "errors_sample": w.errors[:3],
             "rounds": rounds}

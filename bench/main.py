@@ -14,13 +14,14 @@ Env (defaults for the real run; shrink them to smoke-test):
   BENCH_WORKLOADS=limits,W1,W2,W3,W4,FO,W5,IDLE10K   (add W1N: W1 driven by `millrace bench produce`, 30 s
                           cases, opt-in so the default run stays under 30 minutes)
                           Replicated workloads of issue 18 (3-node clusters, bench/clusters.py;
-                          FO about 8 min with 20 kills, W5 about 8 min at 60 s per case,
+                          FO about 16 min with 20 kills per client, W5 about 8 min at 60 s per case,
                           IDLE10K about 4 min):
                           FO  failover after kill -9 of a partition leader (bench/failover.py)
                           W5  W1's and W2's generators against RF 3, acks=all, 16 partitions
                           IDLE10K  idle CPU and inter-broker bytes/s of many replicated
                                    partitions on 3 Millrace brokers (bench/idle.py)
   BENCH_FAILOVER_KILLS=20 FO rounds per side
+  BENCH_FO_CLIENTS=librdkafka,java   FO's producers, each against both sides
   BENCH_W5_RATE           W5's fixed latency rate (default: half of Kafka's W5 throughput)
   BENCH_IDLE_PARTITIONS=10000, BENCH_IDLE_SECONDS=30   IDLE10K's size and window
   BENCH_IDLE_SETTLE=15                                 IDLE10K's wait between all in sync and the window
@@ -175,7 +176,7 @@ class Run:
                     n += sum(1 for _, a in W1_CASES if self.case_applies(t, a))
             n += ("W2" in self.workloads) + ("W3" in self.workloads and t != "millrace-fsync")
             n += ("W4" in self.workloads) * (1 + (t != "millrace-fsync"))
-        n += ("FO" in self.workloads) * len(self.fo_sides()) + ("W5" in self.workloads) * 3 * len(self.w5_sides())
+        n += ("FO" in self.workloads) * len(self.fo_sides()) * len(self.fo_clients()) + ("W5" in self.workloads) * 3 * len(self.w5_sides())
         n += "IDLE10K" in self.workloads
         return n
 
@@ -183,6 +184,12 @@ class Run:
         """FO's sides: Kafka, then Millrace with its defaults (labelled millrace-fsync)."""
         return (["kafka"] if "kafka" in self.targets else []) + \
             (["millrace-fsync"] if any(t.startswith("millrace") for t in self.targets) else [])
+
+    @staticmethod
+    def fo_clients():
+        """FO's producers: librdkafka's, then Kafka's own Java producer (BENCH_FO_CLIENTS)."""
+        return [c for c in os.environ.get("BENCH_FO_CLIENTS", "librdkafka,java").split(",")
+                if c in ("librdkafka", "java")]
 
     def w5_sides(self):
         """W5's sides, Kafka first (the latency rate is half of its throughput): kafka,
@@ -371,8 +378,10 @@ class Run:
             "group.initial.rebalance.delay.ms=0, 1 GiB heap per node (tests/peers/kafka's JVM flags). "
             "Millrace: defaults plus group.initial.rebalance.delay.ms=0 (broker/testing/cluster_proc.py).")
         if "FO" in self.workloads:
-            m["generators"]["FO"] = (f"librdkafka idempotent acks=all producer, one record per ~1 ms to one "
-                                     f"partition ({', '.join(f'{k}={v}' for k, v in failover.PRODUCER.items())})")
+            m["generators"]["FO"] = (f"an idempotent acks=all producer, one record per ~1 ms to one partition: "
+                                     f"librdkafka's ({', '.join(f'{k}={v}' for k, v in failover.PRODUCER.items())}), "
+                                     f"then Kafka's Java producer, bench/FailoverWriter.java "
+                                     f"({', '.join(f'{k}={v}' for k, v in failover.JAVA_PRODUCER.items())})")
         if "W5" in self.workloads:
             m["generators"]["W5"] = ("W1's ProducerPerformance (acks=all, idempotence) for throughput, then W2's "
                                      "LatencyBench at a fixed rate on a second topic")
@@ -380,25 +389,30 @@ class Run:
             m["generators"]["IDLE10K"] = ("none: CPU from /proc/PID/stat, inter-broker bytes from `ss -tin` "
                                           "bytes_sent of the TCP connections between the broker processes")
 
-    def run_fo(self):
+    def run_fo(self, java):
+        """FO per side and per client (BENCH_FO_CLIENTS): librdkafka's results under
+        results["FO"][side], the Java producer's under results["FO"]["java"][side]; a fresh
+        cluster for each."""
         self.results["FO"] = {"kills_asked": self.kills}
-        for side in self.fo_sides():
-            self.progress(f"FO {side}: 3 nodes, {self.kills} kill -9 of partition fo-0's leader")
-            r0 = time.monotonic()
+        for client in self.fo_clients():
+            for side in self.fo_sides():
+                self.progress(f"FO {side} ({client}): 3 nodes, {self.kills} kill -9 of partition fo-0's leader")
+                r0 = time.monotonic()
+                into = self.results["FO"] if client == "librdkafka" else self.results["FO"].setdefault("java", {})
 
-            def case():
-                c = self.cluster(side, "fo")
-                try:
-                    self.results["FO"][side] = failover.run(c, self.kills, lambda s: print(s, file=sys.stderr,
-                                                                                          flush=True))
-                finally:
-                    c.stop()
-                    c.wipe()
-                r = self.results["FO"][side]
-                r["seconds_total"] = round(time.monotonic() - r0)
-                print(f"  failover median {r['median_s']} s, p90 {r['p90_s']} s, worst {r['worst_s']} s",
-                      file=sys.stderr)
-            self.guarded(f"FO {side}", case)
+                def case():
+                    c = self.cluster(side, "fo")
+                    try:
+                        into[side] = failover.run(c, self.kills, lambda s: print(s, file=sys.stderr, flush=True),
+                                                  java if client == "java" else None)
+                    finally:
+                        c.stop()
+                        c.wipe()
+                    r = into[side]
+                    r["seconds_total"] = round(time.monotonic() - r0)
+                    print(f"  failover median {r['median_s']} s, p90 {r['p90_s']} s, worst {r['worst_s']} s",
+                          file=sys.stderr)
+                self.guarded(f"FO {side} ({client})", case)
 
     def run_w5(self, java):
         self.results["W5"] = []
@@ -485,13 +499,13 @@ def main():
         sys.exit(f"bench: {run.build}/broker/millrace-broker is not built")
     subprocess.run(["bash", str(ROOT / "tests/peers/fetch"), "kafka"], check=True, stdout=subprocess.DEVNULL)
     cp = Kafka.classpath()
-    java = wl.Java(cp, wl.compile_latency_bench(cp, run.out / "classes"))
+    java = wl.Java(cp, wl.compile_java_generators(cp, run.out / "classes"))
     run.merge_previous()
     print(f"bench: {run.steps} steps, results in {run.out}/results.json", file=sys.stderr)
     kept_errors = len(run.results["errors"])
     steps = [("limits", lambda: run.guarded("limits", run.run_limits)), ("W1", lambda: run.run_w1(java)),
              ("W1N", run.run_w1n), ("W2", lambda: run.run_w2(java)), ("W3", lambda: run.run_w3(java)),
-             ("W4", lambda: run.run_w4(java)), ("FO", run.run_fo), ("W5", lambda: run.run_w5(java)),
+             ("W4", lambda: run.run_w4(java)), ("FO", lambda: run.run_fo(java)), ("W5", lambda: run.run_w5(java)),
              ("IDLE10K", run.run_idle)]
     # FO's and W5's setup; IDLE10K alone keeps theirs from the merged run.
     if {"FO", "W5"} & set(run.workloads):

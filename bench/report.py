@@ -206,11 +206,58 @@ def median(xs):
     return s[(len(s) - 1) // 2] if s else None
 
 
+def fo_table(client, mf, kf, when):
+    """FO's table and verdict for one client (librdkafka or java): Millrace's side (its
+    defaults, millrace-fsync) against Kafka's."""
+    out = []
+    if not (mf or kf):
+        return out
+    name = {"librdkafka": "librdkafka's producer", "java": "Kafka's Java producer"}[client]
+
+    def f(r, k, d=3):
+        return fmt(r and r.get(k), digits=d)
+
+    def client(r):
+        return median([x["failover_s"] - x["elected_s"] for x in r["rounds"] if x["elected_s"] is not None]) \
+            if r and r.get("rounds") else None
+
+    def rejoin(r):
+        return median([x["rejoin_s"] for x in r["rounds"]]) if r and r.get("rounds") else None
+    out += ["", f"### FO failover after kill -9 of the partition leader, {name}{when}", "",
+            "Seconds from kill -9 of partition fo-0's leader until the producer's first acknowledged write to "
+            "fo-0 of a record handed to it after the kill; the killed node is restarted and back in every "
+            "ISR before the next kill. \"new leader in Metadata\" is the first time (polled every 50 ms) a "
+            "surviving node names a live new leader: the brokers' part; the rest is the client's (noticing "
+            "the dead connection, refreshing metadata, retrying).", "",
+            "| measure | Millrace | Kafka | ratio |", "|---|---|---|---|"]
+    for label, key in (("failover median (s)", "median_s"), ("failover p90 (s)", "p90_s"),
+                       ("failover worst (s)", "worst_s"), ("new leader in Metadata, median (s)", "elected_median_s"),
+                       ("new leader in Metadata, worst (s)", "elected_worst_s")):
+        a, b = mf and mf.get(key), kf and kf.get(key)
+        out.append(f"| {label} | {fmt(a, digits=3)} | {fmt(b, digits=3)} | {ratio(a, b)} |")
+    a, b = client(mf), client(kf)
+    out.append(f"| client's part (failover − new leader), median (s) | {fmt(a, digits=3)} | {fmt(b, digits=3)} "
+               f"| {ratio(a, b)} |")
+    a, b = rejoin(mf), rejoin(kf)
+    out.append(f"| restarted node back in every ISR, median (s) | {fmt(a)} | {fmt(b)} | {ratio(a, b)} |")
+    out.append(f"| kills | {f(mf, 'kills', 0)} | {f(kf, 'kills', 0)} | |")
+    out.append(f"| acknowledged writes / failed deliveries | {f(mf, 'acknowledged', 0)} / {f(mf, 'delivery_errors', 0)} "
+               f"| {f(kf, 'acknowledged', 0)} / {f(kf, 'delivery_errors', 0)} | |")
+    out.append(f"| whole workload (s) | {f(mf, 'seconds_total', 0)} | {f(kf, 'seconds_total', 0)} | |")
+    mm, km = mf and mf.get("median_s"), kf and kf.get("median_s")
+    if mm and km:
+        ok = mm <= 1.5 and mm < km / 3
+        out += ["", f"Target (Millrace median ≤ 1.5 s and below a third of Kafka's, {km / 3:.3f} s): {verdict(ok)}. "
+                f"Millrace's median {mm:.3f} s is {mm / km:.2f}× Kafka's {km:.3f} s"
+                + ("" if mm <= 1.5 else f"; {mm - 1.5:.3f} s above 1.5 s") + "."]
+    return out
+
+
 def render_replicated(res):
     """Issue 18's sections (FO, W5, IDLE10K): 3-node clusters, replication factor 3."""
     m = res["meta"]
     fo, w5, idle = res.get("FO") or {}, res.get("W5") or [], res.get("IDLE10K") or {}
-    if not (fo.get("kafka") or fo.get("millrace-fsync") or w5 or idle.get("per_broker")):
+    if not (fo.get("kafka") or fo.get("millrace-fsync") or fo.get("java") or w5 or idle.get("per_broker")):
         return []
     runs = m.get("workload_runs") or {}
     secs = m.get("workload_seconds") or {}
@@ -226,44 +273,8 @@ def render_replicated(res):
         if w in m.get("generators", {}):
             out.append(f"- {w} generator: {m['generators'][w]}")
 
-    mf, kf = fo.get("millrace-fsync"), fo.get("kafka")
-    if mf or kf:
-        def f(r, k, d=3):
-            return fmt(r and r.get(k), digits=d)
-
-        def client(r):
-            return median([x["failover_s"] - x["elected_s"] for x in r["rounds"] if x["elected_s"] is not None]) \
-                if r and r.get("rounds") else None
-
-        def rejoin(r):
-            return median([x["rejoin_s"] for x in r["rounds"]]) if r and r.get("rounds") else None
-        out += ["", f"### FO failover after kill -9 of the partition leader{when('FO')}", "",
-                "Seconds from kill -9 of partition fo-0's leader until the producer's first acknowledged write to "
-                "fo-0 of a record handed to it after the kill; the killed node is restarted and back in every "
-                "ISR before the next kill. \"new leader in Metadata\" is the first time (polled every 50 ms) a "
-                "surviving node names a live new leader: the brokers' part; the rest is the client's (noticing "
-                "the dead connection, refreshing metadata, retrying).", "",
-                "| measure | Millrace | Kafka | ratio |", "|---|---|---|---|"]
-        for label, key in (("failover median (s)", "median_s"), ("failover p90 (s)", "p90_s"),
-                           ("failover worst (s)", "worst_s"), ("new leader in Metadata, median (s)", "elected_median_s"),
-                           ("new leader in Metadata, worst (s)", "elected_worst_s")):
-            a, b = mf and mf.get(key), kf and kf.get(key)
-            out.append(f"| {label} | {fmt(a, digits=3)} | {fmt(b, digits=3)} | {ratio(a, b)} |")
-        a, b = client(mf), client(kf)
-        out.append(f"| client's part (failover − new leader), median (s) | {fmt(a, digits=3)} | {fmt(b, digits=3)} "
-                   f"| {ratio(a, b)} |")
-        a, b = rejoin(mf), rejoin(kf)
-        out.append(f"| restarted node back in every ISR, median (s) | {fmt(a)} | {fmt(b)} | {ratio(a, b)} |")
-        out.append(f"| kills | {f(mf, 'kills', 0)} | {f(kf, 'kills', 0)} | |")
-        out.append(f"| acknowledged writes / failed deliveries | {f(mf, 'acknowledged', 0)} / {f(mf, 'delivery_errors', 0)} "
-                   f"| {f(kf, 'acknowledged', 0)} / {f(kf, 'delivery_errors', 0)} | |")
-        out.append(f"| whole workload (s) | {f(mf, 'seconds_total', 0)} | {f(kf, 'seconds_total', 0)} | |")
-        mm, km = mf and mf.get("median_s"), kf and kf.get("median_s")
-        if mm and km:
-            ok = mm <= 1.5 and mm < km / 3
-            out += ["", f"Target (Millrace median ≤ 1.5 s and below a third of Kafka's, {km / 3:.3f} s): {verdict(ok)}. "
-                    f"Millrace's median {mm:.3f} s is {mm / km:.2f}× Kafka's {km:.3f} s"
-                    + ("" if mm <= 1.5 else f"; {mm - 1.5:.3f} s above 1.5 s") + "."]
+    for client, sides in (("librdkafka", fo), ("java", fo.get("java") or {})):
+        out += fo_table(client, sides.get("millrace-fsync"), sides.get("kafka"), when("FO"))
 
     if w5:
         def row(side, kind):

@@ -206,11 +206,13 @@ def end_offsets(broker, topic, timeout=120):
         c.close()
 
 
-def compile_latency_bench(classpath, out_dir):
+def compile_java_generators(classpath, out_dir):
+    """bench/*.java (LatencyBench for W2 and W5, FailoverWriter for FO) compiled into
+    out_dir, again whenever a source is newer than its class."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    src = Path(__file__).resolve().parent / "LatencyBench.java"
-    if not (out_dir / "LatencyBench.class").exists() or \
-            (out_dir / "LatencyBench.class").stat().st_mtime < src.stat().st_mtime:
-        subprocess.run(["javac", "-d", str(out_dir), "-cp", classpath, str(src)], check=True)
+    for src in sorted(Path(__file__).resolve().parent.glob("*.java")):
+        cls = out_dir / (src.stem + ".class")
+        if not cls.exists() or cls.stat().st_mtime < src.stat().st_mtime:
+            subprocess.run(["javac", "-d", str(out_dir), "-cp", classpath, str(src)], check=True)
     return out_dir
