@@ -18,10 +18,12 @@ Env (defaults for the real run; shrink them to smoke-test):
                           IDLE10K about 4 min):
                           FO  failover after kill -9 of a partition leader (bench/failover.py)
                           W5  W1's and W2's generators against RF 3, acks=all, 16 partitions
+                          CATCHUP  a follower that was down catching up (bench/catchup.py), about 5 min
                           IDLE10K  idle CPU and inter-broker bytes/s of many replicated
                                    partitions on 3 Millrace brokers (bench/idle.py)
   BENCH_FAILOVER_KILLS=20 FO rounds per side
   BENCH_FO_CLIENTS=librdkafka,java   FO's producers, each against both sides
+  BENCH_CATCHUP_GB=2      CATCHUP: GB written while a follower is down (bench/catchup.py)
   BENCH_W5_RATE           W5's fixed latency rate (default: half of Kafka's W5 throughput)
   BENCH_IDLE_PARTITIONS=10000, BENCH_IDLE_SECONDS=30   IDLE10K's size and window
   BENCH_IDLE_SETTLE=15                                 IDLE10K's wait between all in sync and the window
@@ -51,6 +53,7 @@ import limits  # noqa: E402
 import report  # noqa: E402
 import workloads as wl  # noqa: E402
 import clusters  # noqa: E402
+import catchup  # noqa: E402
 import failover  # noqa: E402
 import idle  # noqa: E402
 from brokers import Kafka, Millrace  # noqa: E402
@@ -65,7 +68,7 @@ FLUSH = {
                       "producers (group commit)",
 }
 W1_CASES = [(1, "1"), (1, "all"), (16, "1"), (16, "all")]
-SECTIONS = ("limits", "W1", "W1N", "W2", "W3", "W4", "FO", "W5", "IDLE10K")
+SECTIONS = ("limits", "W1", "W1N", "W2", "W3", "W4", "FO", "W5", "CATCHUP", "IDLE10K")
 REPLICATED_FLUSH = {
     "kafka": "Kafka defaults: no fsync per request (flush.messages/flush.ms unbounded); acks=all answered when "
              "every in-sync replica holds the batch in its page cache",
@@ -86,10 +89,11 @@ class Run:
         self.restart_gb = float(env.get("BENCH_RESTART_GB", 5))
         self.limit_seconds = int(env.get("BENCH_LIMIT_SECONDS", 10))
         self.targets = env.get("BENCH_TARGETS", "kafka,millrace,millrace-fsync").split(",")
-        self.workloads = env.get("BENCH_WORKLOADS", "limits,W1,W2,W3,W4,FO,W5,IDLE10K").split(",")
+        self.workloads = env.get("BENCH_WORKLOADS", "limits,W1,W2,W3,W4,FO,W5,CATCHUP,IDLE10K").split(",")
         self.out = Path(env.get("BENCH_OUT", ROOT / "build/bench")).resolve()
         self.data = self.out / "data"
         self.kills = int(env.get("BENCH_FAILOVER_KILLS", 20))
+        self.catchup_gb = float(env.get("BENCH_CATCHUP_GB", 2))
         self.w5_rate = int(env["BENCH_W5_RATE"]) if env.get("BENCH_W5_RATE") else None
         self.idle_partitions = int(env.get("BENCH_IDLE_PARTITIONS", 10000))
         self.idle_seconds = int(env.get("BENCH_IDLE_SECONDS", 30))
@@ -116,7 +120,7 @@ class Run:
                 },
             },
             "limits": {}, "W1": [], "W2": [], "W3": [], "W4": {}, "errors": [],
-            "FO": {}, "W5": [], "IDLE10K": {},
+            "FO": {}, "W5": [], "CATCHUP": {}, "IDLE10K": {},
         }
 
     def merge_previous(self):
@@ -159,7 +163,7 @@ class Run:
             if w not in self.workloads:
                 meta["generators"][w] = g
         # IDLE10K alone sets none of them (W5's "s per case" is its own run's).
-        if not {"FO", "W5"} & set(self.workloads):
+        if not {"FO", "W5", "CATCHUP"} & set(self.workloads):
             for k in ("replicated_flush", "replicated_setup", "replicated_seconds"):
                 if k in om:
                     meta[k] = om[k]
@@ -177,6 +181,7 @@ class Run:
             n += ("W2" in self.workloads) + ("W3" in self.workloads and t != "millrace-fsync")
             n += ("W4" in self.workloads) * (1 + (t != "millrace-fsync"))
         n += ("FO" in self.workloads) * len(self.fo_sides()) * len(self.fo_clients()) + ("W5" in self.workloads) * 3 * len(self.w5_sides())
+        n += ("CATCHUP" in self.workloads) * len(self.fo_sides())
         n += "IDLE10K" in self.workloads
         return n
 
@@ -385,6 +390,9 @@ class Run:
         if "W5" in self.workloads:
             m["generators"]["W5"] = ("W1's ProducerPerformance (acks=all, idempotence) for throughput, then W2's "
                                      "LatencyBench at a fixed rate on a second topic")
+        if "CATCHUP" in self.workloads:
+            m["generators"]["CATCHUP"] = (f"W1's ProducerPerformance (acks=all, idempotence, 1 KiB records), "
+                                          f"{self.catchup_gb} GB to 8 partitions while node 3 is stopped")
         if "IDLE10K" in self.workloads:
             m["generators"]["IDLE10K"] = ("none: CPU from /proc/PID/stat, inter-broker bytes from `ss -tin` "
                                           "bytes_sent of the TCP connections between the broker processes")
@@ -413,6 +421,22 @@ class Run:
                     print(f"  failover median {r['median_s']} s, p90 {r['p90_s']} s, worst {r['worst_s']} s",
                           file=sys.stderr)
                 self.guarded(f"FO {side} ({client})", case)
+
+    def run_catchup(self, java):
+        """CATCHUP per side (Kafka, Millrace's defaults): a fresh cluster for each."""
+        self.results["CATCHUP"] = {}
+        for side in self.fo_sides():
+            self.progress(f"CATCHUP {side}: 3 nodes, {self.catchup_gb} GB written while node 3 is down")
+
+            def case():
+                c = self.cluster(side, "catchup")
+                try:
+                    self.results["CATCHUP"][side] = catchup.run(c, java, self.catchup_gb,
+                                                                lambda s: print(s, file=sys.stderr, flush=True))
+                finally:
+                    c.stop()
+                    c.wipe()
+            self.guarded(f"CATCHUP {side}", case)
 
     def run_w5(self, java):
         self.results["W5"] = []
@@ -506,9 +530,10 @@ def main():
     steps = [("limits", lambda: run.guarded("limits", run.run_limits)), ("W1", lambda: run.run_w1(java)),
              ("W1N", run.run_w1n), ("W2", lambda: run.run_w2(java)), ("W3", lambda: run.run_w3(java)),
              ("W4", lambda: run.run_w4(java)), ("FO", lambda: run.run_fo(java)), ("W5", lambda: run.run_w5(java)),
+             ("CATCHUP", lambda: run.run_catchup(java)),
              ("IDLE10K", run.run_idle)]
     # FO's and W5's setup; IDLE10K alone keeps theirs from the merged run.
-    if {"FO", "W5"} & set(run.workloads):
+    if {"FO", "W5", "CATCHUP"} & set(run.workloads):
         run.describe_replicated()
     took = run.results["meta"].setdefault("workload_seconds", {})
     for w, fn in steps:

@@ -253,11 +253,34 @@ def fo_table(client, mf, kf, when):
     return out
 
 
+def catchup_table(mf, kf, when):
+    """CATCHUP's table: Millrace's defaults against Kafka (bench/catchup.py)."""
+    if not (mf or kf):
+        return []
+    gb = (mf or kf)["gb"]
+    out = ["", f"### CATCHUP: a follower down while {gb} GB are written catches up{when}", "",
+           "Node 3 of 3 stopped (SIGTERM), 1 KiB records written with acks=all to 8 partitions of RF 3, node 3 "
+           "started; seconds until it is back in every partition's ISR, from its process start (its start-up "
+           "included: Kafka's JVM, both sides' log loading) and from when it answered as started. CPU seconds "
+           "of the two nodes feeding it and of the node itself over that time, per GB it was behind.", "",
+           "| measure | Millrace | Kafka | ratio |", "|---|---|---|---|"]
+    for label, key, d in (("catch-up from process start (s)", "catchup_s", 2),
+                          ("catch-up from started (s)", "after_ready_s", 2),
+                          ("rate from process start (MB/s)", "MBps", 1),
+                          ("feeding nodes' CPU (s per GB)", "feeders_cpu_s_per_gb", 2),
+                          ("catching-up node's CPU (s per GB)", "follower_cpu_s_per_gb", 2),
+                          ("written while it was down, acks=all (MB/s)", "produce_MBps", 1)):
+        a, b = mf and mf.get(key), kf and kf.get(key)
+        out.append(f"| {label} | {fmt(a, digits=d)} | {fmt(b, digits=d)} | {ratio(a, b)} |")
+    return out
+
+
 def render_replicated(res):
-    """Issue 18's sections (FO, W5, IDLE10K): 3-node clusters, replication factor 3."""
+    """Issue 18's sections (FO, W5, CATCHUP, IDLE10K): 3-node clusters, replication factor 3."""
     m = res["meta"]
     fo, w5, idle = res.get("FO") or {}, res.get("W5") or [], res.get("IDLE10K") or {}
-    if not (fo.get("kafka") or fo.get("millrace-fsync") or fo.get("java") or w5 or idle.get("per_broker")):
+    cu = res.get("CATCHUP") or {}
+    if not (fo.get("kafka") or fo.get("millrace-fsync") or fo.get("java") or w5 or cu or idle.get("per_broker")):
         return []
     runs = m.get("workload_runs") or {}
     secs = m.get("workload_seconds") or {}
@@ -269,7 +292,7 @@ def render_replicated(res):
     out = ["", "## Replicated partitions (issue 18): 3 brokers, replication factor 3", "",
            m.get("replicated_setup", ""), "", "Flush settings of the replicated runs:", ""]
     out += [f"- **{t}**: {v}" for t, v in (m.get("replicated_flush") or {}).items()]
-    for w in ("FO", "W5", "IDLE10K"):
+    for w in ("FO", "W5", "CATCHUP", "IDLE10K"):
         if w in m.get("generators", {}):
             out.append(f"- {w} generator: {m['generators'][w]}")
 
@@ -338,6 +361,8 @@ def render_replicated(res):
                 out.append(f"- Targets for **{s}**: " + "; ".join(parts) + ".")
 
     per = idle.get("per_broker") or {}
+    out += catchup_table(cu.get("millrace-fsync"), cu.get("kafka"), when("CATCHUP"))
+
     if per:
         out += ["", f"### Idle replicated partitions on 3 Millrace brokers{when('IDLE10K')}", "",
                 f"{idle['partitions']:,} partitions of replication factor 3 (a replica of each on every broker: "
