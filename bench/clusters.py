@@ -165,6 +165,10 @@ class MillraceNode:
     def metrics(self):
         return self.b.metrics()
 
+    @property
+    def data_dir(self):
+        return Path(self.b.data_dir)
+
     def proc_handle(self):
         return self.b.proc
 
@@ -269,6 +273,10 @@ class KafkaNode:
     def start(self, timeout=180):
         self.spawn()
         self.wait_started(timeout)
+
+    @property
+    def data_dir(self):
+        return self.dir / "data"
 
     def kill9(self):
         self.proc.send_signal(signal.SIGKILL)

@@ -260,12 +260,15 @@ def catchup_table(mf, kf, when):
     gb = (mf or kf)["gb"]
     out = ["", f"### CATCHUP: a follower down while {gb} GB are written catches up{when}", "",
            "Node 3 of 3 stopped (SIGTERM), 1 KiB records written with acks=all to 8 partitions of RF 3, node 3 "
-           "started; seconds until it is back in every partition's ISR, from its process start (its start-up "
-           "included: Kafka's JVM, both sides' log loading) and from when it answered as started. CPU seconds "
-           "of the two nodes feeding it and of the node itself over that time, per GB it was behind.", "",
+           "started; seconds until its log files hold every record batch a node that stayed up holds (batch "
+           "headers walked, the same format on both sides), from its process start (its start-up included: "
+           "Kafka's JVM, both sides' log loading) and from when it answered as started; and when Metadata first "
+           "listed it in every ISR. CPU seconds of the two nodes feeding it and of the node itself over the "
+           "catch-up, per GB.", "",
            "| measure | Millrace | Kafka | ratio |", "|---|---|---|---|"]
     for label, key, d in (("catch-up from process start (s)", "catchup_s", 2),
                           ("catch-up from started (s)", "after_ready_s", 2),
+                          ("in every ISR per Metadata, from process start (s)", "isr_s", 2),
                           ("rate from process start (MB/s)", "MBps", 1),
                           ("feeding nodes' CPU (s per GB)", "feeders_cpu_s_per_gb", 2),
                           ("catching-up node's CPU (s per GB)", "follower_cpu_s_per_gb", 2),
