@@ -508,7 +508,15 @@ void ReplicationService::reconcile_now() {
           continue;
         const int64_t g = cluster::group_id(topic.id, p.index);
         placed.insert(g);
-        if (groups_.count(g)) continue;
+        if (auto open = groups_.find(g); open != groups_.end()) {
+          // A reorder (AlterPartitionReassignments of the same brokers) changes
+          // the preferred leader only; the group is the same.
+          if (open->second.replicas != p.replicas &&
+              std::is_permutation(p.replicas.begin(), p.replicas.end(), open->second.replicas.begin(),
+                                  open->second.replicas.end()))
+            open->second.replicas = p.replicas;
+          continue;
+        }
         storage::TopicPartition tp{name, p.index};
         auto partition = partitions_.get(tp);
         if (!partition || partition->is_offline()) {

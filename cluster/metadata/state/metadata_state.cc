@@ -336,6 +336,8 @@ MetadataImage MetadataState::image(uint64_t version, const std::string& cluster_
       pi.leader_epoch = p->second.leader_epoch;
       pi.replicas = p->second.replicas;
       pi.isr = p->second.isr;
+      pi.adding = p->second.adding;
+      pi.removing = p->second.removing;
       ti.partitions.push_back(std::move(pi));
     }
     topics.push_back(std::move(ti));
