@@ -19,13 +19,14 @@ int64_t group_id(const std::array<uint8_t, 16>& topic_id, int32_t partition) {
 }
 
 storage::Status ReplicaSet::add(int64_t group, std::shared_ptr<storage::Log> log, const std::vector<int32_t>& replicas,
-                                raft::Durability durability) {
+                                raft::Durability durability, bool joining) {
   if (replicas_.count(group))
     return {storage::Errc::kInvalidArgument, "raft group " + std::to_string(group) + " is already held here"};
   PartitionReplicaOptions o;
   o.me = me_;
   o.group = group;
   o.replicas = replicas;
+  o.joining = joining;
   o.election_ticks = election_ticks_;
   o.quiesce_ticks = quiesce_ticks_;
   o.lag_ticks = lag_ticks_;

@@ -58,9 +58,10 @@ class ReplicaSet {
         lag_ticks_(lag_ticks > 0 ? lag_ticks : election_ticks),
         pool_(io_threads > 0 ? std::make_unique<IoPool>(io_threads) : nullptr) {}
 
-  // Opens the replica of `group` over `log` (its first configuration: `replicas`).
+  // Opens the replica of `group` over `log` (its first configuration: `replicas`;
+  // `joining`: none, it joins an existing group, PartitionReplicaOptions::joining).
   storage::Status add(int64_t group, std::shared_ptr<storage::Log> log, const std::vector<int32_t>& replicas,
-                      raft::Durability durability = raft::Durability::kSynced);
+                      raft::Durability durability = raft::Durability::kSynced, bool joining = false);
   void remove(int64_t group);
   PartitionReplica* get(int64_t group);
   // Without waking it (reading its facts).
