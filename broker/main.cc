@@ -473,7 +473,8 @@ int run(const Config& cfg) {
     report.broker_epoch = quorum.broker_epoch();
     if (report.broker_epoch < 0) return done(static_cast<int16_t>(proto::ErrorCode::kBrokerNotAvailable));
     for (auto& c : changes)
-      report.partitions.push_back({c.topic_id, c.partition, c.leader, c.leader_epoch, std::move(c.isr)});
+      report.partitions.push_back({c.topic_id, c.partition, c.leader, c.leader_epoch, std::move(c.isr),
+                                   std::move(c.voters)});
     quorum.report_leadership(std::move(report), std::move(done));
   });
   // A replicated __consumer_offsets partition's groups are served by its

@@ -2,29 +2,15 @@
 // v0. Alter runs where the active controller is (the dispatcher forwards it):
 // each partition's target goes through the controller's decision
 // (cluster/controller/reassignment_control.h) and is answered once its record
-// is committed and applied here. Today only a reorder of the same brokers is
-// carried out (the first replica becomes the preferred leader; nothing moves):
-// a target naming other brokers is refused with INVALID_REPLICA_ASSIGNMENT
-// saying so, until partition Raft groups change their voters on it. List
-// answers from this node's metadata image: the partitions whose replicas are
-// being added or removed.
-#include <set>
-
+// is committed and applied here; the move itself is the partition's Raft group's
+// (its leader steers it: broker/replication/replication_service.h), and ends
+// with the controller's record once the group runs on the target. A reorder of
+// the same brokers ends at once. List answers from this node's metadata image:
+// the partitions whose replicas are being added or removed.
 #include "broker/handlers/await_callback.h"
 #include "broker/handlers/handlers.h"
 
 namespace millrace::broker {
-
-namespace {
-
-// The replicas a partition has without those being added.
-std::set<int32_t> original(const cluster::PartitionImage& p) {
-  std::set<int32_t> out(p.replicas.begin(), p.replicas.end());
-  for (int32_t b : p.adding) out.erase(b);
-  return out;
-}
-
-}  // namespace
 
 Task<proto::AlterPartitionReassignmentsResponse> handle(RequestContext& ctx,
                                                         proto::AlterPartitionReassignmentsRequest& req) {
@@ -35,15 +21,6 @@ Task<proto::AlterPartitionReassignmentsResponse> handle(RequestContext& ctx,
     for (const auto& p : t.partitions) {
       auto& rp = rt.partitions.emplace_back();
       rp.partition_index = p.partition_index;
-      auto image = ctx.broker.metadata.current();
-      const cluster::PartitionImage* part = image->partition(t.name, p.partition_index);
-      if (part && p.replicas && std::set<int32_t>(p.replicas->begin(), p.replicas->end()) != original(*part) &&
-          std::set<int32_t>(p.replicas->begin(), p.replicas->end()).size() == p.replicas->size()) {
-        rp.error_code = ctx.note(proto::ErrorCode::kInvalidReplicaAssignment);
-        rp.error_message = "moving replicas to other brokers is not supported yet; reordering the same brokers is "
-                           "(the first becomes the preferred leader)";
-        continue;
-      }
       auto done = await_callback<TopicError>(ctx.executor, [&ctx, &t, &p](auto cb) {
         ctx.broker.topic_writer->reassign_async(t.name, p.partition_index, p.replicas, std::move(cb));
       });

@@ -74,7 +74,8 @@ ControlResult alter_partition_reassignment(const MetadataState& state, std::stri
 }
 
 ControlResult complete_reassignment(const MetadataState& state, const TopicId& topic, int32_t partition,
-                                    const std::vector<int32_t>& voters) {
+                                    const std::vector<int32_t>& voters, int32_t leader,
+                                    const std::vector<int32_t>& current_isr) {
   auto t = state.topics().find(topic);
   if (t == state.topics().end()) return {};
   auto it = t->second.partitions.find(partition);
@@ -84,15 +85,15 @@ ControlResult complete_reassignment(const MetadataState& state, const TopicId& t
   if (std::set<int32_t>(voters.begin(), voters.end()) != std::set<int32_t>(target.begin(), target.end())) return {};
   // A leader that left steps down once the new voters are committed; the group's
   // next leader, one of the target's, reports its leadership and then this again.
-  if (p.leader != -1 && !has(target, p.leader)) return {};
+  if (leader != -1 && !has(target, leader)) return {};
   records::PartitionChangeRecord r = change(topic, partition);
   r.replicas = target;
   r.adding_replicas = std::vector<int32_t>{};
   r.removing_replicas = std::vector<int32_t>{};
   std::vector<int32_t> isr;
-  for (int32_t b : p.isr)
+  for (int32_t b : current_isr)
     if (has(target, b)) isr.push_back(b);
-  if (isr != p.isr) r.isr = isr;
+  if (isr != current_isr) r.isr = isr;
   return {0, "", {r}};
 }
 

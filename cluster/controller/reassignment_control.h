@@ -42,7 +42,10 @@ bool reassigning(const PartitionState& p);
 // the ISR without the replicas that left. No records when the partition is not
 // moving, the voters are not the target yet, or its leader is one that leaves
 // (it steps down once the new voters are committed; the next leader reports).
+// `leader` and `isr`: the partition's once the records before this one apply
+// (the leader's report that carries the voters may also change them).
 ControlResult complete_reassignment(const MetadataState& state, const TopicId& topic, int32_t partition,
-                                    const std::vector<int32_t>& voters);
+                                    const std::vector<int32_t>& voters, int32_t leader,
+                                    const std::vector<int32_t>& isr);
 
 }  // namespace millrace::cluster

@@ -58,10 +58,10 @@ TEST(ReassignmentControl, AMoveListsTargetThenLeavingReplicasWithAddingAndRemovi
 TEST(ReassignmentControl, ItEndsOnlyWhenTheGroupsVotersAreTheTarget) {
   auto s = five_brokers_one_partition();
   apply_all(s, alter_partition_reassignment(s, "t", 0, std::vector<int32_t>{4, 2, 5}));
-  EXPECT_TRUE(complete_reassignment(s, id_of(1), 0, {1, 2, 3}).records.empty());     // not moved yet
-  EXPECT_TRUE(complete_reassignment(s, id_of(1), 0, {1, 2, 3, 4, 5}).records.empty());  // joint
+  EXPECT_TRUE(complete_reassignment(s, id_of(1), 0, {1, 2, 3}, 1, {1, 2, 3}).records.empty());     // not moved yet
+  EXPECT_TRUE(complete_reassignment(s, id_of(1), 0, {1, 2, 3, 4, 5}, 1, {1, 2, 3}).records.empty());  // joint
   // Leader 1 leaves: it steps down; the next leader reports first.
-  EXPECT_TRUE(complete_reassignment(s, id_of(1), 0, {5, 4, 2}).records.empty());
+  EXPECT_TRUE(complete_reassignment(s, id_of(1), 0, {5, 4, 2}, 1, {1, 2, 3}).records.empty());
   PartitionLeaderRecord lead;
   lead.topic_id.bytes = id_of(1);
   lead.partition_id = 0;
@@ -69,14 +69,14 @@ TEST(ReassignmentControl, ItEndsOnlyWhenTheGroupsVotersAreTheTarget) {
   lead.leader_epoch = 1;
   lead.isr = {4, 2, 5, 3};
   ASSERT_EQ(s.apply(lead), "");
-  apply_all(s, complete_reassignment(s, id_of(1), 0, {5, 4, 2}));
+  apply_all(s, complete_reassignment(s, id_of(1), 0, {5, 4, 2}, 4, {4, 2, 5, 3}));
   const PartitionState& p = partition(s);
   EXPECT_EQ(p.replicas, (std::vector<int32_t>{4, 2, 5}));
   EXPECT_TRUE(p.adding.empty());
   EXPECT_TRUE(p.removing.empty());
   EXPECT_EQ(p.isr, (std::vector<int32_t>{4, 2, 5}));  // those that left are out of it
   EXPECT_EQ(p.leader, 4);
-  EXPECT_TRUE(complete_reassignment(s, id_of(1), 0, {5, 4, 2}).records.empty());  // done once
+  EXPECT_TRUE(complete_reassignment(s, id_of(1), 0, {5, 4, 2}, 4, {4, 2, 5}).records.empty());  // done once
 }
 
 TEST(ReassignmentControl, CancelGoesBackToTheOriginalReplicas) {

@@ -1,17 +1,23 @@
-"""Partition reassignment on real broker processes (issue 19, first step): 3 nodes,
-a topic of 3 partitions with replication factor 3, auto.leader.rebalance.enable on.
+"""Partition reassignment on real broker processes (issue 19): 4 nodes, a topic of
+3 partitions with replication factor 3 (placed over the 4), auto.leader.rebalance
+on, all moves driven by Apache Kafka's kafka-reassign-partitions.sh.
 
-Apache Kafka's kafka-reassign-partitions.sh --execute with the same brokers of
-partition 0 in another order: every node's Metadata lists them in that order and
-the new first replica (the preferred leader) leads it within the check interval
-plus a few seconds; --list then finds no reassignment in progress. A target that
-names other brokers is refused (INVALID_REPLICA_ASSIGNMENT, saying moves are not
-built yet) and changes nothing."""
+Reorder: the same brokers of partition 0 in another order: every node's Metadata
+lists them so and the new first replica leads within the check interval plus a few
+seconds.
+
+Move: partition 1 to the broker it lacked, dropping its first replica (its
+preferred leader, so leadership leaves with it), while an idempotent acks=all
+producer writes to it: every node's Metadata ends with the target replicas, all in
+sync, and no reassignment listed; every acknowledged record is read back exactly
+once; the new replica's log is the new leader's, batch for batch (Raft's control
+batches compared without their CRC and timestamps)."""
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -20,19 +26,23 @@ import replication_test  # noqa: E402,F401  (the cluster helpers' paths)
 from checks import check, finish, wait_until  # noqa: E402
 from cluster_proc import Cluster  # noqa: E402
 from cluster_wire import create_topic, metadata  # noqa: E402
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition  # noqa: E402
+from replicas import log_batches  # noqa: E402
 
 TOPIC, PARTITIONS, INTERVAL = "reassign", 3, 2
 
 
 def views(c, nodes):
-    """{partition: (leader, replicas)} when every node shows the same, all 3 in sync, else None."""
+    """{partition: (leader, replicas)} when every node in `nodes` shows the same,
+    each partition with all its replicas in sync and nothing moving, else None."""
     out = None
     for i in nodes:
         try:
             parts = metadata(c.nodes[i].bootstrap)["topics"].get(TOPIC)
         except OSError:
             return None
-        if not parts or len(parts) != PARTITIONS or any(e != 0 or len(isr) != 3 for e, _, _, isr in parts.values()):
+        if not parts or len(parts) != PARTITIONS or any(
+                e != 0 or sorted(isr) != sorted(replicas) for e, _, replicas, isr in parts.values()):
             return None
         mine = {p: (leader, tuple(replicas)) for p, (_, leader, replicas, _) in parts.items()}
         if out is not None and mine != out:
@@ -57,42 +67,111 @@ def reassign_tool(bootstrap, *args, plan=None):
     return r.returncode, (r.stdout + r.stderr).strip()
 
 
+class Writer(threading.Thread):
+    """An idempotent acks=all producer writing unique values to one partition
+    until stopped; `acked` the values acknowledged."""
+
+    def __init__(self, c, partition):
+        super().__init__(daemon=True)
+        self.p = Producer({"bootstrap.servers": c.bootstrap(), "acks": "all", "enable.idempotence": True,
+                           "linger.ms": 2, "message.timeout.ms": 60000})
+        self.partition, self.acked, self.errors = partition, [], []
+        self.halt = threading.Event()
+
+    def run(self):
+        n = 0
+        while not self.halt.is_set() and n < 200000:
+            self.p.produce(TOPIC, f"v{n}".encode(), partition=self.partition,
+                           on_delivery=lambda e, m: self.errors.append(str(e)) if e else self.acked.append(
+                               m.value().decode()))
+            n += 1
+            self.p.poll(0)
+            time.sleep(0.002)
+        self.p.flush(60)
+
+    def stop(self):
+        self.halt.set()
+        self.join(90)
+
+
+def read_all(c, partition, seconds=30):
+    k = Consumer({"bootstrap.servers": c.bootstrap(), "group.id": "reassign-read", "enable.auto.commit": False,
+                  "auto.offset.reset": "earliest", "enable.partition.eof": True})
+    k.assign([TopicPartition(TOPIC, partition, 0)])
+    got, deadline = [], time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        m = k.poll(0.5)
+        if m is not None and m.error() and m.error().code() == KafkaError._PARTITION_EOF:
+            break
+        if m is not None and not m.error():
+            got.append(m.value().decode(errors="replace"))
+    k.close()
+    return got
+
+
+def reorder(c, nodes, before):
+    replicas = list(before[0][1])
+    reordered = replicas[1:] + replicas[:1]
+    rc, out = reassign_tool(c.nodes[nodes[-1]].bootstrap, "--execute", plan={
+        "version": 1, "partitions": [{"topic": TOPIC, "partition": 0, "replicas": reordered}]})
+    print(out, flush=True)
+    check(rc == 0 and "Successfully started partition reassignment" in out,
+          f"kafka-reassign-partitions.sh --execute {TOPIC}-0 {replicas} -> {reordered}: exit {rc}")
+    t0 = time.monotonic()
+    led = wait_until(lambda: (views(c, nodes) or {}).get(0) == (reordered[0], tuple(reordered)), INTERVAL + 8)
+    check(bool(led), f"every node lists {TOPIC}-0's replicas as {reordered} and {reordered[0]} leads it, "
+                     f"{(time.monotonic() - t0) * 1000:.0f} ms after the request")
+
+
+def move(c, nodes, before):
+    replicas = list(before[1][1])
+    lacking = next(i for i in nodes if i not in replicas)
+    target = replicas[1:] + [lacking]
+    w = Writer(c, 1)
+    w.start()
+    time.sleep(2)
+    rc, out = reassign_tool(c.nodes[nodes[0]].bootstrap, "--execute", plan={
+        "version": 1, "partitions": [{"topic": TOPIC, "partition": 1, "replicas": target}]})
+    print(out, flush=True)
+    check(rc == 0 and "Successfully started partition reassignment" in out,
+          f"kafka-reassign-partitions.sh --execute {TOPIC}-1 {replicas} -> {target} under load: exit {rc}")
+    t0 = time.monotonic()
+    done = wait_until(lambda: (views(c, nodes) or {}).get(1, (None, ()))[1] == tuple(target), 60, 0.2)
+    took = time.monotonic() - t0
+    check(bool(done), f"every node lists {TOPIC}-1's replicas as {target}, all in sync, {took:.1f} s after the "
+                      f"request: {(views(c, nodes) or {}).get(1)}")
+    leader = (views(c, nodes) or {}).get(1, (None,))[0]
+    check(leader in target, f"{TOPIC}-1 is led by {leader}, one of the target")
+    rc, out = reassign_tool(c.nodes[nodes[1]].bootstrap, "--list")
+    check(rc == 0 and "No partition reassignments found" in out, f"--list: none in progress: {out.splitlines()[:2]}")
+    time.sleep(1)
+    w.stop()
+    check(not w.errors, f"no delivery failed: {w.errors[:3]}")
+    got = read_all(c, 1)
+    acked = set(w.acked)
+    lost = acked - set(got)
+    dup = len(got) - len(set(got))
+    check(len(acked) > 1000 and not lost and dup == 0,
+          f"{len(acked)} acknowledged records read back: lost {len(lost)}, duplicated {dup}")
+    other = next(b for b in target if b != lacking)  # a replica that was there before the move
+    ok = wait_until(lambda: log_batches(c.nodes[lacking], TOPIC, 1) == log_batches(c.nodes[other], TOPIC, 1), 20)
+    check(bool(ok), f"the new replica {lacking}'s log is replica {other}'s, batch for batch "
+                    f"({len(log_batches(c.nodes[other], TOPIC, 1))} batches, leader {leader})")
+
+
 def main():
     t0 = time.monotonic()
-    nodes = [1, 2, 3]
-    c = Cluster(3, extra={"leader.imbalance.check.interval.seconds": str(INTERVAL)}).start()
+    nodes = [1, 2, 3, 4]
+    c = Cluster(4, extra={"leader.imbalance.check.interval.seconds": str(INTERVAL)}).start()
     try:
         check(create_topic(c.nodes[1].bootstrap, TOPIC, PARTITIONS, 3) == 0,
-              f"{TOPIC}: {PARTITIONS} partitions, replication factor 3")
+              f"{TOPIC}: {PARTITIONS} partitions, replication factor 3, over 4 brokers")
         before = wait_until(lambda: (lambda v: v if v and all(ld == r[0] for ld, r in v.values()) else None)(
             views(c, nodes)), 30)
         check(bool(before), f"every partition led by its first replica, all in sync: {before or views(c, nodes)}")
-        if not before:
-            return
-        replicas = list(before[0][1])
-        reordered = replicas[1:] + replicas[:1]
-        rc, out = reassign_tool(c.nodes[3].bootstrap, "--execute", plan={
-            "version": 1, "partitions": [{"topic": TOPIC, "partition": 0, "replicas": reordered}]})
-        print(out, flush=True)
-        check(rc == 0 and "Successfully started partition reassignment" in out,
-              f"kafka-reassign-partitions.sh --execute {TOPIC}-0 {replicas} -> {reordered}: exit {rc}")
-        t_exec = time.monotonic()
-        led = wait_until(lambda: (views(c, nodes) or {}).get(0) == (reordered[0], tuple(reordered)), INTERVAL + 8)
-        check(bool(led), f"every node lists {TOPIC}-0's replicas as {reordered} and {reordered[0]} leads it, "
-                         f"{(time.monotonic() - t_exec) * 1000:.0f} ms after the request")
-        others = views(c, nodes) or {}
-        check(all(others.get(p) == before[p] for p in (1, 2)), f"partitions 1 and 2 unchanged: {others}")
-        rc, out = reassign_tool(c.nodes[2].bootstrap, "--list")
-        check(rc == 0 and "No partition reassignments found" in out, f"--list: none in progress: {out.splitlines()[:2]}")
-
-        # Replicas on other brokers: not built yet, refused, nothing changes.
-        shrink = reordered[:2]
-        rc, out = reassign_tool(c.nodes[1].bootstrap, "--execute", plan={
-            "version": 1, "partitions": [{"topic": TOPIC, "partition": 1, "replicas": shrink}]})
-        check(rc != 0 and "moving replicas to other brokers is not supported yet" in out,
-              f"a move to {shrink}: refused, saying why: {[l for l in out.splitlines() if 'not supported' in l][:1]}")
-        time.sleep(1)
-        check((views(c, nodes) or {}).get(1) == before[1], f"{TOPIC}-1 unchanged: {(views(c, nodes) or {}).get(1)}")
+        if before:
+            reorder(c, nodes, before)
+            move(c, nodes, before)
     finally:
         c.stop()
     print(f"reassignment: {time.monotonic() - t0:.0f} s", flush=True)
