@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <future>
 
 #include <boost/asio/post.hpp>
@@ -11,6 +12,8 @@
 #include "cluster/partition/replicator.h"
 #include "raft/rpc/codec.h"
 #include "raft/rpc/generated/raft_batch_request.h"
+#include "raft/storage/hard_state_file.h"
+#include "raft/storage/snapshot_file.h"
 #include "storage/producer_state.h"
 
 namespace millrace::broker {
@@ -430,6 +433,16 @@ std::shared_ptr<PeerLink> ReplicationService::link(int32_t broker) {
   return l;
 }
 
+void ReplicationService::wipe_replica(cluster::Partition& p) {
+  auto log = p.log();
+  if (!log) return;
+  auto st = log->truncate_fully_and_start_at(Offset(0));
+  std::error_code ec;
+  std::filesystem::remove(log->dir() / raft::kHardStateFileName, ec);
+  std::filesystem::remove(log->dir() / raft::kSnapshotFileName, ec);
+  spdlog::info("event=replica_removed topic={} partition={} wiped={}", p.tp().topic, p.tp().partition, st.ok());
+}
+
 // Reassignments: each group led here whose image asks for other voters than
 // it runs on takes one step (PartitionReplica::steer: learners, then joint
 // consensus); once it runs on the target while the image still shows the move,
@@ -607,8 +620,20 @@ void ReplicationService::reconcile_now() {
   }
   for (auto& [tp, member] : attach)
     if (auto p = partitions_.get(tp)) p->set_replicator(member);
-  for (auto& tp : detach)
-    if (auto p = partitions_.get(tp)) p->set_replicator(nullptr);
+  for (auto& tp : detach) {
+    auto p = partitions_.get(tp);
+    if (!p) continue;
+    p->set_replicator(nullptr);
+    // Moved off this broker (the partition lives on without it: its group
+    // committed voters without this one): its replica's files go, so a later
+    // move back starts clean, as a joining replica, and not from a stale
+    // configuration that still names it.
+    const cluster::TopicImage* t = image.topic(tp.topic);
+    if (t && tp.partition < static_cast<int32_t>(t->partitions.size())) {
+      const auto& now = t->partitions[tp.partition].replicas;
+      if (std::find(now.begin(), now.end(), opts_.me) == now.end()) wipe_replica(*p);
+    }
+  }
   // A replica opened here serves nothing until it leads (a state machine
   // loaded from its log before, at start, is unloaded).
   if (observer_)

@@ -196,6 +196,8 @@ class ReplicationService {
   void reconcile_now();
   void report();
   void steer_locked();  // REQUIRES(mu_)
+  // A replica moved off this broker: its log emptied, its Raft files deleted.
+  void wipe_replica(cluster::Partition& p);
   static constexpr uint64_t kSteerReportTicks = 20;  // a move's end reported again every 1 s until recorded
   std::shared_ptr<PeerLink> link(int32_t broker);
   // Preferred leaders (preferred_leaders.cc), from on_tick.

@@ -63,6 +63,13 @@ ControlResult alter_partition_reassignment(const MetadataState& state, std::stri
       return {err::kInvalidReplicaAssignment, "The manual partition assignment includes broker " + std::to_string(b) +
                                                   ", but no such broker is registered.",
               {}};
+  // One replica is the single-node path (no Raft group); more is a Raft group:
+  // a move between the two would need one made from the other.
+  if ((original.size() == 1) != (target->size() == 1))
+    return {err::kInvalidReplicaAssignment,
+            "A reassignment cannot change a partition between one replica and several (" +
+                std::to_string(original.size()) + " now, " + std::to_string(target->size()) + " asked).",
+            {}};
   const std::vector<int32_t> adding = minus(*target, original), removing = minus(original, *target);
   std::vector<int32_t> replicas = *target;
   for (int32_t b : removing) replicas.push_back(b);

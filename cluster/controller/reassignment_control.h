@@ -27,7 +27,9 @@ namespace millrace::cluster {
 // progress); nullopt cancels the move in progress, back to the original
 // replicas. Errors, with Kafka's codes and messages:
 //   UNKNOWN_TOPIC_OR_PARTITION, NO_REASSIGNMENT_IN_PROGRESS (cancel of nothing),
-//   INVALID_REPLICA_ASSIGNMENT (no replicas, a replica twice, a broker not registered).
+//   INVALID_REPLICA_ASSIGNMENT (no replicas, a replica twice, a broker not registered,
+//   one replica to several or back: a Raft group is not made from a single-node
+//   partition, nor undone, by a move).
 ControlResult alter_partition_reassignment(const MetadataState& state, std::string_view topic, int32_t partition,
                                            const std::optional<std::vector<int32_t>>& target);
 

@@ -123,6 +123,9 @@ TEST(ReassignmentControl, BadTargetsAreRefusedWithKafkasCodesAndMessages) {
   r = alter_partition_reassignment(s, "t", 0, std::vector<int32_t>{1, 2, 9});
   EXPECT_EQ(r.error, 39);
   EXPECT_EQ(r.message, "The manual partition assignment includes broker 9, but no such broker is registered.");
+  r = alter_partition_reassignment(s, "t", 0, std::vector<int32_t>{4});
+  EXPECT_EQ(r.error, 39);
+  EXPECT_EQ(r.message, "A reassignment cannot change a partition between one replica and several (3 now, 1 asked).");
   EXPECT_EQ(alter_partition_reassignment(s, "u", 0, std::vector<int32_t>{1}).error, 3);
   EXPECT_EQ(alter_partition_reassignment(s, "t", 1, std::vector<int32_t>{1}).error, 3);
   EXPECT_TRUE(r.records.empty());

@@ -10,8 +10,9 @@ Move: partition 1 to the broker it lacked, dropping its first replica (its
 preferred leader, so leadership leaves with it), while an idempotent acks=all
 producer writes to it: every node's Metadata ends with the target replicas, all in
 sync, and no reassignment listed; every acknowledged record is read back exactly
-once; the new replica's log is the new leader's, batch for batch (Raft's control
-batches compared without their CRC and timestamps)."""
+once; the broker moved off has emptied its replica (log and Raft state); the new
+replica's log is an old replica's, batch for batch (Raft's control batches
+compared without their CRC and timestamps)."""
 import json
 import os
 import subprocess
@@ -153,6 +154,10 @@ def move(c, nodes, before):
     dup = len(got) - len(set(got))
     check(len(acked) > 1000 and not lost and dup == 0,
           f"{len(acked)} acknowledged records read back: lost {len(lost)}, duplicated {dup}")
+    removed = replicas[0]
+    gone = wait_until(lambda: not log_batches(c.nodes[removed], TOPIC, 1) and not os.path.exists(
+        os.path.join(c.nodes[removed].data_dir, f"{TOPIC}-1", "raft.state")), 10)
+    check(bool(gone), f"broker {removed}, moved off {TOPIC}-1, has emptied its log and deleted its Raft state")
     other = next(b for b in target if b != lacking)  # a replica that was there before the move
     ok = wait_until(lambda: log_batches(c.nodes[lacking], TOPIC, 1) == log_batches(c.nodes[other], TOPIC, 1), 20)
     check(bool(ok), f"the new replica {lacking}'s log is replica {other}'s, batch for batch "
