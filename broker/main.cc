@@ -278,7 +278,8 @@ int run(const Config& cfg) {
   ReplicationService replication({.me = node_id,
                                   .auto_leader_rebalance = cfg.boolean("auto.leader.rebalance.enable"),
                                   .rebalance_interval_ms = cfg.integer("leader.imbalance.check.interval.seconds") * 1000,
-                                  .lag_time_max_ms = cfg.integer("replica.lag.time.max.ms")},
+                                  .lag_time_max_ms = cfg.integer("replica.lag.time.max.ms"),
+                                  .learner_rate = cfg.integer("leader.replication.throttled.rate")},
                                  partitions);
   state.replication = &replication;
   ReplicationDispatcher kafka_listener(replication, dispatcher, node_id);

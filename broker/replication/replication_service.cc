@@ -89,7 +89,9 @@ ReplicationService::ReplicationService(ReplicationOptions options, cluster::Part
       work_(asio::make_work_guard(io_)),
       timer_(io_),
       set_(options.me, options.election_ticks, options.quiesce_ticks, options.io_threads,
-           static_cast<int>(std::max<int64_t>(1, options.lag_time_max_ms / std::max(1, options.tick_ms)))) {}
+           static_cast<int>(std::max<int64_t>(1, options.lag_time_max_ms / std::max(1, options.tick_ms)))) {
+  set_.set_learner_rate(options.learner_rate, options.tick_ms);
+}
 
 ReplicationService::~ReplicationService() { stop(); }
 

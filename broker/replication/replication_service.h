@@ -112,6 +112,9 @@ struct ReplicationOptions {
   // committed entry at some moment within this window (and its broker is heard
   // from within an election timeout).
   int64_t lag_time_max_ms = 30000;
+  // leader.replication.throttled.rate: bytes/s this broker sends to learners
+  // (replicas a reassignment adds, catching up) over all partitions; 0: no limit.
+  int64_t learner_rate = 0;
 };
 
 class ReplicationService {

@@ -44,6 +44,12 @@ storage::Result<std::unique_ptr<PartitionReplica>> PartitionReplica::open(std::s
   o.quiesce_ticks = options.quiesce_ticks;
   o.durability = options.durability;
   o.seed = options.seed;
+  if (options.learner_budget)
+    o.learner_budget = [f = options.learner_budget](raft::NodeId to) { return f(static_cast<int32_t>(to.value())); };
+  if (options.learner_sent)
+    o.learner_sent = [f = options.learner_sent](raft::NodeId to, size_t bytes) {
+      f(static_cast<int32_t>(to.value()), bytes);
+    };
   r->lag_ticks_ = std::max(1, options.lag_ticks);
   r->raft_ = std::make_unique<raft::Raft>(o, *r->log_, *hs);
   r->log_->set_commit(r->raft_->commit());  // consumers read up to the restored commit at once

@@ -48,6 +48,9 @@ struct PartitionReplicaOptions {
   // configuration of its own; it learns the group's from the leader's appends
   // (the learner entry that names it) and never campaigns before.
   bool joining = false;
+  // raft::Options::learner_budget / learner_sent: the owner's learner throttle.
+  std::function<size_t(int32_t to)> learner_budget;
+  std::function<void(int32_t to, size_t bytes)> learner_sent;
   int election_ticks = 10;
   int quiesce_ticks = 0;          // raft::Options::quiesce_ticks (the ReplicaSet wakes followers of dead leaders)
   raft::Durability durability = raft::Durability::kSynced;

@@ -72,6 +72,11 @@ class ReplicaSet {
   size_t size() const { return replicas_.size(); }
 
   void tick();
+  // Learner catch-up throttle (leader.replication.throttled.rate): the bytes per
+  // second this broker sends to learners (replicas a reassignment adds) over all
+  // its groups; 0: unlimited. `tick_ms`: how long a tick() is.
+  void set_learner_rate(int64_t bytes_per_s, int tick_ms);
+  uint64_t learner_bytes() const { return learner_bytes_; }  // sent to learners so far
   void deliver(const std::vector<raft::Message>& messages);
   void heard_from(int32_t broker);  // any batch from `broker`, empty or not
   // `broker`'s process is gone (its port refuses connections): every group it
@@ -114,6 +119,12 @@ class ReplicaSet {
   std::set<int64_t> dirty_;
   std::map<int64_t, std::unique_ptr<PartitionReplica>> replicas_;
   uint64_t dropped_ = 0;
+  size_t learner_budget() const;
+  void learner_sent(size_t bytes);
+  int64_t learner_rate_ = 0;   // bytes/s; 0: unlimited
+  int tick_ms_ = 50;
+  double learner_tokens_ = 0;  // may go below zero (an append larger than what was left)
+  uint64_t learner_bytes_ = 0;
   std::unique_ptr<IoPool> pool_;
 };
 

@@ -451,3 +451,28 @@ TEST_F(Reassignment, ACancelledMoveGoesBackToTheOriginalVoters) {
 
 }  // namespace
 }  // namespace millrace::cluster
+
+namespace millrace::cluster {
+namespace {
+
+// leader.replication.throttled.rate: a learner catches up at the rate set, over
+// ticks of a known length, not at once.
+TEST_F(Reassignment, ALearnerCatchesUpAtTheThrottledRate) {
+  const std::string big(2000, 'x');
+  for (int i = 0; i < 100; ++i) ASSERT_GE(commit_one(big + std::to_string(i)), 0);  // ~200 KB
+  constexpr int64_t kRate = 100'000;  // bytes/s; 5,000 per 50 ms tick
+  for (auto& [b, set] : sets_) set->set_learner_rate(kRate, 50);
+  open_on_4();
+  int ticks = 0;
+  auto voters = steer({{2, 3, 4, 1}, {4}, {1}}, &ticks);
+  ASSERT_TRUE(voters);
+  uint64_t sent = 0;
+  for (auto& [b, set] : sets_) sent += set->learner_bytes();
+  ASSERT_GT(sent, 200'000u) << "the learner was sent the log";
+  const double rate = static_cast<double>(sent) / (ticks * 0.05);
+  EXPECT_GE(ticks, 35) << "caught up in " << ticks << " ticks: not throttled";
+  EXPECT_NEAR(rate, kRate, kRate * 0.2) << sent << " bytes in " << ticks << " ticks";
+}
+
+}  // namespace
+}  // namespace millrace::cluster
