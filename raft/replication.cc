@@ -29,10 +29,11 @@ bool Raft::Impl::send_append(PeerProgress& pr, bool send_if_empty) {
     return true;
   }
   std::vector<Entry> es;
-  size_t limit = opts.max_append_bytes;
+  size_t limit = opts.max_append_bytes;  // 0: one entry a message
   const bool throttled = pr.learner() && opts.learner_budget && pr.next() <= view.last();
-  if (throttled) limit = std::min(limit, opts.learner_budget(pr.id()));
-  if (pr.next() <= view.last() && limit > 0) es = view.entries(pr.next(), limit);
+  const size_t budget = throttled ? opts.learner_budget(pr.id()) : 0;
+  if (throttled && budget > 0) limit = limit == 0 ? 0 : std::min(limit, budget);
+  if (pr.next() <= view.last() && (!throttled || budget > 0)) es = view.entries(pr.next(), limit);
   if (es.empty() && !send_if_empty) return false;  // throttled learners wait for a later tick
   if (throttled && !es.empty() && opts.learner_sent) {
     size_t bytes = 0;
