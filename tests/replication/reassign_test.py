@@ -226,9 +226,13 @@ def throttled(c, nodes, before):
     lo = next(((t, s) for t, s in samples if s >= 0.2 * total), None)
     hi = next(((t, s) for t, s in samples if s >= 0.8 * total), None)
     rate = (hi[1] - lo[1]) / (hi[0] - lo[0]) if lo and hi and hi[0] > lo[0] else 0
-    check(abs(rate - RATE) <= 0.1 * RATE,
-          f"broker {lacking} caught up {total / 1e6:.1f} MB at {rate / 1e6:.2f} MB/s "
-          f"(leader.replication.throttled.rate {RATE / 1e6:.1f} MB/s, within 10%)")
+    # Under a sanitizer the follower may not keep up with the rate: there only
+    # that the throttle holds is checked.
+    sanitized = "asan" in os.environ.get("MILLRACE_BUILD", "")
+    within = rate <= 1.1 * RATE if sanitized else abs(rate - RATE) <= 0.1 * RATE
+    check(within, f"broker {lacking} caught up {total / 1e6:.1f} MB at {rate / 1e6:.2f} MB/s "
+                  f"(leader.replication.throttled.rate {RATE / 1e6:.1f} MB/s, "
+                  f"{'at most 10% above' if sanitized else 'within 10%'})")
     done = wait_until(lambda: (views(c, nodes) or {}).get(2, (None, ()))[1] == tuple(target), 30, 0.2)
     check(bool(done), f"{TOPIC}-2's move ended: {(views(c, nodes) or {}).get(2)}")
 
