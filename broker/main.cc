@@ -278,7 +278,8 @@ int run(const Config& cfg) {
   ReplicationService replication({.me = node_id,
                                   .auto_leader_rebalance = cfg.boolean("auto.leader.rebalance.enable"),
                                   .rebalance_interval_ms = cfg.integer("leader.imbalance.check.interval.seconds") * 1000,
-                                  .lag_time_max_ms = cfg.integer("replica.lag.time.max.ms")},
+                                  .lag_time_max_ms = cfg.integer("replica.lag.time.max.ms"),
+                                  .learner_rate = cfg.integer("leader.replication.throttled.rate")},
                                  partitions);
   state.replication = &replication;
   ReplicationDispatcher kafka_listener(replication, dispatcher, node_id);
@@ -473,7 +474,8 @@ int run(const Config& cfg) {
     report.broker_epoch = quorum.broker_epoch();
     if (report.broker_epoch < 0) return done(static_cast<int16_t>(proto::ErrorCode::kBrokerNotAvailable));
     for (auto& c : changes)
-      report.partitions.push_back({c.topic_id, c.partition, c.leader, c.leader_epoch, std::move(c.isr)});
+      report.partitions.push_back({c.topic_id, c.partition, c.leader, c.leader_epoch, std::move(c.isr),
+                                   std::move(c.voters)});
     quorum.report_leadership(std::move(report), std::move(done));
   });
   // A replicated __consumer_offsets partition's groups are served by its

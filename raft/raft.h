@@ -104,9 +104,13 @@ struct Options {
   // start), and its vote could elect a leader that lacks them. -1: none.
   Index abstain_until{-1};
   uint64_t seed = 0;
-  // Learner catch-up throttle: asked before an append to a learner carries
-  // `bytes`; false defers it to a later tick (the driver's token bucket).
-  std::function<bool(NodeId to, size_t bytes)> may_send_to_learner;
+  // Learner catch-up throttle (the driver's token bucket): before an append
+  // with entries goes to a learner, learner_budget(to) gives the bytes it may
+  // carry now (0: none; it waits for a later tick, an empty append still
+  // goes), at least one entry when above 0; learner_sent(to, bytes) is told
+  // what it carried.
+  std::function<size_t(NodeId to)> learner_budget;
+  std::function<void(NodeId to, size_t bytes)> learner_sent;
 #ifdef MILLRACE_RAFT_BUGS
   Bug bug = Bug::kNone;
 #endif

@@ -29,12 +29,16 @@ bool Raft::Impl::send_append(PeerProgress& pr, bool send_if_empty) {
     return true;
   }
   std::vector<Entry> es;
-  if (pr.next() <= view.last()) es = view.entries(pr.next(), opts.max_append_bytes);
-  if (es.empty() && !send_if_empty) return false;
-  if (pr.learner() && !es.empty() && opts.may_send_to_learner) {
+  size_t limit = opts.max_append_bytes;  // 0: one entry a message
+  const bool throttled = pr.learner() && opts.learner_budget && pr.next() <= view.last();
+  const size_t budget = throttled ? opts.learner_budget(pr.id()) : 0;
+  if (throttled && budget > 0) limit = limit == 0 ? 0 : std::min(limit, budget);
+  if (pr.next() <= view.last() && (!throttled || budget > 0)) es = view.entries(pr.next(), limit);
+  if (es.empty() && !send_if_empty) return false;  // throttled learners wait for a later tick
+  if (throttled && !es.empty() && opts.learner_sent) {
     size_t bytes = 0;
     for (const Entry& e : es) bytes += e.bytes();
-    if (!opts.may_send_to_learner(pr.id(), bytes)) return false;  // throttled: a later tick
+    opts.learner_sent(pr.id(), bytes);
   }
   Message m;
   m.to = pr.id();

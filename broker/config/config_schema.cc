@@ -161,6 +161,11 @@ constexpr std::array kSchema = {
               "(so a dead or cut-off follower still leaves within about a second). The ISR decides "
               "min.insync.replicas, preferred-leader moves and follower reads, not elections or acks=all (a Raft "
               "majority)."},
+    ConfigKey{"leader.replication.throttled.rate", ConfigType::kLong, "0", 0, INT64_MAX, {}, nullptr,
+              "Bytes per second this broker sends, over all partitions it leads, to replicas a reassignment adds "
+              "while they catch up (Raft learners); 0: no limit. Kafka's key, applied to every move (Kafka's "
+              "default is no limit too; its topic-level throttled-replicas lists and dynamic updates are not "
+              "read: set it in the broker's configuration)."},
     ConfigKey{"leader.imbalance.check.interval.seconds", ConfigType::kLong, "30", 1, 86400, {}, nullptr,
               "How often auto.leader.rebalance.enable checks for partitions led away from their preferred replica "
               "(Kafka: 300). Shorter, so leadership is spread again within half a minute of a restarted broker "

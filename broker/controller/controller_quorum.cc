@@ -825,6 +825,7 @@ raft::rpc::PartitionLeadershipRequest leadership_request(const cluster::Leadersh
     out.leader = p.leader;
     out.leader_epoch = p.leader_epoch;
     out.isr = p.isr;
+    out.voters = p.voters;
   }
   return req;
 }
@@ -832,7 +833,7 @@ raft::rpc::PartitionLeadershipRequest leadership_request(const cluster::Leadersh
 cluster::LeadershipReport leadership_report(const raft::rpc::PartitionLeadershipRequest& req) {
   cluster::LeadershipReport report{req.broker_id, req.broker_epoch, {}};
   for (const auto& p : req.partitions)
-    report.partitions.push_back({p.topic_id.bytes, p.partition_index, p.leader, p.leader_epoch, p.isr});
+    report.partitions.push_back({p.topic_id.bytes, p.partition_index, p.leader, p.leader_epoch, p.isr, p.voters});
   return report;
 }
 

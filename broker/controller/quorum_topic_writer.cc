@@ -1,5 +1,6 @@
 #include "broker/controller/quorum_topic_writer.h"
 
+#include "cluster/controller/reassignment_control.h"
 #include "cluster/controller/topic_control.h"
 #include "cluster/topics/topic_command.h"
 #include "protocol/generated/create_topics_request.h"
@@ -99,6 +100,14 @@ void QuorumTopicWriter::alter_configs_async(const std::string& name,
                                 },
                                       done);
                               });
+}
+
+void QuorumTopicWriter::reassign_async(const std::string& topic, int32_t partition,
+                                       const std::optional<std::vector<int32_t>>& target, Done done) {
+  write([topic, partition, target](const cluster::MetadataState& s) {
+    return cluster::alter_partition_reassignment(s, topic, partition, target);
+  },
+        std::move(done));
 }
 
 }  // namespace millrace::broker

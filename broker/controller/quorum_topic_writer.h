@@ -30,6 +30,8 @@ class QuorumTopicWriter : public TopicWriter {
   void add_partitions_async(const std::string& name, int32_t total, bool validate_only, Done done) override;
   void alter_configs_async(const std::string& name, const std::map<std::string, std::optional<std::string>>& changes,
                            bool replace, bool validate_only, Done done) override;
+  void reassign_async(const std::string& topic, int32_t partition, const std::optional<std::vector<int32_t>>& target,
+                      Done done) override;
 
  private:
   void write(ControllerQuorum::Decide decide, Done done);

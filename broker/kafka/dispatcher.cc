@@ -94,7 +94,7 @@ Dispatched now(Response r) {
 bool for_the_controller(int16_t key) {
   using K = proto::ApiKey;
   for (K k : {K::kCreateTopics, K::kDeleteTopics, K::kCreatePartitions, K::kAlterConfigs, K::kIncrementalAlterConfigs,
-              K::kDescribeQuorum, K::kAddRaftVoter, K::kRemoveRaftVoter})
+              K::kAlterPartitionReassignments, K::kDescribeQuorum, K::kAddRaftVoter, K::kRemoveRaftVoter})
     if (key == static_cast<int16_t>(k)) return true;
   return false;
 }

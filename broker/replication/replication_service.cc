@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <future>
 
 #include <boost/asio/post.hpp>
@@ -11,6 +12,8 @@
 #include "cluster/partition/replicator.h"
 #include "raft/rpc/codec.h"
 #include "raft/rpc/generated/raft_batch_request.h"
+#include "raft/storage/hard_state_file.h"
+#include "raft/storage/snapshot_file.h"
 #include "storage/producer_state.h"
 
 namespace millrace::broker {
@@ -86,7 +89,9 @@ ReplicationService::ReplicationService(ReplicationOptions options, cluster::Part
       work_(asio::make_work_guard(io_)),
       timer_(io_),
       set_(options.me, options.election_ticks, options.quiesce_ticks, options.io_threads,
-           static_cast<int>(std::max<int64_t>(1, options.lag_time_max_ms / std::max(1, options.tick_ms)))) {}
+           static_cast<int>(std::max<int64_t>(1, options.lag_time_max_ms / std::max(1, options.tick_ms)))) {
+  set_.set_learner_rate(options.learner_rate, options.tick_ms);
+}
 
 ReplicationService::~ReplicationService() { stop(); }
 
@@ -266,6 +271,7 @@ void ReplicationService::on_tick() {
     std::lock_guard lock(mu_);
     const std::set<int32_t> silent_before = set_.silent_peers();
     set_.tick();
+    steer_locked();
     drive_locked(out);
     // A peer that fell silent (or spoke again) changes the in-sync sets of
     // the groups led here, driven or not.
@@ -429,6 +435,56 @@ std::shared_ptr<PeerLink> ReplicationService::link(int32_t broker) {
   return l;
 }
 
+void ReplicationService::wipe_replica(cluster::Partition& p) {
+  auto log = p.log();
+  if (!log) return;
+  auto st = log->truncate_fully_and_start_at(Offset(0));
+  std::error_code ec;
+  std::filesystem::remove(log->dir() / raft::kHardStateFileName, ec);
+  std::filesystem::remove(log->dir() / raft::kSnapshotFileName, ec);
+  spdlog::info("event=replica_removed topic={} partition={} wiped={}", p.tp().topic, p.tp().partition, st.ok());
+}
+
+// Reassignments: each group led here whose image asks for other voters than
+// it runs on takes one step (PartitionReplica::steer: learners, then joint
+// consensus); once it runs on the target while the image still shows the move,
+// its voters go with its next leadership report, every kSteerReportTicks, until
+// the controller's record ends the move. A group with nothing to change leaves
+// the set.
+void ReplicationService::steer_locked() {
+  for (auto it = steering_.begin(); it != steering_.end();) {
+    auto g = groups_.find(*it);
+    const cluster::PartitionReplica* peek = set_.peek(*it);
+    if (g == groups_.end() || !peek) {
+      it = steering_.erase(it);
+      continue;
+    }
+    Group& group = g->second;
+    const auto& a = group.assignment;
+    const bool moving = !a.adding.empty() || !a.removing.empty();
+    if (!peek->is_leader()) {
+      group.voters_to_report.clear();
+      if (moving) {
+        ++it;  // its leader steers; this one watches while the move lasts (it may lead next)
+      } else {
+        it = steering_.erase(it);  // the leader ends what a finished or cancelled move left
+      }
+      continue;
+    }
+    auto done = set_.get(*it)->steer(a);
+    if (done && !moving) {  // on the replicas, no move: nothing left to do
+      group.voters_to_report.clear();
+      it = steering_.erase(it);
+      continue;
+    }
+    if (done && (group.voters_to_report != *done || ticks_ % kSteerReportTicks == 0)) {
+      group.voters_to_report = *done;
+      unreported_.insert(*it);
+    }
+    ++it;
+  }
+}
+
 void ReplicationService::report() {
   if (!sink_ || reporting_) return;
   std::vector<LeadershipChange> changes;
@@ -443,7 +499,8 @@ void ReplicationService::report() {
         continue;
       }
       auto f = g->second.member->facts();
-      changes.push_back({g->second.topic_id, g->second.tp.partition, f.leader, f.leader_epoch.value(), f.isr});
+      changes.push_back({g->second.topic_id, g->second.tp.partition, f.leader, f.leader_epoch.value(), f.isr,
+                         g->second.voters_to_report});
       ids.push_back(*it);
       ++it;
     }
@@ -461,7 +518,8 @@ void ReplicationService::report() {
         g->second.reported = changes[i];
         g->second.has_reported = true;
         auto f = g->second.member->facts();
-        if (f.leader == changes[i].leader && f.leader_epoch.value() == changes[i].leader_epoch && f.isr == changes[i].isr)
+        if (f.leader == changes[i].leader && f.leader_epoch.value() == changes[i].leader_epoch &&
+            f.isr == changes[i].isr && g->second.voters_to_report.empty())
           unreported_.erase(ids[i]);
       }
     });
@@ -508,7 +566,16 @@ void ReplicationService::reconcile_now() {
           continue;
         const int64_t g = cluster::group_id(topic.id, p.index);
         placed.insert(g);
-        if (groups_.count(g)) continue;
+        if (auto open = groups_.find(g); open != groups_.end()) {
+          // A reorder changes the preferred leader only; a reassignment the
+          // voters, which the group's leader steers toward (on_tick).
+          auto& a = open->second.assignment;
+          const bool was_moving = !a.adding.empty() || !a.removing.empty();
+          open->second.replicas = p.replicas;
+          a = {p.replicas, p.adding, p.removing};
+          if (was_moving || !p.adding.empty() || !p.removing.empty()) steering_.insert(g);
+          continue;
+        }
         storage::TopicPartition tp{name, p.index};
         auto partition = partitions_.get(tp);
         if (!partition || partition->is_offline()) {
@@ -516,7 +583,10 @@ void ReplicationService::reconcile_now() {
           continue;
         }
         partition->log()->set_manual_high_watermark();
-        if (auto st = set_.add(g, partition->log(), p.replicas, durability_of(*partition->log())); !st.ok()) {
+        // A replica added by a reassignment joins the group the others run
+        // (no configuration of its own until the leader's learner entry).
+        const bool joining = std::find(p.adding.begin(), p.adding.end(), opts_.me) != p.adding.end();
+        if (auto st = set_.add(g, partition->log(), p.replicas, durability_of(*partition->log()), joining); !st.ok()) {
           spdlog::error("event=replica_open_failed topic={} partition={} error=\"{}\"", name, p.index, st.to_string());
           placed.erase(g);
           continue;
@@ -530,7 +600,8 @@ void ReplicationService::reconcile_now() {
         }
         cluster::LeadershipFacts f{-1, LeaderEpoch(0), p.replicas, {}};
         auto member = std::make_shared<Member>(this, g, f);
-        groups_[g] = Group{topic.id, tp, p.replicas, member, {}, false, -1};
+        groups_[g] = Group{topic.id, tp, p.replicas, {p.replicas, p.adding, p.removing}, {}, member, {}, false, -1};
+        if (!p.adding.empty() || !p.removing.empty()) steering_.insert(g);
         attach.emplace_back(tp, member);
         spdlog::info("event=replica_opened topic={} partition={} replicas={}", name, p.index, p.replicas.size());
       }
@@ -544,14 +615,27 @@ void ReplicationService::reconcile_now() {
       set_.remove(it->first);
       pending_.erase(it->first);
       unreported_.erase(it->first);
+      steering_.erase(it->first);
       detach.push_back(it->second.tp);
       it = groups_.erase(it);
     }
   }
   for (auto& [tp, member] : attach)
     if (auto p = partitions_.get(tp)) p->set_replicator(member);
-  for (auto& tp : detach)
-    if (auto p = partitions_.get(tp)) p->set_replicator(nullptr);
+  for (auto& tp : detach) {
+    auto p = partitions_.get(tp);
+    if (!p) continue;
+    p->set_replicator(nullptr);
+    // Moved off this broker (the partition lives on without it: its group
+    // committed voters without this one): its replica's files go, so a later
+    // move back starts clean, as a joining replica, and not from a stale
+    // configuration that still names it.
+    const cluster::TopicImage* t = image.topic(tp.topic);
+    if (t && tp.partition < static_cast<int32_t>(t->partitions.size())) {
+      const auto& now = t->partitions[tp.partition].replicas;
+      if (std::find(now.begin(), now.end(), opts_.me) == now.end()) wipe_replica(*p);
+    }
+  }
   // A replica opened here serves nothing until it leads (a state machine
   // loaded from its log before, at start, is unloaded).
   if (observer_)

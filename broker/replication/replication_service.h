@@ -90,6 +90,8 @@ struct LeadershipChange {
   int32_t leader = -1;
   int32_t leader_epoch = 0;
   std::vector<int32_t> isr;
+  // A reassignment's end: the group's voters once they are the target.
+  std::vector<int32_t> voters;
 };
 
 enum class Serving : uint8_t { kNone, kLoading, kServing };
@@ -110,6 +112,9 @@ struct ReplicationOptions {
   // committed entry at some moment within this window (and its broker is heard
   // from within an election timeout).
   int64_t lag_time_max_ms = 30000;
+  // leader.replication.throttled.rate: bytes/s this broker sends to learners
+  // (replicas a reassignment adds, catching up) over all partitions; 0: no limit.
+  int64_t learner_rate = 0;
 };
 
 class ReplicationService {
@@ -160,6 +165,10 @@ class ReplicationService {
     cluster::TopicId topic_id{};
     storage::TopicPartition tp;
     std::vector<int32_t> replicas;
+    // The image's reassignment of the partition (replicas, adding, removing);
+    // its leader steers the group toward it (PartitionReplica::steer).
+    cluster::PartitionReplica::Assignment assignment;
+    std::vector<int32_t> voters_to_report;  // steer's answer, reported until the move ends
     std::shared_ptr<Member> member;
     LeadershipChange reported;  // the last the sink accepted
     bool has_reported = false;
@@ -189,6 +198,10 @@ class ReplicationService {
   std::vector<int32_t> live_in_sync_locked(const cluster::PartitionReplica& r) const;
   void reconcile_now();
   void report();
+  void steer_locked();  // REQUIRES(mu_)
+  // A replica moved off this broker: its log emptied, its Raft files deleted.
+  void wipe_replica(cluster::Partition& p);
+  static constexpr uint64_t kSteerReportTicks = 20;  // a move's end reported again every 1 s until recorded
   std::shared_ptr<PeerLink> link(int32_t broker);
   // Preferred leaders (preferred_leaders.cc), from on_tick.
   void leader_duties();
@@ -214,6 +227,7 @@ class ReplicationService {
   std::map<int64_t, Group> groups_;                                      // GUARDED_BY(mu_)
   std::map<int64_t, std::unordered_map<int64_t, Pending>> pending_;      // GUARDED_BY(mu_): by group, producer id
   std::set<int64_t> unreported_;                                         // GUARDED_BY(mu_)
+  std::set<int64_t> steering_;  // GUARDED_BY(mu_): groups whose image asks for other voters than they have
   std::set<int32_t> candidates_;  // GUARDED_BY(mu_): brokers that may lead (the latest image)
   std::vector<std::pair<storage::TopicPartition, Serving>> serving_events_;  // GUARDED_BY(mu_)
 

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cluster/topics/topic_table.h"
 
@@ -27,6 +28,11 @@ class TopicWriter {
   virtual void alter_configs_async(const std::string& name,
                                    const std::map<std::string, std::optional<std::string>>& changes, bool replace,
                                    bool validate_only, Done done) = 0;
+  // AlterPartitionReassignments for one partition: `target` replaces its
+  // replicas (a move the partition's Raft group carries out); nullopt cancels
+  // the move in progress (cluster/controller/reassignment_control.h).
+  virtual void reassign_async(const std::string& topic, int32_t partition,
+                              const std::optional<std::vector<int32_t>>& target, Done done) = 0;
 };
 
 }  // namespace millrace::broker

@@ -1,5 +1,7 @@
 #include "cluster/controller/partition_leadership.h"
 
+#include "cluster/controller/reassignment_control.h"
+
 #include <algorithm>
 #include <map>
 #include <utility>
@@ -65,18 +67,24 @@ ControlResult report_leadership(const MetadataState& state, const LeadershipRepo
     auto key = std::make_pair(p.topic, p.partition);
     auto d = decided.find(key);
     Current now = d != decided.end() ? d->second : Current{part->leader, part->leader_epoch, part->isr};
-    if (auto why = skip_reason(*part, now, p, report.broker_id); !why.empty()) {
+    const std::string why = skip_reason(*part, now, p, report.broker_id);
+    if (!why.empty()) {
       out.message += where + ": " + why + "; ";
-      continue;
+      if (why != "already so") continue;
+    } else {
+      records::PartitionLeaderRecord r;
+      r.topic_id.bytes = p.topic;
+      r.partition_id = p.partition;
+      r.leader = p.leader;
+      r.leader_epoch = p.leader_epoch;
+      r.isr = p.isr;
+      out.records.emplace_back(std::move(r));
+      decided[key] = Current{p.leader, p.leader_epoch, p.isr};
     }
-    records::PartitionLeaderRecord r;
-    r.topic_id.bytes = p.topic;
-    r.partition_id = p.partition;
-    r.leader = p.leader;
-    r.leader_epoch = p.leader_epoch;
-    r.isr = p.isr;
-    out.records.emplace_back(std::move(r));
-    decided[key] = Current{p.leader, p.leader_epoch, p.isr};
+    if (!p.voters.empty()) {  // the reporter leads: its voters may end a move
+      auto done = complete_reassignment(state, p.topic, p.partition, p.voters, p.leader, p.isr);
+      for (auto& r : done.records) out.records.push_back(std::move(r));
+    }
   }
   return out;
 }

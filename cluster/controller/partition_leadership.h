@@ -38,6 +38,9 @@ struct PartitionLeadership {
   int32_t leader = -1;
   int32_t leader_epoch = -1;  // the Raft term
   std::vector<int32_t> isr;
+  // While the partition is reassigned: the group's voters once they are the
+  // target (reassignment_control.h ends the move); empty otherwise.
+  std::vector<int32_t> voters;
   bool operator==(const PartitionLeadership&) const = default;
 };
 
@@ -49,7 +52,8 @@ struct LeadershipReport {
 };
 
 // One PartitionLeaderRecord per partition that qualifies, in report order
-// (a partition reported twice: each judged against the one before it).
+// (a partition reported twice: each judged against the one before it), and
+// after it the record that ends a reassignment its voters complete.
 ControlResult report_leadership(const MetadataState& state, const LeadershipReport& report);
 
 }  // namespace millrace::cluster

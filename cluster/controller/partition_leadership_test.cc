@@ -138,3 +138,50 @@ TEST(PartitionLeadership, APartitionReportedTwiceIsJudgedAgainstItsFirstEntry) {
 
 }  // namespace
 }  // namespace millrace::cluster
+
+namespace millrace::cluster {
+namespace {
+
+// A move of orders-0 from {1,2,3} to {2,3,4} ends when the group's leader, one
+// of the target, reports voters {2,3,4}: the same report's leadership first,
+// then the record that ends the move.
+TEST(PartitionLeadership, VotersThatAreTheTargetEndAReassignment) {
+  Cluster c;
+  RegisterBrokerRecord four;
+  four.broker_id = 4;
+  four.broker_epoch = 40;
+  four.fenced = false;
+  apply_all(c.state, {four});
+  PartitionChangeRecord move;
+  move.topic_id.bytes = id_of(1);
+  move.partition_id = 0;
+  move.replicas = std::vector<int32_t>{2, 3, 4, 1};
+  move.adding_replicas = std::vector<int32_t>{4};
+  move.removing_replicas = std::vector<int32_t>{1};
+  apply_all(c.state, {move});
+  auto with_voters = [](PartitionLeadership p, std::vector<int32_t> v) {
+    p.voters = std::move(v);
+    return p;
+  };
+  // Still joint / not yet the target: only leadership.
+  auto r = report_leadership(c.state, {2, 20, {with_voters(leads(1, 0, 2, 5, {2, 3, 4}), {1, 2, 3, 4})}});
+  ASSERT_EQ(r.records.size(), 1u);
+  // The target: leadership, then the end of the move.
+  r = report_leadership(c.state, {2, 20, {with_voters(leads(1, 0, 2, 5, {2, 3, 4}), {2, 3, 4})}});
+  ASSERT_EQ(r.records.size(), 2u) << r.message;
+  apply_all(c.state, r.records);
+  EXPECT_EQ(c.orders(0).replicas, (std::vector<int32_t>{2, 3, 4}));
+  EXPECT_TRUE(c.orders(0).adding.empty());
+  EXPECT_TRUE(c.orders(0).removing.empty());
+  EXPECT_EQ(c.orders(0).leader, 2);
+  // A leader that is leaving reports the target's voters: no end yet.
+  Cluster d;
+  apply_all(d.state, {four});
+  apply_all(d.state, {move});
+  auto early = report_leadership(d.state, {1, 10, {with_voters(leads(1, 0, 1, 5, {1, 2, 3}), {2, 3, 4})}});
+  ASSERT_EQ(early.records.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<PartitionLeaderRecord>(early.records[0]));
+}
+
+}  // namespace
+}  // namespace millrace::cluster

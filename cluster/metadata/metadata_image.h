@@ -41,6 +41,9 @@ struct PartitionImage {
   int32_t leader_epoch = 0;
   std::vector<int32_t> replicas;
   std::vector<int32_t> isr;
+  // A move in progress (AlterPartitionReassignments): replicas being added
+  // and removed (replicas = target + removing); both empty when none.
+  std::vector<int32_t> adding, removing;
 };
 
 struct TopicImage {

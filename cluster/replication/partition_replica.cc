@@ -29,7 +29,8 @@ storage::Result<std::unique_ptr<PartitionReplica>> PartitionReplica::open(std::s
   for (int32_t id : options.replicas) first.voters.push_back(raft::NodeId(id));
   std::sort(first.voters.begin(), first.voters.end());
   first.voters.erase(std::unique(first.voters.begin(), first.voters.end()), first.voters.end());
-  if (*hs == raft::HardState{} && r->log_->last() < raft::Index(0) && r->log_->snapshot().config.voters.empty()) {
+  if (*hs == raft::HardState{} && r->log_->last() < raft::Index(0) && r->log_->snapshot().config.voters.empty() &&
+      !options.joining) {
     if (first.voters.empty())
       return storage::Status(storage::Errc::kInvalidArgument, "a new partition replica needs its replicas");
     // A new group: its first configuration stands below offset 0.
@@ -43,6 +44,12 @@ storage::Result<std::unique_ptr<PartitionReplica>> PartitionReplica::open(std::s
   o.quiesce_ticks = options.quiesce_ticks;
   o.durability = options.durability;
   o.seed = options.seed;
+  if (options.learner_budget)
+    o.learner_budget = [f = options.learner_budget](raft::NodeId to) { return f(static_cast<int32_t>(to.value())); };
+  if (options.learner_sent)
+    o.learner_sent = [f = options.learner_sent](raft::NodeId to, size_t bytes) {
+      f(static_cast<int32_t>(to.value()), bytes);
+    };
   r->lag_ticks_ = std::max(1, options.lag_ticks);
   r->raft_ = std::make_unique<raft::Raft>(o, *r->log_, *hs);
   r->log_->set_commit(r->raft_->commit());  // consumers read up to the restored commit at once
@@ -115,6 +122,43 @@ void PartitionReplica::tick() {
   const raft::Index commit = raft_->commit();
   for (raft::NodeId v : raft_->config().voters)
     if (auto p = raft_->progress(v); p && p->match >= commit) caught_up_[static_cast<int32_t>(v.value())] = ticks_;
+}
+
+std::optional<std::vector<int32_t>> PartitionReplica::steer(const Assignment& a) {
+  if (!is_leader()) return std::nullopt;
+  auto ids = [](const std::vector<int32_t>& v) {
+    std::vector<raft::NodeId> out;
+    for (int32_t b : v) out.push_back(raft::NodeId(b));
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  };
+  std::vector<int32_t> target_ids;
+  for (int32_t b : a.replicas)
+    if (std::find(a.removing.begin(), a.removing.end(), b) == a.removing.end()) target_ids.push_back(b);
+  const std::vector<raft::NodeId> target = ids(target_ids);
+  if (target.empty()) return std::nullopt;
+  const raft::Config& c = raft_->config();
+  if (c.joint()) return std::nullopt;  // C_new follows on its own once C_old,new commits
+  std::vector<raft::NodeId> joining;
+  for (raft::NodeId n : target)
+    if (!c.is_voter(n)) joining.push_back(n);
+  if (joining.empty() && c.voters == target) {
+    if (!c.learners.empty()) raft_->propose_config(raft::Config{target, {}, {}});  // learners left over
+    else return target_ids;
+    return std::nullopt;
+  }
+  if (c.learners != joining) {  // first the new replicas as learners (and no others)
+    raft_->propose_config(raft::Config{c.voters, {}, joining});
+    return std::nullopt;
+  }
+  const raft::Index commit = raft_->commit();
+  for (raft::NodeId n : joining) {
+    auto p = raft_->progress(n);
+    if (!p || p->match < commit) return std::nullopt;  // still catching up
+  }
+  raft_->propose_config(raft::Config{target, {}, {}});
+  return std::nullopt;
 }
 
 std::vector<int32_t> PartitionReplica::in_sync() const {

@@ -44,6 +44,13 @@ struct PartitionReplicaOptions {
   int32_t me = -1;
   int64_t group = 0;              // the Raft group id (unique per partition across the cluster)
   std::vector<int32_t> replicas;  // the first configuration of a new replica (its voters)
+  // A replica added to an existing group (a reassignment's `adding`): no first
+  // configuration of its own; it learns the group's from the leader's appends
+  // (the learner entry that names it) and never campaigns before.
+  bool joining = false;
+  // raft::Options::learner_budget / learner_sent: the owner's learner throttle.
+  std::function<size_t(int32_t to)> learner_budget;
+  std::function<void(int32_t to, size_t bytes)> learner_sent;
   int election_ticks = 10;
   int quiesce_ticks = 0;          // raft::Options::quiesce_ticks (the ReplicaSet wakes followers of dead leaders)
   raft::Durability durability = raft::Durability::kSynced;
@@ -133,6 +140,20 @@ class PartitionReplica {
   int64_t log_start_floor() const { return log_->log_start_floor().value(); }
   int64_t log_end() const { return log_->last().value() + 1; }
   const raft::Config& config() const { return raft_->config(); }
+
+  // Where a reassignment wants the group (the metadata image's replicas,
+  // adding, removing): target voters = replicas - removing.
+  struct Assignment {
+    std::vector<int32_t> replicas, adding, removing;
+  };
+  // Leader only, one step at a time (call it again on later ticks): the
+  // target's new replicas join as learners; once every one of them holds the
+  // commit, the voters change to the target by joint consensus (raft.h; both
+  // majorities decide meanwhile, so the group never has fewer voters than its
+  // replication factor). A cancel is the same toward the original replicas.
+  // Returns the voters when the group runs on exactly the target (not joint,
+  // no learners): what the leader reports to the controller to end the move.
+  std::optional<std::vector<int32_t>> steer(const Assignment& a);
   // In-sync replicas, as the leader sees them: itself and every voter whose
   // log holds every committed entry (Progress::match >= commit) now or did at
   // a tick within the last lag_ticks. Empty when this replica does not lead.

@@ -1,5 +1,8 @@
 #include "cluster/replication/replica_set.h"
 
+#include <algorithm>
+#include <limits>
+
 #include <set>
 
 namespace millrace::cluster {
@@ -19,13 +22,16 @@ int64_t group_id(const std::array<uint8_t, 16>& topic_id, int32_t partition) {
 }
 
 storage::Status ReplicaSet::add(int64_t group, std::shared_ptr<storage::Log> log, const std::vector<int32_t>& replicas,
-                                raft::Durability durability) {
+                                raft::Durability durability, bool joining) {
   if (replicas_.count(group))
     return {storage::Errc::kInvalidArgument, "raft group " + std::to_string(group) + " is already held here"};
   PartitionReplicaOptions o;
   o.me = me_;
   o.group = group;
   o.replicas = replicas;
+  o.joining = joining;
+  o.learner_budget = [this](int32_t) { return learner_budget(); };
+  o.learner_sent = [this](int32_t, size_t bytes) { learner_sent(bytes); };
   o.election_ticks = election_ticks_;
   o.quiesce_ticks = quiesce_ticks_;
   o.lag_ticks = lag_ticks_;
@@ -38,6 +44,25 @@ storage::Status ReplicaSet::add(int64_t group, std::shared_ptr<storage::Log> log
   dirty_.insert(group);
   peers_dirty_ = true;
   return {};
+}
+
+void ReplicaSet::set_learner_rate(int64_t bytes_per_s, int tick_ms) {
+  learner_rate_ = std::max<int64_t>(0, bytes_per_s);
+  tick_ms_ = std::max(1, tick_ms);
+  learner_tokens_ = std::min(learner_tokens_, 2.0 * static_cast<double>(learner_rate_) * tick_ms_ / 1000.0);
+}
+
+// A token bucket: an append to a learner carries at most what the bucket
+// holds (at least one entry, so the bucket may go below zero by part of one;
+// it then waits until refilled), so the rate holds tick by tick.
+size_t ReplicaSet::learner_budget() const {
+  if (learner_rate_ <= 0) return std::numeric_limits<size_t>::max();
+  return learner_tokens_ >= 1 ? static_cast<size_t>(learner_tokens_) : 0;
+}
+
+void ReplicaSet::learner_sent(size_t bytes) {
+  learner_bytes_ += bytes;
+  if (learner_rate_ > 0) learner_tokens_ -= static_cast<double>(bytes);
 }
 
 void ReplicaSet::remove(int64_t group) {
@@ -57,6 +82,10 @@ PartitionReplica* ReplicaSet::get(int64_t group) {
 
 void ReplicaSet::tick() {
   ++now_;
+  if (learner_rate_ > 0) {  // two ticks' worth at most: an idle spell (or a new leader's) is no burst
+    const double per_tick = static_cast<double>(learner_rate_) * tick_ms_ / 1000.0;
+    learner_tokens_ = std::min(learner_tokens_ + per_tick, 2 * per_tick);
+  }
   if (quiesce_ticks_ <= 0) {
     for (auto& [g, r] : replicas_) {
       r->tick();
@@ -64,8 +93,9 @@ void ReplicaSet::tick() {
     }
     return;
   }
-  // The peer brokers (for the beats): recounted when replicas come or go.
-  if (peers_dirty_) {
+  // The peer brokers (for the beats): recounted when replicas come or go, and
+  // every election timeout (a reassignment changes a group's members).
+  if (peers_dirty_ || now_ % std::max(1, election_ticks_) == 0) {
     std::set<int32_t> peers;
     for (auto& [g, r] : replicas_) {
       const auto& c = r->config();

@@ -58,9 +58,10 @@ class ReplicaSet {
         lag_ticks_(lag_ticks > 0 ? lag_ticks : election_ticks),
         pool_(io_threads > 0 ? std::make_unique<IoPool>(io_threads) : nullptr) {}
 
-  // Opens the replica of `group` over `log` (its first configuration: `replicas`).
+  // Opens the replica of `group` over `log` (its first configuration: `replicas`;
+  // `joining`: none, it joins an existing group, PartitionReplicaOptions::joining).
   storage::Status add(int64_t group, std::shared_ptr<storage::Log> log, const std::vector<int32_t>& replicas,
-                      raft::Durability durability = raft::Durability::kSynced);
+                      raft::Durability durability = raft::Durability::kSynced, bool joining = false);
   void remove(int64_t group);
   PartitionReplica* get(int64_t group);
   // Without waking it (reading its facts).
@@ -71,6 +72,11 @@ class ReplicaSet {
   size_t size() const { return replicas_.size(); }
 
   void tick();
+  // Learner catch-up throttle (leader.replication.throttled.rate): the bytes per
+  // second this broker sends to learners (replicas a reassignment adds) over all
+  // its groups; 0: unlimited. `tick_ms`: how long a tick() is.
+  void set_learner_rate(int64_t bytes_per_s, int tick_ms);
+  uint64_t learner_bytes() const { return learner_bytes_; }  // sent to learners so far
   void deliver(const std::vector<raft::Message>& messages);
   void heard_from(int32_t broker);  // any batch from `broker`, empty or not
   // `broker`'s process is gone (its port refuses connections): every group it
@@ -113,6 +119,12 @@ class ReplicaSet {
   std::set<int64_t> dirty_;
   std::map<int64_t, std::unique_ptr<PartitionReplica>> replicas_;
   uint64_t dropped_ = 0;
+  size_t learner_budget() const;
+  void learner_sent(size_t bytes);
+  int64_t learner_rate_ = 0;   // bytes/s; 0: unlimited
+  int tick_ms_ = 50;
+  double learner_tokens_ = 0;  // may go below zero (an append larger than what was left)
+  uint64_t learner_bytes_ = 0;
   std::unique_ptr<IoPool> pool_;
 };
 

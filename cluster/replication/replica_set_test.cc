@@ -322,3 +322,157 @@ TEST(ReplicaSetGroups, GroupIdsAreStableDistinctAndNeverTheQuorums) {
 
 }  // namespace
 }  // namespace millrace::cluster
+
+namespace millrace::cluster {
+namespace {
+
+// A reassignment (issue 19): partition 0's group moves from brokers {1,2,3} to
+// {2,3,4}. Broker 4 opens its replica as joining (no configuration of its own);
+// the leader steers: 4 joins as a learner, catches up, then the voters change by
+// joint consensus. Records written before and during the move are on 4.
+class Reassignment : public Brokers {
+ protected:
+  void SetUp() override {
+    Brokers::SetUp();
+    sets_[4] = std::make_unique<ReplicaSet>(4, 10, quiesce_ticks_, io_threads_);
+    for (int t = 0; t < 60; ++t) round();
+  }
+  int64_t commit_one(const std::string& v) {
+    const int l = leader_of(group());
+    if (l == 0) return -1;
+    auto* r = sets_[l]->get(group());
+    auto prop = r->propose(one_record(v), 1);
+    if (prop.error != 0) return -1;
+    int16_t answer = -2;
+    r->wait(prop.last, prop.term, ReplicaAck::kCommitted, [&](int16_t e) { answer = e; });
+    for (int t = 0; t < 10 && answer == -2; ++t) round();
+    return answer == 0 ? prop.last : -1;
+  }
+  void open_on_4() {
+    storage::LogOptions o;
+    o.hw_policy = storage::HwPolicy::kManual;
+    auto log = storage::Log::open(dir_.path() / "4" / std::to_string(group()), o);
+    ASSERT_TRUE(log.ok());
+    ASSERT_TRUE(sets_[4]->add(group(), *log, {2, 3, 4, 1}, raft::Durability::kSynced, /*joining=*/true).ok());
+  }
+  // Rounds with the leader steering toward `a` until it reports the voters.
+  std::optional<std::vector<int32_t>> steer(const PartitionReplica::Assignment& a, int* ticks) {
+    for (*ticks = 0; *ticks < 200; ++*ticks) {
+      const int l = leader_of(group());
+      if (l != 0)
+        if (auto done = sets_[l]->get(group())->steer(a)) return done;
+      round();
+    }
+    return std::nullopt;
+  }
+  int64_t group() const { return parts_[0].group; }
+};
+
+TEST_F(Reassignment, ANewReplicaJoinsAsALearnerThenTheVotersChangeByJointConsensus) {
+  int64_t before = -1;
+  for (int i = 0; i < 20; ++i) ASSERT_GE(before = commit_one("before-" + std::to_string(i)), 0);
+  open_on_4();
+  EXPECT_TRUE(sets_[4]->get(group())->config().voters.empty()) << "a joining replica has no configuration yet";
+  // Steered round by round; when the voters first change (joint), 4 already
+  // holds what was committed: it was promoted caught up, not before.
+  std::optional<std::vector<int32_t>> voters;
+  bool joint_seen = false, caught_up_then = false;
+  down_.insert(4);  // unreachable for its first 10 ticks: the leader must wait for it
+  for (int t = 0; t < 200 && !voters; ++t) {
+    if (t == 10) down_.erase(4);
+    if (const int l = leader_of(group())) {
+      voters = sets_[l]->get(group())->steer({{2, 3, 4, 1}, {4}, {1}});
+      if (!joint_seen && sets_[l]->get(group())->config().joint()) {
+        joint_seen = true;
+        caught_up_then = sets_[4]->get(group())->log_end() > before;
+      }
+    }
+    round();
+  }
+  ASSERT_TRUE(voters) << "the group never ran on {2,3,4}";
+  EXPECT_TRUE(joint_seen) << "the voters changed through a joint configuration";
+  EXPECT_TRUE(caught_up_then) << "broker 4 became a voter before it held the committed records";
+  EXPECT_EQ(*voters, (std::vector<int32_t>{2, 3, 4}));
+  const int l = leader_of(group());
+  const raft::Config& c = sets_[l]->get(group())->config();
+  EXPECT_EQ(c.voters, (std::vector<raft::NodeId>{raft::NodeId(2), raft::NodeId(3), raft::NodeId(4)}));
+  EXPECT_FALSE(c.joint());
+  EXPECT_TRUE(c.learners.empty());
+  // 4 votes now: with 1 and 3 gone, {2,4} is a majority of {2,3,4}.
+  down_.insert(1);
+  down_.insert(3);
+  int64_t last = -1;
+  for (int t = 0; t < 100 && last < 0; ++t) {
+    last = commit_one("after");
+    if (last < 0) round();
+  }
+  ASSERT_GE(last, 0) << "brokers 2 and 4 commit without 1 and 3";
+  auto* four = sets_[4]->get(group());
+  EXPECT_GE(four->log_end(), last + 1) << "broker 4 holds everything, the records from before the move too";
+}
+
+TEST_F(Reassignment, ALeaderThatLeavesHandsTheGroupToTheTarget) {
+  // Move away from whichever broker leads: it steps down once C_new commits.
+  const int leaving = leader_of(group());
+  ASSERT_NE(leaving, 0);
+  ASSERT_GE(commit_one("x"), 0);
+  std::vector<int32_t> target;
+  for (int32_t b : {1, 2, 3})
+    if (b != leaving) target.push_back(b);
+  target.push_back(4);
+  std::vector<int32_t> replicas = target;
+  replicas.push_back(leaving);
+  open_on_4();
+  int ticks = 0;
+  auto voters = steer({replicas, {4}, {leaving}}, &ticks);
+  ASSERT_TRUE(voters);
+  std::sort(target.begin(), target.end());
+  std::vector<int32_t> got = *voters;
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, target);
+  EXPECT_NE(leader_of(group()), leaving) << "the leaving leader stepped down";
+  EXPECT_GE(commit_one("y"), 0);
+}
+
+TEST_F(Reassignment, ACancelledMoveGoesBackToTheOriginalVoters) {
+  open_on_4();
+  int ticks = 0;
+  // Steer a few rounds toward {2,3,4} (4 becomes a learner), then cancel.
+  for (int t = 0; t < 3; ++t) {
+    if (int l = leader_of(group())) sets_[l]->get(group())->steer({{2, 3, 4, 1}, {4}, {1}});
+    round();
+  }
+  auto voters = steer({{1, 2, 3}, {}, {}}, &ticks);
+  ASSERT_TRUE(voters);
+  EXPECT_EQ(*voters, (std::vector<int32_t>{1, 2, 3}));
+  const raft::Config& c = sets_[leader_of(group())]->get(group())->config();
+  EXPECT_TRUE(c.learners.empty()) << "the learner is gone again";
+}
+
+}  // namespace
+}  // namespace millrace::cluster
+
+namespace millrace::cluster {
+namespace {
+
+// leader.replication.throttled.rate: a learner catches up at the rate set, over
+// ticks of a known length, not at once.
+TEST_F(Reassignment, ALearnerCatchesUpAtTheThrottledRate) {
+  const std::string big(2000, 'x');
+  for (int i = 0; i < 100; ++i) ASSERT_GE(commit_one(big + std::to_string(i)), 0);  // ~200 KB
+  constexpr int64_t kRate = 100'000;  // bytes/s; 5,000 per 50 ms tick
+  for (auto& [b, set] : sets_) set->set_learner_rate(kRate, 50);
+  open_on_4();
+  int ticks = 0;
+  auto voters = steer({{2, 3, 4, 1}, {4}, {1}}, &ticks);
+  ASSERT_TRUE(voters);
+  uint64_t sent = 0;
+  for (auto& [b, set] : sets_) sent += set->learner_bytes();
+  ASSERT_GT(sent, 200'000u) << "the learner was sent the log";
+  const double rate = static_cast<double>(sent) / (ticks * 0.05);
+  EXPECT_GE(ticks, 35) << "caught up in " << ticks << " ticks: not throttled";
+  EXPECT_NEAR(rate, kRate, kRate * 0.2) << sent << " bytes in " << ticks << " ticks";
+}
+
+}  // namespace
+}  // namespace millrace::cluster

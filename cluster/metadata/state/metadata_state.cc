@@ -26,6 +26,13 @@ std::string check_partition(const PartitionState& p) {
     if (!contains(p.replicas, r)) return "in-sync replica " + std::to_string(r) + " is not a replica";
   if (p.leader != -1 && !contains(p.replicas, p.leader))
     return "leader " + std::to_string(p.leader) + " is not a replica";
+  for (int32_t r : p.adding)
+    if (!contains(p.replicas, r)) return "adding replica " + std::to_string(r) + " is not a replica";
+  for (int32_t r : p.removing) {
+    if (!contains(p.replicas, r)) return "removing replica " + std::to_string(r) + " is not a replica";
+    if (contains(p.adding, r)) return "replica " + std::to_string(r) + " both adding and removing";
+  }
+  if (p.removing.size() >= p.replicas.size()) return "every replica removing";
   return "";
 }
 
@@ -329,6 +336,8 @@ MetadataImage MetadataState::image(uint64_t version, const std::string& cluster_
       pi.leader_epoch = p->second.leader_epoch;
       pi.replicas = p->second.replicas;
       pi.isr = p->second.isr;
+      pi.adding = p->second.adding;
+      pi.removing = p->second.removing;
       ti.partitions.push_back(std::move(pi));
     }
     topics.push_back(std::move(ti));

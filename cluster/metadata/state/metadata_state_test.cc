@@ -275,6 +275,16 @@ TEST(MetadataState, ARecordThatDoesNotFitChangesNothingAndSaysWhy) {
   EXPECT_NE(err(bad_leader).find("leader 7 is not a replica"), std::string::npos);
   bad_leader.partition_id = 3;
   EXPECT_NE(err(bad_leader).find("unknown partition"), std::string::npos);
+  PartitionChangeRecord bad_move;  // adding and removing name replicas, never both, never all
+  bad_move.topic_id = uuid(1);
+  bad_move.partition_id = 0;
+  bad_move.adding_replicas = std::vector<int32_t>{2};
+  EXPECT_NE(err(bad_move).find("adding replica 2 is not a replica"), std::string::npos);
+  bad_move.adding_replicas.reset();
+  bad_move.removing_replicas = std::vector<int32_t>{1};
+  EXPECT_NE(err(bad_move).find("every replica removing"), std::string::npos);
+  bad_move.adding_replicas = std::vector<int32_t>{1};
+  EXPECT_NE(err(bad_move).find("both adding and removing"), std::string::npos);
   UnregisterBrokerRecord stale;
   stale.broker_id = 1;
   stale.broker_epoch = 9;

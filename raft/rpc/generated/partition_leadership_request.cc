@@ -13,7 +13,12 @@ void PartitionLeadershipRequest::PartitionLeadership::encode(wire::Writer& w, in
   w.int32(leader_epoch);
   wire::write_array(w, isr, true, [&](const int32_t& e) { w.int32(e); });
   if (true) {
-    wire::write_unknown_tags(w, unknown_tags);
+    wire::TaggedFieldsWriter tagged;
+    if (!voters.empty()) {
+      wire::Writer tw(tagged.add(0));
+      wire::write_array(tw, voters, true, [&](const int32_t& e) { tw.int32(e); });
+    }
+    tagged.finish(w, unknown_tags);
   }
 }
 
@@ -25,7 +30,15 @@ bool PartitionLeadershipRequest::PartitionLeadership::decode(wire::Reader& r, in
   leader_epoch = r.int32();
   wire::read_array(r, isr, true, [&](int32_t& e) { e = r.int32(); });
   if (true) {
-    wire::read_tagged_fields(r, unknown_tags, [](uint32_t, wire::Reader&) { return false; });
+    wire::read_tagged_fields(r, unknown_tags, [&](uint32_t tag, wire::Reader& tr) -> bool {
+      switch (tag) {
+        case 0:
+          wire::read_array(tr, voters, true, [&](int32_t& e) { e = tr.int32(); });
+          return true;
+        default:
+          return false;
+      }
+    });
   }
   return r.ok();
 }

@@ -11,6 +11,7 @@
 //     leader                           int32                        v0+
 //     leader_epoch                     int32                        v0+
 //     isr                              []int32                      v0+
+//     voters                           []int32                      v0+, tag 0 v0+
 #pragma once
 
 #include <cstdint>
@@ -45,6 +46,8 @@ struct PartitionLeadershipRequest {
     int32_t leader_epoch = 0;
     // The in-sync replicas it keeps.
     std::vector<int32_t> isr;
+    // While the partition is being reassigned: the group's voters once it runs on exactly the target replicas (the c...
+    std::vector<int32_t> voters;
     UnknownTags unknown_tags;
 
     void encode(wire::Writer& w, int16_t version) const;

@@ -16,17 +16,18 @@ void fill_sample(PartitionLeadershipRequest::PartitionLeadership& m, int16_t ver
   { m.leader = 3; }
   { m.leader_epoch = 40; }
   { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.isr)> v(n); const int32_t vals[2] = {77, 114}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.isr = std::move(v); }
-  if (seed == 0 && (true)) m.unknown_tags.push_back({1006, {0xde, 0xad}});
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.voters)> v(n); const int32_t vals[2] = {114, 31}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.voters = std::move(v); }
+  if (seed == 0 && (true)) m.unknown_tags.push_back({1007, {0xde, 0xad}});
 }
 }  // namespace
 
 void fill_sample(PartitionLeadershipRequest& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
-  { m.broker_id = 31; }
-  { m.broker_epoch = 68; }
+  { m.broker_id = 68; }
+  { m.broker_epoch = 105; }
   { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.partitions)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.partitions = std::move(v); }
-  if (seed == 0 && (true)) m.unknown_tags.push_back({1010, {0xde, 0xad}});
+  if (seed == 0 && (true)) m.unknown_tags.push_back({1011, {0xde, 0xad}});
 }
 
 }  // namespace millrace::raft::rpc::testing
