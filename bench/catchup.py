@@ -21,10 +21,11 @@ into memory and sends them; Kafka sendfile()s them to the follower's fetch) and 
 follower's (append and, for Millrace, fsync before it acknowledges).
 """
 import os
-import struct
+import threading
 import time
 
 from clusters import wait_until
+from segment_files import batch_bytes
 import workloads as wl
 
 TOPIC, PARTITIONS, VICTIM = "cu", 8, 3
@@ -32,26 +33,7 @@ TOPIC, PARTITIONS, VICTIM = "cu", 8, 3
 
 def log_bytes(data_dir):
     """Bytes of whole record batches in a node's segment files of topic TOPIC."""
-    total = 0
-    for p in range(PARTITIONS):
-        d = os.path.join(data_dir, f"{TOPIC}-{p}")
-        try:
-            names = sorted(f for f in os.listdir(d) if f.endswith(".log"))
-        except OSError:
-            continue
-        for f in names:
-            fd = os.open(os.path.join(d, f), os.O_RDONLY)
-            try:
-                end, pos = os.fstat(fd).st_size, 0
-                while pos + 12 <= end:
-                    size = struct.unpack(">i", os.pread(fd, 4, pos + 8))[0]
-                    if size <= 0 or pos + 12 + size > end:
-                        break
-                    total += 12 + size
-                    pos += 12 + size
-            finally:
-                os.close(fd)
-    return total
+    return sum(batch_bytes(os.path.join(data_dir, f"{TOPIC}-{p}")) for p in range(PARTITIONS))
 
 
 def run(cluster, java, gb, log):
@@ -76,7 +58,6 @@ def run(cluster, java, gb, log):
             if cluster.all_in_sync(TOPIC, PARTITIONS, 3, admin):
                 isr_at.append(time.monotonic())
             time.sleep(0.1)
-    import threading
     isr_thread = threading.Thread(target=watch_isr, daemon=True)
     victim_dir = victim.data_dir
     samples = []

@@ -346,7 +346,7 @@ void ReplicationService::refresh_locked(int64_t g) {
   cluster::LeadershipFacts f;
   f.leader = r->leader();
   f.leader_epoch = LeaderEpoch(r->term());
-  f.replicas = group.replicas;
+  f.replicas = group.assignment.replicas;
   // In sync: holds every committed entry and was heard from within an
   // election timeout (docs/cluster.md).
   f.isr = r->is_leader() ? live_in_sync_locked(*r) : before.isr;
@@ -570,10 +570,11 @@ void ReplicationService::reconcile_now() {
           // A reorder changes the preferred leader only; a reassignment the
           // voters, which the group's leader steers toward (on_tick).
           auto& a = open->second.assignment;
-          const bool was_moving = !a.adding.empty() || !a.removing.empty();
-          open->second.replicas = p.replicas;
-          a = {p.replicas, p.adding, p.removing};
-          if (was_moving || !p.adding.empty() || !p.removing.empty()) steering_.insert(g);
+          if (a.replicas != p.replicas || a.adding != p.adding || a.removing != p.removing) {
+            const bool was_moving = !a.adding.empty() || !a.removing.empty();
+            a = {p.replicas, p.adding, p.removing};
+            if (was_moving || !p.adding.empty() || !p.removing.empty()) steering_.insert(g);
+          }
           continue;
         }
         storage::TopicPartition tp{name, p.index};
@@ -600,7 +601,7 @@ void ReplicationService::reconcile_now() {
         }
         cluster::LeadershipFacts f{-1, LeaderEpoch(0), p.replicas, {}};
         auto member = std::make_shared<Member>(this, g, f);
-        groups_[g] = Group{topic.id, tp, p.replicas, {p.replicas, p.adding, p.removing}, {}, member, {}, false, -1};
+        groups_[g] = Group{topic.id, tp, {p.replicas, p.adding, p.removing}, {}, member, {}, false, -1};
         if (!p.adding.empty() || !p.removing.empty()) steering_.insert(g);
         attach.emplace_back(tp, member);
         spdlog::info("event=replica_opened topic={} partition={} replicas={}", name, p.index, p.replicas.size());

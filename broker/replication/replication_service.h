@@ -164,9 +164,9 @@ class ReplicationService {
   struct Group {
     cluster::TopicId topic_id{};
     storage::TopicPartition tp;
-    std::vector<int32_t> replicas;
-    // The image's reassignment of the partition (replicas, adding, removing);
-    // its leader steers the group toward it (PartitionReplica::steer).
+    // The image's replicas of the partition (the first the preferred leader) and
+    // its reassignment (adding, removing); its leader steers the group toward it
+    // (PartitionReplica::steer).
     cluster::PartitionReplica::Assignment assignment;
     std::vector<int32_t> voters_to_report;  // steer's answer, reported until the move ends
     std::shared_ptr<Member> member;

@@ -14,6 +14,8 @@ once; the broker moved off has emptied its replica (log and Raft state); the new
 replica's log is an old replica's, batch for batch (Raft's control batches
 compared without their CRC and timestamps).
 
+Under a sanitizer build (make test's ASan pass) the reorder and the move only.
+
 Throttle: with leader.replication.throttled.rate 5 MB/s on every broker, partition 2
 holding 25 MB moves to the broker it lacked: the new replica's log grows at the
 configured rate within 10% (measured on its files between 20% and 80% of the way).
@@ -26,7 +28,6 @@ replicas again, all in sync, nothing listed as moving, the broker it was moving 
 has emptied its replica, and every record written is still read back."""
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
@@ -41,6 +42,7 @@ from cluster_proc import Cluster  # noqa: E402
 from cluster_wire import create_topic, metadata  # noqa: E402
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition  # noqa: E402
 from replicas import log_batches  # noqa: E402
+from segment_files import batch_bytes  # noqa: E402
 
 TOPIC, PARTITIONS, INTERVAL = "reassign", 3, 2
 RATE = 5_000_000  # leader.replication.throttled.rate, bytes/s
@@ -178,28 +180,7 @@ def move(c, nodes, before):
 
 
 def log_bytes(node, partition):
-    """Bytes of whole record batches in a replica's segment files (headers walked;
-    the files' sizes would count preallocated space)."""
-    d = os.path.join(node.data_dir, f"{TOPIC}-{partition}")
-    total = 0
-    try:
-        for f in sorted(os.listdir(d)):
-            if not f.endswith(".log"):
-                continue
-            fd = os.open(os.path.join(d, f), os.O_RDONLY)
-            try:
-                end, pos = os.fstat(fd).st_size, 0
-                while pos + 12 <= end:
-                    size = struct.unpack(">i", os.pread(fd, 4, pos + 8))[0]
-                    if size <= 0 or pos + 12 + size > end:
-                        break
-                    total += 12 + size
-                    pos += 12 + size
-            finally:
-                os.close(fd)
-    except OSError:
-        pass
-    return total
+    return batch_bytes(os.path.join(node.data_dir, f"{TOPIC}-{partition}"))
 
 
 def throttled(c, nodes, before):
@@ -212,7 +193,8 @@ def throttled(c, nodes, before):
         p.produce(TOPIC, value, partition=2)
         p.poll(0)
     check(p.flush(60) == 0, "25 MB written to partition 2")
-    total = log_bytes(c.nodes[replicas[1]], 2)
+    # What the partition holds: its leader's files (a follower may trail by a few batches).
+    total = max(log_bytes(c.nodes[b], 2) for b in replicas)
     rc, out = reassign_tool(c.nodes[nodes[0]].bootstrap, "--execute", plan={
         "version": 1, "partitions": [{"topic": TOPIC, "partition": 2, "replicas": target}]})
     check(rc == 0, f"kafka-reassign-partitions.sh --execute {TOPIC}-2 {replicas} -> {target}: exit {rc}")
@@ -226,13 +208,9 @@ def throttled(c, nodes, before):
     lo = next(((t, s) for t, s in samples if s >= 0.2 * total), None)
     hi = next(((t, s) for t, s in samples if s >= 0.8 * total), None)
     rate = (hi[1] - lo[1]) / (hi[0] - lo[0]) if lo and hi and hi[0] > lo[0] else 0
-    # Under a sanitizer the follower may not keep up with the rate: there only
-    # that the throttle holds is checked.
-    sanitized = "asan" in os.environ.get("MILLRACE_BUILD", "")
-    within = rate <= 1.1 * RATE if sanitized else abs(rate - RATE) <= 0.1 * RATE
-    check(within, f"broker {lacking} caught up {total / 1e6:.1f} MB at {rate / 1e6:.2f} MB/s "
-                  f"(leader.replication.throttled.rate {RATE / 1e6:.1f} MB/s, "
-                  f"{'at most 10% above' if sanitized else 'within 10%'})")
+    check(abs(rate - RATE) <= 0.1 * RATE,
+          f"broker {lacking} caught up {total / 1e6:.1f} MB at {rate / 1e6:.2f} MB/s "
+          f"(leader.replication.throttled.rate {RATE / 1e6:.1f} MB/s, within 10%)")
     done = wait_until(lambda: (views(c, nodes) or {}).get(2, (None, ()))[1] == tuple(target), 30, 0.2)
     check(bool(done), f"{TOPIC}-2's move ended: {(views(c, nodes) or {}).get(2)}")
 
@@ -287,8 +265,11 @@ def main():
         if before:
             reorder(c, nodes, before)
             move(c, nodes, before)
-            throttled(c, nodes, before)
-            cancel(c, nodes)
+            # The two 25 MB moves run the same paths as `move` at a fixed rate:
+            # release only, to keep make test's sanitizer pass short.
+            if "asan" not in os.environ.get("MILLRACE_BUILD", ""):
+                throttled(c, nodes, before)
+                cancel(c, nodes)
     finally:
         c.stop()
     print(f"reassignment: {time.monotonic() - t0:.0f} s", flush=True)
