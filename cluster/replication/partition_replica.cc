@@ -115,14 +115,26 @@ PartitionReplica::Proposed PartitionReplica::propose_entry(std::vector<uint8_t> 
 void PartitionReplica::tick() {
   raft_->tick();
   ++ticks_;
-  if (!is_leader()) {
-    caught_up_.clear();  // a new leadership judges afresh
-    return;
-  }
-  const raft::Index commit = raft_->commit();
-  for (raft::NodeId v : raft_->config().voters)
-    if (auto p = raft_->progress(v); p && p->match >= commit) caught_up_[static_cast<int32_t>(v.value())] = ticks_;
+  if (!is_leader()) caught_up_.clear();  // a new leadership judges afresh
 }
+
+void PartitionReplica::step(const raft::Message& m) {
+  raft_->step(m);
+  const bool answer = (m.type == raft::MessageType::kAppendResponse && !m.reject) ||
+                      m.type == raft::MessageType::kHeartbeatResponse;
+  if (!answer || !is_leader()) return;
+  auto p = raft_->progress(m.from);
+  if (!p) return;
+  const int64_t commit = raft_->commit().value();
+  const int64_t match = p->match.value();
+  Answered& a = caught_up_[static_cast<int32_t>(m.from.value())];
+  if (match >= commit) a.caught_up = ticks_;
+  else if (a.at >= 0 && match >= a.commit) a.caught_up = std::max(a.caught_up, a.at);
+  a.at = ticks_;
+  a.commit = commit;
+}
+
+void PartitionReplica::forget_caught_up(int32_t broker) { caught_up_.erase(broker); }
 
 std::optional<std::vector<int32_t>> PartitionReplica::steer(const Assignment& a) {
   if (!is_leader()) return std::nullopt;
@@ -173,7 +185,8 @@ std::vector<int32_t> PartitionReplica::in_sync() const {
     }
     auto p = raft_->progress(v);
     auto seen = caught_up_.find(id);
-    if ((p && p->match >= commit) || (seen != caught_up_.end() && ticks_ - seen->second < lag_ticks_))
+    if ((p && p->match >= commit) ||
+        (seen != caught_up_.end() && seen->second.caught_up >= 0 && ticks_ - seen->second.caught_up < lag_ticks_))
       out.push_back(id);
   }
   return out;

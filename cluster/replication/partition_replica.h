@@ -99,7 +99,7 @@ class PartitionReplica {
             int32_t entry_term = -1);
 
   void tick();
-  void step(const raft::Message& m) { raft_->step(m); }
+  void step(const raft::Message& m);
   void campaign() { raft_->campaign(); }
   bool quiesced() const { return raft_->quiesced(); }
   raft::Durability durability() const { return raft_->durability(); }
@@ -155,9 +155,19 @@ class PartitionReplica {
   // no learners): what the leader reports to the controller to end the move.
   std::optional<std::vector<int32_t>> steer(const Assignment& a);
   // In-sync replicas, as the leader sees them: itself and every voter whose
-  // log holds every committed entry (Progress::match >= commit) now or did at
-  // a tick within the last lag_ticks. Empty when this replica does not lead.
+  // log holds every committed entry (Progress::match >= commit) now, or was
+  // last caught up within lag_ticks. Caught up is Kafka's lastCaughtUpTime,
+  // judged on the follower's own answers (append and heartbeat responses):
+  // an answer showing it holds the commit makes it caught up then; one showing
+  // it holds the commit of its previous answer makes it caught up as of that
+  // previous answer (a follower trailing by a round trip under load stays in
+  // sync). A follower that stops answering keeps no credit it did not earn by
+  // answering, and loses it at once when its broker goes silent (Kafka's
+  // leader loses it through fencing or controlled shutdown): back, it is in
+  // sync only once it holds the commit. Empty when this replica does not lead.
   std::vector<int32_t> in_sync() const;
+  // `broker` went silent: its in-sync credit is forgotten (above).
+  void forget_caught_up(int32_t broker);
   size_t waiting() const { return waiters_.size(); }
   storage::Log& storage() { return *storage_; }
   const storage::Log& storage() const { return *storage_; }
@@ -180,7 +190,12 @@ class PartitionReplica {
   std::multimap<int64_t, Waiter> waiters_;  // by the entry's last offset
   int lag_ticks_ = 10;
   int64_t ticks_ = 0;
-  std::map<int32_t, int64_t> caught_up_;  // leading: the last tick each voter held every committed entry
+  struct Answered {
+    int64_t caught_up = -1;  // the last tick it was caught up (-1: not since it was last forgotten)
+    int64_t at = -1;         // the tick of its last answer
+    int64_t commit = -1;     // the commit index then
+  };
+  std::map<int32_t, Answered> caught_up_;  // leading: each voter's answers (in_sync)
 };
 
 }  // namespace millrace::cluster

@@ -109,17 +109,20 @@ void ReplicaSet::tick() {
   // A peer broker that just went silent: the quiescent followers of the
   // groups it leads no longer hear from it at all. Wake them (one pass over
   // the set, when it happens; a quiescent follower never hears its leader
-  // again without the peer being heard).
+  // again without the peer being heard). The groups this broker leads forget
+  // that it was in sync (PartitionReplica::in_sync).
   for (int32_t p : peers_) {
     const bool quiet = silent(p);
     if (quiet && !silent_.count(p)) {
       silent_.insert(p);
-      for (auto& [g, r] : replicas_)
+      for (auto& [g, r] : replicas_) {
+        if (r->is_leader()) r->forget_caught_up(p);
         if (r->quiesced() && !r->is_leader() && r->leader() == p) {
           r->wake();
           awake_.insert(g);
           dirty_.insert(g);
         }
+      }
     } else if (!quiet) {
       silent_.erase(p);
     }

@@ -40,7 +40,7 @@ struct Partition {
 class Brokers : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (int b = 1; b <= 3; ++b) sets_[b] = std::make_unique<ReplicaSet>(b, 10, quiesce_ticks_, io_threads_);
+    for (int b = 1; b <= 3; ++b) sets_[b] = std::make_unique<ReplicaSet>(b, 10, quiesce_ticks_, io_threads_, lag_ticks_);
     // Four partitions on all three brokers (or rf3_ of them), two on brokers 1 and 2 only.
     for (int p = 0; p < rf3_; ++p) parts_.push_back({group_id(topic(1), p), {1, 2, 3}});
     for (int p = 0; p < 2; ++p) parts_.push_back({group_id(topic(2), p), {1, 2}});
@@ -57,7 +57,8 @@ class Brokers : public ::testing::Test {
   // One round: every broker ticks (or not), drives, and sends one batch per
   // peer through the codec; then batches are delivered until none is left.
   void round(bool tick = true) {
-    std::map<int, std::vector<std::vector<uint8_t>>> inbox;
+    std::map<int, std::vector<std::vector<uint8_t>>> inbox = std::move(carried_);
+    carried_.clear();
     auto send_all = [&]() {
       bool any = false;
       for (auto& [b, set] : sets_) {
@@ -76,8 +77,8 @@ class Brokers : public ::testing::Test {
     if (tick)
       for (auto& [b, set] : sets_) set->tick();
     ++rounds_;
-    bool more = send_all();
-    for (int hop = 0; hop < 30 && more; ++hop) {
+    bool more = send_all() || !inbox.empty();
+    for (int hop = 0; hop < hops_ && more; ++hop) {
       auto boxes = std::move(inbox);
       inbox.clear();
       for (auto& [to, batches] : boxes)
@@ -89,6 +90,7 @@ class Brokers : public ::testing::Test {
         }
       more = send_all();
     }
+    if (hops_ < 30) carried_ = std::move(inbox);  // a slow network: the rest arrives next round
   }
   int leader_of(int64_t group) {
     for (auto& [b, set] : sets_)
@@ -125,6 +127,9 @@ class Brokers : public ::testing::Test {
   int quiesce_ticks_ = 0;
   int rf3_ = 4;
   int io_threads_ = 0;
+  int lag_ticks_ = 0;
+  int hops_ = 30;  // deliveries per round
+  std::map<int, std::vector<std::vector<uint8_t>>> carried_;
 };
 
 // Many idle partitions: they quiesce, and what crosses between brokers then is
@@ -194,6 +199,49 @@ TEST_F(IdleBrokers, ABrokerKnownGoneHasItsPartitionsLedElsewhereWithinAFewTicks)
   std::map<int, int> by_leader;
   for (int64_t g : led) ++by_leader[leader_of(g)];
   EXPECT_EQ(by_leader.size(), 2u) << "both survivors lead some of the " << led.size() << " partitions";
+}
+
+// In sync means holding the commit: a follower that was in sync, went silent
+// (stopped) while the partition took records, and came back is not counted in
+// sync on its old credit (replica.lag.time.max.ms, here 300 ticks, far longer
+// than it was away) but only once its log holds every committed entry.
+// Planted bug seen caught: the credit kept through the silence (no
+// forget_caught_up when the broker goes silent): listed at once, holding 1 of 51.
+class ReturningFollower : public IdleBrokers {
+ protected:
+  ReturningFollower() { lag_ticks_ = 300; }
+};
+
+TEST_F(ReturningFollower, IsInSyncAgainOnlyOnceItHoldsTheCommit) {
+  for (int t = 0; t < 80; ++t) round();
+  const int64_t g = parts_[0].group;
+  const int l = leader_of(g);
+  ASSERT_NE(l, 0);
+  const int f = l == 3 ? 2 : 3;
+  auto in_sync = [&] { return sets_[l]->get(g)->in_sync(); };
+  auto has = [](const std::vector<int32_t>& v, int b) { return std::find(v.begin(), v.end(), b) != v.end(); };
+  ASSERT_TRUE(has(in_sync(), f)) << "an idle follower is in sync";
+  down_.insert(f);
+  for (int t = 0; t < 15; ++t) round();  // more than the election timeout: silent
+  ASSERT_TRUE(sets_[l]->is_silent(f));
+  auto* r = sets_[l]->get(g);
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(r->propose(one_record("while away " + std::to_string(i)), 1).error, 0);
+  for (int t = 0; t < 5; ++t) round();
+  const int64_t hw = r->high_watermark();
+  ASSERT_GE(hw, 50) << "the two others commit";
+  ASSERT_LT(sets_[f]->get(g)->log_end(), hw);
+  down_.erase(f);
+  hops_ = 1;  // one delivery per tick: catching up takes several
+  bool back = false;
+  for (int t = 0; t < 60 && !back; ++t) {
+    round();
+    const bool listed = has(in_sync(), f);
+    EXPECT_TRUE(!listed || sets_[f]->get(g)->log_end() >= r->high_watermark())
+        << "tick " << t << ": broker " << f << " listed in sync holding " << sets_[f]->get(g)->log_end()
+        << " of " << r->high_watermark();
+    back = listed;
+  }
+  EXPECT_TRUE(back) << "in sync again once caught up";
 }
 
 TEST_F(Brokers, EveryPartitionElectsALeaderAndCommitsThroughOneBatchPerBrokerPair) {
