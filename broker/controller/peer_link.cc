@@ -40,7 +40,7 @@ void PeerLink::request(int16_t api_key, int16_t api_version, std::vector<uint8_t
   Pending p;
   p.correlation_id = next_correlation_++;
   p.done = std::move(done);
-  wire::Writer w(p.frame);
+  wire::Writer w(p.head);
   w.int32(0);  // size, patched below
   w.int16(api_key);
   w.int16(api_version);
@@ -49,12 +49,12 @@ void PeerLink::request(int16_t api_key, int16_t api_version, std::vector<uint8_t
   w.int16(static_cast<int16_t>(client.size()));
   w.string(client);
   w.uvarint(0);  // no tagged fields (request header v2)
-  w.bytes(body);
-  const auto size = static_cast<uint32_t>(p.frame.size() - 4);
-  p.frame[0] = static_cast<uint8_t>(size >> 24);
-  p.frame[1] = static_cast<uint8_t>(size >> 16);
-  p.frame[2] = static_cast<uint8_t>(size >> 8);
-  p.frame[3] = static_cast<uint8_t>(size);
+  const auto size = static_cast<uint32_t>(p.head.size() - 4 + body.size());
+  p.head[0] = static_cast<uint8_t>(size >> 24);
+  p.head[1] = static_cast<uint8_t>(size >> 16);
+  p.head[2] = static_cast<uint8_t>(size >> 8);
+  p.head[3] = static_cast<uint8_t>(size);
+  p.body = std::move(body);  // sent as it is, after the head: not copied into a frame
   if (queue_.size() >= kMaxQueued) {
     // Drop the oldest fire-and-forget request (Raft resends); else refuse this one.
     auto it = std::find_if(queue_.begin(), queue_.end(), [](const Pending& q) { return !q.done; });
@@ -143,15 +143,19 @@ asio::awaitable<void> PeerLink::run() {
         co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         continue;
       }
-      // Everything queued goes out in one write.
-      std::vector<uint8_t> out;
+      // Everything queued goes out in one gathering write (no copy of the
+      // bodies: catch-up batches are megabytes).
+      std::vector<Pending> sending;
+      std::vector<asio::const_buffer> out;
       while (!queue_.empty()) {
-        auto p = std::move(queue_.front());
+        sending.push_back(std::move(queue_.front()));
         queue_.pop_front();
-        out.insert(out.end(), p.frame.begin(), p.frame.end());
+        Pending& p = sending.back();
+        out.push_back(asio::buffer(p.head));
+        if (!p.body.empty()) out.push_back(asio::buffer(p.body));
         if (p.done) inflight_[p.correlation_id] = {std::move(p.done), std::chrono::steady_clock::now()};
       }
-      co_await asio::async_write(*socket, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
+      co_await asio::async_write(*socket, out, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) break;
     }
     connected_ = false;

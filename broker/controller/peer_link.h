@@ -54,7 +54,8 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
 
  private:
   struct Pending {
-    std::vector<uint8_t> frame;  // size prefix included
+    std::vector<uint8_t> head;  // size prefix and request header
+    std::vector<uint8_t> body;
     int32_t correlation_id = 0;
     Done done;
   };
