@@ -295,7 +295,7 @@ Task<proto::FetchResponse> handle(RequestContext& ctx, proto::FetchRequest& req)
         auto& rd = r.reads[i];
         ctx.note(rd.data.error_code);
         if (rd.data.records.file) {
-          b.metrics.bytes_out(rd.topic, static_cast<uint64_t>(rd.data.records.file->length),
+          b.metrics.bytes_out(rd.topic, rd.data.partition_index, static_cast<uint64_t>(rd.data.records.file->length),
                               static_cast<uint64_t>(std::max<int64_t>(rd.records, 0)));
           if (rd.follower) b.metrics.fetch_follower_reads().Increment();
         }

@@ -216,7 +216,7 @@ Task<Staged<proto::ProduceResponse>> handle(RequestContext& ctx, proto::ProduceR
       pr.base_offset = res->base_offset.value();
       pr.log_append_time_ms = res->log_append_time_ms;
       pr.log_start_offset = res->log_start_offset.value();
-      if (!res->duplicate) b.metrics.bytes_in(td.name, bytes, static_cast<uint64_t>(s.ok ? s.records : 0));
+      if (!res->duplicate) b.metrics.bytes_in(td.name, pd.index, bytes, static_cast<uint64_t>(s.ok ? s.records : 0));
       if (!replicated.acks->ready()) {
         waits.push_back({std::move(replicated.acks), resp.responses.size() - 1, tr.partition_responses.size() - 1});
       } else if (const auto& st = replicated.acks->status(); !st.ok()) {

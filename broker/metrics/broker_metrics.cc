@@ -52,6 +52,14 @@ BrokerMetrics::BrokerMetrics(std::string_view version, std::function<std::string
                       .Name("millrace_topic_records_out_total")
                       .Help("Records sent to consumers (estimated from batch headers), by topic")
                       .Register(*registry_);
+  partition_bytes_in_ = &prometheus::BuildCounter()
+                             .Name("millrace_partition_bytes_in_total")
+                             .Help("Record batch bytes produced to the partitions this broker leads, by topic and partition")
+                             .Register(*registry_);
+  partition_bytes_out_ = &prometheus::BuildCounter()
+                              .Name("millrace_partition_bytes_out_total")
+                              .Help("Record batch bytes fetched by consumers from this broker, by topic and partition")
+                              .Register(*registry_);
   connections_ = &prometheus::BuildGauge()
                       .Name("millrace_connections")
                       .Help("Open client connections")
@@ -123,14 +131,18 @@ void BrokerMetrics::count_error(int16_t api_key, std::string_view error_name) {
   errors_->Add({{"api", apis_[api_key].name}, {"error", std::string(error_name)}}).Increment();
 }
 
-void BrokerMetrics::bytes_in(const std::string& topic, uint64_t bytes, uint64_t records) {
+void BrokerMetrics::bytes_in(const std::string& topic, int32_t partition, uint64_t bytes, uint64_t records) {
   bytes_in_->Add({{"topic", topic}}).Increment(static_cast<double>(bytes));
   records_in_->Add({{"topic", topic}}).Increment(static_cast<double>(records));
+  partition_bytes_in_->Add({{"topic", topic}, {"partition", std::to_string(partition)}})
+      .Increment(static_cast<double>(bytes));
 }
 
-void BrokerMetrics::bytes_out(const std::string& topic, uint64_t bytes, uint64_t records) {
+void BrokerMetrics::bytes_out(const std::string& topic, int32_t partition, uint64_t bytes, uint64_t records) {
   bytes_out_->Add({{"topic", topic}}).Increment(static_cast<double>(bytes));
   records_out_->Add({{"topic", topic}}).Increment(static_cast<double>(records));
+  partition_bytes_out_->Add({{"topic", topic}, {"partition", std::to_string(partition)}})
+      .Increment(static_cast<double>(bytes));
 }
 
 void BrokerMetrics::add_provider(Provider p) {

@@ -56,8 +56,11 @@ class BrokerMetrics {
 
   void observe_request(int16_t api_key, double seconds);
   void count_error(int16_t api_key, std::string_view error_name);
-  void bytes_in(const std::string& topic, uint64_t bytes, uint64_t records);
-  void bytes_out(const std::string& topic, uint64_t bytes, uint64_t records);
+  // By topic and by partition: the partition series are the load facts a
+  // rebalance planner needs (produce and fetch bytes per partition replica,
+  // as Redpanda's per-partition metrics), the topic series what dashboards sum.
+  void bytes_in(const std::string& topic, int32_t partition, uint64_t bytes, uint64_t records);
+  void bytes_out(const std::string& topic, int32_t partition, uint64_t bytes, uint64_t records);
 
   prometheus::Gauge& connections() { return *connections_; }
   prometheus::Counter& connections_accepted() { return *accepted_; }
@@ -95,6 +98,8 @@ class BrokerMetrics {
   prometheus::Family<prometheus::Counter>* bytes_out_;
   prometheus::Family<prometheus::Counter>* records_in_;
   prometheus::Family<prometheus::Counter>* records_out_;
+  prometheus::Family<prometheus::Counter>* partition_bytes_in_;
+  prometheus::Family<prometheus::Counter>* partition_bytes_out_;
   prometheus::Gauge* connections_;
   prometheus::Counter* accepted_;
   prometheus::Gauge* fetch_waiting_;

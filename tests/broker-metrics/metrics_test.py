@@ -24,6 +24,7 @@ REQUIRED = [
     "millrace_connections_refused_total", "millrace_request_memory_bytes", "millrace_request_memory_waits_total",
     "millrace_sendfile_warmups_total",
     "millrace_fetch_follower_reads_total", "millrace_fetch_preferred_read_replica_total",
+    "millrace_partition_bytes_in_total", "millrace_partition_bytes_out_total",
 ]
 
 
@@ -78,6 +79,14 @@ def main():
             raise SystemExit("no Produce request counted")
         if (value(text, r'millrace_topic_bytes_out_total\{topic="metered"\}') or 0) <= 0:
             raise SystemExit("no bytes out counted for the consumed topic")
+        # Per partition (the rebalance planner's load facts): they add up to the topic's.
+        for way in ("in", "out"):
+            topic = value(text, rf'millrace_topic_bytes_{way}_total\{{topic="metered"\}}') or 0
+            parts = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                        if re.match(rf'millrace_partition_bytes_{way}_total\{{partition="\d+",topic="metered"\}}', line))
+            if parts <= 0 or parts != topic:
+                raise SystemExit(f"millrace_partition_bytes_{way}_total over metered's partitions: {parts}, "
+                                 f"the topic's series: {topic}")
         print(f"PASS broker-metrics: promtool accepts {len(text.splitlines())} lines; "
               f"all {len(REQUIRED)} contract names present; values match the traffic")
     except BaseException:
