@@ -1,14 +1,33 @@
 #include "raft/types.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
+#include <unistd.h>
+
 namespace millrace::raft {
+
+Payload Entry::payload() const {
+  if (data || !file) return data;
+  auto out = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(file->length));
+  size_t done = 0;
+  while (done < out->size()) {
+    ssize_t n = ::pread(file->fd, out->data() + done, out->size() - done,
+                        static_cast<off_t>(file->position + static_cast<int64_t>(done)));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return nullptr;
+    done += static_cast<size_t>(n);
+  }
+  return out;
+}
 
 bool Entry::operator==(const Entry& o) const {
   if (first != o.first || last != o.last || term != o.term || type != o.type) return false;
   if (bytes() != o.bytes()) return false;
-  return bytes() == 0 || *data == *o.data;
+  if (bytes() == 0) return true;
+  Payload a = payload(), b = o.payload();
+  return a && b && *a == *b;
 }
 
 namespace {

@@ -58,14 +58,31 @@ enum class EntryType : uint8_t {
 // carries them: sending to four followers copies no payload.
 using Payload = std::shared_ptr<const std::vector<uint8_t>>;
 
+// A data entry's bytes left in a file (a leader's log read for catch-up: the
+// transport sends them with sendfile instead of reading them into memory).
+// `keep` holds the file open; the range holds exactly one record batch whose
+// own base offset and partition leader epoch are the entry's first and term.
+struct FileSpan {
+  std::shared_ptr<const void> keep;
+  int fd = -1;
+  int64_t position = 0;
+  int64_t length = 0;
+};
+
 struct Entry {
   Index first{0};  // first offset the entry occupies (record batch base offset)
   Index last{0};   // its Raft index: the last offset (first + record count - 1)
   Term term{0};
   EntryType type = EntryType::kData;
   Payload data;    // may be null for an empty control entry
+  // Set instead of data for a data entry read from a log as a file range (see
+  // FileSpan); only the log adapter makes these, only for kData.
+  std::shared_ptr<const FileSpan> file;
 
-  size_t bytes() const { return data ? data->size() : 0; }
+  size_t bytes() const { return data ? data->size() : file ? static_cast<size_t>(file->length) : 0; }
+  // The payload bytes, read from the file when the entry has no data in
+  // memory; null if that read fails (the file shrank: a truncation).
+  Payload payload() const;
   bool operator==(const Entry& o) const;  // compares payload bytes, not pointers
 };
 

@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -12,6 +15,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "broker/server/send_file.h"
 #include "protocol/wire/reader.h"
 #include "protocol/wire/writer.h"
 
@@ -37,6 +41,16 @@ void PeerLink::stop() {
 }
 
 void PeerLink::request(int16_t api_key, int16_t api_version, std::vector<uint8_t> body, Done done) {
+  enqueue(api_key, api_version, std::move(body), {}, std::move(done));
+}
+
+void PeerLink::request(int16_t api_key, int16_t api_version, std::vector<uint8_t> body,
+                       std::vector<FileSplice> splices) {
+  enqueue(api_key, api_version, std::move(body), std::move(splices), {});
+}
+
+void PeerLink::enqueue(int16_t api_key, int16_t api_version, std::vector<uint8_t> body,
+                       std::vector<FileSplice> splices, Done done) {
   Pending p;
   p.correlation_id = next_correlation_++;
   p.done = std::move(done);
@@ -49,12 +63,15 @@ void PeerLink::request(int16_t api_key, int16_t api_version, std::vector<uint8_t
   w.int16(static_cast<int16_t>(client.size()));
   w.string(client);
   w.uvarint(0);  // no tagged fields (request header v2)
-  const auto size = static_cast<uint32_t>(p.head.size() - 4 + body.size());
+  size_t spliced = 0;
+  for (const auto& f : splices) spliced += static_cast<size_t>(f.length);
+  const auto size = static_cast<uint32_t>(p.head.size() - 4 + body.size() + spliced);
   p.head[0] = static_cast<uint8_t>(size >> 24);
   p.head[1] = static_cast<uint8_t>(size >> 16);
   p.head[2] = static_cast<uint8_t>(size >> 8);
   p.head[3] = static_cast<uint8_t>(size);
   p.body = std::move(body);  // sent as it is, after the head: not copied into a frame
+  p.splices = std::move(splices);
   if (queue_.size() >= kMaxQueued) {
     // Drop the oldest fire-and-forget request (Raft resends); else refuse this one.
     auto it = std::find_if(queue_.begin(), queue_.end(), [](const Pending& q) { return !q.done; });
@@ -145,16 +162,31 @@ asio::awaitable<void> PeerLink::run() {
       }
       // Everything queued goes out in one gathering write (no copy of the
       // bodies: catch-up batches are megabytes).
-      std::vector<Pending> sending;
+      // A file splice first writes what is gathered before it, then sends
+      // its range from the file.
+      std::deque<Pending> sending;
       std::vector<asio::const_buffer> out;
-      while (!queue_.empty()) {
+      bool broken = false;
+      while (!queue_.empty() && !broken) {
         sending.push_back(std::move(queue_.front()));
         queue_.pop_front();
         Pending& p = sending.back();
-        out.push_back(asio::buffer(p.head));
-        if (!p.body.empty()) out.push_back(asio::buffer(p.body));
         if (p.done) inflight_[p.correlation_id] = {std::move(p.done), std::chrono::steady_clock::now()};
+        out.push_back(asio::buffer(p.head));
+        size_t at = 0;
+        for (const FileSplice& f : p.splices) {
+          out.push_back(asio::buffer(p.body.data() + at, f.at - at));
+          at = f.at;
+          co_await asio::async_write(*socket, out, asio::redirect_error(asio::use_awaitable, ec));
+          out.clear();
+          if (ec || !co_await send_file(*socket, f)) {
+            broken = true;
+            break;
+          }
+        }
+        if (at < p.body.size()) out.push_back(asio::buffer(p.body.data() + at, p.body.size() - at));
       }
+      if (broken) break;
       co_await asio::async_write(*socket, out, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) break;
     }
@@ -164,6 +196,18 @@ asio::awaitable<void> PeerLink::run() {
     fail_inflight();
   }
   fail_inflight();
+}
+
+asio::awaitable<bool> PeerLink::send_file(tcp::socket& socket, const FileSplice& f) {
+  int error = 0;
+  const size_t left = co_await send_file_range(socket, f.fd, f.position, static_cast<size_t>(f.length), &error);
+  if (left == 0) co_return true;
+  // The file shrank (a truncation) after the frame's size was written, or
+  // the send failed: the frame cannot be completed.
+  if (error >= 0)
+    spdlog::warn("event=peer_sendfile_failed peer={} missing_bytes={} error=\"{}\"", peer_, left,
+                 error == 0 ? "file shorter than its range" : std::strerror(error));
+  co_return false;
 }
 
 asio::awaitable<void> PeerLink::read_loop(std::shared_ptr<tcp::socket> socket) {

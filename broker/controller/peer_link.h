@@ -45,6 +45,21 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   void stop();
   // `done` empty: no response is awaited (Raft batches).
   void request(int16_t api_key, int16_t api_version, std::vector<uint8_t> body, Done done = {});
+  // A file range to send at `at` in a body (in order, `at` not decreasing):
+  // the bytes go from the file with sendfile(2), never through memory. `keep`
+  // holds the file open until sent.
+  struct FileSplice {
+    size_t at = 0;
+    std::shared_ptr<const void> keep;
+    int fd = -1;
+    int64_t position = 0;
+    int64_t length = 0;
+  };
+  // A body whose pieces are `body` with `splices` inserted (a leader's
+  // catch-up appends, raft::rpc::encode_batch_gathered). A file that shrank
+  // before it was sent (a truncation) breaks the connection: the frame cannot
+  // be completed; the peer sees it closed and Raft resends.
+  void request(int16_t api_key, int16_t api_version, std::vector<uint8_t> body, std::vector<FileSplice> splices);
   int32_t peer() const { return peer_; }
   // Called (on the link's thread) each time a connect is refused: the peer's
   // host answers but nothing listens on its port, so its process is gone (a
@@ -56,11 +71,15 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   struct Pending {
     std::vector<uint8_t> head;  // size prefix and request header
     std::vector<uint8_t> body;
+    std::vector<FileSplice> splices;
     int32_t correlation_id = 0;
     Done done;
   };
   boost::asio::awaitable<void> run();
+  boost::asio::awaitable<bool> send_file(boost::asio::ip::tcp::socket& socket, const FileSplice& s);
   boost::asio::awaitable<void> read_loop(std::shared_ptr<boost::asio::ip::tcp::socket> socket);
+  void enqueue(int16_t api_key, int16_t api_version, std::vector<uint8_t> body, std::vector<FileSplice> splices,
+               Done done);
   void fail_inflight();
   void expire_inflight();
 

@@ -9,6 +9,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "broker/server/page_cache_probe.h"
 #include "cluster/partition/replicator.h"
 #include "raft/rpc/codec.h"
 #include "raft/rpc/generated/raft_batch_request.h"
@@ -407,8 +408,22 @@ void ReplicationService::send(std::map<int32_t, std::vector<raft::Message>> out)
     if (to == opts_.me) continue;
     auto l = link(to);
     if (!l) continue;  // not in any image yet: Raft resends
-    l->request(raft::rpc::RaftBatchRequest::kApiKey, raft::rpc::kBatchVersion,
-               raft::rpc::encode_batch(raft::NodeId(opts_.me), raft::NodeId(to), msgs));
+    // Catch-up appends carry their large batches as file ranges (sendfile).
+    auto g = raft::rpc::encode_batch_gathered(raft::NodeId(opts_.me), raft::NodeId(to), msgs);
+    if (g.splices.empty()) {
+      l->request(raft::rpc::RaftBatchRequest::kApiKey, raft::rpc::kBatchVersion, std::move(g.bytes));
+      continue;
+    }
+    std::vector<PeerLink::FileSplice> splices;
+    splices.reserve(g.splices.size());
+    for (const auto& s : g.splices) {
+      // Cold pages are read into the page cache here, where the entries were
+      // read before (this thread), not by sendfile on the link's io thread.
+      if (!range_cached(s.file->fd, s.file->position, s.file->length))
+        warm_range(s.file->fd, s.file->position, s.file->length);
+      splices.push_back({s.at, s.file->keep, s.file->fd, s.file->position, s.file->length});
+    }
+    l->request(raft::rpc::RaftBatchRequest::kApiKey, raft::rpc::kBatchVersion, std::move(g.bytes), std::move(splices));
   }
 }
 

@@ -8,7 +8,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
-#include <sys/sendfile.h>
 
 #include <array>
 #include <cerrno>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "broker/server/page_cache_probe.h"
+#include "broker/server/send_file.h"
 #include "broker/server/server.h"
 
 namespace millrace::broker {
@@ -242,9 +242,6 @@ asio::awaitable<bool> Connection::send(Response& r) {
 }
 
 asio::awaitable<bool> Connection::send_file(const FileSplice& s) {
-  boost::system::error_code ec;
-  socket_.native_non_blocking(true, ec);
-  if (ec) co_return false;
   if (!range_cached(s.fd, s.position, s.length)) {
     // Cold pages: sendfile would wait for the disk on this io thread
     // (KAFKA-7504). Read them into the page cache on the blocking pool first;
@@ -253,32 +250,19 @@ asio::awaitable<bool> Connection::send_file(const FileSplice& s) {
     co_await server_.run_blocking([fd = s.fd, pos = s.position, len = int64_t(s.length)] { warm_range(fd, pos, len); });
     if (closed_) co_return false;
   }
-  off_t offset = static_cast<off_t>(s.position);
-  size_t left = static_cast<size_t>(s.length);
-  while (left > 0) {
-    ssize_t n = ::sendfile(socket_.native_handle(), s.fd, &offset, left);
-    if (n > 0) {
-      left -= static_cast<size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      co_await socket_.async_wait(asio::socket_base::wait_write, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) co_return false;
-      continue;
-    }
-    if (n == 0) {
-      // The file shrank under us (retention, truncation) after the frame's
-      // size was sent. Zeros would read as a batch of size 0, which the Java
-      // client rejects as corrupt; like Kafka's FileRecords.writeTo ("truncated
-      // during write"), close the connection and let the client fetch again.
-      spdlog::warn("event=sendfile_truncated conn={} missing_bytes={}", info_.id, left);
-      co_return false;
-    }
-    spdlog::warn("event=sendfile_failed conn={} error=\"{}\"", info_.id, std::strerror(errno));
-    co_return false;
+  int error = 0;
+  const size_t left = co_await send_file_range(socket_, s.fd, s.position, static_cast<size_t>(s.length), &error);
+  if (left == 0) co_return true;
+  if (error == 0) {
+    // The file shrank under us (retention, truncation) after the frame's
+    // size was sent. Zeros would read as a batch of size 0, which the Java
+    // client rejects as corrupt; like Kafka's FileRecords.writeTo ("truncated
+    // during write"), close the connection and let the client fetch again.
+    spdlog::warn("event=sendfile_truncated conn={} missing_bytes={}", info_.id, left);
+  } else if (error > 0) {
+    spdlog::warn("event=sendfile_failed conn={} error=\"{}\"", info_.id, std::strerror(error));
   }
-  co_return true;
+  co_return false;
 }
 
 }  // namespace millrace::broker

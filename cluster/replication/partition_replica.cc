@@ -19,7 +19,7 @@ storage::Result<std::unique_ptr<PartitionReplica>> PartitionReplica::open(std::s
                                                                          const PartitionReplicaOptions& options) {
   std::unique_ptr<PartitionReplica> r(new PartitionReplica());
   r->storage_ = std::move(log);
-  auto l = raft::PartitionRaftLog::open(r->storage_, raft::PartitionRaftLogOptions{.env = nullptr, .clock = options.clock});
+  auto l = raft::PartitionRaftLog::open(r->storage_, raft::PartitionRaftLogOptions{.env = nullptr, .clock = options.clock, .file_span_min_bytes = options.file_span_min_bytes});
   if (!l.ok()) return l.status();
   r->log_ = std::move(*l);
   r->hard_state_ = std::make_unique<raft::HardStateFile>(r->storage_->dir() / raft::kHardStateFileName);

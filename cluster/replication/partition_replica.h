@@ -59,6 +59,9 @@ struct PartitionReplicaOptions {
   // trails the commit by a round trip under load is not dropped and re-added
   // (and reported to the controller) all the time.
   int lag_ticks = 10;
+  // raft::PartitionRaftLogOptions::file_span_min_bytes: data batches at least
+  // this large are read for catch-up as file ranges (sent with sendfile).
+  size_t file_span_min_bytes = 16 << 10;
   uint64_t seed = 0;
   // The CreateTime written into Raft's control batches (tests pin it so that
   // replicas' logs are byte-identical).

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "protocol/wire/codec.h"
 #include "protocol/wire/reader.h"
 #include "protocol/wire/writer.h"
 
@@ -39,7 +40,9 @@ std::string say(std::string path, const char* field, const std::string& what) {
 
 std::string num(int64_t v) { return std::to_string(v); }
 
-WireMessage to_wire(const Message& m) {
+// read_files: a file entry's bytes are read into Data (else Data stays empty
+// for the caller to splice).
+WireMessage to_wire(const Message& m, bool read_files = true) {
   WireMessage w;
   w.group_id = m.group.value();
   w.type = static_cast<int8_t>(m.type);
@@ -59,7 +62,12 @@ WireMessage to_wire(const Message& m) {
     we.last = e.last.value();
     we.term = e.term.value();
     we.type = static_cast<int8_t>(e.type);
-    if (e.data) we.data = *e.data;
+    if (e.data) {
+      we.data = *e.data;
+    } else if (e.file) {  // read now, or sent from the file (encode_batch_gathered)
+      if (Payload p = read_files ? e.payload() : nullptr) we.data = *p;
+      we.stamped = true;
+    }
   }
   w.snapshot.index = m.snapshot.index.value();
   w.snapshot.term = m.snapshot.term.value();
@@ -106,7 +114,28 @@ std::string check_snapshot(const WireMessage::RaftSnapshot& s, const std::string
 }
 
 // Checks `w` and converts it; returns the error (naming the field) or "".
-std::string from_wire(const WireMessage& w, const std::string& path, Message& m) {
+// A stamped entry's Data: one record batch whose own base offset and
+// partition leader epoch (bytes 0..7 and 12..15, big-endian) and length
+// (8..11) are the entry's.
+std::string check_stamped(const WireEntry& we, const std::string& path) {
+  if (we.type != static_cast<int8_t>(EntryType::kData)) return say(path, "Stamped", "set on a control entry");
+  if (we.data.size() < 17) return say(path, "Data", "a stamped entry holds no whole batch header");
+  wire::Reader r(we.data);
+  const int64_t base = r.int64();
+  const int32_t length = r.int32();
+  const int32_t epoch = r.int32();
+  if (static_cast<int64_t>(length) + 12 != static_cast<int64_t>(we.data.size()))
+    return say(path, "Data", std::string("batch length ").append(num(length)).append(" does not fill its ")
+                                 .append(num(static_cast<int64_t>(we.data.size()))).append(" bytes"));
+  if (base != we.first || epoch != we.term)
+    return say(path, "Data", std::string("the batch at base offset ").append(num(base)).append(", epoch ")
+                                 .append(num(epoch)).append(" is not the entry's (First ").append(num(we.first))
+                                 .append(", Term ").append(num(we.term))
+                                 .append("): its file region changed while it was sent"));
+  return {};
+}
+
+std::string from_wire(WireMessage& w, const std::string& path, Message& m) {
   if (!known_message_type(w.type)) return say(path, "Type", std::string("unknown message type ").append(num(w.type)));
   if (w.term < 0) return say(path, "Term", num(w.term).append(" is negative"));
   if (w.log_term < 0) return say(path, "LogTerm", num(w.log_term).append(" is negative"));
@@ -124,7 +153,7 @@ std::string from_wire(const WireMessage& w, const std::string& path, Message& m)
   m.context = static_cast<uint64_t>(w.context);
   m.entries.reserve(w.entries.size());
   for (size_t j = 0; j < w.entries.size(); ++j) {
-    const WireEntry& we = w.entries[j];
+    WireEntry& we = w.entries[j];
     std::string ep = path;
     ep.push_back('.');
     ep.append(at("Entries", j));
@@ -138,12 +167,15 @@ std::string from_wire(const WireMessage& w, const std::string& path, Message& m)
                                   .append(num(w.entries[j - 1].last)));
     }
     if (we.term < 0) return say(ep, "Term", num(we.term).append(" is negative"));
+    if (we.stamped) {
+      if (std::string bad = check_stamped(we, ep); !bad.empty()) return bad;
+    }
     Entry& e = m.entries.emplace_back();
     e.first = Index(we.first);
     e.last = Index(we.last);
     e.term = Term(we.term);
     e.type = static_cast<EntryType>(we.type);
-    if (!we.data.empty()) e.data = std::make_shared<const std::vector<uint8_t>>(we.data);
+    if (!we.data.empty()) e.data = std::make_shared<const std::vector<uint8_t>>(std::move(we.data));
   }
   std::string sp = path;
   sp.append(".Snapshot");
@@ -188,7 +220,12 @@ bool is_compact_heartbeat_response(const Message& m) {
   return m == probe;
 }
 
-std::vector<uint8_t> encode_batch(NodeId from, NodeId to, const std::vector<Message>& messages, bool poll) {
+namespace {
+
+// The batch's compact heartbeats and answers; the other messages into
+// `rest` (in order) when given, else as whole messages into the batch.
+RaftBatchRequest classify(NodeId from, NodeId to, const std::vector<Message>& messages, bool poll,
+                          std::vector<const Message*>* rest) {
   RaftBatchRequest batch;
   batch.source_node_id = from.value();
   batch.poll = poll;
@@ -205,13 +242,150 @@ std::vector<uint8_t> encode_batch(NodeId from, NodeId to, const std::vector<Mess
       h.group_id = m.group.value();
       h.term = m.term.value();
       h.context = static_cast<int64_t>(m.context);
+    } else if (rest) {
+      rest->push_back(&m);
     } else {
       batch.messages.push_back(to_wire(m));
     }
   }
+  return batch;
+}
+
+bool has_file_entry(const Message& m) {
+  return std::any_of(m.entries.begin(), m.entries.end(), [](const Entry& e) { return !e.data && e.file; });
+}
+
+// Appends `m` to the gathered body: the generated layout of a RaftMessage,
+// with the Data of each file entry left out as a splice (its compact length
+// written, its bytes to follow from the file). The generated encoder writes
+// the fixed fields, the snapshot and the tags; only the two places where the
+// entries go are written here, and each is checked against the generated
+// bytes (a changed spec falls back to reading the files: never a wrong frame).
+void gather_message(const Message& m, GatheredBatch& out) {
+  WireMessage wm = to_wire(m, false);
+  std::vector<WireEntry> entries = std::move(wm.entries);
+  auto read_file = [&](size_t i) {
+    if (Payload p = m.entries[i].payload()) entries[i].data = *p;
+  };
+  wm.entries.clear();
+  std::vector<uint8_t> shell;
+  {
+    wire::Writer w(shell);
+    wm.encode(w, kBatchVersion);
+  }
+  std::vector<uint8_t> tail;  // the snapshot and the message's tags
+  {
+    wire::Writer w(tail);
+    wm.snapshot.encode(w, kBatchVersion);
+    wire::write_unknown_tags(w, wm.unknown_tags);
+  }
+  const size_t fixed = shell.size() - tail.size() - 1;  // before the (empty) entries array
+  wire::Writer w(out.bytes);
+  if (shell.size() < tail.size() + 1 || shell[fixed] != 0x01) {
+    for (size_t i = 0; i < entries.size(); ++i)
+      if (!m.entries[i].data && m.entries[i].file) read_file(i);
+    wm.entries = std::move(entries);
+    wm.encode(w, kBatchVersion);
+    return;
+  }
+  w.bytes(std::span<const uint8_t>(shell).first(fixed));
+  w.uvarint(static_cast<uint32_t>(m.entries.size() + 1));
+  for (size_t i = 0; i < m.entries.size(); ++i) {
+    const Entry& e = m.entries[i];
+    WireEntry& we = entries[i];
+    if (e.data || !e.file) {
+      we.encode(w, kBatchVersion);
+      continue;
+    }
+    we.data.clear();
+    std::vector<uint8_t> one;
+    {
+      wire::Writer ew(one);
+      we.encode(ew, kBatchVersion);
+    }
+    constexpr size_t kFields = 8 + 8 + 4 + 1;  // First, Last, Term, Type; then Data (here empty: 0x01)
+    if (one.size() <= kFields || one[kFields] != 0x01) {  // not the layout expected: send the bytes read
+      read_file(i);
+      we.encode(w, kBatchVersion);
+      continue;
+    }
+    w.bytes(std::span<const uint8_t>(one).first(kFields));
+    w.uvarint(static_cast<uint32_t>(e.file->length + 1));  // compact bytes: length + 1
+    out.splices.push_back({out.bytes.size(), e.file});
+    w.bytes(std::span<const uint8_t>(one).subspan(kFields + 1));  // the entry's tags (Stamped)
+  }
+  w.bytes(tail);
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode_batch(NodeId from, NodeId to, const std::vector<Message>& messages, bool poll) {
+  RaftBatchRequest batch = classify(from, to, messages, poll, nullptr);
   wire::Writer w;
   batch.encode(w, kBatchVersion);
   return std::move(w.buffer());
+}
+
+size_t GatheredBatch::size() const {
+  size_t n = bytes.size();
+  for (const auto& s : splices) n += static_cast<size_t>(s.file->length);
+  return n;
+}
+
+GatheredBatch encode_batch_gathered(NodeId from, NodeId to, const std::vector<Message>& messages) {
+  GatheredBatch out;
+  std::vector<const Message*> rest;
+  RaftBatchRequest batch = classify(from, to, messages, false, &rest);
+  if (std::none_of(rest.begin(), rest.end(), [](const Message* m) { return has_file_entry(*m); })) {
+    for (const Message* m : rest) batch.messages.push_back(to_wire(*m));
+    wire::Writer w(out.bytes);
+    batch.encode(w, kBatchVersion);
+    return out;
+  }
+  // The generated layout of RaftBatchRequest around its Messages array: the
+  // batch without messages, split where the (empty) array is.
+  std::vector<uint8_t> shell;
+  {
+    wire::Writer w(shell);
+    batch.encode(w, kBatchVersion);
+  }
+  std::vector<uint8_t> head;  // node ids and the two heartbeat arrays
+  {
+    wire::Writer w(head);
+    w.int32(batch.source_node_id);
+    w.int32(batch.destination_node_id);
+    wire::write_array(w, batch.heartbeats, true, [&](const auto& e) { e.encode(w, kBatchVersion); });
+    wire::write_array(w, batch.heartbeat_responses, true, [&](const auto& e) { e.encode(w, kBatchVersion); });
+  }
+  if (shell.size() <= head.size() || !std::equal(head.begin(), head.end(), shell.begin()) ||
+      shell[head.size()] != 0x01) {  // not the layout expected: every message whole, files read
+    for (const Message* m : rest) batch.messages.push_back(to_wire(*m));
+    wire::Writer w(out.bytes);
+    batch.encode(w, kBatchVersion);
+    return out;
+  }
+  const size_t tags_at = head.size() + 1;  // after the (empty) Messages array
+  out.bytes = std::move(head);
+  wire::Writer(out.bytes).uvarint(static_cast<uint32_t>(rest.size() + 1));
+  for (const Message* m : rest) gather_message(*m, out);
+  wire::Writer(out.bytes).bytes(std::span<const uint8_t>(shell).subspan(tags_at));  // the batch's tags
+  return out;
+}
+
+std::vector<uint8_t> materialize(const GatheredBatch& g) {
+  std::vector<uint8_t> out;
+  out.reserve(g.size());
+  size_t at = 0;
+  for (const auto& s : g.splices) {
+    out.insert(out.end(), g.bytes.begin() + static_cast<std::ptrdiff_t>(at), g.bytes.begin() + static_cast<std::ptrdiff_t>(s.at));
+    Entry e;
+    e.file = s.file;
+    Payload p = e.payload();
+    if (p) out.insert(out.end(), p->begin(), p->end());
+    at = s.at;
+  }
+  out.insert(out.end(), g.bytes.begin() + static_cast<std::ptrdiff_t>(at), g.bytes.end());
+  return out;
 }
 
 DecodedBatch decode_batch(std::span<const uint8_t> bytes) {

@@ -29,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -53,6 +54,26 @@ bool is_compact_heartbeat_response(const Message& m);
 // it; an empty poll may go to kNoNode (-1), "whoever answers" (an address from
 // controller.quorum.bootstrap.servers whose id is not known yet).
 std::vector<uint8_t> encode_batch(NodeId from, NodeId to, const std::vector<Message>& messages, bool poll = false);
+
+// The same body with the Data of entries that name a file range (Entry::file,
+// a leader's log read for catch-up) left out: `bytes` holds everything else,
+// and each splice says where in `bytes` its file range goes (in order). The
+// transport writes the pieces with sendfile; the receiver sees one body, the
+// bytes encode_batch would give (such entries are marked Stamped: the
+// receiver checks the batch it got is the entry's). Messages without file
+// entries are encoded as by encode_batch.
+struct GatheredBatch {
+  struct Splice {
+    size_t at;                              // position in `bytes`
+    std::shared_ptr<const FileSpan> file;   // what goes there
+  };
+  std::vector<uint8_t> bytes;
+  std::vector<Splice> splices;
+  size_t size() const;  // the whole body's bytes
+};
+GatheredBatch encode_batch_gathered(NodeId from, NodeId to, const std::vector<Message>& messages);
+// The whole body (the files read): what encode_batch gives. Tests.
+std::vector<uint8_t> materialize(const GatheredBatch& g);
 
 struct DecodedBatch {
   NodeId from = kNoNode;

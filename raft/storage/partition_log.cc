@@ -20,18 +20,69 @@ Status invalid(const std::string& what) { return Status(Errc::kInvalidArgument, 
 
 std::string num(int64_t v) { return std::to_string(v); }
 
-Result<std::vector<uint8_t>> read_region(const storage::FileRegion& r) {
-  std::vector<uint8_t> out(static_cast<size_t>(r.length));
+// Reads `n` bytes at `at` of the region's file into `out`.
+Status read_at(const storage::FileRegion& r, int64_t at, size_t n, std::vector<uint8_t>& out) {
+  out.resize(n);
   size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n = r.file->env().pread(r.fd(), out.data() + done, out.size() - done,
-                                    static_cast<off_t>(r.position + static_cast<int64_t>(done)));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return storage::io_error("read " + r.file->path(), errno);
-    if (n == 0) return Status(Errc::kCorruptSegment, r.file->path() + ": region past the end of the file");
-    done += static_cast<size_t>(n);
+  while (done < n) {
+    ssize_t got = r.file->env().pread(r.fd(), out.data() + done, n - done, static_cast<off_t>(at + static_cast<int64_t>(done)));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return storage::io_error("read " + r.file->path(), errno);
+    if (got == 0) return Status(Errc::kCorruptSegment, r.file->path() + ": region past the end of the file");
+    done += static_cast<size_t>(got);
   }
-  return out;
+  return {};
+}
+
+// Every entry of a region, in order. With span_min > 0 a data batch of at
+// least span_min bytes is read by its header only and becomes an entry naming
+// its file range; the others are copied out of a read-ahead of 64 KiB.
+Status region_entries(const storage::FileRegion& r, size_t span_min, std::vector<Entry>& out) {
+  constexpr size_t kReadAhead = 64 << 10;
+  std::vector<uint8_t> chunk, header;
+  int64_t chunk_at = 0;
+  const int64_t end = r.position + r.length;
+  auto in_chunk = [&](int64_t at, size_t n) {
+    return at >= chunk_at && at + static_cast<int64_t>(n) <= chunk_at + static_cast<int64_t>(chunk.size());
+  };
+  if (span_min == 0) {
+    if (Status st = read_at(r, r.position, static_cast<size_t>(r.length), chunk); !st.ok()) return st;
+    chunk_at = r.position;
+  }
+  for (int64_t pos = r.position; pos < end;) {
+    const size_t left = static_cast<size_t>(end - pos);
+    std::span<const uint8_t> head;
+    if (in_chunk(pos, std::min(left, record::kBatchHeaderSize))) {
+      head = std::span<const uint8_t>(chunk).subspan(static_cast<size_t>(pos - chunk_at));
+    } else {
+      if (Status st = read_at(r, pos, std::min(left, record::kBatchHeaderSize), header); !st.ok()) return st;
+      head = header;
+    }
+    auto hr = record::parse_batch_header(head);
+    if (hr.error != record::BatchError::kOk)
+      return Status(Errc::kCorruptMessage, std::string("batch header: ") + record::to_string(hr.error));
+    const size_t size = hr.header.total_size();
+    if (size > left) return Status(Errc::kCorruptMessage, "batch longer than its region");
+    if (span_min > 0 && size >= span_min && !hr.header.is_control()) {
+      Entry e;
+      e.first = Index(hr.header.base_offset);
+      e.last = Index(hr.header.last_offset());
+      e.term = Term(hr.header.partition_leader_epoch);
+      e.type = EntryType::kData;
+      e.file = std::make_shared<const FileSpan>(FileSpan{r.file, r.fd(), pos, static_cast<int64_t>(size)});
+      out.push_back(std::move(e));
+    } else {
+      if (!in_chunk(pos, size)) {
+        if (Status st = read_at(r, pos, std::min(left, std::max(size, kReadAhead)), chunk); !st.ok()) return st;
+        chunk_at = pos;
+      }
+      auto e = batch_to_entry(std::span<const uint8_t>(chunk).subspan(static_cast<size_t>(pos - chunk_at), size));
+      if (!e.ok()) return e.status();
+      out.push_back(std::move(*e));
+    }
+    pos += static_cast<int64_t>(size);
+  }
+  return {};
 }
 
 }  // namespace
@@ -131,19 +182,17 @@ std::vector<Entry> PartitionRaftLog::entries(Index from, size_t max_bytes) const
     auto region = log_->read(Offset(next), want, Offset(l.value() + 1));
     if (!region.ok()) { fail(region.status()); break; }
     if (region->empty()) break;
-    auto bytes = read_region(*region);
-    if (!bytes.ok()) { fail(bytes.status()); break; }
-    std::span<const uint8_t> rest(*bytes);
+    std::vector<Entry> got;
+    if (Status st = region_entries(*region, options_.file_span_min_bytes, got); !st.ok()) {
+      fail(st);
+      return out;
+    }
     bool full = false;
-    while (!rest.empty()) {
-      auto e = batch_to_entry(rest);
-      if (!e.ok()) { fail(e.status()); return out; }
-      const size_t size = record::parse_batch_header(rest).header.total_size();
-      rest = rest.subspan(size);
-      if (e->last < from) continue;
-      if (!out.empty() && total + e->bytes() > max_bytes) { full = true; break; }
-      total += e->bytes();
-      out.push_back(std::move(*e));
+    for (Entry& e : got) {
+      if (e.last < from) continue;
+      if (!out.empty() && total + e.bytes() > max_bytes) { full = true; break; }
+      total += e.bytes();
+      out.push_back(std::move(e));
     }
     if (full || total >= max_bytes) break;
     next = region->last_offset + 1;

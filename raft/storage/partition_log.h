@@ -13,6 +13,8 @@
 //   term_at(i)        storage's leader epoch cache (no batch is read); at
 //                     start() - 1 the snapshot's term
 //   entries()         Log::read of whole batches, each parsed to an Entry
+//                     (a large data batch only by its header: the entry names
+//                     its file range, FileSpan; file_span_min_bytes)
 //   snapshot()        {start() - 1, its term, the config in force there}: the
 //                     installed snapshot (raft.snapshot, snapshot_file.h) or,
 //                     once retention moved the start past a Voters entry,
@@ -80,6 +82,10 @@ struct PartitionRaftLogOptions {
   storage::Env* env = nullptr;  // the storage::Log's env (null: posix)
   // The timestamp written into control batches (their record's CreateTime).
   std::function<int64_t()> clock = storage::system_clock_ms;
+  // entries() leaves a data batch of at least this many bytes in its file (an
+  // Entry with a FileSpan, no data): the transport sends it with sendfile.
+  // Smaller batches, and Raft's control batches, are read into memory. 0: all are.
+  size_t file_span_min_bytes = 0;
 };
 
 class PartitionRaftLog final : public Log {

@@ -57,7 +57,12 @@ void RaftBatchRequest::RaftMessage::RaftEntry::encode(wire::Writer& w, int16_t v
   w.int8(type);
   wire::write_bytes(w, data, true);
   if (true) {
-    wire::write_unknown_tags(w, unknown_tags);
+    wire::TaggedFieldsWriter tagged;
+    if (stamped != false) {
+      wire::Writer tw(tagged.add(0));
+      tw.boolean(stamped);
+    }
+    tagged.finish(w, unknown_tags);
   }
 }
 
@@ -69,7 +74,15 @@ bool RaftBatchRequest::RaftMessage::RaftEntry::decode(wire::Reader& r, int16_t v
   type = r.int8();
   wire::read_bytes(r, data, true);
   if (true) {
-    wire::read_tagged_fields(r, unknown_tags, [](uint32_t, wire::Reader&) { return false; });
+    wire::read_tagged_fields(r, unknown_tags, [&](uint32_t tag, wire::Reader& tr) -> bool {
+      switch (tag) {
+        case 0:
+          stamped = tr.boolean();
+          return true;
+        default:
+          return false;
+      }
+    });
   }
   return r.ok();
 }

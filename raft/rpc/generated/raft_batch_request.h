@@ -33,6 +33,7 @@
 //       term                           int32                        v0+
 //       type                           int8                         v0+
 //       data                           bytes                        v0+
+//       stamped                        bool                         v0+, tag 0 v0+
 //     snapshot                         RaftSnapshot                 v0+
 //       index                          int64                        v0+
 //       term                           int32                        v0+
@@ -104,6 +105,8 @@ struct RaftBatchRequest {
       int8_t type = 0;
       // The entry's bytes (a record batch, or a control payload).
       std::vector<uint8_t> data;
+      // A data entry read back from the sender's log (and maybe sent from its file): Data's own base offset and partit...
+      bool stamped = false;
       UnknownTags unknown_tags;
 
       void encode(wire::Writer& w, int16_t version) const;

@@ -43,7 +43,8 @@ void fill_sample(RaftBatchRequest::RaftMessage::RaftEntry& m, int16_t version, i
   { m.term = 96; }
   { m.type = 13; }
   { m.data = std::vector<uint8_t>{14, 0, 255}; }
-  if (seed == 0 && (true)) m.unknown_tags.push_back({1015, {0xde, 0xad}});
+  { m.stamped = true; }
+  if (seed == 0 && (true)) m.unknown_tags.push_back({1016, {0xde, 0xad}});
 }
 }  // namespace
 
@@ -51,12 +52,12 @@ namespace {
 void fill_sample(RaftBatchRequest::RaftMessage::RaftSnapshot& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
-  { m.index = 4; }
-  { m.term = 41; }
-  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.voters)> v(n); const int32_t vals[2] = {78, 115}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.voters = std::move(v); }
-  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.outgoing)> v(n); const int32_t vals[2] = {115, 32}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.outgoing = std::move(v); }
-  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.learners)> v(n); const int32_t vals[2] = {32, 69}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.learners = std::move(v); }
-  if (seed == 0 && (true)) m.unknown_tags.push_back({1021, {0xde, 0xad}});
+  { m.index = 41; }
+  { m.term = 78; }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.voters)> v(n); const int32_t vals[2] = {115, 32}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.voters = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.outgoing)> v(n); const int32_t vals[2] = {32, 69}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.outgoing = std::move(v); }
+  { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.learners)> v(n); const int32_t vals[2] = {69, 106}; for (size_t i = 0; i < n; ++i) v[i] = vals[i]; m.learners = std::move(v); }
+  if (seed == 0 && (true)) m.unknown_tags.push_back({1022, {0xde, 0xad}});
 }
 }  // namespace
 
@@ -64,20 +65,20 @@ namespace {
 void fill_sample(RaftBatchRequest::RaftMessage& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
-  { m.group_id = 106; }
-  { m.type = 23; }
-  { m.term = 60; }
-  { m.index = 97; }
-  { m.log_term = 14; }
-  { m.commit = 51; }
+  { m.group_id = 23; }
+  { m.type = 60; }
+  { m.term = 97; }
+  { m.index = 14; }
+  { m.log_term = 51; }
+  { m.commit = 88; }
   { m.reject = true; }
-  { m.hint_index = 5; }
-  { m.hint_term = 42; }
+  { m.hint_index = 42; }
+  { m.hint_term = 79; }
   { m.transfer = true; }
-  { m.context = 116; }
+  { m.context = 33; }
   { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.entries)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.entries = std::move(v); }
   { fill_sample(m.snapshot, version, seed); }
-  if (seed == 0 && (true)) m.unknown_tags.push_back({1035, {0xde, 0xad}});
+  if (seed == 0 && (true)) m.unknown_tags.push_back({1036, {0xde, 0xad}});
 }
 }  // namespace
 
@@ -85,12 +86,12 @@ void fill_sample(RaftBatchRequest& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
   { m.poll = true; }
-  { m.source_node_id = 61; }
-  { m.destination_node_id = 98; }
+  { m.source_node_id = 98; }
+  { m.destination_node_id = 15; }
   { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.heartbeats)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.heartbeats = std::move(v); }
   { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.heartbeat_responses)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.heartbeat_responses = std::move(v); }
   { size_t n = seed == 0 ? 2 : 1; std::remove_cvref_t<decltype(m.messages)> v(n); for (size_t i = 0; i < n; ++i) fill_sample(v[i], version, static_cast<int>((seed + i) % 2)); m.messages = std::move(v); }
-  if (seed == 0 && (true)) m.unknown_tags.push_back({1042, {0xde, 0xad}});
+  if (seed == 0 && (true)) m.unknown_tags.push_back({1043, {0xde, 0xad}});
 }
 
 }  // namespace millrace::raft::rpc::testing
