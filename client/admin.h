@@ -1,5 +1,5 @@
 // Admin: synchronous cluster administration (topics, configs, groups, offsets,
-// cluster, reassignments, leader elections) with errors as values.
+// cluster, log dirs, reassignments, leader elections) with errors as values.
 //
 // Every call blocks the calling thread until the broker answers or the timeout
 // (ClientConfig::request_timeout) passes, and returns Status / Result<T> carrying

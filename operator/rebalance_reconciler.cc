@@ -1,5 +1,6 @@
 #include "operator/rebalance_reconciler.h"
 
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -109,12 +110,19 @@ ReconcileResult RebalanceReconciler::reconcile(const std::string& ns, const std:
   std::string submit_error;
   if (!out.cancel.empty()) {
     std::map<client::TopicPartition, std::optional<std::vector<int32_t>>> cancels;
-    for (const auto& tp : out.cancel) cancels[{tp.first, tp.second}] = std::nullopt;
+    for (const auto& tp : out.cancel) {
+      cancels[{tp.first, tp.second}] = std::nullopt;
+      spdlog::info("rebalance {}/{}: cancelling {}-{}", ns, name, tp.first, tp.second);
+    }
     if (auto st = admin.alter_partition_reassignments(cancels); !st.ok()) submit_error = "cancel: " + st.to_string();
   }
   if (!out.submit.empty() && submit_error.empty()) {
     std::map<client::TopicPartition, std::optional<std::vector<int32_t>>> moves;
-    for (const planner::Reassignment& m : out.submit) moves[{m.topic, m.partition}] = m.to;
+    for (const planner::Reassignment& m : out.submit) {
+      moves[{m.topic, m.partition}] = m.to;
+      spdlog::info("rebalance {}/{}: submitting {}-{} [{}] -> [{}]", ns, name, m.topic, m.partition,
+                   fmt::join(m.from, ","), fmt::join(m.to, ","));
+    }
     if (auto st = admin.alter_partition_reassignments(moves); !st.ok()) submit_error = "submit: " + st.to_string();
   }
   // 3. Events.
