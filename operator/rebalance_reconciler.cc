@@ -69,6 +69,9 @@ ReconcileResult RebalanceReconciler::reconcile(const std::string& ns, const std:
 
   // Where the brokers are; without them the state stands and a condition says why.
   auto unreachable = [&](const std::string& reason, const std::string& message) {
+    // The state's condition stays as it was, reason included.
+    const json kept = find_condition(old_status.value("conditions", json::array()), rb::to_string(in.status.state));
+    if (kept.is_object()) ctx.reason = kept.value("reason", "");
     ctx.unreachable_reason = reason;
     ctx.unreachable_message = message;
     auto err = write_status(obj, rb::render_status(in.status, ctx, generation, old_status, now_rfc3339()));
