@@ -30,7 +30,9 @@ leader.replication.throttled.rate set so that moves take seconds.
 
 The checkers were shown to fail: with the moves in flight hidden from the state
 machine (the reconciler's in_flight left empty, planted), step 2 ends with 34 of
-40 moves done and 6 skipped, and step 3 finds 13 partitions submitted twice.
+40 moves done and 6 skipped, and step 3 finds 13 partitions submitted twice; with
+DescribeLogDirs' sizes zeroed in the admin client (planted), step 2's proposal
+check (0 bytes) and the size check fail.
 """
 import json
 import math
@@ -358,6 +360,11 @@ spec: {cluster: demo, mode: full}
     check(len(moves) == prop.get("reassignments") and
           plan["metadata"]["ownerReferences"][0]["kind"] == "Rebalance",
           f"the plan ConfigMap holds the {len(moves)} moves and is owned by the Rebalance")
+    # Sizes come from every broker's DescribeLogDirs: a move copies the partition once per new replica.
+    small = [f"{m['topic']}-{m['partition']}: {m['bytes']}" for m in moves if m["topic"] == TOPIC and
+             m["bytes"] < PER_PARTITION * len(VALUE) * len(set(m["to"]) - set(m["from"]))]
+    check(any(m["topic"] == TOPIC for m in moves) and not small,
+          f"every move of {TOPIC} carries its partition's size (>= {PER_PARTITION * len(VALUE)} bytes a replica): {small}")
     time.sleep(10)
     check(state_of("manual") == "ProposalReady" and views(all_bs) == before,
           "unapproved after 10 s: still ProposalReady, no replica moved")
