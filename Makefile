@@ -8,6 +8,7 @@
 #   make fuzz           each fuzzer for FUZZ_SECONDS (default 600), JOBS at a time
 #   make sim            the Raft simulator over SEEDS seeds (default 10000) of mixed scenarios (raft/sim)
 #   make chaos          ROUNDS (default 20) Jepsen-style rounds of real brokers in network namespaces
+#   make rebalance-e2e  the Rebalance resource on the real kube-apiserver (8-9 min)
 #                       (tests/chaos; make test runs 2)
 #   make bench          benchmarks against Apache Kafka (not part of make test)
 #   make regen-protocol regenerate protocol/generated from ../shared/kafka-protocol/message
@@ -30,7 +31,7 @@ export MILLRACE_CACHE := $(CACHE)
 
 CMAKE_GEN := -G Ninja
 
-.PHONY: cluster cluster-down sim chaos deps build run test test-unit asan tsan fuzz fuzz-ci bench scaling-model regen-protocol k8s-up k8s-down image manifests clean
+.PHONY: cluster cluster-down sim chaos rebalance-e2e deps build run test test-unit asan tsan fuzz fuzz-ci bench scaling-model regen-protocol k8s-up k8s-down image manifests clean
 
 deps:
 	@bash scripts/install-deps
@@ -64,6 +65,10 @@ sim: deps $(BUILD)/build.ninja
 ROUNDS ?= 20
 chaos: build
 	MILLRACE_BUILD=$(BUILD) MILLRACE_CHAOS_ROUNDS=$(ROUNDS) bash tests/chaos/run
+
+# The Rebalance resource end to end (tests/rebalance/README.md): not in make test yet.
+rebalance-e2e: build
+	MILLRACE_BUILD=$(abspath $(BUILD)) bash tests/rebalance/e2e
 
 test-unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L unit

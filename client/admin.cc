@@ -405,6 +405,33 @@ Result<std::vector<PartitionReassignment>> Admin::list_partition_reassignments()
   }());
 }
 
+Result<std::vector<BrokerLogDirs>> Admin::describe_log_dirs() {
+  return cluster_->run([&]() -> asio::awaitable<Result<std::vector<BrokerLogDirs>>> {
+    auto md = co_await cluster_->refresh_metadata({}, false);
+    if (!md.ok()) co_return md.error();
+    std::vector<BrokerLogDirs> out;
+    for (auto& [id, b] : md->brokers) {
+      BrokerLogDirs& d = out.emplace_back();
+      d.broker_id = id;
+      proto::DescribeLogDirsRequest req;
+      req.topics.reset();  // every topic
+      auto resp = co_await cluster_->call(id, req);
+      if (!resp.ok()) {
+        d.error = resp.error();
+        continue;
+      }
+      if (resp->error_code != 0) {
+        d.error = Error{resp->error_code, "DescribeLogDirs failed on broker " + std::to_string(id)};
+        continue;
+      }
+      for (auto& r : resp->results)
+        for (auto& t : r.topics)
+          for (auto& p : t.partitions) d.partition_bytes[{t.name, p.partition_index}] += p.partition_size;
+    }
+    co_return out;
+  }());
+}
+
 Status Admin::elect_leaders(const std::vector<TopicPartition>& partitions, ElectionType type) {
   return cluster_->run([&]() -> asio::awaitable<Status> {
     proto::ElectLeadersRequest req;

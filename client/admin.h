@@ -1,5 +1,5 @@
 // Admin: synchronous cluster administration (topics, configs, groups, offsets,
-// cluster, reassignments, leader elections) with errors as values.
+// cluster, log dirs, reassignments, leader elections) with errors as values.
 //
 // Every call blocks the calling thread until the broker answers or the timeout
 // (ClientConfig::request_timeout) passes, and returns Status / Result<T> carrying
@@ -106,6 +106,14 @@ struct PartitionReassignment {
   std::vector<int32_t> replicas, adding, removing;
 };
 
+// One broker's answer to DescribeLogDirs: bytes on disk per partition replica it
+// holds (summed over its log dirs), or the error asking it.
+struct BrokerLogDirs {
+  int32_t broker_id = -1;
+  std::map<TopicPartition, int64_t> partition_bytes;
+  std::optional<Error> error;
+};
+
 enum class ElectionType : int8_t { kPreferred = 0, kUnclean = 1 };
 
 class Admin {
@@ -151,6 +159,10 @@ class Admin {
   // Replicas
   Status alter_partition_reassignments(const std::map<TopicPartition, std::optional<std::vector<int32_t>>>& moves);
   Result<std::vector<PartitionReassignment>> list_partition_reassignments();
+  // DescribeLogDirs (all topics) asked of every broker the metadata lists, one
+  // answer per broker, sorted by id; a broker that fails carries its error and
+  // does not fail the others. Fails only when the metadata cannot be read.
+  Result<std::vector<BrokerLogDirs>> describe_log_dirs();
   // Empty partitions = all partitions. Partitions whose leader is already the
   // preferred one are not errors (ELECTION_NOT_NEEDED is dropped).
   Status elect_leaders(const std::vector<TopicPartition>& partitions, ElectionType type = ElectionType::kPreferred);

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "protocol/generated/describe_log_dirs_request.h"
+#include "protocol/generated/describe_log_dirs_response.h"
 #include "protocol/generated/produce_request.h"
 #include "protocol/generated/produce_response.h"
 #include "protocol/generated/fetch_request.h"
@@ -195,6 +197,11 @@ template <> struct ApiTraits<proto::OffsetDeleteRequest> {
   using Response = proto::OffsetDeleteResponse;
   static constexpr int16_t kMin = 0, kMax = 0;
   static constexpr const char* kName = "OffsetDelete";
+};
+template <> struct ApiTraits<proto::DescribeLogDirsRequest> {
+  using Response = proto::DescribeLogDirsResponse;
+  static constexpr int16_t kMin = 1, kMax = 4;
+  static constexpr const char* kName = "DescribeLogDirs";
 };
 template <> struct ApiTraits<proto::DescribeClusterRequest> {
   using Response = proto::DescribeClusterResponse;

@@ -11,7 +11,7 @@ FaultParse parse_fault_plan(const std::string& text) {
   if (text.empty()) return out;
   const std::string prefix = "exit-after-writes:";
   if (text.rfind(prefix, 0) != 0) {
-    out.error = std::string(kFaultEnv) + "='" + text + "': expected exit-after-writes:N[:Millrace|Topic]";
+    out.error = std::string(kFaultEnv) + "='" + text + "': expected exit-after-writes:N[:Millrace|Topic|Rebalance]";
     return out;
   }
   auto rest = text.substr(prefix.size());
@@ -26,8 +26,8 @@ FaultParse parse_fault_plan(const std::string& text) {
     return out;
   }
   std::string kind = colon == std::string::npos ? "" : rest.substr(colon + 1);
-  if (colon != std::string::npos && kind != "Millrace" && kind != "Topic") {
-    out.error = std::string(kFaultEnv) + "='" + text + "': kind must be Millrace or Topic";
+  if (colon != std::string::npos && kind != "Millrace" && kind != "Topic" && kind != "Rebalance") {
+    out.error = std::string(kFaultEnv) + "='" + text + "': kind must be Millrace, Topic or Rebalance";
     return out;
   }
   out.plan = {n, kind};

@@ -8,8 +8,8 @@
 //     N     1..1000: the process calls _exit(kFaultExitCode) right after the
 //           API server answered the N-th write (create, apply, patch, update,
 //           delete; Events included) made by ONE reconcile pass.
-//     Kind  Millrace or Topic: count only reconciles of that kind (default:
-//           both). Writes outside a reconcile (the leader Lease) never count,
+//     Kind  Millrace, Topic or Rebalance: count only reconciles of that kind
+//           (default: all). Writes outside a reconcile (the leader Lease) never count,
 //           and a pass that makes fewer than N writes resets the count.
 //
 // No destructor, no flush, no lease release: like a crash. Thread-safe: the

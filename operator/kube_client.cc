@@ -19,6 +19,7 @@ const Resource kLease{"/apis/coordination.k8s.io/v1", "leases", true, "Lease"};
 const Resource kEvent{"/api/v1", "events", true, "Event"};
 const Resource kMillrace{"/apis/millrace.io/v1alpha1", "millraces", true, "Millrace"};
 const Resource kTopic{"/apis/millrace.io/v1alpha1", "topics", true, "Topic"};
+const Resource kRebalance{"/apis/millrace.io/v1alpha1", "rebalances", true, "Rebalance"};
 const Resource kConsumerGroupScaler{"/apis/millrace.io/v1alpha1", "consumergroupscalers", true, "ConsumerGroupScaler"};
 const Resource kServiceMonitor{"/apis/monitoring.coreos.com/v1", "servicemonitors", true, "ServiceMonitor"};
 const Resource kCrd{"/apis/apiextensions.k8s.io/v1", "customresourcedefinitions", false, "CustomResourceDefinition"};

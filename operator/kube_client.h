@@ -31,7 +31,7 @@ struct Resource {
 
 namespace res {
 extern const Resource kConfigMap, kService, kPod, kStatefulSet, kPdb, kLease, kEvent, kMillrace, kTopic,
-    kConsumerGroupScaler,
+    kConsumerGroupScaler, kRebalance,
     kServiceMonitor, kCrd;
 }
 

@@ -1,4 +1,4 @@
-// millrace-operator: watches Millrace and Topic objects and makes the cluster
+// millrace-operator: watches Millrace, Topic, ConsumerGroupScaler and Rebalance objects and makes the cluster
 // match them. See README.md.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -20,6 +20,7 @@
 #include "operator/operator_metrics.h"
 #include "operator/readiness.h"
 #ifdef MILLRACE_OPERATOR_TOPICS
+#include "operator/rebalance_reconciler.h"
 #include "operator/scaler_reconciler.h"
 #include "operator/topic_reconciler.h"
 #endif
@@ -138,11 +139,13 @@ int main(int argc, char** argv) {
   std::unique_ptr<Controller> scaler_ctl;
   std::unique_ptr<Informer> scalers;
   std::unique_ptr<ScalerReconciler> scaler_rec;
-  bool scalers_served = false;
-  if (auto d = client.get(res::kConsumerGroupScaler.api); d.ok())
-    for (const auto& r : d.body.value("resources", json::array()))
-      if (r.value("name", "") == res::kConsumerGroupScaler.plural) scalers_served = true;
-  if (scalers_served) {
+  auto served = [&](const Resource& kind) {
+    if (auto d = client.get(kind.api); d.ok())
+      for (const auto& r : d.body.value("resources", json::array()))
+        if (r.value("name", "") == kind.plural) return true;
+    return false;
+  };
+  if (served(res::kConsumerGroupScaler)) {
     scalers = std::make_unique<Informer>(client, res::kConsumerGroupScaler, watch_ns, "", [&](const json& obj) {
       if (scaler_ctl) scaler_ctl->enqueue(obj["metadata"].value("namespace", ""), obj["metadata"].value("name", ""));
     });
@@ -155,6 +158,35 @@ int main(int argc, char** argv) {
     spdlog::warn("CRD consumergroupscalers.millrace.io is not installed: ConsumerGroupScalers are not reconciled "
                  "(apply charts/millrace/crds/ and restart the operator)");
   }
+  // Rebalances, likewise only when their CRD is served.
+  std::unique_ptr<Controller> rebalance_ctl;
+  std::unique_ptr<Informer> rebalances;
+  std::unique_ptr<RebalanceReconciler> rebalance_rec;
+  if (served(res::kRebalance)) {
+    rebalances = std::make_unique<Informer>(client, res::kRebalance, watch_ns, "", [&](const json& obj) {
+      if (rebalance_ctl)
+        rebalance_ctl->enqueue(obj["metadata"].value("namespace", ""), obj["metadata"].value("name", ""));
+    });
+    informers.push_back(rebalances.get());
+    rebalance_rec = std::make_unique<RebalanceReconciler>(client, millraces, kafka, events);
+    rebalance_ctl = std::make_unique<Controller>(
+        "Rebalance",
+        [&](const std::string& ns, const std::string& name) {
+          auto scope = faults.reconciling("Rebalance");
+          return rebalance_rec->reconcile(ns, name);
+        },
+        metrics);
+  } else {
+    spdlog::warn("CRD rebalances.millrace.io is not installed: Rebalances are not reconciled "
+                 "(apply charts/millrace/crds/ and restart the operator)");
+  }
+  // A cluster's brokers becoming ready (or not) changes what its Rebalances can do.
+  auto enqueue_rebalances_of = [&](const std::string& ns, const std::string& cluster) {
+    if (!rebalance_ctl) return;
+    for (const auto& r : rebalances->list())
+      if (r["metadata"].value("namespace", "") == ns && r["spec"].value("cluster", "") == cluster)
+        rebalance_ctl->enqueue(ns, r["metadata"].value("name", ""));
+  };
 #else
   BrokerLoadFn broker_load;  // no Kafka client: scale-downs stay blocked
 #endif
@@ -201,7 +233,10 @@ int main(int argc, char** argv) {
   auto begin_reconciling = [&] {
     if (started.exchange(true)) return;
 #ifdef MILLRACE_OPERATOR_TOPICS
-    on_cluster_change = enqueue_topics_of;  // before any informer thread can call it
+    on_cluster_change = [&](const std::string& ns, const std::string& cluster) {  // before any informer runs
+      enqueue_topics_of(ns, cluster);
+      enqueue_rebalances_of(ns, cluster);
+    };
 #endif
     for (auto* i : informers) i->start();
     while (!synced()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -215,6 +250,11 @@ int main(int argc, char** argv) {
       scaler_ctl->start(workers);
       for (const auto& s : scalers->list())
         scaler_ctl->enqueue(s["metadata"].value("namespace", ""), s["metadata"].value("name", ""));
+    }
+    if (rebalance_ctl) {
+      rebalance_ctl->start(workers);
+      for (const auto& r : rebalances->list())
+        rebalance_ctl->enqueue(r["metadata"].value("namespace", ""), r["metadata"].value("name", ""));
     }
 #endif
     for (const auto& m : millraces.list())
@@ -260,6 +300,7 @@ int main(int argc, char** argv) {
 #ifdef MILLRACE_OPERATOR_TOPICS
   topic_ctl->stop();
   if (scaler_ctl) scaler_ctl->stop();
+  if (rebalance_ctl) rebalance_ctl->stop();
 #endif
   // Reconciling has stopped: hand the Lease over now rather than let it expire.
   if (elector) {

@@ -59,7 +59,7 @@ class Machine {
       case State::kRebalancing:
         if (ann == "stop") {
           st.state = State::kStopped;
-          out_.events.push_back("Stopping: no new moves; the moves in flight finish first");
+          out_.events.push_back("Stopping: no new moves; the moves in flight are cancelled");
           return advance(in_.stored_plan, /*submit=*/false);
         }
         if (ann == "refresh") out_.events.push_back("IgnoredAnnotation: refresh while rebalancing; stop first");
@@ -189,7 +189,9 @@ class Machine {
       return done();
     }
     if (st.state == State::kStopped) {
-      st.message = (running ? "stopping: " + std::to_string(pr.moves_in_flight) + " moves in flight finish first; "
+      for (const planner::Reassignment& m : plan)
+        if (in_.in_flight.count({m.topic, m.partition})) out_.cancel.push_back({m.topic, m.partition});
+      st.message = (running ? "stopping: " + std::to_string(pr.moves_in_flight) + " moves in flight being cancelled; "
                             : std::string("stopped: ")) +
                    std::to_string(pr.moves_done) + " of " + std::to_string(pr.moves_total) + " done" + skipped;
       if (!running) {

@@ -17,10 +17,13 @@
 // receiving broker has fewer than spec.concurrentMoves in flight, keeps the
 // replication throttle set, and counts a move done when its partition has the
 // planned replica list and is no longer reassigning; a partition someone else
-// moved meanwhile is skipped and named. `stop` submits nothing more and waits
-// for the moves in flight (a reassignment is finished or cancelled by the
-// brokers, never left half done); Stopped once none is. A spec change outside
-// Rebalancing makes a new proposal.
+// moved meanwhile is skipped and named. `stop` submits nothing more and cancels
+// the plan's moves in flight (the brokers revert each to its replicas before the
+// move: a reassignment is finished or cancelled, never left half done); it
+// asks again while one is still listed, and is Stopped once none is. Strimzi
+// lets the batch in flight finish instead; a cancel frees the brokers at once
+// and loses only the copy under way. A spec change outside Rebalancing makes a
+// new proposal.
 #pragma once
 
 #include <cstdint>
@@ -80,6 +83,7 @@ struct Outputs {
   Status status;
   std::optional<std::vector<planner::Reassignment>> store_plan;  // replace the stored moves
   std::vector<planner::Reassignment> submit;  // AlterPartitionReassignments now
+  std::vector<TopicPartition> cancel;         // AlterPartitionReassignments with no replicas (stop)
   std::optional<int64_t> throttle;            // set this rate on the brokers moving data
   bool clear_throttle = false;
   bool clear_annotation = false;              // the annotation was acted on (or is unknown)
