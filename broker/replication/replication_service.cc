@@ -602,7 +602,8 @@ void ReplicationService::reconcile_now() {
         // A replica added by a reassignment joins the group the others run
         // (no configuration of its own until the leader's learner entry).
         const bool joining = std::find(p.adding.begin(), p.adding.end(), opts_.me) != p.adding.end();
-        if (auto st = set_.add(g, partition->log(), p.replicas, durability_of(*partition->log()), joining); !st.ok()) {
+        if (auto st = set_.add(g, partition->log(), p.replicas, durability_of(*partition->log()), joining, p.adding);
+            !st.ok()) {
           spdlog::error("event=replica_open_failed topic={} partition={} error=\"{}\"", name, p.index, st.to_string());
           placed.erase(g);
           continue;

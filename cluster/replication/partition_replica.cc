@@ -36,6 +36,28 @@ storage::Result<std::unique_ptr<PartitionReplica>> PartitionReplica::open(std::s
     // A new group: its first configuration stands below offset 0.
     if (!r->log_->install_snapshot(raft::SnapshotMeta{raft::Index(-1), raft::Term(0), first}))
       return r->log_->last_error();
+  } else if (*hs == raft::HardState{} && r->log_->last() >= r->log_->start() &&
+             r->log_->snapshot().config.voters.empty() && r->log_->config_entries().empty() && !options.joining) {
+    // A log that never ran Raft (replication factor 1 until a reassignment
+    // added replicas): what it holds was acknowledged by its only replica, so it
+    // is committed in the group's first configuration, which stands below it;
+    // the voters are its replicas but the ones being added (learners first, so
+    // it keeps taking writes while they catch up), and the term starts at its
+    // last batch's epoch, never behind its own log.
+    raft::Config adopted;
+    for (int32_t id : options.replicas)
+      if (std::find(options.adding.begin(), options.adding.end(), id) == options.adding.end())
+        adopted.voters.push_back(raft::NodeId(id));
+    std::sort(adopted.voters.begin(), adopted.voters.end());
+    adopted.voters.erase(std::unique(adopted.voters.begin(), adopted.voters.end()), adopted.voters.end());
+    if (adopted.voters.empty()) adopted = first;
+    if (!r->log_->adopt_config(adopted)) return r->log_->last_error();
+    raft::HardState adopt;
+    adopt.term = r->log_->term_at(r->log_->last()).value_or(raft::Term(0));
+    const int64_t hw = r->storage_->high_watermark().value();
+    adopt.commit = std::min(r->log_->last(), raft::Index(hw - 1));
+    if (auto st = r->hard_state_->write(adopt); !st.ok()) return st;
+    *hs = adopt;
   }
   raft::Options o;
   o.id = raft::NodeId(options.me);

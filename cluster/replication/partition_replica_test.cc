@@ -489,5 +489,38 @@ TEST(PartitionReplica, ASingleReplicaLeadsAtOnceAndCommitsAlone) {
   EXPECT_FALSE(PartitionReplica::open(*l2, {.me = 4, .group = 1, .replicas = {}}).ok());
 }
 
+// A partition of replication factor 1 runs no Raft group (the single-replica
+// path writes its log); a reassignment that adds a replica opens one over that
+// log. Its records were acknowledged by their only replica: they stay readable,
+// the old replica goes on leading (its new peer is only being added) and takes
+// writes at once, in a term not behind its log's epochs.
+TEST(PartitionReplica, ALogThatNeverRanRaftJoinsAGroupLeadingWithItsRecordsCommitted) {
+  TempDir dir;
+  auto log = storage::Log::open(dir.path() / "t-0", storage::LogOptions{});
+  ASSERT_TRUE(log.ok());
+  for (int i = 0; i < 3; ++i) {
+    auto b = producer_batch(4, 'a');
+    ASSERT_TRUE((*log)->append(b, LeaderEpoch(2)).ok());
+  }
+  ASSERT_EQ((*log)->high_watermark(), Offset(12));
+  (*log)->set_manual_high_watermark();
+  auto r = PartitionReplica::open(*log, {.me = 7, .group = 3, .replicas = {9, 7}, .adding = {9}});
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  std::vector<raft::Message> out;
+  ASSERT_TRUE((*r)->drive(out).ok());
+  EXPECT_TRUE((*r)->is_leader()) << "the only voter until 9 has caught up";
+  // Its 12 records stay readable (and the leader's LeaderChange entry after them).
+  EXPECT_EQ((*r)->high_watermark(), 13) << "what its only replica acknowledged stays readable";
+  EXPECT_GT((*r)->term(), 2);
+  auto p = (*r)->propose(producer_batch(2, 'b'), 2);
+  ASSERT_EQ(p.error, 0);
+  EXPECT_EQ(p.first, 13) << "appended after the records it held";
+  int16_t answer = -2;
+  (*r)->wait(p.last, p.term, ReplicaAck::kCommitted, [&](int16_t e) { answer = e; });
+  ASSERT_TRUE((*r)->drive(out).ok());
+  EXPECT_EQ(answer, 0);
+  EXPECT_EQ((*r)->high_watermark(), p.last + 1);
+}
+
 }  // namespace
 }  // namespace millrace::cluster

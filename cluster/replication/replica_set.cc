@@ -22,7 +22,7 @@ int64_t group_id(const std::array<uint8_t, 16>& topic_id, int32_t partition) {
 }
 
 storage::Status ReplicaSet::add(int64_t group, std::shared_ptr<storage::Log> log, const std::vector<int32_t>& replicas,
-                                raft::Durability durability, bool joining) {
+                                raft::Durability durability, bool joining, const std::vector<int32_t>& adding) {
   if (replicas_.count(group))
     return {storage::Errc::kInvalidArgument, "raft group " + std::to_string(group) + " is already held here"};
   PartitionReplicaOptions o;
@@ -30,6 +30,7 @@ storage::Status ReplicaSet::add(int64_t group, std::shared_ptr<storage::Log> log
   o.group = group;
   o.replicas = replicas;
   o.joining = joining;
+  o.adding = adding;
   o.learner_budget = [this](int32_t) { return learner_budget(); };
   o.learner_sent = [this](int32_t, size_t bytes) { learner_sent(bytes); };
   o.election_ticks = election_ticks_;

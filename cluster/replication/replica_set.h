@@ -61,7 +61,8 @@ class ReplicaSet {
   // Opens the replica of `group` over `log` (its first configuration: `replicas`;
   // `joining`: none, it joins an existing group, PartitionReplicaOptions::joining).
   storage::Status add(int64_t group, std::shared_ptr<storage::Log> log, const std::vector<int32_t>& replicas,
-                      raft::Durability durability = raft::Durability::kSynced, bool joining = false);
+                      raft::Durability durability = raft::Durability::kSynced, bool joining = false,
+                      const std::vector<int32_t>& adding = {});
   void remove(int64_t group);
   PartitionReplica* get(int64_t group);
   // Without waking it (reading its facts).

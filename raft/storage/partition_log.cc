@@ -275,6 +275,16 @@ bool PartitionRaftLog::install_snapshot(const SnapshotMeta& meta) {
   return true;
 }
 
+bool PartitionRaftLog::adopt_config(const Config& config) {
+  SnapshotMeta old_base = base_;
+  base_.config = config;
+  if (Status st = write_file(); !st.ok()) {
+    base_ = std::move(old_base);
+    return fail(st);
+  }
+  return true;
+}
+
 bool PartitionRaftLog::sync() {
   if (Status st = log_->flush(); !st.ok()) return fail(st);
   return true;

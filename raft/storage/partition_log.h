@@ -104,6 +104,11 @@ class PartitionRaftLog final : public Log {
   bool append(const std::vector<Entry>& entries) override;
   bool truncate_suffix(Index from) override;
   bool install_snapshot(const SnapshotMeta& meta) override;
+  // A log that never ran Raft (no configuration in raft.snapshot nor a Voters
+  // entry; written by the single-replica path) joins a group: `config` becomes
+  // the configuration in force below its start, its entries kept as they are.
+  // REQUIRES: snapshot().config and config_entries() empty. False on an I/O error.
+  bool adopt_config(const Config& config);
   bool sync() override;
 
   // Ready::commit: the high watermark becomes commit + 1 (what consumers see),
