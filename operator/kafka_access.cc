@@ -52,29 +52,14 @@ BrokerLoad KafkaAccess::broker_load(const json& millrace, const std::string& pod
   BrokerLoad load;
   load.pod = pod_name;
   load.broker_id = node_id;
-  auto pod = pods_.get(spec.namespace_, load.pod);
-  if (!pod) {
-    load.error = "pod " + load.pod + " does not exist";
+  // One cluster: any broker's metadata names every partition's replicas, so the
+  // cluster is asked (a departing broker that is down is still counted right).
+  auto address = bootstrap(millrace);
+  if (address.empty()) {
+    load.error = "no broker of the cluster is ready to be asked";
     return load;
   }
-  const auto& md = (*pod)["metadata"];
-  if (!pod_ready(*pod)) {
-    load.error = "its pod is not ready";
-    return load;
-  }
-  std::string address;
-  if (addressing_ == KafkaAddressing::kService) {
-    address = load.pod + "." + spec.name + "-brokers." + spec.namespace_ + ".svc:" + std::to_string(spec.kafka_port);
-  } else {
-    auto ip = (*pod)["status"].value("podIP", "");
-    auto port = md.value("annotations", json::object()).value("millrace.io/kafka-port", std::to_string(spec.kafka_port));
-    if (ip.empty()) {
-      load.error = "its pod has no IP";
-      return load;
-    }
-    address = ip + ":" + port;
-  }
-  auto topics = admin_for(address)->describe_all_topics(false);
+  auto topics = admin_for(address)->describe_all_topics(true);  // internal topics too
   if (!topics.ok()) {
     load.error = "asking it for its topics: " + topics.error().to_string();
     return load;

@@ -31,7 +31,7 @@ class KafkaAccess {
   // The admin client for a bootstrap list (created on first use, then kept).
   client::Admin* admin_for(const std::string& bootstrap);
   // Partition replicas hosted by broker `node_id` (the id recorded for `pod`,
-  // node_ids.h), asked of that broker alone (its own Metadata, user topics).
+  // node_ids.h), internal topics included, asked of the cluster (bootstrap()).
   BrokerLoad broker_load(const json& millrace, const std::string& pod, int32_t node_id);
 
  private:

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "operator/conditions.h"
+#include "operator/rebalance/on_scale.h"
 
 namespace millrace::op {
 
@@ -14,21 +15,15 @@ constexpr const char* kServiceMonitorCondition = "ServiceMonitor";
 constexpr const char* kCrdNotInstalled = "CRDNotInstalled";
 constexpr const char* kClusteredCondition = "Clustered";
 
-constexpr const char* kMultiBrokerUnsupported = "MultiBrokerUnsupported";
-
 std::string pod_name(const MillraceSpec& spec, int ordinal) { return spec.name + "-" + std::to_string(ordinal); }
 
-// Why spec.brokers above the limit is refused, and what runs instead.
-std::string multi_broker_message(int requested, int running) {
-  std::string m = "spec.brokers is " + std::to_string(requested) + ", but brokers do not replicate yet: " +
-                  std::to_string(requested) + " brokers would be " + std::to_string(requested) +
-                  " separate single-node clusters behind one bootstrap Service. ";
-  if (running > kMaxBrokersUntilReplication)
-    m += "The existing StatefulSet of " + std::to_string(running) +
-         " brokers is left as it is (never scaled down on this account: their volumes hold data) and not grown; ";
-  else
-    m += "Running " + std::to_string(kMaxBrokersUntilReplication) + " broker; ";
-  return m + "set spec.brokers to " + std::to_string(kMaxBrokersUntilReplication) + ".";
+std::string join_ids(const std::vector<int32_t>& ids) {
+  std::string out;
+  for (auto id : ids) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(id);
+  }
+  return out;
 }
 
 // True when `obj` names the Millrace of that uid as its controller.
@@ -46,7 +41,6 @@ ReconcileResult MillraceReconciler::reconcile(const std::string& ns, const std::
 
   auto spec = parse_millrace(*obj);
   int live = live_replicas(spec);
-  int wanted = brokers_to_run(spec.brokers, live);
   // Node ids first: every pod the StatefulSet has or is about to have gets its
   // recorded id before the StatefulSet is written (node_ids.h).
   auto ids_name = node_ids_config_map_name(spec);
@@ -63,18 +57,24 @@ ReconcileResult MillraceReconciler::reconcile(const std::string& ns, const std::
   auto read = read_node_ids(recorded ? &*recorded : nullptr, ids_name);
   if (!fetch_error.empty()) read.error = fetch_error;
   std::vector<std::string> pods;
-  for (int ordinal = 0; ordinal < std::max(wanted, live); ++ordinal) pods.push_back(pod_name(spec, ordinal));
+  for (int ordinal = 0; ordinal < std::max(spec.brokers, live); ++ordinal) pods.push_back(pod_name(spec, ordinal));
   auto alloc = read.error.empty() ? allocate_node_ids(read.ids, pods) : NodeIdsAllocation{read.ids, read.error};
+  // The controller quorum: chosen once, with the first pods (node_ids.h).
+  if (alloc.error.empty()) alloc.ids = choose_voters(alloc.ids, pods, spec.brokers);
   if (!alloc.error.empty()) {
     // An id record that cannot be trusted changes nothing: a wrong id would make
     // a broker someone else. Say why on the resource, look again on each change.
     bool ready = false;
     ScaleDownPlan hold{std::max(live, 0), std::nullopt};
-    auto status = compute_status(*obj, spec, hold, {}, alloc.ids, "node ids: " + alloc.error, &ready);
+    auto status = compute_status(*obj, spec, hold, {}, alloc.ids, {}, "node ids: " + alloc.error, &ready);
     auto status_error = write_status(*obj, status);
     return ReconcileResult::failed(status_error.empty() ? alloc.error : status_error);
   }
+  // Never fewer pods than hold the voters: a static quorum would lose one for good.
+  int wanted = brokers_to_run(spec.brokers, pods_holding_voters(alloc.ids, spec.name));
   auto plan = plan_replicas(*obj, spec, wanted, live, alloc.ids);
+  auto scale = scale_rebalance(*obj, spec, alloc.ids, wanted, live, plan);
+  if (plan.blocker && !scale.drain.empty()) plan.blocker->drain = scale.drain;
   auto applied = spec;
   applied.brokers = plan.replicas;  // held above `wanted` while a broker to remove is not empty
   auto monitor = service_monitor_state(spec);
@@ -82,12 +82,15 @@ ReconcileResult MillraceReconciler::reconcile(const std::string& ns, const std::
   if (error.empty() && !monitor.error.empty()) error = "ServiceMonitor: " + monitor.error;
   if (error.empty() && !monitor.wanted) error = prune_service_monitor(spec, *obj);
   bool ready = false;
-  auto status = compute_status(*obj, spec, plan, monitor, alloc.ids, error, &ready);
+  if (error.empty() && !scale.error.empty()) error = scale.error;
+  auto status = compute_status(*obj, spec, plan, monitor, alloc.ids, scale, error, &ready);
   auto status_error = write_status(*obj, status);
   if (!error.empty()) return ReconcileResult::failed(error);
   if (!status_error.empty()) return ReconcileResult::failed(status_error);
   // Emptying a broker happens in Kafka, which wakes no informer: poll while blocked.
   if (plan.blocker) return ReconcileResult::after(std::chrono::seconds(10));
+  // New brokers become Ready (the pod informer wakes us) and then are balanced in.
+  if (scale.waiting) return ReconcileResult::after(std::chrono::seconds(10));
   // A CRD being installed wakes no informer either: look for it again soon.
   if (monitor.wanted && !monitor.served) return ReconcileResult::after(kServiceMonitorRecheck);
   // Pods and StatefulSets wake us through their informers; this is a safety net.
@@ -111,6 +114,87 @@ ScaleDownPlan MillraceReconciler::plan_replicas(const json& owner, const Millrac
     if (broker_load_) return broker_load_(owner, pod, *id);
     return BrokerLoad{*id, pod, 0, "the operator was built without a Kafka client"};
   });
+}
+
+ScaleOutcome MillraceReconciler::scale_rebalance(const json& owner, const MillraceSpec& spec, const NodeIds& ids,
+                                                 int wanted, int live, const ScaleDownPlan& plan) {
+  using namespace rebalance;
+  ScaleOutcome out;
+  ScaleFacts f;
+  f.kept_ready = true;
+  for (int ordinal = 0; ordinal < wanted; ++ordinal) {
+    auto pod = pod_name(spec, ordinal);
+    if (auto id = ids.of(pod)) f.kept.push_back(*id);
+    auto p = caches_.pods.get(spec.namespace_, pod);
+    auto cond = p ? find_condition((*p)["status"].value("conditions", json::array()), "Ready") : json();
+    if (cond.is_null() || cond.value("status", "") != "True") f.kept_ready = false;
+  }
+  for (int ordinal = wanted; ordinal < live; ++ordinal)
+    if (auto id = ids.of(pod_name(spec, ordinal))) f.departing.push_back(*id);
+  f.departing_hold_data = plan.blocker.has_value();
+  const auto status = owner.value("status", json::object());
+  if (status.contains("balancedBrokers") && status["balancedBrokers"].is_array()) {
+    std::vector<int32_t> b;
+    for (const auto& v : status["balancedBrokers"])
+      if (v.is_number_integer()) b.push_back(v.get<int32_t>());
+    f.balanced = b;
+  }
+  auto d = decide_on_scale(f);
+  out.balanced = d.balanced;
+  out.rebalance = status.value("scaleRebalance", "");
+  out.waiting = !f.kept_ready;
+  if (!spec.rebalance_on_scale) {
+    out.balanced = f.kept;
+    return out;
+  }
+  if (d.action == ScaleAction::kNone) {
+    if (f.departing_hold_data) out.waiting = true;
+    return out;
+  }
+  const int64_t generation = owner["metadata"].value("generation", int64_t{0});
+  auto name = scale_rebalance_name(spec.name, generation, d.action);
+  out.rebalance = name;
+  const bool remove = d.action == ScaleAction::kRemoveBrokers;
+  auto path = res::kRebalance.object(spec.namespace_, name);
+  auto got = client_.get(path);
+  if (got.not_found()) {
+    json rb = {{"apiVersion", res::kRebalance.api_version()},
+               {"kind", "Rebalance"},
+               {"metadata",
+                {{"name", name},
+                 {"namespace", spec.namespace_},
+                 {"labels", {{kInstanceLabel, spec.name}, {kManagedByLabel, "millrace-operator"},
+                             {"millrace.io/scale", remove ? "remove" : "add"}}},
+                 {"ownerReferences", json::array({owner_reference(spec)})}}},
+               {"spec",
+                {{"cluster", spec.name},
+                 {"mode", remove ? "remove-brokers" : "add-brokers"},
+                 {"brokers", d.brokers},
+                 {"autoApprove", spec.rebalance_auto_approve}}}};
+    auto created = client_.create(res::kRebalance.collection(spec.namespace_), rb, res::kRebalance.plural);
+    if (!created.ok() && !created.conflict()) {
+      out.error = "Rebalance " + name + ": " + created.describe() +
+                  (created.not_found() ? " (is the Rebalance CRD installed? helm does not upgrade CRDs)" : "");
+      out.balanced = f.balanced.value_or(f.kept);  // not recorded: tried again next pass
+      return out;
+    }
+    spdlog::info("millrace {}/{}: created Rebalance {} ({} brokers {})", spec.namespace_, spec.name, name,
+                 remove ? "remove" : "add", join_ids(d.brokers));
+    events_.record(owner, "Normal", remove ? "DrainingBrokers" : "BalancingNewBrokers",
+                   "Created Rebalance " + name + " (" + (remove ? "remove-brokers " : "add-brokers ") +
+                       join_ids(d.brokers) + (spec.rebalance_auto_approve ? ")" : "; approve it to start)"));
+    got = client_.get(path);
+  } else if (!got.ok()) {
+    out.error = "Rebalance " + name + ": " + got.describe();
+    return out;
+  }
+  if (got.ok()) {
+    const auto st = got.body.value("status", json::object());
+    auto state = st.value("state", std::string("New"));
+    out.drain = "Rebalance " + name + " is " + state +
+                (st.value("message", "").empty() ? std::string() : " (" + st.value("message", "") + ")");
+  }
+  return out;
 }
 
 // ConfigMap → node-ids ConfigMap → headless Service → bootstrap Service → StatefulSet → PDB → ServiceMonitor.
@@ -184,8 +268,8 @@ std::string MillraceReconciler::prune_service_monitor(const MillraceSpec& spec, 
 }
 
 json MillraceReconciler::compute_status(const json& owner, const MillraceSpec& spec, const ScaleDownPlan& plan,
-                                        const MonitorState& monitor, const NodeIds& node_ids, const std::string& error,
-                                        bool* ready) {
+                                        const MonitorState& monitor, const NodeIds& node_ids, const ScaleOutcome& scale,
+                                        const std::string& error, bool* ready) {
   std::vector<int> ids;
   json brokers = json::array();
   int ready_pods = 0;
@@ -212,9 +296,6 @@ json MillraceReconciler::compute_status(const json& owner, const MillraceSpec& s
   if (!error.empty()) {
     c.reason = "ReconcileFailed";
     c.message = error;
-  } else if (spec.brokers > kMaxBrokersUntilReplication) {
-    c.reason = kMultiBrokerUnsupported;
-    c.message = multi_broker_message(spec.brokers, plan.replicas);
   } else if (ready_pods >= spec.brokers) {
     c.status = "True";
     c.reason = "BrokersReady";
@@ -239,18 +320,24 @@ json MillraceReconciler::compute_status(const json& owner, const MillraceSpec& s
         conditions, {kScaleDownBlocked, "False", "ScaleDownAllowed", "no broker to be removed hosts partitions", generation},
         now);
   }
-  // Clustered: whether the brokers form one cluster. Ready says the same refusal;
-  // the Warning event is recorded once, when the refusal starts.
-  if (spec.brokers > kMaxBrokersUntilReplication) {
-    auto before = find_condition(conditions, kClusteredCondition);
-    Condition m{kClusteredCondition, "False", kMultiBrokerUnsupported, multi_broker_message(spec.brokers, plan.replicas),
-                generation};
-    if (before.is_null() || before.value("reason", "") != m.reason)
-      events_.record(owner, "Warning", kMultiBrokerUnsupported, m.message);
-    conditions = set_condition(conditions, m, now);
-  } else {
-    conditions = set_condition(
-        conditions, {kClusteredCondition, "True", "SingleBroker", "one broker: one cluster", generation}, now);
+  // Clustered: one cluster, and which pods hold its controller quorum.
+  if (!node_ids.voters.empty()) {
+    std::string pods;
+    for (auto id : node_ids.voters) {
+      if (!pods.empty()) pods += ',';
+      pods += node_ids.pod_of(id);
+    }
+    std::string m = std::to_string(plan.replicas) + " broker" + (plan.replicas == 1 ? "" : "s") +
+                    "; controller quorum: node" + (node_ids.voters.size() == 1 ? " " : "s ") +
+                    join_ids(node_ids.voters) + " (pod" + (node_ids.voters.size() == 1 ? " " : "s ") + pods + ")";
+    if (spec.brokers < pods_holding_voters(node_ids, spec.name))
+      m += "; spec.brokers " + std::to_string(spec.brokers) + " would remove a controller voter: the StatefulSet keeps " +
+           std::to_string(pods_holding_voters(node_ids, spec.name)) + " pods (the quorum's voters are fixed)";
+    conditions = set_condition(conditions,
+                               {kClusteredCondition, "True",
+                                spec.brokers < pods_holding_voters(node_ids, spec.name) ? "VoterFloor" : "ControllerQuorum",
+                                m, generation},
+                               now);
   }
   if (!monitor.wanted) {
     conditions = remove_condition(conditions, kServiceMonitorCondition);
@@ -270,11 +357,13 @@ json MillraceReconciler::compute_status(const json& owner, const MillraceSpec& s
     conditions = set_condition(conditions, m, now);
   }
   json status = {{"observedGeneration", generation},
+                 {"balancedBrokers", scale.balanced},
                  {"readyBrokers", ready_pods},
                  {"bootstrapAddress", bootstrap_address(spec)},
                  {"brokerIds", ids},
                  {"brokers", brokers},
                  {"conditions", conditions}};
+  if (!scale.rebalance.empty()) status["scaleRebalance"] = scale.rebalance;
   return status;
 }
 

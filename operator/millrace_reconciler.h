@@ -15,11 +15,14 @@
 // one) stops the pass with Ready=False naming the ConfigMap key, writing nothing
 // else. status.brokers lists each pod with its node id.
 //
-// Until brokers replicate, spec.brokers above kMaxBrokersUntilReplication is
-// refused (the CRD's schema says maximum 1 too; this covers objects stored
-// before): Ready=False and Clustered=False, reason MultiBrokerUnsupported naming
-// spec.brokers, one Warning event; the StatefulSet is not grown, and a larger
-// existing one is left as it is (brokers_to_run, scale_down.h).
+// One cluster of spec.brokers brokers with a static controller quorum chosen
+// once (node_ids.h: the first 3 pods' ids, 1 for a cluster started smaller);
+// the StatefulSet never shrinks below the pods holding a voter (Clustered
+// reason VoterFloor says so). On scale (rebalance/on_scale.h): new brokers are
+// balanced in by an add-brokers Rebalance once every broker is Ready; departing
+// ones are drained by a remove-brokers Rebalance while the StatefulSet is held
+// (ScaleDownBlocked says how the drain goes); status.balancedBrokers and
+// status.scaleRebalance record it, so each happens once.
 //
 // ServiceMonitor (spec.metrics.serviceMonitor, with metrics.enabled): created
 // only while the API server serves monitoring.coreos.com/v1 servicemonitors,
@@ -68,6 +71,15 @@ struct MonitorState {
 };
 
 // Partition replicas on broker `node_id`, the one recorded for `pod` (a Kafka call).
+// What the scale-driven rebalance found and did in one pass.
+struct ScaleOutcome {
+  std::vector<int32_t> balanced;  // status.balancedBrokers
+  std::string rebalance;          // status.scaleRebalance: the last one made
+  std::string drain;              // "Rebalance <name> is <state> (...)" while one is wanted
+  bool waiting = false;           // look again soon (brokers not Ready, or draining)
+  std::string error;
+};
+
 using BrokerLoadFn = std::function<BrokerLoad(const json& millrace, const std::string& pod, int32_t node_id)>;
 
 class MillraceReconciler {
@@ -88,8 +100,11 @@ class MillraceReconciler {
   std::string prune_service_monitor(const MillraceSpec& spec, const json& owner);
   int live_replicas(const MillraceSpec& spec);  // the StatefulSet's spec.replicas, -1 when there is none
   ScaleDownPlan plan_replicas(const json& owner, const MillraceSpec& spec, int wanted, int live, const NodeIds& ids);
+  ScaleOutcome scale_rebalance(const json& owner, const MillraceSpec& spec, const NodeIds& ids, int wanted, int live,
+                               const ScaleDownPlan& plan);
   json compute_status(const json& owner, const MillraceSpec& spec, const ScaleDownPlan& plan,
-                      const MonitorState& monitor, const NodeIds& node_ids, const std::string& error, bool* ready);
+                      const MonitorState& monitor, const NodeIds& node_ids, const ScaleOutcome& scale,
+                      const std::string& error, bool* ready);
   std::string write_status(const json& owner, const json& status);
 
   KubeClient& client_;

@@ -61,7 +61,60 @@ NodeIdsRead read_node_ids(const json* config_map, const std::string& name) {
     next = std::max(next, *recorded);
   }
   out.ids.next = next;
+  if (annotations.is_object() && annotations.contains(kControllerVotersAnnotation)) {
+    const auto& v = annotations[kControllerVotersAnnotation];
+    std::string text = v.is_string() ? v.get<std::string>() : v.dump();
+    std::string bad;
+    std::vector<int32_t> voters;
+    size_t start = 0;
+    while (bad.empty() && start <= text.size()) {
+      auto comma = text.find(',', start);
+      auto item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      auto id = parse_id(item);
+      if (!id) bad = "\"" + item + "\" is not a node id";
+      else if (!owner.count(static_cast<int32_t>(*id))) bad = "node id " + item + " is no pod's";
+      else if (std::find(voters.begin(), voters.end(), static_cast<int32_t>(*id)) != voters.end())
+        bad = "node id " + item + " is named twice";
+      else voters.push_back(static_cast<int32_t>(*id));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    if (!v.is_string() || text.empty()) bad = "not a list of node ids";
+    if (!bad.empty()) {
+      out.error = where + "annotation " + kControllerVotersAnnotation + " = " + v.dump() + ": " + bad;
+      return out;
+    }
+    out.ids.voters = std::move(voters);
+  }
   return out;
+}
+
+bool NodeIds::is_voter(int32_t id) const { return std::find(voters.begin(), voters.end(), id) != voters.end(); }
+
+std::string NodeIds::pod_of(int32_t id) const {
+  for (const auto& [pod, i] : by_pod)
+    if (i == id) return pod;
+  return "";
+}
+
+NodeIds choose_voters(NodeIds ids, const std::vector<std::string>& pods, int spec_brokers) {
+  if (!ids.voters.empty()) return ids;
+  size_t k = spec_brokers >= kControllerVoters ? kControllerVoters : 1;
+  for (size_t i = 0; i < pods.size() && ids.voters.size() < k; ++i)
+    if (auto id = ids.of(pods[i])) ids.voters.push_back(*id);
+  return ids;
+}
+
+int pods_holding_voters(const NodeIds& ids, const std::string& millrace) {
+  int n = 0;
+  for (auto id : ids.voters) {
+    auto pod = ids.pod_of(id);
+    auto prefix = millrace + "-";
+    if (pod.rfind(prefix, 0) != 0) continue;
+    auto ordinal = parse_id(pod.substr(prefix.size()));
+    if (ordinal) n = std::max<int>(n, static_cast<int>(*ordinal) + 1);
+  }
+  return n;
 }
 
 NodeIdsAllocation allocate_node_ids(NodeIds ids, const std::vector<std::string>& pods) {

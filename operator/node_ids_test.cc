@@ -85,5 +85,33 @@ TEST(NodeIds, LargestIdIsUsableAndThenTheSpaceIsSpent) {
   EXPECT_EQ(read_node_ids(&cm, "demo-node-ids").error, "");
 }
 
+TEST(NodeIds, VotersAreTheFirstPodsChosenOnceAndReadBack) {
+  auto a = allocate_node_ids({}, {"demo-0", "demo-1", "demo-2", "demo-3"});
+  auto v = choose_voters(a.ids, {"demo-0", "demo-1", "demo-2", "demo-3"}, 4);
+  EXPECT_EQ(v.voters, (std::vector<int32_t>{0, 1, 2}));
+  EXPECT_EQ(pods_holding_voters(v, "demo"), 3);
+  // Chosen once: a record with voters keeps them, whatever spec.brokers says.
+  EXPECT_EQ(choose_voters(v, {"demo-0"}, 1).voters, v.voters);
+  // Fewer than 3 brokers: one voter (two would stop on either failure).
+  auto small = choose_voters(allocate_node_ids({}, {"demo-0", "demo-1"}).ids, {"demo-0", "demo-1"}, 2);
+  EXPECT_EQ(small.voters, (std::vector<int32_t>{0}));
+  json cm = {{"data", {{"demo-0", "0"}, {"demo-1", "1"}, {"demo-2", "2"}}},
+             {"metadata", {{"annotations", {{kControllerVotersAnnotation, "2,0,1"}}}}}};
+  EXPECT_EQ(read_ok(cm).voters, (std::vector<int32_t>{2, 0, 1}));
+}
+
+TEST(NodeIds, BadVotersAreRefusedNamingTheAnnotation) {
+  auto bad = [](const std::string& voters) {
+    json cm = {{"data", {{"demo-0", "0"}, {"demo-1", "1"}}},
+               {"metadata", {{"annotations", {{kControllerVotersAnnotation, voters}}}}}};
+    return read_node_ids(&cm, "demo-node-ids").error;
+  };
+  EXPECT_NE(bad("0,x").find("millrace.io/controller-voters"), std::string::npos);
+  EXPECT_NE(bad("0,7").find("node id 7 is no pod's"), std::string::npos);
+  EXPECT_NE(bad("0,0").find("named twice"), std::string::npos);
+  EXPECT_NE(bad("").find("not a list"), std::string::npos);
+  EXPECT_EQ(bad("1,0"), "");
+}
+
 }  // namespace
 }  // namespace millrace::op

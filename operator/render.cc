@@ -51,10 +51,16 @@ MillraceSpec parse_millrace(const json& obj) {
   auto listeners = spec.value("listeners", json::object());
   s.kafka_port = listeners.value("kafkaPort", s.kafka_port);
   s.admin_port = listeners.value("adminPort", s.admin_port);
+  s.controller_port = listeners.value("controllerPort", s.controller_port);
   s.rack_label = spec.value("rackLabel", "");
   auto metrics = spec.value("metrics", json::object());
   s.metrics = metrics.value("enabled", true);
   s.service_monitor = metrics.value("serviceMonitor", false);
+  auto on_scale = spec.value("rebalanceOnScale", json::object());
+  if (on_scale.is_object()) {
+    s.rebalance_on_scale = on_scale.value("enabled", true);
+    s.rebalance_auto_approve = on_scale.value("autoApprove", true);
+  }
   return s;
 }
 
@@ -74,13 +80,17 @@ json selector_labels(const MillraceSpec& s) {
 std::string broker_yaml(const MillraceSpec& s) {
   // Operator-owned keys last so a user's config cannot move the listeners or volume.
   std::map<std::string, std::string> keys = s.config;
-  keys["listeners"] = "PLAINTEXT://0.0.0.0:" + std::to_string(s.kafka_port);
+  keys["listeners"] = "PLAINTEXT://0.0.0.0:" + std::to_string(s.kafka_port) +
+                     ",CONTROLLER://0.0.0.0:" + std::to_string(s.controller_port);
+  keys["controller.listener.names"] = "CONTROLLER";
+  keys["inter.broker.listener.name"] = "PLAINTEXT";
   keys["admin.listeners"] = "http://0.0.0.0:" + std::to_string(s.admin_port);
   keys["log.dirs"] = "/var/lib/millrace/data";
   YAML::Emitter out;
   out << YAML::Comment("Rendered by millrace-operator from Millrace " + s.namespace_ + "/" + s.name +
-                       "; node.id (from " + node_ids_config_map_name(s) +
-                       ") and advertised.listeners come from the pod.");
+                       "; node.id (from " + node_ids_config_map_name(s) + "), process.roles (from " +
+                       roles_config_map_name(s) +
+                       "), controller.quorum.voters and advertised.listeners come from the pod's arguments.");
   out << YAML::BeginMap;
   for (const auto& [k, v] : keys) out << YAML::Key << k << YAML::Value << YAML::DoubleQuoted << v;
   out << YAML::EndMap;
@@ -97,9 +107,36 @@ std::string node_ids_config_map_name(const MillraceSpec& s) { return s.name + "-
 json render_node_ids_config_map(const MillraceSpec& s, const NodeIds& ids) {
   auto md = metadata(s, node_ids_config_map_name(s));
   md["annotations"] = {{kNextNodeIdAnnotation, std::to_string(ids.next)}};
+  if (!ids.voters.empty()) {
+    std::string voters;
+    for (auto id : ids.voters) {
+      if (!voters.empty()) voters += ',';
+      voters += std::to_string(id);
+    }
+    md["annotations"][kControllerVotersAnnotation] = voters;
+  }
   json data = json::object();
   for (const auto& [pod, id] : ids.by_pod) data[pod] = std::to_string(id);
   return {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", md}, {"data", data}};
+}
+
+std::string roles_config_map_name(const MillraceSpec& s) { return s.name + "-roles"; }
+
+json render_roles_config_map(const MillraceSpec& s, const NodeIds& ids) {
+  json data = json::object();
+  for (const auto& [pod, id] : ids.by_pod) data[pod] = ids.is_voter(id) ? "broker,controller" : "broker";
+  return {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", metadata(s, roles_config_map_name(s))},
+          {"data", data}};
+}
+
+std::string quorum_voters(const MillraceSpec& s, const NodeIds& ids) {
+  std::string out;
+  for (auto id : ids.voters) {
+    if (!out.empty()) out += ",";
+    out += std::to_string(id) + "@" + ids.pod_of(id) + "." + headless_name(s) + "." + s.namespace_ +
+           ".svc:" + std::to_string(s.controller_port);
+  }
+  return out;
 }
 
 json render_headless_service(const MillraceSpec& s) {
@@ -112,7 +149,8 @@ json render_headless_service(const MillraceSpec& s) {
             {"selector", selector_labels(s)},
             {"ports",
              {{{"name", "kafka"}, {"port", s.kafka_port}, {"targetPort", "kafka"}, {"protocol", "TCP"}},
-              {{"name", "admin"}, {"port", s.admin_port}, {"targetPort", "admin"}, {"protocol", "TCP"}}}}}}};
+              {{"name", "admin"}, {"port", s.admin_port}, {"targetPort", "admin"}, {"protocol", "TCP"}},
+              {{"name", "controller"}, {"port", s.controller_port}, {"targetPort", "controller"}, {"protocol", "TCP"}}}}}}};
 }
 
 json render_bootstrap_service(const MillraceSpec& s) {
@@ -125,7 +163,7 @@ json render_bootstrap_service(const MillraceSpec& s) {
             {"ports", {{{"name", "kafka"}, {"port", s.kafka_port}, {"targetPort", "kafka"}, {"protocol", "TCP"}}}}}}};
 }
 
-json render_stateful_set(const MillraceSpec& s) {
+json render_stateful_set(const MillraceSpec& s, const NodeIds& ids) {
   auto labels = selector_labels(s);
   std::string topology = s.rack_label.empty() ? "kubernetes.io/hostname" : s.rack_label;
   json container = {
@@ -133,14 +171,17 @@ json render_stateful_set(const MillraceSpec& s) {
       {"image", s.image},
       {"args",
        {"--config", "/etc/millrace/broker.yaml", "--set-from-file",
-        std::string("node.id=") + kNodeIdsMountPath + "/$(POD_NAME)", "--set",
+        std::string("node.id=") + kNodeIdsMountPath + "/$(POD_NAME)", "--set-from-file",
+        std::string("process.roles=") + kRolesMountPath + "/$(POD_NAME)", "--set",
         "advertised.listeners=PLAINTEXT://$(POD_NAME)." + headless_name(s) + "." + s.namespace_ +
-            ".svc:" + std::to_string(s.kafka_port)}},
+            ".svc:" + std::to_string(s.kafka_port),
+        "--set", "controller.quorum.voters=" + quorum_voters(s, ids)}},
       {"env",
        {{{"name", "POD_NAME"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}}}},
       {"ports",
        {{{"name", "kafka"}, {"containerPort", s.kafka_port}, {"protocol", "TCP"}},
-        {{"name", "admin"}, {"containerPort", s.admin_port}, {"protocol", "TCP"}}}},
+        {{"name", "admin"}, {"containerPort", s.admin_port}, {"protocol", "TCP"}},
+        {{"name", "controller"}, {"containerPort", s.controller_port}, {"protocol", "TCP"}}}},
       {"readinessProbe",
        {{"httpGet", {{"path", "/readyz"}, {"port", "admin"}}}, {"periodSeconds", 5}, {"failureThreshold", 3}}},
       {"livenessProbe",
@@ -149,6 +190,7 @@ json render_stateful_set(const MillraceSpec& s) {
       {"volumeMounts",
        {{{"name", "config"}, {"mountPath", "/etc/millrace"}},
         {{"name", "node-ids"}, {"mountPath", kNodeIdsMountPath}, {"readOnly", true}},
+        {{"name", "roles"}, {"mountPath", kRolesMountPath}, {"readOnly", true}},
         {{"name", "data"}, {"mountPath", "/var/lib/millrace"}}}}};
   if (!s.rack_label.empty()) {
     // broker.rack from the pod's copy of its node's rack label: Kubernetes >= 1.35
@@ -169,7 +211,8 @@ json render_stateful_set(const MillraceSpec& s) {
       {"containers", {container}},
       {"volumes",
        {{{"name", "config"}, {"configMap", {{"name", s.name + "-config"}}}},
-        {{"name", "node-ids"}, {"configMap", {{"name", node_ids_config_map_name(s)}}}}}},
+        {{"name", "node-ids"}, {"configMap", {{"name", node_ids_config_map_name(s)}}}},
+        {{"name", "roles"}, {"configMap", {{"name", roles_config_map_name(s)}}}}}},
       {"affinity",
        {{"podAntiAffinity",
          {{"preferredDuringSchedulingIgnoredDuringExecution",
@@ -218,9 +261,10 @@ json render_service_monitor(const MillraceSpec& s) {
 }
 
 std::vector<json> render_all(const MillraceSpec& s, const RenderOptions& opts) {
-  std::vector<json> out = {render_config_map(s), render_node_ids_config_map(s, opts.node_ids),
-                           render_headless_service(s), render_bootstrap_service(s),
-                           render_stateful_set(s), render_pdb(s)};
+  std::vector<json> out = {render_config_map(s),         render_node_ids_config_map(s, opts.node_ids),
+                           render_roles_config_map(s, opts.node_ids), render_headless_service(s),
+                           render_bootstrap_service(s), render_stateful_set(s, opts.node_ids),
+                           render_pdb(s)};
   if (s.metrics && s.service_monitor && opts.service_monitor_crd) out.push_back(render_service_monitor(s));
   return out;
 }

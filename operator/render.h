@@ -10,6 +10,14 @@
 //   <name>            ServiceMonitor       when asked for and its CRD exists
 //
 //   <name>-node-ids   ConfigMap   pod name -> node id (node_ids.h), applied first
+//   <name>-roles      ConfigMap   pod name -> process.roles ("broker,controller" for
+//                                 the controller voters, else "broker")
+//
+// One cluster: every pod runs the same template; what differs per pod comes from
+// files the pod mounts (its node id, its roles). The controller quorum is static:
+// controller.quorum.voters names each voter as <id>@<pod>.<name>-brokers.<ns>.svc:
+// <controllerPort>, the listener CONTROLLER on every pod (a broker-only node
+// has it too; it serves nothing there).
 //
 // Broker identity: node.id is the id the operator allocated and recorded for the
 // pod (node_ids.h), read by the broker from the node-ids ConfigMap mounted in the
@@ -35,6 +43,7 @@ inline constexpr const char* kAppLabel = "app.kubernetes.io/name";
 inline constexpr const char* kInstanceLabel = "app.kubernetes.io/instance";
 inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
 inline constexpr const char* kConfigHashAnnotation = "millrace.io/config-hash";
+inline constexpr const char* kRolesMountPath = "/var/run/millrace/roles";
 
 struct RenderOptions {
   bool service_monitor_crd = false;  // monitoring.coreos.com/v1 ServiceMonitor is served
@@ -50,9 +59,11 @@ struct MillraceSpec {
   std::string storage_size = "10Gi", storage_class;
   json resources = json::object();
   std::map<std::string, std::string> config;
-  int kafka_port = 9092, admin_port = 9644;
+  int kafka_port = 9092, admin_port = 9644, controller_port = 9093;
   std::string rack_label;
   bool metrics = true, service_monitor = false;
+  // spec.rebalanceOnScale: make add-/remove-brokers Rebalances when spec.brokers changes.
+  bool rebalance_on_scale = true, rebalance_auto_approve = true;
 };
 
 MillraceSpec parse_millrace(const json& obj);
@@ -65,9 +76,13 @@ json selector_labels(const MillraceSpec& s);
 json render_config_map(const MillraceSpec& s);
 std::string node_ids_config_map_name(const MillraceSpec& s);
 json render_node_ids_config_map(const MillraceSpec& s, const NodeIds& ids);
+std::string roles_config_map_name(const MillraceSpec& s);
+json render_roles_config_map(const MillraceSpec& s, const NodeIds& ids);
+// controller.quorum.voters: "<id>@<pod>.<name>-brokers.<ns>.svc:<controllerPort>,...".
+std::string quorum_voters(const MillraceSpec& s, const NodeIds& ids);
 json render_headless_service(const MillraceSpec& s);
 json render_bootstrap_service(const MillraceSpec& s);
-json render_stateful_set(const MillraceSpec& s);
+json render_stateful_set(const MillraceSpec& s, const NodeIds& ids);
 json render_pdb(const MillraceSpec& s);
 json render_service_monitor(const MillraceSpec& s);
 

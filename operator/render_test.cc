@@ -31,12 +31,21 @@ TEST(Render, BrokerYamlCarriesUserConfigAndOperatorOwnedKeysWin) {
   EXPECT_EQ(y["log.retention.ms"].as<std::string>(), "3600000");
   EXPECT_EQ(y["num.partitions"].as<std::string>(), "6");
   EXPECT_EQ(y["log.dirs"].as<std::string>(), "/var/lib/millrace/data");
-  EXPECT_EQ(y["listeners"].as<std::string>(), "PLAINTEXT://0.0.0.0:9092");
+  EXPECT_EQ(y["listeners"].as<std::string>(), "PLAINTEXT://0.0.0.0:9092,CONTROLLER://0.0.0.0:9093");
+  EXPECT_EQ(y["controller.listener.names"].as<std::string>(), "CONTROLLER");
   EXPECT_FALSE(y["node.id"]) << "node.id comes from the pod, never the shared config";
 }
 
+NodeIds three_ids() {
+  NodeIds ids;
+  ids.by_pod = {{"prod-0", 0}, {"prod-1", 1}, {"prod-2", 2}};
+  ids.next = 3;
+  ids.voters = {0, 1, 2};
+  return ids;
+}
+
 TEST(Render, StatefulSetHasIdentityStorageProbesAndSpread) {
-  auto sts = render_stateful_set(parse_millrace(millrace_obj()));
+  auto sts = render_stateful_set(parse_millrace(millrace_obj()), three_ids());
   EXPECT_EQ(sts["metadata"]["name"], "prod");
   EXPECT_EQ(sts["spec"]["replicas"], 3);
   EXPECT_EQ(sts["spec"]["serviceName"], "prod-brokers");
@@ -71,13 +80,35 @@ TEST(Render, StatefulSetHasIdentityStorageProbesAndSpread) {
     if (v["name"] == "node-ids" && v["configMap"]["name"] == "prod-node-ids") volume = true;
   EXPECT_TRUE(volume);
   EXPECT_NE(args.find("prod-brokers.kafka.svc:9092"), std::string::npos);
+  // One cluster: the roles file per pod and the same static voters for all.
+  EXPECT_NE(args.find(R"x("--set-from-file","process.roles=/var/run/millrace/roles/$(POD_NAME)")x"), std::string::npos)
+      << args;
+  EXPECT_NE(args.find("controller.quorum.voters=0@prod-0.prod-brokers.kafka.svc:9093,1@prod-1.prod-brokers.kafka.svc:"
+                      "9093,2@prod-2.prod-brokers.kafka.svc:9093"),
+            std::string::npos)
+      << args;
+  bool controller_port = false;
+  for (const auto& p : c["ports"])
+    if (p["name"] == "controller" && p["containerPort"] == 9093) controller_port = true;
+  EXPECT_TRUE(controller_port);
+}
+
+TEST(Render, RolesMakeTheVotersControllersAndTheRestBrokers) {
+  auto ids = three_ids();
+  ids.by_pod["prod-3"] = 3;
+  ids.next = 4;
+  auto cm = render_roles_config_map(parse_millrace(millrace_obj()), ids);
+  EXPECT_EQ(cm["metadata"]["name"], "prod-roles");
+  EXPECT_EQ(cm["data"]["prod-0"], "broker,controller");
+  EXPECT_EQ(cm["data"]["prod-2"], "broker,controller");
+  EXPECT_EQ(cm["data"]["prod-3"], "broker");
 }
 
 TEST(Render, ConfigChangeChangesThePodTemplateHash) {
   auto s = parse_millrace(millrace_obj());
-  auto before = render_stateful_set(s)["spec"]["template"]["metadata"]["annotations"][kConfigHashAnnotation];
+  auto before = render_stateful_set(s, three_ids())["spec"]["template"]["metadata"]["annotations"][kConfigHashAnnotation];
   s.config["log.retention.ms"] = "1";
-  auto after = render_stateful_set(s)["spec"]["template"]["metadata"]["annotations"][kConfigHashAnnotation];
+  auto after = render_stateful_set(s, three_ids())["spec"]["template"]["metadata"]["annotations"][kConfigHashAnnotation];
   EXPECT_NE(before, after);
 }
 
@@ -100,10 +131,10 @@ TEST(Render, HeadlessServicePublishesNotReadyAddresses) {
 TEST(Render, ServiceMonitorOnlyWhenAskedAndItsCrdExists) {
   auto s = parse_millrace(millrace_obj());
   s.service_monitor = true;
-  EXPECT_EQ(render_all(s, {.service_monitor_crd = false}).size(), 6u);
-  EXPECT_EQ(render_all(s, {.service_monitor_crd = true}).size(), 7u);
+  EXPECT_EQ(render_all(s, {.service_monitor_crd = false}).size(), 7u);
+  EXPECT_EQ(render_all(s, {.service_monitor_crd = true}).size(), 8u);
   s.service_monitor = false;
-  EXPECT_EQ(render_all(s, {.service_monitor_crd = true}).size(), 6u);
+  EXPECT_EQ(render_all(s, {.service_monitor_crd = true}).size(), 7u);
 }
 
 TEST(Render, NodeIdsConfigMapIsAppliedBeforeTheStatefulSetAndRecordsNextId) {
@@ -111,6 +142,7 @@ TEST(Render, NodeIdsConfigMapIsAppliedBeforeTheStatefulSetAndRecordsNextId) {
   NodeIds ids;
   ids.by_pod = {{"prod-0", 4}, {"prod-1", 9}};
   ids.next = 10;
+  ids.voters = {4};
   auto all = render_all(s, {.node_ids = ids});
   int cm_at = -1, sts_at = -1;
   for (int i = 0; i < static_cast<int>(all.size()); ++i) {
@@ -123,20 +155,18 @@ TEST(Render, NodeIdsConfigMapIsAppliedBeforeTheStatefulSetAndRecordsNextId) {
   EXPECT_EQ(cm["data"]["prod-0"], "4");
   EXPECT_EQ(cm["data"]["prod-1"], "9");
   EXPECT_EQ(cm["metadata"]["annotations"][kNextNodeIdAnnotation], "10");
+  EXPECT_EQ(cm["metadata"]["annotations"][kControllerVotersAnnotation], "4");
   // What is rendered reads back as the same record.
   auto back = read_node_ids(&cm, "prod-node-ids");
   EXPECT_EQ(back.error, "");
   EXPECT_EQ(back.ids, ids);
 }
 
-TEST(BrokersToRun, AboveOneIsRefusedWithoutShrinkingOrGrowingALargerSet) {
-  EXPECT_EQ(brokers_to_run(1, -1), 1);
-  EXPECT_EQ(brokers_to_run(0, 1), 0);
-  EXPECT_EQ(brokers_to_run(3, -1), 1);  // new: one broker, not three clusters
-  EXPECT_EQ(brokers_to_run(3, 1), 1);   // never grown
-  EXPECT_EQ(brokers_to_run(3, 0), 1);
-  EXPECT_EQ(brokers_to_run(5, 3), 3);   // an older, larger set is left as it is
-  EXPECT_EQ(brokers_to_run(2, 3), 2);   // moving toward 1 goes through the scale-down checks
+TEST(BrokersToRun, SpecBrokersButNeverBelowThePodsHoldingVoters) {
+  EXPECT_EQ(brokers_to_run(5, 3), 5);
+  EXPECT_EQ(brokers_to_run(3, 3), 3);
+  EXPECT_EQ(brokers_to_run(2, 3), 3);  // a voter's pod stays
+  EXPECT_EQ(brokers_to_run(0, 0), 0);
 }
 
 TEST(JsonSubset, LiveObjectsWithDefaultedFieldsStillMatch) {
@@ -154,7 +184,7 @@ TEST(JsonSubset, ChangedValueOrArrayLengthDoesNotMatch) {
 TEST(Render, NoRackLabelNoRackEnv) {
   auto obj = millrace_obj();
   obj["spec"].erase("rackLabel");
-  auto sts = render_stateful_set(parse_millrace(obj));
+  auto sts = render_stateful_set(parse_millrace(obj), three_ids());
   for (const auto& e : sts["spec"]["template"]["spec"]["containers"][0]["env"])
     EXPECT_NE(e["name"], "MILLRACE_BROKER_RACK");
   EXPECT_EQ(sts["spec"]["template"]["spec"]["topologySpreadConstraints"][0]["topologyKey"], "kubernetes.io/hostname");

@@ -18,10 +18,7 @@ ScaleDownPlan plan_scale_down(int live, int desired, const std::function<BrokerL
   return plan;
 }
 
-int brokers_to_run(int spec_brokers, int live) {
-  if (spec_brokers <= kMaxBrokersUntilReplication) return spec_brokers;
-  return std::max(kMaxBrokersUntilReplication, std::min(spec_brokers, live));
-}
+int brokers_to_run(int spec_brokers, int voter_pods) { return std::max(spec_brokers, voter_pods); }
 
 std::string scale_down_message(const BrokerLoad& b, int live, int desired) {
   std::string who = "broker " + (b.broker_id >= 0 ? std::to_string(b.broker_id) : std::string("?")) + " (pod " +
@@ -30,8 +27,7 @@ std::string scale_down_message(const BrokerLoad& b, int live, int desired) {
                      std::to_string(desired);
   if (!b.error.empty()) return "cannot tell whether " + who + " still hosts partitions: " + b.error + hold;
   return who + " still hosts " + std::to_string(b.partitions) + " partition replica" +
-         (b.partitions == 1 ? "" : "s") +
-         " and there is no replica elsewhere to move them to: delete or move those topics" + hold;
+         (b.partitions == 1 ? "" : "s") + (b.drain.empty() ? std::string() : ": " + b.drain) + hold;
 }
 
 }  // namespace millrace::op

@@ -3,8 +3,9 @@
 //
 // A StatefulSet removes its highest ordinals first, so the plan walks down from
 // the live size and stops at the first broker that is not known to be empty:
-// without replication there is nowhere to move its data, so the StatefulSet is
-// held at that size and the Millrace gets ScaleDownBlocked=True naming the broker
+// the StatefulSet is held at that size while the departing brokers are drained
+// (a remove-brokers Rebalance the reconciler makes, docs/rebalance.md) and the
+// Millrace gets ScaleDownBlocked=True naming the broker
 // (by the node id the operator recorded for the pod, not by a guessed ordinal) and how
 // many partitions it holds. A broker that cannot be asked blocks too. Pure logic.
 #pragma once
@@ -21,6 +22,7 @@ struct BrokerLoad {
   std::string pod;          // "<millrace>-<ordinal>"
   int partitions = 0;       // partition replicas it hosts
   std::string error;        // non-empty: could not find out (counts as not empty)
+  std::string drain;        // how its draining goes (the remove-brokers Rebalance's state), for the message
   bool empty() const { return error.empty() && partitions == 0; }
 };
 
@@ -33,16 +35,11 @@ struct ScaleDownPlan {
 // ordinals that would go (desired <= ordinal < live), highest first.
 ScaleDownPlan plan_scale_down(int live, int desired, const std::function<BrokerLoad(int ordinal)>& load);
 
-// Brokers do not replicate yet: N brokers would be N separate single-node
-// clusters behind one bootstrap Service. Until the replication issue lifts it,
-// the operator runs at most this many.
-inline constexpr int kMaxBrokersUntilReplication = 1;
-
-// How many brokers to aim for: spec.brokers when allowed; above the limit, the
-// limit, except that a larger live StatefulSet (live = its replicas, -1 when
-// there is none) is left at its size, never scaled down on this account (its
-// volumes hold data) and never grown. REQUIRES: spec_brokers >= 0.
-int brokers_to_run(int spec_brokers, int live);
+// How many brokers to aim for: spec.brokers, but never fewer than the pods that
+// hold the controller quorum's voters (voter_pods, node_ids.h
+// pods_holding_voters): a static quorum loses a voter for good when its pod goes.
+// REQUIRES: spec_brokers >= 0, voter_pods >= 0.
+int brokers_to_run(int spec_brokers, int voter_pods);
 
 // The ScaleDownBlocked condition's message for a blocker.
 std::string scale_down_message(const BrokerLoad& b, int live, int desired);

@@ -5,7 +5,8 @@
 // Two kinds of pod (the rest are left alone, unbound):
 //
 //	broker pods   label app.kubernetes.io/name=millrace (what the operator renders):
-//	              one millrace-broker with the listeners rewritten to free ports
+//	              one millrace-broker with the listeners rewritten to free ports,
+//	              ports reserved for StatefulSet peers named before they start
 //	              (contract at the top of pods_broker.go).
 //	image pods    any other pod whose first container's image is the Millrace image
 //	              (repository --image-repository, any tag): the operator Deployment's
@@ -65,8 +66,8 @@ type proc struct {
 	restarts  int32
 	ready     bool
 	startedAt metav1.Time
-	// broker pods
-	kafkaPort, adminPort int
+	// broker pods (controllerPort 0: the container declares no port named controller)
+	kafkaPort, adminPort, controllerPort int
 	// image pods
 	exitCode   int
 	finishedAt metav1.Time
@@ -88,6 +89,9 @@ type harness struct {
 	pods        listersv1.PodLister
 	mu          sync.Mutex
 	procs       map[string]*proc // ns/name
+	// reserved: broker pods' host ports by port name, keyed ns/name, promised on first
+	// mention or start and kept for the harness' life (podPorts, pods_broker.go).
+	reserved map[string]map[string]int
 }
 
 func main() {
@@ -109,7 +113,7 @@ func main() {
 		log.Fatalf("harness: kubeconfig: %v", err)
 	}
 	h := &harness{cs: kubernetes.NewForConfigOrDie(cfg), rest: cfg, build: build, brokerEx: *brokerEx,
-		imageRepo: *imageRepo, dataRoot: *dataRoot, procs: map[string]*proc{}}
+		imageRepo: *imageRepo, dataRoot: *dataRoot, procs: map[string]*proc{}, reserved: map[string]map[string]int{}}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if h.kubeletPort, err = h.servePortForward(ctx); err != nil {

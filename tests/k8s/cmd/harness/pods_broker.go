@@ -2,16 +2,30 @@
 //
 // Contract with the pod spec (what the operator renders, what the harness reads):
 //
-//	container "broker" (else the first): args, env (env.go) with $(VAR) expanded.
+//	container "broker" (else the first): args, env (env.go) with $(VAR) expanded,
+//	  then Service and pod addresses in the args resolved (netmap.go; below).
 //	configMap volumes: their keys are written under <data-root>/<ns>/<pod>/mounts
 //	  and any arg that starts with the volume's mountPath (or key=<mountPath>, as
 //	  in --set-from-file node.id=<mountPath>/<pod>) is rewritten to it.
+//	ports: host ports on 127.0.0.1 for kafka, admin and, when the container has a
+//	  port named controller, controller (its containerPort read from the spec).
 //	the harness appends, last so they win:
-//	  --set listeners=PLAINTEXT://127.0.0.1:<kafka> --set advertised.listeners=(same)
+//	  --set listeners=PLAINTEXT://127.0.0.1:<kafka>[,CONTROLLER://127.0.0.1:<controller>]
+//	  --set advertised.listeners=PLAINTEXT://127.0.0.1:<kafka>
 //	  --set admin.listeners=http://127.0.0.1:<admin> --set log.dirs=<data-root>/<ns>/<pod>/data
 //	Pod status: podIP=hostIP=127.0.0.1; the chosen ports are written to the pod as
-//	  annotations millrace.io/kafka-port and millrace.io/admin-port; the container
-//	  ports named kafka and admin map to them (Services, port-forward).
+//	  annotations millrace.io/kafka-port, millrace.io/admin-port and (with a
+//	  controller port) millrace.io/controller-port; the container ports named kafka,
+//	  admin and controller map to them (Services, port-forward).
+//	Port choice: a pod's annotation wins (a restarted process keeps its ports), then
+//	  the ports reserved for its name, then fresh ones. A pod address
+//	  <pod>.<svc>.<ns>.svc[.cluster.local]:<port> in any pod's args or env resolves
+//	  even before that pod runs or while it is down (pod 0's controller.quorum.voters
+//	  name pods 1 and 2, which start in parallel): the first mention reserves host
+//	  ports for every named port of the pod's container spec (of the mentioning pod,
+//	  when the named one does not exist yet and the mentioning one is a broker pod
+//	  the Service selects: a StatefulSet's pods share one template). Reservations
+//	  are kept while the harness runs, so a re-created pod takes its ports again.
 //	Readiness: GET http://127.0.0.1:<admin>/readyz == 200 (every second).
 //	The data dir is keyed by namespace and pod name, so a re-created pod (same
 //	  StatefulSet identity) finds its volume again.
@@ -21,11 +35,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -37,10 +54,15 @@ import (
 )
 
 const (
-	annKafkaPort = "millrace.io/kafka-port"
-	annAdminPort = "millrace.io/admin-port"
-	annStopped   = "millrace.io/harness-stopped"
+	annKafkaPort      = "millrace.io/kafka-port"
+	annAdminPort      = "millrace.io/admin-port"
+	annControllerPort = "millrace.io/controller-port"
+	annStopped        = "millrace.io/harness-stopped"
 )
+
+// brokerPortAnns: the broker's ports by container port name and the annotations
+// that record their host ports.
+var brokerPortAnns = map[string]string{"kafka": annKafkaPort, "admin": annAdminPort, "controller": annControllerPort}
 
 func (h *harness) syncBroker(ctx context.Context, key string, p *corev1.Pod) {
 	if p.Annotations[annStopped] == "true" {
@@ -70,22 +92,7 @@ func (h *harness) ensureBroker(ctx context.Context, key string, p *corev1.Pod) {
 		b.restarts++ // exited: restart below with the same ports
 		log.Printf("harness: %s exited (%v), restarting", key, b.cmd.ProcessState)
 	} else {
-		b = &proc{kind: "broker", kafkaPort: portFromAnn(p, annKafkaPort), adminPort: portFromAnn(p, annAdminPort)}
-		if b.kafkaPort == 0 {
-			b.kafkaPort = freePort()
-		}
-		if b.adminPort == 0 {
-			b.adminPort = freePort()
-		}
-		b.ports = map[int32]int{}
-		for _, cp := range brokerContainer(p).Ports {
-			switch cp.Name {
-			case "kafka":
-				b.ports[cp.ContainerPort] = b.kafkaPort
-			case "admin":
-				b.ports[cp.ContainerPort] = b.adminPort
-			}
-		}
+		b = h.newBrokerProc(p)
 	}
 	args, env, err := h.renderBroker(ctx, p, b)
 	if err != nil {
@@ -114,11 +121,67 @@ func (h *harness) ensureBroker(ctx context.Context, key string, p *corev1.Pod) {
 	}
 	go func() { cmd.Wait(); logf.Close(); close(b.done) }()
 	h.setProc(key, b)
-	log.Printf("harness: started %s pid %d kafka=%d admin=%d", key, cmd.Process.Pid, b.kafkaPort, b.adminPort)
-	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:"%d",%q:"%d"}}}`, annKafkaPort, b.kafkaPort, annAdminPort, b.adminPort)
-	if _, err := h.cs.CoreV1().Pods(p.Namespace).Patch(ctx, p.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+	log.Printf("harness: started %s pid %d kafka=%d admin=%d controller=%d", key, cmd.Process.Pid, b.kafkaPort, b.adminPort, b.controllerPort)
+	if _, err := h.cs.CoreV1().Pods(p.Namespace).Patch(ctx, p.Name, types.MergePatchType, portsPatch(b), metav1.PatchOptions{}); err != nil {
 		log.Printf("harness: %s: annotate: %v", key, err)
 	}
+}
+
+// newBrokerProc chooses a starting broker's ports (podPorts) and maps the container
+// ports named kafka, admin and controller to them.
+func (h *harness) newBrokerProc(p *corev1.Pod) *proc {
+	c := brokerContainer(p)
+	ports := h.podPorts(p.Namespace, p.Name, p.Annotations, c)
+	b := &proc{kind: "broker", kafkaPort: ports["kafka"], adminPort: ports["admin"], ports: map[int32]int{}}
+	for _, cp := range c.Ports {
+		if _, ok := brokerPortAnns[cp.Name]; ok {
+			b.ports[cp.ContainerPort] = ports[cp.Name]
+		}
+		if cp.Name == "controller" {
+			b.controllerPort = ports["controller"]
+		}
+	}
+	return b
+}
+
+// podPorts returns a broker pod's host ports by port name, for kafka and admin (the
+// broker always listens there) and every named port of c: the pod's annotation
+// first, then what is reserved for ns/name, then a fresh port. The answer stays
+// reserved, so the pod, the peers that named it before it started, and a
+// re-created pod of the same name (no annotations) all get the same ports.
+func (h *harness) podPorts(ns, name string, ann map[string]string, c corev1.Container) map[string]int {
+	names := []string{"kafka", "admin"}
+	for _, cp := range c.Ports {
+		if cp.Name != "" {
+			names = append(names, cp.Name)
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r := h.reserved[ns+"/"+name]
+	if r == nil {
+		r = map[string]int{}
+		h.reserved[ns+"/"+name] = r
+	}
+	for _, n := range names {
+		if k, ok := brokerPortAnns[n]; ok && portFromAnn(ann, k) != 0 {
+			r[n] = portFromAnn(ann, k)
+		} else if r[n] == 0 {
+			r[n] = freePort()
+		}
+	}
+	return maps.Clone(r)
+}
+
+// portsPatch records the chosen ports on the pod; the controller port only when
+// the pod has one, so single-broker pods look as before.
+func portsPatch(b *proc) []byte {
+	ann := map[string]string{annKafkaPort: strconv.Itoa(b.kafkaPort), annAdminPort: strconv.Itoa(b.adminPort)}
+	if b.controllerPort != 0 {
+		ann[annControllerPort] = strconv.Itoa(b.controllerPort)
+	}
+	patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": ann}})
+	return patch
 }
 
 // renderBroker turns the pod's container spec into argv and environment.
@@ -149,7 +212,7 @@ func (h *harness) renderBroker(ctx context.Context, p *corev1.Pod, b *proc) ([]s
 	}
 	var args []string
 	for _, a := range append(append([]string{}, c.Command[min(1, len(c.Command)):]...), c.Args...) {
-		a = expand(a, vars)
+		a = h.resolveServices(ctx, expand(a, vars), p) // voters and peers name pods by DNS
 		for from, to := range rewrite {
 			if strings.HasPrefix(a, from) {
 				a = to + strings.TrimPrefix(a, from)
@@ -159,10 +222,21 @@ func (h *harness) renderBroker(ctx context.Context, p *corev1.Pod, b *proc) ([]s
 		}
 		args = append(args, a)
 	}
-	listener := fmt.Sprintf("PLAINTEXT://127.0.0.1:%d", b.kafkaPort)
-	args = append(args, "--set", "listeners="+listener, "--set", "advertised.listeners="+listener,
+	args = append(args, "--set", "listeners="+brokerListeners(b.kafkaPort, b.controllerPort),
+		"--set", "advertised.listeners="+brokerListeners(b.kafkaPort, 0),
 		"--set", fmt.Sprintf("admin.listeners=http://127.0.0.1:%d", b.adminPort), "--set", "log.dirs="+dataDir)
 	return args, env, nil
+}
+
+// brokerListeners is the listeners value: the Kafka listener, and the controller
+// listener the other voters dial when the pod has a controller port (0: none).
+// Clients are only ever advertised the Kafka one.
+func brokerListeners(kafka, controller int) string {
+	l := fmt.Sprintf("PLAINTEXT://127.0.0.1:%d", kafka)
+	if controller != 0 {
+		l += fmt.Sprintf(",CONTROLLER://127.0.0.1:%d", controller)
+	}
+	return l
 }
 
 // reportBroker probes readiness and writes the pod status when it changed.
@@ -211,8 +285,8 @@ func (h *harness) writeStatus(ctx context.Context, key string, p *corev1.Pod, st
 	}
 }
 
-func portFromAnn(p *corev1.Pod, k string) int {
+func portFromAnn(ann map[string]string, k string) int {
 	var n int
-	fmt.Sscanf(p.Annotations[k], "%d", &n)
+	fmt.Sscanf(ann[k], "%d", &n)
 	return n
 }

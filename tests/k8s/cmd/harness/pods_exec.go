@@ -157,7 +157,9 @@ func (h *harness) startExec(ctx context.Context, key string, p *corev1.Pod, c co
 	if err != nil {
 		return setupError{err}
 	}
-	fix := func(s string) string { return rewritePorts(rewriteMounts(h.resolveServices(ctx, s), mounts), b.ports) }
+	fix := func(s string) string {
+		return rewritePorts(rewriteMounts(h.resolveServices(ctx, s, p), mounts), b.ports)
+	}
 	for _, e := range cenv {
 		k, v, _ := strings.Cut(e, "=")
 		env = append(env, k+"="+fix(v))
