@@ -70,4 +70,24 @@ BrokerLoad KafkaAccess::broker_load(const json& millrace, const std::string& pod
   return load;
 }
 
+LeaderCounts KafkaAccess::leader_counts(const json& millrace) {
+  LeaderCounts out;
+  auto address = bootstrap(millrace);
+  if (address.empty()) {
+    out.error = "no broker of the cluster is ready to be asked";
+    return out;
+  }
+  auto topics = admin_for(address)->describe_all_topics(true);
+  if (!topics.ok()) {
+    out.error = topics.error().to_string();
+    return out;
+  }
+  for (const auto& t : *topics)
+    for (const auto& p : t.partitions) {
+      if (p.leader >= 0) ++out.leaders[p.leader];
+      if (!p.replicas.empty() && p.leader != p.replicas.front()) ++out.not_preferred;
+    }
+  return out;
+}
+
 }  // namespace millrace::op

@@ -16,6 +16,7 @@
 
 #include "client/admin.h"
 #include "operator/informer.h"
+#include "operator/millrace_reconciler.h"
 #include "operator/scale_down.h"
 
 namespace millrace::op {
@@ -33,6 +34,8 @@ class KafkaAccess {
   // Partition replicas hosted by broker `node_id` (the id recorded for `pod`,
   // node_ids.h), internal topics included, asked of the cluster (bootstrap()).
   BrokerLoad broker_load(const json& millrace, const std::string& pod, int32_t node_id);
+  // Leaders per broker and partitions not led by their first replica (all topics).
+  LeaderCounts leader_counts(const json& millrace);
 
  private:
   Informer& pods_;

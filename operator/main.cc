@@ -120,6 +120,7 @@ int main(int argc, char** argv) {
   BrokerLoadFn broker_load = [&](const json& millrace, const std::string& pod, int32_t node_id) {
     return kafka.broker_load(millrace, pod, node_id);
   };
+  LeaderCountsFn leader_counts = [&](const json& millrace) { return kafka.leader_counts(millrace); };
   topic_ctl = std::make_unique<Controller>(
       "Topic",
       [&](const std::string& ns, const std::string& name) {
@@ -164,8 +165,12 @@ int main(int argc, char** argv) {
   std::unique_ptr<RebalanceReconciler> rebalance_rec;
   if (served(res::kRebalance)) {
     rebalances = std::make_unique<Informer>(client, res::kRebalance, watch_ns, "", [&](const json& obj) {
-      if (rebalance_ctl)
-        rebalance_ctl->enqueue(obj["metadata"].value("namespace", ""), obj["metadata"].value("name", ""));
+      const auto ns = obj["metadata"].value("namespace", "");
+      if (rebalance_ctl) rebalance_ctl->enqueue(ns, obj["metadata"].value("name", ""));
+      // A Millrace's own (scale) Rebalance moving on changes its status (the
+      // drain, the leaders): wake it.
+      for (const auto& ref : obj["metadata"].value("ownerReferences", json::array()))
+        if (ref.value("kind", "") == "Millrace" && millrace_ctl) millrace_ctl->enqueue(ns, ref.value("name", ""));
     });
     informers.push_back(rebalances.get());
     rebalance_rec = std::make_unique<RebalanceReconciler>(client, millraces, kafka, events);
@@ -189,10 +194,11 @@ int main(int argc, char** argv) {
   };
 #else
   BrokerLoadFn broker_load;  // no Kafka client: scale-downs stay blocked
+  LeaderCountsFn leader_counts;
 #endif
 
   MillraceReconciler millrace_rec(client, {millraces, config_maps, services, stateful_sets, pdbs, pods}, events,
-                                  broker_load);
+                                  broker_load, leader_counts);
   millrace_ctl = std::make_unique<Controller>(
       "Millrace",
       [&](const std::string& ns, const std::string& name) {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <climits>
 
 #include "operator/conditions.h"
 #include "operator/rebalance/on_scale.h"
@@ -356,6 +357,24 @@ json MillraceReconciler::compute_status(const json& owner, const MillraceSpec& s
     }
     conditions = set_condition(conditions, m, now);
   }
+  // Leader skew over the brokers the StatefulSet runs (a broker leading
+  // nothing counts 0), asked only when all are Ready; else the last known.
+  json leaders = old.value("leaders", json());
+  if (leader_counts_ && error.empty() && ready_pods >= spec.brokers && !ids.empty()) {
+    auto counts = leader_counts_(owner);
+    if (counts.error.empty()) {
+      json by = json::object();
+      int lo = INT32_MAX, hi = 0;
+      for (auto id : ids) {
+        auto it = counts.leaders.find(id);
+        int n = it == counts.leaders.end() ? 0 : it->second;
+        by[std::to_string(id)] = n;
+        lo = std::min(lo, n);
+        hi = std::max(hi, n);
+      }
+      leaders = {{"byBroker", by}, {"skew", hi - lo}, {"notPreferred", counts.not_preferred}};
+    }
+  }
   json status = {{"observedGeneration", generation},
                  {"balancedBrokers", scale.balanced},
                  {"readyBrokers", ready_pods},
@@ -364,6 +383,7 @@ json MillraceReconciler::compute_status(const json& owner, const MillraceSpec& s
                  {"brokers", brokers},
                  {"conditions", conditions}};
   if (!scale.rebalance.empty()) status["scaleRebalance"] = scale.rebalance;
+  if (!leaders.is_null()) status["leaders"] = leaders;
   return status;
 }
 

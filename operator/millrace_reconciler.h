@@ -22,7 +22,12 @@
 // balanced in by an add-brokers Rebalance once every broker is Ready; departing
 // ones are drained by a remove-brokers Rebalance while the StatefulSet is held
 // (ScaleDownBlocked says how the drain goes); status.balancedBrokers and
-// status.scaleRebalance record it, so each happens once.
+// status.scaleRebalance record it, so each happens once. status.leaders shows
+// leader skew (leaders per broker, max - min, and partitions not led by their
+// preferred replica), asked of the cluster when every broker is Ready; the
+// brokers move leadership back to preferred replicas themselves
+// (auto.leader.rebalance.enable), and a Rebalance's leader goal fixes the
+// preferred order when it drifts.
 //
 // ServiceMonitor (spec.metrics.serviceMonitor, with metrics.enabled): created
 // only while the API server serves monitoring.coreos.com/v1 servicemonitors,
@@ -40,6 +45,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <string>
 
 #include "operator/controller.h"
@@ -80,14 +86,28 @@ struct ScaleOutcome {
   std::string error;
 };
 
+// Partition leaders per broker, and how many partitions are not led by their
+// preferred (first) replica, from the cluster's Metadata (internal topics too).
+struct LeaderCounts {
+  std::map<int32_t, int> leaders;
+  int not_preferred = 0;
+  std::string error;  // could not ask: the status keeps what it last knew
+};
+using LeaderCountsFn = std::function<LeaderCounts(const json& millrace)>;
+
 using BrokerLoadFn = std::function<BrokerLoad(const json& millrace, const std::string& pod, int32_t node_id)>;
 
 class MillraceReconciler {
  public:
   // Without broker_load (operator built without the Kafka client) every
   // scale-down is blocked: the operator cannot tell that a broker is empty.
-  MillraceReconciler(KubeClient& client, MillraceCaches caches, EventRecorder& events, BrokerLoadFn broker_load)
-      : client_(client), caches_(caches), events_(events), broker_load_(std::move(broker_load)) {}
+  MillraceReconciler(KubeClient& client, MillraceCaches caches, EventRecorder& events, BrokerLoadFn broker_load,
+                     LeaderCountsFn leader_counts = {})
+      : client_(client),
+        caches_(caches),
+        events_(events),
+        broker_load_(std::move(broker_load)),
+        leader_counts_(std::move(leader_counts)) {}
 
   ReconcileResult reconcile(const std::string& ns, const std::string& name);
 
@@ -111,6 +131,7 @@ class MillraceReconciler {
   MillraceCaches caches_;
   EventRecorder& events_;
   BrokerLoadFn broker_load_;
+  LeaderCountsFn leader_counts_;
 };
 
 }  // namespace millrace::op

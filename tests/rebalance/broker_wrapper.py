@@ -24,7 +24,9 @@ def main(argv):
             with open(nxt.split("=", 1)[1]) as f:
                 node_id = f.read().strip()
         if a == "--set" and nxt.startswith("listeners=PLAINTEXT://"):
-            kafka = nxt.split("=", 1)[1]
+            # the harness' listeners, PLAINTEXT first (then CONTROLLER when
+            # the pod has a controller port): keep the Kafka one
+            kafka = nxt.split("=", 1)[1].split(",")[0]
     path = os.path.join(os.environ["MILLRACE_RB_DIR"], "cluster.json")
     deadline = time.monotonic() + 300
     while not os.path.exists(path):
