@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <climits>
+#include <limits>
 
 #include "operator/conditions.h"
 #include "operator/rebalance/on_scale.h"
@@ -179,21 +179,25 @@ ScaleOutcome MillraceReconciler::scale_rebalance(const json& owner, const Millra
       out.balanced = f.balanced.value_or(f.kept);  // not recorded: tried again next pass
       return out;
     }
-    spdlog::info("millrace {}/{}: created Rebalance {} ({} brokers {})", spec.namespace_, spec.name, name,
-                 remove ? "remove" : "add", join_ids(d.brokers));
-    events_.record(owner, "Normal", remove ? "DrainingBrokers" : "BalancingNewBrokers",
-                   "Created Rebalance " + name + " (" + (remove ? "remove-brokers " : "add-brokers ") +
-                       join_ids(d.brokers) + (spec.rebalance_auto_approve ? ")" : "; approve it to start)"));
-    got = client_.get(path);
+    if (created.ok()) {
+      spdlog::info("millrace {}/{}: created Rebalance {} ({} brokers {})", spec.namespace_, spec.name, name,
+                   remove ? "remove" : "add", join_ids(d.brokers));
+      events_.record(owner, "Normal", remove ? "DrainingBrokers" : "BalancingNewBrokers",
+                     "Created Rebalance " + name + " (" + (remove ? "remove-brokers " : "add-brokers ") +
+                         join_ids(d.brokers) + (spec.rebalance_auto_approve ? ")" : "; approve it to start)"));
+      got = created;
+    } else {
+      got = client_.get(path);  // made meanwhile (409): read it
+    }
   } else if (!got.ok()) {
     out.error = "Rebalance " + name + ": " + got.describe();
     return out;
   }
   if (got.ok()) {
     const auto st = got.body.value("status", json::object());
-    auto state = st.value("state", std::string("New"));
-    out.drain = "Rebalance " + name + " is " + state +
-                (st.value("message", "").empty() ? std::string() : " (" + st.value("message", "") + ")");
+    const auto message = st.value("message", "");
+    out.drain = "Rebalance " + name + " is " + st.value("state", std::string("New")) +
+                (message.empty() ? std::string() : " (" + message + ")");
   }
   return out;
 }
@@ -331,14 +335,13 @@ json MillraceReconciler::compute_status(const json& owner, const MillraceSpec& s
     std::string m = std::to_string(plan.replicas) + " broker" + (plan.replicas == 1 ? "" : "s") +
                     "; controller quorum: node" + (node_ids.voters.size() == 1 ? " " : "s ") +
                     join_ids(node_ids.voters) + " (pod" + (node_ids.voters.size() == 1 ? " " : "s ") + pods + ")";
-    if (spec.brokers < pods_holding_voters(node_ids, spec.name))
+    const int floor = pods_holding_voters(node_ids, spec.name);
+    if (spec.brokers < floor)
       m += "; spec.brokers " + std::to_string(spec.brokers) + " would remove a controller voter: the StatefulSet keeps " +
-           std::to_string(pods_holding_voters(node_ids, spec.name)) + " pods (the quorum's voters are fixed)";
-    conditions = set_condition(conditions,
-                               {kClusteredCondition, "True",
-                                spec.brokers < pods_holding_voters(node_ids, spec.name) ? "VoterFloor" : "ControllerQuorum",
-                                m, generation},
-                               now);
+           std::to_string(floor) + " pods (the quorum's voters are fixed)";
+    conditions = set_condition(
+        conditions,
+        {kClusteredCondition, "True", spec.brokers < floor ? "VoterFloor" : "ControllerQuorum", m, generation}, now);
   }
   if (!monitor.wanted) {
     conditions = remove_condition(conditions, kServiceMonitorCondition);
@@ -364,7 +367,7 @@ json MillraceReconciler::compute_status(const json& owner, const MillraceSpec& s
     auto counts = leader_counts_(owner);
     if (counts.error.empty()) {
       json by = json::object();
-      int lo = INT32_MAX, hi = 0;
+      int lo = std::numeric_limits<int>::max(), hi = 0;
       for (auto id : ids) {
         auto it = counts.leaders.find(id);
         int n = it == counts.leaders.end() ? 0 : it->second;

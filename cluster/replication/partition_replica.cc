@@ -25,33 +25,31 @@ storage::Result<std::unique_ptr<PartitionReplica>> PartitionReplica::open(std::s
   r->hard_state_ = std::make_unique<raft::HardStateFile>(r->storage_->dir() / raft::kHardStateFileName);
   auto hs = r->hard_state_->read();
   if (!hs.ok()) return hs.status();
+  // A group's first configuration: its replicas but those a reassignment is
+  // adding (they join as learners, so the replica that holds the partition
+  // keeps taking writes while they catch up).
   raft::Config first;
-  for (int32_t id : options.replicas) first.voters.push_back(raft::NodeId(id));
+  for (int32_t id : options.replicas)
+    if (std::find(options.adding.begin(), options.adding.end(), id) == options.adding.end())
+      first.voters.push_back(raft::NodeId(id));
+  if (first.voters.empty())
+    for (int32_t id : options.replicas) first.voters.push_back(raft::NodeId(id));
   std::sort(first.voters.begin(), first.voters.end());
   first.voters.erase(std::unique(first.voters.begin(), first.voters.end()), first.voters.end());
-  if (*hs == raft::HardState{} && r->log_->last() < raft::Index(0) && r->log_->snapshot().config.voters.empty() &&
-      !options.joining) {
-    if (first.voters.empty())
-      return storage::Status(storage::Errc::kInvalidArgument, "a new partition replica needs its replicas");
+  const bool never_ran = *hs == raft::HardState{} && r->log_->snapshot().config.voters.empty() &&
+                         r->log_->config_entries().empty() && !options.joining;
+  if (never_ran && first.voters.empty())
+    return storage::Status(storage::Errc::kInvalidArgument, "a new partition replica needs its replicas");
+  if (never_ran && r->log_->last() < raft::Index(0)) {
     // A new group: its first configuration stands below offset 0.
     if (!r->log_->install_snapshot(raft::SnapshotMeta{raft::Index(-1), raft::Term(0), first}))
       return r->log_->last_error();
-  } else if (*hs == raft::HardState{} && r->log_->last() >= r->log_->start() &&
-             r->log_->snapshot().config.voters.empty() && r->log_->config_entries().empty() && !options.joining) {
+  } else if (never_ran) {
     // A log that never ran Raft (replication factor 1 until a reassignment
-    // added replicas): what it holds was acknowledged by its only replica, so it
-    // is committed in the group's first configuration, which stands below it;
-    // the voters are its replicas but the ones being added (learners first, so
-    // it keeps taking writes while they catch up), and the term starts at its
-    // last batch's epoch, never behind its own log.
-    raft::Config adopted;
-    for (int32_t id : options.replicas)
-      if (std::find(options.adding.begin(), options.adding.end(), id) == options.adding.end())
-        adopted.voters.push_back(raft::NodeId(id));
-    std::sort(adopted.voters.begin(), adopted.voters.end());
-    adopted.voters.erase(std::unique(adopted.voters.begin(), adopted.voters.end()), adopted.voters.end());
-    if (adopted.voters.empty()) adopted = first;
-    if (!r->log_->adopt_config(adopted)) return r->log_->last_error();
+    // added replicas): what it holds was acknowledged by its only replica, so
+    // it is committed in the first configuration, which stands below its
+    // start; the term starts at its last batch's epoch, never behind its log.
+    if (!r->log_->adopt_config(first)) return r->log_->last_error();
     raft::HardState adopt;
     adopt.term = r->log_->term_at(r->log_->last()).value_or(raft::Term(0));
     const int64_t hw = r->storage_->high_watermark().value();

@@ -48,10 +48,10 @@ struct PartitionReplicaOptions {
   // configuration of its own; it learns the group's from the leader's appends
   // (the learner entry that names it) and never campaigns before.
   bool joining = false;
-  // The replicas a reassignment is adding (not yet voters). A log that holds
-  // records but never ran Raft (replication factor 1 until now) starts its
-  // group with `replicas` minus these as voters, so it keeps leading while
-  // the new replicas catch up as learners.
+  // The replicas a reassignment is adding (not yet voters): a group opened
+  // here for the first time (a new one, or a log of replication factor 1 that
+  // never ran Raft) starts with `replicas` minus these as voters, so it keeps
+  // leading while the new replicas catch up as learners.
   std::vector<int32_t> adding;
   // raft::Options::learner_budget / learner_sent: the owner's learner throttle.
   std::function<size_t(int32_t to)> learner_budget;

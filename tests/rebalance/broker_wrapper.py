@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Stands in for millrace-broker in the test cluster's harness ($MILLRACE_BROKER)
 so that the broker of a Millrace's pod joins a multi-node cluster whose other
-nodes the test runs itself (the operator renders single-node KRaft until issue
-19's multi-broker StatefulSet lands; see README.md).
+nodes the test runs itself (the test predates the multi-broker StatefulSet;
+see README.md).
 
 Reads the pod's node id (--set-from-file node.id=<file>) and Kafka port (the
 harness' --set listeners=PLAINTEXT://127.0.0.1:<port>), waits for the test to
