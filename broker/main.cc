@@ -503,8 +503,14 @@ int run(const Config& cfg) {
     auto last_log = std::chrono::steady_clock::now();
     for (;;) {
       auto image = metadata.current();
-      // A controller-only node is ready once the quorum has a leader.
-      bool unfenced = node_roles.broker ? image && image->broker(node_id) != nullptr : quorum.leader() >= 0;
+      // A controller-only node is ready once the quorum has a leader. A broker
+      // once this start's registration is unfenced and its image shows it
+      // serving: the image replayed from this node's log holds the previous
+      // start's entry (in controlled shutdown after a SIGTERM), so the image
+      // alone would call a restarted broker ready before the controller knows it.
+      const cluster::BrokerImage* self = image ? image->broker(node_id) : nullptr;
+      bool unfenced = node_roles.broker ? quorum.unfenced() && self && !self->in_controlled_shutdown
+                                        : quorum.leader() >= 0;
       bool offsets = !node_roles.broker || (image && image->topic(kOffsetsTopic) != nullptr);
       if (unfenced && offsets) break;
       if (std::chrono::steady_clock::now() > until) {

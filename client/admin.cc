@@ -432,6 +432,33 @@ Result<std::vector<BrokerLogDirs>> Admin::describe_log_dirs() {
   }());
 }
 
+Result<QuorumDescription> Admin::describe_quorum() {
+  return cluster_->run([&]() -> asio::awaitable<Result<QuorumDescription>> {
+    proto::DescribeQuorumRequest req;
+    auto& t = req.topics.emplace_back();
+    t.topic_name = "__cluster_metadata";
+    t.partitions.emplace_back().partition_index = 0;
+    auto resp = co_await cluster_->call(kAnyNode, req);
+    if (!resp.ok()) co_return resp.error();
+    if (resp->error_code != 0) co_return Error{resp->error_code, "DescribeQuorum failed"};
+    if (resp->topics.size() != 1 || resp->topics[0].partitions.size() != 1)
+      co_return Error{-1, "DescribeQuorum: the answer does not describe __cluster_metadata-0"};
+    const auto& p = resp->topics[0].partitions[0];
+    if (p.error_code != 0)
+      co_return Error{p.error_code, "DescribeQuorum: " + p.error_message.value_or(error_code_name(p.error_code))};
+    QuorumDescription d;
+    d.leader = p.leader_id;
+    d.leader_epoch = p.leader_epoch;
+    d.high_watermark = p.high_watermark;
+    auto state = [](const auto& r) {
+      return QuorumVoter{r.replica_id, r.log_end_offset, r.last_caught_up_timestamp >= 0};
+    };
+    for (const auto& r : p.current_voters) d.voters.push_back(state(r));
+    for (const auto& r : p.observers) d.observers.push_back(state(r));
+    co_return d;
+  }());
+}
+
 Status Admin::elect_leaders(const std::vector<TopicPartition>& partitions, ElectionType type) {
   return cluster_->run([&]() -> asio::awaitable<Status> {
     proto::ElectLeadersRequest req;

@@ -116,6 +116,20 @@ struct BrokerLogDirs {
 
 enum class ElectionType : int8_t { kPreferred = 0, kUnclean = 1 };
 
+// DescribeQuorum of the metadata log (`__cluster_metadata-0`): its leader and
+// each voter as the leader sees it.
+struct QuorumVoter {
+  int32_t id = -1;
+  int64_t log_end_offset = -1;
+  bool caught_up = false;  // the leader saw it at its high watermark recently (LastCaughtUpTimestamp set)
+};
+struct QuorumDescription {
+  int32_t leader = -1;
+  int32_t leader_epoch = -1;
+  int64_t high_watermark = -1;
+  std::vector<QuorumVoter> voters, observers;
+};
+
 class Admin {
  public:
   explicit Admin(ClientConfig cfg);
@@ -165,6 +179,7 @@ class Admin {
   Result<std::vector<BrokerLogDirs>> describe_log_dirs();
   // Empty partitions = all partitions. Partitions whose leader is already the
   // preferred one are not errors (ELECTION_NOT_NEEDED is dropped).
+  Result<QuorumDescription> describe_quorum();
   Status elect_leaders(const std::vector<TopicPartition>& partitions, ElectionType type = ElectionType::kPreferred);
 
   Cluster& cluster() { return *cluster_; }

@@ -7,6 +7,8 @@
 #include <cstdint>
 
 #include "protocol/generated/describe_log_dirs_request.h"
+#include "protocol/generated/describe_quorum_request.h"
+#include "protocol/generated/describe_quorum_response.h"
 #include "protocol/generated/describe_log_dirs_response.h"
 #include "protocol/generated/produce_request.h"
 #include "protocol/generated/produce_response.h"
@@ -182,6 +184,11 @@ template <> struct ApiTraits<proto::ElectLeadersRequest> {
   using Response = proto::ElectLeadersResponse;
   static constexpr int16_t kMin = 0, kMax = 2;
   static constexpr const char* kName = "ElectLeaders";
+};
+template <> struct ApiTraits<proto::DescribeQuorumRequest> {
+  using Response = proto::DescribeQuorumResponse;
+  static constexpr int16_t kMin = 0, kMax = 2;
+  static constexpr const char* kName = "DescribeQuorum";
 };
 template <> struct ApiTraits<proto::AlterPartitionReassignmentsRequest> {
   using Response = proto::AlterPartitionReassignmentsResponse;

@@ -9,7 +9,7 @@ json strip_times(const json& j) {
   if (j.is_object()) {
     json out = json::object();
     for (const auto& [k, v] : j.items())
-      if (k != "lastTransitionTime") out[k] = strip_times(v);
+      if (k != "lastTransitionTime" && !v.is_null()) out[k] = strip_times(v);  // null: absent (merge patch)
     return out;
   }
   if (j.is_array()) {

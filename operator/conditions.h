@@ -28,7 +28,8 @@ json remove_condition(const json& conditions, const std::string& type);
 // The condition of that type, or null.
 json find_condition(const json& conditions, const std::string& type);
 
-// Equal apart from lastTransitionTime fields anywhere inside.
+// Equal apart from lastTransitionTime fields anywhere inside; a member whose
+// value is null counts as absent (what a merge patch makes of it).
 bool status_equal(const json& a, const json& b);
 
 // RFC 3339 UTC, seconds precision (what metav1.Time serializes to).

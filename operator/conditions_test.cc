@@ -48,5 +48,12 @@ TEST(Conditions, StatusEqualIgnoresOnlyTransitionTimes) {
   EXPECT_FALSE(status_equal(a, b));
 }
 
+TEST(Conditions, StatusEqualTakesANullAsAbsentAsAMergePatchDoes) {
+  auto stored = json{{"roll", {{"pending", {2}}}}};
+  EXPECT_TRUE(status_equal(stored, json{{"roll", {{"pending", {2}}, {"restarting", nullptr}}}}));
+  EXPECT_TRUE(status_equal(json::object(), json{{"roll", nullptr}}));
+  EXPECT_FALSE(status_equal(stored, json{{"roll", {{"pending", {2}}, {"restarting", 1}}}}));
+}
+
 }  // namespace
 }  // namespace millrace::op

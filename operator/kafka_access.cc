@@ -1,6 +1,7 @@
 #include "operator/kafka_access.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "operator/conditions.h"
 #include "operator/render.h"
@@ -88,6 +89,56 @@ LeaderCounts KafkaAccess::leader_counts(const json& millrace) {
       if (!p.replicas.empty() && p.leader != p.replicas.front()) ++out.not_preferred;
     }
   return out;
+}
+
+RollFacts KafkaAccess::roll_facts(const json& millrace) {
+  RollFacts out;
+  auto address = bootstrap(millrace);
+  if (address.empty()) {
+    out.error = "no broker of the cluster is ready to be asked";
+    return out;
+  }
+  auto* admin = admin_for(address);
+  auto topics = admin->describe_all_topics(true);
+  if (!topics.ok()) {
+    out.error = "asking for the topics: " + topics.error().to_string();
+    return out;
+  }
+  for (const auto& t : *topics) {
+    int32_t min_insync = 1;
+    auto configs = admin->describe_topic_configs(t.name);
+    if (!configs.ok()) {
+      out.error = "asking for topic " + t.name + "'s min.insync.replicas: " + configs.error().to_string();
+      return out;
+    }
+    for (const auto& c : *configs)
+      if (c.name == "min.insync.replicas" && c.value) min_insync = std::max(1, std::atoi(c.value->c_str()));
+    for (const auto& p : t.partitions) out.partitions.push_back({t.name, p.partition, p.replicas, p.isr, min_insync});
+  }
+  auto cluster = admin->describe_cluster();
+  if (!cluster.ok()) {
+    out.error = "asking for the brokers: " + cluster.error().to_string();
+    return out;
+  }
+  for (const auto& b : cluster->brokers) out.live.push_back(b.id);
+  auto quorum = admin->describe_quorum();
+  if (!quorum.ok()) {
+    out.error = "DescribeQuorum: " + quorum.error().to_string();
+    return out;
+  }
+  out.quorum.leader = quorum->leader;
+  for (const auto& v : quorum->voters) {
+    out.quorum.voters.push_back(v.id);
+    if (v.caught_up || v.id == quorum->leader) out.quorum.caught_up.push_back(v.id);
+  }
+  return out;
+}
+
+std::string KafkaAccess::elect_preferred(const json& millrace) {
+  auto address = bootstrap(millrace);
+  if (address.empty()) return "no broker of the cluster is ready to be asked";
+  auto r = admin_for(address)->elect_leaders({}, client::ElectionType::kPreferred);
+  return r.ok() ? "" : r.to_string();
 }
 
 }  // namespace millrace::op

@@ -36,6 +36,12 @@ class KafkaAccess {
   BrokerLoad broker_load(const json& millrace, const std::string& pod, int32_t node_id);
   // Leaders per broker and partitions not led by their first replica (all topics).
   LeaderCounts leader_counts(const json& millrace);
+  // What the restart gate weighs (rolling/restart_gate.h): every partition's
+  // replicas, ISR and min.insync.replicas, and the controller quorum.
+  RollFacts roll_facts(const json& millrace);
+  // A preferred-leader election over every partition (ElectLeaders PREFERRED,
+  // none named): "" or why it failed.
+  std::string elect_preferred(const json& millrace);
 
  private:
   Informer& pods_;

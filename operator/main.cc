@@ -121,6 +121,8 @@ int main(int argc, char** argv) {
     return kafka.broker_load(millrace, pod, node_id);
   };
   LeaderCountsFn leader_counts = [&](const json& millrace) { return kafka.leader_counts(millrace); };
+  RollFactsFn roll_facts = [&](const json& millrace) { return kafka.roll_facts(millrace); };
+  ElectPreferredFn elect_preferred = [&](const json& millrace) { return kafka.elect_preferred(millrace); };
   topic_ctl = std::make_unique<Controller>(
       "Topic",
       [&](const std::string& ns, const std::string& name) {
@@ -193,12 +195,14 @@ int main(int argc, char** argv) {
         rebalance_ctl->enqueue(ns, r["metadata"].value("name", ""));
   };
 #else
-  BrokerLoadFn broker_load;  // no Kafka client: scale-downs stay blocked
+  BrokerLoadFn broker_load;  // no Kafka client: scale-downs and rolling restarts wait
   LeaderCountsFn leader_counts;
+  RollFactsFn roll_facts;
+  ElectPreferredFn elect_preferred;
 #endif
 
   MillraceReconciler millrace_rec(client, {millraces, config_maps, services, stateful_sets, pdbs, pods}, events,
-                                  broker_load, leader_counts);
+                                  {broker_load, leader_counts, roll_facts, elect_preferred});
   millrace_ctl = std::make_unique<Controller>(
       "Millrace",
       [&](const std::string& ns, const std::string& name) {

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <limits>
 
+#include "operator/broker_config_check.h"
 #include "operator/conditions.h"
 #include "operator/rebalance/on_scale.h"
+#include "operator/rolling/roll.h"
 
 namespace millrace::op {
 
@@ -15,6 +17,7 @@ constexpr const char* kScaleDownBlocked = "ScaleDownBlocked";
 constexpr const char* kServiceMonitorCondition = "ServiceMonitor";
 constexpr const char* kCrdNotInstalled = "CRDNotInstalled";
 constexpr const char* kClusteredCondition = "Clustered";
+constexpr const char* kRollingRestartCondition = "RollingRestart";
 
 std::string pod_name(const MillraceSpec& spec, int ordinal) { return spec.name + "-" + std::to_string(ordinal); }
 
@@ -67,9 +70,35 @@ ReconcileResult MillraceReconciler::reconcile(const std::string& ns, const std::
     // a broker someone else. Say why on the resource, look again on each change.
     bool ready = false;
     ScaleDownPlan hold{std::max(live, 0), std::nullopt};
-    auto status = compute_status(*obj, spec, hold, {}, alloc.ids, {}, "node ids: " + alloc.error, &ready);
+    auto status = compute_status(*obj, spec, hold, {}, alloc.ids, {}, {}, "node ids: " + alloc.error, &ready);
     auto status_error = write_status(*obj, status);
     return ReconcileResult::failed(status_error.empty() ? alloc.error : status_error);
+  }
+  // A config the brokers would refuse is never applied: it would stop each
+  // broker a rolling restart restarts. What runs keeps running as it is.
+  if (auto problems = check_broker_config(spec.config); !problems.empty()) {
+    std::string why;
+    for (const auto& p : problems) {
+      if (!why.empty()) why += "; ";
+      why += p;
+    }
+    const bool first = find_condition((*obj).value("status", json::object()).value("conditions", json::array()),
+                                      "Ready")
+                           .value("message", "") != why;
+    if (first) events_.record(*obj, "Warning", "InvalidConfig", why + " (nothing applied)");
+    bool ready = false;
+    ScaleDownPlan hold{std::max(live, 0), std::nullopt};
+    // What the status records of scaling and rolling stays as it stood.
+    const auto recorded_status = (*obj).value("status", json::object());
+    ScaleOutcome scale_held;
+    for (const auto& v : recorded_status.value("balancedBrokers", json::array()))
+      if (v.is_number_integer()) scale_held.balanced.push_back(v.get<int32_t>());
+    scale_held.rebalance = recorded_status.value("scaleRebalance", "");
+    RollOutcome roll_held;
+    roll_held.status = recorded_status.value("roll", json());
+    auto status = compute_status(*obj, spec, hold, {}, alloc.ids, scale_held, roll_held, why, &ready);
+    auto status_error = write_status(*obj, status);
+    return ReconcileResult::failed(status_error.empty() ? why : status_error);
   }
   // Never fewer pods than hold the voters: a static quorum would lose one for good.
   int wanted = brokers_to_run(spec.brokers, pods_holding_voters(alloc.ids, spec.name));
@@ -84,10 +113,14 @@ ReconcileResult MillraceReconciler::reconcile(const std::string& ns, const std::
   if (error.empty() && !monitor.wanted) error = prune_service_monitor(spec, *obj);
   bool ready = false;
   if (error.empty() && !scale.error.empty()) error = scale.error;
-  auto status = compute_status(*obj, spec, plan, monitor, alloc.ids, scale, error, &ready);
+  RollOutcome roll;
+  if (error.empty()) roll = rolling_restart(*obj, spec, alloc.ids);
+  auto status = compute_status(*obj, spec, plan, monitor, alloc.ids, scale, roll, error, &ready);
   auto status_error = write_status(*obj, status);
   if (!error.empty()) return ReconcileResult::failed(error);
   if (!status_error.empty()) return ReconcileResult::failed(status_error);
+  // A restarted broker catching up wakes no informer: poll while rolling.
+  if (roll.waiting) return ReconcileResult::after(std::chrono::seconds(2));
   // Emptying a broker happens in Kafka, which wakes no informer: poll while blocked.
   if (plan.blocker) return ReconcileResult::after(std::chrono::seconds(10));
   // New brokers become Ready (the pod informer wakes us) and then are balanced in.
@@ -112,7 +145,7 @@ ScaleDownPlan MillraceReconciler::plan_replicas(const json& owner, const Millrac
     auto pod = pod_name(spec, ordinal);
     auto id = ids.of(pod);
     if (!id) return BrokerLoad{-1, pod, 0, "no node id is recorded for it in ConfigMap " + node_ids_config_map_name(spec)};
-    if (broker_load_) return broker_load_(owner, pod, *id);
+    if (calls_.broker_load) return calls_.broker_load(owner, pod, *id);
     return BrokerLoad{*id, pod, 0, "the operator was built without a Kafka client"};
   });
 }
@@ -202,6 +235,124 @@ ScaleOutcome MillraceReconciler::scale_rebalance(const json& owner, const Millra
   return out;
 }
 
+RollOutcome MillraceReconciler::rolling_restart(const json& owner, const MillraceSpec& spec, const NodeIds& ids) {
+  RollOutcome out;
+  const auto old = owner.value("status", json::object()).value("roll", json::object());
+  const int32_t restarted = old.value("restarting", -1);
+  auto sts = caches_.stateful_sets.get(spec.namespace_, spec.name);
+  if (!sts) return out;
+  const auto sts_status = (*sts).value("status", json::object());
+  const auto revision = sts_status.value("updateRevision", "");
+  // The StatefulSet controller has not seen the latest template yet: which
+  // pods are outdated is not known. Wait for it rather than guess.
+  const bool current = !revision.empty() && sts_status.value("observedGeneration", int64_t{-1}) >=
+                                                (*sts)["metadata"].value("generation", int64_t{0});
+  std::vector<rolling::RollMember> members;
+  bool any_outdated = false;
+  const int replicas = std::max(0, (*sts)["spec"].value("replicas", 1));
+  for (int ordinal = 0; ordinal < replicas; ++ordinal) {
+    rolling::RollMember m;
+    m.pod = pod_name(spec, ordinal);
+    auto id = ids.of(m.pod);
+    if (!id) continue;
+    m.id = *id;
+    if (auto p = caches_.pods.get(spec.namespace_, m.pod)) {
+      const auto& md = (*p)["metadata"];
+      auto cond = find_condition((*p)["status"].value("conditions", json::array()), "Ready");
+      m.ready = !cond.is_null() && cond.value("status", "") == "True" && md.value("deletionTimestamp", "").empty();
+      const auto hash = md.value("labels", json::object()).value("controller-revision-hash", "");
+      const auto annotations = md.value("annotations", json::object());
+      m.outdated = (current && !hash.empty() && hash != revision) ||
+                   (annotations.contains(kRestartAnnotation) && md.value("deletionTimestamp", "").empty());
+    }
+    any_outdated = any_outdated || m.outdated;
+    members.push_back(m);
+  }
+  if (!any_outdated && restarted < 0) {  // nothing to do: no Kafka call
+    if (!old.empty()) {  // a roll whose last brokers left (scaled down) meanwhile
+      out.reason = "Finished";
+      out.message = "no broker is left to restart";
+    }
+    return out;
+  }
+  out.waiting = true;
+  RollFacts facts;
+  if (calls_.roll_facts) facts = calls_.roll_facts(owner);
+  else facts.error = "the operator was built without a Kafka client";
+  json roll = {{"pending", json::array()}};
+  if (restarted >= 0) roll["restarting"] = restarted;
+  if (!facts.error.empty()) {
+    out.reason = "WaitingForBroker";
+    out.message = "the restart gate cannot be checked: " + facts.error;
+    roll["message"] = out.message;
+    out.status = roll;
+    return out;
+  }
+  for (auto& m : members)  // serving only once its broker is registered and unfenced again
+    m.ready = m.ready && std::find(facts.live.begin(), facts.live.end(), m.id) != facts.live.end();
+  auto step = rolling::next_roll_step(members, restarted, facts.partitions, facts.quorum);
+  roll["pending"] = step.pending;
+  out.reason = step.reason;
+  out.message = step.message;
+  const bool was_blocked = old.value("blocked", false);
+  switch (step.action) {
+    case rolling::RollAction::kIdle:
+      out.waiting = false;
+      out.status = nullptr;
+      if (!old.empty()) {
+        out.reason = "Finished";
+        out.message = "no broker is left to restart";
+      }
+      return out;
+    case rolling::RollAction::kSettled: {
+      roll.erase("restarting");
+      events_.record(owner, "Normal", "BrokerRestarted", step.message);
+      // Hand its partitions back to it (preferred leaders) now, not at the
+      // brokers' next leader.imbalance.check.interval.seconds.
+      if (calls_.elect_preferred) {
+        auto e = calls_.elect_preferred(owner);
+        elected_[spec.namespace_ + "/" + spec.name] = std::chrono::steady_clock::now();
+        if (!e.empty())
+          spdlog::info("millrace {}/{}: preferred-leader election after broker {} came back: {}", spec.namespace_,
+                       spec.name, step.broker, e);
+      }
+      if (step.pending.empty()) {
+        events_.record(owner, "Normal", "RollFinished", "every broker runs the current pod template");
+        out.reason = "Finished";
+        out.message = "the last broker restarted (" + std::to_string(step.broker) + ") is back";
+        out.waiting = true;  // one more pass soon: status.leaders after the election
+        out.status = nullptr;
+        return out;
+      }
+      break;
+    }
+    case rolling::RollAction::kWait:
+      if (step.reason == "Blocked") {
+        roll["blocked"] = true;
+        if (!was_blocked) events_.record(owner, "Warning", "RestartBlocked", step.message);
+      }
+      break;
+    case rolling::RollAction::kRestart: {
+      auto pod = pod_name(spec, 0);
+      for (const auto& m : members)
+        if (m.id == step.broker) pod = m.pod;
+      auto r = client_.remove(res::kPod.object(spec.namespace_, pod), res::kPod.plural);
+      if (!r.ok() && !r.not_found()) {
+        out.reason = "WaitingForBroker";
+        out.message = "deleting pod " + pod + " to restart broker " + std::to_string(step.broker) + ": " + r.describe();
+        break;
+      }
+      spdlog::info("millrace {}/{}: {}", spec.namespace_, spec.name, step.message);
+      events_.record(owner, "Normal", "RestartingBroker", step.message);
+      roll["restarting"] = step.broker;
+      break;
+    }
+  }
+  roll["message"] = out.message;
+  out.status = roll;
+  return out;
+}
+
 // ConfigMap → node-ids ConfigMap → headless Service → bootstrap Service → StatefulSet → PDB → ServiceMonitor.
 std::string MillraceReconciler::ensure_objects(const MillraceSpec& spec, const json& owner,
                                                const MonitorState& monitor, const NodeIds& ids) {
@@ -274,7 +425,7 @@ std::string MillraceReconciler::prune_service_monitor(const MillraceSpec& spec, 
 
 json MillraceReconciler::compute_status(const json& owner, const MillraceSpec& spec, const ScaleDownPlan& plan,
                                         const MonitorState& monitor, const NodeIds& node_ids, const ScaleOutcome& scale,
-                                        const std::string& error, bool* ready) {
+                                        const RollOutcome& roll, const std::string& error, bool* ready) {
   std::vector<int> ids;
   json brokers = json::array();
   int ready_pods = 0;
@@ -363,8 +514,19 @@ json MillraceReconciler::compute_status(const json& owner, const MillraceSpec& s
   // Leader skew over the brokers the StatefulSet runs (a broker leading
   // nothing counts 0), asked only when all are Ready; else the last known.
   json leaders = old.value("leaders", json());
-  if (leader_counts_ && error.empty() && ready_pods >= spec.brokers && !ids.empty()) {
-    auto counts = leader_counts_(owner);
+  if (calls_.leader_counts && error.empty() && ready_pods >= spec.brokers && !ids.empty() && roll.status.is_null()) {
+    auto counts = calls_.leader_counts(owner);
+    // Drift: partitions led away from their preferred replica (a broker that
+    // restarted, a leader that failed over) are handed back, at most once a minute.
+    auto& last = elected_[spec.namespace_ + "/" + spec.name];
+    if (counts.error.empty() && counts.not_preferred > 0 && calls_.elect_preferred &&
+        std::chrono::steady_clock::now() - last > std::chrono::minutes(1)) {
+      last = std::chrono::steady_clock::now();
+      auto e = calls_.elect_preferred(owner);
+      spdlog::info("millrace {}/{}: preferred-leader election for {} partitions not led by their preferred replica{}",
+                   spec.namespace_, spec.name, counts.not_preferred, e.empty() ? std::string() : ": " + e);
+      if (e.empty()) counts = calls_.leader_counts(owner);
+    }
     if (counts.error.empty()) {
       json by = json::object();
       int lo = std::numeric_limits<int>::max(), hi = 0;
@@ -378,6 +540,13 @@ json MillraceReconciler::compute_status(const json& owner, const MillraceSpec& s
       leaders = {{"byBroker", by}, {"skew", hi - lo}, {"notPreferred", counts.not_preferred}};
     }
   }
+  // RollingRestart: set while a roll goes, False once it finished; never set
+  // on a Millrace that has not rolled.
+  if (!roll.reason.empty()) {
+    const bool going = roll.reason != "Finished";
+    conditions = set_condition(
+        conditions, {kRollingRestartCondition, going ? "True" : "False", roll.reason, roll.message, generation}, now);
+  }
   json status = {{"observedGeneration", generation},
                  {"balancedBrokers", scale.balanced},
                  {"readyBrokers", ready_pods},
@@ -387,6 +556,17 @@ json MillraceReconciler::compute_status(const json& owner, const MillraceSpec& s
                  {"conditions", conditions}};
   if (!scale.rebalance.empty()) status["scaleRebalance"] = scale.rebalance;
   if (!leaders.is_null()) status["leaders"] = leaders;
+  // A merge patch removes only what it sets to null.
+  if (!roll.status.is_null()) {
+    json r = roll.status;
+    const json was = old.value("roll", json::object());
+    if (was.is_object())
+      for (const auto& [k, v] : was.items())
+        if (!r.contains(k)) r[k] = nullptr;
+    status["roll"] = r;
+  } else if (old.contains("roll")) {
+    status["roll"] = nullptr;
+  }
   return status;
 }
 

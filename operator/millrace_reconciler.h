@@ -24,10 +24,22 @@
 // (ScaleDownBlocked says how the drain goes); status.balancedBrokers and
 // status.scaleRebalance record it, so each happens once. status.leaders shows
 // leader skew (leaders per broker, max - min, and partitions not led by their
-// preferred replica), asked of the cluster when every broker is Ready; the
-// brokers move leadership back to preferred replicas themselves
-// (auto.leader.rebalance.enable), and a Rebalance's leader goal fixes the
-// preferred order when it drifts.
+// preferred replica), asked of the cluster when every broker is Ready; when
+// some are not led by their preferred replica the operator runs a
+// preferred-leader election (at most once a minute; the brokers also do so
+// themselves, auto.leader.rebalance.enable), and a Rebalance's leader goal
+// fixes the preferred order when it drifts.
+//
+// Rolling restarts (rolling/roll.h): the StatefulSet is OnDelete, so a new
+// pod template (a config or image change) restarts nothing by itself. Each
+// pass finds the pods on an old template (controller-revision-hash against
+// the StatefulSet's updateRevision) or carrying kRestartAnnotation and, one
+// at a time behind the restart gate, deletes one (its broker moves its
+// leadership away in its controlled shutdown); the next waits until that one
+// is Ready and caught up again, then a preferred-leader election hands its
+// partitions back. status.roll (restarting, pending, message) keeps the roll
+// across operator restarts; the RollingRestart condition and events say how
+// it goes. No Kafka call is made while nothing needs a restart.
 //
 // ServiceMonitor (spec.metrics.serviceMonitor, with metrics.enabled): created
 // only while the API server serves monitoring.coreos.com/v1 servicemonitors,
@@ -53,6 +65,7 @@
 #include "operator/informer.h"
 #include "operator/kube_client.h"
 #include "operator/render.h"
+#include "operator/rolling/restart_gate.h"
 #include "operator/scale_down.h"
 
 namespace millrace::op {
@@ -97,17 +110,45 @@ using LeaderCountsFn = std::function<LeaderCounts(const json& millrace)>;
 
 using BrokerLoadFn = std::function<BrokerLoad(const json& millrace, const std::string& pod, int32_t node_id)>;
 
+// What a rolling restart's gate weighs, asked of the cluster.
+struct RollFacts {
+  std::vector<rolling::PartitionState> partitions;
+  rolling::QuorumState quorum;
+  // Brokers in Metadata: registered and unfenced. A restarted broker whose pod
+  // is Ready may not be yet, and its old ISR entries can outlive its restart.
+  std::vector<int32_t> live;
+  std::string error;  // could not ask: no broker is restarted meanwhile
+};
+using RollFactsFn = std::function<RollFacts(const json& millrace)>;
+// A preferred-leader election over every partition: "" or why it failed.
+using ElectPreferredFn = std::function<std::string(const json& millrace)>;
+
+// How the reconciler asks the cluster itself (KafkaAccess); any may be empty
+// when the operator is built without the Kafka client.
+struct ClusterCalls {
+  // Empty: every scale-down is blocked (the operator cannot tell a broker is empty).
+  BrokerLoadFn broker_load;
+  LeaderCountsFn leader_counts;
+  // Empty: a rolling restart waits (the gate cannot be checked).
+  RollFactsFn roll_facts;
+  ElectPreferredFn elect_preferred;
+};
+
+// The restart annotation: a pod carrying it is restarted by the next roll
+// (Strimzi's strimzi.io/manual-rolling-update), as one on an old template is.
+inline constexpr const char* kRestartAnnotation = "millrace.io/restart";
+
+// What the rolling restart found and did in one pass (status.roll).
+struct RollOutcome {
+  json status;             // status.roll; null when nothing is rolling
+  std::string reason, message;  // the RollingRestart condition; reason "" = none to set
+  bool waiting = false;    // look again soon
+};
+
 class MillraceReconciler {
  public:
-  // Without broker_load (operator built without the Kafka client) every
-  // scale-down is blocked: the operator cannot tell that a broker is empty.
-  MillraceReconciler(KubeClient& client, MillraceCaches caches, EventRecorder& events, BrokerLoadFn broker_load,
-                     LeaderCountsFn leader_counts = {})
-      : client_(client),
-        caches_(caches),
-        events_(events),
-        broker_load_(std::move(broker_load)),
-        leader_counts_(std::move(leader_counts)) {}
+  MillraceReconciler(KubeClient& client, MillraceCaches caches, EventRecorder& events, ClusterCalls calls)
+      : client_(client), caches_(caches), events_(events), calls_(std::move(calls)) {}
 
   ReconcileResult reconcile(const std::string& ns, const std::string& name);
 
@@ -120,18 +161,21 @@ class MillraceReconciler {
   std::string prune_service_monitor(const MillraceSpec& spec, const json& owner);
   int live_replicas(const MillraceSpec& spec);  // the StatefulSet's spec.replicas, -1 when there is none
   ScaleDownPlan plan_replicas(const json& owner, const MillraceSpec& spec, int wanted, int live, const NodeIds& ids);
+  RollOutcome rolling_restart(const json& owner, const MillraceSpec& spec, const NodeIds& ids);
   ScaleOutcome scale_rebalance(const json& owner, const MillraceSpec& spec, const NodeIds& ids, int wanted, int live,
                                const ScaleDownPlan& plan);
   json compute_status(const json& owner, const MillraceSpec& spec, const ScaleDownPlan& plan,
                       const MonitorState& monitor, const NodeIds& node_ids, const ScaleOutcome& scale,
-                      const std::string& error, bool* ready);
+                      const RollOutcome& roll, const std::string& error, bool* ready);
   std::string write_status(const json& owner, const json& status);
 
   KubeClient& client_;
   MillraceCaches caches_;
   EventRecorder& events_;
-  BrokerLoadFn broker_load_;
-  LeaderCountsFn leader_counts_;
+  ClusterCalls calls_;
+  // When each Millrace last had a preferred-leader election run for it (by
+  // namespace/name): at most one a minute for drift; one after each restart.
+  std::map<std::string, std::chrono::steady_clock::time_point> elected_;
 };
 
 }  // namespace millrace::op

@@ -231,6 +231,9 @@ json render_stateful_set(const MillraceSpec& s, const NodeIds& ids) {
            {{"replicas", s.brokers},
             {"serviceName", headless_name(s)},
             {"podManagementPolicy", "Parallel"},
+            // The operator rolls the pods itself, one at a time behind its
+            // restart gate (millrace_reconciler.h): a new template restarts nothing.
+            {"updateStrategy", {{"type", "OnDelete"}}},
             {"selector", {{"matchLabels", labels}}},
             {"persistentVolumeClaimRetentionPolicy", {{"whenDeleted", "Retain"}, {"whenScaled", "Retain"}}},
             {"template",

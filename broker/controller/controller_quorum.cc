@@ -924,9 +924,11 @@ void ControllerQuorum::broker_lifecycle(int64_t now) {
         a.error == static_cast<int16_t>(proto::ErrorCode::kBrokerIdNotRegistered)) {
       spdlog::info("event=broker_reregister node={} error={}", opts_.me, a.error);
       my_epoch_ = -1;
+      unfenced_.store(false);
       last_beat_ms_ = 0;
       return;
     }
+    if (a.error == 0) unfenced_.store(!a.fenced);
     if (a.error == 0 && want_shutdown_ && a.should_shut_down) shutdown_done_.store(true);
     if (a.error == 0 && want_shutdown_ && !a.should_shut_down) last_beat_ms_ = now_ms() - opts_.heartbeat_ms + 50;
   };

@@ -180,6 +180,10 @@ class ControllerQuorum {
   void report_leadership(cluster::LeadershipReport report, std::function<void(int16_t error)> done);
   // This node's broker epoch (its registration's offset); -1 until registered.
   int64_t broker_epoch() const { return my_epoch_.load(); }
+  // The active controller has unfenced this start's registration (its last
+  // heartbeat answer said so). The metadata image alone cannot tell: replayed
+  // from this node's own log, it still holds the previous start's entry.
+  bool unfenced() const { return unfenced_.load(); }
   // The active controller's side (the controller listener's api 10002):
   // NOT_CONTROLLER anywhere else.
   void decide_leadership(cluster::LeadershipReport report, std::function<void(int16_t error)> done);
@@ -286,6 +290,7 @@ class ControllerQuorum {
 
   // This node's broker (quorum thread).
   std::atomic<int64_t> my_epoch_{-1};
+  std::atomic<bool> unfenced_{false};
   int64_t last_beat_ms_ = 0;
   bool beat_in_flight_ = false;
   bool want_shutdown_ = false;

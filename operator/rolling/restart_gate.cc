@@ -69,7 +69,7 @@ Verdict may_restart(int32_t broker, bool broker_serving, const std::vector<Parti
   if (has(quorum.voters, broker)) {
     if (quorum.leader < 0) {
       block(v, "the controller quorum has no leader");
-    } else {
+    } else if (quorum.voters.size() >= 3) {  // of 1 or 2 voters, none can go without losing the majority
       int others = 0;
       for (int32_t c : quorum.caught_up) others += c != broker && has(quorum.voters, c);
       if (others < majority(quorum.voters.size()))

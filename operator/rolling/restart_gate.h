@@ -13,8 +13,10 @@
 //   - Millrace's partitions are Raft groups: with 3 or more replicas, the ISR
 //     without the broker still holds a majority of the replicas (else even
 //     acks=1 stops; with 1 or 2 replicas no order avoids it);
-// and, when it is a controller voter: a quorum leader exists and the caught-up
-// voters other than it are still a majority of the voters.
+// and, when it is a controller voter: a quorum leader exists and, with 3 or
+// more voters, the caught-up voters other than it are still a majority of the
+// voters (of 1 or 2 voters none can restart without the quorum stopping for
+// that while: no order avoids it, so it does not block).
 // A broker that is itself not serving (its pod not Ready) may always restart:
 // restarting it cannot take away what it does not give.
 #pragma once

@@ -66,6 +66,14 @@ TEST(RestartGate, TheControllerQuorumKeepsACaughtUpMajority) {
   EXPECT_FALSE(may_restart(1, true, {}, QuorumState{{1, 2, 3}, {1, 2, 3}, -1}).allowed);
 }
 
+TEST(RestartGate, AQuorumOfOneOrTwoVotersDoesNotBlockForever) {
+  // No voter of 1 or 2 can go without the quorum stopping meanwhile: no order avoids it.
+  EXPECT_TRUE(may_restart(1, true, {}, QuorumState{{1}, {1}, 1}).allowed);
+  EXPECT_TRUE(may_restart(2, true, {}, QuorumState{{1, 2}, {1, 2}, 1}).allowed);
+  // It still needs a leader.
+  EXPECT_FALSE(may_restart(1, true, {}, QuorumState{{1}, {}, -1}).allowed);
+}
+
 TEST(RestartGate, ReasonsAreBoundedAndCounted) {
   std::vector<PartitionState> ps;
   for (int32_t i = 0; i < 12; ++i) ps.push_back(part({1, 2, 3}, {1, 2}, 2, i));

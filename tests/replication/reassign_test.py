@@ -46,6 +46,7 @@ from segment_files import batch_bytes  # noqa: E402
 
 TOPIC, PARTITIONS, INTERVAL = "reassign", 3, 2
 RATE = 5_000_000  # leader.replication.throttled.rate, bytes/s
+CANCEL_RECORDS = 2500  # of 20 kB: the move cancelled
 
 
 def views(c, nodes):
@@ -222,10 +223,13 @@ def cancel(c, nodes):
     target = replicas[1:] + [lacking]
     p = Producer({"bootstrap.servers": c.bootstrap(), "acks": "all", "linger.ms": 5})
     value = os.urandom(20000)
-    for i in range(1250):
+    # 50 MB: at the 5 MB/s throttle the move takes about 10 s, so it is still
+    # going when the second JVM (--cancel) has started, on a loaded machine too
+    # (with 25 MB a move once finished first).
+    for i in range(CANCEL_RECORDS):
         p.produce(TOPIC, value + str(i).encode(), partition=0)
         p.poll(0)
-    check(p.flush(60) == 0, "25 MB written to partition 0")
+    check(p.flush(60) == 0, f"{CANCEL_RECORDS * 20 // 1000} MB written to partition 0")
     plan = {"version": 1, "partitions": [{"topic": TOPIC, "partition": 0, "replicas": target}]}
     rc, out = reassign_tool(c.nodes[nodes[0]].bootstrap, "--execute", plan=plan)
     check(rc == 0, f"kafka-reassign-partitions.sh --execute {TOPIC}-0 {replicas} -> {target}: exit {rc}")
@@ -248,7 +252,7 @@ def cancel(c, nodes):
     gone = wait_until(lambda: not log_bytes(c.nodes[lacking], 0), 10)
     check(bool(gone), f"broker {lacking}, the cancelled move's target, has emptied its replica")
     got = read_all(c, 0, seconds=60)
-    check(len(got) == 1250, f"all 1250 records written to {TOPIC}-0 still read back: {len(got)}")
+    check(len(got) == CANCEL_RECORDS, f"all {CANCEL_RECORDS} records written to {TOPIC}-0 still read back: {len(got)}")
 
 
 def main():
