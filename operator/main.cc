@@ -115,7 +115,9 @@ int main(int argc, char** argv) {
     if (topic_ctl) topic_ctl->enqueue(obj["metadata"].value("namespace", ""), obj["metadata"].value("name", ""));
   });
   informers.push_back(&topics);
-  KafkaAccess kafka(pods, kafka_addressing == "pod-ip" ? KafkaAddressing::kPodIp : KafkaAddressing::kService);
+  const KafkaAddressing addressing = kafka_addressing == "pod-ip" ? KafkaAddressing::kPodIp : KafkaAddressing::kService;
+  KafkaAccess kafka(pods, addressing);
+  BrokerRates broker_rates(pods, addressing);  // the Rebalance planner's produce/fetch rates
   TopicReconciler topic_rec(client, topics, millraces, kafka, events);
   BrokerLoadFn broker_load = [&](const json& millrace, const std::string& pod, int32_t node_id) {
     return kafka.broker_load(millrace, pod, node_id);
@@ -175,7 +177,7 @@ int main(int argc, char** argv) {
         if (ref.value("kind", "") == "Millrace" && millrace_ctl) millrace_ctl->enqueue(ns, ref.value("name", ""));
     });
     informers.push_back(rebalances.get());
-    rebalance_rec = std::make_unique<RebalanceReconciler>(client, millraces, kafka, events);
+    rebalance_rec = std::make_unique<RebalanceReconciler>(client, millraces, topics, kafka, broker_rates, events);
     rebalance_ctl = std::make_unique<Controller>(
         "Rebalance",
         [&](const std::string& ns, const std::string& name) {

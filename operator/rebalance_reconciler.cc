@@ -10,6 +10,7 @@
 #include "operator/rebalance/machine.h"
 #include "operator/rebalance/spec.h"
 #include "operator/rebalance/status.h"
+#include "operator/topic_spec.h"
 
 namespace millrace::op {
 
@@ -66,6 +67,8 @@ ReconcileResult RebalanceReconciler::reconcile(const std::string& ns, const std:
     return err.empty() ? ReconcileResult::done() : ReconcileResult::failed(err);
   }
   in.spec = parsed.spec;
+  // The Topics' leader racks; a Topic with a bad value says so in its own status.
+  in.spec.planner.preferred_leader_racks = preferred_leader_racks(topics_.list(), ns, parsed.cluster);
 
   // Where the brokers are; without them the state stands and a condition says why.
   auto unreachable = [&](const std::string& reason, const std::string& message) {
@@ -85,6 +88,9 @@ ReconcileResult RebalanceReconciler::reconcile(const std::string& ns, const std:
   client::Admin& admin = *kafka_.admin_for(bootstrap);
   Gathered g = gather(admin);
   if (!g.error.empty()) return unreachable("BrokerUnavailable", g.error);
+  BrokerRates::Result rates = rates_.sample(*millrace);
+  g.facts.partition_rates = std::move(rates.rates);
+  g.facts.rate_warnings = std::move(rates.warnings);
   rb::Adapted adapted = rb::to_planner(g.facts);
   for (const std::string& w : adapted.warnings) spdlog::warn("rebalance {}/{}: {}", ns, name, w);
   in.cluster = std::move(adapted.cluster);

@@ -4,7 +4,10 @@
 //   read the object (a fresh GET) → parse the spec (bad: NotReady/InvalidSpec naming
 //   the field) → find its Millrace and a ready broker → ask the brokers for the
 //   facts (DescribeCluster, Metadata with internal topics, DescribeLogDirs of every
-//   broker, ListPartitionReassignments, each broker's leader.replication.throttled.rate)
+//   broker, ListPartitionReassignments, each broker's leader.replication.throttled.rate;
+//   per-partition produce/fetch rates from each broker pod's /metrics, broker_rates.h:
+//   a broker that does not answer is a warning, its partitions count without it)
+//   and the cluster's Topics' spec.leaders.preferredRacks (topic_spec.h), for the planner
 //   → read the stored plan (ConfigMap <name>-plan) → machine::step → apply what it
 //   says, in an order an operator crash at any point survives:
 //     1. store the plan (ConfigMap, owned by the Rebalance)
@@ -26,6 +29,7 @@
 
 #include <string>
 
+#include "operator/broker_rates.h"
 #include "operator/controller.h"
 #include "operator/events.h"
 #include "operator/informer.h"
@@ -37,8 +41,9 @@ namespace millrace::op {
 
 class RebalanceReconciler {
  public:
-  RebalanceReconciler(KubeClient& client, Informer& millraces, KafkaAccess& kafka, EventRecorder& events)
-      : client_(client), millraces_(millraces), kafka_(kafka), events_(events) {}
+  RebalanceReconciler(KubeClient& client, Informer& millraces, Informer& topics, KafkaAccess& kafka,
+                      BrokerRates& rates, EventRecorder& events)
+      : client_(client), millraces_(millraces), topics_(topics), kafka_(kafka), rates_(rates), events_(events) {}
 
   ReconcileResult reconcile(const std::string& ns, const std::string& name);
 
@@ -58,7 +63,9 @@ class RebalanceReconciler {
 
   KubeClient& client_;
   Informer& millraces_;
+  Informer& topics_;
   KafkaAccess& kafka_;
+  BrokerRates& rates_;
   EventRecorder& events_;
 };
 

@@ -12,12 +12,6 @@ namespace millrace::op {
 
 namespace errc = client::errc;
 
-std::string kafka_topic_name(const json& topic) {
-  auto spec = topic.value("spec", json::object());
-  auto n = spec.value("topicName", "");
-  return n.empty() ? topic["metadata"].value("name", "") : n;
-}
-
 namespace {
 
 bool has_finalizer(const json& obj) {
@@ -71,6 +65,13 @@ ReconcileResult TopicReconciler::reconcile(const std::string& ns, const std::str
               "Kafka topic '" + kafka_name + "' is already managed by the older Topic " + *owner);
     auto err = write_status(topic, status);
     return err.empty() ? ReconcileResult::after(std::chrono::seconds(60)) : ReconcileResult::failed(err);
+  }
+
+  // A bad field is the user's to fix: said in the status, nothing done in Kafka.
+  if (auto racks = parse_preferred_racks(topic); !racks.error.empty()) {
+    set_ready("False", "InvalidSpec", racks.error);
+    auto err = write_status(topic, status);
+    return err.empty() ? ReconcileResult::done() : ReconcileResult::failed(err);
   }
 
   if (!has_finalizer(topic))

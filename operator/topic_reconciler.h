@@ -6,7 +6,9 @@
 //   deletes the Kafka topic when deletionPolicy is Delete, and lets go when the
 //   Millrace is gone; annotation millrace.io/managed: "false" stops management;
 //   two Topics naming one Kafka topic: the older owns it, the other gets
-//   Ready=False/NameConflict. Status is written once per pass, only on change.
+//   Ready=False/NameConflict; a bad spec.leaders.preferredRacks (topic_spec.h)
+//   gets Ready=False/InvalidSpec naming the field and no change in Kafka.
+//   Status is written once per pass, only on change.
 #pragma once
 
 #include <optional>
@@ -18,6 +20,7 @@
 #include "operator/informer.h"
 #include "operator/kafka_access.h"
 #include "operator/kube_client.h"
+#include "operator/topic_spec.h"
 
 namespace millrace::op {
 
@@ -48,7 +51,5 @@ class TopicReconciler {
   KafkaAccess& kafka_;
   EventRecorder& events_;
 };
-
-std::string kafka_topic_name(const json& topic);
 
 }  // namespace millrace::op

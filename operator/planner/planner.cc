@@ -18,8 +18,10 @@ bool Reassignment::leader_only() const {
 
 namespace {
 
-enum Goal { kReplicas = 0, kBytes = 1, kLeaders = 2, kLoad = 3, kGoals = 4 };
-constexpr const char* kGoalNames[kGoals] = {"replicas", "bytes", "leaders", "load"};
+// kTopics is measured per topic and broker (State::tcount_), not in a broker's
+// Values: its slot there stays 0.
+enum Goal { kReplicas = 0, kTopics = 1, kBytes = 2, kLeaders = 3, kLoad = 4, kGoals = 5 };
+constexpr const char* kGoalNames[kGoals] = {"replicas", "topic-replicas", "bytes", "leaders", "load"};
 constexpr double kEps = 1e-9;
 
 using Values = std::array<double, kGoals>;
@@ -72,15 +74,19 @@ class State {
     for (const B& b : brokers_)
       if (b.dest) dest_racks.insert(b.rack);
     racks_ = std::max<int>(1, static_cast<int>(dest_racks.size()));
+    std::map<std::string, int> topic_ids;
     for (const Partition& p : c.partitions) {
       P w;
       w.src = &p;
+      w.topic = topic_ids.emplace(p.topic, static_cast<int>(topic_ids.size())).first->second;
       w.movable = !o.excluded_topics.count(p.topic);
       for (BrokerId id : p.replicas) w.reps.push_back(index_.at(id));
       auto pref = o.preferred_leader_racks.find(p.topic);
       if (pref != o.preferred_leader_racks.end() && !pref->second.empty()) w.prefs = &pref->second;
       parts_.push_back(std::move(w));
     }
+    topics_.resize(topic_ids.size());
+    for (T& t : topics_) t.count.assign(brokers_.size(), 0);
     for (int i = 0; i < static_cast<int>(parts_.size()); ++i) add(i, +1);
     int counted = 0;
     Values total{};
@@ -103,6 +109,14 @@ class State {
         hi_[g] = mean_[g] * (1 + o.band);
       }
       scale_[g] = 1 / std::max(1.0, sq(mean_[g]));
+    }
+    // Per topic, the same band as replicas: its replicas over the counted brokers.
+    for (const P& w : parts_) topics_[w.topic].replicas += static_cast<double>(w.reps.size());
+    for (T& t : topics_) {
+      t.mean = counted ? t.replicas / counted : 0;
+      t.lo = std::floor(t.mean + kEps) - o.count_tolerance;
+      t.hi = std::ceil(t.mean - kEps) + o.count_tolerance;
+      t.scale = 1 / std::max(1.0, sq(t.mean));
     }
   }
 
@@ -183,7 +197,8 @@ class State {
   // One goal: the best acceptable action, again and again, until the goal is in
   // band or nothing helps. Returns whether it ended in band.
   bool optimise(int g) {
-    if (mean_[g] <= kEps) return true;  // nothing to balance (no bytes, no traffic)
+    if (g == kTopics) return optimise_topics();
+    if (!active(g)) return true;  // nothing to balance (no bytes, no traffic)
     for (int n = 0; n < opts_.max_actions_per_goal && excess(g) > kEps; ++n) {
       std::optional<std::pair<Score, Action>> best;
       auto consider = [&](Action&& a) {
@@ -227,6 +242,62 @@ class State {
       apply(best->second);
     }
     return excess(g) <= kEps;
+  }
+
+  // The topic goal: the topic furthest out of band first; from a broker with
+  // more than its mean to one with fewer, a replica of it moves, or trades
+  // places with a replica of another topic (which keeps both brokers' replica
+  // counts: the usual fix when the totals are already balanced). Candidates are
+  // bounded (kTopicCandidates of the topic, as many per other topic) so that
+  // clusters with many topics stay fast. Returns whether it ended in band.
+  bool optimise_topics() {
+    constexpr size_t kTopicCandidates = 8;
+    for (int n = 0; n < opts_.max_actions_per_goal && excess(kTopics) > kEps; ++n) {
+      std::vector<int> order;  // topics out of band, the worst first
+      for (int t = 0; t < static_cast<int>(topics_.size()); ++t)
+        if (topic_excess(t) > kEps) order.push_back(t);
+      std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return topic_excess(a) > topic_excess(b); });
+      std::optional<std::pair<Score, Action>> best;
+      auto consider = [&](Action&& a) {
+        auto s = evaluate(a, kTopics);
+        if (s && (!best || *s < best->first)) best = std::make_pair(*s, std::move(a));
+      };
+      for (int t : order) {
+        const T& tt = topics_[t];
+        std::vector<int> by;  // counted brokers, the most of topic t first
+        for (int b = 0; b < static_cast<int>(brokers_.size()); ++b)
+          if (!brokers_[b].removed) by.push_back(b);
+        std::stable_sort(by.begin(), by.end(), [&](int a, int b) { return tt.count[a] > tt.count[b]; });
+        std::vector<int> srcs, dsts;
+        for (int b : by)
+          if (tt.count[b] > tt.mean + kEps && srcs.size() < 2) srcs.push_back(b);
+        for (auto it = by.rbegin(); it != by.rend(); ++it)
+          if (tt.count[*it] < tt.mean - kEps && brokers_[*it].dest && dsts.size() < 2) dsts.push_back(*it);
+        for (int src : srcs)
+          for (int dst : dsts) {
+            std::vector<int> ps;  // topic t's replicas on src that may go to dst
+            std::map<int, std::vector<int>> qs;  // other topics' replicas on dst that may go to src
+            for (int i = 0; i < static_cast<int>(parts_.size()); ++i) {
+              const P& w = parts_[i];
+              if (!w.movable) continue;
+              if (w.topic == t && on(i, src) && can_receive(i, dst) && ps.size() < kTopicCandidates) ps.push_back(i);
+              if (w.topic != t && on(i, dst) && can_receive(i, src) && qs[w.topic].size() < kTopicCandidates)
+                qs[w.topic].push_back(i);
+            }
+            const bool swaps = brokers_[src].dest;  // q lands on src
+            for (int i : ps) {
+              consider(move_action(i, pos_of(i, src), dst));
+              if (!swaps) continue;
+              for (const auto& [u, js] : qs)
+                for (int j : js) consider(swap_action(i, src, j, dst));
+            }
+          }
+        if (best) break;  // the worst topic that can be helped, one action at a time
+      }
+      if (!best) break;
+      apply(best->second);
+    }
+    return excess(kTopics) <= kEps;
   }
 
   // Preferred leadership passed along a chain when no single swap helps: from
@@ -289,6 +360,10 @@ class State {
     rack.balanced = bad == 0;
     out.push_back(rack);
     for (int g = 0; g < kGoals; ++g) {
+      if (g == kTopics) {
+        out.push_back(topic_report());
+        continue;
+      }
       GoalBalance gb{kGoalNames[g]};
       gb.mean = mean_[g];
       gb.lower = lo_[g];
@@ -300,7 +375,7 @@ class State {
         gb.max = first ? b.v[g] : std::max(gb.max, b.v[g]);
         first = false;
       }
-      gb.balanced = mean_[g] <= kEps || excess(g) <= kEps;
+      gb.balanced = !active(g) || excess(g) <= kEps;
       out.push_back(gb);
       if (g == kLeaders) out.push_back(leaders_per_rack());
     }
@@ -335,7 +410,13 @@ class State {
     const Partition* src = nullptr;
     std::vector<int> reps;  // broker indexes
     bool movable = true;
+    int topic = 0;  // index into topics_
     const std::vector<std::string>* prefs = nullptr;
+  };
+  // One topic's replicas per broker (by broker index) and its band.
+  struct T {
+    std::vector<int> count;
+    double replicas = 0, mean = 0, lo = 0, hi = 0, scale = 1;
   };
 
   // What a partition's replica at position k adds to its broker's values.
@@ -351,6 +432,7 @@ class State {
 
   void add(int i, double sign) {
     const P& w = parts_[i];
+    for (int b : w.reps) topics_[w.topic].count[b] += sign > 0 ? 1 : -1;
     for (size_t k = 0; k < w.reps.size(); ++k) {
       const Values v = share(w, k);
       for (int g = 0; g < kGoals; ++g) brokers_[w.reps[k]].v[g] += sign * v[g];
@@ -389,7 +471,54 @@ class State {
   double f(int g, double v) const { return (sq(std::max(0.0, v - hi_[g])) + sq(std::max(0.0, lo_[g] - v))) * scale_[g]; }
   double var(int g, double v) const { return sq(v - mean_[g]) * scale_[g]; }
 
+  // Whether goal g has anything to balance (no bytes or no traffic: not).
+  bool active(int g) const { return g == kTopics ? !topics_.empty() : mean_[g] > kEps; }
+
+  double topic_f(int t, double c) const {
+    const T& tt = topics_[t];
+    return (sq(std::max(0.0, c - tt.hi)) + sq(std::max(0.0, tt.lo - c))) * tt.scale;
+  }
+
+  double topic_excess(int t) const {
+    double e = 0;
+    for (size_t b = 0; b < brokers_.size(); ++b)
+      if (!brokers_[b].removed) e += topic_f(t, topics_[t].count[b]);
+    return e;
+  }
+
+  // The topic goal's change of excess and variance under action a: its
+  // replicas change topics on src and dst (a swap of one topic's replicas, none).
+  std::pair<double, double> topic_change(const Action& a) const {
+    if (a.kind == Action::kLead) return {0, 0};
+    struct Delta { int t, b, d; };
+    std::array<Delta, 4> ds{};
+    size_t n = 0;
+    ds[n++] = {parts_[a.p].topic, a.src, -1};
+    ds[n++] = {parts_[a.p].topic, a.dst, +1};
+    if (a.kind == Action::kSwap) {
+      ds[n++] = {parts_[a.q].topic, a.dst, -1};
+      ds[n++] = {parts_[a.q].topic, a.src, +1};
+    }
+    double de = 0, dv = 0;
+    for (size_t k = 0; k < n; ++k) {
+      if (brokers_[ds[k].b].removed) continue;
+      double before = topics_[ds[k].t].count[ds[k].b];
+      for (size_t j = 0; j < k; ++j)
+        if (ds[j].t == ds[k].t && ds[j].b == ds[k].b) before += ds[j].d;  // an earlier delta on the same count
+      const double after = before + ds[k].d;
+      const T& tt = topics_[ds[k].t];
+      de += topic_f(ds[k].t, after) - topic_f(ds[k].t, before);
+      dv += (sq(after - tt.mean) - sq(before - tt.mean)) * tt.scale;
+    }
+    return {de, dv};
+  }
+
   double excess(int g) const {
+    if (g == kTopics) {
+      double e = 0;
+      for (int t = 0; t < static_cast<int>(topics_.size()); ++t) e += topic_excess(t);
+      return e;
+    }
     double e = 0;
     for (const B& b : brokers_)
       if (!b.removed) e += f(g, b.v[g]);
@@ -398,6 +527,7 @@ class State {
 
   // Change of goal g's excess and variance under action a.
   std::pair<double, double> change(int g, const Action& a) const {
+    if (g == kTopics) return topic_change(a);
     double de = 0, dv = 0;
     auto at = [&](int b, double delta) {
       if (brokers_[b].removed) return;
@@ -420,12 +550,12 @@ class State {
     if ((a.kind == Action::kLead || a.ppos == 0) && !leader_pref_kept(a.p, after_p(a))) return std::nullopt;
     if (a.kind == Action::kSwap && a.qpos == 0 && !leader_pref_kept(a.q, after_q(a))) return std::nullopt;
     for (int e = 0; e < g; ++e)
-      if (mean_[e] > kEps && change(e, a).first > kEps) return std::nullopt;
+      if (active(e) && change(e, a).first > kEps) return std::nullopt;
     auto [de, dv] = change(g, a);
     if (de > kEps || (de > -kEps && dv > -kEps)) return std::nullopt;
     Score s{de, dv, 0, a.bytes};
     for (int e = g + 1; e < kGoals; ++e)
-      if (mean_[e] > kEps) s.later += change(e, a).first;
+      if (active(e)) s.later += change(e, a).first;
     return s;
   }
 
@@ -484,17 +614,21 @@ class State {
       const auto hi = at + std::min<std::ptrdiff_t>(2, qs.end() - at);
       for (auto it = lo; it != hi; ++it) {
         const int j = it->second;
-        if (j == i) continue;
-        Action a = move_action(i, pos_of(i, src), dst);
-        a.kind = Action::kSwap;
-        a.q = j;
-        a.qpos = pos_of(j, dst);
-        a.bytes += parts_[j].src->bytes;
-        const Values back = share(parts_[j], a.qpos);
-        for (int g = 0; g < kGoals; ++g) a.d[g] -= back[g];
-        consider(std::move(a));
+        if (j != i) consider(swap_action(i, src, j, dst));
       }
     }
+  }
+
+  // Partition i's replica on src goes to dst and partition j's on dst to src.
+  Action swap_action(int i, int src, int j, int dst) const {
+    Action a = move_action(i, pos_of(i, src), dst);
+    a.kind = Action::kSwap;
+    a.q = j;
+    a.qpos = pos_of(j, dst);
+    a.bytes += parts_[j].src->bytes;
+    const Values back = share(parts_[j], a.qpos);
+    for (int g = 0; g < kGoals; ++g) a.d[g] -= back[g];
+    return a;
   }
 
   // Preferred leadership from src to dst where dst already holds a replica.
@@ -591,6 +725,29 @@ class State {
     return !held || rank(w, reps[0]) == best_rank(reps);
   }
 
+  // The topic goal as one line: min and max are the smallest and the largest
+  // spread of any topic (its most replicas on a counted broker minus its
+  // fewest), mean the mean spread; the band is 0 .. 1 + 2 x count_tolerance.
+  GoalBalance topic_report() const {
+    GoalBalance gb{kGoalNames[kTopics]};
+    gb.upper = 1 + 2.0 * opts_.count_tolerance;
+    bool first = true;
+    for (const T& tt : topics_) {
+      int lo = std::numeric_limits<int>::max(), hi = std::numeric_limits<int>::min();
+      for (size_t b = 0; b < brokers_.size(); ++b)
+        if (!brokers_[b].removed) lo = std::min(lo, tt.count[b]), hi = std::max(hi, tt.count[b]);
+      if (lo > hi) continue;  // no counted broker
+      const double spread = hi - lo;
+      gb.min = first ? spread : std::min(gb.min, spread);
+      gb.max = first ? spread : std::max(gb.max, spread);
+      gb.mean += spread;
+      first = false;
+    }
+    if (!topics_.empty()) gb.mean /= static_cast<double>(topics_.size());
+    gb.balanced = !active(kTopics) || excess(kTopics) <= kEps;
+    return gb;
+  }
+
   GoalBalance leaders_per_rack() const {
     GoalBalance gb{"leaders-per-rack"};
     gb.mean = mean_[kLeaders];
@@ -617,6 +774,7 @@ class State {
   std::vector<B> brokers_;
   std::unordered_map<BrokerId, int> index_;
   std::vector<P> parts_;
+  std::vector<T> topics_;
   int racks_ = 1;
   Values mean_{}, lo_{}, hi_{}, scale_{};
 };

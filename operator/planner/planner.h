@@ -8,10 +8,20 @@
 //                 (racks among the brokers that may hold replicas); hard: every
 //                 later action keeps it.
 //   2. replicas   replicas per broker within [floor(mean), ceil(mean)] +- count_tolerance
-//   3. bytes      bytes on disk per broker within mean x (1 +- band)
-//   4. leaders    preferred leaders (first replicas) per broker within the count band;
+//   3. topic-replicas  each topic's replicas per broker within [floor(mean),
+//                 ceil(mean)] +- count_tolerance, mean = the topic's replicas / the
+//                 brokers that count (a topic all on one broker while the totals are
+//                 even is out of band); fixed by moving a replica of the topic or by
+//                 swapping it with a replica of another topic, which keeps both
+//                 brokers' totals. Reported as the topics' spread (most replicas of
+//                 a topic on a broker minus its fewest): min and max the smallest and
+//                 largest of any topic (max: the worst topic's), mean their mean,
+//                 band 0 .. 1 + 2 x count_tolerance; balanced when every topic is in
+//                 its band (with count_tolerance 0 that is every spread <= 1).
+//   4. bytes      bytes on disk per broker within mean x (1 +- band)
+//   5. leaders    preferred leaders (first replicas) per broker within the count band;
 //                 topics with preferred leader racks lead from those racks first
-//   5. load       network bytes/s per broker within mean x (1 +- band): every replica
+//   6. load       network bytes/s per broker within mean x (1 +- band): every replica
 //                 takes the partition's produce rate, its leader also the consumers'
 //                 fetches and the followers' (produce rate x (RF - 1))
 // Before them, the mode's hard step: remove-brokers moves every replica off the
@@ -48,7 +58,7 @@ struct Reassignment {
 
 // One goal's state over the brokers that count (not those being removed).
 struct GoalBalance {
-  std::string goal;     // rack, replicas, bytes, leaders, leaders-per-rack, load
+  std::string goal;     // rack, replicas, topic-replicas, bytes, leaders, leaders-per-rack, load
   double min = 0, max = 0, mean = 0;
   double lower = 0, upper = 0;  // the band (rack: violations allowed, 0)
   bool balanced = true;

@@ -44,6 +44,16 @@ std::map<BrokerId, int> count(const Cluster& c, bool leaders) {
   return n;
 }
 
+// Replicas of each topic per broker (every broker listed, 0 included).
+std::map<std::string, std::map<BrokerId, int>> per_topic(const Cluster& c) {
+  std::map<std::string, std::map<BrokerId, int>> n;
+  for (const Partition& p : c.partitions)
+    for (const Broker& b : c.brokers) n[p.topic][b.id] += 0;
+  for (const Partition& p : c.partitions)
+    for (BrokerId b : p.replicas) ++n[p.topic][b];
+  return n;
+}
+
 const GoalBalance& goal(const std::vector<GoalBalance>& gs, const std::string& name) {
   return *std::find_if(gs.begin(), gs.end(), [&](const GoalBalance& g) { return g.goal == name; });
 }
@@ -51,7 +61,10 @@ const GoalBalance& goal(const std::vector<GoalBalance>& gs, const std::string& n
 // What every plan must hold, as an error message (empty: good): each move keeps
 // its partition's replication factor and has no broker twice, adds no replica
 // where the mode forbids it, `after` is the balance of the applied plan, the
-// bytes add up, and remove-brokers leaves the removed brokers empty.
+// bytes add up, remove-brokers leaves the removed brokers empty, and when
+// `after` calls topic-replicas balanced every topic has, on every broker that
+// counts, floor(mean) - tolerance .. ceil(mean) + tolerance of its replicas
+// (counted here from the applied plan, not asked of the planner).
 std::string check(const Cluster& c, const Options& o, const Plan& plan) {
   std::map<std::pair<std::string, int32_t>, const Partition*> by;
   for (const Partition& p : c.partitions) by[{p.topic, p.partition}] = &p;
@@ -79,6 +92,25 @@ std::string check(const Cluster& c, const Options& o, const Plan& plan) {
   if (o.mode == Mode::kRemoveBrokers && plan.feasible())
     for (auto& [b, n] : count(after, false))
       if (o.brokers.count(b) && n) return "removed broker " + std::to_string(b) + " still holds " + std::to_string(n);
+  const auto topics_after = std::find_if(plan.after.begin(), plan.after.end(),
+                                         [](const GoalBalance& g) { return g.goal == "topic-replicas"; });
+  if (topics_after == plan.after.end()) return "plan.after has no topic-replicas goal";
+  if (topics_after->balanced) {
+    const int counted = static_cast<int>(c.brokers.size()) -
+                        (o.mode == Mode::kRemoveBrokers ? static_cast<int>(o.brokers.size()) : 0);
+    for (auto& [topic, on] : per_topic(after)) {
+      int total = 0;
+      for (auto& [b, n] : on) total += n;
+      const double mean = static_cast<double>(total) / counted;
+      const double lo = std::floor(mean + 1e-9) - o.count_tolerance, hi = std::ceil(mean - 1e-9) + o.count_tolerance;
+      for (auto& [b, n] : on) {
+        if (o.mode == Mode::kRemoveBrokers && o.brokers.count(b)) continue;
+        if (n < lo || n > hi)
+          return "topic " + topic + ": " + std::to_string(n) + " replicas on broker " + std::to_string(b) +
+                 ", outside its band, though plan.after calls topic-replicas balanced";
+      }
+    }
+  }
   const auto again = balance(after, o);
   for (size_t i = 0; i < again.size(); ++i)
     if (again[i].goal != plan.after[i].goal || std::abs(again[i].max - plan.after[i].max) > 1e-6 * std::max(1.0, std::abs(again[i].max)) ||
@@ -265,6 +297,9 @@ TEST(Planner, GeneratedClustersKeepEveryInvariantAndBalanceTheCounts) {
       EXPECT_TRUE(goal(p.after, "replicas").balanced);
     }
     EXPECT_TRUE(goal(p.after, "leaders").balanced);
+    if (racks <= 1 && o.mode == Mode::kFull) {
+      EXPECT_TRUE(goal(p.after, "topic-replicas").balanced);
+    }
     if (racks == 0 || racks >= rf) {
       EXPECT_TRUE(goal(p.after, "rack").balanced);
     }
@@ -313,6 +348,87 @@ TEST(Planner, BadInputIsRefusedNamingTheField) {
   EXPECT_EQ(validate(c, o), "brokers: removing every broker leaves none");
 }
 
+// Issue 19's real run: totals even, yet each topic on one or two brokers.
+// Topic a's 6 partitions (RF 1) on broker 1, b's and c's on brokers 2 and 3
+// (3 each): 6 replicas a broker. Each topic must end 2/2/2, by swaps (totals
+// stay even), and in the fewest: broker 1 must give 4 of a and take 2 of b and
+// 2 of c, so 8 replicas move.
+Cluster one_topic_per_broker() {
+  Cluster c;
+  for (BrokerId b = 1; b <= 3; ++b) c.brokers.push_back({b, ""});
+  for (int i = 0; i < 6; ++i) {
+    c.partitions.push_back({"a", i, {1}, 100, 0, 0});
+    c.partitions.push_back({"b", i, {static_cast<BrokerId>(2 + i % 2)}, 100, 0, 0});
+    c.partitions.push_back({"c", i, {static_cast<BrokerId>(2 + i % 2)}, 100, 0, 0});
+  }
+  return c;
+}
+
+TEST(Planner, EachTopicSpreadsOverTheBrokersWhenTheTotalsAreAlreadyEven) {
+  const Cluster c = one_topic_per_broker();
+  ASSERT_TRUE(goal(balance(c), "replicas").balanced);
+  ASSERT_FALSE(goal(balance(c), "topic-replicas").balanced);
+  EXPECT_EQ(goal(balance(c), "topic-replicas").max, 6);  // a: 6 on broker 1, 0 on the others
+  Plan p = plan(c);
+  ASSERT_EQ(check(c, {}, p), "");
+  for (auto& [topic, on] : per_topic(apply(c, p)))
+    for (auto& [b, n] : on) EXPECT_EQ(n, 2) << "topic " << topic << " on broker " << b;
+  for (auto& [b, n] : count(apply(c, p), false)) EXPECT_EQ(n, 6) << "replicas on broker " << b;
+  EXPECT_EQ(p.replica_moves, 8);
+  EXPECT_TRUE(goal(p.after, "topic-replicas").balanced);
+  EXPECT_EQ(goal(p.after, "topic-replicas").max, 0);
+  EXPECT_TRUE(plan(apply(c, p)).moves.empty());  // settled
+}
+
+TEST(Planner, ATopicBalancedPerBrokerGetsAnEmptyPlan) {
+  Cluster c = one_topic_per_broker();
+  for (Partition& p : c.partitions) p.replicas = {static_cast<BrokerId>(1 + p.partition % 3)};
+  ASSERT_TRUE(goal(balance(c), "topic-replicas").balanced);
+  Plan p = plan(c);
+  EXPECT_TRUE(p.moves.empty());
+  EXPECT_EQ(goal(p.after, "topic-replicas").max, 0);
+}
+
+// The run that showed the gap: topic old made on a one-broker cluster, topic new
+// after scaling to three (2 a broker), then add-brokers 2 and 3. The replicas
+// goal moves 4 off broker 1; they must be old's, and only onto 2 and 3.
+TEST(Planner, AddBrokersMovesTheTopicThatSitsOnTheOldBroker) {
+  Cluster c;
+  for (BrokerId b = 1; b <= 3; ++b) c.brokers.push_back({b, ""});
+  for (int i = 0; i < 6; ++i) {
+    c.partitions.push_back({"old", i, {1}, 100, 0, 0});
+    c.partitions.push_back({"new", i, {static_cast<BrokerId>(1 + i % 3)}, 100, 0, 0});
+  }
+  Options o;
+  o.mode = Mode::kAddBrokers;
+  o.brokers = {2, 3};
+  Plan p = plan(c, o);
+  ASSERT_EQ(check(c, o, p), "");
+  for (auto& [topic, on] : per_topic(apply(c, p)))
+    for (auto& [b, n] : on) EXPECT_EQ(n, 2) << "topic " << topic << " on broker " << b;
+  EXPECT_EQ(p.replica_moves, 4);
+}
+
+TEST(Planner, TopicSpreadNeverCostsRacksOrTotals) {
+  // 6 brokers in racks a, b, c; RF 3 over one rack each; topic x on brokers 1..3,
+  // topic y on 4..6: totals even, racks kept, each topic on half the brokers.
+  Cluster c;
+  for (BrokerId b = 1; b <= 6; ++b) c.brokers.push_back({b, std::string(1, static_cast<char>('a' + (b - 1) % 3))});
+  for (int i = 0; i < 6; ++i) {
+    c.partitions.push_back({"x", i, {1, 2, 3}, 100, 0, 0});
+    c.partitions.push_back({"y", i, {4, 5, 6}, 100, 0, 0});
+  }
+  ASSERT_TRUE(goal(balance(c), "rack").balanced);
+  ASSERT_TRUE(goal(balance(c), "replicas").balanced);
+  Plan p = plan(c);
+  ASSERT_EQ(check(c, {}, p), "");
+  EXPECT_TRUE(goal(p.after, "rack").balanced);
+  EXPECT_TRUE(goal(p.after, "replicas").balanced);
+  EXPECT_TRUE(goal(p.after, "topic-replicas").balanced);
+  for (auto& [topic, on] : per_topic(apply(c, p)))
+    for (auto& [b, n] : on) EXPECT_EQ(n, 3) << "topic " << topic << " on broker " << b;
+}
+
 // The checker above is what the generated-cluster test trusts: it must catch a
 // plan that breaks what it checks.
 TEST(Planner, TheCheckerCatchesPlantedFaults) {
@@ -345,6 +461,20 @@ TEST(Planner, TheCheckerCatchesPlantedFaults) {
   EXPECT_NE(check(c, o, bad).find("not the balance"), std::string::npos);
 }
 
+// The topic check: a plan that claims each topic spread while it piles one up.
+TEST(Planner, TheCheckerCatchesATopicLeftOnOneBroker) {
+  const Cluster c = one_topic_per_broker();
+  Plan good = plan(c);
+  ASSERT_EQ(check(c, {}, good), "");
+  Plan bad = good;
+  // Undo the moves of topic a: all six stay on broker 1, after still says balanced.
+  bad.moves.erase(std::remove_if(bad.moves.begin(), bad.moves.end(), [](const Reassignment& r) { return r.topic == "a"; }),
+                  bad.moves.end());
+  bad.bytes_to_move = 0;
+  for (const Reassignment& r : bad.moves) bad.bytes_to_move += r.bytes;
+  EXPECT_NE(check(c, {}, bad).find("topic a: 6 replicas on broker 1"), std::string::npos) << check(c, {}, bad);
+}
+
 }  // namespace
 }  // namespace millrace::op::planner
 
@@ -360,6 +490,11 @@ TEST(Planner, FourThousandPartitionsOntoThreeNewBrokers) {
   ASSERT_EQ(check(c, o, p), "");
   EXPECT_TRUE(goal(p.after, "rack").balanced);
   EXPECT_TRUE(goal(p.after, "replicas").balanced);
+  // Each topic within one of its mean on every broker: only the new brokers may
+  // receive, so an old broker left with one too many of a topic and one too few
+  // of another (its total right) cannot trade them (seen: 251 and 249 of 250).
+  EXPECT_LE(goal(p.after, "topic-replicas").max, 2);
+  EXPECT_EQ(goal(p.before, "topic-replicas").max, 334);  // 333-334 on the old brokers, 0 on the new
   EXPECT_TRUE(goal(p.after, "leaders").balanced);
   EXPECT_LE(p.replica_moves, 3 * 1000 + 3);  // the new brokers' share, 1,000 replicas each
 }

@@ -24,6 +24,14 @@ Adapted to_planner(const Facts& facts) {
       s = std::max(s, bytes);
     }
   }
+  out.warnings.insert(out.warnings.end(), facts.rate_warnings.begin(), facts.rate_warnings.end());
+  PartitionCounters rates;  // the largest any broker reports, in and out apart
+  for (const PartitionCounters& broker : facts.partition_rates)
+    for (const auto& [tp, r] : broker) {
+      PartitionBytes& max = rates[tp];
+      max.in = std::max(max.in, r.in);
+      max.out = std::max(max.out, r.out);
+    }
   std::map<TopicPartition, const client::PartitionReassignment*> moving;
   for (const client::PartitionReassignment& r : facts.reassignments) moving[{r.tp.topic, r.tp.partition}] = &r;
 
@@ -49,6 +57,10 @@ Adapted to_planner(const Facts& facts) {
       q.replicas = std::move(replicas);
       auto s = size.find(tp);
       q.bytes = s == size.end() ? 0 : s->second;
+      if (auto r = rates.find(tp); r != rates.end()) {
+        q.in_bytes_per_s = r->second.in;
+        q.out_bytes_per_s = r->second.out;
+      }
       out.cluster.partitions.push_back(std::move(q));
     }
   std::sort(out.cluster.partitions.begin(), out.cluster.partitions.end());

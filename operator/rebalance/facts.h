@@ -8,7 +8,12 @@
 // replicas - adding, in order), so a plan made mid-move starts from where the
 // move started, and the move shows in `in_flight`. Its size is the largest any
 // broker reports for it (a new replica is still catching up). Produce and fetch
-// rates are not served by the brokers yet: 0, so the load goal sees no traffic.
+// rates come from the brokers' per-partition byte counters (partition_rates.h,
+// scraped by operator/broker_rates): a partition's produce rate is what its
+// leader counts in, its fetch rate what its leader counts out; a broker counts
+// only what it served, so where several brokers report one partition (leadership
+// moved between the samples) the largest counts. A partition no broker reports
+// has rates 0, as has every partition when no broker answered (a warning each).
 #pragma once
 
 #include <cstdint>
@@ -19,6 +24,7 @@
 #include "client/admin.h"
 #include "operator/planner/model.h"
 #include "operator/rebalance/machine.h"
+#include "operator/rebalance/partition_rates.h"
 
 namespace millrace::op::rebalance {
 
@@ -27,6 +33,10 @@ struct Facts {
   std::vector<client::TopicDescription> topics;  // internal topics included
   std::vector<client::BrokerLogDirs> log_dirs;
   std::vector<client::PartitionReassignment> reassignments;
+  // Bytes per second per partition, one map per broker that answered.
+  std::vector<PartitionCounters> partition_rates;
+  // Brokers whose rates could not be had: "pod m-1 (10.0.0.5:9644): /metrics: timed out".
+  std::vector<std::string> rate_warnings;
 };
 
 struct Adapted {

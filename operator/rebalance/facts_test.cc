@@ -97,6 +97,29 @@ TEST(RebalanceFacts, APartitionWithoutReplicasIsLeftOutAndNamed) {
   EXPECT_EQ(a.warnings[0], "t-1: no replicas (error 5), left out");
 }
 
+// Broker 1 leads t-0 and served 100 B/s in; broker 2 led it for part of the
+// window and reports less: the largest counts, in and out each.
+TEST(RebalanceFacts, RatesAreTheLargestAnyBrokerReportsAndReachThePlanner) {
+  Facts f = three_brokers();
+  f.partition_rates = {{{{"t", 0}, {100, 20}}, {{"__consumer_offsets", 0}, {3, 4}}},
+                       {{{"t", 0}, {40, 70}}},
+                       {}};
+  f.rate_warnings = {"pod m-2 (10.0.0.7:9644): /metrics: timed out"};
+  Adapted a = to_planner(f);
+  ASSERT_EQ(a.cluster.partitions.size(), 3u);
+  EXPECT_EQ(a.cluster.partitions[0].in_bytes_per_s, 3);  // __consumer_offsets-0
+  EXPECT_EQ(a.cluster.partitions[0].out_bytes_per_s, 4);
+  EXPECT_EQ(a.cluster.partitions[1].in_bytes_per_s, 100);  // t-0: broker 1's in
+  EXPECT_EQ(a.cluster.partitions[1].out_bytes_per_s, 70);  // broker 2's out
+  EXPECT_EQ(a.cluster.partitions[2].in_bytes_per_s, 0);  // t-1: nobody reports it
+  EXPECT_EQ(a.cluster.partitions[2].out_bytes_per_s, 0);
+  ASSERT_EQ(a.warnings.size(), 1u);
+  EXPECT_EQ(a.warnings[0], "pod m-2 (10.0.0.7:9644): /metrics: timed out");
+  // Rates for a partition the brokers do not list add nothing.
+  f.partition_rates.push_back({{{"gone", 0}, {5, 5}}});
+  EXPECT_EQ(to_planner(f).cluster.partitions.size(), 3u);
+}
+
 TEST(RebalanceFacts, TheThrottleIsTheLowestRateSet) {
   auto rate = [](std::string v) { return std::vector<client::ConfigEntry>{{"leader.replication.throttled.rate", v}}; };
   EXPECT_EQ(throttle_rate({}), 0);
