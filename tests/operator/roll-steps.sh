@@ -97,4 +97,3 @@ verified=$(/usr/bin/python3 "$SRC/tests/operator/roll_load.py" verify "$RB" load
 check "every acknowledged record reads back exactly once ($verified)" test "${verified% read=*}" = "missing=0 duplicated=0"
 check "status.roll is gone once the roll finished" test -z "$(jp millrace roll '{.status.roll}')"
 second_pass "rolled Millrace" roll
-k delete millrace roll --timeout=60s >/dev/null

@@ -8,6 +8,11 @@ through confluent-kafka) writes throughout and reads back afterwards.
       OUT_JSON: acked values, failures by error name, the worst and the 99th
       percentile delivery latency (ms), and the longest time any partition
       went without an acknowledged write while the load ran.
+  roll_load.py consume BOOTSTRAP TOPIC GROUP STOP_FILE ACKED_JSON
+      one member of consumer group GROUP reads throughout, committing after each
+      batch (synchronously, and on a revocation), until STOP_FILE exists and
+      ACKED_JSON (the producer's OUT_JSON) names no value it has not read (at most
+      400 s); prints "missing=N duplicated=N read=N".
   roll_load.py verify BOOTSTRAP TOPIC OUT_JSON
       reads the topic from the beginning (no group) until every acked value
       is seen (at most 60 s); prints "missing=N duplicated=N read=N".
@@ -80,8 +85,50 @@ def verify(boot, topic, out):
     print(f"missing={len(want - seen)} duplicated={dup} read={read}")
 
 
+def consume(boot, topic, group, stop_file, acked_file):
+    c = Consumer({"bootstrap.servers": boot, "group.id": group, "enable.auto.commit": False,
+                  "auto.offset.reset": "earliest", "session.timeout.ms": 30000})
+
+    def revoked(consumer, partitions):
+        try:
+            consumer.commit(asynchronous=False)
+        except Exception:  # nothing to commit yet
+            pass
+
+    c.subscribe([topic], on_revoke=revoked)
+    seen, dup, read = set(), 0, 0
+    deadline = time.monotonic() + 400
+    want = None
+    while time.monotonic() < deadline:
+        batch = c.consume(num_messages=500, timeout=0.5)
+        good = [m for m in batch if not m.error()]
+        for m in good:
+            read += 1
+            v = int(m.value())
+            if v in seen:
+                dup += 1
+            seen.add(v)
+        if good:
+            try:
+                c.commit(asynchronous=False)
+            except Exception:  # a coordinator moving: the next batch commits
+                pass
+        if want is None and os.path.exists(stop_file) and os.path.exists(acked_file):
+            try:
+                want = set(json.load(open(acked_file))["acked"])
+            except ValueError:  # still being written
+                want = None
+        if want is not None and want <= seen:
+            break
+    c.close()
+    missing = len(want - seen) if want is not None else -1
+    print(f"missing={missing} duplicated={dup} read={read}")
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "produce":
         produce(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6])
+    elif sys.argv[1] == "consume":
+        consume(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6])
     else:
         verify(sys.argv[2], sys.argv[3], sys.argv[4])
