@@ -6,6 +6,7 @@
 #                       tsan: only the concurrent cases labelled tsan, and only the binaries they need;
 #                       the live client cases run against build/release's broker, skipped without one)
 #   make fuzz           each fuzzer for FUZZ_SECONDS (default 600), JOBS at a time
+#   make fuzz-ci        each fuzzer for FUZZ_CI_SECONDS (default 30): make test's smoke run
 #   make sim            the Raft simulator over SEEDS seeds (default 10000) of mixed scenarios (raft/sim)
 #   make chaos          ROUNDS (default 20) Jepsen-style rounds of real brokers in network namespaces
 #   make rebalance-e2e  the Rebalance resource on the real kube-apiserver (8-9 min)
@@ -23,6 +24,10 @@ CACHE ?= $(HOME)/.cache/millrace
 DATA_DIR ?= $(CURDIR)/data
 SPEC_DIR ?= $(CURDIR)/../shared/kafka-protocol/message
 FUZZ_SECONDS ?= 600
+# make test's fixed budgets: each fuzz target's smoke run, and the controller
+# kill -9s of tests/cluster (run by hand it makes 20, the failover figure's sample).
+FUZZ_CI_SECONDS ?= 30
+CLUSTER_KILLS ?= 5
 export CCACHE_DIR ?= $(CACHE)/ccache
 # Relative paths in ccache keys: a fresh clone in another folder (CI) hits the same cache.
 export CCACHE_BASEDIR := $(CURDIR)
@@ -100,7 +105,7 @@ fuzz: deps build/fuzz/build.ninja
 
 fuzz-ci: deps build/fuzz/build.ninja
 	cmake --build build/fuzz -j $(JOBS) --target fuzzers
-	bash fuzz/run-all build/fuzz 60 $(JOBS)
+	bash fuzz/run-all build/fuzz $(FUZZ_CI_SECONDS) $(JOBS)
 
 # Everything CI runs. ctest's closing line counts unit and integration tests together.
 # On a new machine the test peers (Maven, npm, Go module proxy) are fetched while
@@ -116,11 +121,16 @@ test: deps
 	  $(MAKE) build; rc=$$?; \
 	  if ! wait $$peers; then echo "make test: fetching the test peers failed:"; tail -30 $(CACHE)/logs/peers-fetch.log; exit 1; fi; \
 	  exit $$rc
-	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -LE k8s
+	MILLRACE_CLUSTER_KILLS=$(CLUSTER_KILLS) ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -LE k8s
 	$(MAKE) asan
 	$(MAKE) tsan
-	$(MAKE) fuzz-ci
-	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L k8s
+	cmake --build build/fuzz -j $(JOBS) --target fuzzers
+	@echo "make test: the fuzz smoke ($(FUZZ_CI_SECONDS)s a target, one core) runs beside the k8s suites (log: $(CACHE)/logs/fuzz-ci.log)"
+	@bash fuzz/run-all build/fuzz $(FUZZ_CI_SECONDS) 1 > $(CACHE)/logs/fuzz-ci.log 2>&1 & fuzz=$$!; \
+	  ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L k8s; rc=$$?; \
+	  if wait $$fuzz; then grep -E '^fuzz:' $(CACHE)/logs/fuzz-ci.log; \
+	  else echo "make test: the fuzz smoke failed:"; cat $(CACHE)/logs/fuzz-ci.log; rc=1; fi; \
+	  exit $$rc
 
 bench: build
 	bash bench/run-all $(BUILD)
