@@ -189,3 +189,37 @@ def elect_leaders(bootstrap, election_type, partitions, timeout_ms=5000):
             p = r.take(">i")
             out[(topic, p)] = (r.take(">h"), r.string())
     return error, out
+
+
+def alter_reassignments(bootstrap, topic, targets, timeout_ms=10000):
+    """AlterPartitionReassignments v0 (flexible) to ONE broker. targets:
+    {partition: [replica, ...]}. Returns (top-level error, {partition: (error, message)})."""
+    def uv(n):  # unsigned varint, as the compact lengths use
+        out = b""
+        while n >= 0x80:
+            out += bytes([(n & 0x7F) | 0x80])
+            n >>= 7
+        return out + bytes([n])
+
+    client = b"cluster-test"
+    head = struct.pack(">hhih", 45, 0, 1, len(client)) + client + b"\x00"  # request header v2
+    name = topic.encode()
+    body = struct.pack(">i", timeout_ms) + uv(2) + uv(len(name) + 1) + name + uv(len(targets) + 1)
+    for p, replicas in targets.items():
+        body += struct.pack(">i", p) + uv(len(replicas) + 1)
+        body += b"".join(struct.pack(">i", r) for r in replicas) + b"\x00"
+    body += b"\x00\x00"  # the topic's tags, the request's tags
+    r = call(bootstrap, head + body, timeout=timeout_ms / 1000 + 10)
+    r.tags()  # response header v1
+    r.take(">i")  # throttle
+    error = r.take(">h")
+    r.compact_string()
+    out = {}
+    for _ in range(r.uvarint() - 1):
+        r.compact_string()
+        for _ in range(r.uvarint() - 1):
+            p = r.take(">i")
+            out[p] = (r.take(">h"), r.compact_string())
+            r.tags()
+        r.tags()
+    return error, out

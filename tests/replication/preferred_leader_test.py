@@ -3,7 +3,7 @@
 replica in Metadata is each partition's preferred leader.
 
 With auto.leader.rebalance.enable=false: a partition led away from its
-preferred replica (kill -9 of it, restart) stays so past a check interval;
+preferred replica (kill -9 of it and restart, or its replicas reordered) stays so past a check interval;
 ElectLeaders PREFERRED for it, sent to a broker that does not lead it (so
 forwarded to the leader), moves it back; again, ELECTION_NOT_NEEDED; UNCLEAN,
 INVALID_REQUEST with a message; an unknown partition, UNKNOWN_TOPIC_OR_PARTITION;
@@ -24,7 +24,7 @@ sys.path.insert(0, HERE)
 import replication_test  # noqa: E402,F401  (the cluster helpers' paths)
 from checks import check, finish, wait_until  # noqa: E402
 from cluster_proc import Cluster  # noqa: E402
-from cluster_wire import create_topic, elect_leaders, metadata  # noqa: E402
+from cluster_wire import alter_reassignments, create_topic, elect_leaders, metadata  # noqa: E402
 
 TOPIC, PARTITIONS, INTERVAL = "preferred", 3, 2
 ELECTION_NOT_NEEDED, PREFERRED_NOT_AVAILABLE, INVALID_REQUEST, UNKNOWN = 84, 80, 42, 3
@@ -86,15 +86,23 @@ def rebalance_off(c, nodes):
     check(create_topic(c.nodes[1].bootstrap, TOPIC, PARTITIONS, 3) == 0,
           f"{TOPIC}: {PARTITIONS} partitions, replication factor 3")
     check(bool(wait_until(lambda: agreed(c, nodes), 15)), "every partition has a leader, all 3 in sync")
-    # Partitions 0 and 1 led away from their preferred replicas (a kill may
-    # hand the other one back to its own: then again; each kill is a coin
-    # toss between the two survivors, so allow enough of them: 8 once failed).
-    for _ in range(20):
-        a = wait_until(lambda: agreed(c, nodes), 15) or {}
-        todo = [p for p in (0, 1) if p in a and a[p][0] == a[p][1][0]]
-        if not todo:
-            break
-        lead_away(c, nodes, todo[0])
+    # Partitions 0 and 1 led away from their preferred replicas. Partition
+    # 0's by a kill -9 of its leader (the failover path); then whichever is
+    # still led by its preferred replica (killing partition 1's leader may hand
+    # partition 0 back: the survivors' elections are not a fair coin, which
+    # made a loop of kills fail 20 times running) gets its replicas reordered,
+    # the leader last: a reorder changes the preferred replica only.
+    lead_away(c, nodes, 0)
+    a = wait_until(lambda: agreed(c, nodes), 15) or {}
+    for p in (0, 1):
+        if p in a and a[p][0] == a[p][1][0]:
+            leader, replicas = a[p]
+            order = [r for r in replicas if r != leader] + [leader]
+            err, res = alter_reassignments(c.nodes[3].bootstrap, TOPIC, {p: order})
+            check(err == 0 and res.get(p, (None,))[0] == 0,
+                  f"partition {p}: replicas reordered to {order}, its leader {leader} last: {err} {res}")
+            check(bool(wait_until(lambda: (agreed(c, nodes) or {}).get(p, (0, ()))[1] == tuple(order), 10)),
+                  f"partition {p}: every node lists {order}")
     a = wait_until(lambda: agreed(c, nodes), 15) or {}  # after the last move too
     check(all(a.get(p, (0, (0,)))[0] != a.get(p, (0, (0,)))[1][0] for p in (0, 1)),
           f"partitions 0 and 1 led by another than their preferred replica: {a}")
