@@ -230,6 +230,14 @@ class Log : public std::enable_shared_from_this<Log> {
   Offset log_start_offset() const;
   Offset log_end_offset() const;
   Offset high_watermark() const;
+  // The end of the last batch that is not Raft's own (LeaderChange, Voters):
+  // where a consumer's data ends when only Raft's entries follow it. May lie
+  // below the log start; at most the log end.
+  Offset data_end() const;
+  // `hw` as consumers are told it (Fetch, ListOffsets latest, lag): lowered
+  // past the run of Raft's own entries that ends the log below it, never
+  // below the log start.
+  Offset consumer_end(Offset hw) const;
   Offset recovery_point() const;  // every offset below it has been fsynced
   Offset written_end_offset() const;  // every offset below it is in the file (survives kill -9)
   void set_high_watermark(Offset hw);  // clamped to [log start, LEO]

@@ -135,9 +135,11 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, LeaderEpoch leader_
   result.last_offset = Offset(next - 1);
   result.log_append_time_ms = cfg.log_append_time ? now : -1;
   s.note_epoch_locked(leader_epoch.value(), s.leo);
-  for (size_t i = 0; i < parsed->size(); ++i)
+  for (size_t i = 0; i < parsed->size(); ++i) {
     s.producers.update(producer_info((*parsed)[i].header), metas[i].base_offset, metas[i].last_offset,
                        metas[i].max_timestamp, now);
+    s.note_data_locked((*parsed)[i].header, metas[i].last_offset);
+  }
   s.leo = next;
   s.unflushed_messages += records;
   s.advance_hw_locked();
@@ -198,6 +200,7 @@ Result<AppendResult> Log::append_replicated(std::span<uint8_t> batches) {
     s.producers.update(producer_info((*parsed)[i].header), metas[i].base_offset, metas[i].last_offset,
                        metas[i].max_timestamp, now);
     s.unflushed_messages += (*parsed)[i].header.record_count;
+    s.note_data_locked((*parsed)[i].header, metas[i].last_offset);
   }
   AppendResult result;
   result.base_offset = Offset(metas.front().base_offset);
@@ -262,13 +265,10 @@ Result<FileRegion> Log::read(Offset offset, int32_t max_bytes, Offset upper_boun
       return Status(Errc::kStorageError, c.file->path() + ": batch at " + std::to_string((*found)->position) +
                                              " not whole in the file");
     FileRegion region{c.file, (*found)->position, static_cast<int64_t>(h.total_size()), h.base_offset, h.last_offset()};
-    // Raft's own entries are control batches without the transactional bit.
+    // Raft's own entries (is_raft_control) are split from data: a run of them
+    // is one region, marked raft_control (never sent, so not held to max_bytes).
     const bool split = filter == ReadFilter::kNoRaftControl;
-    auto raft_control = [](const record::BatchHeader& b) { return b.is_control() && !b.is_transactional(); };
-    if (split && raft_control(h)) {
-      region.raft_control = true;
-      return region;
-    }
+    region.raft_control = split && is_raft_control(h);
     // Extend over following whole batches while they fit and are below the bound.
     int64_t pos = region.position + region.length;
     uint8_t hdr[record::kBatchHeaderSize];
@@ -278,8 +278,9 @@ Result<FileRegion> Log::read(Offset offset, int32_t max_bytes, Offset upper_boun
       auto hr = record::parse_batch_header(std::span<const uint8_t>(hdr, sizeof hdr));
       if (hr.error != record::BatchError::kOk) break;
       int64_t size = static_cast<int64_t>(hr.header.total_size());
-      if (hr.header.last_offset() >= upper_bound.value() || region.length + size > max_bytes ||
-          pos + size > c.limit || (split && raft_control(hr.header)))
+      if (hr.header.last_offset() >= upper_bound.value() || pos + size > c.limit ||
+          (split && is_raft_control(hr.header) != region.raft_control) ||
+          (!region.raft_control && region.length + size > max_bytes))
         break;
       region.length += size;
       region.last_offset = hr.header.last_offset();
@@ -287,6 +288,44 @@ Result<FileRegion> Log::read(Offset offset, int32_t max_bytes, Offset upper_boun
     }
     return region;
   }
+}
+
+Result<int64_t> Log::State::data_end_locked() {
+  if (data_end >= 0) return data_end;
+  for (auto it = segments.rbegin(); it != segments.rend(); ++it) {
+    Segment& seg = *it->second;
+    if (Status st = seg.write_out(); !st.ok()) return fail(st);  // scan() reads the file
+    // From the last index entry back, one index interval at a time: Raft's
+    // entries trail the data by a few batches at most, short of a segment roll.
+    const auto& entries = seg.offset_index().entries();
+    int64_t until = seg.size();
+    for (size_t k = entries.size() + 1; k-- > 0;) {
+      const int64_t from = k > 0 ? entries[k - 1].position : 0;
+      if (from >= until) continue;
+      int64_t found = -1;
+      auto r = seg.scan(from, false, [&](int64_t pos, const record::BatchHeader& h, std::span<const uint8_t>) {
+        if (pos >= until) return false;
+        if (!is_raft_control(h)) found = h.last_offset() + 1;
+        return true;
+      });
+      if (!r.ok()) return fail(r.status());
+      if (found >= 0) return data_end = found;
+      until = from;
+    }
+  }
+  return data_end = log_start;
+}
+
+Offset Log::data_end() const {
+  std::lock_guard lock(s_->mu);
+  auto end = s_->usable().ok() ? s_->data_end_locked() : Result<int64_t>(s_->leo);
+  // On a read error (the log dir goes offline) consumers see the high watermark.
+  return Offset(end.ok() ? *end : s_->hw);
+}
+
+Offset Log::consumer_end(Offset hw) const {
+  const Offset end = data_end();
+  return std::max(log_start_offset(), std::min(hw, end));
 }
 
 Result<std::optional<TimestampOffset>> Log::offset_for_timestamp(int64_t ts) const {

@@ -214,6 +214,7 @@ Status Log::truncate_to(Offset offset) {
   if (Status st = seg.flush(); !st.ok()) return s.fail(st);
   if (Status st = seg.sync_indexes(false); !st.ok()) return s.fail(st);
   s.leo = new_leo;
+  if (s.data_end > new_leo) s.data_end = -1;  // found again when asked
   // The log end must survive a restart without trusting a checkpoint: when the
   // batches left may end below it (o in a compacted gap, or the log start),
   // an empty segment named new_leo records it (open() takes the last base).
@@ -259,7 +260,7 @@ Status Log::truncate_fully_and_start_at(Offset new_start) {
   while (!s.segments.empty()) s.remove_segment_locked(s.segments.begin());
   s.segments[new_start.value()] = std::move(*seg);
   if (Status st = fsync_dir(dir_, &s.env()); !st.ok()) return s.fail(st);
-  s.log_start = s.leo = s.hw = s.cleaner_offset = new_start.value();
+  s.log_start = s.leo = s.hw = s.cleaner_offset = s.data_end = new_start.value();
   s.flushed = new_start.value();
   s.epochs.clear();
   s.producers.clear();

@@ -300,9 +300,11 @@ std::vector<PartitionInfo> LogManager::partitions() const {
     dirs = impl_->log_dir_of;
   }
   std::vector<PartitionInfo> out;
-  for (const auto& [tp, log] : logs)
+  for (const auto& [tp, log] : logs) {
+    const Offset hw = log->high_watermark();
     out.push_back({tp, dirs[tp], log->size_bytes(), log->segment_count(), log->log_start_offset(),
-                   log->log_end_offset(), log->high_watermark(), log->is_offline()});
+                   log->log_end_offset(), hw, log->consumer_end(hw), log->is_offline()});
+  }
   return out;
 }
 

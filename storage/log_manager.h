@@ -82,6 +82,7 @@ struct PartitionInfo {
   Offset log_start_offset;
   Offset log_end_offset;
   Offset high_watermark;
+  Offset consumer_end;  // the high watermark as consumers are told it (Log::consumer_end)
   bool offline = false;  // its log dir is offline, or it failed to load
 };
 

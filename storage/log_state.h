@@ -25,6 +25,10 @@ inline constexpr const char* kEpochCheckpointFile = "leader-epoch.checkpoint";
 inline constexpr const char* kProducerSnapshotFile = "producer.snapshot";
 inline constexpr const char* kCleanShutdownFile = ".clean_shutdown";
 
+// Raft's own entries in a partition's log (LeaderChange, Voters): control
+// batches without the transactional bit. Transaction markers are data.
+inline bool is_raft_control(const record::BatchHeader& b) { return b.is_control() && !b.is_transactional(); }
+
 struct Log::State {
   LogOptions opts;
   std::filesystem::path dir;
@@ -35,6 +39,9 @@ struct Log::State {
   int64_t leo = 0;                                       // GUARDED_BY(mu)
   int64_t hw = 0;                                        // GUARDED_BY(mu)
   int64_t cleaner_offset = 0;                            // GUARDED_BY(mu)
+  // The end of the last batch that is not Raft's own (Log::data_end); -1 when
+  // not known (after open or a truncation) until data_end_locked() finds it.
+  int64_t data_end = -1;                                 // GUARDED_BY(mu)
   std::vector<EpochEntry> epochs;                        // GUARDED_BY(mu)
   ProducerStateManager producers;                        // GUARDED_BY(mu)
   RecoveryInfo recovery;                                 // GUARDED_BY(mu)
@@ -66,6 +73,14 @@ struct Log::State {
             opts.env};
   }
   Env& env() const { return *opts.env; }  // set by the constructor: never null
+
+  // data_end, found when not known: scans back from the newest segment's last
+  // index entry (an index interval at a time) to the last batch that is not
+  // Raft's own; the log start when there is none. REQUIRES: mu held.
+  Result<int64_t> data_end_locked();
+  void note_data_locked(const record::BatchHeader& h, int64_t last_offset) {
+    if (!is_raft_control(h)) data_end = last_offset + 1;
+  }
 
   // Entry check of every call: kStorageError once the log dir is offline
   // (log_dir_health.h), kClosed after close(). REQUIRES: mu held (for closed).

@@ -583,29 +583,32 @@ TEST_F(LogTest, ReplicatedAppendKeepsOffsetsAndEpochs) {
   EXPECT_EQ(follower->append_replicated(bytes).code(), Errc::kInvalidArgument);
 }
 
+// A batch at `base` of n records: data, a Raft entry (control) or a
+// transaction marker (control and transactional).
+std::vector<uint8_t> batch_at(int64_t base, int n, bool control, bool transactional) {
+  record::BatchOptions o;
+  o.base_offset = base;
+  o.partition_leader_epoch = 1;
+  o.control = control;
+  o.transactional = transactional;
+  if (transactional) {
+    o.producer_id = 9;
+    o.producer_epoch = 0;
+  }
+  record::BatchBuilder b(o);
+  const std::vector<uint8_t> key = {0, 0, 0, static_cast<uint8_t>(transactional ? 1 : 2)};
+  for (int i = 0; i < n; ++i)
+    b.append(1000, control ? std::optional<record::Bytes>(key) : std::nullopt, record::as_bytes(std::string("v")));
+  std::vector<uint8_t> out;
+  EXPECT_TRUE(b.finish(out).ok());
+  return out;
+}
+
 // A consumer's read (ReadFilter::kNoRaftControl) never mixes Raft's own
 // entries (control, not transactional) with other batches: at one it gets that
 // batch alone, marked; otherwise it stops before one. Transaction markers
 // (control and transactional) are read like data.
 TEST_F(LogTest, ReadWithoutRaftControlNeverMixesThemWithData) {
-  auto batch_at = [](int64_t base, int n, bool control, bool transactional) {
-    record::BatchOptions o;
-    o.base_offset = base;
-    o.partition_leader_epoch = 1;
-    o.control = control;
-    o.transactional = transactional;
-    if (transactional) {
-      o.producer_id = 9;
-      o.producer_epoch = 0;
-    }
-    record::BatchBuilder b(o);
-    const std::vector<uint8_t> key = {0, 0, 0, static_cast<uint8_t>(transactional ? 1 : 2)};
-    for (int i = 0; i < n; ++i) b.append(1000, control ? std::optional<record::Bytes>(key) : std::nullopt,
-                                         record::as_bytes(std::string("v")));
-    std::vector<uint8_t> out;
-    EXPECT_TRUE(b.finish(out).ok());
-    return out;
-  };
   std::vector<uint8_t> all;
   for (auto part : {batch_at(0, 3, false, false), batch_at(3, 1, true, false), batch_at(4, 2, false, false),
                     batch_at(6, 1, true, true), batch_at(7, 1, false, false)})
@@ -628,12 +631,62 @@ TEST_F(LogTest, ReadWithoutRaftControlNeverMixesThemWithData) {
   ASSERT_TRUE(control.ok());
   EXPECT_TRUE(control->raft_control);
   EXPECT_EQ(control->first_offset, 3);
-  EXPECT_EQ(control->last_offset, 3) << "the control batch alone";
+  EXPECT_EQ(control->last_offset, 3) << "the control batch alone (a run of one)";
   auto rest = log->read(Offset(4), 1 << 20, end, ReadFilter::kNoRaftControl);
   ASSERT_TRUE(rest.ok());
   EXPECT_FALSE(rest->raft_control);
   EXPECT_EQ(rest->first_offset, 4);
   EXPECT_EQ(rest->last_offset, 7) << "a transaction marker is read like data";
+}
+
+// Where a consumer's data ends (Log::data_end): the end of the last batch that
+// is not Raft's own. Kept by every append, found by a scan back through the
+// index after a reopen or a truncation below it; the high watermark consumers
+// are told (consumer_end) stops there. A run of Raft's entries, however long,
+// is one region of a consumer's read.
+TEST_F(LogTest, DataEndsAtTheLastBatchThatIsNotRaftsOwn) {
+  LogConfig cfg;
+  cfg.index_interval_bytes = 128;  // several index entries for the scan to go back over
+  {
+    auto log = open_log(cfg);
+    std::vector<uint8_t> all;
+    auto add = [&all](const std::vector<uint8_t>& b) { all.insert(all.end(), b.begin(), b.end()); };
+    add(batch_at(0, 3, false, false));
+    add(batch_at(3, 1, true, true));  // a transaction marker is data
+    for (int i = 0; i < 100; ++i) add(batch_at(4 + i, 1, true, false));  // Raft's entries [4, 103]
+    ASSERT_TRUE(log->append_replicated(all).ok());
+    EXPECT_EQ(log->data_end(), Offset(4));
+    EXPECT_EQ(log->consumer_end(Offset(104)), Offset(4)) << "the run of Raft's entries is not counted";
+    EXPECT_EQ(log->consumer_end(Offset(2)), Offset(2)) << "never above the high watermark";
+    auto run = log->read(Offset(4), 1 << 20, Offset(104), ReadFilter::kNoRaftControl);
+    ASSERT_TRUE(run.ok());
+    EXPECT_TRUE(run->raft_control);
+    EXPECT_EQ(run->first_offset, 4);
+    EXPECT_EQ(run->last_offset, 103) << "100 Raft entries, one region";
+    auto bounded = log->read(Offset(50), 1 << 20, Offset(60), ReadFilter::kNoRaftControl);
+    ASSERT_TRUE(bounded.ok());
+    EXPECT_EQ(bounded->first_offset, 50);
+    EXPECT_EQ(bounded->last_offset, 59) << "below the bound only";
+    ASSERT_TRUE(log->close().ok());
+  }
+  {
+    auto log = open_log(cfg);  // clean: nothing scanned at open; data_end is found when asked
+    EXPECT_EQ(log->data_end(), Offset(4));
+    auto more = batch_at(104, 2, false, false);
+    ASSERT_TRUE(log->append_replicated(more).ok());
+    EXPECT_EQ(log->data_end(), Offset(106));
+    EXPECT_EQ(log->consumer_end(Offset(106)), Offset(106));
+    ASSERT_TRUE(log->truncate_to(Offset(60)).ok());
+    EXPECT_EQ(log->data_end(), Offset(4)) << "found again after the truncation";
+    auto record = batch_at(60, 1, false, false), entry = batch_at(61, 1, true, false);
+    ASSERT_TRUE(log->append_replicated(record).ok());
+    ASSERT_TRUE(log->append_replicated(entry).ok());
+  }
+  auto crashed = crash_copy(cfg);  // kill -9: recovered by a scan, data_end found after it
+  EXPECT_EQ(crashed->data_end(), Offset(61));
+  ASSERT_TRUE(crashed->truncate_to(Offset(2)).ok());  // the batch [0, 2] goes whole
+  EXPECT_EQ(crashed->data_end(), Offset(0)) << "no data left: the log start";
+  EXPECT_EQ(crashed->consumer_end(crashed->log_end_offset()), Offset(0));
 }
 
 TEST_F(LogTest, CompactionDropsTombstonesOnlyAfterDeleteRetention) {

@@ -158,7 +158,7 @@ Built build(RequestContext& ctx, const proto::FetchRequest& req, const std::vect
       if (preferred >= 0) {
         // Kafka answers with the offsets and no records: the consumer fetches
         // from `preferred` next.
-        const Offset hw = partition->high_watermark();
+        const Offset hw = partition->consumer_high_watermark(partition->high_watermark());
         pd.high_watermark = hw.value();
         pd.last_stable_offset = hw.value();
         pd.log_start_offset = log->log_start_offset().value();
@@ -169,7 +169,7 @@ Built build(RequestContext& ctx, const proto::FetchRequest& req, const std::vect
       }
     }
     if (budget <= 0 && r.bytes > 0) {
-      const Offset hw = partition->high_watermark();
+      const Offset hw = partition->consumer_high_watermark(partition->high_watermark());
       pd.high_watermark = pd.last_stable_offset = hw.value();
       pd.log_start_offset = log->log_start_offset().value();
       rd.result = {0, pd.high_watermark, pd.log_start_offset, false};

@@ -64,8 +64,8 @@ Task<proto::ListOffsetsResponse> handle(RequestContext& ctx, proto::ListOffsetsR
       }
       const auto& log = served.partition->log();
       rp.leader_epoch = served.partition->leadership().leader_epoch.value();
-      if (p.timestamp == -1) {
-        rp.offset = served.partition->high_watermark().value();
+      if (p.timestamp == -1) {  // the end of data, Raft's entries after it not counted
+        rp.offset = served.partition->consumer_high_watermark(served.partition->high_watermark()).value();
       } else if (p.timestamp == -2) {
         rp.offset = log->log_start_offset().value();
       } else {

@@ -18,7 +18,7 @@ void register_scrape_providers(BrokerState& b) {
     auto states = gauge_family("millrace_partitions", "Partitions of this broker by state");
     auto dir_offline = gauge_family("millrace_log_dir_offline",
                                     "1 when the log dir is offline after a failed write or fsync (fail-stop)");
-    auto lag = gauge_family("millrace_consumer_group_lag", "High watermark minus committed offset");
+    auto lag = gauge_family("millrace_consumer_group_lag", "End of data (the high watermark, Raft's entries after the last record not counted) minus committed offset");
     auto members = gauge_family("millrace_consumer_group_members", "Members of each consumer group");
 
     std::map<std::string, double> dir_used;
@@ -33,7 +33,7 @@ void register_scrape_providers(BrokerState& b) {
       add_gauge(lso, l, static_cast<double>(p.log_start_offset.value()));
       add_gauge(size, l, static_cast<double>(p.size_bytes));
       dir_used[p.log_dir.string()] += static_cast<double>(p.size_bytes);
-      hws[{p.tp.topic, p.tp.partition}] = p.high_watermark.value();
+      hws[{p.tp.topic, p.tp.partition}] = p.consumer_end.value();  // the lag a consumer sees
     }
     for (const auto& [dir, bytes] : dir_used) {
       add_gauge(used, {{"dir", dir}}, bytes);

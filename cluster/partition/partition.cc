@@ -134,18 +134,23 @@ proto::ErrorCode Partition::check_replica(int32_t self, int32_t current_leader_e
   return check_epoch(f, current_leader_epoch);
 }
 
+Offset Partition::consumer_high_watermark(Offset hw) const {
+  return log_->consumer_end(hw);
+}
+
 Partition::ConsumerRead Partition::read_for_consumer(Offset fetch_offset, int32_t max_bytes) const {
   const Offset hw = high_watermark();
   max_bytes = std::max(max_bytes, 1);
-  // A region never mixes Raft's entries with data, and one at the fetch
-  // offset is skipped to what follows it. Clients take the gap as they take
-  // compaction's; a client whose fetch offset is one waits there for the next
-  // record.
+  // A region never mixes Raft's entries with data, and a run of them at the
+  // fetch offset is skipped to what follows it (runs are split only by
+  // segments). Clients take the gap as they take compaction's; a client whose
+  // fetch offset is one waits there for the next record, told that the data
+  // ends there (consumer_high_watermark).
   auto region = log_->read(fetch_offset, max_bytes, hw, storage::ReadFilter::kNoRaftControl);
   for (int skipped = 0; region.ok() && region->raft_control && skipped < kMaxRaftControlSkipped; ++skipped)
     region = log_->read(Offset(region->last_offset + 1), max_bytes, hw, storage::ReadFilter::kNoRaftControl);
   if (region.ok() && region->raft_control) region = storage::FileRegion{};
-  return {hw, std::move(region)};
+  return {consumer_high_watermark(hw), std::move(region)};
 }
 
 Replicated Partition::replicate(std::span<uint8_t> records, int16_t acks, asio::any_io_executor ex) {

@@ -140,19 +140,26 @@ class Partition {
 
   // A consumer's read (Fetch, leader or follower alike): whole batches from
   // the one holding `fetch_offset`, at most max_bytes unless the first batch
-  // alone is larger, all below the high watermark taken first (returned with
-  // the region, for the response). Raft's own entries (LeaderChange, Voters:
-  // control batches Kafka's partitions never hold) are stepped over, never
-  // returned: at most kMaxRaftControlSkipped of them in a row per read, then
-  // an empty region (the next fetch goes on from there). fetch_offset in
-  // [high watermark, log end]: empty; outside [log start, log end]:
-  // kOffsetOutOfRange (on a follower behind the consumer, Kafka's answer, and
-  // the consumer goes back to the leader).
+  // alone is larger, all below the high watermark taken first. Raft's own
+  // entries (LeaderChange, Voters: control batches Kafka's partitions never
+  // hold) are stepped over, never returned: a run of them is one step, at most
+  // kMaxRaftControlSkipped steps per read, then an empty region (the next
+  // fetch goes on from there). fetch_offset in [high watermark, log end]:
+  // empty; outside [log start, log end]: kOffsetOutOfRange (on a follower
+  // behind the consumer, Kafka's answer, and the consumer goes back to the
+  // leader). The high watermark returned is the consumer's
+  // (consumer_high_watermark).
   struct ConsumerRead {
     Offset high_watermark;
     storage::Result<storage::FileRegion> region;
   };
   static constexpr int kMaxRaftControlSkipped = 64;
+  // The high watermark `hw` as consumers are told it (Fetch, ListOffsets
+  // latest): below it by the run of Raft's own entries that ends the
+  // committed log, so that a consumer that has read every record is at the
+  // end (no lag, kcat -e ends), as it would be on Kafka, whose partitions hold
+  // no such entries.
+  Offset consumer_high_watermark(Offset hw) const;
   ConsumerRead read_for_consumer(Offset fetch_offset, int32_t max_bytes) const;
   HwWaiters& hw_waiters() { return waiters_; }
   // The high watermark may have moved: wakes this partition's parked fetches.

@@ -289,23 +289,26 @@ TEST_F(PartitionTest, FollowerServesConsumersWithItsOwnEpochChecks) {
   EXPECT_EQ(led->check_replica(kSelf, 3), E::kUnknownLeaderEpoch);
 }
 
+// A batch at `base` of n records, leader epoch 4: data, or Raft's entries
+// (control batches without the transactional bit).
+std::vector<uint8_t> batch_at(int64_t base, int n, bool control) {
+  record::BatchOptions o;
+  o.base_offset = base;
+  o.partition_leader_epoch = 4;
+  o.control = control;
+  record::BatchBuilder b(o);
+  const std::vector<uint8_t> key = {0, 0, 0, 2};
+  for (int i = 0; i < n; ++i)
+    b.append(1000, control ? std::optional<record::Bytes>(key) : std::nullopt, record::as_bytes(std::string("v")));
+  std::vector<uint8_t> out;
+  EXPECT_TRUE(b.finish(out).ok());
+  return out;
+}
+
 // A follower's log holds entries past the commit it learned (its high
 // watermark): a consumer sees only what is below it, never its log end, and
 // never Raft's own entries. Past the log end: OFFSET_OUT_OF_RANGE.
 TEST_F(PartitionTest, ConsumerReadStopsAtTheFollowersHighWatermark) {
-  auto batch_at = [](int64_t base, int n, bool control) {
-    record::BatchOptions o;
-    o.base_offset = base;
-    o.partition_leader_epoch = 4;
-    o.control = control;
-    record::BatchBuilder b(o);
-    const std::vector<uint8_t> key = {0, 0, 0, 2};
-    for (int i = 0; i < n; ++i)
-      b.append(1000, control ? std::optional<record::Bytes>(key) : std::nullopt, record::as_bytes(std::string("v")));
-    std::vector<uint8_t> out;
-    EXPECT_TRUE(b.finish(out).ok());
-    return out;
-  };
   auto p = make(false);
   p->set_leadership({kSelf + 1, LeaderEpoch(4), {kSelf + 1, kSelf, 1}, {kSelf + 1, kSelf, 1}});
   p->set_replicator(std::make_shared<FollowerOf>(std::vector<int32_t>{kSelf + 1, kSelf, 1}));
@@ -342,6 +345,44 @@ TEST_F(PartitionTest, ConsumerReadStopsAtTheFollowersHighWatermark) {
   ASSERT_TRUE(rest.region.ok());
   EXPECT_EQ(rest.high_watermark, Offset(9));
   EXPECT_EQ(rest.region->last_offset, 8);
+}
+
+// Raft's entries after the last record (a leader change on an idle partition)
+// are not data: a consumer that has read every record is told the data ends
+// there, so it is at the end (no lag; kcat -e ends) as it would be on Kafka.
+// Once a record follows, a run of them longer than a read's skips is crossed.
+TEST_F(PartitionTest, RaftEntriesAfterTheLastRecordAreNotTheConsumersToWaitFor) {
+  auto p = make(false);
+  p->set_leadership({kSelf + 1, LeaderEpoch(4), {kSelf + 1, kSelf, 1}, {kSelf + 1, kSelf, 1}});
+  p->set_replicator(std::make_shared<FollowerOf>(std::vector<int32_t>{kSelf + 1, kSelf, 1}));
+  p->log()->set_manual_high_watermark();
+  std::vector<uint8_t> all = batch_at(0, 3, false);
+  for (int i = 0; i < 2 * Partition::kMaxRaftControlSkipped; ++i) {  // [3, 130]: one batch each
+    auto entry = batch_at(3 + i, 1, true);
+    all.insert(all.end(), entry.begin(), entry.end());
+  }
+  ASSERT_TRUE(p->log()->append_replicated(all).ok());
+  const int64_t end = 3 + 2 * Partition::kMaxRaftControlSkipped;
+  p->log()->set_high_watermark(Offset(end));
+  EXPECT_EQ(p->consumer_high_watermark(Offset(end)), Offset(3));
+  auto read = p->read_for_consumer(Offset(0), 1 << 20);
+  ASSERT_TRUE(read.region.ok());
+  EXPECT_EQ(read.region->last_offset, 2);
+  EXPECT_EQ(read.high_watermark, Offset(3)) << "told the data ends after its last record";
+  auto at_end = p->read_for_consumer(Offset(3), 1 << 20);
+  ASSERT_TRUE(at_end.region.ok());
+  EXPECT_TRUE(at_end.region->empty());
+  EXPECT_EQ(at_end.high_watermark, Offset(3));
+
+  auto record = batch_at(end, 2, false);
+  ASSERT_TRUE(p->log()->append_replicated(record).ok());
+  p->log()->set_high_watermark(Offset(end + 2));
+  auto next = p->read_for_consumer(Offset(3), 1 << 20);
+  ASSERT_TRUE(next.region.ok());
+  ASSERT_FALSE(next.region->empty()) << "stuck behind " << 2 * Partition::kMaxRaftControlSkipped << " Raft entries";
+  EXPECT_EQ(next.region->first_offset, end);
+  EXPECT_EQ(next.region->last_offset, end + 1);
+  EXPECT_EQ(next.high_watermark, Offset(end + 2));
 }
 
 }  // namespace

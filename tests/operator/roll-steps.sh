@@ -14,7 +14,8 @@ metadata: {name: roll}
 spec:
   brokers: 3
   image: millrace/millrace:test
-  config: {auto.create.topics.enable: "false"}
+  # The throttle keeps moves in flight long enough to stop one (rebalance-steps.sh).
+  config: {auto.create.topics.enable: "false", leader.replication.throttled.rate: "4000000"}
 EOF
 check "Millrace roll with 3 brokers (3 controller voters) becomes Ready" wait_until 180 is_ready millrace roll
 check "the StatefulSet leaves restarts to the operator (updateStrategy OnDelete)" \

@@ -60,6 +60,9 @@ log "  after: replicas per broker $(per_broker replicas); leaders $(per_broker l
 log "  3 -> 5: $(awk "BEGIN{printf \"%.1f\", $scale_up_end - $scale_up_start}") s from the scale to the Rebalance Ready; $(jp rebalance "$UP" '{.status.proposal.replicaMoves}') replica moves, $(jp rebalance "$UP" '{.status.proposal.bytesToMove}') bytes to move"
 log "  balance per goal (before -> after): $(k get rebalance "$UP" -o jsonpath='{range .status.proposal.goals[*]}{.goal}: {.before.min}-{.before.max} -> {.after.min}-{.after.max}; {end}')"
 
+# A Rebalance by hand while 5 brokers run (it drains broker 4, then the scale-down).
+source "$SRC/tests/operator/rebalance-steps.sh"
+
 scale_down_start=$(date +%s.%N)
 k scale millrace roll --replicas=3 >/dev/null
 DOWN=roll-g$(jp millrace roll '{.metadata.generation}')-remove

@@ -9,11 +9,15 @@ an offset gap, as compaction leaves.
 Checks, on a 3-node cluster, one partition of replication factor 3:
 - records produced, the leader killed (kill -9) and restarted, more records
   produced, the leader killed again: the log now holds LeaderChange entries
-  between the records and at its end (the offsets prove it: the log end is
-  above the record count);
+  before, between and after the records (the offsets prove it: the end of data
+  is above the record count);
 - kafka-python 2.0.2 (Debian's) reads exactly the produced values, in order,
   nothing else, and its position stops at most at the log end;
-- librdkafka (confluent-kafka) reads exactly the produced values, in order.
+- librdkafka (confluent-kafka) reads exactly the produced values, in order,
+  and then reaches the partition's end (enable.partition.eof, what kcat -e
+  waits for): the LeaderChange entry after the last record is not waited for;
+- ListOffsets latest is the last record's offset + 1 while the leader's high
+  watermark (its metrics) is above it: a group that read everything has no lag.
 Every wait is bounded."""
 import os
 import sys
@@ -25,7 +29,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "cluster"))
 from checks import check, finish  # noqa: E402
 from cluster_proc import Cluster  # noqa: E402
 from cluster_wire import create_topic  # noqa: E402
-from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition  # noqa: E402
 from replicas import wait, agreed_leader  # noqa: E402
 
 TOPIC = "controlled"
@@ -69,14 +73,21 @@ def read_kafka_python(c, want, seconds=30):
 
 
 def read_librdkafka(c, want, seconds=30):
+    """Values read by librdkafka from the start, the last one's offset, and
+    whether the partition's end was reported after it (enable.partition.eof)."""
     k = Consumer({"bootstrap.servers": c.bootstrap(), "group.id": "lr", "enable.auto.commit": False,
-                  "auto.offset.reset": "earliest"})
+                  "auto.offset.reset": "earliest", "enable.partition.eof": True})
     k.assign([TopicPartition(TOPIC, 0, 0)])
-    got, deadline = [], time.monotonic() + seconds
-    while len(got) < want and time.monotonic() < deadline:
+    got, last, eof, deadline = [], None, False, time.monotonic() + seconds
+    while not (len(got) >= want and eof) and time.monotonic() < deadline:
         m = k.poll(0.5)
-        if m is not None and not m.error():
-            got.append(m.value().decode(errors="replace"))
+        if m is None:
+            continue
+        if m.error():
+            eof = m.error().code() == KafkaError._PARTITION_EOF and len(got) >= want
+            continue
+        got.append(m.value().decode(errors="replace"))
+        last, eof = m.offset(), False
     # Anything more (a control record taken for a record) shows within a second.
     end = time.monotonic() + 1
     while time.monotonic() < end:
@@ -84,7 +95,15 @@ def read_librdkafka(c, want, seconds=30):
         if m is not None and not m.error():
             got.append(m.value().decode(errors="replace"))
     k.close()
-    return got
+    return got, last, eof
+
+
+def leader_high_watermark(c, leader):
+    """millrace_partition_high_watermark of the partition on `leader` (its /metrics)."""
+    for line in c.nodes[leader].metrics().splitlines():
+        if line.startswith("millrace_partition_high_watermark{") and f'topic="{TOPIC}"' in line:
+            return int(float(line.split()[-1]))
+    return None
 
 
 def main():
@@ -107,15 +126,22 @@ def main():
             if round_ == 1:
                 check(produce(c, values[10:]), "10 more records")
         end = wait(lambda: end_offset(c) if end_offset(c) > len(values) else None, 15, 0.5)
-        check(bool(end), f"the log end {end} is above the {len(values)} records: LeaderChange entries hold offsets "
-                         f"between them and at the end")
+        check(bool(end), f"the end of data {end} is above the {len(values)} records: LeaderChange entries hold offsets "
+                         f"before and between them")
         got, pos = read_kafka_python(c, len(values))
         check(got == values, f"kafka-python 2.0.2 read exactly the {len(values)} records, in order: "
                              f"{len(got)} read{'' if got == values else f': {got[:25]}'}")
         check(pos is not None and pos <= end, f"kafka-python's position {pos} is within the log end {end}")
-        got = read_librdkafka(c, len(values))
+        got, last, eof = read_librdkafka(c, len(values))
         check(got == values, f"librdkafka read exactly the {len(values)} records, in order: {len(got)} read"
                              f"{'' if got == values else f': {got[:25]}'}")
+        check(eof, "librdkafka then reached the partition's end (enable.partition.eof, as kcat -e): "
+                   "the LeaderChange entry after the last record is not waited for")
+        leader = wait(lambda: agreed_leader(c, nodes, TOPIC), 30, 0.2)
+        hw = leader_high_watermark(c, leader) if leader else None
+        check(last is not None and end == last + 1 and hw is not None and hw > end,
+              f"ListOffsets latest {end} is the last record's offset {last} + 1, the leader's high watermark {hw} "
+              f"above it (LeaderChange entries after the last record): a group that read everything has no lag")
     finally:
         c.stop()
     finish(c, "control batches hidden from consumers")
