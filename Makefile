@@ -124,6 +124,7 @@ test: deps
 	MILLRACE_CLUSTER_KILLS=$(CLUSTER_KILLS) ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -LE k8s
 	$(MAKE) asan
 	$(MAKE) tsan
+	$(MAKE) build/fuzz/build.ninja
 	cmake --build build/fuzz -j $(JOBS) --target fuzzers
 	@echo "make test: the fuzz smoke ($(FUZZ_CI_SECONDS)s a target, one core) runs beside the k8s suites (log: $(CACHE)/logs/fuzz-ci.log)"
 	@bash fuzz/run-all build/fuzz $(FUZZ_CI_SECONDS) 1 > $(CACHE)/logs/fuzz-ci.log 2>&1 & fuzz=$$!; \

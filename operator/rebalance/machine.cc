@@ -120,6 +120,12 @@ class Machine {
     return n;
   }
 
+  static bool same_brokers(std::vector<planner::BrokerId> a, std::vector<planner::BrokerId> b) {
+    std::sort(a.begin(), a.end());
+    std::sort(b.begin(), b.end());
+    return a == b;
+  }
+
   // Where each move stands; submits what fits when `submit`.
   Outputs advance(const std::vector<planner::Reassignment>& plan, bool submit) {
     Status& st = out_.status;
@@ -149,7 +155,11 @@ class Machine {
         for (planner::BrokerId b : receivers(m)) ++receiving[b];
       } else if (cur != current.end() && *cur->second == m.to) {
         ++pr.moves_done;
-      } else if (cur != current.end() && *cur->second == m.from) {
+      } else if (cur != current.end() && (*cur->second == m.from || (st.state == State::kStopped &&
+                                                                    same_brokers(*cur->second, m.from)))) {
+        // Stopped: a cancelled move is back on its brokers, maybe in another
+        // order (a cancel keeps the original brokers, not their order, in KRaft
+        // too): left undone, not skipped.
         pr.bytes_left += m.bytes;
         pending.push_back(&m);
       } else {
