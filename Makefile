@@ -71,7 +71,8 @@ ROUNDS ?= 20
 chaos: build
 	MILLRACE_BUILD=$(BUILD) MILLRACE_CHAOS_ROUNDS=$(ROUNDS) bash tests/chaos/run
 
-# The Rebalance resource end to end (tests/rebalance/README.md): not in make test yet.
+# The Rebalance resource end to end on a test-started cluster (tests/rebalance/README.md);
+# make test drives Rebalances on the operator's StatefulSet instead (tests/operator).
 rebalance-e2e: build
 	MILLRACE_BUILD=$(abspath $(BUILD)) bash tests/rebalance/e2e
 
