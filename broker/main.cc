@@ -46,6 +46,7 @@
 #include "broker/metrics/broker_metrics.h"
 #include "broker/metrics/scrape_providers.h"
 #include "broker/server/admin_http.h"
+#include "broker/config/listener_security.h"
 #include "broker/server/server.h"
 #include "cluster/controller/broker_control.h"
 #include "cluster/controller/metadata_log.h"
@@ -299,23 +300,58 @@ int run(const Config& cfg) {
   // process.roles: a controller-only node serves no Kafka clients (its only
   // listener is the controller's), registers no broker and mirrors nothing.
   auto node_roles = parse_node_roles(cfg).roles;
+  // Every client listener with its security (listener_security.h): its TLS
+  // context and SASL settings; each is registered with its advertised address,
+  // and a client is answered with the endpoints of the listener it came in on.
+  std::vector<cluster::BrokerEndpoint> client_endpoints;
   if (node_roles.broker) {
     auto listeners = cfg.listeners();
-    if (auto err = server.listen(listeners); !err.empty()) {
+    const auto security = parse_listener_security(cfg);
+    std::vector<std::shared_ptr<const ListenerRuntime>> runtimes;
+    for (const auto& l : listeners) {
+      auto rt = std::make_shared<ListenerRuntime>();
+      rt->name = l.name;
+      for (const auto& ls : security.listeners)
+        if (ls.listener.name == l.name) {
+          rt->protocol = ls.protocol;
+          rt->sasl = ls.sasl;
+          if (uses_tls(ls.protocol)) {
+            auto made = TlsContext::create(l.name, ls.tls);
+            if (auto* err = std::get_if<std::string>(&made)) {
+              spdlog::error("event=startup_failed error=\"{}\"", *err);
+              stop_control();
+              return 1;
+            }
+            rt->tls = std::get<std::shared_ptr<TlsContext>>(made);
+          }
+        }
+      runtimes.push_back(std::move(rt));
+    }
+    if (auto err = server.listen(listeners, runtimes); !err.empty()) {
       spdlog::error("event=startup_failed error=\"{}\"", err);
       stop_control();
       return 1;
     }
     auto ports = server.bound_ports();
     auto advertised = cfg.advertised_listeners();
-    if (cfg.string("advertised.listeners").empty()) {
-      state.advertised_host =
-          listeners[0].host.empty() || listeners[0].host == "0.0.0.0" ? "127.0.0.1" : listeners[0].host;
-      state.advertised_port = ports[0];
-    } else {
-      state.advertised_host = advertised[0].host;
-      state.advertised_port = advertised[0].port;
+    const bool announce_bound = cfg.string("advertised.listeners").empty();
+    for (size_t i = 0; i < listeners.size(); ++i) {
+      cluster::BrokerEndpoint e;
+      e.name = listeners[i].name;
+      e.host = listeners[i].host.empty() || listeners[i].host == "0.0.0.0" || listeners[i].host == "::"
+                   ? "127.0.0.1" : listeners[i].host;
+      e.port = ports[i];
+      if (!announce_bound)
+        for (const auto& a : advertised)
+          if (strcasecmp(a.name.c_str(), e.name.c_str()) == 0) {
+            e.host = a.host;
+            e.port = a.port;
+          }
+      e.security_protocol = static_cast<int16_t>(runtimes[i]->protocol);
+      client_endpoints.push_back(std::move(e));
     }
+    state.advertised_host = client_endpoints[0].host;
+    state.advertised_port = client_endpoints[0].port;
   }
   // The controller quorum (broker/controller/controller_quorum.h): the
   // metadata log over controller.quorum.voters (this node alone by default:
@@ -408,7 +444,7 @@ int run(const Config& cfg) {
     std::random_device rd;
     for (auto& byte : qo.self.incarnation) byte = static_cast<uint8_t>(rd());
   }
-  qo.self.endpoints.push_back({"PLAINTEXT", state.advertised_host, static_cast<uint16_t>(state.advertised_port), 0});
+  qo.self.endpoints = client_endpoints;
   if (auto rack = cfg.string("broker.rack"); !rack.empty()) qo.self.rack = rack;
   qo.dynamic = node_roles.dynamic_quorum;
   qo.initial_directories = initial_directories;
@@ -652,6 +688,11 @@ int main(int argc, char** argv) {
   auto roles = parse_node_roles(*loaded.config);
   if (!roles.ok()) {
     for (const auto& e : roles.errors) std::cerr << "millrace-broker: config error: " << e << "\n";
+    return 2;
+  }
+  // Each listener's security protocol, TLS and SASL settings (listener_security.h).
+  if (auto security = parse_listener_security(*loaded.config); !security.errors.empty()) {
+    for (const auto& e : security.errors) std::cerr << "millrace-broker: config error: " << e << "\n";
     return 2;
   }
   if (format_cmd->parsed()) {

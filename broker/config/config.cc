@@ -106,6 +106,16 @@ struct ConfigBuilder {
     auto put = [&](std::string_view key, std::string value, std::string_view where) {
       const ConfigKey* row = find_config_key(key);
       if (!row) {
+        // listener.name.<listener>.<key>: kept under its full name (Config::listener_string).
+        if (auto lk = find_listener_key(key)) {
+          if (auto err = check_value(*lk->row, value)) {
+            out.errors.push_back(std::string(where) + ": bad value for '" + std::string(key) + "' (" +
+                                 std::string(type_name(lk->row->type)) + "): " + *err);
+            return;
+          }
+          cfg.values_[std::string(key)] = std::move(value);
+          return;
+        }
         out.errors.push_back(std::string(where) + ": unknown config key '" + std::string(key) +
                              "' (see `millrace-broker --print-config-docs` for the allowed keys)");
         return;
@@ -251,6 +261,22 @@ std::vector<Listener> client_listeners(const Config& c, const std::string& text)
 }
 
 }  // namespace
+
+const std::string& Config::listener_string(std::string_view listener, std::string_view name) const {
+  std::string lower(listener);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (auto it = values_.find("listener.name." + lower + "." + std::string(name)); it != values_.end()) return it->second;
+  return string(name);
+}
+
+std::string Config::listener_jaas(std::string_view listener, std::string_view mechanism) const {
+  std::string lower(listener), mech(mechanism);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : mech) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (auto it = values_.find("listener.name." + lower + "." + mech + ".sasl.jaas.config"); it != values_.end())
+    return it->second;
+  return listener_string(listener, "sasl.jaas.config");
+}
 
 std::vector<Listener> Config::listeners() const { return client_listeners(*this, string("listeners")); }
 

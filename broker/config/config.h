@@ -30,6 +30,12 @@ class Config {
   double real(std::string_view name) const;
   const std::string& string(std::string_view name) const;
   std::vector<std::string> list(std::string_view name) const;
+  // An ssl.* or sasl.* key as `listener` sees it: listener.name.<listener>.<name>
+  // (listener lower-cased, Kafka's form) when set, else <name>.
+  const std::string& listener_string(std::string_view listener, std::string_view name) const;
+  // The JAAS text of `mechanism` on `listener`: listener.name.<l>.<mechanism>.sasl.jaas.config,
+  // else listener.name.<l>.sasl.jaas.config, else sasl.jaas.config.
+  std::string listener_jaas(std::string_view listener, std::string_view mechanism) const;
 
   // Raw text of every key (after merging), for logging and DescribeConfigs.
   const std::map<std::string, std::string, std::less<>>& values() const { return values_; }

@@ -1,5 +1,7 @@
 #include "broker/config/config_schema.h"
 
+#include "broker/config/principal_rules.h"
+
 #include <arpa/inet.h>
 
 #include <array>
@@ -10,6 +12,22 @@
 #include "broker/config/node_roles.h"
 
 namespace millrace::broker {
+
+namespace {
+// "a, b,c" -> {"a", "b", "c"}: comma-separated items, trimmed, empty ones dropped.
+std::vector<std::string> split_items(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+  }
+  return out;
+}
+}  // namespace
 
 std::string_view type_name(ConfigType t) {
   switch (t) {
@@ -181,6 +199,58 @@ constexpr std::array kSchema = {
     ConfigKey{"listeners", ConfigType::kString, "PLAINTEXT://127.0.0.1:9092", {}, {}, {}, validate_listeners,
               "Kafka listeners, NAME://host:port: PLAINTEXT for clients, and the controller listener named in "
               "controller.listener.names (e.g. CONTROLLER://0.0.0.0:9093) where the quorum has other voters."},
+    ConfigKey{"listener.security.protocol.map", ConfigType::kList,
+              "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL", {}, {}, {},
+              validate_security_protocol_map,
+              "Listener name to security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL), NAME:PROTOCOL,...; a "
+              "controller listener not named here is PLAINTEXT. Per-listener settings: listener.name.<name>.<key> "
+              "for the ssl.* and sasl.* keys below (<name> lower-cased), and "
+              "listener.name.<name>.<mechanism>.sasl.jaas.config."},
+    ConfigKey{"ssl.keystore.type", ConfigType::kString, "PEM", {}, {}, "PEM", nullptr,
+              "Format of the listener's certificate and key: PEM only (Kafka's default JKS is not read)."},
+    ConfigKey{"ssl.keystore.location", ConfigType::kString, "", {}, {}, {}, nullptr,
+              "A PEM file holding the private key and its certificate chain (reloaded when it changes)."},
+    ConfigKey{"ssl.keystore.certificate.chain", ConfigType::kString, "", {}, {}, {}, nullptr,
+              "The certificate chain in PEM, inline (instead of ssl.keystore.location)."},
+    ConfigKey{"ssl.keystore.key", ConfigType::kString, "", {}, {}, {}, nullptr,
+              "The private key in PEM, inline (instead of ssl.keystore.location)."},
+    ConfigKey{"ssl.key.password", ConfigType::kString, "", {}, {}, {}, nullptr,
+              "Password of an encrypted private key; empty: the key is not encrypted."},
+    ConfigKey{"ssl.keystore.password", ConfigType::kString, "", {}, {}, {}, nullptr,
+              "Accepted for Kafka's PEM settings and ignored (a PEM key's password is ssl.key.password)."},
+    ConfigKey{"ssl.truststore.type", ConfigType::kString, "PEM", {}, {}, "PEM", nullptr,
+              "Format of the trusted certificates: PEM only."},
+    ConfigKey{"ssl.truststore.location", ConfigType::kString, "", {}, {}, {}, nullptr,
+              "A PEM file of CA certificates that client certificates are checked against (reloaded when it "
+              "changes)."},
+    ConfigKey{"ssl.truststore.certificates", ConfigType::kString, "", {}, {}, {}, nullptr,
+              "Trusted CA certificates in PEM, inline (instead of ssl.truststore.location)."},
+    ConfigKey{"ssl.truststore.password", ConfigType::kString, "", {}, {}, {}, nullptr,
+              "Accepted for Kafka's settings and ignored (PEM trust stores have no password)."},
+    ConfigKey{"ssl.client.auth", ConfigType::kString, "none", {}, {}, "required|requested|none", nullptr,
+              "Client certificates: required (a connection without a trusted one is refused), requested (checked "
+              "when sent), none. The principal of a client with a certificate is its subject "
+              "(ssl.principal.mapping.rules)."},
+    ConfigKey{"ssl.enabled.protocols", ConfigType::kList, "TLSv1.2,TLSv1.3", {}, {}, {}, validate_tls_protocols,
+              "TLS versions served: TLSv1.2, TLSv1.3."},
+    ConfigKey{"ssl.protocol", ConfigType::kString, "TLSv1.3", {}, {}, "TLSv1.2|TLSv1.3|TLS", nullptr,
+              "Accepted for Kafka's settings; the versions served are ssl.enabled.protocols."},
+    ConfigKey{"ssl.cipher.suites", ConfigType::kList, "", {}, {}, {}, nullptr,
+              "TLS 1.2 cipher suites (OpenSSL names); empty: OpenSSL's defaults."},
+    ConfigKey{"ssl.principal.mapping.rules", ConfigType::kString, "DEFAULT", {}, {}, {}, validate_principal_rules,
+              "Kafka's rules from a certificate's subject (RFC 2253) to a user name: RULE:pattern/replacement/[LU], "
+              "comma-separated, the first that matches wins; DEFAULT: the whole subject."},
+    ConfigKey{"ssl.endpoint.identification.algorithm", ConfigType::kString, "https", {}, {}, {}, nullptr,
+              "Accepted for Kafka's settings (client side)."},
+    ConfigKey{"sasl.enabled.mechanisms", ConfigType::kList, "GSSAPI", {}, {}, {}, nullptr,
+              "SASL mechanisms of SASL_PLAINTEXT and SASL_SSL listeners: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 "
+              "(Kafka's default GSSAPI is not served: set this on a broker with a SASL listener)."},
+    ConfigKey{"sasl.jaas.config", ConfigType::kString, "", {}, {}, {}, nullptr,
+              "Kafka's JAAS text; for PLAIN the users are its user_<name>=\"<password>\" options "
+              "(listener.name.<name>.plain.sasl.jaas.config)."},
+    ConfigKey{"connections.max.reauth.ms", ConfigType::kLong, "0", 0, INT64_MAX, {}, nullptr,
+              "A SASL session lasts at most this long before the client must re-authenticate (KIP-368); 0: no "
+              "limit."},
     ConfigKey{"advertised.listeners", ConfigType::kString, "", {}, {}, {}, validate_optional_listeners,
               "Listeners announced to clients; empty = same as listeners."},
     ConfigKey{"admin.listeners", ConfigType::kString, "http://127.0.0.1:9644", {}, {}, {}, validate_http_listeners,
@@ -296,6 +366,51 @@ constexpr std::array kSchema = {
 }  // namespace
 
 std::span<const ConfigKey> config_schema() { return kSchema; }
+
+std::optional<std::string> validate_security_protocol_map(std::string_view value) {
+  for (const auto& entry : split_items(value)) {
+    auto colon = entry.find(':');
+    if (colon == std::string::npos || colon == 0)
+      return "'" + entry + "' is not NAME:PROTOCOL";
+    auto protocol = entry.substr(colon + 1);
+    if (protocol != "PLAINTEXT" && protocol != "SSL" && protocol != "SASL_PLAINTEXT" && protocol != "SASL_SSL")
+      return "'" + protocol + "' is not a security protocol; allowed PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> validate_tls_protocols(std::string_view value) {
+  auto items = split_items(value);
+  if (items.empty()) return "at least one of TLSv1.2, TLSv1.3";
+  for (const auto& v : items)
+    if (v != "TLSv1.2" && v != "TLSv1.3") return "'" + v + "' is not served; allowed TLSv1.2, TLSv1.3";
+  return std::nullopt;
+}
+
+std::optional<std::string> validate_principal_rules(std::string_view value) {
+  auto parsed = parse_principal_rules(value);
+  if (!parsed.error.empty()) return parsed.error;
+  return std::nullopt;
+}
+
+std::optional<ListenerKey> find_listener_key(std::string_view name) {
+  constexpr std::string_view kPrefix = "listener.name.";
+  if (name.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  name.remove_prefix(kPrefix.size());
+  auto dot = name.find('.');
+  if (dot == std::string_view::npos || dot == 0) return std::nullopt;
+  ListenerKey out;
+  out.listener = std::string(name.substr(0, dot));
+  std::string_view key = name.substr(dot + 1);
+  // <mechanism>.sasl.jaas.config: the JAAS text of one mechanism.
+  constexpr std::string_view kJaas = ".sasl.jaas.config";
+  if (key.size() > kJaas.size() && key.substr(key.size() - kJaas.size()) == kJaas) key = "sasl.jaas.config";
+  if (key.substr(0, 4) != "ssl." && key.substr(0, 5) != "sasl." && key != "connections.max.reauth.ms")
+    return std::nullopt;
+  out.row = find_config_key(key);
+  if (!out.row) return std::nullopt;
+  return out;
+}
 
 const ConfigKey* find_config_key(std::string_view name) {
   for (const auto& k : kSchema)

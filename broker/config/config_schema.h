@@ -38,6 +38,14 @@ struct ConfigKey {
 // All keys the broker accepts, in documentation order.
 std::span<const ConfigKey> config_schema();
 const ConfigKey* find_config_key(std::string_view name);
+// A per-listener key, listener.name.<listener>.<key> (Kafka's form): the row of
+// <key> (an ssl.* or sasl.* key, or <mechanism>.sasl.jaas.config read as
+// sasl.jaas.config) and the listener name; nullopt when `name` is not one.
+struct ListenerKey {
+  std::string listener;
+  const ConfigKey* row = nullptr;
+};
+std::optional<ListenerKey> find_listener_key(std::string_view name);
 
 // Validators shared by several rows.
 std::optional<std::string> validate_listeners(std::string_view value);
@@ -47,6 +55,10 @@ std::optional<std::string> validate_log_dirs(std::string_view value);
 std::optional<std::string> validate_queued_max_requests(std::string_view value);
 std::optional<std::string> validate_queued_max_request_bytes(std::string_view value);
 std::optional<std::string> validate_connection_overrides(std::string_view value);
+// listener.security.protocol.map, ssl.enabled.protocols, ssl.principal.mapping.rules.
+std::optional<std::string> validate_security_protocol_map(std::string_view value);
+std::optional<std::string> validate_tls_protocols(std::string_view value);
+std::optional<std::string> validate_principal_rules(std::string_view value);
 // replica.selector.class: empty (leader only) or Kafka's rack-aware selector.
 std::optional<std::string> validate_replica_selector(std::string_view value);
 inline constexpr std::string_view kRackAwareReplicaSelector = "org.apache.kafka.common.replica.RackAwareReplicaSelector";

@@ -122,20 +122,14 @@ NodeRolesParse parse_node_roles(const Config& config) {
                      " is in controller.quorum.voters, but process.roles does not contain controller");
   if (r.controller && r.controller_listener_names.empty())
     errors.push_back("process.roles contains controller: controller.listener.names must name its listener");
-  if (!r.inter_broker_listener.empty() && r.inter_broker_listener != "PLAINTEXT")
-    errors.push_back("inter.broker.listener.name " + r.inter_broker_listener +
-                     ": only the PLAINTEXT listener is served");
-  // Which listeners are served: PLAINTEXT for clients and the controller
-  // listener(s); a quorum with other voters needs this node's controller
-  // listener (the voters reach each other there).
+  // A quorum with other voters needs this node's controller listener (the
+  // voters reach each other there). Each listener's security protocol is
+  // checked with its settings (listener_security.h).
   bool has_controller_listener = false;
   for (const auto& l : parse_listeners(config.string("listeners"), "").listeners) {
     bool is_ctl = std::any_of(r.controller_listener_names.begin(), r.controller_listener_names.end(),
                               [&](const auto& n) { return strcasecmp(n.c_str(), l.name.c_str()) == 0; });
     has_controller_listener = has_controller_listener || is_ctl;
-    if (!is_ctl && strcasecmp(l.name.c_str(), "PLAINTEXT") != 0)
-      errors.push_back("listeners: " + l.name + " is neither PLAINTEXT nor named in controller.listener.names (" +
-                       config.string("controller.listener.names") + "); only PLAINTEXT and controller listeners are served");
   }
   bool others = std::any_of(r.voters.begin(), r.voters.end(), [&](const auto& v) { return v.id != r.node_id; });
   if ((others || !r.broker) && r.controller && !has_controller_listener)

@@ -15,7 +15,7 @@
 // KafkaConfig does): a controller that is not among the voters, a broker-only
 // node with no way to reach a controller, both voter forms at once, a voter id
 // listed twice, a quorum of other voters without this node's controller
-// listener, a listener that is neither PLAINTEXT nor a controller listener.
+// listener (each listener's security: listener_security.h).
 // A broker-only node follows the voters as an observer; a controller-only
 // node has its controller listener only. A controller with bootstrap servers
 // belongs to a dynamic quorum (KIP-853): its voters are its metadata log's,

@@ -48,7 +48,6 @@ TEST(NodeRoles, InconsistentKeysAreNamed) {
   EXPECT_TRUE(has_error(roles_of({"node.id=1", "process.roles=broker", "controller.quorum.voters=1@a:9093"}),
                         "does not contain controller"));
   EXPECT_TRUE(has_error(roles_of({"controller.listener.names="}), "controller.listener.names must name"));
-  EXPECT_TRUE(has_error(roles_of({"inter.broker.listener.name=INTERNAL"}), "only the PLAINTEXT listener"));
 }
 
 TEST(NodeRoles, AQuorumOfOtherVotersNeedsAControllerListener) {
@@ -58,8 +57,6 @@ TEST(NodeRoles, AQuorumOfOtherVotersNeedsAControllerListener) {
   EXPECT_TRUE(p.ok()) << (p.errors.empty() ? "" : p.errors[0]);
   EXPECT_EQ(p.roles.voters.size(), 3u);
   EXPECT_TRUE(roles_of({"node.id=1", "controller.quorum.voters=1@a:9093"}).ok());
-  EXPECT_TRUE(has_error(roles_of({"listeners=PLAINTEXT://:9092,INTERNAL://:9094"}), "INTERNAL is neither PLAINTEXT"));
-  EXPECT_TRUE(has_error(roles_of({"listeners=SSL://:9093"}), "SSL is neither PLAINTEXT"));
 }
 
 TEST(NodeRoles, AControllerWithBootstrapServersBelongsToADynamicQuorum) {

@@ -39,10 +39,12 @@ Task<proto::DescribeClusterResponse> handle(RequestContext& ctx, proto::Describe
   if (req.include_cluster_authorized_operations) resp.cluster_authorized_operations = kAllClusterOperations;
   for (const auto& ib : image->brokers()) {
     if (ib.fenced) continue;
+    auto ep = ib.endpoint(ctx.conn.listener);
+    if (!ep) continue;
     auto& br = resp.brokers.emplace_back();
     br.broker_id = ib.id;
-    br.host = ib.host;
-    br.port = ib.port;
+    br.host = ep->host;
+    br.port = ep->port;
     br.rack = ib.rack;
   }
   co_return resp;

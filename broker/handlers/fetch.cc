@@ -138,7 +138,7 @@ Built build(RequestContext& ctx, const proto::FetchRequest& req, const std::vect
           (leader == proto::ErrorCode::kNotLeaderOrFollower || leader == proto::ErrorCode::kFencedLeaderEpoch)) {
         const auto f = partition->leadership();
         if (auto h = leader_hint(b.metadata.current().get(), rd.topic, t.key.partition, self,
-                                 {f.leader, f.leader_epoch.value()})) {
+                                 {f.leader, f.leader_epoch.value()}, ctx.conn.listener)) {
           pd.current_leader.leader_id = h->id;
           pd.current_leader.leader_epoch = h->epoch;
           r.hints.push_back(std::move(*h));

@@ -37,7 +37,7 @@ Found coordinator_of(RequestContext& ctx, const cluster::MetadataImage& image, c
     int32_t p = coordination::offsets_partition_for(group, static_cast<int32_t>(offsets->partitions.size()));
     auto r = report_partition(b.logs, b.node_id, offsets->partitions[static_cast<size_t>(p)], kOffsetsTopic);
     if (const auto* leader = r.leader_id >= 0 ? image.broker(r.leader_id) : nullptr)
-      return {0, std::nullopt, leader->id, leader->host, leader->port};
+      if (auto ep = leader->endpoint(ctx.conn.listener)) return {0, std::nullopt, leader->id, ep->host, ep->port};
   }
   return {ctx.note(proto::ErrorCode::kCoordinatorNotAvailable), "the group's __consumer_offsets partition has no leader",
           -1, "", -1};

@@ -111,10 +111,14 @@ using AddRaftVoterHandler = Handler<proto::AddRaftVoterRequest, 0, 0>;
 Task<proto::AddRaftVoterResponse> handle(RequestContext& ctx, proto::AddRaftVoterRequest& req);
 using RemoveRaftVoterHandler = Handler<proto::RemoveRaftVoterRequest, 0, 0>;
 Task<proto::RemoveRaftVoterResponse> handle(RequestContext& ctx, proto::RemoveRaftVoterRequest& req);
+using SaslHandshakeHandler = Handler<proto::SaslHandshakeRequest, 0, 1>;
+Task<proto::SaslHandshakeResponse> handle(RequestContext& ctx, proto::SaslHandshakeRequest& req);
+using SaslAuthenticateHandler = Handler<proto::SaslAuthenticateRequest, 0, 2>;
+Task<proto::SaslAuthenticateResponse> handle(RequestContext& ctx, proto::SaslAuthenticateRequest& req);
 using DescribeTopicPartitionsHandler = Handler<proto::DescribeTopicPartitionsRequest, 0, 0>;
 Task<proto::DescribeTopicPartitionsResponse> handle(RequestContext& ctx, proto::DescribeTopicPartitionsRequest& req);
 
 // Every API the broker advertises, in ApiVersions' order.
-using ServedApis = HandlerList<ProduceHandler, FetchHandler, ListOffsetsHandler, MetadataHandler, OffsetCommitHandler, OffsetFetchHandler, FindCoordinatorHandler, JoinGroupHandler, HeartbeatHandler, LeaveGroupHandler, SyncGroupHandler, DescribeGroupsHandler, ListGroupsHandler, ApiVersionsHandler, CreateTopicsHandler, DeleteTopicsHandler, DeleteRecordsHandler, InitProducerIdHandler, OffsetForLeaderEpochHandler, DescribeConfigsHandler, AlterConfigsHandler, DescribeLogDirsHandler, CreatePartitionsHandler, DeleteGroupsHandler, ElectLeadersHandler, IncrementalAlterConfigsHandler, AlterPartitionReassignmentsHandler, ListPartitionReassignmentsHandler, OffsetDeleteHandler, DescribeClusterHandler, DescribeTopicPartitionsHandler, DescribeQuorumHandler, AddRaftVoterHandler, RemoveRaftVoterHandler>;
+using ServedApis = HandlerList<ProduceHandler, FetchHandler, ListOffsetsHandler, MetadataHandler, OffsetCommitHandler, OffsetFetchHandler, FindCoordinatorHandler, JoinGroupHandler, HeartbeatHandler, LeaveGroupHandler, SyncGroupHandler, DescribeGroupsHandler, ListGroupsHandler, ApiVersionsHandler, CreateTopicsHandler, DeleteTopicsHandler, DeleteRecordsHandler, InitProducerIdHandler, OffsetForLeaderEpochHandler, DescribeConfigsHandler, AlterConfigsHandler, DescribeLogDirsHandler, CreatePartitionsHandler, DeleteGroupsHandler, ElectLeadersHandler, IncrementalAlterConfigsHandler, AlterPartitionReassignmentsHandler, ListPartitionReassignmentsHandler, OffsetDeleteHandler, DescribeClusterHandler, DescribeTopicPartitionsHandler, DescribeQuorumHandler, AddRaftVoterHandler, RemoveRaftVoterHandler, SaslHandshakeHandler, SaslAuthenticateHandler>;
 
 }  // namespace millrace::broker

@@ -32,7 +32,7 @@ struct KnownLeader {
 };
 
 std::optional<LeaderHint> leader_hint(const cluster::MetadataImage* image, std::string_view topic, int32_t partition,
-                                      int32_t self, KnownLeader known = {});
+                                      int32_t self, KnownLeader known = {}, std::string_view listener = "PLAINTEXT");
 
 // Adds the hint's endpoint to a response's NodeEndpoints once per node.
 template <typename Endpoint>

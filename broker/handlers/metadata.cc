@@ -18,10 +18,12 @@ Task<proto::MetadataResponse> handle(RequestContext& ctx, proto::MetadataRequest
   proto::MetadataResponse resp;
   for (const auto& br : image->brokers()) {
     if (br.fenced) continue;
+    auto ep = br.endpoint(ctx.conn.listener);  // the listener the request came in on
+    if (!ep) continue;
     proto::MetadataResponse::MetadataResponseBroker mb;
     mb.node_id = br.id;
-    mb.host = br.host;
-    mb.port = br.port;
+    mb.host = ep->host;
+    mb.port = ep->port;
     mb.rack = br.rack;
     resp.brokers.push_back(std::move(mb));
   }

@@ -168,7 +168,7 @@ Task<Staged<proto::ProduceResponse>> handle(RequestContext& ctx, proto::ProduceR
         if (ctx.api_version >= 10) {
           const auto f = partition->leadership();
           if (auto h = leader_hint(b.metadata.current().get(), td.name, pd.index, b.partitions.self(),
-                                   {f.leader, f.leader_epoch.value()})) {
+                                   {f.leader, f.leader_epoch.value()}, ctx.conn.listener)) {
             pr.current_leader.leader_id = h->id;
             pr.current_leader.leader_epoch = h->epoch;
             add_endpoint(resp.node_endpoints, *h);

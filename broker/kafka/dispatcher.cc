@@ -1,6 +1,7 @@
 #include "broker/kafka/dispatcher.h"
 
 #include <utility>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -15,6 +16,7 @@
 #include "broker/kafka/api_table.h"
 #include "broker/kafka/request_context.h"
 #include "broker/kafka/request_decode.h"
+#include "broker/kafka/sasl_session.h"
 #include "broker/kafka/staged.h"
 #include "broker/kafka/unsupported_version.h"
 #include "protocol/generated/api_keys.h"
@@ -82,6 +84,11 @@ asio::awaitable<Response> finish(asio::awaitable<proto::ResponseBody> rest, Brok
   co_return encode(correlation_id, body, version, keep_alive);
 }
 
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 Dispatched now(Response r) {
   Dispatched d;
   d.response = std::move(r);
@@ -138,6 +145,23 @@ asio::awaitable<std::optional<Response>> forward_to_controller(BrokerState& b, s
 
 }  // namespace
 
+asio::awaitable<Dispatched> KafkaDispatcher::raw_sasl_token(std::span<const uint8_t> frame, const ConnectionInfo& conn) {
+  auto image = broker_.metadata.current();
+  SaslStep step = sasl_authenticate(*conn.security, frame, *image, wall_ms());
+  if (step.error != 0) {
+    broker_.metrics.sasl_authentication_failures().Increment();
+    spdlog::info("event=sasl_authentication_failed conn={} peer={} listener={} handshake=v0 error=\"{}\"", conn.id,
+                 conn.peer, conn.listener, step.message);
+    asio::steady_timer delay(co_await asio::this_coro::executor, std::chrono::milliseconds(kSaslFailureDelayMs));
+    boost::system::error_code ec;
+    co_await delay.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_return now(Response::close());
+  }
+  Response r;
+  r.bytes = std::move(step.reply);  // the connection writes its size prefix
+  co_return now(std::move(r));
+}
+
 bool KafkaDispatcher::may_pipeline(std::span<const uint8_t> frame) const {
   // Produce only: its stage 1 (appends, in request order) commutes with the
   // fsyncs of the produces before it; anything else waits for their answers.
@@ -164,6 +188,13 @@ asio::awaitable<Dispatched> KafkaDispatcher::dispatch(std::span<const uint8_t> f
       co_return now(encode(correlation_id, proto::ResponseBody(std::move(resp)), 0, none));
     }
   }
+  // After a v0 SaslHandshake the client sends raw SASL tokens, not requests
+  // (Kafka's SaslServerAuthenticator; kafka-python 2.0.2 does): answered with
+  // raw tokens; a failure closes the connection, as Kafka does.
+  if (auto& session = *conn.security; session.sasl && !session.authenticated && session.handshake_version == 0 &&
+                                      !session.mechanism.empty()) {
+    co_return co_await raw_sasl_token(frame, conn);
+  }
   auto parsed = proto::parse_request_frame(frame);
   if (!parsed) {
     spdlog::warn("event=bad_request_header conn={} peer={} bytes={}", conn.id, conn.peer, frame.size());
@@ -184,6 +215,13 @@ asio::awaitable<Dispatched> KafkaDispatcher::dispatch(std::span<const uint8_t> f
         co_return now(encode(h.correlation_id, *body, version, none));
       }
     }
+    co_return now(Response::close());
+  }
+  if (!sasl_allows(*conn.security, key, wall_ms())) {
+    // Kafka: "Unexpected Kafka request of type X during SASL handshake" (or
+    // after the session expired without re-authentication): the connection closes.
+    spdlog::info("event=sasl_required conn={} peer={} listener={} api={} authenticated={}", conn.id, conn.peer,
+                 conn.listener, proto::api_name(key), conn.security->authenticated);
     co_return now(Response::close());
   }
   if (broker_.quorum && for_the_controller(key) && !broker_.quorum->is_leader()) {

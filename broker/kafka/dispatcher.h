@@ -28,6 +28,7 @@ class KafkaDispatcher : public RequestDispatcher {
   bool may_pipeline(std::span<const uint8_t> frame) const override;
 
  private:
+  boost::asio::awaitable<Dispatched> raw_sasl_token(std::span<const uint8_t> frame, const ConnectionInfo& conn);
   BrokerState& broker_;
 };
 

@@ -91,6 +91,18 @@ BrokerMetrics::BrokerMetrics(std::string_view version, std::function<std::string
                            .Help("Fetch file ranges read into the page cache on the blocking pool before sendfile")
                            .Register(*registry_)
                            .Add({});
+  tls_handshake_failures_ = &prometheus::BuildCounter()
+                                .Name("millrace_tls_handshake_failures_total")
+                                .Help("TLS handshakes refused or failed (untrusted or missing client certificate, "
+                                      "plaintext to a TLS listener, timeouts)")
+                                .Register(*registry_)
+                                .Add({});
+  sasl_authentication_failures_ = &prometheus::BuildCounter()
+                                      .Name("millrace_sasl_authentication_failures_total")
+                                      .Help("SASL authentications refused (wrong password, unknown user, "
+                                            "malformed exchange)")
+                                      .Register(*registry_)
+                                      .Add({});
   follower_reads_ = &prometheus::BuildCounter()
                         .Name("millrace_fetch_follower_reads_total")
                         .Help("Consumer Fetch partition reads this broker served with records as a follower (KIP-392)")

@@ -11,6 +11,8 @@
 //   millrace_request_memory_bytes                  gauge (queued.max.request.bytes in use)
 //   millrace_request_memory_waits_total            counter
 //   millrace_sendfile_warmups_total                counter
+//   millrace_tls_handshake_failures_total          counter
+//   millrace_sasl_authentication_failures_total    counter
 //   millrace_fetch_waiting                         gauge
 //   millrace_fetch_follower_reads_total            counter (consumer partition reads served with records as a follower)
 //   millrace_fetch_preferred_read_replica_total    counter (partitions the leader sent to a follower, KIP-392)
@@ -71,6 +73,8 @@ class BrokerMetrics {
   prometheus::Counter& request_memory_waits() { return *budget_waits_; }
   prometheus::Gauge& request_memory_bytes() { return *budget_in_use_; }
   prometheus::Counter& sendfile_warmups() { return *sendfile_warmups_; }
+  prometheus::Counter& tls_handshake_failures() { return *tls_handshake_failures_; }
+  prometheus::Counter& sasl_authentication_failures() { return *sasl_authentication_failures_; }
   void set_ready(bool ready) { ready_->Set(ready ? 1 : 0); }
 
   // Providers run at scrape time and append whole families (gauges).
@@ -110,6 +114,8 @@ class BrokerMetrics {
   prometheus::Counter* budget_waits_;
   prometheus::Gauge* budget_in_use_;
   prometheus::Counter* sendfile_warmups_;
+  prometheus::Counter* tls_handshake_failures_;
+  prometheus::Counter* sasl_authentication_failures_;
   prometheus::Gauge* ready_;
 
   mutable std::mutex providers_mu_;

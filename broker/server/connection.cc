@@ -30,9 +30,11 @@ constexpr size_t kKeptFrameBytes = 64 << 10;
 }  // namespace
 using Clock = std::chrono::steady_clock;
 
-Connection::Connection(Server& server, asio::ip::tcp::socket socket, uint64_t id, std::string ip)
+Connection::Connection(Server& server, asio::ip::tcp::socket socket, uint64_t id, std::string ip,
+                       std::shared_ptr<const ListenerRuntime> listener)
     : server_(server),
       socket_(std::move(socket)),
+      listener_(std::move(listener)),
       timer_(socket_.get_executor()),
       reader_wake_(socket_.get_executor()),
       writer_wake_(socket_.get_executor()),
@@ -43,6 +45,59 @@ Connection::Connection(Server& server, asio::ip::tcp::socket socket, uint64_t id
   auto ep = socket_.remote_endpoint(ec);
   info_.peer = ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  if (listener_) {
+    info_.listener = listener_->name;
+    auto& sec = *info_.security;
+    sec.protocol = static_cast<int16_t>(listener_->protocol);
+    sec.sasl = uses_sasl(listener_->protocol);
+    sec.mechanisms = listener_->sasl.mechanisms;
+    sec.plain_users = listener_->sasl.plain_users;
+    sec.reauth_ms = listener_->sasl.reauth_ms;
+  }
+}
+
+asio::awaitable<bool> Connection::start_tls() {
+  // The handshake is a request: request.timeout.ms bounds it (watchdog).
+  in_request_ = true;
+  read_deadline_ = Clock::now() + server_.options_.request_timeout;
+  tls_ = std::make_unique<TlsStream>(socket_, listener_->tls->current());
+  const std::string error = co_await tls_->handshake();
+  in_request_ = false;
+  if (!error.empty()) {
+    server_.metrics_.tls_handshake_failures().Increment();
+    spdlog::info("event=tls_handshake_failed conn={} peer={} listener={} error=\"{}\"", info_.id, info_.peer,
+                 info_.listener, error);
+    co_return false;
+  }
+  // Kafka's principal of a TLS client: its certificate's subject through
+  // ssl.principal.mapping.rules; without a certificate, ANONYMOUS.
+  if (X509* cert = tls_->peer_certificate()) {
+    const std::string subject = subject_rfc2253(cert);
+    auto name = listener_->tls->principal_name(subject);
+    if (!name) {
+      spdlog::info("event=tls_principal_refused conn={} peer={} subject=\"{}\" error=\"no ssl.principal.mapping.rules "
+                   "rule applies\"", info_.id, info_.peer, subject);
+      co_return false;
+    }
+    info_.security->principal = "User:" + *name;
+  }
+  spdlog::debug("event=tls_established conn={} peer={} version={} ktls_send={} principal=\"{}\"", info_.id,
+                info_.peer, tls_->version(), tls_->kernel_tls_send(), info_.security->principal);
+  co_return true;
+}
+
+asio::awaitable<bool> Connection::read_exact(asio::mutable_buffer buffer) {
+  if (tls_) co_return co_await tls_->read(buffer);
+  boost::system::error_code ec;
+  co_await asio::async_read(socket_, buffer, asio::redirect_error(asio::use_awaitable, ec));
+  co_return !ec;
+}
+
+asio::awaitable<bool> Connection::write_all(std::span<const asio::const_buffer> buffers) {
+  if (tls_) co_return co_await tls_->write(buffers);
+  boost::system::error_code ec;
+  co_await asio::async_write(socket_, buffers, asio::redirect_error(asio::use_awaitable, ec));
+  co_return !ec;
 }
 
 asio::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
@@ -52,7 +107,8 @@ asio::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
   asio::co_spawn(ex, [self]() { return self->watchdog(); }, asio::detached);
   asio::co_spawn(ex, [self]() { return self->write_loop(); }, asio::detached);
   try {
-    co_await self->serve();
+    if (self->listener_ && self->listener_->tls && !co_await self->start_tls()) self->close();
+    if (!self->closed_) co_await self->serve();
   } catch (const std::exception& e) {
     spdlog::error("event=connection_failed conn={} peer={} error=\"{}\"", self->info_.id, self->info_.peer, e.what());
     self->close();
@@ -71,6 +127,7 @@ asio::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
 void Connection::close() {
   if (closed_) return;
   closed_ = true;
+  if (tls_) tls_->shutdown();
   boost::system::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
@@ -112,9 +169,7 @@ asio::awaitable<void> Connection::serve() {
     if (closed_) co_return;
     read_deadline_ = Clock::now() + opt.idle_timeout;
     std::array<uint8_t, 4> prefix;
-    boost::system::error_code ec;
-    co_await asio::async_read(socket_, asio::buffer(prefix), asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return;  // closed by peer, reaped, or shutdown
+    if (!co_await read_exact(asio::buffer(prefix))) co_return;  // closed by peer, reaped, or shutdown
     in_request_ = true;
     int32_t size = static_cast<int32_t>((uint32_t(prefix[0]) << 24) | (uint32_t(prefix[1]) << 16) |
                                         (uint32_t(prefix[2]) << 8) | uint32_t(prefix[3]));
@@ -139,8 +194,7 @@ asio::awaitable<void> Connection::serve() {
     in_request_ = true;
     read_deadline_ = Clock::now() + opt.request_timeout;
     frame.resize(static_cast<size_t>(size));
-    co_await asio::async_read(socket_, asio::buffer(frame), asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return;
+    if (!co_await read_exact(asio::buffer(frame))) co_return;
     // The handler may wait (long poll, JoinGroup): no deadline while it runs,
     // nor while a request that may not pipeline waits for the earlier ones.
     read_deadline_ = Clock::time_point::max();
@@ -223,22 +277,19 @@ asio::awaitable<void> Connection::write_loop() {
 asio::awaitable<bool> Connection::send(Response& r) {
   uint32_t total = static_cast<uint32_t>(r.wire_size());
   std::array<uint8_t, 4> prefix = {uint8_t(total >> 24), uint8_t(total >> 16), uint8_t(total >> 8), uint8_t(total)};
-  boost::system::error_code ec;
   size_t pos = 0;
   bool prefix_sent = false;
   for (const auto& splice : r.splices) {
     std::array<asio::const_buffer, 2> bufs = {asio::buffer(prefix, prefix_sent ? 0 : 4),
                                               asio::buffer(r.bytes.data() + pos, splice.at - pos)};
-    co_await asio::async_write(socket_, bufs, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return false;
+    if (!co_await write_all(bufs)) co_return false;
     prefix_sent = true;
     pos = splice.at;
     if (!co_await send_file(splice)) co_return false;
   }
   std::array<asio::const_buffer, 2> bufs = {asio::buffer(prefix, prefix_sent ? 0 : 4),
                                             asio::buffer(r.bytes.data() + pos, r.bytes.size() - pos)};
-  co_await asio::async_write(socket_, bufs, asio::redirect_error(asio::use_awaitable, ec));
-  co_return !ec;
+  co_return co_await write_all(bufs);
 }
 
 asio::awaitable<bool> Connection::send_file(const FileSplice& s) {
@@ -251,7 +302,8 @@ asio::awaitable<bool> Connection::send_file(const FileSplice& s) {
     if (closed_) co_return false;
   }
   int error = 0;
-  const size_t left = co_await send_file_range(socket_, s.fd, s.position, static_cast<size_t>(s.length), &error);
+  const size_t left = tls_ ? co_await tls_->send_file(s.fd, s.position, static_cast<size_t>(s.length), &error)
+                           : co_await send_file_range(socket_, s.fd, s.position, static_cast<size_t>(s.length), &error);
   if (left == 0) co_return true;
   if (error == 0) {
     // The file shrank under us (retention, truncation) after the frame's

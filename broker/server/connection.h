@@ -48,11 +48,14 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <span>
 #include <string>
 
+#include "broker/server/listener_runtime.h"
 #include "broker/server/request_budget.h"
 #include "broker/server/request_dispatcher.h"
 #include "broker/server/response.h"
+#include "broker/server/tls_stream.h"
 #include "broker/server/wakeup.h"
 
 namespace millrace::broker {
@@ -68,7 +71,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   static constexpr size_t kMaxPendingResponses = 16;
 
   // `ip` was admitted by Server::admit_connection; run() releases it at the end.
-  Connection(Server& server, boost::asio::ip::tcp::socket socket, uint64_t id, std::string ip);
+  Connection(Server& server, boost::asio::ip::tcp::socket socket, uint64_t id, std::string ip,
+             std::shared_ptr<const ListenerRuntime> listener = nullptr);
   static boost::asio::awaitable<void> run(std::shared_ptr<Connection> self);
 
  private:
@@ -84,12 +88,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::awaitable<void> watchdog();
   static boost::asio::awaitable<void> complete(std::shared_ptr<Connection> self, std::shared_ptr<Slot> slot,
                                                boost::asio::awaitable<Response> later);
+  // TLS listeners: the handshake, then the client's principal from its certificate.
+  boost::asio::awaitable<bool> start_tls();
+  // Exactly buffer.size() bytes, through TLS when the listener has it.
+  boost::asio::awaitable<bool> read_exact(boost::asio::mutable_buffer buffer);
+  boost::asio::awaitable<bool> write_all(std::span<const boost::asio::const_buffer> buffers);
   boost::asio::awaitable<bool> send(Response& response);
   boost::asio::awaitable<bool> send_file(const FileSplice& splice);
   void close();
 
   Server& server_;
   boost::asio::ip::tcp::socket socket_;
+  std::shared_ptr<const ListenerRuntime> listener_;
+  std::unique_ptr<TlsStream> tls_;  // TLS listeners, after start_tls()
   boost::asio::steady_timer timer_;
   ConnectionInfo info_;
   std::string ip_;

@@ -15,6 +15,9 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <vector>
 #include <optional>
 #include <span>
 #include <string>
@@ -23,6 +26,25 @@
 
 namespace millrace::broker {
 
+// Who the client of a connection is, as its listener established it: TLS
+// (the certificate's principal) and SASL (the SaslHandshake and
+// SaslAuthenticate handlers write it). Per connection, on its one thread.
+struct SecuritySession {
+  int16_t protocol = 0;  // SecurityProtocol: 0 PLAINTEXT, 1 SSL, 2 SASL_PLAINTEXT, 3 SASL_SSL
+  std::string principal = "User:ANONYMOUS";
+  // SASL listeners: until authenticated only ApiVersions, SaslHandshake and
+  // SaslAuthenticate are served (anything else closes the connection).
+  bool sasl = false;
+  bool authenticated = false;
+  std::vector<std::string> mechanisms;         // enabled on the listener
+  std::map<std::string, std::string> plain_users;  // PLAIN's users (JAAS)
+  int64_t reauth_ms = 0;                       // connections.max.reauth.ms
+  std::string mechanism;                       // chosen by SaslHandshake
+  int16_t handshake_version = -1;
+  std::shared_ptr<void> exchange;              // the mechanism's state (SCRAM), the handlers' own
+  int64_t expires_at_ms = 0;                   // session end (re-authentication); 0: none
+};
+
 // Per-connection facts a handler may use (client address for logs, etc.).
 struct ConnectionInfo {
   uint64_t id = 0;
@@ -30,6 +52,8 @@ struct ConnectionInfo {
   // Received on a controller listener (the Kafka requests it serves answer
   // as a KRaft controller does: controller endpoints, controller APIs).
   bool controller_listener = false;
+  std::string listener = "PLAINTEXT";  // the listener's name: Metadata answers with its endpoints
+  std::shared_ptr<SecuritySession> security = std::make_shared<SecuritySession>();
 };
 
 // What dispatch() hands back: the response now, or (when `later` is set) a

@@ -44,7 +44,19 @@ Server::~Server() {
 }
 
 std::string Server::listen(const std::vector<Listener>& listeners) {
+  std::vector<std::shared_ptr<const ListenerRuntime>> runtimes;
   for (const auto& l : listeners) {
+    auto r = std::make_shared<ListenerRuntime>();
+    r->name = l.name;
+    runtimes.push_back(std::move(r));
+  }
+  return listen(listeners, runtimes);
+}
+
+std::string Server::listen(const std::vector<Listener>& listeners,
+                           const std::vector<std::shared_ptr<const ListenerRuntime>>& runtimes) {
+  for (size_t i = 0; i < listeners.size(); ++i) {
+    const auto& l = listeners[i];
     boost::system::error_code ec;
     auto addr = asio::ip::make_address(l.host.empty() ? "0.0.0.0" : l.host, ec);
     if (ec) return "listener host '" + l.host + "' is not an IP address: " + ec.message();
@@ -56,6 +68,7 @@ std::string Server::listen(const std::vector<Listener>& listeners) {
     if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) return "cannot listen on " + l.host + ":" + std::to_string(l.port) + ": " + ec.message();
     acceptors_.push_back(std::move(acc));
+    runtimes_.push_back(runtimes.at(i));
   }
   return {};
 }
@@ -71,8 +84,8 @@ std::vector<uint16_t> Server::bound_ports() const {
 }
 
 void Server::start() {
-  for (auto& acc : acceptors_)
-    asio::co_spawn(*contexts_[0], accept_loop(*acc), [](std::exception_ptr e) {
+  for (size_t i = 0; i < acceptors_.size(); ++i)
+    asio::co_spawn(*contexts_[0], accept_loop(*acceptors_[i], runtimes_[i]), [](std::exception_ptr e) {
       if (e) {
         try { std::rethrow_exception(e); } catch (const std::exception& ex) {
           spdlog::error("event=accept_loop_failed error=\"{}\"", ex.what());
@@ -87,7 +100,7 @@ void Server::start() {
   }
 }
 
-asio::awaitable<void> Server::accept_loop(tcp::acceptor& acceptor) {
+asio::awaitable<void> Server::accept_loop(tcp::acceptor& acceptor, std::shared_ptr<const ListenerRuntime> runtime) {
   std::chrono::milliseconds backoff(0);
   for (;;) {
     size_t i = next_context_.fetch_add(1) % contexts_.size();
@@ -117,7 +130,7 @@ asio::awaitable<void> Server::accept_loop(tcp::acceptor& acceptor) {
       continue;
     }
     metrics_.connections_accepted().Increment();
-    auto conn = std::make_shared<Connection>(*this, std::move(socket), next_connection_id_.fetch_add(1), ip);
+    auto conn = std::make_shared<Connection>(*this, std::move(socket), next_connection_id_.fetch_add(1), ip, runtime);
     auto& ctx = *contexts_[i];
     asio::co_spawn(ctx, Connection::run(conn), asio::detached);
   }

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "broker/config/listener.h"
+#include "broker/server/listener_runtime.h"
 #include "broker/metrics/broker_metrics.h"
 #include "broker/server/request_budget.h"
 #include "broker/server/request_dispatcher.h"
@@ -62,7 +63,10 @@ class Server {
 
   // Binds every listener; returns an error message on failure. Port 0 picks
   // a free port: bound_ports() says which.
-  std::string listen(const std::vector<Listener>& listeners);
+  std::string listen(const std::vector<Listener>& listeners);  // PLAINTEXT, named as given
+  // Each listener with its security (TLS, SASL): runtimes[i] for listeners[i].
+  std::string listen(const std::vector<Listener>& listeners,
+                     const std::vector<std::shared_ptr<const ListenerRuntime>>& runtimes);
   std::vector<uint16_t> bound_ports() const;
 
   // Runs the io_context threads (returns at once; they run until stop()).
@@ -78,7 +82,8 @@ class Server {
 
  private:
   friend class Connection;
-  boost::asio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor& acceptor);
+  boost::asio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor& acceptor,
+                                          std::shared_ptr<const ListenerRuntime> runtime);
   // Counts a new connection from `ip` against the limits: empty if admitted,
   // else the name of the limit it is over. release_connection undoes an admit.
   std::string admit_connection(const std::string& ip);
@@ -94,6 +99,7 @@ class Server {
   RequestBudget budget_;
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<std::shared_ptr<const ListenerRuntime>> runtimes_;  // one per acceptor
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> next_connection_id_{1};

@@ -1,5 +1,8 @@
 #include "cluster/metadata/metadata_image.h"
 
+#include <algorithm>
+#include <cctype>
+
 namespace millrace::cluster {
 
 std::string topic_id_hex(const TopicId& id) {
@@ -20,6 +23,23 @@ MetadataImage::MetadataImage(uint64_t version, std::string cluster_id, int32_t c
     std::string name = t.name;
     topics_.emplace(std::move(name), std::move(t));
   }
+}
+
+std::optional<ListenerEndpoint> BrokerImage::endpoint(std::string_view listener) const {
+  for (const auto& e : endpoints)
+    if (e.listener.size() == listener.size() &&
+        std::equal(e.listener.begin(), e.listener.end(), listener.begin(),
+                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
+                                               std::tolower(static_cast<unsigned char>(b)); }))
+      return e;
+  // An image made without endpoints (one node, local_image.h): its one address.
+  if (endpoints.empty() && port >= 0) return ListenerEndpoint{std::string(listener), host, port};
+  return std::nullopt;
+}
+
+const SecurityImage& MetadataImage::security() const {
+  static const SecurityImage kNone;
+  return security_ ? *security_ : kNone;
 }
 
 const BrokerImage* MetadataImage::broker(int32_t id) const {

@@ -13,11 +13,15 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "cluster/metadata/records/generated/access_control_entry_record.h"
+#include "cluster/metadata/records/generated/user_scram_credential_record.h"
 
 namespace millrace::cluster {
 
@@ -26,13 +30,25 @@ using TopicId = std::array<uint8_t, 16>;
 // 32 lowercase hex digits, for messages and files.
 std::string topic_id_hex(const TopicId& id);
 
+struct ListenerEndpoint {
+  std::string listener;  // PLAINTEXT, SSL, EXTERNAL, ...
+  std::string host;
+  int32_t port = -1;
+  bool operator==(const ListenerEndpoint&) const = default;
+};
+
 struct BrokerImage {
   int32_t id = -1;
-  std::string host;
+  std::string host;  // on the image's listener (the inter-broker one); empty when it has none
   int32_t port = -1;
   std::optional<std::string> rack;
   bool fenced = false;
   bool in_controlled_shutdown = false;  // shown in Metadata, but leads nothing new
+  std::vector<ListenerEndpoint> endpoints;  // every listener it registered
+
+  // Where a client on `listener` reaches it (Kafka answers with the endpoints
+  // of the listener the request came in on); nullopt when it has none there.
+  std::optional<ListenerEndpoint> endpoint(std::string_view listener) const;
 };
 
 struct PartitionImage {
@@ -51,6 +67,14 @@ struct TopicImage {
   TopicId id{};
   bool internal = false;
   std::vector<PartitionImage> partitions;  // partitions[i].index == i
+};
+
+// What the metadata log says of security: SCRAM credentials by (user,
+// mechanism) and ACL bindings, as recorded (the broker's authenticator and
+// authorizer read them). Shared between images while unchanged.
+struct SecurityImage {
+  std::map<std::pair<std::string, int8_t>, records::UserScramCredentialRecord> scram;
+  std::vector<records::AccessControlEntryRecord> acls;
 };
 
 class MetadataImage {
@@ -72,6 +96,9 @@ class MetadataImage {
   // The brokers that may take leadership: registered, unfenced (fenced ones
   // are not in the image), not in controlled shutdown.
   std::set<int32_t> leader_candidates() const;
+  // Never null (empty when the log holds no credential or ACL).
+  const SecurityImage& security() const;
+  void set_security(std::shared_ptr<const SecurityImage> s) { security_ = std::move(s); }
 
  private:
   uint64_t version_ = 0;
@@ -80,6 +107,7 @@ class MetadataImage {
   std::vector<BrokerImage> brokers_;
   std::map<std::string, TopicImage, std::less<>> topics_;
   std::map<TopicId, std::string> names_by_id_;
+  std::shared_ptr<const SecurityImage> security_;
 };
 
 }  // namespace millrace::cluster

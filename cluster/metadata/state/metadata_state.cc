@@ -120,6 +120,24 @@ std::string MetadataState::apply(const AnyRecord& record) {
           b.in_controlled_shutdown = r.in_controlled_shutdown;
           brokers_[r.broker_id] = std::move(b);
           return "";
+        } else if constexpr (std::is_same_v<T, UserScramCredentialRecord>) {
+          if (r.name.empty()) return "UserScramCredentialRecord: no user name";
+          if (r.mechanism != 1 && r.mechanism != 2)
+            return "UserScramCredentialRecord: mechanism " + std::to_string(r.mechanism) + " is not SCRAM-SHA-256 (1) or "
+                   "SCRAM-SHA-512 (2)";
+          scram_[{r.name, r.mechanism}] = r;
+          return "";
+        } else if constexpr (std::is_same_v<T, RemoveUserScramCredentialRecord>) {
+          if (scram_.erase({r.name, r.mechanism}) == 0)
+            return "RemoveUserScramCredentialRecord: no credential of " + r.name + " for mechanism " +
+                   std::to_string(r.mechanism);
+          return "";
+        } else if constexpr (std::is_same_v<T, AccessControlEntryRecord>) {
+          acls_[r.id.bytes] = r;
+          return "";
+        } else if constexpr (std::is_same_v<T, RemoveAccessControlEntryRecord>) {
+          if (acls_.erase(r.id.bytes) == 0) return "RemoveAccessControlEntryRecord: no ACL of that id";
+          return "";
         } else if constexpr (std::is_same_v<T, RegisterControllerRecord>) {
           if (r.controller_id < 0) return "RegisterControllerRecord: controller id " + std::to_string(r.controller_id);
           if (r.end_points.empty())
@@ -291,6 +309,8 @@ std::vector<AnyRecord> MetadataState::snapshot() const {
       c.value = value;
       out.emplace_back(std::move(c));
     }
+  for (const auto& [key, r] : scram_) out.emplace_back(r);
+  for (const auto& [id, r] : acls_) out.emplace_back(r);
   if (next_producer_id_ > 0) {
     ProducerIdsRecord p;
     p.broker_id = producer_ids_broker_;
@@ -306,8 +326,15 @@ MetadataImage MetadataState::image(uint64_t version, const std::string& cluster_
   std::vector<BrokerImage> brokers;
   for (const auto& [id, b] : brokers_) {
     if (b.fenced) continue;  // a fenced broker is not handed to clients
-    for (const auto& e : b.endpoints)
-      if (e.name == listener) brokers.push_back({id, e.host, e.port, b.rack, false, b.in_controlled_shutdown});
+    BrokerImage bi{id, "", -1, b.rack, false, b.in_controlled_shutdown, {}};
+    for (const auto& e : b.endpoints) {
+      bi.endpoints.push_back({e.name, e.host, e.port});
+      if (e.name == listener) {
+        bi.host = e.host;
+        bi.port = e.port;
+      }
+    }
+    if (!bi.endpoints.empty()) brokers.push_back(std::move(bi));
   }
   auto serving = [&](int32_t id) {
     auto it = brokers_.find(id);
@@ -342,7 +369,14 @@ MetadataImage MetadataState::image(uint64_t version, const std::string& cluster_
     }
     topics.push_back(std::move(ti));
   }
-  return MetadataImage(version, cluster_id, controller_id, std::move(brokers), std::move(topics));
+  MetadataImage out(version, cluster_id, controller_id, std::move(brokers), std::move(topics));
+  if (!scram_.empty() || !acls_.empty()) {
+    auto security = std::make_shared<SecurityImage>();
+    for (const auto& [key, r] : scram_) security->scram[key] = r;
+    for (const auto& [id, r] : acls_) security->acls.push_back(r);
+    out.set_security(std::move(security));
+  }
+  return out;
 }
 
 }  // namespace millrace::cluster

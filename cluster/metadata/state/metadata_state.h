@@ -110,6 +110,11 @@ class MetadataState {
   std::optional<std::string> config(int8_t type, const std::string& resource, const std::string& key) const;
   int64_t next_producer_id() const { return next_producer_id_; }
   const std::map<std::string, int16_t>& features() const { return features_; }
+  // SCRAM credentials by (user, mechanism: 1 SCRAM-SHA-256, 2 SCRAM-SHA-512), as recorded.
+  using ScramKey = std::pair<std::string, int8_t>;
+  const std::map<ScramKey, records::UserScramCredentialRecord>& scram() const { return scram_; }
+  // ACL bindings by id, as recorded (AccessControlEntryRecord).
+  const std::map<std::array<uint8_t, 16>, records::AccessControlEntryRecord>& acls() const { return acls_; }
 
   // Records that rebuild this state from nothing, in an order that applies.
   std::vector<records::AnyRecord> snapshot() const;
@@ -129,6 +134,8 @@ class MetadataState {
   int32_t producer_ids_broker_ = -1;
   int64_t producer_ids_broker_epoch_ = -1;
   std::map<std::string, int16_t> features_;
+  std::map<ScramKey, records::UserScramCredentialRecord> scram_;
+  std::map<std::array<uint8_t, 16>, records::AccessControlEntryRecord> acls_;
 };
 
 }  // namespace millrace::cluster
