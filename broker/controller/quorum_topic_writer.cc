@@ -110,4 +110,12 @@ void QuorumTopicWriter::reassign_async(const std::string& topic, int32_t partiti
         std::move(done));
 }
 
+void QuorumTopicWriter::write_records_async(std::vector<cluster::records::AnyRecord> records, Done done) {
+  if (records.empty()) return done({});
+  write([records = std::move(records)](const cluster::MetadataState&) {
+    return cluster::ControlResult{0, "", records};
+  },
+        std::move(done));
+}
+
 }  // namespace millrace::broker

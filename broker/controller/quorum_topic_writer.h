@@ -32,6 +32,7 @@ class QuorumTopicWriter : public TopicWriter {
                            bool replace, bool validate_only, Done done) override;
   void reassign_async(const std::string& topic, int32_t partition, const std::optional<std::vector<int32_t>>& target,
                       Done done) override;
+  void write_records_async(std::vector<cluster::records::AnyRecord> records, Done done) override;
 
  private:
   void write(ControllerQuorum::Decide decide, Done done);

@@ -115,10 +115,15 @@ using SaslHandshakeHandler = Handler<proto::SaslHandshakeRequest, 0, 1>;
 Task<proto::SaslHandshakeResponse> handle(RequestContext& ctx, proto::SaslHandshakeRequest& req);
 using SaslAuthenticateHandler = Handler<proto::SaslAuthenticateRequest, 0, 2>;
 Task<proto::SaslAuthenticateResponse> handle(RequestContext& ctx, proto::SaslAuthenticateRequest& req);
+using DescribeUserScramCredentialsHandler = Handler<proto::DescribeUserScramCredentialsRequest, 0, 0>;
+Task<proto::DescribeUserScramCredentialsResponse> handle(RequestContext& ctx,
+                                                         proto::DescribeUserScramCredentialsRequest& req);
+using AlterUserScramCredentialsHandler = Handler<proto::AlterUserScramCredentialsRequest, 0, 0>;
+Task<proto::AlterUserScramCredentialsResponse> handle(RequestContext& ctx, proto::AlterUserScramCredentialsRequest& req);
 using DescribeTopicPartitionsHandler = Handler<proto::DescribeTopicPartitionsRequest, 0, 0>;
 Task<proto::DescribeTopicPartitionsResponse> handle(RequestContext& ctx, proto::DescribeTopicPartitionsRequest& req);
 
 // Every API the broker advertises, in ApiVersions' order.
-using ServedApis = HandlerList<ProduceHandler, FetchHandler, ListOffsetsHandler, MetadataHandler, OffsetCommitHandler, OffsetFetchHandler, FindCoordinatorHandler, JoinGroupHandler, HeartbeatHandler, LeaveGroupHandler, SyncGroupHandler, DescribeGroupsHandler, ListGroupsHandler, ApiVersionsHandler, CreateTopicsHandler, DeleteTopicsHandler, DeleteRecordsHandler, InitProducerIdHandler, OffsetForLeaderEpochHandler, DescribeConfigsHandler, AlterConfigsHandler, DescribeLogDirsHandler, CreatePartitionsHandler, DeleteGroupsHandler, ElectLeadersHandler, IncrementalAlterConfigsHandler, AlterPartitionReassignmentsHandler, ListPartitionReassignmentsHandler, OffsetDeleteHandler, DescribeClusterHandler, DescribeTopicPartitionsHandler, DescribeQuorumHandler, AddRaftVoterHandler, RemoveRaftVoterHandler, SaslHandshakeHandler, SaslAuthenticateHandler>;
+using ServedApis = HandlerList<ProduceHandler, FetchHandler, ListOffsetsHandler, MetadataHandler, OffsetCommitHandler, OffsetFetchHandler, FindCoordinatorHandler, JoinGroupHandler, HeartbeatHandler, LeaveGroupHandler, SyncGroupHandler, DescribeGroupsHandler, ListGroupsHandler, ApiVersionsHandler, CreateTopicsHandler, DeleteTopicsHandler, DeleteRecordsHandler, InitProducerIdHandler, OffsetForLeaderEpochHandler, DescribeConfigsHandler, AlterConfigsHandler, DescribeLogDirsHandler, CreatePartitionsHandler, DeleteGroupsHandler, ElectLeadersHandler, IncrementalAlterConfigsHandler, AlterPartitionReassignmentsHandler, ListPartitionReassignmentsHandler, OffsetDeleteHandler, DescribeClusterHandler, DescribeTopicPartitionsHandler, DescribeQuorumHandler, AddRaftVoterHandler, RemoveRaftVoterHandler, SaslHandshakeHandler, SaslAuthenticateHandler, DescribeUserScramCredentialsHandler, AlterUserScramCredentialsHandler>;
 
 }  // namespace millrace::broker

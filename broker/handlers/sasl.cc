@@ -48,9 +48,8 @@ Task<proto::SaslAuthenticateResponse> handle(RequestContext& ctx, proto::SaslAut
   SaslStep step = sasl_authenticate(session, req.auth_bytes, *image, now);
   if (step.error != 0) {
     ctx.broker.metrics.sasl_authentication_failures().Increment();
-    spdlog::info("event=sasl_authentication_failed conn={} peer={} listener={} mechanism={} error=\"{}\"", ctx.conn.id,
-                 ctx.conn.peer, ctx.conn.listener, req.auth_bytes.empty() ? "?" : session.mechanism.empty() ? "-" : session.mechanism,
-                 step.message);
+    spdlog::info("event=sasl_authentication_failed conn={} peer={} listener={} error=\"{}\" reason=\"{}\"",
+                 ctx.conn.id, ctx.conn.peer, ctx.conn.listener, step.message, step.reason);
     boost::asio::steady_timer delay(ctx.executor, std::chrono::milliseconds(kSaslFailureDelayMs));
     boost::system::error_code ec;
     co_await delay.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));

@@ -101,7 +101,8 @@ Dispatched now(Response r) {
 bool for_the_controller(int16_t key) {
   using K = proto::ApiKey;
   for (K k : {K::kCreateTopics, K::kDeleteTopics, K::kCreatePartitions, K::kAlterConfigs, K::kIncrementalAlterConfigs,
-              K::kAlterPartitionReassignments, K::kDescribeQuorum, K::kAddRaftVoter, K::kRemoveRaftVoter})
+              K::kAlterPartitionReassignments, K::kDescribeQuorum, K::kAddRaftVoter, K::kRemoveRaftVoter,
+              K::kAlterUserScramCredentials})
     if (key == static_cast<int16_t>(k)) return true;
   return false;
 }
@@ -150,8 +151,8 @@ asio::awaitable<Dispatched> KafkaDispatcher::raw_sasl_token(std::span<const uint
   SaslStep step = sasl_authenticate(*conn.security, frame, *image, wall_ms());
   if (step.error != 0) {
     broker_.metrics.sasl_authentication_failures().Increment();
-    spdlog::info("event=sasl_authentication_failed conn={} peer={} listener={} handshake=v0 error=\"{}\"", conn.id,
-                 conn.peer, conn.listener, step.message);
+    spdlog::info("event=sasl_authentication_failed conn={} peer={} listener={} handshake=v0 error=\"{}\" reason=\"{}\"",
+                 conn.id, conn.peer, conn.listener, step.message, step.reason);
     asio::steady_timer delay(co_await asio::this_coro::executor, std::chrono::milliseconds(kSaslFailureDelayMs));
     boost::system::error_code ec;
     co_await delay.async_wait(asio::redirect_error(asio::use_awaitable, ec));

@@ -19,10 +19,11 @@ namespace {
 // Kafka's mechanism numbers in UserScramCredentialRecord.
 int8_t scram_type(sasl::ScramMechanism m) { return m == sasl::ScramMechanism::kSha256 ? 1 : 2; }
 
-SaslStep failed(SecuritySession& s, std::string message) {
+SaslStep failed(SecuritySession& s, std::string message, std::string reason = "") {
   s.exchange.reset();
   s.mechanism.clear();
-  return {static_cast<int16_t>(proto::ErrorCode::kSaslAuthenticationFailed), std::move(message), {}, false};
+  return {static_cast<int16_t>(proto::ErrorCode::kSaslAuthenticationFailed), std::move(message), {}, false,
+          std::move(reason)};
 }
 
 bool constant_time_equal(const std::string& a, const std::string& b) {
@@ -80,8 +81,10 @@ SaslStep sasl_authenticate(SecuritySession& s, std::span<const uint8_t> token, c
     }
     auto* server = static_cast<sasl::ScramServer*>(s.exchange.get());
     auto r = server->step(text);
-    if (!r.ok()) return failed(s, "Authentication failed during authentication due to invalid credentials with SASL "
-                             "mechanism " + s.mechanism);
+    if (!r.ok())
+      return failed(s, "Authentication failed during authentication due to invalid credentials with SASL mechanism " +
+                           s.mechanism,
+                    r.error().message);
     step.reply.assign(r->response.begin(), r->response.end());
     if (!r->complete) return step;
     user = r->username;

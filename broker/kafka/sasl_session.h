@@ -28,6 +28,7 @@ struct SaslStep {
   std::string message;          // for the client (no secret in it)
   std::vector<uint8_t> reply;   // the server's token
   bool done = false;            // authenticated now
+  std::string reason;           // for the broker's log (why, in the mechanism's words)
 };
 
 // SaslHandshake: the error for `mechanism` (0 or UNSUPPORTED_SASL_MECHANISM) and

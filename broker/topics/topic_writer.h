@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/metadata/records/codec.h"
 #include "cluster/topics/topic_table.h"
 
 namespace millrace::broker {
@@ -33,6 +34,10 @@ class TopicWriter {
   // the move in progress (cluster/controller/reassignment_control.h).
   virtual void reassign_async(const std::string& topic, int32_t partition,
                               const std::optional<std::vector<int32_t>>& target, Done done) = 0;
+  // Records a handler on the active controller decided itself against the
+  // image it serves from (SCRAM credentials, ACLs: cluster/controller/*_control.h),
+  // written as one batch.
+  virtual void write_records_async(std::vector<cluster::records::AnyRecord> records, Done done) = 0;
 };
 
 }  // namespace millrace::broker

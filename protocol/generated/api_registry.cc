@@ -48,6 +48,9 @@ DecodeStatus decode_request_body(int16_t api_key, int16_t api_version,
     case 21: return decode_as<DeleteRecordsRequest>(api_version, body, out);
     case 22: return decode_as<InitProducerIdRequest>(api_version, body, out);
     case 23: return decode_as<OffsetForLeaderEpochRequest>(api_version, body, out);
+    case 29: return decode_as<DescribeAclsRequest>(api_version, body, out);
+    case 30: return decode_as<CreateAclsRequest>(api_version, body, out);
+    case 31: return decode_as<DeleteAclsRequest>(api_version, body, out);
     case 32: return decode_as<DescribeConfigsRequest>(api_version, body, out);
     case 33: return decode_as<AlterConfigsRequest>(api_version, body, out);
     case 35: return decode_as<DescribeLogDirsRequest>(api_version, body, out);
@@ -59,6 +62,8 @@ DecodeStatus decode_request_body(int16_t api_key, int16_t api_version,
     case 45: return decode_as<AlterPartitionReassignmentsRequest>(api_version, body, out);
     case 46: return decode_as<ListPartitionReassignmentsRequest>(api_version, body, out);
     case 47: return decode_as<OffsetDeleteRequest>(api_version, body, out);
+    case 50: return decode_as<DescribeUserScramCredentialsRequest>(api_version, body, out);
+    case 51: return decode_as<AlterUserScramCredentialsRequest>(api_version, body, out);
     case 55: return decode_as<DescribeQuorumRequest>(api_version, body, out);
     case 59: return decode_as<FetchSnapshotRequest>(api_version, body, out);
     case 60: return decode_as<DescribeClusterRequest>(api_version, body, out);
@@ -103,6 +108,9 @@ DecodeStatus decode_response_body(int16_t api_key, int16_t api_version,
     case 21: return decode_as<DeleteRecordsResponse>(api_version, body, out);
     case 22: return decode_as<InitProducerIdResponse>(api_version, body, out);
     case 23: return decode_as<OffsetForLeaderEpochResponse>(api_version, body, out);
+    case 29: return decode_as<DescribeAclsResponse>(api_version, body, out);
+    case 30: return decode_as<CreateAclsResponse>(api_version, body, out);
+    case 31: return decode_as<DeleteAclsResponse>(api_version, body, out);
     case 32: return decode_as<DescribeConfigsResponse>(api_version, body, out);
     case 33: return decode_as<AlterConfigsResponse>(api_version, body, out);
     case 35: return decode_as<DescribeLogDirsResponse>(api_version, body, out);
@@ -114,6 +122,8 @@ DecodeStatus decode_response_body(int16_t api_key, int16_t api_version,
     case 45: return decode_as<AlterPartitionReassignmentsResponse>(api_version, body, out);
     case 46: return decode_as<ListPartitionReassignmentsResponse>(api_version, body, out);
     case 47: return decode_as<OffsetDeleteResponse>(api_version, body, out);
+    case 50: return decode_as<DescribeUserScramCredentialsResponse>(api_version, body, out);
+    case 51: return decode_as<AlterUserScramCredentialsResponse>(api_version, body, out);
     case 55: return decode_as<DescribeQuorumResponse>(api_version, body, out);
     case 59: return decode_as<FetchSnapshotResponse>(api_version, body, out);
     case 60: return decode_as<DescribeClusterResponse>(api_version, body, out);

@@ -37,6 +37,9 @@ using RequestBody = std::variant<
     DeleteRecordsRequest,
     InitProducerIdRequest,
     OffsetForLeaderEpochRequest,
+    DescribeAclsRequest,
+    CreateAclsRequest,
+    DeleteAclsRequest,
     DescribeConfigsRequest,
     AlterConfigsRequest,
     DescribeLogDirsRequest,
@@ -48,6 +51,8 @@ using RequestBody = std::variant<
     AlterPartitionReassignmentsRequest,
     ListPartitionReassignmentsRequest,
     OffsetDeleteRequest,
+    DescribeUserScramCredentialsRequest,
+    AlterUserScramCredentialsRequest,
     DescribeQuorumRequest,
     FetchSnapshotRequest,
     DescribeClusterRequest,
@@ -78,6 +83,9 @@ using ResponseBody = std::variant<
     DeleteRecordsResponse,
     InitProducerIdResponse,
     OffsetForLeaderEpochResponse,
+    DescribeAclsResponse,
+    CreateAclsResponse,
+    DeleteAclsResponse,
     DescribeConfigsResponse,
     AlterConfigsResponse,
     DescribeLogDirsResponse,
@@ -89,6 +97,8 @@ using ResponseBody = std::variant<
     AlterPartitionReassignmentsResponse,
     ListPartitionReassignmentsResponse,
     OffsetDeleteResponse,
+    DescribeUserScramCredentialsResponse,
+    AlterUserScramCredentialsResponse,
     DescribeQuorumResponse,
     FetchSnapshotResponse,
     DescribeClusterResponse,
@@ -142,6 +152,9 @@ bool visit_api(int16_t api_key, F&& f) {
     case 21: f(std::type_identity<DeleteRecordsRequest>{}, std::type_identity<DeleteRecordsResponse>{}); return true;
     case 22: f(std::type_identity<InitProducerIdRequest>{}, std::type_identity<InitProducerIdResponse>{}); return true;
     case 23: f(std::type_identity<OffsetForLeaderEpochRequest>{}, std::type_identity<OffsetForLeaderEpochResponse>{}); return true;
+    case 29: f(std::type_identity<DescribeAclsRequest>{}, std::type_identity<DescribeAclsResponse>{}); return true;
+    case 30: f(std::type_identity<CreateAclsRequest>{}, std::type_identity<CreateAclsResponse>{}); return true;
+    case 31: f(std::type_identity<DeleteAclsRequest>{}, std::type_identity<DeleteAclsResponse>{}); return true;
     case 32: f(std::type_identity<DescribeConfigsRequest>{}, std::type_identity<DescribeConfigsResponse>{}); return true;
     case 33: f(std::type_identity<AlterConfigsRequest>{}, std::type_identity<AlterConfigsResponse>{}); return true;
     case 35: f(std::type_identity<DescribeLogDirsRequest>{}, std::type_identity<DescribeLogDirsResponse>{}); return true;
@@ -153,6 +166,8 @@ bool visit_api(int16_t api_key, F&& f) {
     case 45: f(std::type_identity<AlterPartitionReassignmentsRequest>{}, std::type_identity<AlterPartitionReassignmentsResponse>{}); return true;
     case 46: f(std::type_identity<ListPartitionReassignmentsRequest>{}, std::type_identity<ListPartitionReassignmentsResponse>{}); return true;
     case 47: f(std::type_identity<OffsetDeleteRequest>{}, std::type_identity<OffsetDeleteResponse>{}); return true;
+    case 50: f(std::type_identity<DescribeUserScramCredentialsRequest>{}, std::type_identity<DescribeUserScramCredentialsResponse>{}); return true;
+    case 51: f(std::type_identity<AlterUserScramCredentialsRequest>{}, std::type_identity<AlterUserScramCredentialsResponse>{}); return true;
     case 55: f(std::type_identity<DescribeQuorumRequest>{}, std::type_identity<DescribeQuorumResponse>{}); return true;
     case 59: f(std::type_identity<FetchSnapshotRequest>{}, std::type_identity<FetchSnapshotResponse>{}); return true;
     case 60: f(std::type_identity<DescribeClusterRequest>{}, std::type_identity<DescribeClusterResponse>{}); return true;

@@ -60,7 +60,15 @@ std::optional<ScramCredential> decoy(ScramMechanism m, const std::string& user) 
 std::optional<std::string> random_nonce() {
   std::array<uint8_t, kServerNonceBytes> b{};
   if (!random_bytes(b)) return std::nullopt;
-  return base64_encode(b);  // base64 is printable and has no ','
+  // Letters and digits only, as Kafka's nonces are: librdkafka 2.0.2 fails
+  // the exchange when the server nonce holds base64's '+', '/' or '='.
+  static const char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  std::string out;
+  for (uint8_t byte : b) {
+    out += kDigits[byte % 62];
+    out += kDigits[(byte / 62) % 62];
+  }
+  return out;
 }
 
 }  // namespace
@@ -91,6 +99,23 @@ Result<ScramCredential> make_credential(ScramMechanism m, std::string_view passw
   if (!salted) return {Errc::kInternal, "PBKDF2 failed"};
   auto client_key = scram::hmac(m, *salted, "Client Key");
   auto server_key = scram::hmac(m, *salted, "Server Key");
+  if (!client_key || !server_key) return {Errc::kInternal, "HMAC failed"};
+  auto stored_key = scram::hash(m, *client_key);
+  if (!stored_key) return {Errc::kInternal, "hash failed"};
+  return ScramCredential{m, std::vector<uint8_t>(salt.begin(), salt.end()), std::move(*stored_key),
+                         std::move(*server_key), iterations};
+}
+
+Result<ScramCredential> credential_from_salted(ScramMechanism m, std::span<const uint8_t> salt,
+                                               std::span<const uint8_t> salted, int32_t iterations) {
+  if (iterations < kScramMinIterations) return {Errc::kInvalidArgument, "Too few iterations"};
+  if (iterations > kScramMaxIterations) return {Errc::kInvalidArgument, "Too many iterations"};
+  if (salt.empty()) return {Errc::kInvalidArgument, "Salt must not be empty"};
+  if (salted.size() != hash_size(m))
+    return {Errc::kInvalidArgument, "Salted password must be " + std::to_string(hash_size(m)) + " bytes for " +
+                                        std::string(mechanism_name(m))};
+  auto client_key = scram::hmac(m, salted, "Client Key");
+  auto server_key = scram::hmac(m, salted, "Server Key");
   if (!client_key || !server_key) return {Errc::kInternal, "HMAC failed"};
   auto stored_key = scram::hash(m, *client_key);
   if (!stored_key) return {Errc::kInternal, "hash failed"};
@@ -161,7 +186,10 @@ Result<ScramStep> ScramServer::client_final(std::string_view message) {
   if (!scram::equal_ct(final_msg->channel_binding, scram::as_bytes(gs2_header_))) {
     return {Errc::kAuthenticationFailed, "Authentication failed: channel binding does not match the gs2 header"};
   }
-  if (final_msg->nonce != nonce_) {
+  // Kafka's check (ScramSaslServer): the final nonce ends with the combined
+  // one. librdkafka 2.0.2 sends its own nonce again in front of it.
+  const std::string& got = final_msg->nonce;
+  if (got.size() < nonce_.size() || got.compare(got.size() - nonce_.size(), nonce_.size(), nonce_) != 0) {
     return {Errc::kAuthenticationFailed, "Authentication failed: Invalid client nonce in the final client message"};
   }
   if (final_msg->proof.size() != hash_size(mechanism_)) {

@@ -79,6 +79,12 @@ Result<ScramCredential> make_credential(ScramMechanism m, std::string_view passw
 Result<ScramCredential> make_credential(ScramMechanism m, std::string_view password,
                                         int32_t iterations = kScramMinIterations);
 
+// From what AlterUserScramCredentials carries (the client salts and hashes
+// the password itself): salt, SaltedPassword = Hi(password, salt, i), i.
+// kInvalidArgument ("Too few iterations", "Too many iterations", ...) as Kafka words it.
+Result<ScramCredential> credential_from_salted(ScramMechanism m, std::span<const uint8_t> salt,
+                                               std::span<const uint8_t> salted_password, int32_t iterations);
+
 // Looks a user's credential up for the server's mechanism; nullopt if none.
 // Called at most once per exchange, from step(), on the caller's thread.
 using ScramCredentialLookup = std::function<std::optional<ScramCredential>(const std::string& user)>;

@@ -23,10 +23,14 @@ The client programs live in tests/interop/<client>/ and share one command line:
 consume runs 3 members of GROUP until TARGET distinct records arrived, commits
 synchronously after each batch and before leaving, and writes one line per record:
     member partition offset key value
+A ClientRun given security settings (tests/security: {protocol, mechanism, username,
+password, ca, cert, key}) passes them to the program as MILLRACE_CLIENT_SECURITY (JSON)
+and uses them for its own librdkafka views; without, everything is plaintext.
 """
 import argparse
 import collections
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -135,14 +139,33 @@ class Failure(Exception):
     pass
 
 
+def librdkafka_security(security):
+    """librdkafka settings for a MILLRACE_CLIENT_SECURITY dict ({} for None)."""
+    s = security or {}
+    conf = {}
+    if s.get("protocol"):
+        conf["security.protocol"] = s["protocol"]
+    if s.get("mechanism"):
+        conf.update({"sasl.mechanisms": s["mechanism"], "sasl.username": s.get("username", ""),
+                     "sasl.password": s.get("password", "")})
+    if s.get("ca"):
+        conf["ssl.ca.location"] = s["ca"]
+    if s.get("cert"):
+        conf.update({"ssl.certificate.location": s["cert"], "ssl.key.location": s["key"]})
+    return conf
+
+
 class ClientRun:
-    def __init__(self, client, broker, workdir, records, run_id):
+    def __init__(self, client, broker, workdir, records, run_id, security=None):
         self.client, self.broker, self.records = client, broker, records
+        self.security = security
         self.topic = f"interop-{client}-{run_id}"
         self.group = f"interop-{client}-{run_id}-group"
         self.dir = os.path.join(workdir, client)
         os.makedirs(self.dir, exist_ok=True)
         self.cmd, self.env = client_command(client)
+        if security:
+            self.env = {**self.env, "MILLRACE_CLIENT_SECURITY": json.dumps(security)}
         self.committed_before = None
         self.live = False
         self.phase1 = []
@@ -370,7 +393,8 @@ class ClientRun:
     # Independent views through librdkafka (python3-confluent-kafka), not the client under test.
     def end_offsets(self):
         from confluent_kafka import Consumer, TopicPartition
-        c = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": self.group + "-probe"})
+        c = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": self.group + "-probe",
+                      **librdkafka_security(self.security)})
         try:
             return [c.get_watermark_offsets(TopicPartition(self.topic, p), timeout=20)[1]
                     for p in range(PARTITIONS)]
@@ -383,7 +407,7 @@ class ClientRun:
         from confluent_kafka import Consumer, KafkaException, TopicPartition
         deadline = time.time() + timeout
         c = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": self.group,
-                      "enable.auto.commit": False})
+                      "enable.auto.commit": False, **librdkafka_security(self.security)})
         try:
             while True:
                 try:

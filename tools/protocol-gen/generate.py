@@ -57,6 +57,7 @@ ListPartitionReassignments OffsetDelete DescribeCluster DescribeLogDirs
 SaslHandshake SaslAuthenticate DescribeTopicPartitions DescribeQuorum
 BrokerRegistration BrokerHeartbeat AllocateProducerIds FetchSnapshot
 AddRaftVoter RemoveRaftVoter
+DescribeUserScramCredentials AlterUserScramCredentials DescribeAcls CreateAcls DeleteAcls
 """.split()
 
 # Messages without an api key that are generated too.

@@ -108,5 +108,15 @@ void fill_sample(AddRaftVoterRequest& m, int16_t version, int seed);
 void fill_sample(AddRaftVoterResponse& m, int16_t version, int seed);
 void fill_sample(RemoveRaftVoterRequest& m, int16_t version, int seed);
 void fill_sample(RemoveRaftVoterResponse& m, int16_t version, int seed);
+void fill_sample(DescribeUserScramCredentialsRequest& m, int16_t version, int seed);
+void fill_sample(DescribeUserScramCredentialsResponse& m, int16_t version, int seed);
+void fill_sample(AlterUserScramCredentialsRequest& m, int16_t version, int seed);
+void fill_sample(AlterUserScramCredentialsResponse& m, int16_t version, int seed);
+void fill_sample(DescribeAclsRequest& m, int16_t version, int seed);
+void fill_sample(DescribeAclsResponse& m, int16_t version, int seed);
+void fill_sample(CreateAclsRequest& m, int16_t version, int seed);
+void fill_sample(CreateAclsResponse& m, int16_t version, int seed);
+void fill_sample(DeleteAclsRequest& m, int16_t version, int seed);
+void fill_sample(DeleteAclsResponse& m, int16_t version, int seed);
 
 }  // namespace millrace::proto::testing

@@ -1,7 +1,11 @@
 """Interop program for python3-confluent-kafka (librdkafka 2.0.2), idempotent producer,
 murmur2_random partitioner (Java-compatible). Commands: see tests/interop/interop.py.
 The same program runs as client "confluent-kafka-current" under the venv of
-tests/interop/current-librdkafka (a current librdkafka); INTEROP_CLIENT names it."""
+tests/interop/current-librdkafka (a current librdkafka); INTEROP_CLIENT names it.
+MILLRACE_CLIENT_SECURITY (JSON {protocol, mechanism, username, password, ca, cert, key},
+unset: plaintext) gives every connection librdkafka's security settings; `probe BOOTSTRAP`
+asks for metadata once and prints OK or the error the client saw (tests/security)."""
+import json
 import os
 import sys
 
@@ -13,8 +17,43 @@ from group_loop import chunks, records, run_group  # noqa: E402
 CLIENT = os.environ.get("INTEROP_CLIENT", "confluent-kafka")
 
 
+def security():
+    """librdkafka settings from MILLRACE_CLIENT_SECURITY ({} when unset)."""
+    s = json.loads(os.environ.get("MILLRACE_CLIENT_SECURITY") or "{}")
+    conf = {}
+    if s.get("protocol"):
+        conf["security.protocol"] = s["protocol"]
+    if s.get("mechanism"):
+        conf.update({"sasl.mechanisms": s["mechanism"], "sasl.username": s.get("username", ""),
+                     "sasl.password": s.get("password", "")})
+    if s.get("ca"):
+        conf["ssl.ca.location"] = s["ca"]
+    if s.get("cert"):
+        conf.update({"ssl.certificate.location": s["cert"], "ssl.key.location": s["key"]})
+    return conf
+
+
+def probe(bootstrap, timeout=8.0):
+    """Asks for metadata until it is answered or librdkafka reported an error (error_cb,
+    served by poll): prints "OK" or "REFUSED <code name>: <text>" of the first error."""
+    import time
+    errors = []
+    a = AdminClient({"bootstrap.servers": bootstrap, "error_cb": errors.append, **security()})
+    deadline = time.time() + timeout
+    while not errors and time.time() < deadline:
+        try:
+            a.list_topics(timeout=0.5)
+            print("OK")
+            return
+        except KafkaException as e:
+            last = e.args[0]
+        a.poll(0.1)
+    e = errors[0] if errors else last
+    print(f"REFUSED {e.name()}: {e.str()}")
+
+
 def create(bootstrap, topic, partitions):
-    a = AdminClient({"bootstrap.servers": bootstrap})
+    a = AdminClient({"bootstrap.servers": bootstrap, **security()})
     for f in a.create_topics([NewTopic(topic, int(partitions), int(os.environ.get("INTEROP_RF", "1")))]).values():
         f.result(30)
 
@@ -25,7 +64,7 @@ def produce(bootstrap, topic, n, codecs):
     for codec, lo, hi in chunks(int(n), codecs.split(",")):
         p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
                       "compression.codec": codec, "partitioner": "murmur2_random",
-                      "linger.ms": 5})
+                      "linger.ms": 5, **security()})
 
         def dr(err, msg):
             if err:
@@ -47,7 +86,7 @@ class Member:
     def __init__(self, bootstrap, topic, group):
         self.c = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
                            "enable.auto.commit": False, "auto.offset.reset": "earliest",
-                           "session.timeout.ms": 10000})
+                           "session.timeout.ms": 10000, **security()})
         self.c.subscribe([topic])
         self.dirty = False
 
@@ -72,7 +111,9 @@ class Member:
 
 def main(argv):
     cmd, bootstrap = argv[0], argv[1]
-    if cmd == "create":
+    if cmd == "probe":
+        probe(bootstrap)
+    elif cmd == "create":
         create(bootstrap, argv[2], argv[3])
     elif cmd == "produce":
         produce(bootstrap, argv[2], argv[3], argv[4])

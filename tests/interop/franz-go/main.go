@@ -2,12 +2,18 @@
 // default partitioner hashes keys with Java's murmur2, a group of 3 kgo clients
 // with cooperative-sticky balancing and manual commits.
 // Usage: interop-franz-go COMMAND BOOTSTRAP ...; commands and output format: see
-// tests/interop/interop.py.
+// tests/interop/interop.py. MILLRACE_CLIENT_SECURITY (JSON {protocol, mechanism,
+// username, password, ca, cert, key}, unset: plaintext) gives every client a TLS dialer
+// and a SASL mechanism; `probe BOOTSTRAP` lists topics once and prints OK or the error
+// it saw (tests/security).
 package main
 
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -17,6 +23,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
 
 const client = "franz-go"
@@ -29,6 +37,69 @@ var codecs = map[string]kgo.CompressionCodec{
 	"zstd":   kgo.ZstdCompression(),
 }
 
+// seeds: the seed brokers and the security options of MILLRACE_CLIENT_SECURITY.
+func seeds(bootstrap string) []kgo.Opt {
+	opts := []kgo.Opt{kgo.SeedBrokers(strings.Split(bootstrap, ",")...)}
+	var s struct{ Protocol, Mechanism, Username, Password, CA, Cert, Key string }
+	if env := os.Getenv("MILLRACE_CLIENT_SECURITY"); env != "" {
+		if err := json.Unmarshal([]byte(env), &s); err != nil {
+			fmt.Fprintln(os.Stderr, "MILLRACE_CLIENT_SECURITY:", err)
+			os.Exit(2)
+		}
+	}
+	if s.Protocol == "SSL" || s.Protocol == "SASL_SSL" {
+		cfg := &tls.Config{}
+		if s.CA != "" {
+			pem, err := os.ReadFile(s.CA)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(2)
+			}
+			cfg.RootCAs = x509.NewCertPool()
+			cfg.RootCAs.AppendCertsFromPEM(pem)
+		}
+		if s.Cert != "" {
+			pair, err := tls.LoadX509KeyPair(s.Cert, s.Key)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(2)
+			}
+			cfg.Certificates = []tls.Certificate{pair}
+		}
+		opts = append(opts, kgo.DialTLSConfig(cfg))
+	}
+	switch s.Mechanism {
+	case "":
+	case "PLAIN":
+		opts = append(opts, kgo.SASL(plain.Auth{User: s.Username, Pass: s.Password}.AsMechanism()))
+	case "SCRAM-SHA-256":
+		opts = append(opts, kgo.SASL(scram.Auth{User: s.Username, Pass: s.Password}.AsSha256Mechanism()))
+	case "SCRAM-SHA-512":
+		opts = append(opts, kgo.SASL(scram.Auth{User: s.Username, Pass: s.Password}.AsSha512Mechanism()))
+	default:
+		fmt.Fprintln(os.Stderr, "unknown SASL mechanism", s.Mechanism)
+		os.Exit(2)
+	}
+	return opts
+}
+
+// probe lists topics once (8 s at most): OK, or REFUSED and the error.
+func probe(bootstrap string) error {
+	cl, err := kgo.NewClient(append(seeds(bootstrap), kgo.RequestRetries(1))...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+	defer cancel()
+	if _, err := kadm.NewClient(cl).ListTopics(ctx); err != nil {
+		fmt.Printf("REFUSED %T: %v\n", err, err)
+	} else {
+		fmt.Println("OK")
+	}
+	return nil
+}
+
 // interopRF: the replication factor of the topic (INTEROP_RF, 1 by default).
 func interopRF() int16 {
 	rf, err := strconv.Atoi(os.Getenv("INTEROP_RF"))
@@ -39,7 +110,7 @@ func interopRF() int16 {
 }
 
 func create(bootstrap, topic string, partitions int32) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...))
+	cl, err := kgo.NewClient(seeds(bootstrap)...)
 	if err != nil {
 		return err
 	}
@@ -59,8 +130,8 @@ func produce(bootstrap, topic string, n int, names []string) error {
 		if !ok {
 			return fmt.Errorf("unknown codec %q", name)
 		}
-		cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...), kgo.ProducerBatchCompression(codec),
-			kgo.ProducerLinger(5*time.Millisecond), kgo.RequiredAcks(kgo.AllISRAcks()))
+		cl, err := kgo.NewClient(append(seeds(bootstrap), kgo.ProducerBatchCompression(codec),
+			kgo.ProducerLinger(5*time.Millisecond), kgo.RequiredAcks(kgo.AllISRAcks()))...)
 		if err != nil {
 			return err
 		}
@@ -111,7 +182,7 @@ func consume(bootstrap, topic, group string, target int, outFile string) int {
 	clients := make([]*kgo.Client, 3)
 	for m := 0; m < 3; m++ {
 		m := m
-		cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...), kgo.ConsumerGroup(group),
+		cl, err := kgo.NewClient(append(seeds(bootstrap), kgo.ConsumerGroup(group),
 			kgo.ConsumeTopics(topic), kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll(),
 			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.SessionTimeout(10*time.Second),
 			kgo.FetchMaxBytes(65536), kgo.FetchMaxPartitionBytes(16384),
@@ -141,7 +212,7 @@ func consume(bootstrap, topic, group string, target int, outFile string) int {
 					delete(assigned[m], p)
 				}
 				mu.Unlock()
-			}))
+			}))...)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
@@ -229,6 +300,8 @@ func main() {
 	cmd, bootstrap, args := os.Args[1], os.Args[2], os.Args[3:]
 	var err error
 	switch cmd {
+	case "probe":
+		err = probe(bootstrap)
 	case "create":
 		p, _ := strconv.Atoi(args[1])
 		err = create(bootstrap, args[0], int32(p))

@@ -1,8 +1,13 @@
 // Interop program for the Java client (kafka-clients 4.x: idempotent producer by
 // default, classic group protocol, murmur2 partitioner). Run as a single-file
 // program: java -cp "<kafka libs>/*" Interop.java COMMAND BOOTSTRAP ...
-// Commands and output format: see tests/interop/interop.py.
+// Commands and output format: see tests/interop/interop.py. MILLRACE_CLIENT_SECURITY
+// (JSON {protocol, mechanism, username, password, ca, cert, key}, unset: plaintext) gives
+// every client the matching security.protocol, sasl.* and ssl.* settings (PEM truststore,
+// PEM key and chain inline); `probe BOOTSTRAP` lists topics once and prints OK or the
+// exception it saw (tests/security).
 import java.io.*;
+import java.nio.file.*;
 import java.time.Duration;
 import java.util.*;
 import java.util.concurrent.*;
@@ -19,6 +24,7 @@ public class Interop {
   public static void main(String[] args) throws Exception {
     String cmd = args[0], bootstrap = args[1];
     switch (cmd) {
+      case "probe" -> probe(bootstrap);
       case "create" -> create(bootstrap, args[2], Integer.parseInt(args[3]));
       case "produce" -> produce(bootstrap, args[2], Integer.parseInt(args[3]), args[4].split(","));
       case "consume" -> System.exit(consume(bootstrap, args[2], args[3], Integer.parseInt(args[4]), args[5]));
@@ -26,8 +32,58 @@ public class Interop {
     }
   }
 
+  // The string value of "key" in a flat JSON object of strings (the only JSON read here).
+  static String jsonField(String json, String key) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+        "\"" + key + "\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(json);
+    return m.find() ? m.group(1).replace("\\\"", "\"").replace("\\\\", "\\") : null;
+  }
+
+  // Security settings from MILLRACE_CLIENT_SECURITY (none when unset).
+  static Properties security() throws IOException {
+    Properties p = new Properties();
+    String json = System.getenv().getOrDefault("MILLRACE_CLIENT_SECURITY", "");
+    if (json.isBlank()) return p;
+    String protocol = jsonField(json, "protocol"), mechanism = jsonField(json, "mechanism");
+    String ca = jsonField(json, "ca"), cert = jsonField(json, "cert"), key = jsonField(json, "key");
+    if (protocol != null) p.put("security.protocol", protocol);
+    if (mechanism != null) {
+      String module = mechanism.startsWith("SCRAM") ? "org.apache.kafka.common.security.scram.ScramLoginModule"
+                                                    : "org.apache.kafka.common.security.plain.PlainLoginModule";
+      p.put("sasl.mechanism", mechanism);
+      p.put("sasl.jaas.config", module + " required username=\"" + jsonField(json, "username")
+                                + "\" password=\"" + jsonField(json, "password") + "\";");
+    }
+    if (ca != null) {
+      p.put("ssl.truststore.type", "PEM");
+      p.put("ssl.truststore.location", ca);
+    }
+    if (cert != null) {
+      p.put("ssl.keystore.type", "PEM");
+      p.put("ssl.keystore.certificate.chain", Files.readString(Path.of(cert)));
+      p.put("ssl.keystore.key", Files.readString(Path.of(key)));
+    }
+    return p;
+  }
+
+  static void probe(String bootstrap) throws Exception {
+    Properties p = security();
+    p.put("bootstrap.servers", bootstrap);
+    p.put("request.timeout.ms", "6000");
+    p.put("default.api.timeout.ms", "8000");
+    try (Admin admin = Admin.create(p)) {
+      admin.listTopics().names().get(10, TimeUnit.SECONDS);
+      System.out.println("OK");
+    } catch (Exception e) {
+      Throwable t = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+      System.out.println("REFUSED " + t.getClass().getName() + ": " + t.getMessage());
+    }
+  }
+
   static void create(String bootstrap, String topic, int partitions) throws Exception {
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+    Properties ap = security();
+    ap.put("bootstrap.servers", bootstrap);
+    try (Admin admin = Admin.create(ap)) {
       admin.createTopics(List.of(new NewTopic(topic, partitions, Short.parseShort(System.getenv().getOrDefault("INTEROP_RF", "1"))))).all().get(60, TimeUnit.SECONDS);
     }
   }
@@ -35,7 +91,7 @@ public class Interop {
   static void produce(String bootstrap, String topic, int n, String[] codecs) throws Exception {
     for (int j = 0; j < codecs.length; j++) {
       int lo = j * n / codecs.length, hi = (j + 1) * n / codecs.length;
-      Properties p = new Properties();
+      Properties p = security();
       p.put("bootstrap.servers", bootstrap);
       p.put("compression.type", codecs[j]);
       p.put("enable.idempotence", "true");
@@ -55,12 +111,14 @@ public class Interop {
     AtomicBoolean stop = new AtomicBoolean(false);
     long deadline = System.currentTimeMillis() + 120_000;
     List<String> errors = Collections.synchronizedList(new ArrayList<>());
+    Properties sec = security();
     try (PrintWriter out = new PrintWriter(new BufferedWriter(new FileWriter(outFile)))) {
       List<Thread> threads = new ArrayList<>();
       for (int m = 0; m < 3; m++) {
         final int member = m;
         Thread t = new Thread(() -> {
           Properties c = new Properties();
+          c.putAll(sec);
           c.put("bootstrap.servers", bootstrap);
           c.put("group.id", group);
           c.put("auto.offset.reset", "earliest");

@@ -1,15 +1,44 @@
 // Interop program for kafkajs 2.2.4 (idempotent producer, gzip its only built-in
 // codec, its default partitioner is Java-compatible murmur2 since 2.0).
 // Usage: NODE_PATH=<cache>/npm/node_modules node client.js COMMAND BOOTSTRAP ...
-// Commands and output format: see tests/interop/interop.py.
+// Commands and output format: see tests/interop/interop.py. MILLRACE_CLIENT_SECURITY
+// (JSON {protocol, mechanism, username, password, ca, cert, key}, unset: plaintext) gives
+// kafkajs its ssl and sasl options; `probe BOOTSTRAP` connects an admin client once and
+// prints OK or the error it saw (tests/security).
 const fs = require('fs');
 const { Kafka, CompressionTypes, Partitioners, logLevel } = require('kafkajs');
 
 const CLIENT = 'kafkajs';
 const CODECS = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP };
 const [cmd, bootstrap, ...rest] = process.argv.slice(2);
+
+// kafkajs's ssl and sasl options from MILLRACE_CLIENT_SECURITY ({} when unset).
+function security() {
+  const s = JSON.parse(process.env.MILLRACE_CLIENT_SECURITY || '{}');
+  const out = {};
+  if (s.protocol === 'SSL' || s.protocol === 'SASL_SSL') {
+    out.ssl = {};
+    if (s.ca) out.ssl.ca = [fs.readFileSync(s.ca, 'utf-8')];
+    if (s.cert) { out.ssl.cert = fs.readFileSync(s.cert, 'utf-8'); out.ssl.key = fs.readFileSync(s.key, 'utf-8'); }
+  }
+  if (s.mechanism) out.sasl = { mechanism: s.mechanism.toLowerCase(), username: s.username, password: s.password };
+  return out;
+}
+
 const kafka = new Kafka({ clientId: 'interop-kafkajs', brokers: bootstrap.split(','), logLevel: logLevel.WARN,
-                          retry: { retries: 10 } });
+                          retry: { retries: cmd === 'probe' ? 0 : 10 }, ...security() });
+
+async function probe() {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.listTopics();
+    console.log('OK');
+  } catch (e) {
+    console.log(`REFUSED ${e.name}: ${e.message}` + (e.originalError ? ` / ${e.originalError.name}: ${e.originalError.message}` : ''));
+  }
+  await admin.disconnect().catch(() => {});
+}
 
 async function create(topic, partitions) {
   const admin = kafka.admin();
@@ -104,6 +133,7 @@ async function consume(topic, group, target, outFile) {
 }
 
 async function main() {
+  if (cmd === 'probe') return probe();
   if (cmd === 'create') return create(...rest);
   if (cmd === 'produce') return produce(...rest);
   if (cmd === 'consume') return consume(...rest);

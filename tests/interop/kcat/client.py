@@ -2,7 +2,11 @@
 so `create` uses python3-confluent-kafka's AdminClient (the same librdkafka).
 produce: one `kcat -P` per codec, idempotent, murmur2_random partitioner.
 consume: three `kcat -G -c N` processes in one group (auto commit of what kcat
-printed, final commit when -c is reached), in rounds until TARGET distinct records."""
+printed, final commit when -c is reached), in rounds until TARGET distinct records.
+MILLRACE_CLIENT_SECURITY (JSON {protocol, mechanism, username, password, ca, cert, key},
+unset: plaintext) becomes librdkafka's -X settings; `probe BOOTSTRAP` runs `kcat -L` once
+and prints OK or the error kcat reported (tests/security)."""
+import json
 import os
 import selectors
 import subprocess
@@ -15,9 +19,41 @@ from group_loop import chunks, records  # noqa: E402
 CLIENT = "kcat"
 
 
+def security():
+    """librdkafka settings from MILLRACE_CLIENT_SECURITY ({} when unset)."""
+    s = json.loads(os.environ.get("MILLRACE_CLIENT_SECURITY") or "{}")
+    conf = {}
+    if s.get("protocol"):
+        conf["security.protocol"] = s["protocol"]
+    if s.get("mechanism"):
+        conf.update({"sasl.mechanisms": s["mechanism"], "sasl.username": s.get("username", ""),
+                     "sasl.password": s.get("password", "")})
+    if s.get("ca"):
+        conf["ssl.ca.location"] = s["ca"]
+    if s.get("cert"):
+        conf.update({"ssl.certificate.location": s["cert"], "ssl.key.location": s["key"]})
+    return conf
+
+
+def kcat_x():
+    """The security settings as kcat arguments: -X key=value ..."""
+    return [a for k, v in security().items() for a in ("-X", f"{k}={v}")]
+
+
+def probe(bootstrap):
+    """`kcat -L` (metadata) with a 6 s timeout: OK, or REFUSED and kcat's first error lines."""
+    p = subprocess.run(["kcat", "-b", bootstrap, "-L", "-m", "6"] + kcat_x(), capture_output=True,
+                       text=True, timeout=30)
+    if p.returncode == 0 and "Metadata for" in p.stdout:
+        print("OK")
+        return
+    fails = [ln for ln in p.stderr.splitlines() if "|FAIL|" in ln or "ERROR" in ln]
+    print("REFUSED " + (fails[0] if fails else p.stderr.strip()[-300:]))
+
+
 def create(bootstrap, topic, partitions):
     from confluent_kafka.admin import AdminClient, NewTopic
-    a = AdminClient({"bootstrap.servers": bootstrap})
+    a = AdminClient({"bootstrap.servers": bootstrap, **security()})
     for f in a.create_topics([NewTopic(topic, int(partitions), int(os.environ.get("INTEROP_RF", "1")))]).values():
         f.result(30)
 
@@ -28,7 +64,7 @@ def produce(bootstrap, topic, n, codecs):
         data = "".join(f"{k}:{v}\n" for k, v in recs[lo:hi])
         p = subprocess.run(["kcat", "-b", bootstrap, "-P", "-t", topic, "-K:", "-z", codec,
                             "-X", "enable.idempotence=true", "-X", "partitioner=murmur2_random",
-                            "-X", "linger.ms=5"], input=data, text=True, timeout=120,
+                            "-X", "linger.ms=5"] + kcat_x(), input=data, text=True, timeout=120,
                            capture_output=True)
         if p.returncode != 0 or "delivery failed" in p.stderr.lower() or "% error" in p.stderr.lower():
             raise SystemExit(f"kcat -P ({codec}) exited {p.returncode}: {p.stderr[-2000:]}")
@@ -50,7 +86,7 @@ def consume(bootstrap, topic, group, target, outfile, members=3, timeout=120):
             procs = [(i, subprocess.Popen(
                 ["kcat", "-b", bootstrap, "-G", group, topic, "-u", "-q", "-c", str(c),
                  "-f", "%p %o %k %s\n", "-X", "auto.offset.reset=earliest",
-                 "-X", "auto.commit.interval.ms=1000", "-X", "session.timeout.ms=10000"],
+                 "-X", "auto.commit.interval.ms=1000", "-X", "session.timeout.ms=10000"] + kcat_x(),
                 stdout=subprocess.PIPE, text=True)) for i, c in enumerate(counts) if c > 0]
             sel = selectors.DefaultSelector()
             for i, p in procs:
@@ -79,7 +115,9 @@ def consume(bootstrap, topic, group, target, outfile, members=3, timeout=120):
 
 def main(argv):
     cmd, bootstrap = argv[0], argv[1]
-    if cmd == "create":
+    if cmd == "probe":
+        probe(bootstrap)
+    elif cmd == "create":
         create(bootstrap, argv[2], argv[3])
     elif cmd == "produce":
         produce(bootstrap, argv[2], argv[3], argv[4])
