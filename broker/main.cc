@@ -47,6 +47,7 @@
 #include "broker/metrics/scrape_providers.h"
 #include "broker/server/admin_http.h"
 #include "broker/config/listener_security.h"
+#include "broker/kafka/authz.h"
 #include "broker/server/server.h"
 #include "cluster/controller/broker_control.h"
 #include "cluster/controller/metadata_log.h"
@@ -283,6 +284,9 @@ int run(const Config& cfg) {
                                   .learner_rate = cfg.integer("leader.replication.throttled.rate")},
                                  partitions);
   state.replication = &replication;
+  Authz authz(cfg.string("authorizer.class.name"), cfg.string("super.users"),
+              cfg.boolean("allow.everyone.if.no.acl.found"), &metrics);
+  state.authz = &authz;
   ReplicationDispatcher kafka_listener(replication, dispatcher, node_id);
   ServerOptions so;
   int threads = static_cast<int>(cfg.integer("num.network.threads"));

@@ -248,6 +248,15 @@ constexpr std::array kSchema = {
     ConfigKey{"sasl.jaas.config", ConfigType::kString, "", {}, {}, {}, nullptr,
               "Kafka's JAAS text; for PLAIN the users are its user_<name>=\"<password>\" options "
               "(listener.name.<name>.plain.sasl.jaas.config)."},
+    ConfigKey{"authorizer.class.name", ConfigType::kString, "", {}, {},
+              "|org.apache.kafka.metadata.authorizer.StandardAuthorizer|kafka.security.authorizer.AclAuthorizer",
+              nullptr,
+              "Kafka's authorizer names turn ACLs on (both mean the same: bindings in the metadata log, Kafka's "
+              "semantics); empty: every request is allowed and the ACL APIs answer SECURITY_DISABLED."},
+    ConfigKey{"super.users", ConfigType::kString, "", {}, {}, {}, nullptr,
+              "Principals allowed everything, semicolon-separated: User:admin;User:CN=broker."},
+    ConfigKey{"allow.everyone.if.no.acl.found", ConfigType::kBool, "false", {}, {}, {}, nullptr,
+              "With an authorizer, a resource no ACL names is open to everyone (Kafka's key and default)."},
     ConfigKey{"connections.max.reauth.ms", ConfigType::kLong, "0", 0, INT64_MAX, {}, nullptr,
               "A SASL session lasts at most this long before the client must re-authenticate (KIP-368); 0: no "
               "limit."},

@@ -104,7 +104,13 @@ asio::awaitable<Dispatched> ControllerDispatcher::dispatch(std::span<const uint8
       resp.metadata_offset = quorum_.applied();
       co_return now(answer(cid, resp, 0));
     }
-    auto dispatched = kafka_.dispatch(fwd->request_data, conn);
+    // As the client the forwarding broker authenticated (Kafka's Envelope):
+    // the controller listener is internal, the principal it carries trusted.
+    ConnectionInfo client = conn;
+    client.security = std::make_shared<SecuritySession>();
+    client.security->principal = fwd->principal.value_or("User:ANONYMOUS");
+    client.security->host = fwd->client_host.value_or("");
+    auto dispatched = kafka_.dispatch(fwd->request_data, client);
     Dispatched inner = co_await std::move(dispatched);
     Response out = std::move(inner.response);
     if (inner.later) out = co_await std::move(*inner.later);

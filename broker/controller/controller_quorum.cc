@@ -782,8 +782,10 @@ int64_t ControllerQuorum::allocate_producer_ids(int64_t count, std::chrono::mill
   return -1;
 }
 
-void ControllerQuorum::forward(std::vector<uint8_t> request_frame, std::function<void(Forwarded)> done) {
-  run_on_quorum([this, frame = std::move(request_frame), done = std::move(done)]() mutable {
+void ControllerQuorum::forward(std::vector<uint8_t> request_frame, std::string principal, std::string client_host,
+                               std::function<void(Forwarded)> done) {
+  run_on_quorum([this, frame = std::move(request_frame), principal = std::move(principal),
+                 client_host = std::move(client_host), done = std::move(done)]() mutable {
     const int32_t leader = known_leader();
     auto l = leader >= 0 && leader != opts_.me ? rpc_link(leader) : nullptr;
     if (!l) {
@@ -792,6 +794,8 @@ void ControllerQuorum::forward(std::vector<uint8_t> request_frame, std::function
     }
     raft::rpc::ControllerForwardRequest req;
     req.request_data = std::move(frame);
+    req.principal = std::move(principal);
+    req.client_host = std::move(client_host);
     const uint64_t id = next_forward_++;
     forwards_[id] = {leader, std::move(done)};
     l->request(raft::rpc::ControllerForwardRequest::kApiKey, 0, encode_body(req, 0),

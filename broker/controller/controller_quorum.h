@@ -167,7 +167,9 @@ class ControllerQuorum {
     std::vector<uint8_t> response_frame;
     int64_t metadata_offset = -1;
   };
-  void forward(std::vector<uint8_t> request_frame, std::function<void(Forwarded)> done);
+  // `principal` and `client_host`: who sent it (the controller authorizes it as them).
+  void forward(std::vector<uint8_t> request_frame, std::string principal, std::string client_host,
+               std::function<void(Forwarded)> done);
 
   // A broker's report of the replicated partitions it leads (any thread):
   // decided here on the active controller, else sent to it (api 10002).

@@ -1,5 +1,7 @@
 #include "broker/controller/quorum_topic_writer.h"
 
+#include "broker/server/request_dispatcher.h"
+
 #include "cluster/controller/reassignment_control.h"
 #include "cluster/controller/topic_control.h"
 #include "cluster/topics/topic_command.h"
@@ -59,7 +61,8 @@ void QuorumTopicWriter::forward_create(const std::string& name, int32_t partitio
   std::vector<uint8_t> frame;
   wire::Writer w(frame);
   proto::encode_request_frame(h, proto::RequestBody(std::move(req)), w);
-  quorum_.forward(std::move(frame), [this, done = std::move(done)](ControllerQuorum::Forwarded f) {
+  // The broker's own request (it authorized the client's): an internal principal.
+  quorum_.forward(std::move(frame), std::string(kInternalPrincipal), "", [this, done = std::move(done)](ControllerQuorum::Forwarded f) {
     if (f.error != 0) return done({f.error, "the active controller did not answer; retry"});
     auto parsed = proto::parse_response_frame(f.response_frame, proto::CreateTopicsRequest::kApiKey, kVersion);
     proto::CreateTopicsResponse resp;

@@ -4,6 +4,7 @@
 // creation goes through the controller's metadata log (topics/topic_writer.h);
 // the answer waits until this node has applied it and its partitions exist.
 #include "broker/handlers/await_callback.h"
+#include "broker/handlers/authorize.h"
 #include "broker/handlers/handlers.h"
 
 namespace millrace::broker {
@@ -11,9 +12,17 @@ namespace millrace::broker {
 Task<proto::CreateTopicsResponse> handle(RequestContext& ctx, proto::CreateTopicsRequest& req) {
   auto& b = ctx.broker;
   proto::CreateTopicsResponse resp;
+  auto image = b.metadata.current();
+  // CREATE on the cluster, or else on each topic (Kafka's rule).
+  const bool cluster_create = cluster_allowed(ctx, *image, acl::AclOperation::kCreate, false);
   for (const auto& t : req.topics) {
     auto& r = resp.topics.emplace_back();
     r.name = t.name;
+    if (!cluster_create && !topic_allowed(ctx, *image, acl::AclOperation::kCreate, t.name)) {
+      r.error_code = ctx.note(proto::ErrorCode::kTopicAuthorizationFailed);
+      r.error_message = "Authorization failed.";
+      continue;
+    }
     int32_t partitions = t.num_partitions == -1 ? static_cast<int32_t>(b.config.integer("num.partitions"))
                                                 : t.num_partitions;
     if (!t.assignments.empty()) partitions = static_cast<int32_t>(t.assignments.size());

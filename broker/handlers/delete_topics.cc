@@ -2,6 +2,7 @@
 // is a command of the topic table (naming the id it saw, so a topic created
 // again meanwhile is not deleted); the answer waits until the partitions are gone.
 #include "broker/handlers/await_callback.h"
+#include "broker/handlers/authorize.h"
 #include "broker/handlers/handlers.h"
 #include "broker/handlers/topic_metadata.h"
 
@@ -31,7 +32,10 @@ Task<proto::DeleteTopicsResponse> handle(RequestContext& ctx, proto::DeleteTopic
     }
     std::copy(info->id.begin(), info->id.end(), r.topic_id.bytes.begin());
     std::string message;
-    if (info->internal) {
+    if (auto image = b.metadata.current(); !topic_allowed(ctx, *image, acl::AclOperation::kDelete, info->name)) {
+      r.error_code = ctx.note(proto::ErrorCode::kTopicAuthorizationFailed);
+      r.error_message = "Authorization failed.";
+    } else if (info->internal) {
       r.error_code = ctx.note(proto::ErrorCode::kTopicAuthorizationFailed);
       r.error_message = "internal topics cannot be deleted";
     } else if (!b.config.boolean("delete.topic.enable")) {

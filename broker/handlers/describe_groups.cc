@@ -1,12 +1,20 @@
 // DescribeGroups (key 15), v0-5. An unknown group is described as "Dead"
 // with no error, as Kafka does.
+#include "broker/handlers/authorize.h"
 #include "broker/handlers/handlers.h"
 
 namespace millrace::broker {
 
 Task<proto::DescribeGroupsResponse> handle(RequestContext& ctx, proto::DescribeGroupsRequest& req) {
   proto::DescribeGroupsResponse resp;
+  auto image = ctx.broker.metadata.current();
   for (const auto& id : req.groups) {
+    if (!group_allowed(ctx, *image, acl::AclOperation::kDescribe, id)) {
+      auto& g = resp.groups.emplace_back();
+      g.group_id = id;
+      g.error_code = ctx.note(proto::ErrorCode::kGroupAuthorizationFailed);
+      continue;
+    }
     auto d = ctx.broker.groups.describe(id);
     auto& g = resp.groups.emplace_back();
     g.error_code = ctx.note(d.error);

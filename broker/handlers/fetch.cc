@@ -25,6 +25,7 @@
 #include <map>
 
 #include "broker/handlers/errors.h"
+#include "broker/handlers/authorize.h"
 #include "broker/handlers/handlers.h"
 #include "broker/handlers/leader_hint.h"
 #include "broker/handlers/topic_metadata.h"
@@ -116,6 +117,10 @@ Built build(RequestContext& ctx, const proto::FetchRequest& req, const std::vect
   const bool follower_may_serve = ctx.api_version >= 11 && from_consumer(ctx, req);
   const bool select = b.rack_aware_reads && follower_may_serve && !req.rack_id.empty();
   std::optional<std::map<int32_t, std::string>> racks;  // looked up once, when a partition needs it
+  // A consumer needs READ on each topic (a follower's fetch goes by Raft, not here).
+  const bool consumer = from_consumer(ctx, req);
+  std::map<std::string, bool, std::less<>> may_read;
+  std::shared_ptr<const cluster::MetadataImage> image;
   r.reads.reserve(targets.size());
   for (size_t i = 0; i < targets.size(); ++i) {
     const auto& t = targets[i];
@@ -125,6 +130,20 @@ Built build(RequestContext& ctx, const proto::FetchRequest& req, const std::vect
     pd.records.is_null = false;
     pd.aborted_transactions = std::nullopt;
     rd.topic = names.name(t.key);
+    if (consumer && ctx.broker.authz && ctx.broker.authz->enabled() && !rd.topic.empty()) {
+      auto known = may_read.find(rd.topic);
+      if (known == may_read.end()) {
+        if (!image) image = b.metadata.current();
+        known = may_read.emplace(rd.topic, topic_allowed(ctx, *image, acl::AclOperation::kRead, rd.topic)).first;
+      }
+      if (!known->second) {
+        pd.error_code = proto::code(proto::ErrorCode::kTopicAuthorizationFailed);
+        pd.high_watermark = -1;
+        rd.result = {pd.error_code, -1, -1, false};
+        r.error = true;
+        continue;
+      }
+    }
     const auto& partition = partitions[i];
     const int32_t epoch = t.params.current_leader_epoch;
     auto leader = !partition           ? proto::ErrorCode::kNone

@@ -14,6 +14,7 @@
 // is the closest, and error_message says what is really meant (librdkafka
 // shows it; tests/interop/compat: transactional_client_fails_fast).
 #include "broker/groups/offsets_store.h"
+#include "broker/handlers/authorize.h"
 #include "broker/handlers/handlers.h"
 #include "broker/handlers/partition_state.h"
 #include "coordination/offsets_partition.h"
@@ -52,6 +53,9 @@ Task<proto::FindCoordinatorResponse> handle(RequestContext& ctx, proto::FindCoor
     if (req.key_type != 0)
       return {ctx.note(proto::ErrorCode::kTransactionalIdAuthorizationFailed),
               "transactions are not supported by Millrace yet", -1, "", -1};
+    if (!group_allowed(ctx, *image, acl::AclOperation::kDescribe, key))
+      return {ctx.note(proto::ErrorCode::kGroupAuthorizationFailed), "Not authorized to describe group " + key, -1, "",
+              -1};
     return coordinator_of(ctx, *image, key);
   };
   if (ctx.api_version < 4) {

@@ -120,10 +120,16 @@ Task<proto::DescribeUserScramCredentialsResponse> handle(RequestContext& ctx,
                                                          proto::DescribeUserScramCredentialsRequest& req);
 using AlterUserScramCredentialsHandler = Handler<proto::AlterUserScramCredentialsRequest, 0, 0>;
 Task<proto::AlterUserScramCredentialsResponse> handle(RequestContext& ctx, proto::AlterUserScramCredentialsRequest& req);
+using DescribeAclsHandler = Handler<proto::DescribeAclsRequest, 1, 3>;
+Task<proto::DescribeAclsResponse> handle(RequestContext& ctx, proto::DescribeAclsRequest& req);
+using CreateAclsHandler = Handler<proto::CreateAclsRequest, 1, 3>;
+Task<proto::CreateAclsResponse> handle(RequestContext& ctx, proto::CreateAclsRequest& req);
+using DeleteAclsHandler = Handler<proto::DeleteAclsRequest, 1, 3>;
+Task<proto::DeleteAclsResponse> handle(RequestContext& ctx, proto::DeleteAclsRequest& req);
 using DescribeTopicPartitionsHandler = Handler<proto::DescribeTopicPartitionsRequest, 0, 0>;
 Task<proto::DescribeTopicPartitionsResponse> handle(RequestContext& ctx, proto::DescribeTopicPartitionsRequest& req);
 
 // Every API the broker advertises, in ApiVersions' order.
-using ServedApis = HandlerList<ProduceHandler, FetchHandler, ListOffsetsHandler, MetadataHandler, OffsetCommitHandler, OffsetFetchHandler, FindCoordinatorHandler, JoinGroupHandler, HeartbeatHandler, LeaveGroupHandler, SyncGroupHandler, DescribeGroupsHandler, ListGroupsHandler, ApiVersionsHandler, CreateTopicsHandler, DeleteTopicsHandler, DeleteRecordsHandler, InitProducerIdHandler, OffsetForLeaderEpochHandler, DescribeConfigsHandler, AlterConfigsHandler, DescribeLogDirsHandler, CreatePartitionsHandler, DeleteGroupsHandler, ElectLeadersHandler, IncrementalAlterConfigsHandler, AlterPartitionReassignmentsHandler, ListPartitionReassignmentsHandler, OffsetDeleteHandler, DescribeClusterHandler, DescribeTopicPartitionsHandler, DescribeQuorumHandler, AddRaftVoterHandler, RemoveRaftVoterHandler, SaslHandshakeHandler, SaslAuthenticateHandler, DescribeUserScramCredentialsHandler, AlterUserScramCredentialsHandler>;
+using ServedApis = HandlerList<ProduceHandler, FetchHandler, ListOffsetsHandler, MetadataHandler, OffsetCommitHandler, OffsetFetchHandler, FindCoordinatorHandler, JoinGroupHandler, HeartbeatHandler, LeaveGroupHandler, SyncGroupHandler, DescribeGroupsHandler, ListGroupsHandler, ApiVersionsHandler, CreateTopicsHandler, DeleteTopicsHandler, DeleteRecordsHandler, InitProducerIdHandler, OffsetForLeaderEpochHandler, DescribeConfigsHandler, AlterConfigsHandler, DescribeLogDirsHandler, CreatePartitionsHandler, DeleteGroupsHandler, ElectLeadersHandler, IncrementalAlterConfigsHandler, AlterPartitionReassignmentsHandler, ListPartitionReassignmentsHandler, OffsetDeleteHandler, DescribeClusterHandler, DescribeTopicPartitionsHandler, DescribeQuorumHandler, AddRaftVoterHandler, RemoveRaftVoterHandler, SaslHandshakeHandler, SaslAuthenticateHandler, DescribeUserScramCredentialsHandler, AlterUserScramCredentialsHandler, DescribeAclsHandler, CreateAclsHandler, DeleteAclsHandler>;
 
 }  // namespace millrace::broker

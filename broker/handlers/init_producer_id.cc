@@ -4,6 +4,7 @@
 // log line) until transactions exist.
 #include <spdlog/spdlog.h>
 
+#include "broker/handlers/authorize.h"
 #include "broker/handlers/handlers.h"
 
 namespace millrace::broker {
@@ -16,6 +17,13 @@ Task<proto::InitProducerIdResponse> handle(RequestContext& ctx, proto::InitProdu
     spdlog::info("event=transactions_refused client_id=\"{}\" transactional_id=\"{}\"", ctx.client_id,
                  *req.transactional_id);
     resp.error_code = ctx.note(proto::ErrorCode::kTransactionalIdAuthorizationFailed);
+    co_return resp;
+  }
+  // An idempotent producer: IDEMPOTENT_WRITE on the cluster, or WRITE on any topic (Kafka 4.1).
+  if (auto image = ctx.broker.metadata.current();
+      ctx.broker.authz && !cluster_allowed(ctx, *image, acl::AclOperation::kIdempotentWrite, false) &&
+      !ctx.broker.authz->allow_any(*image, *ctx.conn.security, acl::AclOperation::kWrite, acl::ResourceType::kTopic)) {
+    resp.error_code = ctx.note(proto::ErrorCode::kClusterAuthorizationFailed);
     co_return resp;
   }
   int64_t id = ctx.broker.producer_ids.next();

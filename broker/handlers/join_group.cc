@@ -1,12 +1,19 @@
 // JoinGroup (key 11), v0-9: waits (without blocking the thread) until the
 // coordinator completes the rebalance. v4+ first joins get MEMBER_ID_REQUIRED.
 #include "broker/handlers/await_callback.h"
+#include "broker/handlers/authorize.h"
 #include "broker/handlers/handlers.h"
 #include "storage/log.h"
 
 namespace millrace::broker {
 
 Task<proto::JoinGroupResponse> handle(RequestContext& ctx, proto::JoinGroupRequest& req) {
+  if (auto image = ctx.broker.metadata.current();
+      !group_allowed(ctx, *image, acl::AclOperation::kRead, req.group_id)) {
+    proto::JoinGroupResponse denied;
+    denied.error_code = ctx.note(proto::ErrorCode::kGroupAuthorizationFailed);
+    co_return denied;
+  }
   coordination::JoinRequest j;
   j.group_id = req.group_id;
   j.member_id = req.member_id;

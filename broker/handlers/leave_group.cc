@@ -1,11 +1,18 @@
 // LeaveGroup (key 13), v0-5: one member (v0-2) or a batch of members (v3+,
 // by member id or group.instance.id).
+#include "broker/handlers/authorize.h"
 #include "broker/handlers/handlers.h"
 #include "storage/log.h"
 
 namespace millrace::broker {
 
 Task<proto::LeaveGroupResponse> handle(RequestContext& ctx, proto::LeaveGroupRequest& req) {
+  if (auto image = ctx.broker.metadata.current();
+      !group_allowed(ctx, *image, acl::AclOperation::kRead, req.group_id)) {
+    proto::LeaveGroupResponse denied;
+    denied.error_code = ctx.note(proto::ErrorCode::kGroupAuthorizationFailed);
+    co_return denied;
+  }
   std::vector<coordination::LeaveMember> members;
   if (ctx.api_version < 3) {
     members.push_back({req.member_id, std::nullopt});

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "broker/handlers/errors.h"
+#include "broker/handlers/authorize.h"
 #include "broker/handlers/handlers.h"
 #include "cluster/partition/served_partition.h"
 #include "protocol/record/record_reader.h"
@@ -45,14 +46,20 @@ std::optional<storage::TimestampOffset> record_with_max_timestamp(const storage:
 Task<proto::ListOffsetsResponse> handle(RequestContext& ctx, proto::ListOffsetsRequest& req) {
   auto& b = ctx.broker;
   proto::ListOffsetsResponse resp;
+  auto image = b.metadata.current();
   for (const auto& t : req.topics) {
     auto& rt = resp.topics.emplace_back();
     rt.name = t.name;
+    const bool may_describe = topic_allowed(ctx, *image, acl::AclOperation::kDescribe, t.name);
     for (const auto& p : t.partitions) {
       auto& rp = rt.partitions.emplace_back();
       rp.partition_index = p.partition_index;
       rp.timestamp = -1;
       rp.offset = -1;
+      if (!may_describe) {
+        rp.error_code = ctx.note(proto::ErrorCode::kTopicAuthorizationFailed);
+        continue;
+      }
       auto served = cluster::served_partition(b.partitions, t.name, p.partition_index);  // offline: KAFKA_STORAGE_ERROR
       if (served.error_code != 0) {
         rp.error_code = ctx.note(served.error_code);

@@ -5,6 +5,7 @@
 // and the request allows it (v4+ flag; always for older versions).
 #include <spdlog/spdlog.h>
 
+#include "broker/handlers/authorize.h"
 #include "broker/handlers/await_callback.h"
 #include "broker/handlers/handlers.h"
 #include "broker/handlers/partition_state.h"
@@ -29,9 +30,9 @@ Task<proto::MetadataResponse> handle(RequestContext& ctx, proto::MetadataRequest
   }
   resp.cluster_id = image->cluster_id();
   resp.controller_id = image->controller_id();
-  // No authorizer: every operation allowed, as Kafka reports (acl_operations.h).
+  // Without an authorizer every operation is allowed, as Kafka reports.
   if (ctx.api_version >= 8 && ctx.api_version <= 10 && req.include_cluster_authorized_operations)
-    resp.cluster_authorized_operations = kAllClusterOperations;
+    resp.cluster_authorized_operations = operations(ctx, *image, acl::ResourceType::kCluster, acl::kClusterName);
 
   auto add_topic = [&](const cluster::TopicImage& t) {
     proto::MetadataResponse::MetadataResponseTopic mt;
@@ -39,7 +40,7 @@ Task<proto::MetadataResponse> handle(RequestContext& ctx, proto::MetadataRequest
     std::copy(t.id.begin(), t.id.end(), mt.topic_id.bytes.begin());
     mt.is_internal = t.internal;
     if (ctx.api_version >= 8 && req.include_topic_authorized_operations)
-      mt.topic_authorized_operations = kAllTopicOperations;
+      mt.topic_authorized_operations = operations(ctx, *image, acl::ResourceType::kTopic, t.name);
     for (const auto& pi : t.partitions) {
       proto::MetadataResponse::MetadataResponseTopic::MetadataResponsePartition mp;
       auto r = report_partition(b.logs, b.node_id, pi, t.name);  // an offline partition: leader -1 (partition_state.h)
@@ -57,7 +58,9 @@ Task<proto::MetadataResponse> handle(RequestContext& ctx, proto::MetadataRequest
 
   bool all = !req.topics.has_value() || (ctx.api_version == 0 && req.topics->empty());
   if (all) {
-    for (const auto& [name, t] : image->topics()) add_topic(t);
+    // Only the topics the principal may describe, silently (Kafka's filter).
+    for (const auto& [name, t] : image->topics())
+      if (topic_allowed(ctx, *image, acl::AclOperation::kDescribe, name, false)) add_topic(t);
     co_return resp;
   }
   bool may_create = b.config.boolean("auto.create.topics.enable") &&
@@ -77,12 +80,21 @@ Task<proto::MetadataResponse> handle(RequestContext& ctx, proto::MetadataRequest
     } else {
       std::string name = rt.name.value_or("");
       t = image->topic(name);
+      if (!topic_allowed(ctx, *image, acl::AclOperation::kDescribe, name) &&
+          !(!t && may_create && topic_allowed(ctx, *image, acl::AclOperation::kCreate, name, false))) {
+        proto::MetadataResponse::MetadataResponseTopic mt;
+        mt.name = name;
+        mt.error_code = ctx.note(proto::ErrorCode::kTopicAuthorizationFailed);
+        resp.topics.push_back(std::move(mt));
+        continue;
+      }
       if (!t) {
         std::string why;
         int16_t code = proto::code(proto::ErrorCode::kUnknownTopicOrPartition);
         if (!TopicRegistry::valid_topic_name(name, why)) {
           code = proto::code(proto::ErrorCode::kInvalidTopicException);
-        } else if (may_create) {
+        } else if (may_create && (cluster_allowed(ctx, *image, acl::AclOperation::kCreate, false) ||
+                                  topic_allowed(ctx, *image, acl::AclOperation::kCreate, name))) {
           // Through the controller's log like CreateTopics (forwarded when
           // this node is not the active controller).
           auto created = await_callback<TopicError>(ctx.executor, [&b, &name](auto cb) {

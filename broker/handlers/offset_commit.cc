@@ -4,6 +4,7 @@
 // members. Offsets go to __consumer_offsets; the answer waits until they are
 // stored there.
 #include "broker/handlers/await_callback.h"
+#include "broker/handlers/authorize.h"
 #include "broker/handlers/handlers.h"
 #include "storage/log.h"
 
@@ -15,9 +16,18 @@ Task<proto::OffsetCommitResponse> handle(RequestContext& ctx, proto::OffsetCommi
   // UNKNOWN_TOPIC_OR_PARTITION and not committed; the others go on.
   std::vector<coordination::OffsetCommitEntry> entries;
   std::vector<int16_t> errors;  // per partition in request order; -1: the coordinator's answer
+  // READ on the group, then on each topic (Kafka's checks and errors).
+  auto image = ctx.broker.metadata.current();
+  const bool group_ok = group_allowed(ctx, *image, acl::AclOperation::kRead, req.group_id);
   for (const auto& t : req.topics) {
     auto info = ctx.broker.topics.get(t.name);
+    const bool topic_ok = group_ok && topic_allowed(ctx, *image, acl::AclOperation::kRead, t.name);
     for (const auto& p : t.partitions) {
+      if (!group_ok || !topic_ok) {
+        errors.push_back(proto::code(!group_ok ? proto::ErrorCode::kGroupAuthorizationFailed
+                                               : proto::ErrorCode::kTopicAuthorizationFailed));
+        continue;
+      }
       if (!info || p.partition_index < 0 || p.partition_index >= info->partitions) {
         errors.push_back(coordination::err::kUnknownTopicOrPartition);
         continue;

@@ -26,6 +26,7 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/handlers/errors.h"
+#include "broker/handlers/authorize.h"
 #include "broker/handlers/handlers.h"
 #include "broker/handlers/leader_hint.h"
 #include "broker/kafka/staged.h"
@@ -134,10 +135,12 @@ Task<Staged<proto::ProduceResponse>> handle(RequestContext& ctx, proto::ProduceR
   std::vector<AckAwait> waits;  // stage 2: the acks not yet satisfied
   resp.responses.reserve(req.topic_data.size());
 
+  auto image = b.metadata.current();
   for (auto& td : req.topic_data) {
     auto& tr = resp.responses.emplace_back();
     tr.name = td.name;
     tr.partition_responses.reserve(td.partition_data.size());
+    const bool may_write = topic_allowed(ctx, *image, acl::AclOperation::kWrite, td.name);
     for (auto& pd : td.partition_data) {
       auto& pr = tr.partition_responses.emplace_back();
       pr.index = pd.index;
@@ -152,6 +155,10 @@ Task<Staged<proto::ProduceResponse>> handle(RequestContext& ctx, proto::ProduceR
       }
       if (req.acks != 0 && req.acks != 1 && req.acks != -1) {
         fail(E::kInvalidRequiredAcks, "acks must be 0, 1 or -1");
+        continue;
+      }
+      if (!may_write) {
+        fail(E::kTopicAuthorizationFailed, "Not authorized to write to topic " + td.name);
         continue;
       }
       if (req.transactional_id) {

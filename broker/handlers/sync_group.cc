@@ -1,11 +1,18 @@
 // SyncGroup (key 14), v0-5: followers wait for the leader's assignments.
 #include "broker/handlers/await_callback.h"
+#include "broker/handlers/authorize.h"
 #include "broker/handlers/handlers.h"
 #include "storage/log.h"
 
 namespace millrace::broker {
 
 Task<proto::SyncGroupResponse> handle(RequestContext& ctx, proto::SyncGroupRequest& req) {
+  if (auto image = ctx.broker.metadata.current();
+      !group_allowed(ctx, *image, acl::AclOperation::kRead, req.group_id)) {
+    proto::SyncGroupResponse denied;
+    denied.error_code = ctx.note(proto::ErrorCode::kGroupAuthorizationFailed);
+    co_return denied;
+  }
   coordination::SyncRequest s;
   s.group_id = req.group_id;
   s.member_id = req.member_id;

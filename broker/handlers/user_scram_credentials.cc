@@ -6,6 +6,7 @@
 // once committed and applied here. Describe answers from this node's image:
 // the mechanisms and iterations of each user's credentials, never the keys.
 #include "broker/handlers/await_callback.h"
+#include "broker/handlers/authorize.h"
 #include "broker/handlers/handlers.h"
 #include "cluster/controller/scram_control.h"
 
@@ -15,6 +16,11 @@ Task<proto::DescribeUserScramCredentialsResponse> handle(RequestContext& ctx,
                                                          proto::DescribeUserScramCredentialsRequest& req) {
   proto::DescribeUserScramCredentialsResponse resp;
   auto image = ctx.broker.metadata.current();
+  if (!cluster_allowed(ctx, *image, acl::AclOperation::kDescribe)) {
+    resp.error_code = ctx.note(proto::ErrorCode::kClusterAuthorizationFailed);
+    resp.error_message = "Cluster authorization failed.";
+    co_return resp;
+  }
   const auto& scram = image->security().scram;
   std::vector<std::string> users;
   if (req.users && !req.users->empty()) {
@@ -53,6 +59,14 @@ Task<proto::AlterUserScramCredentialsResponse> handle(RequestContext& ctx,
   for (const auto& u : req.upsertions)
     changes.push_back({u.name, u.mechanism, false, u.iterations, u.salt, u.salted_password});
   auto image = ctx.broker.metadata.current();
+  if (!cluster_allowed(ctx, *image, acl::AclOperation::kAlter)) {
+    std::set<std::string> users;
+    for (const auto& c : changes)
+      if (users.insert(c.user).second)
+        resp.results.push_back({c.user, ctx.note(proto::ErrorCode::kClusterAuthorizationFailed),
+                                "Cluster authorization failed.", {}});
+    co_return resp;
+  }
   auto decision = cluster::alter_scram_credentials(image->security().scram, changes);
   int16_t written = 0;
   std::string why;

@@ -70,6 +70,8 @@ struct BrokerState {
   // Partitions of several replicas: their Raft groups on this broker
   // (ElectLeaders hands leadership to preferred replicas through it).
   ReplicationService* replication = nullptr;
+  // The authorizer (kafka/authz.h); null: off, as when authorizer.class.name is empty.
+  class Authz* authz = nullptr;
 };
 
 }  // namespace millrace::broker

@@ -14,6 +14,7 @@
 #include "broker/handlers/await_callback.h"
 #include "broker/handlers/handlers.h"
 #include "broker/kafka/api_table.h"
+#include "broker/kafka/authz.h"
 #include "broker/kafka/request_context.h"
 #include "broker/kafka/request_decode.h"
 #include "broker/kafka/sasl_session.h"
@@ -84,6 +85,24 @@ asio::awaitable<Response> finish(asio::awaitable<proto::ResponseBody> rest, Brok
   co_return encode(correlation_id, body, version, keep_alive);
 }
 
+// The cluster-wide admin APIs and the operation each needs on the cluster.
+std::optional<acl::AclOperation> cluster_operation(int16_t key) {
+  using K = proto::ApiKey;
+  switch (static_cast<K>(key)) {
+    case K::kElectLeaders:
+    case K::kAlterPartitionReassignments:
+    case K::kAddRaftVoter:
+    case K::kRemoveRaftVoter:
+      return acl::AclOperation::kAlter;
+    case K::kListPartitionReassignments:
+    case K::kDescribeLogDirs:
+    case K::kDescribeQuorum:
+      return acl::AclOperation::kDescribe;
+    default:
+      return std::nullopt;
+  }
+}
+
 int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -102,7 +121,7 @@ bool for_the_controller(int16_t key) {
   using K = proto::ApiKey;
   for (K k : {K::kCreateTopics, K::kDeleteTopics, K::kCreatePartitions, K::kAlterConfigs, K::kIncrementalAlterConfigs,
               K::kAlterPartitionReassignments, K::kDescribeQuorum, K::kAddRaftVoter, K::kRemoveRaftVoter,
-              K::kAlterUserScramCredentials})
+              K::kAlterUserScramCredentials, K::kCreateAcls, K::kDeleteAcls})
     if (key == static_cast<int16_t>(k)) return true;
   return false;
 }
@@ -113,12 +132,15 @@ bool for_the_controller(int16_t key) {
 // quorum has no leader, up to `deadline`; nullopt when this node became the
 // controller meanwhile (serve it here).
 asio::awaitable<std::optional<Response>> forward_to_controller(BrokerState& b, std::span<const uint8_t> frame,
+                                                               const ConnectionInfo& conn,
                                                                std::chrono::steady_clock::time_point deadline) {
   auto ex = co_await asio::this_coro::executor;
   std::vector<uint8_t> bytes(frame.begin(), frame.end());
   while (std::chrono::steady_clock::now() < deadline) {
     if (b.quorum->is_leader()) co_return std::nullopt;
-    auto sent = await_callback<ControllerQuorum::Forwarded>(ex, [&b, &bytes](auto cb) { b.quorum->forward(bytes, std::move(cb)); });
+    auto sent = await_callback<ControllerQuorum::Forwarded>(ex, [&b, &bytes, &conn](auto cb) {
+      b.quorum->forward(bytes, conn.security->principal, conn.security->host, std::move(cb));
+    });
     ControllerQuorum::Forwarded f = co_await std::move(sent);
     if (f.error == 0) {
       // Until this node has applied the write, or the deadline (a node cut off
@@ -227,11 +249,25 @@ asio::awaitable<Dispatched> KafkaDispatcher::dispatch(std::span<const uint8_t> f
   }
   if (broker_.quorum && for_the_controller(key) && !broker_.quorum->is_leader()) {
     auto deadline = started + std::chrono::milliseconds(broker_.config.integer("request.timeout.ms"));
-    auto forwarded = co_await forward_to_controller(broker_, frame, deadline);
+    auto forwarded = co_await forward_to_controller(broker_, frame, conn, deadline);
     if (forwarded) {
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       broker_.metrics.observe_request(key, seconds);
       co_return now(std::move(*forwarded));
+    }
+  }
+  // The admin APIs that act on the whole cluster: its ALTER or DESCRIBE, or
+  // the API's top-level CLUSTER_AUTHORIZATION_FAILED (Kafka's checks).
+  if (auto op = cluster_operation(key); op && broker_.authz && broker_.authz->enabled()) {
+    auto image = broker_.metadata.current();
+    if (!broker_.authz->allow(*image, *conn.security, proto::api_name(key), *op, acl::ResourceType::kCluster,
+                              acl::kClusterName)) {
+      broker_.metrics.count_error(key, proto::error_name(proto::ErrorCode::kClusterAuthorizationFailed));
+      if (auto denied = top_level_error_response(key, version, proto::code(proto::ErrorCode::kClusterAuthorizationFailed))) {
+        std::vector<std::shared_ptr<const void>> none;
+        co_return now(encode(h.correlation_id, *denied, version, none));
+      }
+      co_return now(Response::close());
     }
   }
   proto::RequestBody body;

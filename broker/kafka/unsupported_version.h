@@ -19,5 +19,7 @@
 namespace millrace::broker {
 
 std::optional<proto::ResponseBody> unsupported_version_response(int16_t api_key, int16_t api_version);
+// The same with any top-level error code (an authorization failure of the whole request).
+std::optional<proto::ResponseBody> top_level_error_response(int16_t api_key, int16_t api_version, int16_t error);
 
 }  // namespace millrace::broker

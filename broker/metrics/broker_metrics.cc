@@ -97,6 +97,10 @@ BrokerMetrics::BrokerMetrics(std::string_view version, std::function<std::string
                                       "plaintext to a TLS listener, timeouts)")
                                 .Register(*registry_)
                                 .Add({});
+  authorization_denials_ = &prometheus::BuildCounter()
+                               .Name("millrace_authorization_denials_total")
+                               .Help("Requests (or parts of them) the authorizer denied, by API and resource type")
+                               .Register(*registry_);
   sasl_authentication_failures_ = &prometheus::BuildCounter()
                                       .Name("millrace_sasl_authentication_failures_total")
                                       .Help("SASL authentications refused (wrong password, unknown user, "

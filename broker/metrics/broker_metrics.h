@@ -12,6 +12,7 @@
 //   millrace_request_memory_waits_total            counter
 //   millrace_sendfile_warmups_total                counter
 //   millrace_tls_handshake_failures_total          counter
+//   millrace_authorization_denials_total{api,resource} counter
 //   millrace_sasl_authentication_failures_total    counter
 //   millrace_fetch_waiting                         gauge
 //   millrace_fetch_follower_reads_total            counter (consumer partition reads served with records as a follower)
@@ -74,6 +75,9 @@ class BrokerMetrics {
   prometheus::Gauge& request_memory_bytes() { return *budget_in_use_; }
   prometheus::Counter& sendfile_warmups() { return *sendfile_warmups_; }
   prometheus::Counter& tls_handshake_failures() { return *tls_handshake_failures_; }
+  prometheus::Counter& authorization_denials(std::string_view api, std::string_view resource) {
+    return authorization_denials_->Add({{"api", std::string(api)}, {"resource", std::string(resource)}});
+  }
   prometheus::Counter& sasl_authentication_failures() { return *sasl_authentication_failures_; }
   void set_ready(bool ready) { ready_->Set(ready ? 1 : 0); }
 
@@ -115,6 +119,7 @@ class BrokerMetrics {
   prometheus::Gauge* budget_in_use_;
   prometheus::Counter* sendfile_warmups_;
   prometheus::Counter* tls_handshake_failures_;
+  prometheus::Family<prometheus::Counter>* authorization_denials_;
   prometheus::Counter* sasl_authentication_failures_;
   prometheus::Gauge* ready_;
 

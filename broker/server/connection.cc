@@ -45,6 +45,7 @@ Connection::Connection(Server& server, asio::ip::tcp::socket socket, uint64_t id
   auto ep = socket_.remote_endpoint(ec);
   info_.peer = ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  info_.security->host = ip_;
   if (listener_) {
     info_.listener = listener_->name;
     auto& sec = *info_.security;

@@ -21,10 +21,15 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "broker/server/response.h"
 
 namespace millrace::broker {
+
+// The principal of a broker's own requests (forwarded auto-creation): allowed
+// everything; no client can authenticate as it (TLS and SASL give User:...).
+inline constexpr std::string_view kInternalPrincipal = "Internal:broker";
 
 // Who the client of a connection is, as its listener established it: TLS
 // (the certificate's principal) and SASL (the SaslHandshake and
@@ -32,6 +37,7 @@ namespace millrace::broker {
 struct SecuritySession {
   int16_t protocol = 0;  // SecurityProtocol: 0 PLAINTEXT, 1 SSL, 2 SASL_PLAINTEXT, 3 SASL_SSL
   std::string principal = "User:ANONYMOUS";
+  std::string host;  // the client's IP address (ACLs that name a host)
   // SASL listeners: until authenticated only ApiVersions, SaslHandshake and
   // SaslAuthenticate are served (anything else closes the connection).
   bool sasl = false;

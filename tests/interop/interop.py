@@ -25,7 +25,8 @@ synchronously after each batch and before leaving, and writes one line per recor
     member partition offset key value
 A ClientRun given security settings (tests/security: {protocol, mechanism, username,
 password, ca, cert, key}) passes them to the program as MILLRACE_CLIENT_SECURITY (JSON)
-and uses them for its own librdkafka views; without, everything is plaintext.
+and uses them for its own librdkafka views, unless view=(bootstrap, security) names
+another listener for those; without, everything is plaintext.
 """
 import argparse
 import collections
@@ -156,9 +157,10 @@ def librdkafka_security(security):
 
 
 class ClientRun:
-    def __init__(self, client, broker, workdir, records, run_id, security=None):
+    def __init__(self, client, broker, workdir, records, run_id, security=None, view=None):
         self.client, self.broker, self.records = client, broker, records
         self.security = security
+        self.view = view  # (bootstrap, security) of the librdkafka views, None: the client's
         self.topic = f"interop-{client}-{run_id}"
         self.group = f"interop-{client}-{run_id}-group"
         self.dir = os.path.join(workdir, client)
@@ -391,10 +393,14 @@ class ClientRun:
         self.steps[name] = f"ok ({time.time() - t0:.1f}s)"
 
     # Independent views through librdkafka (python3-confluent-kafka), not the client under test.
+    def view_conf(self):
+        if self.view:
+            return {"bootstrap.servers": self.view[0], **librdkafka_security(self.view[1])}
+        return {"bootstrap.servers": self.broker.bootstrap, **librdkafka_security(self.security)}
+
     def end_offsets(self):
         from confluent_kafka import Consumer, TopicPartition
-        c = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": self.group + "-probe",
-                      **librdkafka_security(self.security)})
+        c = Consumer({**self.view_conf(), "group.id": self.group + "-probe"})
         try:
             return [c.get_watermark_offsets(TopicPartition(self.topic, p), timeout=20)[1]
                     for p in range(PARTITIONS)]
@@ -406,8 +412,7 @@ class ClientRun:
         (right after a restart Kafka answers NOT_COORDINATOR / LOAD_IN_PROGRESS)."""
         from confluent_kafka import Consumer, KafkaException, TopicPartition
         deadline = time.time() + timeout
-        c = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": self.group,
-                      "enable.auto.commit": False, **librdkafka_security(self.security)})
+        c = Consumer({**self.view_conf(), "group.id": self.group, "enable.auto.commit": False})
         try:
             while True:
                 try:

@@ -9,7 +9,16 @@ void ControllerForwardRequest::encode(wire::Writer& w, int16_t version) const {
   (void)version;
   wire::write_bytes(w, request_data, true);
   if (true) {
-    wire::write_unknown_tags(w, unknown_tags);
+    wire::TaggedFieldsWriter tagged;
+    if (principal.has_value()) {
+      wire::Writer tw(tagged.add(0));
+      wire::write_nullable_string(tw, principal, true, true);
+    }
+    if (client_host.has_value()) {
+      wire::Writer tw(tagged.add(1));
+      wire::write_nullable_string(tw, client_host, true, true);
+    }
+    tagged.finish(w, unknown_tags);
   }
 }
 
@@ -18,7 +27,18 @@ bool ControllerForwardRequest::decode(wire::Reader& r, int16_t version) {
   *this = ControllerForwardRequest{};
   wire::read_bytes(r, request_data, true);
   if (true) {
-    wire::read_tagged_fields(r, unknown_tags, [](uint32_t, wire::Reader&) { return false; });
+    wire::read_tagged_fields(r, unknown_tags, [&](uint32_t tag, wire::Reader& tr) -> bool {
+      switch (tag) {
+        case 0:
+          wire::read_nullable_string(tr, principal, true, true);
+          return true;
+        case 1:
+          wire::read_nullable_string(tr, client_host, true, true);
+          return true;
+        default:
+          return false;
+      }
+    });
   }
   return r.ok();
 }

@@ -4,6 +4,8 @@
 // Wire layout, fields in order (fields absent from a version are not written;
 // tagged fields go in the trailing tagged-field section of flexible versions):
 //   request_data                       bytes                        v0+
+//   principal                          string                       v0+, nullable v0+, tag 0 v0+
+//   client_host                        string                       v0+, nullable v0+, tag 1 v0+
 #pragma once
 
 #include <cstdint>
@@ -29,6 +31,10 @@ struct ControllerForwardRequest {
 
   // The client's request frame: request header and body, without the size prefix.
   std::vector<uint8_t> request_data;
+  // The client's principal (User:alice) as the receiving broker authenticated it; the controller authorizes the re...
+  std::optional<std::string> principal;
+  // The client's IP address, for ACLs that name a host.
+  std::optional<std::string> client_host;
   UnknownTags unknown_tags;
 
   void encode(wire::Writer& w, int16_t version) const;

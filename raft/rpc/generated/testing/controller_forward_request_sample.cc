@@ -10,7 +10,9 @@ void fill_sample(ControllerForwardRequest& m, int16_t version, int seed) {
   (void)version;
   (void)seed;
   { m.request_data = std::vector<uint8_t>{1, 0, 255}; }
-  if (seed == 0 && (true)) m.unknown_tags.push_back({1002, {0xde, 0xad}});
+  { if (seed == 1 && true) m.principal.reset(); else m.principal = std::string("s2"); }
+  { if (seed == 1 && true) m.client_host.reset(); else m.client_host = std::string("s3"); }
+  if (seed == 0 && (true)) m.unknown_tags.push_back({1004, {0xde, 0xad}});
 }
 
 }  // namespace millrace::raft::rpc::testing
