@@ -23,7 +23,6 @@ ScramDecision alter_scram_credentials(const ScramCredentials& current, const std
   for (const auto& user : order) {
     ScramUserResult result{user, 0, ""};
     std::vector<records::AnyRecord> recs;
-    std::set<int8_t> seen;
     auto fail = [&](E code, std::string message) {
       if (result.error == 0) result = {user, static_cast<int16_t>(code), std::move(message)};
     };
@@ -32,7 +31,8 @@ ScramDecision alter_scram_credentials(const ScramCredentials& current, const std
         fail(E::kUnacceptableCredential, "Username must not be empty");
         continue;
       }
-      if (!seen.insert(c->mechanism).second) {
+      // Kafka refuses a user named more than once in one request, whatever the mechanisms.
+      if (by_user[user].size() > 1) {
         fail(E::kDuplicateResource, "A user credential cannot be altered twice in the same request");
         continue;
       }

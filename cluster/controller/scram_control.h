@@ -4,7 +4,8 @@
 // users whose every change is good (UserScramCredentialRecord with the salt,
 // StoredKey and ServerKey derived from the client's salted password,
 // RemoveUserScramCredentialRecord). A user with any bad change changes
-// nothing. Pure.
+// nothing; a user named more than once in one request is refused whole
+// (DUPLICATE_RESOURCE), as Kafka does. Pure.
 #pragma once
 
 #include <cstdint>
