@@ -186,8 +186,11 @@ Result<ScramStep> ScramServer::client_final(std::string_view message) {
   if (!scram::equal_ct(final_msg->channel_binding, scram::as_bytes(gs2_header_))) {
     return {Errc::kAuthenticationFailed, "Authentication failed: channel binding does not match the gs2 header"};
   }
-  // Kafka's check (ScramSaslServer): the final nonce ends with the combined
-  // one. librdkafka 2.0.2 sends its own nonce again in front of it.
+  // The final nonce must end with the combined one: Kafka 3.x's check
+  // (Kafka 4.1 asks for equality). librdkafka before 2.6.1 (Debian's 2.0.2)
+  // sends its own nonce again in front of it, so with equality it could not
+  // log in at all; the client's proof covers the message as sent, so the
+  // extra prefix weakens nothing.
   const std::string& got = final_msg->nonce;
   if (got.size() < nonce_.size() || got.compare(got.size() - nonce_.size(), nonce_.size(), nonce_) != 0) {
     return {Errc::kAuthenticationFailed, "Authentication failed: Invalid client nonce in the final client message"};
