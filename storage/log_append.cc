@@ -324,8 +324,10 @@ Offset Log::data_end() const {
 }
 
 Offset Log::consumer_end(Offset hw) const {
-  const Offset end = data_end();
-  return std::max(log_start_offset(), std::min(hw, end));
+  // One lock for both (a consumer's every Fetch of a partition asks).
+  std::lock_guard lock(s_->mu);
+  auto end = s_->usable().ok() ? s_->data_end_locked() : Result<int64_t>(s_->hw);
+  return Offset(std::max(s_->log_start, std::min(hw.value(), end.ok() ? *end : s_->hw)));
 }
 
 Result<std::optional<TimestampOffset>> Log::offset_for_timestamp(int64_t ts) const {

@@ -5,6 +5,8 @@ A member adapter provides: poll() -> list of (partition, offset, key, value),
 commit() (synchronous, the positions of what poll returned) and close().
 Output: one line per record, "member partition offset key value".
 """
+import json
+import os
 import sys
 import threading
 import time
@@ -65,3 +67,19 @@ def chunks(n, codecs):
     for j, codec in enumerate(codecs):
         out.append((codec, j * n // len(codecs), (j + 1) * n // len(codecs)))
     return out
+
+
+def librdkafka_security():
+    """librdkafka (kcat, confluent-kafka) settings from MILLRACE_CLIENT_SECURITY ({} when unset)."""
+    s = json.loads(os.environ.get("MILLRACE_CLIENT_SECURITY") or "{}")
+    conf = {}
+    if s.get("protocol"):
+        conf["security.protocol"] = s["protocol"]
+    if s.get("mechanism"):
+        conf.update({"sasl.mechanisms": s["mechanism"], "sasl.username": s.get("username", ""),
+                     "sasl.password": s.get("password", "")})
+    if s.get("ca"):
+        conf["ssl.ca.location"] = s["ca"]
+    if s.get("cert"):
+        conf.update({"ssl.certificate.location": s["cert"], "ssl.key.location": s["key"]})
+    return conf

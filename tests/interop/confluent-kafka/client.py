@@ -5,32 +5,15 @@ tests/interop/current-librdkafka (a current librdkafka); INTEROP_CLIENT names it
 MILLRACE_CLIENT_SECURITY (JSON {protocol, mechanism, username, password, ca, cert, key},
 unset: plaintext) gives every connection librdkafka's security settings; `probe BOOTSTRAP`
 asks for metadata once and prints OK or the error the client saw (tests/security)."""
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from confluent_kafka import Consumer, KafkaException, Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
-from group_loop import chunks, records, run_group  # noqa: E402
+from group_loop import chunks, librdkafka_security as security, records, run_group  # noqa: E402
 
 CLIENT = os.environ.get("INTEROP_CLIENT", "confluent-kafka")
-
-
-def security():
-    """librdkafka settings from MILLRACE_CLIENT_SECURITY ({} when unset)."""
-    s = json.loads(os.environ.get("MILLRACE_CLIENT_SECURITY") or "{}")
-    conf = {}
-    if s.get("protocol"):
-        conf["security.protocol"] = s["protocol"]
-    if s.get("mechanism"):
-        conf.update({"sasl.mechanisms": s["mechanism"], "sasl.username": s.get("username", ""),
-                     "sasl.password": s.get("password", "")})
-    if s.get("ca"):
-        conf["ssl.ca.location"] = s["ca"]
-    if s.get("cert"):
-        conf.update({"ssl.certificate.location": s["cert"], "ssl.key.location": s["key"]})
-    return conf
 
 
 def probe(bootstrap, timeout=8.0):

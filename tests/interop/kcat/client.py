@@ -6,7 +6,6 @@ printed, final commit when -c is reached), in rounds until TARGET distinct recor
 MILLRACE_CLIENT_SECURITY (JSON {protocol, mechanism, username, password, ca, cert, key},
 unset: plaintext) becomes librdkafka's -X settings; `probe BOOTSTRAP` runs `kcat -L` once
 and prints OK or the error kcat reported (tests/security)."""
-import json
 import os
 import selectors
 import subprocess
@@ -14,25 +13,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from group_loop import chunks, records  # noqa: E402
+from group_loop import chunks, librdkafka_security as security, records  # noqa: E402
 
 CLIENT = "kcat"
-
-
-def security():
-    """librdkafka settings from MILLRACE_CLIENT_SECURITY ({} when unset)."""
-    s = json.loads(os.environ.get("MILLRACE_CLIENT_SECURITY") or "{}")
-    conf = {}
-    if s.get("protocol"):
-        conf["security.protocol"] = s["protocol"]
-    if s.get("mechanism"):
-        conf.update({"sasl.mechanisms": s["mechanism"], "sasl.username": s.get("username", ""),
-                     "sasl.password": s.get("password", "")})
-    if s.get("ca"):
-        conf["ssl.ca.location"] = s["ca"]
-    if s.get("cert"):
-        conf.update({"ssl.certificate.location": s["cert"], "ssl.key.location": s["key"]})
-    return conf
 
 
 def kcat_x():
