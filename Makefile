@@ -15,7 +15,9 @@
 #   make regen-protocol regenerate protocol/generated from ../shared/kafka-protocol/message
 #                       and raft/rpc/generated from raft/rpc/spec
 #   make k8s-up|k8s-down the Kubernetes test cluster
-#   make image          container image (needs a Docker engine; none on the dev machine)
+#   make image          container image, compiled in the Dockerfile's build stage: docker where an
+#                       engine answers, else buildah (installed, base image from debootstrap; docs/image.md)
+#   make image-prebuilt the image from the binaries of $(BUILD) (no compile; what make test checks)
 #   make manifests      regenerate manifests/, dashboard, chart files and values schema
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
@@ -36,10 +38,14 @@ export MILLRACE_CACHE := $(CACHE)
 
 CMAKE_GEN := -G Ninja
 
-.PHONY: cluster cluster-down sim chaos rebalance-e2e deps build run test test-unit asan tsan fuzz fuzz-ci bench scaling-model regen-protocol k8s-up k8s-down image manifests clean
+.PHONY: cluster cluster-down sim chaos rebalance-e2e deps deps-image image-prebuilt build run test test-unit asan tsan fuzz fuzz-ci bench scaling-model regen-protocol k8s-up k8s-down image manifests clean
 
 deps:
 	@bash scripts/install-deps
+
+# Also buildah, podman, runc and debootstrap: make test's image suites, make image.
+deps-image:
+	@bash scripts/install-deps --image
 
 $(BUILD)/build.ninja: CMakeLists.txt
 	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
@@ -114,7 +120,7 @@ fuzz-ci: deps build/fuzz/build.ninja
 # background from the start; the chart and operator suites wait for that build
 # through tests/k8s/build's lock, and run last (label k8s) so that build overlaps
 # everything else. Logs: $(CACHE)/logs.
-test: deps
+test: deps-image
 	@mkdir -p $(CACHE)/logs
 	@echo "make test: building the k8s test cluster in the background (log: $(CACHE)/logs/k8s-build.log)"
 	@nohup bash tests/k8s/build > $(CACHE)/logs/k8s-build.log 2>&1 &
@@ -147,16 +153,16 @@ regen-protocol:
 	python3 tools/protocol-gen/generate.py --set raft --out raft/rpc/generated
 	python3 tools/protocol-gen/generate.py --set metadata --spec $(dir $(SPEC_DIR))metadata --out cluster/metadata/records/generated
 
-# The image builds wherever Docker runs; here there is no engine, so say so and lint
-# the Dockerfile instead (tests/chart/run does the same).
+# The container image (docs/image.md). Without a Docker engine, buildah builds it from
+# base images made with debootstrap (scripts/image/; cached in $(CACHE)/image); podman
+# runs it: `source scripts/image/env.sh` first for the same store and settings.
 IMAGE ?= millrace:$(shell git describe --tags --always 2>/dev/null || echo dev)
-image:
-	@if command -v docker >/dev/null && docker info >/dev/null 2>&1; then \
-	  docker build -t $(IMAGE) --build-arg REVISION=$$(git rev-parse HEAD) . ; \
-	else \
-	  echo "make image: no Docker engine on this machine; linting the Dockerfile instead"; \
-	  bash scripts/lint-dockerfile; \
-	fi
+image: deps-image
+	JOBS=$(JOBS) bash scripts/image/build -t $(IMAGE)
+
+# The same Dockerfile packing $(BUILD)'s binaries instead of compiling (CI builds once).
+image-prebuilt: deps-image
+	bash scripts/image/build --prebuilt $(BUILD) -t $(IMAGE)
 
 manifests:
 	bash scripts/gen-manifests
