@@ -157,11 +157,11 @@ regen-protocol:
 # base images made with debootstrap (scripts/image/; cached in $(CACHE)/image); podman
 # runs it: `source scripts/image/env.sh` first for the same store and settings.
 IMAGE ?= millrace:$(shell git describe --tags --always 2>/dev/null || echo dev)
-image: deps-image
+image:
 	JOBS=$(JOBS) bash scripts/image/build -t $(IMAGE)
 
 # The same Dockerfile packing $(BUILD)'s binaries instead of compiling (CI builds once).
-image-prebuilt: deps-image
+image-prebuilt:
 	bash scripts/image/build --prebuilt $(BUILD) -t $(IMAGE)
 
 manifests:
