@@ -5,8 +5,9 @@
 # What runs where: the API server, controller-manager and the harness are real; the
 # harness is the kubelet (tests/k8s/cmd/harness): it runs the broker pods, the operator
 # Deployment's pod (under its ServiceAccount, with a TokenRequest token, so the chart's
-# RBAC is all it has) and the helm-test pods, from the binaries of $BUILD. Nothing here
-# runs the operator or the test script by hand.
+# RBAC is all it has) and the helm-test pods: as podman containers of the image when
+# MILLRACE_K8S_IMAGE is set (tests/chart/run sets it), else from the binaries of $BUILD.
+# Nothing here runs the operator or the test script by hand.
 
 # port_forward TARGET PORT: starts kubectl port-forward on a free local port, prints it.
 port_forward() {
@@ -99,6 +100,15 @@ install_steps() {
     tail -20 "$K8S_RUN_DIR"/pods/"$ns"/"$sa"-*/container.log 2>/dev/null | sed 's/^/     /'
   fi
   run "Topic orders Ready" kubectl -n "$ns" wait topic/orders --for=condition=Ready --timeout=90s
+  if [[ -n ${MILLRACE_K8S_IMAGE:-} ]]; then
+    local ids
+    ids=$(kubectl -n "$ns" get pods -o jsonpath='{range .items[*]}{.metadata.name} {.status.containerStatuses[0].containerID}{"\n"}{end}' 2>&1)
+    if grep -q "^$cluster-0 podman://" <<<"$ids" && grep -q "^$sa-[^ ]* podman://" <<<"$ids"; then
+      ok "the broker pod and the operator pod run as containers of $MILLRACE_K8S_IMAGE"
+    else
+      bad "the broker and operator pods run from the image (containerID podman://...)"; sed 's/^/     /' <<<"$ids"
+    fi
+  fi
 
   # The operator acted as its ServiceAccount, and no request of it was refused: the
   # chart's least-privilege RBAC is all it had (a missing verb fails here or above).

@@ -16,6 +16,9 @@
 //	              (volumes.go), and Service addresses resolved to the ports the
 //	              harness chose (netmap.go), standing in for cluster DNS and kube-proxy.
 //
+// With --run-image IMAGE both kinds run as podman containers of the real image
+// instead of as local processes (podman.go); the default stays processes, faster.
+//
 // Shared by both: one Node (millrace-harness, InternalIP 127.0.0.1) to which the
 // harness binds its pods; deletion sends SIGTERM to the process group, SIGKILL after
 // the grace period, then removes the pod object (grace 0) as the kubelet would; the
@@ -60,6 +63,7 @@ const (
 type proc struct {
 	kind      string // "broker" or "exec"
 	container string
+	ctr       string // image mode: the podman container's name
 	cmd       *exec.Cmd
 	done      chan struct{}
 	ports     map[int32]int // containerPort -> port on 127.0.0.1
@@ -84,6 +88,7 @@ type harness struct {
 	build       string // $MILLRACE_BUILD: where the image's binaries come from
 	brokerEx    string
 	imageRepo   string
+	runImage    string // image mode (podman.go): the image pods run from; "" runs processes
 	dataRoot    string
 	kubeletPort int
 	pods        listersv1.PodLister
@@ -100,6 +105,8 @@ func main() {
 	brokerEx := flag.String("broker", os.Getenv("MILLRACE_BROKER"), "millrace-broker binary")
 	imageRepo := flag.String("image-repository", envOr("MILLRACE_IMAGE_REPOSITORY", "ghcr.io/millrace/millrace"),
 		"pods of this image (any tag) run with the binaries of $MILLRACE_BUILD")
+	runImage := flag.String("run-image", os.Getenv("MILLRACE_K8S_IMAGE"),
+		"run the pods as podman containers of this local image instead of as processes (podman.go)")
 	flag.Parse()
 	build := os.Getenv("MILLRACE_BUILD")
 	if *brokerEx == "" && build != "" {
@@ -113,7 +120,13 @@ func main() {
 		log.Fatalf("harness: kubeconfig: %v", err)
 	}
 	h := &harness{cs: kubernetes.NewForConfigOrDie(cfg), rest: cfg, build: build, brokerEx: *brokerEx,
-		imageRepo: *imageRepo, dataRoot: *dataRoot, procs: map[string]*proc{}, reserved: map[string]map[string]int{}}
+		imageRepo: *imageRepo, runImage: *runImage, dataRoot: *dataRoot, procs: map[string]*proc{}, reserved: map[string]map[string]int{}}
+	if h.runImage != "" {
+		if out, err := exec.Command("podman", "image", "exists", h.runImage).CombinedOutput(); err != nil {
+			log.Fatalf("harness: --run-image %s: not in podman's store (%v %s); scripts/image/build makes it", h.runImage, err, out)
+		}
+		h.removeOwnContainers() // a previous harness of this data root killed before it cleaned up
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if h.kubeletPort, err = h.servePortForward(ctx); err != nil {
@@ -136,8 +149,8 @@ func main() {
 		UpdateFunc: func(_, n interface{}) { notify(n) }, DeleteFunc: notify})
 	factory.Start(ctx.Done())
 	factory.WaitForCacheSync(ctx.Done())
-	log.Printf("harness: watching pods; broker=%s image=%s build=%s kubelet port %d",
-		h.brokerEx, h.imageRepo, h.build, h.kubeletPort)
+	log.Printf("harness: watching pods; broker=%s image=%s build=%s run-image=%q kubelet port %d",
+		h.brokerEx, h.imageRepo, h.build, h.runImage, h.kubeletPort)
 	tick := time.NewTicker(probeInterval)
 	defer tick.Stop()
 	for {
@@ -146,6 +159,9 @@ func main() {
 		select {
 		case <-ctx.Done():
 			h.stopAll()
+			if h.runImage != "" {
+				h.removeOwnContainers()
+			}
 			return
 		case <-kick:
 		case <-tick.C:
@@ -283,8 +299,19 @@ func kill(b *proc, grace time.Duration) bool {
 	case <-time.After(grace):
 		syscall.Kill(-b.cmd.Process.Pid, syscall.SIGKILL)
 		<-b.done
+		if b.ctr != "" { // podman is gone, its container may not be
+			removeContainer(b.ctr)
+		}
 	}
 	return true
+}
+
+// containerID is what the pod's status reports: podman:// in image mode.
+func containerID(key string, b *proc) string {
+	if b != nil && b.ctr != "" {
+		return "podman://" + b.ctr
+	}
+	return "harness://" + key
 }
 
 func (h *harness) stopAll() {

@@ -105,11 +105,22 @@ func (h *harness) ensureBroker(ctx context.Context, key string, p *corev1.Pod) {
 		log.Printf("harness: %s: log: %v", key, err)
 		return
 	}
-	cmd := exec.Command(h.brokerEx, args...)
-	cmd.Env = append(os.Environ(), env...)
+	var cmd *exec.Cmd
+	if h.runImage == "" {
+		cmd = exec.Command(h.brokerEx, args...)
+		cmd.Env = append(os.Environ(), env...)
+	} else { // the image's entrypoint, or the container's command
+		c := brokerContainer(p)
+		entry := "/usr/local/bin/millrace-broker"
+		if len(c.Command) > 0 {
+			entry = c.Command[0]
+		}
+		cmd = h.podmanCmd(p, c, podDir, "", append([]string{entry}, args...), env)
+		b.ctr = h.containerName(p)
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	fmt.Fprintf(logf, "harness: starting %s %s\n", h.brokerEx, strings.Join(args, " "))
+	fmt.Fprintf(logf, "harness: starting %s\n", strings.Join(cmd.Args, " "))
 	b.cmd, b.done, b.ready, b.startedAt = cmd, make(chan struct{}), false, metav1.Now()
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(logf, "harness: start failed: %v\n", err)
@@ -263,7 +274,7 @@ func (h *harness) reportBroker(ctx context.Context, key string, p *corev1.Pod) {
 	setCond(st, corev1.ContainersReady, ready)
 	setCond(st, corev1.PodReady, ready)
 	cs := corev1.ContainerStatus{Name: "broker", Ready: ready, RestartCount: restarts, Started: &running,
-		Image: containerImage(p), ImageID: containerImage(p), ContainerID: "harness://" + key}
+		Image: containerImage(p), ImageID: containerImage(p), ContainerID: containerID(key, b)}
 	if running {
 		cs.State.Running = &corev1.ContainerStateRunning{StartedAt: started}
 	} else {

@@ -171,15 +171,21 @@ func (h *harness) startExec(ctx context.Context, key string, p *corev1.Pod, c co
 	for i := range argv {
 		argv[i] = fix(expand(argv[i], vars))
 	}
-	if rel, ok := imageBinaries[strings.TrimPrefix(argv[0], "/usr/local/bin/")]; ok {
-		argv[0] = filepath.Join(h.build, rel)
-	}
 	logf, err := os.OpenFile(filepath.Join(podDir, "container.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env, cmd.Dir = env, work
+	var cmd *exec.Cmd
+	if h.runImage != "" { // the image's own binaries and base (podman.go)
+		cmd = h.podmanCmd(p, c, podDir, work, argv, env)
+		b.ctr = h.containerName(p)
+	} else {
+		if rel, ok := imageBinaries[strings.TrimPrefix(argv[0], "/usr/local/bin/")]; ok {
+			argv[0] = filepath.Join(h.build, rel)
+		}
+		cmd = exec.Command(argv[0], argv[1:]...)
+		cmd.Env, cmd.Dir = env, work
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	fmt.Fprintf(logf, "harness: starting %q\n", argv)
@@ -217,7 +223,7 @@ func (h *harness) reportExec(ctx context.Context, key string, p *corev1.Pod, b *
 	st := p.Status.DeepCopy()
 	running := b.cmd != nil && !exited(b)
 	cs := corev1.ContainerStatus{Name: b.container, Ready: b.ready, RestartCount: b.restarts, Started: &running,
-		Image: containerImage(p), ImageID: containerImage(p), ContainerID: "harness://" + key}
+		Image: containerImage(p), ImageID: containerImage(p), ContainerID: containerID(key, b)}
 	last := &corev1.ContainerStateTerminated{ExitCode: int32(b.exitCode), Reason: exitReason(b.exitCode),
 		StartedAt: b.startedAt, FinishedAt: b.finishedAt}
 	switch {
