@@ -122,8 +122,8 @@ func main() {
 	h := &harness{cs: kubernetes.NewForConfigOrDie(cfg), rest: cfg, build: build, brokerEx: *brokerEx,
 		imageRepo: *imageRepo, runImage: *runImage, dataRoot: *dataRoot, procs: map[string]*proc{}, reserved: map[string]map[string]int{}}
 	if h.runImage != "" {
-		if out, err := exec.Command("podman", "image", "exists", h.runImage).CombinedOutput(); err != nil {
-			log.Fatalf("harness: --run-image %s: not in podman's store (%v %s); scripts/image/build makes it", h.runImage, err, out)
+		if _, err := podman("image", "exists", h.runImage); err != nil {
+			log.Fatalf("harness: --run-image %s: not in podman's store (%v); scripts/image/build makes it", h.runImage, err)
 		}
 		h.removeOwnContainers() // a previous harness of this data root killed before it cleaned up
 	}

@@ -26,16 +26,33 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"hash/fnv"
 	"log"
 	"os/exec"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 )
 
-const harnessLabel = "millrace.io/harness"
+const (
+	harnessLabel = "millrace.io/harness"
+	podmanWait   = time.Minute // the most a podman housekeeping command may take
+)
+
+// podman runs a housekeeping command (not a pod's container), bounded by podmanWait:
+// its standard output, and its standard error in the error.
+func podman(args ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), podmanWait)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "podman", args...).Output()
+	if ee, ok := err.(*exec.ExitError); ok {
+		err = fmt.Errorf("podman %s: %v: %s", args[0], err, strings.TrimSpace(string(ee.Stderr)))
+	}
+	return out, err
+}
 
 // containerName is a pod's podman container name: unique per harness (suites run
 // clusters side by side with the same namespaces and pod names).
@@ -103,16 +120,16 @@ func securityArgs(p *corev1.Pod, c corev1.Container) []string {
 // removeContainer removes a pod's container, running or not (after a SIGKILL of
 // podman the container outlives it).
 func removeContainer(name string) {
-	if out, err := exec.Command("podman", "rm", "--force", "--ignore", "--time", "0", name).CombinedOutput(); err != nil {
-		log.Printf("harness: podman rm %s: %v: %s", name, err, out)
+	if _, err := podman("rm", "--force", "--ignore", "--time", "0", name); err != nil {
+		log.Printf("harness: %s: %v", name, err)
 	}
 }
 
 // removeOwnContainers removes every container this harness (its data root) started.
 func (h *harness) removeOwnContainers() {
-	out, err := exec.Command("podman", "ps", "--all", "--quiet", "--filter", "label="+harnessLabel+"="+h.dataRoot).Output()
+	out, err := podman("ps", "--all", "--quiet", "--filter", "label="+harnessLabel+"="+h.dataRoot)
 	if err != nil {
-		log.Printf("harness: podman ps: %v", err)
+		log.Printf("harness: %v", err)
 		return
 	}
 	for _, id := range strings.Fields(string(out)) {
