@@ -281,7 +281,8 @@ int run(const Config& cfg) {
                                   .auto_leader_rebalance = cfg.boolean("auto.leader.rebalance.enable"),
                                   .rebalance_interval_ms = cfg.integer("leader.imbalance.check.interval.seconds") * 1000,
                                   .lag_time_max_ms = cfg.integer("replica.lag.time.max.ms"),
-                                  .learner_rate = cfg.integer("leader.replication.throttled.rate")},
+                                  .learner_rate = cfg.integer("leader.replication.throttled.rate"),
+                                  .follower_rate = cfg.integer("follower.replication.throttled.rate")},
                                  partitions);
   state.replication = &replication;
   Authz authz(cfg.string("authorizer.class.name"), cfg.string("super.users"),

@@ -15,7 +15,9 @@
 //                               reject, hint_index/hint_term (reject: the
 //                               follower's last entry at or below `index` whose
 //                               term <= the leader's prev term; lets the leader
-//                               skip a whole term per round trip)
+//                               skip a whole term per round trip), context
+//                               (the bytes per append it takes for now, 0: no
+//                               limit; Options::intake_limit)
 //   kHeartbeat                  term, commit (already min'd with the follower's
 //                               match by the leader), context
 //   kHeartbeatResponse          term, context

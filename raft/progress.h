@@ -64,6 +64,11 @@ class PeerProgress {
   // A heartbeat response came back: resume a waiting probe, free a slot.
   void on_heartbeat_response();
   void set_match_self(Index m) { pr_.match = m; pr_.next = m + 1; }
+  // The bytes per append the peer last asked for (Options::intake_limit; 0:
+  // none), and whether an append to it is still unanswered.
+  size_t intake() const { return intake_; }
+  void set_intake(size_t bytes) { intake_ = bytes; }
+  bool awaiting() const { return inflights_.count() > 0; }
 
  private:
   NodeId id_;
@@ -71,6 +76,7 @@ class PeerProgress {
   bool probe_sent_ = false;
   Index pending_snapshot_{-1};
   Inflights inflights_;
+  size_t intake_ = 0;
 };
 
 }  // namespace millrace::raft

@@ -111,6 +111,16 @@ struct Options {
   // what it carried.
   std::function<size_t(NodeId to)> learner_budget;
   std::function<void(NodeId to, size_t bytes)> learner_sent;
+  // Which peers the throttle governs (`learner`: `to` is one); unset: the
+  // learners only. The driver widens it to voters that fell out of sync
+  // (Kafka's topic-level throttled-replicas lists) or turns it off.
+  std::function<bool(NodeId to, bool learner)> throttles;
+  // The follower's side of a throttle: when answering an append (`behind`: it
+  // lacks the append's prev), the bytes each append to it should carry at most
+  // for now (0: no limit), sent back in the answer's context. While a peer
+  // asks for a limit its leader sends it one such append at a time, so a
+  // follower pacing its intake is not flooded by the pipeline.
+  std::function<size_t(const Message& append, bool behind)> intake_limit;
 #ifdef MILLRACE_RAFT_BUGS
   Bug bug = Bug::kNone;
 #endif

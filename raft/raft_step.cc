@@ -169,6 +169,7 @@ void Raft::Impl::handle_append(const Message& m) {
   Message r;
   r.to = m.from;
   r.type = MessageType::kAppendResponse;
+  if (opts.intake_limit) r.context = opts.intake_limit(m, false);
   if (m.index < commit) {
     // Everything up to our commit matches any leader's log: say how far.
     r.index = commit;
@@ -179,6 +180,7 @@ void Raft::Impl::handle_append(const Message& m) {
   if (!pt || *pt != m.log_term) {
     r.index = m.index;
     r.reject = true;
+    if (opts.intake_limit) r.context = opts.intake_limit(m, true);
     // Our last entry at or below the leader's prev whose term is not newer
     // than its prev's: the leader skips a whole divergent term per round trip.
     r.hint_index = view.find_at_or_below(std::min(m.index, view.last()), m.log_term);

@@ -30,10 +30,15 @@ bool Raft::Impl::send_append(PeerProgress& pr, bool send_if_empty) {
   }
   std::vector<Entry> es;
   size_t limit = opts.max_append_bytes;  // 0: one entry a message
-  const bool throttled = pr.learner() && opts.learner_budget && pr.next() <= view.last();
+  // A peer pacing its intake gets one append of at most what it asked for at a time.
+  const bool windowed = pr.intake() > 0;
+  if (windowed) limit = limit == 0 ? 0 : std::min(limit, pr.intake());
+  const bool throttled = opts.learner_budget && pr.next() <= view.last() &&
+                         (opts.throttles ? opts.throttles(pr.id(), pr.learner()) : pr.learner());
   const size_t budget = throttled ? opts.learner_budget(pr.id()) : 0;
   if (throttled && budget > 0) limit = limit == 0 ? 0 : std::min(limit, budget);
-  if (pr.next() <= view.last() && (!throttled || budget > 0)) es = view.entries(pr.next(), limit);
+  if (pr.next() <= view.last() && (!throttled || budget > 0) && !(windowed && pr.awaiting()))
+    es = view.entries(pr.next(), limit);
   if (es.empty() && !send_if_empty) return false;  // throttled learners wait for a later tick
   if (throttled && !es.empty() && opts.learner_sent) {
     size_t bytes = 0;
@@ -118,6 +123,7 @@ void Raft::Impl::handle_append_response(const Message& m) {
   PeerProgress* pr = peer(m.from);
   if (pr == nullptr) return;
   pr->set_recent_active(true);
+  pr->set_intake(static_cast<size_t>(m.context));
   if (m.reject) {
     // Where to probe next: our last entry at or below the follower's hint
     // whose term is not newer than the hint's (skips a divergent term at once).

@@ -387,6 +387,10 @@ RecoveryInfo Log::recovery_info() const { std::lock_guard l(s_->mu); return s_->
 LogConfig Log::config() const { std::lock_guard l(s_->mu); return s_->opts.config; }
 bool Log::compacted() const { std::lock_guard l(s_->mu); return s_->opts.config.cleanup_compact; }
 int32_t Log::min_insync_replicas() const { std::lock_guard l(s_->mu); return s_->opts.config.min_insync_replicas; }
+std::pair<std::string, std::string> Log::throttled_replicas() const {
+  std::lock_guard l(s_->mu);
+  return {s_->opts.config.leader_throttled_replicas, s_->opts.config.follower_throttled_replicas};
+}
 bool Log::write_caching() const { std::lock_guard l(s_->mu); return s_->opts.config.write_caching; }
 void Log::update_config(const LogConfig& config) { std::lock_guard l(s_->mu); s_->opts.config = config; }
 

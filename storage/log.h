@@ -287,6 +287,9 @@ class Log : public std::enable_shared_from_this<Log> {
   bool compacted() const;    // cleanup.policy includes compact; cheap, for every produce
   int32_t min_insync_replicas() const;  // cheap, for every acks=all produce
   bool write_caching() const;           // cheap
+  // leader/follower.replication.throttled.replicas (LogConfig), for the
+  // replication layer's once-a-second sweep.
+  std::pair<std::string, std::string> throttled_replicas() const;
   void update_config(const LogConfig& config);
 
   // Housekeeping, called by LogManager's background thread (safe concurrently

@@ -29,7 +29,7 @@ Status invalid(std::string_view name, std::string_view value, std::string_view w
   return Status(Errc::kInvalidArgument, std::move(m));
 }
 
-enum class Kind { kLong, kInt, kBool, kThrottledReplicas };
+enum class Kind { kLong, kInt, kBool };
 
 struct Unenforced {
   LogConfig::UnenforcedKey key;
@@ -45,10 +45,6 @@ const std::vector<Unenforced>& unenforced_table() {
       {{"compression.lz4.level", "9", "lz4 level for compression.type=lz4"}, Kind::kInt, 1, 17},
       {{"compression.zstd.level", "3", "zstd level for compression.type=zstd"}, Kind::kInt, -131072, 22},
       {{"file.delete.delay.ms", "60000", "delay before a deleted segment file is removed"}, Kind::kLong, 0, kMax},
-      {{"follower.replication.throttled.replicas", "", "replicas throttled on the follower side"},
-       Kind::kThrottledReplicas, 0, 0},
-      {{"leader.replication.throttled.replicas", "", "replicas throttled on the leader side"},
-       Kind::kThrottledReplicas, 0, 0},
       {{"local.retention.bytes", "-2", "tiered storage: bytes kept locally (-2 = retention.bytes)"}, Kind::kLong, -2,
        kMax},
       {{"local.retention.ms", "-2", "tiered storage: time kept locally (-2 = retention.ms)"}, Kind::kLong, -2, kMax},
@@ -83,6 +79,36 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// leader/follower.replication.throttled.replicas: "", "*" or
+// "partition:broker,..." (Kafka's ThrottledReplicaListValidator); the value kept.
+Result<std::string> check_throttled_replicas(const std::string& name, const std::string& value) {
+  std::string_view all = trim(value);
+  if (all.empty() || all == "*") return std::string(all);
+  std::string_view rest = all;
+  bool ok = true;
+  while (ok) {
+    size_t comma = rest.find(',');
+    std::string_view item = trim(rest.substr(0, comma));
+    size_t colon = item.find(':');
+    auto digits = [](std::string_view d) {
+      return !d.empty() && std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    ok = colon != std::string_view::npos && digits(trim(item.substr(0, colon))) &&
+         digits(trim(item.substr(colon + 1)));
+    if (comma == std::string_view::npos) break;
+    rest = rest.substr(comma + 1);
+  }
+  if (!ok) {
+    std::string shown = "[";
+    shown.append(all).append("]");
+    std::string why = name;
+    why.append(" must be the literal '*' or a list of replicas in the following format: "
+               "[partitionId]:[brokerId],[partitionId]:[brokerId],...");
+    return invalid(name, shown, why);
+  }
+  return std::string(all);
+}
+
 // Validates a value of an unenforced key by Kafka's rules; returns the value to keep.
 Result<std::string> check_unenforced(const Unenforced& u, const std::string& value) {
   const std::string name = u.key.name;
@@ -95,33 +121,6 @@ Result<std::string> check_unenforced(const Unenforced& u, const std::string& val
                       "Tiered Storage functionality is disabled in the broker. Topic cannot be configured with "
                       "remote log storage.");
       return v;
-    }
-    case Kind::kThrottledReplicas: {
-      std::string_view all = trim(value);
-      if (all.empty() || all == "*") return std::string(all);
-      std::string_view rest = all;
-      bool ok = true;
-      while (ok) {
-        size_t comma = rest.find(',');
-        std::string_view item = trim(rest.substr(0, comma));
-        size_t colon = item.find(':');
-        auto digits = [](std::string_view d) {
-          return !d.empty() && std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
-        };
-        ok = colon != std::string_view::npos && digits(trim(item.substr(0, colon))) &&
-             digits(trim(item.substr(colon + 1)));
-        if (comma == std::string_view::npos) break;
-        rest = rest.substr(comma + 1);
-      }
-      if (!ok) {
-        std::string shown = "[";
-        shown.append(all).append("]");
-        std::string why = name;
-        why.append(" must be the literal '*' or a list of replicas in the following format: "
-                   "[partitionId]:[brokerId],[partitionId]:[brokerId],...");
-        return invalid(name, shown, why);
-      }
-      return std::string(all);
     }
     case Kind::kInt:
     case Kind::kLong: {
@@ -145,7 +144,8 @@ const std::set<std::string>& names() {
       "segment.bytes", "segment.ms", "segment.index.bytes", "index.interval.bytes",
       "retention.ms", "retention.bytes", "cleanup.policy", "delete.retention.ms",
       "min.cleanable.dirty.ratio", "max.message.bytes", "message.timestamp.type",
-      "flush.messages", "flush.ms", "compression.type", "min.insync.replicas", "write.caching"};
+      "flush.messages", "flush.ms", "compression.type", "min.insync.replicas", "write.caching",
+      "leader.replication.throttled.replicas", "follower.replication.throttled.replicas"};
   return kNames;
 }
 
@@ -177,7 +177,11 @@ Result<LogConfig> LogConfig::with_overrides(const std::map<std::string, std::str
                         : "String must be one of: uncompressed, zstd, lz4, snappy, gzip, producer";
       return invalid(key, val, why);
     };
-    if (const Unenforced* u = find_unenforced(name)) {
+    if (name == "leader.replication.throttled.replicas" || name == "follower.replication.throttled.replicas") {
+      auto v = check_throttled_replicas(name, value);
+      if (!v.ok()) return v.status();
+      (name.front() == 'l' ? c.leader_throttled_replicas : c.follower_throttled_replicas) = v.value();
+    } else if (const Unenforced* u = find_unenforced(name)) {
       auto v = check_unenforced(*u, value);
       if (!v.ok()) return v.status();
       c.unenforced[name] = v.value();
@@ -255,6 +259,8 @@ std::map<std::string, std::string> LogConfig::to_map() const {
       {"compression.type", compression_type},
       {"min.insync.replicas", std::to_string(min_insync_replicas)},
       {"write.caching", write_caching ? "true" : "false"},
+      {"leader.replication.throttled.replicas", leader_throttled_replicas},
+      {"follower.replication.throttled.replicas", follower_throttled_replicas},
   };
   for (const auto& u : unenforced_table()) {
     auto it = unenforced.find(u.key.name);

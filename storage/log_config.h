@@ -23,10 +23,12 @@
 //                                                            partition answers acks=all once a majority
 //                                                            has the batch in memory, fsync left to
 //                                                            flush.messages / flush.ms)
+//   leader.replication.throttled.replicas    leader_throttled_replicas    "" (see the field)
+//   follower.replication.throttled.replicas  follower_throttled_replicas  ""
 //
-// Kafka 4.1 accepts 18 more topic configs (compression levels, throttled
-// replicas, tiered storage, compaction lags, timestamp bounds, preallocate,
-// segment jitter, unclean election). Millrace accepts them, validates them by
+// Kafka 4.1 accepts 16 more topic configs (compression levels, tiered
+// storage, compaction lags, timestamp bounds, preallocate, segment jitter,
+// unclean election). Millrace accepts them, validates them by
 // Kafka's rules and reports them, but does not act on them yet: they live in
 // `unenforced` (see unenforced_keys() for the list with defaults).
 // Error messages are Kafka's ("Unknown topic config name: X", "Invalid value V
@@ -61,6 +63,12 @@ struct LogConfig {
   std::string compression_type = "producer";
   int32_t min_insync_replicas = 1;
   bool write_caching = false;
+  // leader/follower.replication.throttled.replicas: "" (none listed), "*" (all)
+  // or "partition:broker,...": which replicas' catch-up the brokers'
+  // leader/follower.replication.throttled.rate governs (read by the
+  // replication layer, cluster/replication/throttle.h).
+  std::string leader_throttled_replicas;
+  std::string follower_throttled_replicas;
   // Overrides of keys Millrace accepts but does not act on (validated values).
   std::map<std::string, std::string> unenforced;
 

@@ -180,10 +180,16 @@ constexpr std::array kSchema = {
               "min.insync.replicas, preferred-leader moves and follower reads, not elections or acks=all (a Raft "
               "majority)."},
     ConfigKey{"leader.replication.throttled.rate", ConfigType::kLong, "0", 0, INT64_MAX, {}, nullptr,
-              "Bytes per second this broker sends, over all partitions it leads, to replicas a reassignment adds "
-              "while they catch up (Raft learners); 0: no limit. Kafka's key, applied to every move (Kafka's "
-              "default is no limit too; its topic-level throttled-replicas lists and dynamic updates are not "
-              "read: set it in the broker's configuration)."},
+              "Bytes per second of catch-up this broker sends, over all partitions it leads; 0: no limit (Kafka's "
+              "default). Which replicas: a topic's leader.replication.throttled.replicas (\"partition:broker,...\" "
+              "or \"*\"; a listed replica is throttled while out of sync, as in Kafka); a topic without the list "
+              "throttles the replicas a reassignment adds (Raft learners). Read at start (Kafka also takes it as a "
+              "dynamic broker config, which Millrace does not serve yet)."},
+    ConfigKey{"follower.replication.throttled.rate", ConfigType::kLong, "0", 0, INT64_MAX, {}, nullptr,
+              "Bytes per second of catch-up this broker takes in as a follower, over all its partitions; 0: no "
+              "limit. Which replicas: a topic's follower.replication.throttled.replicas, as for the leader's rate. "
+              "A throttled follower asks its leader for one append of a tick's worth at a time, so it is not "
+              "flooded. Read at start."},
     ConfigKey{"leader.imbalance.check.interval.seconds", ConfigType::kLong, "30", 1, 86400, {}, nullptr,
               "How often auto.leader.rebalance.enable checks for partitions led away from their preferred replica "
               "(Kafka: 300). Shorter, so leadership is spread again within half a minute of a restarted broker "

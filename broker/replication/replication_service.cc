@@ -92,6 +92,7 @@ ReplicationService::ReplicationService(ReplicationOptions options, cluster::Part
       set_(options.me, options.election_ticks, options.quiesce_ticks, options.io_threads,
            static_cast<int>(std::max<int64_t>(1, options.lag_time_max_ms / std::max(1, options.tick_ms)))) {
   set_.set_learner_rate(options.learner_rate, options.tick_ms);
+  set_.set_follower_rate(options.follower_rate);
 }
 
 ReplicationService::~ReplicationService() { stop(); }
@@ -284,7 +285,7 @@ void ReplicationService::on_tick() {
   flush_serving();
   report();
   leader_duties();
-  if (++ticks_ % kDurabilitySweepTicks == 0) apply_write_caching();
+  if (++ticks_ % kDurabilitySweepTicks == 0) apply_topic_configs();
   if (incomplete_ && image_) reconcile_now();
   timer_.expires_after(std::chrono::milliseconds(opts_.tick_ms));
   timer_.async_wait([this](boost::system::error_code ec) {
@@ -381,16 +382,24 @@ raft::Durability ReplicationService::durability_of(const storage::Log& log) cons
   return log.write_caching() ? raft::Durability::kInMemory : opts_.durability;
 }
 
-// A topic's write.caching changed: each replica's durability follows within a
-// second (the next sweep), for entries appended from then on.
-void ReplicationService::apply_write_caching() {
+// A topic's write.caching or throttled-replicas lists changed: each replica
+// follows within a second (the next sweep); durability for entries appended
+// from then on.
+void ReplicationService::apply_topic_configs() {
   std::lock_guard lock(mu_);
   for (const auto& [g, group] : groups_) {
     const cluster::PartitionReplica* peek = set_.peek(g);
     if (!peek) continue;
     const raft::Durability want = durability_of(peek->storage());
     if (peek->durability() != want) set_.get(g)->set_durability(want);
+    const cluster::ThrottleScope scope = throttle_of(peek->storage(), group.tp.partition);
+    if (peek->throttle() != scope) set_.set_throttle(g, scope);
   }
+}
+
+cluster::ThrottleScope ReplicationService::throttle_of(const storage::Log& log, int32_t partition) const {
+  const auto [leader, follower] = log.throttled_replicas();
+  return {cluster::throttled_by(leader, partition, opts_.me), cluster::throttled_by(follower, partition, opts_.me)};
 }
 
 void ReplicationService::flush_serving() {
@@ -608,6 +617,7 @@ void ReplicationService::reconcile_now() {
           placed.erase(g);
           continue;
         }
+        set_.set_throttle(g, throttle_of(*partition->log(), p.index));
         // A new group (term 0): its first replica campaigns at once, so the
         // partition has a leader, the preferred one, a round trip after its
         // creation rather than an election timeout.

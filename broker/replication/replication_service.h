@@ -112,9 +112,12 @@ struct ReplicationOptions {
   // committed entry at some moment within this window (and its broker is heard
   // from within an election timeout).
   int64_t lag_time_max_ms = 30000;
-  // leader.replication.throttled.rate: bytes/s this broker sends to learners
-  // (replicas a reassignment adds, catching up) over all partitions; 0: no limit.
+  // leader.replication.throttled.rate: bytes/s of catch-up this broker sends
+  // over all partitions it leads; follower.replication.throttled.rate: bytes/s
+  // of catch-up it takes in as a follower; 0: no limit. Which replicas:
+  // each topic's *.replication.throttled.replicas (cluster/replication/throttle.h).
   int64_t learner_rate = 0;
+  int64_t follower_rate = 0;
 };
 
 class ReplicationService {
@@ -194,7 +197,8 @@ class ReplicationService {
   void send(std::map<int32_t, std::vector<raft::Message>> out);
   void flush_serving();  // tells the observer, outside the lock
   raft::Durability durability_of(const storage::Log& log) const;  // write.caching, else opts_.durability
-  void apply_write_caching();
+  void apply_topic_configs();  // write.caching and the throttled-replicas lists, once a second
+  cluster::ThrottleScope throttle_of(const storage::Log& log, int32_t partition) const;
   std::vector<int32_t> live_in_sync_locked(const cluster::PartitionReplica& r) const;
   void reconcile_now();
   void report();

@@ -70,6 +70,12 @@ storage::Result<std::unique_ptr<PartitionReplica>> PartitionReplica::open(std::s
     o.learner_sent = [f = options.learner_sent](raft::NodeId to, size_t bytes) {
       f(static_cast<int32_t>(to.value()), bytes);
     };
+  o.throttles = [p = r.get()](raft::NodeId to, bool learner) {
+    return p->throttles(static_cast<int32_t>(to.value()), learner);
+  };
+  o.intake_limit = [p = r.get()](const raft::Message& m, bool behind) { return p->intake_limit(m, behind); };
+  r->me_ = options.me;
+  r->follower_window_ = options.follower_window;
   r->lag_ticks_ = std::max(1, options.lag_ticks);
   r->raft_ = std::make_unique<raft::Raft>(o, *r->log_, *hs);
   r->log_->set_commit(r->raft_->commit());  // consumers read up to the restored commit at once
@@ -210,6 +216,37 @@ std::vector<int32_t> PartitionReplica::in_sync() const {
       out.push_back(id);
   }
   return out;
+}
+
+bool PartitionReplica::throttles(int32_t to, bool learner) const {
+  switch (throttle_.leader) {
+    case Throttled::kNone: return false;
+    case Throttled::kLearners: return learner;
+    case Throttled::kOutOfSync: {
+      if (learner) return true;
+      const auto isr = in_sync();
+      return std::find(isr.begin(), isr.end(), to) == isr.end();
+    }
+  }
+  return learner;
+}
+
+bool PartitionReplica::catching_up(const raft::Message& m) const {
+  if (m.type != raft::MessageType::kAppend || m.entries.empty()) return false;
+  switch (throttle_.follower) {
+    case Throttled::kNone: return false;
+    case Throttled::kLearners: return learning();
+    case Throttled::kOutOfSync: return learning() || m.entries.back().last <= m.commit;
+  }
+  return false;
+}
+
+size_t PartitionReplica::intake_limit(const raft::Message& m, bool behind) const {
+  if (!follower_window_) return 0;
+  const bool throttled = throttle_.follower == Throttled::kOutOfSync ? behind || catching_up(m)
+                         : throttle_.follower == Throttled::kLearners ? learning()
+                                                                       : false;
+  return throttled ? follower_window_() : 0;
 }
 
 void PartitionReplica::wait(int64_t last, int32_t term, ReplicaAck ack, std::function<void(int16_t)> done,

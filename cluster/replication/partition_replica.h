@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/replication/throttle.h"
 #include "raft/raft.h"
 #include "raft/storage/hard_state_file.h"
 #include "raft/storage/partition_log.h"
@@ -56,6 +57,10 @@ struct PartitionReplicaOptions {
   // raft::Options::learner_budget / learner_sent: the owner's learner throttle.
   std::function<size_t(int32_t to)> learner_budget;
   std::function<void(int32_t to, size_t bytes)> learner_sent;
+  // The owner's follower throttle: the bytes an append to this replica should
+  // carry at most while its catch-up is throttled (raft::Options::intake_limit;
+  // 0 or unset: no limit).
+  std::function<size_t()> follower_window;
   int election_ticks = 10;
   int quiesce_ticks = 0;          // raft::Options::quiesce_ticks (the ReplicaSet wakes followers of dead leaders)
   raft::Durability durability = raft::Durability::kSynced;
@@ -148,6 +153,19 @@ class PartitionReplica {
   int64_t log_start_floor() const { return log_->log_start_floor().value(); }
   int64_t log_end() const { return log_->last().value() + 1; }
   const raft::Config& config() const { return raft_->config(); }
+  // Not a voter here (yet): a replica a reassignment adds, catching up.
+  bool learning() const { return !raft_->config().is_voter(raft::NodeId(me_)); }
+
+  // Which catch-up the owner's throttles govern for this partition
+  // (throttle.h). Leading: the appends to a peer (raft::Options::throttles).
+  // Following: catching_up(m) says whether the append `m` is catch-up traffic
+  // the follower's throttle governs.
+  void set_throttle(ThrottleScope s) { throttle_ = s; }
+  const ThrottleScope& throttle() const { return throttle_; }
+  bool throttles(int32_t to, bool learner) const;
+  bool catching_up(const raft::Message& m) const;
+  // raft::Options::intake_limit: the follower window while catching up.
+  size_t intake_limit(const raft::Message& m, bool behind) const;
 
   // Where a reassignment wants the group (the metadata image's replicas,
   // adding, removing): target voters = replicas - removing.
@@ -204,6 +222,9 @@ class PartitionReplica {
     int64_t commit = -1;     // the commit index then
   };
   std::map<int32_t, Answered> caught_up_;  // leading: each voter's answers (in_sync)
+  int32_t me_ = -1;
+  ThrottleScope throttle_;
+  std::function<size_t()> follower_window_;
 };
 
 }  // namespace millrace::cluster

@@ -6,6 +6,9 @@
 #include <set>
 
 namespace millrace::cluster {
+namespace {
+constexpr size_t kMaxDeferredPerGroup = 64;  // appends waiting for the follower throttle, per group
+}  // namespace
 
 int64_t group_id(const std::array<uint8_t, 16>& topic_id, int32_t partition) {
   // FNV-1a over the topic id and the partition, kept non-negative (0 is the
@@ -33,6 +36,11 @@ storage::Status ReplicaSet::add(int64_t group, std::shared_ptr<storage::Log> log
   o.adding = adding;
   o.learner_budget = [this](int32_t) { return learner_budget(); };
   o.learner_sent = [this](int32_t, size_t bytes) { learner_sent(bytes); };
+  // One tick's worth of the follower rate, so an append waits a tick at most.
+  o.follower_window = [this]() -> size_t {
+    if (follower_rate_ <= 0) return 0;
+    return static_cast<size_t>(std::max<int64_t>(1, follower_rate_ * tick_ms_ / 1000));
+  };
   o.election_ticks = election_ticks_;
   o.quiesce_ticks = quiesce_ticks_;
   o.lag_ticks = lag_ticks_;
@@ -66,7 +74,73 @@ void ReplicaSet::learner_sent(size_t bytes) {
   if (learner_rate_ > 0) learner_tokens_ -= static_cast<double>(bytes);
 }
 
+void ReplicaSet::set_follower_rate(int64_t bytes_per_s) {
+  follower_rate_ = std::max<int64_t>(0, bytes_per_s);
+  follower_tokens_ = std::min(follower_tokens_, 2.0 * static_cast<double>(follower_rate_) * tick_ms_ / 1000.0);
+  release_deferred();
+}
+
+size_t ReplicaSet::deferred() const {
+  size_t n = 0;
+  for (const auto& [g, q] : deferred_) n += q.size();
+  return n;
+}
+
+void ReplicaSet::set_throttle(int64_t group, ThrottleScope scope) {
+  if (auto it = replicas_.find(group); it != replicas_.end()) it->second->set_throttle(scope);
+}
+
+void ReplicaSet::step_now(int64_t group, PartitionReplica& r, const raft::Message& m) {
+  awake_.insert(group);
+  dirty_.insert(group);
+  r.step(m);
+}
+
+// What an append costs the follower throttle: the bytes of its entries this
+// replica does not hold yet, when it is catch-up traffic (a leader's resend
+// of what arrived already is free).
+size_t ReplicaSet::intake_cost(const PartitionReplica& r, const raft::Message& m) const {
+  if (follower_rate_ <= 0 || !r.catching_up(m)) return 0;
+  size_t bytes = 0;
+  for (const raft::Entry& e : m.entries)
+    if (e.last.value() >= r.log_end()) bytes += e.bytes();
+  return bytes;
+}
+
+void ReplicaSet::take_in(int64_t group, PartitionReplica& r, const raft::Message& m, size_t cost) {
+  follower_bytes_ += cost;
+  follower_tokens_ -= static_cast<double>(cost);
+  step_now(group, r, m);
+}
+
+// Round robin over the groups with appends waiting, one append each a turn,
+// while the bucket holds a byte (an append may take it below zero); an
+// append that costs nothing goes at once.
+void ReplicaSet::release_deferred() {
+  for (bool moved = true; moved && !deferred_.empty();) {
+    moved = false;
+    for (auto it = deferred_.begin(); it != deferred_.end();) {
+      auto r = replicas_.find(it->first);
+      if (r == replicas_.end() || it->second.empty()) {
+        it = deferred_.erase(it);
+        continue;
+      }
+      const size_t cost = intake_cost(*r->second, it->second.front());
+      if (cost > 0 && follower_tokens_ < 1) {
+        ++it;
+        continue;
+      }
+      const raft::Message m = std::move(it->second.front());
+      it->second.pop_front();
+      take_in(it->first, *r->second, m, cost);
+      moved = true;
+      it = it->second.empty() ? deferred_.erase(it) : std::next(it);
+    }
+  }
+}
+
 void ReplicaSet::remove(int64_t group) {
+  deferred_.erase(group);
   replicas_.erase(group);
   awake_.erase(group);
   dirty_.erase(group);
@@ -87,6 +161,11 @@ void ReplicaSet::tick() {
     const double per_tick = static_cast<double>(learner_rate_) * tick_ms_ / 1000.0;
     learner_tokens_ = std::min(learner_tokens_ + per_tick, 2 * per_tick);
   }
+  if (follower_rate_ > 0) {
+    const double per_tick = static_cast<double>(follower_rate_) * tick_ms_ / 1000.0;
+    follower_tokens_ = std::min(follower_tokens_ + per_tick, 2 * per_tick);
+  }
+  release_deferred();
   if (quiesce_ticks_ <= 0) {
     for (auto& [g, r] : replicas_) {
       r->tick();
@@ -176,9 +255,32 @@ void ReplicaSet::deliver(const std::vector<raft::Message>& messages) {
       ++dropped_;
       continue;
     }
-    awake_.insert(it->first);
-    dirty_.insert(it->first);
-    it->second->step(m);
+    // The follower throttle: catch-up appends take tokens; one that finds
+    // none, or finds its group's earlier appends waiting, waits in order.
+    if (m.type == raft::MessageType::kAppend && !m.entries.empty()) {
+      auto waiting = deferred_.find(it->first);
+      const bool queued = waiting != deferred_.end() && !waiting->second.empty();
+      const size_t cost = intake_cost(*it->second, m);
+      if (queued || (cost > 0 && follower_tokens_ < 1)) {
+        auto& q = deferred_[it->first];
+        // A leader sends more only as it is answered (one append at a time
+        // to a follower that asks for a window), so few wait; a resend of
+        // one waiting is dropped, and past kMaxDeferredPerGroup (a leader
+        // change's resends) the newest are, as the network may drop them.
+        const bool resend = std::any_of(q.begin(), q.end(), [&](const raft::Message& w) {
+          return w.term == m.term && w.index == m.index && w.entries.back().last == m.entries.back().last;
+        });
+        if (resend || q.size() >= kMaxDeferredPerGroup) {
+          ++follower_dropped_;
+          continue;
+        }
+        q.push_back(m);
+        continue;
+      }
+      take_in(it->first, *it->second, m, cost);
+      continue;
+    }
+    step_now(it->first, *it->second, m);
   }
 }
 

@@ -32,6 +32,7 @@
 
 #include <algorithm>
 #include <array>
+#include <deque>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -78,6 +79,16 @@ class ReplicaSet {
   // its groups; 0: unlimited. `tick_ms`: how long a tick() is.
   void set_learner_rate(int64_t bytes_per_s, int tick_ms);
   uint64_t learner_bytes() const { return learner_bytes_; }  // sent to learners so far
+  // follower.replication.throttled.rate: the bytes per second of catch-up
+  // appends this broker takes in as a follower (PartitionReplica::catching_up)
+  // over all its groups; 0: unlimited. An append beyond the budget waits here
+  // (in order, per group) and is stepped on a later tick: its leader sends
+  // more only as it is answered, so what crosses the network follows too.
+  void set_follower_rate(int64_t bytes_per_s);
+  uint64_t follower_bytes() const { return follower_bytes_; }  // catch-up taken in so far
+  size_t deferred() const;  // appends waiting for the follower throttle now
+  // Which catch-up the throttles govern for `group` (throttle.h).
+  void set_throttle(int64_t group, ThrottleScope scope);
   void deliver(const std::vector<raft::Message>& messages);
   void heard_from(int32_t broker);  // any batch from `broker`, empty or not
   // `broker`'s process is gone (its port refuses connections): every group it
@@ -126,6 +137,15 @@ class ReplicaSet {
   int tick_ms_ = 50;
   double learner_tokens_ = 0;  // may go below zero (an append larger than what was left)
   uint64_t learner_bytes_ = 0;
+  void step_now(int64_t group, PartitionReplica& r, const raft::Message& m);
+  size_t intake_cost(const PartitionReplica& r, const raft::Message& m) const;
+  void take_in(int64_t group, PartitionReplica& r, const raft::Message& m, size_t cost);
+  void release_deferred();
+  int64_t follower_rate_ = 0;   // bytes/s; 0: unlimited
+  double follower_tokens_ = 0;  // as learner_tokens_
+  uint64_t follower_bytes_ = 0;
+  uint64_t follower_dropped_ = 0;
+  std::map<int64_t, std::deque<raft::Message>> deferred_;  // by group, in arrival order
   std::unique_ptr<IoPool> pool_;
 };
 

@@ -524,3 +524,123 @@ TEST_F(Reassignment, ALearnerCatchesUpAtTheThrottledRate) {
 
 }  // namespace
 }  // namespace millrace::cluster
+
+namespace millrace::cluster {
+namespace {
+
+// A voter other than the leader (none: 0) is cut off while ~200 KB are
+// committed: (that voter, the last offset committed), the voter still down.
+std::pair<int, int64_t> leave_behind(const std::function<int64_t(const std::string&)>& commit, int leader,
+                                     std::set<int>& down) {
+  if (leader == 0) return {0, -1};
+  const int behind = leader == 3 ? 2 : 3;
+  down.insert(behind);
+  const std::string big(2000, 'y');
+  int64_t last = -1;
+  for (int i = 0; i < 100; ++i)
+    if ((last = commit(big + std::to_string(i))) < 0) return {0, -1};
+  return {behind, last};
+}
+
+// Ticks until broker `b`'s replica holds `last`.
+int ticks_to_hold(const std::function<void()>& round, ReplicaSet& set, int64_t group, int64_t last, int limit = 400) {
+  for (int t = 0; t < limit; ++t) {
+    if (set.peek(group) && set.peek(group)->log_end() > last) return t;
+    round();
+  }
+  return limit;
+}
+
+// follower.replication.throttled.rate: the learner's broker takes the log in
+// at its rate, whatever its leader would send.
+TEST_F(Reassignment, ALearnerTakesTheLogInAtTheFollowerThrottledRate) {
+  const std::string big(2000, 'x');
+  for (int i = 0; i < 100; ++i) ASSERT_GE(commit_one(big + std::to_string(i)), 0);  // ~200 KB
+  constexpr int64_t kRate = 100'000;
+  sets_[4]->set_learner_rate(0, 50);
+  sets_[4]->set_follower_rate(kRate);
+  open_on_4();
+  int ticks = 0;
+  ASSERT_TRUE(steer({{2, 3, 4, 1}, {4}, {1}}, &ticks));
+  const uint64_t taken = sets_[4]->follower_bytes();
+  ASSERT_GT(taken, 200'000u) << "broker 4 counted the catch-up it took in";
+  EXPECT_GE(ticks, 35) << "caught up in " << ticks << " ticks: not throttled";
+  EXPECT_NEAR(static_cast<double>(taken) / (ticks * 0.05), kRate, kRate * 0.2) << taken << " bytes in " << ticks;
+  EXPECT_EQ(sets_[4]->deferred(), 0u) << "nothing left waiting once caught up";
+}
+
+// A topic-level list that names none of a partition's replicas on a broker
+// turns both throttles off there (Kafka: only listed replicas are throttled).
+TEST_F(Reassignment, AListNamingOtherReplicasLeavesThisOneUnthrottled) {
+  const std::string big(2000, 'x');
+  for (int i = 0; i < 100; ++i) ASSERT_GE(commit_one(big + std::to_string(i)), 0);
+  for (auto& [b, set] : sets_) {
+    set->set_learner_rate(100'000, 50);
+    set->set_follower_rate(100'000);
+  }
+  open_on_4();
+  const int64_t p = 0;  // the fixture's partition
+  for (auto& [b, set] : sets_)
+    set->set_throttle(group(), {throttled_by("7:9", p, b), throttled_by("7:9", p, b)});
+  int ticks = 0;
+  ASSERT_TRUE(steer({{2, 3, 4, 1}, {4}, {1}}, &ticks));
+  EXPECT_LT(ticks, 20) << "caught up in " << ticks << " ticks: throttled though not listed";
+}
+
+// A listed voter that fell behind (down while 200 KB were committed) is
+// throttled on the leader's side once back, as Kafka throttles a listed
+// replica out of the ISR; unlisted (the default), a voter is never throttled.
+TEST_F(Reassignment, AListedVoterOutOfSyncCatchesUpAtTheLeaderRate) {
+  auto run = [&](bool listed) {
+    const auto [behind, last] = leave_behind([&](const std::string& v) { return commit_one(v); },
+                                             leader_of(group()), down_);
+    EXPECT_NE(behind, 0) << "no leader, or it did not commit without one voter";
+    for (auto& [b, set] : sets_) {
+      set->set_learner_rate(100'000, 50);
+      if (listed) set->set_throttle(group(), {throttled_by("*", 0, b), Throttled::kLearners});
+    }
+    down_.erase(behind);
+    const int ticks = ticks_to_hold([&] { round(); }, *sets_[behind], group(), last);
+    for (auto& [b, set] : sets_) {
+      set->set_learner_rate(0, 50);
+      set->set_throttle(group(), {});
+    }
+    return ticks;
+  };
+  const int unlisted = run(false);
+  EXPECT_LT(unlisted, 20) << "an unlisted voter was throttled";
+  const int listed = run(true);
+  EXPECT_GE(listed, 35) << "the listed voter caught up in " << listed << " ticks: not throttled";
+  EXPECT_LT(listed, 80) << "the listed voter caught up too slowly";
+}
+
+// The same on the follower's side: follower.replication.throttled.replicas
+// "*" throttles a voter's catch-up (appends of entries its leader has
+// committed) at its broker's rate.
+TEST_F(Reassignment, AListedVoterOutOfSyncTakesTheLogInAtTheFollowerRate) {
+  const auto [behind, last] = leave_behind([&](const std::string& v) { return commit_one(v); },
+                                           leader_of(group()), down_);
+  ASSERT_NE(behind, 0) << "no leader, or it did not commit without one voter";
+  sets_[behind]->set_follower_rate(100'000);
+  sets_[behind]->set_throttle(group(), {Throttled::kLearners, throttled_by("0:" + std::to_string(behind), 0, behind)});
+  down_.erase(behind);
+  const int ticks = ticks_to_hold([&] { round(); }, *sets_[behind], group(), last);
+  EXPECT_GE(ticks, 35) << "caught up in " << ticks << " ticks: not throttled";
+  EXPECT_GT(sets_[behind]->follower_bytes(), 150'000u);
+  // Caught up, new appends carry entries above the commit: not throttled.
+  const uint64_t before = sets_[behind]->follower_bytes();
+  for (int i = 0; i < 5; ++i) ASSERT_GE(commit_one("small"), 0);
+  EXPECT_EQ(sets_[behind]->follower_bytes(), before) << "an in-sync follower's appends were counted as catch-up";
+}
+
+TEST(Throttle, ListsByKafkasFormat) {
+  EXPECT_EQ(throttled_by("", 0, 1), Throttled::kLearners);
+  EXPECT_EQ(throttled_by(" * ", 3, 1), Throttled::kOutOfSync);
+  EXPECT_EQ(throttled_by("0:1,3:2", 3, 2), Throttled::kOutOfSync);
+  EXPECT_EQ(throttled_by("0:1, 3 : 2", 3, 2), Throttled::kOutOfSync);
+  EXPECT_EQ(throttled_by("0:1,3:2", 3, 1), Throttled::kNone);
+  EXPECT_EQ(throttled_by("0:1,x:2", 0, 2), Throttled::kNone);
+}
+
+}  // namespace
+}  // namespace millrace::cluster
