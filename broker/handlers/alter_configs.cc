@@ -2,6 +2,7 @@
 // set (Kafka's non-incremental semantics). Broker configs are static here.
 // The change is a command of the topic table (cluster/topics); the answer
 // waits until it is applied to the partitions.
+#include "broker/handlers/authorize.h"
 #include "broker/handlers/await_callback.h"
 #include "broker/handlers/handlers.h"
 
@@ -9,10 +10,19 @@ namespace millrace::broker {
 
 Task<proto::AlterConfigsResponse> handle(RequestContext& ctx, proto::AlterConfigsRequest& req) {
   proto::AlterConfigsResponse resp;
+  auto image = ctx.broker.metadata.current();
   for (const auto& res : req.resources) {
     auto& r = resp.responses.emplace_back();
     r.resource_type = res.resource_type;
     r.resource_name = res.resource_name;
+    // ALTER_CONFIGS on the topic, or on the cluster for broker resources,
+    // before anything else is checked (Kafka's controller).
+    if (int16_t denied = config_error(ctx, *image, acl::AclOperation::kAlterConfigs, res.resource_type,
+                                      res.resource_name)) {
+      r.error_code = ctx.note(denied);
+      r.error_message = authorization_message(denied);
+      continue;
+    }
     if (res.resource_type != 2) {
       r.error_code = ctx.note(proto::ErrorCode::kInvalidRequest);
       r.error_message = "only topic configs can be altered; broker configs come from the config file";

@@ -3,6 +3,8 @@
 // (default.replication.factor) or 1 until partitions are replicated. Each
 // creation goes through the controller's metadata log (topics/topic_writer.h);
 // the answer waits until this node has applied it and its partitions exist.
+// CREATE on the cluster or on the topic; DESCRIBE_CONFIGS on it to be told its
+// partitions, replication factor and configs.
 #include "broker/handlers/await_callback.h"
 #include "broker/handlers/authorize.h"
 #include "broker/handlers/handlers.h"
@@ -51,10 +53,16 @@ Task<proto::CreateTopicsResponse> handle(RequestContext& ctx, proto::CreateTopic
       r.error_message = message;
       continue;
     }
-    r.num_partitions = partitions;
-    r.replication_factor = 1;
     if (auto info = b.topics.get(t.name)) std::copy(info->id.begin(), info->id.end(), r.topic_id.bytes.begin());
     r.configs.emplace();
+    // The created topic's details only with DESCRIBE_CONFIGS on it (Kafka's
+    // controller; not logged): else topic_config_error_code says why.
+    if (!topic_allowed(ctx, *image, acl::AclOperation::kDescribeConfigs, t.name, false)) {
+      r.topic_config_error_code = proto::code(proto::ErrorCode::kTopicAuthorizationFailed);
+      continue;
+    }
+    r.num_partitions = partitions;
+    r.replication_factor = 1;
     for (const auto& c : t.configs) {
       if (!c.value) continue;
       auto& rc = r.configs->emplace_back();

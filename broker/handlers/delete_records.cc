@@ -8,8 +8,11 @@
 // in-sync replicas' low watermark the same way). Every partition of the
 // request waits at once, up to timeout_ms: REQUEST_TIMED_OUT after that (the
 // entry may still commit later: its outcome is unknown, as in Kafka).
+// Each topic needs DELETE on it, else its partitions get
+// TOPIC_AUTHORIZATION_FAILED (before their existence is looked at).
 #include <boost/asio/steady_timer.hpp>
 
+#include "broker/handlers/authorize.h"
 #include "broker/handlers/errors.h"
 #include "broker/handlers/handlers.h"
 #include "cluster/partition/replicator.h"
@@ -33,14 +36,20 @@ Task<proto::DeleteRecordsResponse> handle(RequestContext& ctx, proto::DeleteReco
   proto::DeleteRecordsResponse resp;
   std::vector<Waiting> waiting;
   resp.topics.reserve(req.topics.size());  // `waiting` points into it
+  auto image = ctx.broker.metadata.current();
   for (const auto& t : req.topics) {
     auto& rt = resp.topics.emplace_back();
     rt.name = t.name;
     rt.partitions.reserve(t.partitions.size());
+    const bool may_delete = topic_allowed(ctx, *image, acl::AclOperation::kDelete, t.name);
     for (const auto& p : t.partitions) {
       auto& rp = rt.partitions.emplace_back();
       rp.partition_index = p.partition_index;
       rp.low_watermark = -1;
+      if (!may_delete) {
+        rp.error_code = ctx.note(proto::ErrorCode::kTopicAuthorizationFailed);
+        continue;
+      }
       auto& partitions = ctx.broker.partitions;
       auto served = cluster::served_partition(partitions, t.name, p.partition_index);  // offline: KAFKA_STORAGE_ERROR
       if (served.error_code != 0) {

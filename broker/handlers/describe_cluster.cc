@@ -1,9 +1,11 @@
 // DescribeCluster (key 60), v0-1: the brokers and controller of the metadata
 // image. On a controller listener (`--bootstrap-controller`, endpoint type 2,
 // KIP-919) the controllers instead, with the active one as controller id.
+// It needs no ACL; cluster_authorized_operations is 0 without DESCRIBE on the
+// cluster (Kafka's AuthHelper.computeDescribeClusterResponse).
 #include "broker/controller/controller_quorum.h"
+#include "broker/handlers/authorize.h"
 #include "broker/handlers/handlers.h"
-#include "broker/kafka/acl_operations.h"
 
 namespace millrace::broker {
 
@@ -21,7 +23,8 @@ Task<proto::DescribeClusterResponse> handle(RequestContext& ctx, proto::Describe
     resp.endpoint_type = 2;
     resp.cluster_id = b.cluster_id;
     resp.controller_id = b.quorum ? b.quorum->leader() : -1;
-    if (req.include_cluster_authorized_operations) resp.cluster_authorized_operations = kAllClusterOperations;
+    if (req.include_cluster_authorized_operations)
+      resp.cluster_authorized_operations = cluster_operations(ctx, *b.metadata.current());
     if (b.quorum)
       for (const auto& n : b.quorum->controller_nodes()) {
         if (n.endpoints.empty()) continue;
@@ -36,7 +39,7 @@ Task<proto::DescribeClusterResponse> handle(RequestContext& ctx, proto::Describe
   resp.endpoint_type = 1;
   resp.cluster_id = image->cluster_id();
   resp.controller_id = image->controller_id();
-  if (req.include_cluster_authorized_operations) resp.cluster_authorized_operations = kAllClusterOperations;
+  if (req.include_cluster_authorized_operations) resp.cluster_authorized_operations = cluster_operations(ctx, *image);
   for (const auto& ib : image->brokers()) {
     if (ib.fenced) continue;
     auto ep = ib.endpoint(ctx.conn.listener);

@@ -1,9 +1,13 @@
 // DescribeConfigs (key 32), v1-4: topic resources (type 2) with every
 // effective topic config, marking overrides as DYNAMIC_TOPIC_CONFIG (1) and
 // the rest DEFAULT_CONFIG (5); broker resources (type 4) list the broker's
-// static config, read-only (STATIC_BROKER_CONFIG, 4).
+// static config, read-only (STATIC_BROKER_CONFIG, 4). Each resource needs
+// DESCRIBE_CONFIGS on its topic, or on the cluster for broker resources
+// (Kafka's rule), else it alone is answered with the authorization error and
+// no configs, before its existence is looked at.
 #include <algorithm>
 
+#include "broker/handlers/authorize.h"
 #include "broker/handlers/handlers.h"
 
 namespace millrace::broker {
@@ -16,10 +20,17 @@ constexpr int8_t kDynamicTopic = 1, kStaticBroker = 4, kDefault = 5;
 Task<proto::DescribeConfigsResponse> handle(RequestContext& ctx, proto::DescribeConfigsRequest& req) {
   auto& b = ctx.broker;
   proto::DescribeConfigsResponse resp;
+  auto image = b.metadata.current();
   for (const auto& res : req.resources) {
     auto& r = resp.results.emplace_back();
     r.resource_type = res.resource_type;
     r.resource_name = res.resource_name;
+    if (int16_t denied = config_error(ctx, *image, acl::AclOperation::kDescribeConfigs, res.resource_type,
+                                      res.resource_name)) {
+      r.error_code = ctx.note(denied);
+      r.error_message = authorization_message(denied);
+      continue;
+    }
     auto wanted = [&](const std::string& name) {
       return !res.configuration_keys ||
              std::find(res.configuration_keys->begin(), res.configuration_keys->end(), name) !=

@@ -1,5 +1,7 @@
 // DescribeGroups (key 15), v0-5. An unknown group is described as "Dead"
-// with no error, as Kafka does.
+// with no error, as Kafka does. Each group needs DESCRIBE on it, else it alone
+// gets GROUP_AUTHORIZATION_FAILED; include_authorized_operations (v3+) reports
+// the principal's operations on each group described without error.
 #include "broker/handlers/authorize.h"
 #include "broker/handlers/handlers.h"
 
@@ -22,6 +24,8 @@ Task<proto::DescribeGroupsResponse> handle(RequestContext& ctx, proto::DescribeG
     g.group_state = d.state;
     g.protocol_type = d.protocol_type;
     g.protocol_data = d.protocol;
+    if (req.include_authorized_operations && g.error_code == 0)
+      g.authorized_operations = operations(ctx, *image, acl::ResourceType::kGroup, id);
     for (auto& m : d.members) {
       auto& rm = g.members.emplace_back();
       rm.member_id = m.member_id;

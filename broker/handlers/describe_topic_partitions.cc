@@ -1,8 +1,12 @@
 // DescribeTopicPartitions (key 75), v0: Metadata's topic part, paginated by
 // response_partition_limit with a cursor (used by the Java admin client).
+// As Kafka: each named topic needs DESCRIBE, else it is answered last with
+// TOPIC_AUTHORIZATION_FAILED and no id, before its existence is looked at; all
+// topics (none named) lists only those the principal may describe. Every other
+// entry carries the principal's operations on the topic.
+#include "broker/handlers/authorize.h"
 #include "broker/handlers/handlers.h"
 #include "broker/handlers/partition_state.h"
-#include "broker/kafka/acl_operations.h"
 
 namespace millrace::broker {
 
@@ -11,19 +15,31 @@ Task<proto::DescribeTopicPartitionsResponse> handle(RequestContext& ctx, proto::
   auto image = b.metadata.current();  // one snapshot for the whole answer
   proto::DescribeTopicPartitionsResponse resp;
   std::vector<const cluster::TopicImage*> topics;
+  std::vector<std::string> unauthorized;
   if (req.topics.empty()) {
-    for (const auto& [name, t] : image->topics()) topics.push_back(&t);
+    for (const auto& [name, t] : image->topics())
+      if (topic_allowed(ctx, *image, acl::AclOperation::kDescribe, name, false)) topics.push_back(&t);
   } else {
     for (const auto& t : req.topics) {
-      if (const auto* info = image->topic(t.name)) {
+      if (!topic_allowed(ctx, *image, acl::AclOperation::kDescribe, t.name)) {
+        unauthorized.push_back(t.name);
+      } else if (const auto* info = image->topic(t.name)) {
         topics.push_back(info);
       } else {
         auto& rt = resp.topics.emplace_back();
         rt.name = t.name;
         rt.error_code = ctx.note(proto::ErrorCode::kUnknownTopicOrPartition);
+        rt.topic_authorized_operations = operations(ctx, *image, acl::ResourceType::kTopic, t.name);
       }
     }
   }
+  auto add_unauthorized = [&] {
+    for (auto& name : unauthorized) {
+      auto& rt = resp.topics.emplace_back();
+      rt.name = std::move(name);
+      rt.error_code = ctx.note(proto::ErrorCode::kTopicAuthorizationFailed);
+    }
+  };
   int32_t budget = req.response_partition_limit > 0 ? req.response_partition_limit : 2000;
   bool started = !req.cursor;
   for (const auto* tp : topics) {
@@ -38,12 +54,13 @@ Task<proto::DescribeTopicPartitionsResponse> handle(RequestContext& ctx, proto::
     rt.name = t.name;
     std::copy(t.id.begin(), t.id.end(), rt.topic_id.bytes.begin());
     rt.is_internal = t.internal;
-    rt.topic_authorized_operations = kAllTopicOperations;  // no authorizer: all (always sent, as Kafka)
+    rt.topic_authorized_operations = operations(ctx, *image, acl::ResourceType::kTopic, t.name);  // always sent
     for (int32_t p = first; p < static_cast<int32_t>(t.partitions.size()); ++p) {
       if (budget == 0) {
         resp.next_cursor.emplace();
         resp.next_cursor->topic_name = t.name;
         resp.next_cursor->partition_index = p;
+        add_unauthorized();
         co_return resp;
       }
       --budget;
@@ -60,6 +77,7 @@ Task<proto::DescribeTopicPartitionsResponse> handle(RequestContext& ctx, proto::
       rp.last_known_elr = std::vector<int32_t>{};
     }
   }
+  add_unauthorized();
   co_return resp;
 }
 

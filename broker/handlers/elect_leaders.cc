@@ -4,8 +4,10 @@
 // INVALID_REQUEST with a message (kafka-leader-election.sh prints it): a
 // partition's Raft group elects only a replica holding every committed entry,
 // so there is no unclean election to run (a partition of one replica answers
-// ELECTION_NOT_NEEDED either way).
+// ELECTION_NOT_NEEDED either way). Without ALTER on the cluster, every named
+// partition and the request get CLUSTER_AUTHORIZATION_FAILED (Kafka's error response).
 #include "broker/controller/peer_link.h"
+#include "broker/handlers/authorize.h"
 #include "broker/handlers/handlers.h"
 #include "broker/replication/preferred_leaders.h"
 
@@ -59,6 +61,21 @@ proto::ElectLeadersResponse refuse_unclean(RequestContext& ctx, const proto::Ele
 
 Task<proto::ElectLeadersResponse> handle(RequestContext& ctx, proto::ElectLeadersRequest& req) {
   auto image = ctx.broker.metadata.current();
+  if (!cluster_allowed(ctx, *image, acl::AclOperation::kAlter)) {
+    proto::ElectLeadersResponse resp;
+    resp.error_code = ctx.note(proto::ErrorCode::kClusterAuthorizationFailed);
+    for (const auto& t : req.topic_partitions.value_or(std::vector<proto::ElectLeadersRequest::TopicPartitions>{})) {
+      auto& rt = resp.replica_election_results.emplace_back();
+      rt.topic = t.topic;
+      for (int32_t p : t.partitions) {
+        auto& rp = rt.partition_result.emplace_back();
+        rp.partition_id = p;
+        rp.error_code = resp.error_code;
+        rp.error_message = authorization_message(resp.error_code);
+      }
+    }
+    co_return resp;
+  }
   if (req.election_type == kUnclean) co_return refuse_unclean(ctx, req, *image);
   const bool forwarded = ctx.client_id.starts_with(PeerLink::kClientIdPrefix);
   auto elected = elect_preferred_leaders(ctx.broker.replication, *image, ctx.broker.node_id, req, forwarded);

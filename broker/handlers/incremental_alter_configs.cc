@@ -4,6 +4,7 @@
 // waits until it is applied to the partitions.
 #include <algorithm>
 
+#include "broker/handlers/authorize.h"
 #include "broker/handlers/await_callback.h"
 #include "broker/handlers/handlers.h"
 
@@ -33,10 +34,19 @@ Task<proto::IncrementalAlterConfigsResponse> handle(RequestContext& ctx,
                                                     proto::IncrementalAlterConfigsRequest& req) {
   auto& b = ctx.broker;
   proto::IncrementalAlterConfigsResponse resp;
+  auto image = b.metadata.current();
   for (const auto& res : req.resources) {
     auto& r = resp.responses.emplace_back();
     r.resource_type = res.resource_type;
     r.resource_name = res.resource_name;
+    // ALTER_CONFIGS on the topic, or on the cluster for broker resources,
+    // before anything else is checked (Kafka's controller).
+    if (int16_t denied = config_error(ctx, *image, acl::AclOperation::kAlterConfigs, res.resource_type,
+                                      res.resource_name)) {
+      r.error_code = ctx.note(denied);
+      r.error_message = authorization_message(denied);
+      continue;
+    }
     if (res.resource_type != 2) {
       r.error_code = ctx.note(proto::ErrorCode::kInvalidRequest);
       r.error_message = "only topic configs can be altered; broker configs come from the config file";

@@ -9,7 +9,6 @@
 #include "broker/handlers/await_callback.h"
 #include "broker/handlers/handlers.h"
 #include "broker/handlers/partition_state.h"
-#include "broker/kafka/acl_operations.h"
 
 namespace millrace::broker {
 
@@ -30,9 +29,9 @@ Task<proto::MetadataResponse> handle(RequestContext& ctx, proto::MetadataRequest
   }
   resp.cluster_id = image->cluster_id();
   resp.controller_id = image->controller_id();
-  // Without an authorizer every operation is allowed, as Kafka reports.
+  // DESCRIBE on the cluster, else 0; without an authorizer every operation (as Kafka).
   if (ctx.api_version >= 8 && ctx.api_version <= 10 && req.include_cluster_authorized_operations)
-    resp.cluster_authorized_operations = operations(ctx, *image, acl::ResourceType::kCluster, acl::kClusterName);
+    resp.cluster_authorized_operations = cluster_operations(ctx, *image);
 
   auto add_topic = [&](const cluster::TopicImage& t) {
     proto::MetadataResponse::MetadataResponseTopic mt;

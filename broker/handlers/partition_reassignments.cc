@@ -6,7 +6,11 @@
 // (its leader steers it: broker/replication/replication_service.h), and ends
 // with the controller's record once the group runs on the target. A reorder of
 // the same brokers ends at once. List answers from this node's metadata image:
-// the partitions whose replicas are being added or removed.
+// the partitions whose replicas are being added or removed. Alter needs ALTER
+// on the cluster (else every named partition and the request get
+// CLUSTER_AUTHORIZATION_FAILED, Kafka's error response), List DESCRIBE
+// (checked by the dispatcher).
+#include "broker/handlers/authorize.h"
 #include "broker/handlers/await_callback.h"
 #include "broker/handlers/handlers.h"
 
@@ -15,12 +19,22 @@ namespace millrace::broker {
 Task<proto::AlterPartitionReassignmentsResponse> handle(RequestContext& ctx,
                                                         proto::AlterPartitionReassignmentsRequest& req) {
   proto::AlterPartitionReassignmentsResponse resp;
+  const bool may_alter = cluster_allowed(ctx, *ctx.broker.metadata.current(), acl::AclOperation::kAlter);
+  if (!may_alter) {
+    resp.error_code = ctx.note(proto::ErrorCode::kClusterAuthorizationFailed);
+    resp.error_message = authorization_message(resp.error_code);
+  }
   for (const auto& t : req.topics) {
     auto& rt = resp.responses.emplace_back();
     rt.name = t.name;
     for (const auto& p : t.partitions) {
       auto& rp = rt.partitions.emplace_back();
       rp.partition_index = p.partition_index;
+      if (!may_alter) {
+        rp.error_code = resp.error_code;
+        rp.error_message = resp.error_message;
+        continue;
+      }
       auto done = await_callback<TopicError>(ctx.executor, [&ctx, &t, &p](auto cb) {
         ctx.broker.topic_writer->reassign_async(t.name, p.partition_index, p.replicas, std::move(cb));
       });

@@ -19,6 +19,12 @@ Task<proto::DescribeUserScramCredentialsResponse> handle(RequestContext& ctx,
   if (!cluster_allowed(ctx, *image, acl::AclOperation::kDescribe)) {
     resp.error_code = ctx.note(proto::ErrorCode::kClusterAuthorizationFailed);
     resp.error_message = "Cluster authorization failed.";
+    // As Kafka's error response: a result per named user, its name left empty.
+    for (size_t i = 0; i < (req.users ? req.users->size() : 0); ++i) {
+      auto& r = resp.results.emplace_back();
+      r.error_code = resp.error_code;
+      r.error_message = resp.error_message;
+    }
     co_return resp;
   }
   const auto& scram = image->security().scram;

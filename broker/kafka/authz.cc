@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/metrics/broker_metrics.h"
+#include "security/acl/api_operations.h"
 
 namespace millrace::broker {
 
@@ -76,6 +77,21 @@ int32_t Authz::operations(const cluster::MetadataImage& image, const SecuritySes
   auto a = for_image(image);
   if (!a) return acl::supported_operations(type);
   return a->authorized_operations(session.principal, session.host, type, name);
+}
+
+int32_t Authz::cluster_operations(const cluster::MetadataImage& image, const SecuritySession& session,
+                                  std::string_view api) {
+  if (!allow(image, session, api, acl::AclOperation::kDescribe, acl::ResourceType::kCluster, acl::kClusterName))
+    return 0;
+  return operations(image, session, acl::ResourceType::kCluster, acl::kClusterName);
+}
+
+int16_t Authz::config_error(const cluster::MetadataImage& image, const SecuritySession& session, std::string_view api,
+                            acl::AclOperation op, int8_t config_type, std::string_view name) {
+  auto check = acl::config_resource_check(config_type);
+  if (!check) return 0;
+  const std::string_view resource = check->cluster_resource ? acl::kClusterName : name;
+  return allow(image, session, api, op, check->resource_type, resource) ? 0 : check->error_code;
 }
 
 }  // namespace millrace::broker

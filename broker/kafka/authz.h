@@ -46,6 +46,20 @@ class Authz {
   // The *_authorized_operations bits of the resource for this session.
   int32_t operations(const cluster::MetadataImage& image, const SecuritySession& session, acl::ResourceType type,
                      std::string_view name);
+  // cluster_authorized_operations of Metadata (v8-10) and DescribeCluster as
+  // Kafka reports them: the cluster's bits when DESCRIBE on the cluster is
+  // allowed (a denial is logged and counted), else 0.
+  int32_t cluster_operations(const cluster::MetadataImage& image, const SecuritySession& session,
+                             std::string_view api);
+  // A config resource of DescribeConfigs, AlterConfigs or
+  // IncrementalAlterConfigs (`config_type` as on the wire: TOPIC 2, BROKER 4,
+  // BROKER_LOGGER 8, CLIENT_METRICS 16, GROUP 32): 0 when `op`
+  // (DESCRIBE_CONFIGS or ALTER_CONFIGS) is allowed on the resource Kafka checks
+  // for that type (the topic, the cluster, the group), else the error Kafka
+  // answers for that resource (TOPIC_, CLUSTER_ or GROUP_AUTHORIZATION_FAILED).
+  // 0 for a type Kafka does not know: the handler refuses it as INVALID_REQUEST.
+  int16_t config_error(const cluster::MetadataImage& image, const SecuritySession& session, std::string_view api,
+                       acl::AclOperation op, int8_t config_type, std::string_view name);
 
   // The image's AccessControlEntryRecords as bindings.
   static acl::AclBinding binding_of(const cluster::records::AccessControlEntryRecord& r);

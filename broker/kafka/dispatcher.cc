@@ -85,12 +85,12 @@ asio::awaitable<Response> finish(asio::awaitable<proto::ResponseBody> rest, Brok
   co_return encode(correlation_id, body, version, keep_alive);
 }
 
-// The cluster-wide admin APIs and the operation each needs on the cluster.
+// The cluster-wide admin APIs whose denial is only a top-level error, and the
+// operation each needs on the cluster (ElectLeaders and
+// AlterPartitionReassignments answer each named partition too: their handlers check).
 std::optional<acl::AclOperation> cluster_operation(int16_t key) {
   using K = proto::ApiKey;
   switch (static_cast<K>(key)) {
-    case K::kElectLeaders:
-    case K::kAlterPartitionReassignments:
     case K::kAddRaftVoter:
     case K::kRemoveRaftVoter:
       return acl::AclOperation::kAlter;

@@ -26,6 +26,11 @@ listeners, certificates made by certs.py. Parts (--parts, all by default):
              while that producer writes: new connections get the new certificate
              (openssl s_client on both TLS ports), a new client connects, and no
              acknowledged write is lost.
+  acls       the ACL matrix (acl_matrix.py): Millrace and Kafka, both with the
+             authorizer, side by side whatever --against says; every API Kafka
+             authorizes sent by a principal without ACLs, with exactly the needed
+             ones (literal, prefixed), with a DENY over them and as a super user;
+             Millrace's error codes must be Kafka's. --acl-cases picks cases.
 
 When the broker does not have AlterUserScramCredentials yet (UNSUPPORTED_VERSION),
 the SCRAM checks are reported as SKIPPED, loudly, and the matrix's SASL_SSL leg and
@@ -56,7 +61,7 @@ from secure_brokers import SecureKafka, SecureMillrace  # noqa: E402
 CACHE = os.environ.get("MILLRACE_CACHE", os.path.expanduser("~/.cache/millrace"))
 PEERS = os.path.join(SRC, "tests", "peers")
 CLIENTS = ["kcat", "confluent-kafka", "kafka-python", "kafkajs", "java", "franz-go"]
-PARTS = ["scram", "matrix", "refusals", "rotation"]
+PARTS = ["scram", "matrix", "refusals", "rotation", "acls"]
 SCRAM_PASSWORD = "alice-scram-secret"  # not PLAIN's alice-secret: a PLAIN fallback cannot pass
 
 # What each client reports when it is refused, by kind of refusal (regex on its probe
@@ -518,6 +523,7 @@ def main():
     ap.add_argument("--jobs", type=int, default=2, help="clients of the matrix run at once")
     ap.add_argument("--plant-fault", choices=["wrong-ca"], help="prove that the checks can fail")
     ap.add_argument("--keep", action="store_true", help="keep the work dir")
+    ap.add_argument("--acl-cases", default="", help="the ACL matrix's cases to run (all by default)")
     args = ap.parse_args()
     args.clients = [c for c in args.clients.split(",") if c]
     parts = [p for p in args.parts.split(",") if p]
@@ -531,7 +537,8 @@ def main():
     log(f"work dir {workdir}")
     try:
         suite.certs.make()
-        suite.start_broker()
+        if set(parts) - {"acls"}:
+            suite.start_broker()
         if "scram" in parts:
             suite.part_scram()
         elif "matrix" in parts or "refusals" in parts:
@@ -541,6 +548,14 @@ def main():
                 log(f"part {part}")
                 getattr(suite, f"part_{part}")()
         suite.finish_background()
+        if "acls" in parts:
+            log("part acls")
+            import acl_matrix
+            cp = subprocess.run([os.path.join(PEERS, "kafka"), "classpath"], check=True, capture_output=True,
+                                text=True).stdout.strip()
+            classes = java_classes(os.path.join(HERE, "KafkaWire.java"), "security-java")
+            acl_matrix.run(suite.results, workdir, suite.certs, f"{cp}:{classes}", log,
+                           only=[c for c in args.acl_cases.split(",") if c])
     except Exception as e:  # noqa: BLE001 - setup or broker problems end the suite
         import traceback
         suite.results.add("suite", "setup", "FAIL", f"{e}\n{traceback.format_exc()[-1500:]}")
