@@ -7,6 +7,11 @@ namespace millrace::op::rebalance {
 namespace {
 
 constexpr int64_t kPollMs = 5000;  // how often a running rebalance looks again
+// How often a NotReady Rebalance plans again by itself: its cause (a topic
+// whose replication factor the brokers left cannot hold, a broker not there
+// yet) may be gone, and a held scale-down should then go on without anyone
+// touching the Rebalance.
+constexpr int64_t kRetryNotReadyMs = 60000;
 
 std::string name(const TopicPartition& tp) { return tp.first + "-" + std::to_string(tp.second); }
 
@@ -69,9 +74,11 @@ class Machine {
         if (ann == "refresh") return propose_then(false);
         return advance(in_.stored_plan, false);
       case State::kReady:
-      case State::kNotReady:
         if (ann == "refresh" || ann == "approve") return propose_then(ann == "approve" || in_.spec.auto_approve);
         return done();
+      case State::kNotReady:
+        if (ann == "refresh" || ann == "approve") return propose_then(ann == "approve" || in_.spec.auto_approve);
+        return retry_not_ready();
     }
     return done();
   }
@@ -112,6 +119,27 @@ class Machine {
     st.progress.started_ms = in_.now_ms;
     out_.events.push_back("RebalanceStarted: " + st.message);
     return advance(moves, true);
+  }
+
+  // NotReady: a new plan once kRetryNotReadyMs has passed since the last; one
+  // that is infeasible for the same reasons changes nothing (no status write,
+  // no event), so a Rebalance stuck for good costs a plan a minute.
+  Outputs retry_not_ready() {
+    const Status before = out_.status;
+    const int64_t waited = in_.now_ms - before.proposal_ms;
+    if (waited < kRetryNotReadyMs) {
+      out_.requeue_after_ms = kRetryNotReadyMs - waited;
+      return done();
+    }
+    Outputs next = propose_then(in_.spec.auto_approve);
+    if (next.status.state == State::kNotReady && next.status.message == before.message) {
+      Outputs same;
+      same.status = before;
+      same.requeue_after_ms = kRetryNotReadyMs;
+      return same;
+    }
+    next.events.insert(next.events.begin(), "Replanned: no longer " + before.message);
+    return next;
   }
 
   int in_flight_count() const {

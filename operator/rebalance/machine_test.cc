@@ -260,6 +260,38 @@ TEST(Rebalance, AnInfeasiblePlanIsNotReadyAndSaysWhy) {
   EXPECT_TRUE(w.has_event("ProposalInfeasible"));
 }
 
+// A NotReady Rebalance plans again by itself once a minute (its requeue): while
+// the cause holds nothing is written (the same status, no event); once it is gone (the
+// topic's replication factor lowered to what the brokers left can hold) it
+// goes on, so a held scale-down drains without anyone touching it.
+TEST(Rebalance, ANotReadyRebalancePlansAgainByItselfOnceTheCauseIsGone) {
+  World w{three_of_five(3), {}};
+  w.spec.planner.mode = planner::Mode::kRemoveBrokers;
+  w.spec.planner.brokers = {3, 4, 5};  // RF 3 on the 2 brokers left
+  w.spec.auto_approve = true;
+  w.reconcile();
+  ASSERT_EQ(w.status.state, State::kNotReady);
+  const Status stuck = w.status;
+  const size_t events = w.events.size();
+  Outputs soon = w.reconcile();  // 5 s later
+  EXPECT_EQ(soon.requeue_after_ms, 55000) << "asks to be looked at again when a minute has passed";
+  w.now += 60000;
+  Outputs later = w.reconcile();  // a minute on, the cause still there
+  EXPECT_EQ(w.status.proposal_ms, stuck.proposal_ms) << "an unchanged NotReady was written again";
+  EXPECT_EQ(w.status.message, stuck.message);
+  EXPECT_EQ(w.events.size(), events) << "an unchanged NotReady made an event";
+  EXPECT_EQ(later.requeue_after_ms, 60000);
+  for (auto& p : w.cluster.partitions) p.replicas.pop_back();  // RF 2 now: brokers 1 and 2 can hold it
+  w.now += 55000;  // the requeue asked for
+  w.reconcile();
+  EXPECT_NE(w.status.state, State::kNotReady) << w.status.message;
+  EXPECT_TRUE(w.has_event("Replanned")) << "no event says why it went on";
+  for (int i = 0; i < 20 && w.status.state == State::kRebalancing; ++i) w.reconcile();
+  EXPECT_EQ(w.status.state, State::kReady) << w.status.message;
+  for (const auto& p : w.cluster.partitions)
+    for (BrokerId b : p.replicas) EXPECT_LE(b, 2) << p.topic << "-" << p.partition << " still on broker " << b;
+}
+
 TEST(Rebalance, ABalancedClusterIsReadyAtOnce) {
   Cluster c = three_of_five(3);
   c.brokers.resize(3);
