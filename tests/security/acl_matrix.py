@@ -138,6 +138,10 @@ def cases():
         Case("describe-topic-partitions", 75, 0, lambda r: {"topics": [{"name": r[T]}],
                                                              "responsePartitionLimit": 2000},
              [(TOPIC, T, DESCRIBE)]),
+        Case("describe-topic-partitions-all", 75, 0, lambda r: {"topics": [], "responsePartitionLimit": 2000},
+             [(TOPIC, T, DESCRIBE)], extra=metadata_topics),
+        Case("metadata-all-topics", 3, 12, lambda r: {"topics": None, "allowAutoTopicCreation": False},
+             [(TOPIC, T, DESCRIBE)], extra=metadata_topics),
         Case("offset-for-leader-epoch", 23, 4, lambda r: {"replicaId": -1, "topics": [
             {"topic": r[T], "partitions": [{"partition": 0, "currentLeaderEpoch": -1, "leaderEpoch": 0}]}]},
             [(TOPIC, T, DESCRIBE)]),
@@ -215,6 +219,11 @@ def cases():
             {"topic": r[T], "partitions": [0]}]}, [(CLUSTER, None, ALTER)]),
         Case("describe-user-scram-credentials", 50, 0, lambda r: {"users": [{"name": "alice"}]},
              [(CLUSTER, None, DESCRIBE)], topics=()),
+        Case("alter-user-scram-credentials", 51, 0, lambda r: {"deletions": [{"name": "ghost", "mechanism": 2}]},
+             [(CLUSTER, None, ALTER)], topics=()),
+        Case("describe-quorum", 55, 2, lambda r: {"topics": [
+            {"topicName": "__cluster_metadata", "partitions": [{"partitionIndex": 0}]}]},
+            [(CLUSTER, None, DESCRIBE)], topics=()),
     ]
 
 
@@ -323,11 +332,13 @@ def normalize(case, role, answer, names):
     text = json.dumps(fields, sort_keys=True)
     for k, n in names.items():
         text = text.replace(n, f"<{k}>")
-    # Listings: only this case's own resources count (other cases' are there too).
+    # Listings: only this role's own resources count (other cases', the brokers'
+    # internal topics and their own setup topics are listed too).
     fields = json.loads(text)
     if "extra" in fields and isinstance(fields["extra"], list):
         fields["extra"] = [x for x in fields["extra"] if str(x).startswith("<") or
                            (isinstance(x, list) and str(x[0]).startswith("<"))]
+        fields = {k: v for k, v in fields.items() if k == "extra" or "=<" in k or "=" not in k}
     return fields
 
 
