@@ -40,6 +40,7 @@ LITERAL, PREFIXED = 3, 4
 DENY, ALLOW = 2, 3
 AUTHZ_ERRORS = {29: "TOPIC_AUTHORIZATION_FAILED", 30: "GROUP_AUTHORIZATION_FAILED",
                 31: "CLUSTER_AUTHORIZATION_FAILED", 53: "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"}
+NO_ACL = {17, 18, 36}  # SaslHandshake, ApiVersions, SaslAuthenticate: Kafka checks no ACL
 RETRIABLE = {14, 15}  # COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE
 ROLES = ["none", "literal", "prefixed", "deny", "super"]
 CLUSTER_NAME = "kafka-cluster"
@@ -223,6 +224,14 @@ def cases():
              [(CLUSTER, None, ALTER)], topics=()),
         Case("describe-producers", 61, 0, lambda r: {"topics": [{"name": r[T], "partitionIndexes": [0]}]},
              [(TOPIC, T, READ)]),
+        Case("add-raft-voter", 80, 0, lambda r: {"clusterId": None, "timeoutMs": 30000, "voterId": 99,
+                                                 "voterDirectoryId": "AAAAAAAAAAAAAAAAAAAAAQ",
+                                                 "listeners": [{"name": "CONTROLLER", "host": "127.0.0.1",
+                                                                "port": 1}]},
+             [(CLUSTER, None, ALTER)], topics=()),
+        Case("remove-raft-voter", 81, 0, lambda r: {"clusterId": None, "voterId": 99,
+                                                    "voterDirectoryId": "AAAAAAAAAAAAAAAAAAAAAQ"},
+             [(CLUSTER, None, ALTER)], topics=()),
         Case("describe-quorum", 55, 2, lambda r: {"topics": [
             {"topicName": "__cluster_metadata", "partitions": [{"partitionIndex": 0}]}]},
             [(CLUSTER, None, DESCRIBE)], topics=()),
@@ -473,6 +482,10 @@ def run(results, workdir, certs, classpath, log, only=None):
             setup(s, all_cases, bindings, log)
         served = {a["apiKey"]: (a["minVersion"], a["maxVersion"]) for a in sides[0].admin(
             18, 3, {"clientSoftwareName": "acl-matrix", "clientSoftwareVersion": "1"}, "ApiVersions")["apiKeys"]}
+        if not only:  # every served API Kafka authorizes has a case
+            missing = sorted(set(served) - NO_ACL - {c.api for c in all_cases})
+            results.check("acls", "every served API has a case", not missing,
+                          f"no case for API keys {missing}: add them to cases()")
         for i, c in enumerate(all_cases):
             lo, hi = served.get(c.api, (0, -1))
             if not lo <= c.version <= hi:
