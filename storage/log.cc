@@ -370,6 +370,13 @@ std::optional<ProducerEntry> Log::producer_entry(int64_t producer_id) const {
   return std::nullopt;
 }
 
+std::vector<std::pair<int64_t, ProducerEntry>> Log::producers() const {
+  std::lock_guard l(s_->mu);
+  std::vector<std::pair<int64_t, ProducerEntry>> out(s_->producers.producers().begin(), s_->producers.producers().end());
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
 void Log::set_high_watermark(Offset hw) {
   std::lock_guard l(s_->mu);
   s_->hw = std::clamp(hw.value(), s_->log_start, s_->leo);

@@ -201,6 +201,8 @@ class Log : public std::enable_shared_from_this<Log> {
   Result<std::vector<record::BatchHeader>> check_batches(std::span<const uint8_t> batches) const;
   // A copy of one producer's idempotence state as the log holds it (producer_state.h).
   std::optional<ProducerEntry> producer_entry(int64_t producer_id) const;
+  // Every producer id the log holds state for, with a copy of it (DescribeProducers).
+  std::vector<std::pair<int64_t, ProducerEntry>> producers() const;
   // From now on only set_high_watermark() moves the high watermark
   // (HwPolicy::kManual): a partition replica's log, whose commit index does.
   void set_manual_high_watermark();

@@ -49,6 +49,7 @@ constexpr ApiRow kApis[] = {
     {55, "DescribeQuorum", 0, 2, 0, 0},
     {59, "FetchSnapshot", 0, 1, 0, 0},
     {60, "DescribeCluster", 0, 1, 0, 0},
+    {61, "DescribeProducers", 0, 0, 0, 0},
     {62, "BrokerRegistration", 0, 4, 0, 0},
     {63, "BrokerHeartbeat", 0, 1, 0, 0},
     {67, "AllocateProducerIds", 0, 0, 0, 0},

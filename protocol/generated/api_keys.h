@@ -52,6 +52,7 @@ enum class ApiKey : int16_t {
   kDescribeQuorum = 55,
   kFetchSnapshot = 59,
   kDescribeCluster = 60,
+  kDescribeProducers = 61,
   kBrokerRegistration = 62,
   kBrokerHeartbeat = 63,
   kAllocateProducerIds = 67,

@@ -67,6 +67,7 @@ DecodeStatus decode_request_body(int16_t api_key, int16_t api_version,
     case 55: return decode_as<DescribeQuorumRequest>(api_version, body, out);
     case 59: return decode_as<FetchSnapshotRequest>(api_version, body, out);
     case 60: return decode_as<DescribeClusterRequest>(api_version, body, out);
+    case 61: return decode_as<DescribeProducersRequest>(api_version, body, out);
     case 62: return decode_as<BrokerRegistrationRequest>(api_version, body, out);
     case 63: return decode_as<BrokerHeartbeatRequest>(api_version, body, out);
     case 67: return decode_as<AllocateProducerIdsRequest>(api_version, body, out);
@@ -127,6 +128,7 @@ DecodeStatus decode_response_body(int16_t api_key, int16_t api_version,
     case 55: return decode_as<DescribeQuorumResponse>(api_version, body, out);
     case 59: return decode_as<FetchSnapshotResponse>(api_version, body, out);
     case 60: return decode_as<DescribeClusterResponse>(api_version, body, out);
+    case 61: return decode_as<DescribeProducersResponse>(api_version, body, out);
     case 62: return decode_as<BrokerRegistrationResponse>(api_version, body, out);
     case 63: return decode_as<BrokerHeartbeatResponse>(api_version, body, out);
     case 67: return decode_as<AllocateProducerIdsResponse>(api_version, body, out);

@@ -56,6 +56,7 @@ using RequestBody = std::variant<
     DescribeQuorumRequest,
     FetchSnapshotRequest,
     DescribeClusterRequest,
+    DescribeProducersRequest,
     BrokerRegistrationRequest,
     BrokerHeartbeatRequest,
     AllocateProducerIdsRequest,
@@ -102,6 +103,7 @@ using ResponseBody = std::variant<
     DescribeQuorumResponse,
     FetchSnapshotResponse,
     DescribeClusterResponse,
+    DescribeProducersResponse,
     BrokerRegistrationResponse,
     BrokerHeartbeatResponse,
     AllocateProducerIdsResponse,
@@ -171,6 +173,7 @@ bool visit_api(int16_t api_key, F&& f) {
     case 55: f(std::type_identity<DescribeQuorumRequest>{}, std::type_identity<DescribeQuorumResponse>{}); return true;
     case 59: f(std::type_identity<FetchSnapshotRequest>{}, std::type_identity<FetchSnapshotResponse>{}); return true;
     case 60: f(std::type_identity<DescribeClusterRequest>{}, std::type_identity<DescribeClusterResponse>{}); return true;
+    case 61: f(std::type_identity<DescribeProducersRequest>{}, std::type_identity<DescribeProducersResponse>{}); return true;
     case 62: f(std::type_identity<BrokerRegistrationRequest>{}, std::type_identity<BrokerRegistrationResponse>{}); return true;
     case 63: f(std::type_identity<BrokerHeartbeatRequest>{}, std::type_identity<BrokerHeartbeatResponse>{}); return true;
     case 67: f(std::type_identity<AllocateProducerIdsRequest>{}, std::type_identity<AllocateProducerIdsResponse>{}); return true;

@@ -98,6 +98,8 @@
 #include "protocol/generated/create_acls_response.h"
 #include "protocol/generated/delete_acls_request.h"
 #include "protocol/generated/delete_acls_response.h"
+#include "protocol/generated/describe_producers_request.h"
+#include "protocol/generated/describe_producers_response.h"
 
 namespace millrace::proto {
 
@@ -197,6 +199,8 @@ using WithAllMessages = L<
     CreateAclsRequest,
     CreateAclsResponse,
     DeleteAclsRequest,
-    DeleteAclsResponse>;
+    DeleteAclsResponse,
+    DescribeProducersRequest,
+    DescribeProducersResponse>;
 
 }  // namespace millrace::proto

@@ -451,6 +451,45 @@ def transactional_client_fails_fast(b):
     print(f"       librdkafka: {outcome} ({secs:.1f}s); Java: {joutcome} ({jsecs:.1f}s)")
 
 
+def kafka_tool(main_class, *args):
+    """One of Kafka's command-line tools by its class: (exit code, stdout + stderr)."""
+    peers = os.path.join(os.environ["MILLRACE_SOURCE"], "tests", "peers")
+    cp = subprocess.run([os.path.join(peers, "kafka"), "classpath"], check=True, capture_output=True,
+                        text=True).stdout.strip()
+    p = subprocess.run(["java", "-Xmx256m", "-cp", cp, main_class] + list(args),
+                       capture_output=True, text=True, timeout=120)
+    return p.returncode, p.stdout + p.stderr
+
+
+@case
+def describe_producers_lists_idempotent_producers(b):
+    """kafka-transactions.sh describe-producers (DescribeProducers): Kafka lists the
+    idempotent producer that wrote the partition, with its epoch and last sequence
+    (10 records one by one: 9), no coordinator epoch and no open transaction; an
+    unknown partition exits non-zero."""
+    from confluent_kafka import Producer
+    topic = unique("compat-producers")
+    create_topic(b, topic)
+    p = Producer({"bootstrap.servers": b.bootstrap, "enable.idempotence": True, "linger.ms": 0})
+    for i in range(10):
+        p.produce(topic, f"v{i}".encode(), partition=0)
+        p.flush(30)
+    rc, out = kafka_tool("org.apache.kafka.tools.TransactionsCommand", "--bootstrap-server", b.bootstrap,
+                         "describe-producers", "--topic", topic, "--partition", "0")
+    check(rc == 0, f"describe-producers exit {rc}: {out[-400:]!r}")
+    lines = [ln.split() for ln in out.strip().splitlines()]
+    check(len(lines) == 2 and lines[0][:3] == ["ProducerId", "ProducerEpoch", "LatestCoordinatorEpoch"],
+          f"one producer under Kafka's header: {out!r}")
+    row = dict(zip(lines[0], lines[1]))
+    check(row.get("LastSequence") == "9" and row.get("LatestCoordinatorEpoch") == "-1"
+          and row.get("CurrentTransactionStartOffset") == "None" and int(row.get("ProducerId", "-1")) >= 0,
+          f"the producer's row: {row}")
+    rc, out = kafka_tool("org.apache.kafka.tools.TransactionsCommand", "--bootstrap-server", b.bootstrap,
+                         "describe-producers", "--topic", topic, "--partition", "7")
+    check(rc != 0, f"an unknown partition: exit {rc}: {out[-200:]!r}")
+    print(f"       {' '.join(lines[1])}")
+
+
 # --- 7. Fetch respects max_bytes -----------------------------------------------------
 
 def fetch_v4(b, topic, partitions, max_bytes, partition_max_bytes):
