@@ -79,8 +79,11 @@ Task<proto::MetadataResponse> handle(RequestContext& ctx, proto::MetadataRequest
     } else {
       std::string name = rt.name.value_or("");
       t = image->topic(name);
-      if (!topic_allowed(ctx, *image, acl::AclOperation::kDescribe, name) &&
-          !(!t && may_create && topic_allowed(ctx, *image, acl::AclOperation::kCreate, name, false))) {
+      // As Kafka: DESCRIBE first; a topic to auto-create needs CREATE on the
+      // cluster or on the topic too (CREATE alone does not describe).
+      if (!topic_allowed(ctx, *image, acl::AclOperation::kDescribe, name) ||
+          (!t && may_create && !cluster_allowed(ctx, *image, acl::AclOperation::kCreate, false) &&
+           !topic_allowed(ctx, *image, acl::AclOperation::kCreate, name))) {
         proto::MetadataResponse::MetadataResponseTopic mt;
         mt.name = name;
         mt.error_code = ctx.note(proto::ErrorCode::kTopicAuthorizationFailed);
@@ -92,8 +95,7 @@ Task<proto::MetadataResponse> handle(RequestContext& ctx, proto::MetadataRequest
         int16_t code = proto::code(proto::ErrorCode::kUnknownTopicOrPartition);
         if (!TopicRegistry::valid_topic_name(name, why)) {
           code = proto::code(proto::ErrorCode::kInvalidTopicException);
-        } else if (may_create && (cluster_allowed(ctx, *image, acl::AclOperation::kCreate, false) ||
-                                  topic_allowed(ctx, *image, acl::AclOperation::kCreate, name))) {
+        } else if (may_create) {
           // Through the controller's log like CreateTopics (forwarded when
           // this node is not the active controller).
           auto created = await_callback<TopicError>(ctx.executor, [&b, &name](auto cb) {

@@ -111,7 +111,8 @@ public class KafkaWire {
         .getBytes(StandardCharsets.UTF_8);
     SaslAuthenticateResponseData auth = (SaslAuthenticateResponseData) send(c, ApiKeys.SASL_AUTHENTICATE.id,
         (short) 2, new SaslAuthenticateRequestData().setAuthBytes(token));
-    if (auth.errorCode() != 0) throw new IOException("SaslAuthenticate error " + auth.errorCode() + " " + auth.errorMessage());
+    if (auth.errorCode() != 0)
+      throw new IOException("SaslAuthenticate error " + auth.errorCode() + " " + auth.errorMessage());
     Conn old = CONNS.put(cmd.get("conn").asText(), c);
     if (old != null) old.socket.close();
   }
@@ -162,7 +163,8 @@ public class KafkaWire {
   // array elements and nested structs are filled the same way.
   static JsonNode withDefaults(Class<?> data, JsonNode partial, short version) throws Exception {
     Object defaults = data.getConstructor().newInstance();
-    ObjectNode full = (ObjectNode) converter(data).getMethod("write", data, short.class).invoke(null, defaults, version);
+    ObjectNode full =
+        (ObjectNode) converter(data).getMethod("write", data, short.class).invoke(null, defaults, version);
     for (Iterator<Map.Entry<String, JsonNode>> it = partial.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> f = it.next();
       JsonNode v = f.getValue();
