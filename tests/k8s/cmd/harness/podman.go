@@ -8,7 +8,8 @@
 // volumes and Service addresses are rendered exactly as there):
 //
 //	podman run --rm --replace --name <containerName> --network host: the pod's ports are
-//	  127.0.0.1 ports chosen by the harness, as in process mode.
+//	  127.0.0.1 ports chosen by the harness, as in process mode; --no-healthcheck, as
+//	  Kubernetes ignores the image's HEALTHCHECK (the pod's probes run as in process mode).
 //	the pod's directory <data-root>/<ns>/<pod> is bind-mounted at the same path and
 //	  chowned to the container's user (:U), so data dirs, mounts and the token keep the
 //	  paths the arguments name; the working directory and HOME stay under it.
@@ -66,7 +67,7 @@ func (h *harness) containerName(p *corev1.Pod) string {
 // pod p's container c; podDir is the pod's directory, work its working directory.
 func (h *harness) podmanCmd(p *corev1.Pod, c corev1.Container, podDir, work string, argv, env []string) *exec.Cmd {
 	args := []string{"run", "--rm", "--replace", "--name", h.containerName(p),
-		"--label", harnessLabel + "=" + h.dataRoot, "--network", "host", "--health-interval", "disable",
+		"--label", harnessLabel + "=" + h.dataRoot, "--network", "host", "--no-healthcheck",
 		"--volume", podDir + ":" + podDir + ":U", "--entrypoint", argv[0]}
 	if work != "" {
 		args = append(args, "--workdir", work)

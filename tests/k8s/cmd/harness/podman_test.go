@@ -22,7 +22,7 @@ func TestPodmanCmdCarriesTheSecurityContext(t *testing.T) {
 	cmd := h.podmanCmd(p, c, "/run/a/ns/op-1", "/run/a/ns/op-1/work",
 		[]string{"/usr/local/bin/millrace-operator", "--leader-elect=true"}, []string{"PATH=/host/bin", "HOME=/run/a/ns/op-1/home"})
 	got := strings.Join(cmd.Args, " ")
-	for _, want := range []string{"run --rm --replace --name " + h.containerName(p), "--network host",
+	for _, want := range []string{"run --rm --replace --name " + h.containerName(p), "--network host --no-healthcheck",
 		"--volume /run/a/ns/op-1:/run/a/ns/op-1:U", "--entrypoint /usr/local/bin/millrace-operator",
 		"--workdir /run/a/ns/op-1/work", "--read-only", "--cap-drop all", "--security-opt no-new-privileges",
 		"--user 10001:10001", "--env HOME=/run/a/ns/op-1/home", "localhost/millrace:test --leader-elect=true"} {
