@@ -3,7 +3,8 @@
 find_package(Boost REQUIRED COMPONENTS system)
 add_library(millrace_client STATIC
   connection.cc cluster.cc consumer_protocol.cc admin.cc producer.cc consumer.cc consumer_group.cc consumer_fetcher.cc list_offsets.cc assignor.cc
-  fetch_response_view.cc fetched_records.cc frame_buffer_pool.cc)
+  fetch_response_view.cc fetched_records.cc frame_buffer_pool.cc
+  security_config.cc properties.cc tls_client.cc sasl_client.cc)
 millrace_test(client_assignor_test assignor_test.cc LIBS millrace_client)
 millrace_test(client_close_test close_test.cc LIBS millrace_client)
 millrace_test(client_producer_batch_test producer_batch_test.cc LIBS millrace_client)
@@ -15,7 +16,12 @@ millrace_test(client_cli_rate_limiter_test cli/rate_limiter_test.cc LIBS millrac
 # BOOST_ASIO_DISABLE_FENCED_BLOCK.
 millrace_tsan_test(client_tsan_close client_close_test *)
 target_link_libraries(millrace_client PUBLIC millrace_client_core millrace_protocol millrace_record
-  Boost::system Threads::Threads)
+  millrace_sasl millrace_tls Boost::system Threads::Threads)
+# Security: the Java client's properties, TLS contexts, SASL exchanges (against
+# security/sasl's SCRAM server), and secured connections to an in-process broker
+# (TLS, mTLS, SASL PLAIN with re-authentication, refusals, a silent broker).
+millrace_test(client_security_test security_config_test.cc properties_test.cc sasl_client_test.cc
+  tls_connection_test.cc LIBS millrace_client)
 
 find_package(CLI11 QUIET)
 add_executable(millrace cli/main.cc cli/topic_cmd.cc cli/produce_cmd.cc cli/consume_cmd.cc cli/group_cmd.cc

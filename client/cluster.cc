@@ -33,7 +33,10 @@ std::vector<std::pair<std::string, int>> parse_bootstrap(const std::string& s) {
 }
 
 Cluster::Cluster(ClientConfig cfg)
-    : cfg_(std::move(cfg)), work_(asio::make_work_guard(io_)), bootstrap_(parse_bootstrap(cfg_.bootstrap_servers)) {
+    : cfg_(std::move(cfg)),
+      work_(asio::make_work_guard(io_)),
+      bootstrap_(parse_bootstrap(cfg_.bootstrap_servers)),
+      security_(make_connection_security(cfg_.security)) {
   thread_ = std::thread([this] { io_.run(); });
   thread_id_ = thread_.get_id();
 }
@@ -76,6 +79,7 @@ std::string Cluster::describe(std::exception_ptr e) {
 }
 
 asio::awaitable<Result<std::shared_ptr<Connection>>> Cluster::connection(int32_t node) {
+  if (!security_.ok()) co_return security_.error();
   if (bootstrap_.empty()) co_return Error::invalid("no valid bootstrap server in '" + cfg_.bootstrap_servers + "' (expected host:port[,host:port])");
   std::vector<int32_t> candidates;
   if (node == kAnyNode) {
@@ -112,13 +116,18 @@ asio::awaitable<Result<std::shared_ptr<Connection>>> Cluster::connection(int32_t
       host = b->second.host;
       port = b->second.port;
     }
-    auto c = std::make_shared<Connection>(io_, cfg_.client_id, host, port);
+    auto c = std::make_shared<Connection>(io_, cfg_.client_id, host, port, *security_);
     connecting_[id] = true;
     Error e = co_await c->connect(cfg_.connect_timeout);
     connecting_[id] = false;
     if (e.ok()) {
+      auth_error_.reset();
       conns_[id] = c;
       co_return c;
+    }
+    if (is_authentication_error(e.code)) {
+      auth_error_ = e;
+      co_return e;   // another broker of the same cluster would refuse us the same way
     }
     last = e;
   }

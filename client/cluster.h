@@ -14,7 +14,11 @@
 //                             shut down (close paths only) and TIMED_OUT returned
 //
 // node = kAnyNode sends to any live broker (bootstrap first). A failed connection
-// is dropped and reopened on the next call. REQUIRES: call()/refresh_metadata()
+// is dropped and reopened on the next call. Connections are secured as
+// ClientConfig::security says (security_config.h); a configuration that cannot
+// work (a PEM file that does not load) and a refused authentication
+// (is_authentication_error) are returned at once, not retried on the next
+// bootstrap server. REQUIRES: call()/refresh_metadata()
 // run on the io thread; run() is never called from the io thread.
 #pragma once
 
@@ -42,6 +46,7 @@
 
 #include "client/connection.h"
 #include "client/result.h"
+#include "client/security_config.h"
 #include "protocol/wire/reader.h"
 #include "protocol/wire/writer.h"
 
@@ -55,6 +60,10 @@ struct ClientConfig {
   std::chrono::milliseconds request_timeout{30000};
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds metadata_max_age{300000};
+  // TLS and SASL by the Java client's names (security_config.h; from properties:
+  // properties.h). connect_timeout bounds each connection's TCP connect, TLS
+  // handshake, ApiVersions and SASL exchange together.
+  SecurityConfig security;
 };
 
 struct BrokerInfo {
@@ -171,6 +180,10 @@ class Cluster {
   std::optional<int32_t> leader_for(const std::string& topic, int32_t partition) const;
   int32_t partition_count(const std::string& topic) const;   // 0 when unknown
   int32_t any_broker() const;
+  // The authentication error of the last connection attempt (io thread only),
+  // until a connection succeeds again: lets the producer and consumer fail at
+  // once with the broker's answer instead of retrying into a timeout.
+  const std::optional<Error>& authentication_error() const { return auth_error_; }
 
  private:
   template <typename T>
@@ -226,6 +239,8 @@ class Cluster {
   std::map<int32_t, bool> connecting_;
   std::set<int32_t> opening_;   // nodes ready_connection() is opening in the background
   ClusterMetadata meta_;
+  Result<std::shared_ptr<const ConnectionSecurity>> security_;   // built once from cfg_.security
+  std::optional<Error> auth_error_;                              // io thread
 };
 
 // "h1:9092,h2:9093" -> [(h1, 9092), (h2, 9093)]; empty on a malformed entry.

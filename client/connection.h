@@ -15,6 +15,17 @@
 // so a Fetch response's records are never copied on the way in. roundtrip()
 // copies the body into a vector for the callers that want one (small responses).
 //
+// Security (ConnectionSecurity, built once per client by Cluster from
+// ClientConfig::security): over TLS, connect() runs the handshake (the broker's
+// chain and, unless turned off, its name checked) before ApiVersions; with SASL
+// it then runs SaslHandshake v1 and SaslAuthenticate (v0-2) with the mechanism's
+// tokens (sasl_client.h) before the connection is handed out. Every step is
+// inside connect()'s one deadline. A broker that answers with a session lifetime
+// (connections.max.reauth.ms, KIP-368) gets the exchange again at 85-95% of it,
+// as Java's client does: new requests wait, those on the wire are answered, the
+// exchange runs alone on the connection, then the queue moves again; a failed
+// re-authentication fails the connection with the broker's error.
+//
 // Thread: every method runs on the io thread only (REQUIRES: called from a
 // coroutine on the owning io_context). A broken connection fails all waiters with
 // NETWORK_EXCEPTION and stays dead; the owner opens a new one.
@@ -32,11 +43,18 @@
 #include <map>
 #include <span>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "client/frame_buffer_pool.h"
 #include "client/result.h"
+#include "client/security_config.h"
+#include "security/tls/pem.h"
+
+namespace millrace::security::tls {
+class TlsStream;
+}
 
 namespace millrace::client {
 
@@ -55,9 +73,22 @@ struct ResponseFrame {
   std::span<const uint8_t> body() const { return {data.get() + body_offset, size - body_offset}; }
 };
 
+// What every connection of one client needs to secure itself; shared, read-only.
+struct ConnectionSecurity {
+  security::tls::SslCtxPtr tls;   // null: no TLS
+  bool verify_hostname = true;    // ssl.endpoint.identification.algorithm=https
+  std::optional<SaslConfig> sasl;  // unset: no SASL
+};
+
+// The ConnectionSecurity of a SecurityConfig (reads the PEM files); the error
+// names the setting (INVALID_CLIENT_CONFIG).
+Result<std::shared_ptr<const ConnectionSecurity>> make_connection_security(const SecurityConfig& config);
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(asio::io_context& io, std::string client_id, std::string host, int port);
+  // security null: PLAINTEXT.
+  Connection(asio::io_context& io, std::string client_id, std::string host, int port,
+             std::shared_ptr<const ConnectionSecurity> security = nullptr);
   ~Connection();
 
   asio::awaitable<Error> connect(std::chrono::milliseconds timeout);
@@ -82,6 +113,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Closes the socket; waiters fail with NETWORK_EXCEPTION. Used by tests to inject drops.
   void close();
 
+  // The broker's session lifetime from the last SASL exchange (0: none) and how
+  // many re-authentications have succeeded on this connection.
+  int64_t session_lifetime_ms() const { return session_lifetime_ms_; }
+  uint64_t reauthentications() const { return reauthentications_; }
+
  private:
   struct Pending {
     explicit Pending(asio::io_context& io) : timer(io) {}
@@ -92,24 +128,48 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Result<ResponseFrame> result{Error::network("no response")};
   };
 
+  struct OutFrame {
+    std::vector<uint8_t> head;   // int32 size + request header
+    std::vector<uint8_t> body;
+  };
   // Queues the frame; returns the waiter (null when no response is expected).
   std::shared_ptr<Pending> send(int16_t api_key, int16_t version, std::vector<uint8_t> body, bool expect_response);
+  // The frame of a request and, when a response is expected, its registered waiter.
+  OutFrame frame(int16_t api_key, int16_t version, std::vector<uint8_t> body, std::shared_ptr<Pending>* waiter);
   asio::awaitable<Result<ResponseFrame>> wait(std::shared_ptr<Pending> p, std::chrono::milliseconds timeout);
   asio::awaitable<void> read_loop();
   asio::awaitable<void> write_loop();
   void fail_all(const Error& e);
+  // Reads exactly b.size() bytes / writes every piece, over TLS or not; "" or why not.
+  asio::awaitable<std::string> read_exact(asio::mutable_buffer b);
+  asio::awaitable<std::string> write_all(const std::vector<asio::const_buffer>& pieces);
+
+  // The steps of connect() after TCP, each its error.
+  asio::awaitable<Error> negotiate_versions(std::chrono::milliseconds timeout);
+  asio::awaitable<Error> authenticate(std::chrono::milliseconds timeout);
+  // A request written by the caller itself while the write loop is held
+  // (paused_): the SASL exchange, which nothing else may interleave with.
+  asio::awaitable<Result<std::vector<uint8_t>>> exclusive_roundtrip(int16_t api_key, int16_t version,
+                                                                    std::vector<uint8_t> body,
+                                                                    std::chrono::milliseconds timeout);
+  void resume_writes();
+  void schedule_reauthentication();
+  asio::awaitable<void> reauthenticate();
 
   asio::io_context& io_;
   std::string client_id_, host_;
   int port_;
   asio::ip::tcp::socket socket_;
+  std::shared_ptr<const ConnectionSecurity> security_;
+  std::unique_ptr<security::tls::TlsStream> tls_;   // after the TLS handshake
   bool alive_ = false;
   bool writing_ = false;
+  bool paused_ = false;   // the SASL exchange holds the connection: queued frames wait
   int32_t next_correlation_ = 1;
-  struct OutFrame {
-    std::vector<uint8_t> head;   // int32 size + request header
-    std::vector<uint8_t> body;
-  };
+  std::chrono::milliseconds exchange_timeout_{10000};   // connect()'s, for re-authentication
+  int64_t session_lifetime_ms_ = 0;
+  uint64_t reauthentications_ = 0;
+  asio::steady_timer reauth_timer_;
   std::deque<OutFrame> write_queue_;
   std::map<int32_t, std::shared_ptr<Pending>> pending_;
   std::map<int16_t, VersionRange> versions_;

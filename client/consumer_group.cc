@@ -208,11 +208,16 @@ asio::awaitable<void> Consumer::group_loop() {
       auto st = co_await init_positions();
       if (!st.ok()) {
         std::lock_guard lock(mu_);
-        if (st.code == errc::kOffsetOutOfRange) { fatal_ = st; cv_.notify_all(); }
+        if (st.code == errc::kOffsetOutOfRange || is_authentication_error(st.code)) { fatal_ = st; cv_.notify_all(); }
       }
     } else if (rejoin_ && !revoking) {
       auto st = co_await join_and_sync();
       if (!st.ok()) {
+        if (is_authentication_error(st.code)) {   // poll() says so, as Java's throws; the loop tries again
+          std::lock_guard lock(mu_);
+          fatal_ = st;
+          cv_.notify_all();
+        }
         rejoin_ = true;
         if (st.code != errc::kMemberIdRequired) co_await sleep_for(cluster_->io(), 200);
         continue;

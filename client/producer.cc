@@ -73,13 +73,16 @@ Result<int32_t> Producer::partitions_for(const std::string& topic) {
   wanted_topics_.insert(topic);
   ++waiting_[topic];
   need_metadata_ = true;
+  metadata_refused_.reset();   // the request this wakes answers anew
   lock.unlock();
   wake();
   lock.lock();
-  bool got = meta_cv_.wait_for(lock, std::chrono::milliseconds(cfg_.max_block_ms),
-                               [&] { return partitions_.count(topic) > 0 || stopped_.load(); });
+  bool got = meta_cv_.wait_for(lock, std::chrono::milliseconds(cfg_.max_block_ms), [&] {
+    return partitions_.count(topic) > 0 || stopped_.load() || metadata_refused_.has_value();
+  });
   if (--waiting_[topic] == 0) waiting_.erase(topic);
   if (stopped_) return Error::closed("producer closed while waiting for metadata of '" + topic + "'");
+  if (metadata_refused_ && !partitions_.count(topic)) return *metadata_refused_;
   if (!got || !partitions_.count(topic))
     return Error{errc::kUnknownTopicOrPartition,
                  "topic '" + topic + "' not present in metadata after " + std::to_string(cfg_.max_block_ms) +
@@ -204,6 +207,11 @@ asio::awaitable<void> Producer::refresh_metadata() {
   auto md = co_await cluster_->refresh_metadata(topics, false);
   if (!md.ok()) {
     need_metadata_ = true;
+    if (is_authentication_error(md.error().code)) {
+      std::lock_guard lock(meta_mu_);
+      metadata_refused_ = md.error();
+      meta_cv_.notify_all();
+    }
     co_return;
   }
   {
@@ -260,6 +268,10 @@ asio::awaitable<void> Producer::sender_loop() {
       for (auto& b : acc_.abort_all()) fail_batch(b, Error::closed("producer closed before the record was sent"));
       if (inflight_requests_ == 0) break;
     }
+    // Refused for good (a wrong password, an untrusted certificate): what waits for
+    // a connection fails now with the broker's answer, as Java's Sender does.
+    if (const auto& refused = cluster_->authentication_error())
+      for (auto& b : acc_.abort_all()) fail_batch(b, *refused);
     co_await ensure_producer_id();   // also the KIP-360 epoch bump
     for (auto& b : acc_.expire(now))
       fail_batch(b, Error::timeout("record expired: not delivered within delivery.timeout.ms (" +

@@ -118,6 +118,9 @@ class Producer {
   std::unordered_map<std::string, int32_t> partitions_;   // GUARDED_BY(meta_mu_)
   std::set<std::string> wanted_topics_;                   // GUARDED_BY(meta_mu_)
   std::map<std::string, int> waiting_;                    // GUARDED_BY(meta_mu_): send() calls per topic
+  // The last metadata request was refused for good (is_authentication_error):
+  // send() returns it instead of waiting for max.block.ms.
+  std::optional<Error> metadata_refused_;                 // GUARDED_BY(meta_mu_)
   std::atomic<bool> closing_{false};
   std::atomic<bool> stopped_{false};
   std::atomic<bool> need_metadata_{true};

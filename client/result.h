@@ -54,12 +54,21 @@ inline constexpr int16_t kUnknownLeaderEpoch = 75;
 inline constexpr int16_t kOffsetNotAvailable = 78;
 inline constexpr int16_t kNotController = 41;
 inline constexpr int16_t kThrottlingQuotaExceeded = 89;
+inline constexpr int16_t kUnsupportedSaslMechanism = 33;
+inline constexpr int16_t kIllegalSaslState = 34;
+inline constexpr int16_t kSaslAuthenticationFailed = 58;
 // Client-side codes share Kafka's numbering where Kafka has one (7 timeout, 13
 // network); buffer exhaustion is reported as REQUEST_TIMED_OUT with its own message.
 // A call on a closed producer, consumer or admin client has no Kafka code (the Java
 // client throws IllegalStateException): it gets this client-only code, below Kafka's
 // range, which is not retriable.
 inline constexpr int16_t kClientClosed = -100;
+// The broker's certificate (or, with mTLS, ours) was refused in the TLS handshake:
+// TLS has no Kafka error code (Java throws SslAuthenticationException). Not retriable.
+inline constexpr int16_t kSslAuthenticationFailed = -101;
+// The client's own configuration is wrong (Java throws ConfigException): the message
+// names the setting. Not retriable.
+inline constexpr int16_t kInvalidClientConfig = -102;
 }  // namespace errc
 
 // Kafka's name for an error code ("TOPIC_ALREADY_EXISTS", from the generated table in
@@ -68,6 +77,12 @@ inline constexpr int16_t kClientClosed = -100;
 const char* error_code_name(int16_t code);
 // True for the codes Kafka marks retriable (leader moves, timeouts, network).
 bool is_retriable(int16_t code);
+// True when a connection cannot succeed until the configuration or the
+// credentials change: SASL_AUTHENTICATION_FAILED, UNSUPPORTED_SASL_MECHANISM,
+// ILLEGAL_SASL_STATE, SSL_AUTHENTICATION_FAILED, INVALID_CLIENT_CONFIG. The
+// producer, consumer and admin client give such an error back at once, as Java's
+// AuthenticationException, instead of retrying until a timeout.
+bool is_authentication_error(int16_t code);
 
 struct Error {
   int16_t code = errc::kNone;

@@ -34,17 +34,32 @@ std::string KafkaAccess::bootstrap(const json& millrace) {
   return out;
 }
 
-client::Admin* KafkaAccess::admin_for(const std::string& bootstrap) {
+client::ClientConfig admin_client_config(const std::string& bootstrap, const client::SecurityConfig& security) {
+  client::ClientConfig cfg;
+  cfg.bootstrap_servers = bootstrap;
+  cfg.client_id = "millrace-operator";
+  cfg.request_timeout = std::chrono::seconds(10);
+  // TCP, the TLS handshake and the SASL exchange together.
+  cfg.connect_timeout = std::chrono::seconds(client::uses_tls(security.protocol) || client::uses_sasl(security.protocol) ? 5 : 3);
+  cfg.security = security;
+  return cfg;
+}
+
+client::Admin* KafkaAccess::admin_for(const std::string& bootstrap) { return admin_with(bootstrap, security_.all); }
+
+client::Admin* KafkaAccess::admin_for(const json& millrace, const std::string& bootstrap) {
+  return admin_with(bootstrap, security_.for_cluster(millrace));
+}
+
+client::Admin* KafkaAccess::admin_with(const std::string& bootstrap, const client::SecurityConfig& security) {
+  // Keyed by the bootstrap list and what secures it: a cluster whose security
+  // changes gets a new client. (The key stays in this process's memory.)
+  const std::string key = bootstrap + "|" + std::string(client::protocol_name(security.protocol)) + "|" +
+                          security.sasl.mechanism + "|" + security.sasl.username + "|" + security.sasl.password + "|" +
+                          security.tls.truststore_location + "|" + security.tls.keystore_location;
   std::lock_guard lk(mu_);
-  auto& a = admins_[bootstrap];
-  if (!a) {
-    client::ClientConfig cfg;
-    cfg.bootstrap_servers = bootstrap;
-    cfg.client_id = "millrace-operator";
-    cfg.request_timeout = std::chrono::seconds(10);
-    cfg.connect_timeout = std::chrono::seconds(3);
-    a = std::make_unique<client::Admin>(cfg);
-  }
+  auto& a = admins_[key];
+  if (!a) a = std::make_unique<client::Admin>(admin_client_config(bootstrap, security));
   return a.get();
 }
 
@@ -60,7 +75,7 @@ BrokerLoad KafkaAccess::broker_load(const json& millrace, const std::string& pod
     load.error = "no broker of the cluster is ready to be asked";
     return load;
   }
-  auto topics = admin_for(address)->describe_all_topics(true);  // internal topics too
+  auto topics = admin_for(millrace, address)->describe_all_topics(true);  // internal topics too
   if (!topics.ok()) {
     load.error = "asking it for its topics: " + topics.error().to_string();
     return load;
@@ -78,7 +93,7 @@ LeaderCounts KafkaAccess::leader_counts(const json& millrace) {
     out.error = "no broker of the cluster is ready to be asked";
     return out;
   }
-  auto topics = admin_for(address)->describe_all_topics(true);
+  auto topics = admin_for(millrace, address)->describe_all_topics(true);
   if (!topics.ok()) {
     out.error = topics.error().to_string();
     return out;
@@ -98,7 +113,7 @@ RollFacts KafkaAccess::roll_facts(const json& millrace) {
     out.error = "no broker of the cluster is ready to be asked";
     return out;
   }
-  auto* admin = admin_for(address);
+  auto* admin = admin_for(millrace, address);
   auto topics = admin->describe_all_topics(true);
   if (!topics.ok()) {
     out.error = "asking for the topics: " + topics.error().to_string();
@@ -137,7 +152,7 @@ RollFacts KafkaAccess::roll_facts(const json& millrace) {
 std::string KafkaAccess::elect_preferred(const json& millrace) {
   auto address = bootstrap(millrace);
   if (address.empty()) return "no broker of the cluster is ready to be asked";
-  auto r = admin_for(address)->elect_leaders({}, client::ElectionType::kPreferred);
+  auto r = admin_for(millrace, address)->elect_leaders({}, client::ElectionType::kPreferred);
   return r.ok() ? "" : r.to_string();
 }
 

@@ -23,6 +23,7 @@
 #include "operator/rebalance_reconciler.h"
 #include "operator/scaler_reconciler.h"
 #include "operator/topic_reconciler.h"
+#include "client/properties.h"
 #endif
 
 using namespace millrace::op;
@@ -44,6 +45,9 @@ int main(int argc, char** argv) {
   app.add_option("--kafka-addressing", kafka_addressing,
                  "how to reach brokers: service (the bootstrap Service) or pod-ip (ready pods' IPs)")
       ->check(CLI::IsMember({"service", "pod-ip"}));
+  std::string kafka_client_config;
+  app.add_option("--kafka-client-config", kafka_client_config,
+                 "Java client properties (security.protocol, ssl.*, sasl.*) for the operator's Kafka connections");
   CLI11_PARSE(app, argc, argv);
 
   ConfigResult cfg;
@@ -116,7 +120,18 @@ int main(int argc, char** argv) {
   });
   informers.push_back(&topics);
   const KafkaAddressing addressing = kafka_addressing == "pod-ip" ? KafkaAddressing::kPodIp : KafkaAddressing::kService;
-  KafkaAccess kafka(pods, addressing);
+  KafkaClientSecurity kafka_security;
+  if (!kafka_client_config.empty()) {
+    namespace mc = millrace::client;
+    auto props = mc::load_properties_file(kafka_client_config);
+    auto security = props.ok() ? mc::parse_security_config(*props) : mc::Result<mc::SecurityConfig>(props.error());
+    if (!security.ok()) {
+      spdlog::error("--kafka-client-config: {}", security.error().to_string());
+      return 2;
+    }
+    kafka_security.all = *security;
+  }
+  KafkaAccess kafka(pods, addressing, kafka_security);
   BrokerRates broker_rates(pods, addressing);  // the Rebalance planner's produce/fetch rates
   TopicReconciler topic_rec(client, topics, millraces, kafka, events);
   BrokerLoadFn broker_load = [&](const json& millrace, const std::string& pod, int32_t node_id) {

@@ -85,7 +85,7 @@ ReconcileResult RebalanceReconciler::reconcile(const std::string& ns, const std:
   if (!millrace) return unreachable("ClusterNotFound", "Millrace '" + parsed.cluster + "' does not exist in " + ns);
   const std::string bootstrap = kafka_.bootstrap(*millrace);
   if (bootstrap.empty()) return unreachable("BrokerUnavailable", "no ready broker of Millrace '" + parsed.cluster + "'");
-  client::Admin& admin = *kafka_.admin_for(bootstrap);
+  client::Admin& admin = *kafka_.admin_for(*millrace, bootstrap);
   Gathered g = gather(admin);
   if (!g.error.empty()) return unreachable("BrokerUnavailable", g.error);
   BrokerRates::Result rates = rates_.sample(*millrace);

@@ -85,7 +85,7 @@ ReconcileResult TopicReconciler::reconcile(const std::string& ns, const std::str
   } else if (auto bs = kafka_.bootstrap(*millrace); bs.empty()) {
     out = {"False", "BrokerUnavailable", "no ready broker of Millrace '" + cluster_name + "'", true};
   } else {
-    out = sync_topic(topic, kafka_name, *kafka_.admin_for(bs), &status);
+    out = sync_topic(topic, kafka_name, *kafka_.admin_for(*millrace, bs), &status);
   }
   set_ready(out.status, out.reason, out.message);
   if (auto err = write_status(topic, status); !err.empty()) return ReconcileResult::failed(err);
@@ -182,7 +182,7 @@ std::string TopicReconciler::finalize(const json& topic, const std::string& kafk
   }
   auto bs = kafka_.bootstrap(*millrace);
   if (bs.empty()) return "cannot delete topic " + kafka_name + ": no ready broker";
-  auto st = kafka_.admin_for(bs)->delete_topic(kafka_name);
+  auto st = kafka_.admin_for(*millrace, bs)->delete_topic(kafka_name);
   if (!st.ok() && st.code != errc::kUnknownTopicOrPartition) return "delete topic " + kafka_name + ": " + st.to_string();
   events_.record(topic, "Normal", "TopicDeleted", "Deleted Kafka topic " + kafka_name);
   return "";

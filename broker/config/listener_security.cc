@@ -9,25 +9,9 @@
 
 namespace millrace::broker {
 
-std::string_view protocol_name(SecurityProtocol p) {
-  switch (p) {
-    case SecurityProtocol::kPlaintext: return "PLAINTEXT";
-    case SecurityProtocol::kSsl: return "SSL";
-    case SecurityProtocol::kSaslPlaintext: return "SASL_PLAINTEXT";
-    case SecurityProtocol::kSaslSsl: return "SASL_SSL";
-  }
-  return "?";
-}
-
 namespace {
 
-std::optional<SecurityProtocol> parse_protocol(std::string_view s) {
-  if (s == "PLAINTEXT") return SecurityProtocol::kPlaintext;
-  if (s == "SSL") return SecurityProtocol::kSsl;
-  if (s == "SASL_PLAINTEXT") return SecurityProtocol::kSaslPlaintext;
-  if (s == "SASL_SSL") return SecurityProtocol::kSaslSsl;
-  return std::nullopt;
-}
+using security::parse_protocol;
 
 bool is_controller(const Config& c, std::string_view name) {
   for (const auto& n : c.list("controller.listener.names"))

@@ -18,16 +18,15 @@
 
 #include "broker/config/config.h"
 #include "broker/config/listener.h"
+#include "security/protocol.h"
 
 namespace millrace::broker {
 
-// Kafka's SecurityProtocol ids (BrokerRegistration's listeners carry them).
-enum class SecurityProtocol : int16_t { kPlaintext = 0, kSsl = 1, kSaslPlaintext = 2, kSaslSsl = 3 };
-std::string_view protocol_name(SecurityProtocol p);
-inline bool uses_tls(SecurityProtocol p) { return p == SecurityProtocol::kSsl || p == SecurityProtocol::kSaslSsl; }
-inline bool uses_sasl(SecurityProtocol p) {
-  return p == SecurityProtocol::kSaslPlaintext || p == SecurityProtocol::kSaslSsl;
-}
+// Kafka's SecurityProtocol ids and names (BrokerRegistration's listeners carry them).
+using security::protocol_name;
+using security::SecurityProtocol;
+using security::uses_sasl;
+using security::uses_tls;
 
 struct TlsSettings {
   std::string keystore_location;   // PEM: key and chain in one file

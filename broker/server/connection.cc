@@ -61,7 +61,7 @@ asio::awaitable<bool> Connection::start_tls() {
   // The handshake is a request: request.timeout.ms bounds it (watchdog).
   in_request_ = true;
   read_deadline_ = Clock::now() + server_.options_.request_timeout;
-  tls_ = std::make_unique<TlsStream>(socket_, listener_->tls->current());
+  tls_ = std::make_unique<security::tls::TlsStream>(socket_, listener_->tls->current());
   const std::string error = co_await tls_->handshake();
   in_request_ = false;
   if (!error.empty()) {

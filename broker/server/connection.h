@@ -55,7 +55,7 @@
 #include "broker/server/request_budget.h"
 #include "broker/server/request_dispatcher.h"
 #include "broker/server/response.h"
-#include "broker/server/tls_stream.h"
+#include "security/tls/tls_stream.h"
 #include "broker/server/wakeup.h"
 
 namespace millrace::broker {
@@ -100,7 +100,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Server& server_;
   boost::asio::ip::tcp::socket socket_;
   std::shared_ptr<const ListenerRuntime> listener_;
-  std::unique_ptr<TlsStream> tls_;  // TLS listeners, after start_tls()
+  std::unique_ptr<security::tls::TlsStream> tls_;  // TLS listeners, after start_tls()
   boost::asio::steady_timer timer_;
   ConnectionInfo info_;
   std::string ip_;

@@ -8,7 +8,8 @@
 // A rebuild that fails (a half-written file) keeps the last good context and
 // logs why. Kernel TLS (SSL_OP_ENABLE_KTLS) is asked for: where the kernel
 // offers it, OpenSSL hands it the record layer after the handshake, and file
-// ranges go by SSL_sendfile (tls_stream.h).
+// ranges go by SSL_sendfile (security/tls/tls_stream.h). The PEM loading is
+// shared with the client (security/tls/pem.h).
 #pragma once
 
 #include <openssl/ssl.h>
@@ -23,10 +24,13 @@
 
 #include "broker/config/listener_security.h"
 #include "broker/config/principal_rules.h"
+#include "security/tls/pem.h"
 
 namespace millrace::broker {
 
-using SslCtxPtr = std::shared_ptr<SSL_CTX>;
+using security::tls::openssl_errors;
+using security::tls::SslCtxPtr;
+using security::tls::subject_rfc2253;
 
 class TlsContext {
  public:
@@ -56,10 +60,5 @@ class TlsContext {
   std::chrono::steady_clock::time_point checked_;   // GUARDED_BY(mu_)
   int64_t reloads_ = 0;                             // GUARDED_BY(mu_)
 };
-
-// OpenSSL's queued errors as one line (emptying the queue); "" when none.
-std::string openssl_errors();
-// A certificate's subject as Kafka prints it (X500Principal's RFC 2253 form).
-std::string subject_rfc2253(X509* cert);
 
 }  // namespace millrace::broker

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "client/cluster.h"
+#include "client/properties.h"
 #include "client/result.h"
 
 namespace millrace::cli {
@@ -24,8 +25,16 @@ inline constexpr int kExitUnreachable = 3;
 
 struct GlobalOptions {
   std::string bootstrap = "127.0.0.1:9092";
+  bool bootstrap_given = false;               // -b or MILLRACE_BOOTSTRAP (wins over bootstrap.servers)
   int timeout_ms = 30000;
+  std::string command_config;                 // --command-config: Java client properties
+  std::vector<std::string> properties;        // -X key=value, applied after the file
+  client::Properties applied;                 // what load_properties() read
   client::ClientConfig client() const;
+  // Reads --command-config and -X into `applied` and checks them (security
+  // settings, client.id, request.timeout.ms, bootstrap.servers); "" or the error
+  // naming the file or setting. Warns on stderr about keys the CLI does not use.
+  std::string load_properties();
 };
 
 // Prints "error: <what>: <CODE> (<n>): <message>" and a hint; returns the exit code.

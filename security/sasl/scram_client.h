@@ -1,6 +1,6 @@
-// The client side of a SCRAM exchange (scram.h), small and strict, so that
-// tests and fuzz targets can run a full exchange against ScramServer. The
-// broker does not use it; a Millrace client would. No I/O, not thread-safe.
+// The client side of a SCRAM exchange (scram.h), small and strict: Millrace's
+// client authenticates with it (client/sasl_client.h), and tests and fuzz
+// targets run full exchanges against ScramServer. No I/O, not thread-safe.
 //
 //   ScramClient c(ScramMechanism::kSha256, "user", "pencil");
 //   send(c.client_first());                  // n,,n=user,r=<nonce>

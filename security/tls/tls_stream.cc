@@ -1,6 +1,7 @@
-#include "broker/server/tls_stream.h"
+#include "security/tls/tls_stream.h"
 
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 #include <unistd.h>
 
 #include <boost/asio/redirect_error.hpp>
@@ -9,7 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace millrace::broker {
+namespace millrace::security::tls {
 
 namespace asio = boost::asio;
 
@@ -39,6 +40,10 @@ template <typename Op>
 asio::awaitable<int> TlsStream::retry(Op op) {
   if (!ssl_) co_return -1;
   for (;;) {
+    if (!socket_.is_open()) {  // closed by the owner: its descriptor may belong to another socket now
+      last_error_ = "connection closed";
+      co_return -1;
+    }
     ERR_clear_error();
     errno = 0;
     const int r = op();
@@ -64,6 +69,26 @@ asio::awaitable<std::string> TlsStream::handshake() {
   if (!ssl_) co_return "SSL_new failed";
   const int r = co_await retry([this] { return SSL_accept(ssl_); });
   if (r > 0) co_return std::string();
+  co_return last_error_.empty() ? std::string("handshake failed") : last_error_;
+}
+
+asio::awaitable<std::string> TlsStream::connect(const std::string& host, bool verify_host) {
+  if (!ssl_) co_return "SSL_new failed";
+  boost::system::error_code ec;
+  asio::ip::make_address(host, ec);
+  const bool ip = !ec;
+  if (!ip) SSL_set_tlsext_host_name(ssl_, host.c_str());
+  if (verify_host) {
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    const int set = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) : X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0);
+    if (set != 1) co_return "cannot check the certificate against host '" + host + "': " + openssl_errors();
+  }
+  const int r = co_await retry([this] { return SSL_connect(ssl_); });
+  if (r > 0) co_return std::string();
+  const long verify = SSL_get_verify_result(ssl_);
+  if (verify != X509_V_OK)
+    co_return std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify) + " (" + last_error_ + ")";
   co_return last_error_.empty() ? std::string("handshake failed") : last_error_;
 }
 
@@ -167,7 +192,7 @@ asio::awaitable<size_t> TlsStream::send_file(int fd, int64_t position, size_t le
 }
 
 void TlsStream::shutdown() {
-  if (ssl_ && SSL_is_init_finished(ssl_)) {
+  if (ssl_ && socket_.is_open() && SSL_is_init_finished(ssl_)) {
     ERR_clear_error();
     SSL_shutdown(ssl_);  // one try: sends close_notify if the socket takes it now
   }
@@ -187,4 +212,4 @@ X509* TlsStream::peer_certificate() const {
 
 std::string TlsStream::version() const { return ssl_ ? SSL_get_version(ssl_) : ""; }
 
-}  // namespace millrace::broker
+}  // namespace millrace::security::tls

@@ -1,6 +1,10 @@
-// A server-side TLS session on an accepted TCP socket: OpenSSL on the socket's
-// own descriptor (a socket BIO, not Asio's memory BIO pair), non-blocking,
-// each SSL call retried after Asio says the socket is readable or writable.
+// A TLS session on a TCP socket, either end: the broker's on an accepted socket
+// (accept()), the client's on a connected one (connect(), which checks the
+// server's certificate and, asked to, its name). OpenSSL on the socket's own
+// descriptor (a socket BIO, not Asio's memory BIO pair), non-blocking, each
+// SSL call retried after Asio says the socket is readable or writable; once the
+// socket is closed (by the owner, e.g. at a deadline) no SSL call touches its
+// old descriptor again and every call fails.
 // On the socket itself, OpenSSL can hand the record layer to the kernel (kTLS)
 // after the handshake where the kernel offers it (the `tls` ULP): then a
 // Fetch's file ranges still go by sendfile (SSL_sendfile), with no copy
@@ -9,7 +13,8 @@
 //
 // One connection's reader and writer coroutines share the session on one
 // thread: OpenSSL allows SSL_read and SSL_write to alternate; renegotiation is
-// off (tls_context.h), so neither needs the other's direction.
+// off (broker/server/tls_context.h, client/tls_client.h), so neither needs the
+// other's direction.
 #pragma once
 
 #include <openssl/ssl.h>
@@ -24,9 +29,9 @@
 #include <span>
 #include <string>
 
-#include "broker/server/tls_context.h"
+#include "security/tls/pem.h"
 
-namespace millrace::broker {
+namespace millrace::security::tls {
 
 class TlsStream {
  public:
@@ -38,6 +43,12 @@ class TlsStream {
 
   // The server's handshake; empty on success, else why (for the log).
   boost::asio::awaitable<std::string> handshake();
+  // The client's handshake with `host` (sent as SNI unless it is an IP
+  // address). The context verifies the chain; with verify_host the
+  // certificate must also name `host` (a DNS or IP subjectAltName, as Java's
+  // ssl.endpoint.identification.algorithm=https). Empty on success, else why,
+  // saying which check failed (chain, name) where OpenSSL tells.
+  boost::asio::awaitable<std::string> connect(const std::string& host, bool verify_host);
   // Reads exactly buffer.size() bytes; false on EOF, error or close.
   boost::asio::awaitable<bool> read(boost::asio::mutable_buffer buffer);
   // Writes all of `buffers`, in order; false on error or close.
@@ -51,6 +62,7 @@ class TlsStream {
   bool kernel_tls_send() const;
   X509* peer_certificate() const;  // owned by the session; null when none
   std::string version() const;     // "TLSv1.3"
+  const std::string& last_error() const { return last_error_; }  // why the last call failed
 
  private:
   // Runs op() until it succeeds or fails for good, waiting on the socket in
@@ -65,4 +77,4 @@ class TlsStream {
   std::unique_ptr<uint8_t[]> scratch_;  // coalesces small writes, reads file ranges without kTLS
 };
 
-}  // namespace millrace::broker
+}  // namespace millrace::security::tls

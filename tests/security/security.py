@@ -26,6 +26,10 @@ listeners, certificates made by certs.py. Parts (--parts, all by default):
              while that producer writes: new connections get the new certificate
              (openssl s_client on both TLS ports), a new client connects, and no
              acknowledged write is lost.
+  cpp-client Millrace's C++ client through the `millrace` CLI (cpp_client.py), against
+             Millrace and Kafka both: SASL_SSL/SCRAM-SHA-512 and mTLS (topic create and
+             describe, produce, group consume) and its refusals (wrong password, untrusted
+             server or client certificate, hostname mismatch unless identification is off).
   acls       the ACL matrix (acl_matrix.py): Millrace and Kafka, both with the
              authorizer, side by side whatever --against says; every API Kafka
              authorizes sent by a principal without ACLs, with exactly the needed
@@ -61,7 +65,7 @@ from secure_brokers import SecureKafka, SecureMillrace  # noqa: E402
 CACHE = os.environ.get("MILLRACE_CACHE", os.path.expanduser("~/.cache/millrace"))
 PEERS = os.path.join(SRC, "tests", "peers")
 CLIENTS = ["kcat", "confluent-kafka", "kafka-python", "kafkajs", "java", "franz-go"]
-PARTS = ["scram", "matrix", "refusals", "rotation", "acls"]
+PARTS = ["scram", "matrix", "refusals", "rotation", "cpp-client", "acls"]
 SCRAM_PASSWORD = "alice-scram-secret"  # not PLAIN's alice-secret: a PLAIN fallback cannot pass
 
 # What each client reports when it is refused, by kind of refusal (regex on its probe
@@ -548,6 +552,10 @@ def main():
                 log(f"part {part}")
                 getattr(suite, f"part_{part}")()
         suite.finish_background()
+        if "cpp-client" in parts:  # Millrace's own client and CLI (cpp_client.py)
+            log("part cpp-client")
+            import cpp_client
+            cpp_client.run(suite, log, java_classes)
         if "acls" in parts:
             log("part acls")
             import acl_matrix
