@@ -165,8 +165,7 @@ public class KafkaWire {
     Object defaults = data.getConstructor().newInstance();
     ObjectNode full =
         (ObjectNode) converter(data).getMethod("write", data, short.class).invoke(null, defaults, version);
-    for (Iterator<Map.Entry<String, JsonNode>> it = partial.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> f = it.next();
+    for (Map.Entry<String, JsonNode> f : partial.properties()) {
       JsonNode v = f.getValue();
       Class<?> element = null;
       try {
