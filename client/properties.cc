@@ -32,7 +32,7 @@ void append_utf8(std::string& out, unsigned cp) {
   }
 }
 
-// Unescapes s[from, to): \t \n \r \f \uXXXX, and \c for any other c.
+// Unescapes \t \n \r \f \uXXXX, and \c for any other c.
 std::string unescape(std::string_view s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {

@@ -13,8 +13,8 @@ chain in one PEM file), sasl.mechanism and sasl.jaas.config (ScramLoginModule), 
     produce 300 keyed records, consume them back in a group (every one, nothing else)
   refused, each with the answer the case calls for and within its bound:
     a wrong password      SASL_AUTHENTICATION_FAILED (58) carrying the broker's own message,
-                          for the admin call and for produce (at once, not after
-                          max.block.ms)
+                          for the admin call, produce and a group consumer (at once, not
+                          after max.block.ms or a poll loop)
     an untrusted server   SSL_AUTHENTICATION_FAILED, "certificate verify failed"
     certificate           (the client trusts the second, untrusted CA)
     a client certificate  SSL_AUTHENTICATION_FAILED: the broker's TLS alert
@@ -166,6 +166,8 @@ class CppClient:
         self.refused(side, "a wrong password (topic list)", sasl_bs, wrong, ["topic", "list"], auth)
         self.refused(side, "a wrong password (produce, at once)", sasl_bs, wrong,
                      ["produce", "-t", "cpp-never"], auth + [r"produce to 'cpp-never'"], stdin="x\n")
+        self.refused(side, "a wrong password (consume in a group, at once)", sasl_bs, wrong,
+                     ["consume", "-t", "cpp-never", "-g", "cpp-never-group"], auth + [r"consume from 'cpp-never'"])
         self.refused(side, "an untrusted server certificate", sasl_bs, self.scram(ca="rogueca.pem"),
                      ["topic", "list"], [r"SSL_AUTHENTICATION_FAILED", r"certificate verify failed"])
         self.refused(side, "an mTLS client certificate of an untrusted CA", ssl_bs, self.mtls("rogue"),
