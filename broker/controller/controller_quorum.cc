@@ -9,6 +9,7 @@
 #include <chrono>
 #include <future>
 
+#include "cluster/metadata/features.h"
 #include "protocol/generated/allocate_producer_ids_request.h"
 #include "protocol/generated/allocate_producer_ids_response.h"
 #include "protocol/generated/broker_heartbeat_request.h"
@@ -498,6 +499,7 @@ void ControllerQuorum::drive() {
     leader_since_ms_ = now_ms();
     membership_ = std::make_unique<cluster::BrokerControl>(opts_.session_ms);
     offsets_requested_ = false;
+    features_requested_ = false;
     spdlog::info("event=controller_active node={} term={}", opts_.me, leader_term_);
   } else if (!log_.is_leader() && leader_term_ >= 0) {
     leader_term_ = -1;
@@ -982,6 +984,7 @@ void ControllerQuorum::leader_duties(int64_t now) {
         [](WriteOutcome) {});
   }
   if (opts_.dynamic) register_controllers();
+  finalize_features();
   const auto& state = log_.state();
   // Broker-only nodes follow the metadata log as observers (Raft learners),
   // added once registered.
@@ -1028,6 +1031,29 @@ void ControllerQuorum::leader_duties(int64_t now) {
           spdlog::info("event=offsets_topic_created partitions={} max_replication_factor={}", opts_.offsets_partitions,
                        opts_.offsets_replication);
         }
+      });
+}
+
+// metadata.version, as Kafka's bootstrap records it: once in the log (a new
+// cluster's first active controller, or the first after an upgrade from a
+// Millrace that wrote none), never changed after.
+void ControllerQuorum::finalize_features() {
+  if (features_requested_ || log_.state().features().count("metadata.version")) return;
+  features_requested_ = true;
+  submit(
+      [](const cluster::MetadataState& s) -> cluster::ControlResult {
+        if (s.features().count("metadata.version")) return {};
+        cluster::records::FeatureLevelRecord f;
+        f.name = "metadata.version";
+        f.feature_level = cluster::kMetadataVersion;
+        cluster::ControlResult r;
+        r.records.emplace_back(std::move(f));
+        return r;
+      },
+      [this](WriteOutcome o) {
+        if (!o.result.ok()) features_requested_ = false;  // the next round tries again
+        else if (!o.result.records.empty())
+          spdlog::info("event=features_finalized metadata.version={}", cluster::kMetadataVersion);
       });
 }
 

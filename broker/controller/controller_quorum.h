@@ -277,6 +277,7 @@ class ControllerQuorum {
   std::unique_ptr<cluster::BrokerControl> membership_;  // the leader's sessions
   int64_t last_expire_ms_ = 0;
   bool offsets_requested_ = false;
+  bool features_requested_ = false;  // metadata.version finalized this term (or being written)
   size_t brokers_seen_ = 0;
   int64_t brokers_changed_ms_ = 0;
 
@@ -355,6 +356,7 @@ class ControllerQuorum {
   void refresh_nodes();
   void voter_change_duty();
   void register_controllers();
+  void finalize_features();
   struct VoterChange {
     bool add = true;
     int32_t id = -1;

@@ -126,12 +126,14 @@ using CreateAclsHandler = Handler<proto::CreateAclsRequest, 1, 3>;
 Task<proto::CreateAclsResponse> handle(RequestContext& ctx, proto::CreateAclsRequest& req);
 using DeleteAclsHandler = Handler<proto::DeleteAclsRequest, 1, 3>;
 Task<proto::DeleteAclsResponse> handle(RequestContext& ctx, proto::DeleteAclsRequest& req);
+using UpdateFeaturesHandler = Handler<proto::UpdateFeaturesRequest, 0, 2>;
+Task<proto::UpdateFeaturesResponse> handle(RequestContext& ctx, proto::UpdateFeaturesRequest& req);
 using DescribeProducersHandler = Handler<proto::DescribeProducersRequest, 0, 0>;
 Task<proto::DescribeProducersResponse> handle(RequestContext& ctx, proto::DescribeProducersRequest& req);
 using DescribeTopicPartitionsHandler = Handler<proto::DescribeTopicPartitionsRequest, 0, 0>;
 Task<proto::DescribeTopicPartitionsResponse> handle(RequestContext& ctx, proto::DescribeTopicPartitionsRequest& req);
 
 // Every API the broker advertises, in ApiVersions' order.
-using ServedApis = HandlerList<ProduceHandler, FetchHandler, ListOffsetsHandler, MetadataHandler, OffsetCommitHandler, OffsetFetchHandler, FindCoordinatorHandler, JoinGroupHandler, HeartbeatHandler, LeaveGroupHandler, SyncGroupHandler, DescribeGroupsHandler, ListGroupsHandler, ApiVersionsHandler, CreateTopicsHandler, DeleteTopicsHandler, DeleteRecordsHandler, InitProducerIdHandler, OffsetForLeaderEpochHandler, DescribeConfigsHandler, AlterConfigsHandler, DescribeLogDirsHandler, CreatePartitionsHandler, DeleteGroupsHandler, ElectLeadersHandler, IncrementalAlterConfigsHandler, AlterPartitionReassignmentsHandler, ListPartitionReassignmentsHandler, OffsetDeleteHandler, DescribeClusterHandler, DescribeTopicPartitionsHandler, DescribeQuorumHandler, AddRaftVoterHandler, RemoveRaftVoterHandler, SaslHandshakeHandler, SaslAuthenticateHandler, DescribeUserScramCredentialsHandler, AlterUserScramCredentialsHandler, DescribeAclsHandler, CreateAclsHandler, DeleteAclsHandler, DescribeProducersHandler>;
+using ServedApis = HandlerList<ProduceHandler, FetchHandler, ListOffsetsHandler, MetadataHandler, OffsetCommitHandler, OffsetFetchHandler, FindCoordinatorHandler, JoinGroupHandler, HeartbeatHandler, LeaveGroupHandler, SyncGroupHandler, DescribeGroupsHandler, ListGroupsHandler, ApiVersionsHandler, CreateTopicsHandler, DeleteTopicsHandler, DeleteRecordsHandler, InitProducerIdHandler, OffsetForLeaderEpochHandler, DescribeConfigsHandler, AlterConfigsHandler, DescribeLogDirsHandler, CreatePartitionsHandler, DeleteGroupsHandler, ElectLeadersHandler, IncrementalAlterConfigsHandler, AlterPartitionReassignmentsHandler, ListPartitionReassignmentsHandler, OffsetDeleteHandler, DescribeClusterHandler, DescribeTopicPartitionsHandler, DescribeQuorumHandler, AddRaftVoterHandler, RemoveRaftVoterHandler, SaslHandshakeHandler, SaslAuthenticateHandler, DescribeUserScramCredentialsHandler, AlterUserScramCredentialsHandler, DescribeAclsHandler, CreateAclsHandler, DeleteAclsHandler, DescribeProducersHandler, UpdateFeaturesHandler>;
 
 }  // namespace millrace::broker

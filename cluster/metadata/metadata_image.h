@@ -99,6 +99,9 @@ class MetadataImage {
   // Never null (empty when the log holds no credential or ACL).
   const SecurityImage& security() const;
   void set_security(std::shared_ptr<const SecurityImage> s) { security_ = std::move(s); }
+  // The finalized feature levels the metadata log records (FeatureLevelRecord).
+  const std::map<std::string, int16_t>& features() const { return features_; }
+  void set_features(std::map<std::string, int16_t> f) { features_ = std::move(f); }
 
  private:
   uint64_t version_ = 0;
@@ -108,6 +111,7 @@ class MetadataImage {
   std::map<std::string, TopicImage, std::less<>> topics_;
   std::map<TopicId, std::string> names_by_id_;
   std::shared_ptr<const SecurityImage> security_;
+  std::map<std::string, int16_t> features_;
 };
 
 }  // namespace millrace::cluster

@@ -47,6 +47,7 @@ constexpr ApiRow kApis[] = {
     {50, "DescribeUserScramCredentials", 0, 0, 0, 0},
     {51, "AlterUserScramCredentials", 0, 0, 0, 0},
     {55, "DescribeQuorum", 0, 2, 0, 0},
+    {57, "UpdateFeatures", 0, 2, 0, 0},
     {59, "FetchSnapshot", 0, 1, 0, 0},
     {60, "DescribeCluster", 0, 1, 0, 0},
     {61, "DescribeProducers", 0, 0, 0, 0},

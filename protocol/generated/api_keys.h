@@ -50,6 +50,7 @@ enum class ApiKey : int16_t {
   kDescribeUserScramCredentials = 50,
   kAlterUserScramCredentials = 51,
   kDescribeQuorum = 55,
+  kUpdateFeatures = 57,
   kFetchSnapshot = 59,
   kDescribeCluster = 60,
   kDescribeProducers = 61,

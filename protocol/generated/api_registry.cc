@@ -65,6 +65,7 @@ DecodeStatus decode_request_body(int16_t api_key, int16_t api_version,
     case 50: return decode_as<DescribeUserScramCredentialsRequest>(api_version, body, out);
     case 51: return decode_as<AlterUserScramCredentialsRequest>(api_version, body, out);
     case 55: return decode_as<DescribeQuorumRequest>(api_version, body, out);
+    case 57: return decode_as<UpdateFeaturesRequest>(api_version, body, out);
     case 59: return decode_as<FetchSnapshotRequest>(api_version, body, out);
     case 60: return decode_as<DescribeClusterRequest>(api_version, body, out);
     case 61: return decode_as<DescribeProducersRequest>(api_version, body, out);
@@ -126,6 +127,7 @@ DecodeStatus decode_response_body(int16_t api_key, int16_t api_version,
     case 50: return decode_as<DescribeUserScramCredentialsResponse>(api_version, body, out);
     case 51: return decode_as<AlterUserScramCredentialsResponse>(api_version, body, out);
     case 55: return decode_as<DescribeQuorumResponse>(api_version, body, out);
+    case 57: return decode_as<UpdateFeaturesResponse>(api_version, body, out);
     case 59: return decode_as<FetchSnapshotResponse>(api_version, body, out);
     case 60: return decode_as<DescribeClusterResponse>(api_version, body, out);
     case 61: return decode_as<DescribeProducersResponse>(api_version, body, out);

@@ -54,6 +54,7 @@ using RequestBody = std::variant<
     DescribeUserScramCredentialsRequest,
     AlterUserScramCredentialsRequest,
     DescribeQuorumRequest,
+    UpdateFeaturesRequest,
     FetchSnapshotRequest,
     DescribeClusterRequest,
     DescribeProducersRequest,
@@ -101,6 +102,7 @@ using ResponseBody = std::variant<
     DescribeUserScramCredentialsResponse,
     AlterUserScramCredentialsResponse,
     DescribeQuorumResponse,
+    UpdateFeaturesResponse,
     FetchSnapshotResponse,
     DescribeClusterResponse,
     DescribeProducersResponse,
@@ -171,6 +173,7 @@ bool visit_api(int16_t api_key, F&& f) {
     case 50: f(std::type_identity<DescribeUserScramCredentialsRequest>{}, std::type_identity<DescribeUserScramCredentialsResponse>{}); return true;
     case 51: f(std::type_identity<AlterUserScramCredentialsRequest>{}, std::type_identity<AlterUserScramCredentialsResponse>{}); return true;
     case 55: f(std::type_identity<DescribeQuorumRequest>{}, std::type_identity<DescribeQuorumResponse>{}); return true;
+    case 57: f(std::type_identity<UpdateFeaturesRequest>{}, std::type_identity<UpdateFeaturesResponse>{}); return true;
     case 59: f(std::type_identity<FetchSnapshotRequest>{}, std::type_identity<FetchSnapshotResponse>{}); return true;
     case 60: f(std::type_identity<DescribeClusterRequest>{}, std::type_identity<DescribeClusterResponse>{}); return true;
     case 61: f(std::type_identity<DescribeProducersRequest>{}, std::type_identity<DescribeProducersResponse>{}); return true;

@@ -100,6 +100,8 @@
 #include "protocol/generated/delete_acls_response.h"
 #include "protocol/generated/describe_producers_request.h"
 #include "protocol/generated/describe_producers_response.h"
+#include "protocol/generated/update_features_request.h"
+#include "protocol/generated/update_features_response.h"
 
 namespace millrace::proto {
 
@@ -201,6 +203,8 @@ using WithAllMessages = L<
     DeleteAclsRequest,
     DeleteAclsResponse,
     DescribeProducersRequest,
-    DescribeProducersResponse>;
+    DescribeProducersResponse,
+    UpdateFeaturesRequest,
+    UpdateFeaturesResponse>;
 
 }  // namespace millrace::proto

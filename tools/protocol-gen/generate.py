@@ -58,7 +58,7 @@ SaslHandshake SaslAuthenticate DescribeTopicPartitions DescribeQuorum
 BrokerRegistration BrokerHeartbeat AllocateProducerIds FetchSnapshot
 AddRaftVoter RemoveRaftVoter
 DescribeUserScramCredentials AlterUserScramCredentials DescribeAcls CreateAcls DeleteAcls
-DescribeProducers
+DescribeProducers UpdateFeatures
 """.split()
 
 # Messages without an api key that are generated too.

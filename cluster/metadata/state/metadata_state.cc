@@ -370,6 +370,7 @@ MetadataImage MetadataState::image(uint64_t version, const std::string& cluster_
     topics.push_back(std::move(ti));
   }
   MetadataImage out(version, cluster_id, controller_id, std::move(brokers), std::move(topics));
+  out.set_features(features_);
   if (!scram_.empty() || !acls_.empty()) {
     auto security = std::make_shared<SecurityImage>();
     for (const auto& [key, r] : scram_) security->scram[key] = r;

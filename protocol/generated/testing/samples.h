@@ -120,5 +120,7 @@ void fill_sample(DeleteAclsRequest& m, int16_t version, int seed);
 void fill_sample(DeleteAclsResponse& m, int16_t version, int seed);
 void fill_sample(DescribeProducersRequest& m, int16_t version, int seed);
 void fill_sample(DescribeProducersResponse& m, int16_t version, int seed);
+void fill_sample(UpdateFeaturesRequest& m, int16_t version, int seed);
+void fill_sample(UpdateFeaturesResponse& m, int16_t version, int seed);
 
 }  // namespace millrace::proto::testing

@@ -490,6 +490,30 @@ def describe_producers_lists_idempotent_producers(b):
     print(f"       {' '.join(lines[1])}")
 
 
+@case
+def features_describe_and_refused_updates(b):
+    """kafka-features.sh: describe lists metadata.version finalized at 4.1-IV1 (the
+    level whose records both brokers write) with an epoch; upgrading a feature past
+    what the controller supports fails with "only supports versions", exit non-zero;
+    a dry-run upgrade of metadata.version to the level it has is accepted."""
+    tool = "org.apache.kafka.tools.FeatureCommand"
+    rc, out = kafka_tool(tool, "--bootstrap-server", b.bootstrap, "describe")
+    check(rc == 0, f"describe exit {rc}: {out[-300:]!r}")
+    rows = {ln.split("\t")[0]: dict(kv.split(": ", 1) for kv in ln.split("\t")[1:])
+            for ln in out.splitlines() if ln.startswith("Feature: ")}
+    mv = rows.get("Feature: metadata.version", {})
+    check(mv.get("FinalizedVersionLevel") == "4.1-IV1" and mv.get("SupportedMaxVersion") == "4.1-IV1"
+          and mv.get("Epoch", "-").isdigit(), f"metadata.version: {mv} (all: {list(rows)})")
+    check("Feature: transaction.version" in rows and "Feature: group.version" in rows,
+          f"transaction.version and group.version listed: {list(rows)}")
+    rc, out = kafka_tool(tool, "--bootstrap-server", b.bootstrap, "upgrade", "--feature", "transaction.version=5")
+    check(rc != 0 and "only supports versions" in out, f"transaction.version=5: exit {rc}: {out[-300:]!r}")
+    rc, out = kafka_tool(tool, "--bootstrap-server", b.bootstrap, "upgrade", "--feature", "metadata.version=27",
+                         "--dry-run")
+    check(rc == 0, f"metadata.version=27 --dry-run: exit {rc}: {out[-300:]!r}")
+    print(f"       metadata.version {mv}; transaction.version {rows['Feature: transaction.version']}")
+
+
 # --- 7. Fetch respects max_bytes -----------------------------------------------------
 
 def fetch_v4(b, topic, partitions, max_bytes, partition_max_bytes):
