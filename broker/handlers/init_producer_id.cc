@@ -23,6 +23,7 @@ Task<proto::InitProducerIdResponse> handle(RequestContext& ctx, proto::InitProdu
   if (auto image = ctx.broker.metadata.current();
       ctx.broker.authz && !cluster_allowed(ctx, *image, acl::AclOperation::kIdempotentWrite, false) &&
       !ctx.broker.authz->allow_any(*image, *ctx.conn.security, acl::AclOperation::kWrite, acl::ResourceType::kTopic)) {
+    cluster_allowed(ctx, *image, acl::AclOperation::kIdempotentWrite);  // logs and counts the denial
     resp.error_code = ctx.note(proto::ErrorCode::kClusterAuthorizationFailed);
     co_return resp;
   }

@@ -23,10 +23,12 @@ and for the allowed roles only "not an authorization error" is compared, loudly.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -40,6 +42,16 @@ LITERAL, PREFIXED = 3, 4
 DENY, ALLOW = 2, 3
 AUTHZ_ERRORS = {29: "TOPIC_AUTHORIZATION_FAILED", 30: "GROUP_AUTHORIZATION_FAILED",
                 31: "CLUSTER_AUTHORIZATION_FAILED", 53: "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"}
+API_NAMES = {0: "Produce", 1: "Fetch", 2: "ListOffsets", 3: "Metadata", 8: "OffsetCommit", 9: "OffsetFetch",
+             10: "FindCoordinator", 11: "JoinGroup", 12: "Heartbeat", 13: "LeaveGroup", 14: "SyncGroup",
+             15: "DescribeGroups", 16: "ListGroups", 19: "CreateTopics", 20: "DeleteTopics", 21: "DeleteRecords",
+             22: "InitProducerId", 23: "OffsetForLeaderEpoch", 29: "DescribeAcls", 30: "CreateAcls",
+             31: "DeleteAcls", 32: "DescribeConfigs", 33: "AlterConfigs", 35: "DescribeLogDirs",
+             37: "CreatePartitions", 42: "DeleteGroups", 43: "ElectLeaders", 44: "IncrementalAlterConfigs",
+             45: "AlterPartitionReassignments", 46: "ListPartitionReassignments", 47: "OffsetDelete",
+             50: "DescribeUserScramCredentials", 51: "AlterUserScramCredentials", 55: "DescribeQuorum",
+             57: "UpdateFeatures", 60: "DescribeCluster", 61: "DescribeProducers", 75: "DescribeTopicPartitions",
+             80: "AddRaftVoter", 81: "RemoveRaftVoter"}
 NO_ACL = {17, 18, 36}  # SaslHandshake, ApiVersions, SaslAuthenticate: Kafka checks no ACL
 RETRIABLE = {14, 15}  # COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE
 ROLES = ["none", "literal", "prefixed", "deny", "super"]
@@ -527,6 +539,7 @@ def run(results, workdir, certs, classpath, log, only=None):
             setup(s, all_cases, bindings, log)
         served = {a["apiKey"]: (a["minVersion"], a["maxVersion"]) for a in sides[0].admin(
             18, 3, {"clientSoftwareName": "acl-matrix", "clientSoftwareVersion": "1"}, "ApiVersions")["apiKeys"]}
+        denied_apis = set()
         if not only:  # every served API Kafka authorizes has a case
             missing = sorted(set(served) - NO_ACL - {c.api for c in all_cases})
             results.check("acls", "every served API has a case", not missing,
@@ -542,6 +555,8 @@ def run(results, workdir, certs, classpath, log, only=None):
                                                     c.body({**names, **s.topic_ids(names)} if c.by_id else names)),
                                  names) for s in sides]
                 m, k = got
+                if role == "none" and authz_codes(m):
+                    denied_apis.add(c.api)
                 name = f"{c.name} as {role}"
                 if "failed" in k:
                     results.add("acls", name, "FAIL", f"Kafka's answer could not be read: {k['failed']}")
@@ -557,6 +572,13 @@ def run(results, workdir, certs, classpath, log, only=None):
                 results.check("acls", name, m == k,
                               "" if m == k else f"millrace {json.dumps(m, sort_keys=True)}\n"
                                                 f"kafka    {json.dumps(k, sort_keys=True)}")
+        # Every API whose denial Millrace answered is in its denial counter (each denial
+        # is logged and counted; the silent filters are not, so only answered denials count).
+        with urllib.request.urlopen(f"http://127.0.0.1:{millrace.admin_port}/metrics", timeout=5) as r:
+            counted = set(re.findall(r'millrace_authorization_denials_total\{api="([A-Za-z]+)"', r.read().decode()))
+        uncounted = sorted(API_NAMES.get(a, str(a)) for a in denied_apis if API_NAMES.get(a, str(a)) not in counted)
+        results.check("acls", "every API Millrace denied is in millrace_authorization_denials_total",
+                      not uncounted, f"not counted: {uncounted}; counted: {sorted(counted)}")
         log(f"acls: {len(all_cases)} cases x {len(ROLES)} principals in {time.time() - t0:.0f}s")
     finally:
         wire.close()
