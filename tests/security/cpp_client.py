@@ -22,12 +22,17 @@ chain in one PEM file), sasl.mechanism and sasl.jaas.config (ScramLoginModule), 
     a hostname mismatch   bootstrap 127.1 (resolves to 127.0.0.1, which the certificate
                           names, but the name dialled is not in it): refused with
                           "mismatch"; accepted with ssl.endpoint.identification.algorithm=
+The broker started here has connections.max.reauth.ms=3000 (Kafka with the default
+--against millrace, Millrace with --against kafka): all of its checks run with SASL
+sessions that end, and a consumer running 8 s must keep its connections (the same local
+ports throughout, seen with `ss`): re-authenticated, not cut off and reconnected.
 """
 import os
 import subprocess
 import time
 
 BOUND_S = 20  # every refusal must come back within this (the CLI's own timeout is 30 s)
+REAUTH_MS = 3000  # connections.max.reauth.ms of the broker started here (KIP-368)
 RECORDS = 300
 SCRAM_PASSWORD = "alice-cpp-secret"
 JAAS = ('org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" '
@@ -35,10 +40,11 @@ JAAS = ('org.apache.kafka.common.security.scram.ScramLoginModule required userna
 
 
 class Side:
-    """One broker and how to reach each of its listeners."""
+    """One broker and how to reach each of its listeners; reauth_ms: its SASL session
+    lifetime (connections.max.reauth.ms), 0 for none."""
 
-    def __init__(self, name, broker):
-        self.name, self.broker = name, broker
+    def __init__(self, name, broker, reauth_ms=0):
+        self.name, self.broker, self.reauth_ms = name, broker, reauth_ms
 
     def port(self, protocol):
         return self.broker.ports[protocol]
@@ -154,6 +160,53 @@ class CppClient:
         self.results.check("cpp-client", f"{side.name}: {name} is refused", ok,
                            first if ok else f"exit {rc} after {took:.1f}s, missing {missing}: {err.strip()[-500:]}")
 
+    def reauthentication(self, side, bootstrap):
+        """A consumer that runs past the broker's session lifetime keeps its connections:
+        it re-authenticates on them (KIP-368) instead of being cut off (the broker closes
+        a connection whose session has ended at its next request) and reconnecting."""
+        topic = f"cpp-{side.name}-reauth-{int(time.time()) % 100000}"
+        props = self.scram()
+        rc, _, err, _ = self.cli_run(f"{side.name}-reauth-create", bootstrap, props, ["topic", "create", topic])
+        rc2, _, err2, _ = self.cli_run(f"{side.name}-reauth-produce", bootstrap, props, ["produce", "-t", topic],
+                                       stdin="\n".join(str(i) for i in range(200)) + "\n")
+        name = (f"{side.name}: a consumer outlives the {side.reauth_ms} ms SASL session on the same "
+                "connections (re-authenticated, never reconnected)")
+        if rc != 0 or rc2 != 0:
+            self.results.check("cpp-client", name, False, f"setup: {err.strip()[-200:]} {err2.strip()[-200:]}")
+            return
+        self.runs += 1
+        conf = write_properties(os.path.join(self.dir, f"{self.runs:03d}-{side.name}-reauth.properties"), props)
+        # 200 records at 25 a second: about 8 s, past two session ends.
+        argv = [self.cli, "--command-config", conf, "-b", bootstrap, "consume", "-t", topic, "-g", f"{topic}-g",
+                "--from-beginning", "-n", "200", "--max-rate", "25", "-q"]
+        log_path = os.path.join(self.dir, f"{self.runs:03d}-{side.name}-reauth.log")
+        port = bootstrap.rsplit(":", 1)[1]
+        samples = []  # (seconds since start, set of the consumer's local ports to the SASL port)
+        t0 = time.time()
+        with open(log_path, "w") as out:
+            p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+            try:
+                while p.poll() is None and time.time() - t0 < 60:
+                    ss = subprocess.run(["ss", "-tnpH", "state", "established", f"( dport = :{port} )"],
+                                        capture_output=True, text=True, timeout=10).stdout
+                    ports = {ln.split()[2].rsplit(":", 1)[1] for ln in ss.splitlines()
+                             if f"pid={p.pid}," in ln and len(ln.split()) > 3}
+                    samples.append((time.time() - t0, frozenset(ports)))
+                    time.sleep(0.25)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                rc = p.wait()
+            out.write(f"\nexit {rc}; samples {[(round(t, 1), sorted(s)) for t, s in samples]}\n")
+        took = time.time() - t0
+        seen = set().union(*[s for _, s in samples]) if samples else set()
+        settled = [s for t, s in samples if t >= 1.5 and s]
+        late = [t for t, s in samples if t * 1000 > side.reauth_ms * 1.5 and s]
+        ok = rc == 0 and took * 1000 > side.reauth_ms * 2 and settled and late and len(seen) == len(settled[0])
+        self.results.check("cpp-client", name, ok,
+                           f"exit {rc} after {took:.1f}s; local ports over the run {sorted(seen)}, "
+                           f"after 1.5 s {sorted(settled[0]) if settled else []} (see {log_path})")
+
     def side_checks(self, side):
         sasl_bs = f"127.0.0.1:{side.port('SASL_SSL')}"
         ssl_bs = f"127.0.0.1:{side.port('SSL')}"
@@ -163,6 +216,8 @@ class CppClient:
         self.flow(side, "mtls", self.mtls(), ssl_bs)
         wrong = self.scram(password="not-the-password")
         auth = [r"SASL_AUTHENTICATION_FAILED \(58\)", r"refused: \S+"]
+        if scram_ok and side.reauth_ms:
+            self.reauthentication(side, sasl_bs)
         self.refused(side, "a wrong password (topic list)", sasl_bs, wrong, ["topic", "list"], auth)
         self.refused(side, "a wrong password (produce, at once)", sasl_bs, wrong,
                      ["produce", "-t", "cpp-never"], auth + [r"produce to 'cpp-never'"], stdin="x\n")
@@ -188,11 +243,18 @@ class CppClient:
         from secure_brokers import SecureKafka, SecureMillrace
         suite_broker = self.suite.broker
         other = (SecureMillrace if self.suite.args.against == "kafka" else SecureKafka)(self.dir, self.certs)
+        # The broker started here ends SASL sessions (KIP-368): every check against it
+        # runs with re-authentication, and one waits for it on purpose.
+        if isinstance(other, SecureKafka):
+            other.sets["connections.max.reauth.ms"] = str(REAUTH_MS)
+        else:
+            other.extra += ["--set", f"connections.max.reauth.ms={REAUTH_MS}"]
         t0 = time.time()
         self.log(f"cpp-client: starting {other.name} beside the suite's {suite_broker.name}")
         other.start()
         try:
-            sides = sorted([Side(suite_broker.name, suite_broker), Side(other.name, other)], key=lambda s: s.name)
+            sides = sorted([Side(suite_broker.name, suite_broker), Side(other.name, other, REAUTH_MS)],
+                           key=lambda s: s.name)
             for side in sides:
                 self.side_checks(side)
                 why = side.broker.dead()
