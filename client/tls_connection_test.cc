@@ -332,6 +332,20 @@ TEST(TlsConnection, SaslSslGetsIn) {
   EXPECT_EQ(b.authentications(), 1);
 }
 
+TEST(TlsConnection, SaslPlaintextGetsIn) {
+  FakeBroker b({.tls = false, .sasl = true});
+  auto md = metadata_with(config_for(b, SecurityProtocol::kSaslPlaintext));
+  ASSERT_TRUE(md.ok()) << md.error().to_string();
+  EXPECT_EQ(b.authentications(), 1);
+}
+
+TEST(TlsConnection, PlaintextToASaslListenerIsCutOff) {
+  // Kafka closes a connection whose first request after ApiVersions is not SASL.
+  FakeBroker b({.tls = false, .sasl = true});
+  auto e = refusal(config_for(b, SecurityProtocol::kPlaintext));
+  EXPECT_EQ(e.code, errc::kNetworkException) << e.to_string();
+}
+
 TEST(TlsConnection, ReauthenticatesBeforeTheSessionEnds) {
   FakeBroker b({.tls = true, .sasl = true, .session_lifetime_ms = 400});
   Cluster cluster(config_for(b, SecurityProtocol::kSaslSsl));
