@@ -11,6 +11,7 @@ chain in one PEM file), sasl.mechanism and sasl.jaas.config (ScramLoginModule), 
   over SASL_SSL with SCRAM-SHA-512 and over mTLS, each:
     topic create (3 partitions), topic describe (3 partitions listed),
     produce 300 keyed records, consume them back in a group (every one, nothing else)
+  PLAIN by librdkafka's sasl.username/sasl.password, and SCRAM-SHA-256 by -X over the file
   refused, each with the answer the case calls for and within its bound:
     a wrong password      SASL_AUTHENTICATION_FAILED (58) carrying the broker's own message,
                           for the admin call, produce and a group consumer (at once, not
@@ -216,6 +217,19 @@ class CppClient:
         self.flow(side, "mtls", self.mtls(), ssl_bs)
         wrong = self.scram(password="not-the-password")
         auth = [r"SASL_AUTHENTICATION_FAILED \(58\)", r"refused: \S+"]
+        # The other mechanisms, and the settings' other spellings: PLAIN (JAAS users of the
+        # listener) by librdkafka's sasl.username/sasl.password; SCRAM-SHA-256 by -X over the file.
+        plain = {"security.protocol": "SASL_SSL", "sasl.mechanism": "PLAIN", "sasl.username": "alice",
+                 "sasl.password": "alice-secret", "ssl.truststore.location": self.certs.path("ca.pem")}
+        for what, props, extra, needs_scram in (
+                ("PLAIN (sasl.username/sasl.password)", plain, (), False),
+                ("SCRAM-SHA-256 (-X sasl.mechanism over the file)", self.scram(), ("-X", "sasl.mechanism=SCRAM-SHA-256"),
+                 True)):
+            if needs_scram and not scram_ok:
+                continue
+            rc, out, err, _ = self.cli_run(f"{side.name}-{slug(what)}", sasl_bs, props, ["topic", "list"], extra=extra)
+            self.results.check("cpp-client", f"{side.name}: authenticates with {what}", rc == 0,
+                               f"exit {rc}: {err.strip()[-400:]}")
         if scram_ok and side.reauth_ms:
             self.reauthentication(side, sasl_bs)
         self.refused(side, "a wrong password (topic list)", sasl_bs, wrong, ["topic", "list"], auth)
