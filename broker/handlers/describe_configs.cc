@@ -21,16 +21,20 @@ Task<proto::DescribeConfigsResponse> handle(RequestContext& ctx, proto::Describe
   auto& b = ctx.broker;
   proto::DescribeConfigsResponse resp;
   auto image = b.metadata.current();
+  std::vector<proto::DescribeConfigsResponse::DescribeConfigsResult> denials;  // answered last, as Kafka
   for (const auto& res : req.resources) {
-    auto& r = resp.results.emplace_back();
-    r.resource_type = res.resource_type;
-    r.resource_name = res.resource_name;
     if (int16_t denied = config_error(ctx, *image, acl::AclOperation::kDescribeConfigs, res.resource_type,
                                       res.resource_name)) {
+      auto& r = denials.emplace_back();
+      r.resource_type = res.resource_type;
+      r.resource_name = res.resource_name;
       r.error_code = ctx.note(denied);
       r.error_message = authorization_message(denied);
       continue;
     }
+    auto& r = resp.results.emplace_back();
+    r.resource_type = res.resource_type;
+    r.resource_name = res.resource_name;
     auto wanted = [&](const std::string& name) {
       return !res.configuration_keys ||
              std::find(res.configuration_keys->begin(), res.configuration_keys->end(), name) !=
@@ -67,6 +71,7 @@ Task<proto::DescribeConfigsResponse> handle(RequestContext& ctx, proto::Describe
       r.error_message = "resource type " + std::to_string(res.resource_type) + " is not supported";
     }
   }
+  for (auto& r : denials) resp.results.push_back(std::move(r));
   co_return resp;
 }
 

@@ -10,13 +10,17 @@ namespace millrace::broker {
 Task<proto::DescribeGroupsResponse> handle(RequestContext& ctx, proto::DescribeGroupsRequest& req) {
   proto::DescribeGroupsResponse resp;
   auto image = ctx.broker.metadata.current();
+  std::vector<std::string> allowed_ids;  // described after the denials, as Kafka answers
   for (const auto& id : req.groups) {
-    if (!group_allowed(ctx, *image, acl::AclOperation::kDescribe, id)) {
-      auto& g = resp.groups.emplace_back();
-      g.group_id = id;
-      g.error_code = ctx.note(proto::ErrorCode::kGroupAuthorizationFailed);
+    if (group_allowed(ctx, *image, acl::AclOperation::kDescribe, id)) {
+      allowed_ids.push_back(id);
       continue;
     }
+    auto& g = resp.groups.emplace_back();
+    g.group_id = id;
+    g.error_code = ctx.note(proto::ErrorCode::kGroupAuthorizationFailed);
+  }
+  for (const auto& id : allowed_ids) {
     auto d = ctx.broker.groups.describe(id);
     auto& g = resp.groups.emplace_back();
     g.error_code = ctx.note(d.error);

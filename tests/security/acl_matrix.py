@@ -145,6 +145,18 @@ def cases():
              extra=group_ids),
         Case("list-groups-cluster", 16, 4, lambda r: {"statesFilter": []}, [(CLUSTER, None, DESCRIBE)], topics=(),
              groups=(G,), extra=group_ids),
+        # Two resources, the principal allowed one: Kafka answers the denial last
+        # (DescribeConfigs) or first (DescribeGroups); `extra` compares the order (of
+        # DescribeGroups only denied-or-not: Kafka orders the described groups by its
+        # coordinator shards, not by the request).
+        Case("describe-configs-order", 32, 4, lambda r: {"resources": [
+            {"resourceType": 2, "resourceName": r[T], "configurationKeys": ["retention.ms"]},
+            {"resourceType": 2, "resourceName": r["t1"], "configurationKeys": ["retention.ms"]}]},
+            [(TOPIC, "t1", DESCRIBE_CONFIGS)], topics=(T, "t1"),
+            extra=lambda b: [x["resourceName"] for x in b["results"]]),
+        Case("describe-groups-order", 15, 5, lambda r: {"groups": [r[G], r["g1"]]},
+             [(GROUP, G, DESCRIBE)], topics=(), groups=(G, "g1"),
+             extra=lambda b: [f"<denied:{x['errorCode'] == 30}>" for x in b["groups"]]),
         Case("describe-groups", 15, 5, lambda r: {"groups": [r[G]], "includeAuthorizedOperations": True},
              [(GROUP, G, DESCRIBE)], topics=(), groups=(G,)),
         Case("metadata-operations", 3, 10, lambda r: {
