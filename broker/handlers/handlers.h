@@ -68,7 +68,7 @@ using SyncGroupHandler = Handler<proto::SyncGroupRequest, 0, 5>;
 Task<proto::SyncGroupResponse> handle(RequestContext& ctx, proto::SyncGroupRequest& req);
 using DescribeGroupsHandler = Handler<proto::DescribeGroupsRequest, 0, 5>;
 Task<proto::DescribeGroupsResponse> handle(RequestContext& ctx, proto::DescribeGroupsRequest& req);
-using ListGroupsHandler = Handler<proto::ListGroupsRequest, 0, 4>;
+using ListGroupsHandler = Handler<proto::ListGroupsRequest, 0, 5>;
 Task<proto::ListGroupsResponse> handle(RequestContext& ctx, proto::ListGroupsRequest& req);
 // KIP-511's reply to a version it does not know is in the dispatcher.
 using ApiVersionsHandler = Handler<proto::ApiVersionsRequest, 0, 3>;

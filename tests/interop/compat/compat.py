@@ -514,6 +514,32 @@ def features_describe_and_refused_updates(b):
     print(f"       metadata.version {mv}; transaction.version {rows['Feature: transaction.version']}")
 
 
+@case
+def consumer_groups_list_with_types(b):
+    """kafka-consumer-groups.sh --list --type (ListGroups v5): a group a classic
+    consumer made is listed with type Classic; --type consumer lists it not,
+    --type classic does."""
+    from confluent_kafka import Consumer
+    topic, group = unique("compat-types"), unique("compat-types-group")
+    create_topic(b, topic)
+    c = Consumer({"bootstrap.servers": b.bootstrap, "group.id": group, "auto.offset.reset": "earliest"})
+    c.subscribe([topic])
+    deadline = time.time() + 30
+    while time.time() < deadline and not c.assignment():
+        c.poll(0.5)
+    c.close()
+    tool = "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand"
+    seen = {}
+    for types in ([], ["classic"], ["consumer"]):
+        args = ["--bootstrap-server", b.bootstrap, "--list", "--type"] + types
+        rc, out = kafka_tool(tool, *args)
+        check(rc == 0, f"--list --type {' '.join(types)}: exit {rc}: {out[-300:]!r}")
+        seen[" ".join(types) or "all"] = [ln.split() for ln in out.splitlines() if ln.startswith(group)]
+    check(seen["all"] == [[group, "Classic"]], f"--list --type: {seen['all']}")
+    check(seen["classic"] == [[group, "Classic"]], f"--list --type classic: {seen['classic']}")
+    check(seen["consumer"] == [], f"--list --type consumer: {seen['consumer']}")
+
+
 # --- 7. Fetch respects max_bytes -----------------------------------------------------
 
 def fetch_v4(b, topic, partitions, max_bytes, partition_max_bytes):
