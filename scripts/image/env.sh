@@ -22,26 +22,24 @@ APT_SECURITY_MIRROR="${MILLRACE_APT_SECURITY_MIRROR:-http://deb.debian.org/debia
 # Where the image goes by default: the name the chart's values and the k8s harness use.
 IMAGE_REPO="${MILLRACE_IMAGE_REPO:-ghcr.io/millrace/millrace}"
 
+# Run state (locks, mounts) per store, under /run so that a reboot clears it.
+IMAGE_RUN="/run/millrace-image/$(printf %s "$IMAGE_CACHE" | sha256sum | cut -c1-12)"
 mkdir -p "$IMAGE_CACHE/containers"
-if [[ ! -f $IMAGE_CACHE/containers/storage.conf ]]; then
-  cat > "$IMAGE_CACHE/containers/storage.conf" <<CONF
-[storage]
-driver = "vfs"
-graphroot = "$IMAGE_CACHE/storage"
-runroot = "/run/millrace-image/storage"
-CONF
-fi
-if [[ ! -f $IMAGE_CACHE/containers/containers.conf ]]; then
-  cat > "$IMAGE_CACHE/containers/containers.conf" <<'CONF'
-[containers]
-default_ulimits = ["nofile=16384:16384", "nproc=32768:32768"]
+_millrace_conf() { # file content: (re)written only when it differs
+  [[ -f $1 && $(cat "$1") == "$2" ]] || printf '%s\n' "$2" > "$1"
+}
+_millrace_conf "$IMAGE_CACHE/containers/storage.conf" "[storage]
+driver = \"vfs\"
+graphroot = \"$IMAGE_CACHE/storage\"
+runroot = \"$IMAGE_RUN/storage\""
+_millrace_conf "$IMAGE_CACHE/containers/containers.conf" "[containers]
+default_ulimits = [\"nofile=16384:16384\", \"nproc=32768:32768\"]
 [engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-tmp_dir = "/run/millrace-image/libpod"
-CONF
-fi
+runtime = \"runc\"
+cgroup_manager = \"cgroupfs\"
+events_logger = \"file\"
+tmp_dir = \"$IMAGE_RUN/libpod\""
+unset -f _millrace_conf
 export CONTAINERS_STORAGE_CONF="$IMAGE_CACHE/containers/storage.conf"
 export CONTAINERS_CONF="$IMAGE_CACHE/containers/containers.conf"
 export BUILDAH_ISOLATION=chroot
