@@ -27,8 +27,9 @@ Task<proto::UpdateFeaturesResponse> handle(RequestContext& ctx, proto::UpdateFea
     }
   };
   if (!cluster_allowed(ctx, *image, acl::AclOperation::kAlter)) {
-    answer(proto::code(proto::ErrorCode::kClusterAuthorizationFailed), authorization_message(
-        proto::code(proto::ErrorCode::kClusterAuthorizationFailed)));
+    // Kafka's error response: the top-level error alone, no result per feature.
+    resp.error_code = ctx.note(proto::ErrorCode::kClusterAuthorizationFailed);
+    resp.error_message = authorization_message(resp.error_code);
     co_return resp;
   }
   const int32_t controller = image->controller_id() >= 0 ? image->controller_id() : ctx.broker.node_id;
