@@ -141,10 +141,10 @@ def cases():
              [(GROUP, G, DELETE), (TOPIC, T, READ)], groups=(G,)),
         Case("offset-delete-topic-denied", 47, 0, lambda r: {"groupId": r[G], "topics": [P(r)]},
              [(GROUP, G, DELETE), (TOPIC, T, READ)], groups=(G,), deny=1),
-        Case("list-groups", 16, 4, lambda r: {"statesFilter": []}, [(GROUP, G, DESCRIBE)], topics=(), groups=(G,),
-             extra=group_ids),
-        Case("list-groups-cluster", 16, 4, lambda r: {"statesFilter": []}, [(CLUSTER, None, DESCRIBE)], topics=(),
-             groups=(G,), extra=group_ids),
+        Case("list-groups", 16, 5, lambda r: {"statesFilter": [], "typesFilter": []}, [(GROUP, G, DESCRIBE)],
+             topics=(), groups=(G,), extra=group_ids),
+        Case("list-groups-cluster", 16, 5, lambda r: {"statesFilter": [], "typesFilter": []},
+             [(CLUSTER, None, DESCRIBE)], topics=(), groups=(G,), extra=group_ids),
         # Two resources, the principal allowed one: Kafka answers the denial last
         # (DescribeConfigs) or first (DescribeGroups); `extra` compares the order (of
         # DescribeGroups only denied-or-not: Kafka orders the described groups by its
