@@ -22,6 +22,9 @@ target_link_libraries(millrace_client PUBLIC millrace_client_core millrace_proto
 # (TLS, mTLS, SASL PLAIN with re-authentication, refusals, a silent broker).
 millrace_test(client_security_test security_config_test.cc properties_test.cc sasl_client_test.cc
   tls_connection_test.cc LIBS millrace_client)
+# The connection cases again under TSan (make tsan): application threads calling into
+# the io thread while it re-authenticates, the in-process broker on a thread of its own.
+millrace_tsan_test(client_tsan_security client_security_test TlsConnection.*)
 
 find_package(CLI11 QUIET)
 add_executable(millrace cli/main.cc cli/topic_cmd.cc cli/produce_cmd.cc cli/consume_cmd.cc cli/group_cmd.cc
