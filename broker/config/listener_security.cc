@@ -3,9 +3,9 @@
 #include <strings.h>
 
 #include <algorithm>
-#include <regex>
 
 #include "broker/config/node_roles.h"
+#include "security/sasl/jaas.h"
 
 namespace millrace::broker {
 
@@ -38,14 +38,11 @@ std::vector<std::string> items(const std::string& text) {
 
 std::map<std::string, std::string> jaas_plain_users(std::string_view jaas) {
   std::map<std::string, std::string> out;
-  static const std::regex kUser(R"re(user_([^=\s"]+)\s*=\s*"((?:[^"\\]|\\.)*)")re");
-  std::string text(jaas);
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), kUser); it != std::sregex_iterator(); ++it) {
-    std::string pw;
-    const std::string raw = (*it)[2].str();
-    for (size_t i = 0; i < raw.size(); ++i) pw += raw[i] == '\\' && i + 1 < raw.size() ? raw[++i] : raw[i];
-    out[(*it)[1].str()] = pw;
-  }
+  auto modules = security::sasl::parse_jaas(jaas);   // the same reader as the client's
+  if (!modules.ok()) return out;
+  for (const auto& m : modules.value())
+    for (const auto& [key, value] : m.options)
+      if (key.size() > 5 && key.starts_with("user_")) out[key.substr(5)] = value;
   return out;
 }
 

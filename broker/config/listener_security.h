@@ -61,7 +61,8 @@ struct ListenerSecurityParse {
 
 ListenerSecurityParse parse_listener_security(const Config& config);
 
-// The users of a PLAIN JAAS text: every user_<name>="<password>" option.
+// The users of a PLAIN JAAS text: every user_<name>="<password>" option
+// (security/sasl/jaas.h reads the text); none when it is not JAAS.
 std::map<std::string, std::string> jaas_plain_users(std::string_view jaas);
 
 // The security protocol a listener name maps to; kPlaintext for a controller
