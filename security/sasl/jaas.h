@@ -4,8 +4,9 @@
 // double-quoted string (\" and \\ escape inside quotes). E.g.
 //   org.apache.kafka.common.security.scram.ScramLoginModule required
 //     username="alice" password="alice-secret";
-// Pure; errors are values naming what is wrong (never the values themselves,
-// which may be passwords).
+// Read by the client (its sasl.jaas.config: client/security_config.h) and the
+// broker (a listener's PLAIN users, user_<name>="..."). Pure; errors are values
+// naming what is wrong (never the values themselves, which may be passwords).
 #pragma once
 
 #include <map>
