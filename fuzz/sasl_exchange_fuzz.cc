@@ -11,7 +11,8 @@
 //
 // Oracles beyond "no crash / no sanitizer report / no exception": PLAIN
 // accepts only non-empty user and password without NUL; the server completes
-// only for the known user and never steps after it ended; in mode 3 the
+// only for the known user, with the proof the known password gives (recomputed
+// by the test client), and never steps after it ended; in mode 3 the
 // exchange succeeds exactly when user and password are the known ones (up to
 // trailing NULs, which HMAC's key padding ignores) and the nonce is one a
 // client may send.
@@ -79,8 +80,29 @@ void fuzz_plain(const std::vector<std::string_view>& messages) {
   }
 }
 
+// The server completed on `final_msg`: its proof must be the one the known
+// user's client computes for the same exchange (checked independently of the
+// server's own comparison, so a weakened proof check is caught). Exchanges the
+// test client cannot reproduce (another client-first, channel binding) are
+// left to the other oracles.
+void check_proof(ScramMechanism m, std::string_view first_msg, std::string_view server_first,
+                 std::string_view final_msg) {
+  auto first = scram::parse_client_first(first_msg);
+  auto fin = scram::parse_client_final(final_msg);
+  check(first.ok() && fin.ok());
+  ScramClient c(m, std::string(kUser), std::string(kPassword), first->nonce);
+  if (c.client_first() != first_msg) return;
+  auto expected = c.client_final(server_first);
+  check(expected.ok());
+  auto want = scram::parse_client_final(expected.value());
+  check(want.ok());
+  if (want->without_proof != fin->without_proof) return;
+  check(want->proof == fin->proof);
+}
+
 void fuzz_server(ScramMechanism m, const std::vector<std::string_view>& messages) {
   ScramServer s = make_server(m);
+  std::string first_msg, server_first;
   for (auto msg : messages) {
     // The client-side parsers see the same bytes.
     (void)scram::parse_server_first(msg);
@@ -96,7 +118,14 @@ void fuzz_server(ScramMechanism m, const std::vector<std::string_view>& messages
       continue;
     }
     check(r->response.size() <= 2 * kMaxScramMessageBytes);
-    if (r->complete) check(s.complete() && r->username == kUser && s.username() == kUser);
+    if (first_msg.empty()) {
+      first_msg = msg;
+      server_first = r->response;
+    }
+    if (r->complete) {
+      check(s.complete() && r->username == kUser && s.username() == kUser);
+      check_proof(m, first_msg, server_first, msg);
+    }
   }
 }
 
