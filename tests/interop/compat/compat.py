@@ -465,8 +465,8 @@ def kafka_tool(main_class, *args):
 def describe_producers_lists_idempotent_producers(b):
     """kafka-transactions.sh describe-producers (DescribeProducers): Kafka lists the
     idempotent producer that wrote the partition, with its epoch and last sequence
-    (10 records one by one: 9), no coordinator epoch and no open transaction; an
-    unknown partition exits non-zero."""
+    (10 records one by one: 9), no coordinator epoch and no open transaction. (An
+    unknown partition is not asked: the tool waits out its admin timeout, a minute.)"""
     from confluent_kafka import Producer
     topic = unique("compat-producers")
     create_topic(b, topic)
@@ -484,9 +484,6 @@ def describe_producers_lists_idempotent_producers(b):
     check(row.get("LastSequence") == "9" and row.get("LatestCoordinatorEpoch") == "-1"
           and row.get("CurrentTransactionStartOffset") == "None" and int(row.get("ProducerId", "-1")) >= 0,
           f"the producer's row: {row}")
-    rc, out = kafka_tool("org.apache.kafka.tools.TransactionsCommand", "--bootstrap-server", b.bootstrap,
-                         "describe-producers", "--topic", topic, "--partition", "7")
-    check(rc != 0, f"an unknown partition: exit {rc}: {out[-200:]!r}")
     print(f"       {' '.join(lines[1])}")
 
 
