@@ -69,9 +69,10 @@ def chunks(n, codecs):
     return out
 
 
-def librdkafka_security():
-    """librdkafka (kcat, confluent-kafka) settings from MILLRACE_CLIENT_SECURITY ({} when unset)."""
-    s = json.loads(os.environ.get("MILLRACE_CLIENT_SECURITY") or "{}")
+def librdkafka_security(security=None):
+    """librdkafka (kcat, confluent-kafka) settings for a MILLRACE_CLIENT_SECURITY dict
+    (`security`; by default the environment's; {} when unset)."""
+    s = security if security is not None else json.loads(os.environ.get("MILLRACE_CLIENT_SECURITY") or "{}")
     conf = {}
     if s.get("protocol"):
         conf["security.protocol"] = s["protocol"]

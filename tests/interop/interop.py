@@ -42,6 +42,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from brokers import SRC, KafkaBroker, MillraceBroker, MillraceCluster  # noqa: E402
+from group_loop import librdkafka_security  # noqa: E402  (security.py takes it from here too)
 
 CACHE = os.environ.get("MILLRACE_CACHE", os.path.expanduser("~/.cache/millrace"))
 PEERS = os.path.join(SRC, "tests", "peers")
@@ -138,22 +139,6 @@ CODECS = {
 
 class Failure(Exception):
     pass
-
-
-def librdkafka_security(security):
-    """librdkafka settings for a MILLRACE_CLIENT_SECURITY dict ({} for None)."""
-    s = security or {}
-    conf = {}
-    if s.get("protocol"):
-        conf["security.protocol"] = s["protocol"]
-    if s.get("mechanism"):
-        conf.update({"sasl.mechanisms": s["mechanism"], "sasl.username": s.get("username", ""),
-                     "sasl.password": s.get("password", "")})
-    if s.get("ca"):
-        conf["ssl.ca.location"] = s["ca"]
-    if s.get("cert"):
-        conf.update({"ssl.certificate.location": s["cert"], "ssl.key.location": s["key"]})
-    return conf
 
 
 class ClientRun:
@@ -395,8 +380,8 @@ class ClientRun:
     # Independent views through librdkafka (python3-confluent-kafka), not the client under test.
     def view_conf(self):
         if self.view:
-            return {"bootstrap.servers": self.view[0], **librdkafka_security(self.view[1])}
-        return {"bootstrap.servers": self.broker.bootstrap, **librdkafka_security(self.security)}
+            return {"bootstrap.servers": self.view[0], **librdkafka_security(self.view[1] or {})}
+        return {"bootstrap.servers": self.broker.bootstrap, **librdkafka_security(self.security or {})}
 
     def end_offsets(self):
         from confluent_kafka import Consumer, TopicPartition

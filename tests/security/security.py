@@ -455,7 +455,7 @@ class BackgroundProducer:
     def loop(self):
         from confluent_kafka import Producer
         p = Producer({"bootstrap.servers": self.bootstrap, "acks": "all", "enable.idempotence": True,
-                      "linger.ms": 5, **librdkafka_security(self.security)})
+                      "linger.ms": 5, **librdkafka_security(self.security or {})})
 
         def done(err, msg):
             with self.lock:
